@@ -1,0 +1,122 @@
+/**
+ * One load run with the machine's CPU accounted around it: optionally wait
+ * for other processes to go quiet, run the load generator, and split the
+ * CPU used meanwhile between the proxy, the mock, the load generator, this
+ * orchestrator and everything else (from /proc).
+ */
+import { readFileSync } from "node:fs";
+import type { Options, Scenario } from "./cli-options.js";
+import type { LoadResult } from "./loadgen.js";
+import { runLoad, sleep } from "./processes.js";
+
+const CLK_TCK = 100;
+
+/** CPU time (user + system, all threads) a process used so far, ms; null when unreadable. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Busy CPU time of the whole machine so far (all cores: user, nice, system, steal), ms.
+ * irq/softirq are left out: loopback traffic is processed there and belongs to no process.
+ */
+function machineBusyMs(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const [, user, nice, system, , , , , steal] = line.trim().split(/\s+/).map(Number);
+  return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (steal ?? 0)) * 1000) / CLK_TCK;
+}
+
+function selfCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** CPU used by the processes of this benchmark. */
+function benchCpuMs(pids: (number | undefined)[]): number {
+  return pids.reduce<number>((sum, pid) => sum + (processCpuMs(pid) ?? 0), selfCpuMs());
+}
+
+/**
+ * Waits until processes outside the benchmark use less than 15% of one core
+ * (sampled over 0.5 s), at most `maxS` seconds. Returns the seconds waited
+ * and the last foreign load seen (% of one core).
+ */
+async function waitForQuiet(maxS: number, pids: (number | undefined)[]): Promise<{ waitedS: number; foreignPct: number }> {
+  const start = Date.now();
+  let foreignPct = 0;
+  for (;;) {
+    const busy0 = machineBusyMs();
+    const ours0 = benchCpuMs(pids);
+    const t0 = Date.now();
+    await sleep(500);
+    const wall = Date.now() - t0;
+    foreignPct = (100 * (machineBusyMs() - busy0 - (benchCpuMs(pids) - ours0))) / wall;
+    if (foreignPct < 15 || Date.now() - start >= maxS * 1000) return { waitedS: (Date.now() - start) / 1000, foreignPct };
+  }
+}
+
+/** What the machine did during one load run. */
+export interface RunCpu {
+  wallMs: number;
+  /** CPU of the proxy during the run (warm-up included), ms; null for direct runs. */
+  proxyCpuMs: number | null;
+  /** Proxy CPU per response read, µs. */
+  proxyCpuUsPerRequest: number | null;
+  mockCpuMs: number | null;
+  loadgenCpuMs: number;
+  /** CPU used by processes outside the benchmark during the run, % of one core. */
+  foreignCpuPct: number;
+  /** Seconds waited for the machine to go quiet before the run, and the foreign load then. */
+  quietWaitS: number;
+  foreignPctBefore: number;
+}
+
+/** The load generator's figures for one run and the CPU accounting around it. */
+export interface Measured {
+  load: LoadResult;
+  cpu: RunCpu;
+}
+
+/**
+ * Runs the load generator once against `url` (the mock for a direct run,
+ * the proxy for a proxied one), after waiting up to `--quiet-wait` for the
+ * machine to go quiet, and accounts the CPU used during the run.
+ */
+export async function measuredRun(url: string, scenario: Scenario, options: Options, pinned: boolean, mockPid: number | undefined, proxyPid: number | undefined): Promise<Measured> {
+  const quiet = options.quietWaitS > 0 ? await waitForQuiet(options.quietWaitS, [mockPid, proxyPid]) : { waitedS: 0, foreignPct: Number.NaN };
+  const t0 = Date.now();
+  const busy0 = machineBusyMs();
+  const self0 = selfCpuMs();
+  const mock0 = processCpuMs(mockPid);
+  const proxy0 = processCpuMs(proxyPid);
+  const load = await runLoad(url, scenario, options, pinned);
+  const wallMs = Date.now() - t0;
+  const busy = machineBusyMs() - busy0;
+  const self = selfCpuMs() - self0;
+  const mock1 = processCpuMs(mockPid);
+  const proxy1 = processCpuMs(proxyPid);
+  const mockCpuMs = mock0 !== null && mock1 !== null ? mock1 - mock0 : null;
+  const proxyCpuMs = proxy0 !== null && proxy1 !== null ? proxy1 - proxy0 : null;
+  const foreign = busy - self - (mockCpuMs ?? 0) - (proxyCpuMs ?? 0) - load.cpuMs;
+  return {
+    load,
+    cpu: {
+      wallMs,
+      proxyCpuMs,
+      proxyCpuUsPerRequest: proxyCpuMs !== null && load.all.completed > 0 ? (proxyCpuMs * 1000) / load.all.completed : null,
+      mockCpuMs,
+      loadgenCpuMs: load.cpuMs,
+      foreignCpuPct: Math.max(0, (100 * foreign) / wallMs),
+      quietWaitS: quiet.waitedS,
+      foreignPctBefore: quiet.foreignPct,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * `llm-relay logs`: the most recent recorded responses, as a table or JSON.
+ */
+import { ConfigError, loadConfig } from "../config/load.js";
+import { readResponses } from "../recording/sqlite/log-query.js";
+import type { LogRow } from "../recording/types.js";
+import fs from "node:fs";
+
+/** Flags of `logs`. */
+export interface LogsFlags {
+  count: number;
+  json?: boolean;
+  conversation?: string;
+  config?: string;
+  db?: string;
+}
+
+/** Prints recent responses; exits with 1 when the database does not exist. */
+export async function runLogs(flags: LogsFlags): Promise<void> {
+  let dbPath: string;
+  try {
+    dbPath = loadConfig({ ...(flags.config ? { configPath: flags.config } : {}), ...(flags.db ? { db: flags.db } : {}) }).dbPath;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`llm-relay: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (!fs.existsSync(dbPath)) {
+    process.stderr.write(`llm-relay: no database at ${dbPath} (nothing recorded yet?)\n`);
+    process.exit(1);
+  }
+  let rows: LogRow[];
+  try {
+    rows = readResponses(dbPath, { limit: flags.count === 0 ? Number.MAX_SAFE_INTEGER : flags.count, ...(flags.conversation ? { conversationId: flags.conversation } : {}) });
+  } catch (error) {
+    process.stderr.write(`llm-relay: cannot read ${dbPath}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows));
+}
+
+/** One line per response, oldest at the top so the newest is nearest the prompt. */
+export function formatTable(rows: readonly LogRow[]): string {
+  const header = ["time (UTC)", "model", "tokens in/out", "ms", "status", "conversation", "prompt"];
+  const lines = [...rows].reverse().map((row) => [
+    row.datetimeUtc.slice(0, 19).replace("T", " "),
+    row.model,
+    `${row.inputTokens ?? "-"}/${row.outputTokens ?? "-"}${row.estimated ? "~" : ""}`,
+    String(row.durationMs ?? "-"),
+    row.status ?? "history",
+    row.conversationId ?? "-",
+    oneLine(row.prompt ?? "", 40),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
+  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [render(header), ...lines.map(render)].join("\n") + "\n";
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

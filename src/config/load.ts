@@ -1,0 +1,161 @@
+/**
+ * Builds the effective configuration from, in order of precedence:
+ * command-line flags, environment variables, the config file, and the
+ * embedded defaults (127.0.0.1:11435, SQLite, `default_model: echo`).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { ZodError } from "zod";
+import { defaultDbPath } from "./data-dir.js";
+import { presetDeployments } from "./presets.js";
+import { Router } from "../routing/router.js";
+import { configFileSchema, type ConfigFile, type Deployment } from "./schema.js";
+
+/** Default bind address and port. */
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 11435;
+/** The config file read from the working directory when present. */
+export const DEFAULT_CONFIG_FILE = "llm-relay.yaml";
+/** The built-in model that answers when nothing else is configured. */
+export const ECHO_MODEL = "echo";
+
+/** The effective configuration of a running proxy. */
+export interface RelayConfig {
+  host: string;
+  port: number;
+  /** Absolute path of the SQLite logs.db. */
+  dbPath: string;
+  /** The config file read, or null when none. */
+  configPath: string | null;
+  /** Target for unmatched model names, or null (then they get 404). */
+  defaultModel: string | null;
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes: number;
+  logLevel: ConfigFile["log_level"];
+  /** Whether exchanges are recorded. */
+  record: boolean;
+  /** Graceful-stop wait for in-flight exchanges, in ms. */
+  shutdownGraceMs: number;
+  /** Model name or `prefix/*` pattern → deployment; always includes `echo`. */
+  models: Record<string, Deployment>;
+  /** Alias → model name. */
+  aliases: Record<string, string>;
+}
+
+/** What the CLI (or a test) passes in; every field is optional. */
+export interface LoadOptions {
+  configPath?: string;
+  host?: string;
+  port?: number;
+  db?: string;
+  /** false: do not record (the `--no-record` flag). */
+  record?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** A config file that cannot be read, parsed or validated. The message names the file and the bad key. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Loads and validates the configuration.
+ * @throws ConfigError when the config file is missing (if named explicitly), not YAML, or invalid
+ */
+export function loadConfig(options: LoadOptions = {}): RelayConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  // An empty variable counts as unset (`LLM_RELAY_HOST= llm-relay serve` must not bind every interface).
+  const fromEnv = (name: string): string | undefined => env[name] || undefined;
+  const configPath = resolveConfigPath(options.configPath ?? fromEnv("LLM_RELAY_CONFIG"), cwd);
+  const file = configPath ? readConfigFile(configPath) : configFileSchema.parse({});
+
+  const envPort = fromEnv("LLM_RELAY_PORT") ? parsePort(env.LLM_RELAY_PORT as string, "LLM_RELAY_PORT") : undefined;
+  const models: Record<string, Deployment> = {
+    [ECHO_MODEL]: { provider: "echo", timeout_ms: 600_000, connect_timeout_ms: 10_000, stream_usage: true },
+    ...presetDeployments(env),
+    ...file.models,
+  };
+  for (const alias of Object.keys(file.aliases)) {
+    if (models[alias]) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${alias}' is already a model name`);
+  }
+  const defaultModel = file.default_model === undefined ? (configPath ? null : ECHO_MODEL) : file.default_model;
+
+  checkTargets(configPath, models, file.aliases, defaultModel);
+  return {
+    host: options.host ?? fromEnv("LLM_RELAY_HOST") ?? file.host ?? DEFAULT_HOST,
+    port: options.port ?? envPort ?? file.port ?? DEFAULT_PORT,
+    dbPath: path.resolve(cwd, options.db ?? fromEnv("LLM_RELAY_DB") ?? file.db ?? defaultDbPath(env)),
+    configPath,
+    defaultModel,
+    bodyLimitBytes: Math.round(file.body_limit_mb * 1024 * 1024),
+    logLevel: file.log_level,
+    record: options.record ?? file.record,
+    shutdownGraceMs: file.shutdown_grace_ms,
+    models,
+    aliases: file.aliases,
+  };
+}
+
+/** Every alias and the default model must lead to a deployment; the error names the key. */
+function checkTargets(configPath: string | null, models: Record<string, Deployment>, aliases: Record<string, string>, defaultModel: string | null): void {
+  const router = new Router({ models, aliases, defaultModel: null });
+  const leadsNowhere = (name: string) => {
+    try {
+      router.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const [alias, target] of Object.entries(aliases)) {
+    if (leadsNowhere(alias)) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${target}' matches no model or pattern`);
+  }
+  if (defaultModel && leadsNowhere(defaultModel)) {
+    throw new ConfigError(`Invalid config file ${configPath}: default_model: '${defaultModel}' matches no model or pattern`);
+  }
+}
+
+function resolveConfigPath(explicit: string | undefined, cwd: string): string | null {
+  if (explicit) {
+    const full = path.resolve(cwd, explicit);
+    if (!fs.existsSync(full)) throw new ConfigError(`Config file not found: ${full}`);
+    return full;
+  }
+  const implicit = path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  return fs.existsSync(implicit) ? implicit : null;
+}
+
+function readConfigFile(file: string): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const result = configFileSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(`Invalid config file ${file}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** `models.gpt-4o.base_url: Invalid URL; port: …` — each issue with its key path. */
+function describeIssues(error: ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path.map(String).join(".");
+      const unknown = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+      return `${key || "(top level)"}: ${issue.message}${unknown}`;
+    })
+    .join("; ");
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${name} must be a port number, got '${value}'`);
+  return port;
+}

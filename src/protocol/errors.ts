@@ -1,0 +1,104 @@
+/**
+ * OpenAI-style errors: the body `{"error":{"message","type","param","code"}}`
+ * with the right HTTP status, as OpenAI's API reference documents
+ * (https://platform.openai.com/docs/guides/error-codes).
+ */
+
+/** The JSON body of every error the proxy returns. */
+export interface OpenAIErrorBody {
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+  };
+}
+
+/** Coarse class of a failure, used in logs, records and (later) metrics. */
+export type ErrorClass =
+  | "invalid_request"
+  | "not_found"
+  | "payload_too_large"
+  | "upstream_http"
+  | "upstream_unreachable"
+  | "upstream_timeout"
+  | "upstream_protocol"
+  | "internal";
+
+/**
+ * An error that knows its HTTP status and OpenAI error body.
+ * Thrown by providers and request handling; the server turns it into
+ * a response (before the first byte) or an in-band SSE error event (after).
+ */
+export class RelayError extends Error {
+  /** HTTP status to answer with (400, 404, 413, 502, 504, or the upstream's status). */
+  readonly status: number;
+  /** OpenAI `error.type`, e.g. `invalid_request_error`. */
+  readonly type: string;
+  /** OpenAI `error.param`: the offending field, or null. */
+  readonly param: string | null;
+  /** OpenAI `error.code`, e.g. `model_not_found`. */
+  readonly code: string | null;
+  /** Coarse class for logs and records. */
+  readonly errorClass: ErrorClass;
+  /** Response headers to pass on (e.g. an upstream's `retry-after`). */
+  readonly headers: Record<string, string>;
+
+  constructor(init: {
+    status: number;
+    message: string;
+    type?: string;
+    param?: string | null;
+    code?: string | null;
+    errorClass: ErrorClass;
+    headers?: Record<string, string>;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "RelayError";
+    this.status = init.status;
+    this.type = init.type ?? defaultType(init.status);
+    this.param = init.param ?? null;
+    this.code = init.code ?? null;
+    this.errorClass = init.errorClass;
+    this.headers = init.headers ?? {};
+  }
+
+  /** The OpenAI error body of this error. */
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+function defaultType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** 400 for a body that fails validation; `param` names the field (e.g. `messages.2.role`). */
+export function invalidRequest(message: string, param: string | null = null, code: string | null = null): RelayError {
+  return new RelayError({ status: 400, message, param, code, type: "invalid_request_error", errorClass: "invalid_request" });
+}
+
+/** 404 `model_not_found` for a model name no deployment serves. */
+export function modelNotFound(model: string): RelayError {
+  return new RelayError({
+    status: 404,
+    message: `The model '${model}' does not exist or is not routed by this llm-relay (no deployment matches and no default_model is set).`,
+    type: "invalid_request_error",
+    param: "model",
+    code: "model_not_found",
+    errorClass: "not_found",
+  });
+}
+
+/** Turns anything thrown into a RelayError (500 for what is not one already). */
+export function toRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new RelayError({ status: 500, message: `Internal error: ${message}`, type: "server_error", errorClass: "internal", cause: error });
+}

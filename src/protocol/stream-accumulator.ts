@@ -1,0 +1,97 @@
+/**
+ * Assembles a streamed answer from its `chat.completion.chunk`s: the
+ * text, tool calls, `finish_reason`, usage and model of choice 0, and the
+ * equivalent `chat.completion` for the record. Works on partial streams
+ * too (cancelled or truncated exchanges record what arrived).
+ */
+import type { ChatCompletion, ChatCompletionChunk, Usage } from "./chat-completion.js";
+import type { RecordedToolCall } from "../recording/types.js";
+
+/** Collects what the record needs from each chunk. */
+export class StreamAccumulator {
+  private readonly textParts: string[] = [];
+  private readonly toolCalls: RecordedToolCall[] = [];
+  id: string | null = null;
+  created: number | null = null;
+  model: string | null = null;
+  finishReason: string | null = null;
+  usage: Usage | null = null;
+  /** Whether any content or tool-call delta has arrived (for TTFT). */
+  hasOutput = false;
+
+  /**
+   * Takes one chunk into account.
+   * @returns true when this chunk carried the first output (content or tool call)
+   */
+  add(chunk: ChatCompletionChunk): boolean {
+    this.id ??= typeof chunk.id === "string" ? chunk.id : null;
+    this.created ??= typeof chunk.created === "number" ? chunk.created : null;
+    if (typeof chunk.model === "string" && chunk.model) this.model = chunk.model;
+    if (chunk.usage && typeof chunk.usage.prompt_tokens === "number") this.usage = chunk.usage;
+    const before = this.hasOutput;
+    for (const choice of chunk.choices ?? []) {
+      if ((choice.index ?? 0) !== 0) continue;
+      const delta = choice.delta ?? {};
+      if (typeof delta.content === "string" && delta.content.length > 0) {
+        this.textParts.push(delta.content);
+        this.hasOutput = true;
+      }
+      for (const call of delta.tool_calls ?? []) {
+        const index = call.index ?? this.toolCalls.length;
+        const target = (this.toolCalls[index] ??= { id: "", name: "", arguments: "" });
+        if (call.id) target.id = call.id;
+        if (call.function?.name) target.name += call.function.name;
+        if (call.function?.arguments) target.arguments += call.function.arguments;
+        this.hasOutput = true;
+      }
+      // KoboldCpp sends the string "null" until the last event.
+      if (choice.finish_reason && choice.finish_reason !== "null") this.finishReason = choice.finish_reason;
+    }
+    return !before && this.hasOutput;
+  }
+
+  /** The assistant text so far. */
+  get text(): string {
+    return this.textParts.join("");
+  }
+
+  /** The tool calls so far (dense, in index order). */
+  get calls(): RecordedToolCall[] {
+    return this.toolCalls.filter(Boolean);
+  }
+
+  /** The `chat.completion` equivalent to what has streamed so far. */
+  toCompletion(): ChatCompletion {
+    const calls = this.calls;
+    return {
+      id: this.id ?? "",
+      object: "chat.completion",
+      created: this.created ?? 0,
+      model: this.model ?? "",
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: this.text || (calls.length ? null : ""),
+            ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })) } : {}),
+          },
+          finish_reason: this.finishReason,
+        },
+      ],
+      ...(this.usage ? { usage: this.usage } : {}),
+    };
+  }
+}
+
+/** Text, tool calls and finish reason of choice 0 of a non-streaming completion. */
+export function completionOutput(completion: ChatCompletion): { text: string; toolCalls: RecordedToolCall[]; finishReason: string | null } {
+  const choice = completion.choices?.find((c) => (c.index ?? 0) === 0) ?? completion.choices?.[0];
+  const message = choice?.message;
+  const content = message?.content;
+  return {
+    text: typeof content === "string" ? content : "",
+    toolCalls: (message?.tool_calls ?? []).map((c) => ({ id: c.id ?? "", name: c.function?.name ?? "", arguments: c.function?.arguments ?? "" })),
+    finishReason: choice?.finish_reason ?? null,
+  };
+}

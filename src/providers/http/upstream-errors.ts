@@ -1,0 +1,101 @@
+/**
+ * Maps what can go wrong talking to an HTTP upstream to OpenAI-style
+ * errors: connection failures → 502, timeouts → 504, an upstream's own
+ * HTTP error → its status and message.
+ */
+import { RelayError } from "../../protocol/errors.js";
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+/**
+ * Turns an error thrown by undici into a RelayError.
+ * @param error what undici threw
+ * @param target a short name of the upstream for the message (origin)
+ * @param timeoutMs the deployment's first-byte/idle timeout, for the message
+ */
+export function mapTransportError(error: unknown, target: string, timeoutMs: number): RelayError {
+  if (error instanceof RelayError) return error;
+  const code = errorCode(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    return timeout(`Timed out connecting to the upstream ${target}`, error);
+  }
+  if (code === "UND_ERR_HEADERS_TIMEOUT") {
+    return timeout(`The upstream ${target} sent no response within ${timeoutMs} ms`, error);
+  }
+  if (code === "UND_ERR_BODY_TIMEOUT") {
+    return timeout(`The upstream ${target} sent nothing for ${timeoutMs} ms (idle timeout)`, error);
+  }
+  if (code && UNREACHABLE.has(code)) {
+    return new RelayError({
+      status: 502,
+      message: `The upstream ${target} is unreachable or closed the connection (${code}: ${detail})`,
+      type: "server_error",
+      code: "upstream_unreachable",
+      errorClass: "upstream_unreachable",
+      cause: error,
+    });
+  }
+  return new RelayError({
+    status: 502,
+    message: `Request to the upstream ${target} failed: ${detail}`,
+    type: "server_error",
+    code: "upstream_error",
+    errorClass: "upstream_unreachable",
+    cause: error,
+  });
+}
+
+function timeout(message: string, cause: unknown): RelayError {
+  return new RelayError({ status: 504, message, type: "server_error", code: "upstream_timeout", errorClass: "upstream_timeout", cause });
+}
+
+/** The `code` of an error or of its cause (undici wraps socket errors). */
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the RelayError for an upstream HTTP error response, keeping its
+ * status and message. Understands OpenAI's `{"error":{…}}`, a plain
+ * `{"error":"…"}`, FastAPI's `{"detail":…}` and plain text.
+ * @param status the upstream's HTTP status (≥ 400)
+ * @param bodyText the upstream's response body
+ * @param retryAfter the upstream's `retry-after` header, passed on to the client
+ */
+export function upstreamHttpError(status: number, bodyText: string, retryAfter?: string): RelayError {
+  let message = bodyText.trim().slice(0, 1000) || `Upstream returned HTTP ${status}`;
+  let type: string | undefined;
+  let code: string | null = null;
+  let param: string | null = null;
+  try {
+    const parsed = JSON.parse(bodyText) as Record<string, unknown>;
+    const error = parsed.error ?? parsed.detail;
+    if (typeof error === "string") message = error;
+    else if (error && typeof error === "object") {
+      const fields = error as Record<string, unknown>;
+      const text = fields.message ?? fields.msg;
+      if (typeof text === "string") message = text;
+      if (typeof fields.type === "string") type = fields.type;
+      if (typeof fields.code === "string") code = fields.code;
+      if (typeof fields.param === "string") param = fields.param;
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  return new RelayError({
+    status,
+    message,
+    ...(type ? { type } : {}),
+    code,
+    param,
+    errorClass: "upstream_http",
+    ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}),
+  });
+}

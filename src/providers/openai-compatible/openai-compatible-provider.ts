@@ -1,0 +1,162 @@
+/**
+ * Any OpenAI-compatible Chat Completions API: OpenAI, Groq, DeepSeek,
+ * vLLM, LM Studio, llama.cpp server's `/v1`, Ollama's `/v1`. Follows
+ * OpenAI's API reference for `POST /chat/completions`
+ * (https://platform.openai.com/docs/api-reference/chat). The body goes
+ * upstream as the client sent it (model replaced); the answer comes back
+ * byte for byte. One undici keep-alive pool per deployment.
+ */
+import { Pool } from "undici";
+import type { Deployment } from "../../config/schema.js";
+import { RelayError } from "../../protocol/errors.js";
+import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
+import { sseData } from "../../protocol/sse-data.js";
+import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
+import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
+
+/**
+ * Creates the provider for one deployment.
+ * @throws RelayError at call time (not here) when `base_url` is missing
+ */
+export function createOpenAICompatibleProvider(deployment: Deployment, env: NodeJS.ProcessEnv): ChatProvider {
+  if (!deployment.base_url) {
+    throw new RelayError({ status: 500, message: "An openai-compatible deployment needs base_url", errorClass: "internal" });
+  }
+  const base = new URL(deployment.base_url);
+  const origin = base.origin;
+  const path = `${base.pathname.replace(/\/+$/, "")}/chat/completions`;
+  const pool = new Pool(origin, { connect: { timeout: deployment.connect_timeout_ms }, keepAliveTimeout: 30_000 });
+  const timeoutMs = deployment.timeout_ms;
+
+  function headers(call: ProviderCall, stream: boolean): Record<string, string> {
+    const out: Record<string, string> = {
+      "content-type": "application/json",
+      accept: stream ? "text/event-stream" : "application/json",
+      "x-request-id": call.requestId,
+    };
+    const key = deployment.api_key_env ? env[deployment.api_key_env] : undefined;
+    if (key) out.authorization = `Bearer ${key}`;
+    return out;
+  }
+
+  async function send(call: ProviderCall, stream: boolean) {
+    let response;
+    try {
+      response = await pool.request({
+        path,
+        method: "POST",
+        headers: headers(call, stream),
+        body: JSON.stringify(call.body),
+        signal: call.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      throw mapTransportError(error, origin, timeoutMs);
+    }
+    if (response.statusCode >= 400) {
+      const text = await response.body.text().catch(() => "");
+      const retryAfter = response.headers["retry-after"];
+      throw upstreamHttpError(response.statusCode, text, typeof retryAfter === "string" ? retryAfter : undefined);
+    }
+    return response;
+  }
+
+  return {
+    kind: "openai-compatible",
+
+    async complete(call: ProviderCall): Promise<ProviderCompletion> {
+      const response = await send(call, false);
+      try {
+        return { rawBody: await response.body.text() };
+      } catch (error) {
+        throw mapTransportError(error, origin, timeoutMs);
+      }
+    },
+
+    async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
+      const response = await send(call, true);
+      const contentType = String(response.headers["content-type"] ?? "");
+      if (contentType.includes("application/json")) {
+        // The upstream ignored `stream: true` and answered with one completion.
+        const completion = parseJson<ChatCompletion>(await response.body.text(), origin);
+        for (const chunk of completionToChunks(completion)) yield { data: JSON.stringify(chunk), chunk };
+        return;
+      }
+      let finished = false;
+      let done = false;
+      try {
+        // Read to the end of the body even after [DONE]: leaving the loop early would destroy the
+        // body and with it the keep-alive connection (a new TCP connection per stream).
+        for await (const data of sseData(response.body)) {
+          if (done) continue;
+          if (data === "[DONE]") {
+            done = true;
+            continue;
+          }
+          // String checks only: chunks are parsed later, by the recorder.
+          if (data.includes('"error":')) throwIfError(data);
+          if (!finished && FINISHED.test(data)) finished = true;
+          yield { data };
+        }
+      } catch (error) {
+        throw mapTransportError(error, origin, timeoutMs);
+      } finally {
+        if (!response.body.destroyed) response.body.destroy();
+      }
+      if (done) return;
+      if (!finished) {
+        throw new RelayError({
+          status: 502,
+          message: `The upstream ${origin} ended the stream before the completion finished`,
+          type: "server_error",
+          code: "upstream_truncated",
+          errorClass: "upstream_protocol",
+        });
+      }
+    },
+
+    async close(): Promise<void> {
+      await pool.close();
+    },
+  };
+}
+
+/** A chunk that carries a real `finish_reason` (not null, nor KoboldCpp's string "null"). */
+const FINISHED = /"finish_reason":\s*"(?!null")/;
+
+/** An in-band `{"error": …}` event from the upstream becomes a RelayError. */
+function throwIfError(data: string): void {
+  let parsed: { error?: unknown } | null = null;
+  try {
+    parsed = JSON.parse(data) as { error?: unknown };
+  } catch {
+    return;
+  }
+  if (parsed && typeof parsed === "object" && parsed.error) throw upstreamHttpError(502, data);
+}
+
+function parseJson<T>(text: string, origin: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new RelayError({
+      status: 502,
+      message: `The upstream ${origin} sent invalid JSON: ${text.slice(0, 200)}`,
+      type: "server_error",
+      code: "upstream_invalid_response",
+      errorClass: "upstream_protocol",
+    });
+  }
+}
+
+/** A completion split into the chunks a stream would have carried (for upstreams that ignore `stream`). */
+function completionToChunks(completion: ChatCompletion): ChatCompletionChunk[] {
+  const base = { id: completion.id, object: "chat.completion.chunk" as const, created: completion.created, model: completion.model };
+  const chunks: ChatCompletionChunk[] = completion.choices.map((choice) => ({
+    ...base,
+    choices: [{ index: choice.index, delta: { ...choice.message }, finish_reason: choice.finish_reason ?? "stop" }],
+  }));
+  if (completion.usage) chunks.push({ ...base, choices: [], usage: completion.usage });
+  return chunks;
+}

@@ -1,0 +1,67 @@
+/**
+ * Turns a {@link PendingExchange} (raw upstream output) into the
+ * {@link ExchangeRecord} the stores write: text, tool calls,
+ * `finish_reason`, usage, resolved model and `response_json`, and the
+ * request body without secrets with its sampling options. Runs in the
+ * recorder's batch, so the request path never parses upstream JSON nor
+ * walks the body.
+ */
+import type { ChatCompletion, ChatCompletionChunk, Usage } from "../protocol/chat-completion.js";
+import { StreamAccumulator, completionOutput } from "../protocol/stream-accumulator.js";
+import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
+import { redactSecrets } from "./redact.js";
+import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
+
+/**
+ * Assembles the record of an exchange. Unparseable payloads are skipped
+ * (a truncated stream may end mid-event); never throws.
+ */
+export function assembleExchange(pending: PendingExchange): ExchangeRecord {
+  const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, ...fields } = pending;
+  const requestBody = redactSecrets(sentBody);
+  const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
+  const base = { ...rest, responseText: "", toolCalls: [], finishReason: null, usage: null, resolvedModel: null, responseJson: errorJson };
+  if (!output) return base;
+  if (output.kind === "completion") {
+    const completion = typeof output.body === "string" ? parse<ChatCompletion>(output.body) : output.body;
+    if (!completion || typeof completion !== "object") return base;
+    const { text, toolCalls, finishReason } = completionOutput(completion);
+    return {
+      ...rest,
+      responseText: text,
+      toolCalls,
+      finishReason,
+      usage: toTokenUsage(completion.usage),
+      resolvedModel: typeof completion.model === "string" ? completion.model : null,
+      responseJson: completion,
+    };
+  }
+  const acc = new StreamAccumulator();
+  for (const event of output.events) {
+    const chunk = typeof event === "string" ? parse<ChatCompletionChunk>(event) : event;
+    if (chunk && typeof chunk === "object") acc.add(chunk);
+  }
+  return {
+    ...rest,
+    responseText: acc.text,
+    toolCalls: acc.calls,
+    finishReason: acc.finishReason,
+    usage: toTokenUsage(acc.usage),
+    resolvedModel: acc.model,
+    responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
+  };
+}
+
+function parse<T>(text: string): T | null {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** Upstream `usage` → our token counts; null when the upstream reported none. */
+export function toTokenUsage(usage: Usage | null | undefined): TokenUsage | null {
+  if (!usage || typeof usage.prompt_tokens !== "number") return null;
+  return { input: usage.prompt_tokens, output: typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0, estimated: false };
+}

@@ -1,0 +1,139 @@
+/**
+ * OpenAI chat messages as `llm` 0.32 messages (`{role, parts}`), the
+ * shape its message store hashes and stores (see docs/llm-logs-db.md,
+ * "Message store"). Keys are created in the order llm's
+ * `Part.to_dict()` writes them, because `parts.payload` keeps that order.
+ */
+import type { ChatMessage } from "../protocol/chat-request.js";
+import type { RecordedToolCall } from "./types.js";
+
+/** Literal text (`TextPart`). */
+export interface LlmTextPart {
+  type: "text";
+  text: string;
+}
+
+/** A tool call made by the assistant (`ToolCallPart`). */
+export interface LlmToolCallPart {
+  type: "tool_call";
+  name: string;
+  /** The parsed arguments object, or the raw string when it is not a JSON object. */
+  arguments: unknown;
+  tool_call_id?: string;
+}
+
+/** The result of a tool call (`ToolResultPart`), in a `role: "tool"` message. */
+export interface LlmToolResultPart {
+  type: "tool_result";
+  name: string;
+  output: string;
+  tool_call_id?: string;
+}
+
+/** One part of an llm message. */
+export type LlmPart = LlmTextPart | LlmToolCallPart | LlmToolResultPart;
+
+/** An llm message: `Message.to_dict()` without provider metadata. */
+export interface LlmMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  parts: LlmPart[];
+}
+
+/** One text part per text item of `content` (a string is one item); non-text parts are dropped. */
+function textParts(content: ChatMessage["content"]): LlmTextPart[] {
+  if (content == null) return [];
+  if (typeof content === "string") return [{ type: "text", text: content }];
+  return content
+    .filter((part) => part.type === "text" && typeof part.text === "string")
+    .map((part) => ({ type: "text", text: part.text as string }));
+}
+
+/** Tool arguments as llm stores them: the parsed object, `{}` for none, else the raw string. */
+export function parseToolArguments(raw: string | undefined): unknown {
+  if (raw === undefined || raw.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // not JSON: keep the string as the model produced it
+  }
+  return raw;
+}
+
+function toolCallPart(name: string, rawArguments: string | undefined, id: string | undefined): LlmToolCallPart {
+  const part: LlmToolCallPart = { type: "tool_call", name, arguments: parseToolArguments(rawArguments) };
+  if (id !== undefined) part.tool_call_id = id;
+  return part;
+}
+
+/** An assistant message: its non-empty text parts, then one `tool_call` part per call. */
+function assistantMessage(text: LlmTextPart[], calls: LlmToolCallPart[]): LlmMessage {
+  return { role: "assistant", parts: [...text.filter((p) => p.text !== ""), ...calls] };
+}
+
+/**
+ * Converts validated OpenAI messages to llm messages, one for one:
+ * - `system`/`developer` → `system`, `user` → `user`: one text part per text item;
+ *   images and other non-text parts are not stored here (they stay in `prompt_json`);
+ * - `assistant` → its text (omitted when empty) followed by `tool_call` parts
+ *   `{name, arguments, tool_call_id}`;
+ * - `tool` (and legacy `function`) → `tool` with one `tool_result` part
+ *   `{name, output, tool_call_id}`; the name comes from the earlier call with
+ *   that id (`""` when none is found).
+ */
+export function toLlmMessages(messages: readonly ChatMessage[]): LlmMessage[] {
+  const toolNames = new Map<string, string>();
+  const out: LlmMessage[] = [];
+  for (const message of messages) {
+    switch (message.role) {
+      case "system":
+      case "developer":
+        out.push({ role: "system", parts: textParts(message.content) });
+        break;
+      case "user":
+        out.push({ role: "user", parts: textParts(message.content) });
+        break;
+      case "assistant": {
+        const calls = (message.tool_calls ?? []).map((call) => {
+          if (call.id !== undefined) toolNames.set(call.id, call.function.name);
+          return toolCallPart(call.function.name, call.function.arguments, call.id);
+        });
+        out.push(assistantMessage(textParts(message.content), calls));
+        break;
+      }
+      case "tool":
+      case "function": {
+        const id = message.tool_call_id;
+        const name = (id !== undefined ? toolNames.get(id) : undefined) ?? message.name ?? "";
+        const part: LlmToolResultPart = {
+          type: "tool_result",
+          name,
+          output: textParts(message.content)
+            .map((p) => p.text)
+            .join(""),
+        };
+        if (id !== undefined) part.tool_call_id = id;
+        out.push({ role: "tool", parts: [part] });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The assistant reply of an exchange as an llm message, or null when the
+ * reply has neither text nor tool calls.
+ * @param responseText the reply text (may be partial)
+ * @param toolCalls the tool calls of the reply, arguments JSON-encoded
+ */
+export function replyToLlmMessage(responseText: string, toolCalls: readonly RecordedToolCall[]): LlmMessage | null {
+  if (responseText === "" && toolCalls.length === 0) return null;
+  const calls = toolCalls.map((call) => toolCallPart(call.name, call.arguments, call.id));
+  return assistantMessage([{ type: "text", text: responseText }], calls);
+}
+
+/** The concatenated text of a message's text parts (llm's `_text_of`). */
+export function messageText(message: LlmMessage): string {
+  return message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+}

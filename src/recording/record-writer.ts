@@ -1,0 +1,132 @@
+/**
+ * The work of writing one batch: assemble each exchange from its raw
+ * upstream output, estimate the token counts an upstream did not report,
+ * and write the batch into the store in one transaction. A batch that meets
+ * another process's lock is retried with backoff; a batch that fails for
+ * any other reason is retried record by record, so that one bad record
+ * costs only itself. Runs in the recorder's worker thread, or inline.
+ */
+import { countPromptTokens, countTextTokens } from "../tokens/count.js";
+import { assembleExchange } from "./assemble.js";
+import type { ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
+
+/** Retries of one batch while the database is locked by another process (about a minute in all). */
+const MAX_BUSY_RETRIES = 30;
+const BUSY_BACKOFF_BASE_MS = 50;
+const BUSY_BACKOFF_MAX_MS = 2000;
+
+/** What the recorder logs and observes of one exchange (small, cheap to pass between threads). */
+export interface ExchangeSummary {
+  id: string;
+  requestId: string;
+  requestedModel: string;
+  provider: string | null;
+  deployment: string | null;
+  httpStatus: number;
+  status: ExchangeStatus;
+  durationMs: number;
+  ttftMs: number | null;
+  overheadMs: number | null;
+  usage: TokenUsage | null;
+  error: string | null;
+  errorClass: string | null;
+}
+
+/** The result of writing one batch. */
+export interface BatchResult {
+  summaries: ExchangeSummary[];
+  written: number;
+  /** Records that could not be written, with the reason. */
+  failures: { id: string; requestId: string; error: string }[];
+  /** Lock waits and batch failures worth a warning. */
+  warnings: string[];
+}
+
+/** Assembles and writes batches into one store. */
+export class RecordWriter {
+  constructor(private readonly store: RecordStore) {}
+
+  /** Writes `batch`; never throws. */
+  async write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult> {
+    const result: BatchResult = { summaries: [], written: 0, failures: [], warnings: [] };
+    const records = batch.map((exchange) => {
+      const pending = "output" in exchange ? exchange : null;
+      const record = pending ? assembleExchange(pending) : (exchange as ExchangeRecord);
+      fillUsage(record);
+      result.summaries.push(summarize(record, pending?.errorClass ?? null));
+      return record;
+    });
+    if (records.length === 0) return result;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.writeBatch(records);
+        result.written = records.length;
+        return result;
+      } catch (error) {
+        if (isLockContention(error) && attempt <= MAX_BUSY_RETRIES) {
+          result.warnings.push(`database busy (attempt ${attempt}): ${errorText(error)}`);
+          await sleep(Math.min(BUSY_BACKOFF_BASE_MS * 2 ** attempt, BUSY_BACKOFF_MAX_MS));
+          continue;
+        }
+        result.warnings.push(`batch of ${records.length} failed, retrying one by one: ${errorText(error)}`);
+        await this.writeOneByOne(records, result);
+        return result;
+      }
+    }
+  }
+
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  private async writeOneByOne(records: ExchangeRecord[], result: BatchResult): Promise<void> {
+    for (const record of records) {
+      try {
+        await this.store.writeBatch([record]);
+        result.written += 1;
+      } catch (error) {
+        result.failures.push({ id: record.id, requestId: record.requestId, error: errorText(error) });
+      }
+    }
+  }
+}
+
+function summarize(record: ExchangeRecord, errorClass: string | null): ExchangeSummary {
+  return {
+    id: record.id,
+    requestId: record.requestId,
+    requestedModel: record.requestedModel,
+    provider: record.provider,
+    deployment: record.deployment,
+    httpStatus: record.httpStatus,
+    status: record.status,
+    durationMs: record.durationMs,
+    ttftMs: record.ttftMs,
+    overheadMs: record.overheadMs ?? null,
+    usage: record.usage,
+    error: record.error,
+    errorClass,
+  };
+}
+
+/** Estimates the token counts of a record whose upstream reported none. */
+function fillUsage(record: ExchangeRecord): void {
+  if (record.usage) return;
+  const output = countTextTokens(record.responseText) + record.toolCalls.reduce((n, c) => n + countTextTokens(c.name) + countTextTokens(c.arguments), 0);
+  record.usage = { input: countPromptTokens(record.messages), output, estimated: true };
+}
+
+/** SQLite lock errors are worth retrying; anything else is not. */
+function isLockContention(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === "SQLITE_BUSY_SNAPSHOT";
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,120 @@
+/**
+ * Message hashes of whole conversations, remembered between exchanges. A
+ * client such as aider re-sends its entire history with every request;
+ * the history of the next request is, message for message, the chain of
+ * the previous one plus its reply. So the store remembers each written
+ * chain under its last (assistant) message and, for a new request,
+ * compares the candidate chain message by message (string equality, no
+ * allocation) instead of looking up and hashing every message again.
+ * Anything that does not match falls back to the per-message
+ * {@link MessageHashCache}.
+ */
+import { MessageHashCache, type CachedHash } from "../message-hash.js";
+import type { LlmMessage } from "../llm-message.js";
+
+/** A chain of messages and their cache entries, `entries[i]` for `messages[i]`. */
+interface Chain {
+  messages: readonly LlmMessage[];
+  entries: readonly CachedHash[];
+  chars: number;
+}
+
+/** Limits of a {@link ChainHasher}. */
+export interface ChainHasherOptions {
+  /** Most chains remembered (default 2,000). */
+  maxChains?: number;
+  /** Most text characters held by remembered chains, summed (default 64 M). */
+  maxChars?: number;
+}
+
+/** True when both messages are text-only and have the same role and texts. */
+function sameTextMessage(a: LlmMessage, b: LlmMessage): boolean {
+  if (a.role !== b.role || a.parts.length !== b.parts.length) return false;
+  for (let i = 0; i < a.parts.length; i++) {
+    const pa = a.parts[i]!;
+    const pb = b.parts[i]!;
+    if (pa.type !== "text" || pb.type !== "text" || pa.text !== pb.text) return false;
+  }
+  return true;
+}
+
+/** The key a chain is remembered under: the text of its last message, if that is a text-only assistant message. */
+function tipKey(message: LlmMessage): string | null {
+  if (message.role !== "assistant" || message.parts.length !== 1) return null;
+  const part = message.parts[0]!;
+  return part.type === "text" ? part.text : null;
+}
+
+/**
+ * Hashes message chains with two levels of memory: whole remembered
+ * chains, then single messages. One per store (the `stored` flags of the
+ * entries refer to that store's file).
+ */
+export class ChainHasher {
+  private readonly chains = new Map<string, Chain>();
+  private chars = 0;
+  private readonly maxChains: number;
+  private readonly maxChars: number;
+
+  constructor(
+    /** The per-message cache behind the chains. */
+    readonly messages: MessageHashCache = new MessageHashCache(),
+    options: ChainHasherOptions = {},
+  ) {
+    this.maxChains = options.maxChains ?? 2_000;
+    this.maxChars = options.maxChars ?? 64_000_000;
+  }
+
+  /**
+   * The cache entries (hash, stored flag) of `chain`, in order, the first
+   * message having no parent.
+   */
+  hashChain(chain: readonly LlmMessage[]): CachedHash[] {
+    const out: CachedHash[] = [];
+    const known = this.knownPrefix(chain);
+    if (known) out.push(...known);
+    let parent = out.length > 0 ? out[out.length - 1]!.hash : null;
+    for (let i = out.length; i < chain.length; i++) {
+      const entry = this.messages.lookup(chain[i]!, parent);
+      out.push(entry);
+      parent = entry.hash;
+    }
+    return out;
+  }
+
+  /** Remembers a written chain (input messages plus reply) for the next request of its conversation. */
+  remember(chain: readonly LlmMessage[], entries: readonly CachedHash[]): void {
+    const last = chain[chain.length - 1];
+    const key = last ? tipKey(last) : null;
+    if (key === null || entries.length !== chain.length) return;
+    let chars = 0;
+    for (const m of chain) for (const p of m.parts) chars += p.type === "text" ? p.text.length : 0;
+    this.forget(key);
+    this.chains.set(key, { messages: chain, entries, chars });
+    this.chars += chars;
+    while (this.chains.size > this.maxChains || (this.chars > this.maxChars && this.chains.size > 1)) {
+      this.forget(this.chains.keys().next().value as string);
+    }
+  }
+
+  /** The entries of the longest remembered chain that `chain` starts with, ending at its last assistant message. */
+  private knownPrefix(chain: readonly LlmMessage[]): readonly CachedHash[] | null {
+    let tip = chain.length - 1;
+    while (tip >= 0 && chain[tip]!.role !== "assistant") tip--;
+    if (tip < 0) return null;
+    const key = tipKey(chain[tip]!);
+    const known = key === null ? undefined : this.chains.get(key);
+    if (!known || known.messages.length !== tip + 1) return null;
+    for (let i = tip; i >= 0; i--) {
+      if (!sameTextMessage(known.messages[i]!, chain[i]!)) return null;
+    }
+    return known.entries;
+  }
+
+  private forget(key: string): void {
+    const old = this.chains.get(key);
+    if (!old) return;
+    this.chains.delete(key);
+    this.chars -= old.chars;
+  }
+}

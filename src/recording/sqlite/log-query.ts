@@ -1,0 +1,84 @@
+/**
+ * Reading recorded responses back (`llm-relay logs`): newest first, with
+ * our exchange metadata where present. Works on a plain `llm` logs.db too
+ * (no `llm_relay_exchanges` table), opened read-only so it is left as it was.
+ */
+import Database from "better-sqlite3";
+import type { Database as Db } from "better-sqlite3";
+import type { LogQuery, LogRow } from "../types.js";
+
+interface ResponseRow {
+  id: string;
+  model: string;
+  prompt: string | null;
+  response: string | null;
+  conversation_id: string | null;
+  duration_ms: number | null;
+  datetime_utc: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  resolved_model: string | null;
+  status: string | null;
+  provider: string | null;
+  http_status: number | null;
+  ttft_ms: number | null;
+  usage_estimated: number | null;
+  error: string | null;
+  request_id: string | null;
+}
+
+/**
+ * Recent `responses` rows (history rows included), newest id first.
+ * @throws when the database has no `responses` table or cannot be read
+ */
+export function queryResponses(db: Db, query: LogQuery): LogRow[] {
+  const limit = query.limit ?? 10;
+  const where = query.conversationId !== undefined ? "WHERE r.conversation_id = ?" : "";
+  const params: unknown[] = query.conversationId !== undefined ? [query.conversationId] : [];
+  // A plain llm logs.db opened read-only has no llm_relay_exchanges table.
+  const hasOurs = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_exchanges'`).get() !== undefined;
+  const exchange = hasOurs
+    ? "e.status, e.provider, e.http_status, e.ttft_ms, e.usage_estimated, e.error, e.request_id"
+    : "NULL AS status, NULL AS provider, NULL AS http_status, NULL AS ttft_ms, NULL AS usage_estimated, NULL AS error, NULL AS request_id";
+  const join = hasOurs ? "LEFT JOIN llm_relay_exchanges e ON e.response_id = r.id" : "";
+  const rows = db
+    .prepare(
+      `SELECT r.id, r.model, r.prompt, r.response, r.conversation_id, r.duration_ms, r.datetime_utc,
+              r.input_tokens, r.output_tokens, r.resolved_model, ${exchange}
+         FROM responses r ${join}
+         ${where} ORDER BY r.id DESC LIMIT ?`,
+    )
+    .all(...params, limit) as ResponseRow[];
+  return rows.map((row) => ({
+    id: row.id,
+    datetimeUtc: row.datetime_utc ?? "",
+    model: row.model,
+    resolvedModel: row.resolved_model,
+    conversationId: row.conversation_id,
+    prompt: row.prompt,
+    response: row.response,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    durationMs: row.duration_ms,
+    status: row.status,
+    provider: row.provider,
+    httpStatus: row.http_status,
+    ttftMs: row.ttft_ms,
+    estimated: row.usage_estimated === null ? null : row.usage_estimated === 1,
+    error: row.error,
+    requestId: row.request_id,
+  }));
+}
+
+/**
+ * Opens `path` read-only, runs {@link queryResponses}, closes it.
+ * @throws when the file does not exist or is not a SQLite logs.db
+ */
+export function readResponses(path: string, query: LogQuery): LogRow[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return queryResponses(db, query);
+  } finally {
+    db.close();
+  }
+}

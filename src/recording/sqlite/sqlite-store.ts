@@ -1,0 +1,360 @@
+/**
+ * The SQLite record store: writes exchanges into a logs.db that `llm`
+ * (0.32 and ≤ 0.31) reads as its own, in the format described in
+ * docs/llm-logs-db.md — legacy `conversations`/`responses` rows, the
+ * 0.32 message store (`messages`, `parts`, `threads`, `turns`,
+ * `turn_search`), and our `llm_relay_exchanges` row per exchange.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Database as Db, Statement } from "better-sqlite3";
+import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import { conversationName, llmDatetime, threadDatetime } from "../llm-format.js";
+import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
+import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { newUlid } from "../ulid.js";
+import { queryResponses } from "./log-query.js";
+import { ensureSchema } from "./schema.js";
+import { ChainHasher } from "./hash-chains.js";
+import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
+
+/** ms a writer waits for another connection's lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+/** Conversations whose legacy state (last row, last system prompt) is kept in memory. */
+const MAX_CACHED_CONVERSATIONS = 10_000;
+
+/** What the legacy rows of a conversation need to know of its past, as of its last row written here. */
+interface ConversationState {
+  /** rowid of the conversation's newest `responses` row: the state is valid while it is still the newest. */
+  rowid: number;
+  /** The `system` the conversation's rows last set, or null. */
+  lastSystem: string | null;
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function prepareStatements(db: Db) {
+  const p = (sql: string): Statement => db.prepare(sql);
+  return {
+    insertMessage: p(`INSERT OR IGNORE INTO messages (hash, parent_hash, role, provider_metadata) VALUES (?, ?, ?, NULL)`),
+    insertPart: p(
+      `INSERT INTO parts (message_hash, position, type, tool_name, text, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    // max() rather than ORDER BY … LIMIT 1: no temporary b-tree for the (usually single) match.
+    threadByTip: p(`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ?`),
+    insertThread: p(
+      `INSERT INTO threads (id, name, tip_message_hash, forked_from, datetime_utc) VALUES (?, ?, ?, NULL, ?)`,
+    ),
+    updateThreadTip: p(`UPDATE threads SET tip_message_hash = ? WHERE id = ?`),
+    insertConversation: p(`INSERT OR IGNORE INTO conversations (id, name, model) VALUES (?, ?, ?)`),
+    insertTurn: p(
+      `INSERT OR REPLACE INTO turns (id, thread_id, parent_message_hash, tip_message_hash, model, resolved_model,
+         options_json, schema_id, input_tokens, output_tokens, token_details, duration_ms, datetime_utc, response_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, ?)`,
+    ),
+    hasTurnSearch: p(`SELECT 1 FROM turn_search WHERE turn_id = ?`),
+    deleteTurnSearch: p(`DELETE FROM turn_search WHERE turn_id = ?`),
+    insertTurnSearch: p(`INSERT INTO turn_search (turn_id, prompt, response) VALUES (?, ?, ?)`),
+    newestResponseRowid: p(`SELECT rowid AS r FROM responses WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1`),
+    latestSystem: p(
+      `SELECT system FROM responses WHERE conversation_id = ? AND system IS NOT NULL ORDER BY id DESC LIMIT 1`,
+    ),
+    insertResponse: p(
+      `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
+         conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
+         resolved_model, reasoning)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`,
+    ),
+    insertExchange: p(
+      `INSERT OR REPLACE INTO llm_relay_exchanges (response_id, request_id, provider, deployment, upstream_model,
+         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+  };
+}
+
+/** The columns a part is stored in: literal text in `text`, everything else (but `type`) as a JSON payload. */
+function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
+  if (part.type === "text") return { toolName: null, text: part.text, payload: null };
+  const { type: _type, ...rest } = part;
+  return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
+}
+
+/** `options` without null/undefined values (llm drops `None` options). */
+function cleanOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null));
+}
+
+/**
+ * A {@link RecordStore} on a SQLite file (better-sqlite3, synchronous).
+ * The file is an llm logs.db: `llm logs` lists what we write. WAL mode;
+ * foreign keys are left off, as llm leaves them.
+ */
+export class SqliteStore implements RecordStore {
+  private readonly stmts: Statements;
+  private readonly writeAll: (records: readonly ExchangeRecord[]) => void;
+  /** Message hashes seen by this store; `stored` means the row is in this file. */
+  private readonly hashes = new ChainHasher();
+  /** Legacy state of recently written conversations (LRU order). */
+  private readonly conversations = new Map<string, ConversationState>();
+  /** Cache updates of the running transaction, applied only once it commits. */
+  private pendingStored: CachedHash[] = [];
+  private pendingConversations = new Map<string, ConversationState>();
+
+  private constructor(
+    private readonly db: Db,
+    private readonly busyTimeoutMs: number,
+  ) {
+    this.stmts = prepareStatements(db);
+    this.writeAll = db.transaction((records: readonly ExchangeRecord[]) => {
+      for (const record of records) this.writeOne(record);
+    });
+  }
+
+  /**
+   * Opens (creating if needed) the logs.db at `path`, creating its parent
+   * directories, and creates or completes the schema.
+   * @param path file path, or `:memory:`
+   * @param options.busyTimeoutMs how long a write waits for another connection's lock, in ms
+   *   (default 5000). better-sqlite3 is synchronous, so the server passes a short one and
+   *   lets the recorder retry later instead of blocking the event loop.
+   * @throws when the file cannot be opened, is not SQLite, or has an llm
+   *   schema llm-relay cannot complete (see `ensureSchema`)
+   */
+  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteStore {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+      db.pragma("journal_mode = WAL");
+      // WAL's usual durability: a commit survives a crash of the process; only an OS crash or a power
+      // loss may roll back the last commits. FULL would fsync on every batch.
+      db.pragma("synchronous = NORMAL");
+      // better-sqlite3 turns foreign keys on by default; llm leaves them off.
+      db.pragma("foreign_keys = OFF");
+      ensureSchema(db);
+      return new SqliteStore(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the exchanges in one transaction (all or none). The in-memory
+   * caches learn from a batch only once it has committed.
+   * @throws on a database failure
+   */
+  writeBatch(records: readonly ExchangeRecord[]): void {
+    try {
+      this.writeAll(records);
+      for (const entry of this.pendingStored) entry.stored = true;
+      for (const [id, state] of this.pendingConversations) this.rememberConversation(id, state);
+    } finally {
+      this.pendingStored = [];
+      this.pendingConversations = new Map();
+    }
+  }
+
+  /**
+   * Stores a chain of messages (existing ones are left alone). `skip[i]`
+   * true: the row is known to be in the file, no statement is run.
+   */
+  private ensureChain(messages: readonly LlmMessage[], parent: string | null, hashes: readonly string[], skip: readonly boolean[]): void {
+    let tip = parent;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const hash = hashes[i]!;
+      if (!skip[i] && this.stmts.insertMessage.run(hash, tip, message.role).changes > 0) {
+        message.parts.forEach((part, position) => {
+          const c = partColumns(part);
+          this.stmts.insertPart.run(hash, position, part.type, c.toolName, c.text, c.payload);
+        });
+      }
+      tip = hash;
+    }
+  }
+
+  private rememberConversation(id: string, state: ConversationState): void {
+    this.conversations.delete(id);
+    this.conversations.set(id, state);
+    if (this.conversations.size > MAX_CACHED_CONVERSATIONS) {
+      this.conversations.delete(this.conversations.keys().next().value as string);
+    }
+  }
+
+  /**
+   * The legacy state of a joined conversation: from memory when our last
+   * row is still its newest (one covering-index lookup), else from its rows.
+   */
+  private conversationState(id: string): { hasRows: boolean; lastSystem: string | null; known: boolean } {
+    const newest = (this.stmts.newestResponseRowid.get(id) as { r: number } | undefined)?.r;
+    if (newest === undefined) return { hasRows: false, lastSystem: null, known: false };
+    const cached = this.pendingConversations.get(id) ?? this.conversations.get(id);
+    if (cached && cached.rowid === newest) return { hasRows: true, lastSystem: cached.lastSystem, known: true };
+    const row = this.stmts.latestSystem.get(id) as { system: string } | undefined;
+    return { hasRows: true, lastSystem: row?.system ?? null, known: false };
+  }
+
+  private writeOne(r: ExchangeRecord): void {
+    const input = analyzeInput(r.messages, this.hashes);
+    const tipThread =
+      input.historyTipHash !== null ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id : null;
+    const joined = tipThread !== null ? { id: tipThread } : undefined;
+    // A thread's tip is in the file, and so is its whole chain: only the new input needs writing.
+    const skip = input.messages.map((_, i) => input.cached[i]?.stored === true || (joined !== undefined && i < input.boundary));
+    this.ensureChain(input.messages, null, input.hashes, skip);
+    for (const entry of input.cached) if (!entry.stored) this.pendingStored.push(entry);
+
+    const threadId = joined?.id ?? newUlid(r.startedAt);
+    const started = llmDatetime(r.startedAt);
+    const options = cleanOptions(r.options);
+    const optionsJson = JSON.stringify(options);
+    const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
+    const legacy = joined ? this.conversationState(threadId) : { hasRows: false, lastSystem: null, known: false };
+
+    if (!joined) {
+      const name = conversationName(input.nameSource);
+      this.stmts.insertThread.run(threadId, name, input.historyTipHash, threadDatetime(r.startedAt));
+      this.stmts.insertConversation.run(threadId, name, r.requestedModel);
+    } else if (!legacy.known) {
+      this.stmts.insertConversation.run(threadId, conversationName(input.nameSource), r.requestedModel);
+    }
+
+    // Message store: the reply and the turn.
+    const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+    const writeTurn = r.status !== "error" || reply !== null;
+    if (writeTurn) {
+      let tip = input.lastInputHash;
+      if (reply) {
+        const hit = this.hashes.messages.lookup(reply, input.lastInputHash);
+        this.ensureChain([reply], input.lastInputHash, [hit.hash], [hit.stored]);
+        if (!hit.stored) this.pendingStored.push(hit);
+        this.hashes.remember([...input.messages, reply], [...input.cached, hit]);
+        tip = hit.hash;
+      }
+      this.stmts.insertTurn.run(
+        r.id,
+        threadId,
+        input.lastInputHash,
+        tip,
+        r.requestedModel,
+        r.resolvedModel,
+        optionsJson === "{}" ? null : optionsJson,
+        r.usage?.input ?? null,
+        r.usage?.output ?? null,
+        r.durationMs,
+        started,
+        responseJson,
+      );
+      const last = input.messages[input.messages.length - 1];
+      const searchPrompt = last?.role === "user" ? messageText(last) : "";
+      const searchResponse = reply ? messageText(reply) : "";
+      // A DELETE costs ~30 µs even when it matches nothing (trigger and FTS5 set-up); probe first.
+      if (this.stmts.hasTurnSearch.get(r.id) !== undefined) this.stmts.deleteTurnSearch.run(r.id);
+      if (searchPrompt !== "" || searchResponse !== "") {
+        this.stmts.insertTurnSearch.run(r.id, searchPrompt, searchResponse);
+      }
+      this.stmts.updateThreadTip.run(tip, threadId);
+    }
+
+    // Legacy rows: the history of a new conversation, then the live row.
+    let { hasRows, lastSystem } = legacy;
+    const systemFor = (): string | null => {
+      const sys = input.systemText;
+      const write = sys !== null && (!hasRows || sys !== lastSystem) ? sys : null;
+      if (write !== null) lastSystem = write;
+      hasRows = true;
+      return write;
+    };
+    if (!joined) {
+      const pairs = historyPairs(r.messages, input.boundary);
+      const ids = idsBefore(r.id, r.startedAt, pairs.length);
+      pairs.forEach((pair, i) => {
+        this.stmts.insertResponse.run(
+          ids[i],
+          r.requestedModel,
+          pair.prompt,
+          systemFor(),
+          JSON.stringify(pair.promptJson),
+          "{}",
+          pair.response,
+          null,
+          threadId,
+          0,
+          started,
+          0,
+          0,
+          null,
+        );
+      });
+    }
+    const live = this.stmts.insertResponse.run(
+      r.id,
+      r.requestedModel,
+      input.prompt,
+      systemFor(),
+      JSON.stringify(r.requestBody),
+      optionsJson,
+      r.responseText,
+      responseJson,
+      threadId,
+      r.durationMs,
+      started,
+      r.usage?.input ?? null,
+      r.usage?.output ?? null,
+      r.resolvedModel,
+    );
+    this.pendingConversations.set(threadId, { rowid: Number(live.lastInsertRowid), lastSystem });
+    this.stmts.insertExchange.run(
+      r.id,
+      r.requestId,
+      r.provider,
+      r.deployment,
+      r.upstreamModel,
+      r.httpStatus,
+      r.status,
+      r.error,
+      r.ttftMs,
+      r.usage ? (r.usage.estimated ? 1 : 0) : null,
+      r.stream ? 1 : 0,
+      r.finishReason,
+      started,
+      r.overheadMs ?? null,
+    );
+  }
+
+  /**
+   * True when the file accepts a write lock now (`BEGIN IMMEDIATE; ROLLBACK`,
+   * waiting at most 100 ms for another writer). Never throws.
+   */
+  isWritable(): boolean {
+    if (!this.db.open || this.db.readonly) return false;
+    if (this.db.inTransaction) return true; // this connection holds the lock already
+    try {
+      this.db.pragma("busy_timeout = 100");
+      this.db.exec("BEGIN IMMEDIATE");
+      this.db.exec("ROLLBACK");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      try {
+        this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      } catch {
+        // connection unusable: the next write reports it
+      }
+    }
+  }
+
+  /** Recent `responses` rows (history rows included), newest id first, with our exchange metadata when present. */
+  listResponses(query: LogQuery): LogRow[] {
+    return queryResponses(this.db, query);
+  }
+
+  /** Closes the connection (idempotent). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * What the proxy records of one exchange, and the interface every record
+ * store implements (SQLite now, PostgreSQL later).
+ */
+import type { ChatMessage } from "../protocol/chat-request.js";
+import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
+import type { ErrorClass } from "../protocol/errors.js";
+
+/** Outcome of an exchange. */
+export type ExchangeStatus = "ok" | "error" | "cancelled" | "truncated";
+
+/** Token counts of one exchange. `estimated` is true when counted by gpt-tokenizer, not reported by the upstream. */
+export interface TokenUsage {
+  /** Prompt tokens (`usage.prompt_tokens`). */
+  input: number;
+  /** Completion tokens (`usage.completion_tokens`). */
+  output: number;
+  /** True when the counts were estimated locally. */
+  estimated: boolean;
+}
+
+/** One tool call made by the assistant in its reply. */
+export interface RecordedToolCall {
+  id: string;
+  name: string;
+  /** The JSON-encoded arguments as the model produced them. */
+  arguments: string;
+}
+
+/**
+ * Everything recorded of one exchange. Built by the server once the
+ * exchange has ended (successfully or not) and handed to the recorder.
+ */
+export interface ExchangeRecord {
+  /** Lowercase ULID; its time part is `startedAt`. Used for `responses.id` and `turns.id`. */
+  id: string;
+  /** The `x-request-id` of the HTTP exchange. */
+  requestId: string;
+  /** Request start, ms since the epoch. */
+  startedAt: number;
+  /** Total duration from request received to last byte sent, in ms. */
+  durationMs: number;
+  /** Time to first token (first content chunk sent to the client), in ms; null for non-streaming or no output. */
+  ttftMs: number | null;
+  /** The model name the client asked for (what `responses.model` holds). */
+  requestedModel: string;
+  /** The model the upstream says it used (`model` of its response), or null when unknown. */
+  resolvedModel: string | null;
+  /** Provider kind that served it (`echo`, `openai-compatible`, …), or null when none was reached. */
+  provider: string | null;
+  /** Deployment name from the config, or null. */
+  deployment: string | null;
+  /** The model name sent upstream, or null. */
+  upstreamModel: string | null;
+  /** The request body with secrets removed (stored as `prompt_json`). */
+  requestBody: Record<string, unknown>;
+  /** The validated input messages, in order. */
+  messages: ChatMessage[];
+  /** Sampling options (every request key but model/messages/stream…), stored as `options_json`. */
+  options: Record<string, unknown>;
+  /** Whether the client asked for a stream. */
+  stream: boolean;
+  /** The assistant's text (complete, or partial for cancelled/truncated). */
+  responseText: string;
+  /** Tool calls in the reply, if any. */
+  toolCalls: RecordedToolCall[];
+  /** `finish_reason` reported upstream, or null. */
+  finishReason: string | null;
+  /** Usage as reported by the upstream; null when none was reported (the recorder then estimates it). */
+  usage: TokenUsage | null;
+  /** The assembled completion (or error body) stored as `response_json`. */
+  responseJson: Record<string, unknown> | null;
+  /** HTTP status the client saw (or the upstream's status for relayed errors). */
+  httpStatus: number;
+  /** Outcome. */
+  status: ExchangeStatus;
+  /** Error text, or null. */
+  error: string | null;
+  /** Time spent in the proxy itself, excluding waits on the upstream and on a slow client, in ms. */
+  overheadMs?: number | null;
+}
+
+/**
+ * What the upstream sent, kept raw on the request path (no JSON parsing
+ * per chunk) and assembled by the recorder off the request path.
+ */
+export type RawOutput =
+  /** A non-streaming answer: the body as the upstream sent it, or the object a provider built. */
+  | { kind: "completion"; body: string | ChatCompletion }
+  /** A streamed answer: each SSE `data:` payload (or chunk object) in order, `[DONE]` excluded. */
+  | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[] };
+
+/** Fields of a record that the recorder derives from {@link RawOutput}. */
+type AssembledFields = "responseText" | "toolCalls" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";
+
+/**
+ * An exchange as the server hands it to the recorder: everything known on
+ * the request path, with the answer still raw. `requestBody` is the body as
+ * the client sent it; secrets are removed from it, and the sampling options
+ * derived, when the recorder assembles the record.
+ */
+export interface PendingExchange extends Omit<ExchangeRecord, AssembledFields> {
+  /** The answer, or null when the exchange failed before any output. */
+  output: RawOutput | null;
+  /** The OpenAI error body the client got (or the in-band error event), or null. */
+  errorJson: Record<string, unknown> | null;
+  /** Class of the failure, for metrics; null when ok. */
+  errorClass: ErrorClass | null;
+}
+
+/** One row of `llm-relay logs`. */
+export interface LogRow {
+  id: string;
+  datetimeUtc: string;
+  model: string;
+  resolvedModel: string | null;
+  conversationId: string | null;
+  prompt: string | null;
+  response: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  durationMs: number | null;
+  /** From our own table; null for rows the proxy did not write (e.g. history rows). */
+  status: string | null;
+  provider: string | null;
+  httpStatus: number | null;
+  ttftMs: number | null;
+  estimated: boolean | null;
+  error: string | null;
+  requestId: string | null;
+}
+
+/** Filter for `listResponses`. */
+export interface LogQuery {
+  /** Most recent N rows (default 10). */
+  limit?: number;
+  /** Only this conversation. */
+  conversationId?: string;
+}
+
+/**
+ * A place exchanges are written to. Implementations must be safe to call
+ * from the recorder's flush loop only (one writer at a time).
+ */
+export interface RecordStore {
+  /**
+   * Writes a batch of exchanges in one transaction, threading each into
+   * its conversation. Records must have `usage` filled (the recorder
+   * estimates missing counts first).
+   * @throws on a database failure; the recorder logs and counts it.
+   */
+  writeBatch(records: readonly ExchangeRecord[]): void | Promise<void>;
+  /** Checks the store accepts writes (used by `/health`). */
+  isWritable(): boolean | Promise<boolean>;
+  /** Recent responses, newest first. */
+  listResponses(query: LogQuery): LogRow[] | Promise<LogRow[]>;
+  /** Releases the connection. */
+  close(): void | Promise<void>;
+}

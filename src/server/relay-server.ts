@@ -1,0 +1,164 @@
+/**
+ * Builds and runs the HTTP server: Fastify with the OpenAI-compatible
+ * routes, the router, the providers and the recorder, and stops it
+ * gracefully (no new requests, in-flight exchanges finish or are
+ * cancelled after the grace period, the record queue is drained).
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { RelayConfig } from "../config/load.js";
+import { createLogger } from "../logging/logger.js";
+import { invalidRequest } from "../protocol/errors.js";
+import { ProviderRegistry } from "../providers/registry.js";
+import { Recorder, type RecorderOptions } from "../recording/recorder.js";
+import { InlineSink, WorkerSink } from "../recording/record-sinks.js";
+import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
+import type { RecordStore } from "../recording/types.js";
+import { Router } from "../routing/router.js";
+import { countTextTokens } from "../tokens/count.js";
+import type { ServerContext } from "./context.js";
+import { installErrorHandlers } from "./errors.js";
+import { InFlight } from "./in-flight.js";
+import { registerChatCompletions } from "./routes/chat-completions.js";
+import { registerHealth } from "./routes/health.js";
+import { registerModels } from "./routes/models.js";
+import { registerMetrics } from "./routes/metrics.js";
+import { RelayMetrics } from "../metrics/relay-metrics.js";
+
+/** A running proxy. */
+export interface RelayServer {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  /** `http://host:port` it listens on. */
+  url: string;
+  /** Graceful stop: resolves once every exchange is recorded and the database closed. */
+  close(): Promise<void>;
+}
+
+/** Optional parts a caller (a test, the library) may supply. */
+export interface StartOptions {
+  logger?: Logger;
+  store?: RecordStore;
+  recorder?: RecorderOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+const MAX_REQUEST_ID_LENGTH = 200;
+/**
+ * How long the main thread's connection (schema at start, `/health`) may wait for another process's
+ * lock; better-sqlite3 is synchronous, so a long wait would hold up every request. Writes happen in
+ * the recorder's worker thread, which may wait longer.
+ */
+const MAIN_BUSY_TIMEOUT_MS = 250;
+
+/**
+ * Starts the proxy on `config.host:config.port` (port 0 picks a free one).
+ * @throws when the port is taken or the database cannot be opened
+ */
+export async function startRelayServer(config: RelayConfig, options: StartOptions = {}): Promise<RelayServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // This connection creates the schema and answers /health; the writes happen in the recorder's worker thread.
+  const store = options.store ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
+  const sink = options.store ? new InlineSink(options.store) : await WorkerSink.start(config.dbPath);
+  const inFlight = new InFlight();
+  let recorder: Recorder | null = null;
+  const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
+  recorder = new Recorder(sink, logger, { ...options.recorder, persist: config.record, metrics });
+  const ctx: ServerContext = {
+    config,
+    router: new Router(config),
+    providers: new ProviderRegistry(options.env ?? process.env),
+    store,
+    recorder,
+    logger,
+    inFlight,
+    metrics,
+    startedAt: Date.now(),
+  };
+  warmUpEcho(ctx);
+  const app = buildApp(ctx);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await ctx.recorder.close();
+    if (!options.store) store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, db: config.dbPath, config: config.configPath, defaultModel: config.defaultModel }, "llm-relay listening");
+
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= shutdown(app, ctx));
+  return { app, ctx, url, close };
+}
+
+/** The Fastify app with every route, hook and handler. */
+export function buildApp(ctx: ServerContext): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // One line per exchange is logged by the chat handler itself.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.bodyLimitBytes,
+    genReqId: requestId,
+    requestIdHeader: false,
+    forceCloseConnections: false,
+  });
+  // Clients that forget the JSON content type (curl -d, text/plain) still get parsed.
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(invalidRequest(`We could not parse the JSON body of your request: ${(error as Error).message}`, null, "invalid_json"), undefined);
+    }
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.raw.setHeader("x-request-id", request.id);
+  });
+  // One log line per request; the chat route logs its own, richer line and sets relayLogged.
+  app.decorateRequest("relayLogged", false);
+  app.addHook("onResponse", async (request, reply) => {
+    ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    if (request.relayLogged) return;
+    ctx.logger.info({ id: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+  installErrorHandlers(app, ctx.config.bodyLimitBytes);
+  registerChatCompletions(app, ctx);
+  registerModels(app, ctx);
+  registerHealth(app, ctx);
+  registerMetrics(app, ctx);
+  return app;
+}
+
+/**
+ * When unmatched names go to `echo` (the out-of-the-box setup), loads the
+ * tokenizer echo counts usage with now, so the first request does not pay
+ * for it (about 0.3 s). Other setups load it only if they ever need it.
+ */
+function warmUpEcho(ctx: ServerContext): void {
+  if (!ctx.config.defaultModel) return;
+  if (ctx.router.resolve(ctx.config.defaultModel).deployment.provider === "echo") countTextTokens("warm up");
+}
+
+/** The client's `x-request-id` when it sent a usable one, else a new id. */
+function requestId(request: IncomingMessage): string {
+  const header = request.headers["x-request-id"];
+  if (typeof header === "string" && header.length > 0 && header.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(header)) return header;
+  return `req_${randomUUID().replaceAll("-", "")}`;
+}
+
+async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  ctx.logger.info({ inFlight: ctx.inFlight.size, queued: ctx.recorder.queued }, "llm-relay stopping");
+  const stopped = app.close();
+  await ctx.inFlight.drain(ctx.config.shutdownGraceMs);
+  app.server.closeAllConnections();
+  await stopped;
+  await ctx.providers.close();
+  await ctx.recorder.close();
+  await ctx.store.close();
+  ctx.logger.info({ written: ctx.recorder.writtenRecords, failed: ctx.recorder.failedWrites }, "llm-relay stopped");
+}

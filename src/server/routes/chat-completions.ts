@@ -1,0 +1,96 @@
+/**
+ * `POST /v1/chat/completions`: validate, route, call the provider, answer
+ * (JSON or SSE), hand the exchange to the recorder. Follows OpenAI's Chat
+ * Completions API (https://platform.openai.com/docs/api-reference/chat/create).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { RelayError, toRelayError } from "../../protocol/errors.js";
+import type { ChatProvider, ProviderCall } from "../../providers/types.js";
+import type { ServerContext } from "../context.js";
+import { Exchange, type ExchangeOutcome } from "../exchange.js";
+import { SHUTDOWN_REASON } from "../in-flight.js";
+import { streamToClient } from "../stream-response.js";
+import { validateChatRequest } from "../validate-request.js";
+
+/** Header carrying the proxy's own time on non-streaming answers, in ms. */
+export const OVERHEAD_HEADER = "x-llm-relay-overhead-ms";
+
+/** Registers the route. */
+export function registerChatCompletions(app: FastifyInstance, ctx: ServerContext): void {
+  app.post("/v1/chat/completions", (request, reply) => handleChatCompletion(ctx, request, reply));
+}
+
+async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let body;
+  try {
+    body = validateChatRequest(request.body);
+  } catch (error) {
+    const relayError = toRelayError(error);
+    ctx.logger.info({ id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message }, "chat.completion");
+    request.relayLogged = true;
+    throw error;
+  }
+  const exchange = new Exchange(request.id, body);
+  const controller = new AbortController();
+  const end = ctx.inFlight.begin(controller);
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
+  };
+  reply.raw.once("close", onClose);
+  let outcome: ExchangeOutcome;
+  try {
+    exchange.route = ctx.router.resolve(exchange.body.model);
+    const provider = ctx.providers.get(exchange.route.deployment);
+    const call: ProviderCall = { body: exchange.upstreamBody(), signal: controller.signal, requestId: request.id };
+    outcome = exchange.stream ? await streamToClient(exchange, provider, call, reply) : await completeToClient(exchange, provider, call, reply);
+  } catch (error) {
+    const failed = failure(error, controller.signal);
+    outcome = failed.outcome;
+    if (!reply.sent && !reply.raw.headersSent) {
+      // After a client disconnect nobody reads this; answering still completes Fastify's lifecycle.
+      reply.code(outcome.httpStatus).headers(failed.answer.headers).send(failed.answer.toBody());
+    }
+  } finally {
+    reply.raw.off("close", onClose);
+    end();
+  }
+  // The recorder assembles, logs (one line per exchange), observes and — unless recording is off — writes it.
+  ctx.recorder.enqueue(exchange.toPending(outcome));
+  request.relayLogged = true;
+}
+
+async function completeToClient(exchange: Exchange, provider: ChatProvider, call: ProviderCall, reply: FastifyReply): Promise<ExchangeOutcome> {
+  const { rawBody, completion } = await exchange.wait(provider.complete(call));
+  if (call.signal.aborted) throw call.signal.reason;
+  reply
+    .code(200)
+    .header("content-type", "application/json")
+    .header(OVERHEAD_HEADER, exchange.overheadMs().toFixed(3))
+    .send(rawBody);
+  return { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody }, errorJson: null, error: null, errorClass: null };
+}
+
+/**
+ * The outcome of an exchange that failed before any byte was sent, and the
+ * error to answer with. A stop cancels with 503 `server_shutting_down`
+ * (the client may retry elsewhere); a client that went away gets 499.
+ */
+function failure(error: unknown, signal: AbortSignal): { outcome: ExchangeOutcome; answer: RelayError } {
+  const cancelled = signal.aborted;
+  const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
+  const answer = shutdown
+    ? new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" })
+    : toRelayError(error);
+  const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
+  return {
+    answer,
+    outcome: {
+      status: cancelled ? "cancelled" : "error",
+      httpStatus: shutdown ? 503 : cancelled ? 499 : answer.status,
+      output: null,
+      errorJson: answer.toBody() as unknown as Record<string, unknown>,
+      error: cancelled ? reason : answer.message,
+      errorClass: cancelled ? null : answer.errorClass,
+    },
+  };
+}

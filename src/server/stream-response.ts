@@ -1,0 +1,120 @@
+/**
+ * Streams a provider's `chat.completion.chunk` events to the client as
+ * SSE (WHATWG "Server-sent events"; OpenAI's streaming format), each event
+ * forwarded as soon as it arrives and ending with `data: [DONE]`. Headers
+ * go out with the first upstream event, so an upstream that fails before
+ * it still gets a proper HTTP error status. After that, a failure is sent
+ * in-band (`data: {"error":…}`) and the stream closes without `[DONE]`.
+ *
+ * Hot path: no JSON parsing of pass-through events (string checks find
+ * the first token and the usage-only chunk), and the events of one
+ * upstream read leave in one socket write.
+ */
+import type { ServerResponse } from "node:http";
+import type { FastifyReply } from "fastify";
+import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
+import { RelayError, toRelayError } from "../protocol/errors.js";
+import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
+import type { Exchange, ExchangeOutcome } from "./exchange.js";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/** A delta with text (not `"content":""` nor null) or a tool call. */
+const HAS_OUTPUT = /"content":"[^"]|"tool_calls":\[\{/;
+/** The usage-only chunk sent last when `stream_options.include_usage` is set. */
+const EMPTY_CHOICES = /"choices":\[\]/;
+
+/**
+ * Runs a streamed exchange.
+ * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw events received
+ * @throws RelayError when the upstream fails before its first event (nothing was sent yet)
+ */
+export async function streamToClient(exchange: Exchange, provider: ChatProvider, call: ProviderCall, reply: FastifyReply): Promise<ExchangeOutcome> {
+  const iterator = provider.stream(call)[Symbol.asyncIterator]();
+  let next = await exchange.wait(iterator.next());
+  const wantsUsage = exchange.body.stream_options?.include_usage === true;
+  const res = reply.hijack().raw;
+  res.writeHead(200, SSE_HEADERS);
+  const events: (string | ChatCompletionChunk)[] = [];
+  try {
+    while (!next.done) {
+      const event = next.value;
+      events.push(event.chunk ?? event.data);
+      if (hasOutput(event)) exchange.markFirstToken();
+      if (wantsUsage || !isUsageOnly(event)) {
+        const drained = write(res, `data: ${event.data}\n\n`, call.signal);
+        if (drained) await exchange.wait(drained);
+      }
+      next = await exchange.wait(iterator.next());
+    }
+    if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);
+    res.end("data: [DONE]\n\n");
+    return { status: "ok", httpStatus: 200, output: { kind: "stream", events }, errorJson: null, error: null, errorClass: null };
+  } catch (error) {
+    await iterator.return?.().catch(() => undefined);
+    if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);
+    return ended(events, "truncated", res, error);
+  }
+}
+
+function hasOutput(event: ProviderStreamEvent): boolean {
+  if (!event.chunk) return HAS_OUTPUT.test(event.data);
+  return event.chunk.choices.some((c) => Boolean(c.delta?.content) || Boolean(c.delta?.tool_calls?.length));
+}
+
+function isUsageOnly(event: ProviderStreamEvent): boolean {
+  if (event.chunk) return event.chunk.choices.length === 0 && Boolean(event.chunk.usage);
+  return EMPTY_CHOICES.test(event.data) && event.data.includes('"usage":{');
+}
+
+/** Ends a stream that did not finish: an in-band error event if the client is still there, no `[DONE]`. */
+function ended(events: (string | ChatCompletionChunk)[], status: "cancelled" | "truncated", res: ServerResponse, reason: unknown): ExchangeOutcome {
+  const error =
+    status === "cancelled"
+      ? new RelayError({ status: 499, message: reason instanceof Error ? reason.message : "cancelled", type: "server_error", code: "cancelled", errorClass: "internal" })
+      : toRelayError(reason);
+  const errorJson = error.toBody();
+  if (!res.destroyed && res.writable) res.end(`data: ${JSON.stringify(errorJson)}\n\n`);
+  return {
+    status,
+    httpStatus: 200,
+    output: { kind: "stream", events },
+    errorJson: errorJson as unknown as Record<string, unknown>,
+    error: error.message,
+    errorClass: status === "truncated" ? error.errorClass : null,
+  };
+}
+
+/**
+ * Writes `text`, coalescing the writes made in the same tick into one
+ * socket write (cork until the next tick). Returns a promise only when the
+ * client applies backpressure; it settles on drain or when the client goes.
+ */
+function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> | null {
+  if (res.destroyed) return null;
+  if (res.writableCorked === 0) {
+    res.cork();
+    process.nextTick(uncork, res);
+  }
+  if (res.write(text)) return null;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}

@@ -1,0 +1,176 @@
+/**
+ * A fake OpenAI-compatible upstream: a real HTTP server on 127.0.0.1
+ * speaking the Chat Completions protocol with the chunk shapes captured
+ * from llama.cpp's llama-server (../shared/fixtures/protocols/llama-server.txt):
+ * no role-only first chunk, a last chunk carrying finish_reason, usage
+ * and timings, then `data: [DONE]`. Faults are injected per request.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the fake does with one request. */
+export type FakeBehaviour =
+  | { kind: "ok"; text?: string; chunkDelayMs?: number; chunkCount?: number }
+  | { kind: "status"; status: number; body: string; headers?: Record<string, string> }
+  | { kind: "reset-after"; chunks: number; text?: string }
+  | { kind: "stall" };
+
+/** One request the fake received. */
+export interface ReceivedRequest {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  /** Set when the client (the proxy) closed the connection before the response ended. */
+  aborted: boolean;
+  /** Chunks written before the end or the abort. */
+  chunksSent: number;
+  /** Every byte of the response body written, as text. */
+  bodySent: string;
+}
+
+/** A running fake upstream. */
+export interface FakeUpstream {
+  /** e.g. `http://127.0.0.1:12345/v1` */
+  baseUrl: string;
+  requests: ReceivedRequest[];
+  /** Sets the behaviour of the following requests. */
+  behave(behaviour: FakeBehaviour): void;
+  /** Resolves when `n` requests have been aborted by the client. */
+  waitForAborts(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CREATED = 1795257782;
+
+/** The default answer text (a fragment of the captured llama-server reply). */
+export const DEFAULT_TEXT = "\"Here,\" replake a little girl. \"It's a";
+
+/** Splits text into `count` pieces of nearly equal length. */
+export function splitText(text: string, count: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / count));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+function chunk(id: string, model: string, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) {
+  return { choices: [{ finish_reason: finish, index: 0, delta }], created: CREATED, id, model, system_fingerprint: "b0-unknown", object: "chat.completion.chunk", ...extra };
+}
+
+/** Starts the fake on an ephemeral loopback port. */
+export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" }): Promise<FakeUpstream> {
+  let behaviour = initial;
+  const requests: ReceivedRequest[] = [];
+  const sockets = new Set<import("node:net").Socket>();
+  let abortWaiters: { n: number; resolve: () => void }[] = [];
+  const notifyAbort = () => {
+    const aborted = requests.filter((r) => r.aborted).length;
+    abortWaiters = abortWaiters.filter((w) => (aborted >= w.n ? (w.resolve(), false) : true));
+  };
+
+  const server = http.createServer(async (req, res) => {
+    let raw = "";
+    for await (const piece of req) raw += piece;
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end('{"error":{"code":500,"message":"[json.exception.parse_error.101] parse error","type":"server_error"}}');
+      return;
+    }
+    const received: ReceivedRequest = { path: req.url ?? "", headers: req.headers, body, aborted: false, chunksSent: 0, bodySent: "" };
+    const write = res.write.bind(res);
+    res.write = ((piece: string) => {
+      received.bodySent += piece;
+      return write(piece);
+    }) as typeof res.write;
+    const endResponse = res.end.bind(res);
+    res.end = ((piece?: string) => {
+      if (typeof piece === "string") received.bodySent += piece;
+      return endResponse(piece);
+    }) as typeof res.end;
+    requests.push(received);
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        received.aborted = true;
+        notifyAbort();
+      }
+    });
+    const current = behaviour;
+    const model = typeof body.model === "string" ? body.model : "gpt-3.5-turbo";
+    const id = `chatcmpl-fake${requests.length}`;
+    if (current.kind === "stall") return;
+    if (current.kind === "status") {
+      res.writeHead(current.status, { "content-type": "application/json; charset=utf-8", ...current.headers });
+      res.end(current.body);
+      return;
+    }
+    const text = current.text ?? DEFAULT_TEXT;
+    const usage = { completion_tokens: 12, prompt_tokens: 46, total_tokens: 58 };
+    if (!body.stream) {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        JSON.stringify({
+          choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
+          created: CREATED,
+          model,
+          system_fingerprint: "b0-unknown",
+          object: "chat.completion",
+          usage,
+          id,
+          timings: { prompt_n: 46, predicted_n: 12 },
+          x_unknown_upstream_field: "kept",
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const pieces = current.kind === "reset-after" ? splitText(text, Math.max(current.chunks, 1) + 3) : splitText(text, current.chunkCount ?? 8);
+    const delay = current.kind === "ok" ? (current.chunkDelayMs ?? 0) : 0;
+    for (const [i, piece] of pieces.entries()) {
+      if (current.kind === "reset-after" && i === current.chunks) {
+        await sleep(20);
+        res.socket?.resetAndDestroy();
+        return;
+      }
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
+      received.chunksSent += 1;
+      if (delay) await sleep(delay);
+    }
+    const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    // llama-server puts usage on the finish chunk; OpenAI sends a separate usage chunk when asked.
+    res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
+    if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage })}\n\n`);
+    res.end("data: [DONE]\n\n");
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    behave(next) {
+      behaviour = next;
+    },
+    waitForAborts(n, timeoutMs = 5000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${requests.filter((r) => r.aborted).length} of ${n} aborts seen`)), timeoutMs);
+        abortWaiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        notifyAbort();
+      });
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

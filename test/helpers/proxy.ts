@@ -1,0 +1,57 @@
+/**
+ * Starts the real proxy in-process on an ephemeral loopback port with a
+ * fresh SQLite file, for tests.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { loadConfig, type RelayConfig } from "../../src/config/load.js";
+import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
+import type { Deployment } from "../../src/config/schema.js";
+
+/** A proxy under test. */
+export interface TestProxy {
+  server: RelayServer;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `http://127.0.0.1:PORT/v1` */
+  baseURL: string;
+  dbPath: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A deployment of the fake upstream. */
+export function fakeDeployment(baseUrl: string, extra: Partial<Deployment> = {}): Deployment {
+  return { provider: "openai-compatible", base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, stream_usage: true, ...extra };
+}
+
+/** A temp directory, removed by the caller. */
+export function tempDir(prefix = "llm-relay-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Starts a proxy. `overrides` replace fields of the default config (no
+ * config file: `default_model` is `echo`). `options.env` is the environment
+ * the providers read API keys from (empty by default).
+ */
+export async function startTestProxy(overrides: Partial<RelayConfig> = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestProxy> {
+  const dir = tempDir();
+  const dbPath = path.join(dir, "logs.db");
+  const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });
+  const config: RelayConfig = { ...base, ...overrides, models: { ...base.models, ...(overrides.models ?? {}) } };
+  const server = await startRelayServer(config, { logger: pino({ level: "silent" }), env: options.env ?? {} });
+  return {
+    server,
+    url: server.url,
+    baseURL: `${server.url}/v1`,
+    dbPath,
+    dir,
+    async close() {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
