@@ -10,7 +10,7 @@ import type { ZodError } from "zod";
 import { defaultDbPath } from "./data-dir.js";
 import { presetDeployments } from "./presets.js";
 import { Router } from "../routing/router.js";
-import { configFileSchema, type ConfigFile, type Deployment } from "./schema.js";
+import { configFileSchema, deploymentDefaults, toModelGroup, type ConfigFile, type ModelGroup, type ModelsInput, type RoutingSettings } from "./schema.js";
 
 /** Default bind address and port. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -37,11 +37,18 @@ export interface RelayConfig {
   record: boolean;
   /** Graceful-stop wait for in-flight exchanges, in ms. */
   shutdownGraceMs: number;
-  /** Model name or `prefix/*` pattern → deployment; always includes `echo`. */
-  models: Record<string, Deployment>;
+  /** Model name or `prefix/*` pattern → its deployments and routing; always includes `echo`. */
+  models: Record<string, ModelGroup>;
+  /** Router-wide retry, cooldown and balancing settings. */
+  routing: RoutingSettings;
+  /** Log rendered prompts and raw backend payloads (`--debug`, `LLM_RELAY_DEBUG=1`, `debug: true`). */
+  debug: boolean;
   /** Alias → model name. */
   aliases: Record<string, string>;
 }
+
+/** A partial config given programmatically (library, tests): models may be bare deployments. */
+export type LibraryConfigInput = Omit<Partial<RelayConfig>, "models"> & { models?: ModelsInput };
 
 /** What the CLI (or a test) passes in; every field is optional. */
 export interface LoadOptions {
@@ -51,6 +58,8 @@ export interface LoadOptions {
   db?: string;
   /** false: do not record (the `--no-record` flag). */
   record?: boolean;
+  /** true: the `--debug` flag. */
+  debug?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -76,11 +85,11 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
   const file = configPath ? readConfigFile(configPath) : configFileSchema.parse({});
 
   const envPort = fromEnv("LLM_RELAY_PORT") ? parsePort(env.LLM_RELAY_PORT as string, "LLM_RELAY_PORT") : undefined;
-  const models: Record<string, Deployment> = {
-    [ECHO_MODEL]: { provider: "echo", timeout_ms: 600_000, connect_timeout_ms: 10_000, stream_usage: true },
-    ...presetDeployments(env),
-    ...file.models,
+  const models: Record<string, ModelGroup> = {
+    [ECHO_MODEL]: toModelGroup(ECHO_MODEL, deploymentDefaults("echo"), file.routing),
   };
+  for (const [name, deployment] of Object.entries(presetDeployments(env))) models[name] = toModelGroup(name, deployment, file.routing);
+  for (const [name, entry] of Object.entries(file.models)) models[name] = toModelGroup(name, entry, file.routing);
   for (const alias of Object.keys(file.aliases)) {
     if (models[alias]) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${alias}' is already a model name`);
   }
@@ -99,11 +108,13 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     shutdownGraceMs: file.shutdown_grace_ms,
     models,
     aliases: file.aliases,
+    routing: file.routing,
+    debug: options.debug ?? (fromEnv("LLM_RELAY_DEBUG") ? env.LLM_RELAY_DEBUG !== "0" : undefined) ?? file.debug,
   };
 }
 
 /** Every alias and the default model must lead to a deployment; the error names the key. */
-function checkTargets(configPath: string | null, models: Record<string, Deployment>, aliases: Record<string, string>, defaultModel: string | null): void {
+function checkTargets(configPath: string | null, models: Record<string, ModelGroup>, aliases: Record<string, string>, defaultModel: string | null): void {
   const router = new Router({ models, aliases, defaultModel: null });
   const leadsNowhere = (name: string) => {
     try {
@@ -118,6 +129,13 @@ function checkTargets(configPath: string | null, models: Record<string, Deployme
   }
   if (defaultModel && leadsNowhere(defaultModel)) {
     throw new ConfigError(`Invalid config file ${configPath}: default_model: '${defaultModel}' matches no model or pattern`);
+  }
+  for (const group of Object.values(models)) {
+    for (const [key, list] of [["fallbacks", group.fallbacks], ["context_window_fallbacks", group.contextWindowFallbacks]] as const) {
+      for (const target of list) {
+        if (leadsNowhere(target)) throw new ConfigError(`Invalid config file ${configPath}: models.${group.name}.${key}: '${target}' matches no model or pattern`);
+      }
+    }
   }
 }
 
@@ -158,4 +176,9 @@ function parsePort(value: string, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${name} must be a port number, got '${value}'`);
   return port;
+}
+
+/** The directory relative paths of deployments resolve against: the config file's, else the working directory. */
+export function configBaseDir(config: Pick<RelayConfig, "configPath">, cwd: string = process.cwd()): string {
+  return config.configPath ? path.dirname(config.configPath) : cwd;
 }

@@ -2,7 +2,7 @@
  * Hosted OpenAI-compatible providers that turn on by themselves when
  * their API key is in the environment: `openai/*`, `groq/*`, `deepseek/*`.
  */
-import type { Deployment } from "./schema.js";
+import { deploymentDefaults, type Deployment } from "./schema.js";
 
 /** One preset: a `prefix/*` pattern served by an OpenAI-compatible API. */
 interface Preset {
@@ -26,14 +26,7 @@ export function presetDeployments(env: NodeJS.ProcessEnv): Record<string, Deploy
   const out: Record<string, Deployment> = {};
   for (const preset of PRESETS) {
     if (!env[preset.api_key_env]) continue;
-    out[preset.pattern] = {
-      provider: "openai-compatible",
-      base_url: preset.base_url,
-      api_key_env: preset.api_key_env,
-      timeout_ms: 600_000,
-      connect_timeout_ms: 10_000,
-      stream_usage: true,
-    };
+    out[preset.pattern] = { ...deploymentDefaults("openai-compatible"), base_url: preset.base_url, api_key_env: preset.api_key_env };
   }
   return out;
 }

@@ -7,11 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { pino, type Logger } from "pino";
-import { loadConfig, type RelayConfig } from "../config/load.js";
+import { asModelGroups } from "../config/schema.js";
+import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../config/load.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { RelayError, toRelayError } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
+import { providerContext } from "../providers/provider-context.js";
 import type { ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import { Recorder } from "../recording/recorder.js";
 import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
@@ -33,11 +35,12 @@ interface Runtime {
  * @param config a path to a YAML config, a (partial) RelayConfig, or undefined (`loadConfig()` alone)
  * @throws ConfigError as `loadConfig`
  */
-export function resolveLibraryConfig(config: string | Partial<RelayConfig> | undefined, env: NodeJS.ProcessEnv): RelayConfig {
+export function resolveLibraryConfig(config: string | LibraryConfigInput | undefined, env: NodeJS.ProcessEnv): RelayConfig {
   if (typeof config === "string") return loadConfig({ configPath: config, env });
   const base = loadConfig({ env, ...(config?.configPath ? { configPath: config.configPath } : {}) });
   if (!config) return base;
-  return { ...base, ...config, models: { ...base.models, ...(config.models ?? {}) }, aliases: { ...base.aliases, ...(config.aliases ?? {}) } };
+  const routing = config.routing ?? base.routing;
+  return { ...base, ...config, models: { ...base.models, ...asModelGroups(config.models ?? {}, routing) }, aliases: { ...base.aliases, ...(config.aliases ?? {}) } };
 }
 
 /** The in-process transport. Nothing is opened until the first call. */
@@ -47,7 +50,7 @@ export class InProcessTransport implements Transport {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly configInput: string | Partial<RelayConfig> | undefined,
+    private readonly configInput: string | LibraryConfigInput | undefined,
     private readonly env: () => NodeJS.ProcessEnv,
   ) {}
 
@@ -59,10 +62,10 @@ export class InProcessTransport implements Transport {
     const { exchange, call, provider } = this.begin(body, signal);
     let outcome: ExchangeOutcome;
     try {
-      const { rawBody, completion } = await exchange.wait(provider().complete(call()));
+      const { rawBody, completion, usageEstimated } = await exchange.wait(provider().complete(call()));
       if (signal.aborted) throw signal.reason;
       const finishedAt = performance.now();
-      outcome = { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody }, errorJson: null, error: null, errorClass: null };
+      outcome = { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
       return { completion: completion ?? parseCompletion(rawBody), finishedAt, exchangeId: exchange.id };
     } catch (error) {
       outcome = failed(error, signal, false);
@@ -75,11 +78,13 @@ export class InProcessTransport implements Transport {
   async stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult> {
     const { exchange, call, provider } = this.begin(body, signal);
     const events: (string | ChatCompletionChunk)[] = [];
+    let usageEstimated = false;
     let outcome: ExchangeOutcome | undefined;
     try {
       const iterator = provider().stream(call())[Symbol.asyncIterator]();
       for (let next = await exchange.wait(iterator.next()); !next.done; next = await exchange.wait(iterator.next())) {
         events.push(next.value.chunk ?? next.value.data);
+        if (next.value.usageEstimated) usageEstimated = true;
         const chunk = chunkOf(next.value);
         if (!chunk) continue;
         if (chunk.choices?.some((c) => Boolean(c.delta?.content) || Boolean(c.delta?.tool_calls?.length))) exchange.markFirstToken();
@@ -91,7 +96,7 @@ export class InProcessTransport implements Transport {
         }
       }
       if (signal.aborted) throw signal.reason;
-      outcome = { status: "ok", httpStatus: 200, output: { kind: "stream", events }, errorJson: null, error: null, errorClass: null };
+      outcome = { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
       return { finishedAt: performance.now(), exchangeId: exchange.id };
     } catch (error) {
       outcome = failed(error, signal, exchange.route !== null && events.length > 0, events);
@@ -125,7 +130,7 @@ export class InProcessTransport implements Transport {
     const logger = libraryLogger(env);
     const store = SqliteStore.open(config.dbPath);
     const recorder = new Recorder(store, logger, { persist: config.record });
-    this.runtime = { config, router: new Router(config), providers: new ProviderRegistry(env), recorder };
+    this.runtime = { config, router: new Router(config), providers: new ProviderRegistry(providerContext(config, env, logger)), recorder };
     return this.runtime;
   }
 

@@ -9,13 +9,13 @@
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
-import type { RelayConfig } from "../config/load.js";
+import type { LibraryConfigInput } from "../config/load.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { failureResponse } from "./llm-response.js";
 import type { ChatMessage, LLMResponse, SyncCompletionOptions } from "./types.js";
 
 /** How the worker rebuilds the calling client: `{}`/`{config}` in-process, `{baseURL}` over HTTP; null = the default client. */
-export type SyncClientSpec = { config?: string | Partial<RelayConfig>; baseURL?: undefined } | { baseURL: string; apiKey?: string; config?: undefined };
+export type SyncClientSpec = { config?: string | LibraryConfigInput; baseURL?: undefined } | { baseURL: string; apiKey?: string; config?: undefined };
 
 /** One blocking call, as sent to the worker (structured-cloned). */
 export interface SyncRequest {

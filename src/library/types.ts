@@ -3,7 +3,7 @@
  * the answer of every call ({@link LLMResponse}), the per-call options,
  * the messages a caller passes, and the client.
  */
-import type { RelayConfig } from "../config/load.js";
+import type { LibraryConfigInput } from "../config/load.js";
 
 /** A role the library accepts in a message. */
 export type LibraryRole = "system" | "user" | "assistant" | "tool";
@@ -99,7 +99,7 @@ export type ClientOptions =
        * `llm-relay.yaml`. Omitted: `loadConfig()` (`$LLM_RELAY_CONFIG`, `./llm-relay.yaml`, else `echo` with
        * logs.db at `$LLM_RELAY_DB` or the default data dir).
        */
-      config?: string | Partial<RelayConfig>;
+      config?: string | LibraryConfigInput;
       baseURL?: undefined;
       /** Environment read for the `LLM_*` defaults and upstream API keys. Default: `process.env` at call time. */
       env?: Record<string, string | undefined>;

@@ -5,6 +5,7 @@
  */
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
+import type { Logger } from "pino";
 import type { Deployment } from "../config/schema.js";
 
 /** One call to a backend. */
@@ -23,6 +24,8 @@ export interface ProviderCompletion {
   rawBody: string;
   /** The same body as an object, when the provider built it (echo, translators); pass-through providers leave it out and the recorder parses `rawBody`. */
   completion?: ChatCompletion;
+  /** True when the `usage` in the body was estimated by the proxy (the backend reported no counts); the record is flagged. */
+  usageEstimated?: boolean;
 }
 
 /** One SSE event of a streamed answer. */
@@ -31,6 +34,8 @@ export interface ProviderStreamEvent {
   data: string;
   /** The same payload as an object, when the provider built it; pass-through providers leave it out (no JSON parsing on the request path). */
   chunk?: ChatCompletionChunk;
+  /** True on a chunk whose `usage` was estimated by the proxy; the record is flagged. */
+  usageEstimated?: boolean;
 }
 
 /**
@@ -50,5 +55,20 @@ export interface ChatProvider {
   close?(): Promise<void>;
 }
 
-/** Builds a provider for one deployment. */
-export type ProviderFactory = (deployment: Deployment, env: NodeJS.ProcessEnv) => ChatProvider;
+/** What a provider factory gets besides its deployment. */
+export interface ProviderContext {
+  /** The process environment (API keys are read from it by name). */
+  env: NodeJS.ProcessEnv;
+  /** Logger for warnings (once per deployment) and `debug` output. */
+  logger: Logger;
+  /** Log each rendered prompt and raw backend payload, secrets removed (`--debug`, `LLM_RELAY_DEBUG=1`). */
+  debug: boolean;
+  /** Directory relative paths in the deployment (`model_path`, `jinja:<file>`) resolve against: the config file's, else the working directory. */
+  baseDir: string;
+}
+
+/**
+ * Builds a provider for one deployment. Must not do I/O (discovery of the
+ * context window or chat template happens lazily, on the first call).
+ */
+export type ProviderFactory = (deployment: Deployment, context: ProviderContext) => ChatProvider;

@@ -31,7 +31,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
       responseText: text,
       toolCalls,
       finishReason,
-      usage: toTokenUsage(completion.usage),
+      usage: estimatedIf(toTokenUsage(completion.usage), output.usageEstimated),
       resolvedModel: typeof completion.model === "string" ? completion.model : null,
       responseJson: completion,
     };
@@ -46,10 +46,15 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     responseText: acc.text,
     toolCalls: acc.calls,
     finishReason: acc.finishReason,
-    usage: toTokenUsage(acc.usage),
+    usage: estimatedIf(toTokenUsage(acc.usage), output.usageEstimated),
     resolvedModel: acc.model,
     responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
   };
+}
+
+/** Flags counts the provider estimated itself (no backend count, no tokenizer endpoint). */
+function estimatedIf(usage: TokenUsage | null, estimated: boolean | undefined): TokenUsage | null {
+  return usage && estimated ? { ...usage, estimated: true } : usage;
 }
 
 function parse<T>(text: string): T | null {

@@ -78,6 +78,30 @@ export interface ExchangeRecord {
   error: string | null;
   /** Time spent in the proxy itself, excluding waits on the upstream and on a slow client, in ms. */
   overheadMs?: number | null;
+  /** Cost in USD from the model catalog's prices and `usage` (estimated when `usage.estimated`); null when the model has no price. */
+  costUsd?: number | null;
+  /** Every upstream attempt made for this exchange (retries, fallbacks), in order; empty when none was made. */
+  attempts?: AttemptRecord[];
+}
+
+/** One upstream attempt of an exchange (`llm_relay_attempts`). */
+export interface AttemptRecord {
+  /** The model name tried (the requested one, or a fallback). */
+  model: string;
+  /** Deployment name (config key, with `#n` for the n-th of several). */
+  deployment: string;
+  provider: string;
+  upstreamModel: string;
+  /** `ok`, or what went wrong: `error` (HTTP or protocol), `timeout`, `unreachable`, `cancelled`. */
+  status: string;
+  /** The upstream's HTTP status, or null when none was received. */
+  httpStatus: number | null;
+  /** Start, in ms after the exchange began. */
+  startedMs: number;
+  /** Duration of the attempt, in ms. */
+  durationMs: number;
+  /** Error text, or null. */
+  error: string | null;
 }
 
 /**
@@ -86,9 +110,9 @@ export interface ExchangeRecord {
  */
 export type RawOutput =
   /** A non-streaming answer: the body as the upstream sent it, or the object a provider built. */
-  | { kind: "completion"; body: string | ChatCompletion }
+  | { kind: "completion"; body: string | ChatCompletion; usageEstimated?: boolean }
   /** A streamed answer: each SSE `data:` payload (or chunk object) in order, `[DONE]` excluded. */
-  | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[] };
+  | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[]; usageEstimated?: boolean };
 
 /** Fields of a record that the recorder derives from {@link RawOutput}. */
 type AssembledFields = "responseText" | "toolCalls" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";

@@ -12,6 +12,7 @@ import type { RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
+import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
 import { InlineSink, WorkerSink } from "../recording/record-sinks.js";
 import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
@@ -69,7 +70,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const ctx: ServerContext = {
     config,
     router: new Router(config),
-    providers: new ProviderRegistry(options.env ?? process.env),
+    providers: new ProviderRegistry(providerContext(config, options.env ?? process.env, logger)),
     store,
     recorder,
     logger,

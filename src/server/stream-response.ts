@@ -41,10 +41,12 @@ export async function streamToClient(exchange: Exchange, provider: ChatProvider,
   const res = reply.hijack().raw;
   res.writeHead(200, SSE_HEADERS);
   const events: (string | ChatCompletionChunk)[] = [];
+  let usageEstimated = false;
   try {
     while (!next.done) {
       const event = next.value;
       events.push(event.chunk ?? event.data);
+      if (event.usageEstimated) usageEstimated = true;
       if (hasOutput(event)) exchange.markFirstToken();
       if (wantsUsage || !isUsageOnly(event)) {
         const drained = write(res, `data: ${event.data}\n\n`, call.signal);
@@ -54,7 +56,7 @@ export async function streamToClient(exchange: Exchange, provider: ChatProvider,
     }
     if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);
     res.end("data: [DONE]\n\n");
-    return { status: "ok", httpStatus: 200, output: { kind: "stream", events }, errorJson: null, error: null, errorClass: null };
+    return { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
   } catch (error) {
     await iterator.return?.().catch(() => undefined);
     if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);

@@ -46,7 +46,7 @@ describe("without a config file", () => {
     expect(config.port).toBe(11435);
     expect(config.defaultModel).toBe("echo");
     expect(config.configPath).toBeNull();
-    expect(config.models.echo).toMatchObject({ provider: "echo" });
+    expect(config.models.echo!.deployments[0]).toMatchObject({ provider: "echo" });
     expect(Object.keys(config.models)).toEqual(["echo"]);
     expect(config.aliases).toEqual({});
     expect(path.isAbsolute(config.dbPath)).toBe(true);
@@ -61,7 +61,7 @@ describe("config files", () => {
     expect(config.configPath).toBe(file);
     expect(config.port).toBe(9123);
     expect(config.bodyLimitBytes).toBe(2 * 1024 * 1024);
-    expect(config.models.local).toMatchObject({ provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" });
+    expect(config.models.local!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" });
     expect(config.models.echo).toBeDefined();
   });
 
@@ -172,7 +172,7 @@ describe("presets", () => {
 
   it.each(presets)("adds $pattern when $env is set, and only then", ({ env, pattern, base_url }) => {
     const config = loadConfig({ cwd, env: { [env]: "sk-test" } });
-    expect(config.models[pattern]).toMatchObject({ provider: "openai-compatible", base_url, api_key_env: env });
+    expect(config.models[pattern]!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url, api_key_env: env });
     const others = presets.filter((p) => p.pattern !== pattern).map((p) => p.pattern);
     for (const other of others) expect(config.models[other]).toBeUndefined();
     expect(loadConfig({ cwd, env: {} }).models[pattern]).toBeUndefined();
@@ -182,7 +182,7 @@ describe("presets", () => {
   it("lets the config file override a preset", () => {
     writeFile("llm-relay.yaml", "models:\n  groq/*:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9999/v1\n");
     const config = loadConfig({ cwd, env: { GROQ_API_KEY: "sk-test", OPENAI_API_KEY: "sk-test" } });
-    expect(config.models["groq/*"]!.base_url).toBe("http://127.0.0.1:9999/v1");
-    expect(config.models["openai/*"]!.base_url).toBe("https://api.openai.com/v1");
+    expect(config.models["groq/*"]!.deployments[0]!.base_url).toBe("http://127.0.0.1:9999/v1");
+    expect(config.models["openai/*"]!.deployments[0]!.base_url).toBe("https://api.openai.com/v1");
   });
 });

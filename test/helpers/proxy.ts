@@ -6,9 +6,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
-import { loadConfig, type RelayConfig } from "../../src/config/load.js";
+import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../../src/config/load.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
-import type { Deployment } from "../../src/config/schema.js";
+import { asModelGroups, deploymentDefaults, type Deployment } from "../../src/config/schema.js";
 
 /** A proxy under test. */
 export interface TestProxy {
@@ -24,7 +24,7 @@ export interface TestProxy {
 
 /** A deployment of the fake upstream. */
 export function fakeDeployment(baseUrl: string, extra: Partial<Deployment> = {}): Deployment {
-  return { provider: "openai-compatible", base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, stream_usage: true, ...extra };
+  return { ...deploymentDefaults("openai-compatible"), base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, ...extra };
 }
 
 /** A temp directory, removed by the caller. */
@@ -37,11 +37,11 @@ export function tempDir(prefix = "llm-relay-test-"): string {
  * config file: `default_model` is `echo`). `options.env` is the environment
  * the providers read API keys from (empty by default).
  */
-export async function startTestProxy(overrides: Partial<RelayConfig> = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestProxy> {
+export async function startTestProxy(overrides: LibraryConfigInput = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
   const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });
-  const config: RelayConfig = { ...base, ...overrides, models: { ...base.models, ...(overrides.models ?? {}) } };
+  const config: RelayConfig = { ...base, ...overrides, models: { ...base.models, ...asModelGroups(overrides.models ?? {}, overrides.routing ?? base.routing) } };
   const server = await startRelayServer(config, { logger: pino({ level: "silent" }), env: options.env ?? {} });
   return {
     server,

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { loadConfig, type RelayConfig } from "../../src/config/load.js";
-import type { Deployment } from "../../src/config/schema.js";
+import { asModelGroups, type Deployment } from "../../src/config/schema.js";
 import type { LLMResponse } from "../../src/index.js";
 import { tempDir } from "../helpers/proxy.js";
 
@@ -16,7 +16,7 @@ export function tempDb(): { dir: string; dbPath: string; remove(): void } {
 /** A full config without a file: echo, plus `models`, with unknown names getting 404 (`defaultModel: null`). */
 export function libraryConfig(dbPath: string, models: Record<string, Deployment> = {}): RelayConfig {
   const base = loadConfig({ cwd: path.dirname(dbPath), env: {}, db: dbPath });
-  return { ...base, defaultModel: null, models: { ...base.models, ...models } };
+  return { ...base, defaultModel: null, models: { ...base.models, ...asModelGroups(models) } };
 }
 
 /** Awaits a call, failing the test if it rejects (it never may). */

@@ -4,15 +4,15 @@
  * default_model fallback and 404 model_not_found without one.
  */
 import { describe, expect, it } from "vitest";
-import type { Deployment } from "../../src/config/schema.js";
+import { deploymentDefaults, type Deployment } from "../../src/config/schema.js";
 import { RelayError } from "../../src/protocol/errors.js";
 import { Router } from "../../src/routing/router.js";
 
 function upstream(base_url: string, extra: Partial<Deployment> = {}): Deployment {
-  return { provider: "openai-compatible", base_url, timeout_ms: 600_000, connect_timeout_ms: 10_000, stream_usage: true, ...extra };
+  return { ...deploymentDefaults("openai-compatible"), base_url, ...extra };
 }
 
-const echo: Deployment = { provider: "echo", timeout_ms: 600_000, connect_timeout_ms: 10_000, stream_usage: true };
+const echo: Deployment = deploymentDefaults("echo");
 const groq = upstream("https://api.groq.com/openai/v1");
 const local = upstream("http://127.0.0.1:8080/v1", { model: "qwen2.5-coder-7b-instruct-q4" });
 const vendor = upstream("http://vendor.example/v1");
@@ -47,31 +47,31 @@ function notFound(r: Router, model: string): RelayError {
 
 describe("Router.resolve", () => {
   it("matches an exact model name, sending the name upstream unless the deployment sets model", () => {
-    expect(router(null).resolve("echo")).toEqual({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
-    expect(router(null).resolve("local")).toEqual({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
+    expect(router(null).resolve("echo")).toMatchObject({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
+    expect(router(null).resolve("local")).toMatchObject({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
   });
 
   it("follows an alias to its model", () => {
-    expect(router(null).resolve("coder")).toEqual({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
+    expect(router(null).resolve("coder")).toMatchObject({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
   });
 
   it("follows an alias to a name served by a pattern", () => {
-    expect(router(null).resolve("fast")).toEqual({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
+    expect(router(null).resolve("fast")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
   });
 
   it("sends the part after the prefix upstream for a prefix/* pattern", () => {
-    expect(router(null).resolve("groq/llama-3.1-8b-instant")).toEqual({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
+    expect(router(null).resolve("groq/llama-3.1-8b-instant")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
     expect(router(null).resolve("groq/meta-llama/llama-4-scout-17b-16e-instruct").upstreamModel).toBe("meta-llama/llama-4-scout-17b-16e-instruct");
   });
 
   it("prefers the longest matching prefix", () => {
-    expect(router(null).resolve("vendor/big/model-x")).toEqual({ deploymentName: "vendor/big/*", deployment: vendorBig, upstreamModel: "model-x" });
-    expect(router(null).resolve("vendor/small")).toEqual({ deploymentName: "vendor/*", deployment: vendor, upstreamModel: "small" });
+    expect(router(null).resolve("vendor/big/model-x")).toMatchObject({ deploymentName: "vendor/big/*", deployment: vendorBig, upstreamModel: "model-x" });
+    expect(router(null).resolve("vendor/small")).toMatchObject({ deploymentName: "vendor/*", deployment: vendor, upstreamModel: "small" });
     expect(router(null).resolve("vendor/bigger").deploymentName).toBe("vendor/*");
   });
 
   it("prefers an exact name over a pattern", () => {
-    expect(router(null).resolve("groq/special")).toEqual({ deploymentName: "groq/special", deployment: special, upstreamModel: "groq/special" });
+    expect(router(null).resolve("groq/special")).toMatchObject({ deploymentName: "groq/special", deployment: special, upstreamModel: "groq/special" });
   });
 
   it("does not match a pattern with nothing after the prefix", () => {
@@ -79,8 +79,8 @@ describe("Router.resolve", () => {
   });
 
   it("falls back to default_model for an unknown name", () => {
-    expect(router("echo").resolve("gpt-4o")).toEqual({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
-    expect(router("fast").resolve("gpt-4o")).toEqual({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
+    expect(router("echo").resolve("gpt-4o")).toMatchObject({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
+    expect(router("fast").resolve("gpt-4o")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
     // Known names still go to their own deployment.
     expect(router("echo").resolve("groq/x").deploymentName).toBe("groq/*");
   });

@@ -12,13 +12,13 @@ import { RelayError } from "../../protocol/errors.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
 import { sseData } from "../../protocol/sse-data.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
-import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
+import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
 /**
  * Creates the provider for one deployment.
  * @throws RelayError at call time (not here) when `base_url` is missing
  */
-export function createOpenAICompatibleProvider(deployment: Deployment, env: NodeJS.ProcessEnv): ChatProvider {
+export function createOpenAICompatibleProvider(deployment: Deployment, { env }: ProviderContext): ChatProvider {
   if (!deployment.base_url) {
     throw new RelayError({ status: 500, message: "An openai-compatible deployment needs base_url", errorClass: "internal" });
   }

@@ -46,7 +46,14 @@ export const LLM_MIGRATIONS: readonly string[] = [
 ];
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 1;
+export const RELAY_SCHEMA_VERSION = 2;
+
+/** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
+const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
+  ["overhead_ms", "REAL"],
+  ["cost_usd", "REAL"],
+  ["attempts", "INTEGER"],
+];
 
 /** An external-content FTS5 table over (prompt, response) and the three triggers that keep it in step. */
 function ftsDdl(table: string): string {
@@ -278,7 +285,22 @@ CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
   "stream" INTEGER,
   "finish_reason" TEXT,
   "datetime_utc" TEXT,
-  "overhead_ms" REAL);
+  "overhead_ms" REAL,
+  "cost_usd" REAL,
+  "attempts" INTEGER);
+CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
+  "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
+  "attempt" INTEGER NOT NULL,
+  "model" TEXT,
+  "deployment" TEXT,
+  "provider" TEXT,
+  "upstream_model" TEXT,
+  "status" TEXT,
+  "http_status" INTEGER,
+  "started_ms" REAL,
+  "duration_ms" REAL,
+  "error" TEXT,
+  PRIMARY KEY ("response_id", "attempt"));
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_threads_tip" ON "threads" ("tip_message_hash");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_responses_conversation" ON "responses" ("conversation_id");
 `;
@@ -369,8 +391,11 @@ export function ensureSchema(db: Database): void {
         `logs.db was written by a newer llm-relay (schema version ${row.v} > ${RELAY_SCHEMA_VERSION})`,
       );
     }
-    // Files from before overhead_ms existed (development builds of version 1) get the column.
-    const columns = db.prepare(`SELECT "name" FROM pragma_table_info('llm_relay_exchanges')`).all() as { name: string }[];
-    if (!columns.some((c) => c.name === "overhead_ms")) db.exec(`ALTER TABLE "llm_relay_exchanges" ADD COLUMN "overhead_ms" REAL`);
+    // Files of an older version of our tables get the columns added since.
+    const columns = new Set((db.prepare(`SELECT "name" FROM pragma_table_info('llm_relay_exchanges')`).all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) {
+      if (!columns.has(name)) db.exec(`ALTER TABLE "llm_relay_exchanges" ADD COLUMN "${name}" ${type}`);
+    }
+    if (row.v !== null && row.v < RELAY_SCHEMA_VERSION) db.prepare(`UPDATE "llm_relay_schema" SET "version" = ?`).run(RELAY_SCHEMA_VERSION);
   })();
 }

@@ -68,8 +68,13 @@ function prepareStatements(db: Db) {
     ),
     insertExchange: p(
       `INSERT OR REPLACE INTO llm_relay_exchanges (response_id, request_id, provider, deployment, upstream_model,
-         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms, cost_usd, attempts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertAttempt: db.prepare(
+      `INSERT OR REPLACE INTO llm_relay_attempts (response_id, attempt, model, deployment, provider, upstream_model,
+         status, http_status, started_ms, duration_ms, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
 }
@@ -322,7 +327,12 @@ export class SqliteStore implements RecordStore {
       r.finishReason,
       started,
       r.overheadMs ?? null,
+      r.costUsd ?? null,
+      r.attempts?.length ?? null,
     );
+    r.attempts?.forEach((a, i) => {
+      this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);
+    });
   }
 
   /**

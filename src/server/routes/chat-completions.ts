@@ -60,14 +60,14 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
 }
 
 async function completeToClient(exchange: Exchange, provider: ChatProvider, call: ProviderCall, reply: FastifyReply): Promise<ExchangeOutcome> {
-  const { rawBody, completion } = await exchange.wait(provider.complete(call));
+  const { rawBody, completion, usageEstimated } = await exchange.wait(provider.complete(call));
   if (call.signal.aborted) throw call.signal.reason;
   reply
     .code(200)
     .header("content-type", "application/json")
     .header(OVERHEAD_HEADER, exchange.overheadMs().toFixed(3))
     .send(rawBody);
-  return { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody }, errorJson: null, error: null, errorClass: null };
+  return { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
 }
 
 /**
