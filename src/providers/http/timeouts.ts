@@ -1,0 +1,75 @@
+/**
+ * A deployment's four timeouts, as every HTTP provider applies them:
+ * connect (TCP/TLS), first token (until the response headers / first
+ * byte), idle (between two chunks of the body) and total (the whole call).
+ */
+import type { Deployment } from "../../config/schema.js";
+import { RelayError } from "../../protocol/errors.js";
+
+/** Timeouts of one deployment, in ms. */
+export interface DeploymentTimeouts {
+  /** undici `connect.timeout`. */
+  connectMs: number;
+  /** undici `headersTimeout`. */
+  firstTokenMs: number;
+  /** undici `bodyTimeout`. */
+  idleMs: number;
+  /** The whole upstream call, or null for no limit. */
+  totalMs: number | null;
+}
+
+/** Reads the timeouts of `deployment` (`first_token_timeout_ms` and `idle_timeout_ms` default to `timeout_ms`). */
+export function deploymentTimeouts(deployment: Deployment): DeploymentTimeouts {
+  return {
+    connectMs: deployment.connect_timeout_ms,
+    firstTokenMs: deployment.first_token_timeout_ms ?? deployment.timeout_ms,
+    idleMs: deployment.idle_timeout_ms ?? deployment.timeout_ms,
+    totalMs: deployment.total_timeout_ms ?? null,
+  };
+}
+
+/** The reason a total timeout aborts with; {@link isTotalTimeout} recognises it. */
+class TotalTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`total timeout of ${ms} ms`);
+    this.name = "TotalTimeout";
+  }
+}
+
+/**
+ * The signal to pass to the upstream request: `signal` (client gone, server
+ * stopping), plus the total timeout when there is one.
+ */
+export function withTotalTimeout(signal: AbortSignal, totalMs: number | null): AbortSignal {
+  if (totalMs === null) return signal;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TotalTimeout(totalMs)), totalMs);
+  timer.unref();
+  const forward = () => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
+  controller.signal.addEventListener("abort", () => {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", forward);
+  }, { once: true });
+  return controller.signal;
+}
+
+/** True when `signal` was aborted by {@link withTotalTimeout}'s timer (not by the client or a stop). */
+export function isTotalTimeout(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof TotalTimeout;
+}
+
+/**
+ * 504 `upstream_timeout` for a call that ran past its total timeout.
+ * @param target a short name of the upstream (origin)
+ */
+export function totalTimeoutError(target: string, totalMs: number): RelayError {
+  return new RelayError({
+    status: 504,
+    message: `The upstream ${target} did not finish within the total timeout of ${totalMs} ms`,
+    type: "server_error",
+    code: "upstream_timeout",
+    errorClass: "upstream_timeout",
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Turns a {@link RawBackend} (completes a prompt string) into a
+ * {@link ChatProvider} (completes a chat): renders the messages with the
+ * deployment's prompt format, checks the context window before anything
+ * is sent, completes, and answers with OpenAI `chat.completion` /
+ * `chat.completion.chunk` objects with usage (the backend's counts, else
+ * its tokenizer's, else an estimate flagged as estimated).
+ */
+import type { Deployment } from "../../config/schema.js";
+import { RelayError } from "../../protocol/errors.js";
+import { resolvePromptFormat } from "../../prompt-formats/registry.js";
+import type { PromptFormat } from "../../prompt-formats/types.js";
+import { redactSecrets } from "../../recording/redact.js";
+import { countTextTokens } from "../../tokens/count.js";
+import { deploymentTimeouts, isTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
+import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
+import { ChatOutput, type OutputUsage } from "./chat-output.js";
+import { assertFitsContextWindow } from "./context-window.js";
+import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
+import { samplingParams } from "./sampling.js";
+
+/** A prepared call: the rendered prompt, its token count, and the request for the backend. */
+interface Prepared {
+  request: RawRequest;
+  promptTokens: number;
+  promptEstimated: boolean;
+  output: ChatOutput;
+}
+
+/**
+ * Creates the chat provider of one raw-completion deployment.
+ * @param kind the provider kind, as in the config
+ * @param deployment the deployment (its `prompt_format`, `context_window`, timeouts)
+ * @param context logger (the missing-format warning, `debug` output) and base directory
+ * @param backend the backend's protocol module
+ */
+export function createRawCompletionProvider(kind: string, deployment: Deployment, context: ProviderContext, backend: RawBackend): ChatProvider {
+  const timeouts = deploymentTimeouts(deployment);
+  let discovery: Promise<RawDiscovery> | null = null;
+  let format: PromptFormat | null = null;
+
+  const discover = (signal: AbortSignal): Promise<RawDiscovery> => {
+    discovery ??= backend.discover ? backend.discover(signal).catch(() => ({})) : Promise.resolve({});
+    return discovery;
+  };
+
+  async function promptFormat(signal: AbortSignal): Promise<PromptFormat> {
+    if (format) return format;
+    const spec = deployment.prompt_format;
+    if (spec === undefined) {
+      context.logger.warn({ provider: kind, target: backend.target }, "no prompt_format configured for this raw-completion deployment; using the default (chatml)");
+    }
+    const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
+    format = resolvePromptFormat(spec, { baseDir: context.baseDir, discovered });
+    return format;
+  }
+
+  async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
+    const fmt = await promptFormat(signal);
+    const prompt = fmt.render(call.body.messages, { bos: !backend.addsBos });
+    const params = samplingParams(call.body, fmt.stop);
+    const counted = backend.countTokens ? await backend.countTokens(prompt, signal).catch(() => null) : null;
+    const promptTokens = counted ?? countTextTokens(prompt);
+    const contextWindow = deployment.context_window ?? (await discover(signal)).contextWindow ?? null;
+    assertFitsContextWindow({ promptTokens, estimated: counted === null, maxTokens: params.maxTokens ?? 0, contextWindow });
+    if (context.debug) {
+      context.logger.debug({ provider: kind, target: backend.target, format: fmt.name, prompt, params: redactSecrets(params) }, "rendered prompt");
+    }
+    return {
+      request: { prompt, params, body: call.body, signal, requestId: call.requestId },
+      promptTokens,
+      promptEstimated: counted === null,
+      output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
+    };
+  }
+
+  function usageOf(prepared: Prepared, counts: Partial<RawCounts>, text: string): OutputUsage {
+    const prompt = counts.promptTokens ?? null;
+    const completion = counts.completionTokens ?? null;
+    return {
+      promptTokens: prompt ?? prepared.promptTokens,
+      completionTokens: completion ?? countTextTokens(text),
+      estimated: (prompt === null && prepared.promptEstimated) || completion === null,
+    };
+  }
+
+  /** Rethrows a total-timeout abort as 504; everything else unchanged. */
+  function mapAbort(error: unknown, signal: AbortSignal): unknown {
+    if (isTotalTimeout(signal) && timeouts.totalMs !== null) return totalTimeoutError(backend.target, timeouts.totalMs);
+    return error;
+  }
+
+  return {
+    kind,
+
+    async complete(call: ProviderCall): Promise<ProviderCompletion> {
+      const signal = withTotalTimeout(call.signal, timeouts.totalMs);
+      try {
+        const prepared = await prepare(call, signal);
+        const result = await backend.complete(prepared.request);
+        if (context.debug) context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
+        return prepared.output.completion({ content: result.text }, result.finishReason, usageOf(prepared, result, result.text));
+      } catch (error) {
+        throw mapAbort(error, signal);
+      }
+    },
+
+    async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
+      const signal = withTotalTimeout(call.signal, timeouts.totalMs);
+      let prepared: Prepared;
+      try {
+        prepared = await prepare(call, signal);
+      } catch (error) {
+        throw mapAbort(error, signal);
+      }
+      const { output } = prepared;
+      let text = "";
+      let finished = false;
+      let counts: Partial<RawCounts> = {};
+      try {
+        let started = false;
+        for await (const delta of backend.stream(prepared.request)) {
+          if (context.debug) context.logger.debug({ provider: kind, target: backend.target, delta }, "raw backend delta");
+          if (!started) {
+            started = true;
+            yield output.role();
+          }
+          if (delta.text) {
+            text += delta.text;
+            yield output.text(delta.text);
+          }
+          if (delta.finishReason) {
+            finished = true;
+            counts = { promptTokens: delta.promptTokens ?? null, completionTokens: delta.completionTokens ?? null };
+            yield output.finish(delta.finishReason);
+            break;
+          }
+        }
+      } catch (error) {
+        throw mapAbort(error, signal);
+      }
+      if (!finished) {
+        if (signal.aborted) throw mapAbort(signal.reason, signal);
+        throw new RelayError({
+          status: 502,
+          message: `The backend ${backend.target} ended the stream before the completion finished`,
+          type: "server_error",
+          code: "upstream_truncated",
+          errorClass: "upstream_protocol",
+        });
+      }
+      if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
+    },
+
+    async close(): Promise<void> {
+      await backend.close?.();
+    },
+  };
+}
