@@ -26,6 +26,7 @@ program
   .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
   .option("--db <path>", "SQLite logs.db to record into (env LLM_RELAY_DB; default <OS data dir>/llm-relay/logs.db)")
   .option("--no-record", "do not record exchanges (for measuring the proxy alone)")
+  .option("--debug", "log each rendered prompt and raw backend payload, secrets removed (env LLM_RELAY_DEBUG=1)")
   .action(runServe);
 
 program

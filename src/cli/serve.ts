@@ -13,6 +13,8 @@ export interface ServeFlags {
   db?: string;
   /** commander's `--no-record` sets this to false. */
   record?: boolean;
+  /** `--debug`. */
+  debug?: boolean;
 }
 
 /** Runs the server until a signal stops it. Exits with 1 on a bad config or a taken port. */
@@ -25,6 +27,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags.db !== undefined ? { db: flags.db } : {}),
       ...(flags.record === false ? { record: false } : {}),
+      ...(flags.debug ? { debug: true } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) {
