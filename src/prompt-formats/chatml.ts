@@ -1,26 +1,29 @@
 /**
  * ChatML (`<|im_start|>role\n…<|im_end|>`), as OpenAI documented it and as
  * Qwen, Hermes and many fine-tunes use it. The default format.
+ *
+ * Reference: teknium/OpenHermes-2.5-Mistral-7B tokenizer_config.json
+ * `chat_template` (test/fixtures/chat-templates/chatml.jinja). No system
+ * default, no BOS, no trimming.
  */
-import { contentText } from "../protocol/chat-request.js";
+import type { PreparedChat } from "./chat-turns.js";
+import { defineNamedFormat } from "./define.js";
 import type { PromptFormat } from "./types.js";
 
+/** Renders prepared turns the ChatML way (shared with `dolphin`). */
+export function renderChatml(chat: PreparedChat): string {
+  let out = "";
+  for (const turn of chat.turns) out += `<|im_start|>${turn.role}\n${turn.text}<|im_end|>\n`;
+  return `${out}<|im_start|>assistant\n${chat.prefix ?? ""}`;
+}
+
 /** The ChatML format. */
-export const chatml: PromptFormat = {
+export const chatml: PromptFormat = defineNamedFormat({
   name: "chatml",
   description: "ChatML: <|im_start|>role … <|im_end|> (Qwen, Hermes, Yi, many fine-tunes); the default",
   stop: ["<|im_end|>", "<|im_start|>"],
   bos: null,
   eos: "<|im_end|>",
-  render(messages) {
-    let out = "";
-    const last = messages.length - 1;
-    messages.forEach((message, i) => {
-      const text = contentText(message.content);
-      if (i === last && message.role === "assistant") out += `<|im_start|>assistant\n${text}`;
-      else out += `<|im_start|>${message.role}\n${text}<|im_end|>\n`;
-    });
-    if (messages[last]?.role !== "assistant") out += "<|im_start|>assistant\n";
-    return out;
-  },
-};
+  reference: "teknium/OpenHermes-2.5-Mistral-7B tokenizer_config.json",
+  renderTurns: renderChatml,
+});

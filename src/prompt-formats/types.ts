@@ -12,6 +12,13 @@ export interface RenderOptions {
    * (llama.cpp, KoboldCpp, node-llama-cpp) get `false`; default `true`.
    */
   bos?: boolean;
+  /**
+   * The request's `tools` (OpenAI function definitions), passed to
+   * `jinja:` and `auto` templates as the `tools` variable, as Hugging Face
+   * does. Named formats ignore it (tools are described in the system
+   * prompt by the client, if at all).
+   */
+  tools?: readonly unknown[];
 }
 
 /** One named prompt format. */
@@ -22,10 +29,16 @@ export interface PromptFormat {
   readonly description: string;
   /** Stop sequences that end the assistant's turn; always sent to the backend (with the client's own). */
   readonly stop: readonly string[];
-  /** BOS token text, or null when the format has none. */
+  /**
+   * BOS token text the format writes at the start of every prompt, or null
+   * when its reference template writes none (the model's tokenizer may
+   * still add one when tokenizing).
+   */
   readonly bos: string | null;
-  /** EOS token text, or null. */
+  /** EOS token text of the model family's tokenizer (`eos_token`), or null when unknown. */
   readonly eos: string | null;
+  /** The reference chat template the format follows (HF repo and file), for `llm-relay formats`. */
+  readonly reference?: string;
   /**
    * Renders the messages into a prompt that ends where the assistant's
    * answer begins. When the last message is an assistant message, its text
@@ -52,4 +65,6 @@ export interface PromptFormatInfo {
   stop: readonly string[];
   bos: string | null;
   eos: string | null;
+  /** Where the format comes from: the model family's reference template (HF repo and file). */
+  reference?: string;
 }

@@ -1,0 +1,36 @@
+/**
+ * `llm-relay formats`: the named prompt formats a raw-completion
+ * deployment can use (`prompt_format:`), as a table (name, stop sequences,
+ * description) or, with `--json`, the full rows (with BOS/EOS texts and
+ * the reference template).
+ */
+import { DEFAULT_PROMPT_FORMAT, listPromptFormats, SPECIAL_PROMPT_FORMATS } from "../prompt-formats/registry.js";
+import type { PromptFormatInfo } from "../prompt-formats/types.js";
+
+/** Flags of `formats`. */
+export interface FormatsFlags {
+  json?: boolean;
+}
+
+/** Prints the prompt formats. */
+export async function runFormats(flags: FormatsFlags): Promise<void> {
+  const formats = listPromptFormats();
+  process.stdout.write(flags.json ? `${JSON.stringify(formats, null, 2)}\n` : formatFormatsTable(formats));
+}
+
+/**
+ * One line per format; stop sequences JSON-quoted (they hold `|`, `<` and
+ * spaces), then a note on the default and the special values.
+ */
+export function formatFormatsTable(formats: readonly PromptFormatInfo[]): string {
+  const header = ["name", "stop sequences", "description"];
+  const lines = formats.map((format) => [format.name, format.stop.map((stop) => JSON.stringify(stop)).join(" "), format.description]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
+  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const notes = [
+    "",
+    `default: ${DEFAULT_PROMPT_FORMAT}; also ${SPECIAL_PROMPT_FORMATS[0]} (a Hugging Face chat template: a .jinja file or a tokenizer_config.json)`,
+    `and ${SPECIAL_PROMPT_FORMATS[1]} (the model's own template from the backend or the GGUF, else ${DEFAULT_PROMPT_FORMAT})`,
+  ];
+  return [render(header), ...lines.map(render), ...notes].join("\n") + "\n";
+}

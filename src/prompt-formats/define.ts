@@ -1,0 +1,43 @@
+/**
+ * Builds a named `PromptFormat` from a renderer of prepared turns: the
+ * common part (message preparation, the BOS option) lives here, each
+ * format module only writes its own markup.
+ */
+import type { ChatMessage } from "../protocol/chat-request.js";
+import { prepareChat, type PrepareOptions, type PreparedChat } from "./chat-turns.js";
+import type { PromptFormat, RenderOptions } from "./types.js";
+
+/** The special-token texts a renderer writes. */
+export interface RenderTokens {
+  /** The BOS text, or "" when the format has none or `RenderOptions.bos` is false. */
+  bos: string;
+  /** The EOS text, or "" when the format has none. */
+  eos: string;
+}
+
+/** What a format module supplies. */
+export interface NamedFormatSpec {
+  name: string;
+  description: string;
+  stop: readonly string[];
+  bos: string | null;
+  eos: string | null;
+  /** The reference template (HF repo and file). */
+  reference: string;
+  /** How the messages are shaped before rendering. */
+  prepare?: PrepareOptions;
+  /** Writes the prompt: the turns, then the open prefix turn or the generation prompt. */
+  renderTurns(chat: PreparedChat, tokens: RenderTokens): string;
+}
+
+/** A `PromptFormat` that prepares the messages (`prepareChat`) and hands them to `spec.renderTurns`. */
+export function defineNamedFormat(spec: NamedFormatSpec): PromptFormat {
+  const { renderTurns, prepare, ...info } = spec;
+  return {
+    ...info,
+    render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
+      const tokens: RenderTokens = { bos: options.bos === false ? "" : (spec.bos ?? ""), eos: spec.eos ?? "" };
+      return renderTurns(prepareChat(messages, prepare), tokens);
+    },
+  };
+}
