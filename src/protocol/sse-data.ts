@@ -24,7 +24,8 @@ export async function* sseData(body: AsyncIterable<Uint8Array | string>): AsyncG
       yield* ready;
     }
   }
-  parser.feed(decoder.decode());
-  parser.reset({ consume: true });
+  // End the open line and the open event: a last event without its blank line (KoboldCpp) is
+  // dispatched too (`reset({ consume: true })` only parses the line, it dispatches nothing).
+  parser.feed(`${decoder.decode()}\n\n`);
   yield* pending;
 }

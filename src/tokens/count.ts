@@ -11,11 +11,15 @@ import { contentText, type ChatMessage } from "../protocol/chat-request.js";
  * loaded on first use only: a proxy whose upstreams report usage never
  * loads them (and the recorder's worker thread loads them only to estimate).
  */
-let countTokens: ((text: string) => number) | null = null;
-function tokenizer(): (text: string) => number {
-  countTokens ??= (createRequire(import.meta.url)("gpt-tokenizer") as { countTokens: (text: string) => number }).countTokens;
+type CountTokens = (text: string, options: { disallowedSpecial: Set<string> }) => number;
+let countTokens: CountTokens | null = null;
+function tokenizer(): CountTokens {
+  countTokens ??= (createRequire(import.meta.url)("gpt-tokenizer") as { countTokens: CountTokens }).countTokens;
   return countTokens;
 }
+
+/** Special-token text (`<|endoftext|>`, a ChatML prompt's `<|im_start|>`) is counted as plain text; gpt-tokenizer would otherwise throw on it. */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /** Per-message overhead of OpenAI's chat format, in tokens (OpenAI cookbook). */
 const TOKENS_PER_MESSAGE = 3;
@@ -24,7 +28,7 @@ const REPLY_PRIMING_TOKENS = 3;
 
 /** Number of tokens in `text`. */
 export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : tokenizer()(text);
+  return text.length === 0 ? 0 : tokenizer()(text, PLAIN_TEXT);
 }
 
 /**

@@ -36,9 +36,14 @@ class TotalTimeout extends Error {
   }
 }
 
+/** Clears the timer of a signal made by {@link withTotalTimeout}. */
+const releases = new WeakMap<AbortSignal, () => void>();
+
 /**
  * The signal to pass to the upstream request: `signal` (client gone, server
- * stopping), plus the total timeout when there is one.
+ * stopping), plus the total timeout when there is one. Call
+ * {@link releaseTotalTimeout} once the call has ended, so the timer and the
+ * listener on `signal` do not outlive it.
  */
 export function withTotalTimeout(signal: AbortSignal, totalMs: number | null): AbortSignal {
   if (totalMs === null) return signal;
@@ -46,13 +51,20 @@ export function withTotalTimeout(signal: AbortSignal, totalMs: number | null): A
   const timer = setTimeout(() => controller.abort(new TotalTimeout(totalMs)), totalMs);
   timer.unref();
   const forward = () => controller.abort(signal.reason);
-  if (signal.aborted) forward();
-  else signal.addEventListener("abort", forward, { once: true });
-  controller.signal.addEventListener("abort", () => {
+  const release = () => {
     clearTimeout(timer);
     signal.removeEventListener("abort", forward);
-  }, { once: true });
+  };
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
+  controller.signal.addEventListener("abort", release, { once: true });
+  releases.set(controller.signal, release);
   return controller.signal;
+}
+
+/** Ends the total timeout of a signal from {@link withTotalTimeout} (no-op for any other signal). */
+export function releaseTotalTimeout(signal: AbortSignal): void {
+  releases.get(signal)?.();
 }
 
 /** True when `signal` was aborted by {@link withTotalTimeout}'s timer (not by the client or a stop). */
@@ -72,4 +84,22 @@ export function totalTimeoutError(target: string, totalMs: number): RelayError {
     code: "upstream_timeout",
     errorClass: "upstream_timeout",
   });
+}
+
+/**
+ * Runs a call's stream under its total timeout: `run` gets the signal to
+ * use, and the timer is released when the stream ends (or is abandoned).
+ * Without a total timeout the stream is returned as is (no extra hop per
+ * chunk on the hot path).
+ */
+export function streamWithTotalTimeout<T>(signal: AbortSignal, totalMs: number | null, run: (signal: AbortSignal) => AsyncIterable<T>): AsyncIterable<T> {
+  if (totalMs === null) return run(signal);
+  const timed = withTotalTimeout(signal, totalMs);
+  return (async function* released() {
+    try {
+      yield* run(timed);
+    } finally {
+      releaseTotalTimeout(timed);
+    }
+  })();
 }

@@ -1,9 +1,34 @@
-/** PLACEHOLDER (Ollama): replaced by the provider's real module. */
+/**
+ * The `ollama` provider: Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md).
+ * `base_url` is the server root (default `http://127.0.0.1:11434`, Ollama's
+ * own default). Without `prompt_format` it chats through `POST /api/chat`
+ * (tools, images, Ollama's chat template); with one, it renders the prompt
+ * itself and completes it through `POST /api/generate` with `raw: true`.
+ * Either way `options.num_ctx` is always sent (see ollama-model-info.ts),
+ * the prompt is checked against it first, and usage comes from
+ * `prompt_eval_count` / `eval_count`.
+ */
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
+import { backendClient } from "../http/backend-client.js";
+import { createRawCompletionProvider } from "../raw/raw-completion-provider.js";
 import type { ChatProvider, ProviderContext } from "../types.js";
+import { createOllamaChatProvider } from "./ollama-chat.js";
+import { createOllamaGenerateBackend } from "./ollama-generate-backend.js";
+import { DISCOVERY_TIMEOUT_MS, OllamaModelInfo } from "./ollama-model-info.js";
 
-/** PLACEHOLDER: throws until the ollama provider is built. */
-export function createOllamaProvider(_deployment: Deployment, _context: ProviderContext): ChatProvider {
-  throw new RelayError({ status: 501, message: "The ollama provider is not built yet", type: "server_error", errorClass: "internal" });
+/** Ollama's default address (`OLLAMA_HOST`), used when the deployment has no `base_url`. */
+export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
+
+/**
+ * Creates the provider of one Ollama deployment (no I/O here; /api/show is asked on the first call).
+ * An `api_key_env` is sent as `Authorization: Bearer …` (for an Ollama behind an authenticating proxy).
+ */
+export function createOllamaProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
+  const { client, timeouts, sideCallMs } = backendClient(deployment, context, deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL, DISCOVERY_TIMEOUT_MS);
+  const info = new OllamaModelInfo(client, sideCallMs);
+  const transport = { client, info, context };
+  if (deployment.prompt_format !== undefined) {
+    return createRawCompletionProvider("ollama", deployment, context, createOllamaGenerateBackend(deployment, transport));
+  }
+  return createOllamaChatProvider(deployment, timeouts, transport);
 }

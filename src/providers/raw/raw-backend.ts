@@ -66,8 +66,10 @@ export interface RawBackend {
   readonly addsBos: boolean;
   /**
    * Learns the context window and chat template, once (the result is
-   * cached by the caller). Failures should resolve to `{}`, not reject:
-   * discovery is best effort.
+   * cached by the caller). Discovery is best effort: resolve `{}` when the
+   * backend answered without the facts; reject when it could not answer
+   * now (loading, unreachable), so the caller uses `{}` for this call and
+   * tries again on the next one.
    */
   discover?(signal: AbortSignal): Promise<RawDiscovery>;
   /**

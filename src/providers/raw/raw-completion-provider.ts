@@ -12,7 +12,7 @@ import { resolvePromptFormat } from "../../prompt-formats/registry.js";
 import type { PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
 import { countTextTokens } from "../../tokens/count.js";
-import { deploymentTimeouts, isTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
+import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "./chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
@@ -40,7 +40,13 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
   let format: PromptFormat | null = null;
 
   const discover = (signal: AbortSignal): Promise<RawDiscovery> => {
-    discovery ??= backend.discover ? backend.discover(signal).catch(() => ({})) : Promise.resolve({});
+    // A failed discovery (backend loading or down) is not cached: the next call tries again.
+    discovery ??= backend.discover
+      ? backend.discover(signal).catch((): RawDiscovery => {
+          discovery = null;
+          return {};
+        })
+      : Promise.resolve({});
     return discovery;
   };
 
@@ -51,8 +57,14 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
       context.logger.warn({ provider: kind, target: backend.target }, "no prompt_format configured for this raw-completion deployment; using the default (chatml)");
     }
     const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
-    format = resolvePromptFormat(spec, { baseDir: context.baseDir, discovered });
-    return format;
+    const resolved = resolvePromptFormat(spec, {
+      baseDir: context.baseDir,
+      discovered,
+      onWarning: (message) => context.logger.warn({ provider: kind, target: backend.target }, message),
+    });
+    // `auto` without a discovered template (discovery failed) is not cached either.
+    if (spec !== "auto" || discovered) format = resolved;
+    return resolved;
   }
 
   async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
@@ -102,58 +114,64 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
         return prepared.output.completion({ content: result.text }, result.finishReason, usageOf(prepared, result, result.text));
       } catch (error) {
         throw mapAbort(error, signal);
+      } finally {
+        releaseTotalTimeout(signal);
       }
     },
 
-    async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
-      const signal = withTotalTimeout(call.signal, timeouts.totalMs);
-      let prepared: Prepared;
-      try {
-        prepared = await prepare(call, signal);
-      } catch (error) {
-        throw mapAbort(error, signal);
-      }
-      const { output } = prepared;
-      let text = "";
-      let finished = false;
-      let counts: Partial<RawCounts> = {};
-      try {
-        let started = false;
-        for await (const delta of backend.stream(prepared.request)) {
-          if (context.debug) context.logger.debug({ provider: kind, target: backend.target, delta }, "raw backend delta");
-          if (!started) {
-            started = true;
-            yield output.role();
-          }
-          if (delta.text) {
-            text += delta.text;
-            yield output.text(delta.text);
-          }
-          if (delta.finishReason) {
-            finished = true;
-            counts = { promptTokens: delta.promptTokens ?? null, completionTokens: delta.completionTokens ?? null };
-            yield output.finish(delta.finishReason);
-            break;
-          }
-        }
-      } catch (error) {
-        throw mapAbort(error, signal);
-      }
-      if (!finished) {
-        if (signal.aborted) throw mapAbort(signal.reason, signal);
-        throw new RelayError({
-          status: 502,
-          message: `The backend ${backend.target} ended the stream before the completion finished`,
-          type: "server_error",
-          code: "upstream_truncated",
-          errorClass: "upstream_protocol",
-        });
-      }
-      if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
+    stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
+      return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => streamWithin(call, signal));
     },
 
     async close(): Promise<void> {
       await backend.close?.();
     },
   };
+
+  /** The stream of one call, under `signal` (the call's, with the total timeout). */
+  async function* streamWithin(call: ProviderCall, signal: AbortSignal): AsyncGenerator<ProviderStreamEvent> {
+    let prepared: Prepared;
+    try {
+      prepared = await prepare(call, signal);
+    } catch (error) {
+      throw mapAbort(error, signal);
+    }
+    const { output } = prepared;
+    let text = "";
+    let finished = false;
+    let counts: Partial<RawCounts> = {};
+    try {
+      let started = false;
+      for await (const delta of backend.stream(prepared.request)) {
+        if (context.debug) context.logger.debug({ provider: kind, target: backend.target, delta }, "raw backend delta");
+        if (!started) {
+          started = true;
+          yield output.role();
+        }
+        if (delta.text) {
+          text += delta.text;
+          yield output.text(delta.text);
+        }
+        if (delta.finishReason) {
+          finished = true;
+          counts = { promptTokens: delta.promptTokens ?? null, completionTokens: delta.completionTokens ?? null };
+          yield output.finish(delta.finishReason);
+          break;
+        }
+      }
+    } catch (error) {
+      throw mapAbort(error, signal);
+    }
+    if (!finished) {
+      if (signal.aborted) throw mapAbort(signal.reason, signal);
+      throw new RelayError({
+        status: 502,
+        message: `The backend ${backend.target} ended the stream before the completion finished`,
+        type: "server_error",
+        code: "upstream_truncated",
+        errorClass: "upstream_protocol",
+      });
+    }
+    if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
+  }
 }

@@ -1,0 +1,130 @@
+/**
+ * KoboldCpp's KoboldAI-style API as a {@link RawBackend} (koboldcpp.py,
+ * version 1.76): `POST /api/v1/generate` (one answer), `POST
+ * /api/extra/generate/stream` (SSE `event: message` with `{"token",
+ * "finish_reason"}`), `GET /api/extra/true_max_context_length` (the
+ * window), `POST /api/extra/tokencount` (counts), `GET /api/v1/model`.
+ *
+ * KoboldCpp answers over HTTP/1.0: a stream has no Content-Length and ends
+ * when the server closes the connection, its `finish_reason` is the string
+ * `"null"` until the last event, and it reports no token counts, so both
+ * counts come from `/api/extra/tokencount` (its `/v1` usage is a fixed 100/100).
+ */
+import type { Deployment } from "../../config/schema.js";
+import { RelayError } from "../../protocol/errors.js";
+import { sseData } from "../../protocol/sse-data.js";
+import { HttpBackend } from "../http/backend-client.js";
+import type { UpstreamResponse } from "../http/upstream-client.js";
+import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "../raw/raw-backend.js";
+import type { ProviderContext } from "../types.js";
+import { generateResultSchema, tokenCountSchema, valueSchema } from "./koboldcpp-api.js";
+import { generateBody } from "./koboldcpp-request.js";
+import { finishReason, invalidResponse, parseStreamEvent } from "./koboldcpp-response.js";
+
+/** One KoboldCpp server. */
+export class KoboldCppBackend extends HttpBackend implements RawBackend {
+  /** KoboldCpp adds BOS when it tokenizes the prompt (tokencount's `ids` start with it). */
+  readonly addsBos = true;
+  /** The window learnt by {@link discover}, sent as `max_context_length`. */
+  private discoveredWindow: number | null = null;
+
+  /**
+   * @param deployment `base_url` is the server's root (`http://127.0.0.1:5001`); `api_key_env` names the `--password`
+   * @throws RelayError 500 when `base_url` is missing
+   */
+  constructor(
+    private readonly deployment: Deployment,
+    private readonly context: ProviderContext,
+  ) {
+    super(deployment, context);
+  }
+
+  /**
+   * The window from `GET /api/extra/true_max_context_length` (falling back to
+   * `/api/v1/config/max_context_length` on servers without it); the model
+   * name from `GET /api/v1/model` goes to the debug log. KoboldCpp has no
+   * chat template endpoint.
+   * @throws RelayError when the server cannot answer now, so the caller tries again on its next call
+   */
+  async discover(signal: AbortSignal): Promise<RawDiscovery> {
+    const options = { signal, timeoutMs: this.sideCallMs };
+    const answer = await this.client.getJson<unknown>("/api/extra/true_max_context_length", options).catch((error: unknown) => {
+      if (error instanceof RelayError && error.status === 404) return this.client.getJson<unknown>("/api/v1/config/max_context_length", options);
+      throw error;
+    });
+    const parsed = valueSchema.safeParse(answer);
+    this.discoveredWindow = parsed.success && parsed.data.value > 0 ? parsed.data.value : null;
+    if (this.context.debug) {
+      const model = await this.client.getJson<unknown>("/api/v1/model", options).catch(() => null);
+      this.context.logger.debug({ provider: "koboldcpp", target: this.target, model, contextWindow: this.discoveredWindow }, "koboldcpp model");
+    }
+    return { contextWindow: this.discoveredWindow };
+  }
+
+  /**
+   * Counts the prompt with `POST /api/extra/tokencount` (BOS included, as in generation).
+   * @throws RelayError when the server cannot answer (the caller then estimates)
+   */
+  countTokens(prompt: string, signal: AbortSignal): Promise<number | null> {
+    return this.tokenCount(prompt, true, signal);
+  }
+
+  /** `POST /api/v1/generate`; the answer's tokens are counted with `/api/extra/tokencount`. */
+  async complete(request: RawRequest): Promise<RawResult> {
+    const response = await this.post("/api/v1/generate", request, "application/json");
+    const parsed = generateResultSchema.safeParse(await this.client.readJson<unknown>(response));
+    if (!parsed.success) throw invalidResponse(this.target, JSON.stringify(parsed.error.issues));
+    const result = parsed.data.results[0]!;
+    return {
+      text: result.text,
+      finishReason: finishReason(result.finish_reason) ?? "stop",
+      promptTokens: null,
+      completionTokens: await this.countAnswer(result.text, request.signal),
+    };
+  }
+
+  /**
+   * `POST /api/extra/generate/stream`. The stream ends when KoboldCpp closes
+   * the connection; one that closes before an event with a real
+   * `finish_reason` is truncated (the caller reports it).
+   */
+  async *stream(request: RawRequest): AsyncIterable<RawDelta> {
+    const response = await this.post("/api/extra/generate/stream", request, "text/event-stream");
+    let text = "";
+    try {
+      for await (const data of sseData(response.body)) {
+        const event = parseStreamEvent(data, this.target);
+        const finish = finishReason(event.finish_reason);
+        text += event.token;
+        if (!finish) {
+          if (event.token) yield { text: event.token };
+          continue;
+        }
+        const completionTokens = await this.countAnswer(text, request.signal);
+        yield { ...(event.token ? { text: event.token } : {}), finishReason: finish, promptTokens: null, completionTokens };
+        return;
+      }
+    } catch (error) {
+      throw this.client.mapError(error);
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
+    }
+  }
+
+  private post(path: string, request: RawRequest, accept: string): Promise<UpstreamResponse> {
+    const window = this.deployment.context_window ?? this.discoveredWindow;
+    const body = generateBody(request.prompt, request.params, { contextWindow: window, defaultMaxLength: this.deployment.max_output_tokens ?? null, extraBody: this.deployment.extra_body });
+    return this.client.postJson(path, body, { signal: request.signal, accept, headers: { "x-request-id": request.requestId } });
+  }
+
+  private async tokenCount(text: string, special: boolean, signal: AbortSignal): Promise<number | null> {
+    const answer = await this.client.postForJson<unknown>("/api/extra/tokencount", { prompt: text, special }, { signal, timeoutMs: this.sideCallMs });
+    const parsed = tokenCountSchema.safeParse(answer);
+    return parsed.success ? parsed.data.value : null;
+  }
+
+  /** Tokens of the answer (no BOS), or null when KoboldCpp cannot count now (the caller estimates). */
+  private countAnswer(text: string, signal: AbortSignal): Promise<number | null> {
+    return text === "" ? Promise.resolve(0) : this.tokenCount(text, false, signal).catch(() => null);
+  }
+}

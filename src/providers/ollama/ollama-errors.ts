@@ -1,0 +1,68 @@
+/**
+ * Ollama's errors as OpenAI errors. Ollama answers an error with its HTTP
+ * status and `{"error": "…"}`; a model that is not pulled gets 404
+ * `{"error":"model 'x' not found"}` (server/routes.go); an error after a
+ * stream began is one more NDJSON line `{"error": "…"}` under status 200
+ * (docs/api/errors.mdx, "Errors that occur while streaming").
+ */
+import { RelayError } from "../../protocol/errors.js";
+
+/** Ollama's message for a model it does not have. */
+const MODEL_NOT_FOUND = /^model ['"]?.+?['"]? not found/i;
+
+/**
+ * Parses one NDJSON line (or a whole non-streaming body).
+ * @throws RelayError 502 `upstream_error` for an `{"error": …}` object, 502 `upstream_invalid_response` for text that is not JSON
+ */
+export function parseOllamaObject<T>(text: string, origin: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RelayError({
+      status: 502,
+      message: `The Ollama server ${origin} sent invalid JSON: ${text.slice(0, 200)}`,
+      type: "server_error",
+      code: "upstream_invalid_response",
+      errorClass: "upstream_protocol",
+    });
+  }
+  if (!parsed || typeof parsed !== "object") {
+    throw new RelayError({ status: 502, message: `The Ollama server ${origin} sent an unexpected answer: ${text.slice(0, 200)}`, type: "server_error", code: "upstream_invalid_response", errorClass: "upstream_protocol" });
+  }
+  const error = (parsed as { error?: unknown }).error;
+  if (error !== undefined && error !== null) {
+    throw new RelayError({
+      status: 502,
+      message: `The Ollama server ${origin} failed: ${typeof error === "string" ? error : JSON.stringify(error)}`,
+      type: "server_error",
+      code: "upstream_error",
+      errorClass: "upstream_http",
+    });
+  }
+  return parsed as T;
+}
+
+/** Whether `error` is Ollama's 404 for a model it does not have. */
+export function isModelNotFound(error: unknown): error is RelayError {
+  return error instanceof RelayError && error.status === 404 && error.errorClass === "upstream_http" && MODEL_NOT_FOUND.test(error.message);
+}
+
+/**
+ * The OpenAI 404 `model_not_found` for a model the Ollama server has not pulled.
+ * @param model the upstream model name
+ * @param origin the Ollama server
+ * @param pulled the models the server has (`GET /api/tags`), or null when unknown
+ */
+export function ollamaModelNotFound(model: string, origin: string, pulled: string[] | null, cause: unknown): RelayError {
+  const available = pulled === null ? "" : pulled.length === 0 ? " It has no models." : ` It has: ${pulled.join(", ")}.`;
+  return new RelayError({
+    status: 404,
+    message: `The model '${model}' is not on the Ollama server ${origin} (pull it with \`ollama pull ${model}\`).${available}`,
+    type: "invalid_request_error",
+    param: "model",
+    code: "model_not_found",
+    errorClass: "not_found",
+    cause,
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * What vLLM tells about the context window and the prompt's size, from
+ * its OpenAI-compatible server
+ * (https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html):
+ * `GET /v1/models` lists each served model with `max_model_len` (vLLM's
+ * extension of OpenAI's model object), and the Tokenizer API's
+ * `POST /tokenize` (at the server root) counts a chat's tokens with the
+ * model's own tokenizer and chat template: `{model, messages,
+ * add_generation_prompt}` → `{count, max_model_len, tokens}`
+ * (vllm/entrypoints/openai/protocol.py, `ModelCard`, `TokenizeChatRequest`,
+ * `TokenizeResponse`). Example bodies: test/fixtures/protocols/vllm/.
+ */
+import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
+import { RelayError } from "../../protocol/errors.js";
+import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import type { UpstreamClient } from "../http/upstream-client.js";
+
+/** `GET /v1/models`. */
+interface VllmModelList {
+  data?: { id?: string; root?: string | null; max_model_len?: number | null }[];
+}
+
+/** `POST /tokenize`. */
+interface VllmTokenizeResponse {
+  count?: number;
+  max_model_len?: number;
+}
+
+/** A prompt's size, in tokens. */
+export interface PromptCount {
+  tokens: number;
+  /** True when counted with gpt-tokenizer (the server's /tokenize was not available). */
+  estimated: boolean;
+}
+
+/** Longest wait for `/v1/models` and `/tokenize`, in ms. */
+export const VLLM_DISCOVERY_TIMEOUT_MS = 15_000;
+
+/**
+ * The `max_model_len` of `model` in a `/v1/models` answer: the entry whose
+ * `id` (or `root`) is the model, else the only entry; null when absent.
+ */
+export function maxModelLen(list: VllmModelList, model: string): number | null {
+  const data = list.data ?? [];
+  const entry = data.find((m) => m.id === model) ?? data.find((m) => m.root === model) ?? (data.length === 1 ? data[0] : undefined);
+  const value = entry?.max_model_len;
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+}
+
+/**
+ * The context windows and token counts of one vLLM deployment. Windows are
+ * asked once per model (a failed call is asked again next time); a server
+ * without `/tokenize` (404/405) is remembered and estimated from then on.
+ */
+export class VllmContext {
+  private readonly windows = new Map<string, Promise<number | null>>();
+  private tokenizeAvailable = true;
+
+  /**
+   * @param client HTTP access to the server root (where `/tokenize` lives)
+   * @param modelsPath path of the models list under the root (`/v1/models`)
+   */
+  constructor(
+    private readonly client: UpstreamClient,
+    private readonly modelsPath: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The context window of `model` from `/v1/models`, in tokens, or null when the server does not say (never rejects). */
+  window(model: string, signal: AbortSignal): Promise<number | null> {
+    let pending = this.windows.get(model);
+    if (!pending) {
+      pending = this.client
+        .getJson<VllmModelList>(this.modelsPath, { signal, timeoutMs: this.timeoutMs })
+        .then((list) => maxModelLen(list, model))
+        .catch(() => null)
+        .then((value) => {
+          if (value === null) this.windows.delete(model);
+          return value;
+        });
+      this.windows.set(model, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The prompt's tokens: vLLM's own count (chat template and tools
+   * included) when `/tokenize` answers, else a gpt-tokenizer estimate.
+   * @throws only when `signal` is aborted
+   */
+  async count(body: ChatCompletionRequest, signal: AbortSignal): Promise<PromptCount> {
+    const tools = (body as Record<string, unknown>).tools;
+    const hasTools = Array.isArray(tools) && tools.length > 0;
+    if (this.tokenizeAvailable) {
+      try {
+        const answer = await this.client.postForJson<VllmTokenizeResponse>(
+          "/tokenize",
+          { model: body.model, messages: body.messages, add_generation_prompt: true, ...(hasTools ? { tools } : {}) },
+          { signal, timeoutMs: this.timeoutMs },
+        );
+        if (typeof answer.count === "number") return { tokens: answer.count, estimated: false };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (error instanceof RelayError && (error.status === 404 || error.status === 405)) this.tokenizeAvailable = false;
+      }
+    }
+    return { tokens: countPromptTokens(body.messages) + (hasTools ? countTextTokens(JSON.stringify(tools)) : 0), estimated: true };
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * A fake KoboldCpp (1.76): a real node:http server on 127.0.0.1 that
+ * answers the way the capture ../shared/fixtures/protocols/koboldcpp.txt
+ * shows, byte for byte where it matters. Every answer is HTTP/1.0 (the
+ * status line and headers of the capture, Python `json.dumps` bodies) and
+ * the server closes the connection after it; the generate stream has no
+ * Content-Length, `event: message` events whose `finish_reason` is the
+ * string `"null"` until the last one, and ends when the connection closes.
+ * Errors: 500 `bad_input` for bad JSON, 503 "Server is busy" (koboldcpp.py's
+ * body) when busy.
+ */
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { fakeTokenize } from "./fake-tokenizer.js";
+import { firstLine, readCapture, section } from "./protocol-capture.js";
+import { pythonJson } from "./python-json.js";
+
+const capture = readCapture("koboldcpp.txt");
+const JSON_HEADERS = section(capture, "POST /api/v1/generate").headers;
+const STREAM_HEADERS = section(capture, "POST /api/extra/generate/stream (SSE").headers;
+const ERROR_HEADERS = section(capture, "Error: POST /api/v1/generate bad JSON").headers;
+const NOT_FOUND = section(capture, "Error: GET unknown path");
+const BAD_INPUT = firstLine(section(capture, "Error: POST /api/v1/generate bad JSON"), "{");
+const MODEL = firstLine(section(capture, "GET /api/v1/model"), "{");
+/** The captured non-streamed answer: `{"results": [{"text": …, "finish_reason": "length"}]}`. */
+const CAPTURED_RESULT = (JSON.parse(firstLine(section(capture, "POST /api/v1/generate"), "{")) as { results: { text: string; finish_reason: string }[] }).results[0]!;
+/** koboldcpp.py's answer when another generation holds the model (not in the capture; its README quotes it). */
+export const BUSY_BODY = pythonJson({ detail: { msg: "Server is busy; please try again later.", type: "service_unavailable" } });
+
+/** The captured answer text of `POST /api/v1/generate`. */
+export const CAPTURED_TEXT = CAPTURED_RESULT.text;
+/** Whole tokens of the captured long stream, one event each (its first event is cut short in the capture, so left out). */
+export const CAPTURED_STREAM_PIECES = ["rest", " it was very special. But sometimes", ", these popcing, and there was a pic"];
+
+/** How the fake behaves. */
+export interface KoboldFakeOptions {
+  /** Answer text of `/api/v1/generate`. */
+  text: string;
+  /** `token`s of the stream's events; the last one carries the finish reason. */
+  pieces: string[];
+  /** The final `finish_reason` (KoboldCpp 1.76: `stop` for EOS, `length` otherwise). */
+  finishReason: "length" | "stop";
+  /** `true_max_context_length`. */
+  maxContext: number;
+  /** Whether the last stream event ends with its blank line (the capture of this endpoint has it; KoboldCpp's `/v1` streams end without one). */
+  finalBlankLine: boolean;
+  /** The stream's connection is closed after this many events, before the final one. */
+  closeAfterEvents: number | null;
+  /** Generate endpoints answer 503 busy. */
+  busy: boolean;
+  /** Generate endpoints answer this status and body. */
+  generateError: { status: number; body: string } | null;
+}
+
+/** One request the fake received. */
+export interface KoboldReceived {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown> | undefined;
+}
+
+/** A running fake. */
+export interface FakeKoboldCpp {
+  /** `http://127.0.0.1:PORT` (the server root, as `base_url`). */
+  url: string;
+  requests: KoboldReceived[];
+  /** Requests to the two generate endpoints, oldest first. */
+  generations(): KoboldReceived[];
+  /** Changes the behaviour of the following requests (unset fields keep their defaults). */
+  set(options: Partial<KoboldFakeOptions>): void;
+  close(): Promise<void>;
+}
+
+const DEFAULTS: KoboldFakeOptions = {
+  text: CAPTURED_TEXT,
+  pieces: CAPTURED_STREAM_PIECES,
+  finishReason: "length",
+  maxContext: 2048,
+  finalBlankLine: true,
+  closeAfterEvents: null,
+  busy: false,
+  generateError: null,
+};
+
+const GENERATE_PATHS = new Set(["/api/v1/generate", "/api/extra/generate/stream"]);
+
+/** Starts the fake on an ephemeral loopback port. */
+export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {}): Promise<FakeKoboldCpp> {
+  let options: KoboldFakeOptions = { ...DEFAULTS, ...initial };
+  const requests: KoboldReceived[] = [];
+
+  const server = http.createServer(async (req, _res) => {
+    let raw = "";
+    for await (const piece of req) raw += piece;
+    const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
+    let body: Record<string, unknown> | undefined;
+    let badJson = false;
+    if (req.method === "POST") {
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        badJson = true;
+      }
+    }
+    requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
+    // The answer is written on the socket itself: Node's ServerResponse cannot speak HTTP/1.0.
+    const socket = req.socket;
+    const json = (text: string) => writeResponse(socket, "200 OK", JSON_HEADERS, text, true);
+
+    if (req.method === "GET" && path === "/api/v1/model") return json(MODEL);
+    if (req.method === "GET" && path === "/api/extra/true_max_context_length") return json(pythonJson({ value: options.maxContext }));
+    if (req.method === "POST" && path === "/api/extra/tokencount") {
+      if (badJson) return writeResponse(socket, "400 Bad Request", JSON_HEADERS, pythonJson({ value: -1 }), true);
+      const ids = fakeTokenize(String(body?.prompt ?? ""), body?.special !== false);
+      return json(pythonJson({ value: ids.length, ids }));
+    }
+    if (req.method === "POST" && GENERATE_PATHS.has(path)) {
+      if (options.busy) return writeResponse(socket, "503 Service Unavailable", ERROR_HEADERS, BUSY_BODY, false);
+      if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
+      if (options.generateError) return writeResponse(socket, `${options.generateError.status} Error`, ERROR_HEADERS, options.generateError.body, false);
+      if (path === "/api/v1/generate") return json(pythonJson({ results: [{ text: options.text, finish_reason: options.finishReason }] }));
+      return stream(socket, options);
+    }
+    writeResponse(socket, "404 Not Found", NOT_FOUND.headers, NOT_FOUND.bodyLines[0]!, false);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    generations: () => requests.filter((r) => GENERATE_PATHS.has(r.path)),
+    set(next) {
+      options = { ...DEFAULTS, ...next };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Writes an HTTP/1.0 answer with the captured headers (fresh Date and length) and closes the connection. */
+function writeResponse(socket: Socket, status: string, headers: [string, string][], body: string, contentLength: boolean): void {
+  socket.write(head(status, headers, contentLength ? Buffer.byteLength(body) : null));
+  socket.end(body);
+}
+
+function head(status: string, headers: [string, string][], length: number | null): string {
+  const lines = headers
+    .filter(([name]) => name.toLowerCase() !== "content-length")
+    .map(([name, value]) => `${name}: ${name === "Date" ? new Date().toUTCString() : value}`);
+  if (length !== null) lines.splice(2, 0, `content-length: ${length}`);
+  return `HTTP/1.0 ${status}\r\n${lines.join("\r\n")}\r\n\r\n`;
+}
+
+/** The SSE stream: headers without a length, one `event: message` per piece, then the server closes the connection. */
+function stream(socket: Socket, options: KoboldFakeOptions): void {
+  socket.write(head("200 OK", STREAM_HEADERS, null));
+  const last = options.pieces.length - 1;
+  for (const [i, token] of options.pieces.entries()) {
+    if (options.closeAfterEvents !== null && i >= options.closeAfterEvents) break;
+    const final = i === last;
+    const event = `event: message\ndata: ${pythonJson({ token, finish_reason: final ? options.finishReason : "null" })}\n`;
+    socket.write(final && !options.finalBlankLine ? event : `${event}\n`);
+  }
+  socket.end();
+}
