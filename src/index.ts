@@ -31,3 +31,5 @@ export type {
 } from "./library/types.js";
 export type { RelayConfig } from "./config/load.js";
 export type { Deployment } from "./config/schema.js";
+export { isProviderModel, lookupModel } from "./catalog/index.js";
+export type { CatalogModel, ProviderModel, RoutableModel } from "./catalog/index.js";

@@ -1,5 +1,6 @@
 /**
- * `llm-relay logs`: the most recent recorded responses, as a table or JSON.
+ * `llm-relay logs`: the most recent recorded responses, as a table or JSON,
+ * with each response's cost in USD (`~` marks costs from estimated tokens).
  */
 import { ConfigError, loadConfig } from "../config/load.js";
 import { readResponses } from "../recording/sqlite/log-query.js";
@@ -43,11 +44,12 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
 
 /** One line per response, oldest at the top so the newest is nearest the prompt. */
 export function formatTable(rows: readonly LogRow[]): string {
-  const header = ["time (UTC)", "model", "tokens in/out", "ms", "status", "conversation", "prompt"];
+  const header = ["time (UTC)", "model", "tokens in/out", "cost", "ms", "status", "conversation", "prompt"];
   const lines = [...rows].reverse().map((row) => [
     row.datetimeUtc.slice(0, 19).replace("T", " "),
     row.model,
     `${row.inputTokens ?? "-"}/${row.outputTokens ?? "-"}${row.estimated ? "~" : ""}`,
+    row.costUsd === null ? "-" : `${formatUsd(row.costUsd)}${row.estimated ? "~" : ""}`,
     String(row.durationMs ?? "-"),
     row.status ?? "history",
     row.conversationId ?? "-",
@@ -56,6 +58,17 @@ export function formatTable(rows: readonly LogRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
   const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   return [render(header), ...lines.map(render)].join("\n") + "\n";
+}
+
+/**
+ * A cost in USD for the table: `$0`, `$0.0123`, `$0.0000456` (small
+ * amounts keep three significant digits, never an exponent).
+ */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0";
+  if (usd >= 0.01) return `$${usd.toFixed(4).replace(/\.?0+$/, "")}`;
+  const digits = Math.min(12, 2 - Math.floor(Math.log10(usd)));
+  return `$${usd.toFixed(digits).replace(/0+$/, "")}`;
 }
 
 function oneLine(text: string, max: number): string {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import { defaultDbPath } from "./data-dir.js";
-import { presetDeployments } from "./presets.js";
+import { PRESET_NAMES, presetDeployments } from "./presets.js";
 import { Router } from "../routing/router.js";
 import { configFileSchema, deploymentDefaults, toModelGroup, type ConfigFile, type ModelGroup, type ModelsInput, type RoutingSettings } from "./schema.js";
 
@@ -88,7 +88,10 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
   const models: Record<string, ModelGroup> = {
     [ECHO_MODEL]: toModelGroup(ECHO_MODEL, deploymentDefaults("echo"), file.routing),
   };
-  for (const [name, deployment] of Object.entries(presetDeployments(env))) models[name] = toModelGroup(name, deployment, file.routing);
+  for (const name of Object.keys(file.presets)) {
+    if (!PRESET_NAMES.includes(name)) throw new ConfigError(`Invalid config file ${configPath}: presets.${name}: unknown preset (known: ${PRESET_NAMES.join(", ")})`);
+  }
+  for (const [name, deployment] of Object.entries(presetDeployments(env, file.presets))) models[name] = toModelGroup(name, deployment, file.routing);
   for (const [name, entry] of Object.entries(file.models)) models[name] = toModelGroup(name, entry, file.routing);
   for (const alias of Object.keys(file.aliases)) {
     if (models[alias]) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${alias}' is already a model name`);
@@ -96,6 +99,7 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
   const defaultModel = file.default_model === undefined ? (configPath ? null : ECHO_MODEL) : file.default_model;
 
   checkTargets(configPath, models, file.aliases, defaultModel);
+  const debug = options.debug ?? (fromEnv("LLM_RELAY_DEBUG") ? env.LLM_RELAY_DEBUG !== "0" && env.LLM_RELAY_DEBUG !== "false" : undefined) ?? file.debug;
   return {
     host: options.host ?? fromEnv("LLM_RELAY_HOST") ?? file.host ?? DEFAULT_HOST,
     port: options.port ?? envPort ?? file.port ?? DEFAULT_PORT,
@@ -103,15 +107,18 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     configPath,
     defaultModel,
     bodyLimitBytes: Math.round(file.body_limit_mb * 1024 * 1024),
-    logLevel: file.log_level,
+    logLevel: debug && ABOVE_DEBUG.has(file.log_level) ? "debug" : file.log_level,
     record: options.record ?? file.record,
     shutdownGraceMs: file.shutdown_grace_ms,
     models,
     aliases: file.aliases,
     routing: file.routing,
-    debug: options.debug ?? (fromEnv("LLM_RELAY_DEBUG") ? env.LLM_RELAY_DEBUG !== "0" : undefined) ?? file.debug,
+    debug,
   };
 }
+
+/** Levels that hide `debug` lines; `--debug` lowers them to `debug` so its output shows. */
+const ABOVE_DEBUG = new Set(["info", "warn", "error", "fatal"]);
 
 /** Every alias and the default model must lead to a deployment; the error names the key. */
 function checkTargets(configPath: string | null, models: Record<string, ModelGroup>, aliases: Record<string, string>, defaultModel: string | null): void {

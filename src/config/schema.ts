@@ -141,6 +141,19 @@ export const configFileSchema = z.strictObject({
   aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
   /** Retry, fallback, cooldown and balancing settings. */
   routing: routingSchema.default(routingSchema.parse({})),
+  /** Preset name (`openai`, `groq`, `anthropic`, …) → turn it on, optionally with another key variable or base URL. */
+  presets: z
+    .record(
+      z.string().min(1),
+      z
+        .strictObject({
+          api_key_env: deploymentShape.api_key_env,
+          base_url: deploymentShape.base_url,
+        })
+        .nullable()
+        .transform((value) => value ?? {}),
+    )
+    .default({}),
 });
 
 /** A deployment after defaults were applied. */

@@ -1,6 +1,7 @@
 /**
  * Runs library calls in this process through the server's own building
- * blocks: the Router, the ProviderRegistry, one Exchange per call and the
+ * blocks: the Router and its dispatcher (the same retries, fallbacks and
+ * balancing), the ProviderRegistry, one Exchange per call and the
  * Recorder (writing in this thread into the SQLite logs.db), so a call is
  * recorded and threaded exactly like a request to the server.
  */
@@ -17,8 +18,10 @@ import { providerContext } from "../providers/provider-context.js";
 import type { ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import { Recorder } from "../recording/recorder.js";
 import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
-import { Router } from "../routing/router.js";
+import { dispatch, type AttemptTarget, type Dispatched } from "../routing/dispatcher.js";
+import { Router, type Route } from "../routing/router.js";
 import { Exchange, type ExchangeOutcome } from "../server/exchange.js";
+import { openStream, type OpenedStream } from "../server/stream-response.js";
 import { withProviderDefaults } from "./ollama-defaults.js";
 import { TransportFailure, type ChunkHandler, type Transport, type TransportResult } from "./transport.js";
 
@@ -59,11 +62,13 @@ export class InProcessTransport implements Transport {
   }
 
   async complete(body: ChatCompletionRequest, signal: AbortSignal): Promise<TransportResult> {
-    const { exchange, call, provider } = this.begin(body, signal);
+    const { exchange, dispatchFor } = this.begin(body, signal);
     let outcome: ExchangeOutcome;
     try {
-      const { rawBody, completion, usageEstimated } = await exchange.wait(provider().complete(call()));
+      const answered = await dispatchFor((target, call) => target.provider.complete(call));
+      answered.finish(signal.aborted ? signal.reason : undefined);
       if (signal.aborted) throw signal.reason;
+      const { rawBody, completion, usageEstimated } = answered.value;
       const finishedAt = performance.now();
       outcome = { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
       return { completion: completion ?? parseCompletion(rawBody), finishedAt, exchangeId: exchange.id };
@@ -76,13 +81,15 @@ export class InProcessTransport implements Transport {
   }
 
   async stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult> {
-    const { exchange, call, provider } = this.begin(body, signal);
+    const { exchange, dispatchFor } = this.begin(body, signal);
     const events: (string | ChatCompletionChunk)[] = [];
     let usageEstimated = false;
     let outcome: ExchangeOutcome | undefined;
+    let opened: Dispatched<OpenedStream> | null = null;
     try {
-      const iterator = provider().stream(call())[Symbol.asyncIterator]();
-      for (let next = await exchange.wait(iterator.next()); !next.done; next = await exchange.wait(iterator.next())) {
+      opened = await dispatchFor((target, call) => openStream(target.provider, call));
+      const { iterator } = opened.value;
+      for (let next = opened.value.first; !next.done; next = await exchange.wait(iterator.next())) {
         events.push(next.value.chunk ?? next.value.data);
         if (next.value.usageEstimated) usageEstimated = true;
         const chunk = chunkOf(next.value);
@@ -96,10 +103,15 @@ export class InProcessTransport implements Transport {
         }
       }
       if (signal.aborted) throw signal.reason;
+      opened.finish();
       outcome = { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
       return { finishedAt: performance.now(), exchangeId: exchange.id };
     } catch (error) {
-      outcome = failed(error, signal, exchange.route !== null && events.length > 0, events);
+      if (opened) {
+        await opened.value.iterator.return?.().catch(() => undefined);
+        opened.finish(signal.aborted ? signal.reason : error);
+      }
+      outcome = failed(error, signal, opened !== null && events.length > 0, events);
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
     } finally {
       this.record(exchange, outcome!);
@@ -134,18 +146,25 @@ export class InProcessTransport implements Transport {
     return this.runtime;
   }
 
-  /** A new exchange for `body`; the route and provider are resolved lazily, inside the caller's try, so failures are recorded. */
+  /**
+   * A new exchange for `body`, and the function that runs its attempts
+   * through the dispatcher (retries, fallbacks, balancing — as the server
+   * does) inside the caller's try, so that failures are recorded.
+   */
   private begin(body: ChatCompletionRequest, signal: AbortSignal) {
     const runtime = this.open();
     const exchange = new Exchange(`lib_${randomUUID().replaceAll("-", "")}`, body);
-    return {
-      exchange,
-      provider: () => {
-        exchange.route = runtime.router.resolve(body.model);
-        return runtime.providers.get(exchange.route.deployment);
-      },
-      call: (): ProviderCall => ({ body: withProviderDefaults(exchange.upstreamBody(), exchange.route!.deployment), signal, requestId: exchange.requestId }),
+    const callFor = (target: AttemptTarget): ProviderCall => ({
+      body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment),
+      signal,
+      requestId: exchange.requestId,
+    });
+    const onAttempt = (route: Route) => {
+      exchange.route = route;
     };
+    const dispatchFor = <T>(run: (target: AttemptTarget, call: ProviderCall) => Promise<T>): Promise<Dispatched<T>> =>
+      dispatch(runtime, { model: body.model, signal, clock: exchange, attempts: exchange.attempts, onAttempt, run: (target) => run(target, callFor(target)) });
+    return { exchange, dispatchFor };
   }
 
   /** Queues the exchange's record and writes it out (the call's answer waits for it through `settle`). */
@@ -157,7 +176,6 @@ export class InProcessTransport implements Transport {
   }
 }
 
-/** The body sent upstream, as the server builds it: the upstream model, usage asked for on streams, and the Ollama defaults. */
 /** How a failed exchange is recorded: `cancelled` when aborted, `truncated` after some output, else `error`. */
 function failed(error: unknown, signal: AbortSignal, streamed: boolean, events: (string | ChatCompletionChunk)[] = []): ExchangeOutcome {
   if (signal.aborted) {

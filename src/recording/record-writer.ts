@@ -6,6 +6,7 @@
  * any other reason is retried record by record, so that one bad record
  * costs only itself. Runs in the recorder's worker thread, or inline.
  */
+import { exchangeCostUsd } from "../catalog/cost.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import { assembleExchange } from "./assemble.js";
 import type { ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
@@ -53,6 +54,13 @@ export class RecordWriter {
       const pending = "output" in exchange ? exchange : null;
       const record = pending ? assembleExchange(pending) : (exchange as ExchangeRecord);
       fillUsage(record);
+      try {
+        record.costUsd = exchangeCostUsd(record);
+      } catch (error) {
+        // A broken catalog file must not cost the record itself.
+        record.costUsd = null;
+        result.warnings.push(`cannot price exchange ${record.id}: ${errorText(error)}`);
+      }
       result.summaries.push(summarize(record, pending?.errorClass ?? null));
       return record;
     });

@@ -150,6 +150,8 @@ export interface LogRow {
   httpStatus: number | null;
   ttftMs: number | null;
   estimated: boolean | null;
+  /** Cost in USD from the catalog (from estimated tokens when `estimated`); null when unknown or not recorded by the proxy. */
+  costUsd: number | null;
   error: string | null;
   requestId: string | null;
 }

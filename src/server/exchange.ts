@@ -7,9 +7,14 @@
 import { performance } from "node:perf_hooks";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import type { ErrorClass } from "../protocol/errors.js";
-import type { Route } from "../routing/router.js";
-import type { ExchangeStatus, PendingExchange, RawOutput } from "../recording/types.js";
+import { deploymentLabel, type Route } from "../routing/router.js";
+import type { AttemptRecord, ExchangeStatus, PendingExchange, RawOutput } from "../recording/types.js";
 import { newUlid } from "../recording/ulid.js";
+
+/** Response header naming the deployment that answered (or the last one tried): config key, `#n` when the model has several. */
+export const DEPLOYMENT_HEADER = "x-llm-relay-deployment";
+/** Response header with the number of upstream attempts made (retries and fallbacks included). */
+export const ATTEMPTS_HEADER = "x-llm-relay-attempts";
 
 /** How an exchange ended. */
 export interface ExchangeOutcome {
@@ -34,7 +39,10 @@ export class Exchange {
   private ttft: number | null = null;
   /** ms spent waiting on the upstream or on a slow client (not the proxy's own time). */
   private waited = 0;
+  /** The route of the latest attempt (the deployment that answered, once one did); null until routed. */
   route: Route | null = null;
+  /** Every upstream attempt, in order (filled by the dispatcher). */
+  readonly attempts: AttemptRecord[] = [];
 
   constructor(
     readonly requestId: string,
@@ -49,15 +57,24 @@ export class Exchange {
   }
 
   /**
-   * The body to send upstream: the client's, with the route's upstream model
-   * and, for streams, `stream_options.include_usage` (so usage is always known).
-   * Call after `route` is set.
+   * The body to send upstream on `route`: the client's, with the route's
+   * upstream model and, for streams, `stream_options.include_usage` (so
+   * usage is always known) unless the deployment turns it off.
    */
-  upstreamBody(): ChatCompletionRequest {
-    const route = this.route!;
+  upstreamBody(route: Route): ChatCompletionRequest {
     const body = { ...this.body, model: route.upstreamModel };
     if (this.stream && route.deployment.stream_usage) body.stream_options = { ...(this.body.stream_options ?? {}), include_usage: true };
     return body;
+  }
+
+  /**
+   * The `x-llm-relay-*` routing headers of the answer: the deployment that
+   * answered (or was tried last; absent when none was) and the attempt count.
+   */
+  routingHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts.length) };
+    if (this.route) headers[DEPLOYMENT_HEADER] = headerSafe(deploymentLabel(this.route));
+    return headers;
   }
 
   /** Marks the first output sent to the client (TTFT). */
@@ -99,7 +116,7 @@ export class Exchange {
       overheadMs: Math.round(this.overheadMs() * 1000) / 1000,
       requestedModel: this.body.model,
       provider: this.route?.deployment.provider ?? null,
-      deployment: this.route?.deploymentName ?? null,
+      deployment: this.route ? deploymentLabel(this.route) : null,
       upstreamModel: this.route?.upstreamModel ?? null,
       requestBody: this.body,
       messages: this.body.messages,
@@ -110,6 +127,12 @@ export class Exchange {
       output: outcome.output,
       errorJson: outcome.errorJson,
       errorClass: outcome.errorClass,
+      attempts: this.attempts,
     };
   }
+}
+
+/** `text` as is when it is printable ASCII, else percent-encoded (header values cannot carry other characters). */
+function headerSafe(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }

@@ -3,8 +3,9 @@
  * SSE (WHATWG "Server-sent events"; OpenAI's streaming format), each event
  * forwarded as soon as it arrives and ending with `data: [DONE]`. Headers
  * go out with the first upstream event, so an upstream that fails before
- * it still gets a proper HTTP error status. After that, a failure is sent
- * in-band (`data: {"error":…}`) and the stream closes without `[DONE]`.
+ * it can still be retried or fallen back from, or answered with a proper
+ * HTTP error status. After that, a failure is sent in-band
+ * (`data: {"error":…}`) and the stream closes without `[DONE]`.
  *
  * Hot path: no JSON parsing of pass-through events (string checks find
  * the first token and the usage-only chunk), and the events of one
@@ -15,6 +16,7 @@ import type { FastifyReply } from "fastify";
 import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
 import { RelayError, toRelayError } from "../protocol/errors.js";
 import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
+import type { Dispatched } from "../routing/dispatcher.js";
 import type { Exchange, ExchangeOutcome } from "./exchange.js";
 
 const SSE_HEADERS = {
@@ -29,37 +31,66 @@ const HAS_OUTPUT = /"content":"[^"]|"tool_calls":\[\{/;
 /** The usage-only chunk sent last when `stream_options.include_usage` is set. */
 const EMPTY_CHOICES = /"choices":\[\]/;
 
+/** A stream opened by an attempt: its iterator and the first result (the attempt succeeded once it arrived). */
+export interface OpenedStream {
+  iterator: AsyncIterator<ProviderStreamEvent>;
+  first: IteratorResult<ProviderStreamEvent>;
+}
+
 /**
- * Runs a streamed exchange.
- * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw events received
- * @throws RelayError when the upstream fails before its first event (nothing was sent yet)
+ * One streamed attempt, as the dispatcher runs it: starts the provider's
+ * stream and waits for its first event, so that a failure before it can
+ * still be retried or fallen back from (nothing has reached the client).
+ * @throws RelayError when the upstream fails before its first event
  */
-export async function streamToClient(exchange: Exchange, provider: ChatProvider, call: ProviderCall, reply: FastifyReply): Promise<ExchangeOutcome> {
+export async function openStream(provider: ChatProvider, call: ProviderCall): Promise<OpenedStream> {
   const iterator = provider.stream(call)[Symbol.asyncIterator]();
-  let next = await exchange.wait(iterator.next());
+  return { iterator, first: await iterator.next() };
+}
+
+/**
+ * Streams an opened stream to the client: headers (with the routing
+ * headers of the exchange) go out now, then every event, then `[DONE]`.
+ * Ends the answering attempt (`opened.finish`) with the stream's fate.
+ * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw events received
+ */
+export async function streamToClient(exchange: Exchange, opened: Dispatched<OpenedStream>, signal: AbortSignal, reply: FastifyReply): Promise<ExchangeOutcome> {
+  const { iterator } = opened.value;
+  let next = opened.value.first;
   const wantsUsage = exchange.body.stream_options?.include_usage === true;
-  const res = reply.hijack().raw;
-  res.writeHead(200, SSE_HEADERS);
+  let res: ServerResponse;
+  try {
+    res = reply.hijack().raw;
+  } catch (error) {
+    opened.finish(error);
+    throw error;
+  }
   const events: (string | ChatCompletionChunk)[] = [];
   let usageEstimated = false;
   try {
+    res.writeHead(200, { ...SSE_HEADERS, ...exchange.routingHeaders() });
     while (!next.done) {
       const event = next.value;
       events.push(event.chunk ?? event.data);
       if (event.usageEstimated) usageEstimated = true;
       if (hasOutput(event)) exchange.markFirstToken();
       if (wantsUsage || !isUsageOnly(event)) {
-        const drained = write(res, `data: ${event.data}\n\n`, call.signal);
+        const drained = write(res, `data: ${event.data}\n\n`, signal);
         if (drained) await exchange.wait(drained);
       }
       next = await exchange.wait(iterator.next());
     }
-    if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);
+    if (signal.aborted) {
+      opened.finish(signal.reason);
+      return ended(events, "cancelled", res, signal.reason);
+    }
+    opened.finish();
     res.end("data: [DONE]\n\n");
     return { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
   } catch (error) {
     await iterator.return?.().catch(() => undefined);
-    if (call.signal.aborted) return ended(events, "cancelled", res, call.signal.reason);
+    opened.finish(signal.aborted ? signal.reason : error);
+    if (signal.aborted) return ended(events, "cancelled", res, signal.reason);
     return ended(events, "truncated", res, error);
   }
 }

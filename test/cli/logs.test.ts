@@ -1,7 +1,7 @@
 /**
  * `llm-relay logs` as a process: the recorded responses of a logs.db as a
  * table (oldest at the top) or JSON, limited with `-n`, filtered with
- * `--conversation`, and a clear failure when the database does not exist.
+ * `--conversation`, each response's cost, and a clear failure when the database does not exist.
  * The exchanges are recorded in-process (echo), then the CLI reads the file.
  */
 import fs from "node:fs";
@@ -88,13 +88,14 @@ describe("llm-relay logs", () => {
     const lines = tableLines(result.stdout);
     expect(lines).toHaveLength(1 + recorded.length);
     const header = lines[0]!.split(/\s{2,}/);
-    expect(header).toEqual(["time (UTC)", "model", "tokens in/out", "ms", "status", "conversation", "prompt"]);
+    expect(header).toEqual(["time (UTC)", "model", "tokens in/out", "cost", "ms", "status", "conversation", "prompt"]);
     for (const [i, row] of recorded.entries()) {
       const line = lines[1 + i]!;
       expect(line).toBe(lineOf(lines, row));
       const cells = line.split(/\s{2,}/);
       expect(cells[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-      expect(cells.slice(1)).toEqual([row.model, `${row.input_tokens}/${row.output_tokens}`, String(row.duration_ms), "ok", row.conversation_id, row.prompt]);
+      // echo runs locally: its tokens cost nothing.
+      expect(cells.slice(1)).toEqual([row.model, `${row.input_tokens}/${row.output_tokens}`, "$0", String(row.duration_ms), "ok", row.conversation_id, row.prompt]);
     }
   });
 
@@ -123,6 +124,7 @@ describe("llm-relay logs", () => {
         outputTokens: row.output_tokens,
         durationMs: row.duration_ms,
         status: "ok",
+        costUsd: 0,
       });
       expect(entry.inputTokens).toBeGreaterThan(0);
       expect(entry.outputTokens).toBeGreaterThan(0);

@@ -164,19 +164,32 @@ describe("precedence: flags > environment > file > defaults", () => {
 });
 
 describe("presets", () => {
+  // Base URLs as each provider's API documentation gives them (see src/config/presets.ts).
   const presets = [
-    { env: "OPENAI_API_KEY", pattern: "openai/*", base_url: "https://api.openai.com/v1" },
-    { env: "GROQ_API_KEY", pattern: "groq/*", base_url: "https://api.groq.com/openai/v1" },
-    { env: "DEEPSEEK_API_KEY", pattern: "deepseek/*", base_url: "https://api.deepseek.com/v1" },
+    { env: "OPENAI_API_KEY", pattern: "openai/*", provider: "openai-compatible", base_url: "https://api.openai.com/v1" },
+    { env: "GROQ_API_KEY", pattern: "groq/*", provider: "openai-compatible", base_url: "https://api.groq.com/openai/v1" },
+    { env: "DEEPSEEK_API_KEY", pattern: "deepseek/*", provider: "openai-compatible", base_url: "https://api.deepseek.com/v1" },
+    { env: "MISTRAL_API_KEY", pattern: "mistral/*", provider: "openai-compatible", base_url: "https://api.mistral.ai/v1" },
+    { env: "OPENROUTER_API_KEY", pattern: "openrouter/*", provider: "openai-compatible", base_url: "https://openrouter.ai/api/v1" },
+    { env: "TOGETHER_API_KEY", pattern: "together/*", provider: "openai-compatible", base_url: "https://api.together.ai/v1" },
+    { env: "FIREWORKS_API_KEY", pattern: "fireworks/*", provider: "openai-compatible", base_url: "https://api.fireworks.ai/inference/v1" },
+    { env: "GEMINI_API_KEY", pattern: "gemini/*", provider: "openai-compatible", base_url: "https://generativelanguage.googleapis.com/v1beta/openai" },
+    { env: "XAI_API_KEY", pattern: "xai/*", provider: "openai-compatible", base_url: "https://api.x.ai/v1" },
+    { env: "ANTHROPIC_API_KEY", pattern: "anthropic/*", provider: "anthropic", base_url: "https://api.anthropic.com" },
   ];
 
-  it.each(presets)("adds $pattern when $env is set, and only then", ({ env, pattern, base_url }) => {
+  it.each(presets)("adds $pattern when $env is set, and only then", ({ env, pattern, provider, base_url }) => {
     const config = loadConfig({ cwd, env: { [env]: "sk-test" } });
-    expect(config.models[pattern]!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url, api_key_env: env });
+    expect(config.models[pattern]!.deployments[0]).toMatchObject({ provider, base_url, api_key_env: env });
     const others = presets.filter((p) => p.pattern !== pattern).map((p) => p.pattern);
     for (const other of others) expect(config.models[other]).toBeUndefined();
     expect(loadConfig({ cwd, env: {} }).models[pattern]).toBeUndefined();
     expect(loadConfig({ cwd, env: { [env]: "" } }).models[pattern]).toBeUndefined();
+  });
+
+  it("routes a preset's models by its pattern once active", () => {
+    const config = loadConfig({ cwd, env: { ANTHROPIC_API_KEY: "k" } });
+    expect(Object.keys(config.models).sort()).toEqual(["anthropic/*", "echo"]);
   });
 
   it("lets the config file override a preset", () => {
@@ -184,5 +197,30 @@ describe("presets", () => {
     const config = loadConfig({ cwd, env: { GROQ_API_KEY: "sk-test", OPENAI_API_KEY: "sk-test" } });
     expect(config.models["groq/*"]!.deployments[0]!.base_url).toBe("http://127.0.0.1:9999/v1");
     expect(config.models["openai/*"]!.deployments[0]!.base_url).toBe("https://api.openai.com/v1");
+  });
+
+  it("activates a preset listed under presets: without its key in the environment", () => {
+    writeFile("llm-relay.yaml", "presets:\n  mistral:\n  groq: {}\n");
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.models["mistral/*"]!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url: "https://api.mistral.ai/v1", api_key_env: "MISTRAL_API_KEY" });
+    expect(config.models["groq/*"]!.deployments[0]).toMatchObject({ base_url: "https://api.groq.com/openai/v1", api_key_env: "GROQ_API_KEY" });
+    expect(config.models["openai/*"]).toBeUndefined();
+  });
+
+  it("takes a preset's key variable and base URL from presets:", () => {
+    writeFile("llm-relay.yaml", "presets:\n  anthropic:\n    api_key_env: WORK_CLAUDE_KEY\n    base_url: http://127.0.0.1:8899\n");
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.models["anthropic/*"]!.deployments[0]).toMatchObject({ provider: "anthropic", base_url: "http://127.0.0.1:8899", api_key_env: "WORK_CLAUDE_KEY" });
+  });
+
+  it("rejects an unknown preset name and a bad presets: value, naming the key", () => {
+    writeFile("llm-relay.yaml", "presets:\n  openia: {}\n");
+    const unknown = configError({ cwd, env: {} });
+    expect(unknown.message).toContain("presets.openia");
+    expect(unknown.message).toContain("unknown preset");
+    writeFile("llm-relay.yaml", "presets:\n  groq:\n    base_url: not a url\n");
+    expect(configError({ cwd, env: {} }).message).toContain("presets.groq.base_url");
+    writeFile("llm-relay.yaml", "presets:\n  groq:\n    api_key: sk-secret\n");
+    expect(configError({ cwd, env: {} }).message).toContain("presets.groq");
   });
 });

@@ -3,17 +3,29 @@
  * speaking the Chat Completions protocol with the chunk shapes captured
  * from llama.cpp's llama-server (../shared/fixtures/protocols/llama-server.txt):
  * no role-only first chunk, a last chunk carrying finish_reason, usage
- * and timings, then `data: [DONE]`. Faults are injected per request.
+ * and timings, then `data: [DONE]`. Faults are injected per request: an
+ * HTTP error status (429 with Retry-After, 500, …), a stall (no answer
+ * ever), a connection reset before any byte or after N chunks, slow
+ * headers; `enqueue` scripts the next requests, and a `cycle` repeats a
+ * list of behaviours (e.g. fail every other request).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** What the fake does with one request. */
 export type FakeBehaviour =
-  | { kind: "ok"; text?: string; chunkDelayMs?: number; chunkCount?: number }
+  /** A normal answer; `headerDelayMs` holds the response headers back that long, `chunkDelayMs` waits after each chunk. */
+  | { kind: "ok"; text?: string; chunkDelayMs?: number; chunkCount?: number; headerDelayMs?: number }
+  /** An HTTP error with this status, body and headers (e.g. `Retry-After`). */
   | { kind: "status"; status: number; body: string; headers?: Record<string, string> }
+  /** A stream that sends `chunks` content chunks, then resets the connection (TCP RST). */
   | { kind: "reset-after"; chunks: number; text?: string }
-  | { kind: "stall" };
+  /** Resets the connection (TCP RST) before sending any byte of the response. */
+  | { kind: "reset" }
+  /** Never answers (the request is held open until the client gives up). */
+  | { kind: "stall" }
+  /** Request i (counted from when this behaviour was set) gets `steps[i % steps.length]`. */
+  | { kind: "cycle"; steps: FakeBehaviour[] };
 
 /** One request the fake received. */
 export interface ReceivedRequest {
@@ -33,8 +45,10 @@ export interface FakeUpstream {
   /** e.g. `http://127.0.0.1:12345/v1` */
   baseUrl: string;
   requests: ReceivedRequest[];
-  /** Sets the behaviour of the following requests. */
+  /** Sets the behaviour of the following requests (and forgets what was enqueued). */
   behave(behaviour: FakeBehaviour): void;
+  /** The next requests get these behaviours, one each, in order; then the `behave` one again. */
+  enqueue(...behaviours: FakeBehaviour[]): void;
   /** Resolves when `n` requests have been aborted by the client. */
   waitForAborts(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +74,16 @@ function chunk(id: string, model: string, delta: Record<string, unknown>, finish
 /** Starts the fake on an ephemeral loopback port. */
 export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" }): Promise<FakeUpstream> {
   let behaviour = initial;
+  let cycled = 0;
+  let queued: FakeBehaviour[] = [];
+  /** The behaviour of the next request. */
+  const nextBehaviour = (): Exclude<FakeBehaviour, { kind: "cycle" }> => {
+    const current = queued.shift() ?? behaviour;
+    if (current.kind !== "cycle") return current;
+    const step = current.steps[cycled++ % current.steps.length]!;
+    if (step.kind === "cycle") throw new Error("a cycle cannot contain a cycle");
+    return step;
+  };
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<import("node:net").Socket>();
   let abortWaiters: { n: number; resolve: () => void }[] = [];
@@ -97,10 +121,16 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
         notifyAbort();
       }
     });
-    const current = behaviour;
+    const current = nextBehaviour();
     const model = typeof body.model === "string" ? body.model : "gpt-3.5-turbo";
     const id = `chatcmpl-fake${requests.length}`;
     if (current.kind === "stall") return;
+    if (current.kind === "reset") {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (current.kind === "ok" && current.headerDelayMs) await sleep(current.headerDelayMs);
+    if (res.destroyed) return;
     if (current.kind === "status") {
       res.writeHead(current.status, { "content-type": "application/json; charset=utf-8", ...current.headers });
       res.end(current.body);
@@ -156,6 +186,11 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     requests,
     behave(next) {
       behaviour = next;
+      cycled = 0;
+      queued = [];
+    },
+    enqueue(...next) {
+      queued.push(...next);
     },
     waitForAborts(n, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {

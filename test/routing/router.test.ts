@@ -1,12 +1,13 @@
 /**
  * Model name → deployment: exact names, aliases, `prefix/*` patterns
  * (longest prefix wins, the rest of the name goes upstream), the
- * default_model fallback and 404 model_not_found without one.
+ * default_model fallback and 404 model_not_found without one; picking
+ * among a model's deployments and their labels.
  */
 import { describe, expect, it } from "vitest";
-import { deploymentDefaults, type Deployment } from "../../src/config/schema.js";
+import { deploymentDefaults, type Deployment, type ModelGroup } from "../../src/config/schema.js";
 import { RelayError } from "../../src/protocol/errors.js";
-import { Router } from "../../src/routing/router.js";
+import { deploymentLabel, Router } from "../../src/routing/router.js";
 
 function upstream(base_url: string, extra: Partial<Deployment> = {}): Deployment {
   return { ...deploymentDefaults("openai-compatible"), base_url, ...extra };
@@ -107,5 +108,34 @@ describe("Router.listModels", () => {
     const ids = router(null).listModels().map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(["echo", "local", "groq/special", "coder", "fast", "groq/*", "vendor/*", "vendor/big/*"]));
     expect(ids).not.toContain("loop1");
+  });
+});
+
+describe("Router.pick and deployment labels", () => {
+  const first = upstream("http://a.example/v1", { model: "model-a" });
+  const second = upstream("http://b.example/v1");
+  const group = (name: string): ModelGroup => ({ name, deployments: [first, second], strategy: "least-busy", fallbacks: ["solo"], contextWindowFallbacks: [], numRetries: 1 });
+  const multi = new Router({ models: { pair: group("pair"), "pat/*": group("pat/*"), solo: local }, aliases: {}, defaultModel: "solo" });
+
+  it("names the n-th of several deployments `name#n`, a single one by its name", () => {
+    const route = multi.resolve("pair");
+    expect(deploymentLabel(route)).toBe("pair#1");
+    expect(deploymentLabel(multi.resolve("solo"))).toBe("solo");
+  });
+
+  it("sends each deployment's own model upstream (the model name when it has none); patterns keep the rest of the name", () => {
+    const route = multi.resolve("pair");
+    const other = multi.pick(route, { blocked: new Set([first]) })!;
+    expect(other).toMatchObject({ deployment: second, index: 1, upstreamModel: "pair", deploymentName: "pair" });
+    expect(deploymentLabel(other)).toBe("pair#2");
+    expect(multi.pick(route, { blocked: new Set([second]) })).toMatchObject({ deployment: first, index: 0, upstreamModel: "model-a" });
+    expect(multi.pick(multi.resolve("pat/x-1"), { blocked: new Set([first]) })).toMatchObject({ deployment: second, upstreamModel: "x-1" });
+    expect(multi.pick(route, { blocked: new Set([first, second]) })).toBeNull();
+  });
+
+  it("resolves fallbacks by name only, never through default_model", () => {
+    expect(multi.resolveFallback("solo")?.deployment).toBe(local);
+    expect(multi.resolveFallback("nowhere")).toBeNull();
+    expect(multi.resolve("nowhere").deploymentName).toBe("solo");
   });
 });

@@ -113,6 +113,22 @@ describe("routing to the fake upstream", () => {
     expect(JSON.stringify(fake.requests.map((r) => r.headers))).not.toContain(CLIENT_KEY);
   });
 
+  it("says which deployment answered, and after how many attempts, in the x-llm-relay-* headers", async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: "fake/llama-3.1-8b-instant", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-request-id": "route-headers" } })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(DEFAULT_TEXT);
+    expect(response.headers.get("x-llm-relay-deployment")).toBe("fake/*");
+    expect(response.headers.get("x-llm-relay-attempts")).toBe("1");
+
+    const stream = await client.chat.completions.create({ model: "my-alias", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+    expect(stream.response.headers.get("x-llm-relay-deployment")).toBe("pinned");
+    expect(stream.response.headers.get("x-llm-relay-attempts")).toBe("1");
+    for await (const _chunk of stream.data) {
+      // read to the end
+    }
+  });
+
   it("answers 404 model_not_found for a name no route matches (no default model)", async () => {
     const before = fake.requests.length;
     const failure = await client.chat.completions.create({ model: "elsewhere/model", messages: [{ role: "user", content: "hi" }] }).then(
@@ -121,6 +137,10 @@ describe("routing to the fake upstream", () => {
     );
     expect(failure).toBeInstanceOf(OpenAI.NotFoundError);
     expect((failure as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
+    // No deployment was tried.
+    const headers = (failure as InstanceType<typeof OpenAI.NotFoundError>).headers;
+    expect(headers?.get("x-llm-relay-attempts")).toBe("0");
+    expect(headers?.get("x-llm-relay-deployment")).toBeNull();
     expect(fake.requests.length).toBe(before);
   });
 });

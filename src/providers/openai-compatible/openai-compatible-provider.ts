@@ -4,13 +4,17 @@
  * OpenAI's API reference for `POST /chat/completions`
  * (https://platform.openai.com/docs/api-reference/chat). The body goes
  * upstream as the client sent it (model replaced); the answer comes back
- * byte for byte. One undici keep-alive pool per deployment.
+ * byte for byte. One undici keep-alive pool per deployment. The
+ * deployment's four timeouts apply: connect (undici `connect.timeout`),
+ * first token (`headersTimeout`), idle between chunks (`bodyTimeout`) and
+ * total (an abort timer over the whole call).
  */
 import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
 import { sseData } from "../../protocol/sse-data.js";
+import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
@@ -25,8 +29,14 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
   const base = new URL(deployment.base_url);
   const origin = base.origin;
   const path = `${base.pathname.replace(/\/+$/, "")}/chat/completions`;
-  const pool = new Pool(origin, { connect: { timeout: deployment.connect_timeout_ms }, keepAliveTimeout: 30_000 });
-  const timeoutMs = deployment.timeout_ms;
+  const timeouts = deploymentTimeouts(deployment);
+  const pool = new Pool(origin, { connect: { timeout: timeouts.connectMs }, keepAliveTimeout: 30_000 });
+
+  /** The RelayError for what a call threw: a total timeout, or what undici reported (`timeoutMs` names the limit hit). */
+  function failure(error: unknown, signal: AbortSignal, timeoutMs: number): RelayError {
+    if (isTotalTimeout(signal)) return totalTimeoutError(origin, timeouts.totalMs!);
+    return mapTransportError(error, origin, timeoutMs);
+  }
 
   function headers(call: ProviderCall, stream: boolean): Record<string, string> {
     const out: Record<string, string> = {
@@ -39,7 +49,8 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     return out;
   }
 
-  async function send(call: ProviderCall, stream: boolean) {
+  /** Sends the request; resolves once the upstream's headers arrived with a success status. */
+  async function send(call: ProviderCall, signal: AbortSignal, stream: boolean) {
     let response;
     try {
       response = await pool.request({
@@ -47,12 +58,12 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
         method: "POST",
         headers: headers(call, stream),
         body: JSON.stringify(call.body),
-        signal: call.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal,
+        headersTimeout: timeouts.firstTokenMs,
+        bodyTimeout: timeouts.idleMs,
       });
     } catch (error) {
-      throw mapTransportError(error, origin, timeoutMs);
+      throw failure(error, signal, timeouts.firstTokenMs);
     }
     if (response.statusCode >= 400) {
       const text = await response.body.text().catch(() => "");
@@ -66,60 +77,77 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     kind: "openai-compatible",
 
     async complete(call: ProviderCall): Promise<ProviderCompletion> {
-      const response = await send(call, false);
+      const signal = withTotalTimeout(call.signal, timeouts.totalMs);
       try {
-        return { rawBody: await response.body.text() };
-      } catch (error) {
-        throw mapTransportError(error, origin, timeoutMs);
+        const response = await send(call, signal, false);
+        try {
+          return { rawBody: await response.body.text() };
+        } catch (error) {
+          throw failure(error, signal, timeouts.idleMs);
+        }
+      } finally {
+        releaseTotalTimeout(signal);
       }
     },
 
-    async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
-      const response = await send(call, true);
-      const contentType = String(response.headers["content-type"] ?? "");
-      if (contentType.includes("application/json")) {
-        // The upstream ignored `stream: true` and answered with one completion.
-        const completion = parseJson<ChatCompletion>(await response.body.text(), origin);
-        for (const chunk of completionToChunks(completion)) yield { data: JSON.stringify(chunk), chunk };
-        return;
-      }
-      let finished = false;
-      let done = false;
-      try {
-        // Read to the end of the body even after [DONE]: leaving the loop early would destroy the
-        // body and with it the keep-alive connection (a new TCP connection per stream).
-        for await (const data of sseData(response.body)) {
-          if (done) continue;
-          if (data === "[DONE]") {
-            done = true;
-            continue;
-          }
-          // String checks only: chunks are parsed later, by the recorder.
-          if (data.includes('"error":')) throwIfError(data);
-          if (!finished && FINISHED.test(data)) finished = true;
-          yield { data };
-        }
-      } catch (error) {
-        throw mapTransportError(error, origin, timeoutMs);
-      } finally {
-        if (!response.body.destroyed) response.body.destroy();
-      }
-      if (done) return;
-      if (!finished) {
-        throw new RelayError({
-          status: 502,
-          message: `The upstream ${origin} ended the stream before the completion finished`,
-          type: "server_error",
-          code: "upstream_truncated",
-          errorClass: "upstream_protocol",
-        });
-      }
+    stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
+      return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => streamWithin(call, signal));
     },
 
     async close(): Promise<void> {
       await pool.close();
     },
   };
+
+  /** The stream of one call, under `signal` (the call's, with the total timeout). */
+  async function* streamWithin(call: ProviderCall, signal: AbortSignal): AsyncGenerator<ProviderStreamEvent> {
+    const response = await send(call, signal, true);
+    const contentType = String(response.headers["content-type"] ?? "");
+    if (contentType.includes("application/json")) {
+      // The upstream ignored `stream: true` and answered with one completion.
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (error) {
+        throw failure(error, signal, timeouts.idleMs);
+      }
+      const completion = parseJson<ChatCompletion>(text, origin);
+      for (const chunk of completionToChunks(completion)) yield { data: JSON.stringify(chunk), chunk };
+      return;
+    }
+    let finished = false;
+    let done = false;
+    try {
+      // Read to the end of the body even after [DONE]: leaving the loop early would destroy the
+      // body and with it the keep-alive connection (a new TCP connection per stream).
+      for await (const data of sseData(response.body)) {
+        if (done) continue;
+        if (data === "[DONE]") {
+          done = true;
+          continue;
+        }
+        // String checks only: chunks are parsed later, by the recorder.
+        if (data.includes('"error":')) throwIfError(data);
+        if (!finished && FINISHED.test(data)) finished = true;
+        yield { data };
+      }
+    } catch (error) {
+      if (error instanceof RelayError) throw error;
+      throw failure(error, signal, timeouts.idleMs);
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
+    }
+    if (done) return;
+    if (!finished) {
+      throw new RelayError({
+        status: 502,
+        message: `The upstream ${origin} ended the stream before the completion finished`,
+        type: "server_error",
+        code: "upstream_truncated",
+        errorClass: "upstream_protocol",
+      });
+    }
+  }
 }
 
 /** A chunk that carries a real `finish_reason` (not null, nor KoboldCpp's string "null"). */

@@ -23,6 +23,7 @@ interface ResponseRow {
   http_status: number | null;
   ttft_ms: number | null;
   usage_estimated: number | null;
+  cost_usd: number | null;
   error: string | null;
   request_id: string | null;
 }
@@ -38,8 +39,8 @@ export function queryResponses(db: Db, query: LogQuery): LogRow[] {
   // A plain llm logs.db opened read-only has no llm_relay_exchanges table.
   const hasOurs = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_exchanges'`).get() !== undefined;
   const exchange = hasOurs
-    ? "e.status, e.provider, e.http_status, e.ttft_ms, e.usage_estimated, e.error, e.request_id"
-    : "NULL AS status, NULL AS provider, NULL AS http_status, NULL AS ttft_ms, NULL AS usage_estimated, NULL AS error, NULL AS request_id";
+    ? "e.status, e.provider, e.http_status, e.ttft_ms, e.usage_estimated, e.cost_usd, e.error, e.request_id"
+    : "NULL AS status, NULL AS provider, NULL AS http_status, NULL AS ttft_ms, NULL AS usage_estimated, NULL AS cost_usd, NULL AS error, NULL AS request_id";
   const join = hasOurs ? "LEFT JOIN llm_relay_exchanges e ON e.response_id = r.id" : "";
   const rows = db
     .prepare(
@@ -65,6 +66,7 @@ export function queryResponses(db: Db, query: LogQuery): LogRow[] {
     httpStatus: row.http_status,
     ttftMs: row.ttft_ms,
     estimated: row.usage_estimated === null ? null : row.usage_estimated === 1,
+    costUsd: row.cost_usd,
     error: row.error,
     requestId: row.request_id,
   }));

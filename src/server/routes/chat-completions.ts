@@ -1,15 +1,18 @@
 /**
- * `POST /v1/chat/completions`: validate, route, call the provider, answer
- * (JSON or SSE), hand the exchange to the recorder. Follows OpenAI's Chat
- * Completions API (https://platform.openai.com/docs/api-reference/chat/create).
+ * `POST /v1/chat/completions`: validate, route, call the provider (through
+ * the dispatcher: retries, fallbacks, balancing), answer (JSON or SSE),
+ * hand the exchange to the recorder. Follows OpenAI's Chat Completions API
+ * (https://platform.openai.com/docs/api-reference/chat/create).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RelayError, toRelayError } from "../../protocol/errors.js";
-import type { ChatProvider, ProviderCall } from "../../providers/types.js";
+import type { ProviderCall, ProviderCompletion } from "../../providers/types.js";
+import { dispatch, type AttemptTarget } from "../../routing/dispatcher.js";
+import type { Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
 import { Exchange, type ExchangeOutcome } from "../exchange.js";
 import { SHUTDOWN_REASON } from "../in-flight.js";
-import { streamToClient } from "../stream-response.js";
+import { openStream, streamToClient } from "../stream-response.js";
 import { validateChatRequest } from "../validate-request.js";
 
 /** Header carrying the proxy's own time on non-streaming answers, in ms. */
@@ -38,17 +41,28 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
   };
   reply.raw.once("close", onClose);
   let outcome: ExchangeOutcome;
+  const signal = controller.signal;
+  const callFor = (target: AttemptTarget): ProviderCall => ({ body: exchange.upstreamBody(target.route), signal, requestId: request.id });
+  const onAttempt = (route: Route) => {
+    exchange.route = route;
+  };
   try {
-    exchange.route = ctx.router.resolve(exchange.body.model);
-    const provider = ctx.providers.get(exchange.route.deployment);
-    const call: ProviderCall = { body: exchange.upstreamBody(), signal: controller.signal, requestId: request.id };
-    outcome = exchange.stream ? await streamToClient(exchange, provider, call, reply) : await completeToClient(exchange, provider, call, reply);
+    const deps = { router: ctx.router, providers: ctx.providers };
+    const base = { model: exchange.body.model, signal, clock: exchange, attempts: exchange.attempts, onAttempt };
+    if (exchange.stream) {
+      const opened = await dispatch(deps, { ...base, run: (target) => openStream(target.provider, callFor(target)) });
+      outcome = await streamToClient(exchange, opened, signal, reply);
+    } else {
+      const answered = await dispatch(deps, { ...base, run: (target) => target.provider.complete(callFor(target)) });
+      answered.finish(signal.aborted ? signal.reason : undefined);
+      outcome = completeToClient(exchange, answered.value, signal, reply);
+    }
   } catch (error) {
-    const failed = failure(error, controller.signal);
+    const failed = failure(error, signal);
     outcome = failed.outcome;
     if (!reply.sent && !reply.raw.headersSent) {
       // After a client disconnect nobody reads this; answering still completes Fastify's lifecycle.
-      reply.code(outcome.httpStatus).headers(failed.answer.headers).send(failed.answer.toBody());
+      reply.code(outcome.httpStatus).headers(failed.answer.headers).headers(exchange.routingHeaders()).send(failed.answer.toBody());
     }
   } finally {
     reply.raw.off("close", onClose);
@@ -59,13 +73,14 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
   request.relayLogged = true;
 }
 
-async function completeToClient(exchange: Exchange, provider: ChatProvider, call: ProviderCall, reply: FastifyReply): Promise<ExchangeOutcome> {
-  const { rawBody, completion, usageEstimated } = await exchange.wait(provider.complete(call));
-  if (call.signal.aborted) throw call.signal.reason;
+function completeToClient(exchange: Exchange, answer: ProviderCompletion, signal: AbortSignal, reply: FastifyReply): ExchangeOutcome {
+  const { rawBody, completion, usageEstimated } = answer;
+  if (signal.aborted) throw signal.reason;
   reply
     .code(200)
     .header("content-type", "application/json")
     .header(OVERHEAD_HEADER, exchange.overheadMs().toFixed(3))
+    .headers(exchange.routingHeaders())
     .send(rawBody);
   return { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
 }
