@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `llm-relay` command line: `serve` and `logs`.
+ * The `llm-relay` command line: `serve`, `logs` and `models`.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { VERSION } from "../version.js";
 import { runServe } from "./serve.js";
 import { runLogs } from "./logs.js";
+import { runModels } from "./models.js";
+import { runFormats } from "./formats.js";
+import { registerBench } from "./bench.js";
 
 function parseIntArg(value: string): number {
   const n = Number(value);
@@ -38,5 +41,20 @@ program
   .option("-c, --config <file>", "config file (to find its db)")
   .option("--db <path>", "SQLite logs.db to read (env LLM_RELAY_DB)")
   .action(runLogs);
+
+program
+  .command("models")
+  .description("list the models the proxy routes (configured names, aliases, and the catalog models of active presets)")
+  .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
+  .option("--json", "print JSON instead of a table")
+  .action(runModels);
+
+program
+  .command("formats")
+  .description("list the prompt formats for raw-completion backends (name, stop sequences, description)")
+  .option("--json", "print JSON (with BOS/EOS texts and reference templates) instead of a table")
+  .action(runFormats);
+
+registerBench(program);
 
 await program.parseAsync(process.argv);

@@ -26,6 +26,7 @@ import { registerChatCompletions } from "./routes/chat-completions.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
 import { registerMetrics } from "./routes/metrics.js";
+import { registerPromptFormats } from "./routes/prompt-formats.js";
 import { RelayMetrics } from "../metrics/relay-metrics.js";
 
 /** A running proxy. */
@@ -132,6 +133,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerModels(app, ctx);
   registerHealth(app, ctx);
   registerMetrics(app, ctx);
+  registerPromptFormats(app);
   return app;
 }
 

@@ -1,0 +1,143 @@
+/**
+ * A fake candidate model for the bench tests: a real OpenAI-compatible
+ * HTTP server on 127.0.0.1 with a known latency profile (a delay before
+ * the first chunk, then a delay after each chunk) and known answers (a
+ * function of the request). The chunk and completion shapes are those of
+ * ../../helpers/fake-openai-upstream.ts (captured from llama.cpp's
+ * llama-server, ../shared/fixtures/protocols/llama-server.txt): no
+ * role-only first chunk, a finish chunk, a usage chunk when
+ * `stream_options.include_usage` is set, then `data: [DONE]`.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { splitText } from "../../helpers/fake-openai-upstream.js";
+
+/** How the fake answers. */
+export interface CandidateProfile {
+  /** ms between the request and the first content chunk. */
+  firstChunkDelayMs: number;
+  /** ms after each content chunk. */
+  chunkDelayMs: number;
+  /** Content chunks per answer. */
+  chunkCount: number;
+  /** The answer to a request body. */
+  answer(body: Record<string, unknown>): string;
+  /** Usage reported in the usage chunk / completion (default: 40 prompt, 12 completion tokens). */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  /** When it returns true, the request gets HTTP 500 with an OpenAI error body. */
+  fail?(body: Record<string, unknown>): boolean;
+}
+
+/** A request the fake received. */
+export interface CandidateRequest {
+  body: Record<string, unknown>;
+  /** Whether the client closed the connection before the answer ended. */
+  aborted: boolean;
+}
+
+/** A running fake candidate. */
+export interface FakeCandidate {
+  /** `http://127.0.0.1:PORT/v1` */
+  baseUrl: string;
+  requests: CandidateRequest[];
+  /** The most requests it was answering at once. */
+  maxInFlight(): number;
+  close(): Promise<void>;
+}
+
+const CREATED = 1795257782;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Starts a fake candidate on an ephemeral loopback port. */
+export async function startFakeCandidate(profile: CandidateProfile): Promise<FakeCandidate> {
+  const requests: CandidateRequest[] = [];
+  const sockets = new Set<import("node:net").Socket>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = http.createServer(async (req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on("close", () => inFlight--);
+    let raw = "";
+    for await (const piece of req) raw += piece;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    const received: CandidateRequest = { body, aborted: false };
+    requests.push(received);
+    res.on("close", () => {
+      if (!res.writableFinished) received.aborted = true;
+    });
+    const model = typeof body.model === "string" ? body.model : "fake";
+    const id = `chatcmpl-cand${requests.length}`;
+    if (profile.fail?.(body)) {
+      res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: { code: 500, message: "the fake candidate failed on purpose", type: "server_error" } }));
+      return;
+    }
+    const text = profile.answer(body);
+    const usage = profile.usage ?? { prompt_tokens: 40, completion_tokens: 12 };
+    const fullUsage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    if (!body.stream) {
+      await sleep(profile.firstChunkDelayMs);
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        JSON.stringify({
+          choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
+          created: CREATED,
+          model,
+          system_fingerprint: "b0-unknown",
+          object: "chat.completion",
+          usage: fullUsage,
+          id,
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.flushHeaders();
+    await sleep(profile.firstChunkDelayMs);
+    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+      choices: [{ finish_reason: finish, index: 0, delta }],
+      created: CREATED,
+      id,
+      model,
+      system_fingerprint: "b0-unknown",
+      object: "chat.completion.chunk",
+    });
+    for (const piece of splitText(text, profile.chunkCount)) {
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify(chunk({ content: piece }, null))}\n\n`);
+      await sleep(profile.chunkDelayMs);
+    }
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`);
+    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage: fullUsage })}\n\n`);
+    }
+    res.end("data: [DONE]\n\n");
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    maxInFlight: () => maxInFlight,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The text of the last user message of a request body. */
+export function lastUserText(body: Record<string, unknown>): string {
+  const messages = (body.messages as { role: string; content: unknown }[] | undefined) ?? [];
+  const last = [...messages].reverse().find((m) => m.role === "user");
+  return typeof last?.content === "string" ? last.content : "";
+}
