@@ -16,7 +16,7 @@ export const OLLAMA_DEFAULTS: Readonly<Record<string, number>> = { top_p: 0.9, r
 
 /** Whether `deployment` is an Ollama server (see the module comment for the rule). */
 export function isOllamaDeployment(deployment: Pick<Deployment, "provider" | "base_url">): boolean {
-  if ((deployment.provider as string) === "ollama") return true;
+  if (deployment.provider === "ollama") return true;
   if (deployment.provider !== "openai-compatible" || !deployment.base_url) return false;
   try {
     return Number(new URL(deployment.base_url).port) === OLLAMA_PORT;
