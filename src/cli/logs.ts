@@ -3,6 +3,7 @@
  * with each response's cost in USD (`~` marks costs from estimated tokens).
  */
 import { ConfigError, loadConfig } from "../config/load.js";
+import { PgStore } from "../recording/postgres/pg-store.js";
 import { readResponses } from "../recording/sqlite/log-query.js";
 import type { LogRow } from "../recording/types.js";
 import fs from "node:fs";
@@ -16,11 +17,14 @@ export interface LogsFlags {
   db?: string;
 }
 
-/** Prints recent responses; exits with 1 when the database does not exist. */
+/** Prints recent responses; exits with 1 when the database does not exist. With `database_url` (and no `--db`), reads PostgreSQL. */
 export async function runLogs(flags: LogsFlags): Promise<void> {
   let dbPath: string;
+  let databaseUrl: string | null;
   try {
-    dbPath = loadConfig({ ...(flags.config ? { configPath: flags.config } : {}), ...(flags.db ? { db: flags.db } : {}) }).dbPath;
+    const config = loadConfig({ ...(flags.config ? { configPath: flags.config } : {}), ...(flags.db ? { db: flags.db } : {}) });
+    dbPath = config.dbPath;
+    databaseUrl = flags.db ? null : (config.databaseUrl ?? null);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`llm-relay: ${error.message}\n`);
@@ -28,13 +32,30 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
     }
     throw error;
   }
+  const query = { limit: flags.count === 0 ? Number.MAX_SAFE_INTEGER : flags.count, ...(flags.conversation ? { conversationId: flags.conversation } : {}) };
+  if (databaseUrl) {
+    let rows: LogRow[];
+    try {
+      const store = await PgStore.open(databaseUrl);
+      try {
+        rows = await store.listResponses(query);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      process.stderr.write(`llm-relay: cannot read PostgreSQL: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows));
+    return;
+  }
   if (!fs.existsSync(dbPath)) {
     process.stderr.write(`llm-relay: no database at ${dbPath} (nothing recorded yet?)\n`);
     process.exit(1);
   }
   let rows: LogRow[];
   try {
-    rows = readResponses(dbPath, { limit: flags.count === 0 ? Number.MAX_SAFE_INTEGER : flags.count, ...(flags.conversation ? { conversationId: flags.conversation } : {}) });
+    rows = readResponses(dbPath, query);
   } catch (error) {
     process.stderr.write(`llm-relay: cannot read ${dbPath}: ${(error as Error).message}\n`);
     process.exit(1);

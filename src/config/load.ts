@@ -26,6 +26,8 @@ export interface RelayConfig {
   port: number;
   /** Absolute path of the SQLite logs.db. */
   dbPath: string;
+  /** PostgreSQL URL to record into instead of the SQLite file, or undefined (SQLite). */
+  databaseUrl?: string;
   /** The config file read, or null when none. */
   configPath: string | null;
   /** Target for unmatched model names, or null (then they get 404). */
@@ -56,6 +58,8 @@ export interface LoadOptions {
   host?: string;
   port?: number;
   db?: string;
+  /** PostgreSQL URL (the `--database-url` flag); wins over LLM_RELAY_DATABASE_URL, DATABASE_URL and `database_url`. */
+  databaseUrl?: string;
   /** false: do not record (the `--no-record` flag). */
   record?: boolean;
   /** true: the `--debug` flag. */
@@ -104,6 +108,7 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     host: options.host ?? fromEnv("LLM_RELAY_HOST") ?? file.host ?? DEFAULT_HOST,
     port: options.port ?? envPort ?? file.port ?? DEFAULT_PORT,
     dbPath: path.resolve(cwd, options.db ?? fromEnv("LLM_RELAY_DB") ?? file.db ?? defaultDbPath(env)),
+    ...databaseUrlOf(options.databaseUrl ?? fromEnv("LLM_RELAY_DATABASE_URL") ?? postgresOnly(fromEnv("DATABASE_URL")) ?? file.database_url),
     configPath,
     defaultModel,
     bodyLimitBytes: Math.round(file.body_limit_mb * 1024 * 1024),
@@ -115,6 +120,20 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     routing: file.routing,
     debug,
   };
+}
+
+/** The shared `DATABASE_URL` counts only when it names PostgreSQL (other tools may point it at another engine). */
+function postgresOnly(url: string | undefined): string | undefined {
+  return url !== undefined && POSTGRES_URL.test(url) ? url : undefined;
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** `{ databaseUrl }` for a postgres:// URL, `{}` when none. @throws ConfigError for another scheme */
+function databaseUrlOf(url: string | undefined): { databaseUrl?: string } {
+  if (url === undefined) return {};
+  if (!POSTGRES_URL.test(url)) throw new ConfigError(`database_url must be a postgres:// or postgresql:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
+  return { databaseUrl: url };
 }
 
 /** Levels that hide `debug` lines; `--debug` lowers them to `debug` so its output shows. */

@@ -123,6 +123,8 @@ export const configFileSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   /** Path of the SQLite logs.db. */
   db: z.string().min(1).optional(),
+  /** PostgreSQL URL (`postgres://user:pass@host:5432/db`): record there instead of the SQLite logs.db (env DATABASE_URL, LLM_RELAY_DATABASE_URL). */
+  database_url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
   /** Model name used for every request whose model matches no deployment; null disables it (unknown names get 404). */
   default_model: z.string().min(1).nullable().optional(),
   /** Largest accepted request body, in MB. */

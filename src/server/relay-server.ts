@@ -16,6 +16,7 @@ import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
 import { InlineSink, WorkerSink } from "../recording/record-sinks.js";
 import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
+import { PgStore } from "../recording/postgres/pg-store.js";
 import type { RecordStore } from "../recording/types.js";
 import { Router } from "../routing/router.js";
 import { countTextTokens } from "../tokens/count.js";
@@ -61,9 +62,11 @@ const MAIN_BUSY_TIMEOUT_MS = 250;
  */
 export async function startRelayServer(config: RelayConfig, options: StartOptions = {}): Promise<RelayServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  // This connection creates the schema and answers /health; the writes happen in the recorder's worker thread.
-  const store = options.store ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
-  const sink = options.store ? new InlineSink(options.store) : await WorkerSink.start(config.dbPath);
+  // SQLite: this connection creates the schema and answers /health; the writes happen in the recorder's worker thread.
+  // PostgreSQL (`database_url`): one pool, written from this thread (the driver is asynchronous); no SQLite file is made.
+  const pg = !options.store && config.databaseUrl ? await PgStore.open(config.databaseUrl) : null;
+  const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
+  const sink = options.store || pg ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
   const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
@@ -85,13 +88,13 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await ctx.recorder.close();
-    if (!options.store) store.close();
+    if (!options.store) await store.close();
     throw error;
   }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, db: config.dbPath, config: config.configPath, defaultModel: config.defaultModel }, "llm-relay listening");
+  logger.info({ url, db: pg ? "postgresql" : config.dbPath, config: config.configPath, defaultModel: config.defaultModel }, "llm-relay listening");
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdown(app, ctx));

@@ -15,7 +15,7 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
     return {
       status: writable ? "ok" : "degraded",
       version: VERSION,
-      db: { path: ctx.config.dbPath, writable },
+      db: ctx.config.databaseUrl ? { engine: "postgresql", writable } : { engine: "sqlite", path: ctx.config.dbPath, writable },
       recorder: { queued: ctx.recorder.queued, written: ctx.recorder.writtenRecords, failed_writes: ctx.recorder.failedWrites },
       in_flight: ctx.inFlight.size,
     };

@@ -1,0 +1,321 @@
+/**
+ * The rows one exchange adds to the llm tables and ours, computed without
+ * touching a database: the same rows `SqliteStore.writeOne` writes for the
+ * same input (docs/llm-logs-db.md, "Threading an incoming request"), once
+ * the store has said which thread the exchange joins and what the
+ * conversation's legacy rows already hold. PgStore writes them; the
+ * store-contract test checks both stores produce the same rows.
+ */
+import { conversationName, llmDatetime, threadDatetime } from "../llm-format.js";
+import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
+import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { newUlid } from "../ulid.js";
+import type { ExchangeRecord } from "../types.js";
+import type { ChainHasher } from "../sqlite/hash-chains.js";
+import { historyPairs, idsBefore, type AnalyzedInput } from "../sqlite/threading.js";
+
+/** A `parts` row (without its generated `id`). */
+export interface PartRow {
+  message_hash: string;
+  position: number;
+  type: string;
+  tool_name: string | null;
+  text: string | null;
+  payload: string | null;
+}
+
+/** A `messages` row with its parts, written only when the hash is not stored yet. */
+export interface MessageRow {
+  hash: string;
+  parent_hash: string | null;
+  role: string;
+  parts: PartRow[];
+}
+
+/** A `responses` row (the columns llm-relay fills; the others are NULL). */
+export interface ResponseRow {
+  id: string;
+  model: string;
+  prompt: string;
+  system: string | null;
+  prompt_json: string;
+  options_json: string;
+  response: string;
+  response_json: string | null;
+  conversation_id: string;
+  duration_ms: number;
+  datetime_utc: string;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  resolved_model: string | null;
+}
+
+/** A `turns` row (the columns llm-relay fills). */
+export interface TurnRow {
+  id: string;
+  thread_id: string;
+  parent_message_hash: string | null;
+  tip_message_hash: string | null;
+  model: string;
+  resolved_model: string | null;
+  options_json: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  duration_ms: number;
+  datetime_utc: string;
+  response_json: string | null;
+}
+
+/** An `llm_relay_exchanges` row (`usage_estimated`, `stream`: 0/1). */
+export interface ExchangeRow {
+  response_id: string;
+  request_id: string;
+  provider: string | null;
+  deployment: string | null;
+  upstream_model: string | null;
+  http_status: number;
+  status: string;
+  error: string | null;
+  ttft_ms: number | null;
+  usage_estimated: number | null;
+  stream: number;
+  finish_reason: string | null;
+  datetime_utc: string;
+  overhead_ms: number | null;
+  cost_usd: number | null;
+  attempts: number | null;
+}
+
+/** An `llm_relay_attempts` row (`attempt` counts from 1). */
+export interface AttemptRow {
+  response_id: string;
+  attempt: number;
+  model: string;
+  deployment: string;
+  provider: string;
+  upstream_model: string;
+  status: string;
+  http_status: number | null;
+  started_ms: number;
+  duration_ms: number;
+  error: string | null;
+}
+
+/** Which thread an exchange joins, as the store found it. */
+export interface ThreadJoin {
+  /** The thread (= conversation) id. */
+  threadId: string;
+  /** Whether the thread's whole chain up to the history tip is known stored (its tip is the history tip): those messages need no write. */
+  historyStored: boolean;
+  /** Whether the thread's tip moves to this exchange's turn (false when a later turn of the thread was recorded first). */
+  moveTip: boolean;
+}
+
+/** What a joined conversation's legacy rows hold so far. */
+export interface LegacyState {
+  /** Whether the conversation has any `responses` row. */
+  hasRows: boolean;
+  /** The newest non-null `system` among its rows (by id), or null. */
+  lastSystem: string | null;
+}
+
+/** Every row one exchange adds. */
+export interface ExchangeRows {
+  /** Messages of the input chain and the reply, in chain order, to insert unless present (content-addressed). */
+  messages: MessageRow[];
+  /** The new thread, or null when the exchange joins one. */
+  thread: { id: string; name: string; tip_message_hash: string | null; datetime_utc: string } | null;
+  /** The conversation row to insert unless present. */
+  conversation: { id: string; name: string; model: string };
+  /** The turn, or null (an error with no output writes none). */
+  turn: TurnRow | null;
+  /** The turn's search row, or null when its prompt and response are both empty (or there is no turn). */
+  turnSearch: { turn_id: string; prompt: string; response: string } | null;
+  /** The thread's new tip, or null to leave it. */
+  threadTip: string | null;
+  /** History rows (new conversations only), then the live row. */
+  responses: ResponseRow[];
+  exchange: ExchangeRow;
+  attempts: AttemptRow[];
+  /** Hash-cache entries of messages this exchange writes: mark them `stored` once the transaction commits. */
+  newlyStored: CachedHash[];
+}
+
+/** The columns a part is stored in: literal text in `text`, everything else (but `type`) as a JSON payload. */
+export function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
+  if (part.type === "text") return { toolName: null, text: part.text, payload: null };
+  const { type: _type, ...rest } = part;
+  return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
+}
+
+/** `options` without null/undefined values (llm drops `None` options). */
+export function cleanOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null));
+}
+
+function messageRow(message: LlmMessage, hash: string, parent: string | null): MessageRow {
+  return {
+    hash,
+    parent_hash: parent,
+    role: message.role,
+    parts: message.parts.map((part, position) => {
+      const c = partColumns(part);
+      return { message_hash: hash, position, type: part.type, tool_name: c.toolName, text: c.text, payload: c.payload };
+    }),
+  };
+}
+
+/**
+ * The rows of one exchange.
+ * @param r the assembled record (`usage` filled)
+ * @param input `analyzeInput(r.messages, hasher)`
+ * @param hasher the store's hash cache (the reply is looked up and the chain remembered in it)
+ * @param join the thread the store found for the exchange, or null for a new conversation
+ * @param legacy the joined conversation's legacy state (ignored for a new one)
+ */
+export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: ChainHasher, join: ThreadJoin | null, legacy: LegacyState): ExchangeRows {
+  const newlyStored: CachedHash[] = [];
+  const messages: MessageRow[] = [];
+  let parent: string | null = null;
+  input.messages.forEach((message, i) => {
+    const hash = input.hashes[i]!;
+    const skip = input.cached[i]?.stored === true || (join?.historyStored === true && i < input.boundary);
+    if (!skip) messages.push(messageRow(message, hash, parent));
+    parent = hash;
+  });
+  for (const entry of input.cached) if (!entry.stored) newlyStored.push(entry);
+
+  const threadId = join?.threadId ?? newUlid(r.startedAt);
+  const started = llmDatetime(r.startedAt);
+  const optionsJson = JSON.stringify(cleanOptions(r.options));
+  const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
+  const name = conversationName(input.nameSource);
+
+  const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+  const writeTurn = r.status !== "error" || reply !== null;
+  let turn: TurnRow | null = null;
+  let turnSearch: ExchangeRows["turnSearch"] = null;
+  let threadTip: string | null = null;
+  if (writeTurn) {
+    let tip = input.lastInputHash;
+    if (reply) {
+      const hit = hasher.messages.lookup(reply, input.lastInputHash);
+      if (!hit.stored) {
+        messages.push(messageRow(reply, hit.hash, input.lastInputHash));
+        newlyStored.push(hit);
+      }
+      hasher.remember([...input.messages, reply], [...input.cached, hit]);
+      tip = hit.hash;
+    }
+    turn = {
+      id: r.id,
+      thread_id: threadId,
+      parent_message_hash: input.lastInputHash,
+      tip_message_hash: tip,
+      model: r.requestedModel,
+      resolved_model: r.resolvedModel,
+      options_json: optionsJson === "{}" ? null : optionsJson,
+      input_tokens: r.usage?.input ?? null,
+      output_tokens: r.usage?.output ?? null,
+      duration_ms: r.durationMs,
+      datetime_utc: started,
+      response_json: responseJson,
+    };
+    const last = input.messages[input.messages.length - 1];
+    const searchPrompt = last?.role === "user" ? messageText(last) : "";
+    const searchResponse = reply ? messageText(reply) : "";
+    if (searchPrompt !== "" || searchResponse !== "") turnSearch = { turn_id: r.id, prompt: searchPrompt, response: searchResponse };
+    if (join === null || join.moveTip) threadTip = tip;
+  }
+
+  // Legacy rows: the history of a new conversation, then the live row.
+  let { hasRows, lastSystem } = join ? legacy : { hasRows: false, lastSystem: null };
+  const systemFor = (): string | null => {
+    const sys = input.systemText;
+    const write = sys !== null && (!hasRows || sys !== lastSystem) ? sys : null;
+    if (write !== null) lastSystem = write;
+    hasRows = true;
+    return write;
+  };
+  const responses: ResponseRow[] = [];
+  if (!join) {
+    const pairs = historyPairs(r.messages, input.boundary);
+    const ids = idsBefore(r.id, r.startedAt, pairs.length);
+    pairs.forEach((pair, i) => {
+      responses.push({
+        id: ids[i]!,
+        model: r.requestedModel,
+        prompt: pair.prompt,
+        system: systemFor(),
+        prompt_json: JSON.stringify(pair.promptJson),
+        options_json: "{}",
+        response: pair.response,
+        response_json: null,
+        conversation_id: threadId,
+        duration_ms: 0,
+        datetime_utc: started,
+        input_tokens: 0,
+        output_tokens: 0,
+        resolved_model: null,
+      });
+    });
+  }
+  responses.push({
+    id: r.id,
+    model: r.requestedModel,
+    prompt: input.prompt,
+    system: systemFor(),
+    prompt_json: JSON.stringify(r.requestBody),
+    options_json: optionsJson,
+    response: r.responseText,
+    response_json: responseJson,
+    conversation_id: threadId,
+    duration_ms: r.durationMs,
+    datetime_utc: started,
+    input_tokens: r.usage?.input ?? null,
+    output_tokens: r.usage?.output ?? null,
+    resolved_model: r.resolvedModel,
+  });
+
+  return {
+    messages,
+    thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(r.startedAt) },
+    conversation: { id: threadId, name, model: r.requestedModel },
+    turn,
+    turnSearch,
+    threadTip,
+    responses,
+    exchange: {
+      response_id: r.id,
+      request_id: r.requestId,
+      provider: r.provider,
+      deployment: r.deployment,
+      upstream_model: r.upstreamModel,
+      http_status: r.httpStatus,
+      status: r.status,
+      error: r.error,
+      ttft_ms: r.ttftMs,
+      usage_estimated: r.usage ? (r.usage.estimated ? 1 : 0) : null,
+      stream: r.stream ? 1 : 0,
+      finish_reason: r.finishReason,
+      datetime_utc: started,
+      overhead_ms: r.overheadMs ?? null,
+      cost_usd: r.costUsd ?? null,
+      attempts: r.attempts?.length ?? null,
+    },
+    attempts: (r.attempts ?? []).map((a, i) => ({
+      response_id: r.id,
+      attempt: i + 1,
+      model: a.model,
+      deployment: a.deployment,
+      provider: a.provider,
+      upstream_model: a.upstreamModel,
+      status: a.status,
+      http_status: a.httpStatus,
+      started_ms: a.startedMs,
+      duration_ms: a.durationMs,
+      error: a.error,
+    })),
+    newlyStored,
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The PostgreSQL record store: the same rows as the SQLite logs.db (see
+ * pg-schema.ts for the tables, exchange-rows.ts for the rows of one
+ * exchange), written through the `postgres` package, so that several
+ * llm-relay instances can record into one database.
+ *
+ * Several writers: every exchange of a conversation shares the hash of the
+ * conversation's first message (its chain's root), so a batch first takes
+ * a transaction-scoped advisory lock on each root it touches, in ascending
+ * key order (no deadlock between instances). Under that lock the thread to
+ * join is looked up and extended exactly as one writer would; message rows
+ * are content-addressed and inserted with `ON CONFLICT DO NOTHING`. A batch
+ * that still meets a serialization failure or a deadlock is retried.
+ *
+ * Because another instance may record a conversation's exchanges out of
+ * order (the client's next request was answered, and recorded, by another
+ * instance first), two lookups follow the exact one of SqliteStore
+ * (thread tip = history tip): a thread whose tip lies inside the history
+ * (an earlier exchange is not recorded yet: join it, move the tip), then a
+ * thread whose tip lies strictly below this exchange's reply (or last input)
+ * and which holds a later turn (this exchange is the late one: join it,
+ * leave the tip). Identical requests still fork, as on one SQLite file.
+ */
+import postgres, { type Sql, type TransactionSql } from "postgres";
+import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import type { CachedHash } from "../message-hash.js";
+import { replyToLlmMessage } from "../llm-message.js";
+import { ChainHasher } from "../sqlite/hash-chains.js";
+import { analyzeInput, type AnalyzedInput } from "../sqlite/threading.js";
+import { exchangeRows, type ExchangeRows, type LegacyState, type ThreadJoin } from "./exchange-rows.js";
+import { queryPgResponses } from "./pg-log-query.js";
+import { runPgMigrations } from "./pg-schema.js";
+
+/** Options of {@link PgStore.open}. */
+export interface PgStoreOptions {
+  /** Schema the tables live in (`search_path`); default: the server's default (`public`). */
+  schema?: string;
+  /** Most connections in the pool (default 4). */
+  max?: number;
+  /** Attempts of a batch that meets a serialization failure or deadlock (default 8). */
+  maxAttempts?: number;
+}
+
+/** SQLSTATEs worth retrying a whole transaction for: serialization_failure, deadlock_detected. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+/** How far below a message the late-exchange lookup walks (messages). */
+const DESCENDANT_DEPTH = 256;
+/** Advisory-lock key of exchanges without any input message. */
+const NO_ROOT_KEY = "0";
+
+/** A store-level failure that is not the database's (bad URL, wrong schema name). */
+export class PgStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PgStoreError";
+  }
+}
+
+/** `postgres()` options for `url`, optionally pinned to `schema`, quiet about NOTICEs. */
+export function pgConnection(url: string, options: { schema?: string; max?: number } = {}): Sql {
+  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.schema)) {
+    throw new PgStoreError(`invalid PostgreSQL schema name '${options.schema}'`);
+  }
+  return postgres(url, {
+    max: options.max ?? 4,
+    onnotice: () => undefined,
+    ...(options.schema !== undefined ? { connection: { search_path: options.schema } } : {}),
+  });
+}
+
+/** The advisory-lock key of a conversation root: the first 64 bits of its hash, as a signed bigint string. */
+export function rootLockKey(rootHash: string | null): string {
+  if (rootHash === null) return NO_ROOT_KEY;
+  const hex = rootHash.replace(/^b2:/, "").slice(0, 16).padEnd(16, "0");
+  return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString();
+}
+
+/**
+ * A {@link RecordStore} on PostgreSQL. Safe to use from several processes
+ * on one database at once; each instance writes one batch at a time.
+ */
+export class PgStore implements RecordStore {
+  /** Message hashes seen by this store; `stored` means the row is in the database. */
+  private readonly hashes = new ChainHasher();
+  private closed = false;
+
+  private constructor(
+    /** The connection pool (exposed for tests and `export`). */
+    readonly sql: Sql,
+    private readonly maxAttempts: number,
+  ) {}
+
+  /**
+   * Connects to `url` and applies the migrations the database lacks.
+   * @param url a `postgres://` URL
+   * @throws PgStoreError for a bad schema name; the driver's error when the
+   *   server cannot be reached or a migration fails (the pool is then closed)
+   */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+    const sql = pgConnection(url, options);
+    try {
+      await runPgMigrations(sql);
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw error;
+    }
+    return new PgStore(sql, options.maxAttempts ?? 8);
+  }
+
+  /**
+   * Writes the exchanges in one transaction (all or none), retrying it on a
+   * serialization failure or deadlock.
+   * @throws the database error of the last attempt
+   */
+  async writeBatch(records: readonly ExchangeRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      const stored: CachedHash[] = [];
+      try {
+        await this.sql.begin(async (tx) => {
+          const inputs = records.map((r) => analyzeInput(r.messages, this.hashes));
+          const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+          for (const key of keys) await tx`SELECT pg_advisory_xact_lock(${key}::bigint)`;
+          for (let i = 0; i < records.length; i++) stored.push(...(await this.writeOne(tx, records[i]!, inputs[i]!)));
+        });
+        for (const entry of stored) entry.stored = true;
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === "string" && RETRYABLE.has(code) && attempt < this.maxAttempts) {
+          await sleep(Math.min(20 * 2 ** attempt, 1000) * Math.random());
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Writes one exchange; returns the hash-cache entries to mark stored once committed. */
+  private async writeOne(tx: TransactionSql, r: ExchangeRecord, input: AnalyzedInput): Promise<CachedHash[]> {
+    const join = await this.findThread(tx, r, input);
+    const legacy = join ? await legacyState(tx, join.threadId) : { hasRows: false, lastSystem: null };
+    const rows = exchangeRows(r, input, this.hashes, join, legacy);
+    await writeRows(tx, rows);
+    return rows.newlyStored;
+  }
+
+  /** The thread the exchange joins (see the module comment), or null for a new conversation. */
+  private async findThread(tx: TransactionSql, r: ExchangeRecord, input: AnalyzedInput): Promise<ThreadJoin | null> {
+    if (input.historyTipHash !== null) {
+      const [exact] = await tx<{ id: string | null }[]>`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ${input.historyTipHash}`;
+      if (exact?.id) return { threadId: exact.id, historyStored: true, moveTip: true };
+      const earlier = input.hashes.slice(0, Math.max(0, input.boundary - 1));
+      if (earlier.length > 0) {
+        const found = await tx<{ id: string; tip: string }[]>`
+          SELECT id, tip_message_hash AS tip FROM threads WHERE tip_message_hash = ANY(${earlier}::text[])`;
+        if (found.length > 0) {
+          const depth = (tip: string) => earlier.lastIndexOf(tip);
+          found.sort((a, b) => depth(b.tip) - depth(a.tip) || (a.id < b.id ? 1 : -1));
+          return { threadId: found[0]!.id, historyStored: false, moveTip: true };
+        }
+      }
+    }
+    // The late exchange: its reply (or last input) is already in a thread that holds a later turn.
+    const own = ownTipHash(r, input, this.hashes);
+    if (own === null) return null;
+    const [late] = await tx<{ id: string }[]>`
+      WITH RECURSIVE below(hash, depth) AS (
+        SELECT ${own}::text, 0
+        UNION ALL
+        SELECT m.hash, below.depth + 1 FROM messages m JOIN below ON m.parent_hash = below.hash
+         WHERE below.depth < ${DESCENDANT_DEPTH})
+      SELECT t.id FROM threads t JOIN below ON t.tip_message_hash = below.hash
+       WHERE below.depth > 0 AND EXISTS (SELECT 1 FROM turns tu WHERE tu.thread_id = t.id AND tu.id > ${r.id})
+       ORDER BY below.depth DESC, t.id DESC LIMIT 1`;
+    return late ? { threadId: late.id, historyStored: false, moveTip: false } : null;
+  }
+
+  /**
+   * True when the database answers and accepts writes (not a read-only
+   * standby or transaction), within 2 s. Never throws.
+   */
+  async isWritable(): Promise<boolean> {
+    if (this.closed) return false;
+    const probe = this.sql<{ ro: string }[]>`SELECT current_setting('transaction_read_only') AS ro`.then((rows) => rows[0]?.ro === "off");
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 2000);
+    });
+    try {
+      return await Promise.race([probe, timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Recent `responses` rows (history rows included), newest id first, with our exchange metadata. */
+  listResponses(query: LogQuery): Promise<LogRow[]> {
+    return queryPgResponses(this.sql, query);
+  }
+
+  /** Closes the pool, letting running queries finish for up to 5 s (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+/** The hash the exchange's turn ends at: its reply's (the same cache entry exchangeRows uses), else its last input message's. */
+function ownTipHash(r: ExchangeRecord, input: AnalyzedInput, hasher: ChainHasher): string | null {
+  const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+  return reply ? hasher.messages.lookup(reply, input.lastInputHash).hash : input.lastInputHash;
+}
+
+async function legacyState(tx: TransactionSql, conversationId: string): Promise<LegacyState> {
+  const [row] = await tx<{ has_rows: boolean; last_system: string | null }[]>`
+    SELECT EXISTS (SELECT 1 FROM responses WHERE conversation_id = ${conversationId}) AS has_rows,
+           (SELECT system FROM responses WHERE conversation_id = ${conversationId} AND system IS NOT NULL
+             ORDER BY id DESC LIMIT 1) AS last_system`;
+  return { hasRows: row?.has_rows ?? false, lastSystem: row?.last_system ?? null };
+}
+
+/** Inserts the rows of one exchange (content-addressed messages only when absent). */
+async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> {
+  if (rows.messages.length > 0) {
+    const messageValues = rows.messages.map((m) => ({ hash: m.hash, parent_hash: m.parent_hash, role: m.role }));
+    const inserted = await tx`
+      INSERT INTO messages ${tx(messageValues, "hash", "parent_hash", "role")} ON CONFLICT (hash) DO NOTHING RETURNING hash`;
+    const fresh = new Set(inserted.map((row) => row.hash as string));
+    const parts = rows.messages.filter((m) => fresh.has(m.hash)).flatMap((m) => m.parts);
+    if (parts.length > 0) await tx`INSERT INTO parts ${tx(parts, "message_hash", "position", "type", "tool_name", "text", "payload")}`;
+  }
+  if (rows.thread) {
+    await tx`INSERT INTO threads ${tx(rows.thread, "id", "name", "tip_message_hash", "datetime_utc")}`;
+  }
+  await tx`INSERT INTO conversations ${tx(rows.conversation, "id", "name", "model")} ON CONFLICT (id) DO NOTHING`;
+  if (rows.turn) {
+    const t = rows.turn;
+    await tx`
+      INSERT INTO turns ${tx(t, "id", "thread_id", "parent_message_hash", "tip_message_hash", "model", "resolved_model", "options_json", "input_tokens", "output_tokens", "duration_ms", "datetime_utc", "response_json")}
+      ON CONFLICT (id) DO UPDATE SET thread_id = excluded.thread_id, parent_message_hash = excluded.parent_message_hash,
+        tip_message_hash = excluded.tip_message_hash, model = excluded.model, resolved_model = excluded.resolved_model,
+        options_json = excluded.options_json, schema_id = NULL, input_tokens = excluded.input_tokens,
+        output_tokens = excluded.output_tokens, token_details = NULL, duration_ms = excluded.duration_ms,
+        datetime_utc = excluded.datetime_utc, response_json = excluded.response_json`;
+    await tx`DELETE FROM turn_search WHERE turn_id = ${t.id}`;
+    if (rows.turnSearch) await tx`INSERT INTO turn_search ${tx(rows.turnSearch, "turn_id", "prompt", "response")}`;
+  }
+  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.conversation.id}`;
+  await tx`
+    INSERT INTO responses ${tx(rows.responses, "id", "model", "prompt", "system", "prompt_json", "options_json", "response", "response_json", "conversation_id", "duration_ms", "datetime_utc", "input_tokens", "output_tokens", "resolved_model")}`;
+  const e = rows.exchange;
+  await tx`
+    INSERT INTO llm_relay_exchanges ${tx(e, "response_id", "request_id", "provider", "deployment", "upstream_model", "http_status", "status", "error", "ttft_ms", "usage_estimated", "stream", "finish_reason", "datetime_utc", "overhead_ms", "cost_usd", "attempts")}
+    ON CONFLICT (response_id) DO UPDATE SET request_id = excluded.request_id, provider = excluded.provider,
+      deployment = excluded.deployment, upstream_model = excluded.upstream_model, http_status = excluded.http_status,
+      status = excluded.status, error = excluded.error, ttft_ms = excluded.ttft_ms, usage_estimated = excluded.usage_estimated,
+      stream = excluded.stream, finish_reason = excluded.finish_reason, datetime_utc = excluded.datetime_utc,
+      overhead_ms = excluded.overhead_ms, cost_usd = excluded.cost_usd, attempts = excluded.attempts`;
+  if (rows.attempts.length > 0) {
+    await tx`
+      INSERT INTO llm_relay_attempts ${tx(rows.attempts, "response_id", "attempt", "model", "deployment", "provider", "upstream_model", "status", "http_status", "started_ms", "duration_ms", "error")}
+      ON CONFLICT (response_id, attempt) DO UPDATE SET model = excluded.model, deployment = excluded.deployment,
+        provider = excluded.provider, upstream_model = excluded.upstream_model, status = excluded.status,
+        http_status = excluded.http_status, started_ms = excluded.started_ms, duration_ms = excluded.duration_ms, error = excluded.error`;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
