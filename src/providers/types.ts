@@ -7,6 +7,7 @@ import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { Logger } from "pino";
 import type { Deployment } from "../config/schema.js";
+import type { EmbeddingRequest } from "../protocol/embeddings.js";
 
 /** One call to a backend. */
 export interface ProviderCall {
@@ -53,6 +54,36 @@ export interface ChatProvider {
   stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent>;
   /** Releases connections (called once at shutdown). */
   close?(): Promise<void>;
+  /**
+   * Embeddings (`POST /v1/embeddings`), for backends that have them; absent
+   * otherwise (the route answers 400 `embeddings_not_supported`). Rejects
+   * like `complete`.
+   */
+  embed?(call: EmbeddingCall): Promise<EmbeddingResult>;
+}
+
+/** One embeddings call to a backend. */
+export interface EmbeddingCall {
+  /** The client's body with `model` set to the upstream model. Unknown fields are kept. */
+  body: EmbeddingRequest;
+  /** Aborted when the client disconnects or the server stops. */
+  signal: AbortSignal;
+  /** The exchange's `x-request-id`, for upstream correlation. */
+  requestId: string;
+}
+
+/** An embeddings answer. */
+export interface EmbeddingResult {
+  /** The OpenAI `list` body to return to the client (the upstream's bytes for pass-through providers). */
+  rawBody: string;
+  /** `model` of the answer, or null when the upstream named none. */
+  model: string | null;
+  /** Input tokens the upstream reported (`usage.prompt_tokens`, Ollama's `prompt_eval_count`), or null when it reported none. */
+  promptTokens: number | null;
+  /** True when `promptTokens` (and the body's `usage`) was estimated by the proxy, the backend having reported no count. */
+  usageEstimated?: boolean;
+  /** Length of the vectors, or null when there is none. */
+  dimensions: number | null;
 }
 
 /** What a provider factory gets besides its deployment. */

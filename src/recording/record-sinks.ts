@@ -11,11 +11,13 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { BatchResult } from "./record-writer.js";
 import { RecordWriter } from "./record-writer.js";
-import type { ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
+import type { EmbeddingExchange, ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
 
 /** Receives batches; one at a time. */
 export interface RecordSink {
   write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult>;
+  /** Writes embedding exchanges (`llm_relay_embeddings`); a sink without it drops them. */
+  writeEmbeddings?(records: readonly EmbeddingExchange[]): Promise<BatchResult>;
   close(): Promise<void>;
 }
 
@@ -28,13 +30,19 @@ export class InlineSink implements RecordSink {
   write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult> {
     return this.writer.write(batch);
   }
+  writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
+    return this.writer.writeEmbeddings(records);
+  }
   close(): Promise<void> {
     return this.writer.close();
   }
 }
 
 /** Messages to the worker. */
-export type WorkerRequest = { type: "write"; batch: readonly (PendingExchange | ExchangeRecord)[] } | { type: "close" };
+export type WorkerRequest =
+  | { type: "write"; batch: readonly (PendingExchange | ExchangeRecord)[] }
+  | { type: "write-embeddings"; records: readonly EmbeddingExchange[] }
+  | { type: "close" };
 /** Messages from the worker. */
 export type WorkerReply = { type: "ready" } | { type: "written"; result: BatchResult } | { type: "closed" } | { type: "failed"; error: string };
 
@@ -94,6 +102,13 @@ export class WorkerSink implements RecordSink {
   async write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult> {
     if (!this.worker) await this.spawn();
     const reply = await this.request({ type: "write", batch });
+    if (reply.type !== "written") throw new Error(`record worker answered ${reply.type}`);
+    return reply.result;
+  }
+
+  async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
+    if (!this.worker) await this.spawn();
+    const reply = await this.request({ type: "write-embeddings", records });
     if (reply.type !== "written") throw new Error(`record worker answered ${reply.type}`);
     return reply.result;
   }

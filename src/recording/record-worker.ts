@@ -26,6 +26,11 @@ port.on("message", (message: WorkerRequest) => {
       (result) => reply({ type: "written", result }),
       (error: unknown) => reply({ type: "failed", error: String(error) }),
     );
+  } else if (message.type === "write-embeddings") {
+    writer.writeEmbeddings(message.records).then(
+      (result) => reply({ type: "written", result }),
+      (error: unknown) => reply({ type: "failed", error: String(error) }),
+    );
   } else {
     writer.close().then(
       () => reply({ type: "closed" }),

@@ -9,7 +9,7 @@
 import { exchangeCostUsd } from "../catalog/cost.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import { assembleExchange } from "./assemble.js";
-import type { ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
+import type { EmbeddingExchange, ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
 
 /** Retries of one batch while the database is locked by another process (about a minute in all). */
 const MAX_BUSY_RETRIES = 30;
@@ -78,6 +78,31 @@ export class RecordWriter {
         }
         result.warnings.push(`batch of ${records.length} failed, retrying one by one: ${errorText(error)}`);
         await this.writeOneByOne(records, result);
+        return result;
+      }
+    }
+  }
+
+  /**
+   * Writes embedding exchanges in one transaction, retried like a batch of
+   * exchanges while another process holds the lock; never throws. A store
+   * without `writeEmbeddings` writes nothing (written: 0).
+   */
+  async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
+    const result: BatchResult = { summaries: [], written: 0, failures: [], warnings: [] };
+    if (records.length === 0 || !this.store.writeEmbeddings) return result;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.writeEmbeddings(records);
+        result.written = records.length;
+        return result;
+      } catch (error) {
+        if (isLockContention(error) && attempt <= MAX_BUSY_RETRIES) {
+          result.warnings.push(`database busy (attempt ${attempt}): ${errorText(error)}`);
+          await sleep(Math.min(BUSY_BACKOFF_BASE_MS * 2 ** attempt, BUSY_BACKOFF_MAX_MS));
+          continue;
+        }
+        for (const record of records) result.failures.push({ id: record.id, requestId: record.requestId, error: errorText(error) });
         return result;
       }
     }

@@ -6,13 +6,15 @@
  * missing token counts and writes them in one transaction. The recorder
  * then logs one line per exchange and observes it in the metrics. A record
  * that cannot be written is logged and counted, never fatal; `close()`
- * drains the queue.
+ * drains the queue. Embedding exchanges wait in a queue of their own and go
+ * to the sink as a second kind of batch after the chat one (their route
+ * logs them itself).
  */
 import type { Logger } from "pino";
 import type { RelayMetrics } from "../metrics/relay-metrics.js";
 import type { BatchResult, ExchangeSummary } from "./record-writer.js";
 import { InlineSink, type RecordSink } from "./record-sinks.js";
-import type { ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
+import type { EmbeddingExchange, ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
 
 /** Recorder tuning. */
 export interface RecorderOptions {
@@ -29,6 +31,7 @@ export interface RecorderOptions {
 /** Queue + batch writer in front of a record sink. */
 export class Recorder {
   private queue: (PendingExchange | ExchangeRecord)[] = [];
+  private embeddings: EmbeddingExchange[] = [];
   private inBatch = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -57,7 +60,7 @@ export class Recorder {
 
   /** Exchanges waiting to be written (queued, or in the batch being written). */
   get queued(): number {
-    return this.queue.length + this.inBatch;
+    return this.queue.length + this.embeddings.length + this.inBatch;
   }
 
   /** Exchanges that could not be written since start. */
@@ -80,10 +83,16 @@ export class Recorder {
     else this.schedule(this.flushIntervalMs);
   }
 
+  /** Queues one embedding exchange (`llm_relay_embeddings`), written with the next batch. Returns at once. */
+  enqueueEmbedding(exchange: EmbeddingExchange): void {
+    this.embeddings.push(exchange);
+    this.schedule(this.embeddings.length >= this.maxBatch ? 0 : this.flushIntervalMs);
+  }
+
   /** Writes everything queued so far; resolves when it is on disk (or failed). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 && this.embeddings.length === 0) return;
     this.flushing = this.writeAll().finally(() => {
       this.flushing = null;
     });
@@ -123,6 +132,28 @@ export class Recorder {
       } finally {
         this.inBatch = 0;
       }
+    }
+    while (this.embeddings.length > 0) await this.writeEmbeddings(this.embeddings.splice(0, this.maxBatch));
+  }
+
+  private async writeEmbeddings(batch: EmbeddingExchange[]): Promise<void> {
+    if (!this.persist || !this.sink.writeEmbeddings) return;
+    this.inBatch = batch.length;
+    try {
+      const result = await this.sink.writeEmbeddings(batch);
+      this.written += result.written;
+      for (const warning of result.warnings) this.logger.warn(warning);
+      for (const failure of result.failures) {
+        this.failed += 1;
+        this.metrics?.countDbWriteFailures(1);
+        this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, "could not record embedding exchange");
+      }
+    } catch (error) {
+      this.failed += batch.length;
+      this.metrics?.countDbWriteFailures(batch.length);
+      this.logger.error({ err: error, records: batch.length }, "could not record embedding exchanges");
+    } finally {
+      this.inBatch = 0;
     }
   }
 

@@ -132,6 +132,51 @@ export interface PendingExchange extends Omit<ExchangeRecord, AssembledFields> {
   errorClass: ErrorClass | null;
 }
 
+/**
+ * One `POST /v1/embeddings` exchange (`llm_relay_embeddings`; never llm's
+ * `responses`). The input texts are not kept, only their count and tokens.
+ * This object is also what a usage ledger books (`token_type: embedding`):
+ * `tenantId` and `keyId` are null until API keys fill them.
+ */
+export interface EmbeddingExchange {
+  /** Lowercase ULID; its time part is `startedAt`. */
+  id: string;
+  /** The `x-request-id` of the HTTP exchange. */
+  requestId: string;
+  /** Request start, ms since the epoch. */
+  startedAt: number;
+  /** From request received to response sent, in ms. */
+  durationMs: number;
+  /** The model name the client asked for. */
+  requestedModel: string;
+  /** Provider kind that served it, or null when none was reached (unknown model). */
+  provider: string | null;
+  /** Deployment name (config key, `#n` for the n-th of several), or null. */
+  deployment: string | null;
+  /** The model name sent upstream, or null. */
+  upstreamModel: string | null;
+  /** Number of inputs (vectors asked for); null when the body was not valid. */
+  inputCount: number | null;
+  /** Input tokens: the upstream's count, else counted by the proxy (see `usageEstimated`); null when unknown (failed before an answer). */
+  inputTokens: number | null;
+  /** True when `inputTokens` was counted by gpt-tokenizer, not reported by the upstream. */
+  usageEstimated: boolean;
+  /** Length of the vectors returned, or null. */
+  dimensions: number | null;
+  /** HTTP status the client saw. */
+  httpStatus: number;
+  /** `ok`, `error` or `cancelled`. */
+  status: Exclude<ExchangeStatus, "truncated">;
+  /** Error text, or null. */
+  error: string | null;
+  /** Cost in USD from the catalog's prices (0 for local providers), null when the model has no price or nothing was reached. */
+  costUsd: number | null;
+  /** The tenant the request was made for; null without API keys. */
+  tenantId: string | null;
+  /** The API key's id; null without API keys. */
+  keyId: string | null;
+}
+
 /** One row of `llm-relay logs`. */
 export interface LogRow {
   id: string;
@@ -176,6 +221,12 @@ export interface RecordStore {
    * @throws on a database failure; the recorder logs and counts it.
    */
   writeBatch(records: readonly ExchangeRecord[]): void | Promise<void>;
+  /**
+   * Writes embedding exchanges (`llm_relay_embeddings`) in one transaction;
+   * stores without it do not record embeddings.
+   * @throws on a database failure; the recorder logs and counts it.
+   */
+  writeEmbeddings?(records: readonly EmbeddingExchange[]): void | Promise<void>;
   /** Checks the store accepts writes (used by `/health`). */
   isWritable(): boolean | Promise<boolean>;
   /** Recent responses, newest first. */

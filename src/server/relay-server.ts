@@ -24,6 +24,7 @@ import type { ServerContext } from "./context.js";
 import { installErrorHandlers } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
+import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
 import { registerMetrics } from "./routes/metrics.js";
@@ -133,6 +134,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   installErrorHandlers(app, ctx.config.bodyLimitBytes);
   registerChatCompletions(app, ctx);
+  registerEmbeddings(app, ctx);
   registerModels(app, ctx);
   registerHealth(app, ctx);
   registerMetrics(app, ctx);

@@ -3,7 +3,7 @@
  * native API with the documented shapes kept in
  * test/fixtures/protocols/ollama/ (see the README there): `/api/chat` and
  * `/api/generate` (one JSON object, or NDJSON lines when streaming),
- * `/api/show`, `/api/tags`, and the 404 `{"error":"model '…' not found"}`
+ * `/api/embed` (see {@link embedAnswer}), `/api/show`, `/api/tags`, and the 404 `{"error":"model '…' not found"}`
  * for a model it does not have. Faults are injected per request.
  */
 import fs from "node:fs";
@@ -95,6 +95,30 @@ function pieces(text: string, count: number): string[] {
   return out;
 }
 
+/** The vector the documented single-input `/api/embed` answer holds, and its `prompt_eval_count`. */
+export const EMBED_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed.json", FIXTURES), "utf8")) as { embeddings: number[][]; prompt_eval_count: number };
+/** The two vectors of the documented multiple-input answer. */
+export const EMBED_MULTIPLE_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed-multiple.json", FIXTURES), "utf8")) as { embeddings: number[][] };
+
+/**
+ * The `/api/embed` answer to `body`: one text → the documented
+ * single-input answer (with `prompt_eval_count`); a list → the documented
+ * multiple-input answer's vectors, cycled over the inputs, without counts
+ * (as documented). `dimensions` keeps that many leading values; `model` is the one asked for.
+ */
+function embedAnswer(body: Json): Json {
+  const dimensions = typeof body.dimensions === "number" ? body.dimensions : undefined;
+  const cut = (vector: number[]) => (dimensions ? vector.slice(0, dimensions) : vector);
+  if (typeof body.input === "string") {
+    const answer = fixtureJson("embed.json");
+    return { ...answer, model: body.model, embeddings: (answer.embeddings as number[][]).map(cut) };
+  }
+  const answer = fixtureJson("embed-multiple.json");
+  const vectors = answer.embeddings as number[][];
+  const inputs = Array.isArray(body.input) ? body.input : [];
+  return { ...answer, model: body.model, embeddings: inputs.map((_, i) => cut(vectors[i % vectors.length]!)) };
+}
+
 /** Starts the fake with `models` pulled (default: `llama3.2`). */
 export async function startFakeOllama(models: Record<string, FakeOllamaModel> = { "llama3.2": {} }): Promise<FakeOllama> {
   let behaviour: OllamaBehaviour = { kind: "ok" };
@@ -171,13 +195,17 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
     const notFound = () => json(404, { error: JSON.parse(fixture("error-model-not-found.json").replace("llama3.2", modelName)).error });
     if (path === "/api/tags" && req.method === "GET") return json(200, tagsAnswer());
     if (path === "/api/show" && req.method === "POST") return model ? json(200, showAnswer(model)) : notFound();
-    if (path !== "/api/chat" && path !== "/api/generate") return json(404, { error: "404 page not found" });
+    if (path !== "/api/chat" && path !== "/api/generate" && path !== "/api/embed") return json(404, { error: "404 page not found" });
     if (!model) return notFound();
     const current = behaviour;
     if (current.kind === "status") {
       res.writeHead(current.status, { "content-type": "application/json; charset=utf-8" });
       res.end(current.body);
       return;
+    }
+    if (path === "/api/embed") {
+      const valid = typeof body.input === "string" || (Array.isArray(body.input) && body.input.every((item) => typeof item === "string"));
+      return valid ? json(200, embedAnswer(body)) : json(400, { error: "invalid input type" });
     }
     const stream = body.stream !== false; // Ollama streams unless told not to
     if (current.kind === "ok" && !stream) return json(200, answerObjects(path, modelName, current, false)[0]);

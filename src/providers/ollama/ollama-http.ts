@@ -25,7 +25,7 @@ export interface OllamaTransport {
  */
 export async function postToOllama(
   transport: OllamaTransport,
-  path: "/api/chat" | "/api/generate",
+  path: "/api/chat" | "/api/generate" | "/api/embed",
   body: Record<string, unknown>,
   model: string,
   options: { signal: AbortSignal; requestId: string },

@@ -6,13 +6,15 @@
  * itself and completes it through `POST /api/generate` with `raw: true`.
  * Either way `options.num_ctx` is always sent (see ollama-model-info.ts),
  * the prompt is checked against it first, and usage comes from
- * `prompt_eval_count` / `eval_count`.
+ * `prompt_eval_count` / `eval_count`. Embeddings go to `POST /api/embed`
+ * (ollama-embed.ts).
  */
 import type { Deployment } from "../../config/schema.js";
 import { backendClient } from "../http/backend-client.js";
 import { createRawCompletionProvider } from "../raw/raw-completion-provider.js";
 import type { ChatProvider, ProviderContext } from "../types.js";
 import { createOllamaChatProvider } from "./ollama-chat.js";
+import { createOllamaEmbed } from "./ollama-embed.js";
 import { createOllamaGenerateBackend } from "./ollama-generate-backend.js";
 import { DISCOVERY_TIMEOUT_MS, OllamaModelInfo } from "./ollama-model-info.js";
 
@@ -27,8 +29,10 @@ export function createOllamaProvider(deployment: Deployment, context: ProviderCo
   const { client, timeouts, sideCallMs } = backendClient(deployment, context, deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL, DISCOVERY_TIMEOUT_MS);
   const info = new OllamaModelInfo(client, sideCallMs);
   const transport = { client, info, context };
-  if (deployment.prompt_format !== undefined) {
-    return createRawCompletionProvider("ollama", deployment, context, createOllamaGenerateBackend(deployment, transport));
-  }
-  return createOllamaChatProvider(deployment, timeouts, transport);
+  const provider =
+    deployment.prompt_format !== undefined
+      ? createRawCompletionProvider("ollama", deployment, context, createOllamaGenerateBackend(deployment, transport))
+      : createOllamaChatProvider(deployment, timeouts, transport);
+  // Embeddings go to /api/embed in either mode.
+  return Object.assign(provider, { embed: createOllamaEmbed(deployment, timeouts, transport) });
 }

@@ -16,6 +16,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-co
 import { sseData } from "../../protocol/sse-data.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
+import { createOpenAICompatibleEmbed } from "./embeddings.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
 /**
@@ -97,6 +98,8 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     async close(): Promise<void> {
       await pool.close();
     },
+
+    embed: createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }),
   };
 
   /** The stream of one call, under `signal` (the call's, with the total timeout). */

@@ -29,5 +29,8 @@ export function withPreflight(kind: string, inner: ChatProvider, preflight: (cal
     async close(): Promise<void> {
       await Promise.all([inner.close?.(), closeExtra?.()]);
     },
+
+    // Embeddings need no preflight (the window check is about chat prompts).
+    ...(inner.embed ? { embed: inner.embed } : {}),
   };
 }

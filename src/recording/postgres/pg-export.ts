@@ -76,6 +76,7 @@ function selections(tx: TransactionSql, since: string | undefined): Record<strin
   out.turn_search = where("turn_search", `"turn_id" IN (${turns})`, `"id"`);
   out.llm_relay_exchanges = where("llm_relay_exchanges", `"response_id" IN (${responses})`, `"response_id"`);
   out.llm_relay_attempts = where("llm_relay_attempts", `"response_id" IN (${responses})`, `"response_id", "attempt"`);
+  out.llm_relay_embeddings = where("llm_relay_embeddings", `"datetime_utc" >= $1`, `"id"`);
   return out;
 }
 

@@ -2,7 +2,8 @@
  * The PostgreSQL schema of the record store: the tables of an llm 0.32
  * logs.db (see src/recording/sqlite/schema.ts and docs/llm-logs-db.md)
  * with the same table and column names, in PostgreSQL types, plus
- * llm-relay's own `llm_relay_exchanges` and `llm_relay_attempts`.
+ * llm-relay's own `llm_relay_exchanges`, `llm_relay_attempts` and (version 2)
+ * `llm_relay_embeddings`.
  *
  * Type mapping: SQLite `TEXT` → `text`, `INTEGER` → `integer` (token
  * counts, ms, 0/1 flags), `INTEGER PRIMARY KEY` → `bigint` identity,
@@ -208,9 +209,34 @@ CREATE TABLE "llm_relay_attempts" (
   PRIMARY KEY ("response_id", "attempt"));
 `;
 
+/** Version 2: one row per `POST /v1/embeddings` exchange (counts only, never the input text); the columns of SQLite's table. */
+const V2_EMBEDDINGS = `
+CREATE TABLE "llm_relay_embeddings" (
+  "id" text PRIMARY KEY,
+  "request_id" text,
+  "datetime_utc" text,
+  "model" text,
+  "provider" text,
+  "deployment" text,
+  "upstream_model" text,
+  "input_count" integer,
+  "input_tokens" integer,
+  "usage_estimated" integer,
+  "dimensions" integer,
+  "http_status" integer,
+  "status" text,
+  "error" text,
+  "duration_ms" integer,
+  "cost_usd" double precision,
+  "tenant_id" text,
+  "key_id" text);
+CREATE INDEX "llm_relay_idx_embeddings_datetime" ON "llm_relay_embeddings" ("datetime_utc");
+`;
+
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: "llm 0.32 logs tables, llm_relay_exchanges, llm_relay_attempts", ddl: V1_LLM_TABLES + V1_RELAY_TABLES },
+  { version: 2, name: "llm_relay_embeddings", ddl: V2_EMBEDDINGS },
 ];
 
 /**
@@ -222,6 +248,7 @@ export const PG_RECORD_TABLES: readonly string[] = [
   "prompt_fragments", "system_fragments", "tools", "tool_responses", "tool_calls", "tool_instances", "tool_results",
   "tool_results_attachments", "messages", "parts", "part_attachments", "part_fragments", "threads", "turns",
   "turn_fragments", "turn_search", "turn_tools", "tool_instantiations", "llm_relay_exchanges", "llm_relay_attempts",
+  "llm_relay_embeddings",
 ];
 
 /**

@@ -22,7 +22,8 @@
  * leave the tip). Identical requests still fork, as on one SQLite file.
  */
 import postgres, { type Sql, type TransactionSql } from "postgres";
-import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import { EMBEDDING_COLUMNS, embeddingRow } from "../embedding-rows.js";
 import type { CachedHash } from "../message-hash.js";
 import { replyToLlmMessage } from "../llm-message.js";
 import { ChainHasher } from "../sqlite/hash-chains.js";
@@ -134,6 +135,17 @@ export class PgStore implements RecordStore {
         throw error;
       }
     }
+  }
+
+  /**
+   * Writes embedding exchanges into `llm_relay_embeddings` in one statement (a retried record replaces its row).
+   * @throws the database error
+   */
+  async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map(embeddingRow);
+    const updates = EMBEDDING_COLUMNS.filter((c) => c !== "id").map((c) => `"${c}" = excluded."${c}"`).join(", ");
+    await this.sql`INSERT INTO llm_relay_embeddings ${this.sql(rows, ...EMBEDDING_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${this.sql.unsafe(updates)}`;
   }
 
   /** Writes one exchange; returns the hash-cache entries to mark stored once committed. */

@@ -2,7 +2,8 @@
  * The logs.db schema: every table, index, FTS5 table, trigger and view
  * that `llm` 0.32 creates (see docs/llm-logs-db.md), with all 30 names in
  * `_llm_migrations` so llm runs none of its migrations on our file, plus
- * llm-relay's own tables (`llm_relay_exchanges`, `llm_relay_schema`).
+ * llm-relay's own tables (`llm_relay_exchanges`, `llm_relay_attempts`,
+ * `llm_relay_embeddings`, `llm_relay_schema`).
  *
  * The statements are ours, written from the schema llm produces; column
  * order and types are the same so llm, Datasette and plain SQL read our
@@ -46,7 +47,7 @@ export const LLM_MIGRATIONS: readonly string[] = [
 ];
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 2;
+export const RELAY_SCHEMA_VERSION = 3;
 
 /** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
 const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
@@ -266,8 +267,11 @@ ORDER BY t.path;
 /**
  * llm-relay's own tables: one row of exchange metadata per live `responses`
  * row (`status` is one of ok, error, cancelled, truncated; `usage_estimated`
- * and `stream` are 0/1), the version of these tables, and two lookup
- * indexes on llm's tables that the threading queries use.
+ * and `stream` are 0/1), the upstream attempts, one row per embeddings
+ * exchange (`llm_relay_embeddings`, added in version 3: counts only, never
+ * the input text), the version of these tables, and two lookup indexes on
+ * llm's tables that the threading queries use. Every statement is
+ * `IF NOT EXISTS`, so a file of an older version gets the new tables here.
  */
 const RELAY_DDL = `
 CREATE TABLE IF NOT EXISTS "llm_relay_schema" ("version" INTEGER NOT NULL);
@@ -301,6 +305,26 @@ CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
   "duration_ms" REAL,
   "error" TEXT,
   PRIMARY KEY ("response_id", "attempt"));
+CREATE TABLE IF NOT EXISTS "llm_relay_embeddings" (
+  "id" TEXT PRIMARY KEY,
+  "request_id" TEXT,
+  "datetime_utc" TEXT,
+  "model" TEXT,
+  "provider" TEXT,
+  "deployment" TEXT,
+  "upstream_model" TEXT,
+  "input_count" INTEGER,
+  "input_tokens" INTEGER,
+  "usage_estimated" INTEGER,
+  "dimensions" INTEGER,
+  "http_status" INTEGER,
+  "status" TEXT,
+  "error" TEXT,
+  "duration_ms" INTEGER,
+  "cost_usd" REAL,
+  "tenant_id" TEXT,
+  "key_id" TEXT);
+CREATE INDEX IF NOT EXISTS "llm_relay_idx_embeddings_datetime" ON "llm_relay_embeddings" ("datetime_utc");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_threads_tip" ON "threads" ("tip_message_hash");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_responses_conversation" ON "responses" ("conversation_id");
 `;

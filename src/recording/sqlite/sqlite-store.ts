@@ -9,7 +9,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
-import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../embedding-rows.js";
 import { conversationName, llmDatetime, threadDatetime } from "../llm-format.js";
 import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
@@ -333,6 +334,20 @@ export class SqliteStore implements RecordStore {
     r.attempts?.forEach((a, i) => {
       this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);
     });
+  }
+
+  /**
+   * Writes embedding exchanges into `llm_relay_embeddings` in one transaction (all or none).
+   * @throws on a database failure
+   */
+  writeEmbeddings(records: readonly EmbeddingExchange[]): void {
+    const insert = this.db.prepare(SQLITE_INSERT_EMBEDDING);
+    this.db.transaction(() => {
+      for (const record of records) {
+        const row = embeddingRow(record);
+        insert.run(...EMBEDDING_COLUMNS.map((column) => row[column]));
+      }
+    })();
   }
 
   /**

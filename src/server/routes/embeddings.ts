@@ -1,0 +1,170 @@
+/**
+ * `POST /v1/embeddings`: validate, route (the chat router: alias, exact
+ * name, `prefix/*`, `default_model`; the model's strategy picks the
+ * deployment; no retries), call the provider's optional `embed`, answer
+ * with its body (an OpenAI-compatible upstream's bytes unchanged), and
+ * queue an {@link EmbeddingExchange} for `llm_relay_embeddings`. Follows
+ * OpenAI's Embeddings API (https://platform.openai.com/docs/api-reference/embeddings/create).
+ *
+ * Answers: 400 naming the field for an invalid body, 404 `model_not_found`,
+ * 400 `embeddings_not_supported` for a provider without embeddings, the
+ * provider's RelayError otherwise (502 unreachable, 504 timeout, the
+ * upstream's own status), 503 `server_shutting_down` when a stop cancels it.
+ */
+import { performance } from "node:perf_hooks";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { exchangeCostUsd } from "../../catalog/cost.js";
+import { countEmbeddingInputTokens, embeddingInputCount, validateEmbeddingRequest, type EmbeddingRequest } from "../../protocol/embeddings.js";
+import { RelayError, toRelayError } from "../../protocol/errors.js";
+import type { EmbeddingResult } from "../../providers/types.js";
+import type { EmbeddingExchange } from "../../recording/types.js";
+import { newUlid } from "../../recording/ulid.js";
+import { deploymentLabel, type Route } from "../../routing/router.js";
+import type { ServerContext } from "../context.js";
+import { DEPLOYMENT_HEADER } from "../exchange.js";
+import { SHUTDOWN_REASON } from "../in-flight.js";
+
+/** Registers the route. */
+export function registerEmbeddings(app: FastifyInstance, ctx: ServerContext): void {
+  app.post("/v1/embeddings", (request, reply) => handleEmbeddings(ctx, request, reply));
+}
+
+/** 400 for a model whose provider has no embeddings. */
+export function embeddingsNotSupported(model: string, provider: string): RelayError {
+  return new RelayError({
+    status: 400,
+    message: `The model '${model}' is served by a '${provider}' deployment, which does not support embeddings (openai-compatible, vllm, lmstudio and ollama do).`,
+    type: "invalid_request_error",
+    param: "model",
+    code: "embeddings_not_supported",
+    errorClass: "invalid_request",
+  });
+}
+
+/** How the exchange ended, for its record. */
+interface Outcome {
+  status: EmbeddingExchange["status"];
+  httpStatus: number;
+  error: string | null;
+}
+
+async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let body: EmbeddingRequest;
+  try {
+    body = validateEmbeddingRequest(request.body);
+  } catch (error) {
+    const relayError = toRelayError(error);
+    ctx.logger.info({ id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message }, "embeddings");
+    request.relayLogged = true;
+    throw error;
+  }
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const end = ctx.inFlight.begin(controller);
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
+  };
+  reply.raw.once("close", onClose);
+  let route: Route | null = null;
+  let result: EmbeddingResult | null = null;
+  let outcome: Outcome;
+  try {
+    const resolved = ctx.router.resolve(body.model);
+    route = ctx.router.pick(resolved) ?? resolved;
+    const provider = ctx.providers.get(route.deployment);
+    if (!provider.embed) throw embeddingsNotSupported(body.model, route.deployment.provider);
+    result = await provider.embed({ body: { ...body, model: route.upstreamModel }, signal, requestId: request.id });
+    if (signal.aborted) throw signal.reason;
+    reply.code(200).header("content-type", "application/json").headers(routeHeaders(route)).send(result.rawBody);
+    outcome = { status: "ok", httpStatus: 200, error: null };
+  } catch (error) {
+    const { answer, failed } = failure(error, signal);
+    outcome = failed;
+    result = null;
+    if (!reply.sent && !reply.raw.headersSent) reply.code(failed.httpStatus).headers(answer.headers).headers(routeHeaders(route)).send(answer.toBody());
+  } finally {
+    reply.raw.off("close", onClose);
+    end();
+  }
+  const record = embeddingExchange({ id: newUlid(startedAt), requestId: request.id, startedAt, durationMs: Math.round(performance.now() - t0), body, route, result, outcome });
+  // A usage ledger books `record` here too (token_type `embedding`) once API keys fill its tenant and key.
+  ctx.recorder.enqueueEmbedding(record);
+  ctx.logger.info(
+    { id: request.id, embeddingId: record.id, model: record.requestedModel, deployment: record.deployment, status: record.httpStatus, outcome: record.status, ms: record.durationMs, inputs: record.inputCount, tokens: record.inputTokens, ...(record.error ? { error: record.error } : {}) },
+    "embeddings",
+  );
+  request.relayLogged = true;
+}
+
+/** `x-llm-relay-deployment` of the deployment that was called (none before routing succeeded). */
+function routeHeaders(route: Route | null): Record<string, string> {
+  if (!route) return {};
+  const label = deploymentLabel(route);
+  return { [DEPLOYMENT_HEADER]: /^[\x20-\x7e]*$/.test(label) ? label : encodeURIComponent(label) };
+}
+
+/** The error to answer with and the outcome to record: a stop cancels with 503, a client gone with 499. */
+function failure(error: unknown, signal: AbortSignal): { answer: RelayError; failed: Outcome } {
+  const cancelled = signal.aborted;
+  const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
+  const answer = shutdown
+    ? new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" })
+    : toRelayError(error);
+  if (!cancelled) return { answer, failed: { status: "error", httpStatus: answer.status, error: answer.message } };
+  const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
+  return { answer, failed: { status: "cancelled", httpStatus: shutdown ? 503 : 499, error: reason } };
+}
+
+/** What {@link embeddingExchange} is built from. */
+interface ExchangeParts {
+  id: string;
+  requestId: string;
+  startedAt: number;
+  durationMs: number;
+  body: EmbeddingRequest;
+  route: Route | null;
+  result: EmbeddingResult | null;
+  outcome: Outcome;
+}
+
+/**
+ * The record of one exchange: input tokens as the upstream reported them,
+ * else counted here (token ids exactly, texts with gpt-tokenizer: flagged
+ * as estimated); null when no answer came. The cost uses the catalog's
+ * input price (0 for local providers, null when unpriced).
+ */
+function embeddingExchange({ id, requestId, startedAt, durationMs, body, route, result, outcome }: ExchangeParts): EmbeddingExchange {
+  const counted = result && result.promptTokens === null ? countEmbeddingInputTokens(body.input) : null;
+  const inputTokens = result ? (result.promptTokens ?? counted!.tokens) : null;
+  const provider = route?.deployment.provider ?? null;
+  const deployment = route ? deploymentLabel(route) : null;
+  const upstreamModel = route?.upstreamModel ?? null;
+  let costUsd: number | null = null;
+  try {
+    costUsd = exchangeCostUsd({ provider, deployment, upstreamModel, usage: inputTokens === null ? null : { input: inputTokens, output: 0 } });
+  } catch {
+    // A broken catalog file must not cost the record itself.
+  }
+  return {
+    id,
+    requestId,
+    startedAt,
+    durationMs,
+    requestedModel: body.model,
+    provider,
+    deployment,
+    upstreamModel,
+    inputCount: embeddingInputCount(body.input),
+    inputTokens,
+    usageEstimated: counted ? counted.estimated : (result?.usageEstimated ?? false),
+    dimensions: result?.dimensions ?? null,
+    httpStatus: outcome.httpStatus,
+    status: outcome.status,
+    error: outcome.error,
+    costUsd,
+    tenantId: null,
+    keyId: null,
+  };
+}
