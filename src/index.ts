@@ -33,3 +33,7 @@ export type { RelayConfig } from "./config/load.js";
 export type { Deployment } from "./config/schema.js";
 export { isProviderModel, lookupModel } from "./catalog/index.js";
 export type { CatalogModel, ProviderModel, RoutableModel } from "./catalog/index.js";
+export { closeTokenUsageStores, trackTokenUsage } from "./tenancy/track-token-usage.js";
+export type { TrackTokenUsageOptions, TrackTokenUsageResult } from "./tenancy/track-token-usage.js";
+export type { TenancyStore } from "./tenancy/store.js";
+export type { TokenType, UsageEvent, UsageOperation, UsageRow } from "./tenancy/types.js";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `llm-relay` command line: `serve`, `logs` and `models`.
+ * The `llm-relay` command line: `serve`, `logs`, `models`, `formats`, `bench`, `keys` and `export`.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { VERSION } from "../version.js";
@@ -9,6 +9,8 @@ import { runLogs } from "./logs.js";
 import { runModels } from "./models.js";
 import { runFormats } from "./formats.js";
 import { registerBench } from "./bench.js";
+import { registerExport } from "./export.js";
+import { registerKeys } from "./keys.js";
 
 function parseIntArg(value: string): number {
   const n = Number(value);
@@ -56,5 +58,7 @@ program
   .action(runFormats);
 
 registerBench(program);
+registerExport(program);
+registerKeys(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,108 @@
+/**
+ * Versioned migrations of the tenancy tables on PostgreSQL, recorded in
+ * their own table `llm_relay_tenancy_migrations(version, name, applied_at)`.
+ * They run when a store opens, inside one transaction holding a
+ * transaction-level advisory lock, so instances starting together apply
+ * each migration once. The tables mirror the SQLite ones
+ * (`sqlite/schema.ts`): same names and columns, with `timestamptz` times,
+ * `jsonb` JSON and `boolean` flags.
+ */
+import type postgres from "postgres";
+
+/** One migration: its statements run in order, in the migrating transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Key of the advisory lock held while migrating (any instance of llm-relay, any schema). */
+export const TENANCY_MIGRATION_LOCK = 7_318_004_211;
+
+/** The migrations, oldest first. Append only; never edit one that has shipped. */
+export const TENANCY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "keys_usage_idempotency",
+    statements: [
+      `CREATE TABLE llm_relay_keys (
+        id text PRIMARY KEY,
+        tenant_id text NOT NULL,
+        prefix text NOT NULL,
+        key_hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        budget_usd double precision,
+        budget_period_ms bigint,
+        rpm integer,
+        tpm integer,
+        models jsonb
+      )`,
+      `CREATE INDEX llm_relay_idx_keys_prefix ON llm_relay_keys (prefix)`,
+      `CREATE INDEX llm_relay_idx_keys_tenant ON llm_relay_keys (tenant_id)`,
+      `CREATE TABLE llm_relay_usage (
+        id text PRIMARY KEY,
+        tenant_id text NOT NULL,
+        key_id text,
+        model text NOT NULL,
+        provider text,
+        token_type text NOT NULL CHECK (token_type IN ('llm', 'embedding')),
+        operation text NOT NULL CHECK (operation IN ('query', 'batch', 'internal')),
+        input_tokens integer NOT NULL,
+        output_tokens integer NOT NULL,
+        tokens integer NOT NULL,
+        cost_usd double precision,
+        estimated boolean NOT NULL,
+        idempotency_key text NOT NULL UNIQUE,
+        metadata jsonb,
+        created_at timestamptz NOT NULL
+      )`,
+      `CREATE INDEX llm_relay_idx_usage_tenant_time ON llm_relay_usage (tenant_id, created_at)`,
+      `CREATE INDEX llm_relay_idx_usage_key_time ON llm_relay_usage (key_id, created_at)`,
+      `CREATE TABLE llm_relay_idempotency (
+        tenant_id text NOT NULL,
+        idempotency_key text NOT NULL,
+        fingerprint text NOT NULL,
+        state text NOT NULL CHECK (state IN ('in_progress', 'done')),
+        response_status integer,
+        response_headers jsonb,
+        response_body text,
+        response_events jsonb,
+        created_at timestamptz NOT NULL,
+        locked_until timestamptz NOT NULL,
+        completed_at timestamptz,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, idempotency_key)
+      )`,
+      `CREATE INDEX llm_relay_idx_idempotency_expires ON llm_relay_idempotency (expires_at)`,
+    ],
+  },
+];
+
+/**
+ * Applies the migrations the database lacks, in one transaction.
+ * @returns the versions applied now (empty when it was up to date)
+ * @throws when the database has a version newer than this llm-relay knows, or on a database error
+ */
+export async function migrateTenancy(sql: postgres.Sql, migrations: readonly Migration[] = TENANCY_MIGRATIONS): Promise<number[]> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${String(TENANCY_MIGRATION_LOCK)}::bigint)`;
+    await tx`CREATE TABLE IF NOT EXISTS llm_relay_tenancy_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`;
+    const applied = new Set((await tx<{ version: number }[]>`SELECT version FROM llm_relay_tenancy_migrations`).map((row) => row.version));
+    const newest = Math.max(0, ...migrations.map((m) => m.version));
+    const unknown = [...applied].filter((version) => version > newest);
+    if (unknown.length > 0) throw new Error(`the tenancy tables were migrated by a newer llm-relay (version ${Math.max(...unknown)} > ${newest})`);
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.unsafe(statement);
+      await tx`INSERT INTO llm_relay_tenancy_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
+      done.push(migration.version);
+    }
+    return done;
+  });
+}

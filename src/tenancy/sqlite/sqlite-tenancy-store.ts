@@ -1,0 +1,192 @@
+/**
+ * The {@link TenancyStore} on SQLite (better-sqlite3), in the same file as
+ * the proxy's logs.db: its own tables `llm_relay_keys`, `llm_relay_usage`
+ * and `llm_relay_idempotency`, created if missing. Opening also creates or
+ * completes the llm schema (as `SqliteStore.open` does), so a file made by
+ * `llm-relay keys create` is a valid logs.db.
+ *
+ * better-sqlite3 is synchronous: each method runs its statements at once and
+ * returns a settled promise. Writes that must be atomic run in `BEGIN
+ * IMMEDIATE` transactions, which serialise them across connections and
+ * processes on the file.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Database as Db } from "better-sqlite3";
+import { ensureSchema } from "../../recording/sqlite/schema.js";
+import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
+import { instantMs, isoUtc } from "../instants.js";
+import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
+import type { KeyStore, TenancyStore, UsageLedger } from "../store.js";
+import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery } from "../types.js";
+import { usageRowOf } from "../usage-event.js";
+import { ensureTenancySchema } from "./schema.js";
+import { SqliteIdempotencyStore } from "./sqlite-idempotency.js";
+
+/** ms a write waits for another connection's lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Options of {@link SqliteTenancyStore.open}. */
+export interface SqliteTenancyOptions {
+  /** How long a write waits for another connection's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** The tenancy store on a SQLite file. */
+export class SqliteTenancyStore implements TenancyStore {
+  readonly kind = "sqlite" as const;
+  readonly keys: KeyStore;
+  readonly ledger: UsageLedger;
+  readonly idempotency: SqliteIdempotencyStore;
+
+  private constructor(private readonly db: Db) {
+    this.keys = new SqliteKeyStore(db);
+    this.ledger = new SqliteUsageLedger(db);
+    this.idempotency = new SqliteIdempotencyStore(db);
+  }
+
+  /**
+   * Opens (creating if needed, with its parent directories) the SQLite file
+   * at `path`, in WAL mode, and creates the missing tables.
+   * @param path the logs.db path, or `:memory:`
+   * @throws when the file cannot be opened or is not a logs.db llm-relay can use (see `ensureSchema`)
+   */
+  static open(path: string, options: SqliteTenancyOptions = {}): SqliteTenancyStore {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = OFF");
+      // BEGIN IMMEDIATE takes the write lock first, waiting (busy_timeout) for a recorder that is
+      // creating the same new file: a deferred transaction would fail at once (SQLITE_BUSY_SNAPSHOT)
+      // when upgrading its read to a write after the other connection committed.
+      db.transaction(() => {
+        ensureSchema(db);
+        ensureTenancySchema(db);
+      }).immediate();
+      return new SqliteTenancyStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Keys on SQLite. */
+class SqliteKeyStore implements KeyStore {
+  constructor(private readonly db: Db) {}
+
+  async create(input: NewApiKey): Promise<CreatedApiKey> {
+    const checked = checkNewKey(input);
+    const plaintext = generateKeyPlaintext();
+    const row: KeyRow = {
+      id: newKeyId(),
+      tenant_id: checked.tenant,
+      prefix: visiblePrefix(plaintext),
+      key_hash: hashKey(plaintext),
+      created_at: isoUtc(Date.now()),
+      revoked_at: null,
+      budget_usd: checked.budgetUsd,
+      budget_period_ms: checked.budgetPeriodMs,
+      rpm: checked.rpm,
+      tpm: checked.tpm,
+      models: checked.models === null ? null : JSON.stringify(checked.models),
+    };
+    this.db
+      .prepare(
+        `INSERT INTO llm_relay_keys (id, tenant_id, prefix, key_hash, created_at, revoked_at, budget_usd, budget_period_ms, rpm, tpm, models)
+         VALUES (@id, @tenant_id, @prefix, @key_hash, @created_at, @revoked_at, @budget_usd, @budget_period_ms, @rpm, @tpm, @models)`,
+      )
+      .run(row);
+    return { key: apiKeyOf(row), plaintext };
+  }
+
+  async verify(plaintext: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey | null> {
+    if (!isKeyShaped(plaintext)) return null;
+    const candidates = (this.db.prepare(`SELECT * FROM llm_relay_keys WHERE prefix = ?`).all(visiblePrefix(plaintext)) as KeyRow[]).map((row) => ({ row, keyHash: row.key_hash }));
+    const found = matchKey(plaintext, candidates);
+    if (!found || (found.row.revoked_at !== null && !options.includeRevoked)) return null;
+    return apiKeyOf(found.row);
+  }
+
+  async get(id: string): Promise<ApiKey | null> {
+    const row = this.db.prepare(`SELECT * FROM llm_relay_keys WHERE id = ?`).get(id) as KeyRow | undefined;
+    return row ? apiKeyOf(row) : null;
+  }
+
+  async list(filter: { tenant?: string } = {}): Promise<ApiKey[]> {
+    const rows = filter.tenant === undefined
+      ? this.db.prepare(`SELECT * FROM llm_relay_keys ORDER BY created_at, id`).all()
+      : this.db.prepare(`SELECT * FROM llm_relay_keys WHERE tenant_id = ? ORDER BY created_at, id`).all(filter.tenant);
+    return (rows as KeyRow[]).map(apiKeyOf);
+  }
+
+  async revoke(id: string, options: { now?: Instant } = {}): Promise<ApiKey | null> {
+    this.db.prepare(`UPDATE llm_relay_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(isoUtc(options.now ?? Date.now()), id);
+    return this.get(id);
+  }
+
+  async anyKeys(): Promise<boolean> {
+    return this.db.prepare(`SELECT 1 FROM llm_relay_keys LIMIT 1`).get() !== undefined;
+  }
+}
+
+/** The ledger on SQLite. */
+class SqliteUsageLedger implements UsageLedger {
+  constructor(private readonly db: Db) {}
+
+  async record(event: UsageEvent): Promise<RecordUsageResult> {
+    const row = usageRowOf(event);
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
+           cost_usd, estimated, idempotency_key, metadata, created_at)
+         VALUES (@id, @tenantId, @keyId, @model, @provider, @tokenType, @operation, @inputTokens, @outputTokens, @tokens,
+           @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+      )
+      .run({ ...row, estimated: row.estimated ? 1 : 0, metadata: row.metadata === null ? null : JSON.stringify(row.metadata) });
+    if (inserted.changes === 1) return { row, duplicate: false };
+    const first = this.db.prepare(`SELECT * FROM llm_relay_usage WHERE idempotency_key = ?`).get(row.idempotencyKey) as UsageDbRow;
+    return { row: usageRowFromDb(first), duplicate: true };
+  }
+
+  async summary(query: UsageQuery): Promise<UsageGroup[]> {
+    const groupExpr = { model: "model", day: "substr(created_at, 1, 10)", key: "key_id" }[query.groupBy];
+    const { where, params } = filters(query);
+    const rows = this.db
+      .prepare(
+        `SELECT ${groupExpr} AS grp, count(*) AS events, coalesce(sum(input_tokens), 0) AS input_tokens,
+           coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(tokens), 0) AS tokens,
+           coalesce(sum(cost_usd), 0) AS cost_usd, sum(cost_usd IS NULL) AS unpriced, max(estimated) AS estimated
+         FROM llm_relay_usage ${where} GROUP BY grp`,
+      )
+      .all(...params) as SummaryRow[];
+    return byGroup(rows.map(groupOf));
+  }
+
+  async spend(scope: SpendScope, since: Instant, until?: Instant): Promise<number> {
+    const { where, params } = filters({ ...scope, since, ...(until === undefined ? {} : { until }) });
+    const row = this.db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`).get(...params) as { usd: number };
+    return row.usd;
+  }
+}
+
+/** The WHERE clause (and its parameters) of the optional tenant, key and time filters. */
+function filters(query: { tenant?: string; keyId?: string; since?: Instant; until?: Instant }): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.tenant !== undefined) clauses.push("tenant_id = ?"), params.push(query.tenant);
+  if (query.keyId !== undefined) clauses.push("key_id = ?"), params.push(query.keyId);
+  if (query.since !== undefined) clauses.push("created_at >= ?"), params.push(isoUtc(instantMs(query.since)));
+  if (query.until !== undefined) clauses.push("created_at < ?"), params.push(isoUtc(instantMs(query.until)));
+  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}
