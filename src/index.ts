@@ -37,3 +37,11 @@ export { closeTokenUsageStores, trackTokenUsage } from "./tenancy/track-token-us
 export type { TrackTokenUsageOptions, TrackTokenUsageResult } from "./tenancy/track-token-usage.js";
 export type { TenancyStore } from "./tenancy/store.js";
 export type { TokenType, UsageEvent, UsageOperation, UsageRow } from "./tenancy/types.js";
+export {
+  envelopeErrorSchema,
+  errorEnvelopeSchema,
+  healthEnvelopeSchema,
+  keysEnvelopeSchema,
+  usageRecordEnvelopeSchema,
+  usageSummaryEnvelopeSchema,
+} from "./server/envelope-schemas.js";

@@ -47,7 +47,18 @@ export interface RelayConfig {
   debug: boolean;
   /** Alias → model name. */
   aliases: Record<string, string>;
+  /** API keys on `/v1/*` (`auth:`): `auto` (required once any key exists; the default when absent), `required`, `off`. */
+  auth?: AuthMode;
+  /** Redis URL for shared rate limits (`redis_url`, LLM_RELAY_REDIS_URL, REDIS_URL); undefined: in memory. */
+  redisUrl?: string;
+  /** How long an `Idempotency-Key`'s answer is kept, in ms (`idempotency_ttl_ms`; default 24 h). */
+  idempotencyTtlMs?: number;
+  /** The admin key (LLM_RELAY_MASTER_KEY, read at start; never in the file): `Authorization: Bearer` it for admin routes. Undefined: admin routes answer 403. */
+  masterKey?: string;
 }
+
+/** When `/v1/*` requests need an API key. */
+export type AuthMode = ConfigFile["auth"];
 
 /** A partial config given programmatically (library, tests): models may be bare deployments. */
 export type LibraryConfigInput = Omit<Partial<RelayConfig>, "models"> & { models?: ModelsInput };
@@ -119,6 +130,10 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     aliases: file.aliases,
     routing: file.routing,
     debug,
+    auth: file.auth,
+    ...redisUrlOf(fromEnv("LLM_RELAY_REDIS_URL") ?? fromEnv("REDIS_URL") ?? file.redis_url),
+    idempotencyTtlMs: file.idempotency_ttl_ms,
+    ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") as string } : {}),
   };
 }
 
@@ -134,6 +149,13 @@ function databaseUrlOf(url: string | undefined): { databaseUrl?: string } {
   if (url === undefined) return {};
   if (!POSTGRES_URL.test(url)) throw new ConfigError(`database_url must be a postgres:// or postgresql:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
   return { databaseUrl: url };
+}
+
+/** `{ redisUrl }` for a redis:// or rediss:// URL, `{}` when none. @throws ConfigError for another scheme */
+function redisUrlOf(url: string | undefined): { redisUrl?: string } {
+  if (url === undefined) return {};
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`redis_url must be a redis:// or rediss:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
+  return { redisUrl: url };
 }
 
 /** Levels that hide `debug` lines; `--debug` lowers them to `debug` so its output shows. */

@@ -125,6 +125,12 @@ export const configFileSchema = z.strictObject({
   db: z.string().min(1).optional(),
   /** PostgreSQL URL (`postgres://user:pass@host:5432/db`): record there instead of the SQLite logs.db (env DATABASE_URL, LLM_RELAY_DATABASE_URL). */
   database_url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  /** Redis URL (`redis://host:6379`): rate limits are counted there, shared by every proxy using it (env LLM_RELAY_REDIS_URL, REDIS_URL). Unset: in memory. */
+  redis_url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  /** API keys on `/v1/*`: `auto` (required once any key exists), `required` (always), `off` (never checked). */
+  auth: z.enum(["auto", "required", "off"]).default("auto"),
+  /** How long an `Idempotency-Key`'s answer is kept for replays, in ms (default 24 h). */
+  idempotency_ttl_ms: z.number().int().positive().default(86_400_000),
   /** Model name used for every request whose model matches no deployment; null disables it (unknown names get 404). */
   default_model: z.string().min(1).nullable().optional(),
   /** Largest accepted request body, in MB. */

@@ -149,6 +149,19 @@ export class RedisRateLimiter implements RateLimiter {
     return reply === 1;
   }
 
+  /**
+   * Checks that Redis answers (`PING`), for health endpoints.
+   * @throws RateLimitStoreError when it does not
+   */
+  async ping(): Promise<void> {
+    try {
+      await this.redis.ping();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RateLimitStoreError(`The Redis rate-limit store at ${this.target} did not answer: ${reason}`, error);
+    }
+  }
+
   /** {@inheritDoc RateLimiter.close} Leaves a caller-supplied `client` open. */
   async close(): Promise<void> {
     if (!this.ownsClient) return;

@@ -9,7 +9,7 @@
 import { exchangeCostUsd } from "../catalog/cost.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import { assembleExchange } from "./assemble.js";
-import type { EmbeddingExchange, ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
+import type { EmbeddingExchange, ExchangeBilling, ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
 
 /** Retries of one batch while the database is locked by another process (about a minute in all). */
 const MAX_BUSY_RETRIES = 30;
@@ -31,6 +31,15 @@ export interface ExchangeSummary {
   usage: TokenUsage | null;
   error: string | null;
   errorClass: string | null;
+  /** Cost in USD from the catalog (see {@link ExchangeRecord.costUsd}); null when unpriced or unknown. */
+  costUsd?: number | null;
+  /** The tenant and API key of the request, when the server's admission set them. */
+  tenantId?: string | null;
+  keyId?: string | null;
+  /** How the usage ledger books it (from the pending exchange); absent when it is not booked. */
+  billing?: ExchangeBilling | null;
+  /** True when the upstream produced an answer (complete or partial): the exchange is billable. */
+  billable?: boolean;
 }
 
 /** The result of writing one batch. */
@@ -51,17 +60,8 @@ export class RecordWriter {
   async write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult> {
     const result: BatchResult = { summaries: [], written: 0, failures: [], warnings: [] };
     const records = batch.map((exchange) => {
-      const pending = "output" in exchange ? exchange : null;
-      const record = pending ? assembleExchange(pending) : (exchange as ExchangeRecord);
-      fillUsage(record);
-      try {
-        record.costUsd = exchangeCostUsd(record);
-      } catch (error) {
-        // A broken catalog file must not cost the record itself.
-        record.costUsd = null;
-        result.warnings.push(`cannot price exchange ${record.id}: ${errorText(error)}`);
-      }
-      result.summaries.push(summarize(record, pending?.errorClass ?? null));
+      const { record, summary } = assembleAndSummarize(exchange, result.warnings);
+      result.summaries.push(summary);
       return record;
     });
     if (records.length === 0) return result;
@@ -125,6 +125,29 @@ export class RecordWriter {
   }
 }
 
+/**
+ * Assembles an exchange (a pending one from its raw output), fills in
+ * estimated token counts and the cost, and summarises it; pricing problems
+ * go into `warnings`. Used before writing, and on its own for exchanges
+ * that are booked in the usage ledger while recording is off.
+ */
+export function assembleAndSummarize(exchange: PendingExchange | ExchangeRecord, warnings: string[]): { record: ExchangeRecord; summary: ExchangeSummary } {
+  const pending = "output" in exchange ? exchange : null;
+  const record = pending ? assembleExchange(pending) : (exchange as ExchangeRecord);
+  fillUsage(record);
+  try {
+    record.costUsd = exchangeCostUsd(record);
+  } catch (error) {
+    // A broken catalog file must not cost the record itself.
+    record.costUsd = null;
+    warnings.push(`cannot price exchange ${record.id}: ${errorText(error)}`);
+  }
+  const summary = summarize(record, pending?.errorClass ?? null);
+  if (pending?.billing) summary.billing = pending.billing;
+  summary.billable = pending ? pending.output !== null : record.status !== "error";
+  return { record, summary };
+}
+
 function summarize(record: ExchangeRecord, errorClass: string | null): ExchangeSummary {
   return {
     id: record.id,
@@ -140,6 +163,9 @@ function summarize(record: ExchangeRecord, errorClass: string | null): ExchangeS
     usage: record.usage,
     error: record.error,
     errorClass,
+    costUsd: record.costUsd ?? null,
+    tenantId: record.tenantId ?? null,
+    keyId: record.keyId ?? null,
   };
 }
 

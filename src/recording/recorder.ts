@@ -12,7 +12,7 @@
  */
 import type { Logger } from "pino";
 import type { RelayMetrics } from "../metrics/relay-metrics.js";
-import type { BatchResult, ExchangeSummary } from "./record-writer.js";
+import { assembleAndSummarize, type BatchResult, type ExchangeSummary } from "./record-writer.js";
 import { InlineSink, type RecordSink } from "./record-sinks.js";
 import type { EmbeddingExchange, ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
 
@@ -26,6 +26,16 @@ export interface RecorderOptions {
   persist?: boolean;
   /** Where exchanges are observed, if anywhere. */
   metrics?: RelayMetrics;
+  /**
+   * Called once per chat exchange after its batch was assembled (tokens
+   * estimated, cost priced) and written — or failed to be written; with
+   * recording off, for exchanges that carry `billing` (assembled here).
+   * Off the request path; what it throws is logged and ignored. The server
+   * books the usage ledger and settles rate limits here.
+   */
+  onRecorded?: (summary: ExchangeSummary) => void;
+  /** Called once per embedding exchange when its batch is handed to the sink (written or not, recording on or off); same rules as `onRecorded`. */
+  onEmbeddingRecorded?: (record: EmbeddingExchange) => void;
 }
 
 /** Queue + batch writer in front of a record sink. */
@@ -42,6 +52,8 @@ export class Recorder {
   private readonly maxBatch: number;
   private readonly persist: boolean;
   private readonly metrics: RelayMetrics | undefined;
+  private readonly onRecorded: ((summary: ExchangeSummary) => void) | undefined;
+  private readonly onEmbeddingRecorded: ((record: EmbeddingExchange) => void) | undefined;
 
   /**
    * @param target a sink, or a store to write into from this thread
@@ -56,6 +68,8 @@ export class Recorder {
     this.maxBatch = options.maxBatch ?? 512;
     this.persist = options.persist ?? true;
     this.metrics = options.metrics;
+    this.onRecorded = options.onRecorded;
+    this.onEmbeddingRecorded = options.onEmbeddingRecorded;
   }
 
   /** Exchanges waiting to be written (queued, or in the batch being written). */
@@ -137,6 +151,14 @@ export class Recorder {
   }
 
   private async writeEmbeddings(batch: EmbeddingExchange[]): Promise<void> {
+    try {
+      await this.persistEmbeddings(batch);
+    } finally {
+      if (this.onEmbeddingRecorded) for (const record of batch) this.callHook(() => this.onEmbeddingRecorded!(record), record.requestId);
+    }
+  }
+
+  private async persistEmbeddings(batch: EmbeddingExchange[]): Promise<void> {
     if (!this.persist || !this.sink.writeEmbeddings) return;
     this.inBatch = batch.length;
     try {
@@ -166,8 +188,24 @@ export class Recorder {
       this.metrics?.countDbWriteFailures(1);
       this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, "could not record exchange");
     }
-    for (const summary of result.summaries) this.observe(summary);
-    for (const exchange of unrecorded) this.observe(summaryOfUnrecorded(exchange));
+    for (const summary of result.summaries) {
+      this.observe(summary);
+      if (this.onRecorded) this.callHook(() => this.onRecorded!(summary), summary.requestId);
+    }
+    for (const exchange of unrecorded) {
+      const billed = this.onRecorded && "output" in exchange && exchange.billing ? assembleAndSummarize(exchange, []).summary : null;
+      this.observe(billed ?? summaryOfUnrecorded(exchange));
+      if (billed) this.callHook(() => this.onRecorded!(billed), billed.requestId);
+    }
+  }
+
+  /** Runs a hook; a hook that throws is logged, never fatal. */
+  private callHook(hook: () => void, requestId: string): void {
+    try {
+      hook();
+    } catch (error) {
+      this.logger.error({ err: error, id: requestId }, "recorder hook failed");
+    }
   }
 
   private observe(summary: ExchangeSummary): void {

@@ -82,6 +82,35 @@ export interface ExchangeRecord {
   costUsd?: number | null;
   /** Every upstream attempt made for this exchange (retries, fallbacks), in order; empty when none was made. */
   attempts?: AttemptRecord[];
+  /** The tenant the request was made for (`default` without API keys); null or absent when not made through the server (tools, benchmarks). */
+  tenantId?: string | null;
+  /** The id of the API key that made the request (`key_…`), or null without one. */
+  keyId?: string | null;
+}
+
+/**
+ * How the usage ledger books an exchange, set by the server's admission
+ * and carried through the recorder (never written into the record tables).
+ */
+export interface ExchangeBilling {
+  /** The ledger row's idempotency key: the request id, or the client's `Idempotency-Key` scoped to the tenant. */
+  ledgerKey: string;
+  /** True when `ledgerKey` comes from the client's `Idempotency-Key` (a second exchange with it is a retry, not booked again); false for a request id (a client that reuses its `x-request-id` is still booked, under `<request id>/<exchange id>`). */
+  fromIdempotencyKey: boolean;
+  /** The `x-llm-relay-operation` of the request (default `query`). */
+  operation: "query" | "batch" | "internal";
+  /** The rate limiter's reservation to correct with the real token count, or null when the key has no limits. */
+  reservationId: string | null;
+}
+
+/** Who an exchange was made for and how the ledger books it: what the server's admission attaches to an exchange. */
+export interface ExchangeAccount {
+  /** The tenant (`default` without API keys). */
+  tenantId: string;
+  /** The API key's id, or null without one. */
+  keyId: string | null;
+  /** How the usage ledger books it; null: not booked. */
+  billing: ExchangeBilling | null;
 }
 
 /** One upstream attempt of an exchange (`llm_relay_attempts`). */
@@ -130,13 +159,15 @@ export interface PendingExchange extends Omit<ExchangeRecord, AssembledFields> {
   errorJson: Record<string, unknown> | null;
   /** Class of the failure, for metrics; null when ok. */
   errorClass: ErrorClass | null;
+  /** How the usage ledger books it; absent or null: not booked (e.g. the library's in-process calls). */
+  billing?: ExchangeBilling | null;
 }
 
 /**
  * One `POST /v1/embeddings` exchange (`llm_relay_embeddings`; never llm's
  * `responses`). The input texts are not kept, only their count and tokens.
  * This object is also what a usage ledger books (`token_type: embedding`):
- * `tenantId` and `keyId` are null until API keys fill them.
+ * `tenantId` and `keyId` come from the request's admission (`default` and null without API keys).
  */
 export interface EmbeddingExchange {
   /** Lowercase ULID; its time part is `startedAt`. */
@@ -171,10 +202,12 @@ export interface EmbeddingExchange {
   error: string | null;
   /** Cost in USD from the catalog's prices (0 for local providers), null when the model has no price or nothing was reached. */
   costUsd: number | null;
-  /** The tenant the request was made for; null without API keys. */
+  /** The tenant the request was made for (`default` without API keys); null when not made through the server's admission. */
   tenantId: string | null;
   /** The API key's id; null without API keys. */
   keyId: string | null;
+  /** How the usage ledger books it (`token_type: embedding`); absent or null: not booked. Not written into `llm_relay_embeddings`. */
+  billing?: ExchangeBilling | null;
 }
 
 /** One row of `llm-relay logs`. */

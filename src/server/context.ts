@@ -7,6 +7,11 @@ import type { RecordStore } from "../recording/types.js";
 import type { Router } from "../routing/router.js";
 import type { InFlight } from "./in-flight.js";
 import type { RelayMetrics } from "../metrics/relay-metrics.js";
+import type { TenancyStore } from "../tenancy/store.js";
+import type { ExchangeBilling } from "../recording/types.js";
+import type { Admission, RequestTenant } from "./admission.js";
+import type { RateLimiter } from "../ratelimit/index.js";
+import type { UsageBooking } from "./usage-booking.js";
 
 /** Shared state of one running proxy. */
 export interface ServerContext {
@@ -18,6 +23,14 @@ export interface ServerContext {
   logger: Logger;
   inFlight: InFlight;
   metrics: RelayMetrics;
+  /** API keys, usage ledger and `Idempotency-Key` records, on the records' database (PostgreSQL with `databaseUrl`, else the SQLite logs.db). */
+  tenancy: TenancyStore;
+  /** Per-key rpm/tpm limits: in Redis with `redisUrl`, else in memory. */
+  limiter: RateLimiter;
+  /** Keys, budgets and limits of `/v1/*` requests (the preHandler). */
+  admission: Admission;
+  /** Writes the usage ledger and settles rate-limit reservations from the recorder's hooks. */
+  booking: UsageBooking;
   /** Server start, ms since the epoch (the `created` of `/v1/models`). */
   startedAt: number;
 }
@@ -26,5 +39,9 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Set once the request's log line was written (the chat route writes its own). */
     relayLogged: boolean;
+    /** Who the request is for (API key → tenant; `default`, null key without keys); set by admission on `/v1/*` and `/internal/*`, else null. */
+    tenant: RequestTenant | null;
+    /** How the usage ledger books the request's exchange; set by admission on billed routes, else null. */
+    billing: ExchangeBilling | null;
   }
 }

@@ -3,7 +3,7 @@
  *
  * ```json
  * {"success": true, "message": "13 prompt formats", "data": […], "metadata": {…}, "error": null}
- * {"success": false, "message": "Unknown prompt format 'x'", "data": null, "metadata": {}, "error": {"type": "invalid_request_error", "code": null, "message": "…"}}
+ * {"success": false, "message": "Unknown prompt format 'x'", "data": null, "metadata": {}, "error": {"type": "invalid_request_error", "code": null, "message": "…", "details": null}}
  * ```
  *
  * `success` says which of `data` and `error` is set; `message` is one
@@ -20,6 +20,8 @@ export interface EnvelopeError {
   /** A machine-readable code, or null. */
   code: string | null;
   message: string;
+  /** Structured facts about the failure (the offending `param`, validation issues, failed checks), or null. */
+  details: Record<string, unknown> | null;
 }
 
 /** An envelope: `data` set when `success`, `error` set when not. */
@@ -43,8 +45,13 @@ export function envelope<T, M extends Record<string, unknown> = Record<string, u
  * A failed envelope and the HTTP status to send it with.
  * @param error anything thrown: a RelayError keeps its status, type and code; anything else is a 500 `server_error`
  * @param metadata optional facts about the failed request
+ * @param details structured facts about the failure; default `{param}` when the error names one, else null
  */
-export function envelopeError<M extends Record<string, unknown> = Record<string, unknown>>(error: unknown, metadata?: M): { status: number; body: Envelope<null, M> } {
+export function envelopeError<M extends Record<string, unknown> = Record<string, unknown>>(
+  error: unknown,
+  metadata?: M,
+  details?: Record<string, unknown> | null,
+): { status: number; body: Envelope<null, M> } {
   const relayError = toRelayError(error);
   return {
     status: relayError.status,
@@ -53,7 +60,7 @@ export function envelopeError<M extends Record<string, unknown> = Record<string,
       message: relayError.message,
       data: null,
       metadata: metadata ?? ({} as M),
-      error: { type: relayError.type, code: relayError.code, message: relayError.message },
+      error: { type: relayError.type, code: relayError.code, message: relayError.message, details: details ?? (relayError.param ? { param: relayError.param } : null) },
     },
   };
 }

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import type { ErrorClass } from "../protocol/errors.js";
 import { deploymentLabel, type Route } from "../routing/router.js";
-import type { AttemptRecord, ExchangeStatus, PendingExchange, RawOutput } from "../recording/types.js";
+import type { AttemptRecord, ExchangeAccount, ExchangeStatus, PendingExchange, RawOutput } from "../recording/types.js";
 import { newUlid } from "../recording/ulid.js";
 
 /** Response header naming the deployment that answered (or the last one tried): config key, `#n` when the model has several. */
@@ -43,6 +43,8 @@ export class Exchange {
   route: Route | null = null;
   /** Every upstream attempt, in order (filled by the dispatcher). */
   readonly attempts: AttemptRecord[] = [];
+  /** Tenant, API key and ledger booking, from the request's admission (`exchangeAccount`); null outside the server (library calls). */
+  account: ExchangeAccount | null = null;
 
   constructor(
     readonly requestId: string,
@@ -128,6 +130,9 @@ export class Exchange {
       errorJson: outcome.errorJson,
       errorClass: outcome.errorClass,
       attempts: this.attempts,
+      tenantId: this.account?.tenantId ?? null,
+      keyId: this.account?.keyId ?? null,
+      billing: this.account?.billing ?? null,
     };
   }
 }

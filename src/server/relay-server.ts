@@ -20,6 +20,11 @@ import { PgStore } from "../recording/postgres/pg-store.js";
 import type { RecordStore } from "../recording/types.js";
 import { Router } from "../routing/router.js";
 import { countTextTokens } from "../tokens/count.js";
+import { openTenancyStore, targetOfConfig } from "../tenancy/open-store.js";
+import { createRateLimiter } from "../ratelimit/index.js";
+import { Admission } from "./admission.js";
+import { UsageBooking } from "./usage-booking.js";
+import { registerInternal } from "./routes/internal.js";
 import type { ServerContext } from "./context.js";
 import { installErrorHandlers } from "./errors.js";
 import { InFlight } from "./in-flight.js";
@@ -47,6 +52,8 @@ export interface StartOptions {
   store?: RecordStore;
   recorder?: RecorderOptions;
   env?: NodeJS.ProcessEnv;
+  /** Prefix of the rate limiter's Redis keys (with `redisUrl`; tests use a unique one). */
+  rateLimitKeyPrefix?: string;
 }
 
 const MAX_REQUEST_ID_LENGTH = 200;
@@ -71,7 +78,22 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
   const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
-  recorder = new Recorder(sink, logger, { ...options.recorder, persist: config.record, metrics });
+  let booking: UsageBooking | null = null;
+  recorder = new Recorder(sink, logger, {
+    ...options.recorder,
+    persist: config.record,
+    metrics,
+    // The usage ledger and rate-limit settlements, once tokens and cost are known (off the request path).
+    onRecorded: (summary) => booking?.onRecorded(summary),
+    onEmbeddingRecorded: (record) => booking?.onEmbeddingRecorded(record),
+  });
+  // Keys, ledger and idempotency records: on the records' database (its own connection or pool).
+  const tenancy = await openTenancyStore(targetOfConfig(config)).catch(async (error: unknown) => {
+    await recorder?.close();
+    if (!options.store) await store.close();
+    throw error;
+  });
+  const limiter = createRateLimiter({ redisUrl: config.redisUrl ?? null, ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}) });
   const ctx: ServerContext = {
     config,
     router: new Router(config),
@@ -81,6 +103,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     logger,
     inFlight,
     metrics,
+    tenancy,
+    limiter,
+    admission: new Admission(tenancy, limiter, { auth: config.auth ?? "auto", logger }),
+    booking: (booking = new UsageBooking(tenancy, limiter, logger)),
     startedAt: Date.now(),
   };
   warmUpEcho(ctx);
@@ -90,6 +116,9 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   } catch (error) {
     await ctx.recorder.close();
     if (!options.store) await store.close();
+    await ctx.booking.drain();
+    await tenancy.close();
+    await limiter.close();
     throw error;
   }
   const address = app.server.address();
@@ -127,6 +156,12 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   // One log line per request; the chat route logs its own, richer line and sets relayLogged.
   app.decorateRequest("relayLogged", false);
+  app.decorateRequest("tenant", null);
+  app.decorateRequest("billing", null);
+  // Keys, budgets and rate limits before any `/v1` handler (the body is parsed by then); `/internal` routes check their own.
+  app.addHook("preHandler", async (request, reply) => {
+    if (request.routeOptions.url?.startsWith("/v1/")) await ctx.admission.preHandler(request, reply);
+  });
   app.addHook("onResponse", async (request, reply) => {
     ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     if (request.relayLogged) return;
@@ -139,6 +174,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerHealth(app, ctx);
   registerMetrics(app, ctx);
   registerPromptFormats(app);
+  registerInternal(app, ctx);
   return app;
 }
 
@@ -167,6 +203,9 @@ async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void>
   await stopped;
   await ctx.providers.close();
   await ctx.recorder.close();
+  await ctx.booking.drain();
   await ctx.store.close();
+  await ctx.tenancy.close();
+  await ctx.limiter.close();
   ctx.logger.info({ written: ctx.recorder.writtenRecords, failed: ctx.recorder.failedWrites }, "llm-relay stopped");
 }

@@ -49,12 +49,33 @@ export async function openStream(provider: ChatProvider, call: ProviderCall): Pr
 }
 
 /**
+ * Watches what a stream sends, e.g. to keep it for `Idempotency-Key`
+ * replays (src/server/idempotency.ts).
+ */
+export interface StreamObserver {
+  /** Each `data:` payload written to the client, in order (`[DONE]` and in-band errors excluded). */
+  onData(data: string): void;
+  /**
+   * Awaited just before the last write: `complete` is true when `data: [DONE]`
+   * follows, false when the stream ends early (cancelled or truncated). Must not reject.
+   */
+  beforeEnd(complete: boolean): Promise<void>;
+}
+
+/**
  * Streams an opened stream to the client: headers (with the routing
  * headers of the exchange) go out now, then every event, then `[DONE]`.
  * Ends the answering attempt (`opened.finish`) with the stream's fate.
+ * @param observer optional; sees every payload sent and is awaited before the last write
  * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw events received
  */
-export async function streamToClient(exchange: Exchange, opened: Dispatched<OpenedStream>, signal: AbortSignal, reply: FastifyReply): Promise<ExchangeOutcome> {
+export async function streamToClient(
+  exchange: Exchange,
+  opened: Dispatched<OpenedStream>,
+  signal: AbortSignal,
+  reply: FastifyReply,
+  observer?: StreamObserver,
+): Promise<ExchangeOutcome> {
   const { iterator } = opened.value;
   let next = opened.value.first;
   const wantsUsage = exchange.body.stream_options?.include_usage === true;
@@ -68,7 +89,8 @@ export async function streamToClient(exchange: Exchange, opened: Dispatched<Open
   const events: (string | ChatCompletionChunk)[] = [];
   let usageEstimated = false;
   try {
-    res.writeHead(200, { ...SSE_HEADERS, ...exchange.routingHeaders() });
+    // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too.
+    res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS, ...exchange.routingHeaders() });
     while (!next.done) {
       const event = next.value;
       events.push(event.chunk ?? event.data);
@@ -76,23 +98,34 @@ export async function streamToClient(exchange: Exchange, opened: Dispatched<Open
       if (hasOutput(event)) exchange.markFirstToken();
       if (wantsUsage || !isUsageOnly(event)) {
         const drained = write(res, `data: ${event.data}\n\n`, signal);
+        observer?.onData(event.data);
         if (drained) await exchange.wait(drained);
       }
       next = await exchange.wait(iterator.next());
     }
     if (signal.aborted) {
       opened.finish(signal.reason);
+      await observer?.beforeEnd(false);
       return ended(events, "cancelled", res, signal.reason);
     }
     opened.finish();
+    await observer?.beforeEnd(true);
     res.end("data: [DONE]\n\n");
     return { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
   } catch (error) {
     await iterator.return?.().catch(() => undefined);
     opened.finish(signal.aborted ? signal.reason : error);
+    await observer?.beforeEnd(false);
     if (signal.aborted) return ended(events, "cancelled", res, signal.reason);
     return ended(events, "truncated", res, error);
   }
+}
+
+/** The reply's headers without unset ones (`getHeaders` may hold undefined values). */
+function headerValues(headers: Record<string, number | string | string[] | undefined>): Record<string, number | string | string[]> {
+  const out: Record<string, number | string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
 }
 
 function hasOutput(event: ProviderStreamEvent): boolean {

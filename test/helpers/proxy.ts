@@ -37,12 +37,16 @@ export function tempDir(prefix = "llm-relay-test-"): string {
  * config file: `default_model` is `echo`). `options.env` is the environment
  * the providers read API keys from (empty by default).
  */
-export async function startTestProxy(overrides: LibraryConfigInput = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestProxy> {
+export async function startTestProxy(overrides: LibraryConfigInput = {}, options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string } = {}): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
   const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });
   const config: RelayConfig = { ...base, ...overrides, models: { ...base.models, ...asModelGroups(overrides.models ?? {}, overrides.routing ?? base.routing) } };
-  const server = await startRelayServer(config, { logger: pino({ level: "silent" }), env: options.env ?? {} });
+  const server = await startRelayServer(config, {
+    logger: pino({ level: "silent" }),
+    env: options.env ?? {},
+    ...(options.rateLimitKeyPrefix ? { rateLimitKeyPrefix: options.rateLimitKeyPrefix } : {}),
+  });
   return {
     server,
     url: server.url,

@@ -61,11 +61,11 @@ describe("the envelope helpers", () => {
         message: "Unknown prompt format 'x'",
         data: null,
         metadata: { requested: "x" },
-        error: { type: "invalid_request_error", code: "unknown_format", message: "Unknown prompt format 'x'" },
+        error: { type: "invalid_request_error", code: "unknown_format", message: "Unknown prompt format 'x'", details: { param: "prompt_format" } },
       },
     });
     const internal = envelopeError(new Error("disk on fire"));
     expect(internal.status).toBe(500);
-    expect(internal.body.error).toEqual({ type: "server_error", code: null, message: "Internal error: disk on fire" });
+    expect(internal.body.error).toEqual({ type: "server_error", code: null, message: "Internal error: disk on fire", details: null });
   });
 });

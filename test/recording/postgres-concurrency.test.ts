@@ -51,7 +51,7 @@ describe("two PgStores extending the same conversation at once", () => {
       writeAll(a!, records.filter((_, i) => i % 2 === 0)),
       writeAll(b!, records.filter((_, i) => i % 2 === 1)),
     ]);
-    expect(await summary()).toEqual({ conversations: 1, threads: 1, exchanges: 100, turns: 100, liveResponses: 100, conversationIdsOfLiveRows: 1, migrations: 2 });
+    expect(await summary()).toEqual({ conversations: 1, threads: 1, exchanges: 100, turns: 100, liveResponses: 100, conversationIdsOfLiveRows: 1, migrations: 3 });
     const ids = (await schema.rows<{ id: string }>("SELECT r.id FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id ORDER BY r.id")).map((r) => r.id);
     expect(ids).toEqual(records.map((r) => r.id));
     // The thread's tip is the newest turn's reply, whatever order the two stores committed in.

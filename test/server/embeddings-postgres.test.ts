@@ -39,14 +39,15 @@ describe("embeddings recorded in PostgreSQL", () => {
     expect(await schema.rows("SELECT version, name FROM llm_relay_pg_migrations ORDER BY version")).toEqual([
       { version: 1, name: "llm 0.32 logs tables, llm_relay_exchanges, llm_relay_attempts" },
       { version: 2, name: "llm_relay_embeddings" },
+      { version: 3, name: "llm_relay_exchanges tenant_id, key_id" },
     ]);
     const found = await schema.rows<Record<string, unknown>>(
       `SELECT request_id, model, provider, deployment, upstream_model, input_count, input_tokens, usage_estimated, dimensions, http_status, status, error, cost_usd, tenant_id, key_id
        FROM llm_relay_embeddings ORDER BY id`,
     );
     expect(found).toEqual([
-      { request_id: okId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 2, input_tokens: 2 * TOKENS_PER_INPUT, usage_estimated: 0, dimensions: 4, http_status: 200, status: "ok", error: null, cost_usd: null, tenant_id: null, key_id: null },
-      { request_id: failedId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 1, input_tokens: null, usage_estimated: 0, dimensions: null, http_status: 503, status: "error", error: "overloaded", cost_usd: null, tenant_id: null, key_id: null },
+      { request_id: okId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 2, input_tokens: 2 * TOKENS_PER_INPUT, usage_estimated: 0, dimensions: 4, http_status: 200, status: "ok", error: null, cost_usd: null, tenant_id: "default", key_id: null },
+      { request_id: failedId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 1, input_tokens: null, usage_estimated: 0, dimensions: null, http_status: 503, status: "error", error: "overloaded", cost_usd: null, tenant_id: "default", key_id: null },
     ]);
     expect(await schema.count("SELECT * FROM responses")).toBe(0);
   });

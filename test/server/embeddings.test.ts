@@ -211,7 +211,7 @@ describe("recording embeddings in SQLite", () => {
       http_status: 200,
       status: "ok",
       error: null,
-      tenant_id: null,
+      tenant_id: "default", // no API keys: every request is the default tenant's
       key_id: null,
       cost_usd: null, // the catalog has no price for this model
     });
@@ -223,7 +223,7 @@ describe("recording embeddings in SQLite", () => {
     for (const file of files) expect(fs.readFileSync(file).includes(marker)).toBe(false);
   });
 
-  it("adds the table to a logs.db of schema version 2 and moves it to version 3", () => {
+  it("adds the table to a logs.db of schema version 2 and moves it to version 4", () => {
     const dir = tempDir();
     try {
       const file = path.join(dir, "logs.db");
@@ -234,7 +234,7 @@ describe("recording embeddings in SQLite", () => {
       SqliteStore.open(file).close();
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 3 }]);
+        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 4 }]);
         const columns = (check.prepare(`SELECT name FROM pragma_table_info('llm_relay_embeddings')`).all() as { name: string }[]).map((c) => c.name);
         expect(columns).toEqual(["id", "request_id", "datetime_utc", "model", "provider", "deployment", "upstream_model", "input_count", "input_tokens", "usage_estimated", "dimensions", "http_status", "status", "error", "duration_ms", "cost_usd", "tenant_id", "key_id"]);
       } finally {

@@ -32,13 +32,19 @@ describe("the tenancy tables in SQLite", () => {
     await proxy.server.ctx.recorder.flush();
     const store = SqliteTenancyStore.open(proxy.dbPath);
     cleanups.push(() => store.close());
-    const { key } = await store.keys.create({ tenant: "acme" });
-    const answer = await chat(proxy, { model: "echo", messages: [{ role: "user", content: "still recording" }] });
+    const { key, plaintext } = await store.keys.create({ tenant: "acme" });
+    // Keys are required from now on (admission.ts); the proxy books each exchange in the ledger.
+    const answer = await chat(proxy, { model: "echo", messages: [{ role: "user", content: "still recording" }] }, { authorization: `Bearer ${plaintext}` });
     expect(answer.status).toBe(200);
     await proxy.server.ctx.recorder.flush();
+    await proxy.server.ctx.booking.drain();
     await store.ledger.record({ tenantId: "acme", keyId: key.id, model: "echo", inputTokens: 2, idempotencyKey: "req_1" });
     expect(rows(proxy.dbPath, "SELECT prompt FROM responses ORDER BY id")).toEqual([{ prompt: "before the keys" }, { prompt: "still recording" }]);
-    expect(rows(proxy.dbPath, "SELECT key_id FROM llm_relay_usage")).toEqual([{ key_id: key.id }]);
+    expect(rows(proxy.dbPath, "SELECT tenant_id, key_id FROM llm_relay_usage ORDER BY created_at, id")).toEqual([
+      { tenant_id: "default", key_id: null },
+      { tenant_id: "acme", key_id: key.id },
+      { tenant_id: "acme", key_id: key.id },
+    ]);
   });
 
   it("make a file the proxy's record store then opens as a logs.db", async () => {

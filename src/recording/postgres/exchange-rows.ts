@@ -84,6 +84,8 @@ export interface ExchangeRow {
   overhead_ms: number | null;
   cost_usd: number | null;
   attempts: number | null;
+  tenant_id: string | null;
+  key_id: string | null;
 }
 
 /** An `llm_relay_attempts` row (`attempt` counts from 1). */
@@ -302,6 +304,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
       overhead_ms: r.overheadMs ?? null,
       cost_usd: r.costUsd ?? null,
       attempts: r.attempts?.length ?? null,
+      tenant_id: r.tenantId ?? null,
+      key_id: r.keyId ?? null,
     },
     attempts: (r.attempts ?? []).map((a, i) => ({
       response_id: r.id,

@@ -233,10 +233,17 @@ CREATE TABLE "llm_relay_embeddings" (
 CREATE INDEX "llm_relay_idx_embeddings_datetime" ON "llm_relay_embeddings" ("datetime_utc");
 `;
 
+/** Version 3: who made the request (API keys), the columns SQLite's schema version 4 added. */
+const V3_EXCHANGE_TENANT = `
+ALTER TABLE "llm_relay_exchanges" ADD COLUMN "tenant_id" text;
+ALTER TABLE "llm_relay_exchanges" ADD COLUMN "key_id" text;
+`;
+
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: "llm 0.32 logs tables, llm_relay_exchanges, llm_relay_attempts", ddl: V1_LLM_TABLES + V1_RELAY_TABLES },
   { version: 2, name: "llm_relay_embeddings", ddl: V2_EMBEDDINGS },
+  { version: 3, name: "llm_relay_exchanges tenant_id, key_id", ddl: V3_EXCHANGE_TENANT },
 ];
 
 /**

@@ -266,12 +266,13 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     INSERT INTO responses ${tx(rows.responses, "id", "model", "prompt", "system", "prompt_json", "options_json", "response", "response_json", "conversation_id", "duration_ms", "datetime_utc", "input_tokens", "output_tokens", "resolved_model")}`;
   const e = rows.exchange;
   await tx`
-    INSERT INTO llm_relay_exchanges ${tx(e, "response_id", "request_id", "provider", "deployment", "upstream_model", "http_status", "status", "error", "ttft_ms", "usage_estimated", "stream", "finish_reason", "datetime_utc", "overhead_ms", "cost_usd", "attempts")}
+    INSERT INTO llm_relay_exchanges ${tx(e, "response_id", "request_id", "provider", "deployment", "upstream_model", "http_status", "status", "error", "ttft_ms", "usage_estimated", "stream", "finish_reason", "datetime_utc", "overhead_ms", "cost_usd", "attempts", "tenant_id", "key_id")}
     ON CONFLICT (response_id) DO UPDATE SET request_id = excluded.request_id, provider = excluded.provider,
       deployment = excluded.deployment, upstream_model = excluded.upstream_model, http_status = excluded.http_status,
       status = excluded.status, error = excluded.error, ttft_ms = excluded.ttft_ms, usage_estimated = excluded.usage_estimated,
       stream = excluded.stream, finish_reason = excluded.finish_reason, datetime_utc = excluded.datetime_utc,
-      overhead_ms = excluded.overhead_ms, cost_usd = excluded.cost_usd, attempts = excluded.attempts`;
+      overhead_ms = excluded.overhead_ms, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
+      tenant_id = excluded.tenant_id, key_id = excluded.key_id`;
   if (rows.attempts.length > 0) {
     await tx`
       INSERT INTO llm_relay_attempts ${tx(rows.attempts, "response_id", "attempt", "model", "deployment", "provider", "upstream_model", "status", "http_status", "started_ms", "duration_ms", "error")}

@@ -47,13 +47,16 @@ export const LLM_MIGRATIONS: readonly string[] = [
 ];
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 3;
+export const RELAY_SCHEMA_VERSION = 4;
 
 /** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
 const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   ["overhead_ms", "REAL"],
   ["cost_usd", "REAL"],
   ["attempts", "INTEGER"],
+  // Version 4: who made the request (API keys).
+  ["tenant_id", "TEXT"],
+  ["key_id", "TEXT"],
 ];
 
 /** An external-content FTS5 table over (prompt, response) and the three triggers that keep it in step. */
@@ -291,7 +294,9 @@ CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
   "datetime_utc" TEXT,
   "overhead_ms" REAL,
   "cost_usd" REAL,
-  "attempts" INTEGER);
+  "attempts" INTEGER,
+  "tenant_id" TEXT,
+  "key_id" TEXT);
 CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
   "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
   "attempt" INTEGER NOT NULL,

@@ -69,8 +69,9 @@ function prepareStatements(db: Db) {
     ),
     insertExchange: p(
       `INSERT OR REPLACE INTO llm_relay_exchanges (response_id, request_id, provider, deployment, upstream_model,
-         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms, cost_usd, attempts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms, cost_usd, attempts,
+         tenant_id, key_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertAttempt: db.prepare(
       `INSERT OR REPLACE INTO llm_relay_attempts (response_id, attempt, model, deployment, provider, upstream_model,
@@ -330,6 +331,8 @@ export class SqliteStore implements RecordStore {
       r.overheadMs ?? null,
       r.costUsd ?? null,
       r.attempts?.length ?? null,
+      r.tenantId ?? null,
+      r.keyId ?? null,
     );
     r.attempts?.forEach((a, i) => {
       this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);

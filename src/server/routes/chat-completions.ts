@@ -11,6 +11,8 @@ import { dispatch, type AttemptTarget } from "../../routing/dispatcher.js";
 import type { Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
 import { Exchange, type ExchangeOutcome } from "../exchange.js";
+import { exchangeAccount } from "../admission.js";
+import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
 import { SHUTDOWN_REASON } from "../in-flight.js";
 import { openStream, streamToClient } from "../stream-response.js";
 import { validateChatRequest } from "../validate-request.js";
@@ -18,12 +20,13 @@ import { validateChatRequest } from "../validate-request.js";
 /** Header carrying the proxy's own time on non-streaming answers, in ms. */
 export const OVERHEAD_HEADER = "x-llm-relay-overhead-ms";
 
-/** Registers the route. */
+/** Registers the route (with `Idempotency-Key` handling, src/server/idempotency.ts). */
 export function registerChatCompletions(app: FastifyInstance, ctx: ServerContext): void {
-  app.post("/v1/chat/completions", (request, reply) => handleChatCompletion(ctx, request, reply));
+  const route = idempotentRoute(ctx, (request, reply, claim) => handleChatCompletion(ctx, request, reply, claim));
+  app.post("/v1/chat/completions", { onSend: route.onSend }, route.handler);
 }
 
-async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, claim: IdempotencyClaim | null): Promise<void> {
   let body;
   try {
     body = validateChatRequest(request.body);
@@ -34,6 +37,7 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
     throw error;
   }
   const exchange = new Exchange(request.id, body);
+  exchange.account = exchangeAccount(request);
   const controller = new AbortController();
   const end = ctx.inFlight.begin(controller);
   const onClose = () => {
@@ -51,7 +55,7 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
     const base = { model: exchange.body.model, signal, clock: exchange, attempts: exchange.attempts, onAttempt };
     if (exchange.stream) {
       const opened = await dispatch(deps, { ...base, run: (target) => openStream(target.provider, callFor(target)) });
-      outcome = await streamToClient(exchange, opened, signal, reply);
+      outcome = await streamToClient(exchange, opened, signal, reply, claim?.stream);
     } else {
       const answered = await dispatch(deps, { ...base, run: (target) => target.provider.complete(callFor(target)) });
       answered.finish(signal.aborted ? signal.reason : undefined);

@@ -22,11 +22,14 @@ import { newUlid } from "../../recording/ulid.js";
 import { deploymentLabel, type Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
 import { DEPLOYMENT_HEADER } from "../exchange.js";
+import { exchangeAccount } from "../admission.js";
+import { idempotentRoute } from "../idempotency.js";
 import { SHUTDOWN_REASON } from "../in-flight.js";
 
-/** Registers the route. */
+/** Registers the route (with `Idempotency-Key` handling, src/server/idempotency.ts: whole answers are kept by its `onSend` hook). */
 export function registerEmbeddings(app: FastifyInstance, ctx: ServerContext): void {
-  app.post("/v1/embeddings", (request, reply) => handleEmbeddings(ctx, request, reply));
+  const route = idempotentRoute(ctx, (request, reply) => handleEmbeddings(ctx, request, reply));
+  app.post("/v1/embeddings", { onSend: route.onSend }, route.handler);
 }
 
 /** 400 for a model whose provider has no embeddings. */
@@ -89,7 +92,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     end();
   }
   const record = embeddingExchange({ id: newUlid(startedAt), requestId: request.id, startedAt, durationMs: Math.round(performance.now() - t0), body, route, result, outcome });
-  // A usage ledger books `record` here too (token_type `embedding`) once API keys fill its tenant and key.
+  Object.assign(record, exchangeAccount(request)); // tenant, key and ledger booking (admission.ts)
   ctx.recorder.enqueueEmbedding(record);
   ctx.logger.info(
     { id: request.id, embeddingId: record.id, model: record.requestedModel, deployment: record.deployment, status: record.httpStatus, outcome: record.status, ms: record.durationMs, inputs: record.inputCount, tokens: record.inputTokens, ...(record.error ? { error: record.error } : {}) },

@@ -1,0 +1,272 @@
+/**
+ * Admission of `/v1/*` requests, a Fastify `preHandler` (the body is
+ * parsed by then): who is calling (API key → tenant), whether the key may
+ * call the model, whether its budget has room, and whether its rate limits
+ * admit the request — all before any upstream call.
+ *
+ * - Auth (`auth:` in the config): `off` never checks keys; `required` always
+ *   does; `auto` (the default) does once any key exists in the tenancy store.
+ *   Without keys every request is tenant `default`, key null.
+ * - Hot path without keys: `anyKeys()` is asked at most once per
+ *   {@link ANY_KEYS_TTL_MS} (a key created by `llm-relay keys create` in another
+ *   process is seen within that time); once a key exists it stays true
+ *   (revoked keys count), so the store is never asked again.
+ * - With keys, the key is verified against the store on every request (no
+ *   cache): a revoked key is refused at once, on every instance.
+ *
+ * Answers (OpenAI error bodies): 401 `invalid_api_key` (missing, malformed,
+ * unknown or revoked key), 403 `model_not_allowed` (type `permission_error`),
+ * 400 `invalid_operation` (bad `x-llm-relay-operation`), 429 `budget_exceeded`
+ * (type `insufficient_quota`), 429 `rate_limit_exceeded` (with `Retry-After` and
+ * OpenAI's `x-ratelimit-*` headers), 503 `rate_limiter_unavailable` (Redis down:
+ * fails closed).
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { AuthMode } from "../config/load.js";
+import { countEmbeddingInputTokens } from "../protocol/embeddings.js";
+import { RelayError } from "../protocol/errors.js";
+import { rateLimitError, type RateLimiter } from "../ratelimit/index.js";
+import type { ExchangeAccount, ExchangeBilling } from "../recording/types.js";
+import { isKeyShaped } from "../tenancy/api-keys.js";
+import type { TenancyStore } from "../tenancy/store.js";
+import { DEFAULT_TENANT, type ApiKey, type UsageOperation } from "../tenancy/types.js";
+import { countPromptTokens } from "../tokens/count.js";
+import type { ChatMessage } from "../protocol/chat-request.js";
+
+/** How long a "no key exists" answer of the store is trusted, in ms. */
+export const ANY_KEYS_TTL_MS = 1000;
+/** Response header with the USD left in the key's budget for the current period (6 decimals at most). */
+export const BUDGET_HEADER = "x-llm-relay-budget-remaining-usd";
+/** Request header naming why a call is made: `query` (default), `batch` or `internal`. */
+export const OPERATION_HEADER = "x-llm-relay-operation";
+const OPERATIONS: readonly UsageOperation[] = ["query", "batch", "internal"];
+/** Routes whose requests are billed: budgets and rate limits apply to them. */
+const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings"]);
+
+/** Who a request is for, attached as `request.tenant` by admission. */
+export interface RequestTenant {
+  /** The key's tenant, or `default` without keys. */
+  tenantId: string;
+  /** The key's id, or null without keys. */
+  keyId: string | null;
+  /** The key's record, or null without keys. */
+  key: ApiKey | null;
+}
+
+/** Options of {@link Admission}. */
+export interface AdmissionOptions {
+  auth: AuthMode;
+  logger: Logger;
+  /** Override of {@link ANY_KEYS_TTL_MS} (tests). */
+  anyKeysTtlMs?: number;
+}
+
+/** The admission checks of one server. */
+export class Admission {
+  private keysExist = false;
+  private checkedAt = -Infinity;
+  private checking: Promise<boolean> | null = null;
+  private readonly ttlMs: number;
+
+  constructor(
+    readonly tenancy: TenancyStore,
+    readonly limiter: RateLimiter,
+    private readonly options: AdmissionOptions,
+  ) {
+    this.ttlMs = options.anyKeysTtlMs ?? ANY_KEYS_TTL_MS;
+  }
+
+  /**
+   * Whether requests need a key now. `auto`: once the store has any key
+   * (cached: "none" for {@link ANY_KEYS_TTL_MS}, "some" for good). A store
+   * that cannot answer counts as "keys exist" (fail closed) and is asked again next time.
+   */
+  async keysRequired(): Promise<boolean> {
+    if (this.options.auth !== "auto") return this.options.auth === "required";
+    if (this.keysExist) return true;
+    if (performance.now() - this.checkedAt < this.ttlMs) return false;
+    this.checking ??= this.tenancy.keys
+      .anyKeys()
+      .then((exist) => {
+        this.keysExist = exist;
+        this.checkedAt = performance.now();
+        return exist;
+      })
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error }, "cannot tell whether API keys exist; refusing requests without a key");
+        return true;
+      })
+      .finally(() => {
+        this.checking = null;
+      });
+    return this.checking;
+  }
+
+  /**
+   * The tenant of a request from its `Authorization: Bearer` header, when keys are required.
+   * @throws RelayError 401 `invalid_api_key` for a missing, malformed, unknown or revoked key
+   */
+  async authenticate(authorization: string | undefined): Promise<RequestTenant> {
+    const plaintext = bearerToken(authorization);
+    if (!(await this.keysRequired())) {
+      // `auto` within the cache window after a key was made elsewhere: a valid key still names its tenant
+      // (and proves keys exist). Other tokens (SDKs send one even when none is needed) are ignored.
+      if (this.options.auth === "auto" && plaintext !== null && isKeyShaped(plaintext)) {
+        const key = await this.tenancy.keys.verify(plaintext);
+        if (key) {
+          this.keysExist = true;
+          return { tenantId: key.tenant, keyId: key.id, key };
+        }
+      }
+      return { tenantId: DEFAULT_TENANT, keyId: null, key: null };
+    }
+    if (plaintext === null) {
+      throw invalidKey("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+    }
+    const key = await this.tenancy.keys.verify(plaintext, { includeRevoked: true });
+    if (!key) throw invalidKey(`Incorrect API key provided: ${redactKey(plaintext)}. Create one with \`llm-relay keys create\`.`);
+    if (key.revokedAt !== null) throw invalidKey(`The API key ${key.prefix}… (${key.id}) was revoked at ${key.revokedAt}.`);
+    return { tenantId: key.tenant, keyId: key.id, key };
+  }
+
+  /**
+   * Budget left for a key in its current period (budget − ledger spend since
+   * now − period, or since the key was created when it has no period), in USD;
+   * null when the key has no budget.
+   */
+  async budgetRemaining(key: ApiKey, now = Date.now()): Promise<number | null> {
+    if (key.budgetUsd === null) return null;
+    const since = key.budgetPeriodMs === null ? key.createdAt : now - key.budgetPeriodMs;
+    const spent = await this.tenancy.ledger.spend({ keyId: key.id }, since);
+    return key.budgetUsd - spent;
+  }
+
+  /** The Fastify `preHandler` for `/v1/*` routes: sets `request.tenant` and `request.billing`, or throws the refusal. */
+  readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const tenant = await this.authenticate(request.headers.authorization);
+    request.tenant = tenant;
+    const model = bodyModel(request.body);
+    const key = tenant.key;
+    if (key?.models && model !== null && !key.models.includes(model)) throw modelNotAllowed(model, key);
+    const route = request.routeOptions.url ?? "";
+    if (!BILLED_ROUTES.has(route)) return;
+    const operation = operationOf(request.headers[OPERATION_HEADER]);
+    let reservationId: string | null = null;
+    if (key) {
+      const remaining = await this.budgetRemaining(key);
+      if (remaining !== null) {
+        reply.header(BUDGET_HEADER, formatUsd(remaining));
+        if (remaining <= 0) throw budgetExceeded(key);
+      }
+      if (key.rpm !== null || key.tpm !== null) {
+        const estimatedTokens = key.tpm === null ? 0 : estimateTokens(route, request.body);
+        const decision = await this.limiter.acquire(key.id, { rpm: key.rpm, tpm: key.tpm, estimatedTokens });
+        if (!decision.allowed) throw rateLimitError(decision, { subject: `key ${key.prefix}…` });
+        reply.headers(decision.headers);
+        reservationId = decision.reservationId;
+      }
+    }
+    request.billing = { ...ledgerKeyOf(request, tenant.tenantId), operation, reservationId };
+  };
+}
+
+/**
+ * What an exchange of this request records and books: its tenant and key,
+ * and the ledger booking (null when admission did not run, e.g. outside `/v1`).
+ */
+export function exchangeAccount(request: FastifyRequest): ExchangeAccount | null {
+  const tenant = request.tenant;
+  if (!tenant) return null;
+  return { tenantId: tenant.tenantId, keyId: tenant.keyId, billing: request.billing };
+}
+
+/**
+ * The ledger key of a request: the client's `Idempotency-Key` scoped to the
+ * tenant (`idempotency:<tenant>:<key>`: a retry is never booked twice), else the
+ * request id (`x-request-id`, the proxy's `req_…` or the client's).
+ */
+function ledgerKeyOf(request: FastifyRequest, tenantId: string): Pick<ExchangeBilling, "ledgerKey" | "fromIdempotencyKey"> {
+  const header = request.headers["idempotency-key"];
+  if (typeof header === "string" && header.length > 0) return { ledgerKey: `idempotency:${tenantId}:${header}`, fromIdempotencyKey: true };
+  return { ledgerKey: request.id, fromIdempotencyKey: false };
+}
+
+/** The key of `Authorization: Bearer <key>`, or null when absent or not Bearer. */
+export function bearerToken(authorization: string | undefined): string | null {
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return match ? match[1]! : null;
+}
+
+/** A key shown in a message: its first 8 characters and the last 4, like OpenAI's `sk-abc***wxyz`. */
+function redactKey(plaintext: string): string {
+  return plaintext.length <= 12 ? "***" : `${plaintext.slice(0, 8)}***${plaintext.slice(-4)}`;
+}
+
+/** USD as the budget header sends it: at most 6 decimals, never negative, no exponent. */
+export function formatUsd(usd: number): string {
+  return Math.max(0, usd).toFixed(6).replace(/\.?0+$/, "") || "0";
+}
+
+function bodyModel(body: unknown): string | null {
+  const model = (body as { model?: unknown } | null | undefined)?.model;
+  return typeof model === "string" ? model : null;
+}
+
+/** The request's operation; absent → `query`. @throws RelayError 400 `invalid_operation` */
+function operationOf(header: string | string[] | undefined): UsageOperation {
+  if (header === undefined) return "query";
+  if (typeof header === "string" && (OPERATIONS as readonly string[]).includes(header)) return header as UsageOperation;
+  throw new RelayError({
+    status: 400,
+    message: `Invalid ${OPERATION_HEADER} header '${String(header)}': use one of ${OPERATIONS.join(", ")}.`,
+    type: "invalid_request_error",
+    code: "invalid_operation",
+    errorClass: "invalid_request",
+  });
+}
+
+/**
+ * Tokens a request may use, as OpenAI counts against tpm: the prompt
+ * (gpt-tokenizer estimate; embeddings: their inputs) plus `max_tokens`
+ * (`max_completion_tokens`). A body the route will reject counts 0.
+ */
+function estimateTokens(route: string, body: unknown): number {
+  try {
+    const b = body as { messages?: unknown; input?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
+    if (route === "/v1/embeddings") return countEmbeddingInputTokens(b.input as never).tokens;
+    const prompt = Array.isArray(b.messages) ? countPromptTokens(b.messages as ChatMessage[]) : 0;
+    const max = typeof b.max_completion_tokens === "number" ? b.max_completion_tokens : typeof b.max_tokens === "number" ? b.max_tokens : 0;
+    return prompt + Math.max(0, Math.floor(max));
+  } catch {
+    return 0;
+  }
+}
+
+function invalidKey(message: string): RelayError {
+  return new RelayError({ status: 401, message, type: "invalid_request_error", code: "invalid_api_key", errorClass: "invalid_request" });
+}
+
+function modelNotAllowed(model: string, key: ApiKey): RelayError {
+  return new RelayError({
+    status: 403,
+    message: `The API key ${key.prefix}… may not call the model '${model}' (allowed: ${(key.models ?? []).join(", ")}).`,
+    type: "permission_error",
+    param: "model",
+    code: "model_not_allowed",
+    errorClass: "invalid_request",
+  });
+}
+
+function budgetExceeded(key: ApiKey): RelayError {
+  const period = key.budgetPeriodMs === null ? "its lifetime" : `the last ${Math.round(key.budgetPeriodMs / 3_600_000)} h`;
+  return new RelayError({
+    status: 429,
+    message: `The API key ${key.prefix}… (tenant '${key.tenant}') has used its budget of $${key.budgetUsd} for ${period}.`,
+    type: "insufficient_quota",
+    code: "budget_exceeded",
+    errorClass: "invalid_request",
+    headers: { [BUDGET_HEADER]: "0" },
+  });
+}
