@@ -8,6 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import { defaultDbPath } from "./data-dir.js";
+import { parseDuration } from "../tenancy/instants.js";
 import { PRESET_NAMES, presetDeployments } from "./presets.js";
 import { Router } from "../routing/router.js";
 import { configFileSchema, deploymentDefaults, toModelGroup, type ConfigFile, type ModelGroup, type ModelsInput, type RoutingSettings } from "./schema.js";
@@ -53,8 +54,18 @@ export interface RelayConfig {
   redisUrl?: string;
   /** How long an `Idempotency-Key`'s answer is kept, in ms (`idempotency_ttl_ms`; default 24 h). */
   idempotencyTtlMs?: number;
+  /** Tenant budgets (`tenants:`): tenant → USD per period (ms; null: all time). */
+  tenantBudgets?: Record<string, TenantBudget>;
   /** The admin key (LLM_RELAY_MASTER_KEY, read at start; never in the file): `Authorization: Bearer` it for admin routes. Undefined: admin routes answer 403. */
   masterKey?: string;
+}
+
+/** A tenant's budget from the config. */
+export interface TenantBudget {
+  /** USD per period. */
+  budgetUsd: number;
+  /** The period in ms, or null for all time. */
+  periodMs: number | null;
 }
 
 /** When `/v1/*` requests need an API key. */
@@ -133,6 +144,9 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     auth: file.auth,
     ...redisUrlOf(fromEnv("LLM_RELAY_REDIS_URL") ?? fromEnv("REDIS_URL") ?? file.redis_url),
     idempotencyTtlMs: file.idempotency_ttl_ms,
+    tenantBudgets: Object.fromEntries(
+      Object.entries(file.tenants).map(([tenant, t]) => [tenant, { budgetUsd: t.budget_usd, periodMs: t.budget_period === undefined ? null : parseDuration(t.budget_period) }]),
+    ),
     ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") as string } : {}),
   };
 }

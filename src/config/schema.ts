@@ -131,6 +131,18 @@ export const configFileSchema = z.strictObject({
   auth: z.enum(["auto", "required", "off"]).default("auto"),
   /** How long an `Idempotency-Key`'s answer is kept for replays, in ms (default 24 h). */
   idempotency_ttl_ms: z.number().int().positive().default(86_400_000),
+  /** Tenant name → its budget, shared by all its keys (each key may also have its own, set by `keys create`). */
+  tenants: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        /** USD the tenant may spend per period. */
+        budget_usd: z.number().nonnegative(),
+        /** The period, as `30d`, `12h`, `90m`; unset: no period (the budget is for all time). */
+        budget_period: z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*$/i, "must be a duration such as 30d, 12h or 90m").optional(),
+      }),
+    )
+    .default({}),
   /** Model name used for every request whose model matches no deployment; null disables it (unknown names get 404). */
   default_model: z.string().min(1).nullable().optional(),
   /** Largest accepted request body, in MB. */

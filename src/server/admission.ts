@@ -23,7 +23,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import type { AuthMode } from "../config/load.js";
+import type { AuthMode, TenantBudget } from "../config/load.js";
 import { countEmbeddingInputTokens } from "../protocol/embeddings.js";
 import { RelayError } from "../protocol/errors.js";
 import { rateLimitError, type RateLimiter } from "../ratelimit/index.js";
@@ -58,6 +58,8 @@ export interface RequestTenant {
 export interface AdmissionOptions {
   auth: AuthMode;
   logger: Logger;
+  /** Tenant budgets from the config (`tenants:`). */
+  tenantBudgets?: Record<string, TenantBudget>;
   /** Override of {@link ANY_KEYS_TTL_MS} (tests). */
   anyKeysTtlMs?: number;
 }
@@ -142,6 +144,18 @@ export class Admission {
     return key.budgetUsd - spent;
   }
 
+  /**
+   * Budget left for a tenant in its current period (the config's `tenants:`
+   * budget − the ledger spend of all its keys since now − period), in USD;
+   * null when the tenant has no budget.
+   */
+  async tenantBudgetRemaining(tenant: string, now = Date.now()): Promise<number | null> {
+    const budget = this.options.tenantBudgets?.[tenant];
+    if (!budget) return null;
+    const spent = await this.tenancy.ledger.spend({ tenant }, budget.periodMs === null ? 0 : now - budget.periodMs);
+    return budget.budgetUsd - spent;
+  }
+
   /** The Fastify `preHandler` for `/v1/*` routes: sets `request.tenant` and `request.billing`, or throws the refusal. */
   readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const tenant = await this.authenticate(request.headers.authorization);
@@ -153,12 +167,14 @@ export class Admission {
     if (!BILLED_ROUTES.has(route)) return;
     const operation = operationOf(request.headers[OPERATION_HEADER]);
     let reservationId: string | null = null;
+    const tenantRemaining = await this.tenantBudgetRemaining(tenant.tenantId);
+    if (tenantRemaining !== null && tenantRemaining <= 0) throw tenantBudgetExceeded(tenant.tenantId, this.options.tenantBudgets![tenant.tenantId]!);
+    const keyRemaining = key ? await this.budgetRemaining(key) : null;
+    // The header tells the tighter of the two budgets that apply.
+    const remaining = keyRemaining === null ? tenantRemaining : tenantRemaining === null ? keyRemaining : Math.min(keyRemaining, tenantRemaining);
+    if (remaining !== null) reply.header(BUDGET_HEADER, formatUsd(remaining));
     if (key) {
-      const remaining = await this.budgetRemaining(key);
-      if (remaining !== null) {
-        reply.header(BUDGET_HEADER, formatUsd(remaining));
-        if (remaining <= 0) throw budgetExceeded(key);
-      }
+      if (keyRemaining !== null && keyRemaining <= 0) throw budgetExceeded(key);
       if (key.rpm !== null || key.tpm !== null) {
         const estimatedTokens = key.tpm === null ? 0 : estimateTokens(route, request.body);
         const decision = await this.limiter.acquire(key.id, { rpm: key.rpm, tpm: key.tpm, estimatedTokens });
@@ -256,6 +272,18 @@ function modelNotAllowed(model: string, key: ApiKey): RelayError {
     param: "model",
     code: "model_not_allowed",
     errorClass: "invalid_request",
+  });
+}
+
+function tenantBudgetExceeded(tenant: string, budget: TenantBudget): RelayError {
+  const period = budget.periodMs === null ? "all time" : `the last ${Math.round(budget.periodMs / 3_600_000)} h`;
+  return new RelayError({
+    status: 429,
+    message: `The tenant '${tenant}' has used its budget of $${budget.budgetUsd} for ${period}.`,
+    type: "insufficient_quota",
+    code: "budget_exceeded",
+    errorClass: "invalid_request",
+    headers: { [BUDGET_HEADER]: "0" },
   });
 }
 

@@ -105,7 +105,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     metrics,
     tenancy,
     limiter,
-    admission: new Admission(tenancy, limiter, { auth: config.auth ?? "auto", logger }),
+    admission: new Admission(tenancy, limiter, { auth: config.auth ?? "auto", logger, ...(config.tenantBudgets ? { tenantBudgets: config.tenantBudgets } : {}) }),
     booking: (booking = new UsageBooking(tenancy, limiter, logger)),
     startedAt: Date.now(),
   };

@@ -277,4 +277,42 @@ describe("budgets", () => {
     expect(booked.reduce((sum, r) => sum + r.cost_usd!, 0)).toBeCloseTo(cost * 2, 12);
     expect((await chat(proxy, { model: `groq/${MODEL}`, messages: [{ role: "user", content: "still fine" }] }, bearer(probe))).status).toBe(200);
   });
+
+  it("stops every key of a tenant over the tenant's budget (tenants: in the config), other tenants unaffected", async () => {
+    fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), `presets:\n  groq:\n    base_url: ${fake.baseUrl}\n`);
+    const base = loadConfig({ cwd, env: {} });
+    // Price one exchange first, on a proxy without tenant budgets.
+    proxy = await startTestProxy({ models: base.models }, { env: { GROQ_API_KEY: "gsk-test" } });
+    const probe = await createKey(proxy, { tenant: "probe" });
+    await chat(proxy, { model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] }, bearer(probe));
+    await settled(proxy);
+    const cost = (await ledger(proxy))[0]!.cost_usd!;
+    await proxy.close();
+
+    proxy = await startTestProxy(
+      { models: base.models, tenantBudgets: { team: { budgetUsd: cost * 1.5, periodMs: 86_400_000 } } },
+      { env: { GROQ_API_KEY: "gsk-test" } },
+    );
+    const [one, two, other] = [await createKey(proxy, { tenant: "team" }), await createKey(proxy, { tenant: "team" }), await createKey(proxy, { tenant: "solo" })];
+    const body = { model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] };
+    const first = await chat(proxy, body, bearer(one));
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get("x-llm-relay-budget-remaining-usd"))).toBeCloseTo(cost * 1.5, 6);
+    await settled(proxy);
+    const second = await chat(proxy, body, bearer(two));
+    expect(second.status).toBe(200);
+    expect(Number(second.headers.get("x-llm-relay-budget-remaining-usd"))).toBeCloseTo(cost * 0.5, 6);
+    await settled(proxy);
+
+    const calls = fake.requests.length;
+    for (const key of [one, two]) {
+      const refused = await chat(proxy, body, bearer(key));
+      expect(refused.status).toBe(429);
+      expect(openAIError(refused)).toMatchObject({ code: "budget_exceeded", message: expect.stringContaining("tenant 'team'") });
+    }
+    expect(fake.requests.length).toBe(calls);
+    const fine = await chat(proxy, body, bearer(other));
+    expect(fine.status).toBe(200);
+    expect(fine.headers.get("x-llm-relay-budget-remaining-usd")).toBeNull();
+  });
 });
