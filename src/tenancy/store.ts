@@ -64,6 +64,14 @@ export interface UsageLedger {
    * @throws TenancyInputError when the event is invalid (no model, negative tokens…)
    */
   record(event: UsageEvent): Promise<RecordUsageResult>;
+  /**
+   * Writes several events as {@link record} does, in one transaction where
+   * the engine allows (the proxy books its exchanges in batches, so that a
+   * SQLite ledger costs one write transaction per batch, not per exchange).
+   * @returns one result per event, in order
+   * @throws TenancyInputError when an event is invalid (then none is written)
+   */
+  recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]>;
   /** Totals grouped by model, UTC day or key, sorted by group (null first); filters are optional. */
   summary(query: UsageQuery): Promise<UsageGroup[]>;
   /** The USD spent (sum of priced rows) by a tenant and/or key from `since` (inclusive) up to `until` (exclusive, default: no end). */

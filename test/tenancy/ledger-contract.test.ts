@@ -49,6 +49,29 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     expect(stored[0]).toMatchObject({ id: row.id, tenant_id: "default", model: "echo", input_tokens: 12, output_tokens: 5, tokens: 17, token_type: "llm", operation: "query" });
   });
 
+  it("writes a batch with recordMany: one result per event in order, duplicates answered with the first row", async () => {
+    await store.ledger.record({ model: "echo", inputTokens: 1, idempotencyKey: "req_seen" });
+    const results = await store.ledger.recordMany([
+      { model: "echo", inputTokens: 2, idempotencyKey: "req_a" },
+      { model: "echo", inputTokens: 3, idempotencyKey: "req_seen" },
+      { model: "echo", inputTokens: 4, idempotencyKey: "req_b" },
+      { model: "echo", inputTokens: 5, idempotencyKey: "req_a" },
+    ]);
+    expect(results.map((r) => [r.row.idempotencyKey, r.row.inputTokens, r.duplicate])).toEqual([
+      ["req_a", 2, false],
+      ["req_seen", 1, true],
+      ["req_b", 4, false],
+      ["req_a", 2, true],
+    ]);
+    expect(await backend.raw("SELECT idempotency_key FROM llm_relay_usage ORDER BY idempotency_key")).toEqual([
+      { idempotency_key: "req_a" },
+      { idempotency_key: "req_b" },
+      { idempotency_key: "req_seen" },
+    ]);
+    await expect(store.ledger.recordMany([{ model: "echo", idempotencyKey: "req_c" }, { model: "", idempotencyKey: "req_d" }])).rejects.toThrow(/model/);
+    expect(await backend.raw("SELECT idempotency_key FROM llm_relay_usage WHERE idempotency_key IN ('req_c', 'req_d')")).toEqual([]);
+  });
+
   it("answers a second event with the same idempotency key with the first row, and writes nothing", async () => {
     const first: UsageEvent = {
       tenantId: "acme", keyId: "key_1", model: "gpt-4o-mini", provider: "openai-compatible", tokenType: "embedding", operation: "batch",

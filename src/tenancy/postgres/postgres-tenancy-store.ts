@@ -141,6 +141,14 @@ class PostgresUsageLedger implements UsageLedger {
     return { row: usageRowFromDb(first!), duplicate: true };
   }
 
+  async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
+    for (const event of events) usageRowOf(event); // validate them all before writing any
+    const results: RecordUsageResult[] = [];
+    // One statement each on the pool's connections: conflicts resolve per row, as in `record`.
+    for (const event of events) results.push(await this.record(event));
+    return results;
+  }
+
   async summary(query: UsageQuery): Promise<UsageGroup[]> {
     const sql = this.sql;
     const group = {

@@ -13,13 +13,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Database as Db } from "better-sqlite3";
+import type { Database as Db, Statement, Transaction } from "better-sqlite3";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
 import type { KeyStore, TenancyStore, UsageLedger } from "../store.js";
-import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery } from "../types.js";
+import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
 import { SqliteIdempotencyStore } from "./sqlite-idempotency.js";
@@ -141,22 +141,35 @@ class SqliteKeyStore implements KeyStore {
 
 /** The ledger on SQLite. */
 class SqliteUsageLedger implements UsageLedger {
-  constructor(private readonly db: Db) {}
+  private readonly insert: Statement;
+  private readonly byKey: Statement;
+  private readonly insertAll: Transaction<(rows: readonly UsageRow[]) => RecordUsageResult[]>;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
+         cost_usd, estimated, idempotency_key, metadata, created_at)
+       VALUES (@id, @tenantId, @keyId, @model, @provider, @tokenType, @operation, @inputTokens, @outputTokens, @tokens,
+         @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+    );
+    this.byKey = db.prepare(`SELECT * FROM llm_relay_usage WHERE idempotency_key = ?`);
+    this.insertAll = db.transaction((rows: readonly UsageRow[]) => rows.map((row) => this.insertOne(row)));
+  }
 
   async record(event: UsageEvent): Promise<RecordUsageResult> {
-    const row = usageRowOf(event);
-    const inserted = this.db
-      .prepare(
-        `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
-           cost_usd, estimated, idempotency_key, metadata, created_at)
-         VALUES (@id, @tenantId, @keyId, @model, @provider, @tokenType, @operation, @inputTokens, @outputTokens, @tokens,
-           @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-      )
-      .run({ ...row, estimated: row.estimated ? 1 : 0, metadata: row.metadata === null ? null : JSON.stringify(row.metadata) });
+    return this.insertOne(usageRowOf(event));
+  }
+
+  async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
+    const rows = events.map((event) => usageRowOf(event));
+    return this.insertAll.immediate(rows);
+  }
+
+  private insertOne(row: UsageRow): RecordUsageResult {
+    const inserted = this.insert.run({ ...row, estimated: row.estimated ? 1 : 0, metadata: row.metadata === null ? null : JSON.stringify(row.metadata) });
     if (inserted.changes === 1) return { row, duplicate: false };
-    const first = this.db.prepare(`SELECT * FROM llm_relay_usage WHERE idempotency_key = ?`).get(row.idempotencyKey) as UsageDbRow;
-    return { row: usageRowFromDb(first), duplicate: true };
+    return { row: usageRowFromDb(this.byKey.get(row.idempotencyKey) as UsageDbRow), duplicate: true };
   }
 
   async summary(query: UsageQuery): Promise<UsageGroup[]> {
