@@ -54,7 +54,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Prefix of the rate limiter's Redis keys (with `redisUrl`; tests use a unique one). */
   rateLimitKeyPrefix?: string;
+  /** How often expired `Idempotency-Key` records are deleted, in ms (default {@link IDEMPOTENCY_PURGE_INTERVAL_MS}). */
+  idempotencyPurgeIntervalMs?: number;
 }
+
+/** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
+export const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60_000;
 
 const MAX_REQUEST_ID_LENGTH = 200;
 /**
@@ -126,8 +131,22 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, db: pg ? "postgresql" : config.dbPath, config: config.configPath, defaultModel: config.defaultModel }, "llm-relay listening");
 
+  // Expired Idempotency-Key records are otherwise only replaced when their key comes again.
+  const purge = setInterval(() => {
+    ctx.tenancy.idempotency.purgeExpired().then(
+      (purged) => {
+        if (purged > 0) logger.debug({ purged }, "expired idempotency records deleted");
+      },
+      (error: unknown) => logger.warn({ err: error }, "cannot delete expired idempotency records"),
+    );
+  }, options.idempotencyPurgeIntervalMs ?? IDEMPOTENCY_PURGE_INTERVAL_MS);
+  purge.unref();
+
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= shutdown(app, ctx));
+  const close = () => {
+    clearInterval(purge);
+    return (closing ??= shutdown(app, ctx));
+  };
   return { app, ctx, url, close };
 }
 

@@ -37,7 +37,10 @@ export function tempDir(prefix = "llm-relay-test-"): string {
  * config file: `default_model` is `echo`). `options.env` is the environment
  * the providers read API keys from (empty by default).
  */
-export async function startTestProxy(overrides: LibraryConfigInput = {}, options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string } = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  overrides: LibraryConfigInput = {},
+  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number } = {},
+): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
   const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });
@@ -46,6 +49,7 @@ export async function startTestProxy(overrides: LibraryConfigInput = {}, options
     logger: pino({ level: "silent" }),
     env: options.env ?? {},
     ...(options.rateLimitKeyPrefix ? { rateLimitKeyPrefix: options.rateLimitKeyPrefix } : {}),
+    ...(options.idempotencyPurgeIntervalMs ? { idempotencyPurgeIntervalMs: options.idempotencyPurgeIntervalMs } : {}),
   });
   return {
     server,

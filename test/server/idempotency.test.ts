@@ -306,4 +306,29 @@ describe("idempotency_ttl_ms", () => {
       await short.close();
     }
   });
+
+  it("deletes expired records on its own, without the key coming again", async () => {
+    const short = await startTestProxy(
+      { idempotencyTtlMs: 150, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } },
+      { idempotencyPurgeIntervalMs: 100 },
+    );
+    try {
+      const answered = await fetch(`${short.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": newKey() },
+        body: JSON.stringify({ model: "local", messages }),
+      });
+      expect(answered.status).toBe(200);
+      await answered.text();
+      expect(rows(short.dbPath, "SELECT state FROM llm_relay_idempotency")).toEqual([{ state: "done" }]);
+      let left = 1;
+      for (let i = 0; i < 40 && left > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        left = rows(short.dbPath, "SELECT state FROM llm_relay_idempotency").length;
+      }
+      expect(left).toBe(0);
+    } finally {
+      await short.close();
+    }
+  });
 });
