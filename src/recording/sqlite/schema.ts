@@ -2,7 +2,7 @@
  * The logs.db schema: every table, index, FTS5 table, trigger and view
  * that `llm` 0.32 creates (see docs/llm-logs-db.md), with all 30 names in
  * `_llm_migrations` so llm runs none of its migrations on our file, plus
- * llm-relay's own tables (`llm_relay_exchanges`, `llm_relay_attempts`,
+ * llm-relay's own tables (relay-schema.ts: `llm_relay_exchanges`, `llm_relay_attempts`,
  * `llm_relay_embeddings`, `llm_relay_schema`).
  *
  * The statements are ours, written from the schema llm produces; column
@@ -11,6 +11,7 @@
  */
 import type { Database } from "better-sqlite3";
 import { threadDatetime } from "../llm-format.js";
+import { ensureRelaySchema } from "./relay-schema.js";
 
 /** Every migration name of llm 0.32, in the order llm applies them. */
 export const LLM_MIGRATIONS: readonly string[] = [
@@ -44,19 +45,6 @@ export const LLM_MIGRATIONS: readonly string[] = [
   "m025_turn_tools_instance_backfill",
   "m026_message_tree_view",
   "m027_turns_response_json",
-];
-
-/** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 4;
-
-/** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
-const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
-  ["overhead_ms", "REAL"],
-  ["cost_usd", "REAL"],
-  ["attempts", "INTEGER"],
-  // Version 4: who made the request (API keys).
-  ["tenant_id", "TEXT"],
-  ["key_id", "TEXT"],
 ];
 
 /** An external-content FTS5 table over (prompt, response) and the three triggers that keep it in step. */
@@ -267,73 +255,6 @@ FROM tree t
 ORDER BY t.path;
 `;
 
-/**
- * llm-relay's own tables: one row of exchange metadata per live `responses`
- * row (`status` is one of ok, error, cancelled, truncated; `usage_estimated`
- * and `stream` are 0/1), the upstream attempts, one row per embeddings
- * exchange (`llm_relay_embeddings`, added in version 3: counts only, never
- * the input text), the version of these tables, and two lookup indexes on
- * llm's tables that the threading queries use. Every statement is
- * `IF NOT EXISTS`, so a file of an older version gets the new tables here.
- */
-const RELAY_DDL = `
-CREATE TABLE IF NOT EXISTS "llm_relay_schema" ("version" INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
-  "response_id" TEXT PRIMARY KEY REFERENCES "responses"("id"),
-  "request_id" TEXT,
-  "provider" TEXT,
-  "deployment" TEXT,
-  "upstream_model" TEXT,
-  "http_status" INTEGER,
-  "status" TEXT,
-  "error" TEXT,
-  "ttft_ms" INTEGER,
-  "usage_estimated" INTEGER,
-  "stream" INTEGER,
-  "finish_reason" TEXT,
-  "datetime_utc" TEXT,
-  "overhead_ms" REAL,
-  "cost_usd" REAL,
-  "attempts" INTEGER,
-  "tenant_id" TEXT,
-  "key_id" TEXT);
-CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
-  "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
-  "attempt" INTEGER NOT NULL,
-  "model" TEXT,
-  "deployment" TEXT,
-  "provider" TEXT,
-  "upstream_model" TEXT,
-  "status" TEXT,
-  "http_status" INTEGER,
-  "started_ms" REAL,
-  "duration_ms" REAL,
-  "error" TEXT,
-  PRIMARY KEY ("response_id", "attempt"));
-CREATE TABLE IF NOT EXISTS "llm_relay_embeddings" (
-  "id" TEXT PRIMARY KEY,
-  "request_id" TEXT,
-  "datetime_utc" TEXT,
-  "model" TEXT,
-  "provider" TEXT,
-  "deployment" TEXT,
-  "upstream_model" TEXT,
-  "input_count" INTEGER,
-  "input_tokens" INTEGER,
-  "usage_estimated" INTEGER,
-  "dimensions" INTEGER,
-  "http_status" INTEGER,
-  "status" TEXT,
-  "error" TEXT,
-  "duration_ms" INTEGER,
-  "cost_usd" REAL,
-  "tenant_id" TEXT,
-  "key_id" TEXT);
-CREATE INDEX IF NOT EXISTS "llm_relay_idx_embeddings_datetime" ON "llm_relay_embeddings" ("datetime_utc");
-CREATE INDEX IF NOT EXISTS "llm_relay_idx_threads_tip" ON "threads" ("tip_message_hash");
-CREATE INDEX IF NOT EXISTS "llm_relay_idx_responses_conversation" ON "responses" ("conversation_id");
-`;
-
 /** Migrations this module can apply to a file llm ≤ 0.31 (or an early 0.32) left behind. */
 const UPGRADE_STARTS = new Set([
   "m022_response_reasoning",
@@ -411,20 +332,6 @@ export function ensureSchema(db: Database): void {
       const missing = LLM_MIGRATIONS.filter((name) => !applied.has(name));
       if (missing.length > 0) upgradeLlmSchema(db, missing);
     }
-    db.exec(RELAY_DDL);
-    const row = db.prepare(`SELECT max("version") AS v FROM "llm_relay_schema"`).get() as { v: number | null };
-    if (row.v === null) {
-      db.prepare(`INSERT INTO "llm_relay_schema" ("version") VALUES (?)`).run(RELAY_SCHEMA_VERSION);
-    } else if (row.v > RELAY_SCHEMA_VERSION) {
-      throw new Error(
-        `logs.db was written by a newer llm-relay (schema version ${row.v} > ${RELAY_SCHEMA_VERSION})`,
-      );
-    }
-    // Files of an older version of our tables get the columns added since.
-    const columns = new Set((db.prepare(`SELECT "name" FROM pragma_table_info('llm_relay_exchanges')`).all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) {
-      if (!columns.has(name)) db.exec(`ALTER TABLE "llm_relay_exchanges" ADD COLUMN "${name}" ${type}`);
-    }
-    if (row.v !== null && row.v < RELAY_SCHEMA_VERSION) db.prepare(`UPDATE "llm_relay_schema" SET "version" = ?`).run(RELAY_SCHEMA_VERSION);
+    ensureRelaySchema(db);
   })();
 }
