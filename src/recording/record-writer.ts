@@ -52,6 +52,25 @@ export interface BatchResult {
   warnings: string[];
 }
 
+/**
+ * Runs `write`, again while another connection holds the database's lock
+ * (with backoff, at most {@link MAX_BUSY_RETRIES} times, each wait noted in
+ * `warnings`).
+ * @returns null when it succeeded, else the last error
+ */
+async function whileBusy(write: () => unknown, warnings: string[]): Promise<{ error: unknown } | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
+      return null;
+    } catch (error) {
+      if (!isLockContention(error) || attempt > MAX_BUSY_RETRIES) return { error };
+      warnings.push(`database busy (attempt ${attempt}): ${errorText(error)}`);
+      await sleep(Math.min(BUSY_BACKOFF_BASE_MS * 2 ** attempt, BUSY_BACKOFF_MAX_MS));
+    }
+  }
+}
+
 /** Assembles and writes batches into one store. */
 export class RecordWriter {
   constructor(private readonly store: RecordStore) {}
@@ -65,22 +84,14 @@ export class RecordWriter {
       return record;
     });
     if (records.length === 0) return result;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.writeBatch(records);
-        result.written = records.length;
-        return result;
-      } catch (error) {
-        if (isLockContention(error) && attempt <= MAX_BUSY_RETRIES) {
-          result.warnings.push(`database busy (attempt ${attempt}): ${errorText(error)}`);
-          await sleep(Math.min(BUSY_BACKOFF_BASE_MS * 2 ** attempt, BUSY_BACKOFF_MAX_MS));
-          continue;
-        }
-        result.warnings.push(`batch of ${records.length} failed, retrying one by one: ${errorText(error)}`);
-        await this.writeOneByOne(records, result);
-        return result;
-      }
+    const failed = await whileBusy(() => this.store.writeBatch(records), result.warnings);
+    if (failed === null) {
+      result.written = records.length;
+      return result;
     }
+    result.warnings.push(`batch of ${records.length} failed, retrying one by one: ${errorText(failed.error)}`);
+    await this.writeOneByOne(records, result);
+    return result;
   }
 
   /**
@@ -90,22 +101,12 @@ export class RecordWriter {
    */
   async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
     const result: BatchResult = { summaries: [], written: 0, failures: [], warnings: [] };
-    if (records.length === 0 || !this.store.writeEmbeddings) return result;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.writeEmbeddings(records);
-        result.written = records.length;
-        return result;
-      } catch (error) {
-        if (isLockContention(error) && attempt <= MAX_BUSY_RETRIES) {
-          result.warnings.push(`database busy (attempt ${attempt}): ${errorText(error)}`);
-          await sleep(Math.min(BUSY_BACKOFF_BASE_MS * 2 ** attempt, BUSY_BACKOFF_MAX_MS));
-          continue;
-        }
-        for (const record of records) result.failures.push({ id: record.id, requestId: record.requestId, error: errorText(error) });
-        return result;
-      }
-    }
+    const store = this.store;
+    if (records.length === 0 || !store.writeEmbeddings) return result;
+    const failed = await whileBusy(() => store.writeEmbeddings!(records), result.warnings);
+    if (failed === null) result.written = records.length;
+    else for (const record of records) result.failures.push({ id: record.id, requestId: record.requestId, error: errorText(failed.error) });
+    return result;
   }
 
   /** Closes the store. */

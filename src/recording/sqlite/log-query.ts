@@ -5,28 +5,8 @@
  */
 import Database from "better-sqlite3";
 import type { Database as Db } from "better-sqlite3";
+import { toLogRow, type LogQueryRow } from "../log-row.js";
 import type { LogQuery, LogRow } from "../types.js";
-
-interface ResponseRow {
-  id: string;
-  model: string;
-  prompt: string | null;
-  response: string | null;
-  conversation_id: string | null;
-  duration_ms: number | null;
-  datetime_utc: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  resolved_model: string | null;
-  status: string | null;
-  provider: string | null;
-  http_status: number | null;
-  ttft_ms: number | null;
-  usage_estimated: number | null;
-  cost_usd: number | null;
-  error: string | null;
-  request_id: string | null;
-}
 
 /**
  * Recent `responses` rows (history rows included), newest id first.
@@ -49,27 +29,8 @@ export function queryResponses(db: Db, query: LogQuery): LogRow[] {
          FROM responses r ${join}
          ${where} ORDER BY r.id DESC LIMIT ?`,
     )
-    .all(...params, limit) as ResponseRow[];
-  return rows.map((row) => ({
-    id: row.id,
-    datetimeUtc: row.datetime_utc ?? "",
-    model: row.model,
-    resolvedModel: row.resolved_model,
-    conversationId: row.conversation_id,
-    prompt: row.prompt,
-    response: row.response,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    durationMs: row.duration_ms,
-    status: row.status,
-    provider: row.provider,
-    httpStatus: row.http_status,
-    ttftMs: row.ttft_ms,
-    estimated: row.usage_estimated === null ? null : row.usage_estimated === 1,
-    costUsd: row.cost_usd,
-    error: row.error,
-    requestId: row.request_id,
-  }));
+    .all(...params, limit) as LogQueryRow[];
+  return rows.map(toLogRow);
 }
 
 /**
