@@ -8,45 +8,11 @@ import { LLM_MIGRATIONS } from "../../src/recording/sqlite/schema.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeRecord } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
+import { FIB_ANSWER, recordFor } from "../helpers/records.js";
 
 const fixtureUrl = new URL("../../../shared/fixtures/aider-chat-request.json", import.meta.url);
 const aider = (): Record<string, unknown> => JSON.parse(readFileSync(fixtureUrl, "utf8")) as Record<string, unknown>;
 
-const FIB_ANSWER = "src/main.py\n```python\ndef fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        yield a\n        a, b = b, a + b\n```";
-
-let clock = Date.parse("2026-11-21T09:00:00.100Z");
-
-/** An ExchangeRecord as the server would build it for `body`, answered with `responseText`. */
-function recordFor(body: Record<string, unknown>, over: Partial<ExchangeRecord> = {}): ExchangeRecord {
-  const parsed = chatCompletionRequestSchema.parse(body);
-  const startedAt = (clock += 60_000);
-  const responseText = over.responseText ?? FIB_ANSWER;
-  return {
-    id: newUlid(startedAt),
-    requestId: `req-${startedAt}`,
-    startedAt,
-    durationMs: 1234,
-    ttftMs: 120,
-    requestedModel: parsed.model,
-    resolvedModel: "upstream-model-2026",
-    provider: "echo",
-    deployment: "local",
-    upstreamModel: "upstream-model",
-    requestBody: body,
-    messages: parsed.messages,
-    options: samplingOptions(parsed),
-    stream: parsed.stream === true,
-    responseText,
-    toolCalls: [],
-    finishReason: "stop",
-    usage: { input: 900, output: 40, estimated: false },
-    responseJson: { id: "chatcmpl-1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: responseText } }] },
-    httpStatus: 200,
-    status: "ok",
-    error: null,
-    ...over,
-  };
-}
 
 function count(db: Database.Database, sql: string, ...params: unknown[]): number {
   return (db.prepare(sql).get(...params) as { n: number }).n;
@@ -203,14 +169,14 @@ describe("SqliteStore", () => {
 
   it("sees a row another writer added to the conversation (system prompt repeated after a different one)", () => {
     const store = SqliteStore.open(file);
-    store.writeBatch([recordFor(continued(0), { responseText: `${FIB_ANSWER}\n# turn 0` })]);
+    const first = recordFor(continued(0), { responseText: `${FIB_ANSWER}\n# turn 0` });
+    store.writeBatch([first]);
     const other = new Database(file);
     const conversation = (other.prepare("SELECT id FROM conversations").get() as { id: string }).id;
     other
       .prepare("INSERT INTO responses (id, model, prompt, system, options_json, conversation_id) VALUES (?, 'm', 'p', 'Another system', '{}', ?)")
-      .run(newUlid(clock + 1000), conversation);
+      .run(newUlid(first.startedAt + 1000), conversation); // after `first`, before the next record (a minute later)
     other.close();
-    clock += 2000;
     const next = recordFor(continued(1), { responseText: "ok" });
     store.writeBatch([next]);
     store.close();
