@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chatCompletionRequestSchema, samplingOptions, type ChatMessage } from "../../src/protocol/chat-request.js";
+import type { ChatMessage } from "../../src/protocol/chat-request.js";
 import { LLM_MIGRATIONS } from "../../src/recording/sqlite/schema.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeRecord } from "../../src/recording/types.js";
