@@ -14,7 +14,7 @@
  */
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 const FIXTURES = new URL("../fixtures/protocols/anthropic/", import.meta.url);
 
@@ -72,7 +72,6 @@ export function anthropicErrors(): Record<string, { status?: number; headers?: R
 export async function startFakeAnthropic(): Promise<FakeAnthropicUpstream> {
   const queued: AnthropicBehaviour[] = [];
   const requests: ReceivedAnthropicRequest[] = [];
-  const sockets = new Set<import("node:net").Socket>();
   const server = http.createServer(async (req, res) => {
     let raw = "";
     for await (const piece of req) raw += String(piece);
@@ -92,19 +91,14 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicUpstream> {
     const behaviour = queued.shift() ?? { kind: "replay", fixture: "text" };
     await answer(res, behaviour, body.stream === true);
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     queue: (...behaviours) => void queued.push(...behaviours),
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 const FIXTURES = new URL("../fixtures/protocols/ollama/", import.meta.url);
 
@@ -123,7 +123,6 @@ function embedAnswer(body: Json): Json {
 export async function startFakeOllama(models: Record<string, FakeOllamaModel> = { "llama3.2": {} }): Promise<FakeOllama> {
   let behaviour: OllamaBehaviour = { kind: "ok" };
   const requests: OllamaRequest[] = [];
-  const sockets = new Set<Socket>();
   const [chatLine, chatFinal] = fixtureLines("chat-stream.ndjson") as [Json, Json];
   const [toolLine, toolFinal] = fixtureLines("chat-tools-stream.ndjson") as [Json, Json];
   const [generateLine, generateFinal] = fixtureLines("generate-stream.ndjson") as [Json, Json];
@@ -224,12 +223,8 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
     await new Promise((resolve) => setTimeout(resolve, 20));
     res.socket?.resetAndDestroy();
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
@@ -238,8 +233,7 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
       behaviour = next;
     },
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

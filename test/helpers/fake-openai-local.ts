@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 type Json = Record<string, unknown>;
 /** Which server the fake plays. */
@@ -78,7 +78,6 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, c
   let behaviour: LocalBehaviour = { kind: "ok" };
   let tokenCount: number | null = (fixtureJson("vllm", "tokenize-response.json").count as number) ?? 12;
   const requests: LocalRequest[] = [];
-  const sockets = new Set<Socket>();
   const chatEvents = fixtureEvents(flavor, "chat-stream.sse");
   const chatUsage = chatEvents.at(-1)!;
   const chatFinish = chatEvents.at(-2)!;
@@ -166,12 +165,8 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, c
     await new Promise((resolve) => setTimeout(resolve, 20));
     res.socket?.resetAndDestroy();
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
@@ -183,8 +178,7 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, c
       tokenCount = count;
     },
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -10,7 +10,7 @@
  * list of behaviours (e.g. fail every other request).
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback-server.js";
 
 /** What the fake does with one request. */
 export type FakeBehaviour =
@@ -85,7 +85,6 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     return step;
   };
   const requests: ReceivedRequest[] = [];
-  const sockets = new Set<import("node:net").Socket>();
   let abortWaiters: { n: number; resolve: () => void }[] = [];
   const notifyAbort = () => {
     const aborted = requests.filter((r) => r.aborted).length;
@@ -175,12 +174,8 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage })}\n\n`);
     res.end("data: [DONE]\n\n");
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
@@ -200,8 +195,7 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
       });
     },
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

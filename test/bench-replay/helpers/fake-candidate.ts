@@ -9,8 +9,8 @@
  * `stream_options.include_usage` is set, then `data: [DONE]`.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { splitText } from "../../helpers/fake-openai-upstream.js";
+import { listenOnLoopback } from "../../helpers/loopback-server.js";
 
 /** How the fake answers. */
 export interface CandidateProfile {
@@ -54,7 +54,6 @@ function sleep(ms: number): Promise<void> {
 /** Starts a fake candidate on an ephemeral loopback port. */
 export async function startFakeCandidate(profile: CandidateProfile): Promise<FakeCandidate> {
   const requests: CandidateRequest[] = [];
-  const sockets = new Set<import("node:net").Socket>();
   let inFlight = 0;
   let maxInFlight = 0;
   const server = http.createServer(async (req, res) => {
@@ -118,19 +117,14 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     }
     res.end("data: [DONE]\n\n");
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     maxInFlight: () => maxInFlight,
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
