@@ -50,6 +50,19 @@ export class StreamAccumulator {
     return !before && this.hasOutput;
   }
 
+  /**
+   * Takes into account a chunk known to carry only `content` for choice 0
+   * (see `ContentChunkDecoder`), without the chunk itself.
+   * @returns true when this was the first output
+   */
+  addContent(content: string): boolean {
+    if (content.length === 0) return false;
+    this.textParts.push(content);
+    const first = !this.hasOutput;
+    this.hasOutput = true;
+    return first;
+  }
+
   /** The assistant text so far. */
   get text(): string {
     return this.textParts.join("");

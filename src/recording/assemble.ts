@@ -7,6 +7,7 @@
  * walks the body.
  */
 import type { ChatCompletion, ChatCompletionChunk, Usage } from "../protocol/chat-completion.js";
+import { ContentChunkDecoder } from "../protocol/content-chunk-decoder.js";
 import { StreamAccumulator, completionOutput } from "../protocol/stream-accumulator.js";
 import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
 import { redactSecrets } from "./redact.js";
@@ -37,9 +38,22 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     };
   }
   const acc = new StreamAccumulator();
+  const decoder = new ContentChunkDecoder();
   for (const event of output.events) {
-    const chunk = typeof event === "string" ? parse<ChatCompletionChunk>(event) : event;
-    if (chunk && typeof chunk === "object") acc.add(chunk);
+    if (typeof event !== "string") {
+      if (event && typeof event === "object") acc.add(event);
+      continue;
+    }
+    const content = decoder.content(event);
+    if (content !== undefined) {
+      acc.addContent(content);
+      continue;
+    }
+    const chunk = parse<ChatCompletionChunk>(event);
+    if (chunk && typeof chunk === "object") {
+      acc.add(chunk);
+      decoder.learn(event, chunk);
+    }
   }
   return {
     ...rest,

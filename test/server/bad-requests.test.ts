@@ -138,7 +138,7 @@ describe("secrets", () => {
     const marker = "secret-probe-marker-7d1f";
     const answer = await chat(
       proxy,
-      { model: "echo", api_key: "sk-body-456", temperature: 0.5, messages: [{ role: "user", content: marker }] },
+      { model: "echo", api_key: "sk-body-456", temperature: 0.5, metadata: { tags: [{ password: "sk-nested-789", kept: "visible-field" }] }, messages: [{ role: "user", content: marker }] },
       { authorization: "Bearer sk-secret-123", "x-request-id": "secret-probe" },
     );
     expect(answer.status).toBe(200);
@@ -146,13 +146,14 @@ describe("secrets", () => {
     expect(row.prompt).toBe(marker);
     expect(row.prompt_json).toContain(marker);
 
-    for (const secret of ["sk-secret-123", "sk-body-456"]) {
+    expect(row.prompt_json).toContain("visible-field");
+    for (const secret of ["sk-secret-123", "sk-body-456", "sk-nested-789"]) {
       expect(rows(proxy.dbPath, "select prompt_json from responses where prompt_json like ?", `%${secret}%`)).toEqual([]);
     }
     // The sampling options are recorded (responses.options_json, turns.options_json), the secret is not.
     const options = rows<{ options_json: string }>(proxy.dbPath, "select options_json from responses where id = ? union all select options_json from turns where id = ?", row.id, row.id);
     expect(options).toHaveLength(2);
-    for (const { options_json } of options) expect(JSON.parse(options_json)).toEqual({ temperature: 0.5 });
+    for (const { options_json } of options) expect(JSON.parse(options_json)).toEqual({ temperature: 0.5, metadata: { tags: [{ kept: "visible-field" }] } });
     // The whole database: the main file and its write-ahead log (the records may not be checkpointed yet).
     const bytes = Buffer.concat(
       [proxy.dbPath, `${proxy.dbPath}-wal`].filter((file) => fs.existsSync(file)).map((file) => fs.readFileSync(file)),
@@ -160,6 +161,7 @@ describe("secrets", () => {
     expect(bytes.includes(marker), "the record itself is in the bytes scanned").toBe(true);
     expect(bytes.includes("sk-secret-123"), "Authorization header in the database").toBe(false);
     expect(bytes.includes("sk-body-456"), "api_key body field in the database").toBe(false);
+    expect(bytes.includes("sk-nested-789"), "nested password field in the database").toBe(false);
   });
 });
 

@@ -16,6 +16,7 @@ import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from ".
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
 import { newUlid } from "../ulid.js";
 import { queryResponses } from "./log-query.js";
+import { configureWriter, IdleCheckpointer } from "./connection.js";
 import { ensureSchema } from "./schema.js";
 import { ChainHasher } from "./hash-chains.js";
 import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
@@ -108,12 +109,14 @@ export class SqliteStore implements RecordStore {
   /** Cache updates of the running transaction, applied only once it commits. */
   private pendingStored: CachedHash[] = [];
   private pendingConversations = new Map<string, ConversationState>();
+  private readonly checkpointer: IdleCheckpointer;
 
   private constructor(
     private readonly db: Db,
     private readonly busyTimeoutMs: number,
   ) {
     this.stmts = prepareStatements(db);
+    this.checkpointer = new IdleCheckpointer(db);
     this.writeAll = db.transaction((records: readonly ExchangeRecord[]) => {
       for (const record of records) this.writeOne(record);
     });
@@ -133,13 +136,7 @@ export class SqliteStore implements RecordStore {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
-      db.pragma("journal_mode = WAL");
-      // WAL's usual durability: a commit survives a crash of the process; only an OS crash or a power
-      // loss may roll back the last commits. FULL would fsync on every batch.
-      db.pragma("synchronous = NORMAL");
-      // better-sqlite3 turns foreign keys on by default; llm leaves them off.
-      db.pragma("foreign_keys = OFF");
+      configureWriter(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
       ensureSchema(db);
       return new SqliteStore(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     } catch (err) {
@@ -161,6 +158,7 @@ export class SqliteStore implements RecordStore {
     } finally {
       this.pendingStored = [];
       this.pendingConversations = new Map();
+      this.checkpointer.wrote();
     }
   }
 
@@ -383,6 +381,7 @@ export class SqliteStore implements RecordStore {
 
   /** Closes the connection (idempotent). */
   close(): void {
+    this.checkpointer.cancel();
     if (this.db.open) this.db.close();
   }
 }

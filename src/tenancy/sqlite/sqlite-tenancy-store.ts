@@ -14,6 +14,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
+import { configureWriter } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
@@ -56,10 +57,7 @@ export class SqliteTenancyStore implements TenancyStore {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = NORMAL");
-      db.pragma("foreign_keys = OFF");
+      configureWriter(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
       // BEGIN IMMEDIATE takes the write lock first, waiting (busy_timeout) for a recorder that is
       // creating the same new file: a deferred transaction would fail at once (SQLITE_BUSY_SNAPSHOT)
       // when upgrading its read to a write after the other connection committed.
