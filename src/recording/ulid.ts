@@ -5,7 +5,7 @@
  * are strictly increasing, because `llm logs` orders by id.
  */
 import { randomFillSync } from "node:crypto";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory, ulid } from "ulid";
 
 /**
  * ulid's default PRNG asks the OS for one byte per character (16 calls per
@@ -30,4 +30,14 @@ const next = monotonicFactory(pooledRandom);
  */
 export function newUlid(timeMs: number = Date.now()): string {
   return next(timeMs).toLowerCase();
+}
+
+/**
+ * A lowercase ULID whose time part is `timeMs`, with random bits from the
+ * same pool but outside the monotonic sequence of {@link newUlid} (for ids
+ * that must sort before one already made, such as history rows).
+ * @param timeMs ms since the epoch
+ */
+export function ulidAt(timeMs: number): string {
+  return ulid(timeMs, pooledRandom).toLowerCase();
 }

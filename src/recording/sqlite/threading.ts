@@ -4,7 +4,8 @@
  * contain. Follows docs/llm-logs-db.md ("Threading an incoming request").
  * Pure functions; the store does the SQL.
  */
-import { decodeTime, ulid } from "ulid";
+import { decodeTime } from "ulid";
+import { ulidAt } from "../ulid.js";
 import { contentText, type ChatMessage } from "../../protocol/chat-request.js";
 import { toLlmMessages, type LlmMessage } from "../llm-message.js";
 import { messageHash, type CachedHash } from "../message-hash.js";
@@ -132,6 +133,6 @@ export function historyPairs(chat: readonly ChatMessage[], boundary: number): Hi
  */
 export function idsBefore(beforeId: string, startedAt: number, count: number): string[] {
   const time = Math.max(0, Math.min(decodeTime(beforeId.toUpperCase()), startedAt) - 1);
-  const ids = Array.from({ length: count }, () => ulid(time).toLowerCase());
+  const ids = Array.from({ length: count }, () => ulidAt(time));
   return ids.sort();
 }
