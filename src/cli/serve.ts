@@ -2,6 +2,7 @@
  * `llm-relay serve`: loads the config, starts the proxy, and stops it
  * cleanly on SIGINT/SIGTERM (a second signal exits at once).
  */
+import v8 from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startRelayServer } from "../server/relay-server.js";
 
@@ -17,8 +18,23 @@ export interface ServeFlags {
   debug?: boolean;
 }
 
+/**
+ * V8's growing factor for the old generation, in percent over the live size
+ * after a full GC. By default V8 lets the old generation grow up to about 4 ×
+ * the live size before the next full GC; under load the proxy's live heap is
+ * about 30 MB while its garbage (promoted request objects) filled 100+ MB.
+ */
+export const HEAP_GROWING_PERCENT = 20;
+
+/** Caps the old generation's growth (process-wide, the recorder's worker included) unless node was given its own value. */
+export function tuneHeap(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg));
+  if (!given) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 /** Runs the server until a signal stops it. Exits with 1 on a bad config or a taken port. */
 export async function runServe(flags: ServeFlags): Promise<void> {
+  tuneHeap();
   let config;
   try {
     config = loadConfig({

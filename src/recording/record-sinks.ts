@@ -38,6 +38,15 @@ export class InlineSink implements RecordSink {
   }
 }
 
+/**
+ * The worker's V8 heap. Its young generation is capped well below V8's
+ * default (which lets it grow to 3 × 16 MB under load, all of it resident):
+ * a batch's garbage is short-lived, so a small nursery costs little time.
+ * The old generation is left unbounded: a worker that ran out of heap would
+ * lose the batch it holds.
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 };
+
 /** Messages to the worker. */
 export type WorkerRequest =
   | { type: "write"; batch: readonly (PendingExchange | ExchangeRecord)[] }
@@ -71,10 +80,11 @@ export class WorkerSink implements RecordSink {
     const typescript = import.meta.url.endsWith(".ts");
     const url = new URL(`./record-worker${typescript ? ".ts" : ".js"}`, import.meta.url);
     const workerData = { dbPath: this.dbPath };
+    const options = { workerData, resourceLimits: WORKER_RESOURCE_LIMITS };
     const worker = typescript
       ? // Under the test runner the sources are TypeScript: the worker loads them through tsx (a devDependency).
-        new Worker(`import(${JSON.stringify(tsxApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
-      : new Worker(url, { workerData });
+        new Worker(`import(${JSON.stringify(tsxApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, ...options })
+      : new Worker(url, options);
     worker.unref();
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {

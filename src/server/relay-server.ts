@@ -79,7 +79,8 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   // PostgreSQL (`database_url`): one pool, written from this thread (the driver is asynchronous); no SQLite file is made.
   const pg = !options.store && config.databaseUrl ? await PgStore.open(config.databaseUrl) : null;
   const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
-  const sink = options.store || pg ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
+  // With recording off the recorder never calls its sink: no worker thread (about 26 MB) for nothing.
+  const sink = options.store || pg || !config.record ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
   const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
