@@ -22,6 +22,13 @@ export interface RecorderOptions {
   flushIntervalMs?: number;
   /** Exchanges per transaction (default 512). */
   maxBatch?: number;
+  /**
+   * Exchanges that may wait (queued or being written) before new requests
+   * are held back (see {@link Recorder.whenRoom}); default 8 × `maxBatch`.
+   * Records are never dropped: under sustained overload the proxy slows
+   * its clients down to the recorder's pace instead of growing its memory.
+   */
+  maxQueued?: number;
   /** false: log and observe exchanges but write nothing (`record: false`). Default true. */
   persist?: boolean;
   /** Where exchanges are observed, if anywhere. */
@@ -50,6 +57,9 @@ export class Recorder {
   private readonly sink: RecordSink;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  /** Requests held back by {@link whenRoom}, released once the queue is down to half of maxQueued. */
+  private roomWaiters: (() => void)[] = [];
   private readonly persist: boolean;
   private readonly metrics: RelayMetrics | undefined;
   private readonly onRecorded: ((summary: ExchangeSummary) => void) | undefined;
@@ -66,6 +76,7 @@ export class Recorder {
     this.sink = "writeBatch" in target ? new InlineSink(target) : target;
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
     this.maxBatch = options.maxBatch ?? 512;
+    this.maxQueued = Math.max(1, options.maxQueued ?? 8 * this.maxBatch);
     this.persist = options.persist ?? true;
     this.metrics = options.metrics;
     this.onRecorded = options.onRecorded;
@@ -85,6 +96,27 @@ export class Recorder {
   /** Exchanges written since start. */
   get writtenRecords(): number {
     return this.written;
+  }
+
+  /**
+   * Backpressure for the request path: null while fewer than `maxQueued`
+   * exchanges wait, else a promise that resolves once the queue is down to
+   * half of it (or the recorder is closed). Never rejects.
+   */
+  whenRoom(): Promise<void> | null {
+    if (this.queued < this.maxQueued) return null;
+    return new Promise<void>((resolve) => {
+      this.roomWaiters.push(resolve);
+      this.schedule(0);
+    });
+  }
+
+  /** Releases the requests held back by {@link whenRoom} once the queue is down to half of maxQueued (always, with `force`). */
+  private releaseWaiters(force = false): void {
+    if (this.roomWaiters.length === 0 || (!force && this.queued > this.maxQueued / 2)) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /**
@@ -118,6 +150,7 @@ export class Recorder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
+    this.releaseWaiters(true);
     await this.sink.close();
   }
 
@@ -145,9 +178,11 @@ export class Recorder {
         this.logger.error({ err: error, records: batch.length }, "could not record exchanges");
       } finally {
         this.inBatch = 0;
+        this.releaseWaiters();
       }
     }
     while (this.embeddings.length > 0) await this.writeEmbeddings(this.embeddings.splice(0, this.maxBatch));
+    this.releaseWaiters();
   }
 
   private async writeEmbeddings(batch: EmbeddingExchange[]): Promise<void> {

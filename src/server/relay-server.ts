@@ -179,8 +179,12 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.decorateRequest("tenant", null);
   app.decorateRequest("billing", null);
   // Keys, budgets and rate limits before any `/v1` handler (the body is parsed by then); `/internal` routes check their own.
+  // Before that, backpressure: while the recorder is behind by its maxQueued exchanges, new recorded
+  // requests wait for it to catch up (records are never dropped; memory stays bounded).
   app.addHook("preHandler", async (request, reply) => {
-    if (request.routeOptions.url?.startsWith("/v1/")) await ctx.admission.preHandler(request, reply);
+    if (!request.routeOptions.url?.startsWith("/v1/")) return;
+    if (request.method === "POST") await ctx.recorder.whenRoom();
+    await ctx.admission.preHandler(request, reply);
   });
   app.addHook("onResponse", async (request, reply) => {
     ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);

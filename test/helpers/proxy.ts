@@ -8,6 +8,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../../src/config/load.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
+import type { RecorderOptions } from "../../src/recording/recorder.js";
 import { asModelGroups, deploymentDefaults, type Deployment } from "../../src/config/schema.js";
 
 /** A proxy under test. */
@@ -39,7 +40,7 @@ export function tempDir(prefix = "llm-relay-test-"): string {
  */
 export async function startTestProxy(
   overrides: LibraryConfigInput = {},
-  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number; recorder?: RecorderOptions } = {},
 ): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
@@ -50,6 +51,7 @@ export async function startTestProxy(
     env: options.env ?? {},
     ...(options.rateLimitKeyPrefix ? { rateLimitKeyPrefix: options.rateLimitKeyPrefix } : {}),
     ...(options.idempotencyPurgeIntervalMs ? { idempotencyPurgeIntervalMs: options.idempotencyPurgeIntervalMs } : {}),
+    ...(options.recorder ? { recorder: options.recorder } : {}),
   });
   return {
     server,
