@@ -1,0 +1,77 @@
+/**
+ * `npm run bench:recorder:statements`: where the SQLite store's time goes,
+ * statement by statement. Exchanges of a bench scenario are assembled
+ * first (not measured), then written by the real SqliteStore in batches of
+ * 500 into a fresh file; every prepared statement of the store is wrapped
+ * with a timer. Prints µs per exchange and per call for each statement,
+ * and the rest of writeBatch (JavaScript, hashing, the commits).
+ *
+ *   npm run bench:recorder:statements -- [--scenario continuing|fresh] [--n 10000]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { assembleExchange } from "../../src/recording/assemble.js";
+import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
+import type { ExchangeRecord, PendingExchange } from "../../src/recording/types.js";
+import { exchanges, type ScenarioName } from "./scenarios.js";
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "continuing" },
+    n: { type: "string", default: "10000" },
+  },
+});
+const scenario = args.scenario as ScenarioName;
+const count = Number(args.n);
+const BATCH = 500;
+
+/** A prepared statement as the store holds it (run or get). */
+type Timed = Record<"run" | "get", (...params: unknown[]) => unknown>;
+
+const source = exchanges(scenario, { conversations: 50, maxTurns: 30 });
+const records: ExchangeRecord[] = [];
+for (let i = 0; i < count; i++) records.push(assembleExchange(source.next().value as PendingExchange));
+
+const dir = mkdtempSync(join(tmpdir(), "llm-relay-statements-"));
+try {
+  const store = SqliteStore.open(join(dir, "logs.db"));
+  const timings = new Map<string, { ms: number; calls: number }>();
+  // The store's statements are private: reach them for measuring only.
+  const statements = (store as unknown as { stmts: Record<string, Timed> }).stmts;
+  for (const [name, statement] of Object.entries(statements)) {
+    for (const method of ["run", "get"] as const) {
+      const original = statement[method].bind(statement);
+      statement[method] = (...params: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return original(...params);
+        } finally {
+          const entry = timings.get(`${name}.${method}`) ?? { ms: 0, calls: 0 };
+          entry.ms += performance.now() - t0;
+          entry.calls += 1;
+          timings.set(`${name}.${method}`, entry);
+        }
+      };
+    }
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < records.length; i += BATCH) store.writeBatch(records.slice(i, i + BATCH));
+  const totalMs = performance.now() - t0;
+  store.close();
+
+  const perExchange = (ms: number): string => ((ms * 1000) / count).toFixed(1).padStart(7);
+  const inStatements = [...timings.values()].reduce((sum, t) => sum + t.ms, 0);
+  console.log(`SqliteStore.writeBatch, scenario ${scenario}, ${count} exchanges in batches of ${BATCH}: ${((count / totalMs) * 1000).toFixed(0)} exchanges/s`);
+  console.log(`${"statement".padEnd(28)}  µs/exch  calls/exch  µs/call`);
+  for (const [name, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`${name.padEnd(28)}  ${perExchange(t.ms)}  ${(t.calls / count).toFixed(2).padStart(10)}  ${((t.ms * 1000) / t.calls).toFixed(1).padStart(7)}`);
+  }
+  console.log(`${"all statements".padEnd(28)}  ${perExchange(inStatements)}`);
+  console.log(`${"rest (JS, hashing, commits)".padEnd(28)}  ${perExchange(totalMs - inStatements)}`);
+  console.log(`${"writeBatch in all".padEnd(28)}  ${perExchange(totalMs)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
