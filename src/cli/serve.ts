@@ -30,7 +30,7 @@ export interface ServeFlags {
 export const HEAP_GROWING_PERCENT = 50;
 
 /** Caps the old generation's growth (process-wide, the recorder's worker included) unless node was given its own value. */
-export function tuneHeap(): void {
+function tuneHeap(): void {
   // (node refuses this flag in NODE_OPTIONS; only a command-line value can override ours)
   const given = process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg));
   if (!given) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);

@@ -32,10 +32,7 @@ export class StreamAccumulator {
     for (const choice of chunk.choices ?? []) {
       if ((choice.index ?? 0) !== 0) continue;
       const delta = choice.delta ?? {};
-      if (typeof delta.content === "string" && delta.content.length > 0) {
-        this.textParts.push(delta.content);
-        this.hasOutput = true;
-      }
+      if (typeof delta.content === "string") this.addContent(delta.content);
       for (const call of delta.tool_calls ?? []) {
         const index = call.index ?? this.toolCalls.length;
         const target = (this.toolCalls[index] ??= { id: "", name: "", arguments: "" });

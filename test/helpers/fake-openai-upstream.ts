@@ -67,8 +67,28 @@ export function splitText(text: string, count: number): string[] {
   return out;
 }
 
-function chunk(id: string, model: string, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) {
+/** A `chat.completion.chunk` in llama-server's key order (../shared/fixtures/protocols/llama-server.txt). */
+export function chunk(id: string, model: string, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) {
   return { choices: [{ finish_reason: finish, index: 0, delta }], created: CREATED, id, model, system_fingerprint: "b0-unknown", object: "chat.completion.chunk", ...extra };
+}
+
+/** A non-streaming `chat.completion` answering `text`, in llama-server's key order, with `extra` fields after `id`. */
+export function completion(id: string, model: string, text: string, usage: Record<string, number>, extra: Record<string, unknown> = {}) {
+  return {
+    choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
+    created: CREATED,
+    model,
+    system_fingerprint: "b0-unknown",
+    object: "chat.completion",
+    usage,
+    id,
+    ...extra,
+  };
+}
+
+/** The usage-only chunk OpenAI sends last when `stream_options.include_usage` is set. */
+export function usageChunk(id: string, model: string, usage: Record<string, number>) {
+  return { id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage };
 }
 
 /** Starts the fake on an ephemeral loopback port. */
@@ -140,17 +160,7 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     if (!body.stream) {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(
-        JSON.stringify({
-          choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
-          created: CREATED,
-          model,
-          system_fingerprint: "b0-unknown",
-          object: "chat.completion",
-          usage,
-          id,
-          timings: { prompt_n: 46, predicted_n: 12 },
-          x_unknown_upstream_field: "kept",
-        }),
+        JSON.stringify(completion(id, model, text, usage, { timings: { prompt_n: 46, predicted_n: 12 }, x_unknown_upstream_field: "kept" })),
       );
       return;
     }
@@ -171,7 +181,7 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     // llama-server puts usage on the finish chunk; OpenAI sends a separate usage chunk when asked.
     res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
-    if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage })}\n\n`);
+    if (includeUsage) res.write(`data: ${JSON.stringify(usageChunk(id, model, usage))}\n\n`);
     res.end("data: [DONE]\n\n");
   });
   const listening = await listenOnLoopback(server);

@@ -9,7 +9,7 @@
  * `stream_options.include_usage` is set, then `data: [DONE]`.
  */
 import http from "node:http";
-import { splitText } from "../../helpers/fake-openai-upstream.js";
+import { chunk, completion, splitText, usageChunk } from "../../helpers/fake-openai-upstream.js";
 import { listenOnLoopback } from "../../helpers/loopback-server.js";
 
 /** How the fake answers. */
@@ -44,8 +44,6 @@ export interface FakeCandidate {
   maxInFlight(): number;
   close(): Promise<void>;
 }
-
-const CREATED = 1795257782;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,38 +80,22 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
       await sleep(profile.firstChunkDelayMs);
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(
-        JSON.stringify({
-          choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
-          created: CREATED,
-          model,
-          system_fingerprint: "b0-unknown",
-          object: "chat.completion",
-          usage: fullUsage,
-          id,
-        }),
+        JSON.stringify(completion(id, model, text, fullUsage)),
       );
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
     res.flushHeaders();
     await sleep(profile.firstChunkDelayMs);
-    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
-      choices: [{ finish_reason: finish, index: 0, delta }],
-      created: CREATED,
-      id,
-      model,
-      system_fingerprint: "b0-unknown",
-      object: "chat.completion.chunk",
-    });
     for (const piece of splitText(text, profile.chunkCount)) {
       if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(chunk({ content: piece }, null))}\n\n`);
+      res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
       await sleep(profile.chunkDelayMs);
     }
     if (res.destroyed) return;
-    res.write(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`);
+    res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
     if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage: fullUsage })}\n\n`);
+      res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
     }
     res.end("data: [DONE]\n\n");
   });
