@@ -68,10 +68,15 @@ export interface UsageLedger {
    * Writes several events as {@link record} does, in one transaction where
    * the engine allows (the proxy books its exchanges in batches, so that a
    * SQLite ledger costs one write transaction per batch, not per exchange).
+   * @param options.waitForLock false: fail at once with {@link LedgerBusyError}
+   *   when another connection holds the write lock, instead of waiting for it
+   *   (SQLite waits synchronously, holding up the caller's thread; PostgreSQL
+   *   ignores the option). Default true.
    * @returns one result per event, in order
    * @throws TenancyInputError when an event is invalid (then none is written)
+   * @throws LedgerBusyError when `waitForLock` is false and the ledger is locked (then none is written)
    */
-  recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]>;
+  recordMany(events: readonly UsageEvent[], options?: { waitForLock?: boolean }): Promise<RecordUsageResult[]>;
   /** Totals grouped by model, UTC day or key, sorted by group (null first); filters are optional. */
   summary(query: UsageQuery): Promise<UsageGroup[]>;
   /** The USD spent (sum of priced rows) by a tenant and/or key from `since` (inclusive) up to `until` (exclusive, default: no end). */
@@ -113,6 +118,14 @@ export interface TenancyStore {
   readonly idempotency: IdempotencyStore;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
+}
+
+/** The ledger's database is locked by another connection, and the caller asked not to wait (nothing was written). */
+export class LedgerBusyError extends Error {
+  constructor(message = "the usage ledger is locked by another connection") {
+    super(message);
+    this.name = "LedgerBusyError";
+  }
 }
 
 /** Invalid input to a store (a bad usage event or key limit); the message names the field. */

@@ -19,7 +19,7 @@ import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
-import type { KeyStore, TenancyStore, UsageLedger } from "../store.js";
+import { LedgerBusyError, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
 import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
@@ -159,9 +159,20 @@ class SqliteUsageLedger implements UsageLedger {
     return this.insertOne(usageRowOf(event));
   }
 
-  async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
+  async recordMany(events: readonly UsageEvent[], options: { waitForLock?: boolean } = {}): Promise<RecordUsageResult[]> {
     const rows = events.map((event) => usageRowOf(event));
-    return this.insertAll.immediate(rows);
+    if (options.waitForLock !== false) return this.insertAll.immediate(rows);
+    // BEGIN IMMEDIATE with no busy wait: SQLITE_BUSY at once when the recorder's worker (or another process) is writing.
+    const timeoutMs = this.db.pragma("busy_timeout", { simple: true }) as number;
+    this.db.pragma("busy_timeout = 0");
+    try {
+      return this.insertAll.immediate(rows);
+    } catch (error) {
+      if (isBusy(error)) throw new LedgerBusyError();
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeoutMs}`);
+    }
   }
 
   private insertOne(row: UsageRow): RecordUsageResult {
@@ -189,6 +200,12 @@ class SqliteUsageLedger implements UsageLedger {
     const row = this.db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`).get(...params) as { usd: number };
     return row.usd;
   }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT…). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 /** The WHERE clause (and its parameters) of the optional tenant, key and time filters. */
