@@ -20,6 +20,8 @@ export interface Options {
   keepTmp: boolean;
   /** Before each run, wait up to this long for other processes on the machine to go quiet, s. */
   quietWaitS: number;
+  /** What runs in the proxy's place: llm-relay, or the floor (floor-proxy.ts, recording-off scenarios only). */
+  proxy: "relay" | "floor";
 }
 
 const HELP = `npm run bench:proxy -- [flags]
@@ -34,7 +36,9 @@ const HELP = `npm run bench:proxy -- [flags]
   --cpu-prof DIR      run the proxy under node --cpu-prof, profiles written to DIR
   --no-pin            do not use taskset even when available
   --keep-tmp          keep the temporary configs and databases
-  --quiet-wait S      before each run wait up to S s until other processes use < 15% of a core (default 20; 0: off)`;
+  --quiet-wait S      before each run wait up to S s until other processes use < 15% of a core (default 20; 0: off)
+  --proxy relay|floor what runs as the proxy: llm-relay (default), or floor-proxy.ts, the thinnest
+                      Node proxy (node:http + undici, no work of its own), recording-off scenarios only`;
 
 function parseList(value: string, what: string): number[] {
   const list = value.split(",").map((s) => Number(s.trim()));
@@ -62,6 +66,7 @@ export function parseOptions(argv: string[]): Options {
       "no-pin": { type: "boolean", default: false },
       "keep-tmp": { type: "boolean", default: false },
       "quiet-wait": { type: "string", default: "20" },
+      proxy: { type: "string", default: "relay" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -82,6 +87,7 @@ export function parseOptions(argv: string[]): Options {
   if (values.body !== "small" && values.body !== "aider") throw new Error("--body must be small or aider");
   const quietWaitS = Number(values["quiet-wait"]);
   if (!(quietWaitS >= 0 && quietWaitS <= 120)) throw new Error("--quiet-wait must be between 0 and 120 seconds");
+  if (values.proxy !== "relay" && values.proxy !== "floor") throw new Error("--proxy must be relay or floor");
   const scenarioFilter = values.scenarios === "all" ? "all" : values.scenarios.split(",").map((s) => s.trim()).filter(Boolean);
   return {
     durationS,
@@ -96,6 +102,7 @@ export function parseOptions(argv: string[]): Options {
     pin: !values["no-pin"],
     keepTmp: values["keep-tmp"],
     quietWaitS,
+    proxy: values.proxy,
   };
 }
 
@@ -126,9 +133,11 @@ export function buildScenarios(options: Options): Scenario[] {
     }
   }
   const all: Scenario[] = [];
+  // The floor records nothing: only the recording-off scenarios mean anything through it.
+  const recordings = options.proxy === "floor" ? [false] : [true, false];
   for (const stream of [false, true])
     for (const concurrency of [...concurrencies].sort((a, b) => a - b))
-      for (const record of [true, false]) all.push({ name: scenarioName(stream, concurrency, record), stream, concurrency, record });
+      for (const record of recordings) all.push({ name: scenarioName(stream, concurrency, record), stream, concurrency, record });
   if (options.scenarioFilter === "all") return all.filter((s) => options.concurrency.includes(s.concurrency));
   const wanted = options.scenarioFilter;
   return all.filter((s) => wanted.includes(s.name));

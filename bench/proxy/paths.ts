@@ -10,6 +10,8 @@ export const REPO = path.resolve(HERE, "../..");
 export const PROXY_MAIN = path.join(REPO, "dist/cli/main.js");
 /** `--import` hook that makes a child exit when this orchestrator dies. */
 export const WATCH_PARENT = pathToFileURL(path.join(HERE, "watch-parent.mjs")).href;
+/** The floor proxy (`--proxy floor`). */
+export const FLOOR_TS = path.join(HERE, "floor-proxy.ts");
 /** The mock upstream script. */
 export const MOCK_TS = path.join(HERE, "mock-upstream.ts");
 /** The load generator script. */

@@ -10,7 +10,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Options, Scenario } from "./cli-options.js";
 import type { LoadResult } from "./loadgen.js";
-import { LOADGEN_TS, MOCK_TS, PROXY_MAIN, REPO, WATCH_PARENT } from "./paths.js";
+import { FLOOR_TS, LOADGEN_TS, MOCK_TS, PROXY_MAIN, REPO, WATCH_PARENT } from "./paths.js";
 
 const children = new Set<ChildProcess>();
 
@@ -194,7 +194,7 @@ export async function startProxy(scenario: Scenario, options: Options, mockPort:
   const port = await freePort();
   const prof = options.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir, "--cpu-prof-name", `proxy-${scenario.name}-${Date.now()}.cpuprofile`] : [];
   const child = spawnCmd(
-    [...pinPrefix(pinned, 0), process.execPath, ...prof, "--import", WATCH_PARENT, PROXY_MAIN, "serve", "--config", configPath, "--port", String(port), "--db", dbPath],
+    [...pinPrefix(pinned, 0), process.execPath, ...prof, "--import", WATCH_PARENT, ...proxyEntry(options), "serve", "--config", configPath, "--port", String(port), "--db", dbPath],
     "quiet",
   );
   const errors = stderrTail(child);
@@ -211,6 +211,11 @@ export async function startProxy(scenario: Scenario, options: Options, mockPort:
     await sleep(50);
   }
   return { child, port, dbPath, errors };
+}
+
+/** The script (and loader) that runs as the proxy: the built llm-relay, or the floor proxy through tsx. */
+function proxyEntry(options: Options): string[] {
+  return options.proxy === "floor" ? ["--import", "tsx", FLOOR_TS] : [PROXY_MAIN];
 }
 
 /** Stops a proxy gracefully (SIGKILL after 30 s) and resolves with its exit code. */

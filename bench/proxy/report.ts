@@ -77,8 +77,8 @@ export function printTable(results: ScenarioResult[]): void {
 }
 
 /** Prints one PASS / FAIL / N/A line per target. */
-export function printTargets(targets: TargetResult[]): void {
-  process.stdout.write("\nTargets (issue 6):\n");
+export function printTargets(targets: TargetResult[], proxy: "relay" | "floor" = "relay"): void {
+  process.stdout.write(proxy === "floor" ? "\nTargets (issue 6), as the FLOOR proxy meets them (they are llm-relay's; the floor shows what is left for it):\n" : "\nTargets (issue 6):\n");
   for (const t of targets) {
     const verdict = t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL";
     const info = t.counts ? "" : " [info only]";
@@ -147,13 +147,13 @@ export function writeResults(run: RunRecord): void {
   const { startedAt, machine, options, scenarios, results, targets } = run;
   const outDir = path.join(REPO, "bench-results");
   mkdirSync(outDir, { recursive: true });
-  const outFile = path.join(outDir, `proxy-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  const outFile = path.join(outDir, `proxy-${options.proxy === "floor" ? "floor-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   const profiles = options.cpuProfDir ? readdirSync(options.cpuProfDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(options.cpuProfDir!, f)) : [];
   writeFileSync(
     outFile,
     `${JSON.stringify(
       {
-        benchmark: "llm-relay proxy",
+        benchmark: options.proxy === "floor" ? "llm-relay proxy, floor (bench/proxy/floor-proxy.ts)" : "llm-relay proxy",
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         machine,

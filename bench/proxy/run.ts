@@ -15,6 +15,9 @@
  * are compared with the responses the load generator read (warm-up
  * included): equal with recording on, zero with it off.
  *
+ * `--proxy floor` puts bench/proxy/floor-proxy.ts (the thinnest Node proxy)
+ * in llm-relay's place, for the recording-off scenarios: the machine's floor.
+ *
  * Writes bench-results/proxy-<ISO time>.json, prints a table and the
  * PASS/FAIL of the issue's targets. Exit code: 0, or 1 when a run failed
  * or the record check failed (targets missed do not change it).
@@ -40,7 +43,7 @@ installSignalHandlers();
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  if (!existsSync(PROXY_MAIN)) throw new Error(`${PROXY_MAIN} is missing: run npm run build first`);
+  if (options.proxy === "relay" && !existsSync(PROXY_MAIN)) throw new Error(`${PROXY_MAIN} is missing: run npm run build first`);
   const scenarios = buildScenarios(options);
   if (scenarios.length === 0) throw new Error("no scenario selected");
   const cpus = os.availableParallelism();
@@ -57,7 +60,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `llm-relay proxy benchmark: ${scenarios.length} scenario(s) × ${options.repeats} pair(s) × (${options.warmupS} s warm-up + ${options.durationS} s); ` +
       `${pinned ? "pinned (proxy: core 0; mock + loadgen: core 1)" : `not pinned (${tasksetFound ? "--no-pin or one core" : "no taskset"})`}; ` +
-      `body ${options.body}, ${options.chunks} chunks, chunk delay ${options.chunkDelayMs} ms${options.cpuProfDir ? `, CPU profiles → ${options.cpuProfDir} (profiling slows the proxy)` : ""}\n`,
+      `${options.proxy === "floor" ? "proxy: the FLOOR (bench/proxy/floor-proxy.ts), not llm-relay; " : ""}body ${options.body}, ${options.chunks} chunks, chunk delay ${options.chunkDelayMs} ms${options.cpuProfDir ? `, CPU profiles → ${options.cpuProfDir} (profiling slows the proxy)` : ""}\n`,
   );
 
   const results: ScenarioResult[] = [];
@@ -79,7 +82,7 @@ async function main(): Promise<number> {
 
   printTable(results);
   const targets = evaluateTargets(results, pinned);
-  printTargets(targets);
+  printTargets(targets, options.proxy);
   writeResults({ startedAt, machine, options, scenarios, results, targets });
   const failedRecording = results.some((s) => !s.recordedOk);
   if (failedRecording) process.stderr.write("\n!!! At least one scenario failed or recorded a different number of exchanges than completed requests !!!\n");
