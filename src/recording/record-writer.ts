@@ -9,6 +9,7 @@
 import { exchangeCostUsd } from "../catalog/cost.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import { assembleExchange } from "./assemble.js";
+import { isLockContention } from "./sqlite/connection.js";
 import type { EmbeddingExchange, ExchangeBilling, ExchangeRecord, ExchangeStatus, PendingExchange, RecordStore, TokenUsage } from "./types.js";
 
 /** Retries of one batch while the database is locked by another process (about a minute in all). */
@@ -178,11 +179,6 @@ function fillUsage(record: ExchangeRecord): void {
 }
 
 /** SQLite lock errors are worth retrying; anything else is not. */
-function isLockContention(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === "SQLITE_BUSY_SNAPSHOT";
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
 }

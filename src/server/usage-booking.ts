@@ -20,7 +20,7 @@ import type { RateLimiter } from "../ratelimit/index.js";
 import type { ExchangeSummary } from "../recording/record-writer.js";
 import type { EmbeddingExchange, ExchangeBilling } from "../recording/types.js";
 import { LedgerBusyError, type TenancyStore } from "../tenancy/store.js";
-import type { UsageEvent } from "../tenancy/types.js";
+import type { RecordUsageResult, UsageEvent } from "../tenancy/types.js";
 
 /** How long ledger rows wait to be written together, in ms. */
 export const BOOKING_INTERVAL_MS = 50;
@@ -132,8 +132,7 @@ export class UsageBooking {
     // A full batch starts a write, unless one is under way: its loop takes the rows queued meanwhile.
     if (this.queue.length >= MAX_BATCH) {
       if (!this.flushing) void this.flush();
-    }
-    else if (!this.timer) {
+    } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
         void this.flush();
@@ -186,7 +185,7 @@ export class UsageBooking {
    * @throws LedgerBusyError when it stayed locked for {@link LEDGER_RETRY_MS}.giveUpAfter
    * @throws whatever else `recordMany` throws
    */
-  private async recordWithoutWaiting(events: readonly UsageEvent[]) {
+  private async recordWithoutWaiting(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
     const started = Date.now();
     for (let waitMs: number = LEDGER_RETRY_MS.first; ; waitMs = Math.min(waitMs * 2, LEDGER_RETRY_MS.max)) {
       try {

@@ -71,3 +71,13 @@ export class IdleCheckpointer {
     }
   }
 }
+
+/**
+ * Whether a better-sqlite3 error is lock contention (another connection holds
+ * the lock: SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED), which a later
+ * attempt may get past, rather than a failure of the statement itself.
+ */
+export function isLockContention(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === "SQLITE_BUSY_SNAPSHOT";
+}

@@ -14,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
-import { configureWriter } from "../../recording/sqlite/connection.js";
+import { configureWriter, isLockContention } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
@@ -168,7 +168,7 @@ class SqliteUsageLedger implements UsageLedger {
     try {
       return this.insertAll.immediate(rows);
     } catch (error) {
-      if (isBusy(error)) throw new LedgerBusyError();
+      if (isLockContention(error)) throw new LedgerBusyError();
       throw error;
     } finally {
       this.db.pragma(`busy_timeout = ${timeoutMs}`);
@@ -200,12 +200,6 @@ class SqliteUsageLedger implements UsageLedger {
     const row = this.db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`).get(...params) as { usd: number };
     return row.usd;
   }
-}
-
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT…). */
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 /** The WHERE clause (and its parameters) of the optional tenant, key and time filters. */
