@@ -21,7 +21,7 @@ import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
 import { dispatch, type AttemptTarget, type Dispatched } from "../routing/dispatcher.js";
 import { Router, type Route } from "../routing/router.js";
 import { Exchange, type ExchangeOutcome } from "../server/exchange.js";
-import { openStream, type OpenedStream } from "../server/stream-response.js";
+import { openEventStream, type OpenedEventStream } from "../server/stream-response.js";
 import { withProviderDefaults } from "./ollama-defaults.js";
 import { TransportFailure, type ChunkHandler, type Transport, type TransportResult } from "./transport.js";
 
@@ -85,9 +85,9 @@ export class InProcessTransport implements Transport {
     const events: (string | ChatCompletionChunk)[] = [];
     let usageEstimated = false;
     let outcome: ExchangeOutcome | undefined;
-    let opened: Dispatched<OpenedStream> | null = null;
+    let opened: Dispatched<OpenedEventStream> | null = null;
     try {
-      opened = await dispatchFor((target, call) => openStream(target.provider, call));
+      opened = await dispatchFor((target, call) => openEventStream(target.provider, call));
       const { iterator } = opened.value;
       for (let next = opened.value.first; !next.done; next = await exchange.wait(iterator.next())) {
         events.push(next.value.chunk ?? next.value.data);

@@ -52,6 +52,15 @@ export interface ChatProvider {
   complete(call: ProviderCall): Promise<ProviderCompletion>;
   /** A streamed chat completion: `chat.completion.chunk` events in order, ending after the last one (no `[DONE]` event). */
   stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent>;
+  /**
+   * The same stream as SSE text, for providers whose upstream speaks
+   * OpenAI's streaming format: blocks of complete events exactly as the
+   * upstream sent them (comments and other fields included), `data: [DONE]`
+   * and what follows it left out. The server forwards these bytes as they
+   * arrive and reads them for the record later; absent for providers that
+   * build their chunks (the server uses {@link stream}). Fails like `stream`.
+   */
+  streamSse?(call: ProviderCall): AsyncIterable<string>;
   /** Releases connections (called once at shutdown). */
   close?(): Promise<void>;
   /**

@@ -8,6 +8,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk, Usage } from "../protocol/chat-completion.js";
 import { ContentChunkDecoder } from "../protocol/content-chunk-decoder.js";
+import { sseDataOf } from "../protocol/sse-text.js";
 import { StreamAccumulator, completionOutput } from "../protocol/stream-accumulator.js";
 import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
 import { redactSecrets } from "./redact.js";
@@ -39,7 +40,8 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   }
   const acc = new StreamAccumulator();
   const decoder = new ContentChunkDecoder();
-  for (const event of output.events) {
+  const events = output.kind === "sse" ? sseDataOf(output.blocks) : output.events;
+  for (const event of events) {
     if (typeof event !== "string") {
       if (event && typeof event === "object") acc.add(event);
       continue;
@@ -60,7 +62,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     responseText: acc.text,
     toolCalls: acc.calls,
     finishReason: acc.finishReason,
-    usage: estimatedIf(toTokenUsage(acc.usage), output.usageEstimated),
+    usage: output.kind === "sse" ? toTokenUsage(acc.usage) : estimatedIf(toTokenUsage(acc.usage), output.usageEstimated),
     resolvedModel: acc.model,
     responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
   };

@@ -141,7 +141,9 @@ export type RawOutput =
   /** A non-streaming answer: the body as the upstream sent it, or the object a provider built. */
   | { kind: "completion"; body: string | ChatCompletion; usageEstimated?: boolean }
   /** A streamed answer: each SSE `data:` payload (or chunk object) in order, `[DONE]` excluded. */
-  | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[]; usageEstimated?: boolean };
+  | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[]; usageEstimated?: boolean }
+  /** A streamed answer passed through as SSE text: blocks of complete events as the upstream sent them, `[DONE]` excluded. */
+  | { kind: "sse"; blocks: readonly string[] };
 
 /** Fields of a record that the recorder derives from {@link RawOutput}. */
 type AssembledFields = "responseText" | "toolCalls" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";

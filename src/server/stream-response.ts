@@ -7,9 +7,14 @@
  * HTTP error status. After that, a failure is sent in-band
  * (`data: {"error":…}`) and the stream closes without `[DONE]`.
  *
- * Hot path: no JSON parsing of pass-through events (string checks find
- * the first token and the usage-only chunk), and the events of one
- * upstream read leave in one socket write.
+ * Two forms. A provider with `streamSse` (OpenAI-compatible upstreams)
+ * hands over the SSE text it read, cut at event boundaries: it is written
+ * to the client as it is, one socket write per upstream read, and kept
+ * whole for the recorder, which reads the events later. Other providers
+ * hand over chunk events, each written as a `data:` event.
+ *
+ * Hot path: no JSON parsing and no per-event work on pass-through text
+ * (string checks find the first token and the usage-only chunk).
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
@@ -17,6 +22,8 @@ import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
 import { RelayError, toRelayError } from "../protocol/errors.js";
 import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import type { Dispatched } from "../routing/dispatcher.js";
+import { sseDataOf, withoutEvents } from "../protocol/sse-text.js";
+import type { RawOutput } from "../recording/types.js";
 import type { Exchange, ExchangeOutcome } from "./exchange.js";
 
 const SSE_HEADERS = {
@@ -28,24 +35,46 @@ const SSE_HEADERS = {
 
 /** A delta with text (not `"content":""` nor null) or a tool call. */
 const HAS_OUTPUT = /"content":"[^"]|"tool_calls":\[\{/;
-/** The usage-only chunk sent last when `stream_options.include_usage` is set. */
-const EMPTY_CHOICES = /"choices":\[\]/;
+/** Marks the usage-only chunk sent last when `stream_options.include_usage` is set. */
+const EMPTY_CHOICES_TEXT = '"choices":[]';
 
-/** A stream opened by an attempt: its iterator and the first result (the attempt succeeded once it arrived). */
-export interface OpenedStream {
+/**
+ * A stream opened by an attempt: its iterator and the first result (the
+ * attempt succeeded once it arrived). `sse`: the provider's pass-through
+ * form (blocks of SSE text, forwarded as they are); `events`: chunk events.
+ */
+export type OpenedStream = { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> } | OpenedEventStream;
+
+/** A stream of chunk events opened by an attempt (see {@link OpenedStream}). */
+export interface OpenedEventStream {
+  kind: "events";
   iterator: AsyncIterator<ProviderStreamEvent>;
   first: IteratorResult<ProviderStreamEvent>;
 }
 
 /**
  * One streamed attempt, as the dispatcher runs it: starts the provider's
- * stream and waits for its first event, so that a failure before it can
- * still be retried or fallen back from (nothing has reached the client).
+ * stream (its SSE text when it has `streamSse`) and waits for its first
+ * block or event, so that a failure before it can still be retried or
+ * fallen back from (nothing has reached the client).
  * @throws RelayError when the upstream fails before its first event
  */
 export async function openStream(provider: ChatProvider, call: ProviderCall): Promise<OpenedStream> {
+  if (provider.streamSse) {
+    const iterator = provider.streamSse(call)[Symbol.asyncIterator]();
+    return { kind: "sse", iterator, first: await iterator.next() };
+  }
+  return openEventStream(provider, call);
+}
+
+/**
+ * {@link openStream} for callers that want chunk events whatever the
+ * provider (the library's in-process transport).
+ * @throws RelayError when the upstream fails before its first event
+ */
+export async function openEventStream(provider: ChatProvider, call: ProviderCall): Promise<OpenedEventStream> {
   const iterator = provider.stream(call)[Symbol.asyncIterator]();
-  return { iterator, first: await iterator.next() };
+  return { kind: "events", iterator, first: await iterator.next() };
 }
 
 /**
@@ -62,12 +91,22 @@ export interface StreamObserver {
   beforeEnd(complete: boolean): Promise<void>;
 }
 
+/** What one stream needs while it is pumped to the client. */
+interface Pumping {
+  exchange: Exchange;
+  res: ServerResponse;
+  signal: AbortSignal;
+  observer: StreamObserver | undefined;
+  /** The client asked for the usage chunk itself (`stream_options.include_usage`). */
+  wantsUsage: boolean;
+}
+
 /**
  * Streams an opened stream to the client: headers (with the routing
- * headers of the exchange) go out now, then every event, then `[DONE]`.
- * Ends the answering attempt (`opened.finish`) with the stream's fate.
+ * headers of the exchange) go out now, then every block or event, then
+ * `[DONE]`. Ends the answering attempt (`opened.finish`) with the stream's fate.
  * @param observer optional; sees every payload sent and is awaited before the last write
- * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw events received
+ * @returns the outcome (`ok`, `cancelled` or `truncated`) with the raw output received
  */
 export async function streamToClient(
   exchange: Exchange,
@@ -76,9 +115,7 @@ export async function streamToClient(
   reply: FastifyReply,
   observer?: StreamObserver,
 ): Promise<ExchangeOutcome> {
-  const { iterator } = opened.value;
-  let next = opened.value.first;
-  const wantsUsage = exchange.body.stream_options?.include_usage === true;
+  const stream = opened.value;
   let res: ServerResponse;
   try {
     res = reply.hijack().raw;
@@ -86,39 +123,76 @@ export async function streamToClient(
     opened.finish(error);
     throw error;
   }
+  const pumping: Pumping = { exchange, res, signal, observer, wantsUsage: exchange.body.stream_options?.include_usage === true };
+  const blocks: string[] = [];
   const events: (string | ChatCompletionChunk)[] = [];
-  let usageEstimated = false;
+  const received = { usageEstimated: false };
+  const output = (): RawOutput =>
+    stream.kind === "sse" ? { kind: "sse", blocks } : { kind: "stream", events, ...(received.usageEstimated ? { usageEstimated: true } : {}) };
   try {
     // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too.
     res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS, ...exchange.routingHeaders() });
-    while (!next.done) {
-      const event = next.value;
-      events.push(event.chunk ?? event.data);
-      if (event.usageEstimated) usageEstimated = true;
-      if (hasOutput(event)) exchange.markFirstToken();
-      if (wantsUsage || !isUsageOnly(event)) {
-        const drained = write(res, `data: ${event.data}\n\n`, signal);
-        observer?.onData(event.data);
-        if (drained) await exchange.wait(drained);
-      }
-      next = await exchange.wait(iterator.next());
-    }
+    if (stream.kind === "sse") await pumpSse(pumping, stream.iterator, stream.first, blocks);
+    else received.usageEstimated = await pumpEvents(pumping, stream.iterator, stream.first, events);
     if (signal.aborted) {
       opened.finish(signal.reason);
       await observer?.beforeEnd(false);
-      return ended(events, "cancelled", res, signal.reason);
+      return ended(output(), "cancelled", res, signal.reason);
     }
     opened.finish();
     await observer?.beforeEnd(true);
     res.end("data: [DONE]\n\n");
-    return { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
+    return { status: "ok", httpStatus: 200, output: output(), errorJson: null, error: null, errorClass: null };
   } catch (error) {
-    await iterator.return?.().catch(() => undefined);
+    await stream.iterator.return?.().catch(() => undefined);
     opened.finish(signal.aborted ? signal.reason : error);
     await observer?.beforeEnd(false);
-    if (signal.aborted) return ended(events, "cancelled", res, signal.reason);
-    return ended(events, "truncated", res, error);
+    if (signal.aborted) return ended(output(), "cancelled", res, signal.reason);
+    return ended(output(), "truncated", res, error);
   }
+}
+
+/**
+ * Forwards blocks of SSE text as they are, dropping only the usage-only
+ * chunk the client did not ask for; keeps every block, whole, for the record.
+ */
+async function pumpSse({ exchange, res, signal, observer, wantsUsage }: Pumping, iterator: AsyncIterator<string>, first: IteratorResult<string>, blocks: string[]): Promise<void> {
+  let sawOutput = false;
+  for (let next = first; !next.done; next = await exchange.wait(iterator.next())) {
+    const block = next.value;
+    blocks.push(block);
+    if (!sawOutput && HAS_OUTPUT.test(block)) {
+      sawOutput = true;
+      exchange.markFirstToken();
+    }
+    const text = wantsUsage || !block.includes(EMPTY_CHOICES_TEXT) ? block : withoutEvents(block, isUsageOnlyData, EMPTY_CHOICES_TEXT);
+    if (text === "") continue;
+    const drained = write(res, text, signal);
+    if (observer) for (const data of sseDataOf([text])) observer.onData(data);
+    if (drained) await exchange.wait(drained);
+  }
+}
+
+/** Forwards chunk events one by one, each as a `data:` event; returns whether any carried estimated usage. */
+async function pumpEvents(
+  { exchange, res, signal, observer, wantsUsage }: Pumping,
+  iterator: AsyncIterator<ProviderStreamEvent>,
+  first: IteratorResult<ProviderStreamEvent>,
+  events: (string | ChatCompletionChunk)[],
+): Promise<boolean> {
+  let usageEstimated = false;
+  for (let next = first; !next.done; next = await exchange.wait(iterator.next())) {
+    const event = next.value;
+    events.push(event.chunk ?? event.data);
+    if (event.usageEstimated) usageEstimated = true;
+    if (hasOutput(event)) exchange.markFirstToken();
+    if (wantsUsage || !isUsageOnly(event)) {
+      const drained = write(res, `data: ${event.data}\n\n`, signal);
+      observer?.onData(event.data);
+      if (drained) await exchange.wait(drained);
+    }
+  }
+  return usageEstimated;
 }
 
 /** The reply's headers without unset ones (`getHeaders` may hold undefined values). */
@@ -135,11 +209,15 @@ function hasOutput(event: ProviderStreamEvent): boolean {
 
 function isUsageOnly(event: ProviderStreamEvent): boolean {
   if (event.chunk) return event.chunk.choices.length === 0 && Boolean(event.chunk.usage);
-  return EMPTY_CHOICES.test(event.data) && event.data.includes('"usage":{');
+  return isUsageOnlyData(event.data);
+}
+
+function isUsageOnlyData(data: string): boolean {
+  return data.includes(EMPTY_CHOICES_TEXT) && data.includes('"usage":{');
 }
 
 /** Ends a stream that did not finish: an in-band error event if the client is still there, no `[DONE]`. */
-function ended(events: (string | ChatCompletionChunk)[], status: "cancelled" | "truncated", res: ServerResponse, reason: unknown): ExchangeOutcome {
+function ended(output: RawOutput, status: "cancelled" | "truncated", res: ServerResponse, reason: unknown): ExchangeOutcome {
   const error =
     status === "cancelled"
       ? new RelayError({ status: 499, message: reason instanceof Error ? reason.message : "cancelled", type: "server_error", code: "cancelled", errorClass: "internal" })
@@ -149,7 +227,7 @@ function ended(events: (string | ChatCompletionChunk)[], status: "cancelled" | "
   return {
     status,
     httpStatus: 200,
-    output: { kind: "stream", events },
+    output,
     errorJson: errorJson as unknown as Record<string, unknown>,
     error: error.message,
     errorClass: status === "truncated" ? error.errorClass : null,

@@ -4,7 +4,8 @@
  * OpenAI's API reference for `POST /chat/completions`
  * (https://platform.openai.com/docs/api-reference/chat). The body goes
  * upstream as the client sent it (model replaced); the answer comes back
- * byte for byte. One undici keep-alive pool per deployment. The
+ * byte for byte (streams as the SSE text the upstream sent, cut at event
+ * boundaries: src/protocol/sse-text.ts). One undici keep-alive pool per deployment. The
  * deployment's four timeouts apply: connect (undici `connect.timeout`),
  * first token (`headersTimeout`), idle between chunks (`bodyTimeout`) and
  * total (an abort timer over the whole call).
@@ -13,9 +14,10 @@ import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
-import { sseData } from "../../protocol/sse-data.js";
+import { SseEventCutter } from "../../protocol/sse-text.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
+import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
@@ -74,6 +76,10 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     return response;
   }
 
+  function streamSse(call: ProviderCall): AsyncIterable<string> {
+    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => sseWithin(call, signal));
+  }
+
   return {
     kind: "openai-compatible",
 
@@ -91,8 +97,10 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
       }
     },
 
+    streamSse,
+
     stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
-      return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => streamWithin(call, signal));
+      return eventsOfBlocks(streamSse(call));
     },
 
     async close(): Promise<void> {
@@ -102,8 +110,14 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     embed: createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }),
   };
 
-  /** The stream of one call, under `signal` (the call's, with the total timeout). */
-  async function* streamWithin(call: ProviderCall, signal: AbortSignal): AsyncGenerator<ProviderStreamEvent> {
+  /**
+   * The stream of one call under `signal` (the call's, with the total
+   * timeout), as blocks of complete SSE events exactly as the upstream sent
+   * them: one block per read that completes an event, `[DONE]` and what
+   * follows it left out.
+   * @throws RelayError on an in-band error event (after the events before it), a transport failure, or a stream that ends unfinished
+   */
+  async function* sseWithin(call: ProviderCall, signal: AbortSignal): AsyncGenerator<string> {
     const response = await send(call, signal, true);
     const contentType = String(response.headers["content-type"] ?? "");
     if (contentType.includes("application/json")) {
@@ -115,24 +129,32 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
         throw failure(error, signal, timeouts.idleMs);
       }
       const completion = parseJson<ChatCompletion>(text, origin);
-      for (const chunk of completionToChunks(completion)) yield { data: JSON.stringify(chunk), chunk };
+      yield completionToChunks(completion).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join("");
       return;
     }
+    const cutter = new SseEventCutter();
     let finished = false;
     let done = false;
     try {
       // Read to the end of the body even after [DONE]: leaving the loop early would destroy the
       // body and with it the keep-alive connection (a new TCP connection per stream).
-      for await (const data of sseData(response.body)) {
+      for await (const bytes of response.body) {
         if (done) continue;
-        if (data === "[DONE]") {
-          done = true;
-          continue;
-        }
-        // String checks only: chunks are parsed later, by the recorder.
-        if (data.includes('"error":')) throwIfError(data);
-        if (!finished && FINISHED.test(data)) finished = true;
-        yield { data };
+        const block = cutter.push(bytes as Uint8Array);
+        if (block === "") continue;
+        const checked = checkBlock(block);
+        if (!finished && FINISHED.test(checked.forward)) finished = true;
+        if (checked.forward !== "") yield checked.forward;
+        if (checked.error) throw checked.error;
+        done = checked.done;
+      }
+      const last = done ? "" : cutter.end();
+      if (last !== "") {
+        const checked = checkBlock(last);
+        if (!finished && FINISHED.test(checked.forward)) finished = true;
+        if (checked.forward !== "") yield checked.forward;
+        if (checked.error) throw checked.error;
+        done = checked.done;
       }
     } catch (error) {
       if (error instanceof RelayError) throw error;
@@ -155,17 +177,6 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
 
 /** A chunk that carries a real `finish_reason` (not null, nor KoboldCpp's string "null"). */
 const FINISHED = /"finish_reason":\s*"(?!null")/;
-
-/** An in-band `{"error": …}` event from the upstream becomes a RelayError. */
-function throwIfError(data: string): void {
-  let parsed: { error?: unknown } | null = null;
-  try {
-    parsed = JSON.parse(data) as { error?: unknown };
-  } catch {
-    return;
-  }
-  if (parsed && typeof parsed === "object" && parsed.error) throw upstreamHttpError(502, data);
-}
 
 function parseJson<T>(text: string, origin: string): T {
   try {

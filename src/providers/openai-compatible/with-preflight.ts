@@ -6,13 +6,18 @@
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /**
- * Wraps `inner` so that `preflight` runs before every `complete` and `stream`.
+ * Wraps `inner` so that `preflight` runs before every `complete`, `stream` and `streamSse`.
  * @param kind the provider kind reported (`vllm`, `lmstudio`)
  * @param inner the provider that does the call
  * @param preflight throws (e.g. RelayError 400 `context_length_exceeded`) to refuse a call before anything is sent
  * @param closeExtra releases what the wrapper itself holds (e.g. its discovery client); runs alongside `inner.close`
  */
 export function withPreflight(kind: string, inner: ChatProvider, preflight: (call: ProviderCall) => Promise<void>, closeExtra?: () => Promise<void>): ChatProvider {
+  async function* preflighted(call: ProviderCall, run: (call: ProviderCall) => AsyncIterable<string>): AsyncGenerator<string> {
+    await preflight(call);
+    yield* run(call);
+  }
+
   return {
     kind,
 
@@ -26,6 +31,8 @@ export function withPreflight(kind: string, inner: ChatProvider, preflight: (cal
       yield* inner.stream(call);
     },
 
+    ...(inner.streamSse ? { streamSse: (call: ProviderCall) => preflighted(call, (c) => inner.streamSse!(c)) } : {}),
+
     async close(): Promise<void> {
       await Promise.all([inner.close?.(), closeExtra?.()]);
     },
@@ -34,3 +41,4 @@ export function withPreflight(kind: string, inner: ChatProvider, preflight: (cal
     ...(inner.embed ? { embed: inner.embed } : {}),
   };
 }
+

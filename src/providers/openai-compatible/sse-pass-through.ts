@@ -1,0 +1,57 @@
+/**
+ * What an OpenAI-compatible stream's SSE text is checked for on its way
+ * through (OpenAI's streaming format: `data: {chat.completion.chunk}`
+ * events, an optional `data: {"error": …}` event, `data: [DONE]`), with
+ * string checks only: a block is split into events only when it may hold
+ * `[DONE]` or an error.
+ */
+import { sseEvents } from "../../protocol/sse-text.js";
+import type { RelayError } from "../../protocol/errors.js";
+import type { ProviderStreamEvent } from "../types.js";
+import { upstreamHttpError } from "../http/upstream-errors.js";
+
+/** A block of upstream events, checked. */
+export interface CheckedBlock {
+  /** The text to pass on: the block, or its part before `[DONE]` or an error event. */
+  forward: string;
+  /** The upstream's in-band error event, as a RelayError (502 unless it names another status); null when none. */
+  error: RelayError | null;
+  /** True when the block held `data: [DONE]` (nothing after it is forwarded). */
+  done: boolean;
+}
+
+/** Checks a block of complete events (src/protocol/sse-text.ts `SseEventCutter`). */
+export function checkBlock(block: string): CheckedBlock {
+  if (!block.includes("[DONE]") && !block.includes('"error":')) return { forward: block, error: null, done: false };
+  let forward = "";
+  for (const event of sseEvents(block)) {
+    if (event.data === "[DONE]") return { forward, error: null, done: true };
+    const error = event.data === null ? null : inBandError(event.data);
+    if (error) return { forward, error, done: false };
+    forward += event.raw;
+  }
+  return { forward, error: null, done: false };
+}
+
+/** The RelayError of an `{"error": …}` event, or null for any other payload. */
+function inBandError(data: string): RelayError | null {
+  if (!data.includes('"error":')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (parsed && typeof parsed === "object" && (parsed as { error?: unknown }).error) return upstreamHttpError(502, data);
+  return null;
+}
+
+/**
+ * The events of a pass-through stream, one per `data:` payload (for
+ * callers that want events, e.g. the library's in-process transport).
+ */
+export async function* eventsOfBlocks(blocks: AsyncIterable<string>): AsyncGenerator<ProviderStreamEvent> {
+  for await (const block of blocks) {
+    for (const event of sseEvents(block)) if (event.data !== null) yield { data: event.data };
+  }
+}
