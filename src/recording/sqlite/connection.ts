@@ -81,3 +81,41 @@ export function isLockContention(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === "SQLITE_BUSY_SNAPSHOT";
 }
+
+/**
+ * Runs `op` (synchronous work on `db`) with SQLite's busy timeout at 0:
+ * a lock held by another connection fails at once instead of sleeping on
+ * this thread. better-sqlite3 waits for a lock synchronously, so on the
+ * server's main thread a busy wait would hold up every request.
+ * @throws the SQLITE_BUSY error (see {@link isLockContention}) when the lock is taken; whatever else `op` throws
+ */
+export function withoutLockWait<T>(db: Database, op: () => T): T {
+  const timeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
+  db.pragma("busy_timeout = 0");
+  try {
+    return op();
+  } finally {
+    db.pragma(`busy_timeout = ${timeoutMs}`);
+  }
+}
+
+/** Waits between the tries of {@link whenLockFree}, in ms: the first, and the most (doubling in between). */
+export const LOCK_RETRY_MS = { first: 2, max: 100 } as const;
+
+/**
+ * Runs `op` on `db` without waiting for a lock on this thread: when another
+ * connection holds it, `op` is tried again after a timer (2 ms, doubling up
+ * to 100 ms) until `giveUpAfterMs` has passed.
+ * @throws the lock error once `giveUpAfterMs` has passed; whatever else `op` throws, at once
+ */
+export async function whenLockFree<T>(db: Database, op: () => T, giveUpAfterMs: number): Promise<T> {
+  const started = Date.now();
+  for (let waitMs: number = LOCK_RETRY_MS.first; ; waitMs = Math.min(waitMs * 2, LOCK_RETRY_MS.max)) {
+    try {
+      return withoutLockWait(db, op);
+    } catch (error) {
+      if (!isLockContention(error) || Date.now() - started >= giveUpAfterMs) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}

@@ -2,13 +2,20 @@
  * `Idempotency-Key` records on SQLite. `begin` reads and claims the record
  * in one `BEGIN IMMEDIATE` transaction, which holds the file's write lock,
  * so two connections (or processes) cannot both start the same key.
+ * No operation waits for that lock on the calling thread: while another
+ * connection (the recorder's worker, another process) holds it, the
+ * operation is tried again on a timer, for up to {@link LOCK_GIVE_UP_MS}.
  */
 import type { Database as Db } from "better-sqlite3";
+import { whenLockFree } from "../../recording/sqlite/connection.js";
 import { beginTimes } from "../idempotency.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { idempotencyRecordOf, type IdempotencyDbRow } from "../rows.js";
 import type { IdempotencyStore } from "../store.js";
 import type { BeginOptions, BeginResult, IdempotencyTarget, Instant, StoredResponse } from "../types.js";
+
+/** How long an operation keeps trying while another connection holds the write lock, ms (the connection's old busy timeout). */
+export const LOCK_GIVE_UP_MS = 5000;
 
 /** Idempotency records on SQLite. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
@@ -38,32 +45,31 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async begin(target: IdempotencyTarget, options: BeginOptions = {}): Promise<BeginResult> {
-    return this.claim(target, options);
+    return whenLockFree(this.db, () => this.claim(target, options), LOCK_GIVE_UP_MS);
   }
 
   async complete(target: IdempotencyTarget, response: StoredResponse, options: { now?: Instant } = {}): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        `UPDATE llm_relay_idempotency SET state = 'done', response_status = ?, response_headers = ?, response_body = ?, response_events = ?, completed_at = ?
-         WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
-      )
-      .run(
-        response.status,
-        JSON.stringify(response.headers),
-        response.kind === "body" ? response.body : null,
-        response.kind === "sse" ? JSON.stringify(response.events) : null,
-        isoUtc(options.now ?? Date.now()),
-        target.tenant,
-        target.key,
-        target.fingerprint,
-      );
+    const statement = this.db.prepare(
+      `UPDATE llm_relay_idempotency SET state = 'done', response_status = ?, response_headers = ?, response_body = ?, response_events = ?, completed_at = ?
+       WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
+    );
+    const values = [
+      response.status,
+      JSON.stringify(response.headers),
+      response.kind === "body" ? response.body : null,
+      response.kind === "sse" ? JSON.stringify(response.events) : null,
+      isoUtc(options.now ?? Date.now()),
+      target.tenant,
+      target.key,
+      target.fingerprint,
+    ];
+    const result = await whenLockFree(this.db, () => statement.run(...values), LOCK_GIVE_UP_MS);
     return result.changes === 1;
   }
 
   async release(target: IdempotencyTarget): Promise<boolean> {
-    const result = this.db
-      .prepare(`DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`)
-      .run(target.tenant, target.key, target.fingerprint);
+    const statement = this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`);
+    const result = await whenLockFree(this.db, () => statement.run(target.tenant, target.key, target.fingerprint), LOCK_GIVE_UP_MS);
     return result.changes === 1;
   }
 

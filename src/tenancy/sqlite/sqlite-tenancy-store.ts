@@ -14,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
-import { configureWriter, isLockContention } from "../../recording/sqlite/connection.js";
+import { configureWriter, isLockContention, withoutLockWait } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
@@ -163,15 +163,11 @@ class SqliteUsageLedger implements UsageLedger {
     const rows = events.map((event) => usageRowOf(event));
     if (options.waitForLock !== false) return this.insertAll.immediate(rows);
     // BEGIN IMMEDIATE with no busy wait: SQLITE_BUSY at once when the recorder's worker (or another process) is writing.
-    const timeoutMs = this.db.pragma("busy_timeout", { simple: true }) as number;
-    this.db.pragma("busy_timeout = 0");
     try {
-      return this.insertAll.immediate(rows);
+      return withoutLockWait(this.db, () => this.insertAll.immediate(rows));
     } catch (error) {
       if (isLockContention(error)) throw new LedgerBusyError();
       throw error;
-    } finally {
-      this.db.pragma(`busy_timeout = ${timeoutMs}`);
     }
   }
 

@@ -1,0 +1,70 @@
+/**
+ * The usage ledger and the `Idempotency-Key` records share the logs.db
+ * with the recorder's worker and with other processes (`llm-relay keys`,
+ * `llm`, Datasette). While another connection holds the file's write lock,
+ * the proxy keeps answering other requests: the ledger keeps the rows it
+ * could not write yet and writes them, none lost, once the lock is
+ * released; a request with an `Idempotency-Key` waits for the lock without
+ * holding up the others. (better-sqlite3 waits for a lock synchronously: a
+ * write that waited would hold up the event loop for the whole busy
+ * timeout.)
+ */
+import { afterEach, expect, it } from "vitest";
+import { chat, chatBody } from "../helpers/exchanges.js";
+import { rows } from "../helpers/db.js";
+import { holdWriteLock, type LockHolder } from "../helpers/lock-holder.js";
+import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+
+let proxy: TestProxy | null = null;
+let lock: LockHolder | null = null;
+afterEach(async () => {
+  lock?.kill();
+  lock = null;
+  await proxy?.close();
+  proxy = null;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it("answers while another process holds the logs.db lock, and books the exchanges once it is released", async () => {
+  // Recording off: the exchanges are booked straight from this thread (no worker to wait behind).
+  proxy = await startTestProxy({ record: false });
+  lock = await holdWriteLock(proxy.dbPath);
+
+  expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
+  // The ledger batch is due after 50 ms and finds the file locked.
+  await sleep(200);
+  expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
+  await sleep(200);
+  expect(rows(proxy.dbPath, "select count(*) as n from llm_relay_usage")).toEqual([{ n: 0 }]);
+
+  await lock.release();
+  await proxy.server.ctx.booking.drain();
+  expect(rows(proxy.dbPath, "select model, input_tokens > 0 as counted from llm_relay_usage order by created_at")).toEqual([
+    { model: "echo", counted: 1 },
+    { model: "echo", counted: 1 },
+  ]);
+});
+
+it("a request with an Idempotency-Key waits for the lock without holding up other requests, then answers and replays", async () => {
+  proxy = await startTestProxy({ record: false });
+  lock = await holdWriteLock(proxy.dbPath);
+
+  let keyedSettled = false;
+  const keyed = chat(proxy, chatBody("echo"), { "idempotency-key": "lock-test-1" }).finally(() => {
+    keyedSettled = true;
+  });
+  await sleep(100);
+  const other = await chat(proxy, chatBody("echo"));
+  expect(other.status).toBe(200);
+  expect(keyedSettled).toBe(false);
+
+  await lock.release();
+  const first = await keyed;
+  expect(first.status).toBe(200);
+  const replay = await chat(proxy, chatBody("echo"), { "idempotency-key": "lock-test-1" });
+  expect(replay.status).toBe(200);
+  expect(replay.json).toEqual(first.json);
+  expect((first.json as { id?: string }).id).toBeTruthy();
+  expect(rows(proxy.dbPath, "select state from llm_relay_idempotency where idempotency_key = 'lock-test-1'")).toEqual([{ state: "done" }]);
+});
