@@ -17,6 +17,12 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** The exchange's `x-request-id`, for upstream correlation. */
   requestId: string;
+  /**
+   * `body` as JSON text, when it could be made from the client's own bytes
+   * without serialising the body again (src/server/exchange.ts
+   * `upstreamJson`). Pass-through providers send it as is; absent: serialise `body`.
+   */
+  json?: string;
 }
 
 /** A non-streaming answer. */

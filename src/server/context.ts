@@ -43,5 +43,7 @@ declare module "fastify" {
     tenant: RequestTenant | null;
     /** How the usage ledger books the request's exchange; set by admission on billed routes, else null. */
     billing: ExchangeBilling | null;
+    /** The body as the client sent it, for `application/json` requests (so it can go upstream without being serialised again); else null. */
+    rawBody: string | null;
   }
 }

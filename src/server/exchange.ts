@@ -46,9 +46,14 @@ export class Exchange {
   /** Tenant, API key and ledger booking, from the request's admission (`exchangeAccount`); null outside the server (library calls). */
   account: ExchangeAccount | null = null;
 
+  /**
+   * @param rawBody the body's JSON text as the client sent it, when known (the server keeps it); lets
+   *   {@link upstreamJson} send it upstream without serialising the body again
+   */
   constructor(
     readonly requestId: string,
     readonly body: ChatCompletionRequest,
+    private readonly rawBody: string | null = null,
   ) {
     this.id = newUlid(this.startedAt);
   }
@@ -67,6 +72,23 @@ export class Exchange {
     const body = { ...this.body, model: route.upstreamModel };
     if (this.stream && route.deployment.stream_usage) body.stream_options = { ...(this.body.stream_options ?? {}), include_usage: true };
     return body;
+  }
+
+  /**
+   * {@link upstreamBody} as JSON text made from the client's own bytes,
+   * when that needs no serialisation: the route's upstream model is the
+   * model the client named, and the stream's `include_usage` is already set,
+   * not wanted, or added by splicing `"stream_options":{"include_usage":true}`
+   * into a body that has no `stream_options`. Undefined otherwise (the
+   * provider serialises {@link upstreamBody}).
+   */
+  upstreamJson(route: Route): string | undefined {
+    const raw = this.rawBody;
+    if (raw === null || route.upstreamModel !== this.body.model) return undefined;
+    if (!this.stream || !route.deployment.stream_usage || this.body.stream_options?.include_usage === true) return raw;
+    if (this.body.stream_options !== undefined) return undefined;
+    const end = raw.lastIndexOf("}");
+    return end < 0 ? undefined : `${raw.slice(0, end)},"stream_options":{"include_usage":true}${raw.slice(end)}`;
   }
 
   /**

@@ -162,6 +162,16 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     requestIdHeader: false,
     forceCloseConnections: false,
   });
+  // JSON bodies are parsed by Fastify's own parser (prototype-poisoning checks included) and their text is
+  // kept: a chat request that needs no change goes upstream as these bytes, not serialised again.
+  const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? "error", app.initialConfig.onConstructorPoisoning ?? "error");
+  app.decorateRequest("rawBody", null);
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    parseJson(request, text, done);
+  });
   // Clients that forget the JSON content type (curl -d, text/plain) still get parsed.
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {

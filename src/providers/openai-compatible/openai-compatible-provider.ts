@@ -60,7 +60,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
         path,
         method: "POST",
         headers: headers(call, stream),
-        body: JSON.stringify(call.body),
+        body: call.json ?? JSON.stringify(call.body),
         signal,
         headersTimeout: timeouts.firstTokenMs,
         bodyTimeout: timeouts.idleMs,

@@ -36,7 +36,7 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
     request.relayLogged = true;
     throw error;
   }
-  const exchange = new Exchange(request.id, body);
+  const exchange = new Exchange(request.id, body, request.rawBody);
   exchange.account = exchangeAccount(request);
   const controller = new AbortController();
   const end = ctx.inFlight.begin(controller);
@@ -46,7 +46,10 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
   reply.raw.once("close", onClose);
   let outcome: ExchangeOutcome;
   const signal = controller.signal;
-  const callFor = (target: AttemptTarget): ProviderCall => ({ body: exchange.upstreamBody(target.route), signal, requestId: request.id });
+  const callFor = (target: AttemptTarget): ProviderCall => {
+    const json = exchange.upstreamJson(target.route);
+    return { body: exchange.upstreamBody(target.route), signal, requestId: request.id, ...(json === undefined ? {} : { json }) };
+  };
   const onAttempt = (route: Route) => {
     exchange.route = route;
   };
