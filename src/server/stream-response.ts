@@ -125,30 +125,28 @@ export async function streamToClient(
   }
   const pumping: Pumping = { exchange, res, signal, observer, wantsUsage: exchange.body.stream_options?.include_usage === true };
   const blocks: string[] = [];
-  const events: (string | ChatCompletionChunk)[] = [];
-  const received = { usageEstimated: false };
-  const output = (): RawOutput =>
-    stream.kind === "sse" ? { kind: "sse", blocks } : { kind: "stream", events, ...(received.usageEstimated ? { usageEstimated: true } : {}) };
+  const streamed: StreamedEvents = { kind: "stream", events: [] };
+  const output: RawOutput = stream.kind === "sse" ? { kind: "sse", blocks } : streamed;
   try {
     // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too.
     res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS, ...exchange.routingHeaders() });
     if (stream.kind === "sse") await pumpSse(pumping, stream.iterator, stream.first, blocks);
-    else received.usageEstimated = await pumpEvents(pumping, stream.iterator, stream.first, events);
+    else await pumpEvents(pumping, stream.iterator, stream.first, streamed);
     if (signal.aborted) {
       opened.finish(signal.reason);
       await observer?.beforeEnd(false);
-      return ended(output(), "cancelled", res, signal.reason);
+      return ended(output, "cancelled", res, signal.reason);
     }
     opened.finish();
     await observer?.beforeEnd(true);
     res.end("data: [DONE]\n\n");
-    return { status: "ok", httpStatus: 200, output: output(), errorJson: null, error: null, errorClass: null };
+    return { status: "ok", httpStatus: 200, output, errorJson: null, error: null, errorClass: null };
   } catch (error) {
     await stream.iterator.return?.().catch(() => undefined);
     opened.finish(signal.aborted ? signal.reason : error);
     await observer?.beforeEnd(false);
-    if (signal.aborted) return ended(output(), "cancelled", res, signal.reason);
-    return ended(output(), "truncated", res, error);
+    if (signal.aborted) return ended(output, "cancelled", res, signal.reason);
+    return ended(output, "truncated", res, error);
   }
 }
 
@@ -173,18 +171,24 @@ async function pumpSse({ exchange, res, signal, observer, wantsUsage }: Pumping,
   }
 }
 
-/** Forwards chunk events one by one, each as a `data:` event; returns whether any carried estimated usage. */
+/** The chunk events received (the record's raw output), filled as they arrive. */
+interface StreamedEvents {
+  kind: "stream";
+  events: (string | ChatCompletionChunk)[];
+  usageEstimated?: boolean;
+}
+
+/** Forwards chunk events one by one, each as a `data:` event, keeping them in `streamed`. */
 async function pumpEvents(
   { exchange, res, signal, observer, wantsUsage }: Pumping,
   iterator: AsyncIterator<ProviderStreamEvent>,
   first: IteratorResult<ProviderStreamEvent>,
-  events: (string | ChatCompletionChunk)[],
-): Promise<boolean> {
-  let usageEstimated = false;
+  streamed: StreamedEvents,
+): Promise<void> {
   for (let next = first; !next.done; next = await exchange.wait(iterator.next())) {
     const event = next.value;
-    events.push(event.chunk ?? event.data);
-    if (event.usageEstimated) usageEstimated = true;
+    streamed.events.push(event.chunk ?? event.data);
+    if (event.usageEstimated) streamed.usageEstimated = true;
     if (hasOutput(event)) exchange.markFirstToken();
     if (wantsUsage || !isUsageOnly(event)) {
       const drained = write(res, `data: ${event.data}\n\n`, signal);
@@ -192,7 +196,6 @@ async function pumpEvents(
       if (drained) await exchange.wait(drained);
     }
   }
-  return usageEstimated;
 }
 
 /** The reply's headers without unset ones (`getHeaders` may hold undefined values). */

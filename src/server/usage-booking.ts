@@ -13,24 +13,21 @@
  * thread cost a third of the proxy's throughput at c=50. A batch never waits
  * for the file's lock (better-sqlite3 would wait synchronously, stalling
  * every request for up to the busy timeout while the worker commits): a
- * locked ledger is tried again later, with backoff ({@link LEDGER_RETRY_MS}).
+ * locked ledger is tried again on a timer (`recordMany(…, { waitForLock: false })`).
  */
 import type { Logger } from "pino";
 import type { RateLimiter } from "../ratelimit/index.js";
 import type { ExchangeSummary } from "../recording/record-writer.js";
 import type { EmbeddingExchange, ExchangeBilling } from "../recording/types.js";
-import { LedgerBusyError, type TenancyStore } from "../tenancy/store.js";
-import type { RecordUsageResult, UsageEvent } from "../tenancy/types.js";
+import type { TenancyStore } from "../tenancy/store.js";
+import type { UsageEvent } from "../tenancy/types.js";
 
 /** How long ledger rows wait to be written together, in ms. */
 export const BOOKING_INTERVAL_MS = 50;
 /** Most rows written in one batch. */
 const MAX_BATCH = 500;
-/**
- * Waits between attempts at a locked ledger, in ms: the first, the longest,
- * and the longest time a batch keeps trying before it is given up (and logged).
- */
-export const LEDGER_RETRY_MS = { first: 2, max: 500, giveUpAfter: 60_000 } as const;
+/** Ledger writes from the event loop never wait for the logs.db lock on it (see the module comment). */
+const NO_LOCK_WAIT = { waitForLock: false } as const;
 
 /** A ledger row waiting for its batch. */
 interface QueuedBooking {
@@ -160,7 +157,7 @@ export class UsageBooking {
   private async writeBatch(batch: readonly QueuedBooking[]): Promise<void> {
     let results;
     try {
-      results = await this.recordWithoutWaiting(batch.map((b) => b.event));
+      results = await this.tenancy.ledger.recordMany(batch.map((b) => b.event), NO_LOCK_WAIT);
     } catch (error) {
       this.logger.error({ err: error, rows: batch.length }, "cannot write usage ledger rows");
       return;
@@ -173,27 +170,9 @@ export class UsageBooking {
     });
     if (again.length === 0) return;
     try {
-      await this.recordWithoutWaiting(again.map(({ event, billing, exchangeId }) => ({ ...event, idempotencyKey: `${billing.ledgerKey}/${exchangeId}` })));
+      await this.tenancy.ledger.recordMany(again.map(({ event, billing, exchangeId }) => ({ ...event, idempotencyKey: `${billing.ledgerKey}/${exchangeId}` })), NO_LOCK_WAIT);
     } catch (error) {
       this.logger.error({ err: error, rows: again.length }, "cannot write usage ledger rows");
-    }
-  }
-
-  /**
-   * `recordMany` that never waits for the lock on this thread: a locked
-   * ledger is tried again after a timer, with doubling waits.
-   * @throws LedgerBusyError when it stayed locked for {@link LEDGER_RETRY_MS}.giveUpAfter
-   * @throws whatever else `recordMany` throws
-   */
-  private async recordWithoutWaiting(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
-    const started = Date.now();
-    for (let waitMs: number = LEDGER_RETRY_MS.first; ; waitMs = Math.min(waitMs * 2, LEDGER_RETRY_MS.max)) {
-      try {
-        return await this.tenancy.ledger.recordMany(events, { waitForLock: false });
-      } catch (error) {
-        if (!(error instanceof LedgerBusyError) || Date.now() - started > LEDGER_RETRY_MS.giveUpAfter) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
 }

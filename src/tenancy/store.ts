@@ -68,13 +68,14 @@ export interface UsageLedger {
    * Writes several events as {@link record} does, in one transaction where
    * the engine allows (the proxy books its exchanges in batches, so that a
    * SQLite ledger costs one write transaction per batch, not per exchange).
-   * @param options.waitForLock false: fail at once with {@link LedgerBusyError}
-   *   when another connection holds the write lock, instead of waiting for it
-   *   (SQLite waits synchronously, holding up the caller's thread; PostgreSQL
-   *   ignores the option). Default true.
+   * @param options.waitForLock false: never wait for the write lock on the
+   *   caller's thread (SQLite waits synchronously, holding up every request of
+   *   the server): while another connection holds it, the batch is tried again
+   *   on a timer, for up to {@link LEDGER_GIVE_UP_MS}. PostgreSQL ignores the
+   *   option. Default true.
    * @returns one result per event, in order
    * @throws TenancyInputError when an event is invalid (then none is written)
-   * @throws LedgerBusyError when `waitForLock` is false and the ledger is locked (then none is written)
+   * @throws the engine's lock error when `waitForLock` is false and the ledger stayed locked (then none is written)
    */
   recordMany(events: readonly UsageEvent[], options?: { waitForLock?: boolean }): Promise<RecordUsageResult[]>;
   /** Totals grouped by model, UTC day or key, sorted by group (null first); filters are optional. */
@@ -120,13 +121,8 @@ export interface TenancyStore {
   close(): Promise<void>;
 }
 
-/** The ledger's database is locked by another connection, and the caller asked not to wait (nothing was written). */
-export class LedgerBusyError extends Error {
-  constructor(message = "the usage ledger is locked by another connection") {
-    super(message);
-    this.name = "LedgerBusyError";
-  }
-}
+/** How long a ledger batch written with `waitForLock: false` keeps trying while another connection holds the lock, in ms. */
+export const LEDGER_GIVE_UP_MS = 60_000;
 
 /** Invalid input to a store (a bad usage event or key limit); the message names the field. */
 export class TenancyInputError extends Error {

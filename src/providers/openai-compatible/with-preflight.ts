@@ -41,4 +41,3 @@ export function withPreflight(kind: string, inner: ChatProvider, preflight: (cal
     ...(inner.embed ? { embed: inner.embed } : {}),
   };
 }
-

@@ -14,12 +14,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
-import { configureWriter, isLockContention, withoutLockWait } from "../../recording/sqlite/connection.js";
+import { configureWriter, whenLockFree } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
-import { LedgerBusyError, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
+import { LEDGER_GIVE_UP_MS, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
 import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
@@ -162,13 +162,8 @@ class SqliteUsageLedger implements UsageLedger {
   async recordMany(events: readonly UsageEvent[], options: { waitForLock?: boolean } = {}): Promise<RecordUsageResult[]> {
     const rows = events.map((event) => usageRowOf(event));
     if (options.waitForLock !== false) return this.insertAll.immediate(rows);
-    // BEGIN IMMEDIATE with no busy wait: SQLITE_BUSY at once when the recorder's worker (or another process) is writing.
-    try {
-      return withoutLockWait(this.db, () => this.insertAll.immediate(rows));
-    } catch (error) {
-      if (isLockContention(error)) throw new LedgerBusyError();
-      throw error;
-    }
+    // BEGIN IMMEDIATE with no busy wait, tried again on a timer while the recorder's worker (or another process) is writing.
+    return whenLockFree(this.db, () => this.insertAll.immediate(rows), LEDGER_GIVE_UP_MS);
   }
 
   private insertOne(row: UsageRow): RecordUsageResult {
