@@ -13,7 +13,7 @@
  * thread cost a third of the proxy's throughput at c=50. A batch never waits
  * for the file's lock (better-sqlite3 would wait synchronously, stalling
  * every request for up to the busy timeout while the worker commits): a
- * locked ledger is tried again on a timer (`recordMany(…, { waitForLock: false })`).
+ * locked ledger is tried again on a timer (the store's `recordMany` does it).
  */
 import type { Logger } from "pino";
 import type { RateLimiter } from "../ratelimit/index.js";
@@ -26,8 +26,6 @@ import type { UsageEvent } from "../tenancy/types.js";
 export const BOOKING_INTERVAL_MS = 50;
 /** Most rows written in one batch. */
 const MAX_BATCH = 500;
-/** Ledger writes from the event loop never wait for the logs.db lock on it (see the module comment). */
-const NO_LOCK_WAIT = { waitForLock: false } as const;
 
 /** A ledger row waiting for its batch. */
 interface QueuedBooking {
@@ -157,7 +155,7 @@ export class UsageBooking {
   private async writeBatch(batch: readonly QueuedBooking[]): Promise<void> {
     let results;
     try {
-      results = await this.tenancy.ledger.recordMany(batch.map((b) => b.event), NO_LOCK_WAIT);
+      results = await this.tenancy.ledger.recordMany(batch.map((b) => b.event));
     } catch (error) {
       this.logger.error({ err: error, rows: batch.length }, "cannot write usage ledger rows");
       return;
@@ -170,7 +168,7 @@ export class UsageBooking {
     });
     if (again.length === 0) return;
     try {
-      await this.tenancy.ledger.recordMany(again.map(({ event, billing, exchangeId }) => ({ ...event, idempotencyKey: `${billing.ledgerKey}/${exchangeId}` })), NO_LOCK_WAIT);
+      await this.tenancy.ledger.recordMany(again.map(({ event, billing, exchangeId }) => ({ ...event, idempotencyKey: `${billing.ledgerKey}/${exchangeId}` })));
     } catch (error) {
       this.logger.error({ err: error, rows: again.length }, "cannot write usage ledger rows");
     }

@@ -68,16 +68,15 @@ export interface UsageLedger {
    * Writes several events as {@link record} does, in one transaction where
    * the engine allows (the proxy books its exchanges in batches, so that a
    * SQLite ledger costs one write transaction per batch, not per exchange).
-   * @param options.waitForLock false: never wait for the write lock on the
-   *   caller's thread (SQLite waits synchronously, holding up every request of
-   *   the server): while another connection holds it, the batch is tried again
-   *   on a timer, for up to {@link LEDGER_GIVE_UP_MS}. PostgreSQL ignores the
-   *   option. Default true.
+   * On SQLite neither write waits for the file's lock on the caller's thread
+   * (better-sqlite3 would wait synchronously, holding up every request of the
+   * server): while another connection holds it, the write is tried again on a
+   * timer, a batch for up to {@link LEDGER_BATCH_GIVE_UP_MS}.
    * @returns one result per event, in order
    * @throws TenancyInputError when an event is invalid (then none is written)
-   * @throws the engine's lock error when `waitForLock` is false and the ledger stayed locked (then none is written)
+   * @throws the engine's lock error when the ledger stayed locked (then none is written)
    */
-  recordMany(events: readonly UsageEvent[], options?: { waitForLock?: boolean }): Promise<RecordUsageResult[]>;
+  recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]>;
   /** Totals grouped by model, UTC day or key, sorted by group (null first); filters are optional. */
   summary(query: UsageQuery): Promise<UsageGroup[]>;
   /** The USD spent (sum of priced rows) by a tenant and/or key from `since` (inclusive) up to `until` (exclusive, default: no end). */
@@ -121,8 +120,8 @@ export interface TenancyStore {
   close(): Promise<void>;
 }
 
-/** How long a ledger batch written with `waitForLock: false` keeps trying while another connection holds the lock, in ms. */
-export const LEDGER_GIVE_UP_MS = 60_000;
+/** How long a SQLite ledger batch keeps trying while another connection holds the lock, in ms (a single `record` gives up after 5 s). */
+export const LEDGER_BATCH_GIVE_UP_MS = 60_000;
 
 /** Invalid input to a store (a bad usage event or key limit); the message names the field. */
 export class TenancyInputError extends Error {

@@ -4,13 +4,13 @@
  * `llm`, Datasette). While another connection holds the file's write lock,
  * the proxy keeps answering other requests: the ledger keeps the rows it
  * could not write yet and writes them, none lost, once the lock is
- * released; a request with an `Idempotency-Key` waits for the lock without
- * holding up the others. (better-sqlite3 waits for a lock synchronously: a
+ * released; a request with an `Idempotency-Key`, or a `POST /internal/usage`,
+ * waits for the lock without holding up the others. (better-sqlite3 waits for a lock synchronously: a
  * write that waited would hold up the event loop for the whole busy
  * timeout.)
  */
 import { afterEach, expect, it } from "vitest";
-import { chat, chatBody } from "../helpers/exchanges.js";
+import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { rows } from "../helpers/db.js";
 import { holdWriteLock, type LockHolder } from "../helpers/lock-holder.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
@@ -67,4 +67,21 @@ it("a request with an Idempotency-Key waits for the lock without holding up othe
   expect(replay.json).toEqual(first.json);
   expect((first.json as { id?: string }).id).toBeTruthy();
   expect(rows(proxy.dbPath, "select state from llm_relay_idempotency where idempotency_key = 'lock-test-1'")).toEqual([{ state: "done" }]);
+});
+
+it("POST /internal/usage waits for the lock without holding up other requests, then records the row", async () => {
+  proxy = await startTestProxy({ record: false });
+  lock = await holdWriteLock(proxy.dbPath);
+
+  let usageSettled = false;
+  const usage = send(`${proxy.url}/internal/usage`, { body: { model: "gpt-4o-mini", inputTokens: 12, idempotencyKey: "lock-usage-1" } }).finally(() => {
+    usageSettled = true;
+  });
+  await sleep(100);
+  expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
+  expect(usageSettled).toBe(false);
+
+  await lock.release();
+  expect((await usage).status).toBe(201);
+  expect(rows(proxy.dbPath, "select model, input_tokens from llm_relay_usage where idempotency_key = 'lock-usage-1'")).toEqual([{ model: "gpt-4o-mini", input_tokens: 12 }]);
 });

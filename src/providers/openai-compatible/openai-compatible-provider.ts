@@ -135,27 +135,21 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     const cutter = new SseEventCutter();
     let finished = false;
     let done = false;
+    /** Passes on a block of complete events (none when `block` is empty), noting the finish and `[DONE]`. */
+    function* passOn(block: string): Generator<string> {
+      const checked = checkBlock(block);
+      if (!finished && FINISHED.test(checked.forward)) finished = true;
+      if (checked.forward !== "") yield checked.forward;
+      if (checked.error) throw checked.error;
+      done = checked.done;
+    }
     try {
       // Read to the end of the body even after [DONE]: leaving the loop early would destroy the
       // body and with it the keep-alive connection (a new TCP connection per stream).
       for await (const bytes of response.body) {
-        if (done) continue;
-        const block = cutter.push(bytes as Uint8Array);
-        if (block === "") continue;
-        const checked = checkBlock(block);
-        if (!finished && FINISHED.test(checked.forward)) finished = true;
-        if (checked.forward !== "") yield checked.forward;
-        if (checked.error) throw checked.error;
-        done = checked.done;
+        if (!done) yield* passOn(cutter.push(bytes as Uint8Array));
       }
-      const last = done ? "" : cutter.end();
-      if (last !== "") {
-        const checked = checkBlock(last);
-        if (!finished && FINISHED.test(checked.forward)) finished = true;
-        if (checked.forward !== "") yield checked.forward;
-        if (checked.error) throw checked.error;
-        done = checked.done;
-      }
+      if (!done) yield* passOn(cutter.end());
     } catch (error) {
       if (error instanceof RelayError) throw error;
       throw failure(error, signal, timeouts.idleMs);

@@ -99,6 +99,12 @@ export function withoutLockWait<T>(db: Database, op: () => T): T {
   }
 }
 
+/**
+ * How long a single write of the request path keeps trying while another
+ * connection holds the lock, in ms (the busy timeout the connections had).
+ */
+export const LOCK_GIVE_UP_MS = 5000;
+
 /** Waits between the tries of {@link whenLockFree}, in ms: the first, and the most (doubling in between). */
 export const LOCK_RETRY_MS = { first: 2, max: 100 } as const;
 

@@ -4,24 +4,28 @@
  * so two connections (or processes) cannot both start the same key.
  * No operation waits for that lock on the calling thread: while another
  * connection (the recorder's worker, another process) holds it, the
- * operation is tried again on a timer, for up to {@link LOCK_GIVE_UP_MS}.
+ * operation is tried again on a timer, for up to `LOCK_GIVE_UP_MS` (5 s).
  */
-import type { Database as Db } from "better-sqlite3";
-import { whenLockFree } from "../../recording/sqlite/connection.js";
+import type { Database as Db, Statement } from "better-sqlite3";
+import { LOCK_GIVE_UP_MS, whenLockFree } from "../../recording/sqlite/connection.js";
 import { beginTimes } from "../idempotency.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { idempotencyRecordOf, type IdempotencyDbRow } from "../rows.js";
 import type { IdempotencyStore } from "../store.js";
 import type { BeginOptions, BeginResult, IdempotencyTarget, Instant, StoredResponse } from "../types.js";
 
-/** How long an operation keeps trying while another connection holds the write lock, ms (the connection's old busy timeout). */
-export const LOCK_GIVE_UP_MS = 5000;
-
 /** Idempotency records on SQLite. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly claim: (target: IdempotencyTarget, options: BeginOptions) => BeginResult;
+  private readonly markDone: Statement;
+  private readonly remove: Statement;
 
   constructor(private readonly db: Db) {
+    this.markDone = db.prepare(
+      `UPDATE llm_relay_idempotency SET state = 'done', response_status = ?, response_headers = ?, response_body = ?, response_events = ?, completed_at = ?
+       WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
+    );
+    this.remove = db.prepare(`DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`);
     const select = db.prepare(`SELECT * FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ?`);
     const upsert = db.prepare(
       `INSERT OR REPLACE INTO llm_relay_idempotency (tenant_id, idempotency_key, fingerprint, state, response_status, response_headers,
@@ -49,10 +53,6 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(target: IdempotencyTarget, response: StoredResponse, options: { now?: Instant } = {}): Promise<boolean> {
-    const statement = this.db.prepare(
-      `UPDATE llm_relay_idempotency SET state = 'done', response_status = ?, response_headers = ?, response_body = ?, response_events = ?, completed_at = ?
-       WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
-    );
     const values = [
       response.status,
       JSON.stringify(response.headers),
@@ -63,13 +63,12 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       target.key,
       target.fingerprint,
     ];
-    const result = await whenLockFree(this.db, () => statement.run(...values), LOCK_GIVE_UP_MS);
+    const result = await whenLockFree(this.db, () => this.markDone.run(...values), LOCK_GIVE_UP_MS);
     return result.changes === 1;
   }
 
   async release(target: IdempotencyTarget): Promise<boolean> {
-    const statement = this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`);
-    const result = await whenLockFree(this.db, () => statement.run(target.tenant, target.key, target.fingerprint), LOCK_GIVE_UP_MS);
+    const result = await whenLockFree(this.db, () => this.remove.run(target.tenant, target.key, target.fingerprint), LOCK_GIVE_UP_MS);
     return result.changes === 1;
   }
 

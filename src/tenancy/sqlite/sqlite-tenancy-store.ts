@@ -14,12 +14,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
-import { configureWriter, whenLockFree } from "../../recording/sqlite/connection.js";
+import { configureWriter, LOCK_GIVE_UP_MS, whenLockFree } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
-import { LEDGER_GIVE_UP_MS, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
+import { LEDGER_BATCH_GIVE_UP_MS, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
 import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
@@ -155,15 +155,16 @@ class SqliteUsageLedger implements UsageLedger {
     this.insertAll = db.transaction((rows: readonly UsageRow[]) => rows.map((row) => this.insertOne(row)));
   }
 
+  // Neither write waits for the lock on this thread (the server's event loop): while the recorder's
+  // worker or another process is writing, it is tried again on a timer.
   async record(event: UsageEvent): Promise<RecordUsageResult> {
-    return this.insertOne(usageRowOf(event));
+    const row = usageRowOf(event);
+    return whenLockFree(this.db, () => this.insertOne(row), LOCK_GIVE_UP_MS);
   }
 
-  async recordMany(events: readonly UsageEvent[], options: { waitForLock?: boolean } = {}): Promise<RecordUsageResult[]> {
+  async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
     const rows = events.map((event) => usageRowOf(event));
-    if (options.waitForLock !== false) return this.insertAll.immediate(rows);
-    // BEGIN IMMEDIATE with no busy wait, tried again on a timer while the recorder's worker (or another process) is writing.
-    return whenLockFree(this.db, () => this.insertAll.immediate(rows), LEDGER_GIVE_UP_MS);
+    return whenLockFree(this.db, () => this.insertAll.immediate(rows), LEDGER_BATCH_GIVE_UP_MS);
   }
 
   private insertOne(row: UsageRow): RecordUsageResult {
