@@ -118,6 +118,16 @@ describe("SqliteStore", () => {
     body.messages = messages;
     return body;
   }
+  /** Writes each record with a store of its own (cold caches, one transaction each) into a new file; returns its path. */
+  function writeCold(records: readonly ExchangeRecord[]): string {
+    const coldFile = join(dir, "cold.db");
+    for (const r of records) {
+      const cold = SqliteStore.open(coldFile);
+      cold.writeBatch([r]);
+      cold.close();
+    }
+    return coldFile;
+  }
   function snapshot(path: string): Record<string, unknown> {
     const db = new Database(path, { readonly: true });
     const all = (sql: string): unknown[] => db.prepare(sql).all();
@@ -139,16 +149,38 @@ describe("SqliteStore", () => {
     warm.writeBatch(records.slice(0, 2));
     warm.writeBatch(records.slice(2));
     warm.close();
-    const coldFile = join(dir, "cold.db");
-    for (const r of records) {
-      const cold = SqliteStore.open(coldFile);
-      cold.writeBatch([r]);
-      cold.close();
-    }
+    const coldFile = writeCold(records);
     const a = snapshot(file);
     expect(a.threads).toHaveLength(1);
     expect(a.turns).toHaveLength(4);
     expect(a).toEqual(snapshot(coldFile));
+  });
+
+  it("writes a batch of hundreds of full-text-indexed rows as it writes them one exchange at a time, every row searchable", () => {
+    // 70 new aider conversations (6 `responses` rows each: several multi-row statements) and,
+    // in the same batch, two turns continuing the first of them (they read its rows back).
+    const fresh = Array.from({ length: 70 }, (_, i) => {
+      const body = continued(0);
+      const messages = body.messages as ChatMessage[];
+      messages[messages.length - 1] = { role: "user", content: `${String(messages[messages.length - 1]!.content)} marker${i}` };
+      return recordFor(body, { responseText: `answer${i}` });
+    });
+    const follow = [1, 2].map((t) => recordFor(continued(t), { responseText: `${FIB_ANSWER}\n# turn ${t}` }));
+    const records = [recordFor(continued(0), { responseText: `${FIB_ANSWER}\n# turn 0` }), ...fresh, ...follow];
+    const warm = SqliteStore.open(file);
+    warm.writeBatch(records);
+    warm.close();
+    const coldFile = writeCold(records);
+    expect(snapshot(file)).toEqual(snapshot(coldFile));
+    const db = new Database(file);
+    expect(count(db, "SELECT count(*) n FROM responses")).toBe(6 * 71 + 2);
+    for (const fts of ["responses_fts", "turn_search_fts"]) {
+      db.prepare(`INSERT INTO ${fts} (${fts}) VALUES ('integrity-check')`).run(); // throws when the index and its rows differ
+      for (const i of [0, 37, 69]) expect(count(db, `SELECT count(*) n FROM ${fts} WHERE ${fts} MATCH ?`, `marker${i}`)).toBe(1);
+      expect(count(db, `SELECT count(*) n FROM ${fts} WHERE ${fts} MATCH 'answer69'`)).toBe(1);
+    }
+    expect(count(db, "SELECT count(*) n FROM threads")).toBe(71);
+    db.close();
   });
 
   it("forgets what a rolled-back batch wrote", () => {

@@ -20,6 +20,7 @@ import { configureWriter, IdleCheckpointer } from "./connection.js";
 import { ensureSchema } from "./schema.js";
 import { ChainHasher } from "./hash-chains.js";
 import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
+import { DeferredInserts } from "./deferred-inserts.js";
 
 /** ms a writer waits for another connection's lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -28,13 +29,31 @@ const MAX_CACHED_CONVERSATIONS = 10_000;
 
 /** What the legacy rows of a conversation need to know of its past, as of its last row written here. */
 interface ConversationState {
-  /** rowid of the conversation's newest `responses` row: the state is valid while it is still the newest. */
-  rowid: number;
+  /** id of the conversation's newest `responses` row: the state is valid while it is still the newest. */
+  responseId: string;
   /** The `system` the conversation's rows last set, or null. */
   lastSystem: string | null;
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * The two tables with an FTS5 trigger, written once per batch (see
+ * deferred-inserts.ts). A `responses` row is added under its conversation's
+ * id, a `turn_search` row under its turn's id.
+ */
+function deferredInserts(db: Db) {
+  return {
+    responses: new DeferredInserts(
+      db,
+      `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
+         conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
+         resolved_model, reasoning)`,
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL)",
+    ),
+    turnSearch: new DeferredInserts(db, "INSERT INTO turn_search (turn_id, prompt, response)", "(?, ?, ?)"),
+  };
+}
 
 function prepareStatements(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
@@ -57,16 +76,9 @@ function prepareStatements(db: Db) {
     ),
     hasTurnSearch: p(`SELECT 1 FROM turn_search WHERE turn_id = ?`),
     deleteTurnSearch: p(`DELETE FROM turn_search WHERE turn_id = ?`),
-    insertTurnSearch: p(`INSERT INTO turn_search (turn_id, prompt, response) VALUES (?, ?, ?)`),
-    newestResponseRowid: p(`SELECT rowid AS r FROM responses WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1`),
+    newestResponseId: p(`SELECT id FROM responses WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1`),
     latestSystem: p(
       `SELECT system FROM responses WHERE conversation_id = ? AND system IS NOT NULL ORDER BY id DESC LIMIT 1`,
-    ),
-    insertResponse: p(
-      `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
-         conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
-         resolved_model, reasoning)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL)`,
     ),
     insertExchange: p(
       `INSERT OR REPLACE INTO llm_relay_exchanges (response_id, request_id, provider, deployment, upstream_model,
@@ -101,6 +113,7 @@ function cleanOptions(options: Record<string, unknown>): Record<string, unknown>
  */
 export class SqliteStore implements RecordStore {
   private readonly stmts: Statements;
+  private readonly deferred: ReturnType<typeof deferredInserts>;
   private readonly writeAll: (records: readonly ExchangeRecord[]) => void;
   /** Message hashes seen by this store; `stored` means the row is in this file. */
   private readonly hashes = new ChainHasher();
@@ -116,9 +129,12 @@ export class SqliteStore implements RecordStore {
     private readonly busyTimeoutMs: number,
   ) {
     this.stmts = prepareStatements(db);
+    this.deferred = deferredInserts(db);
     this.checkpointer = new IdleCheckpointer(db);
     this.writeAll = db.transaction((records: readonly ExchangeRecord[]) => {
       for (const record of records) this.writeOne(record);
+      this.deferred.responses.flush();
+      this.deferred.turnSearch.flush();
     });
   }
 
@@ -158,6 +174,8 @@ export class SqliteStore implements RecordStore {
     } finally {
       this.pendingStored = [];
       this.pendingConversations = new Map();
+      this.deferred.responses.clear();
+      this.deferred.turnSearch.clear();
       this.checkpointer.wrote();
     }
   }
@@ -194,10 +212,12 @@ export class SqliteStore implements RecordStore {
    * row is still its newest (one covering-index lookup), else from its rows.
    */
   private conversationState(id: string): { hasRows: boolean; lastSystem: string | null; known: boolean } {
-    const newest = (this.stmts.newestResponseRowid.get(id) as { r: number } | undefined)?.r;
+    // This batch's own rows of the conversation are read too.
+    if (this.deferred.responses.holds(id)) this.deferred.responses.flush();
+    const newest = (this.stmts.newestResponseId.get(id) as { id: string } | undefined)?.id;
     if (newest === undefined) return { hasRows: false, lastSystem: null, known: false };
     const cached = this.pendingConversations.get(id) ?? this.conversations.get(id);
-    if (cached && cached.rowid === newest) return { hasRows: true, lastSystem: cached.lastSystem, known: true };
+    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, known: true };
     const row = this.stmts.latestSystem.get(id) as { system: string } | undefined;
     return { hasRows: true, lastSystem: row?.system ?? null, known: false };
   }
@@ -257,9 +277,10 @@ export class SqliteStore implements RecordStore {
       const searchPrompt = last?.role === "user" ? messageText(last) : "";
       const searchResponse = reply ? messageText(reply) : "";
       // A DELETE costs ~30 µs even when it matches nothing (trigger and FTS5 set-up); probe first.
+      if (this.deferred.turnSearch.holds(r.id)) this.deferred.turnSearch.flush();
       if (this.stmts.hasTurnSearch.get(r.id) !== undefined) this.stmts.deleteTurnSearch.run(r.id);
       if (searchPrompt !== "" || searchResponse !== "") {
-        this.stmts.insertTurnSearch.run(r.id, searchPrompt, searchResponse);
+        this.deferred.turnSearch.add([r.id, searchPrompt, searchResponse], r.id);
       }
       this.stmts.updateThreadTip.run(tip, threadId);
     }
@@ -277,7 +298,7 @@ export class SqliteStore implements RecordStore {
       const pairs = historyPairs(r.messages, input.boundary);
       const ids = idsBefore(r.id, r.startedAt, pairs.length);
       pairs.forEach((pair, i) => {
-        this.stmts.insertResponse.run(
+        this.deferred.responses.add([
           ids[i],
           r.requestedModel,
           pair.prompt,
@@ -292,10 +313,10 @@ export class SqliteStore implements RecordStore {
           0,
           0,
           null,
-        );
+        ], threadId);
       });
     }
-    const live = this.stmts.insertResponse.run(
+    this.deferred.responses.add([
       r.id,
       r.requestedModel,
       input.prompt,
@@ -310,8 +331,8 @@ export class SqliteStore implements RecordStore {
       r.usage?.input ?? null,
       r.usage?.output ?? null,
       r.resolvedModel,
-    );
-    this.pendingConversations.set(threadId, { rowid: Number(live.lastInsertRowid), lastSystem });
+    ], threadId);
+    this.pendingConversations.set(threadId, { responseId: r.id, lastSystem });
     this.stmts.insertExchange.run(
       r.id,
       r.requestId,
