@@ -20,17 +20,37 @@ export interface CheckedBlock {
   done: boolean;
 }
 
-/** Checks a block of complete events (src/protocol/sse-text.ts `SseEventCutter`). */
+/**
+ * Checks a block of complete events (src/protocol/sse-text.ts `SseEventCutter`).
+ * Only the events from the first that may be `[DONE]` or an error on are
+ * split and read: a whole stream that arrives in one read (a fast upstream)
+ * is not parsed on its way through.
+ */
 export function checkBlock(block: string): CheckedBlock {
-  if (!block.includes("[DONE]") && !block.includes('"error":')) return { forward: block, error: null, done: false };
-  let forward = "";
-  for (const event of sseEvents(block)) {
+  const at = firstMarker(block);
+  if (at < 0) return { forward: block, error: null, done: false };
+  const start = block.includes("\r") ? 0 : eventStartLf(block, at);
+  let forward = block.slice(0, start);
+  for (const event of sseEvents(start === 0 ? block : block.slice(start))) {
     if (event.data === "[DONE]") return { forward, error: null, done: true };
     const error = event.data === null ? null : inBandError(event.data);
     if (error) return { forward, error, done: false };
     forward += event.raw;
   }
   return { forward, error: null, done: false };
+}
+
+/** Where `[DONE]` or `"error":` first appears in `block`, or -1. */
+function firstMarker(block: string): number {
+  const done = block.indexOf("[DONE]");
+  const error = block.indexOf('"error":');
+  return done < 0 ? error : error < 0 ? done : Math.min(done, error);
+}
+
+/** The start of the event holding index `at`, in a block whose lines end with LF only. */
+function eventStartLf(block: string, at: number): number {
+  const blank = block.lastIndexOf("\n\n", at);
+  return blank < 0 ? 0 : blank + 2;
 }
 
 /** The RelayError of an `{"error": …}` event, or null for any other payload. */
