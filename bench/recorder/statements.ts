@@ -39,24 +39,29 @@ const dir = mkdtempSync(join(tmpdir(), "llm-relay-statements-"));
 try {
   const store = SqliteStore.open(join(dir, "logs.db"));
   const timings = new Map<string, { ms: number; calls: number }>();
+  /** Replaces `target[method]` with a timed call, counted under `label`. */
+  const time = <K extends string>(target: Record<K, (...params: unknown[]) => unknown>, method: K, label: string): void => {
+    const original = target[method].bind(target);
+    target[method] = (...params: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return original(...params);
+      } finally {
+        const entry = timings.get(label) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - t0;
+        entry.calls += 1;
+        timings.set(label, entry);
+      }
+    };
+  };
   // The store's statements are private: reach them for measuring only.
   const statements = (store as unknown as { stmts: Record<string, Timed> }).stmts;
   for (const [name, statement] of Object.entries(statements)) {
-    for (const method of ["run", "get"] as const) {
-      const original = statement[method].bind(statement);
-      statement[method] = (...params: unknown[]) => {
-        const t0 = performance.now();
-        try {
-          return original(...params);
-        } finally {
-          const entry = timings.get(`${name}.${method}`) ?? { ms: 0, calls: 0 };
-          entry.ms += performance.now() - t0;
-          entry.calls += 1;
-          timings.set(`${name}.${method}`, entry);
-        }
-      };
-    }
+    for (const method of ["run", "get"] as const) time(statement, method, `${name}.${method}`);
   }
+  // The rows of the FTS-indexed tables, inserted at the end of each batch (their triggers fire there).
+  const deferred = (store as unknown as { deferred: Record<string, Record<"flush", () => void>> }).deferred;
+  for (const [name, rows] of Object.entries(deferred)) time(rows, "flush", `${name} rows (per batch)`);
   const t0 = performance.now();
   for (let i = 0; i < records.length; i += BATCH) store.writeBatch(records.slice(i, i + BATCH));
   const totalMs = performance.now() - t0;
