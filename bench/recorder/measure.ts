@@ -5,7 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import type { Database as Db, Statement } from "better-sqlite3";
+import type { Database as Db } from "better-sqlite3";
+import { DeferredInserts } from "../../src/recording/sqlite/deferred-inserts.js";
 import { ensureSchema } from "../../src/recording/sqlite/schema.js";
 import { llmDatetime } from "../../src/recording/llm-format.js";
 import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../../src/recording/types.js";
@@ -125,14 +126,15 @@ export class TimedStore implements RecordStore {
 export type BaselineKind = "responses" | "responses-nofts" | "null";
 
 /**
- * The baseline: one prepared `INSERT INTO responses` per exchange (the
- * live row, same columns and JSON as the real store writes), one
- * transaction per batch, on a file with the full llm schema — no message
+ * The baseline: the live `responses` row of each exchange (same columns
+ * and JSON as the real store writes), inserted as the store inserts it —
+ * up to 64 rows per statement (src/recording/sqlite/deferred-inserts.ts) —
+ * one transaction per batch, on a file with the full llm schema; no message
  * store, no threading, no history rows, no conversation rows.
  */
 export class BaselineStore implements RecordStore {
   private readonly db: Db;
-  private readonly insert: Statement;
+  private readonly rows: DeferredInserts;
 
   constructor(
     path: string,
@@ -143,11 +145,12 @@ export class BaselineStore implements RecordStore {
     this.db.pragma("foreign_keys = OFF");
     ensureSchema(this.db);
     if (kind === "responses-nofts") this.db.exec(`DROP TRIGGER IF EXISTS "responses_ai"`);
-    this.insert = this.db.prepare(
+    this.rows = new DeferredInserts(
+      this.db,
       `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
          conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
-         resolved_model, reasoning)
-       VALUES (?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, NULL)`,
+         resolved_model, reasoning)`,
+      "(?, ?, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, NULL)",
     );
   }
 
@@ -156,7 +159,7 @@ export class BaselineStore implements RecordStore {
     this.db.transaction(() => {
       for (const r of records) {
         const last = r.messages[r.messages.length - 1];
-        this.insert.run(
+        this.rows.add([
           r.id,
           r.requestedModel,
           typeof last?.content === "string" ? last.content : "",
@@ -169,8 +172,9 @@ export class BaselineStore implements RecordStore {
           r.usage?.input ?? null,
           r.usage?.output ?? null,
           r.resolvedModel,
-        );
+        ]);
       }
+      this.rows.flush();
     })();
   }
 
