@@ -1,11 +1,12 @@
 /**
  * `llm-relay bench`: replays recorded exchanges against candidate models
  * and compares them with the original answers; `bench report RUN_ID` and
- * `bench list` read the stored runs. See the README's CLI reference.
+ * `bench list` read the stored runs. See the README's CLI reference. The
+ * command's flags are defined in bench-command.ts, which imports this
+ * module only when one of the three runs.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig, type RelayConfig } from "../config/load.js";
 import { createClient } from "../library/client.js";
 import { formatPlan } from "../bench/plan.js";
@@ -18,111 +19,24 @@ import { SelectionError } from "../bench/selection.js";
 import { createRun, loadRun, planRun, runReport } from "../bench/session.js";
 import { BenchStore } from "../bench/storage/bench-store.js";
 import type { BenchCase, BenchRun, CheckSpec, RunSettings, SelectionFilters } from "../bench/types.js";
-
-/** The checks file read from the working directory when `--checks` is not given. */
-export const DEFAULT_CHECKS_FILE = "bench.yaml";
-
-/** Flags of `bench`. */
-export interface BenchFlags {
-  candidates?: string[];
-  model?: string;
-  since?: string;
-  until?: string;
-  conversation?: string;
-  search?: string;
-  limit?: number;
-  sample?: number;
-  seed?: number;
-  concurrency?: number;
-  repeat?: number;
-  maxTokens?: number;
-  temperature?: number;
-  checks?: string;
-  judge?: string;
-  dryRun?: boolean;
-  resume?: string;
-  config?: string;
-  db?: string;
-}
-
-/** Flags of `bench report`. */
-export interface ReportFlags {
-  html?: string;
-  json?: boolean;
-  config?: string;
-  db?: string;
-}
+import { DEFAULT_CHECKS_FILE, type BenchFlags, type BenchListFlags, type ReportFlags } from "./bench-command.js";
 
 /** A user error: printed as `llm-relay: <message>`, exit status 1. */
 class UsageError extends Error {}
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
-  return n;
+/** `bench`: a new run (or `--resume`, or `--dry-run`); sets the exit status. */
+export function benchCommand(flags: BenchFlags): Promise<void> {
+  return exitOn(() => runBenchCommand(flags));
 }
 
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError("expected an integer");
-  return n;
+/** `bench report RUN_ID`; sets the exit status. */
+export function benchReportCommand(runId: string, flags: ReportFlags): Promise<void> {
+  return exitOn(() => runReportCommand(runId, flags));
 }
 
-function number(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
-  return n;
-}
-
-function list(value: string): string[] {
-  const names = value.split(",").map((name) => name.trim()).filter(Boolean);
-  if (names.length === 0) throw new InvalidArgumentError("expected model names separated by commas");
-  return names;
-}
-
-/** Adds `bench` (with `report` and `list`) to the program. */
-export function registerBench(program: Command): void {
-  const bench = program
-    .command("bench")
-    .description("replay recorded exchanges against other models and compare them with the original answers")
-    .enablePositionalOptions()
-    .option("--candidates <models>", "models to replay against, comma-separated (the original answer is the reference)", list)
-    .option("--model <name>", "only responses of this model (as requested, or as resolved)")
-    .option("--since <time>", "only responses at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)")
-    .option("--until <time>", "only responses before this time (same forms as --since)")
-    .option("--conversation <id>", "only this conversation")
-    .option("--search <text>", "only responses whose prompt or answer contains every word (full-text search)")
-    .option("--limit <n>", "only the N most recent matches", positiveInt)
-    .option("--sample <n>", "N matches drawn at random (reproducible with --seed)", positiveInt)
-    .option("--seed <s>", "seed of --sample (default: a random one, printed and stored)", integer)
-    .option("--concurrency <n>", "concurrent calls per candidate (default 2; with --resume, the run's own)", positiveInt)
-    .option("--repeat <k>", "replay each case K times per candidate (default 1)", positiveInt)
-    .option("--max-tokens <n>", "max_tokens of every call (default: as originally sent, else 4096)", positiveInt)
-    .option("--temperature <t>", "temperature of every call (default: as originally sent)", number)
-    .option("--checks <file>", `format checks (default: ./${DEFAULT_CHECKS_FILE} when present)`)
-    .option("--judge <model>", "grade every answer against the reference with this model (1-10, with a rationale)")
-    .option("--dry-run", "print the plan and the estimated cost, call nothing")
-    .option("--resume <run-id>", "continue an interrupted run (its selection and settings are reused)")
-    .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (flags: BenchFlags) => exitOn(() => runBenchCommand(flags)));
-
-  bench
-    .command("report <run-id>")
-    .description("the report of a run: a table per candidate (or --json, or an --html page)")
-    .option("--html <file>", "also write a self-contained HTML report")
-    .option("--json", "print the report as JSON instead of the table")
-    .option("-c, --config <file>", "config file (to find its db)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (runId: string, flags: ReportFlags) => exitOn(() => runReportCommand(runId, flags)));
-
-  bench
-    .command("list")
-    .description("list bench runs, newest first")
-    .option("--json", "print JSON instead of a table")
-    .option("-c, --config <file>", "config file (to find its db)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (flags: { json?: boolean; config?: string; db?: string }) => exitOn(() => runListCommand(flags)));
+/** `bench list`; sets the exit status. */
+export function benchListCommand(flags: BenchListFlags): Promise<void> {
+  return exitOn(() => runListCommand(flags));
 }
 
 /** Runs a command, turning user errors into `llm-relay: …` and exit status 1. */
@@ -256,7 +170,7 @@ export async function runReportCommand(runId: string, flags: ReportFlags): Promi
 }
 
 /** `bench list`. */
-export async function runListCommand(flags: { json?: boolean; config?: string; db?: string }): Promise<number> {
+export async function runListCommand(flags: BenchListFlags): Promise<number> {
   const store = openStore(config(flags).dbPath);
   try {
     const runs = store.listRuns();

@@ -6,8 +6,6 @@
 import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { parseTimeBound, SelectionError } from "../bench/selection.js";
-import { exportToSqlite, ExportError } from "../recording/postgres/pg-export.js";
-import { pgConnection } from "../recording/postgres/pg-store.js";
 
 /** Flags of `export`. */
 export interface ExportFlags {
@@ -52,6 +50,11 @@ export async function runExport(flags: ExportFlags): Promise<void> {
     throw error;
   }
   if (!url) return fail("export reads PostgreSQL: give --database-url, set DATABASE_URL or LLM_RELAY_DATABASE_URL, or database_url in the config");
+  // Loaded here, not with the command line: the other commands do not carry the PostgreSQL driver.
+  const [{ exportToSqlite, ExportError }, { pgConnection }] = await Promise.all([
+    import("../recording/postgres/pg-export.js"),
+    import("../recording/postgres/pg-store.js"),
+  ]);
   const sql = pgConnection(url, { max: 1 });
   try {
     const counts = await exportToSqlite(sql, flags.to, { ...(since !== undefined ? { since } : {}), ...(flags.force ? { overwrite: true } : {}) });

@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/load.js";
+import { modelList, positiveInt } from "./arg-parsers.js";
 import { formatDuration, parseDuration } from "../tenancy/instants.js";
 import { describeTarget, openTenancyStore, resolveTenancyTarget } from "../tenancy/open-store.js";
 import { TenancyInputError, type TenancyStore } from "../tenancy/store.js";
@@ -36,12 +37,6 @@ export interface KeysListFlags extends KeysDbFlags {
   json?: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
-
 function usd(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected an amount in USD ≥ 0");
@@ -54,12 +49,6 @@ function duration(value: string): number {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function modelList(value: string): string[] {
-  const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
-  if (names.length === 0) throw new InvalidArgumentError("expected model names separated by commas");
-  return names;
 }
 
 function withDbOptions(command: Command): Command {

@@ -3,7 +3,6 @@
  * with each response's cost in USD (`~` marks costs from estimated tokens).
  */
 import { ConfigError, loadConfig } from "../config/load.js";
-import { PgStore } from "../recording/postgres/pg-store.js";
 import { readResponses } from "../recording/sqlite/log-query.js";
 import type { LogRow } from "../recording/types.js";
 import fs from "node:fs";
@@ -36,6 +35,7 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
   if (databaseUrl) {
     let rows: LogRow[];
     try {
+      const { PgStore } = await import("../recording/postgres/pg-store.js"); // the driver only when it is used
       const store = await PgStore.open(databaseUrl);
       try {
         rows = await store.listResponses(query);

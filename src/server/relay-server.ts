@@ -16,7 +16,6 @@ import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
 import { InlineSink, WorkerSink } from "../recording/record-sinks.js";
 import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
-import { PgStore } from "../recording/postgres/pg-store.js";
 import type { RecordStore } from "../recording/types.js";
 import { Router } from "../routing/router.js";
 import { countTextTokens } from "../tokens/count.js";
@@ -77,7 +76,8 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const logger = options.logger ?? createLogger(config.logLevel);
   // SQLite: this connection creates the schema and answers /health; the writes happen in the recorder's worker thread.
   // PostgreSQL (`database_url`): one pool, written from this thread (the driver is asynchronous); no SQLite file is made.
-  const pg = !options.store && config.databaseUrl ? await PgStore.open(config.databaseUrl) : null;
+  // The driver and the PostgreSQL store are loaded only then (about 5 MB a SQLite proxy does not need).
+  const pg = !options.store && config.databaseUrl ? await (await import("../recording/postgres/pg-store.js")).PgStore.open(config.databaseUrl) : null;
   const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
   // With recording off the recorder never calls its sink: no worker thread (about 26 MB) for nothing.
   const sink = options.store || pg || !config.record ? new InlineSink(store) : await WorkerSink.start(config.dbPath);

@@ -5,7 +5,7 @@
  * data dir), the same file the recorder writes.
  */
 import { loadConfig, type RelayConfig } from "../config/load.js";
-import { PostgresTenancyStore, type PostgresTenancyOptions } from "./postgres/postgres-tenancy-store.js";
+import type { PostgresTenancyOptions } from "./postgres/postgres-tenancy-store.js";
 import { SqliteTenancyStore } from "./sqlite/sqlite-tenancy-store.js";
 import type { TenancyStore } from "./store.js";
 
@@ -61,7 +61,10 @@ export function resolveTenancyTarget(options: TargetOptions = {}): TenancyTarget
  * @throws when the database cannot be opened, reached or migrated
  */
 export async function openTenancyStore(target: TenancyTarget): Promise<TenancyStore> {
-  return target.kind === "postgres" ? PostgresTenancyStore.open(target.databaseUrl, target.options) : SqliteTenancyStore.open(target.path);
+  if (target.kind === "sqlite") return SqliteTenancyStore.open(target.path);
+  // Loaded only for PostgreSQL: a SQLite proxy does not carry the driver.
+  const { PostgresTenancyStore } = await import("./postgres/postgres-tenancy-store.js");
+  return PostgresTenancyStore.open(target.databaseUrl, target.options);
 }
 
 /** A short description of a target for messages, without a password (`postgres://user@host/db`, or the file path). */
