@@ -17,6 +17,9 @@ import { registerExport } from "./export.js";
 import { registerKeys } from "./keys.js";
 
 const program = new Command()
+  // A flag after a subcommand belongs to that subcommand: `bench list --db FILE` (where `bench` has a
+  // --db of its own too) reads FILE.
+  .enablePositionalOptions()
   .name("llm-relay")
   .description("A local OpenAI-compatible chat-completion proxy that records every exchange into an llm-compatible logs.db")
   .version(VERSION);

@@ -126,6 +126,18 @@ describe("llm-relay bench", () => {
     for (const line of lines) expect(line).toMatch(new RegExp(`\\b${SLOW}\\b`));
   }, 90_000);
 
+  it("reads the logs.db named by --db after the subcommand (bench list, bench report), without a config", async () => {
+    const elsewhere = tempDir("llm-relay-bench-cli-db-");
+    const list = await runCli(["bench", "list", "--json", "--db", fixture.proxy.dbPath], { cwd: elsewhere });
+    expect(list.code, list.stderr).toBe(0);
+    const runs = JSON.parse(list.stdout) as { id: string }[];
+    const stored = rows<{ id: string }>(fixture.proxy.dbPath, "select id from bench_runs order by id");
+    expect(runs.map((r) => r.id).sort()).toEqual(stored.map((r) => r.id));
+    const missing = await runCli(["bench", "report", "01nosuchrun", "--db", fixture.proxy.dbPath], { cwd: elsewhere });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no bench run 01nosuchrun"); // not "no database at <the default logs.db>"
+  }, 30_000);
+
   it("reports a run that does not exist", async () => {
     const result = await runCli(["bench", "report", "01nosuchrun"], { cwd });
     expect(result.code).toBe(1);
