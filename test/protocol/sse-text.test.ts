@@ -47,6 +47,22 @@ describe("SseEventCutter", () => {
     expect(cutter.end()).toBe("data: two\n\n");
     expect(new SseEventCutter().end()).toBe("");
   });
+
+  it("drops the byte order mark a stream starts with, at every split of its three bytes, and keeps a U+FEFF later on", () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("data: \ufeffa\n\n")]);
+    for (const cut of [0, 1, 2, 3, 4]) {
+      const cutter = new SseEventCutter();
+      const blocks = [cutter.push(withBom.subarray(0, cut)), cutter.push(withBom.subarray(cut)), cutter.end()];
+      expect(blocks.join(""), `cut at ${cut}`).toBe("data: \ufeffa\n\n");
+    }
+  });
+
+  it("reads an invalid UTF-8 byte as U+FFFD and a sequence cut off at the end as one U+FFFD", () => {
+    const cutter = new SseEventCutter();
+    expect(cutter.push(Buffer.from([0x64, 0x3a, 0x20, 0xff, 0x0a, 0x0a]))).toBe("d: \ufffd\n\n");
+    expect(cutter.push(Buffer.from([0x64, 0x3a, 0x20, 0xf0, 0x9f]))).toBe("");
+    expect(cutter.end()).toBe("d: \ufffd\n\n");
+  });
 });
 
 describe("sseEvents and withoutEvents", () => {

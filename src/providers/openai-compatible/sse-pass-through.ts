@@ -40,11 +40,12 @@ export function checkBlock(block: string): CheckedBlock {
   return { forward, error: null, done: false };
 }
 
-/** Where `[DONE]` or `"error":` first appears in `block`, or -1. */
+/** `[DONE]` or the key of an error object: what makes a block worth splitting. */
+const MARKER = /\[DONE\]|"error":/;
+
+/** Where `[DONE]` or `"error":` first appears in `block`, or -1 (one scan of the block). */
 function firstMarker(block: string): number {
-  const done = block.indexOf("[DONE]");
-  const error = block.indexOf('"error":');
-  return done < 0 ? error : error < 0 ? done : Math.min(done, error);
+  return MARKER.exec(block)?.index ?? -1;
 }
 
 /** The start of the event holding index `at`, in a block whose lines end with LF only. */
