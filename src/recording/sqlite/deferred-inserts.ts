@@ -35,11 +35,6 @@ export class DeferredInserts {
     private readonly row: string,
   ) {}
 
-  /** Rows waiting. */
-  get size(): number {
-    return this.rows.length;
-  }
-
   /**
    * Holds one row back until {@link flush}.
    * @param params its parameters, in the order of the row's `?`
