@@ -9,6 +9,12 @@ import { parseArgs } from "node:util";
 export interface Options {
   durationS: number;
   warmupS: number;
+  /**
+   * Seconds of unmeasured load sent to each freshly started proxy before its
+   * first pair, so that its measured runs see a warmed JIT as the long-running
+   * mock does (0: none).
+   */
+  proxyWarmupS: number;
   repeats: number;
   concurrency: number[];
   scenarioFilter: string[] | "all";
@@ -27,6 +33,8 @@ export interface Options {
 const HELP = `npm run bench:proxy -- [flags]
   --duration S        measured seconds per run (default 5, max 30)
   --warmup S          unmeasured warm-up seconds per run (default 1)
+  --proxy-warmup S    unmeasured load sent to each fresh proxy before its first pair, so its JIT is
+                      warm like the long-running mock's (default 5; 0: none; max 60)
   --repeats N         direct/proxied pairs per scenario (default 3)
   --scenarios LIST    comma list of names, e.g. nonstream-c1-rec,stream-c50-norec, or all (default)
   --concurrency LIST  default 1,50,200
@@ -56,6 +64,7 @@ export function parseOptions(argv: string[]): Options {
     options: {
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
+      "proxy-warmup": { type: "string", default: "5" },
       repeats: { type: "string", default: "3" },
       scenarios: { type: "string", default: "all" },
       concurrency: { type: "string", default: "1,50,200" },
@@ -78,6 +87,8 @@ export function parseOptions(argv: string[]): Options {
   if (!(durationS > 0 && durationS <= 30)) throw new Error("--duration must be > 0 and ≤ 30 seconds");
   const warmupS = Number(values.warmup);
   if (!(warmupS >= 0 && warmupS <= 10)) throw new Error("--warmup must be between 0 and 10 seconds");
+  const proxyWarmupS = Number(values["proxy-warmup"]);
+  if (!(proxyWarmupS >= 0 && proxyWarmupS <= 60)) throw new Error("--proxy-warmup must be between 0 and 60 seconds");
   const repeats = Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new Error("--repeats must be an integer from 1 to 20");
   const chunks = Number(values.chunks);
@@ -92,6 +103,7 @@ export function parseOptions(argv: string[]): Options {
   return {
     durationS,
     warmupS,
+    proxyWarmupS,
     repeats,
     concurrency: parseList(values.concurrency, "--concurrency"),
     scenarioFilter,

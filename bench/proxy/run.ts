@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const machine = describeMachine(cpus, tasksetFound, pinned);
   process.stdout.write(
-    `llm-relay proxy benchmark: ${scenarios.length} scenario(s) × ${options.repeats} pair(s) × (${options.warmupS} s warm-up + ${options.durationS} s); ` +
+    `llm-relay proxy benchmark: ${scenarios.length} scenario(s) × (${options.proxyWarmupS} s proxy warm-up + ${options.repeats} pair(s) × (${options.warmupS} s warm-up + ${options.durationS} s)); ` +
       `${pinned ? "pinned (proxy: core 0; mock + loadgen: core 1)" : `not pinned (${tasksetFound ? "--no-pin or one core" : "no taskset"})`}; ` +
       `${options.proxy === "floor" ? "proxy: the FLOOR (bench/proxy/floor-proxy.ts), not llm-relay; " : ""}body ${options.body}, ${options.chunks} chunks, chunk delay ${options.chunkDelayMs} ms${options.cpuProfDir ? `, CPU profiles → ${options.cpuProfDir} (profiling slows the proxy)` : ""}\n`,
   );

@@ -1,5 +1,6 @@
 /**
- * Runs one scenario: a fresh proxy, `--repeats` pairs of a direct run (load
+ * Runs one scenario: a fresh proxy, warmed by `--proxy-warmup` seconds of
+ * unmeasured load, `--repeats` pairs of a direct run (load
  * generator → mock) and a proxied run (load generator → proxy → mock), and
  * after each proxied run the check that the rows it added to
  * `llm_relay_exchanges` equal the responses read (zero with recording off).
@@ -8,7 +9,7 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Options, Scenario } from "./cli-options.js";
 import { measuredRun } from "./measured-run.js";
-import { isInterrupted, type Mock, peakRssMb, type Proxy, startProxy, stopProxy, waitRecorderIdle } from "./processes.js";
+import { isInterrupted, type Mock, peakRssMb, type Proxy, runLoad, startProxy, stopProxy, waitRecorderIdle } from "./processes.js";
 import { fmt, type RunPair, type ScenarioResult, summarise } from "./summary.js";
 
 function countExchanges(dbPath: string): number {
@@ -34,6 +35,11 @@ export async function runScenario(scenario: Scenario, options: Options, mock: Mo
   let peak: number | null = null;
   try {
     proxy = await startProxy(scenario, options, mock.port, tmp, pinned);
+    if (options.proxyWarmupS > 0) {
+      // Not measured; its exchanges are written before the first pair and left out of the record check.
+      await runLoad(`http://127.0.0.1:${proxy.port}`, scenario, { ...options, durationS: options.proxyWarmupS, warmupS: 0 }, pinned);
+      await waitRecorderIdle(proxy.port, 30_000);
+    }
     let rowsBefore = countExchanges(proxy.dbPath);
     for (let pair = 1; pair <= options.repeats; pair++) {
       if (isInterrupted()) throw new Error("interrupted");
