@@ -34,7 +34,7 @@ const HELP = `npm run bench:proxy -- [flags]
   --duration S        measured seconds per run (default 5, max 30)
   --warmup S          unmeasured warm-up seconds per run (default 1)
   --proxy-warmup S    unmeasured load sent to each fresh proxy before its first pair, so its JIT is
-                      warm like the long-running mock's (default 5; 0: none; max 60)
+                      warm like the long-running mock's (default 5; 0: none; max 30)
   --repeats N         direct/proxied pairs per scenario (default 3)
   --scenarios LIST    comma list of names, e.g. nonstream-c1-rec,stream-c50-norec, or all (default)
   --concurrency LIST  default 1,50,200
@@ -88,7 +88,7 @@ export function parseOptions(argv: string[]): Options {
   const warmupS = Number(values.warmup);
   if (!(warmupS >= 0 && warmupS <= 10)) throw new Error("--warmup must be between 0 and 10 seconds");
   const proxyWarmupS = Number(values["proxy-warmup"]);
-  if (!(proxyWarmupS >= 0 && proxyWarmupS <= 60)) throw new Error("--proxy-warmup must be between 0 and 60 seconds");
+  if (!(proxyWarmupS >= 0 && proxyWarmupS <= 30)) throw new Error("--proxy-warmup must be between 0 and 30 seconds (one load generator run)");
   const repeats = Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new Error("--repeats must be an integer from 1 to 20");
   const chunks = Number(values.chunks);
