@@ -20,6 +20,13 @@
  * (type `insufficient_quota`), 429 `rate_limit_exceeded` (with `Retry-After` and
  * OpenAI's `x-ratelimit-*` headers), 503 `rate_limiter_unavailable` (Redis down:
  * fails closed).
+ *
+ * A rate-limit reservation is settled with the exchange's actual tokens when
+ * the exchange is booked ({@link exchangeAccount} hands it over). A request
+ * that ends without an exchange — an idempotent replay, a 409/422 of the
+ * `Idempotency-Key` flow, an invalid body — gives its reserved tokens back
+ * when its response is sent ({@link Admission.releaseUnused}); it still
+ * counts as a request against `rpm`.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
@@ -63,6 +70,9 @@ export interface AdmissionOptions {
   /** Override of {@link ANY_KEYS_TTL_MS} (tests). */
   anyKeysTtlMs?: number;
 }
+
+/** Requests whose reservation was handed to an exchange (see {@link exchangeAccount}). */
+const handedOver = new WeakSet<FastifyRequest>();
 
 /** The admission checks of one server. */
 export class Admission {
@@ -156,6 +166,22 @@ export class Admission {
     return budget.budgetUsd - spent;
   }
 
+  /**
+   * For the `onResponse` hook: gives back the tokens a request reserved
+   * against its key's `tpm` when no exchange took the reservation over
+   * (settled at 0 tokens). Never throws; a limiter error is logged.
+   */
+  async releaseUnused(request: FastifyRequest): Promise<void> {
+    const reservationId = request.billing?.reservationId;
+    const keyId = request.tenant?.keyId;
+    if (!reservationId || !keyId || handedOver.has(request)) return;
+    try {
+      await this.limiter.settle(keyId, { reservationId, actualTokens: 0 });
+    } catch (error) {
+      this.options.logger.error({ err: error, id: request.id, keyId }, "cannot give back an unused rate-limit reservation");
+    }
+  }
+
   /** The Fastify `preHandler` for `/v1/*` routes: sets `request.tenant` and `request.billing`, or throws the refusal. */
   readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const tenant = await this.authenticate(request.headers.authorization);
@@ -190,10 +216,13 @@ export class Admission {
 /**
  * What an exchange of this request records and books: its tenant and key,
  * and the ledger booking (null when admission did not run, e.g. outside `/v1`).
+ * Hands the request's rate-limit reservation over to the exchange, whose
+ * booking settles it; call it once the exchange will be enqueued.
  */
 export function exchangeAccount(request: FastifyRequest): ExchangeAccount | null {
   const tenant = request.tenant;
   if (!tenant) return null;
+  handedOver.add(request);
   return { tenantId: tenant.tenantId, keyId: tenant.keyId, billing: request.billing };
 }
 

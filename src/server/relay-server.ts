@@ -198,6 +198,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   app.addHook("onResponse", async (request, reply) => {
     ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
     ctx.logger.info({ id: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });

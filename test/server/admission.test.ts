@@ -222,6 +222,29 @@ describe("with keys", () => {
     const other = await createKey(proxy, { tenant: "acme", rpm: 2 });
     expect((await chat(proxy, chatBody("echo"), bearer(other))).status).toBe(200);
   });
+
+  it("gives back the tokens reserved for a request that never becomes an exchange: idempotent replays, a reused key's 422, an invalid body", async () => {
+    proxy = await startTestProxy();
+    // Each request reserves its prompt plus max_tokens (over 600) against a tpm of 1000: two such reservations cannot coexist.
+    const key = await createKey(proxy, { tenant: "acme", tpm: 1000 });
+    const body = chatBody("echo", { max_tokens: 600 });
+    const headers = { ...bearer(key), "idempotency-key": "job-1" };
+    expect((await chat(proxy, body, headers)).status).toBe(200);
+    await settled(proxy);
+    for (let i = 0; i < 3; i++) {
+      const replayed = await chat(proxy, body, headers);
+      expect(replayed.status).toBe(200);
+      expect(replayed.headers.get("x-llm-relay-idempotent-replay")).toBe("true");
+    }
+    // The key reused for another request is refused (422) after admission: its reservation is given back too.
+    expect((await chat(proxy, chatBody("echo", { max_tokens: 601 }), headers)).status).toBe(422);
+    // So is the reservation of a body that fails validation (400).
+    expect((await chat(proxy, { model: "echo", messages: "nope", max_tokens: 600 }, bearer(key))).status).toBe(400);
+    // Only the first exchange's actual tokens are counted, so a new request of the same size is admitted.
+    const fresh = await chat(proxy, body, { ...bearer(key), "idempotency-key": "job-2" });
+    expect(fresh.status).toBe(200);
+    expect(Number(fresh.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThan(1000 - 600 - 2 * 100);
+  });
 });
 
 describe("budgets", () => {
