@@ -222,7 +222,7 @@ export class Admission {
 export function exchangeAccount(request: FastifyRequest): ExchangeAccount | null {
   const tenant = request.tenant;
   if (!tenant) return null;
-  handedOver.add(request);
+  if (request.billing?.reservationId) handedOver.add(request);
   return { tenantId: tenant.tenantId, keyId: tenant.keyId, billing: request.billing };
 }
 
