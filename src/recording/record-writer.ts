@@ -145,8 +145,8 @@ export function assembleAndSummarize(exchange: PendingExchange | ExchangeRecord,
     warnings.push(`cannot price exchange ${record.id}: ${errorText(error)}`);
   }
   const summary = summarize(record, pending?.errorClass ?? null);
-  if (pending?.billing) summary.billing = pending.billing;
-  summary.billable = pending ? pending.output !== null : record.status !== "error";
+  if (pending?.billing) summary.billing = record.billing = pending.billing;
+  summary.billable = record.billable = pending ? pending.output !== null : record.status !== "error";
   return { record, summary };
 }
 

@@ -86,6 +86,14 @@ export interface ExchangeRecord {
   tenantId?: string | null;
   /** The id of the API key that made the request (`key_…`), or null without one. */
   keyId?: string | null;
+  /**
+   * How the usage ledger books this exchange (from the server's admission), or null/absent when it is
+   * not booked. A store that holds the ledger writes the exchange's ledger row in the same transaction
+   * as its record (see `RecordStore.writeBatch`). Not written into the record tables.
+   */
+  billing?: ExchangeBilling | null;
+  /** True when the upstream produced an answer (complete or partial): the exchange is billable. */
+  billable?: boolean;
 }
 
 /**
