@@ -41,6 +41,11 @@ export interface ExchangeSummary {
   billing?: ExchangeBilling | null;
   /** True when the upstream produced an answer (complete or partial): the exchange is billable. */
   billable?: boolean;
+  /**
+   * True when the store wrote the exchange's usage-ledger row in the same transaction as its record
+   * (a store with {@link RecordStore.booksUsage}); the server's booking then only settles rate limits.
+   */
+  ledgerBooked?: boolean;
 }
 
 /** The result of writing one batch. */
@@ -88,6 +93,7 @@ export class RecordWriter {
     const failed = await whileBusy(() => this.store.writeBatch(records), result.warnings);
     if (failed === null) {
       result.written = records.length;
+      if (this.store.booksUsage) for (const summary of result.summaries) summary.ledgerBooked = true;
       return result;
     }
     result.warnings.push(`batch of ${records.length} failed, retrying one by one: ${errorText(failed.error)}`);
@@ -116,10 +122,11 @@ export class RecordWriter {
   }
 
   private async writeOneByOne(records: ExchangeRecord[], result: BatchResult): Promise<void> {
-    for (const record of records) {
+    for (const [i, record] of records.entries()) {
       try {
         await this.store.writeBatch([record]);
         result.written += 1;
+        if (this.store.booksUsage) result.summaries[i]!.ledgerBooked = true;
       } catch (error) {
         result.failures.push({ id: record.id, requestId: record.requestId, error: errorText(error) });
       }

@@ -258,6 +258,12 @@ export interface LogQuery {
  */
 export interface RecordStore {
   /**
+   * True when `writeBatch` also writes the usage-ledger row of each record that carries `billing`
+   * and is `billable`, in the same transaction as the record (so no recorded exchange is ever
+   * without its ledger row). Absent or false: the server books the ledger itself.
+   */
+  readonly booksUsage?: boolean;
+  /**
    * Writes a batch of exchanges in one transaction, threading each into
    * its conversation. Records must have `usage` filled (the recorder
    * estimates missing counts first).
