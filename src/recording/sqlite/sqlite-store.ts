@@ -124,6 +124,16 @@ export class SqliteStore implements RecordStore {
   private pendingConversations = new Map<string, ConversationState>();
   private readonly checkpointer: IdleCheckpointer;
 
+  /**
+   * Runs a `PRAGMA` on this store's own connection and returns its rows (diagnostics and tests:
+   * `max_page_count`, the per-connection size cap, is how the tests make the file full).
+   * @param pragma the pragma without the keyword, e.g. `max_page_count = 50`
+   * @throws on a pragma SQLite refuses
+   */
+  pragma(pragma: string): unknown {
+    return this.db.pragma(pragma);
+  }
+
   private constructor(
     private readonly db: Db,
     private readonly busyTimeoutMs: number,
