@@ -225,6 +225,39 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
     });
   });
 
+  describe("tenant ids that hold the separator", () => {
+    it("keep the ledger keys of tenant 'a:b' with key 'x' and tenant 'a' with key 'b:x' apart: both exchanges are booked, on the chat and the internal route", async () => {
+      const p = await start();
+      const ab = await p.server.ctx.tenancy.keys.create({ tenant: "a:b" });
+      const a = await p.server.ctx.tenancy.keys.create({ tenant: "a" });
+      expect((await chat(p, chatBody("echo"), { ...bearer(ab), "idempotency-key": "x" })).status).toBe(200);
+      await settled(p);
+      expect((await chat(p, chatBody("echo"), { ...bearer(a), "idempotency-key": "b:x" })).status).toBe(200);
+      expect((await chat(p, chatBody("echo"), { ...bearer(ab), "x-request-id": "y" })).status).toBe(200);
+      await settled(p);
+      expect((await chat(p, chatBody("echo"), { ...bearer(a), "x-request-id": "b:y" })).status).toBe(200);
+      await settled(p);
+      expect((await postUsage(p, ab, { model: "echo", idempotencyKey: "z" })).status).toBe(201);
+      const other = await postUsage(p, a, { model: "echo", idempotencyKey: "b:z" });
+      expect(other.status, other.text).toBe(201);
+      const rows = await engine.ledgerRows(p);
+      // Three rows each: no exchange of one tenant was taken for a duplicate of the other's.
+      expect(rows.filter((row) => row.tenant_id === "a:b")).toHaveLength(3);
+      expect(rows.filter((row) => row.tenant_id === "a")).toHaveLength(3);
+      const booked = rows.map((row) => [row.tenant_id, row.idempotency_key]);
+      expect(booked.sort()).toEqual(
+        [
+          ["a:b", "idempotency:a%3Ab:x"],
+          ["a", "idempotency:a:b:x"],
+          ["a:b", "request:a%3Ab:y"],
+          ["a", "request:a:b:y"],
+          ["a:b", "client:a%3Ab:z"],
+          ["a", "client:a:b:z"],
+        ].sort(),
+      );
+    });
+  });
+
   describe("POST /internal/usage without keys", () => {
     it("refuses a keyId (no key exists), and never shows another tenant's row found under a tenant's scoped key", async () => {
       const p = await start();
