@@ -264,6 +264,9 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
       const unknown = refusal(await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: "key_00000000000000000000000000" } }), 400);
       expect(unknown).toMatchObject({ code: "invalid_key_id", details: { param: "keyId" } });
       expect((await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: null, tenantId: "a" } })).status).toBe(201);
+      // The ledger's length limit holds for the key as stored (with its tenant): a client key that no longer fits is a 400, not a 500.
+      const long = refusal(await send(`${p.url}/internal/usage`, { body: { model: "echo", tenantId: "a", idempotencyKey: "k".repeat(512) } }), 400);
+      expect(long).toMatchObject({ code: "invalid_request", details: { param: "idempotencyKey" } });
 
       // A direct database writer (the library) put tenant b's row under the key tenant a's events are stored under.
       const planted = await trackTokenUsage({ model: "echo", tenantId: "b", costUsd: 3, idempotencyKey: "client:a:shared" }, { store: p.server.ctx.tenancy });

@@ -206,7 +206,8 @@ async function bookableKeyId(ctx: ServerContext, caller: Caller, tenant: string,
 /**
  * The ledger key of a client's `idempotencyKey`, scoped to the event's tenant
  * (`client:<tenant>:<key>`, `tenancy/ledger-keys.ts`), so it reaches no other tenant's row.
- * @throws RelayError 400 `reserved_idempotency_key` for a key in a namespace of the server's own keys
+ * @throws RelayError 400 `reserved_idempotency_key` for a key in a namespace of the server's own keys,
+ *   400 `invalid_request` for a key too long once scoped (the ledger's limit is on the stored key)
  */
 function clientIdempotencyKey(tenant: string, key: string): string {
   const reserved = reservedPrefixOf(key);
@@ -220,7 +221,11 @@ function clientIdempotencyKey(tenant: string, key: string): string {
       errorClass: "invalid_request",
     });
   }
-  return clientLedgerKey(tenant, key);
+  const scoped = clientLedgerKey(tenant, key);
+  if (!usageEventSchema.shape.idempotencyKey.safeParse(scoped).success) {
+    throw invalidRequest(`The idempotency key is too long: stored with its tenant as '${scoped.slice(0, 40)}…' (${scoped.length} characters) it exceeds the ledger's limit; use a shorter key.`, "idempotencyKey", "invalid_request");
+  }
+  return scoped;
 }
 
 /** 409 for a ledger row found under a caller's key that belongs to another tenant (its content is not shown). */
