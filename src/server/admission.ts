@@ -36,6 +36,7 @@ import { RelayError } from "../protocol/errors.js";
 import { rateLimitError, type RateLimiter } from "../ratelimit/index.js";
 import type { ExchangeAccount, ExchangeBilling } from "../recording/types.js";
 import { isKeyShaped } from "../tenancy/api-keys.js";
+import { idempotencyLedgerKey, requestLedgerKey } from "../tenancy/ledger-keys.js";
 import type { TenancyStore } from "../tenancy/store.js";
 import { DEFAULT_TENANT, type ApiKey, type UsageOperation } from "../tenancy/types.js";
 import { countPromptTokens } from "../tokens/count.js";
@@ -227,14 +228,16 @@ export function exchangeAccount(request: FastifyRequest): ExchangeAccount | null
 }
 
 /**
- * The ledger key of a request: the client's `Idempotency-Key` scoped to the
- * tenant (`idempotency:<tenant>:<key>`: a retry is never booked twice), else the
- * request id (`x-request-id`, the proxy's `req_…` or the client's).
+ * The ledger key of a request (namespaces in `tenancy/ledger-keys.ts`): the
+ * client's `Idempotency-Key` scoped to the tenant (`idempotency:<tenant>:<key>`:
+ * a retry is never booked twice), else the request id scoped to the tenant
+ * (`request:<tenant>:<x-request-id>`, the proxy's `req_…` or the client's).
+ * No client can write a key of either namespace through `POST /internal/usage`.
  */
 function ledgerKeyOf(request: FastifyRequest, tenantId: string): Pick<ExchangeBilling, "ledgerKey" | "fromIdempotencyKey"> {
   const header = request.headers["idempotency-key"];
-  if (typeof header === "string" && header.length > 0) return { ledgerKey: `idempotency:${tenantId}:${header}`, fromIdempotencyKey: true };
-  return { ledgerKey: request.id, fromIdempotencyKey: false };
+  if (typeof header === "string" && header.length > 0) return { ledgerKey: idempotencyLedgerKey(tenantId, header), fromIdempotencyKey: true };
+  return { ledgerKey: requestLedgerKey(tenantId, request.id), fromIdempotencyKey: false };
 }
 
 /** The key of `Authorization: Bearer <key>`, or null when absent or not Bearer. */

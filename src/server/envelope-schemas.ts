@@ -71,8 +71,12 @@ export const usageRowSchema = z.strictObject({
   createdAt: z.string(),
 });
 
-/** `POST /internal/usage`: the row (the first one for a repeated idempotency key) and whether it was a duplicate. */
-export const usageRecordEnvelopeSchema = successEnvelopeSchema(z.strictObject({ row: usageRowSchema, duplicate: z.boolean() }), z.strictObject({}));
+/**
+ * `POST /internal/usage`: the row (the first one for a repeated idempotency key) and whether it was a duplicate.
+ * The row's `idempotencyKey` is the key the client sent (or the row id when it sent none); `metadata.ledgerKey`
+ * is the key as stored in `llm_relay_usage.idempotency_key` (`client:<tenant>:<key>`, see `tenancy/ledger-keys.ts`).
+ */
+export const usageRecordEnvelopeSchema = successEnvelopeSchema(z.strictObject({ row: usageRowSchema, duplicate: z.boolean() }), z.strictObject({ ledgerKey: z.string() }));
 
 /** An API key as listed (an {@link ApiKey}: never the secret nor its hash). */
 export const apiKeySchema = z.strictObject({

@@ -68,7 +68,7 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
       [0, 1, 2].map((i) => ({ request_id: `req-shared-${i}`, tenant_id: "acme", key_id: key.key.id })),
     );
     expect(await schema.rows("SELECT idempotency_key, tenant_id, key_id, token_type, operation FROM llm_relay_usage ORDER BY idempotency_key")).toEqual(
-      [0, 1, 2].map((i) => ({ idempotency_key: `req-shared-${i}`, tenant_id: "acme", key_id: key.key.id, token_type: "llm", operation: "query" })),
+      [0, 1, 2].map((i) => ({ idempotency_key: `request:acme:req-shared-${i}`, tenant_id: "acme", key_id: key.key.id, token_type: "llm", operation: "query" })),
     );
 
     const health = await send(`${b.url}/internal/health`, { headers: auth });

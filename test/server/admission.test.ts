@@ -4,9 +4,10 @@
  * before for tenant `default`; once a key exists every request needs one
  * (401 missing/forged/unknown, 401 revoked at once, 403 for a model outside
  * the key's list); the tenant and key are recorded with the exchange and in
- * the usage ledger (one row per request id, the client's `Idempotency-Key`
- * as the ledger key, `x-llm-relay-operation`); an rpm limit answers 429
- * with OpenAI's headers (streams included); a budget exhausted mid-run
+ * the usage ledger (one row per request id, booked under
+ * `request:<tenant>:<id>`; the client's `Idempotency-Key` as the ledger key
+ * `idempotency:<tenant>:<key>`; `x-llm-relay-operation`); an rpm limit
+ * answers 429 with OpenAI's headers (streams included); a budget exhausted mid-run
  * answers 429 `budget_exceeded` before any upstream call, and every billed
  * answer carries the remaining budget.
  */
@@ -86,7 +87,7 @@ describe("without any key", () => {
       output_tokens: usage.completion_tokens,
       tokens: usage.prompt_tokens + usage.completion_tokens,
       cost_usd: 0,
-      idempotency_key: "req-open-1",
+      idempotency_key: "request:default:req-open-1",
     });
     expect(JSON.parse(row!.metadata)).toMatchObject({ request_id: "req-open-1", status: "ok" });
   });
@@ -101,8 +102,8 @@ describe("without any key", () => {
     expect(openAIError(bad).message).toContain("query, batch, internal");
     const booked = await ledger(proxy);
     expect(booked.map((r) => [r.idempotency_key, r.operation])).toEqual([
-      ["req-batch", "batch"],
-      ["req-internal", "internal"],
+      ["request:default:req-batch", "batch"],
+      ["request:default:req-internal", "internal"],
     ]);
     expect(await exchangeOwner(proxy, "req-bad-op")).toEqual([]);
   });
@@ -121,8 +122,8 @@ describe("without any key", () => {
     expect((await chat(proxy, chatBody("echo"), { "x-request-id": "same-id" })).status).toBe(200);
     const booked = await ledger(proxy);
     expect(booked).toHaveLength(2);
-    expect(booked[0]!.idempotency_key).toBe("same-id");
-    expect(booked[1]!.idempotency_key).toMatch(/^same-id\/[0-9a-z]{26}$/);
+    expect(booked[0]!.idempotency_key).toBe("request:default:same-id");
+    expect(booked[1]!.idempotency_key).toMatch(/^request:default:same-id\/[0-9a-z]{26}$/);
   });
 
   it("needs keys once another process created one (seen within about a second)", async () => {
@@ -173,7 +174,7 @@ describe("with keys", () => {
     expect(completion.choices[0]!.message.content).toBe("hello acme");
     expect(await exchangeOwner(proxy, "req-acme")).toEqual([{ tenant_id: "acme", key_id: key.key.id }]);
     const booked = await ledger(proxy);
-    expect(booked.map((r) => [r.tenant_id, r.key_id, r.idempotency_key])).toEqual([["acme", key.key.id, "req-acme"]]);
+    expect(booked.map((r) => [r.tenant_id, r.key_id, r.idempotency_key])).toEqual([["acme", key.key.id, "request:acme:req-acme"]]);
   });
 
   it("refuses a revoked key at once", async () => {

@@ -38,6 +38,8 @@ describe("internal endpoints without keys", () => {
     const created = usageRecordEnvelopeSchema.parse(first.json);
     expect(created.data.duplicate).toBe(false);
     expect(created.data.row).toMatchObject({ tenantId: "acme", model: "gpt-4o-mini", tokens: 150, operation: "batch", tokenType: "llm", idempotencyKey: "job-42" });
+    // Stored scoped to the event's tenant; shown back as sent.
+    expect(created.metadata).toEqual({ ledgerKey: "client:acme:job-42" });
 
     const again = await internal(proxy, "usage", { body: { ...event, inputTokens: 999 } });
     expect(again.status).toBe(200);

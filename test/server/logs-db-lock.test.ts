@@ -83,5 +83,5 @@ it("POST /internal/usage waits for the lock without holding up other requests, t
 
   await lock.release();
   expect((await usage).status).toBe(201);
-  expect(rows(proxy.dbPath, "select model, input_tokens from llm_relay_usage where idempotency_key = 'lock-usage-1'")).toEqual([{ model: "gpt-4o-mini", input_tokens: 12 }]);
+  expect(rows(proxy.dbPath, "select model, input_tokens from llm_relay_usage where idempotency_key = 'client:default:lock-usage-1'")).toEqual([{ model: "gpt-4o-mini", input_tokens: 12 }]);
 });

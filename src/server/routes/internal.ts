@@ -5,7 +5,15 @@
  *
  * - `GET /internal/usage?tenant=&key=&since=&until=&group_by=model|day|key`: ledger totals;
  * - `POST /internal/usage`: records a usage event (`trackTokenUsage` semantics:
- *   201 for a new row; the same `idempotencyKey` again gives 200, `duplicate: true` and the first row);
+ *   201 for a new row; the same `idempotencyKey` again gives 200, `duplicate: true` and the first row),
+ *   isolated by tenant: the client's `idempotencyKey` is stored as `client:<tenant>:<key>`
+ *   (`tenancy/ledger-keys.ts`; shown back as sent, the stored form in `metadata.ledgerKey`), so it
+ *   reaches only the event's tenant's rows; a key in the server's own namespaces (`request:`,
+ *   `idempotency:`, `client:`, `req_`) is refused (400 `reserved_idempotency_key`); a row of another
+ *   tenant under the key is never shown (409 `idempotency_key_conflict`). `keyId` defaults to the
+ *   caller's key and must be a key of the event's tenant: 403 `key_forbidden` for a key's caller, 400
+ *   `invalid_key_id` for the master key or an open proxy (unknown key, or another tenant's; without
+ *   any key, every `keyId` is unknown);
  * - `GET /internal/keys?tenant=` (admin): every API key, never its secret;
  * - `GET /internal/health`: database, ledger, recorder and Redis checks (503 when one fails).
  *
@@ -18,10 +26,12 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { RelayError } from "../../protocol/errors.js";
+import { RelayError, invalidRequest } from "../../protocol/errors.js";
 import { RedisRateLimiter } from "../../ratelimit/index.js";
 import { usageEventSchema } from "../../tenancy/usage-event.js";
-import type { UsageEvent } from "../../tenancy/types.js";
+import { RESERVED_LEDGER_KEY_PREFIXES, clientLedgerKey, reservedPrefixOf } from "../../tenancy/ledger-keys.js";
+import { TenancyInputError } from "../../tenancy/store.js";
+import { DEFAULT_TENANT, type UsageEvent } from "../../tenancy/types.js";
 import { VERSION } from "../../version.js";
 import { bearerToken, type RequestTenant } from "../admission.js";
 import type { ServerContext } from "../context.js";
@@ -73,17 +83,22 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
     answer(reply, async () => {
       const caller = await callerOf(ctx, request, false);
       const event = parse(usageEventSchema, request.body, "body") as UsageEvent;
-      const tenant = scopedTenant(caller, event.tenantId);
+      const tenant = scopedTenant(caller, event.tenantId) ?? DEFAULT_TENANT;
+      const sentKey = event.idempotencyKey;
       const scoped: UsageEvent = {
         ...event,
-        ...(tenant === null ? {} : { tenantId: tenant }),
-        ...(caller.kind === "tenant" && event.keyId === undefined ? { keyId: caller.tenant.keyId } : {}),
+        tenantId: tenant,
+        keyId: await bookableKeyId(ctx, caller, tenant, event.keyId),
+        ...(sentKey === undefined ? {} : { idempotencyKey: clientIdempotencyKey(tenant, sentKey) }),
       };
       const { row, duplicate } = await ctx.tenancy.ledger.record(scoped);
+      // Only a direct database writer (`trackTokenUsage`) could have put another tenant's row under this key: never show it.
+      if (row.tenantId !== tenant) throw foreignRow(sentKey ?? row.idempotencyKey, tenant);
+      const shown = { ...row, idempotencyKey: sentKey ?? row.idempotencyKey };
       const body = envelope({
-        data: { row, duplicate },
-        message: duplicate ? `already recorded as ${row.id} (idempotency key ${row.idempotencyKey})` : `recorded as ${row.id}`,
-        metadata: {},
+        data: { row: shown, duplicate },
+        message: duplicate ? `already recorded as ${row.id} (idempotency key ${shown.idempotencyKey})` : `recorded as ${row.id}`,
+        metadata: { ledgerKey: row.idempotencyKey },
       });
       return { status: duplicate ? 200 : 201, body: usageRecordEnvelopeSchema.parse(body) };
     }),
@@ -111,12 +126,16 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
   );
 }
 
-/** Runs a route body and sends its envelope; anything thrown becomes a failed envelope with its status (and headers). */
+/**
+ * Runs a route body and sends its envelope; anything thrown becomes a failed envelope with its status (and headers).
+ * A store's `TenancyInputError` (e.g. a client's idempotency key too long once scoped to its tenant) is a 400 `invalid_request`.
+ */
 async function answer(reply: FastifyReply, run: () => Promise<{ status: number; body: unknown }>): Promise<void> {
   try {
     const { status, body } = await run();
     await reply.code(status).send(body);
-  } catch (error) {
+  } catch (thrown) {
+    const error = thrown instanceof TenancyInputError ? invalidRequest(thrown.message, null, "invalid_request") : thrown;
     const failed = envelopeError(error, {}, error instanceof InputError ? error.details : undefined);
     if (error instanceof RelayError) reply.headers(error.headers);
     if (failed.status >= 500) reply.log.error({ err: error }, "internal endpoint failed");
@@ -159,6 +178,66 @@ function scopedTenant(caller: Caller, asked: string | undefined): string | null 
     throw new RelayError({ status: 403, message: `This API key belongs to tenant '${own}' and cannot use tenant '${asked}'.`, type: "permission_error", param: "tenant", code: "tenant_forbidden", errorClass: "invalid_request" });
   }
   return own;
+}
+
+/**
+ * The key a usage event is booked on: for a key's caller, its own key when the
+ * event names none; otherwise the named key, which must belong to `tenant`;
+ * `keyId: null` books on the tenant without a key.
+ * @param tenant the tenant the event is booked for (the caller's, for a key's caller)
+ * @throws RelayError 403 `key_forbidden` (a key's caller naming a key that is not
+ *   its tenant's, or no key at all); 400 `invalid_key_id` (the master key, or
+ *   anyone when keys are not required, naming an unknown key or one of another
+ *   tenant than the event's)
+ */
+async function bookableKeyId(ctx: ServerContext, caller: Caller, tenant: string, keyId: string | null | undefined): Promise<string | null> {
+  if (keyId === undefined) return caller.kind === "tenant" ? caller.tenant.keyId : null;
+  if (keyId === null) return null;
+  const key = await ctx.tenancy.keys.get(keyId);
+  if (key !== null && key.tenant === tenant) return key.id;
+  if (caller.kind === "tenant") {
+    // The same answer whether the key exists or not: another tenant's key ids are not this caller's business.
+    throw new RelayError({ status: 403, message: `The key '${keyId}' is not a key of tenant '${tenant}': a key books usage only on its own tenant's keys.`, type: "permission_error", param: "keyId", code: "key_forbidden", errorClass: "invalid_request" });
+  }
+  const why = key === null ? "no such key exists" : `it belongs to tenant '${key.tenant}', not to the event's tenant '${tenant}' (set tenantId)`;
+  throw new RelayError({ status: 400, message: `Cannot book usage on the key '${keyId}': ${why}.`, type: "invalid_request_error", param: "keyId", code: "invalid_key_id", errorClass: "invalid_request" });
+}
+
+/**
+ * The ledger key of a client's `idempotencyKey`, scoped to the event's tenant
+ * (`client:<tenant>:<key>`, `tenancy/ledger-keys.ts`), so it reaches no other tenant's row.
+ * @throws RelayError 400 `reserved_idempotency_key` for a key in a namespace of the server's own keys,
+ *   400 `invalid_request` for a key too long once scoped (the ledger's limit is on the stored key)
+ */
+function clientIdempotencyKey(tenant: string, key: string): string {
+  const reserved = reservedPrefixOf(key);
+  if (reserved !== null) {
+    throw new RelayError({
+      status: 400,
+      message: `The idempotency key '${key}' starts with '${reserved}', reserved for the ledger keys the proxy derives itself (${RESERVED_LEDGER_KEY_PREFIXES.join(", ")}): choose another key.`,
+      type: "invalid_request_error",
+      param: "idempotencyKey",
+      code: "reserved_idempotency_key",
+      errorClass: "invalid_request",
+    });
+  }
+  const scoped = clientLedgerKey(tenant, key);
+  if (!usageEventSchema.shape.idempotencyKey.safeParse(scoped).success) {
+    throw invalidRequest(`The idempotency key is too long: stored with its tenant as '${scoped.slice(0, 40)}…' (${scoped.length} characters) it exceeds the ledger's limit; use a shorter key.`, "idempotencyKey", "invalid_request");
+  }
+  return scoped;
+}
+
+/** 409 for a ledger row found under a caller's key that belongs to another tenant (its content is not shown). */
+function foreignRow(key: string, tenant: string): RelayError {
+  return new RelayError({
+    status: 409,
+    message: `The idempotency key '${key}' is already used in the ledger by a row that is not tenant '${tenant}'s: choose another key.`,
+    type: "invalid_request_error",
+    param: "idempotencyKey",
+    code: "idempotency_key_conflict",
+    errorClass: "invalid_request",
+  });
 }
 
 /** Compares two secrets in constant time (their SHA-256, so lengths do not leak). */
