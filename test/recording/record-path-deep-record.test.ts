@@ -4,13 +4,18 @@
  * must not switch recording off: it is written in its reduced form, the
  * exchanges after it are recorded as usual, and /health stays ok.
  */
+import fs from "node:fs";
+import path from "node:path";
+import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { chatCompletionRequestSchema } from "../../src/protocol/chat-request.js";
+import { Recorder } from "../../src/recording/recorder.js";
+import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { PendingExchange } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
-import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
 
 let proxy: TestProxy | undefined;
 afterEach(async () => {
@@ -81,4 +86,24 @@ it("writes a record nested 5,000 deep in reduced form through the worker, and ke
   const health = await send(`${p.url}/health`);
   expect(health.status).toBe(200);
   expect(health.json).toMatchObject({ status: "ok", recorder: { state: "ok", written: 4, failed_writes: 0, kept: 0 } });
+});
+
+it("writes such a record in reduced form when the store itself cannot take it (written in this thread), and the rest of its batch as is", async () => {
+  const dir = tempDir();
+  try {
+    const dbPath = path.join(dir, "logs.db");
+    const recorder = new Recorder(SqliteStore.open(dbPath), pino({ level: "silent" }));
+    const before = deepExchange("inline-before");
+    before.requestBody = { model: "echo", messages: [{ role: "user", content: "deep" }] };
+    recorder.enqueue(before);
+    recorder.enqueue(deepExchange("inline-deep"));
+    await recorder.close();
+    expect(recorder.failedWrites).toBe(0);
+    const recorded = rows<{ request_id: string; prompt_json: string }>(dbPath, "select x.request_id, r.prompt_json from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id");
+    expect(recorded.map((row) => row.request_id)).toEqual(["inline-before", "inline-deep"]);
+    expect(JSON.parse(recorded[0]!.prompt_json)).toEqual({ model: "echo", messages: [{ role: "user", content: "deep" }] });
+    expect(JSON.parse(recorded[1]!.prompt_json).llm_relay_reduced.body).toContain("[nested too deep]");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
