@@ -11,7 +11,11 @@ import path from "node:path";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
+import { chatCompletionRequestSchema, samplingOptions } from "../../src/protocol/chat-request.js";
+import { Recorder } from "../../src/recording/recorder.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
+import type { ExchangeRecord } from "../../src/recording/types.js";
+import { newUlid } from "../../src/recording/ulid.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
@@ -31,6 +35,17 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** An assembled record of an answered exchange (as tools and benchmarks hand them to the recorder). */
+function record(prompt: string, requestId: string): ExchangeRecord {
+  const body = { model: "m", messages: [{ role: "user", content: prompt }] };
+  const parsed = chatCompletionRequestSchema.parse(body);
+  return {
+    id: newUlid(), requestId, startedAt: Date.now(), durationMs: 5, ttftMs: null, requestedModel: "m", resolvedModel: null,
+    provider: "echo", deployment: "echo", upstreamModel: "echo", requestBody: body, messages: parsed.messages, options: samplingOptions(parsed),
+    stream: false, responseText: `answer to ${prompt}`, toolCalls: [], finishReason: "stop", usage: null, responseJson: null, httpStatus: 200, status: "ok", error: null,
+  };
 }
 
 interface Health {
@@ -84,3 +99,23 @@ it("keeps the records a full disk refuses, says so on /health, and writes them a
   const after = await health();
   expect(after.body).toMatchObject({ status: "ok", db: { writable: true }, recorder: { state: "ok", kept: 0, written: ids.length, failed_writes: 0 }, reasons: [] });
 }, 60_000);
+
+it("close() keeps trying the records a full disk refused, and writes them once there is room", async () => {
+  dir = tempDir();
+  const dbPath = path.join(dir, "logs.db");
+  const store = SqliteStore.open(dbPath);
+  const hooked: string[] = [];
+  const recorder = new Recorder(store, pino({ level: "silent" }), { onRecorded: (summary) => hooked.push(summary.requestId) });
+  const pages = store.pragma("page_count") as [{ page_count: number }];
+  store.pragma(`max_page_count = ${pages[0].page_count}`);
+  const prompts = Array.from({ length: 50 }, (_, n) => `closing-${String(n).padStart(2, "0")} ${"some text to store ".repeat(20)}`);
+  prompts.forEach((prompt, n) => recorder.enqueue(record(prompt, `req-${n}`)));
+  const closed = recorder.close();
+  await until("records kept", () => recorder.health().kept > 0);
+  expect(recorder.health()).toMatchObject({ status: "degraded", state: "retrying" });
+  store.pragma("max_page_count = 1073741823");
+  await closed;
+  expect(recorder.failedWrites).toBe(0);
+  expect(rows<{ prompt: string }>(dbPath, "select prompt from responses order by rowid").map((row) => row.prompt)).toEqual(prompts);
+  expect(hooked).toEqual(prompts.map((_, n) => `req-${n}`));
+});
