@@ -362,19 +362,21 @@ export class Recorder {
     this.lastErrorAt = Date.now();
   }
 
-  /** Counts, logs and reports records given up (hooks included): the sink could not write them at all. */
+  /** Counts, logs and reports chat records given up (hooks included): the sink could not write them at all. */
   private giveUp(batch: readonly (PendingExchange | ExchangeRecord)[], reason: string): void {
-    this.countFailures(batch.length);
-    this.inHand -= batch.length;
-    this.logger.error({ records: batch.length, ids: batch.map((e) => e.requestId), error: reason }, "could not record exchanges: given up");
+    this.settleGivenUp(batch, reason, "could not record exchanges: given up");
     for (const exchange of batch) this.reportSummary(assembleAndSummarize(exchange, []).summary);
   }
 
   private giveUpEmbeddings(batch: readonly EmbeddingExchange[], reason: string): void {
+    this.settleGivenUp(batch, reason, "could not record embedding exchanges: given up");
+    this.embeddingHooks(batch);
+  }
+
+  private settleGivenUp(batch: readonly { requestId: string }[], reason: string, message: string): void {
     this.countFailures(batch.length);
     this.inHand -= batch.length;
-    this.logger.error({ records: batch.length, ids: batch.map((e) => e.requestId), error: reason }, "could not record embedding exchanges: given up");
-    this.embeddingHooks(batch);
+    this.logger.error({ records: batch.length, ids: batch.map((e) => e.requestId), error: reason }, message);
   }
 
   private countFailures(n: number): void {
@@ -382,17 +384,26 @@ export class Recorder {
     this.metrics?.countDbWriteFailures(n);
   }
 
-  /** Counts and logs an embedding batch's result; hooks for the records written or given up. */
-  private reportEmbeddings(result: BatchResult, batch: readonly EmbeddingExchange[]): void {
+  /**
+   * Counts and logs what the sink did with a batch (written, given up, warnings).
+   * @returns the indices of the records it kept (not settled: they are tried again)
+   */
+  private settle(result: BatchResult, batchLength: number, what: string): Set<number> {
     const kept = new Set(result.kept?.indices ?? []);
     this.written += result.written;
-    this.inHand -= batch.length - kept.size;
+    this.inHand -= batchLength - kept.size;
     for (const warning of result.warnings) this.logger.warn(warning);
     for (const failure of result.failures) {
       this.countFailures(1);
       this.noteError(failure.error);
-      this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, "could not record embedding exchange");
+      this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, `could not record ${what}`);
     }
+    return kept;
+  }
+
+  /** Counts and logs an embedding batch's result; hooks for the records written or given up. */
+  private reportEmbeddings(result: BatchResult, batch: readonly EmbeddingExchange[]): void {
+    const kept = this.settle(result, batch.length, "embedding exchange");
     this.embeddingHooks(batch.filter((_, i) => !kept.has(i)));
     this.releaseWaiters();
   }
@@ -403,15 +414,7 @@ export class Recorder {
 
   /** Counts and logs a chat batch's result; observes, logs and hooks every exchange written or given up (kept ones wait for their next try). */
   private report(result: BatchResult, batch: readonly (PendingExchange | ExchangeRecord)[]): void {
-    const kept = new Set(result.kept?.indices ?? []);
-    this.written += result.written;
-    this.inHand -= batch.length - kept.size;
-    for (const warning of result.warnings) this.logger.warn(warning);
-    for (const failure of result.failures) {
-      this.countFailures(1);
-      this.noteError(failure.error);
-      this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, "could not record exchange");
-    }
+    const kept = this.settle(result, batch.length, "exchange");
     result.summaries.forEach((summary, i) => {
       if (!kept.has(i)) this.reportSummary(summary);
     });

@@ -16,6 +16,7 @@ import { Recorder } from "../../src/recording/recorder.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeRecord } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
+import { errorEnvelopeSchema } from "../../src/server/envelope-schemas.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
@@ -85,6 +86,9 @@ it("keeps the records a full disk refuses, says so on /health, and writes them a
   expect(full.body).toMatchObject({ status: "degraded", db: { writable: false }, recorder: { state: "retrying", failed_writes: 0 } });
   expect(full.body.recorder.last_error).toMatch(/^SQLITE_FULL/);
   expect(full.body.reasons.join(" ")).toMatch(/kept for retry/);
+  const internal = await send(`${server.url}/internal/health`);
+  expect(internal.status).toBe(503);
+  expect(errorEnvelopeSchema.parse(internal.json).error.details).toMatchObject({ status: "degraded", store: { writable: false }, recorder: { state: "retrying", failedWrites: 0 } });
   const writtenWhileFull = full.body.recorder.written;
   expect(writtenWhileFull).toBeLessThan(ids.length);
 
