@@ -164,6 +164,7 @@ export class Recorder {
    * The recorder's condition, from its own counters (no statement, no lock): degraded while
    * records are kept for retry, while the sink has held a batch longer than `unresponsiveMs`,
    * or while at least `maxQueued` records wait; ok otherwise, and always with recording off.
+   * @param now the time to judge a held batch by, in ms since the epoch (default: now)
    */
   health(now = Date.now()): RecorderHealth {
     const reasons: string[] = [];
