@@ -78,3 +78,28 @@ it("stays 200 on every poll while the worker writes a burst of recorded exchange
   expect(polls.length).toBeGreaterThan(10);
   expect(polls.filter((status) => status !== 200)).toEqual([]);
 }, 60_000);
+
+it("answers 503 while the recorder is backlogged (maxQueued records wait), and 200 once they are written", async () => {
+  proxy = await startTestProxy({}, { recorder: { maxBatch: 2, maxQueued: 4, flushIntervalMs: 5 } });
+  const p = proxy;
+  const other = new Database(p.dbPath);
+  other.exec("BEGIN EXCLUSIVE");
+  try {
+    for (let n = 1; n <= 4; n++) expect((await chat(p, chatBody("echo"), { "x-request-id": `backlog-${n}` })).status).toBe(200);
+    const health = await send(`${p.url}/health`);
+    expect(health.status).toBe(503);
+    const body = health.json as { status: string; recorder: { queued: number }; reasons: string[] };
+    expect(body.status).toBe("degraded");
+    expect(body.recorder.queued).toBe(4);
+    expect(body.reasons.join(" ")).toMatch(/at or above the high mark of 4/);
+  } finally {
+    other.exec("COMMIT");
+    other.close();
+  }
+  const recorded = () => rows<{ n: number }>(p.dbPath, "select count(*) as n from llm_relay_exchanges")[0]!.n;
+  const deadline = Date.now() + 20_000;
+  while (recorded() < 4 || (await send(`${p.url}/health`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the 4 exchanges recorded and /health 200");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}, 30_000);
