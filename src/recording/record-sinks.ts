@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { BatchResult } from "./record-writer.js";
 import { RecordWriter } from "./record-writer.js";
+import { reducedExchange } from "./reduced-record.js";
 import type { EmbeddingExchange, ExchangeRecord, PendingExchange, RecordStore } from "./types.js";
 
 /** Receives batches; one at a time. */
@@ -56,8 +57,34 @@ export type WorkerRequest =
 export type WorkerReply = { type: "ready" } | { type: "written"; result: BatchResult } | { type: "closed" } | { type: "failed"; error: string };
 
 /**
+ * The record worker ended (it crashed, ran out of heap, or was terminated) while it held a batch,
+ * or could not be started. The batch was not written: the recorder sends it again, and the sink
+ * starts a new worker for it.
+ */
+export class RecordWorkerExited extends Error {
+  /** True when the worker ended while it held the batch (the batch may be what killed it); false when no worker could be started for it. */
+  readonly heldBatch: boolean;
+  constructor(message: string, options: { cause?: unknown; heldBatch: boolean }) {
+    super(message, { cause: options.cause });
+    this.name = "RecordWorkerExited";
+    this.heldBatch = options.heldBatch;
+  }
+}
+
+/** A message that cannot cross to the worker: `postMessage` threw (structured clone: too deep, an uncloneable value). */
+class CannotCross extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    this.name = "CannotCross";
+  }
+}
+
+/**
  * Writes in a worker thread that opens its own connection to the SQLite
- * file at `dbPath`.
+ * file at `dbPath`. Every way a hand-off can fail leaves the sink ready for
+ * the next batch: a record that cannot cross to the worker goes in its
+ * reduced form (see `reduced-record.ts`), and a worker that died is
+ * replaced on the next batch (the recorder sends the batch it held again).
  */
 export class WorkerSink implements RecordSink {
   private worker: Worker | null = null;
@@ -90,36 +117,51 @@ export class WorkerSink implements RecordSink {
     const ready = new Promise<void>((resolve, reject) => {
       this.pending = { resolve: () => resolve(), reject };
     });
-    worker.on("message", (reply: WorkerReply) => {
+    const settle = (): { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void } | null => {
       const pending = this.pending;
       this.pending = null;
-      if (reply.type === "failed") pending?.reject(new Error(reply.error));
+      return pending;
+    };
+    worker.on("message", (reply: WorkerReply) => {
+      const pending = settle();
+      if (reply.type === "failed") pending?.reject(new RecordWorkerExited(`record worker failed: ${reply.error}`, { heldBatch: true }));
       else pending?.resolve(reply);
     });
     worker.on("error", (error) => {
-      this.pending?.reject(error);
-      this.pending = null;
+      if (this.worker === worker) this.worker = null;
+      settle()?.reject(new RecordWorkerExited(`record worker crashed: ${error.message}`, { cause: error, heldBatch: true }));
     });
     worker.on("exit", (code) => {
-      // A worker that died is replaced on the next batch; the batch it held is reported as failed.
+      // A worker that died is replaced on the next batch; the recorder sends the batch it held again.
       if (this.worker === worker) this.worker = null;
-      this.pending?.reject(new Error(`record worker exited with code ${code}`));
-      this.pending = null;
+      settle()?.reject(new RecordWorkerExited(`record worker exited with code ${code}`, { heldBatch: true }));
     });
     return ready;
   }
 
+  /**
+   * Writes `batch` in the worker (started first when none runs). A record that cannot cross to it
+   * is sent in its reduced form, noted in the result's `warnings`.
+   * @throws RecordWorkerExited when the worker died with the batch or could not be started
+   */
   async write(batch: readonly (PendingExchange | ExchangeRecord)[]): Promise<BatchResult> {
-    if (!this.worker) await this.spawn();
-    const reply = await this.request({ type: "write", batch });
-    if (reply.type !== "written") throw new Error(`record worker answered ${reply.type}`);
+    const warnings: string[] = [];
+    let reply: WorkerReply;
+    try {
+      reply = await this.request({ type: "write", batch });
+    } catch (error) {
+      if (!(error instanceof CannotCross)) throw error;
+      reply = await this.request({ type: "write", batch: crossable(batch, warnings) });
+    }
+    if (reply.type !== "written") throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
+    reply.result.warnings.unshift(...warnings);
     return reply.result;
   }
 
+  /** @throws RecordWorkerExited when the worker died with the batch or could not be started */
   async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
-    if (!this.worker) await this.spawn();
     const reply = await this.request({ type: "write-embeddings", records });
-    if (reply.type !== "written") throw new Error(`record worker answered ${reply.type}`);
+    if (reply.type !== "written") throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
     return reply.result;
   }
 
@@ -131,15 +173,46 @@ export class WorkerSink implements RecordSink {
     await worker.terminate();
   }
 
-  private request(message: WorkerRequest): Promise<WorkerReply> {
+  /**
+   * Posts one message and waits for the worker's answer; the sink is free again however it ends.
+   * @throws CannotCross when the message cannot be cloned (nothing was sent); RecordWorkerExited
+   */
+  private async request(message: WorkerRequest): Promise<WorkerReply> {
+    if (!this.worker) {
+      try {
+        await this.spawn();
+      } catch (error) {
+        // Nothing was sent: the batch is not what failed (e.g. the database cannot be opened).
+        throw new RecordWorkerExited(`record worker could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error, heldBatch: false });
+      }
+    }
     const worker = this.worker;
-    if (!worker) return Promise.reject(new Error("record worker is not running"));
-    if (this.pending) return Promise.reject(new Error("record worker is busy"));
+    if (!worker) throw new RecordWorkerExited("record worker is not running", { heldBatch: false });
+    if (this.pending) throw new Error("record worker is busy"); // the recorder sends one batch at a time
     return new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
-      worker.postMessage(message);
+      try {
+        worker.postMessage(message);
+      } catch (error) {
+        this.pending = null;
+        reject(new CannotCross(error));
+      }
     });
   }
+}
+
+/** `batch` with each record that cannot be structured-cloned replaced by its reduced form (noted in `warnings`). */
+function crossable(batch: readonly (PendingExchange | ExchangeRecord)[], warnings: string[]): (PendingExchange | ExchangeRecord)[] {
+  return batch.map((exchange) => {
+    try {
+      structuredClone(exchange);
+      return exchange;
+    } catch (error) {
+      const reason = `cannot cross to the record worker: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      warnings.push(`exchange ${exchange.id} (request ${exchange.requestId}) recorded in reduced form: ${reason}`);
+      return reducedExchange(exchange, reason);
+    }
+  });
 }
 
 /** tsx's ESM register API, resolved from this package (not from the process's working directory). */

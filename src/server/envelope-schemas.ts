@@ -101,7 +101,17 @@ export const healthSchema = z.strictObject({
   version: z.string(),
   store: z.strictObject({ engine: z.enum(["sqlite", "postgresql"]), writable: z.boolean() }),
   tenancy: z.strictObject({ engine: z.enum(["sqlite", "postgres"]), ok: z.boolean(), error: z.string().nullable() }),
-  recorder: z.strictObject({ queued: z.number().int(), written: z.number().int(), failedWrites: z.number().int() }),
+  /** The recorder's own state (`Recorder.health`): `degraded` reasons, records waiting / kept for retry, the last store error. */
+  recorder: z.strictObject({
+    state: z.enum(["off", "ok", "backlogged", "retrying", "unresponsive"]),
+    queued: z.number().int(),
+    kept: z.number().int(),
+    written: z.number().int(),
+    failedWrites: z.number().int(),
+    lastError: z.string().nullable(),
+    lastErrorAt: z.string().nullable(),
+    reasons: z.array(z.string()),
+  }),
   redis: z.strictObject({ configured: z.boolean(), ok: z.boolean().nullable(), error: z.string().nullable() }),
   auth: z.strictObject({ mode: z.enum(["auto", "required", "off"]), keysRequired: z.boolean() }),
 });

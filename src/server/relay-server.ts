@@ -62,7 +62,7 @@ export const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60_000;
 
 const MAX_REQUEST_ID_LENGTH = 200;
 /**
- * How long the main thread's connection (schema at start, `/health`) may wait for another process's
+ * How long the main thread's connection (schema at start) may wait for another process's
  * lock; better-sqlite3 is synchronous, so a long wait would hold up every request. Writes happen in
  * the recorder's worker thread, which may wait longer.
  */
@@ -74,7 +74,7 @@ const MAIN_BUSY_TIMEOUT_MS = 250;
  */
 export async function startRelayServer(config: RelayConfig, options: StartOptions = {}): Promise<RelayServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  // SQLite: this connection creates the schema and answers /health; the writes happen in the recorder's worker thread.
+  // SQLite: this connection creates the schema; the writes happen in the recorder's worker thread (`/health` reads the recorder's state, never the file).
   // PostgreSQL (`database_url`): one pool, written from this thread (the driver is asynchronous); no SQLite file is made.
   // The driver and the PostgreSQL store are loaded only then (about 5 MB a SQLite proxy does not need).
   const pg = !options.store && config.databaseUrl ? await (await import("../recording/postgres/pg-store.js")).PgStore.open(config.databaseUrl) : null;

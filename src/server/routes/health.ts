@@ -1,7 +1,10 @@
 /**
- * `GET /health`: whether the database accepts writes, how many records
- * wait in the queue, how many writes failed, and the version. 200 when
- * healthy, 503 when the database is not writable.
+ * `GET /health`: the recorder's condition (is every exchange getting
+ * written?), how many records wait or were kept for retry, how many writes
+ * failed, and the version. 200 when ok, 503 when degraded, with the
+ * reasons. It costs nothing: the answer comes from the recorder's own
+ * counters, never from a statement or a lock on the database (a lock held
+ * by another process, or the worker busy writing, does not slow it down).
  */
 import type { FastifyInstance } from "fastify";
 import { VERSION } from "../../version.js";
@@ -9,15 +12,26 @@ import type { ServerContext } from "../context.js";
 
 /** Registers the route. */
 export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
-  app.get("/health", async (_request, reply) => {
-    const writable = await ctx.store.isWritable();
-    reply.code(writable ? 200 : 503);
-    return {
-      status: writable ? "ok" : "degraded",
+  app.get("/health", (_request, reply) => {
+    const recorder = ctx.recorder.health();
+    // "Writable" as far as the recorder knows: no records are waiting because the store could not take them.
+    const writable = recorder.kept === 0;
+    reply.code(recorder.status === "ok" ? 200 : 503);
+    return reply.send({
+      status: recorder.status,
       version: VERSION,
       db: ctx.config.databaseUrl ? { engine: "postgresql", writable } : { engine: "sqlite", path: ctx.config.dbPath, writable },
-      recorder: { queued: ctx.recorder.queued, written: ctx.recorder.writtenRecords, failed_writes: ctx.recorder.failedWrites },
+      recorder: {
+        state: recorder.state,
+        queued: recorder.queued,
+        kept: recorder.kept,
+        written: recorder.written,
+        failed_writes: recorder.failedWrites,
+        last_error: recorder.lastError,
+        last_error_at: recorder.lastErrorAt,
+      },
+      reasons: recorder.reasons,
       in_flight: ctx.inFlight.size,
-    };
+    });
   });
 }

@@ -271,7 +271,9 @@ function iso(value: string | undefined): string | null {
 
 /** The checks: the record store accepts writes, the tenancy store answers, Redis answers (when configured). */
 async function healthOf(ctx: ServerContext): Promise<HealthData> {
-  const writable = await Promise.resolve(ctx.store.isWritable()).catch(() => false);
+  // The recorder's own state: no statement or lock on the records' database (see `routes/health.ts`).
+  const recorder = ctx.recorder.health();
+  const writable = recorder.kept === 0;
   let tenancyError: string | null = null;
   let keysRequired = true;
   try {
@@ -290,13 +292,22 @@ async function healthOf(ctx: ServerContext): Promise<HealthData> {
       redis.error = error instanceof Error ? error.message : String(error);
     }
   }
-  const ok = writable && tenancyError === null && redis.ok !== false;
+  const ok = recorder.status === "ok" && tenancyError === null && redis.ok !== false;
   return {
     status: ok ? "ok" : "degraded",
     version: VERSION,
     store: { engine: ctx.config.databaseUrl ? "postgresql" : "sqlite", writable },
     tenancy: { engine: ctx.tenancy.kind, ok: tenancyError === null, error: tenancyError },
-    recorder: { queued: ctx.recorder.queued, written: ctx.recorder.writtenRecords, failedWrites: ctx.recorder.failedWrites },
+    recorder: {
+      state: recorder.state,
+      queued: recorder.queued,
+      kept: recorder.kept,
+      written: recorder.written,
+      failedWrites: recorder.failedWrites,
+      lastError: recorder.lastError,
+      lastErrorAt: recorder.lastErrorAt,
+      reasons: recorder.reasons,
+    },
     redis,
     auth: { mode: ctx.config.auth ?? "auto", keysRequired },
   };
