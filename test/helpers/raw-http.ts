@@ -32,16 +32,23 @@ export interface RawRequestOptions {
   closeWaitMs?: number;
 }
 
-/**
- * Writes `bytes` to 127.0.0.1:`port` and reads one response.
- * Resolves (never rejects) once the response is complete, the server closed, or `timeoutMs` passed.
- */
-export function rawRequest(port: number, bytes: string | Buffer, options: RawRequestOptions = {}): Promise<RawAnswer> {
-  return new Promise((resolve) => {
+/** A request in progress: more bytes may be written while its answer is awaited. */
+export interface RawExchange {
+  /** Writes more bytes (ignored once the answer came or the socket closed). */
+  write(bytes: string | Buffer): void;
+  /** Half-closes the socket (the client will send nothing more). */
+  end(): void;
+  /** Resolves (never rejects) once the response is complete, the server closed, or the timeout passed. */
+  answer: Promise<RawAnswer>;
+}
+
+/** Writes `bytes` to 127.0.0.1:`port` and starts reading one response; see {@link RawExchange}. */
+export function startRawRequest(port: number, bytes: string | Buffer, options: Pick<RawRequestOptions, "timeoutMs" | "closeWaitMs"> = {}): RawExchange {
+  const socket = net.connect(port, "127.0.0.1");
+  let parsed: Omit<RawAnswer, "closed" | "ms"> | null = null;
+  const answer = new Promise<RawAnswer>((resolve) => {
     const started = performance.now();
-    const socket = net.connect(port, "127.0.0.1");
     let received = Buffer.alloc(0);
-    let parsed: Omit<RawAnswer, "closed" | "ms"> | null = null;
     let respondedMs = 0;
     let settled = false;
     let closed = false;
@@ -51,8 +58,8 @@ export function rawRequest(port: number, bytes: string | Buffer, options: RawReq
       settled = true;
       for (const timer of timers) clearTimeout(timer);
       socket.destroy();
-      const answer = parsed ?? { status: null, headers: {}, body: "" };
-      resolve({ ...answer, closed, ms: Math.round((parsed ? respondedMs : performance.now()) - started) });
+      const result = parsed ?? { status: null, headers: {}, body: "" };
+      resolve({ ...result, closed, ms: Math.round((parsed ? respondedMs : performance.now()) - started) });
     };
     socket.on("data", (data: Buffer) => {
       received = Buffer.concat([received, data]);
@@ -71,19 +78,35 @@ export function rawRequest(port: number, bytes: string | Buffer, options: RawReq
     socket.on("error", () => {
       // a reset: "close" follows
     });
-    socket.write(bytes);
-    const pieces = options.trickle?.pieces ?? [];
-    pieces.forEach((piece, index) => {
-      timers.push(
-        setTimeout(() => {
-          if (!parsed && !socket.destroyed && socket.writable) socket.write(piece);
-          if (index === pieces.length - 1 && options.end && socket.writable) socket.end();
-        }, (index + 1) * (options.trickle?.delayMs ?? 0)),
-      );
-    });
-    if (options.end && pieces.length === 0) socket.end();
     timers.push(setTimeout(finish, options.timeoutMs ?? 10_000));
   });
+  socket.write(bytes);
+  return {
+    write(piece) {
+      if (!parsed && !socket.destroyed && socket.writable) socket.write(piece);
+    },
+    end() {
+      if (!socket.destroyed && socket.writable) socket.end();
+    },
+    answer,
+  };
+}
+
+/**
+ * Writes `bytes` to 127.0.0.1:`port` and reads one response.
+ * Resolves (never rejects) once the response is complete, the server closed, or `timeoutMs` passed.
+ */
+export function rawRequest(port: number, bytes: string | Buffer, options: RawRequestOptions = {}): Promise<RawAnswer> {
+  const exchange = startRawRequest(port, bytes, options);
+  const pieces = options.trickle?.pieces ?? [];
+  const timers = pieces.map((piece, index) =>
+    setTimeout(() => {
+      exchange.write(piece);
+      if (index === pieces.length - 1 && options.end) exchange.end();
+    }, (index + 1) * (options.trickle?.delayMs ?? 0)),
+  );
+  if (options.end && pieces.length === 0) exchange.end();
+  return exchange.answer.finally(() => timers.forEach(clearTimeout));
 }
 
 /** The first response in `data` when complete (or, with `atClose`, whatever body came), else null. */
