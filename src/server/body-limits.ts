@@ -4,7 +4,8 @@
  *
  * - **time**: a body must arrive in full within `body_timeout_ms` of the
  *   request's headers, else the client gets 408 `request_timeout` (and the
- *   connection is closed);
+ *   connection is closed); a body answered before it ended (413, 503, …) is
+ *   read and dropped until then, and its connection closed if it is not done;
  * - **memory**: the bytes of every body being received or handled are
  *   counted (declared `content-length` up front, chunked bodies as they
  *   arrive) until its response ends or its connection closes; a request
@@ -15,7 +16,8 @@
  * Both run in a `preParsing` hook that wraps the payload stream, before
  * Fastify's body parser reads it.
  */
-import { Transform, type Readable, type TransformCallback } from "node:stream";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Transform, type TransformCallback } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { RelayError } from "../protocol/errors.js";
 
@@ -69,25 +71,27 @@ export class BodyBytesInFlight {
  */
 export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): BodyBytesInFlight {
   const inFlight = new BodyBytesInFlight(limits.maxBytesInFlight);
+  const bodyLimit = app.initialConfig.bodyLimit ?? Infinity;
   app.addHook("preParsing", async (request, reply, payload) => {
     if (!hasBody(request)) return payload;
     const declared = Number(request.headers["content-length"]);
-    // A body over body_limit_mb is refused (413) by the parser before it is read: nothing to count.
-    if (Number.isFinite(declared) && declared > (app.initialConfig.bodyLimit ?? Infinity)) return payload;
+    // A body over body_limit_mb is refused (413) before it is read: its bytes are not counted (its deadline still holds).
+    const counted = !(declared > bodyLimit);
     let held = 0;
     const hold = (bytes: number): boolean => {
       if (!inFlight.take(bytes, held)) return false;
       held += bytes;
       return true;
     };
-    if (Number.isFinite(declared) && declared > 0 && !hold(declared)) throw serverBusy(limits.maxBytesInFlight);
-    const guarded = guard(request.raw, limits, (received) => received <= held || hold(received - held));
-    // Answered, failed or cut off: the body's bytes are no longer held (and an unread body's timer stops).
+    const body = new GuardedBody(request.raw, reply.raw, limits, (received) => !counted || received <= held || hold(received - held));
+    // Answered, failed or cut off: the body's bytes are no longer held.
     reply.raw.once("close", () => {
       inFlight.release(held);
-      guarded.destroy();
+      held = 0;
+      body.answered();
     });
-    return guarded;
+    if (counted && declared > 0 && !hold(declared)) throw serverBusy(limits.maxBytesInFlight);
+    return body.stream;
   });
   return inFlight;
 }
@@ -99,39 +103,75 @@ function hasBody(request: FastifyRequest): boolean {
 }
 
 /**
- * The body as a stream that fails with 408 when it has not ended within
- * `limits.timeoutMs`, and with 503 when `admit(bytesReceivedSoFar)` says no.
- * The source is unpiped (not destroyed) on failure, so the error can still be answered.
+ * One request body on its way in, as the stream the parser reads: it fails
+ * with 408 (and the answer closes the connection) when the body has not ended
+ * within `limits.timeoutMs`, and with 503 when `admit(bytesReceivedSoFar)`
+ * says no. The source is unpiped, never destroyed, on failure, so the error
+ * can still be answered. When the answer goes out before the body ended
+ * (413, 415, 503, …), the rest is read and dropped until the same deadline:
+ * closing a connection with unread bytes resets it, and the client may then
+ * lose the answer.
  */
-function guard(source: Readable, limits: BodyLimits, admit: (received: number) => boolean): Transform {
-  let received = 0;
-  const guarded = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      received += chunk.length;
-      if (!admit(received)) {
-        callback(serverBusy(limits.maxBytesInFlight));
-        return;
-      }
-      callback(null, chunk);
-    },
-  });
-  const fail = (error: Error) => {
-    clearTimeout(timer);
-    source.unpipe(guarded);
-    guarded.destroy(error);
-  };
-  const timer = setTimeout(() => fail(bodyTimeout(limits.timeoutMs)), limits.timeoutMs);
-  source.once("end", () => clearTimeout(timer));
-  // The client went away mid-body: the parser gets an error instead of waiting forever.
-  source.once("error", fail);
-  source.once("aborted", () => fail(new Error("The client closed the connection before its request body ended.")));
-  guarded.once("error", () => {
-    clearTimeout(timer);
-    source.unpipe(guarded);
-  });
-  guarded.once("close", () => clearTimeout(timer));
-  source.pipe(guarded);
-  return guarded;
+class GuardedBody {
+  readonly stream: Transform;
+  private readonly timer: NodeJS.Timeout;
+  /** Answered before the body ended: the rest is being read and dropped. */
+  private draining = false;
+
+  constructor(
+    private readonly source: IncomingMessage,
+    private readonly response: ServerResponse,
+    limits: BodyLimits,
+    admit: (received: number) => boolean,
+  ) {
+    let received = 0;
+    this.stream = new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+        received += chunk.length;
+        if (!admit(received)) {
+          callback(serverBusy(limits.maxBytesInFlight));
+          return;
+        }
+        callback(null, chunk);
+      },
+    });
+    this.timer = setTimeout(() => this.expire(limits.timeoutMs), limits.timeoutMs);
+    source.once("end", () => clearTimeout(this.timer));
+    // The client went away mid-body: the parser gets an error instead of waiting for the deadline.
+    source.once("error", (error: Error) => this.fail(error));
+    source.once("aborted", () => this.fail(new Error("The client closed the connection before its request body ended.")));
+    this.stream.once("error", () => source.unpipe(this.stream));
+    source.pipe(this.stream);
+  }
+
+  /** The answer went out (or the connection closed). */
+  answered(): void {
+    if (this.source.complete || this.source.destroyed) {
+      clearTimeout(this.timer);
+      this.stream.destroy();
+      return;
+    }
+    this.draining = true;
+    this.source.unpipe(this.stream);
+    this.stream.destroy();
+    this.source.resume();
+  }
+
+  private expire(timeoutMs: number): void {
+    if (this.draining) {
+      this.source.socket?.destroy();
+      return;
+    }
+    // The rest of this body is not waited for, so the connection cannot carry another request.
+    if (!this.response.headersSent) this.response.setHeader("connection", "close");
+    this.fail(bodyTimeout(timeoutMs));
+  }
+
+  private fail(error: Error): void {
+    clearTimeout(this.timer);
+    this.source.unpipe(this.stream);
+    this.stream.destroy(error);
+  }
 }
 
 function bodyTimeout(timeoutMs: number): RelayError {

@@ -10,10 +10,12 @@
  * `100-continue` (417, answered by Node before Fastify sees the request) and
  * requests Node's HTTP parser refuses (`clientError`: malformed or duplicate
  * `content-length`, headers over 16 KB → 431, request timeout → 408, …),
- * which are written on the socket directly, with a fresh request id.
+ * which are written on the socket directly, with a fresh request id, and
+ * `CONNECT` requests (405; Node would close their socket without a word).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { RelayError, invalidRequest } from "../protocol/errors.js";
@@ -68,11 +70,9 @@ export function frameworkErrorHandler(bodyLimitBytes: number): (error: FastifyEr
   };
 }
 
-/** Sends `error` in the route's shape with `x-request-id`; closes the connection when the body was not read to its end. */
+/** Sends `error` in the route's shape with `x-request-id`. */
 function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayError): void {
   reply.header("x-request-id", request.id);
-  // Unread body bytes (a refused or timed-out upload) must not be taken as the next request on this connection.
-  if (!request.raw.complete) reply.header("connection", "close");
   void reply.code(error.status).headers(error.headers).send(errorBodyFor(request.url, error));
 }
 
@@ -149,16 +149,39 @@ export function clientErrorHandler(logger: Logger): (error: ConnectionError, soc
     }
     const relayError = fromClientError(error);
     logger.debug({ err: error, status: relayError.status }, "client error");
-    const body = JSON.stringify(errorBodyFor(requestPathOf(error.rawPacket), relayError));
-    const head = [
-      `HTTP/1.1 ${relayError.status} ${STATUS_CODES[relayError.status] ?? "Error"}`,
-      "content-type: application/json; charset=utf-8",
-      `content-length: ${Buffer.byteLength(body)}`,
-      `x-request-id: ${newRequestId()}`,
-      "connection: close",
-    ];
-    socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+    // When the request line and headers were parsed (the error came in the body), its URL and id are known.
+    const pending = client._httpMessage ?? null;
+    const pendingId = pending?.getHeader("x-request-id");
+    endWithError(
+      socket,
+      pending?.req?.url ?? requestPathOf(error.rawPacket),
+      relayError,
+      typeof pendingId === "string" ? pendingId : pending ? requestIdOf(pending.req.headers) : newRequestId(),
+    );
   };
+}
+
+/**
+ * Node's `connect` event: a `CONNECT` request (this is not a forward proxy). Without a listener
+ * Node would close the socket without a word; it gets 405 `method_not_allowed` instead.
+ */
+export function answerConnect(request: IncomingMessage, socket: Duplex): void {
+  const error = new RelayError({ status: 405, message: "CONNECT is not supported: llm-relay is not a forward proxy.", type: "invalid_request_error", code: "method_not_allowed", errorClass: "invalid_request" });
+  socket.on("error", () => socket.destroy());
+  endWithError(socket, "/", error, requestIdOf(request.headers));
+}
+
+/** Writes a whole error response (`Connection: close`) on a raw socket, then closes it. */
+function endWithError(socket: Duplex, target: string, error: RelayError, requestId: string): void {
+  const body = JSON.stringify(errorBodyFor(target, error));
+  const head = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Error"}`,
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${requestId}`,
+    "connection: close",
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 function fromClientError(error: ConnectionError): RelayError {

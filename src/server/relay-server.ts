@@ -23,7 +23,7 @@ import { Admission } from "./admission.js";
 import { UsageBooking } from "./usage-booking.js";
 import { registerInternal } from "./routes/internal.js";
 import type { ServerContext } from "./context.js";
-import { answerUnmetExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from "./errors.js";
+import { answerConnect, answerUnmetExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from "./errors.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -182,6 +182,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   // Node answers an Expect other than 100-continue itself (an empty 417) unless someone listens.
   app.server.on("checkExpectation", answerUnmetExpectation);
+  // …and closes a CONNECT request's socket without a word unless someone listens.
+  app.server.on("connect", answerConnect);
   // JSON bodies are parsed by Fastify's own parser (prototype-poisoning checks included) and their text is
   // kept: a chat request that needs no change goes upstream as these bytes, not serialised again.
   // Any JSON body nested deeper than max_json_depth is refused first, by a linear scan of its text.

@@ -116,6 +116,8 @@ function parseResponse(data: Buffer, atClose = false): Omit<RawAnswer, "closed" 
   const [statusLine = "", ...lines] = data.subarray(0, headEnd).toString("latin1").split("\r\n");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
   if (!Number.isInteger(status)) return null;
+  // An interim answer (100 Continue): the real one follows.
+  if (status >= 100 && status < 200 && status !== 101) return parseResponse(data.subarray(headEnd + 4), atClose);
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(":");
