@@ -60,6 +60,33 @@ describe("body_timeout_ms", () => {
   });
 });
 
+describe("a body answered before it was read", () => {
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    proxy = await startTestProxy({ bodyLimitBytes: 64 * 1024, bodyTimeoutMs: 500 });
+  });
+  afterAll(async () => proxy?.close());
+
+  it("reaches a client still sending it (413, the rest drained, not reset)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const body = "x".repeat(2 * 1024 * 1024);
+      const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body), { timeoutMs: 5_000 });
+      expect(answer.status, `attempt ${i}: the 413 was lost`).toBe(413);
+      expect(errorOf(answer).code).toBe("request_too_large");
+    }
+  });
+
+  it("closes the connection at the body deadline when the client keeps trickling the refused body", async () => {
+    const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(100 * 1024)]], "{"), {
+      trickle: { pieces: Array.from({ length: 60 }, () => "x"), delayMs: 100 },
+      timeoutMs: 8_000,
+      closeWaitMs: 4_000,
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.closed, "the connection was held past the body deadline").toBe(true);
+  });
+});
+
 describe("max_body_mb_in_flight", () => {
   const MB = 1024 * 1024;
   let proxy: TestProxy;
