@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RelayError } from "../protocol/errors.js";
 
 /** Default of `body_timeout_ms`: how long a request body may take to arrive, in ms. */
@@ -72,6 +72,12 @@ export class BodyBytesInFlight {
 export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): BodyBytesInFlight {
   const inFlight = new BodyBytesInFlight(limits.maxBytesInFlight);
   const bodyLimit = app.initialConfig.bodyLimit ?? Infinity;
+  const bodies = new WeakMap<FastifyRequest, GuardedBody>();
+  // An answer that goes out before its body ended keeps the connection open while the rest is drained (see GuardedBody).
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!request.raw.complete) bodies.get(request)?.answering(reply);
+    return payload;
+  });
   app.addHook("preParsing", async (request, reply, payload) => {
     if (!hasBody(request)) return payload;
     const declared = Number(request.headers["content-length"]);
@@ -84,6 +90,7 @@ export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): Bod
       return true;
     };
     const body = new GuardedBody(request.raw, reply.raw, limits, (received) => !counted || received <= held || hold(received - held));
+    bodies.set(request, body);
     // Answered, failed or cut off: the body's bytes are no longer held.
     reply.raw.once("close", () => {
       inFlight.release(held);
@@ -117,6 +124,8 @@ class GuardedBody {
   private readonly timer: NodeJS.Timeout;
   /** Answered before the body ended: the rest is being read and dropped. */
   private draining = false;
+  /** The deadline passed before the body ended. */
+  private expired = false;
 
   constructor(
     private readonly source: IncomingMessage,
@@ -144,6 +153,19 @@ class GuardedBody {
     source.pipe(this.stream);
   }
 
+  /**
+   * An answer is about to go out before the body ended (413, 415, 503, …). Fastify marks it
+   * `Connection: close` (and Node closes after it any connection the client asked to close), with
+   * the rest of the body unread, which resets the connection: the client, still sending, may never
+   * read its answer. So the connection is kept open while the rest is drained, until the deadline.
+   * A timed-out body still closes it.
+   */
+  answering(reply: FastifyReply): void {
+    if (this.expired || reply.raw.headersSent) return;
+    reply.removeHeader("connection");
+    reply.raw.shouldKeepAlive = true;
+  }
+
   /** The answer went out (or the connection closed). */
   answered(): void {
     if (this.source.complete || this.source.destroyed) {
@@ -158,6 +180,7 @@ class GuardedBody {
   }
 
   private expire(timeoutMs: number): void {
+    this.expired = true;
     if (this.draining) {
       this.source.socket?.destroy();
       return;

@@ -30,6 +30,13 @@ export interface RawRequestOptions {
   timeoutMs?: number;
   /** After a complete response, how long to wait for the server to close the connection, in ms (default 0: do not wait). */
   closeWaitMs?: number;
+  /**
+   * Read nothing until the first bytes are written out (or the write failed), as a busy client would:
+   * an answer the server sent before resetting the connection is then lost, as it can be in the field.
+   */
+  readAfterWrite?: boolean;
+  /** The request is a HEAD: the response has no body, whatever its Content-Length says. */
+  head?: boolean;
 }
 
 /** A request in progress: more bytes may be written while its answer is awaited. */
@@ -43,8 +50,9 @@ export interface RawExchange {
 }
 
 /** Writes `bytes` to 127.0.0.1:`port` and starts reading one response; see {@link RawExchange}. */
-export function startRawRequest(port: number, bytes: string | Buffer, options: Pick<RawRequestOptions, "timeoutMs" | "closeWaitMs"> = {}): RawExchange {
+export function startRawRequest(port: number, bytes: string | Buffer, options: Pick<RawRequestOptions, "timeoutMs" | "closeWaitMs" | "readAfterWrite" | "head"> = {}): RawExchange {
   const socket = net.connect(port, "127.0.0.1");
+  if (options.readAfterWrite) socket.pause();
   let parsed: Omit<RawAnswer, "closed" | "ms"> | null = null;
   const answer = new Promise<RawAnswer>((resolve) => {
     const started = performance.now();
@@ -64,7 +72,7 @@ export function startRawRequest(port: number, bytes: string | Buffer, options: P
     socket.on("data", (data: Buffer) => {
       received = Buffer.concat([received, data]);
       if (parsed) return;
-      parsed = parseResponse(received);
+      parsed = parseResponse(received, false, options.head);
       if (!parsed) return;
       respondedMs = performance.now();
       if (!options.closeWaitMs) finish();
@@ -72,7 +80,7 @@ export function startRawRequest(port: number, bytes: string | Buffer, options: P
     });
     socket.on("close", () => {
       closed = true;
-      if (!parsed && received.length > 0) parsed = parseResponse(received, true);
+      if (!parsed && received.length > 0) parsed = parseResponse(received, true, options.head);
       finish();
     });
     socket.on("error", () => {
@@ -80,7 +88,9 @@ export function startRawRequest(port: number, bytes: string | Buffer, options: P
     });
     timers.push(setTimeout(finish, options.timeoutMs ?? 10_000));
   });
-  socket.write(bytes);
+  socket.write(bytes, () => {
+    if (options.readAfterWrite) socket.resume();
+  });
   return {
     write(piece) {
       if (!parsed && !socket.destroyed && socket.writable) socket.write(piece);
@@ -110,19 +120,20 @@ export function rawRequest(port: number, bytes: string | Buffer, options: RawReq
 }
 
 /** The first response in `data` when complete (or, with `atClose`, whatever body came), else null. */
-function parseResponse(data: Buffer, atClose = false): Omit<RawAnswer, "closed" | "ms"> | null {
+function parseResponse(data: Buffer, atClose = false, head = false): Omit<RawAnswer, "closed" | "ms"> | null {
   const headEnd = data.indexOf("\r\n\r\n");
   if (headEnd < 0) return null;
   const [statusLine = "", ...lines] = data.subarray(0, headEnd).toString("latin1").split("\r\n");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
   if (!Number.isInteger(status)) return null;
   // An interim answer (100 Continue): the real one follows.
-  if (status >= 100 && status < 200 && status !== 101) return parseResponse(data.subarray(headEnd + 4), atClose);
+  if (status >= 100 && status < 200 && status !== 101) return parseResponse(data.subarray(headEnd + 4), atClose, head);
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(":");
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
+  if (head) return { status, headers, body: "" };
   const rest = data.subarray(headEnd + 4);
   if (headers["transfer-encoding"]?.toLowerCase() === "chunked") {
     const body = dechunk(rest);

@@ -70,7 +70,7 @@ async function sendAll(requests: HostileRequest[]): Promise<{ request: HostileRe
   const worker = async () => {
     while (next < requests.length) {
       const request = requests[next++]!;
-      const answer = await rawRequest(port, request.bytes, { end: request.end, timeoutMs: BODY_TIMEOUT_MS + 8_000 });
+      const answer = await rawRequest(port, request.bytes, { end: request.end, head: request.method === "HEAD", timeoutMs: BODY_TIMEOUT_MS + 8_000 });
       results.push({ request, answer });
     }
   };

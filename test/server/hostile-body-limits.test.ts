@@ -69,8 +69,8 @@ describe("a body answered before it was read", () => {
 
   it("reaches a client still sending it (413, the rest drained, not reset)", async () => {
     for (let i = 0; i < 5; i++) {
-      const body = "x".repeat(2 * 1024 * 1024);
-      const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body), { timeoutMs: 5_000 });
+      const body = "x".repeat(16 * 1024 * 1024);
+      const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body), { timeoutMs: 5_000, readAfterWrite: true });
       expect(answer.status, `attempt ${i}: the 413 was lost`).toBe(413);
       expect(errorOf(answer).code).toBe("request_too_large");
     }
