@@ -13,7 +13,7 @@
  * which are written on the socket directly, with a fresh request id, and
  * `CONNECT` requests (405; Node would close their socket without a word).
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -191,7 +191,7 @@ function fromClientError(error: ConnectionError): RelayError {
     case "HPE_HEADER_OVERFLOW":
       return new RelayError({
         status: 431,
-        message: "The request's headers are too large (the limit is 16 KB in all).",
+        message: `The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`,
         type: "invalid_request_error",
         code: "request_header_fields_too_large",
         errorClass: "invalid_request",
