@@ -22,19 +22,16 @@ const CLOSE_BRACKET = 0x5d; // ]
  * Whether `text` nests arrays/objects deeper than `maxDepth` levels
  * (`{}` is 1, `{"a":[1]}` is 2). Brackets inside strings do not count;
  * the text need not be valid JSON (an invalid one is left to the parser).
- * One pass over the text, no allocation; stops at the first level too deep.
+ * One pass over the text (strings skipped with `indexOf`), no allocation; stops at the first level too deep.
  * @param maxDepth the deepest nesting allowed, in levels (≥ 1)
  */
 export function jsonNestingExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    if (c === QUOTE) {
+      i = closingQuote(text, i);
+      if (i < 0) return false;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) return true;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
@@ -42,6 +39,16 @@ export function jsonNestingExceeds(text: string, maxDepth: number): boolean {
     }
   }
   return false;
+}
+
+/** Index of the quote that ends the string opened at `open`, or -1 when it never ends (found with `indexOf`, so long strings cost little). */
+function closingQuote(text: string, open: number): number {
+  for (let quote = text.indexOf('"', open + 1); quote >= 0; quote = text.indexOf('"', quote + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+  }
+  return -1;
 }
 
 /**

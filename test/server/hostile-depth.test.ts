@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorEnvelopeSchema } from "../../src/server/envelope-schemas.js";
+import { jsonNestingExceeds } from "../../src/server/json-depth.js";
 import { chat, chatBody, openAIError, send } from "../helpers/exchanges.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
@@ -120,5 +121,18 @@ describe("the limit", () => {
     } finally {
       await shallow.close();
     }
+  });
+});
+
+describe("jsonNestingExceeds (the scan)", () => {
+  it.each([
+    ['{"a":"[[[\\\\"}', false, "a string ending in an escaped backslash"],
+    ['{"a":"\\\\\\"[[["}', false, "an escaped quote after an escaped backslash"],
+    ['{"a":"\\\\"}[[[[', true, "brackets after a string that ends in a backslash"],
+    ['{"a":[{"b":[]}]}', true, "four levels"],
+    ['{"a":[{"b":1}]}', false, "three levels"],
+    ['"unterminated [[[[', false, "brackets inside a string that never ends"],
+  ])("%s with a limit of 3 → %s (%s)", (text, exceeds) => {
+    expect(jsonNestingExceeds(text, 3)).toBe(exceeds);
   });
 });
