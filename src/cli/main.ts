@@ -6,7 +6,7 @@
  * PostgreSQL driver it does not use cost it about 10 MB of resident memory).
  */
 import { Command } from "commander";
-import { nonNegativeInt } from "./arg-parsers.js";
+import { nonNegativeInt, positiveInt } from "./arg-parsers.js";
 import { VERSION } from "../version.js";
 import type { ServeFlags } from "./serve.js";
 import type { LogsFlags } from "./logs.js";
@@ -33,6 +33,13 @@ program
   .option("--db <path>", "SQLite logs.db to record into (env LLM_RELAY_DB; default <OS data dir>/llm-relay/logs.db)")
   .option("--no-record", "do not record exchanges (for measuring the proxy alone)")
   .option("--debug", "log each rendered prompt and raw backend payload, secrets removed (env LLM_RELAY_DEBUG=1)")
+  .option(
+    "--allow-unauthenticated",
+    "serve a non-loopback --host although requests need no API key (env LLM_RELAY_ALLOW_UNAUTHENTICATED=1); without it, such a start is refused",
+  )
+  .option("--max-json-depth <n>", "deepest JSON nesting accepted in a request body (env LLM_RELAY_MAX_JSON_DEPTH; default 64)", positiveInt)
+  .option("--body-timeout-ms <ms>", "time a request body may take to arrive, then 408 (env LLM_RELAY_BODY_TIMEOUT_MS; default 30000)", positiveInt)
+  .option("--max-body-mb-in-flight <mb>", "request-body MB held at once, then 503 server_busy (env LLM_RELAY_MAX_BODY_MB_IN_FLIGHT; default 64)", positiveInt)
   .action(async (flags: ServeFlags) => (await import("./serve.js")).runServe(flags));
 
 program

@@ -16,6 +16,14 @@ export interface ServeFlags {
   record?: boolean;
   /** `--debug`. */
   debug?: boolean;
+  /** `--allow-unauthenticated`: serve a non-loopback host although requests need no key. */
+  allowUnauthenticated?: boolean;
+  /** `--max-json-depth <n>`. */
+  maxJsonDepth?: number;
+  /** `--body-timeout-ms <ms>`. */
+  bodyTimeoutMs?: number;
+  /** `--max-body-mb-in-flight <mb>`. */
+  maxBodyMbInFlight?: number;
 }
 
 /**
@@ -36,7 +44,7 @@ function tuneHeap(): void {
   if (!given) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
-/** Runs the server until a signal stops it. Exits with 1 on a bad config or a taken port. */
+/** Runs the server until a signal stops it. Exits with 1 on a bad config, a taken port, or a non-loopback host nobody needs a key for (see `server/bind-check.ts`). */
 export async function runServe(flags: ServeFlags): Promise<void> {
   tuneHeap();
   let config;
@@ -48,6 +56,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       ...(flags.db !== undefined ? { db: flags.db } : {}),
       ...(flags.record === false ? { record: false } : {}),
       ...(flags.debug ? { debug: true } : {}),
+      ...(flags.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+      ...(flags.maxJsonDepth !== undefined ? { maxJsonDepth: flags.maxJsonDepth } : {}),
+      ...(flags.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: flags.bodyTimeoutMs } : {}),
+      ...(flags.maxBodyMbInFlight !== undefined ? { maxBodyMbInFlight: flags.maxBodyMbInFlight } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) {

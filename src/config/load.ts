@@ -11,6 +11,8 @@ import { defaultDbPath } from "./data-dir.js";
 import { parseDuration } from "../tenancy/instants.js";
 import { PRESET_NAMES, presetDeployments } from "./presets.js";
 import { Router } from "../routing/router.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "../server/json-depth.js";
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_MB_IN_FLIGHT } from "../server/body-limits.js";
 import { configFileSchema, deploymentDefaults, toModelGroup, type ConfigFile, type ModelGroup, type ModelsInput, type RoutingSettings } from "./schema.js";
 
 /** Default bind address and port. */
@@ -35,6 +37,14 @@ export interface RelayConfig {
   defaultModel: string | null;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
+  /** Deepest nesting of `[`/`{` accepted in a JSON body, in levels (`max_json_depth`; default 64); deeper: 400 `json_too_deep`. */
+  maxJsonDepth?: number;
+  /** Time a request body may take to arrive, in ms (`body_timeout_ms`; default 30 000); slower: 408 `request_timeout`. */
+  bodyTimeoutMs?: number;
+  /** Request-body bytes held at once across requests (`max_body_mb_in_flight`; default 64 MB); past it: 503 `server_busy`. */
+  maxBodyBytesInFlight?: number;
+  /** Serve on a non-loopback host although requests need no key (`allow_unauthenticated`, `--allow-unauthenticated`); logged as a warning. */
+  allowUnauthenticated?: boolean;
   logLevel: ConfigFile["log_level"];
   /** Whether exchanges are recorded. */
   record: boolean;
@@ -86,6 +96,14 @@ export interface LoadOptions {
   record?: boolean;
   /** true: the `--debug` flag. */
   debug?: boolean;
+  /** `--max-json-depth`: wins over LLM_RELAY_MAX_JSON_DEPTH and `max_json_depth`. */
+  maxJsonDepth?: number;
+  /** `--body-timeout-ms`, in ms: wins over LLM_RELAY_BODY_TIMEOUT_MS and `body_timeout_ms`. */
+  bodyTimeoutMs?: number;
+  /** `--max-body-mb-in-flight`, in MB: wins over LLM_RELAY_MAX_BODY_MB_IN_FLIGHT and `max_body_mb_in_flight`. */
+  maxBodyMbInFlight?: number;
+  /** true: the `--allow-unauthenticated` flag (wins over LLM_RELAY_ALLOW_UNAUTHENTICATED and `allow_unauthenticated`). */
+  allowUnauthenticated?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -125,7 +143,13 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
   const defaultModel = file.default_model === undefined ? (configPath ? null : ECHO_MODEL) : file.default_model;
 
   checkTargets(configPath, models, file.aliases, defaultModel);
-  const debug = options.debug ?? (fromEnv("LLM_RELAY_DEBUG") ? env.LLM_RELAY_DEBUG !== "0" && env.LLM_RELAY_DEBUG !== "false" : undefined) ?? file.debug;
+  const envFlag = (name: string): boolean | undefined => (fromEnv(name) ? env[name] !== "0" && env[name] !== "false" : undefined);
+  const envNumber = (name: string, integer: boolean): number | undefined => {
+    const value = fromEnv(name);
+    return value === undefined ? undefined : parsePositive(value, name, integer);
+  };
+  const debug = options.debug ?? envFlag("LLM_RELAY_DEBUG") ?? file.debug;
+  const maxBodyMbInFlight = options.maxBodyMbInFlight ?? envNumber("LLM_RELAY_MAX_BODY_MB_IN_FLIGHT", false) ?? file.max_body_mb_in_flight ?? DEFAULT_MAX_BODY_MB_IN_FLIGHT;
   return {
     host: options.host ?? fromEnv("LLM_RELAY_HOST") ?? file.host ?? DEFAULT_HOST,
     port: options.port ?? envPort ?? file.port ?? DEFAULT_PORT,
@@ -134,6 +158,10 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     configPath,
     defaultModel,
     bodyLimitBytes: Math.round(file.body_limit_mb * 1024 * 1024),
+    maxJsonDepth: options.maxJsonDepth ?? envNumber("LLM_RELAY_MAX_JSON_DEPTH", true) ?? file.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? envNumber("LLM_RELAY_BODY_TIMEOUT_MS", true) ?? file.body_timeout_ms ?? DEFAULT_BODY_TIMEOUT_MS,
+    maxBodyBytesInFlight: Math.round(maxBodyMbInFlight * 1024 * 1024),
+    allowUnauthenticated: options.allowUnauthenticated ?? envFlag("LLM_RELAY_ALLOW_UNAUTHENTICATED") ?? file.allow_unauthenticated,
     logLevel: debug && ABOVE_DEBUG.has(file.log_level) ? "debug" : file.log_level,
     record: options.record ?? file.record,
     shutdownGraceMs: file.shutdown_grace_ms,
@@ -232,6 +260,15 @@ function describeIssues(error: ZodError): string {
       return `${key || "(top level)"}: ${issue.message}${unknown}`;
     })
     .join("; ");
+}
+
+/** A positive number (an integer when `integer`) from an environment variable. @throws ConfigError naming the variable */
+function parsePositive(value: string, name: string, integer: boolean): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+    throw new ConfigError(`${name} must be a positive ${integer ? "integer" : "number"}, got '${value}'`);
+  }
+  return number;
 }
 
 function parsePort(value: string, name: string): number {

@@ -147,6 +147,14 @@ export const configFileSchema = z.strictObject({
   default_model: z.string().min(1).nullable().optional(),
   /** Largest accepted request body, in MB. */
   body_limit_mb: z.number().positive().default(20),
+  /** Deepest nesting of `[`/`{` accepted in a JSON request body, in levels (default 64; env LLM_RELAY_MAX_JSON_DEPTH). */
+  max_json_depth: z.number().int().positive().optional(),
+  /** Time a request body may take to arrive in full, in ms (default 30 000; env LLM_RELAY_BODY_TIMEOUT_MS); then 408. */
+  body_timeout_ms: z.number().int().positive().optional(),
+  /** Request-body MB held at once across all requests (default 64; env LLM_RELAY_MAX_BODY_MB_IN_FLIGHT); past it, 503 `server_busy`. */
+  max_body_mb_in_flight: z.number().positive().optional(),
+  /** Serve on a non-loopback address although no request needs a key (env LLM_RELAY_ALLOW_UNAUTHENTICATED=1, flag --allow-unauthenticated). */
+  allow_unauthenticated: z.boolean().default(false),
   /** Whether exchanges are recorded into the database (turn off only to measure the proxy without it). */
   record: z.boolean().default(true),
   /** pino log level. */

@@ -1,29 +1,79 @@
 /**
- * Every error leaves the server as an OpenAI error body: our own
- * RelayErrors, Fastify's body-parsing errors (invalid JSON → 400, body
- * too large → 413, unsupported media type → 415) and unknown routes (404).
+ * Every error leaves the server in the shape its route promises, with an
+ * `x-request-id` header: OpenAI's `{"error":{"message","type","param","code"}}`
+ * on `/v1/*`, `/health` and everything else; the envelope
+ * (`server/envelope.ts`) on `/internal/*`. That covers our own RelayErrors,
+ * Fastify's errors (invalid JSON → 400, body too large → 413, unsupported
+ * media type → 415, a body shorter than its `content-length` → 400), unknown
+ * routes (404), errors Fastify raises before routing (a bad URL such as
+ * `/v1/models/%ff%fe` → 400, `frameworkErrors`), an `Expect` other than
+ * `100-continue` (417, answered by Node before Fastify sees the request) and
+ * requests Node's HTTP parser refuses (`clientError`: malformed or duplicate
+ * `content-length`, headers over 16 KB → 431, request timeout → 408, …),
+ * which are written on the socket directly, with a fresh request id, and
+ * `CONNECT` requests (405; Node would close their socket without a word).
  */
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import { RelayError, invalidRequest } from "../protocol/errors.js";
+import { envelopeError } from "./envelope.js";
+import { newRequestId, requestIdOf } from "./request-id.js";
+
+/** 5xx answers that are load shedding, not failures: not logged as errors. */
+const EXPECTED_5XX = new Set(["server_busy", "server_shutting_down"]);
+
+/** Whether `url` (a request target: path and query) is an internal endpoint, which answers the envelope. */
+export function isInternalPath(url: string): boolean {
+  return url === "/internal" || url.startsWith("/internal/") || url.startsWith("/internal?");
+}
+
+/** The JSON body of `error` for a request to `url`: the envelope on `/internal/*`, else OpenAI's error body. */
+export function errorBodyFor(url: string, error: RelayError): unknown {
+  return isInternalPath(url) ? envelopeError(error).body : error.toBody();
+}
 
 /** Installs the error and not-found handlers. */
 export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: number): void {
   app.setErrorHandler((error: FastifyError | RelayError, request, reply) => {
     const relayError = error instanceof RelayError ? error : fromFastifyError(error, bodyLimitBytes);
-    if (relayError.status >= 500) request.log.error({ err: error }, "request failed");
-    reply.code(relayError.status).headers(relayError.headers).send(relayError.toBody());
+    if (relayError.status >= 500 && !EXPECTED_5XX.has(relayError.code ?? "")) request.log.error({ err: error }, "request failed");
+    sendError(request, reply, relayError);
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(
-      new RelayError({
-        status: 404,
-        message: `Invalid URL (${request.method} ${request.url})`,
-        type: "invalid_request_error",
-        code: "unknown_url",
-        errorClass: "not_found",
-      }).toBody(),
+    sendError(
+      request,
+      reply,
+      new RelayError({ status: 404, message: `Invalid URL (${request.method} ${request.url})`, type: "invalid_request_error", code: "unknown_url", errorClass: "not_found" }),
     );
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before a route is found
+ * (`FST_ERR_BAD_URL` for a path with malformed percent-encoding,
+ * `FST_ERR_MAX_PARAM_LENGTH`), before any hook ran.
+ */
+export function frameworkErrorHandler(bodyLimitBytes: number): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    let relayError: RelayError;
+    if (error.code === "FST_ERR_BAD_URL") {
+      relayError = invalidRequest(`The URL is not valid: ${request.url.slice(0, 200)} (malformed percent-encoding).`, null, "invalid_url");
+    } else if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+      relayError = new RelayError({ status: 414, message: "The URL is too long.", type: "invalid_request_error", code: "url_too_long", errorClass: "invalid_request" });
+    } else {
+      relayError = fromFastifyError(error, bodyLimitBytes);
+    }
+    sendError(request, reply, relayError);
+  };
+}
+
+/** Sends `error` in the route's shape with `x-request-id`. */
+function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayError): void {
+  reply.header("x-request-id", request.id);
+  void reply.code(error.status).headers(error.headers).send(errorBodyFor(request.url, error));
 }
 
 function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayError {
@@ -40,6 +90,8 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
       return invalidRequest("The request body is empty; send a JSON object with 'model' and 'messages'.", null, "invalid_json");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new RelayError({ status: 415, message: error.message, type: "invalid_request_error", code: "unsupported_media_type", errorClass: "invalid_request" });
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return invalidRequest("The request body does not have the length its Content-Length header announces.", null, "invalid_content_length");
     default:
       break;
   }
@@ -49,4 +101,115 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
   const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500;
   if (status < 500) return new RelayError({ status, message: error.message, errorClass: "invalid_request" });
   return new RelayError({ status, message: `Internal error: ${error.message}`, type: "server_error", errorClass: "internal", cause: error });
+}
+
+/**
+ * Node's `checkExpectation` event (an `Expect` header other than `100-continue`):
+ * 417 `expectation_failed` in the route's shape, with `x-request-id`, and the
+ * connection closed (the body, if any, is never read).
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const error = new RelayError({
+    status: 417,
+    message: `The Expect header '${String(request.headers.expect).slice(0, 100)}' is not supported; only 100-continue is.`,
+    type: "invalid_request_error",
+    code: "expectation_failed",
+    errorClass: "invalid_request",
+  });
+  const body = JSON.stringify(errorBodyFor(request.url ?? "/", error));
+  response.writeHead(error.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "x-request-id": requestIdOf(request.headers),
+    connection: "close",
+  });
+  response.end(body);
+}
+
+/** What the socket of a `clientError` may still carry: the response in progress on it (a Node internal, read only). */
+interface ClientSocket extends Socket {
+  _httpMessage?: ServerResponse | null;
+}
+
+/**
+ * Fastify's `clientErrorHandler` (Node's `clientError`): a request Node's HTTP
+ * parser refused, or that timed out before it was read. Answered on the raw
+ * socket in the shape of its route (the path is read from the bytes parsed,
+ * when there are any), with a fresh `x-request-id` and `Connection: close`,
+ * then the socket is closed. Nothing is written when the client is gone or a
+ * response already started on the socket.
+ */
+export function clientErrorHandler(logger: Logger): (error: ConnectionError, socket: Socket) => void {
+  return (error, socket) => {
+    const client = socket as ClientSocket;
+    if (error.code === "ECONNRESET" || socket.destroyed) return;
+    if (!socket.writable || client._httpMessage?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const relayError = fromClientError(error);
+    logger.debug({ err: error, status: relayError.status }, "client error");
+    // When the request line and headers were parsed (the error came in the body), its URL and id are known.
+    const pending = client._httpMessage ?? null;
+    const pendingId = pending?.getHeader("x-request-id");
+    endWithError(
+      socket,
+      pending?.req?.url ?? requestPathOf(error.rawPacket),
+      relayError,
+      typeof pendingId === "string" ? pendingId : pending ? requestIdOf(pending.req.headers) : newRequestId(),
+    );
+  };
+}
+
+/**
+ * Node's `connect` event: a `CONNECT` request (this is not a forward proxy). Without a listener
+ * Node would close the socket without a word; it gets 405 `method_not_allowed` instead.
+ */
+export function answerConnect(request: IncomingMessage, socket: Duplex): void {
+  const error = new RelayError({ status: 405, message: "CONNECT is not supported: llm-relay is not a forward proxy.", type: "invalid_request_error", code: "method_not_allowed", errorClass: "invalid_request" });
+  socket.on("error", () => socket.destroy());
+  endWithError(socket, "/", error, requestIdOf(request.headers));
+}
+
+/** Writes a whole error response (`Connection: close`) on a raw socket, then closes it. */
+function endWithError(socket: Duplex, target: string, error: RelayError, requestId: string): void {
+  const body = JSON.stringify(errorBodyFor(target, error));
+  const head = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Error"}`,
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${requestId}`,
+    "connection: close",
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+}
+
+function fromClientError(error: ConnectionError): RelayError {
+  switch (error.code) {
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return new RelayError({ status: 408, message: "The request was not received in time.", type: "invalid_request_error", code: "request_timeout", errorClass: "invalid_request" });
+    case "HPE_HEADER_OVERFLOW":
+      return new RelayError({
+        status: 431,
+        message: `The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`,
+        type: "invalid_request_error",
+        code: "request_header_fields_too_large",
+        errorClass: "invalid_request",
+      });
+    case "HPE_INVALID_CONTENT_LENGTH":
+    case "HPE_UNEXPECTED_CONTENT_LENGTH":
+      return invalidRequest("The request's Content-Length header is invalid (malformed, repeated, or sent with Transfer-Encoding).", null, "invalid_content_length");
+    default: {
+      const reason = (error as ConnectionError & { reason?: unknown }).reason;
+      return invalidRequest(`The request is not valid HTTP/1.1${typeof reason === "string" ? `: ${reason}` : ""}.`, null, "invalid_http");
+    }
+  }
+}
+
+/** The request target of the first line of the bytes Node parsed (`POST /internal/usage HTTP/1.1`), or "/". */
+function requestPathOf(rawPacket: unknown): string {
+  if (!Buffer.isBuffer(rawPacket)) return "/";
+  const line = rawPacket.subarray(0, Math.min(rawPacket.length, 512)).toString("latin1");
+  const match = /^[A-Za-z]+ (\S+)/.exec(line);
+  return match?.[1] ?? "/";
 }

@@ -4,13 +4,11 @@
  * gracefully (no new requests, in-flight exchanges finish or are
  * cancelled after the grace period, the record queue is drained).
  */
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
-import { invalidRequest } from "../protocol/errors.js";
+import { RelayError, invalidRequest } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
@@ -25,7 +23,11 @@ import { Admission } from "./admission.js";
 import { UsageBooking } from "./usage-booking.js";
 import { registerInternal } from "./routes/internal.js";
 import type { ServerContext } from "./context.js";
-import { installErrorHandlers } from "./errors.js";
+import { answerConnect, answerUnmetExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from "./errors.js";
+import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
+import { requestIdOf } from "./request-id.js";
+import { checkBind } from "./bind-check.js";
 import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
@@ -60,7 +62,6 @@ export interface StartOptions {
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
 export const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60_000;
 
-const MAX_REQUEST_ID_LENGTH = 200;
 /**
  * How long the main thread's connection (schema at start) may wait for another process's
  * lock; better-sqlite3 is synchronous, so a long wait would hold up every request. Writes happen in
@@ -70,7 +71,8 @@ const MAIN_BUSY_TIMEOUT_MS = 250;
 
 /**
  * Starts the proxy on `config.host:config.port` (port 0 picks a free one).
- * @throws when the port is taken or the database cannot be opened
+ * @throws when the port is taken or the database cannot be opened;
+ *   UnsafeBindError (`bind-check.ts`) on a non-loopback host where no request needs a key, without a master key or `allowUnauthenticated`
  */
 export async function startRelayServer(config: RelayConfig, options: StartOptions = {}): Promise<RelayServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -118,6 +120,14 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   warmUpEcho(ctx);
   const app = buildApp(ctx);
   try {
+    // A non-loopback address with nobody needing a key: refuse (UnsafeBindError) unless allowed, then warn.
+    await checkBind({
+      host: config.host,
+      allowUnauthenticated: config.allowUnauthenticated ?? false,
+      hasMasterKey: config.masterKey !== undefined,
+      keysRequired: () => ctx.admission.keysRequired(),
+      logger,
+    });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await ctx.recorder.close();
@@ -153,37 +163,66 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
 
 /** The Fastify app with every route, hook and handler. */
 export function buildApp(ctx: ServerContext): FastifyInstance {
+  const maxJsonDepth = ctx.config.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One line per exchange is logged by the chat handler itself.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
-    genReqId: requestId,
+    genReqId: (request) => requestIdOf(request.headers),
     requestIdHeader: false,
     forceCloseConnections: false,
+    // Requests during a graceful stop get our 503 (onRequest below), not Fastify's own body.
+    return503OnClosing: false,
+    // An HTTP/1.1 request without Host is refused by the onRequest hook below, in OpenAI's shape (Node's own 400 has no body).
+    http: { requireHostHeader: false },
+    // Errors before routing (a malformed URL) and on the socket (unparsable HTTP, header overflow, timeouts) in our shapes too.
+    frameworkErrors: frameworkErrorHandler(ctx.config.bodyLimitBytes),
+    clientErrorHandler: clientErrorHandler(ctx.logger),
   });
+  // Node answers an Expect other than 100-continue itself (an empty 417) unless someone listens.
+  app.server.on("checkExpectation", answerUnmetExpectation);
+  // …and closes a CONNECT request's socket without a word unless someone listens.
+  app.server.on("connect", answerConnect);
   // JSON bodies are parsed by Fastify's own parser (prototype-poisoning checks included) and their text is
   // kept: a chat request that needs no change goes upstream as these bytes, not serialised again.
+  // Any JSON body nested deeper than max_json_depth is refused first, by a linear scan of its text.
   const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? "error", app.initialConfig.onConstructorPoisoning ?? "error");
   app.decorateRequest("rawBody", null);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     const text = body as string;
+    if (jsonNestingExceeds(text, maxJsonDepth)) {
+      done(jsonTooDeep(maxJsonDepth), undefined);
+      return;
+    }
     request.rawBody = text;
     parseJson(request, text, done);
   });
   // Clients that forget the JSON content type (curl -d, text/plain) still get parsed.
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    const text = body as string;
+    if (jsonNestingExceeds(text, maxJsonDepth)) {
+      done(jsonTooDeep(maxJsonDepth), undefined);
+      return;
+    }
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(text));
     } catch (error) {
       done(invalidRequest(`We could not parse the JSON body of your request: ${(error as Error).message}`, null, "invalid_json"), undefined);
     }
   });
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.raw.setHeader("x-request-id", request.id);
+    if (closing) throw serverShuttingDown();
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) throw invalidRequest("An HTTP/1.1 request needs a Host header.", null, "missing_host");
   });
+  installBodyLimits(app, { timeoutMs: ctx.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, maxBytesInFlight: ctx.config.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT });
   // One log line per request; the chat route logs its own, richer line and sets relayLogged.
   app.decorateRequest("relayLogged", false);
   app.decorateRequest("tenant", null);
@@ -223,11 +262,9 @@ function warmUpEcho(ctx: ServerContext): void {
   if (ctx.router.resolve(ctx.config.defaultModel).deployment.provider === "echo") countTextTokens("warm up");
 }
 
-/** The client's `x-request-id` when it sent a usable one, else a new id. */
-function requestId(request: IncomingMessage): string {
-  const header = request.headers["x-request-id"];
-  if (typeof header === "string" && header.length > 0 && header.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(header)) return header;
-  return `req_${randomUUID().replaceAll("-", "")}`;
+/** 503 `server_shutting_down` for a request that arrives (on an open connection) during a graceful stop. */
+function serverShuttingDown(): RelayError {
+  return new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" });
 }
 
 async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {

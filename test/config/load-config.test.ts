@@ -163,6 +163,35 @@ describe("precedence: flags > environment > file > defaults", () => {
   });
 });
 
+describe("hostile-input limits: max_json_depth, body_timeout_ms, max_body_mb_in_flight, allow_unauthenticated", () => {
+  const MB = 1024 * 1024;
+
+  it("has defaults: 64 levels, 30 s, 64 MB, not allowed", () => {
+    expect(loadConfig({ cwd, env: {} })).toMatchObject({ maxJsonDepth: 64, bodyTimeoutMs: 30_000, maxBodyBytesInFlight: 64 * MB, allowUnauthenticated: false });
+  });
+
+  it("takes flags over the environment over the file", () => {
+    writeFile("llm-relay.yaml", "max_json_depth: 10\nbody_timeout_ms: 1000\nmax_body_mb_in_flight: 8\nallow_unauthenticated: false\n");
+    expect(loadConfig({ cwd, env: {} })).toMatchObject({ maxJsonDepth: 10, bodyTimeoutMs: 1_000, maxBodyBytesInFlight: 8 * MB, allowUnauthenticated: false });
+    const env = { LLM_RELAY_MAX_JSON_DEPTH: "20", LLM_RELAY_BODY_TIMEOUT_MS: "2000", LLM_RELAY_MAX_BODY_MB_IN_FLIGHT: "0.5", LLM_RELAY_ALLOW_UNAUTHENTICATED: "1" };
+    expect(loadConfig({ cwd, env })).toMatchObject({ maxJsonDepth: 20, bodyTimeoutMs: 2_000, maxBodyBytesInFlight: 0.5 * MB, allowUnauthenticated: true });
+    expect(loadConfig({ cwd, env, maxJsonDepth: 30, bodyTimeoutMs: 3_000, maxBodyMbInFlight: 16, allowUnauthenticated: true })).toMatchObject({
+      maxJsonDepth: 30,
+      bodyTimeoutMs: 3_000,
+      maxBodyBytesInFlight: 16 * MB,
+      allowUnauthenticated: true,
+    });
+    expect(loadConfig({ cwd, env: { LLM_RELAY_ALLOW_UNAUTHENTICATED: "0" } }).allowUnauthenticated).toBe(false);
+  });
+
+  it("rejects values that are not positive, naming the key or variable", () => {
+    writeFile("bad.yaml", "max_json_depth: 0\n");
+    expect(configError({ cwd, env: {}, configPath: "bad.yaml" }).message).toContain("max_json_depth");
+    expect(configError({ cwd, env: { LLM_RELAY_BODY_TIMEOUT_MS: "soon" } }).message).toContain("LLM_RELAY_BODY_TIMEOUT_MS");
+    expect(configError({ cwd, env: { LLM_RELAY_MAX_JSON_DEPTH: "1.5" } }).message).toContain("LLM_RELAY_MAX_JSON_DEPTH");
+  });
+});
+
 describe("presets", () => {
   // Base URLs as each provider's API documentation gives them (see src/config/presets.ts).
   const presets = [

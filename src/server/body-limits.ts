@@ -1,0 +1,219 @@
+/**
+ * Bounds on request bodies while they arrive, so slow or large uploads
+ * cannot hold connections or memory without limit:
+ *
+ * - **time**: a body must arrive in full within `body_timeout_ms` of the
+ *   request's headers, else the client gets 408 `request_timeout` (and the
+ *   connection is closed); a body answered before it ended (413, 503, …) is
+ *   read and dropped until then, and its connection closed if it is not done;
+ * - **memory**: the bytes of every body being received or handled are
+ *   counted (declared `content-length` up front, chunked bodies as they
+ *   arrive) until its response ends or its connection closes; a request
+ *   that would take the total past `max_body_mb_in_flight` gets 503
+ *   `server_busy` with `Retry-After`. A request is always admitted while no
+ *   other body is counted, so one body as large as `body_limit_mb` always fits.
+ *
+ * Both run in a `preParsing` hook that wraps the payload stream, before
+ * Fastify's body parser reads it.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Transform, type TransformCallback } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { RelayError } from "../protocol/errors.js";
+
+/** Default of `body_timeout_ms`: how long a request body may take to arrive, in ms. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+/** Default of `max_body_mb_in_flight`: request-body megabytes held at once (see the README for why). */
+export const DEFAULT_MAX_BODY_MB_IN_FLIGHT = 64;
+/** {@link DEFAULT_MAX_BODY_MB_IN_FLIGHT} in bytes. */
+export const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = DEFAULT_MAX_BODY_MB_IN_FLIGHT * 1024 * 1024;
+/** `Retry-After` of a 503 `server_busy`, in s: bodies in flight are usually read and handled within it. */
+export const SERVER_BUSY_RETRY_AFTER_S = 1;
+
+/** The limits, as the server uses them. */
+export interface BodyLimits {
+  /** Time allowed for a whole body to arrive, from the request's headers, in ms. */
+  timeoutMs: number;
+  /** Request-body bytes held at once (received or being handled) before new requests get 503. */
+  maxBytesInFlight: number;
+}
+
+/** The bytes of request bodies held right now, across every request of one server. */
+export class BodyBytesInFlight {
+  private used = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Bytes counted now. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /**
+   * Counts `bytes` more for a request already holding `own` bytes.
+   * @returns false (nothing counted) when that would pass the bound while other requests hold bytes
+   */
+  take(bytes: number, own: number): boolean {
+    if (this.used - own > 0 && this.used + bytes > this.max) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  /** Gives back `bytes` counted earlier. */
+  release(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+/**
+ * Installs the `preParsing` hook on `app` (every route; requests without a body pass untouched).
+ * @returns the counter, for metrics and tests
+ */
+export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): BodyBytesInFlight {
+  const inFlight = new BodyBytesInFlight(limits.maxBytesInFlight);
+  const bodyLimit = app.initialConfig.bodyLimit ?? Infinity;
+  const bodies = new WeakMap<FastifyRequest, GuardedBody>();
+  // An answer that goes out before its body ended keeps the connection open while the rest is drained (see GuardedBody).
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!request.raw.complete) bodies.get(request)?.answering(reply);
+    return payload;
+  });
+  app.addHook("preParsing", async (request, reply, payload) => {
+    if (!hasBody(request)) return payload;
+    const declared = Number(request.headers["content-length"]);
+    // A body over body_limit_mb is refused (413) before it is read: its bytes are not counted (its deadline still holds).
+    const counted = !(declared > bodyLimit);
+    let held = 0;
+    const hold = (bytes: number): boolean => {
+      if (!inFlight.take(bytes, held)) return false;
+      held += bytes;
+      return true;
+    };
+    const body = new GuardedBody(request.raw, reply.raw, limits, (received) => !counted || received <= held || hold(received - held));
+    bodies.set(request, body);
+    // Answered, failed or cut off: the body's bytes are no longer held.
+    reply.raw.once("close", () => {
+      inFlight.release(held);
+      held = 0;
+      body.answered();
+    });
+    if (counted && declared > 0 && !hold(declared)) throw serverBusy(limits.maxBytesInFlight);
+    return body.stream;
+  });
+  return inFlight;
+}
+
+/** Whether the request announces a body (`content-length` > 0 or `transfer-encoding`). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
+ * One request body on its way in, as the stream the parser reads: it fails
+ * with 408 (and the answer closes the connection) when the body has not ended
+ * within `limits.timeoutMs`, and with 503 when `admit(bytesReceivedSoFar)`
+ * says no. The source is unpiped, never destroyed, on failure, so the error
+ * can still be answered. When the answer goes out before the body ended
+ * (413, 415, 503, …), the rest is read and dropped until the same deadline:
+ * closing a connection with unread bytes resets it, and the client may then
+ * lose the answer.
+ */
+class GuardedBody {
+  readonly stream: Transform;
+  private readonly timer: NodeJS.Timeout;
+  /** Answered before the body ended: the rest is being read and dropped. */
+  private draining = false;
+  /** The deadline passed before the body ended. */
+  private expired = false;
+
+  constructor(
+    private readonly source: IncomingMessage,
+    private readonly response: ServerResponse,
+    limits: BodyLimits,
+    admit: (received: number) => boolean,
+  ) {
+    let received = 0;
+    this.stream = new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+        received += chunk.length;
+        if (!admit(received)) {
+          callback(serverBusy(limits.maxBytesInFlight));
+          return;
+        }
+        callback(null, chunk);
+      },
+    });
+    this.timer = setTimeout(() => this.expire(limits.timeoutMs), limits.timeoutMs);
+    source.once("end", () => clearTimeout(this.timer));
+    // The client went away mid-body: the parser gets an error instead of waiting for the deadline.
+    source.once("error", (error: Error) => this.fail(error));
+    source.once("aborted", () => this.fail(new Error("The client closed the connection before its request body ended.")));
+    this.stream.once("error", () => source.unpipe(this.stream));
+    source.pipe(this.stream);
+  }
+
+  /**
+   * An answer is about to go out before the body ended (413, 415, 503, …). Fastify marks it
+   * `Connection: close` (and Node closes after it any connection the client asked to close), with
+   * the rest of the body unread, which resets the connection: the client, still sending, may never
+   * read its answer. So the connection is kept open while the rest is drained, until the deadline.
+   * A timed-out body still closes it.
+   */
+  answering(reply: FastifyReply): void {
+    if (this.expired || reply.raw.headersSent) return;
+    reply.removeHeader("connection");
+    reply.raw.shouldKeepAlive = true;
+  }
+
+  /** The answer went out (or the connection closed). */
+  answered(): void {
+    if (this.source.complete || this.source.destroyed) {
+      clearTimeout(this.timer);
+      this.stream.destroy();
+      return;
+    }
+    this.draining = true;
+    this.source.unpipe(this.stream);
+    this.stream.destroy();
+    this.source.resume();
+  }
+
+  private expire(timeoutMs: number): void {
+    this.expired = true;
+    if (this.draining) {
+      this.source.socket?.destroy();
+      return;
+    }
+    // The rest of this body is not waited for, so the connection cannot carry another request.
+    if (!this.response.headersSent) this.response.setHeader("connection", "close");
+    this.fail(bodyTimeout(timeoutMs));
+  }
+
+  private fail(error: Error): void {
+    clearTimeout(this.timer);
+    this.source.unpipe(this.stream);
+    this.stream.destroy(error);
+  }
+}
+
+function bodyTimeout(timeoutMs: number): RelayError {
+  return new RelayError({
+    status: 408,
+    message: `The request body did not arrive within ${timeoutMs} ms (body_timeout_ms).`,
+    type: "invalid_request_error",
+    code: "request_timeout",
+    errorClass: "invalid_request",
+  });
+}
+
+function serverBusy(maxBytes: number): RelayError {
+  return new RelayError({
+    status: 503,
+    message: `The server is busy: request bodies in flight have reached their bound (${Math.round(maxBytes / (1024 * 1024))} MB, max_body_mb_in_flight). Retry shortly.`,
+    type: "server_error",
+    code: "server_busy",
+    errorClass: "internal",
+    headers: { "retry-after": String(SERVER_BUSY_RETRY_AFTER_S) },
+  });
+}

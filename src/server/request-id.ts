@@ -1,0 +1,26 @@
+/**
+ * The request id every answer carries as `x-request-id`: the client's own
+ * when it sent a usable one, else a new `req_<32 hex>`. Used by Fastify's
+ * `genReqId` and by the answers written before (or without) Fastify's request
+ * cycle: client errors on the socket and refused `Expect` headers.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+
+/** Longest client `x-request-id` kept, in characters; a longer one is replaced. */
+export const MAX_REQUEST_ID_LENGTH = 200;
+
+/**
+ * The client's `x-request-id` when it is 1–200 visible ASCII characters, else a new id.
+ * @param headers the request's headers, or undefined when none could be parsed
+ */
+export function requestIdOf(headers: IncomingHttpHeaders | undefined): string {
+  const header = headers?.["x-request-id"];
+  if (typeof header === "string" && header.length > 0 && header.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(header)) return header;
+  return newRequestId();
+}
+
+/** A fresh id: `req_` + 32 hex digits. */
+export function newRequestId(): string {
+  return `req_${randomUUID().replaceAll("-", "")}`;
+}
