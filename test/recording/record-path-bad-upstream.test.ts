@@ -61,7 +61,7 @@ it("records the other exchanges of the batch ok and billed, and the unreadable o
 
   // Billed: the booking hook ran for the good exchanges of the batch.
   const ledgerKeys = () => rows<{ idempotency_key: string }>(p.dbPath, "select idempotency_key from llm_relay_usage").map((row) => row.idempotency_key);
-  await until("ledger rows of the three good exchanges", () => goodIds.every((id) => ledgerKeys().includes(id)));
+  await until("ledger rows of the three good exchanges", () => goodIds.every((id) => ledgerKeys().includes(`request:default:${id}`)));
 
   const health = await send(`${p.url}/health`);
   expect(health.status).toBe(200);
