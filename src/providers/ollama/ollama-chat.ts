@@ -9,7 +9,7 @@
 import type { Deployment } from "../../config/schema.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { RelayError } from "../../protocol/errors.js";
-import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import { countRequestPromptTokens, countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
 import { ChatOutput, type OutputUsage } from "../raw/chat-output.js";
 import { assertFitsContextWindow } from "../raw/context-window.js";
@@ -54,7 +54,7 @@ function usageOf(metrics: OllamaMetrics, promptEstimate: number, outputText: str
   const completion = metrics.eval_count;
   return {
     promptTokens: prompt ?? promptEstimate,
-    completionTokens: completion ?? countTextTokens(outputText),
+    completionTokens: completion ?? countTextTokens(outputText, EVENT_LOOP_COUNT_LIMIT_CHARS),
     estimated: prompt === undefined || completion === undefined,
   };
 }
@@ -72,7 +72,7 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
     const params = samplingParams(body);
     const raw = body as Record<string, unknown>;
     const tools = Array.isArray(raw.tools) && raw.tools.length > 0 ? (raw.tools as unknown[]) : undefined;
-    const promptTokens = countPromptTokens(body.messages) + (tools ? countTextTokens(JSON.stringify(tools)) : 0);
+    const promptTokens = countRequestPromptTokens({ messages: body.messages, tools });
     assertFitsContextWindow({ promptTokens, estimated: true, maxTokens: params.maxTokens ?? 0, contextWindow: numCtx });
     const format = ollamaFormat(raw.response_format);
     const request = withExtraBody<OllamaChatRequest>(
