@@ -59,6 +59,11 @@ function usageOf(metrics: OllamaMetrics, promptEstimate: number, outputText: str
   };
 }
 
+/** A chat answer carries its `message` object (Ollama's docs/api.md, "Generate a chat completion"). */
+function hasMessage(object: Record<string, unknown>): boolean {
+  return typeof object.message === "object" && object.message !== null && !Array.isArray(object.message);
+}
+
 /**
  * Creates the chat-mode provider.
  * @param transport the HTTP client, the /api/show cache and the provider context
@@ -102,7 +107,7 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
       try {
         const prepared = await prepare(call, false, signal);
         const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, { signal, requestId: call.requestId });
-        const answer = await readOllamaObject<OllamaChatResponse>(transport, response);
+        const answer = await readOllamaObject<OllamaChatResponse>(transport, response, hasMessage);
         const text = answer.message?.content ?? "";
         const toolCalls = toOpenAIToolCalls(answer.message?.tool_calls ?? []);
         const outputText = text + toolCalls.map((c) => c.function.arguments).join("");
