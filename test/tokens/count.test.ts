@@ -8,10 +8,12 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import fc from "fast-check";
 import { countTokens } from "gpt-tokenizer";
 import { describe, expect, it } from "vitest";
 import { COUNT_LIMIT_CHARS, countPromptTokens, countTextTokens, TokenCounter } from "../../src/tokens/count.js";
-import { MAX_PIECE_CHARS } from "../../src/tokens/piecewise-count.js";
+import { gptTokenizer } from "../../src/tokens/gpt-tokenizer.js";
+import { MAX_PIECE_CHARS, mayHoldLongPiece } from "../../src/tokens/piecewise-count.js";
 import { estimateTokensFromSize } from "../../src/tokens/size-estimate.js";
 import { aiderRequest } from "../helpers/fixtures.js";
 
@@ -117,5 +119,35 @@ describe("a counter's budget", () => {
   it("estimates a text over the per-call limit instead of counting it", () => {
     const huge = "b".repeat(COUNT_LIMIT_CHARS + 1);
     expect(countTextTokens(huge)).toBe(estimateTokensFromSize(huge));
+  });
+});
+
+describe("the one-pass check for long pieces", () => {
+  /** Texts made of runs of characters of every class the pre-tokenizer tells apart, some runs long. */
+  const runs = fc.array(
+    fc.record({
+      unit: fc.constantFrom("a", "Z", "é", "中", "\u0301", "!", "/", "-", " ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "7", "٣", "😀", "'s", "/\n", "!\u0301"),
+      times: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 100, max: 700 })),
+    }),
+    { minLength: 1, maxLength: 12 },
+  );
+
+  it("never misses a piece longer than the limit, and the count of a text without one is gpt-tokenizer's", () => {
+    const pieces = gptTokenizer().pieces;
+    fc.assert(
+      fc.property(runs, (parts) => {
+        const text = parts.map((p) => p.unit.repeat(p.times)).join("");
+        const longest = Math.max(0, ...[...text.matchAll(pieces())].map((m) => m[0].length));
+        if (longest > MAX_PIECE_CHARS) expect(mayHoldLongPiece(text)).toBe(true);
+        else expect(countTextTokens(text)).toBe(plain(text));
+      }),
+      { numRuns: 300, seed: 16 },
+    );
+  });
+
+  it("lets ordinary text through without a second look", () => {
+    for (const name of ["aider request (every message)", "TypeScript source", "markdown docs", "Russian", "emoji"]) {
+      expect(mayHoldLongPiece(corpus[name]!), name).toBe(false);
+    }
   });
 });
