@@ -15,10 +15,12 @@ import { estimateTokensFromSize } from "./size-estimate.js";
 
 /**
  * Characters (UTF-16 code units) counted per call by {@link countTextTokens}
- * and {@link countPromptTokens} (the recorder's worker, the library): about a
- * second of counting at worst; longer texts are estimated from their size.
+ * and {@link countPromptTokens} (the recorder's worker, the library): about
+ * 60 ms of ordinary text, half a second at worst (random letters without a
+ * space); longer texts are estimated from their size, so a large upload
+ * costs the worker next to nothing.
  */
-export const COUNT_LIMIT_CHARS = 1_048_576;
+export const COUNT_LIMIT_CHARS = 262_144;
 
 /**
  * Characters counted per counter on the event loop (admission's `tpm`

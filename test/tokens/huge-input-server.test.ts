@@ -3,12 +3,13 @@
  * 400 KB of one letter through `echo` (which counts usage on the event loop)
  * or on a key with `tpm` (admission estimates the prompt on the event loop)
  * is answered, and `/health` is answered alongside it; a streamed answer of a
- * 1 M-character and a 3 M-character letter run without usage is recorded by
+ * 250 K-character and a 3 M-character letter run without usage is recorded by
  * the worker (its usage estimated), so the recorder drains. Before, the
  * counts were quadratic in the run: 200 KB blocked the event loop 21 s, the
  * worker never finished the 30 MB one.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { COUNT_LIMIT_CHARS } from "../../src/tokens/count.js";
 import { chat, send } from "../helpers/exchanges.js";
 import { rows } from "../helpers/db.js";
 import { chunk, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
@@ -79,7 +80,7 @@ describe("a streamed letter run without usage", () => {
     return `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
   }
 
-  for (const letters of [1_000_000, 3_000_000]) {
+  for (const letters of [250_000, 3_000_000]) {
     it(`of ${letters.toLocaleString("en")} letters is recorded by the worker with an estimated usage close to the run's count`, async () => {
       fake = await startFakeUpstream({ kind: "status", status: 200, body: letterRunStream(letters), headers: { "content-type": "text/event-stream" } });
       proxy = await startTestProxy({ models: { up: fakeDeployment(fake.baseUrl) }, defaultModel: null });
@@ -87,8 +88,8 @@ describe("a streamed letter run without usage", () => {
       expect(answer.status).toBe(200);
       const [row] = await recordedUsage(proxy, `run-${letters}`);
       expect(row).toMatchObject({ status: "ok", usage_estimated: 1, response_len: letters });
-      // A run of one letter is 8 letters a token (counted in slices up to 1 Mi characters, by size past it: 4 bytes a token).
-      const expected = letters <= 1_048_576 ? letters / 8 : letters / 4;
+      // A run of one letter is 8 letters a token (counted in slices up to COUNT_LIMIT_CHARS, by size past it: 4 bytes a token).
+      const expected = letters <= COUNT_LIMIT_CHARS ? letters / 8 : letters / 4;
       expect(Math.abs(row!.output_tokens! - expected) / expected).toBeLessThan(0.01);
     });
   }
