@@ -87,6 +87,11 @@ export class RelayError extends Error {
 /** Characters of an upstream answer quoted in an error message. */
 const QUOTED_CHARS = 200;
 
+/** The start of an upstream answer for an error message: its first 200 characters, `…` when there is more. */
+export function quoteUpstream(text: string): string {
+  return text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text;
+}
+
 /**
  * 502 `upstream_invalid_response` (type `server_error`, class
  * `upstream_protocol`): the upstream answered with a success status but
@@ -98,10 +103,9 @@ const QUOTED_CHARS = 200;
  * @param body the upstream's answer as received
  */
 export function upstreamInvalidResponse(what: string, body: string): RelayError {
-  const quoted = body.length > QUOTED_CHARS ? `${body.slice(0, QUOTED_CHARS)}…` : body;
   return new RelayError({
     status: 502,
-    message: `${what}: ${quoted}`,
+    message: `${what}: ${quoteUpstream(body)}`,
     type: "server_error",
     code: "upstream_invalid_response",
     errorClass: "upstream_protocol",

@@ -18,12 +18,10 @@ import { ContentChunkDecoder } from "../protocol/content-chunk-decoder.js";
 import { sseDataOf } from "../protocol/sse-text.js";
 import { StreamAccumulator, completionOutput } from "../protocol/stream-accumulator.js";
 import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
+import { quoteUpstream } from "../protocol/errors.js";
 import { readChunk, readCompletion } from "../protocol/upstream-json.js";
 import { redactSecrets } from "./redact.js";
 import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
-
-/** Characters of an invalid upstream payload quoted in the record's error. */
-const QUOTED_CHARS = 200;
 
 /**
  * Assembles the record of an exchange. Never throws. An invalid payload
@@ -104,8 +102,7 @@ function estimatedIf(usage: TokenUsage | null, estimated: boolean | undefined): 
  */
 function invalidOutput(exchange: Pick<ExchangeRecord, "status" | "error">, what: string, payload: string): Pick<ExchangeRecord, "status" | "error"> {
   if (exchange.status !== "ok") return { status: exchange.status, error: exchange.error };
-  const quoted = payload.length > QUOTED_CHARS ? `${payload.slice(0, QUOTED_CHARS)}…` : payload;
-  return { status: "error", error: `The upstream sent ${what}: ${quoted}` };
+  return { status: "error", error: `The upstream sent ${what}: ${quoteUpstream(payload)}` };
 }
 
 /** Upstream `usage` → our token counts; null when the upstream reported none. */
