@@ -11,7 +11,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
-import { chat, chatBody, openAIError, recordedExchange } from "../helpers/exchanges.js";
+import { chat, chatBody, openAIError, recordedExchange, send } from "../helpers/exchanges.js";
 import { chunk, completion, DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { group, recordedAttempts, routing, routingHeaders } from "./resilience-helpers.js";
@@ -97,6 +97,26 @@ describe("a non-streaming 200 that is not a chat.completion", () => {
     expect(openAIError(answer).code).toBe("upstream_invalid_response");
     expect(await recordedExchange(proxy, "garbage-json-for-stream")).toMatchObject({ status: "error", http_status: 502, stream: 1 });
   });
+});
+
+describe("an embeddings 200 that is plainly not an embedding list", () => {
+  for (const [name, body] of [
+    ["an HTML page", "<html>upstream down</html>"],
+    ["a body cut short", '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2'],
+    ["an empty JSON array", "[]"],
+  ] as const) {
+    it(`(${name}) is answered 502 upstream_invalid_response and recorded as an error`, async () => {
+      fake.behave(answer200(body));
+      const id = `garbage-embed-${name.replace(/\W+/g, "-")}`;
+      const answer = await send(`${proxy.baseURL}/embeddings`, { body: { model: "up", input: "hello" }, headers: { "x-request-id": id } });
+
+      expect(answer.status).toBe(502);
+      expect(openAIError(answer)).toMatchObject({ type: "server_error", code: "upstream_invalid_response" });
+      await proxy.server.ctx.recorder.flush();
+      const recorded = rows<{ status: string; http_status: number }>(proxy.dbPath, "SELECT status, http_status FROM llm_relay_embeddings WHERE request_id = ?", id);
+      expect(recorded).toEqual([{ status: "error", http_status: 502 }]);
+    });
+  }
 });
 
 describe("a stream with an event that is not a chat.completion.chunk", () => {
