@@ -11,7 +11,7 @@
  * OpenAI layer encode it); `dimensions` shortens the vectors.
  */
 import { z, type ZodError } from "zod";
-import { countTextTokens } from "../tokens/count.js";
+import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../tokens/count.js";
 import { invalidRequest, type RelayError } from "./errors.js";
 
 /** Most inputs in one request (OpenAI's limit on the `input` array). */
@@ -119,11 +119,14 @@ export function embeddingTokenIdCount(input: EmbeddingInput): number | null {
  * The input tokens of a request whose upstream reported none: exact for
  * token-id input (the ids are the tokens), a gpt-tokenizer count of the
  * texts otherwise (an estimate for any other tokenizer, flagged as such).
+ * Runs on the event loop: at most {@link EVENT_LOOP_COUNT_LIMIT_CHARS}
+ * characters are counted, the texts past them estimated from their size.
  */
 export function countEmbeddingInputTokens(input: EmbeddingInput): { tokens: number; estimated: boolean } {
   const ids = embeddingTokenIdCount(input);
   if (ids !== null) return { tokens: ids, estimated: false };
-  return { tokens: (embeddingTexts(input) ?? []).reduce((n, text) => n + countTextTokens(text), 0), estimated: true };
+  const counter = new TokenCounter(EVENT_LOOP_COUNT_LIMIT_CHARS);
+  return { tokens: (embeddingTexts(input) ?? []).reduce((n, text) => n + counter.text(text), 0), estimated: true };
 }
 
 /** A vector as OpenAI's `base64` encoding: the base64 of its values as little-endian float32. */

@@ -43,6 +43,8 @@ export class RelayError extends Error {
   readonly errorClass: ErrorClass;
   /** Response headers to pass on (e.g. an upstream's `retry-after`). */
   readonly headers: Record<string, string>;
+  /** The upstream's whole answer, for an answer that was not what the protocol allows (kept in the record, never sent to the client); null otherwise. */
+  readonly upstreamBody: string | null;
 
   constructor(init: {
     status: number;
@@ -52,6 +54,7 @@ export class RelayError extends Error {
     code?: string | null;
     errorClass: ErrorClass;
     headers?: Record<string, string>;
+    upstreamBody?: string | null;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -62,12 +65,52 @@ export class RelayError extends Error {
     this.code = init.code ?? null;
     this.errorClass = init.errorClass;
     this.headers = init.headers ?? {};
+    this.upstreamBody = init.upstreamBody ?? null;
   }
 
   /** The OpenAI error body of this error. */
   toBody(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+
+  /**
+   * What the record keeps of this error (`responses.response_json`): the
+   * OpenAI error body, plus `upstream_body` (the upstream's whole answer)
+   * when there is one.
+   */
+  toRecordJson(): Record<string, unknown> {
+    const body = this.toBody() as unknown as Record<string, unknown>;
+    return this.upstreamBody === null ? body : { ...body, upstream_body: this.upstreamBody };
+  }
+}
+
+/** Characters of an upstream answer quoted in an error message. */
+const QUOTED_CHARS = 200;
+
+/** The start of an upstream answer for an error message: its first 200 characters, `…` when there is more. */
+export function quoteUpstream(text: string): string {
+  return text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text;
+}
+
+/**
+ * 502 `upstream_invalid_response` (type `server_error`, class
+ * `upstream_protocol`): the upstream answered with a success status but
+ * with something the protocol does not allow (not JSON, cut short, not a
+ * `chat.completion`). The message quotes the start of the answer; the
+ * whole answer rides along in {@link RelayError.upstreamBody} for the
+ * record. Like any 5xx it is retried and falls back (src/routing/retry-policy.ts).
+ * @param what the complaint, e.g. "The upstream http://host:1234 sent invalid JSON"
+ * @param body the upstream's answer as received
+ */
+export function upstreamInvalidResponse(what: string, body: string): RelayError {
+  return new RelayError({
+    status: 502,
+    message: `${what}: ${quoteUpstream(body)}`,
+    type: "server_error",
+    code: "upstream_invalid_response",
+    errorClass: "upstream_protocol",
+    upstreamBody: body,
+  });
 }
 
 function defaultType(status: number): string {

@@ -3,20 +3,31 @@
  * {@link ExchangeRecord} the stores write: text, tool calls,
  * `finish_reason`, usage, resolved model and `response_json`, and the
  * request body without secrets with its sampling options. Runs in the
- * recorder's batch, so the request path never parses upstream JSON nor
- * walks the body.
+ * recorder's batch, so the request path never parses upstream stream
+ * events nor walks the body.
+ *
+ * Garbage from the upstream is recorded as such: a stream event whose
+ * `data:` is not a `chat.completion.chunk` (not JSON, cut, `[null]`…) makes
+ * an `ok` exchange `error`, naming the event by its first bytes, with the
+ * text that came before it (an OpenAI SDK client fails at that event too);
+ * what follows it is not read. A completion body that is not a
+ * `chat.completion` likewise (providers already answer it with a 502).
  */
-import type { ChatCompletion, ChatCompletionChunk, Usage } from "../protocol/chat-completion.js";
+import type { ChatCompletion, Usage } from "../protocol/chat-completion.js";
 import { ContentChunkDecoder } from "../protocol/content-chunk-decoder.js";
 import { sseDataOf } from "../protocol/sse-text.js";
 import { StreamAccumulator, completionOutput } from "../protocol/stream-accumulator.js";
 import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
+import { quoteUpstream } from "../protocol/errors.js";
+import { readChunk, readCompletion } from "../protocol/upstream-json.js";
 import { redactSecrets } from "./redact.js";
 import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
 
 /**
- * Assembles the record of an exchange. Unparseable payloads are skipped
- * (a truncated stream may end mid-event); never throws.
+ * Assembles the record of an exchange. Never throws. An invalid payload
+ * ends what is read of the output; it turns an `ok` exchange into an
+ * `error` one (a cancelled or truncated one keeps its status: a stream cut
+ * short may end mid-event).
  */
 export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, ...fields } = pending;
@@ -25,8 +36,14 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   const base = { ...rest, responseText: "", toolCalls: [], finishReason: null, usage: null, resolvedModel: null, responseJson: errorJson };
   if (!output) return base;
   if (output.kind === "completion") {
-    const completion = typeof output.body === "string" ? parse<ChatCompletion>(output.body) : output.body;
-    if (!completion || typeof completion !== "object") return base;
+    let completion: ChatCompletion;
+    if (typeof output.body === "string") {
+      const read = readCompletion(output.body);
+      if (!read.ok) return { ...base, ...invalidOutput(fields, `a body that is not a chat.completion (${read.problem})`, output.body), responseJson: { upstream_body: output.body } };
+      completion = read.value;
+    } else {
+      completion = output.body;
+    }
     const { text, toolCalls, finishReason } = completionOutput(completion);
     return {
       ...rest,
@@ -41,6 +58,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   const acc = new StreamAccumulator();
   const decoder = new ContentChunkDecoder();
   const events = output.kind === "sse" ? sseDataOf(output.blocks) : output.events;
+  let invalid: Pick<ExchangeRecord, "status" | "error"> | null = null;
   for (const event of events) {
     if (typeof event !== "string") {
       if (event && typeof event === "object") acc.add(event);
@@ -51,14 +69,18 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
       acc.addContent(content);
       continue;
     }
-    const chunk = parse<ChatCompletionChunk>(event);
-    if (chunk && typeof chunk === "object") {
-      acc.add(chunk);
-      decoder.learn(event, chunk);
+    if (event === "[DONE]") continue;
+    const read = readChunk(event);
+    if (!read.ok) {
+      invalid = invalidOutput(fields, `a stream event that is not a chat.completion.chunk (${read.problem})`, event);
+      break;
     }
+    acc.add(read.value);
+    decoder.learn(event, read.value);
   }
   return {
     ...rest,
+    ...invalid,
     responseText: acc.text,
     toolCalls: acc.calls,
     finishReason: acc.finishReason,
@@ -73,12 +95,14 @@ function estimatedIf(usage: TokenUsage | null, estimated: boolean | undefined): 
   return usage && estimated ? { ...usage, estimated: true } : usage;
 }
 
-function parse<T>(text: string): T | null {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return null;
-  }
+/**
+ * The status and error of an exchange whose upstream output was invalid:
+ * an `ok` exchange becomes `error`, its error naming the payload by its
+ * first bytes; any other keeps its own status and error.
+ */
+function invalidOutput(exchange: Pick<ExchangeRecord, "status" | "error">, what: string, payload: string): Pick<ExchangeRecord, "status" | "error"> {
+  if (exchange.status !== "ok") return { status: exchange.status, error: exchange.error };
+  return { status: "error", error: `The upstream sent ${what}: ${quoteUpstream(payload)}` };
 }
 
 /** Upstream `usage` → our token counts; null when the upstream reported none. */

@@ -39,7 +39,7 @@ import { isKeyShaped } from "../tenancy/api-keys.js";
 import { idempotencyLedgerKey, requestLedgerKey } from "../tenancy/ledger-keys.js";
 import type { TenancyStore } from "../tenancy/store.js";
 import { DEFAULT_TENANT, type ApiKey, type UsageOperation } from "../tenancy/types.js";
-import { countPromptTokens } from "../tokens/count.js";
+import { countPromptTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../tokens/count.js";
 import type { ChatMessage } from "../protocol/chat-request.js";
 
 /** How long a "no key exists" answer of the store is trusted, in ms. */
@@ -278,13 +278,17 @@ function operationOf(header: string | string[] | undefined): UsageOperation {
 /**
  * Tokens a request may use, as OpenAI counts against tpm: the prompt
  * (gpt-tokenizer estimate; embeddings: their inputs) plus `max_tokens`
- * (`max_completion_tokens`). A body the route will reject counts 0.
+ * (`max_completion_tokens`). A body the route will reject counts 0. Counts
+ * at most `EVENT_LOOP_COUNT_LIMIT_CHARS` (32 Ki) characters of text; a longer
+ * prompt is estimated at 4 UTF-8 bytes a token (src/tokens/size-estimate.ts),
+ * and the real usage settles the reservation afterwards.
  */
 function estimateTokens(route: string, body: unknown): number {
   try {
     const b = body as { messages?: unknown; input?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
     if (route === "/v1/embeddings") return countEmbeddingInputTokens(b.input as never).tokens;
-    const prompt = Array.isArray(b.messages) ? countPromptTokens(b.messages as ChatMessage[]) : 0;
+    // On the event loop: a prompt past the limit is estimated from its size (linear, microseconds a KB), never counted.
+    const prompt = Array.isArray(b.messages) ? countPromptTokens(b.messages as ChatMessage[], EVENT_LOOP_COUNT_LIMIT_CHARS) : 0;
     const max = typeof b.max_completion_tokens === "number" ? b.max_completion_tokens : typeof b.max_tokens === "number" ? b.max_tokens : 0;
     return prompt + Math.max(0, Math.floor(max));
   } catch {

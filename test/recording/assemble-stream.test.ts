@@ -3,7 +3,8 @@
  * instead of parsing each event (ContentChunkDecoder). Whatever the
  * stream, the assembled record must equal what a full parse of every
  * event gives: captured llama-server events, escapes, tool calls,
- * chunks that vary in other fields, and broken events.
+ * chunks that vary in other fields, and broken events (the first one ends
+ * what is read, and the exchange is recorded as an error naming it).
  */
 import { describe, expect, it } from "vitest";
 import type { ChatCompletionChunk } from "../../src/protocol/chat-completion.js";
@@ -36,16 +37,17 @@ function pending(events: string[]): PendingExchange {
   };
 }
 
-/** What the record holds when every event is parsed in full. */
+/** What the record holds when every event is parsed in full, up to the first that is not JSON. */
 function fullParse(events: string[]) {
   const acc = new StreamAccumulator();
   for (const event of events) {
+    let chunk: ChatCompletionChunk;
     try {
-      const chunk = JSON.parse(event) as ChatCompletionChunk;
-      if (chunk && typeof chunk === "object") acc.add(chunk);
+      chunk = JSON.parse(event) as ChatCompletionChunk;
     } catch {
-      // skipped, as the recorder skips it
+      break; // the recorder stops at it too
     }
+    if (chunk && typeof chunk === "object") acc.add(chunk);
   }
   return { text: acc.text, toolCalls: acc.calls, finishReason: acc.finishReason, resolvedModel: acc.model, responseJson: acc.toCompletion() };
 }
@@ -115,19 +117,23 @@ describe("assembling a streamed answer", () => {
     expectSameAsFullParse(events);
   });
 
-  it("skips broken events exactly as a full parse does", () => {
+  it("stops at a broken event exactly where a full parse fails, and records the exchange as an error naming it", () => {
     const good = content("fine ");
-    const events = [
-      good,
+    const broken = [
       good.replace('"fine "', '"bad \\x escape"'),
       good.replace('"fine "', '"raw\u0007control"'),
       good.slice(0, -3), // truncated mid-event
       `${good.slice(0, -2)},}`, // trailing comma after the same prefix and content
-      content("end"),
     ];
-    const record = assembleExchange(pending(events));
-    expect(record.responseText).toBe("fine end");
-    expectSameAsFullParse(events);
+    for (const bad of broken) {
+      // The decoder has learned the shape from the good events, so the broken one is offered to it first.
+      const events = [good, good, bad, content("end")];
+      const record = assembleExchange(pending(events));
+      expect(record.responseText).toBe("fine fine ");
+      expect(record.status).toBe("error");
+      expect(record.error).toContain(bad.slice(0, 40));
+      expectSameAsFullParse(events);
+    }
   });
 
   it("does not learn a shape from a chunk whose content key is not the delta's", () => {

@@ -9,7 +9,7 @@
  */
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
+import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError } from "../http/upstream-errors.js";
@@ -104,8 +104,8 @@ export function createAnthropicProvider(deployment: Deployment, { env, logger, d
         releaseTotalTimeout(signal);
       }
       const message = parseJson(text, origin) as Partial<AnthropicMessage> | null;
-      if (!message || message.type !== "message" || typeof message.id !== "string") throw invalidResponse(origin, text);
-      return toChatCompletion(message as AnthropicMessage);
+      if (!isAnthropicMessage(message)) throw invalidResponse(origin, text);
+      return toChatCompletion(message);
     },
 
     stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
@@ -153,12 +153,14 @@ function parseJson(text: string, origin: string): unknown {
   }
 }
 
+/** 502 `upstream_invalid_response` for an answer or event that is not Anthropic's (the whole text kept for the record). */
 function invalidResponse(origin: string, text: string): RelayError {
-  return new RelayError({
-    status: 502,
-    message: `The upstream ${origin} sent an answer that is not an Anthropic message: ${text.slice(0, 200)}`,
-    type: "server_error",
-    code: "upstream_invalid_response",
-    errorClass: "upstream_protocol",
-  });
+  return upstreamInvalidResponse(`The upstream ${origin} sent an answer that is not an Anthropic message`, text);
+}
+
+/** A message the mapping can read: `type: "message"`, a string id, and content blocks that are objects. */
+function isAnthropicMessage(value: Partial<AnthropicMessage> | null): value is AnthropicMessage {
+  if (!value || typeof value !== "object" || value.type !== "message" || typeof value.id !== "string") return false;
+  if (value.usage !== undefined && (typeof value.usage !== "object" || value.usage === null)) return false;
+  return Array.isArray(value.content) && value.content.every((block) => typeof block === "object" && block !== null);
 }

@@ -1,12 +1,15 @@
 /**
  * The built-in `echo` model: answers with the last user message,
  * streamed in word chunks, with usage counted by gpt-tokenizer, like
- * `llm`'s echo model. Deterministic; needs no backend, so anyone can try
+ * `llm`'s echo model. Counting runs on the event loop, so each figure counts
+ * at most `EVENT_LOOP_COUNT_LIMIT_CHARS` characters (src/tokens/count.ts);
+ * a longer prompt or answer is estimated from its size and the usage flagged
+ * as estimated. Deterministic; needs no backend, so anyone can try
  * the proxy out of the box.
  */
 import { contentText, type ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { unixSeconds, type ChatCompletion, type ChatCompletionChunk, type Usage } from "../../protocol/chat-completion.js";
-import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../../tokens/count.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /** The text echo answers with: the last user message's text ("" when there is none). */
@@ -23,10 +26,16 @@ export function wordChunks(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
 }
 
-function usageOf(body: ChatCompletionRequest, text: string): Usage {
-  const prompt = countPromptTokens(body.messages);
-  const completion = countTextTokens(text);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+/** The usage of an echo answer, and whether any of it was estimated from the size of a text too long to count on the event loop. */
+function usageOf(body: ChatCompletionRequest, text: string): { usage: Usage; estimated: boolean } {
+  const promptCounter = new TokenCounter(EVENT_LOOP_COUNT_LIMIT_CHARS);
+  const completionCounter = new TokenCounter(EVENT_LOOP_COUNT_LIMIT_CHARS);
+  const prompt = promptCounter.prompt(body.messages);
+  const completion = completionCounter.text(text);
+  return {
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    estimated: promptCounter.estimated || completionCounter.estimated,
+  };
 }
 
 /** Creates the echo provider (it has no deployment settings). */
@@ -35,15 +44,16 @@ export function createEchoProvider(): ChatProvider {
     kind: "echo",
     async complete(call: ProviderCall): Promise<ProviderCompletion> {
       const text = echoText(call.body);
+      const { usage, estimated } = usageOf(call.body, text);
       const completion: ChatCompletion = {
         id: `chatcmpl-echo-${call.requestId}`,
         object: "chat.completion",
         created: unixSeconds(),
         model: call.body.model,
         choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
-        usage: usageOf(call.body, text),
+        usage,
       };
-      return { rawBody: JSON.stringify(completion), completion };
+      return { rawBody: JSON.stringify(completion), completion, ...(estimated ? { usageEstimated: true } : {}) };
     },
     async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
       const text = echoText(call.body);
@@ -53,10 +63,15 @@ export function createEchoProvider(): ChatProvider {
         ...wordChunks(text).map((word) => ({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })),
         { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
       ];
-      if (call.body.stream_options?.include_usage) deltas.push({ ...base, choices: [], usage: usageOf(call.body, text) });
+      let estimated = false;
+      if (call.body.stream_options?.include_usage) {
+        const counted = usageOf(call.body, text);
+        estimated = counted.estimated;
+        deltas.push({ ...base, choices: [], usage: counted.usage });
+      }
       for (const chunk of deltas) {
         if (call.signal.aborted) return;
-        yield { data: JSON.stringify(chunk), chunk };
+        yield chunk.usage && estimated ? { data: JSON.stringify(chunk), chunk, usageEstimated: true } : { data: JSON.stringify(chunk), chunk };
       }
     },
   };

@@ -3,21 +3,16 @@
  * provider uses, with one error for anything else it sends.
  */
 import type { z } from "zod";
-import { RelayError } from "../../protocol/errors.js";
+import { upstreamInvalidResponse, type RelayError } from "../../protocol/errors.js";
 
 /**
- * 502 `upstream_invalid_response` quoting the start of what the server sent.
+ * 502 `upstream_invalid_response` quoting the start of what the server sent
+ * (all of it kept for the record).
  * @param server the server's name in the message (`llama.cpp`, `KoboldCpp`, …)
  * @param origin the server's origin
  */
 export function unexpectedAnswer(server: string, origin: string, text: string): RelayError {
-  return new RelayError({
-    status: 502,
-    message: `The ${server} server ${origin} sent an unexpected answer: ${text.slice(0, 200)}`,
-    type: "server_error",
-    code: "upstream_invalid_response",
-    errorClass: "upstream_protocol",
-  });
+  return upstreamInvalidResponse(`The ${server} server ${origin} sent an unexpected answer`, text);
 }
 
 /**

@@ -5,7 +5,7 @@
  * every HTTP provider.
  */
 import { Pool, type Dispatcher } from "undici";
-import { RelayError } from "../../protocol/errors.js";
+import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { mapTransportError, upstreamHttpError } from "./upstream-errors.js";
 import type { DeploymentTimeouts } from "./timeouts.js";
 
@@ -90,13 +90,7 @@ export class UpstreamClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new RelayError({
-        status: 502,
-        message: `The upstream ${this.origin} sent invalid JSON: ${text.slice(0, 200)}`,
-        type: "server_error",
-        code: "upstream_invalid_response",
-        errorClass: "upstream_protocol",
-      });
+      throw upstreamInvalidResponse(`The upstream ${this.origin} sent invalid JSON`, text);
     }
   }
 

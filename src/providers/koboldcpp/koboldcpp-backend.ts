@@ -72,8 +72,9 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
   /** `POST /api/v1/generate`; the answer's tokens are counted with `/api/extra/tokencount`. */
   async complete(request: RawRequest): Promise<RawResult> {
     const response = await this.post("/api/v1/generate", request, "application/json");
-    const parsed = generateResultSchema.safeParse(await this.client.readJson<unknown>(response));
-    if (!parsed.success) throw invalidResponse(this.target, JSON.stringify(parsed.error.issues));
+    const answer = await this.client.readJson<unknown>(response);
+    const parsed = generateResultSchema.safeParse(answer);
+    if (!parsed.success) throw invalidResponse(this.target, JSON.stringify(answer));
     const result = parsed.data.results[0]!;
     return {
       text: result.text,

@@ -48,6 +48,9 @@ export const completionEventSchema = z.looseObject({
 /** One `/completion` answer or stream event. */
 export type LlamaCppCompletionEvent = z.infer<typeof completionEventSchema>;
 
+/** A whole (non-streaming) `/completion` answer: an event that must carry its `content`. */
+export const completionAnswerSchema = completionEventSchema.extend({ content: z.string() });
+
 /** `GET /props`: the slot settings (with `n_ctx`) and the model's chat template. */
 export const propsSchema = z.looseObject({
   default_generation_settings: z.looseObject({ n_ctx: z.number().int().positive().optional() }).optional(),

@@ -16,7 +16,7 @@ import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "
 import type { ProviderContext } from "../types.js";
 import { propsSchema, tokenizeSchema, type LlamaCppCompletionEvent } from "./llamacpp-api.js";
 import { completionBody } from "./llamacpp-request.js";
-import { counts, discoveryFromProps, finishReason, parseCompletionEvent } from "./llamacpp-response.js";
+import { counts, discoveryFromProps, finishReason, parseCompletionAnswer, parseCompletionEvent } from "./llamacpp-response.js";
 
 /** One llama-server, reached over a keep-alive pool. */
 export class LlamaCppBackend extends HttpBackend implements RawBackend {
@@ -57,7 +57,7 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
   /** `POST /completion` with `stream: false`. */
   async complete(request: RawRequest): Promise<RawResult> {
     const response = await this.send(request, false);
-    const event = parseCompletionEvent(await this.client.readJson<unknown>(response), this.target);
+    const event = parseCompletionAnswer(await this.client.readJson<unknown>(response), this.target);
     this.logTimings(event);
     return { text: event.content, finishReason: finishReason(event), ...counts(event) };
   }

@@ -4,7 +4,7 @@
  */
 import { parseAnswer } from "../http/backend-answer.js";
 import type { RawCounts, RawDiscovery, RawFinishReason } from "../raw/raw-backend.js";
-import { completionEventSchema, type LlamaCppCompletionEvent, type LlamaCppProps } from "./llamacpp-api.js";
+import { completionAnswerSchema, completionEventSchema, type LlamaCppCompletionEvent, type LlamaCppProps } from "./llamacpp-api.js";
 
 /**
  * The OpenAI `finish_reason` of a final (`stop: true`) event: `length` when
@@ -40,4 +40,12 @@ export function discoveryFromProps(props: LlamaCppProps): RawDiscovery {
  */
 export function parseCompletionEvent(payload: unknown, origin: string): LlamaCppCompletionEvent {
   return parseAnswer(completionEventSchema, payload, "llama.cpp", origin);
+}
+
+/**
+ * Parses a whole (non-streaming) `/completion` answer: as an event, with its `content` required.
+ * @throws RelayError 502 `upstream_invalid_response` when it is not JSON of that shape
+ */
+export function parseCompletionAnswer(payload: unknown, origin: string): LlamaCppCompletionEvent {
+  return parseAnswer(completionAnswerSchema, payload, "llama.cpp", origin);
 }

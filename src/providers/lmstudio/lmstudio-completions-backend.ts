@@ -12,7 +12,7 @@
  * `repeat_penalty`, `seed`.
  */
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
+import { upstreamInvalidResponse } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
 import { upstreamHttpError } from "../http/upstream-errors.js";
@@ -57,10 +57,18 @@ function parseEvent(data: string, origin: string): TextCompletion {
   try {
     parsed = JSON.parse(data) as TextCompletion;
   } catch {
-    throw new RelayError({ status: 502, message: `LM Studio ${origin} sent invalid JSON: ${data.slice(0, 200)}`, type: "server_error", code: "upstream_invalid_response", errorClass: "upstream_protocol" });
+    throw upstreamInvalidResponse(`LM Studio ${origin} sent invalid JSON`, data);
   }
   if (parsed && typeof parsed === "object" && parsed.error) throw upstreamHttpError(502, data);
+  if (!isTextCompletion(parsed)) throw upstreamInvalidResponse(`LM Studio ${origin} sent an event that is not a text_completion`, data);
   return parsed;
+}
+
+/** An object whose `choices`, when present, is an array of objects (what the backend reads). */
+function isTextCompletion(value: unknown): value is TextCompletion {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const choices = (value as TextCompletion).choices;
+  return choices === undefined || (Array.isArray(choices) && choices.every((c) => typeof c === "object" && c !== null));
 }
 
 /**
@@ -96,8 +104,11 @@ export function createLmStudioCompletionsBackend(deployment: Deployment, context
     async complete(request: RawRequest): Promise<RawResult> {
       const answer = await client.readJson<TextCompletion>(await send(request, false));
       debug(answer, "raw backend answer");
-      if (answer.error) throw upstreamHttpError(502, JSON.stringify(answer));
-      const choice = answer.choices?.[0];
+      if (answer && typeof answer === "object" && answer.error) throw upstreamHttpError(502, JSON.stringify(answer));
+      if (!isTextCompletion(answer) || typeof answer.choices?.[0]?.text !== "string") {
+        throw upstreamInvalidResponse(`LM Studio ${client.origin} sent an answer that is not a text_completion`, JSON.stringify(answer));
+      }
+      const choice = answer.choices[0];
       return {
         text: choice?.text ?? "",
         finishReason: finishReason(choice?.finish_reason),

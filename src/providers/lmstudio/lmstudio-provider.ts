@@ -12,7 +12,7 @@
  */
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
-import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import { countRequestPromptTokens } from "../../tokens/count.js";
 import { backendClient, splitApiBase } from "../http/backend-client.js";
 import { createOpenAICompatibleProvider } from "../openai-compatible/openai-compatible-provider.js";
 import { withPreflight } from "../openai-compatible/with-preflight.js";
@@ -51,8 +51,7 @@ export function createLmStudioProvider(deployment: Deployment, context: Provider
   async function checkContextWindow(call: ProviderCall): Promise<void> {
     const window = await contextWindow(call.body.model, call.signal);
     if (window === null) return;
-    const tools = (call.body as Record<string, unknown>).tools;
-    const promptTokens = countPromptTokens(call.body.messages) + (Array.isArray(tools) && tools.length > 0 ? countTextTokens(JSON.stringify(tools)) : 0);
+    const promptTokens = countRequestPromptTokens({ messages: call.body.messages, tools: (call.body as Record<string, unknown>).tools });
     assertFitsContextWindow({ promptTokens, estimated: true, maxTokens: requestedMaxTokens(call.body), contextWindow: window });
   }
 

@@ -9,7 +9,7 @@
 import type { Deployment } from "../../config/schema.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { RelayError } from "../../protocol/errors.js";
-import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import { countRequestPromptTokens, countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
 import { ChatOutput, type OutputUsage } from "../raw/chat-output.js";
 import { assertFitsContextWindow } from "../raw/context-window.js";
@@ -54,9 +54,14 @@ function usageOf(metrics: OllamaMetrics, promptEstimate: number, outputText: str
   const completion = metrics.eval_count;
   return {
     promptTokens: prompt ?? promptEstimate,
-    completionTokens: completion ?? countTextTokens(outputText),
+    completionTokens: completion ?? countTextTokens(outputText, EVENT_LOOP_COUNT_LIMIT_CHARS),
     estimated: prompt === undefined || completion === undefined,
   };
+}
+
+/** A chat answer carries its `message` object (Ollama's docs/api.md, "Generate a chat completion"). */
+function hasMessage(object: Record<string, unknown>): boolean {
+  return typeof object.message === "object" && object.message !== null && !Array.isArray(object.message);
 }
 
 /**
@@ -72,7 +77,7 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
     const params = samplingParams(body);
     const raw = body as Record<string, unknown>;
     const tools = Array.isArray(raw.tools) && raw.tools.length > 0 ? (raw.tools as unknown[]) : undefined;
-    const promptTokens = countPromptTokens(body.messages) + (tools ? countTextTokens(JSON.stringify(tools)) : 0);
+    const promptTokens = countRequestPromptTokens({ messages: body.messages, tools });
     assertFitsContextWindow({ promptTokens, estimated: true, maxTokens: params.maxTokens ?? 0, contextWindow: numCtx });
     const format = ollamaFormat(raw.response_format);
     const request = withExtraBody<OllamaChatRequest>(
@@ -102,7 +107,7 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
       try {
         const prepared = await prepare(call, false, signal);
         const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, { signal, requestId: call.requestId });
-        const answer = await readOllamaObject<OllamaChatResponse>(transport, response);
+        const answer = await readOllamaObject<OllamaChatResponse>(transport, response, hasMessage);
         const text = answer.message?.content ?? "";
         const toolCalls = toOpenAIToolCalls(answer.message?.tool_calls ?? []);
         const outputText = text + toolCalls.map((c) => c.function.arguments).join("");

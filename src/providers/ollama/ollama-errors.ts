@@ -5,31 +5,24 @@
  * stream began is one more NDJSON line `{"error": "…"}` under status 200
  * (docs/api/errors.mdx, "Errors that occur while streaming").
  */
-import { RelayError } from "../../protocol/errors.js";
+import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 
 /** Ollama's message for a model it does not have. */
 const MODEL_NOT_FOUND = /^model ['"]?.+?['"]? not found/i;
 
 /**
  * Parses one NDJSON line (or a whole non-streaming body).
- * @throws RelayError 502 `upstream_error` for an `{"error": …}` object, 502 `upstream_invalid_response` for text that is not JSON
+ * @param accept optional: whether the object has what the caller reads (e.g. a chat answer's `message` object)
+ * @throws RelayError 502 `upstream_error` for an `{"error": …}` object, 502 `upstream_invalid_response` (the text kept for the record) for text that is not JSON, not an object, or not accepted
  */
-export function parseOllamaObject<T>(text: string, origin: string): T {
+export function parseOllamaObject<T>(text: string, origin: string, accept?: (object: Record<string, unknown>) => boolean): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new RelayError({
-      status: 502,
-      message: `The Ollama server ${origin} sent invalid JSON: ${text.slice(0, 200)}`,
-      type: "server_error",
-      code: "upstream_invalid_response",
-      errorClass: "upstream_protocol",
-    });
+    throw upstreamInvalidResponse(`The Ollama server ${origin} sent invalid JSON`, text);
   }
-  if (!parsed || typeof parsed !== "object") {
-    throw new RelayError({ status: 502, message: `The Ollama server ${origin} sent an unexpected answer: ${text.slice(0, 200)}`, type: "server_error", code: "upstream_invalid_response", errorClass: "upstream_protocol" });
-  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw upstreamInvalidResponse(`The Ollama server ${origin} sent an unexpected answer`, text);
   const error = (parsed as { error?: unknown }).error;
   if (error !== undefined && error !== null) {
     throw new RelayError({
@@ -40,6 +33,7 @@ export function parseOllamaObject<T>(text: string, origin: string): T {
       errorClass: "upstream_http",
     });
   }
+  if (accept && !accept(parsed as Record<string, unknown>)) throw upstreamInvalidResponse(`The Ollama server ${origin} sent an unexpected answer`, text);
   return parsed as T;
 }
 

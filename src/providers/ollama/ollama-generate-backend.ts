@@ -50,7 +50,7 @@ export function createOllamaGenerateBackend(deployment: Deployment, transport: O
     async complete(request: RawRequest): Promise<RawResult> {
       const sent = await body(request, false);
       const response = await postToOllama(transport, "/api/generate", sent, sent.model, request);
-      const answer = await readOllamaObject<OllamaGenerateResponse>(transport, response);
+      const answer = await readOllamaObject<OllamaGenerateResponse>(transport, response, (object) => typeof object.response === "string");
       return {
         text: answer.response ?? "",
         finishReason: finishReason(answer.done_reason),

@@ -46,9 +46,10 @@ export async function postToOllama(
 
 /**
  * Reads a non-streaming answer.
- * @throws RelayError for an `{"error": …}` body, invalid JSON, or a broken connection
+ * @param accept optional: whether the object has what the caller reads
+ * @throws RelayError for an `{"error": …}` body, invalid JSON, a body that is not an accepted object (502 `upstream_invalid_response`), or a broken connection
  */
-export async function readOllamaObject<T>(transport: OllamaTransport, response: UpstreamResponse): Promise<T> {
+export async function readOllamaObject<T>(transport: OllamaTransport, response: UpstreamResponse, accept?: (object: Record<string, unknown>) => boolean): Promise<T> {
   let text: string;
   try {
     text = await response.body.text();
@@ -56,7 +57,7 @@ export async function readOllamaObject<T>(transport: OllamaTransport, response: 
     throw transport.client.mapError(error);
   }
   if (transport.context.debug) transport.context.logger.debug({ provider: "ollama", target: transport.client.origin, payload: text }, "raw backend answer");
-  return parseOllamaObject<T>(text, transport.client.origin);
+  return parseOllamaObject<T>(text, transport.client.origin, accept);
 }
 
 /**

@@ -6,10 +6,14 @@
  * answer comes back byte for byte; `model`, `usage.prompt_tokens` and the
  * vector length are read from it without parsing the vectors. Uses the
  * deployment's undici pool and its first-byte, idle and total timeouts.
+ * A 2xx body that is plainly not an embedding list (not a JSON object, cut
+ * short, no vector) is a 502 `upstream_invalid_response`; checked with
+ * string scans only (a batch is megabytes of numbers).
  */
 import type { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
-import { peekEmbeddingBody } from "../../protocol/embeddings.js";
+import { peekEmbeddingBody, type EmbeddingBodyFacts } from "../../protocol/embeddings.js";
+import { upstreamInvalidResponse } from "../../protocol/errors.js";
 import { isTotalTimeout, releaseTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
 import type { EmbeddingCall, EmbeddingResult } from "../types.js";
@@ -28,7 +32,7 @@ export interface OpenAICompatibleEmbedOptions {
 /**
  * The `embed` method of an openai-compatible deployment.
  * @returns a function that rejects with a RelayError: 502 unreachable, 504 on a timeout,
- *   the upstream's status and message for an HTTP error
+ *   the upstream's status and message for an HTTP error, 502 `upstream_invalid_response` for a 2xx body that is not an embedding list
  */
 export function createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }: OpenAICompatibleEmbedOptions): (call: EmbeddingCall) => Promise<EmbeddingResult> {
   const base = new URL(deployment.base_url!);
@@ -60,7 +64,9 @@ export function createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }:
         const retryAfter = response.headers["retry-after"];
         throw upstreamHttpError(response.statusCode, text, typeof retryAfter === "string" ? retryAfter : undefined);
       }
-      return { rawBody: text, ...peekEmbeddingBody(text) };
+      const facts = peekEmbeddingBody(text);
+      if (!looksLikeEmbeddingList(text, facts)) throw upstreamInvalidResponse(`The upstream ${origin} answered with a body that is not an embedding list`, text);
+      return { rawBody: text, ...facts };
     } catch (error) {
       if (isTotalTimeout(signal)) throw totalTimeoutError(origin, timeouts.totalMs!);
       throw mapTransportError(error, origin, waitingFor);
@@ -68,4 +74,10 @@ export function createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }:
       releaseTotalTimeout(signal);
     }
   };
+}
+
+/** A body that starts and ends as a JSON object and holds a first vector (a cut body, HTML, `[]` or a JSON string do not). */
+function looksLikeEmbeddingList(body: string, facts: EmbeddingBodyFacts): boolean {
+  const text = body.trim();
+  return text.startsWith("{") && text.endsWith("}") && facts.dimensions !== null;
 }

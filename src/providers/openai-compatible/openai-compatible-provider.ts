@@ -5,7 +5,10 @@
  * (https://platform.openai.com/docs/api-reference/chat). The body goes
  * upstream as the client sent it (model replaced); the answer comes back
  * byte for byte (streams as the SSE text the upstream sent, cut at event
- * boundaries: src/protocol/sse-text.ts). One undici keep-alive pool per deployment. The
+ * boundaries: src/protocol/sse-text.ts). A non-streaming answer is parsed
+ * once to check it is a `chat.completion` (a cut or non-JSON body is a 502,
+ * src/protocol/upstream-json.ts); stream events are not parsed on the way
+ * through (the recorder checks them). One undici keep-alive pool per deployment. The
  * deployment's four timeouts apply: connect (undici `connect.timeout`),
  * first token (`headersTimeout`), idle between chunks (`bodyTimeout`) and
  * total (an abort timer over the whole call).
@@ -14,6 +17,7 @@ import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
+import { parseUpstreamCompletion } from "../../protocol/upstream-json.js";
 import { SseEventCutter } from "../../protocol/sse-text.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
@@ -87,11 +91,14 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
       const signal = withTotalTimeout(call.signal, timeouts.totalMs);
       try {
         const response = await send(call, signal, false);
+        let rawBody: string;
         try {
-          return { rawBody: await response.body.text() };
+          rawBody = await response.body.text();
         } catch (error) {
           throw failure(error, signal, timeouts.idleMs);
         }
+        parseUpstreamCompletion(rawBody, origin);
+        return { rawBody };
       } finally {
         releaseTotalTimeout(signal);
       }
@@ -115,7 +122,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
    * timeout), as blocks of complete SSE events exactly as the upstream sent
    * them: one block per read that completes an event, `[DONE]` and what
    * follows it left out.
-   * @throws RelayError on an in-band error event (after the events before it), a transport failure, or a stream that ends unfinished
+   * @throws RelayError on an in-band error event (after the events before it), a transport failure, a stream that ends unfinished, or 502 `upstream_invalid_response` for a JSON answer that is not a chat.completion
    */
   async function* sseWithin(call: ProviderCall, signal: AbortSignal): AsyncGenerator<string> {
     const response = await send(call, signal, true);
@@ -128,7 +135,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
       } catch (error) {
         throw failure(error, signal, timeouts.idleMs);
       }
-      const completion = parseJson<ChatCompletion>(text, origin);
+      const completion = parseUpstreamCompletion(text, origin);
       yield completionToChunks(completion).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join("");
       return;
     }
@@ -171,20 +178,6 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
 
 /** A chunk that carries a real `finish_reason` (not null, nor KoboldCpp's string "null"). */
 const FINISHED = /"finish_reason":\s*"(?!null")/;
-
-function parseJson<T>(text: string, origin: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new RelayError({
-      status: 502,
-      message: `The upstream ${origin} sent invalid JSON: ${text.slice(0, 200)}`,
-      type: "server_error",
-      code: "upstream_invalid_response",
-      errorClass: "upstream_protocol",
-    });
-  }
-}
 
 /** A completion split into the chunks a stream would have carried (for upstreams that ignore `stream`). */
 function completionToChunks(completion: ChatCompletion): ChatCompletionChunk[] {

@@ -11,7 +11,7 @@ import { RelayError } from "../../protocol/errors.js";
 import { resolvePromptFormat } from "../../prompt-formats/registry.js";
 import type { PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
-import { countTextTokens } from "../../tokens/count.js";
+import { countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "./chat-output.js";
@@ -72,7 +72,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     const prompt = fmt.render(call.body.messages, { bos: !backend.addsBos });
     const params = samplingParams(call.body, fmt.stop);
     const counted = backend.countTokens ? await backend.countTokens(prompt, signal).catch(() => null) : null;
-    const promptTokens = counted ?? countTextTokens(prompt);
+    const promptTokens = counted ?? countTextTokens(prompt, EVENT_LOOP_COUNT_LIMIT_CHARS);
     const contextWindow = deployment.context_window ?? (await discover(signal)).contextWindow ?? null;
     assertFitsContextWindow({ promptTokens, estimated: counted === null, maxTokens: params.maxTokens ?? 0, contextWindow });
     if (context.debug) {
@@ -91,7 +91,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     const completion = counts.completionTokens ?? null;
     return {
       promptTokens: prompt ?? prepared.promptTokens,
-      completionTokens: completion ?? countTextTokens(text),
+      completionTokens: completion ?? countTextTokens(text, EVENT_LOOP_COUNT_LIMIT_CHARS),
       estimated: (prompt === null && prepared.promptEstimated) || completion === null,
     };
   }

@@ -12,7 +12,7 @@
  */
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { RelayError } from "../../protocol/errors.js";
-import { countPromptTokens, countTextTokens } from "../../tokens/count.js";
+import { countRequestPromptTokens } from "../../tokens/count.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
 
 /** `GET /v1/models`. */
@@ -104,6 +104,6 @@ export class VllmContext {
         if (error instanceof RelayError && (error.status === 404 || error.status === 405)) this.tokenizeAvailable = false;
       }
     }
-    return { tokens: countPromptTokens(body.messages) + (hasTools ? countTextTokens(JSON.stringify(tools)) : 0), estimated: true };
+    return { tokens: countRequestPromptTokens({ messages: body.messages, tools }), estimated: true };
   }
 }

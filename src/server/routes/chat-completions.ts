@@ -110,7 +110,8 @@ function failure(error: unknown, signal: AbortSignal): { outcome: ExchangeOutcom
       status: cancelled ? "cancelled" : "error",
       httpStatus: shutdown ? 503 : cancelled ? 499 : answer.status,
       output: null,
-      errorJson: answer.toBody() as unknown as Record<string, unknown>,
+      // The client gets the OpenAI error body; the record also keeps an invalid upstream answer whole.
+      errorJson: answer.toRecordJson(),
       error: cancelled ? reason : answer.message,
       errorClass: cancelled ? null : answer.errorClass,
     },
