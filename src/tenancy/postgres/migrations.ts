@@ -8,6 +8,7 @@
  * `jsonb` JSON and `boolean` flags.
  */
 import type postgres from "postgres";
+import { KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
 
 /** One migration: its statements run in order, in the migrating transaction. */
 export interface Migration {
@@ -18,6 +19,69 @@ export interface Migration {
 
 /** Key of the advisory lock held while migrating (any instance of llm-relay, any schema). */
 export const TENANCY_MIGRATION_LOCK = 7_318_004_211;
+
+/** A row's cost in whole nano-USD (see nano-usd.ts): `cost_usd × 1e9` rounded half away from zero (numeric round), 0 when unpriced. */
+const COST_NUSD = (row: string) => `round((coalesce(${row}.cost_usd, 0) * 1000000000)::numeric)::bigint`;
+
+/**
+ * Version 2: the running spend totals of the ledger (as SQLite's
+ * `sqlite/schema.ts`). Each row carries the sum of its key's and of its
+ * tenant's costs up to and including itself, in (created_at, id) order;
+ * the BEFORE trigger computes them under the tenant's and the key's advisory
+ * locks (held to commit, so writers of one tenant or key are serialised and
+ * each sees the previous one's rows), the AFTER trigger (only for rows really
+ * inserted: not for an ON CONFLICT DO NOTHING) adds a back-dated row's cost
+ * to the later rows. The totals of existing rows are filled here.
+ */
+const RUNNING_TOTALS: readonly string[] = [
+  `LOCK TABLE llm_relay_usage IN SHARE ROW EXCLUSIVE MODE`,
+  `ALTER TABLE llm_relay_usage ADD COLUMN key_total_nusd bigint, ADD COLUMN tenant_total_nusd bigint`,
+  `UPDATE llm_relay_usage u SET key_total_nusd = t.kt, tenant_total_nusd = t.tt
+   FROM (
+     SELECT id,
+       CASE WHEN key_id IS NULL THEN NULL
+         ELSE sum(c) OVER (PARTITION BY key_id ORDER BY created_at, id ROWS UNBOUNDED PRECEDING) END AS kt,
+       sum(c) OVER (PARTITION BY tenant_id ORDER BY created_at, id ROWS UNBOUNDED PRECEDING) AS tt
+     FROM (SELECT id, key_id, tenant_id, created_at, ${COST_NUSD("r")} AS c FROM llm_relay_usage r) AS costs
+   ) AS t
+   WHERE u.id = t.id`,
+  `DROP INDEX llm_relay_idx_usage_tenant_time`,
+  `DROP INDEX llm_relay_idx_usage_key_time`,
+  `CREATE INDEX llm_relay_idx_usage_tenant_run ON llm_relay_usage (tenant_id, created_at, id)`,
+  `CREATE INDEX llm_relay_idx_usage_key_run ON llm_relay_usage (key_id, created_at, id)`,
+  `CREATE FUNCTION llm_relay_usage_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     cost bigint := ${COST_NUSD("NEW")};
+   BEGIN
+     PERFORM pg_advisory_xact_lock(${TENANT_LOCK_CLASS}, hashtext(NEW.tenant_id));
+     IF NEW.key_id IS NOT NULL THEN
+       PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(NEW.key_id));
+       NEW.key_total_nusd := coalesce((SELECT p.key_total_nusd FROM llm_relay_usage p
+         WHERE p.key_id = NEW.key_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost;
+     ELSE
+       NEW.key_total_nusd := NULL;
+     END IF;
+     NEW.tenant_total_nusd := coalesce((SELECT p.tenant_total_nusd FROM llm_relay_usage p
+       WHERE p.tenant_id = NEW.tenant_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
+       ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost;
+     RETURN NEW;
+   END $$`,
+  `CREATE FUNCTION llm_relay_usage_totals_after() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     cost bigint := ${COST_NUSD("NEW")};
+   BEGIN
+     IF cost <> 0 THEN
+       UPDATE llm_relay_usage SET key_total_nusd = key_total_nusd + cost
+        WHERE key_id = NEW.key_id AND (created_at, id) > (NEW.created_at, NEW.id);
+       UPDATE llm_relay_usage SET tenant_total_nusd = tenant_total_nusd + cost
+        WHERE tenant_id = NEW.tenant_id AND (created_at, id) > (NEW.created_at, NEW.id);
+     END IF;
+     RETURN NULL;
+   END $$`,
+  `CREATE TRIGGER llm_relay_usage_totals BEFORE INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_totals()`,
+  `CREATE TRIGGER llm_relay_usage_totals_after AFTER INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_totals_after()`,
+];
 
 /** The migrations, oldest first. Append only; never edit one that has shipped. */
 export const TENANCY_MIGRATIONS: readonly Migration[] = [
@@ -76,6 +140,11 @@ export const TENANCY_MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX llm_relay_idx_idempotency_expires ON llm_relay_idempotency (expires_at)`,
     ],
+  },
+  {
+    version: 2,
+    name: "usage_running_totals",
+    statements: RUNNING_TOTALS,
   },
 ];
 
