@@ -37,8 +37,8 @@ async function sqliteHarness(): Promise<Harness> {
     rows: async (sql) => sqliteRows(file, sql),
     breakNextWrite: () => {
       // A full disk: the file may not grow by a page.
-      const [{ page_count: pages }] = store.pragma("page_count") as { page_count: number }[];
-      store.pragma(`max_page_count = ${pages}`);
+      const [row] = store.pragma("page_count") as { page_count: number }[];
+      store.pragma(`max_page_count = ${row!.page_count}`);
     },
     cleanup: async () => {
       store.close();

@@ -3,19 +3,21 @@
  * the tenancy store's ledger and the record store (`PgStore.writeBatch`,
  * which writes an exchange's row in its record's transaction).
  *
- * The running-totals triggers (migration 2) serialise the writers of one
- * tenant and of one key with transaction-scoped advisory locks — the
- * tenant's first, then the key's. A transaction that writes rows of several
- * tenants or keys takes all their locks first, in one global order
- * ({@link lockLedgerScopes}), so two of them never deadlock.
+ * The running-totals trigger (migration 2) serialises the writers of one
+ * idempotency key, one tenant and one key with transaction-scoped advisory
+ * locks, in that order. A transaction that writes several rows takes all
+ * their locks first, in one global order ({@link lockLedgerScopes}), so two
+ * of them never deadlock.
  */
 import type postgres from "postgres";
 import { usageRowFromDb, type UsageDbRow } from "../rows.js";
 import type { RecordUsageResult, UsageRow } from "../types.js";
 
-/** Advisory-lock class (first int4 key) of a tenant's ledger rows; the second key is `hashtext(tenant_id)`. */
+/** Advisory-lock class (first int4 key) of a ledger idempotency key; the second key is `hashtext(idempotency_key)`. Taken first. */
+export const IDEMPOTENCY_LOCK_CLASS = 731_800;
+/** Advisory-lock class of a tenant's ledger rows; the second key is `hashtext(tenant_id)`. */
 export const TENANT_LOCK_CLASS = 731_801;
-/** Advisory-lock class of a key's ledger rows; the second key is `hashtext(key_id)`. Always taken after the tenant's. */
+/** Advisory-lock class of a key's ledger rows; the second key is `hashtext(key_id)`. Taken after the tenant's. */
 export const KEY_LOCK_CLASS = 731_802;
 
 /** A connection, pool or transaction of the `postgres` package. */
@@ -41,18 +43,22 @@ export async function insertUsageRow(sql: Runner, row: UsageRow): Promise<Record
 }
 
 /**
- * Takes, in a transaction about to write ledger rows of these tenants and
- * keys, every advisory lock their triggers will take, in (class, hash) order:
- * tenants before keys, as a single-row insert takes them.
+ * Takes, in a transaction about to write these ledger rows, every advisory
+ * lock their trigger will take, in (class, hash) order: idempotency keys,
+ * then tenants, then keys, as a single-row insert takes them. A row booked
+ * again under another idempotency key (`rebookingKey`) takes that key's lock
+ * when it is written, after these: only its own transaction can know that key.
  */
-export async function lockLedgerScopes(tx: postgres.TransactionSql, rows: readonly { tenantId: string; keyId: string | null }[]): Promise<void> {
+export async function lockLedgerScopes(tx: postgres.TransactionSql, rows: readonly { idempotencyKey: string; tenantId: string; keyId: string | null }[]): Promise<void> {
   if (rows.length === 0) return;
+  const idempotencyKeys = [...new Set(rows.map((r) => r.idempotencyKey))];
   const tenants = [...new Set(rows.map((r) => r.tenantId))];
   const keys = [...new Set(rows.flatMap((r) => (r.keyId === null ? [] : [r.keyId])))];
   // pg_advisory_xact_lock is volatile: evaluated after the sort, so the locks are taken in this order.
   await tx`
     SELECT pg_advisory_xact_lock(c, h) FROM (
-      SELECT DISTINCT ${TENANT_LOCK_CLASS}::int AS c, hashtext(t) AS h FROM unnest(${tenants}::text[]) AS t
+      SELECT DISTINCT ${IDEMPOTENCY_LOCK_CLASS}::int AS c, hashtext(i) AS h FROM unnest(${idempotencyKeys}::text[]) AS i
+      UNION SELECT ${TENANT_LOCK_CLASS}::int, hashtext(t) FROM unnest(${tenants}::text[]) AS t
       UNION SELECT ${KEY_LOCK_CLASS}::int, hashtext(k) FROM unnest(${keys}::text[]) AS k) AS scopes
     ORDER BY c, h`;
 }

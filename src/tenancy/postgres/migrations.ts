@@ -8,7 +8,7 @@
  * `jsonb` JSON and `boolean` flags.
  */
 import type postgres from "postgres";
-import { KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
+import { IDEMPOTENCY_LOCK_CLASS, KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
 
 /** One migration: its statements run in order, in the migrating transaction. */
 export interface Migration {
@@ -26,12 +26,16 @@ const COST_NUSD = (row: string) => `round((coalesce(${row}.cost_usd, 0) * 100000
 /**
  * Version 2: the running spend totals of the ledger (as SQLite's
  * `sqlite/schema.ts`). Each row carries the sum of its key's and of its
- * tenant's costs up to and including itself, in (created_at, id) order;
- * the BEFORE trigger computes them under the tenant's and the key's advisory
- * locks (held to commit, so writers of one tenant or key are serialised and
- * each sees the previous one's rows), the AFTER trigger (only for rows really
- * inserted: not for an ON CONFLICT DO NOTHING) adds a back-dated row's cost
- * to the later rows. The totals of existing rows are filled here.
+ * tenant's costs up to and including itself, in (created_at, id) order.
+ * One BEFORE INSERT trigger does it all, under transaction-scoped advisory
+ * locks on the row's idempotency key, tenant and key (in that order; held
+ * to commit, so the writers of one tenant or key are serialised and each
+ * sees the rows of the one before): a row whose idempotency key exists is
+ * skipped (as ON CONFLICT DO NOTHING would; the lock closes the race), else
+ * its totals are computed from the newest earlier row, and a back-dated
+ * row's cost is added to the later rows. (An AFTER trigger would fire only
+ * at the end of a multi-row statement, after later rows of the same
+ * statement had already counted this one.) Existing rows are filled here.
  */
 const RUNNING_TOTALS: readonly string[] = [
   `LOCK TABLE llm_relay_usage IN SHARE ROW EXCLUSIVE MODE`,
@@ -53,34 +57,31 @@ const RUNNING_TOTALS: readonly string[] = [
    DECLARE
      cost bigint := ${COST_NUSD("NEW")};
    BEGIN
+     PERFORM pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(NEW.idempotency_key));
      PERFORM pg_advisory_xact_lock(${TENANT_LOCK_CLASS}, hashtext(NEW.tenant_id));
      IF NEW.key_id IS NOT NULL THEN
        PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(NEW.key_id));
-       NEW.key_total_nusd := coalesce((SELECT p.key_total_nusd FROM llm_relay_usage p
-         WHERE p.key_id = NEW.key_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
-         ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost;
-     ELSE
-       NEW.key_total_nusd := NULL;
+     END IF;
+     IF EXISTS (SELECT 1 FROM llm_relay_usage WHERE idempotency_key = NEW.idempotency_key) THEN
+       RETURN NULL;
      END IF;
      NEW.tenant_total_nusd := coalesce((SELECT p.tenant_total_nusd FROM llm_relay_usage p
        WHERE p.tenant_id = NEW.tenant_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
        ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost;
-     RETURN NEW;
-   END $$`,
-  `CREATE FUNCTION llm_relay_usage_totals_after() RETURNS trigger LANGUAGE plpgsql AS $$
-   DECLARE
-     cost bigint := ${COST_NUSD("NEW")};
-   BEGIN
+     NEW.key_total_nusd := CASE WHEN NEW.key_id IS NULL THEN NULL ELSE coalesce((SELECT p.key_total_nusd FROM llm_relay_usage p
+       WHERE p.key_id = NEW.key_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
+       ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost END;
      IF cost <> 0 THEN
-       UPDATE llm_relay_usage SET key_total_nusd = key_total_nusd + cost
-        WHERE key_id = NEW.key_id AND (created_at, id) > (NEW.created_at, NEW.id);
        UPDATE llm_relay_usage SET tenant_total_nusd = tenant_total_nusd + cost
         WHERE tenant_id = NEW.tenant_id AND (created_at, id) > (NEW.created_at, NEW.id);
+       IF NEW.key_id IS NOT NULL THEN
+         UPDATE llm_relay_usage SET key_total_nusd = key_total_nusd + cost
+          WHERE key_id = NEW.key_id AND (created_at, id) > (NEW.created_at, NEW.id);
+       END IF;
      END IF;
-     RETURN NULL;
+     RETURN NEW;
    END $$`,
   `CREATE TRIGGER llm_relay_usage_totals BEFORE INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_totals()`,
-  `CREATE TRIGGER llm_relay_usage_totals_after AFTER INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_totals_after()`,
 ];
 
 /** The migrations, oldest first. Append only; never edit one that has shipped. */
