@@ -4,7 +4,7 @@
  * which writes an exchange's row in its record's transaction).
  *
  * The running-totals trigger (migration 2) serialises the writers of one
- * idempotency key, one tenant and one key with transaction-scoped advisory
+ * idempotency key (bucket), one tenant and one key with transaction-scoped advisory
  * locks, in that order. A transaction that writes several rows takes all
  * their locks first, in one global order ({@link lockLedgerScopes}), so two
  * of them never deadlock.
@@ -13,8 +13,10 @@ import type postgres from "postgres";
 import { usageRowFromDb, type UsageDbRow } from "../rows.js";
 import type { RecordUsageResult, UsageRow } from "../types.js";
 
-/** Advisory-lock class (first int4 key) of a ledger idempotency key; the second key is `hashtext(idempotency_key)`. Taken first. */
+/** Advisory-lock class (first int4 key) of a ledger idempotency key's bucket; the second key is `hashtext(idempotency_key) & (buckets − 1)`. Taken first. */
 export const IDEMPOTENCY_LOCK_CLASS = 731_800;
+/** Buckets of idempotency-key locks (a power of 2): a lock per key would fill PostgreSQL's lock table in a large batch. */
+export const IDEMPOTENCY_LOCK_BUCKETS = 64;
 /** Advisory-lock class of a tenant's ledger rows; the second key is `hashtext(tenant_id)`. */
 export const TENANT_LOCK_CLASS = 731_801;
 /** Advisory-lock class of a key's ledger rows; the second key is `hashtext(key_id)`. Taken after the tenant's. */
@@ -57,7 +59,7 @@ export async function lockLedgerScopes(tx: postgres.TransactionSql, rows: readon
   // pg_advisory_xact_lock is volatile: evaluated after the sort, so the locks are taken in this order.
   await tx`
     SELECT pg_advisory_xact_lock(c, h) FROM (
-      SELECT DISTINCT ${IDEMPOTENCY_LOCK_CLASS}::int AS c, hashtext(i) AS h FROM unnest(${idempotencyKeys}::text[]) AS i
+      SELECT DISTINCT ${IDEMPOTENCY_LOCK_CLASS}::int AS c, hashtext(i) & ${IDEMPOTENCY_LOCK_BUCKETS - 1} AS h FROM unnest(${idempotencyKeys}::text[]) AS i
       UNION SELECT ${TENANT_LOCK_CLASS}::int, hashtext(t) FROM unnest(${tenants}::text[]) AS t
       UNION SELECT ${KEY_LOCK_CLASS}::int, hashtext(k) FROM unnest(${keys}::text[]) AS k) AS scopes
     ORDER BY c, h`;

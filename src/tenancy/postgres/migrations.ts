@@ -8,7 +8,7 @@
  * `jsonb` JSON and `boolean` flags.
  */
 import type postgres from "postgres";
-import { IDEMPOTENCY_LOCK_CLASS, KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
+import { IDEMPOTENCY_LOCK_BUCKETS, IDEMPOTENCY_LOCK_CLASS, KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
 
 /** One migration: its statements run in order, in the migrating transaction. */
 export interface Migration {
@@ -28,7 +28,8 @@ const COST_NUSD = (row: string) => `round((coalesce(${row}.cost_usd, 0) * 100000
  * `sqlite/schema.ts`). Each row carries the sum of its key's and of its
  * tenant's costs up to and including itself, in (created_at, id) order.
  * One BEFORE INSERT trigger does it all, under transaction-scoped advisory
- * locks on the row's idempotency key, tenant and key (in that order; held
+ * locks on the row's idempotency-key bucket (one of 64: a lock per key
+ * would fill the lock table in a large batch), tenant and key (in that order; held
  * to commit, so the writers of one tenant or key are serialised and each
  * sees the rows of the one before): a row whose idempotency key exists is
  * skipped (as ON CONFLICT DO NOTHING would; the lock closes the race), else
@@ -57,7 +58,7 @@ const RUNNING_TOTALS: readonly string[] = [
    DECLARE
      cost bigint := ${COST_NUSD("NEW")};
    BEGIN
-     PERFORM pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(NEW.idempotency_key));
+     PERFORM pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(NEW.idempotency_key) & ${IDEMPOTENCY_LOCK_BUCKETS - 1});
      PERFORM pg_advisory_xact_lock(${TENANT_LOCK_CLASS}, hashtext(NEW.tenant_id));
      IF NEW.key_id IS NOT NULL THEN
        PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(NEW.key_id));
