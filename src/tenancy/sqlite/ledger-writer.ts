@@ -8,6 +8,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import { usageRowFromDb, type UsageDbRow } from "../rows.js";
 import type { RecordUsageResult, UsageRow } from "../types.js";
+import { INSERT_PARAMS, keyTotalSql, tenantTotalSql } from "./schema.js";
 
 /** Prepared ledger insert of one connection. */
 export class SqliteLedgerWriter {
@@ -18,9 +19,9 @@ export class SqliteLedgerWriter {
   constructor(db: Database) {
     this.insertRow = db.prepare(
       `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
-         cost_usd, estimated, idempotency_key, metadata, created_at)
+         cost_usd, estimated, idempotency_key, metadata, created_at, key_total_nusd, tenant_total_nusd)
        VALUES (@id, @tenantId, @keyId, @model, @provider, @tokenType, @operation, @inputTokens, @outputTokens, @tokens,
-         @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt)
+         @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt, ${keyTotalSql(INSERT_PARAMS)}, ${tenantTotalSql(INSERT_PARAMS)})
        ON CONFLICT (idempotency_key) DO NOTHING`,
     );
     this.byKey = db.prepare(`SELECT * FROM llm_relay_usage WHERE idempotency_key = ?`);

@@ -65,27 +65,70 @@ CREATE INDEX IF NOT EXISTS "llm_relay_idx_idempotency_expires" ON "llm_relay_ide
 const COST_NUSD = (row: string) => `CAST(round(coalesce(${row}."cost_usd", 0) * 1000000000) AS INTEGER)`;
 
 /**
- * The running spend totals of the ledger (see `running-totals.ts`): indexes
- * on (key, time, id) and (tenant, time, id), and the trigger that keeps the
- * totals on every insert, from any writer (the record transaction,
- * `recordMany`, `record`). A row's totals are the sum of its key's (tenant's)
- * costs up to and including itself in (created_at, id) order; a back-dated
- * row adds its cost to the later rows of its key and tenant.
+ * A new row's running totals: the newest earlier row's total of its key
+ * (null without a key) and of its tenant, plus its own cost. The SQL names of
+ * the new row's values: `NEW` in a trigger, or the ledger insert's named
+ * parameters (`ledger-writer.ts` computes the totals in its INSERT).
+ */
+export interface NewRowSql {
+  id: string;
+  tenantId: string;
+  keyId: string;
+  createdAt: string;
+  /** The row's cost in nano-USD. */
+  costNusd: string;
+}
+
+/** The new row in a trigger. */
+const TRIGGER_ROW: NewRowSql = { id: `NEW."id"`, tenantId: `NEW."tenant_id"`, keyId: `NEW."key_id"`, createdAt: `NEW."created_at"`, costNusd: COST_NUSD("NEW") };
+
+/** The new row as the ledger insert's named parameters (a `UsageRow`). */
+export const INSERT_PARAMS: NewRowSql = {
+  id: "@id",
+  tenantId: "@tenantId",
+  keyId: "@keyId",
+  createdAt: "@createdAt",
+  costNusd: "CAST(round(coalesce(@costUsd, 0) * 1000000000) AS INTEGER)",
+};
+
+/** The newest earlier row's total of `column` = `value`, or 0. */
+function totalBefore(total: string, column: string, value: string, row: NewRowSql): string {
+  return `coalesce((SELECT p."${total}" FROM "llm_relay_usage" p WHERE p."${column}" = ${value}
+    AND (p."created_at", p."id") < (${row.createdAt}, ${row.id}) ORDER BY p."created_at" DESC, p."id" DESC LIMIT 1), 0)`;
+}
+
+/** The new row's key total (null without a key). */
+export function keyTotalSql(row: NewRowSql): string {
+  return `CASE WHEN ${row.keyId} IS NULL THEN NULL ELSE ${totalBefore("key_total_nusd", "key_id", row.keyId, row)} + ${row.costNusd} END`;
+}
+
+/** The new row's tenant total. */
+export function tenantTotalSql(row: NewRowSql): string {
+  return `${totalBefore("tenant_total_nusd", "tenant_id", row.tenantId, row)} + ${row.costNusd}`;
+}
+
+/**
+ * The running spend totals of the ledger: indexes on (key, time, id) and
+ * (tenant, time, id), and the triggers that keep the totals on every
+ * insert. A row's totals are the sum of its key's (tenant's) costs up to and
+ * including itself in (created_at, id) order. The ledger's own insert
+ * (`ledger-writer.ts`, used by every writer: the record transaction,
+ * `recordMany`, `record`) computes the new row's totals in its statement;
+ * `…_fill` computes them for any other insert (one that leaves them null);
+ * `…_later` adds a back-dated row's cost to the later rows of its key and tenant.
  */
 const RUNNING_TOTALS_DDL = `
 DROP INDEX IF EXISTS "llm_relay_idx_usage_tenant_time";
 DROP INDEX IF EXISTS "llm_relay_idx_usage_key_time";
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_usage_tenant_run" ON "llm_relay_usage" ("tenant_id", "created_at", "id");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_usage_key_run" ON "llm_relay_usage" ("key_id", "created_at", "id");
-CREATE TRIGGER IF NOT EXISTS "llm_relay_usage_running_totals" AFTER INSERT ON "llm_relay_usage" BEGIN
+CREATE TRIGGER IF NOT EXISTS "llm_relay_usage_totals_fill" AFTER INSERT ON "llm_relay_usage" WHEN NEW."tenant_total_nusd" IS NULL BEGIN
   UPDATE "llm_relay_usage" SET
-    "key_total_nusd" = CASE WHEN NEW."key_id" IS NULL THEN NULL ELSE coalesce((SELECT p."key_total_nusd" FROM "llm_relay_usage" p
-        WHERE p."key_id" = NEW."key_id" AND (p."created_at", p."id") < (NEW."created_at", NEW."id")
-        ORDER BY p."created_at" DESC, p."id" DESC LIMIT 1), 0) + ${COST_NUSD("NEW")} END,
-    "tenant_total_nusd" = coalesce((SELECT p."tenant_total_nusd" FROM "llm_relay_usage" p
-        WHERE p."tenant_id" = NEW."tenant_id" AND (p."created_at", p."id") < (NEW."created_at", NEW."id")
-        ORDER BY p."created_at" DESC, p."id" DESC LIMIT 1), 0) + ${COST_NUSD("NEW")}
+    "key_total_nusd" = ${keyTotalSql(TRIGGER_ROW)},
+    "tenant_total_nusd" = ${tenantTotalSql(TRIGGER_ROW)}
   WHERE "id" = NEW."id";
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_usage_totals_later" AFTER INSERT ON "llm_relay_usage" WHEN ${COST_NUSD("NEW")} <> 0 BEGIN
   UPDATE "llm_relay_usage" SET "key_total_nusd" = "key_total_nusd" + ${COST_NUSD("NEW")}
   WHERE "key_id" = NEW."key_id" AND ("created_at", "id") > (NEW."created_at", NEW."id");
   UPDATE "llm_relay_usage" SET "tenant_total_nusd" = "tenant_total_nusd" + ${COST_NUSD("NEW")}
