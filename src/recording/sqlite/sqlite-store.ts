@@ -172,11 +172,11 @@ export class SqliteStore implements RecordStore {
     try {
       configureWriter(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
       // The usage ledger lives in this file too: its rows are written in the records' transactions.
-      // BEGIN IMMEDIATE: a deferred transaction that upgrades to a write fails at once when another connection wrote meanwhile.
+      // Deferred, as before: a complete schema is only read, so an open never waits for another writer's lock.
       db.transaction(() => {
         ensureSchema(db);
         ensureTenancySchema(db);
-      }).immediate();
+      })();
       return new SqliteStore(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     } catch (err) {
       db.close();
