@@ -57,6 +57,8 @@ const RUNNING_TOTALS: readonly string[] = [
   `CREATE FUNCTION llm_relay_usage_totals() RETURNS trigger LANGUAGE plpgsql AS $$
    DECLARE
      cost bigint := ${COST_NUSD("NEW")};
+     newest_at timestamptz;
+     newest_id text;
    BEGIN
      PERFORM pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext(NEW.idempotency_key) & ${IDEMPOTENCY_LOCK_BUCKETS - 1});
      PERFORM pg_advisory_xact_lock(${TENANT_LOCK_CLASS}, hashtext(NEW.tenant_id));
@@ -72,10 +74,21 @@ const RUNNING_TOTALS: readonly string[] = [
      NEW.key_total_nusd := CASE WHEN NEW.key_id IS NULL THEN NULL ELSE coalesce((SELECT p.key_total_nusd FROM llm_relay_usage p
        WHERE p.key_id = NEW.key_id AND (p.created_at, p.id) < (NEW.created_at, NEW.id)
        ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 0) + cost END;
-     IF cost <> 0 THEN
+     IF cost = 0 THEN
+       RETURN NEW;
+     END IF;
+     -- Later rows (a back-dated row) are looked for through the newest row, an ordered index probe
+     -- whatever the table's statistics, so the usual insert (the newest) never scans.
+     SELECT p.created_at, p.id INTO newest_at, newest_id FROM llm_relay_usage p
+      WHERE p.tenant_id = NEW.tenant_id ORDER BY p.created_at DESC, p.id DESC LIMIT 1;
+     IF FOUND AND (newest_at, newest_id) > (NEW.created_at, NEW.id) THEN
        UPDATE llm_relay_usage SET tenant_total_nusd = tenant_total_nusd + cost
         WHERE tenant_id = NEW.tenant_id AND (created_at, id) > (NEW.created_at, NEW.id);
-       IF NEW.key_id IS NOT NULL THEN
+     END IF;
+     IF NEW.key_id IS NOT NULL THEN
+       SELECT p.created_at, p.id INTO newest_at, newest_id FROM llm_relay_usage p
+        WHERE p.key_id = NEW.key_id ORDER BY p.created_at DESC, p.id DESC LIMIT 1;
+       IF FOUND AND (newest_at, newest_id) > (NEW.created_at, NEW.id) THEN
          UPDATE llm_relay_usage SET key_total_nusd = key_total_nusd + cost
           WHERE key_id = NEW.key_id AND (created_at, id) > (NEW.created_at, NEW.id);
        END IF;
