@@ -37,6 +37,7 @@ import { rateLimitError, type RateLimiter } from "../ratelimit/index.js";
 import type { ExchangeAccount, ExchangeBilling } from "../recording/types.js";
 import { isKeyShaped } from "../tenancy/api-keys.js";
 import { idempotencyLedgerKey, requestLedgerKey } from "../tenancy/ledger-keys.js";
+import { nanoUsdToUsd, usdToNanoUsd } from "../tenancy/nano-usd.js";
 import type { TenancyStore } from "../tenancy/store.js";
 import { DEFAULT_TENANT, type ApiKey, type UsageOperation } from "../tenancy/types.js";
 import { countPromptTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../tokens/count.js";
@@ -145,26 +146,30 @@ export class Admission {
 
   /**
    * Budget left for a key in its current period (budget − ledger spend since
-   * now − period, or since the key was created when it has no period), in USD;
-   * null when the key has no budget.
+   * now − period, or since the key was created when it has no period), in USD
+   * (whole nano-USD: exact; ≤ 0 means exhausted); null when the key has no
+   * budget. One read of the ledger's running totals (`budgetSpend`), whatever its size.
+   * @throws the store's error when the ledger cannot be read
    */
   async budgetRemaining(key: ApiKey, now = Date.now()): Promise<number | null> {
     if (key.budgetUsd === null) return null;
     const since = key.budgetPeriodMs === null ? key.createdAt : now - key.budgetPeriodMs;
-    const spent = await this.tenancy.ledger.spend({ keyId: key.id }, since);
-    return key.budgetUsd - spent;
+    const spent = await this.tenancy.ledger.budgetSpend({ keyId: key.id }, since);
+    return nanoUsdToUsd(usdToNanoUsd(key.budgetUsd) - spent);
   }
 
   /**
    * Budget left for a tenant in its current period (the config's `tenants:`
-   * budget − the ledger spend of all its keys since now − period), in USD;
+   * budget − the ledger spend of all its keys since now − period, or all
+   * time without a period), in USD (whole nano-USD, as {@link budgetRemaining});
    * null when the tenant has no budget.
+   * @throws the store's error when the ledger cannot be read
    */
   async tenantBudgetRemaining(tenant: string, now = Date.now()): Promise<number | null> {
     const budget = this.options.tenantBudgets?.[tenant];
     if (!budget) return null;
-    const spent = await this.tenancy.ledger.spend({ tenant }, budget.periodMs === null ? 0 : now - budget.periodMs);
-    return budget.budgetUsd - spent;
+    const spent = await this.tenancy.ledger.budgetSpend({ tenant }, budget.periodMs === null ? 0 : now - budget.periodMs);
+    return nanoUsdToUsd(usdToNanoUsd(budget.budgetUsd) - spent);
   }
 
   /**

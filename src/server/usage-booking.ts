@@ -7,7 +7,14 @@
  * whole or partial; an exchange refused before any answer costs nothing):
  * chat exchanges as `token_type: llm`, embeddings as `embedding`.
  *
- * Ledger rows are written in batches ({@link BOOKING_INTERVAL_MS}, one
+ * A record store with `booksUsage` (SQLite, PostgreSQL) writes a chat
+ * exchange's ledger row in its record's own transaction, so a crash never
+ * leaves a recorded exchange without its bill: its summary arrives with
+ * `ledgerBooked` and only the rate-limit reservation is settled here. This
+ * class writes the ledger rows of the others — recording off, a store that
+ * does not book, and embeddings — with the same rules (`exchange-usage.ts`).
+ *
+ * Those ledger rows are written in batches ({@link BOOKING_INTERVAL_MS}, one
  * `recordMany` each): on SQLite the ledger shares the logs.db with the
  * recorder's worker, and one write transaction per exchange on the main
  * thread cost a third of the proxy's throughput at c=50. A batch never waits
@@ -19,6 +26,7 @@ import type { Logger } from "pino";
 import type { RateLimiter } from "../ratelimit/index.js";
 import type { ExchangeSummary } from "../recording/record-writer.js";
 import type { EmbeddingExchange, ExchangeBilling } from "../recording/types.js";
+import { exchangeUsageEvent, rebookingKey } from "../tenancy/exchange-usage.js";
 import type { TenancyStore } from "../tenancy/store.js";
 import type { UsageEvent } from "../tenancy/types.js";
 
@@ -47,28 +55,12 @@ export class UsageBooking {
     private readonly logger: Logger,
   ) {}
 
-  /** Books a chat exchange (the recorder's `onRecorded`). */
+  /** Books a chat exchange (the recorder's `onRecorded`): settles its reservation, and writes its ledger row unless the store did. */
   readonly onRecorded = (summary: ExchangeSummary): void => {
     const billing = summary.billing;
     if (!billing) return;
-    const billable = summary.billable === true;
-    const usage = billable ? summary.usage : null;
-    const tokens = usage ? usage.input + usage.output : 0;
-    const event: UsageEvent | null = billable
-      ? {
-          tenantId: summary.tenantId ?? undefined,
-          keyId: summary.keyId ?? null,
-          model: summary.requestedModel,
-          provider: summary.provider,
-          tokenType: "llm",
-          operation: billing.operation,
-          inputTokens: usage?.input ?? 0,
-          outputTokens: usage?.output ?? 0,
-          costUsd: summary.costUsd ?? null,
-          estimated: usage?.estimated ?? false,
-          metadata: { request_id: summary.requestId, response_id: summary.id, deployment: summary.deployment, status: summary.status },
-        }
-      : null;
+    const tokens = summary.billable === true && summary.usage ? summary.usage.input + summary.usage.output : 0;
+    const event = summary.ledgerBooked === true ? null : exchangeUsageEvent(summary);
     this.track(this.book(event, billing, summary.id, summary.keyId ?? null, tokens));
   };
 
@@ -161,14 +153,13 @@ export class UsageBooking {
       return;
     }
     // A request id reused by a client for different requests: each exchange is still booked, under `<request id>/<exchange id>`.
-    const again = batch.filter(({ billing, exchangeId }, i) => {
-      const first = results[i]!;
-      const ownRow = first.row.metadata?.response_id === exchangeId || first.row.metadata?.embedding_id === exchangeId;
-      return first.duplicate && !billing.fromIdempotencyKey && !ownRow;
+    const again = batch.flatMap(({ event, billing, exchangeId }, i) => {
+      const key = rebookingKey(billing, exchangeId, results[i]!);
+      return key === null ? [] : [{ ...event, idempotencyKey: key }];
     });
     if (again.length === 0) return;
     try {
-      await this.tenancy.ledger.recordMany(again.map(({ event, billing, exchangeId }) => ({ ...event, idempotencyKey: `${billing.ledgerKey}/${exchangeId}` })));
+      await this.tenancy.ledger.recordMany(again);
     } catch (error) {
       this.logger.error({ err: error, rows: again.length }, "cannot write usage ledger rows");
     }

@@ -13,3 +13,4 @@ export { PostgresTenancyStore, type PostgresTenancyOptions } from "./postgres/po
 export { SqliteTenancyStore, type SqliteTenancyOptions } from "./sqlite/sqlite-tenancy-store.js";
 export { closeTokenUsageStores, trackTokenUsage, type TrackTokenUsageOptions, type TrackTokenUsageResult } from "./track-token-usage.js";
 export { usageEventSchema, usageRowOf } from "./usage-event.js";
+export { NANO_USD_PER_USD, nanoUsdToUsd, usdToNanoUsd } from "./nano-usd.js";

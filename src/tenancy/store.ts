@@ -11,6 +11,7 @@
 import type {
   ApiKey,
   BeginOptions,
+  BudgetScope,
   BeginResult,
   CreatedApiKey,
   IdempotencyTarget,
@@ -81,6 +82,15 @@ export interface UsageLedger {
   summary(query: UsageQuery): Promise<UsageGroup[]>;
   /** The USD spent (sum of priced rows) by a tenant and/or key from `since` (inclusive) up to `until` (exclusive, default: no end). */
   spend(scope: SpendScope, since: Instant, until?: Instant): Promise<number>;
+  /**
+   * What a budget check needs: the spend of one key or one tenant from
+   * `since` (inclusive) on, in whole nano-USD (each row's cost rounded to a
+   * nano-USD; see nano-usd.ts), read from the running totals kept in the
+   * ledger's own write — two index lookups, whatever the ledger's size. The
+   * same rows as {@link spend} with that scope and no `until`.
+   * @throws TenancyInputError for an unparseable `since`
+   */
+  budgetSpend(scope: BudgetScope, since: Instant): Promise<number>;
 }
 
 /**

@@ -169,6 +169,9 @@ export interface SpendScope {
   keyId?: string;
 }
 
+/** Whose budget {@link UsageLedger.budgetSpend} reads: one key, or one tenant (every row of the tenant, any key). */
+export type BudgetScope = { keyId: string; tenant?: undefined } | { tenant: string; keyId?: undefined };
+
 /** State of an idempotency record: the first request is running, or its answer is stored. */
 export type IdempotencyState = "in_progress" | "done";
 

@@ -83,10 +83,11 @@ describe("the tenancy migrations on PostgreSQL", () => {
     const sql = postgres(PG_URL, { max: 1, onnotice: () => undefined, connection: { search_path: schema } });
     cleanups.push(() => sql.end({ timeout: 5 }));
     expect(await migrateTenancy(sql)).toEqual([]);
-    const next = { version: 2, name: "add_note", statements: ["ALTER TABLE llm_relay_keys ADD COLUMN note text"] };
-    expect(await migrateTenancy(sql, [...TENANCY_MIGRATIONS, next])).toEqual([2]);
+    const current = TENANCY_MIGRATIONS.length;
+    const next = { version: current + 1, name: "add_note", statements: ["ALTER TABLE llm_relay_keys ADD COLUMN note text"] };
+    expect(await migrateTenancy(sql, [...TENANCY_MIGRATIONS, next])).toEqual([current + 1]);
     expect(await migrateTenancy(sql, [...TENANCY_MIGRATIONS, next])).toEqual([]);
-    await expect(PostgresTenancyStore.open(PG_URL, { schema })).rejects.toThrow(/migrated by a newer llm-relay \(version 2 > 1\)/);
+    await expect(PostgresTenancyStore.open(PG_URL, { schema })).rejects.toThrow(`migrated by a newer llm-relay (version ${current + 1} > ${current})`);
   });
 
   it("fail to open when the schema does not exist", async () => {

@@ -31,6 +31,11 @@ import { analyzeInput, type AnalyzedInput } from "../sqlite/threading.js";
 import { exchangeRows, type ExchangeRows, type LegacyState, type ThreadJoin } from "./exchange-rows.js";
 import { queryPgResponses } from "./pg-log-query.js";
 import { runPgMigrations } from "./pg-schema.js";
+import { exchangeUsageEvent, rebookingKey } from "../../tenancy/exchange-usage.js";
+import { insertUsageRow, lockLedgerScopes } from "../../tenancy/postgres/ledger-writer.js";
+import { migrateTenancy } from "../../tenancy/postgres/migrations.js";
+import { usageRowOf } from "../../tenancy/usage-event.js";
+import type { UsageRow } from "../../tenancy/types.js";
 
 /** Options of {@link PgStore.open}. */
 export interface PgStoreOptions {
@@ -81,6 +86,8 @@ export function rootLockKey(rootHash: string | null): string {
  * on one database at once; each instance writes one batch at a time.
  */
 export class PgStore implements RecordStore {
+  /** Each billable record's usage-ledger row is written in the record's own transaction (the tenancy tables are in this database). */
+  readonly booksUsage = true;
   /** Message hashes seen by this store; `stored` means the row is in the database. */
   private readonly hashes = new ChainHasher();
   private closed = false;
@@ -101,6 +108,8 @@ export class PgStore implements RecordStore {
     const sql = pgConnection(url, options);
     try {
       await runPgMigrations(sql);
+      // The usage ledger the batches write into (the tenancy store runs the same migrations when it opens).
+      await migrateTenancy(sql);
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw error;
@@ -109,8 +118,10 @@ export class PgStore implements RecordStore {
   }
 
   /**
-   * Writes the exchanges in one transaction (all or none), retrying it on a
-   * serialization failure or deadlock.
+   * Writes the exchanges in one transaction (all or none), each billable
+   * record with billing together with its usage-ledger row (`llm_relay_usage`),
+   * retrying it on a serialization failure or deadlock. The ledger's advisory
+   * locks (its running totals) are taken after the conversation roots', all at once.
    * @throws the database error of the last attempt
    */
   async writeBatch(records: readonly ExchangeRecord[]): Promise<void> {
@@ -122,7 +133,12 @@ export class PgStore implements RecordStore {
           const inputs = records.map((r) => analyzeInput(r.messages, this.hashes));
           const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
           for (const key of keys) await tx`SELECT pg_advisory_xact_lock(${key}::bigint)`;
-          for (let i = 0; i < records.length; i++) stored.push(...(await this.writeOne(tx, records[i]!, inputs[i]!)));
+          const bills = records.map(usageRowOfRecord);
+          await lockLedgerScopes(tx, bills.filter((row) => row !== null));
+          for (let i = 0; i < records.length; i++) {
+            stored.push(...(await this.writeOne(tx, records[i]!, inputs[i]!)));
+            await bookUsage(tx, records[i]!, bills[i] ?? null);
+          }
         });
         for (const entry of stored) entry.stored = true;
         return;
@@ -225,6 +241,20 @@ export class PgStore implements RecordStore {
 function ownTipHash(r: ExchangeRecord, input: AnalyzedInput, hasher: ChainHasher): string | null {
   const reply = replyToLlmMessage(r.responseText, r.toolCalls);
   return reply ? hasher.messages.lookup(reply, input.lastInputHash).hash : input.lastInputHash;
+}
+
+/** The ledger row of a billed record (`exchangeUsageEvent`), or null. */
+function usageRowOfRecord(r: ExchangeRecord): UsageRow | null {
+  const event = exchangeUsageEvent(r);
+  return event ? usageRowOf(event) : null;
+}
+
+/** Writes a record's ledger row in the batch's transaction; a request id taken by another exchange books it under `<key>/<id>` (`rebookingKey`). */
+async function bookUsage(tx: TransactionSql, r: ExchangeRecord, row: UsageRow | null): Promise<void> {
+  if (row === null) return;
+  const first = await insertUsageRow(tx, row);
+  const again = rebookingKey(r.billing!, r.id, first);
+  if (again !== null) await insertUsageRow(tx, usageRowOf({ ...exchangeUsageEvent(r)!, idempotencyKey: again }));
 }
 
 async function legacyState(tx: TransactionSql, conversationId: string): Promise<LegacyState> {

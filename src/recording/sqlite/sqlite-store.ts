@@ -21,6 +21,10 @@ import { ensureSchema } from "./schema.js";
 import { ChainHasher } from "./hash-chains.js";
 import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
 import { DeferredInserts } from "./deferred-inserts.js";
+import { ensureTenancySchema } from "../../tenancy/sqlite/schema.js";
+import { SqliteLedgerWriter } from "../../tenancy/sqlite/ledger-writer.js";
+import { exchangeUsageEvent, rebookingKey } from "../../tenancy/exchange-usage.js";
+import { usageRowOf } from "../../tenancy/usage-event.js";
 
 /** ms a writer waits for another connection's lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -112,7 +116,10 @@ function cleanOptions(options: Record<string, unknown>): Record<string, unknown>
  * foreign keys are left off, as llm leaves them.
  */
 export class SqliteStore implements RecordStore {
+  /** Each billable record's usage-ledger row is written in the record's own transaction (the tenancy tables are in this file). */
+  readonly booksUsage = true;
   private readonly stmts: Statements;
+  private readonly ledger: SqliteLedgerWriter;
   private readonly deferred: ReturnType<typeof deferredInserts>;
   private readonly writeAll: (records: readonly ExchangeRecord[]) => void;
   /** Message hashes seen by this store; `stored` means the row is in this file. */
@@ -139,6 +146,7 @@ export class SqliteStore implements RecordStore {
     private readonly busyTimeoutMs: number,
   ) {
     this.stmts = prepareStatements(db);
+    this.ledger = new SqliteLedgerWriter(db);
     this.deferred = deferredInserts(db);
     this.checkpointer = new IdleCheckpointer(db);
     this.writeAll = db.transaction((records: readonly ExchangeRecord[]) => {
@@ -163,7 +171,12 @@ export class SqliteStore implements RecordStore {
     const db = new Database(path);
     try {
       configureWriter(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
-      ensureSchema(db);
+      // The usage ledger lives in this file too: its rows are written in the records' transactions.
+      // Deferred, as before: a complete schema is only read, so an open never waits for another writer's lock.
+      db.transaction(() => {
+        ensureSchema(db);
+        ensureTenancySchema(db);
+      })();
       return new SqliteStore(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     } catch (err) {
       db.close();
@@ -172,8 +185,9 @@ export class SqliteStore implements RecordStore {
   }
 
   /**
-   * Writes the exchanges in one transaction (all or none). The in-memory
-   * caches learn from a batch only once it has committed.
+   * Writes the exchanges in one transaction (all or none), each billable
+   * record with billing together with its usage-ledger row (`llm_relay_usage`,
+   * see {@link bookUsage}). The in-memory caches learn from a batch only once it has committed.
    * @throws on a database failure
    */
   writeBatch(records: readonly ExchangeRecord[]): void {
@@ -366,6 +380,19 @@ export class SqliteStore implements RecordStore {
     r.attempts?.forEach((a, i) => {
       this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);
     });
+    this.bookUsage(r);
+  }
+
+  /**
+   * The record's usage-ledger row, in the running transaction (the ledger's
+   * rules: `exchangeUsageEvent`, `rebookingKey`); nothing when it is not billed.
+   */
+  private bookUsage(r: ExchangeRecord): void {
+    const event = exchangeUsageEvent(r);
+    if (!event) return;
+    const first = this.ledger.insert(usageRowOf(event));
+    const again = rebookingKey(r.billing!, r.id, first);
+    if (again !== null) this.ledger.insert(usageRowOf({ ...event, idempotencyKey: again }));
   }
 
   /**

@@ -10,10 +10,11 @@
 import postgres from "postgres";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
-import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
+import { apiKeyOf, byGroup, groupOf, type KeyRow, type SummaryRow } from "../rows.js";
 import type { KeyStore, TenancyStore, UsageLedger } from "../store.js";
-import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery } from "../types.js";
+import type { ApiKey, BudgetScope, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
+import { insertUsageRow } from "./ledger-writer.js";
 import { migrateTenancy } from "./migrations.js";
 import { PostgresIdempotencyStore } from "./postgres-idempotency.js";
 
@@ -125,20 +126,7 @@ class PostgresUsageLedger implements UsageLedger {
   constructor(private readonly sql: postgres.Sql) {}
 
   async record(event: UsageEvent): Promise<RecordUsageResult> {
-    const row = usageRowOf(event);
-    const sql = this.sql;
-    const inserted = await sql`
-      INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
-        cost_usd, estimated, idempotency_key, metadata, created_at)
-      VALUES (${row.id}, ${row.tenantId}, ${row.keyId}, ${row.model}, ${row.provider}, ${row.tokenType}, ${row.operation},
-        ${row.inputTokens}, ${row.outputTokens}, ${row.tokens}, ${row.costUsd}, ${row.estimated}, ${row.idempotencyKey},
-        ${row.metadata === null ? null : JSON.stringify(row.metadata)}::jsonb, ${row.createdAt}::timestamptz)
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING id`;
-    if (inserted.length === 1) return { row, duplicate: false };
-    // The conflicting insert has committed (ON CONFLICT waits for it), so this new snapshot sees its row.
-    const [first] = await sql<UsageDbRow[]>`SELECT * FROM llm_relay_usage WHERE idempotency_key = ${row.idempotencyKey}`;
-    return { row: usageRowFromDb(first!), duplicate: true };
+    return insertUsageRow(this.sql, usageRowOf(event));
   }
 
   async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
@@ -170,6 +158,21 @@ class PostgresUsageLedger implements UsageLedger {
       SELECT coalesce(sum(cost_usd), 0)::float8 AS usd FROM llm_relay_usage
       ${this.where({ ...scope, since, ...(until === undefined ? {} : { until }) })}`;
     return row!.usd;
+  }
+
+  // The running total of the newest row minus that of the newest row before `since`: two index seeks, one snapshot.
+  async budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
+    const sinceText = isoUtc(instantMs(since));
+    const [row] = scope.keyId !== undefined
+      ? await this.sql<{ nusd: string }[]>`
+          SELECT (coalesce((SELECT key_total_nusd FROM llm_relay_usage WHERE key_id = ${scope.keyId} ORDER BY created_at DESC, id DESC LIMIT 1), 0)
+            - coalesce((SELECT key_total_nusd FROM llm_relay_usage WHERE key_id = ${scope.keyId} AND created_at < ${sinceText}::timestamptz
+                ORDER BY created_at DESC, id DESC LIMIT 1), 0))::text AS nusd`
+      : await this.sql<{ nusd: string }[]>`
+          SELECT (coalesce((SELECT tenant_total_nusd FROM llm_relay_usage WHERE tenant_id = ${scope.tenant} ORDER BY created_at DESC, id DESC LIMIT 1), 0)
+            - coalesce((SELECT tenant_total_nusd FROM llm_relay_usage WHERE tenant_id = ${scope.tenant} AND created_at < ${sinceText}::timestamptz
+                ORDER BY created_at DESC, id DESC LIMIT 1), 0))::text AS nusd`;
+    return Number(row!.nusd);
   }
 
   /** The WHERE fragment of the optional tenant, key and time filters. */

@@ -18,12 +18,13 @@ import { configureWriter, LOCK_GIVE_UP_MS, whenLockFree } from "../../recording/
 import { ensureSchema } from "../../recording/sqlite/schema.js";
 import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
-import { apiKeyOf, byGroup, groupOf, usageRowFromDb, type KeyRow, type SummaryRow, type UsageDbRow } from "../rows.js";
+import { apiKeyOf, byGroup, groupOf, type KeyRow, type SummaryRow } from "../rows.js";
 import { LEDGER_BATCH_GIVE_UP_MS, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
-import type { ApiKey, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
+import type { ApiKey, BudgetScope, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
 import { SqliteIdempotencyStore } from "./sqlite-idempotency.js";
+import { SqliteLedgerWriter } from "./ledger-writer.js";
 
 /** ms a write waits for another connection's lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -139,27 +140,23 @@ class SqliteKeyStore implements KeyStore {
 
 /** The ledger on SQLite. */
 class SqliteUsageLedger implements UsageLedger {
-  private readonly insert: Statement;
-  private readonly byKey: Statement;
+  private readonly writer: SqliteLedgerWriter;
   private readonly insertAll: Transaction<(rows: readonly UsageRow[]) => RecordUsageResult[]>;
+  private readonly keySpend: Statement;
+  private readonly tenantSpend: Statement;
 
   constructor(private readonly db: Db) {
-    this.insert = db.prepare(
-      `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
-         cost_usd, estimated, idempotency_key, metadata, created_at)
-       VALUES (@id, @tenantId, @keyId, @model, @provider, @tokenType, @operation, @inputTokens, @outputTokens, @tokens,
-         @costUsd, @estimated, @idempotencyKey, @metadata, @createdAt)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
-    );
-    this.byKey = db.prepare(`SELECT * FROM llm_relay_usage WHERE idempotency_key = ?`);
-    this.insertAll = db.transaction((rows: readonly UsageRow[]) => rows.map((row) => this.insertOne(row)));
+    this.writer = new SqliteLedgerWriter(db);
+    this.insertAll = db.transaction((rows: readonly UsageRow[]) => rows.map((row) => this.writer.insert(row)));
+    this.keySpend = db.prepare(spendSql("key_id", "key_total_nusd"));
+    this.tenantSpend = db.prepare(spendSql("tenant_id", "tenant_total_nusd"));
   }
 
   // Neither write waits for the lock on this thread (the server's event loop): while the recorder's
   // worker or another process is writing, it is tried again on a timer.
   async record(event: UsageEvent): Promise<RecordUsageResult> {
     const row = usageRowOf(event);
-    return whenLockFree(this.db, () => this.insertOne(row), LOCK_GIVE_UP_MS);
+    return whenLockFree(this.db, () => this.writer.insert(row), LOCK_GIVE_UP_MS);
   }
 
   async recordMany(events: readonly UsageEvent[]): Promise<RecordUsageResult[]> {
@@ -167,10 +164,11 @@ class SqliteUsageLedger implements UsageLedger {
     return whenLockFree(this.db, () => this.insertAll.immediate(rows), LEDGER_BATCH_GIVE_UP_MS);
   }
 
-  private insertOne(row: UsageRow): RecordUsageResult {
-    const inserted = this.insert.run({ ...row, estimated: row.estimated ? 1 : 0, metadata: row.metadata === null ? null : JSON.stringify(row.metadata) });
-    if (inserted.changes === 1) return { row, duplicate: false };
-    return { row: usageRowFromDb(this.byKey.get(row.idempotencyKey) as UsageDbRow), duplicate: true };
+  // A WAL reader never waits for the writer's lock: two index seeks on this thread.
+  async budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
+    const statement = scope.keyId !== undefined ? this.keySpend : this.tenantSpend;
+    const row = statement.get({ scope: scope.keyId ?? scope.tenant, since: isoUtc(instantMs(since)) }) as { nusd: number };
+    return row.nusd;
   }
 
   async summary(query: UsageQuery): Promise<UsageGroup[]> {
@@ -192,6 +190,17 @@ class SqliteUsageLedger implements UsageLedger {
     const row = this.db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`).get(...params) as { usd: number };
     return row.usd;
   }
+}
+
+/**
+ * Spend from `@since` on of one key or tenant, in nano-USD: the running total
+ * of its newest row minus that of its newest row before `@since` (each one
+ * seek on the (scope, created_at, id) index).
+ */
+function spendSql(column: "key_id" | "tenant_id", total: "key_total_nusd" | "tenant_total_nusd"): string {
+  const newest = (before: string) =>
+    `coalesce((SELECT ${total} FROM llm_relay_usage WHERE ${column} = @scope ${before} ORDER BY created_at DESC, id DESC LIMIT 1), 0)`;
+  return `SELECT ${newest("")} - ${newest("AND created_at < @since")} AS nusd`;
 }
 
 /** The WHERE clause (and its parameters) of the optional tenant, key and time filters. */
