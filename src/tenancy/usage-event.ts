@@ -9,7 +9,12 @@ import { instantMs, isoUtc } from "./instants.js";
 import { TenancyInputError } from "./store.js";
 import { DEFAULT_TENANT, type UsageEvent, type UsageRow } from "./types.js";
 
-const tokenCount = z.number().int().min(0);
+/** Most tokens one usage event may carry (a trillion): sums of many events stay exact integers. */
+export const MAX_EVENT_TOKENS = 1e12;
+/** Most USD one usage event may cost (a million): a larger value is a mistake or an attack that would make every later sum `Infinity`. */
+export const MAX_EVENT_COST_USD = 1e6;
+
+const tokenCount = z.number().int().min(0).max(MAX_EVENT_TOKENS);
 const instant = z.union([z.date(), z.string(), z.number()]);
 
 /** The zod schema of a {@link UsageEvent} (camelCase fields; unknown fields are rejected). */
@@ -23,7 +28,7 @@ export const usageEventSchema = z.strictObject({
   inputTokens: tokenCount.optional(),
   outputTokens: tokenCount.optional(),
   tokens: tokenCount.optional(),
-  costUsd: z.number().min(0).refine(Number.isFinite, "must be finite").nullable().optional(),
+  costUsd: z.number().min(0).max(MAX_EVENT_COST_USD).nullable().optional(),
   estimated: z.boolean().optional(),
   idempotencyKey: z.string().min(1).max(512).optional(),
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),

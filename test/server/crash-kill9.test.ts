@@ -141,7 +141,7 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
     const second = await serve(dbPath);
     expect(await ask(second.url, "req_after_restart")).toBe(true);
     await until(
-      () => withFile(dbPath, (db) => db.prepare(`SELECT 1 FROM llm_relay_usage WHERE idempotency_key = 'req_after_restart'`).get() !== undefined),
+      () => withFile(dbPath, (db) => db.prepare(`SELECT 1 FROM llm_relay_usage WHERE idempotency_key = 'request:default:req_after_restart'`).get() !== undefined),
       10_000,
       () => `the exchange after the restart was not billed\n${outputOf(second)}`,
     );
