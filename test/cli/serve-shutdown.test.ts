@@ -12,6 +12,7 @@ import { rows } from "../helpers/db.js";
 import { openAIError, send } from "../helpers/exchanges.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { tempDir } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let dir: string;
 let fake: FakeUpstream;
@@ -122,14 +123,6 @@ async function openStreams(url: string, count: number): Promise<ClientStream[]> 
   return streams;
 }
 
-/** Polls `condition` every 20 ms; rejects after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function words(count: number): string {
   return Array.from({ length: count }, (_, i) => `w${i}`).join(" ");
@@ -175,7 +168,7 @@ describe("llm-relay serve: graceful stop", () => {
     const stalled = [true, false].map((stream) =>
       send(`${proc.url}/v1/chat/completions`, { body: { model: "slow", stream, messages: [{ role: "user", content: `stalled ${stream ? "stream" : "complete"}` }] } }),
     );
-    await until(() => fake.requests.length === 7, 5_000, () => `${fake.requests.length} upstream requests`);
+    await until(() => `7 upstream requests (${fake.requests.length})`, () => fake.requests.length === 7, { timeoutMs: 5_000 });
 
     proc.child.kill("SIGTERM");
 

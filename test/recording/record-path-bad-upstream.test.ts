@@ -13,6 +13,7 @@ import { rows } from "../helpers/db.js";
 import { send } from "../helpers/exchanges.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy | undefined;
 let upstream: FakeUpstream | undefined;
@@ -24,13 +25,6 @@ afterEach(async () => {
 
 const BAD_BODY = '{"choices":[null]}';
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 it("records the other exchanges of the batch ok and billed, and the unreadable one as an error with the raw text", async () => {
   upstream = await startFakeUpstream({ kind: "ok", text: "fine" });

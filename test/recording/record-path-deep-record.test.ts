@@ -16,6 +16,7 @@ import { newUlid } from "../../src/recording/ulid.js";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy | undefined;
 afterEach(async () => {
@@ -47,13 +48,6 @@ function deepExchange(requestId: string): PendingExchange {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 it("writes a record nested 5,000 deep in reduced form through the worker, and keeps recording the exchanges after it", async () => {
   proxy = await startTestProxy({}, { recorder: { flushIntervalMs: 5 } });

@@ -21,6 +21,7 @@ import { startRelayServer, type RelayServer } from "../../src/server/relay-serve
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { tempDir, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let server: RelayServer | undefined;
 let dir: string | undefined;
@@ -30,13 +31,6 @@ afterEach(async () => {
   server = dir = undefined;
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** An assembled record of an answered exchange (as tools and benchmarks hand them to the recorder). */
 function record(prompt: string, requestId: string): ExchangeRecord {
@@ -95,11 +89,11 @@ it("keeps the records a full disk refuses, says so on /health, and writes them a
   // Room again.
   store.pragma("max_page_count = 1073741823");
   const recorded = () => rows<{ request_id: string }>(dbPath, "select request_id from llm_relay_exchanges order by rowid").map((row) => row.request_id);
-  await until("all 100 exchanges recorded", () => recorded().length === ids.length);
+  await until("all 100 exchanges recorded", () => recorded().length === ids.length, { timeoutMs: 30_000 });
   expect(recorded()).toEqual(ids);
   const byId = rows<{ request_id: string }>(dbPath, "select request_id from llm_relay_exchanges order by response_id").map((row) => row.request_id);
   expect(byId).toEqual(ids);
-  await until("/health ok again", async () => (await health()).status === 200);
+  await until("/health ok again", async () => (await health()).status === 200, { timeoutMs: 30_000 });
   const after = await health();
   expect(after.body).toMatchObject({ status: "ok", db: { writable: true }, recorder: { state: "ok", kept: 0, written: ids.length, failed_writes: 0 }, reasons: [] });
 }, 60_000);

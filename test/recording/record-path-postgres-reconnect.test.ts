@@ -16,6 +16,7 @@ import { startRelayServer, type RelayServer } from "../../src/server/relay-serve
 import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { createTestSchema, type TestSchema } from "../helpers/pg.js";
 import { tempDir, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 /** A TCP relay on 127.0.0.1 to `target`; `cut()` resets every connection and refuses new ones until `restore()`. */
 interface TcpRelay {
@@ -80,13 +81,6 @@ afterEach(async () => {
   relay = server = dir = undefined;
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface Health {
   status: string;
@@ -124,8 +118,8 @@ it("keeps the records while the store's PostgreSQL connection is lost, and write
   expect(await recorded()).toEqual(["pg-0"]);
 
   relay.restore();
-  await until("all 6 exchanges recorded", async () => (await recorded()).length === 6);
+  await until("all 6 exchanges recorded", async () => (await recorded()).length === 6, { timeoutMs: 30_000 });
   expect(await recorded()).toEqual(["pg-0", ...ids]);
-  await until("/health ok again", async () => (await health()).status === 200);
+  await until("/health ok again", async () => (await health()).status === 200, { timeoutMs: 30_000 });
   expect((await health()).body.recorder).toMatchObject({ state: "ok", kept: 0, written: 6, failed_writes: 0 });
 }, 60_000);

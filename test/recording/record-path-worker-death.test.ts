@@ -19,6 +19,7 @@ import type { PendingExchange } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
 import { rows } from "../helpers/db.js";
 import { tempDir } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let dir: string;
 let dbPath: string;
@@ -43,13 +44,6 @@ function pending(prompt: string, chunks: number): PendingExchange {
   };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 it("writes the batch a dying worker held through a new worker, and runs its hooks once", async () => {
   const sink = await WorkerSink.start(dbPath);
@@ -60,7 +54,7 @@ it("writes the batch a dying worker held through a new worker, and runs its hook
   // The batch is in the worker's hands (a batch held for ever is what `unresponsive` means): it dies with it.
   await until("the batch handed to the worker", () => recorder.health(Date.now() + 3_600_000).state === "unresponsive");
   await (sink as unknown as { worker: Worker }).worker.terminate();
-  await until("every exchange written", () => recorder.writtenRecords === prompts.length, 60_000);
+  await until("every exchange written", () => recorder.writtenRecords === prompts.length, { timeoutMs: 60_000 });
   await recorder.close();
   expect(recorder.failedWrites).toBe(0);
   expect(rows(dbPath, "select prompt from responses order by id").map((r) => r.prompt)).toEqual(prompts);

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { killAll, outputOf, startServe, withTimeout, type ServeProcess } from "../helpers/cli.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { tempDir } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 const CLIENTS = 8;
 /** The kill comes once this many requests were answered (the load is under way, batches are being written)… */
@@ -73,14 +74,6 @@ async function load(url: string, stop: () => boolean, answered: string[]): Promi
   );
 }
 
-/** Polls `condition` every `everyMs` (20 ms); rejects after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs: number, what: () => string, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** Runs `fn` on a read-write connection (a file left by a crash has a WAL to recover). */
 function withFile<T>(dbPath: string, fn: (db: Database.Database) => T): T {
@@ -100,13 +93,13 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
     const answered: string[] = [];
     const started = Date.now();
     const answering = load(first.url, () => killed, answered);
-    await until(() => answered.length >= ANSWERED_BEFORE_KILL || Date.now() - started > LOAD_MAX_MS, LOAD_MAX_MS + 1_000, () => "load");
+    await until("load", () => answered.length >= ANSWERED_BEFORE_KILL || Date.now() - started > LOAD_MAX_MS, { timeoutMs: LOAD_MAX_MS + 1_000 });
     // Kill while requests are in flight, right after a batch of records committed: the moment the old
     // code still held their bills in memory (booked up to 50 ms later).
     const reader = new Database(dbPath, { readonly: true });
     const recordedCount = reader.prepare(`SELECT count(*) AS n FROM llm_relay_exchanges`).pluck();
     const before = recordedCount.get() as number;
-    await until(() => (recordedCount.get() as number) > before, 5_000, () => "no batch committed under load", 2);
+    await until("a batch committed under load", () => (recordedCount.get() as number) > before, { timeoutMs: 5_000, everyMs: 2 });
     first.child.kill("SIGKILL");
     reader.close();
     await first.waitForExit(5_000);
@@ -141,9 +134,9 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
     const second = await serve(dbPath);
     expect(await ask(second.url, "req_after_restart")).toBe(true);
     await until(
+      () => `the exchange after the restart to be billed\n${outputOf(second)}`,
       () => withFile(dbPath, (db) => db.prepare(`SELECT 1 FROM llm_relay_usage WHERE idempotency_key = 'request:default:req_after_restart'`).get() !== undefined),
-      10_000,
-      () => `the exchange after the restart was not billed\n${outputOf(second)}`,
+      { timeoutMs: 10_000 },
     );
     expect(withFile(dbPath, (db) => db.prepare(`SELECT count(*) AS n FROM llm_relay_exchanges WHERE request_id = 'req_after_restart'`).get())).toEqual({ n: 1 });
   }, 60_000);

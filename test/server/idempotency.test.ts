@@ -15,6 +15,7 @@ import { startFakeEmbeddings, type FakeEmbeddings } from "../helpers/fake-embedd
 import { DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
+import { until } from "../helpers/until.js";
 
 const REPLAY = "x-llm-relay-idempotent-replay";
 
@@ -81,14 +82,6 @@ async function responseRows(): Promise<{ id: string; response: string }[]> {
   return rows(proxy.dbPath, "SELECT id, response FROM responses ORDER BY id");
 }
 
-/** Resolves once `condition` holds (checked every 10 ms); rejects after 5 s. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("Idempotency-Key on /v1/chat/completions", () => {
   it("replays a non-streamed answer byte for byte, without a second upstream call or record", async () => {
@@ -148,7 +141,7 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     const body = JSON.stringify({ model: "impatient", messages });
     fake.enqueue({ kind: "stall" });
     const first = postText("/chat/completions", body, key);
-    await until(() => fake.requests.length === 1, "the first request upstream");
+    await until("the first request upstream", () => fake.requests.length === 1, { timeoutMs: 5_000 });
 
     const duplicate = await postText("/chat/completions", body, key);
     expect(duplicate.status).toBe(409);
