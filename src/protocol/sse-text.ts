@@ -134,15 +134,18 @@ export function sseDataOf(blocks: Iterable<string>): string[] {
 /**
  * `block` without the events whose data `drop` selects (their text
  * removed whole); `block` itself when none is.
- * @param mark optional: a substring of every event `drop` may select. In a
+ * @param mark optional: a substring of every event `drop` may select, or a
+ *   function giving the index of the next such mark at or after `from` (-1
+ *   when none; e.g. src/protocol/sse-sniff.ts `nextEmptyChoices`). In a
  *   block with LF line ends only the events holding it are looked at (the
  *   usual case costs a few string searches, not a split of the block).
  */
-export function withoutEvents(block: string, drop: (data: string) => boolean, mark?: string): string {
+export function withoutEvents(block: string, drop: (data: string) => boolean, mark?: string | ((text: string, from: number) => number)): string {
   if (mark !== undefined && !block.includes("\r")) {
+    const next = typeof mark === "string" ? (text: string, from: number) => text.indexOf(mark, from) : mark;
     let out = "";
     let from = 0;
-    for (let i = block.indexOf(mark); i >= 0; ) {
+    for (let i = next(block, 0); i >= 0; ) {
       const before = block.lastIndexOf("\n\n", i);
       const start = before < 0 ? 0 : before + 2;
       const after = block.indexOf("\n\n", i);
@@ -153,7 +156,7 @@ export function withoutEvents(block: string, drop: (data: string) => boolean, ma
         out += block.slice(from, start);
         from = end;
       }
-      i = block.indexOf(mark, end);
+      i = next(block, end);
     }
     return from === 0 ? block : out + block.slice(from);
   }

@@ -14,7 +14,8 @@
  * hand over chunk events, each written as a `data:` event.
  *
  * Hot path: no JSON parsing and no per-event work on pass-through text
- * (string checks find the first token and the usage-only chunk).
+ * (src/protocol/sse-sniff.ts's checks find the first token and the
+ * usage-only chunk, whatever the upstream's JSON whitespace).
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
@@ -23,6 +24,7 @@ import { RelayError, toRelayError } from "../protocol/errors.js";
 import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import type { Dispatched } from "../routing/dispatcher.js";
 import { sseDataOf, withoutEvents } from "../protocol/sse-text.js";
+import { hasEmptyChoices, hasOutput as sniffOutput, isUsageOnlyPayload, nextEmptyChoices } from "../protocol/sse-sniff.js";
 import type { RawOutput } from "../recording/types.js";
 import type { Exchange, ExchangeOutcome } from "./exchange.js";
 
@@ -33,10 +35,6 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-/** A delta with text (not `"content":""` nor null) or a tool call. */
-const HAS_OUTPUT = /"content":"[^"]|"tool_calls":\[\{/;
-/** Marks the usage-only chunk sent last when `stream_options.include_usage` is set. */
-const EMPTY_CHOICES_TEXT = '"choices":[]';
 
 /**
  * A stream opened by an attempt: its iterator and the first result (the
@@ -159,11 +157,11 @@ async function pumpSse({ exchange, res, signal, observer, wantsUsage }: Pumping,
   for (let next = first; !next.done; next = await exchange.wait(iterator.next())) {
     const block = next.value;
     blocks.push(block);
-    if (!sawOutput && HAS_OUTPUT.test(block)) {
+    if (!sawOutput && sniffOutput(block)) {
       sawOutput = true;
       exchange.markFirstToken();
     }
-    const text = wantsUsage || !block.includes(EMPTY_CHOICES_TEXT) ? block : withoutEvents(block, isUsageOnlyData, EMPTY_CHOICES_TEXT);
+    const text = wantsUsage || !hasEmptyChoices(block) ? block : withoutEvents(block, isUsageOnlyPayload, nextEmptyChoices);
     if (text === "") continue;
     const drained = write(res, text, signal);
     if (observer) for (const data of sseDataOf([text])) observer.onData(data);
@@ -206,17 +204,13 @@ function headerValues(headers: Record<string, number | string | string[] | undef
 }
 
 function hasOutput(event: ProviderStreamEvent): boolean {
-  if (!event.chunk) return HAS_OUTPUT.test(event.data);
+  if (!event.chunk) return sniffOutput(event.data);
   return event.chunk.choices.some((c) => Boolean(c.delta?.content) || Boolean(c.delta?.tool_calls?.length));
 }
 
 function isUsageOnly(event: ProviderStreamEvent): boolean {
   if (event.chunk) return event.chunk.choices.length === 0 && Boolean(event.chunk.usage);
-  return isUsageOnlyData(event.data);
-}
-
-function isUsageOnlyData(data: string): boolean {
-  return data.includes(EMPTY_CHOICES_TEXT) && data.includes('"usage":{');
+  return isUsageOnlyPayload(event.data);
 }
 
 /** Ends a stream that did not finish: an in-band error event if the client is still there, no `[DONE]`. */

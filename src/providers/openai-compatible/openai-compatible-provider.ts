@@ -22,6 +22,7 @@ import { SseEventCutter } from "../../protocol/sse-text.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
 import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
+import { hasFinish } from "../../protocol/sse-sniff.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
@@ -145,7 +146,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     /** Passes on a block of complete events (none when `block` is empty), noting the finish and `[DONE]`. */
     function* passOn(block: string): Generator<string> {
       const checked = checkBlock(block);
-      if (!finished && FINISHED.test(checked.forward)) finished = true;
+      if (!finished && hasFinish(checked.forward)) finished = true;
       if (checked.forward !== "") yield checked.forward;
       if (checked.error) throw checked.error;
       done = checked.done;
@@ -175,9 +176,6 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     }
   }
 }
-
-/** A chunk that carries a real `finish_reason` (not null, nor KoboldCpp's string "null"). */
-const FINISHED = /"finish_reason":\s*"(?!null")/;
 
 /** A completion split into the chunks a stream would have carried (for upstreams that ignore `stream`). */
 function completionToChunks(completion: ChatCompletion): ChatCompletionChunk[] {

@@ -2,10 +2,11 @@
  * What an OpenAI-compatible stream's SSE text is checked for on its way
  * through (OpenAI's streaming format: `data: {chat.completion.chunk}`
  * events, an optional `data: {"error": …}` event, `data: [DONE]`), with
- * string checks only: a block is split into events only when it may hold
+ * string checks only (src/protocol/sse-sniff.ts): a block is split into events only when it may hold
  * `[DONE]` or an error.
  */
 import { sseEvents } from "../../protocol/sse-text.js";
+import { firstDoneOrError, hasErrorKey } from "../../protocol/sse-sniff.js";
 import type { RelayError } from "../../protocol/errors.js";
 import type { ProviderStreamEvent } from "../types.js";
 import { upstreamHttpError } from "../http/upstream-errors.js";
@@ -27,7 +28,7 @@ export interface CheckedBlock {
  * is not parsed on its way through.
  */
 export function checkBlock(block: string): CheckedBlock {
-  const at = firstMarker(block);
+  const at = firstDoneOrError(block);
   if (at < 0) return { forward: block, error: null, done: false };
   const start = block.includes("\r") ? 0 : eventStartLf(block, at);
   let forward = block.slice(0, start);
@@ -40,14 +41,6 @@ export function checkBlock(block: string): CheckedBlock {
   return { forward, error: null, done: false };
 }
 
-/** `[DONE]` or the key of an error object: what makes a block worth splitting. */
-const MARKER = /\[DONE\]|"error":/;
-
-/** Where `[DONE]` or `"error":` first appears in `block`, or -1 (one scan of the block). */
-function firstMarker(block: string): number {
-  return MARKER.exec(block)?.index ?? -1;
-}
-
 /** The start of the event holding index `at`, in a block whose lines end with LF only. */
 function eventStartLf(block: string, at: number): number {
   const blank = block.lastIndexOf("\n\n", at);
@@ -56,7 +49,7 @@ function eventStartLf(block: string, at: number): number {
 
 /** The RelayError of an `{"error": …}` event, or null for any other payload. */
 function inBandError(data: string): RelayError | null {
-  if (!data.includes('"error":')) return null;
+  if (!hasErrorKey(data)) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
