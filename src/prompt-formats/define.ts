@@ -5,11 +5,16 @@
  */
 import type { ChatMessage } from "../protocol/chat-request.js";
 import { prepareChat, type PrepareOptions, type PreparedChat } from "./chat-turns.js";
+import { withoutLeadingBos } from "./leading-bos.js";
 import type { PromptFormat, RenderOptions } from "./types.js";
 
 /** The special-token texts a renderer writes. */
 export interface RenderTokens {
-  /** The BOS text, or "" when the format has none or `RenderOptions.bos` is false. */
+  /**
+   * The BOS text, or "" when the format has none. Always the real text,
+   * also when the backend adds BOS itself: `render` then drops only the
+   * leading one (`withoutLeadingBos`), so a per-turn BOS stays.
+   */
   bos: string;
   /** The EOS text, or "" when the format has none. */
   eos: string;
@@ -30,14 +35,19 @@ export interface NamedFormatSpec {
   renderTurns(chat: PreparedChat, tokens: RenderTokens): string;
 }
 
-/** A `PromptFormat` that prepares the messages (`prepareChat`) and hands them to `spec.renderTurns`. */
+/**
+ * A `PromptFormat` that prepares the messages (`prepareChat`) and hands them
+ * to `spec.renderTurns`; with `{ bos: false }` the rendering loses exactly
+ * its leading BOS text.
+ */
 export function defineNamedFormat(spec: NamedFormatSpec): PromptFormat {
   const { renderTurns, prepare, ...info } = spec;
   return {
     ...info,
     render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
-      const tokens: RenderTokens = { bos: options.bos === false ? "" : (spec.bos ?? ""), eos: spec.eos ?? "" };
-      return renderTurns(prepareChat(messages, prepare), tokens);
+      const tokens: RenderTokens = { bos: spec.bos ?? "", eos: spec.eos ?? "" };
+      const prompt = renderTurns(prepareChat(messages, prepare), tokens);
+      return options.bos === false ? withoutLeadingBos(prompt, spec.bos) : prompt;
     },
   };
 }

@@ -12,10 +12,13 @@
  * A final assistant message with text is continued the way
  * `apply_chat_template(continue_final_message=True)` does it: the chat is
  * rendered without a generation prompt and cut right after that text.
+ * `bos_token` is always the tokenizer's BOS text; for a backend that adds
+ * BOS itself (`bos: false`) only the rendering's leading BOS is dropped.
  */
 import { Template } from "@huggingface/jinja";
 import { contentText, type ChatMessage } from "../protocol/chat-request.js";
 import { invalidRequest } from "../protocol/errors.js";
+import { withoutLeadingBos } from "./leading-bos.js";
 import type { PromptFormat, RenderOptions } from "./types.js";
 
 /** A chat template and the special tokens of its tokenizer. */
@@ -58,22 +61,28 @@ export function jinjaPromptFormat(name: string, description: string, source: Cha
     eos,
     reference: source.origin,
     render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
-      const variables = {
-        bos_token: options.bos === false ? "" : (bos ?? ""),
-        eos_token: eos ?? "",
-        ...(options.tools ? { tools: options.tools } : {}),
-      };
-      const chat = messages.map(templateMessage);
-      const last = chat.at(-1);
-      const continues = last?.role === "assistant" && !last.tool_calls && last.content.trim() !== "";
-      if (!continues) {
-        const withoutEmptyAssistant = last?.role === "assistant" && !last.tool_calls ? chat.slice(0, -1) : chat;
-        return run(template, source.origin, { ...variables, messages: withoutEmptyAssistant, add_generation_prompt: true });
-      }
-      const rendered = run(template, source.origin, { ...variables, messages: chat, add_generation_prompt: false });
-      return cutAfterFinalMessage(rendered, last.content, source.origin);
+      const prompt = renderTemplate(messages, options);
+      return options.bos === false ? withoutLeadingBos(prompt, bos) : prompt;
     },
   };
+
+  /** The template's output with the real `bos_token` (a continued final message cut after its text). */
+  function renderTemplate(messages: readonly ChatMessage[], options: RenderOptions): string {
+    const variables = {
+      bos_token: bos ?? "",
+      eos_token: eos ?? "",
+      ...(options.tools ? { tools: options.tools } : {}),
+    };
+    const chat = messages.map(templateMessage);
+    const last = chat.at(-1);
+    const continues = last?.role === "assistant" && !last.tool_calls && last.content.trim() !== "";
+    if (!continues) {
+      const withoutEmptyAssistant = last?.role === "assistant" && !last.tool_calls ? chat.slice(0, -1) : chat;
+      return run(template, source.origin, { ...variables, messages: withoutEmptyAssistant, add_generation_prompt: true });
+    }
+    const rendered = run(template, source.origin, { ...variables, messages: chat, add_generation_prompt: false });
+    return cutAfterFinalMessage(rendered, last.content, source.origin);
+  }
 }
 
 /** A message as templates expect it. */

@@ -9,7 +9,9 @@ export interface RenderOptions {
   /**
    * Whether to write the BOS token text (e.g. `<s>`, `<|begin_of_text|>`)
    * at the start. Backends that add BOS themselves when tokenizing
-   * (llama.cpp, KoboldCpp, node-llama-cpp) get `false`; default `true`.
+   * (llama.cpp, KoboldCpp, node-llama-cpp) get `false`: the prompt then
+   * lacks only its leading BOS text; a BOS the template writes later (Llama
+   * 2's `<s>` before every user turn) stays. Default `true`.
    */
   bos?: boolean;
   /**

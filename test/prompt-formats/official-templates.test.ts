@@ -41,9 +41,10 @@ describe.each(REQUIRED)("%s", (name) => {
     for (const message of messages.slice(1)) expect(expected).toContain(message.content.trim());
   });
 
-  it("leaves out the BOS text when the backend adds BOS itself", () => {
+  it("leaves out only the leading BOS text when the backend adds BOS itself", () => {
     const withoutBos = fmt.render(messages, { bos: false });
-    expect(withoutBos).toBe(renderReference(name, messages, { bos: false }));
+    const reference = renderReference(name, messages);
+    expect(withoutBos).toBe(fmt.bos && reference.startsWith(fmt.bos) ? reference.slice(fmt.bos.length) : reference);
     expect(withoutBos.startsWith(tokens.bos)).toBe(false);
   });
 

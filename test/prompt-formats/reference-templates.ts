@@ -40,7 +40,9 @@ export interface PlainMessage {
 
 /**
  * The reference rendering with a generation prompt, the tokens of the
- * reference tokenizer (`bos: false` passes an empty `bos_token`).
+ * reference tokenizer (`bos: false` passes an empty `bos_token`, which
+ * blanks every BOS the template writes: not what a backend that adds one
+ * BOS itself gets, see per-turn-bos.test.ts).
  */
 export function renderReference(name: string, messages: readonly PlainMessage[], options: { bos?: boolean } = {}): string {
   const tokens = REFERENCE_TOKENS[name]!;
