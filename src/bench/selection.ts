@@ -39,7 +39,9 @@ export function parseTimeBound(value: string, now: number = Date.now()): string 
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : hasZone ? trimmed : `${trimmed}Z`;
   const ms = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(iso) : Number.NaN;
   if (!Number.isFinite(ms)) throw new SelectionError(`not a date, date-time or age (30m, 12h, 7d): '${value}'`);
-  return llmDatetime(ms);
+  // Date.parse keeps ms only: a logged datetime_utc's 4th to 6th fraction digits are added back, so it bounds itself exactly.
+  const subMs = /[T ]\d{2}:\d{2}:\d{2}\.\d{3}(\d{1,3})/.exec(trimmed)?.[1];
+  return llmDatetime(subMs === undefined ? ms : ms + Number(subMs.padEnd(3, "0")) / 1000);
 }
 
 /** An FTS5 query where every word of `text` must occur (each word quoted, as `llm logs -q` does). */

@@ -4,7 +4,7 @@
  * sqlite/schema.ts and postgres/pg-schema.ts). `datetime_utc` is in llm's
  * `responses.datetime_utc` format; `usage_estimated` is 0/1.
  */
-import { llmDatetime } from "./llm-format.js";
+import { llmDatetime, startMs } from "./llm-format.js";
 import type { EmbeddingExchange } from "./types.js";
 
 /** The columns of `llm_relay_embeddings`, in table order. */
@@ -37,7 +37,7 @@ export function embeddingRow(record: EmbeddingExchange): EmbeddingRow {
   return {
     id: record.id,
     request_id: record.requestId,
-    datetime_utc: llmDatetime(record.startedAt),
+    datetime_utc: llmDatetime(startMs(record)),
     model: record.requestedModel,
     provider: record.provider,
     deployment: record.deployment,

@@ -5,18 +5,25 @@
 /** llm's `CONVERSATION_NAME_LENGTH`. */
 const NAME_LENGTH = 32;
 
-/** `YYYY-MM-DD`, `HH:MM:SS.ffffff` (microseconds, always six digits) of a UTC time. */
+/**
+ * `YYYY-MM-DD` and `HH:MM:SS[.ffffff]` of a UTC time, as Python prints a
+ * datetime: six digits of microseconds, none at all when they are 0.
+ * @param ms ms since the epoch; a fractional part is sub-ms time, kept to the µs (rounded)
+ */
 function utcParts(ms: number): [string, string] {
-  const iso = new Date(ms).toISOString(); // 2026-11-21T09:00:00.100Z
-  const date = iso.slice(0, 10);
-  const time = `${iso.slice(11, 23)}000`;
-  return [date, time];
+  const us = Math.round(ms * 1000);
+  const wholeMs = Math.floor(us / 1000);
+  const iso = new Date(wholeMs).toISOString(); // 2026-11-21T09:00:00.100Z; RangeError when out of range
+  const micros = ((us % 1_000_000) + 1_000_000) % 1_000_000;
+  const time = micros === 0 ? iso.slice(11, 19) : `${iso.slice(11, 19)}.${String(micros).padStart(6, "0")}`;
+  return [iso.slice(0, 10), time];
 }
 
 /**
  * `responses.datetime_utc` / `turns.datetime_utc`: Python's `isoformat()`
- * of a UTC datetime, e.g. `2026-11-21T09:00:00.100000+00:00`.
- * @param ms ms since the epoch
+ * of a UTC datetime, e.g. `2026-11-21T09:00:00.100123+00:00`
+ * (`2026-11-21T09:00:00+00:00` when the microseconds are 0).
+ * @param ms ms since the epoch, with sub-ms time as a fractional part (µs resolution)
  * @throws RangeError for a time `Date` cannot represent
  */
 export function llmDatetime(ms: number): string {
@@ -26,13 +33,23 @@ export function llmDatetime(ms: number): string {
 
 /**
  * `threads.datetime_utc`: Python's `str()` of a UTC datetime, e.g.
- * `2026-11-21 09:10:00.000000+00:00` (a space instead of `T`).
- * @param ms ms since the epoch
+ * `2026-11-21 09:10:00.100123+00:00` (a space instead of `T`;
+ * `2026-11-21 09:10:00+00:00` when the microseconds are 0).
+ * @param ms ms since the epoch, with sub-ms time as a fractional part (µs resolution)
  * @throws RangeError for a time `Date` cannot represent
  */
 export function threadDatetime(ms: number): string {
   const [date, time] = utcParts(ms);
   return `${date} ${time}+00:00`;
+}
+
+/**
+ * The start of a recorded exchange as {@link llmDatetime} and
+ * {@link threadDatetime} take it: `startedAtUs` in ms (fractional), or
+ * `startedAt` for a record that has no µs.
+ */
+export function startMs(record: { startedAt: number; startedAtUs?: number | undefined }): number {
+  return record.startedAtUs === undefined ? record.startedAt : record.startedAtUs / 1000;
 }
 
 /**

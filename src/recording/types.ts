@@ -38,6 +38,8 @@ export interface ExchangeRecord {
   requestId: string;
   /** Request start, ms since the epoch. */
   startedAt: number;
+  /** Request start, µs since the epoch (integer, in the ms of `startedAt`): what `datetime_utc` shows. Absent: `startedAt` with 0 µs. */
+  startedAtUs?: number;
   /** Total duration from request received to last byte sent, in ms. */
   durationMs: number;
   /** Time to first token (first content chunk sent to the client), in ms; null for non-streaming or no output. */
@@ -186,6 +188,8 @@ export interface EmbeddingExchange {
   requestId: string;
   /** Request start, ms since the epoch. */
   startedAt: number;
+  /** Request start, µs since the epoch (integer, in the ms of `startedAt`): what `datetime_utc` shows. Absent: `startedAt` with 0 µs. */
+  startedAtUs?: number;
   /** From request received to response sent, in ms. */
   durationMs: number;
   /** The model name the client asked for. */

@@ -10,6 +10,7 @@ import type { ErrorClass } from "../protocol/errors.js";
 import { deploymentLabel, type Route } from "../routing/router.js";
 import type { AttemptRecord, ExchangeAccount, ExchangeStatus, PendingExchange, RawOutput } from "../recording/types.js";
 import { newUlid } from "../recording/ulid.js";
+import { startTime } from "./start-clock.js";
 
 /** Response header naming the deployment that answered (or the last one tried): config key, `#n` when the model has several. */
 export const DEPLOYMENT_HEADER = "x-llm-relay-deployment";
@@ -33,8 +34,11 @@ export interface ExchangeOutcome {
 export class Exchange {
   /** Lowercase ULID of the response/turn. */
   readonly id: string;
+  private readonly start = startTime();
   /** Wall-clock start, ms since the epoch. */
-  readonly startedAt = Date.now();
+  readonly startedAt = this.start.ms;
+  /** Wall-clock start, µs since the epoch (in the ms of `startedAt`). */
+  readonly startedAtUs = this.start.us;
   private readonly t0 = performance.now();
   private ttft: number | null = null;
   /** ms spent waiting on the upstream or on a slow client (not the proxy's own time). */
@@ -135,6 +139,7 @@ export class Exchange {
       id: this.id,
       requestId: this.requestId,
       startedAt: this.startedAt,
+      startedAtUs: this.startedAtUs,
       durationMs: Math.round(this.elapsedMs()),
       ttftMs: this.ttft === null ? null : Math.round(this.ttft),
       overheadMs: Math.round(this.overheadMs() * 1000) / 1000,

@@ -42,7 +42,8 @@ describe("toLlmMessages", () => {
 describe("llm formats", () => {
   it("formats datetimes as llm writes them", () => {
     expect(llmDatetime(Date.parse("2026-11-21T09:00:00.100Z"))).toBe("2026-11-21T09:00:00.100000+00:00");
-    expect(threadDatetime(Date.parse("2026-11-21T09:10:00Z"))).toBe("2026-11-21 09:10:00.000000+00:00");
+    expect(threadDatetime(Date.parse("2026-11-21T09:10:00.250Z"))).toBe("2026-11-21 09:10:00.250000+00:00");
+    expect(threadDatetime(Date.parse("2026-11-21T09:10:00Z"))).toBe("2026-11-21 09:10:00+00:00"); // Python prints no fraction for 0 µs
   });
   it("names conversations as llm does", () => {
     expect(conversationName("hello\n\n  world")).toBe("hello world");

@@ -6,7 +6,7 @@
  * conversation's legacy rows already hold. PgStore writes them; the
  * store-contract test checks both stores produce the same rows.
  */
-import { conversationName, llmDatetime, threadDatetime } from "../llm-format.js";
+import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
 import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
 import { newUlid } from "../ulid.js";
@@ -188,7 +188,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   for (const entry of input.cached) if (!entry.stored) newlyStored.push(entry);
 
   const threadId = join?.threadId ?? newUlid(r.startedAt);
-  const started = llmDatetime(r.startedAt);
+  const started = llmDatetime(startMs(r));
   const optionsJson = JSON.stringify(cleanOptions(r.options));
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
   const name = conversationName(input.nameSource);
@@ -281,7 +281,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
 
   return {
     messages,
-    thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(r.startedAt) },
+    thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(startMs(r)) },
     conversation: { id: threadId, name, model: r.requestedModel },
     turn,
     turnSearch,

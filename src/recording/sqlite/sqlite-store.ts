@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
 import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../embedding-rows.js";
-import { conversationName, llmDatetime, threadDatetime } from "../llm-format.js";
+import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
 import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
 import { newUlid } from "../ulid.js";
@@ -257,7 +257,7 @@ export class SqliteStore implements RecordStore {
     for (const entry of input.cached) if (!entry.stored) this.pendingStored.push(entry);
 
     const threadId = joined?.id ?? newUlid(r.startedAt);
-    const started = llmDatetime(r.startedAt);
+    const started = llmDatetime(startMs(r));
     const options = cleanOptions(r.options);
     const optionsJson = JSON.stringify(options);
     const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
@@ -265,7 +265,7 @@ export class SqliteStore implements RecordStore {
 
     if (!joined) {
       const name = conversationName(input.nameSource);
-      this.stmts.insertThread.run(threadId, name, input.historyTipHash, threadDatetime(r.startedAt));
+      this.stmts.insertThread.run(threadId, name, input.historyTipHash, threadDatetime(startMs(r)));
       this.stmts.insertConversation.run(threadId, name, r.requestedModel);
     } else if (!legacy.known) {
       this.stmts.insertConversation.run(threadId, conversationName(input.nameSource), r.requestedModel);

@@ -19,6 +19,7 @@ import { RelayError, toRelayError } from "../../protocol/errors.js";
 import type { EmbeddingResult } from "../../providers/types.js";
 import type { EmbeddingExchange } from "../../recording/types.js";
 import { newUlid } from "../../recording/ulid.js";
+import { startTime } from "../start-clock.js";
 import { deploymentLabel, type Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
 import { DEPLOYMENT_HEADER } from "../exchange.js";
@@ -61,7 +62,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     request.relayLogged = true;
     throw error;
   }
-  const startedAt = Date.now();
+  const { ms: startedAt, us: startedAtUs } = startTime();
   const t0 = performance.now();
   const controller = new AbortController();
   const signal = controller.signal;
@@ -91,7 +92,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     reply.raw.off("close", onClose);
     end();
   }
-  const record = embeddingExchange({ id: newUlid(startedAt), requestId: request.id, startedAt, durationMs: Math.round(performance.now() - t0), body, route, result, outcome });
+  const record = embeddingExchange({ id: newUlid(startedAt), requestId: request.id, startedAt, startedAtUs, durationMs: Math.round(performance.now() - t0), body, route, result, outcome });
   Object.assign(record, exchangeAccount(request)); // tenant, key and ledger booking (admission.ts)
   ctx.recorder.enqueueEmbedding(record);
   ctx.logger.info(
@@ -125,6 +126,7 @@ interface ExchangeParts {
   id: string;
   requestId: string;
   startedAt: number;
+  startedAtUs: number;
   durationMs: number;
   body: EmbeddingRequest;
   route: Route | null;
@@ -138,7 +140,7 @@ interface ExchangeParts {
  * as estimated); null when no answer came. The cost uses the catalog's
  * input price (0 for local providers, null when unpriced).
  */
-function embeddingExchange({ id, requestId, startedAt, durationMs, body, route, result, outcome }: ExchangeParts): EmbeddingExchange {
+function embeddingExchange({ id, requestId, startedAt, startedAtUs, durationMs, body, route, result, outcome }: ExchangeParts): EmbeddingExchange {
   const counted = result && result.promptTokens === null ? countEmbeddingInputTokens(body.input) : null;
   const inputTokens = result ? (result.promptTokens ?? counted!.tokens) : null;
   const provider = route?.deployment.provider ?? null;
@@ -154,6 +156,7 @@ function embeddingExchange({ id, requestId, startedAt, durationMs, body, route, 
     id,
     requestId,
     startedAt,
+    startedAtUs,
     durationMs,
     requestedModel: body.model,
     provider,
