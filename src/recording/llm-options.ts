@@ -26,7 +26,7 @@
  * Everything else in the request (tools, `n`, `metadata`, a `stop` list of
  * several strings…) stays in `prompt_json` only.
  */
-import { pythonFloat, pythonJsonDumps } from "./message-hash.js";
+import { pythonFloat, pythonJson } from "./message-hash.js";
 
 /** The options of llm's OpenAI chat model, with the types llm accepts (a type alias, so it is a `Record<string, unknown>`). */
 export type LlmChatOptions = {
@@ -144,18 +144,29 @@ export function llmChatOptions(body: Readonly<Record<string, unknown>>): LlmChat
 }
 
 /**
- * `options_json` as llm writes it: `json.dumps` of the options (`, ` and
- * `: ` separators, non-ASCII escaped), float fields as Python floats
- * (`0` → `0.0`), keys in llm's field order. Keys llm would refuse are
- * dropped first (see {@link llmChatOptions}).
- * @param options derived options (a request body gives the same result)
- * @returns the JSON text; `"{}"` when there are no options
+ * Which table an `options_json` is for: llm 0.32 writes `turns.options_json`
+ * with plain `json.dumps` (non-ASCII escaped as `\uXXXX`); llm 0.31.1 hands
+ * the dict to sqlite-utils for `responses.options_json`, which dumps it with
+ * `ensure_ascii=False` (non-ASCII kept as is).
  */
-export function llmOptionsJson(options: Readonly<Record<string, unknown>>): string {
-  const clean = llmChatOptions(options);
-  const entries = Object.entries(clean).map(([key, value]) => {
-    const text = key in FLOAT_FIELDS ? pythonFloat(value as number) : pythonJsonDumps(value);
-    return `${pythonJsonDumps(key)}: ${text}`;
+export type OptionsTable = "turns" | "responses";
+
+/**
+ * `options_json` as llm writes it: `json.dumps` of the options (`, ` and
+ * `: ` separators), float fields as Python floats (`0` → `0.0`), keys in
+ * llm's field order, non-ASCII escaped for `turns` only (see
+ * {@link OptionsTable}). Keys llm would refuse are dropped first (see
+ * {@link llmChatOptions}).
+ * @param options derived options (a request body gives the same result)
+ * @param table the table the text is for
+ * @returns the JSON text; `"{}"` when there are no options (llm writes `{}` in `responses`, NULL in `turns`: the caller's choice)
+ */
+export function llmOptionsJson(options: Readonly<Record<string, unknown>>, table: OptionsTable): string {
+  const dumps = (value: unknown): string =>
+    pythonJson(value, { sortKeys: false, ensureAscii: table === "turns", compact: false });
+  const entries = Object.entries(llmChatOptions(options)).map(([key, value]) => {
+    const text = key in FLOAT_FIELDS ? pythonFloat(value as number) : dumps(value);
+    return `${dumps(key)}: ${text}`;
   });
   return `{${entries.join(", ")}}`;
 }

@@ -16,8 +16,9 @@
  * `response_format`, `max_completion_tokens`, and `stop` is not a list.
  * llm writes `{k: v for k, v in dict(options).items() if v is not None}` with
  * `json.dumps` (0.32 `_dump` in llm/logs.py: NULL when empty, for `turns`;
- * 0.31.1 hands the dict to sqlite-utils, `{}` when empty, for `responses`):
- * `", "`/`": "` separators, floats as Python floats (`-o temperature 0` is
+ * 0.31.1 hands the dict to sqlite-utils, `{}` when empty, for `responses`, and
+ * sqlite-utils' jsonify_if_needed dumps it with ensure_ascii=False):
+ * `", "`/`": "` separators, non-ASCII escaped in `turns` only, floats as Python floats (`-o temperature 0` is
  * stored as `{"temperature": 0.0}`, see ../shared/fixtures/llm-native/README.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,5 +115,11 @@ describe("options_json holds only what llm's OpenAI chat Options accept", () => 
     const expected = '{"temperature": 1e-05, "max_tokens": 100, "stop": "END", "logit_bias": {"892": -100, "1712": 5}}';
     expect(got.responses).toBe(expected);
     expect(got.turns).toBe(expected);
+  });
+
+  it("escapes a non-ASCII stop string in turns (llm 0.32's json.dumps) and keeps it in responses (0.31.1 through sqlite-utils)", async () => {
+    const got = await record("opts-unicode", { stop: ["Fin — à bientôt"] });
+    expect(got.turns).toBe('{"stop": "Fin \\u2014 \\u00e0 bient\\u00f4t"}');
+    expect(got.responses).toBe('{"stop": "Fin — à bientôt"}');
   });
 });

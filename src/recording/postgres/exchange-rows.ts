@@ -185,7 +185,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
 
   const threadId = join?.threadId ?? newUlid(r.startedAt);
   const started = llmDatetime(r.startedAt);
-  const optionsJson = llmOptionsJson(r.options);
+  const optionsJson = llmOptionsJson(r.options, "responses");
+  const turnOptionsJson = llmOptionsJson(r.options, "turns");
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
   const name = conversationName(input.nameSource);
 
@@ -212,7 +213,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
       tip_message_hash: tip,
       model: r.requestedModel,
       resolved_model: r.resolvedModel,
-      options_json: optionsJson === "{}" ? null : optionsJson,
+      options_json: turnOptionsJson === "{}" ? null : turnOptionsJson,
       input_tokens: r.usage?.input ?? null,
       output_tokens: r.usage?.output ?? null,
       duration_ms: r.durationMs,

@@ -254,7 +254,8 @@ export class SqliteStore implements RecordStore {
 
     const threadId = joined?.id ?? newUlid(r.startedAt);
     const started = llmDatetime(r.startedAt);
-    const optionsJson = llmOptionsJson(r.options);
+    const optionsJson = llmOptionsJson(r.options, "responses");
+    const turnOptionsJson = llmOptionsJson(r.options, "turns");
     const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
     const legacy = joined ? this.conversationState(threadId) : { hasRows: false, lastSystem: null, known: false };
 
@@ -285,7 +286,7 @@ export class SqliteStore implements RecordStore {
         tip,
         r.requestedModel,
         r.resolvedModel,
-        optionsJson === "{}" ? null : optionsJson,
+        turnOptionsJson === "{}" ? null : turnOptionsJson,
         r.usage?.input ?? null,
         r.usage?.output ?? null,
         r.durationMs,
