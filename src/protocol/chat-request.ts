@@ -7,6 +7,7 @@
  * (`looseObject`) so that it reaches the upstream as the client sent it.
  */
 import { z } from "zod";
+import { llmChatOptions, type LlmChatOptions } from "../recording/llm-options.js";
 
 /** A content part of a user/system message (`{type:"text",text}` or any other part, kept as sent). */
 export const contentPartSchema = z.looseObject({
@@ -59,17 +60,11 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
 /**
- * The sampling options of a request: every top-level key except the
- * ones that describe the conversation or the transport. Recorded as
- * `options_json`.
+ * The sampling options of a request as llm's OpenAI chat model takes them
+ * (see {@link llmChatOptions}): recorded as `options_json`.
  */
-export function samplingOptions(body: ChatCompletionRequest): Record<string, unknown> {
-  const skip = new Set(["model", "messages", "stream", "stream_options", "user"]);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (!skip.has(key) && value !== undefined && value !== null) out[key] = value;
-  }
-  return out;
+export function samplingOptions(body: ChatCompletionRequest): LlmChatOptions {
+  return llmChatOptions(body);
 }
 
 /** The plain text of a message's content: a string, or its text parts joined. */

@@ -39,7 +39,7 @@ function compareCodePoints(a: string, b: string): number {
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 or from 1e16. */
-function pythonFloat(n: number): string {
+export function pythonFloat(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   if (n === Infinity) return "Infinity";
   if (n === -Infinity) return "-Infinity";

@@ -5,6 +5,7 @@
 import type { ChatMessage } from "../protocol/chat-request.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ErrorClass } from "../protocol/errors.js";
+import type { LlmChatOptions } from "./llm-options.js";
 
 /** Outcome of an exchange. */
 export type ExchangeStatus = "ok" | "error" | "cancelled" | "truncated";
@@ -58,8 +59,12 @@ export interface ExchangeRecord {
   requestBody: Record<string, unknown>;
   /** The validated input messages, in order. */
   messages: ChatMessage[];
-  /** Sampling options (every request key but model/messages/stream…), stored as `options_json`. */
-  options: Record<string, unknown>;
+  /**
+   * The request's options as llm's OpenAI chat model takes them (see
+   * `llmChatOptions` in llm-options.ts), stored as `options_json`; every
+   * other request field is only in `requestBody`.
+   */
+  options: LlmChatOptions;
   /** Whether the client asked for a stream. */
   stream: boolean;
   /** The assistant's text (complete, or partial for cancelled/truncated). */

@@ -50,7 +50,7 @@ describe("SqliteStore", () => {
     expect(rows[0]!.prompt).toBe("Change the greeting to be more casual");
     expect(rows[5]!.prompt).toMatch(/^create src\/main.py in which you implement the fibonacci/);
     expect(rows[5]!.response).toBe(FIB_ANSWER);
-    expect(rows[5]!.options_json).toBe('{"temperature":0}');
+    expect(rows[5]!.options_json).toBe('{"temperature": 0.0}');
     expect(rows.every((r) => r.options_json !== null && r.conversation_id === rows[0]!.conversation_id)).toBe(true);
     const conv = db.prepare("SELECT * FROM conversations").get() as Record<string, unknown>;
     expect(conv).toEqual({ id: rows[0]!.conversation_id, name: "Change the greeting to be more …", model: "TestModelName" });
@@ -59,7 +59,7 @@ describe("SqliteStore", () => {
     const turn = db.prepare("SELECT * FROM turns").get() as Record<string, unknown>;
     expect(turn.id).toBe(record.id);
     expect(thread.tip_message_hash).toBe(turn.tip_message_hash);
-    expect(turn.options_json).toBe('{"temperature":0}');
+    expect(turn.options_json).toBe('{"temperature": 0.0}');
     expect(turn.datetime_utc).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
     expect(thread.datetime_utc).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00$/);
     // every *_json column holds valid JSON or NULL

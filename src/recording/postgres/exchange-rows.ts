@@ -9,6 +9,7 @@
 import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
 import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import type { ExchangeRecord } from "../types.js";
 import type { ChainHasher } from "../sqlite/hash-chains.js";
@@ -150,11 +151,6 @@ export function partColumns(part: LlmPart): { toolName: string | null; text: str
   return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
 }
 
-/** `options` without null/undefined values (llm drops `None` options). */
-export function cleanOptions(options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null));
-}
-
 function messageRow(message: LlmMessage, hash: string, parent: string | null): MessageRow {
   return {
     hash,
@@ -189,7 +185,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
 
   const threadId = join?.threadId ?? newUlid(r.startedAt);
   const started = llmDatetime(startMs(r));
-  const optionsJson = JSON.stringify(cleanOptions(r.options));
+  const optionsJson = llmOptionsJson(r.options, "responses");
+  const turnOptionsJson = llmOptionsJson(r.options, "turns");
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
   const name = conversationName(input.nameSource);
 
@@ -216,7 +213,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
       tip_message_hash: tip,
       model: r.requestedModel,
       resolved_model: r.resolvedModel,
-      options_json: optionsJson === "{}" ? null : optionsJson,
+      options_json: turnOptionsJson === "{}" ? null : turnOptionsJson,
       input_tokens: r.usage?.input ?? null,
       output_tokens: r.usage?.output ?? null,
       duration_ms: r.durationMs,

@@ -14,6 +14,7 @@ import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../emb
 import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
 import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
 import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import { queryResponses } from "./log-query.js";
 import { configureWriter, IdleCheckpointer } from "./connection.js";
@@ -103,11 +104,6 @@ function partColumns(part: LlmPart): { toolName: string | null; text: string | n
   if (part.type === "text") return { toolName: null, text: part.text, payload: null };
   const { type: _type, ...rest } = part;
   return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
-}
-
-/** `options` without null/undefined values (llm drops `None` options). */
-function cleanOptions(options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null));
 }
 
 /**
@@ -258,8 +254,8 @@ export class SqliteStore implements RecordStore {
 
     const threadId = joined?.id ?? newUlid(r.startedAt);
     const started = llmDatetime(startMs(r));
-    const options = cleanOptions(r.options);
-    const optionsJson = JSON.stringify(options);
+    const optionsJson = llmOptionsJson(r.options, "responses");
+    const turnOptionsJson = llmOptionsJson(r.options, "turns");
     const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
     const legacy = joined ? this.conversationState(threadId) : { hasRows: false, lastSystem: null, known: false };
 
@@ -290,7 +286,7 @@ export class SqliteStore implements RecordStore {
         tip,
         r.requestedModel,
         r.resolvedModel,
-        optionsJson === "{}" ? null : optionsJson,
+        turnOptionsJson === "{}" ? null : turnOptionsJson,
         r.usage?.input ?? null,
         r.usage?.output ?? null,
         r.durationMs,
