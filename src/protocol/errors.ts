@@ -122,6 +122,11 @@ function defaultType(status: number): string {
   return "invalid_request_error";
 }
 
+/** 503 `server_shutting_down`: a graceful stop cancelled the request, or it arrived during the stop; the client may retry (elsewhere). */
+export function serverShuttingDown(): RelayError {
+  return new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" });
+}
+
 /** 400 for a body that fails validation; `param` names the field (e.g. `messages.2.role`). */
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null): RelayError {
   return new RelayError({ status: 400, message, param, code, type: "invalid_request_error", errorClass: "invalid_request" });

@@ -264,34 +264,32 @@ export class Recorder {
   private async writeAll(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      if (!this.persist) {
-        this.reportUnrecorded(batch);
-        continue;
-      }
-      this.inHand = batch.length;
-      try {
-        await this.untilSettled(batch, (some) => this.sink.write(some), (result, some) => this.report(result, some), (some, reason) => this.giveUp(some, reason));
-      } finally {
-        this.inHand = 0;
-        this.releaseWaiters();
-      }
+      if (this.persist) await this.writeHeld(batch, (some) => this.sink.write(some), (result, some) => this.report(result, some), (some, reason) => this.giveUp(some, reason));
+      else this.reportUnrecorded(batch);
     }
+    const writeEmbeddings = this.sink.writeEmbeddings?.bind(this.sink);
     while (this.embeddings.length > 0) {
       const batch = this.embeddings.splice(0, this.maxBatch);
-      if (!this.persist || !this.sink.writeEmbeddings) {
-        this.embeddingHooks(batch);
-        continue;
-      }
-      const write = this.sink.writeEmbeddings.bind(this.sink);
-      this.inHand = batch.length;
-      try {
-        await this.untilSettled(batch, write, (result, some) => this.reportEmbeddings(result, some), (some, reason) => this.giveUpEmbeddings(some, reason));
-      } finally {
-        this.inHand = 0;
-        this.releaseWaiters();
-      }
+      if (this.persist && writeEmbeddings) await this.writeHeld(batch, writeEmbeddings, (result, some) => this.reportEmbeddings(result, some), (some, reason) => this.giveUpEmbeddings(some, reason));
+      else this.embeddingHooks(batch);
     }
     this.releaseWaiters();
+  }
+
+  /** {@link untilSettled} with the batch counted as in hand (queued) while it lasts. */
+  private async writeHeld<T>(
+    batch: readonly T[],
+    write: (batch: readonly T[]) => Promise<BatchResult>,
+    report: (result: BatchResult, batch: readonly T[]) => void,
+    giveUp: (batch: readonly T[], reason: string) => void,
+  ): Promise<void> {
+    this.inHand = batch.length;
+    try {
+      await this.untilSettled(batch, write, report, giveUp);
+    } finally {
+      this.inHand = 0;
+      this.releaseWaiters();
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import type { RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
-import { RelayError, invalidRequest } from "../protocol/errors.js";
+import { RelayError, invalidRequest, serverShuttingDown } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
@@ -260,11 +260,6 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
 function warmUpEcho(ctx: ServerContext): void {
   if (!ctx.config.defaultModel) return;
   if (ctx.router.resolve(ctx.config.defaultModel).deployment.provider === "echo") countTextTokens("warm up");
-}
-
-/** 503 `server_shutting_down` for a request that arrives (on an open connection) during a graceful stop. */
-function serverShuttingDown(): RelayError {
-  return new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" });
 }
 
 async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {

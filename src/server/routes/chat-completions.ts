@@ -5,7 +5,7 @@
  * (https://platform.openai.com/docs/api-reference/chat/create).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { RelayError, toRelayError } from "../../protocol/errors.js";
+import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/errors.js";
 import type { ProviderCall, ProviderCompletion } from "../../providers/types.js";
 import { dispatch, type AttemptTarget } from "../../routing/dispatcher.js";
 import type { Route } from "../../routing/router.js";
@@ -101,7 +101,7 @@ function failure(error: unknown, signal: AbortSignal): { outcome: ExchangeOutcom
   const cancelled = signal.aborted;
   const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
   const answer = shutdown
-    ? new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" })
+    ? serverShuttingDown()
     : toRelayError(error);
   const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
   return {

@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { exchangeCostUsd } from "../../catalog/cost.js";
 import { countEmbeddingInputTokens, embeddingInputCount, validateEmbeddingRequest, type EmbeddingRequest } from "../../protocol/embeddings.js";
-import { RelayError, toRelayError } from "../../protocol/errors.js";
+import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/errors.js";
 import type { EmbeddingResult } from "../../providers/types.js";
 import type { EmbeddingExchange } from "../../recording/types.js";
 import { newUlid } from "../../recording/ulid.js";
@@ -114,7 +114,7 @@ function failure(error: unknown, signal: AbortSignal): { answer: RelayError; fai
   const cancelled = signal.aborted;
   const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
   const answer = shutdown
-    ? new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" })
+    ? serverShuttingDown()
     : toRelayError(error);
   if (!cancelled) return { answer, failed: { status: "error", httpStatus: answer.status, error: answer.message } };
   const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
