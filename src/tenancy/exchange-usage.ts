@@ -7,6 +7,7 @@
  */
 import type { ExchangeBilling, TokenUsage } from "../recording/types.js";
 import type { RecordUsageResult, UsageEvent } from "./types.js";
+import { MAX_EVENT_COST_USD, MAX_EVENT_TOKENS } from "./usage-event.js";
 
 /** What booking needs of a chat exchange: its assembled record or its summary carry all of it. */
 export interface BillableExchange {
@@ -48,7 +49,7 @@ export function exchangeUsageEvent(exchange: BillableExchange): UsageEvent | nul
     operation: billing.operation,
     inputTokens: tokenCount(usage?.input),
     outputTokens: tokenCount(usage?.output),
-    costUsd: typeof exchange.costUsd === "number" && Number.isFinite(exchange.costUsd) && exchange.costUsd >= 0 ? exchange.costUsd : null,
+    costUsd: costUsd(exchange.costUsd),
     estimated: usage?.estimated ?? false,
     idempotencyKey: billing.ledgerKey,
     metadata: { request_id: exchange.requestId, response_id: exchange.id, deployment: exchange.deployment, status: exchange.status },
@@ -71,10 +72,15 @@ export function rebookingKey(billing: ExchangeBilling, exchangeId: string, first
 }
 
 /**
- * A token count the ledger accepts (a whole number ≥ 0): an upstream that
- * reports a negative, fractional or non-finite count must not cost the
- * record its transaction.
+ * A token count the ledger accepts (a whole number from 0 to {@link MAX_EVENT_TOKENS}): an
+ * upstream that reports a negative, fractional, non-finite or absurd count must not cost the
+ * record its transaction (the ledger refuses such an event).
  */
 function tokenCount(value: number | undefined): number {
-  return typeof value === "number" && Number.isFinite(value) ? Math.max(0, Math.round(value)) : 0;
+  return typeof value === "number" && Number.isFinite(value) ? Math.min(MAX_EVENT_TOKENS, Math.max(0, Math.round(value))) : 0;
+}
+
+/** A cost the ledger accepts, in USD: null when unknown or not a finite amount ≥ 0, at most {@link MAX_EVENT_COST_USD}. */
+function costUsd(value: number | null | undefined): number | null {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.min(MAX_EVENT_COST_USD, value) : null;
 }

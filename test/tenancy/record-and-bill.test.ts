@@ -18,6 +18,7 @@ import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeBilling, ExchangeRecord, RecordStore } from "../../src/recording/types.js";
 import { rows as sqliteRows } from "../helpers/db.js";
 import { createTestSchema } from "../helpers/pg.js";
+import { MAX_EVENT_COST_USD, MAX_EVENT_TOKENS } from "../../src/tenancy/usage-event.js";
 import { aiderBody, recordFor } from "../helpers/records.js";
 
 interface Harness {
@@ -126,6 +127,15 @@ describe.each([
     expect(totals.map((t) => [Number(t.key_nusd), Number(t.tenant_nusd)])).toEqual([[875_000_000, 875_000_000]]);
   });
 
+  it("writes the record and a bill within the ledger's per-event bound when the exchange is priced absurdly", async () => {
+    // $10^9 for one exchange: the ledger refuses such an event (400 on /internal/usage); in the record's
+    // transaction that refusal would cost the record itself.
+    await h.store.writeBatch([billed("req_absurd", 1e9)]);
+    expect(Number((await h.rows(`SELECT count(*) AS n FROM llm_relay_exchanges`))[0]!.n)).toBe(1);
+    const usage = await h.rows(`SELECT input_tokens, cost_usd FROM llm_relay_usage`);
+    expect(usage.map((u) => [Number(u.input_tokens), Number(u.cost_usd)])).toEqual([[900, MAX_EVENT_COST_USD]]);
+  });
+
   it("leaves neither the records nor their bills when the transaction fails", async () => {
     const kept = billed("req_ok", 0.1);
     await h.store.writeBatch([kept]);
@@ -135,4 +145,18 @@ describe.each([
     expect((await h.rows(`SELECT idempotency_key FROM llm_relay_usage`)).map((u) => u.idempotency_key)).toEqual(["req_ok"]);
     expect((await h.rows(`SELECT response_id FROM llm_relay_exchanges`)).map((e) => e.response_id)).toEqual([kept.id]);
   });
+});
+
+// SQLite only: PostgreSQL's token columns are 32-bit integers, so there an exchange reporting more than 2^31 tokens
+// cannot be recorded at all (a limit of the record tables, not of the ledger).
+it("SqliteStore writes the record and a bill within the ledger's per-event bounds when the upstream reports absurd token counts", async () => {
+  const h = await sqliteHarness();
+  try {
+    await h.store.writeBatch([billed("req_absurd_tokens", 0.5, { usage: { input: 1e13, output: 2.5e13, estimated: false } })]);
+    expect(Number((await h.rows(`SELECT count(*) AS n FROM llm_relay_exchanges`))[0]!.n)).toBe(1);
+    const usage = await h.rows(`SELECT input_tokens, output_tokens, cost_usd FROM llm_relay_usage`);
+    expect(usage.map((u) => [Number(u.input_tokens), Number(u.output_tokens), Number(u.cost_usd)])).toEqual([[MAX_EVENT_TOKENS, MAX_EVENT_TOKENS, 0.5]]);
+  } finally {
+    await h.cleanup();
+  }
 });
