@@ -18,6 +18,15 @@ export interface TokenUsage {
   output: number;
   /** True when the counts were estimated locally. */
   estimated: boolean;
+  /**
+   * llm's `token_details`: the upstream's usage object without `prompt_tokens`,
+   * `completion_tokens` and `total_tokens`, with zero counts and empty objects
+   * removed (llm's `simplify_usage_dict`), e.g.
+   * `{"prompt_tokens_details": {"cached_tokens": 1024}, "completion_tokens_details": {"reasoning_tokens": 96}}`,
+   * or Anthropic's `{"cache_creation_input_tokens": …, "cache_read_input_tokens": …}` (token counts).
+   * Null or absent when nothing remains. Stored as `responses.token_details` and `turns.token_details`.
+   */
+  details?: Record<string, unknown> | null;
 }
 
 /** One tool call made by the assistant in its reply. */
@@ -71,6 +80,12 @@ export interface ExchangeRecord {
   responseText: string;
   /** Tool calls in the reply, if any. */
   toolCalls: RecordedToolCall[];
+  /**
+   * The reasoning text of the reply (`reasoning_content`, `reasoning`, Ollama's `thinking`,
+   * Anthropic's `thinking` blocks), complete or partial; null or absent when the model gave none.
+   * Stored as `responses.reasoning` and as a `reasoning` part before the reply's text.
+   */
+  reasoning?: string | null;
   /** `finish_reason` reported upstream, or null. */
   finishReason: string | null;
   /** Usage as reported by the upstream; null when none was reported (the recorder then estimates it). */
@@ -161,7 +176,7 @@ export type RawOutput =
   | { kind: "sse"; blocks: readonly string[] };
 
 /** Fields of a record that the recorder derives from {@link RawOutput}. */
-type AssembledFields = "responseText" | "toolCalls" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";
+type AssembledFields = "responseText" | "toolCalls" | "reasoning" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";
 
 /**
  * An exchange as the server hands it to the recorder: everything known on
