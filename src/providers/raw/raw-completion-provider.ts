@@ -16,6 +16,7 @@ import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTota
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "./chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
+import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
 import { samplingParams } from "./sampling.js";
 
@@ -36,18 +37,20 @@ interface Prepared {
  */
 export function createRawCompletionProvider(kind: string, deployment: Deployment, context: ProviderContext, backend: RawBackend): ChatProvider {
   const timeouts = deploymentTimeouts(deployment);
-  let discovery: Promise<RawDiscovery> | null = null;
+  // Discovery follows the backend: kept for the TTL, dropped after a connection failure or the backend's own
+  // context error (src/providers/raw/discovery-cache.ts); a failed discovery (backend loading or down) is not kept.
+  const discoveries = new DiscoveryCache<"model", RawDiscovery>(deployment.context_window_ttl_ms ?? DISCOVERY_TTL_MS, context.now);
   let format: PromptFormat | null = null;
 
   const discover = (signal: AbortSignal): Promise<RawDiscovery> => {
-    // A failed discovery (backend loading or down) is not cached: the next call tries again.
-    discovery ??= backend.discover
-      ? backend.discover(signal).catch((): RawDiscovery => {
-          discovery = null;
-          return {};
-        })
-      : Promise.resolve({});
-    return discovery;
+    if (!backend.discover) return Promise.resolve({});
+    const discoverNow = backend.discover.bind(backend);
+    return discoveries.get("model", () => discoverNow(signal)).catch((): RawDiscovery => ({}));
+  };
+
+  /** Forgets what was discovered when `error` says the backend may have changed (restart, its own context refusal). */
+  const noteFailure = (error: unknown): void => {
+    if (invalidatesDiscovery(error)) discoveries.invalidate();
   };
 
   async function promptFormat(signal: AbortSignal): Promise<PromptFormat> {
@@ -113,6 +116,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
         if (context.debug) context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
         return prepared.output.completion({ content: result.text }, result.finishReason, usageOf(prepared, result, result.text));
       } catch (error) {
+        noteFailure(error);
         throw mapAbort(error, signal);
       } finally {
         releaseTotalTimeout(signal);
@@ -160,6 +164,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
         }
       }
     } catch (error) {
+      noteFailure(error);
       throw mapAbort(error, signal);
     }
     if (!finished) {
