@@ -27,7 +27,7 @@ export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
  */
 export function createOllamaProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
   const { client, timeouts, sideCallMs } = backendClient(deployment, context, deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL, DISCOVERY_TIMEOUT_MS);
-  const info = new OllamaModelInfo(client, sideCallMs);
+  const info = new OllamaModelInfo(client, sideCallMs, deployment.context_window_ttl_ms, context.now);
   const transport = { client, info, context };
   const provider =
     deployment.prompt_format !== undefined

@@ -24,16 +24,20 @@ import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js
 import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { hasFinish } from "../../protocol/sse-sniff.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";
+import { isKoboldFakeUsage, koboldV1Usage } from "../koboldcpp/koboldcpp-v1-usage.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
 /**
  * Creates the provider for one deployment.
  * @throws RelayError at call time (not here) when `base_url` is missing
  */
-export function createOpenAICompatibleProvider(deployment: Deployment, { env }: ProviderContext): ChatProvider {
+export function createOpenAICompatibleProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
+  const { env } = context;
   if (!deployment.base_url) {
     throw new RelayError({ status: 500, message: "An openai-compatible deployment needs base_url", errorClass: "internal" });
   }
+  // KoboldCpp's /v1 answers carry a fake usage (100/100): recounted with its tokenizer (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
+  const kobold = koboldV1Usage(deployment, context);
   const base = new URL(deployment.base_url);
   const origin = base.origin;
   const path = `${base.pathname.replace(/\/+$/, "")}/chat/completions`;
@@ -98,7 +102,8 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
         } catch (error) {
           throw failure(error, signal, timeouts.idleMs);
         }
-        parseUpstreamCompletion(rawBody, origin);
+        const completion = parseUpstreamCompletion(rawBody, origin);
+        if (isKoboldFakeUsage(completion.usage)) return await kobold.correct(call.body, rawBody, completion, signal);
         return { rawBody };
       } finally {
         releaseTotalTimeout(signal);
@@ -112,7 +117,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     },
 
     async close(): Promise<void> {
-      await pool.close();
+      await Promise.all([pool.close(), kobold.close()]);
     },
 
     embed: createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }),

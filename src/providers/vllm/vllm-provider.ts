@@ -27,7 +27,7 @@ export function createVllmProvider(deployment: Deployment, context: ProviderCont
   const inner = createOpenAICompatibleProvider(deployment, context);
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
   const { client, sideCallMs } = backendClient(deployment, context, root, VLLM_DISCOVERY_TIMEOUT_MS);
-  const windows = new VllmContext(client, `${apiPrefix}/models`, sideCallMs);
+  const windows = new VllmContext(client, `${apiPrefix}/models`, sideCallMs, deployment.context_window_ttl_ms, context.now);
 
   /** @throws RelayError 400 `context_length_exceeded` when the prompt plus `max_tokens` is over the window */
   async function checkContextWindow(call: ProviderCall): Promise<void> {
