@@ -82,6 +82,8 @@ export interface KoboldFakeOptions {
   stoppedAt: string | null;
   /** `/api/extra/perf` answers 404 (an old server), as if it did not exist. */
   noPerf: boolean;
+  /** `/api/extra/tokencount` answers 404, as if it did not exist. */
+  noTokenCount: boolean;
 }
 
 /** One request the fake received. */
@@ -115,6 +117,7 @@ const DEFAULTS: KoboldFakeOptions = {
   generateError: null,
   stoppedAt: null,
   noPerf: false,
+  noTokenCount: false,
 };
 
 const GENERATE_PATHS = new Set(["/api/v1/generate", "/api/extra/generate/stream"]);
@@ -162,7 +165,7 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
       }
       return v1Stream(socket, options.pieces);
     }
-    if (req.method === "POST" && path === "/api/extra/tokencount") {
+    if (req.method === "POST" && path === "/api/extra/tokencount" && !options.noTokenCount) {
       if (badJson) return writeResponse(socket, "400 Bad Request", JSON_HEADERS, pythonJson({ value: -1 }), true);
       const ids = fakeTokenize(String(body?.prompt ?? ""), body?.special !== false);
       return json(pythonJson({ value: ids.length, ids }));
