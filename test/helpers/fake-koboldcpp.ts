@@ -84,6 +84,8 @@ export interface KoboldFakeOptions {
   noPerf: boolean;
   /** `/api/extra/tokencount` answers 404, as if it did not exist. */
   noTokenCount: boolean;
+  /** Ignore `trim_stop` (servers before it existed keep the stop string in the answer). */
+  ignoresTrimStop: boolean;
 }
 
 /** One request the fake received. */
@@ -118,6 +120,7 @@ const DEFAULTS: KoboldFakeOptions = {
   stoppedAt: null,
   noPerf: false,
   noTokenCount: false,
+  ignoresTrimStop: false,
 };
 
 const GENERATE_PATHS = new Set(["/api/v1/generate", "/api/extra/generate/stream"]);
@@ -176,7 +179,7 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
       if (options.generateError) return writeResponse(socket, `${options.generateError.status} Error`, ERROR_HEADERS, options.generateError.body, false);
       generated();
       const finish = options.stoppedAt !== null ? "length" : options.finishReason;
-      const kept = options.stoppedAt !== null && body?.trim_stop !== true ? options.stoppedAt : "";
+      const kept = options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
       if (path === "/api/v1/generate") return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
       return stream(socket, { ...options, finishReason: finish, pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces });
     }
