@@ -43,6 +43,7 @@ beforeAll(async () => {
         "llama-ttl": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml" }),
         "llama-short-ttl": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml", context_window_ttl_ms: 5_000 }),
         "llama-v1": fakeDeployment(openaiLike.baseUrl),
+        "llama-auto": rawDeployment("llamacpp", fake.url, { prompt_format: "auto" }),
       },
     },
     { providerClock: () => now },
@@ -148,6 +149,22 @@ describe("a discovered context window follows the backend", () => {
     fake.set({ nCtx: 4096 });
     expect((await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status).toBe(200);
     expect(propsCalls()).toBe(asked + 1);
+  });
+});
+
+describe("a discovered chat template follows the backend (prompt_format: auto)", () => {
+  it("a server restarted with another model's template: the old one until the TTL passes, then the new one", async () => {
+    now += 120_000;
+    const body = { model: "llama-auto", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 };
+    expect((await chat(proxy, body)).status).toBe(200);
+    expect(fake.completions().at(-1)!.body!.prompt).toBe(chatml("Hi"));
+
+    fake.set({ chatTemplate: "{% for message in messages %}<|user|>\n{{ message['content'] }}\n{% endfor %}<|assistant|>\n" });
+    expect((await chat(proxy, body)).status).toBe(200);
+    expect(fake.completions().at(-1)!.body!.prompt).toBe(chatml("Hi"));
+    now += 60_000;
+    expect((await chat(proxy, body)).status).toBe(200);
+    expect(fake.completions().at(-1)!.body!.prompt).toBe("<|user|>\nHi\n<|assistant|>");
   });
 });
 

@@ -9,7 +9,7 @@
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import { resolvePromptFormat } from "../../prompt-formats/registry.js";
-import type { PromptFormat } from "../../prompt-formats/types.js";
+import type { DiscoveredTemplate, PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
 import { countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
@@ -41,6 +41,8 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
   // context error (src/providers/raw/discovery-cache.ts); a failed discovery (backend loading or down) is not kept.
   const discoveries = new DiscoveryCache<"model", RawDiscovery>(deployment.context_window_ttl_ms ?? DISCOVERY_TTL_MS, context.now);
   let format: PromptFormat | null = null;
+  /** The discovered template `format` was made from (`auto`), or null. */
+  let formatTemplate: DiscoveredTemplate | null = null;
 
   const discover = (signal: AbortSignal): Promise<RawDiscovery> => {
     if (!backend.discover) return Promise.resolve({});
@@ -54,19 +56,25 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
   };
 
   async function promptFormat(signal: AbortSignal): Promise<PromptFormat> {
-    if (format) return format;
     const spec = deployment.prompt_format;
+    if (format && spec !== "auto") return format;
+    const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
+    // `auto` follows the backend's template: rediscovered (after the TTL, a restart) and unchanged, or not
+    // rediscovered now (the backend could not answer), the format is kept; a changed template makes a new one.
+    if (format && (!discovered || sameTemplate(discovered, formatTemplate))) return format;
     if (spec === undefined) {
       context.logger.warn({ provider: kind, target: backend.target }, "no prompt_format configured for this raw-completion deployment; using the default (chatml)");
     }
-    const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
     const resolved = resolvePromptFormat(spec, {
       baseDir: context.baseDir,
       discovered,
       onWarning: (message) => context.logger.warn({ provider: kind, target: backend.target }, message),
     });
     // `auto` without a discovered template (discovery failed) is not cached either.
-    if (spec !== "auto" || discovered) format = resolved;
+    if (spec !== "auto" || discovered) {
+      format = resolved;
+      formatTemplate = discovered;
+    }
     return resolved;
   }
 
@@ -179,4 +187,9 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     }
     if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
   }
+}
+
+/** Whether two discovered templates render alike (same source text and BOS/EOS). */
+function sameTemplate(a: DiscoveredTemplate, b: DiscoveredTemplate | null): boolean {
+  return b !== null && a.template === b.template && (a.bosToken ?? null) === (b.bosToken ?? null) && (a.eosToken ?? null) === (b.eosToken ?? null);
 }
