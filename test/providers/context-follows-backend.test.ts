@@ -16,6 +16,9 @@ import { startFakeLocalServer, type FakeLocalServer } from "../helpers/fake-open
 import { fakeTokenize } from "../helpers/fake-tokenizer.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { rawDeployment, recordRow } from "../helpers/raw-provider.js";
+import { rows } from "../helpers/db.js";
+import { createClient } from "../../src/index.js";
+import { libraryConfig } from "../library/library-helpers.js";
 
 let fake: FakeLlamaCpp;
 let openaiLike: FakeLocalServer;
@@ -188,5 +191,26 @@ describe("an OpenAI-compatible upstream's exceed_context_size_error", () => {
     const sdkError = await client.chat.completions.create({ model: "llama-v1", messages: [{ role: "user", content: "a long story" }] }).catch((e: unknown) => e);
     expect(sdkError).toBeInstanceOf(OpenAI.BadRequestError);
     expect((sdkError as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
+  });
+});
+
+describe("an in-process (library) call refused for its size", () => {
+  it("records the /tokenize count it was refused with, not estimated", async () => {
+    fake.set({ nCtx: 2048 });
+    const library = createClient({ config: libraryConfig(proxy.dbPath, { "llama-lib": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml" }) }) });
+    try {
+      const user = words(100);
+      const response = await library.generateCompletion(user, { model: "llama-lib", maxTokens: 2000 });
+      expect(response.success).toBe(false);
+      expect(response.error).toContain("context length");
+      const [row] = rows<{ input_tokens: number; usage_estimated: number; http_status: number }>(
+        proxy.dbPath,
+        "select r.input_tokens, x.usage_estimated, x.http_status from responses r join llm_relay_exchanges x on x.response_id = r.id where r.id = ?",
+        response.id,
+      );
+      expect(row).toEqual({ input_tokens: fakeTokenize(chatml(user), true).length, usage_estimated: 0, http_status: 400 });
+    } finally {
+      await library.close();
+    }
   });
 });
