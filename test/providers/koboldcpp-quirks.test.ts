@@ -169,6 +169,39 @@ describe("KoboldCpp's fake /v1 usage behind an openai-compatible deployment", ()
     expect(row.input_tokens).not.toBe(100);
   });
 
+  it("a /v1 stream (no usage chunk from KoboldCpp) gets one counted with tokencount: sent when asked for, recorded either way", async () => {
+    const text = CAPTURED_STREAM_PIECES.join("");
+    const usage = { prompt_tokens: fakeTokenize(koboldDefaultAdapterPrompt(STORY_MESSAGES), true).length, completion_tokens: fakeTokenize(text, false).length };
+    const stream = await client.chat.completions.create({ model: "kobold-v1", messages: STORY_MESSAGES, stream: true, stream_options: { include_usage: true } }, { headers: { "x-request-id": "kobold-v1-stream" } });
+    let streamedText = "";
+    let streamedUsage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      streamedText += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) streamedUsage = chunk.usage;
+    }
+    expect(streamedText).toBe(text);
+    expect(streamedUsage).toEqual({ ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens });
+    expect(await recordRow(proxy, "kobold-v1-stream")).toMatchObject({ response: text, input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, usage_estimated: 0, stream: 1 });
+
+    const response = await fetch(`${proxy.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "kobold-v1-stream-quiet" },
+      body: JSON.stringify({ model: "kobold-v1", messages: STORY_MESSAGES, stream: true }),
+    });
+    const events = await readSse(response);
+    expect(events.filter((e) => e.includes('"usage"'))).toEqual([]);
+    expect(await recordRow(proxy, "kobold-v1-stream-quiet")).toMatchObject({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, usage_estimated: 0 });
+  });
+
+  it("a /v1 stream whose tokens cannot be counted gets no usage chunk, and the record is estimated", async () => {
+    fake.set({ noTokenCount: true });
+    const stream = await client.chat.completions.create({ model: "kobold-v1", messages: STORY_MESSAGES, stream: true, stream_options: { include_usage: true } }, { headers: { "x-request-id": "kobold-v1-stream-estimated" } });
+    let sawUsage = false;
+    for await (const chunk of stream) if (chunk.usage) sawUsage = true;
+    expect(sawUsage).toBe(false);
+    expect((await recordRow(proxy, "kobold-v1-stream-estimated")).usage_estimated).toBe(1);
+  });
+
   it("another server answering 100/100 is asked once whether it is KoboldCpp, and its usage is kept", async () => {
     for (const id of ["lookalike-1", "lookalike-2"]) {
       const completion = await client.chat.completions.create({ model: "lookalike", messages: STORY_MESSAGES }, { headers: { "x-request-id": id } });

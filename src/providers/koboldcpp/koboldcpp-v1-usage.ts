@@ -7,7 +7,9 @@
  * (`POST /api/extra/tokencount`), and its finish reason read from `GET
  * /api/extra/perf` (`stop_reason` 1 EOS or 2 stop sequence → `stop`), so the
  * client and the record get real counts; when the server cannot count, the
- * proxy's estimate replaces them, flagged as estimated.
+ * proxy's estimate replaces them, flagged as estimated. Its `/v1` streams
+ * carry no usage at all: one counted the same way is added after the last
+ * chunk (the client sees it when it asked for `include_usage`).
  *
  * Cheap on the hot path: only an answer whose usage is exactly 100/100/200
  * makes the proxy ask whether the server is KoboldCpp (`GET
@@ -19,6 +21,7 @@ import type { Deployment } from "../../config/schema.js";
 import type { ChatCompletion, Usage } from "../../protocol/chat-completion.js";
 import { contentText, type ChatCompletionRequest, type ChatMessage } from "../../protocol/chat-request.js";
 import { RelayError } from "../../protocol/errors.js";
+import { sseDataOf } from "../../protocol/sse-text.js";
 import { countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { backendClient, splitApiBase } from "../http/backend-client.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
@@ -117,8 +120,39 @@ export interface KoboldV1Usage {
    * @throws only when `signal` is aborted
    */
   correct(body: ChatCompletionRequest, rawBody: string, completion: ChatCompletion, signal: AbortSignal): Promise<ProviderCompletion>;
+  /**
+   * A stream's SSE blocks, passed on unchanged. KoboldCpp's `/v1` streams send no usage chunk (even with
+   * `stream_options.include_usage`); when the first block is KoboldCpp's (chunk id `koboldcpp`) and the server
+   * is KoboldCpp, a usage-only chunk (`choices: []`) counted with `/api/extra/tokencount` follows the last
+   * block. When it cannot count, none is added (the recorder then estimates, flagged). Any other stream is
+   * only looked at in its first block.
+   */
+  stream(body: ChatCompletionRequest, blocks: AsyncIterable<string>, signal: AbortSignal): AsyncIterable<string>;
   /** Closes its connections (opened on first use). */
   close(): Promise<void>;
+}
+
+/** The id every chunk of a KoboldCpp `/v1` stream carries (koboldcpp.py), in any JSON spacing. */
+const KOBOLD_CHUNK_ID = /"id"\s*:\s*"koboldcpp"/;
+
+/** The `id`, `created` and `model` of a stream's chunks, and its answer text so far. */
+interface StreamSoFar {
+  head: { id: string; created: number; model: string } | null;
+  text: string;
+}
+
+/** Adds the content deltas (and, from the first chunk, the head) of a block of KoboldCpp chunks to `so`. */
+function readBlock(block: string, so: StreamSoFar): void {
+  for (const data of sseDataOf([block])) {
+    let chunk: { id?: unknown; created?: unknown; model?: unknown; choices?: { delta?: { content?: unknown } }[] };
+    try {
+      chunk = JSON.parse(data) as typeof chunk;
+    } catch {
+      continue;
+    }
+    if (!so.head && typeof chunk.id === "string") so.head = { id: chunk.id, created: typeof chunk.created === "number" ? chunk.created : 0, model: typeof chunk.model === "string" ? chunk.model : "" };
+    for (const choice of chunk.choices ?? []) if (typeof choice.delta?.content === "string") so.text += choice.delta.content;
+  }
 }
 
 /**
@@ -175,6 +209,35 @@ export function koboldV1Usage(deployment: Deployment, context: ProviderContext):
       };
       if (context.debug) context.logger.debug({ provider: "koboldcpp-v1", target: client.origin, input, output, estimated, stopped }, "KoboldCpp /v1 usage recounted");
       return { rawBody: JSON.stringify(corrected), completion: corrected, usageEstimated: estimated };
+    },
+
+    async *stream(body, blocks, signal) {
+      const iterator = blocks[Symbol.asyncIterator]();
+      const rest = { [Symbol.asyncIterator]: () => iterator };
+      const so: StreamSoFar = { head: null, text: "" };
+      try {
+        const first = await iterator.next();
+        if (first.done) return;
+        yield first.value;
+        if (!KOBOLD_CHUNK_ID.test(first.value)) {
+          yield* rest;
+          return;
+        }
+        readBlock(first.value, so);
+        for await (const block of rest) {
+          readBlock(block, so);
+          yield block;
+        }
+      } finally {
+        // A consumer that leaves early (client gone) ends the upstream stream too; a no-op once it has ended.
+        await iterator.return?.();
+      }
+      const { client, sideCallMs } = open();
+      if (!so.head || !(await isKoboldCpp(client, sideCallMs, signal))) return;
+      const [promptTokens, completionTokens] = await Promise.all([count(client, koboldChatPrompt(body), true, sideCallMs, signal), count(client, so.text, false, sideCallMs, signal)]);
+      if (promptTokens === null || completionTokens === null) return;
+      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      yield `data: ${JSON.stringify({ ...so.head, object: "chat.completion.chunk", choices: [], usage })}\n\n`;
     },
 
     async close() {

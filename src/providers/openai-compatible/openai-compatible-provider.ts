@@ -86,7 +86,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
   }
 
   function streamSse(call: ProviderCall): AsyncIterable<string> {
-    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => sseWithin(call, signal));
+    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => kobold.stream(call.body, sseWithin(call, signal), signal));
   }
 
   return {
