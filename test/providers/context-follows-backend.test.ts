@@ -22,6 +22,7 @@ import { libraryConfig } from "../library/library-helpers.js";
 
 let fake: FakeLlamaCpp;
 let openaiLike: FakeLocalServer;
+let vllm: FakeLocalServer;
 let proxy: TestProxy;
 let client: OpenAI;
 /** The providers' clock, in ms: tests move it instead of waiting. */
@@ -40,6 +41,7 @@ const propsCalls = () => fake.requests.filter((r) => r.path === "/props").length
 beforeAll(async () => {
   fake = await startFakeLlamaCpp();
   openaiLike = await startFakeLocalServer("vllm", "stories260K", 4096);
+  vllm = await startFakeLocalServer("vllm", "stories260K", 2048);
   proxy = await startTestProxy(
     {
       models: {
@@ -47,6 +49,7 @@ beforeAll(async () => {
         "llama-short-ttl": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml", context_window_ttl_ms: 5_000 }),
         "llama-v1": fakeDeployment(openaiLike.baseUrl),
         "llama-auto": rawDeployment("llamacpp", fake.url, { prompt_format: "auto" }),
+        "vllm-ttl": { ...fakeDeployment(vllm.baseUrl), provider: "vllm" as const, model: "stories260K" },
       },
     },
     { providerClock: () => now },
@@ -57,6 +60,7 @@ afterAll(async () => {
   await proxy.close();
   await fake.close();
   await openaiLike.close();
+  await vllm.close();
 });
 beforeEach(() => {
   fake.set({});
@@ -152,6 +156,30 @@ describe("a discovered context window follows the backend", () => {
     fake.set({ nCtx: 4096 });
     expect((await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status).toBe(200);
     expect(propsCalls()).toBe(asked + 1);
+  });
+});
+
+describe("vLLM's max_model_len follows the server", () => {
+  const modelsCalls = () => vllm.requestsTo("/v1/models").length;
+  const body = { model: "vllm-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 2000 };
+
+  it("restarted with a longer --max-model-len: refused until the TTL passes; a connection failure drops the window at once", async () => {
+    vllm.setTokenCount(100);
+    vllm.setContextLength(2048);
+    expect((await chat(proxy, body)).status).toBe(400);
+    vllm.setContextLength(4096);
+    expect((await chat(proxy, body)).status).toBe(400);
+    now += 60_000;
+    expect((await chat(proxy, body)).status).toBe(200);
+
+    const asked = modelsCalls();
+    vllm.behave({ kind: "reset-after", events: 1 });
+    const broken = await chat(proxy, { ...body, stream: true });
+    expect(broken.text).toContain("upstream_unreachable");
+    vllm.behave({ kind: "ok" });
+    vllm.setContextLength(2048);
+    expect((await chat(proxy, body)).status).toBe(400);
+    expect(modelsCalls()).toBe(asked + 1);
   });
 });
 

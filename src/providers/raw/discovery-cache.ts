@@ -9,6 +9,7 @@
  * {@link invalidatesDiscovery}), and a failed look-up is never kept.
  */
 import { RelayError } from "../../protocol/errors.js";
+import type { ChatProvider } from "../types.js";
 
 /** How long a discovered fact is trusted by default, in ms. */
 export const DISCOVERY_TTL_MS = 60_000;
@@ -80,4 +81,38 @@ export function invalidatesDiscovery(error: unknown): boolean {
   if (!(error instanceof RelayError)) return false;
   if (error.errorClass === "upstream_unreachable") return true;
   return error.code === "context_length_exceeded" && error.errorClass === "upstream_http";
+}
+
+/**
+ * `provider` with `forget` called whenever one of its calls fails in a way
+ * that {@link invalidatesDiscovery} (a connection failure, the backend's own
+ * context error): for providers whose discovered facts live outside the
+ * raw-completion engine (vLLM's `max_model_len`, Ollama's `/api/show`).
+ * Streams are watched up to their end; everything else passes unchanged.
+ * @param forget drops what was discovered (e.g. `VllmContext.invalidate`)
+ */
+export function forgetOnFailure(provider: ChatProvider, forget: () => void): ChatProvider {
+  const note = (error: unknown): never => {
+    if (invalidatesDiscovery(error)) forget();
+    throw error;
+  };
+  async function* watched<T>(events: AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* events;
+    } catch (error) {
+      note(error);
+    }
+  }
+  const wrapped: ChatProvider = {
+    kind: provider.kind,
+    complete: (call) => provider.complete(call).catch(note),
+    stream: (call) => watched(provider.stream(call)),
+    close: () => provider.close?.() ?? Promise.resolve(),
+  };
+  if (provider.streamSse) {
+    const streamSse = provider.streamSse.bind(provider);
+    wrapped.streamSse = (call) => watched(streamSse(call));
+  }
+  if (provider.embed) wrapped.embed = provider.embed.bind(provider);
+  return wrapped;
 }
