@@ -9,7 +9,7 @@ import { ulidAt } from "../ulid.js";
 import { contentText, type ChatMessage } from "../../protocol/chat-request.js";
 import { toLlmMessages, type LlmMessage } from "../llm-message.js";
 import { messageHash, type CachedHash } from "../message-hash.js";
-import type { ChainHasher } from "./hash-chains.js";
+import type { ChainHasher, ReplyAliasResolver } from "./hash-chains.js";
 
 /** The input of one exchange, as the message store sees it. */
 export interface AnalyzedInput {
@@ -45,13 +45,15 @@ function isSystemRole(role: ChatMessage["role"]): boolean {
  * Hashes the input messages in chain order and finds the history boundary.
  * @param chat the validated input messages of the request
  * @param hasher where known hashes are looked up (and new ones kept); none: hash every message
+ * @param resolve with a hasher: finds the stored reply with reasoning an assistant message of the
+ *   history stands for (see `ReplyAliasResolver`), so the chain continues from the stored reply
  */
-export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher): AnalyzedInput {
+export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher, resolve?: ReplyAliasResolver): AnalyzedInput {
   const messages = toLlmMessages(chat);
   let hashes: string[];
   let cached: CachedHash[] = [];
   if (hasher) {
-    cached = hasher.hashChain(messages);
+    cached = hasher.hashChain(messages, resolve);
     hashes = cached.map((entry) => entry.hash);
   } else {
     hashes = [];
@@ -97,6 +99,10 @@ export interface HistoryPair {
   response: string;
   /** `prompt_json`: `{"messages": [the user/tool messages of this pair, as the client sent them]}`. */
   promptJson: { messages: ChatMessage[] };
+  /** Index (in `chat`, and in `toLlmMessages(chat)`, which maps one for one) of the assistant message. */
+  assistantIndex: number;
+  /** Indexes of the pair's user/tool messages. */
+  inputIndexes: number[];
 }
 
 /**
@@ -108,16 +114,22 @@ export interface HistoryPair {
 export function historyPairs(chat: readonly ChatMessage[], boundary: number): HistoryPair[] {
   const pairs: HistoryPair[] = [];
   let pending: ChatMessage[] = [];
-  for (const m of chat.slice(0, boundary)) {
+  let pendingIndexes: number[] = [];
+  for (let i = 0; i < boundary; i++) {
+    const m = chat[i]!;
     if (isInputRole(m.role)) {
       pending.push(m);
+      pendingIndexes.push(i);
     } else if (m.role === "assistant") {
       pairs.push({
         prompt: pending.map((p) => contentText(p.content)).join("\n"),
         response: contentText(m.content),
         promptJson: { messages: pending },
+        assistantIndex: i,
+        inputIndexes: pendingIndexes,
       });
       pending = [];
+      pendingIndexes = [];
     }
   }
   return pairs;
