@@ -74,7 +74,7 @@ describe("proxy recording into PostgreSQL", () => {
     expect(live[0]!.output_tokens).toBeGreaterThan(0);
     // The aider request's history became 5 history rows of its conversation.
     expect(await schema.count("SELECT * FROM responses")).toBe(3 + 5);
-    expect(await schema.count("SELECT * FROM turns")).toBe(2);
+    expect(await schema.count("SELECT * FROM turns")).toBe(2 + 5); // and the history rows' turns
     expect(await schema.count("SELECT * FROM conversations")).toBe(3);
     expect(fs.existsSync(proxy.dbPath)).toBe(false);
 
