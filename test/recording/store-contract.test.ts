@@ -232,6 +232,12 @@ async function normalizedDump(h: Harness): Promise<Record<string, unknown[]>> {
     ["turn_search", "SELECT turn_id, prompt, response FROM turn_search ORDER BY turn_id"],
     ["llm_relay_exchanges", "SELECT * FROM llm_relay_exchanges ORDER BY response_id"],
     ["llm_relay_attempts", "SELECT * FROM llm_relay_attempts ORDER BY response_id, attempt"],
+    ["tools", "SELECT hash, name, description, input_schema, plugin FROM tools ORDER BY hash"],
+    ["tool_responses", "SELECT t.hash, r.response_id FROM tool_responses r JOIN tools t ON t.id = r.tool_id ORDER BY r.response_id, t.hash"],
+    ["turn_tools", "SELECT t.hash, tt.turn_id, tt.instance_id FROM turn_tools tt JOIN tools t ON t.id = tt.tool_id ORDER BY tt.turn_id, t.hash"],
+    ["tool_calls", "SELECT c.response_id, t.hash, c.name, c.arguments, c.tool_call_id FROM tool_calls c LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.response_id, c.tool_call_id"],
+    ["tool_results", "SELECT x.response_id, t.hash, x.name, x.output, x.tool_call_id, x.exception FROM tool_results x LEFT JOIN tools t ON t.id = x.tool_id ORDER BY x.response_id, x.tool_call_id"],
+    ["llm_relay_reply_aliases", "SELECT * FROM llm_relay_reply_aliases ORDER BY bare_hash"],
   ];
   const out: Record<string, unknown[]> = {};
   for (const [table, sql] of tables) {
@@ -252,13 +258,17 @@ describe("SqliteStore and PgStore", () => {
         { role: "tool", tool_call_id: "call_1", content: "18C, cloudy" },
       ],
       temperature: 0.2,
+      tools: [{ type: "function", function: { name: "weather", description: "Weather of a city", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
     };
+    const thinking: ChatMessage[] = [{ role: "user", content: "6 x 7?" }];
     const records = [
       ...conversationRecords(3),
       recordFor(body, { responseText: "", status: "error", httpStatus: 504, error: "timeout", responseJson: null }),
       recordFor(body, { responseText: "", toolCalls: [{ id: "call_9", name: "read_file", arguments: '{"path":"src/main.py"}' }], finishReason: "tool_calls" }),
       recordFor(toolBody, { responseText: "18°C and cloudy.", costUsd: 0.0001, attempts: [{ model: "gpt-4o", deployment: "a", provider: "openai-compatible", upstreamModel: "gpt-4o", status: "ok", httpStatus: 200, startedMs: 0, durationMs: 5, error: null }] }),
       recordFor({ ...body, messages: [...(body.messages as ChatMessage[]).slice(0, 3)] }, { responseText: "a fork" }),
+      recordFor({ model: "r1", messages: thinking }, { responseText: "42", reasoning: "6 x 7 is 42", usage: { input: 5, output: 9, estimated: false, details: { completion_tokens_details: { reasoning_tokens: 7 } } } }),
+      recordFor({ model: "r1", messages: [...thinking, { role: "assistant", content: "42" }, { role: "user", content: "sure?" }] }, { responseText: "yes" }),
     ];
     const dumps: Record<string, unknown[]>[] = [];
     for (const make of [sqliteHarness, pgHarness]) {
@@ -275,6 +285,9 @@ describe("SqliteStore and PgStore", () => {
     }
     expect(dumps[0]!.responses!.length).toBeGreaterThan(records.length);
     expect(dumps[0]!.parts!.some((p) => (p as { type: string }).type === "tool_call")).toBe(true);
+    for (const table of ["tools", "tool_responses", "turn_tools", "tool_calls", "tool_results", "llm_relay_reply_aliases"]) {
+      expect(dumps[0]![table]!.length, table).toBeGreaterThan(0);
+    }
     expect(dumps[1]).toEqual(dumps[0]);
   });
 });
