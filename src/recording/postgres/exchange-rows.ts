@@ -38,7 +38,7 @@ export interface MessageRow {
 export interface ResponseRow {
   id: string;
   model: string;
-  prompt: string;
+  prompt: string | null;
   system: string | null;
   prompt_json: string;
   options_json: string;

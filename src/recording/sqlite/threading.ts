@@ -27,14 +27,24 @@ export interface AnalyzedInput {
   systemText: string | null;
   /** The conversation name source: the first user message's text, else the system text, else "". */
   nameSource: string;
-  /** The legacy `prompt` of the live row: the trailing user messages' text joined with "\n" (tool outputs when there is no user message). */
-  prompt: string;
+  /**
+   * The legacy `prompt` of the live row: the trailing user messages' text joined with "\n"; null when
+   * there is none (tool results only: llm 0.31.1's `prompt._prompt` of a tool chain's next response is
+   * None, and its tool results go to `tool_results`).
+   */
+  prompt: string | null;
   /** With a cache: the cache entry of `messages[i]` (its `stored` flag says the row is in the file); else empty. */
   cached: CachedHash[];
 }
 
 function isInputRole(role: ChatMessage["role"]): boolean {
   return role === "user" || role === "tool" || role === "function";
+}
+
+/** The text of the user messages among `messages`, joined with "\n"; null when there is none. */
+function userText(messages: readonly ChatMessage[]): string | null {
+  const users = messages.filter((m) => m.role === "user");
+  return users.length > 0 ? users.map((m) => contentText(m.content)).join("\n") : null;
 }
 
 function isSystemRole(role: ChatMessage["role"]): boolean {
@@ -74,9 +84,7 @@ export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher,
   const systemText = leadingSystem.length > 0 ? leadingSystem.join("\n") : null;
   const firstUser = chat.find((m) => m.role === "user");
 
-  const trailing = chat.slice(boundary);
-  const users = trailing.filter((m) => m.role === "user");
-  const prompt = (users.length > 0 ? users : trailing).map((m) => contentText(m.content)).join("\n");
+  const prompt = userText(chat.slice(boundary));
 
   return {
     messages,
@@ -93,8 +101,8 @@ export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher,
 
 /** One earlier user/assistant exchange of the history, as a legacy `responses` row. */
 export interface HistoryPair {
-  /** The user (and tool) messages' text before the assistant message, joined with "\n". */
-  prompt: string;
+  /** The user messages' text before the assistant message, joined with "\n"; null when there is none (tool results only). */
+  prompt: string | null;
   /** The assistant message's text. */
   response: string;
   /** `prompt_json`: `{"messages": [the user/tool messages of this pair, as the client sent them]}`. */
@@ -122,7 +130,7 @@ export function historyPairs(chat: readonly ChatMessage[], boundary: number): Hi
       pendingIndexes.push(i);
     } else if (m.role === "assistant") {
       pairs.push({
-        prompt: pending.map((p) => contentText(p.content)).join("\n"),
+        prompt: userText(pending),
         response: contentText(m.content),
         promptJson: { messages: pending },
         assistantIndex: i,
