@@ -7,14 +7,17 @@
  * store-contract test checks both stores produce the same rows.
  */
 import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
-import { messageText, partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
-import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
+import type { CachedHash } from "../message-hash.js";
 import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
+import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow, type TurnRow, type TurnSearchRow } from "../llm-rows.js";
+
+export type { TurnRow, TurnSearchRow } from "../llm-rows.js";
 import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import type { ExchangeRecord } from "../types.js";
 import type { ChainHasher } from "../sqlite/hash-chains.js";
-import { historyPairs, idsBefore, type AnalyzedInput, type HistoryPair } from "../sqlite/threading.js";
+import { historyPairs, idsBefore, type AnalyzedInput } from "../sqlite/threading.js";
 
 /** A `parts` row (without its generated `id`). */
 export interface PartRow {
@@ -54,24 +57,6 @@ export interface ResponseRow {
   resolved_model: string | null;
   /** The reply's reasoning text, or null. */
   reasoning: string | null;
-}
-
-/** A `turns` row (the columns llm-relay fills). */
-export interface TurnRow {
-  id: string;
-  thread_id: string;
-  parent_message_hash: string | null;
-  tip_message_hash: string | null;
-  model: string;
-  resolved_model: string | null;
-  options_json: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  /** `json.dumps(usage details)`, or null. */
-  token_details: string | null;
-  duration_ms: number;
-  datetime_utc: string;
-  response_json: string | null;
 }
 
 /** An `llm_relay_exchanges` row (`usage_estimated`, `stream`: 0/1). */
@@ -127,13 +112,6 @@ export interface LegacyState {
   hasRows: boolean;
   /** The newest non-null `system` among its rows (by id), or null. */
   lastSystem: string | null;
-}
-
-/** A `turn_search` row. */
-export interface TurnSearchRow {
-  turn_id: string;
-  prompt: string;
-  response: string;
 }
 
 /** An `llm_relay_reply_aliases` row. */
@@ -319,7 +297,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     output_tokens: r.usage?.output ?? null,
     token_details: tokenDetails,
     resolved_model: r.resolvedModel,
-    reasoning: nonEmpty(r.reasoning),
+    reasoning: recordReasoning(r),
   });
   toolSources.push({ responseId: r.id, hasTurn: turn !== null, reply, inputs: input.messages.slice(input.boundary) });
   const tools = exchangeToolRows(requestTools(r.requestBody), toolSources);
@@ -372,86 +350,4 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     })),
     newlyStored,
   };
-}
-
-function nonEmpty(text: string | null | undefined): string | null {
-  return text === undefined || text === null || text === "" ? null : text;
-}
-
-/**
- * `token_details` of the record as llm writes it (`_dump` in 0.32's logs.py,
- * `json.dumps(self.token_details) if self.token_details else None` in 0.31.1):
- * Python's `json.dumps` of `usage.details`, NULL when absent or empty.
- */
-export function tokenDetailsJson(r: ExchangeRecord): string | null {
-  const details = r.usage?.details;
-  if (details === undefined || details === null || Object.keys(details).length === 0) return null;
-  return pythonJsonDumps(details);
-}
-
-/**
- * A turn's `turn_search` row as llm's `TURN_SEARCH_INSERT_SQL` derives it: the
- * text of its last input message when that is a user message, and the text of
- * its reply; null when both are empty.
- */
-export function turnSearchRow(turnId: string, lastInput: LlmMessage | undefined, reply: LlmMessage | null): TurnSearchRow | null {
-  const prompt = lastInput?.role === "user" ? messageText(lastInput) : "";
-  const response = reply ? messageText(reply) : "";
-  return prompt !== "" || response !== "" ? { turn_id: turnId, prompt, response } : null;
-}
-
-/**
- * The turns of a new conversation's history rows: for each earlier assistant
- * message, a turn with the same id as its `responses` row, parent the message
- * before it, tip the assistant message, 0 tokens and ms, no options and no
- * `response_json`. llm 0.32 hides a `responses` row whose id is a turn and
- * takes a turn's `system` from the first message of its chain, so the
- * history then shows the system prompt once, as the conversation llm itself
- * records does (a legacy row has `system` on the first row only and a NULL
- * after it, and `llm logs` prints the system again whenever it changes).
- * @param pairs `historyPairs(chat, input.boundary)`
- * @param ids the history rows' ids (`idsBefore`)
- */
-export function historyTurnRows(
-  pairs: readonly HistoryPair[],
-  ids: readonly string[],
-  input: AnalyzedInput,
-  threadId: string,
-  model: string,
-  datetimeUtc: string,
-): { turns: TurnRow[]; search: TurnSearchRow[] } {
-  const turns: TurnRow[] = [];
-  const search: TurnSearchRow[] = [];
-  pairs.forEach((pair, i) => {
-    const at = pair.assistantIndex;
-    const id = ids[i]!;
-    turns.push({
-      id,
-      thread_id: threadId,
-      parent_message_hash: at > 0 ? input.hashes[at - 1]! : null,
-      tip_message_hash: input.hashes[at]!,
-      model,
-      resolved_model: null,
-      options_json: null,
-      input_tokens: 0,
-      output_tokens: 0,
-      token_details: null,
-      duration_ms: 0,
-      datetime_utc: datetimeUtc,
-      response_json: null,
-    });
-    const row = turnSearchRow(id, at > 0 ? input.messages[at - 1] : undefined, input.messages[at]!);
-    if (row) search.push(row);
-  });
-  return { turns, search };
-}
-
-/** The tool-row sources of the history rows: the assistant message's calls, the pair's tool results. */
-export function historyToolSources(pairs: readonly HistoryPair[], ids: readonly string[], messages: readonly LlmMessage[]): ToolRowSource[] {
-  return pairs.map((pair, i) => ({
-    responseId: ids[i]!,
-    hasTurn: true,
-    reply: messages[pair.assistantIndex] ?? null,
-    inputs: pair.inputIndexes.map((k) => messages[k]!),
-  }));
 }

@@ -15,7 +15,7 @@ import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-f
 import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
 import type { CachedHash } from "../message-hash.js";
 import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
-import { historyToolSources, historyTurnRows, tokenDetailsJson, turnSearchRow } from "../postgres/exchange-rows.js";
+import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow } from "../llm-rows.js";
 import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import { queryResponses } from "./log-query.js";
@@ -390,7 +390,7 @@ export class SqliteStore implements RecordStore {
       r.usage?.output ?? null,
       tokenDetails,
       r.resolvedModel,
-      r.reasoning === undefined || r.reasoning === "" ? null : r.reasoning,
+      recordReasoning(r),
     ], threadId);
     toolSources.push({ responseId: r.id, hasTurn: writeTurn, reply, inputs: input.messages.slice(input.boundary) });
     this.writeToolRows(exchangeToolRows(requestTools(r.requestBody), toolSources));
