@@ -76,7 +76,9 @@ export function rehomeExchange(db: Database, responseId: string, target: BenchCo
     ).n;
     if (otherTurns === 0 && liveRows === 0) {
       // The conversation the recorder started for this call: only its history rows are left.
-      db.prepare(`DELETE FROM responses WHERE id IN (SELECT r.id FROM responses r WHERE r.conversation_id = ? AND ${IS_HISTORY_ROW})`).run(old);
+      const historyRows = `SELECT r.id FROM responses r WHERE r.conversation_id = ? AND ${IS_HISTORY_ROW}`;
+      for (const table of ["tool_responses", "tool_calls", "tool_results"]) db.prepare(`DELETE FROM ${table} WHERE response_id IN (${historyRows})`).run(old);
+      db.prepare(`DELETE FROM responses WHERE id IN (${historyRows})`).run(old);
       const historyTurns = `SELECT t.id FROM turns t WHERE t.thread_id = ? AND ${IS_HISTORY_TURN}`;
       db.prepare(`DELETE FROM turn_search WHERE turn_id IN (${historyTurns})`).run(old);
       db.prepare(`DELETE FROM turn_tools WHERE turn_id IN (${historyTurns})`).run(old);
