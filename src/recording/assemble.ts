@@ -110,16 +110,17 @@ function invalidOutput(exchange: Pick<ExchangeRecord, "status" | "error">, what:
 }
 
 /**
- * Upstream `usage` → our token counts, with llm's `token_details` (null
- * when nothing but the counts); null when the upstream reported none.
+ * Upstream `usage` → our token counts, with llm's `token_details` (left
+ * out when nothing but the counts remains); null when the upstream reported none.
  * @param provider the provider kind that answered (see {@link tokenDetails})
  */
 export function toTokenUsage(usage: Usage | null | undefined, provider: string | null): TokenUsage | null {
   if (!usage || typeof usage.prompt_tokens !== "number") return null;
+  const details = tokenDetails(usage, provider);
   return {
     input: usage.prompt_tokens,
     output: typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0,
     estimated: false,
-    details: tokenDetails(usage, provider),
+    ...(details ? { details } : {}),
   };
 }
