@@ -36,7 +36,7 @@ export class StreamAccumulator {
       if ((choice.index ?? 0) !== 0) continue;
       const delta = choice.delta ?? {};
       const reasoning = reasoningText(delta);
-      if (reasoning !== null) this.reasoningParts.push(reasoning);
+      if (reasoning !== null) this.addReasoning(reasoning);
       if (typeof delta.content === "string") this.addContent(delta.content);
       for (const call of delta.tool_calls ?? []) {
         const index = call.index ?? this.toolCalls.length;
@@ -63,6 +63,14 @@ export class StreamAccumulator {
     const first = !this.hasOutput;
     this.hasOutput = true;
     return first;
+  }
+
+  /**
+   * Takes into account a chunk known to carry only reasoning text for
+   * choice 0 (see `ContentChunkDecoder`), without the chunk itself.
+   */
+  addReasoning(text: string): void {
+    if (text.length > 0) this.reasoningParts.push(text);
   }
 
   /** The assistant text so far. */

@@ -67,9 +67,10 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
       if (event && typeof event === "object") acc.add(event);
       continue;
     }
-    const content = decoder.content(event);
-    if (content !== undefined) {
-      acc.addContent(content);
+    const delta = decoder.decode(event);
+    if (delta !== undefined) {
+      if (delta.kind === "content") acc.addContent(delta.text);
+      else acc.addReasoning(delta.text);
       continue;
     }
     if (event === "[DONE]") continue;

@@ -10,6 +10,9 @@
  * for Anthropic the fields the llm-anthropic plugin stores.
  */
 import { describe, expect, it } from "vitest";
+import type { ChatCompletionChunk } from "../../src/protocol/chat-completion.js";
+import { ContentChunkDecoder } from "../../src/protocol/content-chunk-decoder.js";
+import { StreamAccumulator } from "../../src/protocol/stream-accumulator.js";
 import { assembleExchange } from "../../src/recording/assemble.js";
 import { simplifyUsageDict, tokenDetails } from "../../src/recording/token-details.js";
 import type { PendingExchange, RawOutput } from "../../src/recording/types.js";
@@ -122,6 +125,45 @@ describe("reasoning of a streamed answer", () => {
     const record = assembleExchange(pending({ kind: "stream", events: [...events] }, "ollama"));
     expect(record.reasoning).toBe("27 * 453 = 10800 + 1431 = 12231.");
     expect(record.responseText).toBe("It is 12231.");
+  });
+});
+
+describe("reading reasoning deltas by their learned shape", () => {
+  const reasoningDelta = (text: string) => JSON.stringify(chunk({ reasoning_content: text }));
+
+  it("learns the reasoning shape apart from the content shape, and reads both without a full parse", () => {
+    const decoder = new ContentChunkDecoder();
+    const learn = (event: string) => decoder.learn(event, JSON.parse(event) as ChatCompletionChunk);
+    learn(JSON.stringify(chunk({ role: "assistant", content: null })));
+    learn(reasoningDelta("first"));
+    expect(decoder.decode(reasoningDelta('then "quoted"\n'))).toEqual({ kind: "reasoning", text: 'then "quoted"\n' });
+    expect(decoder.decode(JSON.stringify(chunk({ content: "answer" })))).toBeUndefined(); // no content shape yet
+    learn(JSON.stringify(chunk({ content: "answer" })));
+    expect(decoder.decode(JSON.stringify(chunk({ content: "more" })))).toEqual({ kind: "content", text: "more" });
+    expect(decoder.content(reasoningDelta("r"))).toBeUndefined();
+    // A delta carrying both fields (newer vLLM) or a finish is never read by shape.
+    expect(decoder.decode(JSON.stringify(chunk({ reasoning_content: "x", reasoning: "x" })))).toBeUndefined();
+    expect(decoder.decode(JSON.stringify(chunk({ reasoning_content: "x" }, "stop")))).toBeUndefined();
+  });
+
+  it("assembles what a full parse of every event gives", () => {
+    const texts = ["plain ", "café 🐧 ", "\\ back", "\u2028", "\"q\""];
+    const events = [
+      JSON.stringify(chunk({ role: "assistant", content: null })),
+      ...texts.map(reasoningDelta),
+      JSON.stringify({ ...chunk({ reasoning_content: " other model" }), model: "other" }),
+      JSON.stringify(chunk({ content: "It is " })),
+      reasoningDelta(" (late thought)"),
+      JSON.stringify(chunk({ content: "12231." })),
+      JSON.stringify(chunk({}, "stop")),
+    ];
+    const full = new StreamAccumulator();
+    for (const event of events) full.add(JSON.parse(event) as ChatCompletionChunk);
+    const record = assembleExchange(pending({ kind: "sse", blocks: sse(events) }));
+    expect(record.reasoning).toBe(full.reasoning);
+    expect(record.reasoning).toBe(`${texts.join("")} other model (late thought)`);
+    expect(record.responseText).toBe(full.text);
+    expect(record.resolvedModel).toBe(full.model);
   });
 });
 
