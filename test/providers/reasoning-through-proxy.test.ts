@@ -16,6 +16,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countTextTokens } from "../../src/tokens/count.js";
 import { rows } from "../helpers/db.js";
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
@@ -42,6 +43,7 @@ beforeAll(async () => {
     {
       llama: fakeDeployment(openai.baseUrl),
       "deepseek/*": fakeDeployment(openai.baseUrl, { api_key_env: "DEEPSEEK_API_KEY" }),
+      "llama-no-usage": fakeDeployment(openai.baseUrl, { stream_usage: false }),
       ollama: fakeDeployment(ollama.baseUrl, { provider: "ollama", model: "llama3.2" }),
       claude: fakeDeployment(anthropic.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: ANTHROPIC_MODEL }),
     },
@@ -134,6 +136,16 @@ describe("OpenAI-compatible upstream, passed through", () => {
     const record = await proxy.recordOf("reasoning-openrouter-stream");
     expect(record.reasoning).toBe(REASONING);
     expect(record.responseText).toBe(DEFAULT_TEXT);
+  });
+
+  it("a stream without usage: the estimated completion tokens count the reasoning too", async () => {
+    openai.enqueue({ kind: "ok", reasoning: REASONING, llamaServer2026: true });
+    const seen = await streamed({ model: "llama-no-usage" }, "reasoning-llama-no-usage");
+    expect(seen.reasoning).toBe(REASONING);
+    const record = await proxy.recordOf("reasoning-llama-no-usage");
+    expect(record.reasoning).toBe(REASONING);
+    expect(record.usage?.estimated).toBe(true);
+    expect(record.usage?.output).toBe(countTextTokens(REASONING) + countTextTokens(DEFAULT_TEXT));
   });
 
   it("prices DeepSeek's cache hits at the catalog's cache-hit price", async () => {
