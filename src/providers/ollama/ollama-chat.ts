@@ -3,9 +3,10 @@
  * `POST /api/chat` (docs/api.md, "Generate a chat completion"), and the
  * answer (one JSON object, or NDJSON lines when streaming) becomes
  * `chat.completion` / `chat.completion.chunk` objects; a thinking model's
- * `message.thinking` (docs/api.md, "Chat request (Thinking)"; the request's
- * `think` comes from the client's body or `extra_body`) becomes
- * `reasoning_content` on the message or its own deltas. The prompt is
+ * `message.thinking` (docs/capabilities/thinking.mdx of github.com/ollama/ollama;
+ * the request's `think` comes from the client's body or `extra_body`) becomes
+ * `reasoning_content` on the message or its own deltas, before the answer's.
+ * The prompt is
  * checked against the window sent as `options.num_ctx` before anything is
  * sent (counted with gpt-tokenizer: an estimate, flagged as such).
  */
