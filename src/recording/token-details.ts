@@ -13,12 +13,14 @@
  * - Anthropic (the `llm-anthropic` plugin's `set_usage`): Anthropic's own
  *   usage fields without `input_tokens` and `output_tokens`
  *   (`cache_creation_input_tokens`, `cache_read_input_tokens`,
- *   `cache_creation`, `server_tool_use`, `service_tier`). The `anthropic`
- *   provider carries them in the OpenAI usage it builds
- *   (providers/anthropic/usage-mapping.ts), beside its mirror
- *   `prompt_tokens_details.cached_tokens`, which is left out here. Zero
- *   values are dropped as for OpenAI (llm-anthropic keeps them when the
- *   prompt asked for caching; the counts are the same).
+ *   `cache_creation`, `server_tool_use`, `service_tier`), as they came
+ *   (zeros kept), and only when the prompt cache was used or a server tool
+ *   ran; otherwise none. llm-anthropic's condition is its `cache` option or
+ *   `server_tool_use`; a proxy does not see the option, so a cache read or
+ *   write above 0 stands for it. The `anthropic` provider carries these
+ *   fields in the OpenAI usage it builds (providers/anthropic/usage-mapping.ts),
+ *   beside its mirror `prompt_tokens_details.cached_tokens`, which is left
+ *   out here.
  */
 import type { Usage } from "../protocol/chat-completion.js";
 
@@ -35,12 +37,19 @@ export function tokenDetails(usage: Usage | null | undefined, provider: string |
   if (!usage || typeof usage !== "object") return null;
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(usage)) {
-    if (COUNTED.has(key)) continue;
+    if (COUNTED.has(key) || value === undefined) continue;
     if (provider === "anthropic" && key === "prompt_tokens_details") continue;
     rest[key] = value;
   }
+  if (provider === "anthropic") return anthropicCacheUsed(rest) ? rest : null;
   const simplified = simplifyUsageDict(rest);
   return Object.keys(simplified).length > 0 ? simplified : null;
+}
+
+/** Whether Anthropic's usage shows prompt-cache reads or writes, or server tool use. */
+function anthropicCacheUsed(usage: Record<string, unknown>): boolean {
+  const positive = (value: unknown) => typeof value === "number" && value > 0;
+  return positive(usage.cache_read_input_tokens) || positive(usage.cache_creation_input_tokens) || (usage.server_tool_use != null && usage.server_tool_use !== false);
 }
 
 /**

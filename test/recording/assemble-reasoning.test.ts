@@ -216,7 +216,7 @@ describe("token_details", () => {
     expect(tokenDetails({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7, cost: 0.00012, is_byok: false }, "openai-compatible")).toEqual({ cost: 0.00012 });
   });
 
-  it("for Anthropic is the llm-anthropic plugin's fields, without our prompt_tokens_details mirror", () => {
+  it("for Anthropic is the llm-anthropic plugin's fields as they came, without our prompt_tokens_details mirror, when the cache was used", () => {
     const usage = {
       prompt_tokens: 4020,
       completion_tokens: 120,
@@ -230,8 +230,19 @@ describe("token_details", () => {
     expect(tokenDetails(usage, "anthropic")).toEqual({
       cache_creation_input_tokens: 1000,
       cache_read_input_tokens: 3000,
-      cache_creation: { ephemeral_5m_input_tokens: 1000 },
+      cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 0 },
       service_tier: "standard",
+    });
+    // Only a read, or only server tool use, is enough; zeros everywhere is none (llm-anthropic without its cache option).
+    const readOnly = { ...usage, cache_creation_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } };
+    expect(tokenDetails(readOnly, "anthropic")).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 3000 });
+    const plain = { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42, prompt_tokens_details: { cached_tokens: 0 }, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: "standard" };
+    expect(tokenDetails(plain, "anthropic")).toBeNull();
+    expect(tokenDetails({ ...plain, server_tool_use: { web_search_requests: 1 } }, "anthropic")).toEqual({
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      service_tier: "standard",
+      server_tool_use: { web_search_requests: 1 },
     });
   });
 
