@@ -256,6 +256,16 @@ describe("Anthropic, translated", () => {
     expect(fileRow("reasoning-claude-whole").message.reasoning_content).toBe(ANTHROPIC_THINKING);
   });
 
+  it("an earlier answer's reasoning_content sent back in the history is not turned into an (unsigned) thinking block", async () => {
+    anthropic.queue({ kind: "replay", fixture: "text" });
+    const history = [question, { role: "assistant", content: ANTHROPIC_ANSWER, reasoning_content: ANTHROPIC_THINKING }, { role: "user", content: "And 28 * 453?" }];
+    const message = await completed({ model: "claude", messages: history }, "reasoning-claude-history");
+    expect(message.content).toBeTruthy();
+    const sent = anthropic.requests.at(-1)!;
+    expect(sent.rejected).toBeNull();
+    expect((sent.body.messages as { role: string; content: { type: string }[] }[])[1]).toEqual({ role: "assistant", content: [{ type: "text", text: ANTHROPIC_ANSWER }] });
+  });
+
   it("an answer without thinking or cache use has neither reasoning nor token_details", async () => {
     anthropic.queue({ kind: "replay", fixture: "text" });
     const message = await completed({ model: "claude" }, "reasoning-claude-plain");
