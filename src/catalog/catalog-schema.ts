@@ -21,6 +21,19 @@ export const catalogEntrySchema = z.strictObject({
   input_usd_per_mtok: usdPerMTok,
   /** Price of one million completion tokens, in USD. */
   output_usd_per_mtok: usdPerMTok,
+  /**
+   * Price of one million prompt tokens read from the provider's prompt cache
+   * (OpenAI's "cached input", `usage.prompt_tokens_details.cached_tokens`;
+   * Anthropic's "cache hits", `usage.cache_read_input_tokens`), in USD.
+   * Absent: cached tokens cost the plain input price.
+   */
+  cached_input_usd_per_mtok: usdPerMTok.optional(),
+  /**
+   * Price of one million prompt tokens written to the prompt cache
+   * (Anthropic's 5-minute "cache writes", `usage.cache_creation_input_tokens`), in USD.
+   * Absent: they cost the plain input price.
+   */
+  cache_write_usd_per_mtok: usdPerMTok.optional(),
   /** Whether the model takes `tools` (function calling). */
   supports_tools: z.boolean(),
   /** Whether the model takes image inputs. */

@@ -76,6 +76,8 @@ function toCatalogModel(provider: string, entry: CatalogEntry): CatalogModel {
     maxOutputTokens: entry.max_output_tokens,
     inputUsdPerMTok: entry.input_usd_per_mtok,
     outputUsdPerMTok: entry.output_usd_per_mtok,
+    cachedInputUsdPerMTok: entry.cached_input_usd_per_mtok ?? null,
+    cacheWriteUsdPerMTok: entry.cache_write_usd_per_mtok ?? null,
     supportsTools: entry.supports_tools,
     supportsVision: entry.supports_vision,
   };

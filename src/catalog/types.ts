@@ -14,6 +14,10 @@ export interface CatalogModel {
   inputUsdPerMTok: number;
   /** USD per million completion tokens. */
   outputUsdPerMTok: number;
+  /** USD per million prompt tokens read from the prompt cache, or null when the catalog has no such price (they cost `inputUsdPerMTok`). */
+  cachedInputUsdPerMTok: number | null;
+  /** USD per million prompt tokens written to the prompt cache (Anthropic), or null when the catalog has no such price (they cost `inputUsdPerMTok`). */
+  cacheWriteUsdPerMTok: number | null;
   /** Whether the model takes `tools` (function calling). */
   supportsTools: boolean;
   /** Whether the model takes image inputs. */

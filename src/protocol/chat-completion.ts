@@ -22,10 +22,25 @@ export interface ToolCallDelta {
   function?: { name?: string; arguments?: string };
 }
 
+/**
+ * The reasoning fields of a message or delta, as the upstreams that
+ * separate a model's reasoning from its answer send them (OpenAI's API has
+ * none): `reasoning_content` (llama-server's `--reasoning-format`,
+ * https://github.com/ggml-org/llama.cpp/tree/master/tools/server; DeepSeek,
+ * https://api-docs.deepseek.com/guides/reasoning_model; vLLM) and
+ * `reasoning` (OpenRouter, https://openrouter.ai/docs/use-cases/reasoning-tokens;
+ * newer vLLM sends both with the same text). The proxy's translating
+ * providers (Ollama, Anthropic) send `reasoning_content`.
+ */
+export interface ReasoningFields {
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+}
+
 /** One choice of a `chat.completion.chunk`. */
 export interface ChunkChoice {
   index: number;
-  delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[]; [key: string]: unknown };
+  delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[]; [key: string]: unknown } & ReasoningFields;
   finish_reason: string | null;
   [key: string]: unknown;
 }
@@ -42,7 +57,7 @@ export interface ChatCompletionChunk {
 }
 
 /** An assistant message of a non-streaming completion. */
-export interface AssistantMessage {
+export interface AssistantMessage extends ReasoningFields {
   role: "assistant";
   content: string | null;
   tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
@@ -58,6 +73,18 @@ export interface ChatCompletion {
   choices: { index: number; message: AssistantMessage; finish_reason: string | null; [key: string]: unknown }[];
   usage?: Usage | null;
   [key: string]: unknown;
+}
+
+/**
+ * The reasoning text of one message or delta: `reasoning_content` when it
+ * is a non-empty string, else `reasoning` when that is (never both: an
+ * upstream that sends both sends the same text twice); null otherwise.
+ */
+export function reasoningText(fields: ReasoningFields | null | undefined): string | null {
+  if (!fields) return null;
+  const { reasoning_content: content, reasoning } = fields;
+  if (typeof content === "string" && content !== "") return content;
+  return typeof reasoning === "string" && reasoning !== "" ? reasoning : null;
 }
 
 /** Seconds since the epoch, as OpenAI's `created` field. */

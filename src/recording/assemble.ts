@@ -1,7 +1,8 @@
 /**
  * Turns a {@link PendingExchange} (raw upstream output) into the
- * {@link ExchangeRecord} the stores write: text, tool calls,
- * `finish_reason`, usage, resolved model and `response_json`, and the
+ * {@link ExchangeRecord} the stores write: text, reasoning, tool calls,
+ * `finish_reason`, usage (with llm's `token_details`, see
+ * token-details.ts), resolved model and `response_json`, and the
  * request body without secrets with its sampling options. Runs in the
  * recorder's batch, so the request path never parses upstream stream
  * events nor walks the body.
@@ -21,6 +22,7 @@ import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-re
 import { quoteUpstream } from "../protocol/errors.js";
 import { readChunk, readCompletion } from "../protocol/upstream-json.js";
 import { redactSecrets } from "./redact.js";
+import { tokenDetails } from "./token-details.js";
 import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
 
 /**
@@ -34,7 +36,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   const requestBody = redactSecrets(sentBody);
   const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
   const refusedUsage = typeof refusedPromptTokens === "number" ? { input: refusedPromptTokens, output: 0, estimated: false } : null;
-  const base = { ...rest, responseText: "", toolCalls: [], finishReason: null, usage: refusedUsage, resolvedModel: null, responseJson: errorJson };
+  const base = { ...rest, responseText: "", toolCalls: [], reasoning: null, finishReason: null, usage: refusedUsage, resolvedModel: null, responseJson: errorJson };
   if (!output) return base;
   if (output.kind === "completion") {
     let completion: ChatCompletion;
@@ -45,13 +47,14 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     } else {
       completion = output.body;
     }
-    const { text, toolCalls, finishReason } = completionOutput(completion);
+    const { text, reasoning, toolCalls, finishReason } = completionOutput(completion);
     return {
       ...rest,
       responseText: text,
       toolCalls,
+      reasoning,
       finishReason,
-      usage: estimatedIf(toTokenUsage(completion.usage), output.usageEstimated),
+      usage: estimatedIf(toTokenUsage(completion.usage, fields.provider), output.usageEstimated),
       resolvedModel: typeof completion.model === "string" ? completion.model : null,
       responseJson: completion,
     };
@@ -65,9 +68,10 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
       if (event && typeof event === "object") acc.add(event);
       continue;
     }
-    const content = decoder.content(event);
-    if (content !== undefined) {
-      acc.addContent(content);
+    const delta = decoder.decode(event);
+    if (delta !== undefined) {
+      if (delta.kind === "content") acc.addContent(delta.text);
+      else acc.addReasoning(delta.text);
       continue;
     }
     if (event === "[DONE]") continue;
@@ -84,8 +88,9 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     ...invalid,
     responseText: acc.text,
     toolCalls: acc.calls,
+    reasoning: acc.reasoning,
     finishReason: acc.finishReason,
-    usage: output.kind === "sse" ? toTokenUsage(acc.usage) : estimatedIf(toTokenUsage(acc.usage), output.usageEstimated),
+    usage: output.kind === "sse" ? toTokenUsage(acc.usage, fields.provider) : estimatedIf(toTokenUsage(acc.usage, fields.provider), output.usageEstimated),
     resolvedModel: acc.model,
     responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
   };
@@ -106,8 +111,18 @@ function invalidOutput(exchange: Pick<ExchangeRecord, "status" | "error">, what:
   return { status: "error", error: `The upstream sent ${what}: ${quoteUpstream(payload)}` };
 }
 
-/** Upstream `usage` → our token counts; null when the upstream reported none. */
-export function toTokenUsage(usage: Usage | null | undefined): TokenUsage | null {
+/**
+ * Upstream `usage` → our token counts, with llm's `token_details` (left
+ * out when nothing but the counts remains); null when the upstream reported none.
+ * @param provider the provider kind that answered (see {@link tokenDetails})
+ */
+export function toTokenUsage(usage: Usage | null | undefined, provider: string | null): TokenUsage | null {
   if (!usage || typeof usage.prompt_tokens !== "number") return null;
-  return { input: usage.prompt_tokens, output: typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0, estimated: false };
+  const details = tokenDetails(usage, provider);
+  return {
+    input: usage.prompt_tokens,
+    output: typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0,
+    estimated: false,
+    ...(details ? { details } : {}),
+  };
 }

@@ -6,10 +6,21 @@
  */
 import type { ChatMessage } from "../protocol/chat-request.js";
 import type { RecordedToolCall } from "./types.js";
+import { pythonJsonDumps } from "./message-hash.js";
 
 /** Literal text (`TextPart`). */
 export interface LlmTextPart {
   type: "text";
+  text: string;
+}
+
+/**
+ * Reasoning text of an assistant reply (`ReasoningPart`; 0.32's `to_dict()`
+ * is `{"type": "reasoning", "text": …}`, stored with the text in
+ * `parts.text` and a NULL payload).
+ */
+export interface LlmReasoningPart {
+  type: "reasoning";
   text: string;
 }
 
@@ -31,7 +42,7 @@ export interface LlmToolResultPart {
 }
 
 /** One part of an llm message. */
-export type LlmPart = LlmTextPart | LlmToolCallPart | LlmToolResultPart;
+export type LlmPart = LlmTextPart | LlmReasoningPart | LlmToolCallPart | LlmToolResultPart;
 
 /** An llm message: `Message.to_dict()` without provider metadata. */
 export interface LlmMessage {
@@ -123,17 +134,55 @@ export function toLlmMessages(messages: readonly ChatMessage[]): LlmMessage[] {
 
 /**
  * The assistant reply of an exchange as an llm message, or null when the
- * reply has neither text nor tool calls.
+ * reply has no reasoning, no text and no tool calls. Parts in the order
+ * llm 0.32 writes them: the `reasoning` part first, then the text, then
+ * one `tool_call` part per call.
  * @param responseText the reply text (may be partial)
  * @param toolCalls the tool calls of the reply, arguments JSON-encoded
+ * @param reasoning the reply's reasoning text (`reasoning_content`…), null/absent/"" when none
  */
-export function replyToLlmMessage(responseText: string, toolCalls: readonly RecordedToolCall[]): LlmMessage | null {
-  if (responseText === "" && toolCalls.length === 0) return null;
+export function replyToLlmMessage(
+  responseText: string,
+  toolCalls: readonly RecordedToolCall[],
+  reasoning?: string | null,
+): LlmMessage | null {
+  const hasReasoning = reasoning !== undefined && reasoning !== null && reasoning !== "";
+  if (responseText === "" && toolCalls.length === 0 && !hasReasoning) return null;
   const calls = toolCalls.map((call) => toolCallPart(call.name, call.arguments, call.id));
-  return assistantMessage([{ type: "text", text: responseText }], calls);
+  const message = assistantMessage([{ type: "text", text: responseText }], calls);
+  if (hasReasoning) message.parts.unshift({ type: "reasoning", text: reasoning });
+  return message;
+}
+
+/**
+ * The message as a client sends it back in its next request: without its
+ * `reasoning` parts (OpenAI-style clients drop `reasoning_content` from the
+ * history). The same object when it has none.
+ */
+export function withoutReasoning(message: LlmMessage): LlmMessage {
+  if (!message.parts.some((p) => p.type === "reasoning")) return message;
+  return { role: message.role, parts: message.parts.filter((p) => p.type !== "reasoning") };
+}
+
+/** The concatenated text of a message's reasoning parts, or null when it has none. */
+export function reasoningText(message: LlmMessage): string | null {
+  const parts = message.parts.filter((p): p is LlmReasoningPart => p.type === "reasoning");
+  return parts.length > 0 ? parts.map((p) => p.text).join("") : null;
 }
 
 /** The concatenated text of a message's text parts (llm's `_text_of`). */
 export function messageText(message: LlmMessage): string {
   return message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+}
+
+/**
+ * The `parts` columns of a part, as 0.32's `LogStore._write_part` fills them:
+ * the text of a `text` or `reasoning` part in `text` (payload NULL, since
+ * nothing else is left of its `to_dict()`); any other part's `to_dict()`
+ * without `type` as `json.dumps` payload, its `name` in `tool_name`.
+ */
+export function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
+  if (part.type === "text" || part.type === "reasoning") return { toolName: null, text: part.text, payload: null };
+  const { type: _type, ...rest } = part;
+  return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
 }

@@ -275,6 +275,8 @@ function summarize(record: ExchangeRecord, errorClass: string | null): ExchangeS
 /** Estimates the token counts of a record whose upstream reported none. */
 function fillUsage(record: ExchangeRecord): void {
   if (record.usage) return;
-  const output = countTextTokens(record.responseText) + record.toolCalls.reduce((n, c) => n + countTextTokens(c.name) + countTextTokens(c.arguments), 0);
+  // Reasoning tokens are completion tokens too (billed as output by every provider).
+  const reasoning = record.reasoning ? countTextTokens(record.reasoning) : 0;
+  const output = reasoning + countTextTokens(record.responseText) + record.toolCalls.reduce((n, c) => n + countTextTokens(c.name) + countTextTokens(c.arguments), 0);
   record.usage = { input: countPromptTokens(record.messages), output, estimated: true };
 }

@@ -58,6 +58,8 @@ describe("rehomeExchange", () => {
       expect(after.threads).toEqual([...before.threads, { id: target.id, tip: null }].sort((a, b) => a.id.localeCompare(b.id)));
       expect(after.responses).toEqual([...before.responses, { id: replay.id, conversation_id: target.id }]);
       expect(rows(dbPath, "select thread_id from turns where id = ?", replay.id)).toEqual([{ thread_id: target.id }]);
+      // the history row's turn went with its row
+      expect(rows(dbPath, "select id from turns order by id")).toEqual(after.responses.map((r) => ({ id: r.id })));
       expect(store.rehome("no-such-id", target)).toBe(false);
     } finally {
       store.close();

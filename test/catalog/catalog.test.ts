@@ -24,6 +24,8 @@ interface RawEntry {
   max_output_tokens: number;
   input_usd_per_mtok: number;
   output_usd_per_mtok: number;
+  cached_input_usd_per_mtok?: number;
+  cache_write_usd_per_mtok?: number;
   supports_tools: boolean;
   supports_vision: boolean;
 }
@@ -94,6 +96,8 @@ describe("catalog data files", () => {
         maxOutputTokens: entry.max_output_tokens,
         inputUsdPerMTok: entry.input_usd_per_mtok,
         outputUsdPerMTok: entry.output_usd_per_mtok,
+        cachedInputUsdPerMTok: entry.cached_input_usd_per_mtok ?? null,
+        cacheWriteUsdPerMTok: entry.cache_write_usd_per_mtok ?? null,
         supportsTools: entry.supports_tools,
         supportsVision: entry.supports_vision,
       });

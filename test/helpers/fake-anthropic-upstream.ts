@@ -19,7 +19,7 @@ import { listenOnLoopback } from "./loopback-server.js";
 const FIXTURES = new URL("../fixtures/protocols/anthropic/", import.meta.url);
 
 /** A conversation fixture: `message-<name>.json` (non-streaming) and `stream-<name>.sse` (streaming). */
-export type AnthropicFixture = "text" | "tool-use" | "tool-answer";
+export type AnthropicFixture = "text" | "tool-use" | "tool-answer" | "thinking";
 /** An entry of errors.json. */
 export type AnthropicErrorFixture = "invalid_request" | "prompt_too_long" | "rate_limit" | "overloaded";
 

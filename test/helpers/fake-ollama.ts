@@ -40,6 +40,12 @@ export type OllamaBehaviour =
       counts?: boolean;
       /** Answer with the documented tool call (`get_weather`, `{"city":"Tokyo"}`) instead of text. */
       toolCall?: boolean;
+      /**
+       * A thinking model's reasoning (docs/capabilities/thinking.mdx): `message.thinking` beside
+       * `message.content`, or, streamed, a thinking phase (lines with `thinking` and an empty
+       * `content`, in `chunks` pieces) before the answer's lines.
+       */
+      thinking?: string;
     }
   /** Streams `lines` content lines, then resets the connection. */
   | { kind: "reset-after"; lines: number; text?: string }
@@ -164,12 +170,14 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
       return object;
     };
     if (!stream) {
-      const whole = chat ? { ...fixtureJson("chat-response.json"), model, message: { role: "assistant", content: text } } : { ...fixtureJson("generate-response.json"), model, response: text };
+      const message = { role: "assistant", content: text, ...(current.thinking !== undefined ? { thinking: current.thinking } : {}) };
+      const whole = chat ? { ...fixtureJson("chat-response.json"), model, message } : { ...fixtureJson("generate-response.json"), model, response: text };
       return [finish(whole)];
     }
     const final = finish({ ...(chat ? chatFinal : generateFinal), model });
     const lines = parts.map((part) => (chat ? { ...lineShape, model, message: { role: "assistant", content: part, images: null } } : { ...lineShape, model, response: part }));
-    return [...lines, final];
+    const thinkingLines = chat && current.thinking ? pieces(current.thinking, current.chunks ?? 6).map((part) => ({ ...lineShape, model, message: { role: "assistant", content: "", thinking: part } })) : [];
+    return [...thinkingLines, ...lines, final];
   }
 
   const server = http.createServer(async (req, res) => {

@@ -8,14 +8,25 @@
  * ever), a connection reset before any byte or after N chunks, slow
  * headers; `enqueue` scripts the next requests, and a `cycle` repeats a
  * list of behaviours (e.g. fail every other request).
+ *
+ * An `ok` answer may also carry reasoning (`reasoning_content` deltas
+ * before the answer, as llama-server with `--reasoning-format deepseek`,
+ * DeepSeek and vLLM send it, or OpenRouter's `reasoning`), a given `usage`
+ * object, Python's spaced JSON (`"content": "…"`), and the chunk shapes of
+ * llama-server's 2026-09 release (../shared/fixtures/protocols/llama-server-2026-09.txt:
+ * a first role chunk with `content: null`, a finish chunk without usage,
+ * and a `choices: []` usage chunk carrying `prompt_tokens_details` with
+ * `timings` beside `usage`).
  */
+import fs from "node:fs";
 import http from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
+import { pythonJson } from "./python-json.js";
 
 /** What the fake does with one request. */
 export type FakeBehaviour =
   /** A normal answer; `headerDelayMs` holds the response headers back that long, `chunkDelayMs` waits after each chunk. */
-  | { kind: "ok"; text?: string; chunkDelayMs?: number; chunkCount?: number; headerDelayMs?: number }
+  | ({ kind: "ok"; text?: string; chunkDelayMs?: number; chunkCount?: number; headerDelayMs?: number } & AnswerShape)
   /** An HTTP error with this status, body and headers (e.g. `Retry-After`). */
   | { kind: "status"; status: number; body: string; headers?: Record<string, string> }
   /** A stream that sends `chunks` content chunks, then resets the connection (TCP RST). */
@@ -26,6 +37,20 @@ export type FakeBehaviour =
   | { kind: "stall" }
   /** Request i (counted from when this behaviour was set) gets `steps[i % steps.length]`. */
   | { kind: "cycle"; steps: FakeBehaviour[] };
+
+/** What an `ok` answer carries besides its text, and how it is written. */
+export interface AnswerShape {
+  /** Reasoning sent before the answer: `reasoning_content` deltas (in `chunkCount` pieces), or on the message when not streamed. */
+  reasoning?: string;
+  /** The field the reasoning goes in: `reasoning_content` (llama-server, DeepSeek, vLLM; the default) or `reasoning` (OpenRouter). */
+  reasoningField?: "reasoning_content" | "reasoning";
+  /** The `usage` object reported (default {@link DEFAULT_USAGE}; with `llamaServer2026`, the captured one). */
+  usage?: Record<string, unknown>;
+  /** Write every payload as Python's `json.dumps` does (`", "` and `": "`), instead of compact JSON. */
+  spaced?: boolean;
+  /** Chunk shapes of llama-server's 2026-09 release (see the module comment); the usage chunk replays the captured `timings`. */
+  llamaServer2026?: boolean;
+}
 
 /** One request the fake received. */
 export interface ReceivedRequest {
@@ -56,6 +81,29 @@ export interface FakeUpstream {
 
 const CREATED = 1795257782;
 
+/** The usage the fake reports unless an answer names its own. */
+export const DEFAULT_USAGE = { completion_tokens: 12, prompt_tokens: 46, total_tokens: 58 };
+
+/**
+ * The usage chunk of llama-server's 2026-09 stream, as captured
+ * (`{"choices":[],…,"usage":{…,"prompt_tokens_details":{"cached_tokens":45}},"timings":{"cache_n":45,…}}`).
+ */
+export const LLAMA_2026_USAGE_CHUNK = capturedLlama2026UsageChunk();
+
+function capturedLlama2026UsageChunk(): Record<string, unknown> {
+  const text = fs.readFileSync(new URL("../../../shared/fixtures/protocols/llama-server-2026-09.txt", import.meta.url), "utf8");
+  const start = text.indexOf("### POST /v1/chat/completions (stream, include_usage)");
+  const end = text.indexOf("### ", start + 4);
+  const data = text
+    .slice(start, end)
+    .split("\n")
+    .filter((line) => line.startsWith("data: {"))
+    .map((line) => JSON.parse(line.slice("data: ".length)) as Record<string, unknown>);
+  const usageChunk = data.find((chunk) => Array.isArray(chunk.choices) && chunk.choices.length === 0);
+  if (!usageChunk) throw new Error("no usage chunk in the llama-server 2026-09 capture");
+  return usageChunk;
+}
+
 /** The default answer text (a fragment of the captured llama-server reply). */
 export const DEFAULT_TEXT = "\"Here,\" replake a little girl. \"It's a";
 
@@ -72,10 +120,13 @@ export function chunk(id: string, model: string, delta: Record<string, unknown>,
   return { choices: [{ finish_reason: finish, index: 0, delta }], created: CREATED, id, model, system_fingerprint: "b0-unknown", object: "chat.completion.chunk", ...extra };
 }
 
-/** A non-streaming `chat.completion` answering `text`, in llama-server's key order, with `extra` fields after `id`. */
-export function completion(id: string, model: string, text: string, usage: Record<string, number>, extra: Record<string, unknown> = {}) {
+/**
+ * A non-streaming `chat.completion` answering `text`, in llama-server's key order, with `extra` fields after `id`;
+ * `message` adds fields to the message (e.g. `reasoning_content`).
+ */
+export function completion(id: string, model: string, text: string, usage: Record<string, unknown>, extra: Record<string, unknown> = {}, message: Record<string, unknown> = {}) {
   return {
-    choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text } }],
+    choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text, ...message } }],
     created: CREATED,
     model,
     system_fingerprint: "b0-unknown",
@@ -87,7 +138,7 @@ export function completion(id: string, model: string, text: string, usage: Recor
 }
 
 /** The usage-only chunk OpenAI sends last when `stream_options.include_usage` is set. */
-export function usageChunk(id: string, model: string, usage: Record<string, number>) {
+export function usageChunk(id: string, model: string, usage: Record<string, unknown>) {
   return { id, object: "chat.completion.chunk", created: CREATED, model, choices: [], usage };
 }
 
@@ -156,17 +207,25 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
       return;
     }
     const text = current.text ?? DEFAULT_TEXT;
-    const usage = { completion_tokens: 12, prompt_tokens: 46, total_tokens: 58 };
+    const shape: AnswerShape = current.kind === "ok" ? current : {};
+    const usage = shape.usage ?? (shape.llamaServer2026 ? (LLAMA_2026_USAGE_CHUNK.usage as Record<string, unknown>) : DEFAULT_USAGE);
+    const encode = shape.spaced ? pythonJson : JSON.stringify;
+    const reasoningField = shape.reasoningField ?? "reasoning_content";
     if (!body.stream) {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      res.end(
-        JSON.stringify(completion(id, model, text, usage, { timings: { prompt_n: 46, predicted_n: 12 }, x_unknown_upstream_field: "kept" })),
-      );
+      const message = shape.reasoning !== undefined ? { [reasoningField]: shape.reasoning } : {};
+      const timings = shape.llamaServer2026 ? LLAMA_2026_USAGE_CHUNK.timings : { prompt_n: 46, predicted_n: 12 };
+      res.end(encode(completion(id, model, text, usage, { timings, x_unknown_upstream_field: "kept" }, message)));
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
     const pieces = current.kind === "reset-after" ? splitText(text, Math.max(current.chunks, 1) + 3) : splitText(text, current.chunkCount ?? 8);
     const delay = current.kind === "ok" ? (current.chunkDelayMs ?? 0) : 0;
+    if (shape.llamaServer2026) res.write(`data: ${encode(chunk(id, model, { role: "assistant", content: null }, null))}\n\n`);
+    for (const piece of shape.reasoning ? splitText(shape.reasoning, current.kind === "ok" ? (current.chunkCount ?? 8) : 8) : []) {
+      res.write(`data: ${encode(chunk(id, model, { [reasoningField]: piece }, null))}\n\n`);
+      if (delay) await sleep(delay);
+    }
     for (const [i, piece] of pieces.entries()) {
       if (current.kind === "reset-after" && i === current.chunks) {
         await sleep(20);
@@ -174,14 +233,20 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
         return;
       }
       if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
+      res.write(`data: ${encode(chunk(id, model, { content: piece }, null))}\n\n`);
       received.chunksSent += 1;
       if (delay) await sleep(delay);
     }
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     // llama-server puts usage on the finish chunk; OpenAI sends a separate usage chunk when asked.
-    res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
-    if (includeUsage) res.write(`data: ${JSON.stringify(usageChunk(id, model, usage))}\n\n`);
+    if (shape.llamaServer2026) {
+      // 2026-09: the finish chunk carries nothing else; usage and timings come on the `choices: []` chunk.
+      res.write(`data: ${encode(chunk(id, model, {}, "stop"))}\n\n`);
+      if (includeUsage) res.write(`data: ${encode({ ...LLAMA_2026_USAGE_CHUNK, id, model, usage })}\n\n`);
+    } else {
+      res.write(`data: ${encode(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
+      if (includeUsage) res.write(`data: ${encode(usageChunk(id, model, usage))}\n\n`);
+    }
     res.end("data: [DONE]\n\n");
   });
   const listening = await listenOnLoopback(server);

@@ -74,7 +74,7 @@ describe("proxy recording into PostgreSQL", () => {
     expect(live[0]!.output_tokens).toBeGreaterThan(0);
     // The aider request's history became 5 history rows of its conversation.
     expect(await schema.count("SELECT * FROM responses")).toBe(3 + 5);
-    expect(await schema.count("SELECT * FROM turns")).toBe(2);
+    expect(await schema.count("SELECT * FROM turns")).toBe(2 + 5); // and the history rows' turns
     expect(await schema.count("SELECT * FROM conversations")).toBe(3);
     expect(fs.existsSync(proxy.dbPath)).toBe(false);
 
@@ -100,7 +100,8 @@ describe("proxy recording into PostgreSQL", () => {
     expect(recorded.map((r) => r.request_id)).toEqual(Array.from({ length: 200 }, (_, i) => `req-${String(i).padStart(3, "0")}`));
     expect(recorded.every((r) => Number(r.n) === 1)).toBe(true);
     expect(await schema.count("SELECT * FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id")).toBe(200);
-    expect(await schema.count("SELECT * FROM turns")).toBe(200);
+    // One turn per exchange, and five history turns for each of the 100 aider variants (each starts a conversation).
+    expect(await schema.count("SELECT * FROM turns")).toBe(200 + 100 * 5);
     // The aider history is stored once, however many exchanges re-sent it through either proxy.
     expect(await schema.count(`SELECT * FROM messages m JOIN parts p ON p.message_hash = m.hash WHERE p.text = 'Change the greeting to be more casual'`)).toBe(1);
   });

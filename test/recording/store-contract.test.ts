@@ -78,9 +78,10 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
 
     expect(await h.count("SELECT * FROM conversations")).toBe(1);
     expect(await h.count("SELECT * FROM threads")).toBe(1);
-    expect(await h.count("SELECT * FROM turns")).toBe(1);
+    // The live turn and one turn per history row (same ids), so llm 0.32 shows the history from the message store.
+    expect(await h.count("SELECT * FROM turns")).toBe(6);
     expect(await h.count("SELECT * FROM messages")).toBe(13);
-    expect(await h.count("SELECT * FROM turn_search")).toBe(1);
+    expect(await h.count("SELECT * FROM turn_search")).toBe(6);
     const rows = await h.rows<{ id: string; prompt: string; system: string | null; response: string; conversation_id: string; input_tokens: number; output_tokens: number; duration_ms: number }>(
       "SELECT * FROM responses ORDER BY id",
     );
@@ -95,7 +96,9 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     const [conversation] = await h.rows("SELECT * FROM conversations");
     expect(conversation).toEqual({ id: rows[0]!.conversation_id, name: "Change the greeting to be more …", model: "TestModelName" });
     const [thread] = await h.rows<{ id: string; tip_message_hash: string }>("SELECT * FROM threads");
-    const [turn] = await h.rows<{ id: string; tip_message_hash: string; thread_id: string }>("SELECT * FROM turns");
+    const [turn] = await h.rows<{ id: string; tip_message_hash: string; thread_id: string }>(`SELECT * FROM turns WHERE id = '${record.id}'`);
+    const turnIds = await h.rows<{ id: string }>("SELECT id FROM turns ORDER BY id");
+    expect(turnIds.map((t) => t.id)).toEqual(rows.map((r) => r.id));
     expect(thread!.id).toBe(conversation!.id);
     expect(turn).toMatchObject({ id: record.id, thread_id: thread!.id, tip_message_hash: thread!.tip_message_hash });
     const [exchange] = await h.rows(`SELECT * FROM llm_relay_exchanges`);
@@ -111,7 +114,7 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     expect(await h.count("SELECT * FROM threads")).toBe(1);
     expect(await h.count("SELECT * FROM messages")).toBe(15);
     expect(await h.count("SELECT * FROM responses")).toBe(7);
-    expect(await h.count("SELECT * FROM turns")).toBe(2);
+    expect(await h.count("SELECT * FROM turns")).toBe(7);
     const [last] = await h.rows("SELECT id, prompt, system, response FROM responses ORDER BY id DESC LIMIT 1");
     expect(last).toEqual({ id: second!.id, prompt: "question 1", system: null, response: "answer 1" });
     const [thread] = await h.rows<{ tip_message_hash: string }>("SELECT tip_message_hash FROM threads");
@@ -140,8 +143,9 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
       { response_id: failed.id, status: "error", http_status: 502, error: "upstream unreachable", usage_estimated: 1 },
       { response_id: cancelled.id, status: "cancelled", http_status: 200, error: "client disconnected", usage_estimated: 1 },
     ]);
-    // The failure wrote no turn; the retry (the cancelled one) joined its conversation.
-    expect(await h.count("SELECT * FROM turns")).toBe(1);
+    // The failure wrote no turn (only its history's five); the retry (the cancelled one) joined its conversation.
+    expect(await h.count("SELECT * FROM turns")).toBe(6);
+    expect(await h.count(`SELECT * FROM turns WHERE id = '${failed.id}'`)).toBe(0);
     expect(await h.count("SELECT * FROM conversations")).toBe(1);
     const live = await h.rows<{ id: string; response: string }>(`SELECT id, response FROM responses WHERE id IN ('${failed.id}', '${cancelled.id}') ORDER BY id`);
     expect(live).toEqual([
@@ -228,6 +232,12 @@ async function normalizedDump(h: Harness): Promise<Record<string, unknown[]>> {
     ["turn_search", "SELECT turn_id, prompt, response FROM turn_search ORDER BY turn_id"],
     ["llm_relay_exchanges", "SELECT * FROM llm_relay_exchanges ORDER BY response_id"],
     ["llm_relay_attempts", "SELECT * FROM llm_relay_attempts ORDER BY response_id, attempt"],
+    ["tools", "SELECT hash, name, description, input_schema, plugin FROM tools ORDER BY hash"],
+    ["tool_responses", "SELECT t.hash, r.response_id FROM tool_responses r JOIN tools t ON t.id = r.tool_id ORDER BY r.response_id, t.hash"],
+    ["turn_tools", "SELECT t.hash, tt.turn_id, tt.instance_id FROM turn_tools tt JOIN tools t ON t.id = tt.tool_id ORDER BY tt.turn_id, t.hash"],
+    ["tool_calls", "SELECT c.response_id, t.hash, c.name, c.arguments, c.tool_call_id FROM tool_calls c LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.response_id, c.tool_call_id"],
+    ["tool_results", "SELECT x.response_id, t.hash, x.name, x.output, x.tool_call_id, x.exception FROM tool_results x LEFT JOIN tools t ON t.id = x.tool_id ORDER BY x.response_id, x.tool_call_id"],
+    ["llm_relay_reply_aliases", "SELECT * FROM llm_relay_reply_aliases ORDER BY bare_hash"],
   ];
   const out: Record<string, unknown[]> = {};
   for (const [table, sql] of tables) {
@@ -248,13 +258,17 @@ describe("SqliteStore and PgStore", () => {
         { role: "tool", tool_call_id: "call_1", content: "18C, cloudy" },
       ],
       temperature: 0.2,
+      tools: [{ type: "function", function: { name: "weather", description: "Weather of a city", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
     };
+    const thinking: ChatMessage[] = [{ role: "user", content: "6 x 7?" }];
     const records = [
       ...conversationRecords(3),
       recordFor(body, { responseText: "", status: "error", httpStatus: 504, error: "timeout", responseJson: null }),
       recordFor(body, { responseText: "", toolCalls: [{ id: "call_9", name: "read_file", arguments: '{"path":"src/main.py"}' }], finishReason: "tool_calls" }),
       recordFor(toolBody, { responseText: "18°C and cloudy.", costUsd: 0.0001, attempts: [{ model: "gpt-4o", deployment: "a", provider: "openai-compatible", upstreamModel: "gpt-4o", status: "ok", httpStatus: 200, startedMs: 0, durationMs: 5, error: null }] }),
       recordFor({ ...body, messages: [...(body.messages as ChatMessage[]).slice(0, 3)] }, { responseText: "a fork" }),
+      recordFor({ model: "r1", messages: thinking }, { responseText: "42", reasoning: "6 x 7 is 42", usage: { input: 5, output: 9, estimated: false, details: { completion_tokens_details: { reasoning_tokens: 7 } } } }),
+      recordFor({ model: "r1", messages: [...thinking, { role: "assistant", content: "42" }, { role: "user", content: "sure?" }] }, { responseText: "yes" }),
     ];
     const dumps: Record<string, unknown[]>[] = [];
     for (const make of [sqliteHarness, pgHarness]) {
@@ -271,6 +285,9 @@ describe("SqliteStore and PgStore", () => {
     }
     expect(dumps[0]!.responses!.length).toBeGreaterThan(records.length);
     expect(dumps[0]!.parts!.some((p) => (p as { type: string }).type === "tool_call")).toBe(true);
+    for (const table of ["tools", "tool_responses", "turn_tools", "tool_calls", "tool_results", "llm_relay_reply_aliases"]) {
+      expect(dumps[0]![table]!.length, table).toBeGreaterThan(0);
+    }
     expect(dumps[1]).toEqual(dumps[0]);
   });
 });

@@ -42,7 +42,7 @@ describe("canonical aider request through echo", () => {
     expect(finish).toBe("stop");
   });
 
-  it("records one conversation: 5 history responses, 1 live response, 1 turn", async () => {
+  it("records one conversation: 5 history responses, 1 live response, a turn for each", async () => {
     await proxy.server.ctx.recorder.flush();
     const conversations = rows<{ id: string; name: string; model: string }>(proxy.dbPath, "select * from conversations");
     expect(conversations).toHaveLength(1);
@@ -72,8 +72,9 @@ describe("canonical aider request through echo", () => {
     expect(JSON.parse(String(live.options_json))).toEqual({ temperature: 0 });
     expect(JSON.parse(String(live.prompt_json)).messages).toHaveLength(12);
 
-    const turns = rows<{ id: string; thread_id: string }>(proxy.dbPath, "select id, thread_id from turns");
-    expect(turns).toEqual([{ id: live.id, thread_id: conversationId }]);
+    // The history rows have turns too (same ids), so llm 0.32 shows the history, and its system prompt once, from the message store.
+    const turns = rows<{ id: string; thread_id: string }>(proxy.dbPath, "select id, thread_id from turns order by id");
+    expect(turns).toEqual(responses.map((r) => ({ id: r.id, thread_id: conversationId })));
     const [exchange] = rows<Record<string, unknown>>(proxy.dbPath, "select * from llm_relay_exchanges where response_id = ?", live.id);
     expect(exchange).toMatchObject({ provider: "echo", status: "ok", http_status: 200, stream: 1 });
     expect(Number(exchange!.ttft_ms)).toBeGreaterThanOrEqual(0);
@@ -96,7 +97,7 @@ describe("canonical aider request through echo", () => {
     const responses = rows<{ prompt: string; conversation_id: string }>(proxy.dbPath, "select prompt, conversation_id from responses order by id");
     expect(responses).toHaveLength(7);
     expect(responses.at(-1)).toEqual({ prompt: followUp, conversation_id: conversationId });
-    expect(rows(proxy.dbPath, "select id from turns where thread_id = ?", conversationId)).toHaveLength(2);
+    expect(rows(proxy.dbPath, "select id from turns where thread_id = ?", conversationId)).toHaveLength(7);
   });
 
   it("keeps every *_json column valid JSON or NULL", () => {

@@ -40,6 +40,10 @@ export function newBenchConversation(runId: string, label: string, model: string
 const IS_HISTORY_ROW = `coalesce(r.input_tokens, 0) = 0 AND coalesce(r.output_tokens, 0) = 0 AND coalesce(r.duration_ms, 0) = 0
   AND NOT EXISTS (SELECT 1 FROM llm_relay_exchanges x WHERE x.response_id = r.id)`;
 
+/** A `turns` row written with a history row (same id, 0 tokens, 0 ms, no exchange row of ours). */
+const IS_HISTORY_TURN = `coalesce(t.input_tokens, 0) = 0 AND coalesce(t.output_tokens, 0) = 0 AND coalesce(t.duration_ms, 0) = 0
+  AND NOT EXISTS (SELECT 1 FROM llm_relay_exchanges x WHERE x.response_id = t.id)`;
+
 /**
  * Moves the exchange `responseId` into `target` (creating its
  * `conversations` and `threads` rows when missing), in one transaction.
@@ -66,13 +70,19 @@ export function rehomeExchange(db: Database, responseId: string, target: BenchCo
     if (turn) db.prepare(`UPDATE turns SET thread_id = ? WHERE id = ?`).run(target.id, responseId);
     if (old === null) return true;
 
-    const otherTurns = (db.prepare(`SELECT count(*) AS n FROM turns WHERE thread_id = ?`).get(old) as { n: number }).n;
+    const otherTurns = (db.prepare(`SELECT count(*) AS n FROM turns t WHERE t.thread_id = ? AND NOT (${IS_HISTORY_TURN})`).get(old) as { n: number }).n;
     const liveRows = (
       db.prepare(`SELECT count(*) AS n FROM responses r WHERE r.conversation_id = ? AND NOT (${IS_HISTORY_ROW})`).get(old) as { n: number }
     ).n;
     if (otherTurns === 0 && liveRows === 0) {
       // The conversation the recorder started for this call: only its history rows are left.
-      db.prepare(`DELETE FROM responses WHERE id IN (SELECT r.id FROM responses r WHERE r.conversation_id = ? AND ${IS_HISTORY_ROW})`).run(old);
+      const historyRows = `SELECT r.id FROM responses r WHERE r.conversation_id = ? AND ${IS_HISTORY_ROW}`;
+      for (const table of ["tool_responses", "tool_calls", "tool_results"]) db.prepare(`DELETE FROM ${table} WHERE response_id IN (${historyRows})`).run(old);
+      db.prepare(`DELETE FROM responses WHERE id IN (${historyRows})`).run(old);
+      const historyTurns = `SELECT t.id FROM turns t WHERE t.thread_id = ? AND ${IS_HISTORY_TURN}`;
+      db.prepare(`DELETE FROM turn_search WHERE turn_id IN (${historyTurns})`).run(old);
+      db.prepare(`DELETE FROM turn_tools WHERE turn_id IN (${historyTurns})`).run(old);
+      db.prepare(`DELETE FROM turns WHERE id IN (${historyTurns})`).run(old);
       db.prepare(`DELETE FROM threads WHERE id = ?`).run(old);
       db.prepare(`DELETE FROM conversations WHERE id = ?`).run(old);
     } else if (turn?.tip) {

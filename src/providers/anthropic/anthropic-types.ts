@@ -77,16 +77,39 @@ export interface AnthropicRequest {
   [key: string]: unknown;
 }
 
-/** `usage` of a message (all counts in tokens). `input_tokens` excludes the cached parts. */
+/**
+ * `usage` of a message (all counts in tokens). `input_tokens` excludes the
+ * cached parts: `cache_creation_input_tokens` were written to the prompt
+ * cache, `cache_read_input_tokens` read from it
+ * (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching).
+ * Other fields (`cache_creation` by lifetime, `server_tool_use`,
+ * `service_tier`) are kept as they come.
+ */
 export interface AnthropicUsage {
   input_tokens?: number;
   output_tokens?: number;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  [key: string]: unknown;
 }
 
-/** A content block of a response; blocks other than text and tool_use (thinking, server tools) are skipped. */
-export type AnthropicResponseBlock = AnthropicTextBlock | AnthropicToolUseBlock | { type: string; [key: string]: unknown };
+/**
+ * A thinking block of a response (extended thinking,
+ * https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking):
+ * the model's reasoning (summarised on Claude 4 models) and a `signature`
+ * the API checks when the block is sent back. Streamed as a
+ * `content_block_start` with empty `thinking` and `signature`, then
+ * `thinking_delta` and one `signature_delta`. `redacted_thinking` blocks
+ * carry only encrypted `data`.
+ */
+export interface AnthropicThinkingBlock {
+  type: "thinking";
+  thinking: string;
+  signature?: string;
+}
+
+/** A content block of a response; blocks other than text, tool_use and thinking (redacted thinking, server tools) are skipped. */
+export type AnthropicResponseBlock = AnthropicTextBlock | AnthropicToolUseBlock | AnthropicThinkingBlock | { type: string; [key: string]: unknown };
 
 /** A non-streaming response (`type: "message"`), also the `message` of `message_start`. */
 export interface AnthropicMessage {
@@ -112,7 +135,7 @@ export interface AnthropicErrorObject {
 export type AnthropicStreamEvent =
   | { type: "message_start"; message: AnthropicMessage }
   | { type: "content_block_start"; index: number; content_block: AnthropicResponseBlock }
-  | { type: "content_block_delta"; index: number; delta: { type: string; text?: string; partial_json?: string } }
+  | { type: "content_block_delta"; index: number; delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string } }
   | { type: "content_block_stop"; index: number }
   | { type: "message_delta"; delta: { stop_reason?: string | null; stop_sequence?: string | null }; usage?: AnthropicUsage }
   | { type: "message_stop" }

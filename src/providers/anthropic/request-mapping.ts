@@ -7,9 +7,12 @@
  * `max_tokens` (required upstream, see max-tokens.ts), `temperature`,
  * `top_p`, `stop` → `stop_sequences`, `stream`, `tools`, `tool_choice`,
  * `parallel_tool_calls: false` → `tool_choice.disable_parallel_tool_use`,
- * `user` → `metadata.user_id`. Every other OpenAI field is dropped (the
- * API rejects unknown fields); the deployment's `extra_body` is merged
- * last, for Anthropic-only fields (`top_k`, `thinking`, …).
+ * `user` → `metadata.user_id`, and a `thinking` object the client sent in
+ * Anthropic's own shape (`{"type": "enabled", "budget_tokens": 2048}`,
+ * https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking)
+ * as is. Every other OpenAI field is dropped (the API rejects unknown
+ * fields); the deployment's `extra_body` is merged last, for
+ * Anthropic-only fields (`top_k`, `thinking`, …).
  */
 import type { Deployment } from "../../config/schema.js";
 import { invalidRequest } from "../../protocol/errors.js";
@@ -42,6 +45,7 @@ export function toAnthropicRequest(body: ChatCompletionRequest, deployment: Depl
     if (choice) request.tool_choice = choice;
   }
   if (typeof body.user === "string" && body.user) request.metadata = { user_id: body.user };
+  if (isObject(body.thinking)) request.thinking = body.thinking;
   return { ...request, ...deployment.extra_body };
 }
 

@@ -7,13 +7,15 @@
  * | --- | --- |
  * | `message_start` | the role chunk (id and model of the message; input usage kept) |
  * | `content_block_start` text | its text, if any |
+ * | `content_block_start` thinking | its thinking text as a `reasoning_content` delta, if any |
  * | `content_block_start` tool_use | the call's first delta: `index`, `id`, `type: "function"`, `function.name`, `arguments: ""` |
  * | `content_block_delta` `text_delta` | a content delta |
+ * | `content_block_delta` `thinking_delta` | a `reasoning_content` delta |
  * | `content_block_delta` `input_json_delta` | an arguments delta of that block's call |
  * | `message_delta` | nothing yet (stop reason and output usage kept) |
  * | `message_stop` | the finish chunk, then the usage chunk when asked for |
  * | `error` | throws the mapped RelayError |
- * | `ping`, `content_block_stop`, other blocks and deltas (thinking, server tools), unknown events | nothing |
+ * | `ping`, `content_block_stop`, other blocks and deltas (`signature_delta`, redacted thinking, server tools), unknown events | nothing |
  */
 import { RelayError } from "../../protocol/errors.js";
 import { ChatOutput } from "../raw/chat-output.js";
@@ -21,7 +23,7 @@ import type { ProviderStreamEvent } from "../types.js";
 import type { AnthropicStreamEvent, AnthropicUsage } from "./anthropic-types.js";
 import { anthropicStreamError } from "./error-mapping.js";
 import { finishReason } from "./finish-reason.js";
-import { isToolUseBlock } from "./response-mapping.js";
+import { isThinkingBlock, isToolUseBlock } from "./response-mapping.js";
 import { mergeUsage, toOutputUsage } from "./usage-mapping.js";
 
 /** Turns one stream's events into chunks, in order; one instance per stream. */
@@ -62,6 +64,7 @@ export class AnthropicStreamMapper {
           this.toolIndexes.set(event.index, index);
           return [output.toolCall({ index, id: block.id, type: "function", function: { name: block.name, arguments: "" } })];
         }
+        if (isThinkingBlock(block)) return block.thinking ? [output.reasoning(block.thinking)] : [];
         const text = block.type === "text" ? (block as { text?: unknown }).text : undefined;
         return typeof text === "string" && text ? [output.text(text)] : [];
       }
@@ -69,6 +72,7 @@ export class AnthropicStreamMapper {
         const output = this.started(event.type);
         const { delta } = event;
         if (delta.type === "text_delta" && delta.text) return [output.text(delta.text)];
+        if (delta.type === "thinking_delta" && typeof delta.thinking === "string" && delta.thinking) return [output.reasoning(delta.thinking)];
         const index = this.toolIndexes.get(event.index);
         if (delta.type === "input_json_delta" && delta.partial_json && index !== undefined) {
           return [output.toolCall({ index, function: { arguments: delta.partial_json } })];

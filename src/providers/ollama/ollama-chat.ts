@@ -2,7 +2,11 @@
  * The `ollama` provider's chat mode: an OpenAI chat request becomes
  * `POST /api/chat` (docs/api.md, "Generate a chat completion"), and the
  * answer (one JSON object, or NDJSON lines when streaming) becomes
- * `chat.completion` / `chat.completion.chunk` objects. The prompt is
+ * `chat.completion` / `chat.completion.chunk` objects; a thinking model's
+ * `message.thinking` (docs/capabilities/thinking.mdx of github.com/ollama/ollama;
+ * the request's `think` comes from the client's body or `extra_body`) becomes
+ * `reasoning_content` on the message or its own deltas, before the answer's.
+ * The prompt is
  * checked against the window sent as `options.num_ctx` before anything is
  * sent (counted with gpt-tokenizer: an estimate, flagged as such).
  */
@@ -59,6 +63,11 @@ function usageOf(metrics: OllamaMetrics, promptEstimate: number, outputText: str
   };
 }
 
+/** A valid `think` value of `/api/chat`: a boolean, or a level (`low`, `medium`, `high`) for models that have levels. */
+function isThink(value: unknown): value is boolean | string {
+  return typeof value === "boolean" || value === "low" || value === "medium" || value === "high";
+}
+
 /** A chat answer carries its `message` object (Ollama's docs/api.md, "Generate a chat completion"). */
 function hasMessage(object: Record<string, unknown>): boolean {
   return typeof object.message === "object" && object.message !== null && !Array.isArray(object.message);
@@ -88,6 +97,8 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
         options: ollamaOptions(params, numCtx, deployment, raw.options),
         ...(tools ? { tools } : {}),
         ...(format !== undefined ? { format } : {}),
+        // Ollama's own switch for thinking models (true/false or a level), sent by clients as an extra body field.
+        ...(isThink(raw.think) ? { think: raw.think } : {}),
       },
       deployment,
     );
@@ -109,10 +120,11 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
         const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, { signal, requestId: call.requestId });
         const answer = await readOllamaObject<OllamaChatResponse>(transport, response, hasMessage);
         const text = answer.message?.content ?? "";
+        const thinking = typeof answer.message?.thinking === "string" ? answer.message.thinking : "";
         const toolCalls = toOpenAIToolCalls(answer.message?.tool_calls ?? []);
-        const outputText = text + toolCalls.map((c) => c.function.arguments).join("");
+        const outputText = thinking + text + toolCalls.map((c) => c.function.arguments).join("");
         return prepared.output.completion(
-          { content: text === "" && toolCalls.length > 0 ? null : text, toolCalls },
+          { content: text === "" && toolCalls.length > 0 ? null : text, reasoning: thinking, toolCalls },
           ollamaFinishReason(answer.done_reason, toolCalls.length > 0),
           usageOf(answer, prepared.promptTokens, outputText),
         );
@@ -154,6 +166,11 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
         if (!started) {
           started = true;
           yield output.role();
+        }
+        const thinking = object.message?.thinking;
+        if (typeof thinking === "string" && thinking) {
+          outputText += thinking;
+          yield output.reasoning(thinking);
         }
         const content = object.message?.content;
         if (content) {

@@ -53,6 +53,8 @@ export interface OllamaChatRequest {
   tools?: unknown[];
   /** `"json"` or a JSON schema. */
   format?: unknown;
+  /** Thinking models: separate the reasoning into `message.thinking` (true), suppress it (false), or a level (`low`, `medium`, `high`). */
+  think?: boolean | string;
   [key: string]: unknown;
 }
 

@@ -4,7 +4,9 @@
  * .../chat/streaming) from a backend's raw text output, for the providers
  * whose backend does not speak the Chat Completions API itself (Ollama's
  * native API, llama.cpp `/completion`, KoboldCpp, text-generation-webui,
- * in-process GGUF, Anthropic).
+ * in-process GGUF, Anthropic). A model's reasoning goes in
+ * `reasoning_content` (on the message, and as its own deltas), the field
+ * llama-server, DeepSeek and vLLM use and OpenAI-compatible clients read.
  */
 import { unixSeconds, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type Usage } from "../../protocol/chat-completion.js";
 import type { ProviderCompletion, ProviderStreamEvent } from "../types.js";
@@ -58,6 +60,11 @@ export class ChatOutput {
     return this.event({ content }, null);
   }
 
+  /** A reasoning delta: `delta: {reasoning_content}`. */
+  reasoning(text: string): ProviderStreamEvent {
+    return this.event({ reasoning_content: text }, null);
+  }
+
   /** A tool-call delta (`index` names the call; the first delta of a call carries `id`, `type` and `function.name`). */
   toolCall(delta: ToolCallDelta): ProviderStreamEvent {
     return this.event({ tool_calls: [delta] }, null);
@@ -76,9 +83,13 @@ export class ChatOutput {
 
   /**
    * A whole non-streaming answer.
-   * @param message the assistant's text (null with tool calls only) and tool calls
+   * @param message the assistant's text (null with tool calls only), its reasoning (left out when empty or absent) and tool calls
    */
-  completion(message: { content: string | null; toolCalls?: ChatCompletion["choices"][number]["message"]["tool_calls"] }, finishReason: string, usage: OutputUsage | null): ProviderCompletion {
+  completion(
+    message: { content: string | null; reasoning?: string | null; toolCalls?: ChatCompletion["choices"][number]["message"]["tool_calls"] },
+    finishReason: string,
+    usage: OutputUsage | null,
+  ): ProviderCompletion {
     const completion: ChatCompletion = {
       id: this.id,
       object: "chat.completion",
@@ -87,7 +98,12 @@ export class ChatOutput {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: message.content, ...(message.toolCalls?.length ? { tool_calls: message.toolCalls } : {}) },
+          message: {
+            role: "assistant",
+            content: message.content,
+            ...(message.reasoning ? { reasoning_content: message.reasoning } : {}),
+            ...(message.toolCalls?.length ? { tool_calls: message.toolCalls } : {}),
+          },
           finish_reason: finishReason,
         },
       ],

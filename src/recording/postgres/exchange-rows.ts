@@ -7,8 +7,12 @@
  * store-contract test checks both stores produce the same rows.
  */
 import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
-import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
-import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
+import type { CachedHash } from "../message-hash.js";
+import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
+import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow, type TurnRow, type TurnSearchRow } from "../llm-rows.js";
+
+export type { TurnRow, TurnSearchRow } from "../llm-rows.js";
 import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import type { ExchangeRecord } from "../types.js";
@@ -37,7 +41,7 @@ export interface MessageRow {
 export interface ResponseRow {
   id: string;
   model: string;
-  prompt: string;
+  prompt: string | null;
   system: string | null;
   prompt_json: string;
   options_json: string;
@@ -48,23 +52,11 @@ export interface ResponseRow {
   datetime_utc: string;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** `json.dumps(usage details)`, or null. */
+  token_details: string | null;
   resolved_model: string | null;
-}
-
-/** A `turns` row (the columns llm-relay fills). */
-export interface TurnRow {
-  id: string;
-  thread_id: string;
-  parent_message_hash: string | null;
-  tip_message_hash: string | null;
-  model: string;
-  resolved_model: string | null;
-  options_json: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  duration_ms: number;
-  datetime_utc: string;
-  response_json: string | null;
+  /** The reply's reasoning text, or null. */
+  reasoning: string | null;
 }
 
 /** An `llm_relay_exchanges` row (`usage_estimated`, `stream`: 0/1). */
@@ -122,6 +114,14 @@ export interface LegacyState {
   lastSystem: string | null;
 }
 
+/** An `llm_relay_reply_aliases` row. */
+export interface ReplyAliasRow {
+  /** The hash of the reply without its reasoning parts, after the same parent. */
+  bare_hash: string;
+  /** The stored reply's hash. */
+  hash: string;
+}
+
 /** Every row one exchange adds. */
 export interface ExchangeRows {
   /** Messages of the input chain and the reply, in chain order, to insert unless present (content-addressed). */
@@ -133,7 +133,21 @@ export interface ExchangeRows {
   /** The turn, or null (an error with no output writes none). */
   turn: TurnRow | null;
   /** The turn's search row, or null when its prompt and response are both empty (or there is no turn). */
-  turnSearch: { turn_id: string; prompt: string; response: string } | null;
+  turnSearch: TurnSearchRow | null;
+  /**
+   * One turn per history row of a new conversation (same id as its `responses` row), so
+   * llm 0.32 shows the history from the message store, the system prompt once (see
+   * {@link historyTurnRows}); empty for a joined one.
+   */
+  historyTurns: TurnRow[];
+  /** The history turns' search rows (those with text). */
+  historyTurnSearch: TurnSearchRow[];
+  /** The tool rows of the exchange (tools, tool_responses, turn_tools, tool_calls, tool_results). */
+  tools: ExchangeToolRows;
+  /** When the reply has reasoning: the hash of the reply as the client re-sends it (without reasoning) → the stored reply's hash. */
+  replyAlias: ReplyAliasRow | null;
+  /** The stored reply's hash-cache entry when {@link replyAlias} is set (what the store remembers the alias as, once committed). */
+  replyAliasEntry: CachedHash | null;
   /** The thread's new tip, or null to leave it. */
   threadTip: string | null;
   /** History rows (new conversations only), then the live row. */
@@ -142,13 +156,6 @@ export interface ExchangeRows {
   attempts: AttemptRow[];
   /** Hash-cache entries of messages this exchange writes: mark them `stored` once the transaction commits. */
   newlyStored: CachedHash[];
-}
-
-/** The columns a part is stored in: literal text in `text`, everything else (but `type`) as a JSON payload. */
-export function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
-  if (part.type === "text") return { toolName: null, text: part.text, payload: null };
-  const { type: _type, ...rest } = part;
-  return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
 }
 
 function messageRow(message: LlmMessage, hash: string, parent: string | null): MessageRow {
@@ -190,11 +197,14 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
   const name = conversationName(input.nameSource);
 
-  const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+  const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
   const writeTurn = r.status !== "error" || reply !== null;
+  const tokenDetails = tokenDetailsJson(r);
   let turn: TurnRow | null = null;
   let turnSearch: ExchangeRows["turnSearch"] = null;
   let threadTip: string | null = null;
+  let replyAlias: ReplyAliasRow | null = null;
+  let replyAliasEntry: CachedHash | null = null;
   if (writeTurn) {
     let tip = input.lastInputHash;
     if (reply) {
@@ -205,6 +215,11 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
       }
       hasher.remember([...input.messages, reply], [...input.cached, hit]);
       tip = hit.hash;
+      const bare = withoutReasoning(reply);
+      if (bare !== reply) {
+        replyAlias = { bare_hash: hasher.messages.lookup(bare, input.lastInputHash).hash, hash: hit.hash };
+        replyAliasEntry = hit;
+      }
     }
     turn = {
       id: r.id,
@@ -216,14 +231,12 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
       options_json: turnOptionsJson === "{}" ? null : turnOptionsJson,
       input_tokens: r.usage?.input ?? null,
       output_tokens: r.usage?.output ?? null,
+      token_details: tokenDetails,
       duration_ms: r.durationMs,
       datetime_utc: started,
       response_json: responseJson,
     };
-    const last = input.messages[input.messages.length - 1];
-    const searchPrompt = last?.role === "user" ? messageText(last) : "";
-    const searchResponse = reply ? messageText(reply) : "";
-    if (searchPrompt !== "" || searchResponse !== "") turnSearch = { turn_id: r.id, prompt: searchPrompt, response: searchResponse };
+    turnSearch = turnSearchRow(r.id, input.messages[input.messages.length - 1], reply);
     if (join === null || join.moveTip) threadTip = tip;
   }
 
@@ -237,6 +250,9 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     return write;
   };
   const responses: ResponseRow[] = [];
+  const toolSources: ToolRowSource[] = [];
+  let historyTurns: TurnRow[] = [];
+  let historyTurnSearch: TurnSearchRow[] = [];
   if (!join) {
     const pairs = historyPairs(r.messages, input.boundary);
     const ids = idsBefore(r.id, r.startedAt, pairs.length);
@@ -255,9 +271,15 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
         datetime_utc: started,
         input_tokens: 0,
         output_tokens: 0,
+        token_details: null,
         resolved_model: null,
+        reasoning: null,
       });
     });
+    const history = historyTurnRows(pairs, ids, input, threadId, r.requestedModel, started);
+    historyTurns = history.turns;
+    historyTurnSearch = history.search;
+    toolSources.push(...historyToolSources(pairs, ids, input.messages));
   }
   responses.push({
     id: r.id,
@@ -273,8 +295,12 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     datetime_utc: started,
     input_tokens: r.usage?.input ?? null,
     output_tokens: r.usage?.output ?? null,
+    token_details: tokenDetails,
     resolved_model: r.resolvedModel,
+    reasoning: recordReasoning(r),
   });
+  toolSources.push({ responseId: r.id, hasTurn: turn !== null, reply, inputs: input.messages.slice(input.boundary) });
+  const tools = exchangeToolRows(requestTools(r.requestBody), toolSources);
 
   return {
     messages,
@@ -282,6 +308,11 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     conversation: { id: threadId, name, model: r.requestedModel },
     turn,
     turnSearch,
+    historyTurns,
+    historyTurnSearch,
+    tools,
+    replyAlias,
+    replyAliasEntry,
     threadTip,
     responses,
     exchange: {

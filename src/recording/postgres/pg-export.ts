@@ -77,6 +77,9 @@ function selections(tx: TransactionSql, since: string | undefined): Record<strin
   out.llm_relay_exchanges = where("llm_relay_exchanges", `"response_id" IN (${responses})`, `"response_id"`);
   out.llm_relay_attempts = where("llm_relay_attempts", `"response_id" IN (${responses})`, `"response_id", "attempt"`);
   out.llm_relay_embeddings = where("llm_relay_embeddings", `"datetime_utc" >= $1`, `"id"`);
+  // The legacy tool rows of the selected responses and the tools of the selected turns (every `tools` row is copied).
+  for (const table of ["tool_responses", "tool_calls", "tool_results"]) out[table] = where(table, `"response_id" IN (${responses})`, "1");
+  out.turn_tools = where("turn_tools", `"turn_id" IN (${turns})`, "1");
   return out;
 }
 

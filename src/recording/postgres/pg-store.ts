@@ -26,9 +26,10 @@ import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore }
 import { EMBEDDING_COLUMNS, embeddingRow } from "../embedding-rows.js";
 import type { CachedHash } from "../message-hash.js";
 import { replyToLlmMessage } from "../llm-message.js";
-import { ChainHasher } from "../sqlite/hash-chains.js";
+import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "../sqlite/hash-chains.js";
 import { analyzeInput, type AnalyzedInput } from "../sqlite/threading.js";
 import { exchangeRows, type ExchangeRows, type LegacyState, type ThreadJoin } from "./exchange-rows.js";
+import type { ExchangeToolRows } from "../llm-tools.js";
 import { queryPgResponses } from "./pg-log-query.js";
 import { runPgMigrations } from "./pg-schema.js";
 import { exchangeUsageEvent, rebookingKey } from "../../tenancy/exchange-usage.js";
@@ -90,6 +91,8 @@ export class PgStore implements RecordStore {
   readonly booksUsage = true;
   /** Message hashes seen by this store; `stored` means the row is in the database. */
   private readonly hashes = new ChainHasher();
+  /** Stored replies with reasoning, by the hash of their reasoning-less form (read through to `llm_relay_reply_aliases`). */
+  private readonly aliases = new ReplyAliases();
   private closed = false;
 
   private constructor(
@@ -128,19 +131,24 @@ export class PgStore implements RecordStore {
     if (records.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       const stored: CachedHash[] = [];
+      const aliases: [string, CachedHash][] = [];
       try {
         await this.sql.begin(async (tx) => {
-          const inputs = records.map((r) => analyzeInput(r.messages, this.hashes));
+          const inputs: AnalyzedInput[] = [];
+          for (const r of records) inputs.push(await this.analyze(tx, r, aliases));
           const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
           for (const key of keys) await tx`SELECT pg_advisory_xact_lock(${key}::bigint)`;
           const bills = records.map(usageRowOfRecord);
           await lockLedgerScopes(tx, bills.filter((row) => row !== null));
           for (let i = 0; i < records.length; i++) {
-            stored.push(...(await this.writeOne(tx, records[i]!, inputs[i]!)));
+            const rows = await this.writeOne(tx, records[i]!, inputs[i]!);
+            stored.push(...rows.newlyStored);
+            if (rows.replyAlias) aliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
             await bookUsage(tx, records[i]!, bills[i] ?? null);
           }
         });
         for (const entry of stored) entry.stored = true;
+        for (const [bare, entry] of aliases) this.aliases.set(bare, entry);
         return;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -164,13 +172,45 @@ export class PgStore implements RecordStore {
     await this.sql`INSERT INTO llm_relay_embeddings ${this.sql(rows, ...EMBEDDING_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${this.sql.unsafe(updates)}`;
   }
 
-  /** Writes one exchange; returns the hash-cache entries to mark stored once committed. */
-  private async writeOne(tx: TransactionSql, r: ExchangeRecord, input: AnalyzedInput): Promise<CachedHash[]> {
+  /**
+   * `analyzeInput` with the stored replies with reasoning that the history's
+   * assistant messages stand for: from memory, else from `llm_relay_reply_aliases`.
+   * The hashes asked for depend on the aliases found before them, so the
+   * analysis runs again while a lookup finds new aliases (once more per
+   * reasoning reply in a history not remembered; no query when every
+   * assistant message comes from a remembered chain or from memory).
+   * @param found collects the aliases read from the database, for memory once committed
+   */
+  private async analyze(tx: TransactionSql, r: ExchangeRecord, found: [string, CachedHash][]): Promise<AnalyzedInput> {
+    const fromDb = new Map<string, CachedHash>();
+    for (;;) {
+      const asked: string[] = [];
+      const resolve: ReplyAliasResolver = (_message, entry) => {
+        const hit = this.aliases.get(entry.hash) ?? fromDb.get(entry.hash);
+        if (!hit) asked.push(entry.hash);
+        return hit ?? null;
+      };
+      const input = analyzeInput(r.messages, this.hashes, resolve);
+      const unknown = asked.filter((hash) => !fromDb.has(hash));
+      if (unknown.length === 0) return input;
+      const rows = await tx<{ bare_hash: string; hash: string }[]>`
+        SELECT bare_hash, hash FROM llm_relay_reply_aliases WHERE bare_hash = ANY(${unknown}::text[])`;
+      if (rows.length === 0) return input;
+      for (const row of rows) {
+        const entry: CachedHash = { hash: row.hash, stored: false };
+        fromDb.set(row.bare_hash, entry);
+        found.push([row.bare_hash, entry]);
+      }
+    }
+  }
+
+  /** Writes one exchange; returns its rows (the hash-cache entries to mark stored once committed, the reply alias). */
+  private async writeOne(tx: TransactionSql, r: ExchangeRecord, input: AnalyzedInput): Promise<ExchangeRows> {
     const join = await this.findThread(tx, r, input);
     const legacy = join ? await legacyState(tx, join.threadId) : { hasRows: false, lastSystem: null };
     const rows = exchangeRows(r, input, this.hashes, join, legacy);
     await writeRows(tx, rows);
-    return rows.newlyStored;
+    return rows;
   }
 
   /** The thread the exchange joins (see the module comment), or null for a new conversation. */
@@ -239,7 +279,7 @@ export class PgStore implements RecordStore {
 
 /** The hash the exchange's turn ends at: its reply's (the same cache entry exchangeRows uses), else its last input message's. */
 function ownTipHash(r: ExchangeRecord, input: AnalyzedInput, hasher: ChainHasher): string | null {
-  const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+  const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
   return reply ? hasher.messages.lookup(reply, input.lastInputHash).hash : input.lastInputHash;
 }
 
@@ -279,21 +319,29 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     await tx`INSERT INTO threads ${tx(rows.thread, "id", "name", "tip_message_hash", "datetime_utc")}`;
   }
   await tx`INSERT INTO conversations ${tx(rows.conversation, "id", "name", "model")} ON CONFLICT (id) DO NOTHING`;
+  const turnColumns = ["id", "thread_id", "parent_message_hash", "tip_message_hash", "model", "resolved_model", "options_json", "input_tokens", "output_tokens", "token_details", "duration_ms", "datetime_utc", "response_json"] as const;
   if (rows.turn) {
     const t = rows.turn;
     await tx`
-      INSERT INTO turns ${tx(t, "id", "thread_id", "parent_message_hash", "tip_message_hash", "model", "resolved_model", "options_json", "input_tokens", "output_tokens", "duration_ms", "datetime_utc", "response_json")}
+      INSERT INTO turns ${tx(t, ...turnColumns)}
       ON CONFLICT (id) DO UPDATE SET thread_id = excluded.thread_id, parent_message_hash = excluded.parent_message_hash,
         tip_message_hash = excluded.tip_message_hash, model = excluded.model, resolved_model = excluded.resolved_model,
         options_json = excluded.options_json, schema_id = NULL, input_tokens = excluded.input_tokens,
-        output_tokens = excluded.output_tokens, token_details = NULL, duration_ms = excluded.duration_ms,
+        output_tokens = excluded.output_tokens, token_details = excluded.token_details, duration_ms = excluded.duration_ms,
         datetime_utc = excluded.datetime_utc, response_json = excluded.response_json`;
     await tx`DELETE FROM turn_search WHERE turn_id = ${t.id}`;
     if (rows.turnSearch) await tx`INSERT INTO turn_search ${tx(rows.turnSearch, "turn_id", "prompt", "response")}`;
   }
+  if (rows.historyTurns.length > 0) await tx`INSERT INTO turns ${tx(rows.historyTurns, ...turnColumns)}`;
+  if (rows.historyTurnSearch.length > 0) await tx`INSERT INTO turn_search ${tx(rows.historyTurnSearch, "turn_id", "prompt", "response")}`;
+  if (rows.replyAlias) {
+    await tx`INSERT INTO llm_relay_reply_aliases ${tx(rows.replyAlias, "bare_hash", "hash")}
+      ON CONFLICT (bare_hash) DO UPDATE SET hash = excluded.hash`;
+  }
   if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.conversation.id}`;
   await tx`
-    INSERT INTO responses ${tx(rows.responses, "id", "model", "prompt", "system", "prompt_json", "options_json", "response", "response_json", "conversation_id", "duration_ms", "datetime_utc", "input_tokens", "output_tokens", "resolved_model")}`;
+    INSERT INTO responses ${tx(rows.responses, "id", "model", "prompt", "system", "prompt_json", "options_json", "response", "response_json", "conversation_id", "duration_ms", "datetime_utc", "input_tokens", "output_tokens", "token_details", "resolved_model", "reasoning")}`;
+  await writeToolRows(tx, rows.tools);
   const e = rows.exchange;
   await tx`
     INSERT INTO llm_relay_exchanges ${tx(e, "response_id", "request_id", "provider", "deployment", "upstream_model", "http_status", "status", "error", "ttft_ms", "usage_estimated", "stream", "finish_reason", "datetime_utc", "overhead_ms", "cost_usd", "attempts", "tenant_id", "key_id")}
@@ -309,6 +357,31 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
       ON CONFLICT (response_id, attempt) DO UPDATE SET model = excluded.model, deployment = excluded.deployment,
         provider = excluded.provider, upstream_model = excluded.upstream_model, status = excluded.status,
         http_status = excluded.http_status, started_ms = excluded.started_ms, duration_ms = excluded.duration_ms, error = excluded.error`;
+  }
+}
+
+/** Inserts an exchange's tool rows: the tools by hash (`ON CONFLICT (hash) DO NOTHING`), then the rows that point at their ids. */
+async function writeToolRows(tx: TransactionSql, rows: ExchangeToolRows): Promise<void> {
+  if (rows.tools.length === 0 && rows.toolCalls.length === 0 && rows.toolResults.length === 0) return;
+  const ids = new Map<string, string>();
+  if (rows.tools.length > 0) {
+    await tx`INSERT INTO tools ${tx(rows.tools, "hash", "name", "description", "input_schema")} ON CONFLICT (hash) DO NOTHING`;
+    const found = await tx<{ id: string; hash: string }[]>`SELECT id, hash FROM tools WHERE hash = ANY(${rows.tools.map((t) => t.hash)}::text[])`;
+    for (const row of found) ids.set(row.hash, String(row.id));
+  }
+  const id = (hash: string | null) => (hash === null ? null : (ids.get(hash) ?? null));
+  if (rows.toolResponses.length > 0) {
+    await tx`INSERT INTO tool_responses ${tx(rows.toolResponses.map((r) => ({ tool_id: id(r.tool_hash), response_id: r.response_id })), "tool_id", "response_id")} ON CONFLICT DO NOTHING`;
+  }
+  if (rows.turnTools.length > 0) {
+    await tx`INSERT INTO turn_tools ${tx(rows.turnTools.map((r) => ({ turn_id: r.turn_id, tool_id: id(r.tool_hash) })), "turn_id", "tool_id")}
+      ON CONFLICT (turn_id, tool_id) DO UPDATE SET instance_id = NULL`;
+  }
+  if (rows.toolCalls.length > 0) {
+    await tx`INSERT INTO tool_calls ${tx(rows.toolCalls.map((c) => ({ response_id: c.response_id, tool_id: id(c.tool_hash), name: c.name, arguments: c.arguments, tool_call_id: c.tool_call_id })), "response_id", "tool_id", "name", "arguments", "tool_call_id")}`;
+  }
+  if (rows.toolResults.length > 0) {
+    await tx`INSERT INTO tool_results ${tx(rows.toolResults.map((t) => ({ response_id: t.response_id, tool_id: id(t.tool_hash), name: t.name, output: t.output, tool_call_id: t.tool_call_id })), "response_id", "tool_id", "name", "output", "tool_call_id")}`;
   }
 }
 

@@ -8,9 +8,16 @@
  * allocation) instead of looking up and hashing every message again.
  * Anything that does not match falls back to the per-message
  * {@link MessageHashCache}.
+ *
+ * A stored reply with reasoning comes back from the client without it
+ * (clients drop `reasoning_content`), so its hash differs from the stored
+ * one. Remembered chains are therefore compared as the client sends them
+ * (reasoning parts left out) and give the stored hashes; on a miss, a
+ * {@link ReplyAliasResolver} swaps the hash of such a message for the
+ * stored reply's (see {@link ReplyAliases}).
  */
 import { MessageHashCache, type CachedHash } from "../message-hash.js";
-import type { LlmMessage } from "../llm-message.js";
+import { withoutReasoning, type LlmMessage } from "../llm-message.js";
 
 /** A chain of messages and their cache entries, `entries[i]` for `messages[i]`. */
 interface Chain {
@@ -27,8 +34,48 @@ export interface ChainHasherOptions {
   maxChars?: number;
 }
 
-/** True when both messages are text-only and have the same role and texts. */
-function sameTextMessage(a: LlmMessage, b: LlmMessage): boolean {
+/**
+ * Given an assistant message of the input (as the client sent it) and its
+ * hash entry in the chain, the entry of the stored reply it stands for
+ * (the same message with its reasoning), or null when it is not one.
+ */
+export type ReplyAliasResolver = (message: LlmMessage, entry: CachedHash) => CachedHash | null;
+
+/**
+ * The stored replies with reasoning this store wrote or looked up: the hash
+ * the reply has without its reasoning (what the client's re-sent history
+ * hashes to) → the stored reply's hash entry. A bounded LRU (the file's
+ * `llm_relay_reply_aliases` table holds them all).
+ */
+export class ReplyAliases {
+  private readonly entries = new Map<string, CachedHash>();
+
+  constructor(private readonly maxEntries = 20_000) {}
+
+  /** The stored reply's entry for the hash `bareHash` of its reasoning-less form, or undefined. */
+  get(bareHash: string): CachedHash | undefined {
+    const hit = this.entries.get(bareHash);
+    if (hit) {
+      this.entries.delete(bareHash);
+      this.entries.set(bareHash, hit);
+    }
+    return hit;
+  }
+
+  /** Remembers that `bareHash` stands for the stored reply `entry`. */
+  set(bareHash: string, entry: CachedHash): void {
+    this.entries.delete(bareHash);
+    this.entries.set(bareHash, entry);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/**
+ * True when `a` (a remembered message, possibly with reasoning) as the client
+ * sends it back and `b` are both text-only with the same role and texts.
+ */
+function sameTextMessage(known: LlmMessage, b: LlmMessage): boolean {
+  const a = withoutReasoning(known);
   if (a.role !== b.role || a.parts.length !== b.parts.length) return false;
   for (let i = 0; i < a.parts.length; i++) {
     const pa = a.parts[i]!;
@@ -38,8 +85,9 @@ function sameTextMessage(a: LlmMessage, b: LlmMessage): boolean {
   return true;
 }
 
-/** The key a chain is remembered under: the text of its last message, if that is a text-only assistant message. */
-function tipKey(message: LlmMessage): string | null {
+/** The key a chain is remembered under: the text of its last message, if that is (without reasoning) a text-only assistant message. */
+function tipKey(remembered: LlmMessage): string | null {
+  const message = withoutReasoning(remembered);
   if (message.role !== "assistant" || message.parts.length !== 1) return null;
   const part = message.parts[0]!;
   return part.type === "text" ? part.text : null;
@@ -68,14 +116,19 @@ export class ChainHasher {
   /**
    * The cache entries (hash, stored flag) of `chain`, in order, the first
    * message having no parent.
+   * @param resolve asked for each assistant message hashed here (not for a
+   *   remembered prefix): a stored reply with reasoning it stands for, whose
+   *   entry then replaces its own (and is the parent of the next message)
    */
-  hashChain(chain: readonly LlmMessage[]): CachedHash[] {
+  hashChain(chain: readonly LlmMessage[], resolve?: ReplyAliasResolver): CachedHash[] {
     const out: CachedHash[] = [];
     const known = this.knownPrefix(chain);
     if (known) out.push(...known);
     let parent = out.length > 0 ? out[out.length - 1]!.hash : null;
     for (let i = out.length; i < chain.length; i++) {
-      const entry = this.messages.lookup(chain[i]!, parent);
+      const message = chain[i]!;
+      let entry = this.messages.lookup(message, parent);
+      if (resolve && message.role === "assistant") entry = resolve(message, entry) ?? entry;
       out.push(entry);
       parent = entry.hash;
     }

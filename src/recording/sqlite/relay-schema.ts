@@ -23,7 +23,10 @@ const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
  * row (`status` is one of ok, error, cancelled, truncated; `usage_estimated`
  * and `stream` are 0/1), the upstream attempts, one row per embeddings
  * exchange (`llm_relay_embeddings`, added in version 3: counts only, never
- * the input text), the version of these tables, and two lookup indexes on
+ * the input text), the reply aliases (`llm_relay_reply_aliases`: the hash
+ * a stored reply with reasoning has as the client re-sends it, without its
+ * reasoning → the stored reply's hash; added without a version change, since
+ * a build that does not know it simply leaves it alone), the version of these tables, and two lookup indexes on
  * llm's tables that the threading queries use. Every statement is
  * `IF NOT EXISTS`, so a file of an older version gets the new tables here.
  */
@@ -80,6 +83,9 @@ CREATE TABLE IF NOT EXISTS "llm_relay_embeddings" (
   "cost_usd" REAL,
   "tenant_id" TEXT,
   "key_id" TEXT);
+CREATE TABLE IF NOT EXISTS "llm_relay_reply_aliases" (
+  "bare_hash" TEXT PRIMARY KEY,
+  "hash" TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_embeddings_datetime" ON "llm_relay_embeddings" ("datetime_utc");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_threads_tip" ON "threads" ("tip_message_hash");
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_responses_conversation" ON "responses" ("conversation_id");

@@ -12,14 +12,16 @@ import type { Database as Db, Statement } from "better-sqlite3";
 import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
 import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../embedding-rows.js";
 import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
-import { messageText, replyToLlmMessage, type LlmMessage, type LlmPart } from "../llm-message.js";
-import { pythonJsonDumps, type CachedHash } from "../message-hash.js";
+import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
+import type { CachedHash } from "../message-hash.js";
+import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
+import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow } from "../llm-rows.js";
 import { llmOptionsJson } from "../llm-options.js";
 import { newUlid } from "../ulid.js";
 import { queryResponses } from "./log-query.js";
 import { configureWriter, IdleCheckpointer } from "./connection.js";
 import { ensureSchema } from "./schema.js";
-import { ChainHasher } from "./hash-chains.js";
+import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "./hash-chains.js";
 import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
 import { DeferredInserts } from "./deferred-inserts.js";
 import { ensureTenancySchema } from "../../tenancy/sqlite/schema.js";
@@ -54,7 +56,7 @@ function deferredInserts(db: Db) {
       `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
          conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
          resolved_model, reasoning)`,
-      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL)",
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
     ),
     turnSearch: new DeferredInserts(db, "INSERT INTO turn_search (turn_id, prompt, response)", "(?, ?, ?)"),
   };
@@ -77,8 +79,20 @@ function prepareStatements(db: Db) {
     insertTurn: p(
       `INSERT OR REPLACE INTO turns (id, thread_id, parent_message_hash, tip_message_hash, model, resolved_model,
          options_json, schema_id, input_tokens, output_tokens, token_details, duration_ms, datetime_utc, response_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
     ),
+    insertTool: p(
+      `INSERT INTO tools (hash, name, description, input_schema, plugin) VALUES (?, ?, ?, ?, NULL) ON CONFLICT(hash) DO NOTHING`,
+    ),
+    toolIdByHash: p(`SELECT id FROM tools WHERE hash = ?`),
+    insertToolResponse: p(`INSERT OR IGNORE INTO tool_responses (tool_id, response_id) VALUES (?, ?)`),
+    insertTurnTool: p(`INSERT OR REPLACE INTO turn_tools (turn_id, tool_id, instance_id) VALUES (?, ?, NULL)`),
+    insertToolCall: p(`INSERT INTO tool_calls (response_id, tool_id, name, arguments, tool_call_id) VALUES (?, ?, ?, ?, ?)`),
+    insertToolResult: p(
+      `INSERT INTO tool_results (response_id, tool_id, name, output, tool_call_id, instance_id, exception) VALUES (?, ?, ?, ?, ?, NULL, NULL)`,
+    ),
+    insertReplyAlias: p(`INSERT OR REPLACE INTO llm_relay_reply_aliases (bare_hash, hash) VALUES (?, ?)`),
+    replyAlias: p(`SELECT hash FROM llm_relay_reply_aliases WHERE bare_hash = ?`),
     hasTurnSearch: p(`SELECT 1 FROM turn_search WHERE turn_id = ?`),
     deleteTurnSearch: p(`DELETE FROM turn_search WHERE turn_id = ?`),
     newestResponseId: p(`SELECT id FROM responses WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1`),
@@ -99,13 +113,6 @@ function prepareStatements(db: Db) {
   };
 }
 
-/** The columns a part is stored in: literal text in `text`, everything else (but `type`) as a JSON payload. */
-function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
-  if (part.type === "text") return { toolName: null, text: part.text, payload: null };
-  const { type: _type, ...rest } = part;
-  return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
-}
-
 /**
  * A {@link RecordStore} on a SQLite file (better-sqlite3, synchronous).
  * The file is an llm logs.db: `llm logs` lists what we write. WAL mode;
@@ -120,6 +127,20 @@ export class SqliteStore implements RecordStore {
   private readonly writeAll: (records: readonly ExchangeRecord[]) => void;
   /** Message hashes seen by this store; `stored` means the row is in this file. */
   private readonly hashes = new ChainHasher();
+  /** Stored replies with reasoning, by the hash of their reasoning-less form (read through to `llm_relay_reply_aliases`). */
+  private readonly aliases = new ReplyAliases();
+  private pendingAliases: [string, CachedHash][] = [];
+  /** Finds the stored reply with reasoning an input assistant message stands for: in memory, else in the file. */
+  private readonly resolveAlias: ReplyAliasResolver = (_message, entry) => {
+    const known = this.aliases.get(entry.hash);
+    if (known) return known;
+    const row = this.stmts.replyAlias.get(entry.hash) as { hash: string } | undefined;
+    if (!row) return null;
+    // Not marked stored: the INSERT OR IGNORE of a chain write finds the row (and costs little).
+    const found: CachedHash = { hash: row.hash, stored: false };
+    this.pendingAliases.push([entry.hash, found]);
+    return found;
+  };
   /** Legacy state of recently written conversations (LRU order). */
   private readonly conversations = new Map<string, ConversationState>();
   /** Cache updates of the running transaction, applied only once it commits. */
@@ -191,8 +212,10 @@ export class SqliteStore implements RecordStore {
       this.writeAll(records);
       for (const entry of this.pendingStored) entry.stored = true;
       for (const [id, state] of this.pendingConversations) this.rememberConversation(id, state);
+      for (const [bare, entry] of this.pendingAliases) this.aliases.set(bare, entry);
     } finally {
       this.pendingStored = [];
+      this.pendingAliases = [];
       this.pendingConversations = new Map();
       this.deferred.responses.clear();
       this.deferred.turnSearch.clear();
@@ -243,7 +266,7 @@ export class SqliteStore implements RecordStore {
   }
 
   private writeOne(r: ExchangeRecord): void {
-    const input = analyzeInput(r.messages, this.hashes);
+    const input = analyzeInput(r.messages, this.hashes, this.resolveAlias);
     const tipThread =
       input.historyTipHash !== null ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id : null;
     const joined = tipThread !== null ? { id: tipThread } : undefined;
@@ -268,8 +291,9 @@ export class SqliteStore implements RecordStore {
     }
 
     // Message store: the reply and the turn.
-    const reply = replyToLlmMessage(r.responseText, r.toolCalls);
+    const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
     const writeTurn = r.status !== "error" || reply !== null;
+    const tokenDetails = tokenDetailsJson(r);
     if (writeTurn) {
       let tip = input.lastInputHash;
       if (reply) {
@@ -278,6 +302,12 @@ export class SqliteStore implements RecordStore {
         if (!hit.stored) this.pendingStored.push(hit);
         this.hashes.remember([...input.messages, reply], [...input.cached, hit]);
         tip = hit.hash;
+        const bare = withoutReasoning(reply);
+        if (bare !== reply) {
+          const bareHash = this.hashes.messages.lookup(bare, input.lastInputHash).hash;
+          this.stmts.insertReplyAlias.run(bareHash, hit.hash);
+          this.pendingAliases.push([bareHash, hit]);
+        }
       }
       this.stmts.insertTurn.run(
         r.id,
@@ -289,19 +319,16 @@ export class SqliteStore implements RecordStore {
         turnOptionsJson === "{}" ? null : turnOptionsJson,
         r.usage?.input ?? null,
         r.usage?.output ?? null,
+        tokenDetails,
         r.durationMs,
         started,
         responseJson,
       );
-      const last = input.messages[input.messages.length - 1];
-      const searchPrompt = last?.role === "user" ? messageText(last) : "";
-      const searchResponse = reply ? messageText(reply) : "";
       // A DELETE costs ~30 µs even when it matches nothing (trigger and FTS5 set-up); probe first.
       if (this.deferred.turnSearch.holds(r.id)) this.deferred.turnSearch.flush();
       if (this.stmts.hasTurnSearch.get(r.id) !== undefined) this.stmts.deleteTurnSearch.run(r.id);
-      if (searchPrompt !== "" || searchResponse !== "") {
-        this.deferred.turnSearch.add([r.id, searchPrompt, searchResponse], r.id);
-      }
+      const search = turnSearchRow(r.id, input.messages[input.messages.length - 1], reply);
+      if (search) this.deferred.turnSearch.add([search.turn_id, search.prompt, search.response], r.id);
       this.stmts.updateThreadTip.run(tip, threadId);
     }
 
@@ -314,6 +341,7 @@ export class SqliteStore implements RecordStore {
       hasRows = true;
       return write;
     };
+    const toolSources: ToolRowSource[] = [];
     if (!joined) {
       const pairs = historyPairs(r.messages, input.boundary);
       const ids = idsBefore(r.id, r.startedAt, pairs.length);
@@ -333,8 +361,18 @@ export class SqliteStore implements RecordStore {
           0,
           0,
           null,
+          null,
+          null,
         ], threadId);
       });
+      // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
+      const history = historyTurnRows(pairs, ids, input, threadId, r.requestedModel, started);
+      for (const t of history.turns) {
+        this.stmts.insertTurn.run(t.id, t.thread_id, t.parent_message_hash, t.tip_message_hash, t.model, t.resolved_model,
+          t.options_json, t.input_tokens, t.output_tokens, t.token_details, t.duration_ms, t.datetime_utc, t.response_json);
+      }
+      for (const row of history.search) this.deferred.turnSearch.add([row.turn_id, row.prompt, row.response], row.turn_id);
+      toolSources.push(...historyToolSources(pairs, ids, input.messages));
     }
     this.deferred.responses.add([
       r.id,
@@ -350,8 +388,12 @@ export class SqliteStore implements RecordStore {
       started,
       r.usage?.input ?? null,
       r.usage?.output ?? null,
+      tokenDetails,
       r.resolvedModel,
+      recordReasoning(r),
     ], threadId);
+    toolSources.push({ responseId: r.id, hasTurn: writeTurn, reply, inputs: input.messages.slice(input.boundary) });
+    this.writeToolRows(exchangeToolRows(requestTools(r.requestBody), toolSources));
     this.pendingConversations.set(threadId, { responseId: r.id, lastSystem });
     this.stmts.insertExchange.run(
       r.id,
@@ -377,6 +419,20 @@ export class SqliteStore implements RecordStore {
       this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);
     });
     this.bookUsage(r);
+  }
+
+  /** Inserts an exchange's tool rows (tools by hash, then the rows that point at them). */
+  private writeToolRows(rows: ExchangeToolRows): void {
+    const ids = new Map<string, number | bigint>();
+    for (const t of rows.tools) {
+      this.stmts.insertTool.run(t.hash, t.name, t.description, t.input_schema);
+      ids.set(t.hash, (this.stmts.toolIdByHash.get(t.hash) as { id: number | bigint }).id);
+    }
+    const id = (hash: string | null) => (hash === null ? null : (ids.get(hash) ?? null));
+    for (const row of rows.toolResponses) this.stmts.insertToolResponse.run(id(row.tool_hash), row.response_id);
+    for (const row of rows.turnTools) this.stmts.insertTurnTool.run(row.turn_id, id(row.tool_hash));
+    for (const c of rows.toolCalls) this.stmts.insertToolCall.run(c.response_id, id(c.tool_hash), c.name, c.arguments, c.tool_call_id);
+    for (const t of rows.toolResults) this.stmts.insertToolResult.run(t.response_id, id(t.tool_hash), t.name, t.output, t.tool_call_id);
   }
 
   /**

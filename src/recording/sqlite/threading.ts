@@ -9,7 +9,7 @@ import { ulidAt } from "../ulid.js";
 import { contentText, type ChatMessage } from "../../protocol/chat-request.js";
 import { toLlmMessages, type LlmMessage } from "../llm-message.js";
 import { messageHash, type CachedHash } from "../message-hash.js";
-import type { ChainHasher } from "./hash-chains.js";
+import type { ChainHasher, ReplyAliasResolver } from "./hash-chains.js";
 
 /** The input of one exchange, as the message store sees it. */
 export interface AnalyzedInput {
@@ -27,14 +27,24 @@ export interface AnalyzedInput {
   systemText: string | null;
   /** The conversation name source: the first user message's text, else the system text, else "". */
   nameSource: string;
-  /** The legacy `prompt` of the live row: the trailing user messages' text joined with "\n" (tool outputs when there is no user message). */
-  prompt: string;
+  /**
+   * The legacy `prompt` of the live row: the trailing user messages' text joined with "\n"; null when
+   * there is none (tool results only: llm 0.31.1's `prompt._prompt` of a tool chain's next response is
+   * None, and its tool results go to `tool_results`).
+   */
+  prompt: string | null;
   /** With a cache: the cache entry of `messages[i]` (its `stored` flag says the row is in the file); else empty. */
   cached: CachedHash[];
 }
 
 function isInputRole(role: ChatMessage["role"]): boolean {
   return role === "user" || role === "tool" || role === "function";
+}
+
+/** The text of the user messages among `messages`, joined with "\n"; null when there is none. */
+function userText(messages: readonly ChatMessage[]): string | null {
+  const users = messages.filter((m) => m.role === "user");
+  return users.length > 0 ? users.map((m) => contentText(m.content)).join("\n") : null;
 }
 
 function isSystemRole(role: ChatMessage["role"]): boolean {
@@ -45,13 +55,15 @@ function isSystemRole(role: ChatMessage["role"]): boolean {
  * Hashes the input messages in chain order and finds the history boundary.
  * @param chat the validated input messages of the request
  * @param hasher where known hashes are looked up (and new ones kept); none: hash every message
+ * @param resolve with a hasher: finds the stored reply with reasoning an assistant message of the
+ *   history stands for (see `ReplyAliasResolver`), so the chain continues from the stored reply
  */
-export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher): AnalyzedInput {
+export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher, resolve?: ReplyAliasResolver): AnalyzedInput {
   const messages = toLlmMessages(chat);
   let hashes: string[];
   let cached: CachedHash[] = [];
   if (hasher) {
-    cached = hasher.hashChain(messages);
+    cached = hasher.hashChain(messages, resolve);
     hashes = cached.map((entry) => entry.hash);
   } else {
     hashes = [];
@@ -72,9 +84,7 @@ export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher)
   const systemText = leadingSystem.length > 0 ? leadingSystem.join("\n") : null;
   const firstUser = chat.find((m) => m.role === "user");
 
-  const trailing = chat.slice(boundary);
-  const users = trailing.filter((m) => m.role === "user");
-  const prompt = (users.length > 0 ? users : trailing).map((m) => contentText(m.content)).join("\n");
+  const prompt = userText(chat.slice(boundary));
 
   return {
     messages,
@@ -91,12 +101,16 @@ export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher)
 
 /** One earlier user/assistant exchange of the history, as a legacy `responses` row. */
 export interface HistoryPair {
-  /** The user (and tool) messages' text before the assistant message, joined with "\n". */
-  prompt: string;
+  /** The user messages' text before the assistant message, joined with "\n"; null when there is none (tool results only). */
+  prompt: string | null;
   /** The assistant message's text. */
   response: string;
   /** `prompt_json`: `{"messages": [the user/tool messages of this pair, as the client sent them]}`. */
   promptJson: { messages: ChatMessage[] };
+  /** Index (in `chat`, and in `toLlmMessages(chat)`, which maps one for one) of the assistant message. */
+  assistantIndex: number;
+  /** Indexes of the pair's user/tool messages. */
+  inputIndexes: number[];
 }
 
 /**
@@ -108,16 +122,22 @@ export interface HistoryPair {
 export function historyPairs(chat: readonly ChatMessage[], boundary: number): HistoryPair[] {
   const pairs: HistoryPair[] = [];
   let pending: ChatMessage[] = [];
-  for (const m of chat.slice(0, boundary)) {
+  let pendingIndexes: number[] = [];
+  for (let i = 0; i < boundary; i++) {
+    const m = chat[i]!;
     if (isInputRole(m.role)) {
       pending.push(m);
+      pendingIndexes.push(i);
     } else if (m.role === "assistant") {
       pairs.push({
-        prompt: pending.map((p) => contentText(p.content)).join("\n"),
+        prompt: userText(pending),
         response: contentText(m.content),
         promptJson: { messages: pending },
+        assistantIndex: i,
+        inputIndexes: pendingIndexes,
       });
       pending = [];
+      pendingIndexes = [];
     }
   }
   return pairs;
