@@ -59,6 +59,8 @@ beforeAll(async () => {
   proxy = await startTestProxy({
     models: {
       kobold: rawDeployment("koboldcpp", fake.url, { prompt_format: "chatml" }),
+      // Its own deployment: the window another deployment learnt is kept for the TTL.
+      "kobold-ctx": rawDeployment("koboldcpp", fake.url, { prompt_format: "chatml" }),
       "kobold-v1": fakeDeployment(`${fake.url}/v1`, { model: "koboldcpp/stories260K" }),
       lookalike: fakeDeployment(lookalike.url),
     },
@@ -133,6 +135,22 @@ describe("koboldcpp provider: a stop string is a stop", () => {
   });
 });
 
+describe("koboldcpp provider: a refusal records the count it used", () => {
+  it("a prompt over true_max_context_length: 400, and input_tokens is KoboldCpp's tokencount, not estimated", async () => {
+    fake.set({ maxContext: 40 });
+    const user = "word ".repeat(30).trim();
+    const answer = await fetch(`${proxy.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "kobold-refused" },
+      body: JSON.stringify({ model: "kobold-ctx", messages: [{ role: "user", content: user }], max_tokens: 16 }),
+    });
+    expect(answer.status).toBe(400);
+    const counted = fakeTokenize(`<|im_start|>user\n${user}<|im_end|>\n<|im_start|>assistant\n`, true).length;
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toContain(`${counted} in the messages`);
+    expect(await recordRow(proxy, "kobold-refused")).toMatchObject({ status: "error", http_status: 400, input_tokens: counted, output_tokens: 0, usage_estimated: 0 });
+  });
+});
+
 describe("KoboldCpp's fake /v1 usage behind an openai-compatible deployment", () => {
   it("100/100 is replaced by /api/extra/tokencount counts (client and record, not estimated); the server is recognised once", async () => {
     const text = CAPTURED_STREAM_PIECES.join("");
@@ -181,7 +199,7 @@ describe("KoboldCpp's fake /v1 usage behind an openai-compatible deployment", ()
     }
     expect(streamedText).toBe(text);
     expect(streamedUsage).toEqual({ ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens });
-    expect(await recordRow(proxy, "kobold-v1-stream")).toMatchObject({ response: text, input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, usage_estimated: 0, stream: 1 });
+    expect(await recordRow(proxy, "kobold-v1-stream")).toMatchObject({ response: text, input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, usage_estimated: 0, stream: 1, finish_reason: "length" });
 
     const response = await fetch(`${proxy.baseURL}/chat/completions`, {
       method: "POST",
