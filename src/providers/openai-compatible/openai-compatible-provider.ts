@@ -11,7 +11,9 @@
  * through (the recorder checks them). One undici keep-alive pool per deployment. The
  * deployment's four timeouts apply: connect (undici `connect.timeout`),
  * first token (`headersTimeout`), idle between chunks (`bodyTimeout`) and
- * total (an abort timer over the whole call).
+ * total (an abort timer over the whole call). One exception to "byte for
+ * byte": a KoboldCpp server's fake usage (100/100/200) is recounted, and its
+ * streams get the usage chunk they lack (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
  */
 import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
