@@ -49,6 +49,8 @@ const deploymentShape = {
   total_timeout_ms: positiveMs.optional(),
   /** Context window of the model, in tokens; discovered from the backend (or the catalog) when unset. */
   context_window: z.number().int().positive().optional(),
+  /** How long a discovered context window (and chat template) is trusted before the backend is asked again, in ms; default 60 000. Dropped at once after a connection failure or the backend's own context error. */
+  context_window_ttl_ms: positiveMs.optional(),
   /** Largest completion, in tokens; the default `max_tokens` where the backend needs one (Anthropic). */
   max_output_tokens: z.number().int().positive().optional(),
   /** Whether to add `stream_options.include_usage` to streamed requests (turn off for upstreams that reject it). */

@@ -185,7 +185,7 @@ function failed(error: unknown, signal: AbortSignal, streamed: boolean, events: 
   const relayError = toRelayError(error);
   const errorJson = relayError.toBody() as unknown as Record<string, unknown>;
   if (streamed) return { status: "truncated", httpStatus: 200, output: { kind: "stream", events }, errorJson, error: relayError.message, errorClass: relayError.errorClass };
-  return { status: "error", httpStatus: relayError.status, output: null, errorJson, error: relayError.message, errorClass: relayError.errorClass };
+  return { status: "error", httpStatus: relayError.status, output: null, errorJson, error: relayError.message, errorClass: relayError.errorClass, promptTokens: relayError.promptTokens };
 }
 
 /** The chunk of an event: the provider's object, or its `data` parsed (null when it is not JSON). */

@@ -11,6 +11,8 @@ export interface OpenAIErrorBody {
     type: string;
     param: string | null;
     code: string | null;
+    /** An upstream's extra fields kept when relayed (llama-server's `n_prompt_tokens`, `n_ctx`). */
+    [field: string]: unknown;
   };
 }
 
@@ -45,6 +47,13 @@ export class RelayError extends Error {
   readonly headers: Record<string, string>;
   /** The upstream's whole answer, for an answer that was not what the protocol allows (kept in the record, never sent to the client); null otherwise. */
   readonly upstreamBody: string | null;
+  /** Extra fields of `error` in the body (an upstream's own, e.g. llama-server's `n_prompt_tokens` and `n_ctx`); empty for most errors. */
+  readonly bodyFields: Record<string, unknown>;
+  /**
+   * The prompt's size in tokens as the backend's tokenizer counted it (its `/tokenize`, `/api/extra/tokencount`, or the
+   * upstream's own `n_prompt_tokens`), when the request was refused for its size; the record's `input_tokens`. Null otherwise.
+   */
+  readonly promptTokens: number | null;
 
   constructor(init: {
     status: number;
@@ -55,6 +64,8 @@ export class RelayError extends Error {
     errorClass: ErrorClass;
     headers?: Record<string, string>;
     upstreamBody?: string | null;
+    bodyFields?: Record<string, unknown>;
+    promptTokens?: number | null;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -66,11 +77,13 @@ export class RelayError extends Error {
     this.errorClass = init.errorClass;
     this.headers = init.headers ?? {};
     this.upstreamBody = init.upstreamBody ?? null;
+    this.bodyFields = init.bodyFields ?? {};
+    this.promptTokens = init.promptTokens ?? null;
   }
 
-  /** The OpenAI error body of this error. */
+  /** The OpenAI error body of this error (with {@link bodyFields} after OpenAI's four fields). */
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.bodyFields } };
   }
 
   /**

@@ -111,6 +111,8 @@ export interface ProviderContext {
   debug: boolean;
   /** Directory relative paths in the deployment (`model_path`, `jinja:<file>`) resolve against: the config file's, else the working directory. */
   baseDir: string;
+  /** The clock discovered facts (context windows) expire by, in ms; `performance.now()` when absent. Tests inject their own. */
+  now?: () => number;
 }
 
 /**

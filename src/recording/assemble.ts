@@ -32,10 +32,11 @@ import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
  * short may end mid-event).
  */
 export function assembleExchange(pending: PendingExchange): ExchangeRecord {
-  const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, ...fields } = pending;
+  const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, refusedPromptTokens, ...fields } = pending;
   const requestBody = redactSecrets(sentBody);
   const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
-  const base = { ...rest, responseText: "", toolCalls: [], reasoning: null, finishReason: null, usage: null, resolvedModel: null, responseJson: errorJson };
+  const refusedUsage = typeof refusedPromptTokens === "number" ? { input: refusedPromptTokens, output: 0, estimated: false } : null;
+  const base = { ...rest, responseText: "", toolCalls: [], reasoning: null, finishReason: null, usage: refusedUsage, resolvedModel: null, responseJson: errorJson };
   if (!output) return base;
   if (output.kind === "completion") {
     let completion: ChatCompletion;

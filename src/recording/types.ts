@@ -193,6 +193,11 @@ export interface PendingExchange extends Omit<ExchangeRecord, AssembledFields> {
   errorClass: ErrorClass | null;
   /** How the usage ledger books it; absent or null: not booked (e.g. the library's in-process calls). */
   billing?: ExchangeBilling | null;
+  /**
+   * For an exchange refused for its prompt's size with no output: the prompt's tokens as the backend's tokenizer
+   * counted them (`RelayError.promptTokens`), recorded as `input_tokens` (not estimated) instead of the recorder's estimate.
+   */
+  refusedPromptTokens?: number | null;
 }
 
 /**

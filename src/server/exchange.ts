@@ -28,6 +28,8 @@ export interface ExchangeOutcome {
   errorJson: Record<string, unknown> | null;
   error: string | null;
   errorClass: ErrorClass | null;
+  /** A refusal's prompt size counted by the backend's tokenizer (`RelayError.promptTokens`): the record's `input_tokens`. */
+  promptTokens?: number | null;
 }
 
 /** Timing and identity of one chat-completion exchange. */
@@ -160,6 +162,7 @@ export class Exchange {
       tenantId: this.account?.tenantId ?? null,
       keyId: this.account?.keyId ?? null,
       billing: this.account?.billing ?? null,
+      ...(outcome.output === null && typeof outcome.promptTokens === "number" ? { refusedPromptTokens: outcome.promptTokens } : {}),
     };
   }
 }

@@ -57,6 +57,8 @@ export interface StartOptions {
   rateLimitKeyPrefix?: string;
   /** How often expired `Idempotency-Key` records are deleted, in ms (default {@link IDEMPOTENCY_PURGE_INTERVAL_MS}). */
   idempotencyPurgeIntervalMs?: number;
+  /** The clock (ms) the providers' discovered context windows expire by; tests inject one to pass a TTL without waiting. */
+  providerClock?: () => number;
 }
 
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
@@ -105,7 +107,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const ctx: ServerContext = {
     config,
     router: new Router(config),
-    providers: new ProviderRegistry(providerContext(config, options.env ?? process.env, logger)),
+    providers: new ProviderRegistry(providerContext(config, options.env ?? process.env, logger, options.providerClock)),
     store,
     recorder,
     logger,

@@ -7,7 +7,10 @@
  * Content-Length, `event: message` events whose `finish_reason` is the
  * string `"null"` until the last one, and ends when the connection closes.
  * Errors: 500 `bad_input` for bad JSON, 503 "Server is busy" (koboldcpp.py's
- * body) when busy.
+ * body) when busy. Its quirks: a generation ended by a stop string reports
+ * `finish_reason: "length"` (`/api/extra/perf` says `stop_reason: 2`), and
+ * `/v1/chat/completions` reports the fixed usage 100/100/200 and streams no
+ * usage chunk; `/api/extra/version` names the server `KoboldCpp`.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -24,6 +27,28 @@ const BAD_INPUT = firstLine(section(capture, "Error: POST /api/v1/generate bad J
 const MODEL = firstLine(section(capture, "GET /api/v1/model"), "{");
 /** The captured non-streamed answer: `{"results": [{"text": …, "finish_reason": "length"}]}`. */
 const CAPTURED_RESULT = (JSON.parse(firstLine(section(capture, "POST /api/v1/generate"), "{")) as { results: { text: string; finish_reason: string }[] }).results[0]!;
+const VERSION = firstLine(section(capture, "GET /api/extra/version"), "{");
+/** The captured `/api/extra/perf` (its `stop_reason` is replaced by the last generation's). */
+const PERF = JSON.parse(firstLine(section(capture, "GET /api/extra/perf"), "{")) as Record<string, unknown>;
+const V1_JSON_HEADERS = section(capture, "POST /v1/chat/completions stream=false").headers;
+const V1_STREAM_HEADERS = section(capture, "POST /v1/chat/completions stream=true").headers;
+/** The captured `/v1/chat/completions` answer, whose `usage` is always 100/100/200. */
+const V1_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /v1/chat/completions stream=false"), "{")) as Record<string, unknown>;
+/** The captured `/v1` stream chunk (id `koboldcpp`, `delta.role` on every chunk). */
+const V1_CHUNK = JSON.parse(firstLine(section(capture, "POST /v1/chat/completions stream=true"), "data: ").slice("data: ".length)) as Record<string, unknown>;
+/** KoboldCpp's fixed `/v1` usage. */
+export const KOBOLD_FAKE_USAGE = V1_TEMPLATE.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+
+/**
+ * The prompt koboldcpp.py builds from `/v1/chat/completions` messages with its default chat adapter
+ * (no `--chatcompletionsadapter`): each message after its role's start (`\n### Instruction:\n` for
+ * system and user, `\n### Response:\n` for assistant), then the assistant's start.
+ */
+export function koboldDefaultAdapterPrompt(messages: { role: string; content: string }[]): string {
+  const start = (role: string) => (role === "assistant" ? "\n### Response:\n" : "\n### Instruction:\n");
+  return messages.map((m) => start(m.role) + m.content).join("") + "\n### Response:\n";
+}
+
 /** koboldcpp.py's answer when another generation holds the model (not in the capture; its README quotes it). */
 export const BUSY_BODY = pythonJson({ detail: { msg: "Server is busy; please try again later.", type: "service_unavailable" } });
 
@@ -50,6 +75,17 @@ export interface KoboldFakeOptions {
   busy: boolean;
   /** Generate endpoints answer this status and body. */
   generateError: { status: number; body: string } | null;
+  /**
+   * The generation ended on this stop string: KoboldCpp 1.76 still reports `finish_reason: "length"`, and
+   * `/api/extra/perf` says `stop_reason: 2`; with `trim_stop: false` the answer ends with the string.
+   */
+  stoppedAt: string | null;
+  /** `/api/extra/perf` answers 404 (an old server), as if it did not exist. */
+  noPerf: boolean;
+  /** `/api/extra/tokencount` answers 404, as if it did not exist. */
+  noTokenCount: boolean;
+  /** Ignore `trim_stop` (servers before it existed keep the stop string in the answer). */
+  ignoresTrimStop: boolean;
 }
 
 /** One request the fake received. */
@@ -81,6 +117,10 @@ const DEFAULTS: KoboldFakeOptions = {
   closeAfterEvents: null,
   busy: false,
   generateError: null,
+  stoppedAt: null,
+  noPerf: false,
+  noTokenCount: false,
+  ignoresTrimStop: false,
 };
 
 const GENERATE_PATHS = new Set(["/api/v1/generate", "/api/extra/generate/stream"]);
@@ -89,6 +129,12 @@ const GENERATE_PATHS = new Set(["/api/v1/generate", "/api/extra/generate/stream"
 export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {}): Promise<FakeKoboldCpp> {
   let options: KoboldFakeOptions = { ...DEFAULTS, ...initial };
   const requests: KoboldReceived[] = [];
+
+  /** `stop_reason` of the last generation (koboldcpp.py's enum: -1 none yet, 0 out of tokens, 1 EOS, 2 stop sequence). */
+  let lastStopReason = -1;
+  const generated = (): void => {
+    lastStopReason = options.stoppedAt !== null ? 2 : options.finishReason === "stop" ? 1 : 0;
+  };
 
   const server = http.createServer(async (req, _res) => {
     let raw = "";
@@ -110,7 +156,19 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
 
     if (req.method === "GET" && path === "/api/v1/model") return json(MODEL);
     if (req.method === "GET" && path === "/api/extra/true_max_context_length") return json(pythonJson({ value: options.maxContext }));
-    if (req.method === "POST" && path === "/api/extra/tokencount") {
+    if (req.method === "GET" && path === "/api/extra/version") return json(VERSION);
+    if (req.method === "GET" && path === "/api/extra/perf" && !options.noPerf) return json(pythonJson({ ...PERF, stop_reason: lastStopReason }));
+    if (req.method === "POST" && path === "/v1/chat/completions") {
+      if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
+      generated();
+      const text = options.pieces.join("");
+      if (body?.stream !== true) {
+        const answer = { ...V1_TEMPLATE, created: Math.floor(Date.now() / 1000), choices: [{ index: 0, message: { role: "assistant", content: text, tool_calls: [] }, finish_reason: "length" }] };
+        return writeResponse(socket, "200 OK", V1_JSON_HEADERS, pythonJson(answer), true);
+      }
+      return v1Stream(socket, options.pieces);
+    }
+    if (req.method === "POST" && path === "/api/extra/tokencount" && !options.noTokenCount) {
       if (badJson) return writeResponse(socket, "400 Bad Request", JSON_HEADERS, pythonJson({ value: -1 }), true);
       const ids = fakeTokenize(String(body?.prompt ?? ""), body?.special !== false);
       return json(pythonJson({ value: ids.length, ids }));
@@ -119,8 +177,11 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
       if (options.busy) return writeResponse(socket, "503 Service Unavailable", ERROR_HEADERS, BUSY_BODY, false);
       if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
       if (options.generateError) return writeResponse(socket, `${options.generateError.status} Error`, ERROR_HEADERS, options.generateError.body, false);
-      if (path === "/api/v1/generate") return json(pythonJson({ results: [{ text: options.text, finish_reason: options.finishReason }] }));
-      return stream(socket, options);
+      generated();
+      const finish = options.stoppedAt !== null ? "length" : options.finishReason;
+      const kept = options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
+      if (path === "/api/v1/generate") return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
+      return stream(socket, { ...options, finishReason: finish, pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces });
     }
     writeResponse(socket, "404 Not Found", NOT_FOUND.headers, NOT_FOUND.bodyLines[0]!, false);
   });
@@ -165,4 +226,19 @@ function stream(socket: Socket, options: KoboldFakeOptions): void {
     socket.write(final && !options.finalBlankLine ? event : `${event}\n`);
   }
   socket.end();
+}
+
+/**
+ * KoboldCpp's `/v1/chat/completions` stream: one chunk per piece, every one with `delta.role`, id `koboldcpp`,
+ * `finish_reason` the string `"null"` until the last (`"length"`); no usage chunk even when asked; `data: [DONE]`
+ * without its blank line, then the server closes the connection.
+ */
+function v1Stream(socket: Socket, pieces: string[]): void {
+  socket.write(head("200 OK", V1_STREAM_HEADERS, null));
+  const choice = (V1_CHUNK.choices as Record<string, unknown>[])[0]!;
+  for (const [i, content] of pieces.entries()) {
+    const chunk = { ...V1_CHUNK, choices: [{ ...choice, finish_reason: i === pieces.length - 1 ? "length" : "null", delta: { role: "assistant", content } }] };
+    socket.write(`data: ${pythonJson(chunk)}\n\n`);
+  }
+  socket.end("data: [DONE]");
 }

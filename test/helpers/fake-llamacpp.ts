@@ -7,6 +7,7 @@
  * timings, with no `[DONE]`. Invalid JSON gets the captured HTTP 500; a
  * loading server answers every path with 503 "Loading model".
  */
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fakeTokenize } from "./fake-tokenizer.js";
@@ -56,6 +57,11 @@ export interface LlamaFakeOptions {
   completionError: { status: number; body: string } | null;
   /** The stream's connection is destroyed after this many events. */
   dieAfterEvents: number | null;
+  /**
+   * Refuse a prompt of `nCtx` tokens or more as the 2026-09 release does: 400 `exceed_context_size_error`
+   * with `n_prompt_tokens` and `n_ctx` (../shared/fixtures/protocols/llama-server-2026-09.txt).
+   */
+  enforceContext: boolean;
 }
 
 /** One request the fake received. */
@@ -90,7 +96,22 @@ const DEFAULTS: LlamaFakeOptions = {
   loading: false,
   completionError: null,
   dieAfterEvents: null,
+  enforceContext: false,
 };
+
+/** The 2026-09 release's answer to a prompt over its window (its counts replaced by the request's); that capture has `###` sections. */
+const EXCEED_CONTEXT = JSON.parse(
+  fs
+    .readFileSync(new URL("../../../shared/fixtures/protocols/llama-server-2026-09.txt", import.meta.url), "utf8")
+    .split("\n")
+    .find((line) => line.startsWith("{") && line.includes('"exceed_context_size_error"'))!,
+) as { error: Record<string, unknown> };
+
+/** llama-server's 400 body for a prompt of `promptTokens` over a window of `nCtx` tokens, in the captured shape. */
+export function exceedContextBody(promptTokens: number, nCtx: number): string {
+  const message = `request (${promptTokens} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`;
+  return JSON.stringify({ error: { ...EXCEED_CONTEXT.error, message, n_prompt_tokens: promptTokens, n_ctx: nCtx } });
+}
 
 /** Starts the fake on an ephemeral loopback port. */
 export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {}): Promise<FakeLlamaCpp> {
@@ -127,6 +148,8 @@ export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {})
     }
     if (req.method === "POST" && path === "/completion") {
       if (options.completionError) return json(options.completionError.status, options.completionError.body);
+      const promptTokens = fakeTokenize(String(body?.prompt ?? ""), true).length;
+      if (options.enforceContext && promptTokens >= options.nCtx) return json(400, exceedContextBody(promptTokens, options.nCtx));
       return complete(body ?? {}, options, res, json);
     }
     json(404, NOT_FOUND);

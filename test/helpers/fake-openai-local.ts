@@ -37,6 +37,8 @@ export interface FakeLocalServer {
   behave(behaviour: LocalBehaviour): void;
   /** The `count` vLLM's /tokenize answers with; null makes /tokenize answer 404 (a server without it). */
   setTokenCount(count: number | null): void;
+  /** Changes `max_model_len` / `max_context_length` (a server restarted with another window). */
+  setContextLength(tokens: number): void;
   close(): Promise<void>;
 }
 
@@ -72,9 +74,10 @@ function withChoice(template: Json, model: string, choice: Json | null): Json {
 /**
  * Starts the fake.
  * @param model the served model id
- * @param contextLength `max_model_len` (vLLM) or `max_context_length` (LM Studio)
+ * @param initialContextLength `max_model_len` (vLLM) or `max_context_length` (LM Studio); see `setContextLength`
  */
-export async function startFakeLocalServer(flavor: LocalFlavor, model: string, contextLength: number): Promise<FakeLocalServer> {
+export async function startFakeLocalServer(flavor: LocalFlavor, model: string, initialContextLength: number): Promise<FakeLocalServer> {
+  let contextLength = initialContextLength;
   let behaviour: LocalBehaviour = { kind: "ok" };
   let tokenCount: number | null = (fixtureJson("vllm", "tokenize-response.json").count as number) ?? 12;
   const requests: LocalRequest[] = [];
@@ -176,6 +179,9 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, c
     },
     setTokenCount(count) {
       tokenCount = count;
+    },
+    setContextLength(tokens) {
+      contextLength = tokens;
     },
     async close() {
       await listening.close();

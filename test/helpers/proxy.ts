@@ -40,7 +40,7 @@ export function tempDir(prefix = "llm-relay-test-"): string {
  */
 export async function startTestProxy(
   overrides: LibraryConfigInput = {},
-  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number; recorder?: RecorderOptions } = {},
+  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number; recorder?: RecorderOptions; providerClock?: () => number } = {},
 ): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
@@ -52,6 +52,7 @@ export async function startTestProxy(
     ...(options.rateLimitKeyPrefix ? { rateLimitKeyPrefix: options.rateLimitKeyPrefix } : {}),
     ...(options.idempotencyPurgeIntervalMs ? { idempotencyPurgeIntervalMs: options.idempotencyPurgeIntervalMs } : {}),
     ...(options.recorder ? { recorder: options.recorder } : {}),
+    ...(options.providerClock ? { providerClock: options.providerClock } : {}),
   });
   return {
     server,

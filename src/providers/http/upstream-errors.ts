@@ -70,6 +70,8 @@ function errorCode(error: unknown): string | undefined {
  * @param retryAfter the upstream's `retry-after` header, passed on to the client
  */
 export function upstreamHttpError(status: number, bodyText: string, retryAfter?: string): RelayError {
+  const contextError = upstreamContextError(status, bodyText);
+  if (contextError) return contextError;
   let message = bodyText.trim().slice(0, 1000) || `Upstream returned HTTP ${status}`;
   let type: string | undefined;
   let code: string | null = null;
@@ -97,5 +99,44 @@ export function upstreamHttpError(status: number, bodyText: string, retryAfter?:
     param,
     errorClass: "upstream_http",
     ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}),
+  });
+}
+
+/**
+ * llama-server's answer to a prompt over its context window (releases since
+ * mid-2025, tools/server `exceed_context_size_error`; captured in
+ * ../shared/fixtures/protocols/llama-server-2026-09.txt):
+ * `{"error":{"code":400,"message":…,"type":"exceed_context_size_error","n_prompt_tokens":643,"n_ctx":256}}`.
+ * Relayed in OpenAI's shape (https://platform.openai.com/docs/guides/error-codes): 400,
+ * `type: invalid_request_error`, `param: messages`, `code: context_length_exceeded` (so
+ * `context_window_fallbacks` apply), its message, and its `n_prompt_tokens` and `n_ctx` (tokens) kept
+ * as extra fields; `n_prompt_tokens` is also the error's {@link RelayError.promptTokens} (the record's `input_tokens`).
+ * @param status the upstream's HTTP status
+ * @param bodyText the upstream's response body
+ * @returns the error, or null when the body is not this error
+ */
+export function upstreamContextError(status: number, bodyText: string): RelayError | null {
+  if (!bodyText.includes("exceed_context_size_error")) return null;
+  let error: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(bodyText) as { error?: unknown };
+    if (!parsed || typeof parsed.error !== "object" || parsed.error === null) return null;
+    error = parsed.error as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (error.type !== "exceed_context_size_error") return null;
+  const count = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined);
+  const promptTokens = count(error.n_prompt_tokens);
+  const contextWindow = count(error.n_ctx);
+  return new RelayError({
+    status: status >= 400 && status < 500 ? status : 400,
+    message: typeof error.message === "string" ? error.message : `The prompt exceeds the upstream's context window`,
+    type: "invalid_request_error",
+    param: "messages",
+    code: "context_length_exceeded",
+    errorClass: "upstream_http",
+    bodyFields: { ...(promptTokens === undefined ? {} : { n_prompt_tokens: promptTokens }), ...(contextWindow === undefined ? {} : { n_ctx: contextWindow }) },
+    promptTokens: promptTokens ?? null,
   });
 }

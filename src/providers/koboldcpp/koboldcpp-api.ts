@@ -9,7 +9,8 @@ import { z } from "zod";
 /**
  * KoboldCpp's `finish_reason`: `"length"` or `"stop"` when generation
  * ended; while a stream runs, the STRING `"null"` (not JSON null).
- * KoboldCpp 1.76 reports `"stop"` only for EOS: a stop sequence gives `"length"`.
+ * KoboldCpp 1.76 reports `"stop"` only for EOS: a stop sequence gives `"length"`
+ * (its `/api/extra/perf` then says `stop_reason: 2`), which the backend corrects.
  */
 const finishReasonSchema = z.string().nullable().optional();
 
@@ -26,6 +27,20 @@ export type KoboldStreamEvent = z.infer<typeof streamEventSchema>;
 
 /** `GET /api/extra/true_max_context_length` and `GET /api/v1/config/max_context_length`: `{"value": tokens}`. */
 export const valueSchema = z.looseObject({ value: z.number().int() });
+
+/**
+ * `GET /api/extra/perf`: counters of the server's last generation; only
+ * `stop_reason` is read. koboldcpp.py reports the adapter's `stop_reason`
+ * enum: -1 invalid (none yet), 0 out of tokens (`max_length`), 1 EOS token,
+ * 2 a stop sequence ("custom stopper"). KoboldCpp generates one request at a
+ * time, so right after a generation ends it describes that generation.
+ */
+export const perfSchema = z.looseObject({ stop_reason: z.number().int() });
+
+/** `stop_reason` of {@link perfSchema}: generation ended on a stop sequence. */
+export const STOP_REASON_CUSTOM_STOPPER = 2;
+/** `stop_reason` of {@link perfSchema}: generation ended on the EOS token. */
+export const STOP_REASON_EOS = 1;
 
 /** `POST /api/extra/tokencount`: `{"value": count, "ids": [...]}`. */
 export const tokenCountSchema = z.looseObject({ value: z.number().int().nonnegative() });

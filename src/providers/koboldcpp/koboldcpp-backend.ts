@@ -9,17 +9,19 @@
  * when the server closes the connection, its `finish_reason` is the string
  * `"null"` until the last event, and it reports no token counts, so both
  * counts come from `/api/extra/tokencount` (its `/v1` usage is a fixed 100/100).
+ * A generation ended by a stop sequence is reported as `length`; `GET
+ * /api/extra/perf` (`stop_reason`) tells it apart.
  */
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
 import { HttpBackend } from "../http/backend-client.js";
 import type { UpstreamResponse } from "../http/upstream-client.js";
-import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "../raw/raw-backend.js";
+import type { RawBackend, RawDelta, RawDiscovery, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
-import { generateResultSchema, tokenCountSchema, valueSchema } from "./koboldcpp-api.js";
+import { generateResultSchema, perfSchema, STOP_REASON_CUSTOM_STOPPER, STOP_REASON_EOS, tokenCountSchema, valueSchema } from "./koboldcpp-api.js";
 import { generateBody } from "./koboldcpp-request.js";
-import { finishReason, invalidResponse, parseStreamEvent } from "./koboldcpp-response.js";
+import { endsAtStop, finishReason, invalidResponse, parseStreamEvent } from "./koboldcpp-response.js";
 
 /** One KoboldCpp server. */
 export class KoboldCppBackend extends HttpBackend implements RawBackend {
@@ -76,11 +78,12 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
     const parsed = generateResultSchema.safeParse(answer);
     if (!parsed.success) throw invalidResponse(this.target, JSON.stringify(answer));
     const result = parsed.data.results[0]!;
+    const completionTokens = await this.countAnswer(result.text, request.signal);
     return {
       text: result.text,
-      finishReason: finishReason(result.finish_reason) ?? "stop",
+      finishReason: await this.stopOrLength(finishReason(result.finish_reason) ?? "stop", result.text, completionTokens, request),
       promptTokens: null,
-      completionTokens: await this.countAnswer(result.text, request.signal),
+      completionTokens,
     };
   }
 
@@ -102,7 +105,8 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
           continue;
         }
         const completionTokens = await this.countAnswer(text, request.signal);
-        yield { ...(event.token ? { text: event.token } : {}), finishReason: finish, promptTokens: null, completionTokens };
+        const reason = await this.stopOrLength(finish, text, completionTokens, request);
+        yield { ...(event.token ? { text: event.token } : {}), finishReason: reason, promptTokens: null, completionTokens };
         return;
       }
     } catch (error) {
@@ -110,6 +114,36 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
     } finally {
       if (!response.body.destroyed) response.body.destroy();
     }
+  }
+
+  /**
+   * The finish reason of a generation KoboldCpp reported as `length`, which
+   * it also reports for one ended by a stop sequence: `stop` when the text
+   * ends at one of the request's stop sequences, else — unless the answer
+   * already holds `max_length` tokens, or there are no stop sequences —
+   * when `GET /api/extra/perf` says the last generation stopped on a stop
+   * sequence (`stop_reason` 2) or EOS (1). Any other reported reason, or a
+   * perf call that fails, stands as reported.
+   * @param completionTokens the answer's tokens by `/api/extra/tokencount`, or null when not counted
+   */
+  private async stopOrLength(reported: RawFinishReason, text: string, completionTokens: number | null, request: RawRequest): Promise<RawFinishReason> {
+    if (reported !== "length" || request.params.stop.length === 0) return reported;
+    if (endsAtStop(text, request.params.stop)) return "stop";
+    const maxLength = this.maxLength(request);
+    if (completionTokens !== null && maxLength !== null && completionTokens >= maxLength) return "length";
+    try {
+      const perf = perfSchema.safeParse(await this.client.getJson<unknown>("/api/extra/perf", { signal: request.signal, timeoutMs: this.sideCallMs }));
+      if (!perf.success) return reported;
+      const reason = perf.data.stop_reason;
+      return reason === STOP_REASON_CUSTOM_STOPPER || reason === STOP_REASON_EOS ? "stop" : reported;
+    } catch {
+      return reported;
+    }
+  }
+
+  /** The `max_length` sent: the client's `max_tokens`, else the deployment's `max_output_tokens`; null when KoboldCpp's default applies. */
+  private maxLength(request: RawRequest): number | null {
+    return request.params.maxTokens ?? this.deployment.max_output_tokens ?? null;
   }
 
   private post(path: string, request: RawRequest, accept: string): Promise<UpstreamResponse> {

@@ -25,3 +25,12 @@ export function parseStreamEvent(data: string, origin: string): KoboldStreamEven
 export function invalidResponse(origin: string, text: string): RelayError {
   return unexpectedAnswer("KoboldCpp", origin, text);
 }
+
+/**
+ * Whether `text` ends at one of the stop sequences (a server that keeps the
+ * stop string in the answer, `trim_stop: false`).
+ * @param stops the request's stop sequences (the client's, then the prompt format's)
+ */
+export function endsAtStop(text: string, stops: readonly string[]): boolean {
+  return stops.some((stop) => stop !== "" && text.endsWith(stop));
+}

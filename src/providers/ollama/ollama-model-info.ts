@@ -22,6 +22,7 @@
 import type { Deployment } from "../../config/schema.js";
 import type { DiscoveredTemplate } from "../../prompt-formats/types.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
+import { DISCOVERY_TTL_MS, DiscoveryCache, monotonicClock, type Clock } from "../raw/discovery-cache.js";
 import type { OllamaShowResponse, OllamaTagsResponse } from "./ollama-types.js";
 
 /** The window used when neither the config nor the model says otherwise, and the cap on a trained context, in tokens. */
@@ -84,34 +85,41 @@ export function resolveNumCtx(deployment: Deployment, facts: OllamaModelFacts | 
 }
 
 /**
- * /api/show answers per model name, asked once per model. A failed call
- * (server down, model not pulled) is not kept, so the next request asks again.
+ * /api/show answers per model name, each kept for a TTL (60 s by default:
+ * a model re-created with another `num_ctx` is seen within it) and dropped by
+ * {@link invalidate}. A failed call (server down, model not pulled) is not
+ * kept, so the next request asks again.
  */
 export class OllamaModelInfo {
-  private readonly cache = new Map<string, Promise<OllamaModelFacts | null>>();
+  private readonly cache: DiscoveryCache<string, OllamaModelFacts | null>;
 
+  /**
+   * @param timeoutMs longest wait for a discovery call, in ms
+   * @param ttlMs how long an answer is used, in ms (the deployment's `context_window_ttl_ms`)
+   * @param now the clock of the TTL (ms)
+   */
   constructor(
     private readonly client: UpstreamClient,
     private readonly timeoutMs: number,
-  ) {}
+    ttlMs: number = DISCOVERY_TTL_MS,
+    now: Clock = monotonicClock,
+  ) {
+    this.cache = new DiscoveryCache(ttlMs, now);
+  }
 
   /**
    * The facts about `model`, or null when /api/show failed (never rejects).
    * @param signal aborts the call (client gone)
    */
   facts(model: string, signal: AbortSignal): Promise<OllamaModelFacts | null> {
-    let pending = this.cache.get(model);
-    if (!pending) {
-      pending = this.client
-        .postForJson<OllamaShowResponse>("/api/show", { model }, { signal, timeoutMs: this.timeoutMs })
-        .then(parseShowResponse)
-        .catch(() => {
-          this.cache.delete(model);
-          return null;
-        });
-      this.cache.set(model, pending);
-    }
-    return pending;
+    return this.cache
+      .get(model, () => this.client.postForJson<OllamaShowResponse>("/api/show", { model }, { signal, timeoutMs: this.timeoutMs }).then(parseShowResponse))
+      .catch(() => null);
+  }
+
+  /** Forgets what /api/show said (about `model`, or every model): the next request asks again. */
+  invalidate(model?: string): void {
+    this.cache.invalidate(model);
   }
 
   /**

@@ -17,6 +17,7 @@ import { createOllamaChatProvider } from "./ollama-chat.js";
 import { createOllamaEmbed } from "./ollama-embed.js";
 import { createOllamaGenerateBackend } from "./ollama-generate-backend.js";
 import { DISCOVERY_TIMEOUT_MS, OllamaModelInfo } from "./ollama-model-info.js";
+import { forgetOnFailure } from "../raw/discovery-cache.js";
 
 /** Ollama's default address (`OLLAMA_HOST`), used when the deployment has no `base_url`. */
 export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
@@ -27,12 +28,13 @@ export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
  */
 export function createOllamaProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
   const { client, timeouts, sideCallMs } = backendClient(deployment, context, deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL, DISCOVERY_TIMEOUT_MS);
-  const info = new OllamaModelInfo(client, sideCallMs);
+  const info = new OllamaModelInfo(client, sideCallMs, deployment.context_window_ttl_ms, context.now);
   const transport = { client, info, context };
   const provider =
     deployment.prompt_format !== undefined
       ? createRawCompletionProvider("ollama", deployment, context, createOllamaGenerateBackend(deployment, transport))
       : createOllamaChatProvider(deployment, timeouts, transport);
-  // Embeddings go to /api/embed in either mode.
-  return Object.assign(provider, { embed: createOllamaEmbed(deployment, timeouts, transport) });
+  // Embeddings go to /api/embed in either mode. A connection failure or the server's own context error drops
+  // what /api/show said at once (src/providers/raw/discovery-cache.ts).
+  return Object.assign(forgetOnFailure(provider, () => info.invalidate()), { embed: createOllamaEmbed(deployment, timeouts, transport) });
 }

@@ -11,7 +11,9 @@
  * through (the recorder checks them). One undici keep-alive pool per deployment. The
  * deployment's four timeouts apply: connect (undici `connect.timeout`),
  * first token (`headersTimeout`), idle between chunks (`bodyTimeout`) and
- * total (an abort timer over the whole call).
+ * total (an abort timer over the whole call). One exception to "byte for
+ * byte": a KoboldCpp server's fake usage (100/100/200) is recounted, and its
+ * streams get the usage chunk they lack (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
  */
 import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
@@ -24,16 +26,20 @@ import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js
 import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { hasFinish } from "../../protocol/sse-sniff.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";
+import { isKoboldFakeUsage, koboldV1Usage } from "../koboldcpp/koboldcpp-v1-usage.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 
 /**
  * Creates the provider for one deployment.
  * @throws RelayError at call time (not here) when `base_url` is missing
  */
-export function createOpenAICompatibleProvider(deployment: Deployment, { env }: ProviderContext): ChatProvider {
+export function createOpenAICompatibleProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
+  const { env } = context;
   if (!deployment.base_url) {
     throw new RelayError({ status: 500, message: "An openai-compatible deployment needs base_url", errorClass: "internal" });
   }
+  // KoboldCpp's /v1 answers carry a fake usage (100/100): recounted with its tokenizer (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
+  const kobold = koboldV1Usage(deployment, context);
   const base = new URL(deployment.base_url);
   const origin = base.origin;
   const path = `${base.pathname.replace(/\/+$/, "")}/chat/completions`;
@@ -82,7 +88,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
   }
 
   function streamSse(call: ProviderCall): AsyncIterable<string> {
-    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => sseWithin(call, signal));
+    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => kobold.stream(call.body, sseWithin(call, signal), signal));
   }
 
   return {
@@ -98,7 +104,8 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
         } catch (error) {
           throw failure(error, signal, timeouts.idleMs);
         }
-        parseUpstreamCompletion(rawBody, origin);
+        const completion = parseUpstreamCompletion(rawBody, origin);
+        if (isKoboldFakeUsage(completion.usage)) return await kobold.correct(call.body, rawBody, completion, signal);
         return { rawBody };
       } finally {
         releaseTotalTimeout(signal);
@@ -112,7 +119,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, { env }: 
     },
 
     async close(): Promise<void> {
-      await pool.close();
+      await Promise.all([pool.close(), kobold.close()]);
     },
 
     embed: createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }),

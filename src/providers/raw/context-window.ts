@@ -22,6 +22,7 @@ export interface ContextWindowCheck {
  * @param promptTokens tokens of the prompt
  * @param maxTokens tokens requested for the answer
  * @param contextWindow the model's context window, in tokens
+ * @param estimated whether `promptTokens` is the proxy's estimate (else the backend's tokenizer counted it: the error carries it as `promptTokens`)
  */
 export function contextLengthExceeded(promptTokens: number, maxTokens: number, contextWindow: number, estimated = false): RelayError {
   const counted = estimated ? " (estimated)" : "";
@@ -34,6 +35,8 @@ export function contextLengthExceeded(promptTokens: number, maxTokens: number, c
     param: "messages",
     code: "context_length_exceeded",
     errorClass: "invalid_request",
+    // A count by the backend's tokenizer is what the record keeps as input_tokens; an estimate is left to the recorder.
+    promptTokens: estimated ? null : promptTokens,
   });
 }
 

@@ -9,13 +9,14 @@
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import { resolvePromptFormat } from "../../prompt-formats/registry.js";
-import type { PromptFormat } from "../../prompt-formats/types.js";
+import type { DiscoveredTemplate, PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
 import { countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "./chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
+import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
 import { samplingParams } from "./sampling.js";
 
@@ -36,34 +37,44 @@ interface Prepared {
  */
 export function createRawCompletionProvider(kind: string, deployment: Deployment, context: ProviderContext, backend: RawBackend): ChatProvider {
   const timeouts = deploymentTimeouts(deployment);
-  let discovery: Promise<RawDiscovery> | null = null;
+  // Discovery follows the backend: kept for the TTL, dropped after a connection failure or the backend's own
+  // context error (src/providers/raw/discovery-cache.ts); a failed discovery (backend loading or down) is not kept.
+  const discoveries = new DiscoveryCache<"model", RawDiscovery>(deployment.context_window_ttl_ms ?? DISCOVERY_TTL_MS, context.now);
   let format: PromptFormat | null = null;
+  /** The discovered template `format` was made from (`auto`), or null. */
+  let formatTemplate: DiscoveredTemplate | null = null;
 
   const discover = (signal: AbortSignal): Promise<RawDiscovery> => {
-    // A failed discovery (backend loading or down) is not cached: the next call tries again.
-    discovery ??= backend.discover
-      ? backend.discover(signal).catch((): RawDiscovery => {
-          discovery = null;
-          return {};
-        })
-      : Promise.resolve({});
-    return discovery;
+    if (!backend.discover) return Promise.resolve({});
+    const discoverNow = backend.discover.bind(backend);
+    return discoveries.get("model", () => discoverNow(signal)).catch((): RawDiscovery => ({}));
+  };
+
+  /** Forgets what was discovered when `error` says the backend may have changed (restart, its own context refusal). */
+  const noteFailure = (error: unknown): void => {
+    if (invalidatesDiscovery(error)) discoveries.invalidate();
   };
 
   async function promptFormat(signal: AbortSignal): Promise<PromptFormat> {
-    if (format) return format;
     const spec = deployment.prompt_format;
+    if (format && spec !== "auto") return format;
+    const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
+    // `auto` follows the backend's template: rediscovered (after the TTL, a restart) and unchanged, or not
+    // rediscovered now (the backend could not answer), the format is kept; a changed template makes a new one.
+    if (format && (!discovered || sameTemplate(discovered, formatTemplate))) return format;
     if (spec === undefined) {
       context.logger.warn({ provider: kind, target: backend.target }, "no prompt_format configured for this raw-completion deployment; using the default (chatml)");
     }
-    const discovered = spec === "auto" ? ((await discover(signal)).template ?? null) : null;
     const resolved = resolvePromptFormat(spec, {
       baseDir: context.baseDir,
       discovered,
       onWarning: (message) => context.logger.warn({ provider: kind, target: backend.target }, message),
     });
     // `auto` without a discovered template (discovery failed) is not cached either.
-    if (spec !== "auto" || discovered) format = resolved;
+    if (spec !== "auto" || discovered) {
+      format = resolved;
+      formatTemplate = discovered;
+    }
     return resolved;
   }
 
@@ -113,6 +124,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
         if (context.debug) context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
         return prepared.output.completion({ content: result.text }, result.finishReason, usageOf(prepared, result, result.text));
       } catch (error) {
+        noteFailure(error);
         throw mapAbort(error, signal);
       } finally {
         releaseTotalTimeout(signal);
@@ -160,6 +172,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
         }
       }
     } catch (error) {
+      noteFailure(error);
       throw mapAbort(error, signal);
     }
     if (!finished) {
@@ -174,4 +187,9 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     }
     if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
   }
+}
+
+/** Whether two discovered templates render alike (same source text and BOS/EOS). */
+function sameTemplate(a: DiscoveredTemplate, b: DiscoveredTemplate | null): boolean {
+  return b !== null && a.template === b.template && (a.bosToken ?? null) === (b.bosToken ?? null) && (a.eosToken ?? null) === (b.eosToken ?? null);
 }

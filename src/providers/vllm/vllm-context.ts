@@ -14,6 +14,7 @@ import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { RelayError } from "../../protocol/errors.js";
 import { countRequestPromptTokens } from "../../tokens/count.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
+import { DISCOVERY_TTL_MS, DiscoveryCache, monotonicClock, type Clock } from "../raw/discovery-cache.js";
 
 /** `GET /v1/models`. */
 interface VllmModelList {
@@ -49,38 +50,41 @@ export function maxModelLen(list: VllmModelList, model: string): number | null {
 
 /**
  * The context windows and token counts of one vLLM deployment. Windows are
- * asked once per model (a failed call is asked again next time); a server
- * without `/tokenize` (404/405) is remembered and estimated from then on.
+ * kept per model for a TTL (60 s by default: a server restarted with another
+ * `--max-model-len` is seen within it) and dropped by {@link invalidate}; a
+ * failed call, or an answer without the window, is asked again next time. A
+ * server without `/tokenize` (404/405) is remembered and estimated from then on.
  */
 export class VllmContext {
-  private readonly windows = new Map<string, Promise<number | null>>();
+  private readonly windows: DiscoveryCache<string, number | null>;
   private tokenizeAvailable = true;
 
   /**
    * @param client HTTP access to the server root (where `/tokenize` lives)
    * @param modelsPath path of the models list under the root (`/v1/models`)
+   * @param timeoutMs longest wait for `/v1/models` and `/tokenize`, in ms
+   * @param ttlMs how long a window is used, in ms (the deployment's `context_window_ttl_ms`)
+   * @param now the clock of the TTL (ms)
    */
   constructor(
     private readonly client: UpstreamClient,
     private readonly modelsPath: string,
     private readonly timeoutMs: number,
-  ) {}
+    ttlMs: number = DISCOVERY_TTL_MS,
+    now: Clock = monotonicClock,
+  ) {
+    this.windows = new DiscoveryCache(ttlMs, now);
+  }
 
   /** The context window of `model` from `/v1/models`, in tokens, or null when the server does not say (never rejects). */
   window(model: string, signal: AbortSignal): Promise<number | null> {
-    let pending = this.windows.get(model);
-    if (!pending) {
-      pending = this.client
-        .getJson<VllmModelList>(this.modelsPath, { signal, timeoutMs: this.timeoutMs })
-        .then((list) => maxModelLen(list, model))
-        .catch(() => null)
-        .then((value) => {
-          if (value === null) this.windows.delete(model);
-          return value;
-        });
-      this.windows.set(model, pending);
-    }
-    return pending;
+    const load = () => this.client.getJson<VllmModelList>(this.modelsPath, { signal, timeoutMs: this.timeoutMs }).then((list) => maxModelLen(list, model));
+    return this.windows.get(model, load, (value) => value !== null).catch(() => null);
+  }
+
+  /** Forgets the windows (of `model`, or all): the next request asks `/v1/models` again. */
+  invalidate(model?: string): void {
+    this.windows.invalidate(model);
   }
 
   /**

@@ -15,6 +15,7 @@ import { backendClient, splitApiBase } from "../http/backend-client.js";
 import { createOpenAICompatibleProvider } from "../openai-compatible/openai-compatible-provider.js";
 import { withPreflight } from "../openai-compatible/with-preflight.js";
 import { assertFitsContextWindow, requestedMaxTokens } from "../raw/context-window.js";
+import { forgetOnFailure } from "../raw/discovery-cache.js";
 import type { ChatProvider, ProviderCall, ProviderContext } from "../types.js";
 import { VLLM_DISCOVERY_TIMEOUT_MS, VllmContext } from "./vllm-context.js";
 
@@ -27,7 +28,7 @@ export function createVllmProvider(deployment: Deployment, context: ProviderCont
   const inner = createOpenAICompatibleProvider(deployment, context);
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
   const { client, sideCallMs } = backendClient(deployment, context, root, VLLM_DISCOVERY_TIMEOUT_MS);
-  const windows = new VllmContext(client, `${apiPrefix}/models`, sideCallMs);
+  const windows = new VllmContext(client, `${apiPrefix}/models`, sideCallMs, deployment.context_window_ttl_ms, context.now);
 
   /** @throws RelayError 400 `context_length_exceeded` when the prompt plus `max_tokens` is over the window */
   async function checkContextWindow(call: ProviderCall): Promise<void> {
@@ -39,5 +40,6 @@ export function createVllmProvider(deployment: Deployment, context: ProviderCont
     assertFitsContextWindow({ promptTokens: counted.tokens, estimated: counted.estimated, maxTokens, contextWindow });
   }
 
-  return withPreflight("vllm", inner, checkContextWindow, () => client.close());
+  // A connection failure or the server's own context error drops the known windows at once (src/providers/raw/discovery-cache.ts).
+  return forgetOnFailure(withPreflight("vllm", inner, checkContextWindow, () => client.close()), () => windows.invalidate());
 }

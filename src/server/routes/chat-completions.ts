@@ -114,6 +114,7 @@ function failure(error: unknown, signal: AbortSignal): { outcome: ExchangeOutcom
       errorJson: answer.toRecordJson(),
       error: cancelled ? reason : answer.message,
       errorClass: cancelled ? null : answer.errorClass,
+      promptTokens: cancelled ? null : answer.promptTokens,
     },
   };
 }
