@@ -22,8 +22,11 @@ export interface CandidateProfile {
   chunkCount: number;
   /** The answer to a request body. */
   answer(body: Record<string, unknown>): string;
-  /** Usage reported in the usage chunk / completion (default: 40 prompt, 12 completion tokens). */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Usage reported in the usage chunk / completion (default: 40 prompt, 12 completion tokens);
+   * null: none at all (no usage chunk, no `usage` field), as some local servers answer.
+   */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
   /** When it returns true, the request gets HTTP 500 with an OpenAI error body. */
   fail?(body: Record<string, unknown>): boolean;
 }
@@ -74,13 +77,13 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
       return;
     }
     const text = profile.answer(body);
-    const usage = profile.usage ?? { prompt_tokens: 40, completion_tokens: 12 };
-    const fullUsage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    const usage = profile.usage === undefined ? { prompt_tokens: 40, completion_tokens: 12 } : profile.usage;
+    const fullUsage = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     if (!body.stream) {
       await sleep(profile.firstChunkDelayMs);
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(
-        JSON.stringify(completion(id, model, text, fullUsage)),
+        JSON.stringify(fullUsage ? completion(id, model, text, fullUsage) : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }))),
       );
       return;
     }
@@ -94,7 +97,7 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     }
     if (res.destroyed) return;
     res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
-    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+    if (fullUsage && (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
       res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
     }
     res.end("data: [DONE]\n\n");
@@ -116,4 +119,9 @@ export function lastUserText(body: Record<string, unknown>): string {
   const messages = (body.messages as { role: string; content: unknown }[] | undefined) ?? [];
   const last = [...messages].reverse().find((m) => m.role === "user");
   return typeof last?.content === "string" ? last.content : "";
+}
+
+function withoutUsage<T extends { usage?: unknown }>(body: T): Omit<T, "usage"> {
+  const { usage: _usage, ...rest } = body;
+  return rest;
 }
