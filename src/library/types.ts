@@ -68,10 +68,10 @@ export interface LLMResponse {
 export interface CompletionOptions {
   /** Model name (or alias, or `prefix/…`). Default: `$LLM_MODEL_NAME`, else the config's `default_model`, else `echo`. */
   model?: string;
-  /** Sampling temperature. Default: `$LLM_TEMPERATURE`, else 0.7. */
-  temperature?: number;
-  /** Largest number of tokens to generate (`max_tokens`). Default: `$LLM_MAX_TOKENS`, else 500. */
-  maxTokens?: number;
+  /** Sampling temperature. Default: `$LLM_TEMPERATURE`, else 0.7; null sends none (the upstream's default). */
+  temperature?: number | null;
+  /** Largest number of tokens to generate (`max_tokens`). Default: `$LLM_MAX_TOKENS`, else 500; null sends none (the upstream's default). */
+  maxTokens?: number | null;
   /** Nucleus sampling (`top_p`). Default: none (0.9 for Ollama deployments, see the README). */
   topP?: number;
   /** Stop sequence(s). */
