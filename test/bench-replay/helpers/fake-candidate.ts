@@ -9,6 +9,7 @@
  * `stream_options.include_usage` is set, then `data: [DONE]`.
  */
 import http from "node:http";
+import { performance } from "node:perf_hooks";
 import { chunk, completion, splitText, usageChunk } from "../../helpers/fake-openai-upstream.js";
 import { listenOnLoopback } from "../../helpers/loopback-server.js";
 
@@ -36,6 +37,8 @@ export interface CandidateRequest {
   body: Record<string, unknown>;
   /** Whether the client closed the connection before the answer ended. */
   aborted: boolean;
+  /** `performance.now()` when each content chunk was written (this process's clock: tests compare it with the client's). */
+  contentWrittenAt: number[];
 }
 
 /** A running fake candidate. */
@@ -64,7 +67,7 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     let raw = "";
     for await (const piece of req) raw += piece;
     const body = JSON.parse(raw) as Record<string, unknown>;
-    const received: CandidateRequest = { body, aborted: false };
+    const received: CandidateRequest = { body, aborted: false, contentWrittenAt: [] };
     requests.push(received);
     res.on("close", () => {
       if (!res.writableFinished) received.aborted = true;
@@ -93,7 +96,8 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     for (const piece of splitText(text, profile.chunkCount)) {
       if (res.destroyed) return;
       res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
-      await sleep(profile.chunkDelayMs);
+      received.contentWrittenAt.push(performance.now());
+      if (profile.chunkDelayMs > 0) await sleep(profile.chunkDelayMs);
     }
     if (res.destroyed) return;
     res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
