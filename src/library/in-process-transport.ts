@@ -151,7 +151,7 @@ export class InProcessTransport implements Transport {
     if (!runtime) return;
     await this.flushing;
     await runtime.providers.close();
-    await runtime.recorder.close();
+    await holdingProcessOpen(runtime.recorder.close());
   }
 
   /** The effective config, read on first use. @throws ConfigError; RelayError once closed */
@@ -218,7 +218,8 @@ export class InProcessTransport implements Transport {
 /**
  * `work`, with the process held open until it settles. The record worker does not hold it open
  * (it is unref'd, so that a script that is done can exit), and while a script awaits the worker's
- * start or a record being written nothing else may: without this, Node would end the script there.
+ * start, a record being written or the worker's close, nothing else may: without this, Node would
+ * end the script there (exit code 13, an unsettled top-level await).
  */
 function holdingProcessOpen<T>(work: Promise<T>): Promise<T> {
   const timer = setInterval(() => undefined, 60_000);

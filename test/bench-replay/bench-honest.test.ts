@@ -1,10 +1,12 @@
 /**
- * The bench's figures are honest (issue 17, items 11): against fake
+ * The bench's figures are honest (issue 17, item 11): `llm-relay bench`
+ * run as a user runs it (the CLI in a fresh child process) against fake
  * candidates that stream their chunks with delays (real HTTP on
- * 127.0.0.1), from a fresh client, every case's first text delta is
- * received while the candidate is still streaming — including the first
- * cases of the run, and next to a candidate that reports no usage (whose
- * token estimate once stalled the other calls); tokens/s is over the
+ * 127.0.0.1): every case's first text delta is received while the
+ * candidate is still streaming — the first cases of the run included, next
+ * to a candidate that reports no usage (whose token estimate, a first
+ * gpt-tokenizer load on the event loop, once stalled the other calls so
+ * that TTFT ≈ total); tokens/s is over the
  * generation time and refused (—) when it cannot be one; max_tokens is the
  * original's, else the candidate's window minus the prompt, else none; a
  * cost carries ~ only when it rests on estimated tokens; and the quality
@@ -13,20 +15,16 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type RelayConfig } from "../../src/config/load.js";
-import { asModelGroups, deploymentDefaults } from "../../src/config/schema.js";
+import { stringify } from "yaml";
 import { lookupModel } from "../../src/catalog/index.js";
-import { createClient, type LLMClient } from "../../src/index.js";
 import { renderHtmlReport } from "../../src/bench/report/html.js";
-import { formatTerminalReport } from "../../src/bench/report/terminal.js";
-import { runBench } from "../../src/bench/runner.js";
-import { createRun, planRun, runReport } from "../../src/bench/session.js";
+import { loadRun, runReport } from "../../src/bench/session.js";
 import { BenchStore } from "../../src/bench/storage/bench-store.js";
-import type { BenchCase, BenchResult, BenchRun, RunSettings } from "../../src/bench/types.js";
+import type { BenchCase, BenchResult, BenchRun } from "../../src/bench/types.js";
+import { runCli } from "../helpers/cli.js";
 import { fakeDeployment, tempDir } from "../helpers/proxy.js";
 import { startFakeCandidate, type CandidateRequest, type FakeCandidate } from "./helpers/fake-candidate.js";
 import { recordFixture, type RecordedFixture } from "./helpers/recorded-exchanges.js";
@@ -48,54 +46,35 @@ let fakes: Record<"estimated" | "exact" | "small" | "buffered", FakeCandidate>;
 let store: BenchStore;
 /** A loopback port nothing listens on. */
 let closedPort: number;
+/** The CLI's working directory, with its llm-relay.yaml. */
+let cwd: string;
 
-const streaming = { firstChunkDelayMs: 40, chunkDelayMs: 25, chunkCount: 6, answer: () => ANSWER };
+/**
+ * The estimated candidate answers first, while the others are still streaming: had its record's
+ * token estimate stalled the event loop, their chunks would pile up unread meanwhile.
+ */
+const quick = { firstChunkDelayMs: 20, chunkDelayMs: 60, chunkCount: 5, answer: () => ANSWER };
+const streaming = { firstChunkDelayMs: 350, chunkDelayMs: 40, chunkCount: 6, answer: () => ANSWER };
 
-function config(): RelayConfig {
-  const base = loadConfig({ cwd: path.dirname(fixture.proxy.dbPath), env: {}, db: fixture.proxy.dbPath });
-  const models = {
+/** The config file's `models:` (written to ./llm-relay.yaml in the CLI's working directory). */
+function candidateModels() {
+  return {
     "groq/*": fakeDeployment(fakes.estimated.baseUrl),
     "openai/*": fakeDeployment(fakes.exact.baseUrl),
     [SMALL]: fakeDeployment(fakes.small.baseUrl, { model: "small-upstream", context_window: 4096 }),
     [BUFFERED]: fakeDeployment(fakes.buffered.baseUrl, { model: "buffered-upstream" }),
-    [LOCAL_DOWN]: { ...deploymentDefaults("ollama"), base_url: `http://127.0.0.1:${closedPort}`, model: "llama3", connect_timeout_ms: 1_000, timeout_ms: 2_000 },
-  };
-  return { ...base, defaultModel: null, models: { ...base.models, ...asModelGroups(models) } };
-}
-
-function settings(): RunSettings {
-  return { repeat: 1, concurrency: 2, maxTokens: null, temperature: null, judge: null, checks: [] };
-}
-
-/** A client that notes when each call was made (this process's clock), by model and messages. */
-function timedClient(inner: LLMClient, startedAt: Map<string, number>): LLMClient {
-  return {
-    generateCompletion: (prompt, options) => inner.generateCompletion(prompt, options),
-    generateCompletionWithMessages: (messages, options) => inner.generateCompletionWithMessages(messages, options),
-    generateCompletionSync: (prompt, options) => inner.generateCompletionSync(prompt, options),
-    generateCompletionWithMessagesSync: (messages, options) => inner.generateCompletionWithMessagesSync(messages, options),
-    streamCompletion(messages, options) {
-      startedAt.set(`${options?.model} ${JSON.stringify(messages)}`, performance.now());
-      return inner.streamCompletion(messages, options);
-    },
-    ready: () => inner.ready(),
-    close: () => inner.close(),
+    [LOCAL_DOWN]: { provider: "ollama", base_url: `http://127.0.0.1:${closedPort}`, model: "llama3", connect_timeout_ms: 1_000, timeout_ms: 2_000 },
   };
 }
 
-/** A fresh client (nothing warmed up), a new run of all cases against `candidates`, to the end. */
+/** A new run of every recorded case against `candidates`, by the CLI in a child process (nothing warmed up), to the end. */
 async function freshRun(candidates: string[]) {
-  const startedAt = new Map<string, number>();
-  const client = createClient({ config: config() });
-  try {
-    const plan = planRun(store, config(), {}, candidates, settings());
-    const run = createRun(store, plan, {});
-    const outcome = await runBench({ client: timedClient(client, startedAt), store, run, cases: plan.cases });
-    expect(outcome).toMatchObject({ interrupted: false, remaining: 0 });
-    return { run: store.getRun(run.id)!, cases: plan.cases, results: store.results(run.id), startedAt };
-  } finally {
-    await client.close();
-  }
+  const result = await runCli(["bench", "--candidates", candidates.join(",")], { cwd, timeoutMs: 60_000 });
+  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+  const runId = /^bench run (\w+):/m.exec(result.stdout)![1]!;
+  const loaded = loadRun(store, runId)!;
+  expect(loaded.run.status).toBe("done");
+  return { run: loaded.run, cases: loaded.selection.cases, results: store.results(runId), stdout: result.stdout };
 }
 
 /** The request a fake received for `benchCase`. */
@@ -120,45 +99,48 @@ beforeAll(async () => {
   await new Promise((resolve) => probe.close(resolve));
   fixture = await recordFixture();
   fakes = {
-    estimated: await startFakeCandidate({ ...streaming, usage: null }),
+    estimated: await startFakeCandidate({ ...quick, usage: null }),
     exact: await startFakeCandidate({ ...streaming }),
     small: await startFakeCandidate({ ...streaming }),
     buffered: await startFakeCandidate({ firstChunkDelayMs: 60, chunkDelayMs: 0, chunkCount: 6, answer: () => ANSWER }),
   };
   store = BenchStore.open(fixture.proxy.dbPath);
+  cwd = tempDir("llm-relay-bench-honest-");
+  fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), stringify({ db: fixture.proxy.dbPath, models: candidateModels() }));
 }, 60_000);
 
 afterAll(async () => {
   store?.close();
   await Promise.all(Object.values(fakes ?? {}).map((fake) => fake.close()));
   await fixture?.close();
+  if (cwd) fs.rmSync(cwd, { recursive: true, force: true });
 });
 
 describe("a run against candidates that stream with delays", () => {
   let run: BenchRun;
   let cases: BenchCase[];
   let results: BenchResult[];
-  let startedAt: Map<string, number>;
+  let stdout: string;
 
   beforeAll(async () => {
-    ({ run, cases, results, startedAt } = await freshRun([ESTIMATED, EXACT, SMALL]));
+    ({ run, cases, results, stdout } = await freshRun([ESTIMATED, EXACT, SMALL]));
     expect(results).toHaveLength(cases.length * 3);
-  }, 60_000);
+  }, 90_000);
 
   it("receives every case's first text while the candidate is still streaming, the first cases included", () => {
     const fakeOf: Record<string, FakeCandidate> = { [ESTIMATED]: fakes.estimated, [EXACT]: fakes.exact, [SMALL]: fakes.small };
     for (const candidate of [ESTIMATED, EXACT, SMALL]) {
       // in the order the calls were made: the first ones are those a warm-up or a stall would hit
-      const ordered = cases.map((c) => ({ c, at: startedAt.get(`${candidate} ${JSON.stringify(c.messages)}`)! })).sort((a, b) => a.at - b.at);
-      for (const { c, at } of ordered) {
+      const ordered = cases.map((c) => ({ c, request: requestFor(fakeOf[candidate]!, c) })).sort((a, b) => a.request.receivedAt - b.request.receivedAt);
+      for (const { c, request } of ordered) {
         const result = results.find((r) => r.caseId === c.id && r.candidate === candidate)!;
         expect(result.error).toBeNull();
         expect(result.ttftMs).not.toBeNull();
         expect(result.ttftMs!).toBeLessThan(result.totalMs);
-        const written = requestFor(fakeOf[candidate]!, c).contentWrittenAt;
-        expect(written).toHaveLength(streaming.chunkCount);
-        // the first delta came in before the candidate had even written its last chunk
-        expect(at + result.ttftMs!, `${candidate}, case ${c.id}`).toBeLessThan(written.at(-1)!);
+        expect(request.contentWrittenAt).toHaveLength(candidate === ESTIMATED ? quick.chunkCount : streaming.chunkCount);
+        // The call began before its request arrived, so its first delta came at most ttftMs after the
+        // arrival: before the candidate had even written its last chunk.
+        expect(request.receivedAt + result.ttftMs!, `${candidate}, case ${c.id}`).toBeLessThan(request.contentWrittenAt.at(-1)!);
         expect(result.tokensPerSecond).toBeCloseTo((result.outputTokens * 1000) / (result.totalMs - result.ttftMs!), 0);
       }
     }
@@ -181,7 +163,7 @@ describe("a run against candidates that stream with delays", () => {
 
   it("marks a cost with ~ only when it rests on estimated tokens", () => {
     for (const r of results) expect(r.usageEstimated).toBe(r.candidate === ESTIMATED);
-    const table = formatTerminalReport(runReport(store, run.id)!);
+    const table = stdout;
     expect(terminalRow(table, ESTIMATED).cost).toMatch(/^\$[0-9.]+~$/);
     expect(terminalRow(table, EXACT).cost).toMatch(/^\$[0-9.]+$/);
     expect(terminalRow(table, SMALL).cost).toBe("-");
@@ -193,10 +175,11 @@ describe("a run whose figures cannot all be told", () => {
   let run: BenchRun;
   let cases: BenchCase[];
   let results: BenchResult[];
+  let stdout: string;
 
   beforeAll(async () => {
-    ({ run, cases, results } = await freshRun(["echo", BUFFERED, LOCAL_DOWN]));
-  }, 60_000);
+    ({ run, cases, results, stdout } = await freshRun(["echo", BUFFERED, LOCAL_DOWN]));
+  }, 90_000);
 
   it("refuses the tokens/s of answers that came in one piece, and sends no max_tokens or temperature the original did not", () => {
     const buffered = results.filter((r) => r.candidate === BUFFERED);
@@ -206,8 +189,7 @@ describe("a run whose figures cannot all be told", () => {
       expect(r.outputTokens).toBeGreaterThan(1);
       expect(r.tokensPerSecond).toBeNull();
     }
-    const table = formatTerminalReport(runReport(store, run.id)!);
-    expect(terminalRow(table, BUFFERED)["tok/s"]).toBe("—");
+    expect(terminalRow(stdout, BUFFERED)["tok/s"]).toBe("—");
     for (const c of cases) {
       const body = requestFor(fakes.buffered, c).body;
       expect(body.max_tokens).toBe(c.maxTokens ?? undefined);
@@ -219,9 +201,8 @@ describe("a run whose figures cannot all be told", () => {
     const down = results.filter((r) => r.candidate === LOCAL_DOWN);
     expect(down).toHaveLength(cases.length);
     for (const r of down) expect([r.error !== null, r.usageEstimated, r.costUsd, r.inputTokens > 0]).toEqual([true, true, 0, true]);
-    const table = formatTerminalReport(runReport(store, run.id)!);
-    expect(terminalRow(table, LOCAL_DOWN).cost).toBe("$0");
-    expect(terminalRow(table, "echo").cost).toBe("$0");
+    expect(terminalRow(stdout, LOCAL_DOWN).cost).toBe("$0");
+    expect(terminalRow(stdout, "echo").cost).toBe("$0");
   });
 
   it("plots quality against latency when every candidate costs the same, and shows — for a refused tokens/s", async () => {

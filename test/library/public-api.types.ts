@@ -42,8 +42,8 @@ expectTypeOf<LLMResponse>().toEqualTypeOf<{
 }>();
 expectTypeOf<CompletionOptions>().toEqualTypeOf<{
   model?: string;
-  temperature?: number;
-  maxTokens?: number;
+  temperature?: number | null;
+  maxTokens?: number | null;
   topP?: number;
   stop?: string | string[];
   signal?: AbortSignal;

@@ -37,6 +37,8 @@ export interface CandidateRequest {
   body: Record<string, unknown>;
   /** Whether the client closed the connection before the answer ended. */
   aborted: boolean;
+  /** `performance.now()` when the request arrived (before its body was read). */
+  receivedAt: number;
   /** `performance.now()` when each content chunk was written (this process's clock: tests compare it with the client's). */
   contentWrittenAt: number[];
 }
@@ -61,13 +63,14 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
   let inFlight = 0;
   let maxInFlight = 0;
   const server = http.createServer(async (req, res) => {
+    const receivedAt = performance.now();
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on("close", () => inFlight--);
     let raw = "";
     for await (const piece of req) raw += piece;
     const body = JSON.parse(raw) as Record<string, unknown>;
-    const received: CandidateRequest = { body, aborted: false, contentWrittenAt: [] };
+    const received: CandidateRequest = { body, aborted: false, receivedAt, contentWrittenAt: [] };
     requests.push(received);
     res.on("close", () => {
       if (!res.writableFinished) received.aborted = true;
