@@ -6,7 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { CompletionOptions, LLMClient } from "../library/types.js";
-import { DEFAULT_REPLAY_MAX_TOKENS, type BenchCase, type RunSettings } from "./types.js";
+import type { BenchCase, RunSettings } from "./types.js";
 
 /** What one replay produced. */
 export interface CallOutcome {
@@ -16,8 +16,11 @@ export interface CallOutcome {
   ttftMs: number | null;
   /** ms from the call to the last token (or the failure). */
   totalMs: number;
+  /** Prompt and completion tokens: those of the call's record (the upstream's usage, else estimated). */
   inputTokens: number;
   outputTokens: number;
+  /** Whether the counts were estimated (the record's `usage_estimated`). */
+  usageEstimated: boolean;
   finishReason: string | null;
   /** The failure, or null. */
   error: string | null;
@@ -25,13 +28,31 @@ export interface CallOutcome {
   responseId: string | null;
 }
 
-/** The call options of a replay: the run's overrides, else the values originally sent. */
-export function replayOptions(benchCase: BenchCase, candidate: string, settings: Pick<RunSettings, "maxTokens" | "temperature">): CompletionOptions {
-  const temperature = settings.temperature ?? benchCase.temperature;
+/** The settings a replay's options depend on. */
+export type ReplaySettings = Pick<RunSettings, "maxTokens" | "temperature" | "contextWindows">;
+
+/**
+ * `max_tokens` of a replay of `benchCase` on `candidate`: `--max-tokens`, else what the original
+ * request sent, else the candidate's context window minus the case's prompt tokens (when the
+ * window is known and larger), else null (none is sent: the candidate's own default). Never a
+ * fixed number, which could make a small-window candidate fail a case it could answer.
+ */
+export function replayMaxTokens(benchCase: BenchCase, candidate: string, settings: ReplaySettings): number | null {
+  if (settings.maxTokens !== null) return settings.maxTokens;
+  if (benchCase.maxTokens !== null) return benchCase.maxTokens;
+  const window = settings.contextWindows?.[candidate] ?? null;
+  return window !== null && window > benchCase.inputTokens ? window - benchCase.inputTokens : null;
+}
+
+/**
+ * The call options of a replay: the run's overrides, else the values originally sent; a field
+ * the original request did not set is not sent (null overrides the library's own defaults).
+ */
+export function replayOptions(benchCase: BenchCase, candidate: string, settings: ReplaySettings): CompletionOptions {
   return {
     model: candidate,
-    maxTokens: settings.maxTokens ?? benchCase.maxTokens ?? DEFAULT_REPLAY_MAX_TOKENS,
-    ...(temperature !== null ? { temperature } : {}),
+    maxTokens: replayMaxTokens(benchCase, candidate, settings),
+    temperature: settings.temperature ?? benchCase.temperature,
     ...(benchCase.topP !== null ? { topP: benchCase.topP } : {}),
     ...(benchCase.stop !== null ? { stop: benchCase.stop } : {}),
     ...(Object.keys(benchCase.extra).length > 0 ? { extra: benchCase.extra } : {}),
@@ -43,7 +64,7 @@ export async function replayCase(
   client: LLMClient,
   benchCase: BenchCase,
   candidate: string,
-  settings: Pick<RunSettings, "maxTokens" | "temperature">,
+  settings: ReplaySettings,
   signal?: AbortSignal,
 ): Promise<CallOutcome> {
   const startedAt = performance.now();
@@ -63,21 +84,11 @@ export async function replayCase(
     totalMs: round1(response.responseTime * 1000),
     inputTokens: response.inputTokens,
     outputTokens: response.outputTokens,
+    usageEstimated: response.usageEstimated,
     finishReason: response.finishReason,
     error: response.success ? null : (response.error ?? "failed"),
     responseId: response.id || null,
   };
-}
-
-/**
- * Output tokens per second of generation: tokens / (total − TTFT); over the
- * total time when no TTFT is known or the answer came in one piece; null
- * without output tokens.
- */
-export function tokensPerSecond(outputTokens: number, totalMs: number, ttftMs: number | null): number | null {
-  if (outputTokens <= 0 || totalMs <= 0) return null;
-  const generationMs = ttftMs !== null && totalMs - ttftMs >= 1 ? totalMs - ttftMs : totalMs;
-  return round1((outputTokens * 1000) / generationMs);
 }
 
 function round1(value: number): number {

@@ -7,9 +7,11 @@
  * unknown). This is what `--dry-run` prints.
  */
 import { exchangeCostUsd } from "../catalog/cost.js";
+import { routableModels } from "../catalog/routable-models.js";
 import type { RelayConfig } from "../config/load.js";
 import { deploymentLabel, Router } from "../routing/router.js";
-import { DEFAULT_REPLAY_MAX_TOKENS, type BenchCase, type RunSettings, type SkippedCase } from "./types.js";
+import { replayMaxTokens } from "./candidate-call.js";
+import type { BenchCase, RunSettings, SkippedCase } from "./types.js";
 
 /** How one candidate routes, and what its calls should cost. */
 export interface CandidatePlan {
@@ -22,6 +24,8 @@ export interface CandidatePlan {
   upstreamModel: string | null;
   /** Why the name routes nowhere, or null. */
   routeError: string | null;
+  /** Context window in tokens (the deployment's `context_window`, else the catalog's), or null when unknown. */
+  contextWindow: number | null;
   /** Calls (cases × repeat). */
   calls: number;
   /** Estimated prompt tokens of all calls. */
@@ -42,23 +46,42 @@ export interface BenchPlan {
   totalCalls: number;
 }
 
-/** The plan of replaying `cases` against `candidates` with `settings`, routed by `config`. */
+/**
+ * The plan of replaying `cases` against `candidates` with `settings`, routed by `config`. The
+ * returned settings carry each candidate's context window (`contextWindows`), which sets the
+ * default `max_tokens` of its replays (see `replayMaxTokens`).
+ */
 export function buildPlan(config: Pick<RelayConfig, "models" | "aliases" | "defaultModel" | "routing">, cases: BenchCase[], skipped: SkippedCase[], candidates: readonly string[], settings: RunSettings): BenchPlan {
   const router = new Router(config);
+  const calls = cases.length * settings.repeat;
   const inputTokens = cases.reduce((sum, c) => sum + c.inputTokens, 0) * settings.repeat;
-  const outputTokens = cases.reduce((sum, c) => sum + Math.min(c.outputTokens, settings.maxTokens ?? c.maxTokens ?? DEFAULT_REPLAY_MAX_TOKENS), 0) * settings.repeat;
+  const contextWindows: Record<string, number | null> = Object.fromEntries(candidates.map((candidate) => [candidate, contextWindowOf(router, candidate)]));
+  const planned: RunSettings = { ...settings, contextWindows };
   const plans = candidates.map((candidate): CandidatePlan => {
-    const calls = cases.length * settings.repeat;
+    // The references' lengths, as far as the replay's max_tokens lets a candidate go.
+    const outputTokens = cases.reduce((sum, c) => sum + Math.min(c.outputTokens, replayMaxTokens(c, candidate, planned) ?? Number.POSITIVE_INFINITY), 0) * settings.repeat;
+    const contextWindow = contextWindows[candidate] ?? null;
     try {
       const route = router.resolve(candidate);
       const deployment = deploymentLabel(route);
       const cost = exchangeCostUsd({ provider: route.deployment.provider, deployment, upstreamModel: route.upstreamModel, usage: { input: inputTokens, output: outputTokens } });
-      return { candidate, deployment, provider: route.deployment.provider, upstreamModel: route.upstreamModel, routeError: null, calls, inputTokens, outputTokens, estimatedCostUsd: cost };
+      return { candidate, deployment, provider: route.deployment.provider, upstreamModel: route.upstreamModel, routeError: null, contextWindow, calls, inputTokens, outputTokens, estimatedCostUsd: cost };
     } catch (error) {
-      return { candidate, deployment: null, provider: null, upstreamModel: null, routeError: (error as Error).message, calls, inputTokens, outputTokens, estimatedCostUsd: null };
+      return { candidate, deployment: null, provider: null, upstreamModel: null, routeError: (error as Error).message, contextWindow, calls, inputTokens, outputTokens, estimatedCostUsd: null };
     }
   });
-  return { cases, skipped, candidates: plans, settings, totalCalls: cases.length * candidates.length * settings.repeat };
+  return { cases, skipped, candidates: plans, settings: planned, totalCalls: cases.length * candidates.length * settings.repeat };
+}
+
+/** A candidate's context window in tokens, as `llm-relay models` lists it (deployment, else catalog), or null. */
+function contextWindowOf(router: Router, candidate: string): number | null {
+  try {
+    const route = router.resolve(candidate);
+    const [model] = routableModels({ listModels: () => [{ id: candidate, provider: route.deployment.provider }], resolve: (name) => router.resolve(name) });
+    return model?.contextWindow ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A USD amount for the terminal: `$0`, `$0.0123`, `$0.000456`. */
@@ -76,7 +99,7 @@ export function formatPlan(plan: BenchPlan): string {
   const s = plan.settings;
   lines.push(`${plan.cases.length} case(s) × ${plan.candidates.length} candidate(s) × ${s.repeat} repeat(s) = ${plan.totalCalls} call(s)`);
   lines.push(
-    `concurrency ${s.concurrency} per candidate; max_tokens ${s.maxTokens ?? "as originally sent"}; temperature ${s.temperature ?? "as originally sent"}; ` +
+    `concurrency ${s.concurrency} per candidate; max_tokens ${s.maxTokens ?? "as originally sent, else the context window − the prompt, else none"}; temperature ${s.temperature ?? "as originally sent"}; ` +
       `judge ${s.judge ?? "none"}; checks ${s.checks.length ? s.checks.map((c) => c.name).join(", ") : "none"}`,
   );
   if (plan.skipped.length > 0) {
@@ -89,10 +112,11 @@ export function formatPlan(plan: BenchPlan): string {
     lines.push(`  ${c.id}  ${c.datetimeUtc.slice(0, 19).replace("T", " ")}  ${c.model}  ${c.messages.length} msgs  ${c.inputTokens}+${c.outputTokens} tok  ${oneLine(c.prompt, 50)}`);
   }
   lines.push("");
-  const header = ["candidate", "route", "calls", "tokens in/out", "estimated cost"];
+  const header = ["candidate", "route", "context", "calls", "tokens in/out", "estimated cost"];
   const rows = plan.candidates.map((c) => [
     c.candidate,
     c.routeError ? `no route: ${c.routeError}` : `${c.deployment} (${c.provider}, ${c.upstreamModel})`,
+    c.contextWindow === null ? "unknown" : String(c.contextWindow),
     String(c.calls),
     `${c.inputTokens}/${c.outputTokens}`,
     formatUsd(c.estimatedCostUsd),

@@ -8,8 +8,9 @@
  */
 import type { LLMClient } from "../library/types.js";
 import { llmDatetime } from "../recording/llm-format.js";
-import { replayCase, tokensPerSecond } from "./candidate-call.js";
+import { replayCase } from "./candidate-call.js";
 import { judgeAnswer } from "./scores/judge.js";
+import { tokensPerSecond } from "./throughput.js";
 import { scoreAnswer } from "./scores/index.js";
 import { newBenchConversation, type BenchConversation } from "./storage/rehome.js";
 import { taskKey, type BenchStore } from "./storage/bench-store.js";
@@ -109,6 +110,8 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
     remaining += tasks.length;
     return { candidate, tasks, progress };
   });
+  // The client's set-up (config, providers, the record worker and its logs.db) is not any candidate's latency.
+  if (remaining > 0) await input.client.ready();
   for (const entry of perCandidate) input.progress?.start({ ...entry.progress });
 
   let failure: unknown = null;
@@ -123,7 +126,7 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
     if (outcome.responseId) store.rehome(outcome.responseId, conversation);
     if (stop.signal.aborted) return null;
     const info = outcome.responseId ? store.exchangeInfo(outcome.responseId) : null;
-    const scores = outcome.error === null ? scoreAnswer({ text: outcome.text, totalMs: outcome.totalMs }, task.benchCase.reference, run.settings.checks) : null;
+    const scores = outcome.error === null ? await scoreAnswer({ text: outcome.text, totalMs: outcome.totalMs }, task.benchCase.reference, run.settings.checks) : null;
     if (scores && run.settings.judge) {
       const judge = await judgeAnswer(input.client, run.settings.judge, { request: task.benchCase.prompt, reference: task.benchCase.reference, answer: outcome.text }, stop.signal);
       if (judge.responseId) store.rehome(judge.responseId, conversationOf("judge", run.settings.judge));
@@ -143,7 +146,7 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
       tokensPerSecond: outcome.error === null ? tokensPerSecond(outcome.outputTokens, outcome.totalMs, outcome.ttftMs) : null,
       inputTokens: outcome.inputTokens,
       outputTokens: outcome.outputTokens,
-      usageEstimated: info?.usageEstimated ?? false,
+      usageEstimated: outcome.usageEstimated,
       costUsd: info?.costUsd ?? null,
       finishReason: outcome.finishReason,
       error: outcome.error,

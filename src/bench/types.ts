@@ -72,7 +72,10 @@ export interface RunSettings {
   repeat: number;
   /** Concurrent calls per candidate. */
   concurrency: number;
-  /** `max_tokens` for every call, or null: as originally sent, else {@link DEFAULT_REPLAY_MAX_TOKENS}. */
+  /**
+   * `max_tokens` for every call, or null: as originally sent, else the candidate's context window
+   * minus the case's prompt tokens (when the window is known, see `contextWindows`), else none.
+   */
   maxTokens: number | null;
   /** `temperature` for every call, or null: as originally sent. */
   temperature: number | null;
@@ -80,10 +83,12 @@ export interface RunSettings {
   judge: string | null;
   /** The format checks (from bench.yaml), possibly empty. */
   checks: CheckSpec[];
+  /**
+   * Each candidate's context window in tokens, as known when the run was planned (its deployment's
+   * `context_window`, else the model catalog's), or null when unknown. Absent in runs stored before it.
+   */
+  contextWindows?: Record<string, number | null>;
 }
-
-/** `max_tokens` of a replay when neither `--max-tokens` nor the original request sets one. */
-export const DEFAULT_REPLAY_MAX_TOKENS = 4096;
 
 /** State of a run. */
 export type RunStatus = "running" | "interrupted" | "done";

@@ -59,7 +59,7 @@ export function registerBench(program: Command): void {
     .option("--seed <s>", "seed of --sample (default: a random one, printed and stored)", integer)
     .option("--concurrency <n>", "concurrent calls per candidate (default 2; with --resume, the run's own)", positiveInt)
     .option("--repeat <k>", "replay each case K times per candidate (default 1)", positiveInt)
-    .option("--max-tokens <n>", "max_tokens of every call (default: as originally sent, else 4096)", positiveInt)
+    .option("--max-tokens <n>", "max_tokens of every call (default: as originally sent, else the candidate's context window minus the prompt when known, else none)", positiveInt)
     .option("--temperature <t>", "temperature of every call (default: as originally sent)", finiteNumber)
     .option("--checks <file>", `format checks (default: ./${DEFAULT_CHECKS_FILE} when present)`)
     .option("--judge <model>", "grade every answer against the reference with this model (1-10, with a rationale)")

@@ -89,6 +89,10 @@ export class RelayClient implements LLMClient {
     return runSync({ client: this.spec, method: "generateCompletionWithMessages", input: messages, options, env: { ...this.env() } });
   }
 
+  ready(): Promise<void> {
+    return this.transport.ready().catch(() => undefined);
+  }
+
   close(): Promise<void> {
     return this.transport.close().catch(() => undefined);
   }
@@ -103,13 +107,13 @@ export class RelayClient implements LLMClient {
     const call = callSignal(options?.signal, options?.timeoutMs);
     try {
       const result = await this.transport.complete(body, call.signal);
-      await this.transport.settle();
-      return successResponse(body, result.completion!, startedAt, result.finishedAt, result.exchangeId);
+      const recorded = await this.transport.settle(result.exchangeId);
+      return successResponse(body, result.completion!, startedAt, result.finishedAt, result.exchangeId, recorded);
     } catch (error) {
       const endedAt = performance.now();
-      await this.transport.settle();
       const failure = error instanceof TransportFailure ? error : new TransportFailure(error, undefined);
-      return failureResponse(failure.cause, startedAt, endedAt, body.model, { text: "", finishReason: null, exchangeId: failure.exchangeId });
+      const recorded = await this.transport.settle(failure.exchangeId);
+      return failureResponse(failure.cause, startedAt, endedAt, body.model, { text: "", finishReason: null, exchangeId: failure.exchangeId, recorded });
     } finally {
       call.dispose();
     }
@@ -131,14 +135,14 @@ export class RelayClient implements LLMClient {
     try {
       const result = await this.transport.stream(body, call.signal, onChunk);
       queue.end();
-      await this.transport.settle();
-      return successResponse(body, accumulator.toCompletion(), startedAt, result.finishedAt, result.exchangeId);
+      const recorded = await this.transport.settle(result.exchangeId);
+      return successResponse(body, accumulator.toCompletion(), startedAt, result.finishedAt, result.exchangeId, recorded);
     } catch (error) {
       const endedAt = performance.now();
       queue.end();
-      await this.transport.settle();
       const failure = error instanceof TransportFailure ? error : new TransportFailure(error, undefined);
-      const partial = { text: accumulator.text, finishReason: accumulator.finishReason, exchangeId: failure.exchangeId };
+      const recorded = await this.transport.settle(failure.exchangeId);
+      const partial = { text: accumulator.text, finishReason: accumulator.finishReason, exchangeId: failure.exchangeId, recorded };
       return failureResponse(failure.cause, startedAt, endedAt, body.model, partial);
     }
   }

@@ -10,6 +10,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-compl
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { RelayError } from "../protocol/errors.js";
 import { sseData } from "../protocol/sse-data.js";
+import type { TokenUsage } from "../recording/types.js";
 import { mapTransportError, upstreamHttpError } from "../providers/http/upstream-errors.js";
 import { TransportFailure, type ChunkHandler, type Transport, type TransportResult } from "./transport.js";
 
@@ -72,7 +73,12 @@ export class HttpTransport implements Transport {
     }
   }
 
-  settle(): Promise<void> {
+  /** Nothing is recorded here (a running llm-relay records the call itself): always null. */
+  settle(): Promise<TokenUsage | null> {
+    return Promise.resolve(null);
+  }
+
+  ready(): Promise<void> {
     return Promise.resolve();
   }
 

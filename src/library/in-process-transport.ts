@@ -2,8 +2,12 @@
  * Runs library calls in this process through the server's own building
  * blocks: the Router and its dispatcher (the same retries, fallbacks and
  * balancing), the ProviderRegistry, one Exchange per call and the
- * Recorder (writing in this thread into the SQLite logs.db), so a call is
- * recorded and threaded exactly like a request to the server.
+ * Recorder, so a call is recorded and threaded exactly like a request to
+ * the server. As in the server, records are assembled, their missing token
+ * counts estimated and written into the SQLite logs.db by a worker thread
+ * (`recording/record-sinks.ts`): the event loop that streams the calls
+ * never stalls on that work (a first gpt-tokenizer load alone takes about
+ * 300 ms), so the times a caller measures around its calls stay true.
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -17,7 +21,10 @@ import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
 import type { ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import { Recorder } from "../recording/recorder.js";
-import { SqliteStore } from "../recording/sqlite/sqlite-store.js";
+import type { RecordSink } from "../recording/record-sinks.js";
+import { WorkerSink } from "../recording/record-sinks.js";
+import type { ExchangeSummary } from "../recording/record-writer.js";
+import type { TokenUsage } from "../recording/types.js";
 import { dispatch, type AttemptTarget, type Dispatched } from "../routing/dispatcher.js";
 import { Router, type Route } from "../routing/router.js";
 import { Exchange, type ExchangeOutcome } from "../server/exchange.js";
@@ -46,11 +53,14 @@ export function resolveLibraryConfig(config: string | LibraryConfigInput | undef
   return { ...base, ...config, models: { ...base.models, ...asModelGroups(config.models ?? {}, routing) }, aliases: { ...base.aliases, ...(config.aliases ?? {}) } };
 }
 
-/** The in-process transport. Nothing is opened until the first call. */
+/** The in-process transport. Nothing is opened until the first call (or {@link InProcessTransport.ready}). */
 export class InProcessTransport implements Transport {
-  private runtime: Runtime | null = null;
+  private config: RelayConfig | null = null;
+  private runtime: Promise<Runtime> | null = null;
   private closed = false;
   private flushing: Promise<void> = Promise.resolve();
+  /** Token counts of the exchanges recorded and not yet asked for by `settle`, by exchange id. */
+  private readonly recordedUsage = new Map<string, TokenUsage | null>();
 
   constructor(
     private readonly configInput: string | LibraryConfigInput | undefined,
@@ -58,11 +68,12 @@ export class InProcessTransport implements Transport {
   ) {}
 
   get defaultModel(): string | null {
-    return this.open().config.defaultModel;
+    return this.effectiveConfig().defaultModel;
   }
 
   async complete(body: ChatCompletionRequest, signal: AbortSignal): Promise<TransportResult> {
-    const { exchange, dispatchFor } = this.begin(body, signal);
+    const runtime = await this.open();
+    const { exchange, dispatchFor } = this.begin(runtime, body, signal);
     let outcome: ExchangeOutcome;
     try {
       const answered = await dispatchFor((target, call) => target.provider.complete(call));
@@ -76,12 +87,13 @@ export class InProcessTransport implements Transport {
       outcome = failed(error, signal, false);
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
     } finally {
-      this.record(exchange, outcome!);
+      this.record(runtime, exchange, outcome!);
     }
   }
 
   async stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult> {
-    const { exchange, dispatchFor } = this.begin(body, signal);
+    const runtime = await this.open();
+    const { exchange, dispatchFor } = this.begin(runtime, body, signal);
     const events: (string | ChatCompletionChunk)[] = [];
     let usageEstimated = false;
     let outcome: ExchangeOutcome | undefined;
@@ -114,36 +126,65 @@ export class InProcessTransport implements Transport {
       outcome = failed(error, signal, opened !== null && events.length > 0, events);
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
     } finally {
-      this.record(exchange, outcome!);
+      this.record(runtime, exchange, outcome!);
     }
   }
 
-  settle(): Promise<void> {
-    return this.flushing;
+  async settle(exchangeId?: string): Promise<TokenUsage | null> {
+    await this.flushing;
+    if (exchangeId === undefined) return null;
+    const usage = this.recordedUsage.get(exchangeId) ?? null;
+    this.recordedUsage.delete(exchangeId);
+    return usage;
+  }
+
+  async ready(): Promise<void> {
+    await this.open().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const runtime = this.runtime;
+    const opening = this.runtime;
     this.runtime = null;
+    const runtime = await opening?.catch(() => null);
     if (!runtime) return;
     await this.flushing;
     await runtime.providers.close();
-    await runtime.recorder.close();
+    await holdingProcessOpen(runtime.recorder.close());
   }
 
-  /** The config, router, providers and recorder, built on first use. */
-  private open(): Runtime {
-    if (this.closed) throw new RelayError({ status: 500, message: "This llm-relay client is closed", code: "client_closed", errorClass: "internal" });
-    if (this.runtime) return this.runtime;
-    const env = this.env();
-    const config = resolveLibraryConfig(this.configInput, env);
-    const logger = libraryLogger(env);
-    const store = SqliteStore.open(config.dbPath);
-    const recorder = new Recorder(store, logger, { persist: config.record });
-    this.runtime = { config, router: new Router(config), providers: new ProviderRegistry(providerContext(config, env, logger)), recorder };
+  /** The effective config, read on first use. @throws ConfigError; RelayError once closed */
+  private effectiveConfig(): RelayConfig {
+    if (this.closed) throw clientClosed();
+    this.config ??= resolveLibraryConfig(this.configInput, this.env());
+    return this.config;
+  }
+
+  /**
+   * The router, providers and recorder, built on first use; the record worker is started (and
+   * has opened logs.db) before the first call is sent, so a database that cannot be opened is
+   * that call's error. A failed start is tried again by the next call.
+   */
+  private open(): Promise<Runtime> {
+    if (this.closed) return Promise.reject(clientClosed());
+    this.runtime ??= holdingProcessOpen(this.start()).catch((error: unknown) => {
+      this.runtime = null;
+      throw error;
+    });
     return this.runtime;
+  }
+
+  private async start(): Promise<Runtime> {
+    const env = this.env();
+    const config = this.effectiveConfig();
+    const logger = libraryLogger(env);
+    const sink: RecordSink = config.record ? await WorkerSink.start(config.dbPath) : NOTHING_WRITTEN;
+    const onRecorded = (summary: ExchangeSummary) => {
+      this.recordedUsage.set(summary.id, summary.usage);
+    };
+    const recorder = new Recorder(sink, logger, { persist: config.record, onRecorded });
+    return { config, router: new Router(config), providers: new ProviderRegistry(providerContext(config, env, logger)), recorder };
   }
 
   /**
@@ -151,8 +192,7 @@ export class InProcessTransport implements Transport {
    * through the dispatcher (retries, fallbacks, balancing — as the server
    * does) inside the caller's try, so that failures are recorded.
    */
-  private begin(body: ChatCompletionRequest, signal: AbortSignal) {
-    const runtime = this.open();
+  private begin(runtime: Runtime, body: ChatCompletionRequest, signal: AbortSignal) {
     const exchange = new Exchange(`lib_${randomUUID().replaceAll("-", "")}`, body);
     const callFor = (target: AttemptTarget): ProviderCall => ({
       body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment),
@@ -168,12 +208,32 @@ export class InProcessTransport implements Transport {
   }
 
   /** Queues the exchange's record and writes it out (the call's answer waits for it through `settle`). */
-  private record(exchange: Exchange, outcome: ExchangeOutcome): void {
-    const recorder = this.runtime?.recorder;
-    if (!recorder) return;
+  private record(runtime: Runtime, exchange: Exchange, outcome: ExchangeOutcome): void {
+    const recorder = runtime.recorder;
     recorder.enqueue(exchange.toPending(outcome));
-    this.flushing = this.flushing.then(() => recorder.flush()).catch(() => undefined);
+    this.flushing = holdingProcessOpen(this.flushing.then(() => recorder.flush())).catch(() => undefined);
   }
+}
+
+/**
+ * `work`, with the process held open until it settles. The record worker does not hold it open
+ * (it is unref'd, so that a script that is done can exit), and while a script awaits the worker's
+ * start, a record being written or the worker's close, nothing else may: without this, Node would
+ * end the script there (exit code 13, an unsettled top-level await).
+ */
+function holdingProcessOpen<T>(work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => undefined, 60_000);
+  return work.finally(() => clearInterval(timer));
+}
+
+/** The sink of a client with recording off: the recorder never writes to it. */
+const NOTHING_WRITTEN: RecordSink = {
+  write: () => Promise.reject(new Error("recording is off")),
+  close: () => Promise.resolve(),
+};
+
+function clientClosed(): RelayError {
+  return new RelayError({ status: 500, message: "This llm-relay client is closed", code: "client_closed", errorClass: "internal" });
 }
 
 /** How a failed exchange is recorded: `cancelled` when aborted, `truncated` after some output, else `error`. */

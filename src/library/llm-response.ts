@@ -1,12 +1,16 @@
 /**
  * Builds {@link LLMResponse}s: from a completion (or a streamed answer
- * assembled with StreamAccumulator), or from any failure. Token counts
- * missing upstream are counted locally with gpt-tokenizer.
+ * assembled with StreamAccumulator), or from any failure. The token counts
+ * are those of the call's record when there is one (in-process: the same
+ * numbers and `estimated` flag as logs.db, for complete, broken-off and
+ * failed calls); else the upstream's `usage`, else counted locally with
+ * gpt-tokenizer (and flagged estimated).
  */
 import type { ChatCompletion } from "../protocol/chat-completion.js";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { RelayError } from "../protocol/errors.js";
 import { completionOutput } from "../protocol/stream-accumulator.js";
+import type { TokenUsage } from "../recording/types.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import type { LLMResponse } from "./types.js";
 
@@ -15,18 +19,16 @@ export function secondsBetween(start: number, end: number): number {
   return Math.max(end - start, 0.001) / 1000;
 }
 
-/** The answer of a call that produced `completion`. */
-export function successResponse(body: ChatCompletionRequest, completion: ChatCompletion, startedAt: number, finishedAt: number, exchangeId?: string): LLMResponse {
+/**
+ * The answer of a call that produced `completion`.
+ * @param recorded the token counts of the call's record (see `Transport.settle`), or null when it has none
+ */
+export function successResponse(body: ChatCompletionRequest, completion: ChatCompletion, startedAt: number, finishedAt: number, exchangeId?: string, recorded: TokenUsage | null = null): LLMResponse {
   const { text, finishReason } = completionOutput(completion);
-  const usage = completion.usage;
-  const reported = usage && typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number";
-  const inputTokens = reported ? usage.prompt_tokens : countPromptTokens(body.messages);
-  const outputTokens = reported ? usage.completion_tokens : countTextTokens(text);
+  const tokens = recorded ?? reportedUsage(completion) ?? { input: countPromptTokens(body.messages), output: countTextTokens(text), estimated: true };
   return {
     content: text,
-    tokensUsed: inputTokens + outputTokens,
-    inputTokens,
-    outputTokens,
+    ...tokenFields(tokens),
     responseTime: secondsBetween(startedAt, finishedAt),
     modelUsed: typeof completion.model === "string" && completion.model ? completion.model : body.model,
     success: true,
@@ -35,19 +37,20 @@ export function successResponse(body: ChatCompletionRequest, completion: ChatCom
   };
 }
 
-/** What a failed call answers: the error text, the time until the failure, and whatever text had arrived. */
+/**
+ * What a failed call answers: the error text, the time until the failure, whatever text had
+ * arrived, and the token counts of its record (`partial.recorded`; 0 and not estimated without one).
+ */
 export function failureResponse(
   error: unknown,
   startedAt: number,
   endedAt: number,
   model: string,
-  partial?: { text: string; finishReason: string | null; exchangeId?: string | undefined },
+  partial?: { text: string; finishReason: string | null; exchangeId?: string | undefined; recorded?: TokenUsage | null },
 ): LLMResponse {
   return {
     content: partial?.text ?? "",
-    tokensUsed: 0,
-    inputTokens: 0,
-    outputTokens: 0,
+    ...tokenFields(partial?.recorded ?? { input: 0, output: 0, estimated: false }),
     responseTime: secondsBetween(startedAt, endedAt),
     modelUsed: model,
     success: false,
@@ -55,6 +58,17 @@ export function failureResponse(
     finishReason: partial?.finishReason ?? null,
     id: partial?.exchangeId ?? "",
   };
+}
+
+/** The upstream's `usage` of a completion, or null when it reported no prompt and completion counts. */
+function reportedUsage(completion: ChatCompletion): TokenUsage | null {
+  const usage = completion.usage;
+  if (!usage || typeof usage.prompt_tokens !== "number" || typeof usage.completion_tokens !== "number") return null;
+  return { input: usage.prompt_tokens, output: usage.completion_tokens, estimated: false };
+}
+
+function tokenFields(tokens: TokenUsage): Pick<LLMResponse, "tokensUsed" | "inputTokens" | "outputTokens" | "usageEstimated"> {
+  return { tokensUsed: tokens.input + tokens.output, inputTokens: tokens.input, outputTokens: tokens.output, usageEstimated: tokens.estimated };
 }
 
 /** A readable one-line description of a failure. */

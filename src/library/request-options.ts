@@ -37,15 +37,16 @@ export function buildRequestBody(
 ): ChatCompletionRequest {
   const opts = checkOptions(options);
   const model = opts.model ?? (env.LLM_MODEL_NAME || undefined) ?? defaultModel ?? FALLBACK_MODEL;
-  const temperature = opts.temperature ?? envNumber(env, "LLM_TEMPERATURE", DEFAULT_TEMPERATURE, false);
-  const maxTokens = opts.maxTokens ?? envNumber(env, "LLM_MAX_TOKENS", DEFAULT_MAX_TOKENS, true);
+  // null: none sent (the upstream's own default); undefined: the LLM_* variable, else the library's default.
+  const temperature = opts.temperature === null ? null : (opts.temperature ?? envNumber(env, "LLM_TEMPERATURE", DEFAULT_TEMPERATURE, false));
+  const maxTokens = opts.maxTokens === null ? null : (opts.maxTokens ?? envNumber(env, "LLM_MAX_TOKENS", DEFAULT_MAX_TOKENS, true));
   const body: ChatCompletionRequest = { model, messages: validateMessages(messages) };
   for (const [key, value] of Object.entries(opts.extra ?? {})) {
     if (RESERVED.has(key)) throw invalid(`options.extra.${key} cannot be set (the library sets it)`, `extra.${key}`);
     if (value !== undefined) body[key] = value;
   }
-  body.temperature = temperature;
-  body.max_tokens = maxTokens;
+  if (temperature !== null) body.temperature = temperature;
+  if (maxTokens !== null) body.max_tokens = maxTokens;
   if (opts.topP !== undefined) body.top_p = opts.topP;
   if (opts.stop !== undefined) body.stop = opts.stop;
   if (opts.tenant !== undefined) body.user = opts.tenant;
@@ -78,8 +79,8 @@ function checkOptions(options: CompletionOptions | undefined): CompletionOptions
   const { model, temperature, maxTokens, topP, stop, timeoutMs, tenant, extra, signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid("options.signal must be an AbortSignal", "signal");
   if (model !== undefined && (typeof model !== "string" || model.length === 0)) throw invalid("options.model must be a non-empty string", "model");
-  if (temperature !== undefined && !isFiniteNumber(temperature)) throw invalid(`options.temperature must be a number, got ${describeValue(temperature)}`, "temperature");
-  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0)) throw invalid(`options.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`, "maxTokens");
+  if (temperature !== undefined && temperature !== null && !isFiniteNumber(temperature)) throw invalid(`options.temperature must be a number, got ${describeValue(temperature)}`, "temperature");
+  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && maxTokens > 0)) throw invalid(`options.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`, "maxTokens");
   if (topP !== undefined && !isFiniteNumber(topP)) throw invalid(`options.topP must be a number, got ${describeValue(topP)}`, "topP");
   if (stop !== undefined && typeof stop !== "string" && !(Array.isArray(stop) && stop.every((s) => typeof s === "string"))) {
     throw invalid("options.stop must be a string or an array of strings", "stop");

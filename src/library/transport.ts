@@ -5,6 +5,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
+import type { TokenUsage } from "../recording/types.js";
 
 /** Called for each chunk of a stream; a returned promise holds the next chunk back until it settles (backpressure). */
 export type ChunkHandler = (chunk: ChatCompletionChunk) => void | Promise<void>;
@@ -44,8 +45,17 @@ export interface Transport {
    * @throws TransportFailure as `complete`, also after some chunks (a broken stream)
    */
   stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult>;
-  /** Resolves once everything up to now is recorded (in-process); at once otherwise. */
-  settle(): Promise<void>;
+  /**
+   * Resolves once everything up to now is recorded (in-process; at once otherwise), with the token
+   * counts the record of `exchangeId` holds (`estimated` as its `usage_estimated`), or null when
+   * nothing was recorded for it (no such exchange, recording off, or over HTTP). Never rejects.
+   */
+  settle(exchangeId?: string): Promise<TokenUsage | null>;
+  /**
+   * Opens what calls need (in-process: the config, providers and the record worker with its
+   * logs.db) without calling a model. Never rejects: a problem shows up as the next call's error.
+   */
+  ready(): Promise<void>;
   /** Releases connections (and, in-process, writes the queue out and closes the database). */
   close(): Promise<void>;
 }

@@ -34,10 +34,19 @@ export interface LLMResponse {
   content: string;
   /** `inputTokens + outputTokens`. */
   tokensUsed: number;
-  /** Prompt tokens, as the upstream reported them (counted locally with gpt-tokenizer when it reported none); 0 on failure. */
+  /**
+   * Prompt tokens. In-process: the count of the call's record in logs.db (`responses.input_tokens`),
+   * whatever the outcome — the upstream's `usage.prompt_tokens`, else counted with gpt-tokenizer.
+   * Over HTTP: the upstream's count (counted locally when it reported none); 0 on failure.
+   */
   inputTokens: number;
-  /** Completion tokens, as reported (or counted locally); 0 on failure. */
+  /** Completion tokens, by the same rule as `inputTokens` (a broken-off stream: the text received, counted). */
   outputTokens: number;
+  /**
+   * True when the token counts were estimated with gpt-tokenizer because the upstream reported no
+   * `usage` (in-process: the record's `usage_estimated`); false when reported, or when both are 0 for lack of a record.
+   */
+  usageEstimated: boolean;
   /** Seconds from the call to the last token received (or to the failure). */
   responseTime: number;
   /** The model that answered, as the upstream named it; else the model name that was asked for. */
@@ -59,10 +68,10 @@ export interface LLMResponse {
 export interface CompletionOptions {
   /** Model name (or alias, or `prefix/…`). Default: `$LLM_MODEL_NAME`, else the config's `default_model`, else `echo`. */
   model?: string;
-  /** Sampling temperature. Default: `$LLM_TEMPERATURE`, else 0.7. */
-  temperature?: number;
-  /** Largest number of tokens to generate (`max_tokens`). Default: `$LLM_MAX_TOKENS`, else 500. */
-  maxTokens?: number;
+  /** Sampling temperature. Default: `$LLM_TEMPERATURE`, else 0.7; null sends none (the upstream's default). */
+  temperature?: number | null;
+  /** Largest number of tokens to generate (`max_tokens`). Default: `$LLM_MAX_TOKENS`, else 500; null sends none (the upstream's default). */
+  maxTokens?: number | null;
   /** Nucleus sampling (`top_p`). Default: none (0.9 for Ollama deployments, see the README). */
   topP?: number;
   /** Stop sequence(s). */
@@ -125,6 +134,13 @@ export interface LLMClient {
   generateCompletionSync(prompt: string, options?: SyncCompletionOptions): LLMResponse;
   /** Blocking {@link generateCompletionWithMessages}, run in a worker thread. For scripts and CLIs only — never inside a server. */
   generateCompletionWithMessagesSync(messages: readonly ChatMessage[], options?: SyncCompletionOptions): LLMResponse;
+  /**
+   * Opens what calls need without calling a model (in-process: the config, the providers, the
+   * record worker and logs.db; over HTTP: nothing), so that this set-up is not part of the first
+   * call's time (e.g. a benchmark). Optional: the first call does it otherwise. Never rejects; a
+   * problem (a bad config, a database that cannot be opened) shows up as the next call's `error`.
+   */
+  ready(): Promise<void>;
   /** Writes out pending records and releases connections and the database. Later calls fail with `success: false`. */
   close(): Promise<void>;
 }

@@ -112,7 +112,6 @@ export class WorkerSink implements RecordSink {
       ? // Under the test runner the sources are TypeScript: the worker loads them through tsx (a devDependency).
         new Worker(`import(${JSON.stringify(tsxApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, ...options })
       : new Worker(url, options);
-    worker.unref();
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
       this.pending = { resolve: () => resolve(), reject };
@@ -136,6 +135,8 @@ export class WorkerSink implements RecordSink {
       if (this.worker === worker) this.worker = null;
       settle()?.reject(new RecordWorkerExited(`record worker exited with code ${code}`, { heldBatch: true }));
     });
+    // After the listeners: adding a "message" listener refs the worker's port again (Node 20), which kept a process open.
+    worker.unref();
     return ready;
   }
 

@@ -128,6 +128,10 @@ describe("a full run against two candidates, with checks and a judge", () => {
 
   it("replays every case once per candidate with the messages and options originally sent", () => {
     expect(fullRun.status).toBe("done");
+    const cases = selectCases(store.db, {}).cases;
+    // max_tokens: as sent, else the candidate's window (the catalog's for the fast one; unknown for the slow one) minus the prompt
+    const windows = { "llama-3.1-8b-instant": lookupModel("groq", "llama-3.1-8b-instant")!.contextWindow, "slow-upstream": null };
+    expect(fullRun.settings.contextWindows).toEqual({ [FAST]: windows["llama-3.1-8b-instant"], [SLOW]: null });
     for (const [fake, upstreamModel] of [[candidates.fast, "llama-3.1-8b-instant"], [candidates.slow, "slow-upstream"]] as const) {
       expect(fake.requests).toHaveLength(fixture.answered.length);
       for (const exchange of fixture.answered) {
@@ -136,8 +140,10 @@ describe("a full run against two candidates, with checks and a judge", () => {
         const body = seen[0]!.body;
         expect(body.model).toBe(upstreamModel);
         expect(body.stream).toBe(true);
-        if (typeof exchange.body.temperature === "number") expect(body.temperature).toBe(exchange.body.temperature);
-        expect(body.max_tokens).toBe(exchange.body.max_tokens ?? 4096);
+        expect(body.temperature).toBe(exchange.body.temperature);
+        const window = windows[upstreamModel];
+        const inputTokens = cases.find((c) => c.id === exchange.id)!.inputTokens;
+        expect(body.max_tokens).toBe(exchange.body.max_tokens ?? (window === null ? undefined : window - inputTokens));
         if (exchange.body.seed !== undefined) expect(body.seed).toBe(exchange.body.seed);
       }
     }
@@ -382,7 +388,9 @@ describe("the HTML report", () => {
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) filled++;
         return { id: canvas.id || canvas.dataset.candidate, filled, visible: canvas.getBoundingClientRect().height > 0 };
       })`)) as { id: string; filled: number; visible: boolean }[];
-      expect(painted.map((c) => c.id)).toEqual([FAST, SLOW, "cost-quality"]);
+      expect(painted.map((c) => c.id)).toEqual([FAST, SLOW, "quality-chart"]);
+      // the candidates' costs differ (one priced, one not): quality against cost
+      expect(await page.evaluate(`Chart.getChart(document.getElementById("quality-chart")).options.scales.x.title.text`)).toMatch(/^total cost/);
       for (const canvas of painted) {
         expect(canvas.visible).toBe(true);
         expect(canvas.filled, `${canvas.id} has drawn pixels`).toBeGreaterThan(1000);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checksFromDocument, ChecksFileError, readChecksFile, runChecks } from "../../src/bench/scores/checks.js";
-import { editSimilarity, levenshtein } from "../../src/bench/scores/edit-distance.js";
+import { editSimilarity, editSimilarityYielding, levenshtein } from "../../src/bench/scores/edit-distance.js";
 import { parseFileListings } from "../../src/bench/scores/file-listing.js";
 import { parseJudgeReply } from "../../src/bench/scores/judge.js";
 import { tokenF1 } from "../../src/bench/scores/token-f1.js";
@@ -23,6 +23,27 @@ describe("similarity", () => {
     expect(editSimilarity("abc", "")).toBe(0);
     // code points, not UTF-16 units: one emoji is one edit
     expect(editSimilarity("🐧a", "🐧b")).toBeCloseTo(0.5, 10);
+  });
+
+  it("the yielding edit similarity gives the same figure, and lets other work run while it computes", async () => {
+    for (const [a, b] of [["kitten", "sitting"], ["", ""], ["abc", ""], ["🐧a", "🐧b"], [AIDER_ANSWER, AIDER_ANSWER.slice(12)]] as const) {
+      expect(await editSimilarityYielding(a, b, 1)).toBe(editSimilarity(a, b));
+    }
+    const long = "the quick brown fox jumps over the lazy dog ".repeat(60);
+    const other = long.replace(/o/g, "0");
+    let turns = 0;
+    let computing = true;
+    const tick = (): void => {
+      if (!computing) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const similarity = await editSimilarityYielding(long, other, 50_000);
+    computing = false;
+    expect(similarity).toBe(editSimilarity(long, other));
+    // 2640 × 2640 cells in slices of 50 000: the event loop turned between the slices
+    expect(turns).toBeGreaterThan(10);
   });
 
   it("token F1 compares bags of lower-cased words", () => {

@@ -32,6 +32,7 @@ expectTypeOf<LLMResponse>().toEqualTypeOf<{
   tokensUsed: number;
   inputTokens: number;
   outputTokens: number;
+  usageEstimated: boolean;
   responseTime: number;
   modelUsed: string;
   success: boolean;
@@ -41,8 +42,8 @@ expectTypeOf<LLMResponse>().toEqualTypeOf<{
 }>();
 expectTypeOf<CompletionOptions>().toEqualTypeOf<{
   model?: string;
-  temperature?: number;
-  maxTokens?: number;
+  temperature?: number | null;
+  maxTokens?: number | null;
   topP?: number;
   stop?: string | string[];
   signal?: AbortSignal;
@@ -56,6 +57,7 @@ expectTypeOf(createClient).returns.toEqualTypeOf<LLMClient>();
 expectTypeOf(createClient({ config: "./llm-relay.yaml" }).generateCompletion).toEqualTypeOf(generateCompletion);
 expectTypeOf(createClient({ baseURL: "http://127.0.0.1:11435/v1", apiKey: "unused" }).streamCompletion).toEqualTypeOf(streamCompletion);
 expectTypeOf(createClient({ config: { defaultModel: null, dbPath: "/tmp/logs.db" } }).close).returns.toEqualTypeOf<Promise<void>>();
+expectTypeOf(createClient().ready).toEqualTypeOf<() => Promise<void>>();
 
 // What the compiler refuses:
 // @ts-expect-error the blocking forms take no AbortSignal

@@ -2,8 +2,9 @@
  * The script of the HTML report, run in the browser: draws the charts
  * with Chart.js (inlined in the page) from the report data embedded as
  * JSON: one latency histogram per candidate (TTFT and total time of its
- * answers, ms) and cost versus quality (a color per candidate, a point
- * shape per quality measure).
+ * answers, ms) and quality versus cost — or versus median total time when
+ * every candidate costs the same (the canvas's `data-x-axis`, set by
+ * html.ts) — a color per candidate, a point shape per quality measure.
  */
 
 /** Browser code, as a string; it reads `#bench-data` and the global `Chart`. */
@@ -55,40 +56,45 @@ export const CLIENT_SCRIPT = String.raw`
     });
   });
 
-  var costCanvas = document.getElementById("cost-quality");
-  if (costCanvas) {
+  var qualityCanvas = document.getElementById("quality-chart");
+  if (qualityCanvas) {
+    var byLatency = qualityCanvas.getAttribute("data-x-axis") === "latency";
     var measures = [
       { key: "meanEditSimilarity", label: "edit similarity", scale: 1, style: "circle" },
       { key: "meanTokenF1", label: "token F1", scale: 1, style: "triangle" },
       { key: "judgeMean", label: "judge / 10", scale: 10, style: "rect" }
     ];
-    var datasets = report.candidates.map(function (c, i) {
+    var plotted = report.candidates.filter(function (c) { return !byLatency || c.totalMs.p50 !== null; });
+    var datasets = plotted.map(function (c, i) {
       var points = measures.filter(function (m) { return c[m.key] !== null; }).map(function (m) {
-        return { x: c.costUsd === null ? 0 : c.costUsd, y: c[m.key] / m.scale, measure: m.label, style: m.style, priced: c.costUsd !== null };
+        var x = byLatency ? c.totalMs.p50 : (c.costUsd === null ? 0 : c.costUsd);
+        return { x: x, y: c[m.key] / m.scale, measure: m.label, style: m.style, priced: c.costUsd !== null };
       });
       return {
-        label: c.candidate + (c.costUsd === null ? " (no price)" : ""),
+        label: c.candidate + (!byLatency && c.costUsd === null ? " (no price)" : ""),
         data: points,
         pointStyle: points.map(function (p) { return p.style; }),
         pointRadius: 8,
-        backgroundColor: palette[i % palette.length],
-        borderColor: palette[i % palette.length]
+        backgroundColor: palette[report.candidates.indexOf(c) % palette.length],
+        borderColor: palette[report.candidates.indexOf(c) % palette.length]
       };
     });
-    new Chart(costCanvas, {
+    var xLabel = byLatency ? "median total time of the successful answers (ms)" : "total cost of the run's answers (USD; no price = 0)";
+    new Chart(qualityCanvas, {
       type: "scatter",
       data: { datasets: datasets },
       options: {
         responsive: false,
         plugins: {
-          title: { display: true, text: "cost versus quality: ● edit similarity  ▲ token F1  ■ judge / 10" },
+          title: { display: true, text: (byLatency ? "quality versus latency (every candidate costs the same)" : "cost versus quality") + ": ● edit similarity  ▲ token F1  ■ judge / 10" },
           tooltip: { callbacks: { label: function (ctx) {
             var p = ctx.raw;
-            return ctx.dataset.label + ": " + p.measure + " " + p.y.toFixed(3) + ", " + (p.priced ? "$" + p.x.toPrecision(3) : "no price");
+            var x = byLatency ? Math.round(p.x) + " ms" : (p.priced ? "$" + p.x.toPrecision(3) : "no price");
+            return ctx.dataset.label + ": " + p.measure + " " + p.y.toFixed(3) + ", " + x;
           } } }
         },
         scales: {
-          x: { beginAtZero: true, title: { display: true, text: "total cost of the run's answers (USD; no price = 0)" } },
+          x: { beginAtZero: true, title: { display: true, text: xLabel } },
           y: { min: 0, max: 1, title: { display: true, text: "mean quality (0–1)" } }
         }
       }

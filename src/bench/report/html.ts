@@ -10,8 +10,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { formatUsd } from "../plan.js";
 import { CLIENT_SCRIPT } from "./html-client.js";
-import type { BenchReport, CaseAnswer, CaseReport } from "./summary.js";
-import { summaryTable } from "./terminal.js";
+import { costRestsOnEstimate, type BenchReport, type CaseAnswer, type CaseReport } from "./summary.js";
+import { summaryTable, tokensPerSecondCell } from "./terminal.js";
 
 /** Chart.js's UMD build (`chart.js/dist/chart.umd.js`), read once. */
 let chartSource: string | null = null;
@@ -73,8 +73,8 @@ function answerCell(answer: CaseAnswer): string {
     answer.ttftMs === null ? "" : badge(`TTFT ${Math.round(answer.ttftMs)} ms`),
     badge(`total ${Math.round(answer.totalMs)} ms`),
     badge(`${answer.inputTokens}+${answer.outputTokens}${answer.usageEstimated ? "~" : ""} tok`),
-    answer.tokensPerSecond === null ? "" : badge(`${answer.tokensPerSecond.toFixed(1)} tok/s`),
-    answer.costUsd === null ? "" : badge(formatUsd(answer.costUsd)),
+    answer.error !== null ? "" : badge(`${tokensPerSecondCell(answer.tokensPerSecond)} tok/s`, answer.tokensPerSecond === null ? "no plausible generation rate (see the README)" : "output tokens / (total − TTFT)"),
+    answer.costUsd === null ? "" : badge(`${formatUsd(answer.costUsd)}${costRestsOnEstimate(answer) ? "~" : ""}`),
     answer.editSimilarity === null ? "" : badge(`edit sim ${answer.editSimilarity.toFixed(3)}`),
     answer.tokenF1 === null ? "" : badge(`F1 ${answer.tokenF1.toFixed(3)}`),
     answer.judge?.grade != null ? badge(`judge ${answer.judge.grade}/10`, answer.judge.rationale) : "",
@@ -109,6 +109,16 @@ function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/**
+ * What the quality chart's x axis shows: each candidate's total cost, or — when every candidate
+ * costs the same (all $0, all unpriced), which would stack them on one vertical line — its median
+ * total time (ms). An unpriced candidate counts as $0, as the chart plots it.
+ */
+export function qualityChartAxis(report: Pick<BenchReport, "candidates">): "cost" | "latency" {
+  const costs = report.candidates.map((c) => c.costUsd ?? 0);
+  return costs.every((cost) => cost === costs[0]) ? "latency" : "cost";
+}
+
 /** The whole page. */
 export function renderHtmlReport(report: BenchReport): string {
   const { header, rows } = summaryTable(report);
@@ -117,6 +127,7 @@ export function renderHtmlReport(report: BenchReport): string {
   const latency = report.candidates.map((c, i) => `<canvas class="latency-chart" data-index="${i}" data-candidate="${escapeHtml(c.candidate)}" width="520" height="300"></canvas>`).join("\n");
   const r = report.run;
   const data = jsonSafe(report);
+  const axis = qualityChartAxis(report);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -132,8 +143,8 @@ export function renderHtmlReport(report: BenchReport): string {
 <div class="table-wrap">${table}</div>
 <h2>Latency distribution</h2>
 <div class="charts">${latency}</div>
-<h2>Cost versus quality</h2>
-<div class="charts"><canvas id="cost-quality" width="640" height="340"></canvas></div>
+<h2>${axis === "cost" ? "Cost versus quality" : "Quality versus latency"}</h2>
+<div class="charts"><canvas id="quality-chart" data-x-axis="${axis}" width="640" height="340"></canvas></div>
 <h2>Cases side by side</h2>
 ${report.cases.map(caseSection).join("\n")}
 <script type="application/json" id="bench-data">${data}</script>

@@ -4,6 +4,7 @@
  * latency percentiles (ms), throughput, cost, error rate and mean scores;
  * per case, the reference and every candidate's answers.
  */
+import { tokensPerSecond } from "../throughput.js";
 import type { BenchCase, BenchResult, BenchRun, CheckResult, JudgeScore } from "../types.js";
 
 /** p50 and p95 of a set of values (ms); null when there are none. */
@@ -25,13 +26,16 @@ export interface CandidateSummary {
   ttftMs: Percentiles;
   /** Total time of the successful answers, ms. */
   totalMs: Percentiles;
-  /** Median output tokens per second of the successful answers. */
+  /** Median output tokens per second of generation of the successful answers that have a plausible figure (see `throughput.ts`); null when none has. */
   tokensPerSecond: number | null;
   /** Sum of the results' costs in USD; null when none has a price. */
   costUsd: number | null;
   /** True when some result had no price (the sum covers the others only). */
   costPartial: boolean;
-  /** True when some priced result's tokens were estimated. */
+  /**
+   * True when the sum rests on estimated tokens: some result with a cost above $0 had its usage
+   * estimated (the upstream reported none). A $0 price (local models) is exact whatever the tokens.
+   */
   costEstimated: boolean;
   /** Mean edit similarity of the successful answers (0–1). */
   meanEditSimilarity: number | null;
@@ -133,7 +137,7 @@ export function summarizeCandidate(candidate: string, results: readonly BenchRes
     const passed = ok.filter((r) => r.scores?.checks.find((c) => c.name === name)?.pass === true).length;
     checkPassRates[name] = results.length === 0 ? 0 : Math.round((passed / results.length) * 10_000) / 10_000;
   }
-  const tps = ok.map((r) => r.tokensPerSecond).filter((v): v is number => v !== null).sort((a, b) => a - b);
+  const tps = ok.map(rateOf).filter((v): v is number => v !== null).sort((a, b) => a - b);
   return {
     candidate,
     results: results.length,
@@ -144,7 +148,7 @@ export function summarizeCandidate(candidate: string, results: readonly BenchRes
     tokensPerSecond: quantile(tps, 0.5),
     costUsd: priced.length === 0 ? null : Math.round(priced.reduce((sum, r) => sum + (r.costUsd ?? 0), 0) * 1e10) / 1e10,
     costPartial: priced.length > 0 && priced.length < results.length,
-    costEstimated: priced.some((r) => r.usageEstimated),
+    costEstimated: priced.some(costRestsOnEstimate),
     meanEditSimilarity: mean(ok.map((r) => r.scores?.editSimilarity).filter((v): v is number => typeof v === "number")),
     meanTokenF1: mean(ok.map((r) => r.scores?.tokenF1).filter((v): v is number => typeof v === "number")),
     checkPassRates,
@@ -198,6 +202,16 @@ export function buildReport(run: BenchRun, results: readonly BenchResult[], case
   };
 }
 
+/** Whether a result's cost depends on estimated token counts: estimated usage at a price above $0. */
+export function costRestsOnEstimate(r: Pick<BenchResult, "usageEstimated" | "costUsd">): boolean {
+  return r.usageEstimated && r.costUsd !== null && r.costUsd > 0;
+}
+
+/** A result's tokens/s by today's rule (results stored by older versions may hold a figure it refuses). */
+function rateOf(r: BenchResult): number | null {
+  return tokensPerSecond(r.outputTokens, r.totalMs, r.ttftMs);
+}
+
 function toAnswer(r: BenchResult): CaseAnswer {
   return {
     candidate: r.candidate,
@@ -206,7 +220,7 @@ function toAnswer(r: BenchResult): CaseAnswer {
     output: r.outputText,
     ttftMs: r.ttftMs,
     totalMs: r.totalMs,
-    tokensPerSecond: r.tokensPerSecond,
+    tokensPerSecond: r.error === null ? rateOf(r) : null,
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
     usageEstimated: r.usageEstimated,

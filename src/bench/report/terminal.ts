@@ -12,7 +12,7 @@ export function summaryTable(report: BenchReport): { header: string[]; rows: str
     ms(c.ttftMs.p95),
     ms(c.totalMs.p50),
     ms(c.totalMs.p95),
-    c.tokensPerSecond === null ? "-" : c.tokensPerSecond.toFixed(1),
+    tokensPerSecondCell(c.tokensPerSecond),
     cost(c),
     percent(c.errorRate),
     score(c.meanEditSimilarity),
@@ -22,6 +22,14 @@ export function summaryTable(report: BenchReport): { header: string[]; rows: str
   ]);
   return { header, rows };
 }
+
+/** A tokens/s figure, or `—` when there is none (no plausible generation rate: see `throughput.ts`). */
+export function tokensPerSecondCell(value: number | null): string {
+  return value === null ? NO_RATE : value.toFixed(1);
+}
+
+/** What stands for a refused tokens/s figure. */
+export const NO_RATE = "—";
 
 function ms(value: number | null): string {
   return value === null ? "-" : `${Math.round(value)} ms`;
@@ -53,7 +61,8 @@ export function formatTerminalReport(report: BenchReport): string {
     widths.map((w) => "-".repeat(w)).join("  "),
     ...rows.map(render),
     "",
-    "times are over successful answers; edit sim = 1 − normalized edit distance to the reference; checks = pass rate over all results; ~ = cost from estimated tokens",
+    "times are over successful answers; tok/s = output tokens / (total − TTFT), median, — when no answer has a plausible figure; " +
+      "edit sim = 1 − normalized edit distance to the reference; checks = pass rate over all results; ~ = cost from estimated tokens",
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -9,6 +9,7 @@
  * `stream_options.include_usage` is set, then `data: [DONE]`.
  */
 import http from "node:http";
+import { performance } from "node:perf_hooks";
 import { chunk, completion, splitText, usageChunk } from "../../helpers/fake-openai-upstream.js";
 import { listenOnLoopback } from "../../helpers/loopback-server.js";
 
@@ -22,8 +23,11 @@ export interface CandidateProfile {
   chunkCount: number;
   /** The answer to a request body. */
   answer(body: Record<string, unknown>): string;
-  /** Usage reported in the usage chunk / completion (default: 40 prompt, 12 completion tokens). */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Usage reported in the usage chunk / completion (default: 40 prompt, 12 completion tokens);
+   * null: none at all (no usage chunk, no `usage` field), as some local servers answer.
+   */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
   /** When it returns true, the request gets HTTP 500 with an OpenAI error body. */
   fail?(body: Record<string, unknown>): boolean;
 }
@@ -33,6 +37,10 @@ export interface CandidateRequest {
   body: Record<string, unknown>;
   /** Whether the client closed the connection before the answer ended. */
   aborted: boolean;
+  /** `performance.now()` when the request arrived (before its body was read). */
+  receivedAt: number;
+  /** `performance.now()` when each content chunk was written (this process's clock: tests compare it with the client's). */
+  contentWrittenAt: number[];
 }
 
 /** A running fake candidate. */
@@ -55,13 +63,14 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
   let inFlight = 0;
   let maxInFlight = 0;
   const server = http.createServer(async (req, res) => {
+    const receivedAt = performance.now();
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on("close", () => inFlight--);
     let raw = "";
     for await (const piece of req) raw += piece;
     const body = JSON.parse(raw) as Record<string, unknown>;
-    const received: CandidateRequest = { body, aborted: false };
+    const received: CandidateRequest = { body, aborted: false, receivedAt, contentWrittenAt: [] };
     requests.push(received);
     res.on("close", () => {
       if (!res.writableFinished) received.aborted = true;
@@ -74,13 +83,13 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
       return;
     }
     const text = profile.answer(body);
-    const usage = profile.usage ?? { prompt_tokens: 40, completion_tokens: 12 };
-    const fullUsage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    const usage = profile.usage === undefined ? { prompt_tokens: 40, completion_tokens: 12 } : profile.usage;
+    const fullUsage = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     if (!body.stream) {
       await sleep(profile.firstChunkDelayMs);
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(
-        JSON.stringify(completion(id, model, text, fullUsage)),
+        JSON.stringify(fullUsage ? completion(id, model, text, fullUsage) : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }))),
       );
       return;
     }
@@ -90,11 +99,12 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     for (const piece of splitText(text, profile.chunkCount)) {
       if (res.destroyed) return;
       res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
-      await sleep(profile.chunkDelayMs);
+      received.contentWrittenAt.push(performance.now());
+      if (profile.chunkDelayMs > 0) await sleep(profile.chunkDelayMs);
     }
     if (res.destroyed) return;
     res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
-    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+    if (fullUsage && (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
       res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
     }
     res.end("data: [DONE]\n\n");
@@ -116,4 +126,9 @@ export function lastUserText(body: Record<string, unknown>): string {
   const messages = (body.messages as { role: string; content: unknown }[] | undefined) ?? [];
   const last = [...messages].reverse().find((m) => m.role === "user");
   return typeof last?.content === "string" ? last.content : "";
+}
+
+function withoutUsage<T extends { usage?: unknown }>(body: T): Omit<T, "usage"> {
+  const { usage: _usage, ...rest } = body;
+  return rest;
 }
