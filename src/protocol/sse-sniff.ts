@@ -21,10 +21,15 @@ function key(name: string): string {
 }
 
 /**
- * Output: a `content` that is a non-empty string (not `""` nor `null`), or
- * a `tool_calls` array that holds at least one call.
+ * Output: a `content`, `reasoning_content` (llama-server, DeepSeek, vLLM) or
+ * `reasoning` (OpenRouter) that is a non-empty string (not `""` nor `null`),
+ * or a `tool_calls` array that holds at least one call. Reasoning counts:
+ * its tokens are the first the model generates (TTFT), and once the client
+ * has them the answer has begun.
  */
-const OUTPUT = new RegExp(String.raw`${key("content")}"[^"]|${key("tool_calls")}\[${WS}\{`);
+const OUTPUT = new RegExp(
+  String.raw`${key("content")}"[^"]|${key("reasoning_content")}"[^"]|${key("reasoning")}"[^"]|${key("tool_calls")}\[${WS}\{`,
+);
 
 /** A real `finish_reason` string (not `null`, nor KoboldCpp's string `"null"`). */
 const FINISH = new RegExp(String.raw`${key("finish_reason")}"(?!null")`);
@@ -41,7 +46,7 @@ const ERROR_KEY = new RegExp(key("error"));
 /** `data: [DONE]`'s payload or an error key: where a block is worth splitting into events. */
 const DONE_OR_ERROR = new RegExp(String.raw`\[DONE\]|${key("error")}`);
 
-/** True when `text` (a block of SSE text or one `data:` payload) holds content text or a tool call. */
+/** True when `text` (a block of SSE text or one `data:` payload) holds content text, reasoning text or a tool call. */
 export function hasOutput(text: string): boolean {
   return OUTPUT.test(text);
 }

@@ -205,7 +205,9 @@ function headerValues(headers: Record<string, number | string | string[] | undef
 
 function hasOutput(event: ProviderStreamEvent): boolean {
   if (!event.chunk) return sniffOutput(event.data);
-  return event.chunk.choices.some((c) => Boolean(c.delta?.content) || Boolean(c.delta?.tool_calls?.length));
+  return event.chunk.choices.some(
+    (c) => Boolean(c.delta?.content) || Boolean(c.delta?.reasoning_content) || Boolean(c.delta?.reasoning) || Boolean(c.delta?.tool_calls?.length),
+  );
 }
 
 function isUsageOnly(event: ProviderStreamEvent): boolean {

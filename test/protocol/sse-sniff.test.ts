@@ -60,6 +60,18 @@ describe("sse-sniff", () => {
     }
   });
 
+  it("sees reasoning text (reasoning_content, OpenRouter's reasoning) as output: the first tokens a reasoning model sends", () => {
+    for (const text of [
+      ...styles(chunk({ role: "assistant", content: null, reasoning_content: "Let me think" })),
+      ...styles(chunk({ reasoning: "First," })),
+    ]) {
+      expect(hasOutput(text), text).toBe(true);
+    }
+    for (const text of [...styles(chunk({ reasoning_content: "" })), ...styles(chunk({ reasoning_content: null, content: null }))]) {
+      expect(hasOutput(text), text).toBe(false);
+    }
+  });
+
   it("sees a real finish_reason, not null nor KoboldCpp's string \"null\"", () => {
     for (const text of [...styles(chunk({}, "stop")), ...styles(chunk({}, "length"))]) expect(hasFinish(text), text).toBe(true);
     for (const text of [...styles(chunk({ content: "a" }, null)), ...styles(chunk({ content: "a" }, "null"))]) expect(hasFinish(text), text).toBe(false);
