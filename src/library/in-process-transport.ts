@@ -216,10 +216,10 @@ export class InProcessTransport implements Transport {
 }
 
 /**
- * `work`, with the process held open until it settles. The record worker does not hold it open
- * (it is unref'd, so that a script that is done can exit), and while a script awaits the worker's
- * start, a record being written or the worker's close, nothing else may: without this, Node would
- * end the script there (exit code 13, an unsettled top-level await).
+ * `work`, with the process held open until it settles. The record worker holds it open only while
+ * it owes an answer (see `WorkerSink`), so that a script that is done can exit; this covers the rest
+ * of a record's way (the recorder's queue before the worker gets it): without it, Node could end a
+ * script awaiting its call there (exit code 13, an unsettled top-level await).
  */
 function holdingProcessOpen<T>(work: Promise<T>): Promise<T> {
   const timer = setInterval(() => undefined, 60_000);

@@ -116,9 +116,12 @@ export class WorkerSink implements RecordSink {
     const ready = new Promise<void>((resolve, reject) => {
       this.pending = { resolve: () => resolve(), reject };
     });
+    // The worker keeps the process alive only while it owes an answer (starting, writing, closing):
+    // a script awaiting its record must not exit early, and an idle worker must not hold a process open.
     const settle = (): { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void } | null => {
       const pending = this.pending;
       this.pending = null;
+      worker.unref();
       return pending;
     };
     worker.on("message", (reply: WorkerReply) => {
@@ -135,8 +138,6 @@ export class WorkerSink implements RecordSink {
       if (this.worker === worker) this.worker = null;
       settle()?.reject(new RecordWorkerExited(`record worker exited with code ${code}`, { heldBatch: true }));
     });
-    // After the listeners: adding a "message" listener refs the worker's port again (Node 20), which kept a process open.
-    worker.unref();
     return ready;
   }
 
@@ -192,10 +193,12 @@ export class WorkerSink implements RecordSink {
     if (this.pending) throw new Error("record worker is busy"); // the recorder sends one batch at a time
     return new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
+      worker.ref();
       try {
         worker.postMessage(message);
       } catch (error) {
         this.pending = null;
+        worker.unref();
         reject(new CannotCross(error));
       }
     });
