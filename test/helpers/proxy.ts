@@ -28,9 +28,23 @@ export function fakeDeployment(baseUrl: string, extra: Partial<Deployment> = {})
   return { ...deploymentDefaults("openai-compatible"), base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, ...extra };
 }
 
-/** A temp directory, removed by the caller. */
+/** The directories {@link tempDir} made in this test file and has not removed yet. */
+const madeTempDirs = new Set<string>();
+
+/**
+ * A new temp directory. The caller may remove it; whatever is left is removed after the test
+ * file by {@link removeTempDirs} (test/setup-temp-dirs.ts, a vitest `setupFiles` entry).
+ */
 export function tempDir(prefix = "llm-relay-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeTempDirs.add(dir);
+  return dir;
+}
+
+/** Removes every directory {@link tempDir} made (those already gone are skipped). */
+export function removeTempDirs(): void {
+  for (const dir of madeTempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  madeTempDirs.clear();
 }
 
 /**
