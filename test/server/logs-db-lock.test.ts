@@ -46,8 +46,8 @@ it("answers while another process holds the logs.db lock, and books the exchange
   // The ledger batch is due after 50 ms and finds the file locked: it keeps its row and tries again on a timer.
   await until("the first ledger batch under way", () => batches.mock.results.length === 1);
   const firstBatchDone = settledFlag(batches.mock.results[0]!.value as Promise<unknown>);
-  // Answered while that batch still waits for the lock: the wait holds up no request (a synchronous
-  // busy wait would have settled the batch, written or failed, before this answer).
+  // Answered while that batch still waits for the lock with its row kept (a batch that gave up on
+  // the lock would have settled by now, its row lost).
   expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
   expect(firstBatchDone()).toBe(false);
 
