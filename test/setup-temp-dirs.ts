@@ -6,7 +6,7 @@
  * `after*` hooks in reverse order): nothing is removed while still in use.
  */
 import { afterAll } from "vitest";
-import { removeTempDirs } from "./helpers/proxy.js";
+import { removeTempDirs } from "./helpers/temp-dirs.js";
 
 afterAll(() => {
   removeTempDirs();
