@@ -52,6 +52,8 @@ it("answers while another process holds the logs.db lock, and books the exchange
   expect(firstBatchDone()).toBe(false);
 
   await lock.release();
+  // The recorder hands each exchange to the ledger once its batch is due (recording off too): then drain the ledger.
+  await proxy.server.ctx.recorder.flush();
   await proxy.server.ctx.booking.drain();
   expect(rows(proxy.dbPath, "select model, input_tokens > 0 as counted from llm_relay_usage order by created_at")).toEqual([
     { model: "echo", counted: 1 },
