@@ -12,6 +12,7 @@ import { send } from "../helpers/exchanges.js";
 import { startFakeLlamaCpp, type FakeLlamaCpp } from "../helpers/fake-llamacpp.js";
 import { tempDir } from "../helpers/proxy.js";
 import { STORY_CHATML, STORY_MESSAGES } from "../helpers/raw-provider.js";
+import { until } from "../helpers/until.js";
 
 let fake: FakeLlamaCpp;
 let dir: string;
@@ -47,11 +48,7 @@ async function ask(proc: ServeProcess, model: string, stream: boolean): Promise<
 
 /** Waits until the log holds a line matching `test` (the child writes asynchronously). */
 async function logged(proc: ServeProcess, test: (line: Record<string, unknown>) => boolean, count = 1): Promise<Record<string, unknown>[]> {
-  for (let i = 0; i < 100; i++) {
-    const lines = logLines(proc.stdout());
-    if (lines.filter(test).length >= count) return lines;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(`${count} matching log line(s)`, () => logLines(proc.stdout()).filter(test).length >= count);
   return logLines(proc.stdout());
 }
 

@@ -3,13 +3,13 @@
  * fresh SQLite file, for tests.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../../src/config/load.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import type { RecorderOptions } from "../../src/recording/recorder.js";
 import { asModelGroups, deploymentDefaults, type Deployment } from "../../src/config/schema.js";
+import { tempDir } from "./temp-dirs.js";
 
 /** A proxy under test. */
 export interface TestProxy {
@@ -28,10 +28,8 @@ export function fakeDeployment(baseUrl: string, extra: Partial<Deployment> = {})
   return { ...deploymentDefaults("openai-compatible"), base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, ...extra };
 }
 
-/** A temp directory, removed by the caller. */
-export function tempDir(prefix = "llm-relay-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+/** A temp directory, removed after the test file if the caller does not remove it (./temp-dirs.ts). */
+export { tempDir };
 
 /**
  * Starts a proxy. `overrides` replace fields of the default config (no

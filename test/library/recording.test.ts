@@ -8,6 +8,7 @@ import { createClient, type ChatMessage, type LLMClient } from "../../src/index.
 import { rows } from "../helpers/db.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { libraryConfig, settled } from "./library-helpers.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy;
 let inProcess: LLMClient;
@@ -47,11 +48,7 @@ function recorded(id: string): Row | undefined {
 
 /** Waits until the server's recorder (a worker thread, batched) has written `n` exchanges. */
 async function serverRecords(n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((rows<{ n: number }>(proxy.dbPath, "select count(*) as n from llm_relay_exchanges")[0]?.n ?? 0) >= n) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`the server did not record ${n} exchanges`);
+  await until(`the server to record ${n} exchanges`, () => (rows<{ n: number }>(proxy.dbPath, "select count(*) as n from llm_relay_exchanges")[0]?.n ?? 0) >= n);
 }
 
 describe("in-process recording", () => {

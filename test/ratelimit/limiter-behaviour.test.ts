@@ -1,14 +1,15 @@
 /**
  * One behavioural suite run against both limiters (in memory, and Redis on
  * 127.0.0.1:6379): what a client of the proxy would see from each decision,
- * its OpenAI headers and its 429 body. Windows are short (≤ 1.2 s) so the
- * sliding is observed without long sleeps.
+ * its OpenAI headers and its 429 body. The in-memory limiter runs on an
+ * injected clock the tests move; the Redis one reads the server's `TIME`, so
+ * its windows are short (≤ 1.2 s) and the tests wait until that clock has
+ * moved (see `LimiterHarness.wait`).
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { rateLimitError } from "../../src/ratelimit/errors.js";
 import type { RateLimitDecision, RateLimitRefused, RateLimitAllowed } from "../../src/ratelimit/types.js";
-import { memoryHarness, redisHarness, type LimiterHarness } from "./harness.js";
+import { memoryHarnessWithClock, redisHarness, type LimiterHarness } from "./harness.js";
 
 function admitted(decision: RateLimitDecision): RateLimitAllowed {
   if (!decision.allowed) throw new Error(`expected an admitted request, got a refusal: ${JSON.stringify(decision)}`);
@@ -21,7 +22,7 @@ function refused(decision: RateLimitDecision): RateLimitRefused {
 }
 
 describe.each([
-  { kind: "memory", harness: memoryHarness },
+  { kind: "memory", harness: memoryHarnessWithClock },
   { kind: "redis", harness: redisHarness },
 ])("$kind rate limiter", ({ harness }) => {
   let h: LimiterHarness;
@@ -71,7 +72,7 @@ describe.each([
     });
 
     // Waiting what retry-after-ms says is enough: the oldest request has left the window.
-    await sleep(eleventh.retryAfterMs + 20);
+    await h.wait(eleventh.retryAfterMs + 20);
     admitted(await limiter.acquire("key-a", { rpm: 10 }));
   });
 
@@ -79,13 +80,13 @@ describe.each([
     h = harness();
     const limiter = h.make(1200);
     for (let i = 0; i < 5; i += 1) admitted(await limiter.acquire("key-s", { rpm: 10 }));
-    await sleep(600);
+    await h.wait(600);
     for (let i = 0; i < 5; i += 1) admitted(await limiter.acquire("key-s", { rpm: 10 }));
     const full = refused(await limiter.acquire("key-s", { rpm: 10 }));
     // The oldest request is at least 600 ms old, so it leaves within 600 ms.
     expect(full.retryAfterMs).toBeLessThanOrEqual(605);
 
-    await sleep(full.retryAfterMs + 50);
+    await h.wait(full.retryAfterMs + 50);
     // The first five have left; the last five are still inside the window.
     for (let i = 0; i < 5; i += 1) {
       const decision = admitted(await limiter.acquire("key-s", { rpm: 10 }));
@@ -174,7 +175,7 @@ describe.each([
     h = harness();
     const limiter = h.make(200);
     const decision = admitted(await limiter.acquire("key-late", { tpm: 100, estimatedTokens: 50 }));
-    await sleep(250);
+    await h.wait(250);
     expect(await limiter.settle("key-late", { reservationId: decision.reservationId, actualTokens: 80 })).toBe(false);
     const next = admitted(await limiter.acquire("key-late", { tpm: 100, estimatedTokens: 100 }));
     expect(next.headers["x-ratelimit-remaining-tokens"]).toBe("0");

@@ -15,6 +15,7 @@ import type { ExchangeRecord } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
 import { rows } from "../helpers/db.js";
 import { tempDir } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let dir: string;
 let dbPath: string;
@@ -65,7 +66,7 @@ describe("Recorder", () => {
     other.exec("BEGIN EXCLUSIVE");
     for (const prompt of ["one", "two", "three"]) recorder.enqueue(record(prompt));
     const flushed = recorder.flush();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until("the batch kept for retry", () => recorder.health().kept === 3);
     expect(recorder.writtenRecords).toBe(0);
     other.exec("COMMIT");
     other.close();

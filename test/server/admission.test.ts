@@ -23,6 +23,7 @@ import { chat, chatBody, openAIError, send, type Answer } from "../helpers/excha
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { readSse } from "../helpers/sse.js";
 import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 interface LedgerRow {
   tenant_id: string;
@@ -136,12 +137,9 @@ describe("without any key", () => {
     } finally {
       await other.close();
     }
-    let answer: Answer;
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await chat(proxy, chatBody("echo"));
-    } while (answer.status === 200);
-    expect(answer.status).toBe(401);
+    let answer: Answer | undefined;
+    await until("a request without a key refused", async () => (answer = await chat(proxy!, chatBody("echo"))).status !== 200, { everyMs: 100 });
+    expect(answer!.status).toBe(401);
     expect((await chat(proxy, chatBody("echo"), bearer(created))).status).toBe(200);
   });
 });

@@ -5,12 +5,14 @@
  * are answered, and every exchange is recorded — none dropped.
  */
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { recordedExchanges } from "../helpers/exchanges.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await proxy?.close();
   proxy = undefined;
 });
@@ -34,12 +36,14 @@ describe("recorder backpressure", () => {
       for (let n = 1; n <= 4; n++) expect((await ask(p, n)).status).toBe(200);
       expect(p.server.ctx.recorder.queued).toBe(4);
 
-      // The next ones wait for room.
+      // The next ones wait for room: each is handed a promise by the recorder's gate instead of going on.
+      const gate = vi.spyOn(p.server.ctx.recorder, "whenRoom");
       const settled: number[] = [];
       const held = [5, 6, 7].map((n) => ask(p, n).then((answer) => (settled.push(n), answer)));
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(settled).toEqual([]);
+      await until("the 3 requests held at the recorder's gate", () => gate.mock.results.filter((r) => r.value !== null).length === 3);
+      // A GET passes the gate: its answer comes after the held requests reached it, and none of them has been answered.
       const metrics = await (await fetch(`${p.url}/metrics`)).text();
+      expect(settled).toEqual([]);
       expect(metrics).toMatch(/^llm_relay_recorder_queue_depth 4$/m);
 
       lock.exec("COMMIT");

@@ -16,6 +16,7 @@ import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-ups
 import { chat, chatBody } from "../helpers/exchanges.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { group, routingHeaders } from "./resilience-helpers.js";
+import { until } from "../helpers/until.js";
 
 let fakes: FakeUpstream[] = [];
 let proxy: TestProxy;
@@ -101,7 +102,7 @@ describe("least-busy", () => {
       }).then((response) => response.text());
       pending.push(request.catch(() => undefined));
       // Either an idle one answered it, or the held one has it.
-      while (held.requests.length === 0 && idleA.requests.length + idleB.requests.length === before) await sleep(2);
+      await until("the request at an idle or the held upstream", () => held.requests.length > 0 || idleA.requests.length + idleB.requests.length > before, { everyMs: 2 });
       if (held.requests.length === 0) await request;
     }
     const idleBefore = [idleA.requests.length, idleB.requests.length];
@@ -137,7 +138,3 @@ describe("latency-based", () => {
     expect(await recordedShares("fastest")).toEqual({ "fastest#1": 19, "fastest#2": 1 });
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

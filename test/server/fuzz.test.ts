@@ -26,6 +26,7 @@ import { errorShapeProblem } from "../helpers/error-shapes.js";
 import { hostileRequest, type HostileRequest } from "../helpers/hostile-requests.js";
 import { tempDir } from "../helpers/proxy.js";
 import { rawRequest, type RawAnswer } from "../helpers/raw-http.js";
+import { until } from "../helpers/until.js";
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 2_000;
@@ -110,16 +111,12 @@ describe(`fuzz: ${RUNS} hostile requests against llm-relay serve (seed ${SEED})`
       const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "unused", maxRetries: 0 });
       const completion = await client.chat.completions.create({ model: "echo", messages: [{ role: "user", content: marker }] }, { headers: { "x-request-id": marker } });
       expect(completion.choices[0]!.message.content).toBe(marker);
-      const deadline = Date.now() + 15_000;
-      let recorded = false;
-      let billed = false;
-      while (Date.now() < deadline && !(recorded && billed)) {
-        recorded = rows(db, "SELECT id FROM responses WHERE prompt = ?", marker).length > 0;
-        billed = rows(db, "SELECT id FROM llm_relay_usage WHERE tenant_id = 'default' AND metadata LIKE ?", `%${marker}%`).length > 0;
-        if (!(recorded && billed)) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(recorded, "the normal request's responses row").toBe(true);
-      expect(billed, "the normal request's llm_relay_usage row (tenant default)").toBe(true);
+      const recorded = () => rows(db, "SELECT id FROM responses WHERE prompt = ?", marker).length > 0;
+      const billed = () => rows(db, "SELECT id FROM llm_relay_usage WHERE tenant_id = 'default' AND metadata LIKE ?", `%${marker}%`).length > 0;
+      await until(
+        () => `the normal request's ${recorded() ? "" : "responses row and "}llm_relay_usage row (tenant default)`,
+        () => recorded() && billed(),
+      );
       const after = counts();
       expect(after.responses).toBeGreaterThan(before.responses);
       expect(after.usage).toBeGreaterThan(before.usage);

@@ -11,6 +11,7 @@ import { healthEnvelopeSchema } from "../../src/server/envelope-schemas.js";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy | undefined;
 afterEach(async () => {
@@ -97,9 +98,5 @@ it("answers 503 while the recorder is backlogged (maxQueued records wait), and 2
     other.close();
   }
   const recorded = () => rows<{ n: number }>(p.dbPath, "select count(*) as n from llm_relay_exchanges")[0]!.n;
-  const deadline = Date.now() + 20_000;
-  while (recorded() < 4 || (await send(`${p.url}/health`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the 4 exchanges recorded and /health 200");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until("the 4 exchanges recorded and /health 200", async () => recorded() >= 4 && (await send(`${p.url}/health`)).status === 200, { timeoutMs: 20_000 });
 }, 30_000);

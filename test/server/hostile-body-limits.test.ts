@@ -11,6 +11,7 @@ import { chat, chatBody } from "../helpers/exchanges.js";
 import { errorOf, errorShapeProblem } from "../helpers/error-shapes.js";
 import { httpRequest, rawRequest, startRawRequest } from "../helpers/raw-http.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 const json: [string, string] = ["Content-Type", "application/json"];
 const close: [string, string] = ["Connection", "close"];
@@ -104,7 +105,7 @@ describe("max_body_mb_in_flight", () => {
 
     // B: 400 KB more would pass 1 MB. A's headers reach the server first; poll (bounded) until they did.
     let busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 });
-    for (const deadline = Date.now() + 5_000; busy.status !== 503 && Date.now() < deadline; ) busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 });
+    await until(() => `503 for B (last answer ${busy.status}: ${busy.body.slice(0, 200)})`, async () => busy.status === 503 || (busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 })).status === 503, { timeoutMs: 5_000, everyMs: 1 });
     expect(busy.status, busy.body.slice(0, 200)).toBe(503);
     expect(errorShapeProblem("/v1/chat/completions", busy)).toBeNull();
     expect(errorOf(busy).code).toBe("server_busy");
@@ -139,13 +140,13 @@ describe("max_body_mb_in_flight", () => {
     const gone = startRawRequest(port, httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(big.length)], close], big.slice(0, 1024)), { timeoutMs: 5_000 });
     const probe = httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(400 * 1024)], close], chatOfSize(400 * 1024));
     let busy = await rawRequest(port, probe, { timeoutMs: 5_000 });
-    for (const deadline = Date.now() + 5_000; busy.status !== 503 && Date.now() < deadline; ) busy = await rawRequest(port, probe, { timeoutMs: 5_000 });
+    await until(() => `503 for the probe (last answer ${busy.status})`, async () => busy.status === 503 || (busy = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 503, { timeoutMs: 5_000, everyMs: 1 });
     expect(busy.status).toBe(503);
     gone.end();
     await gone.answer;
     // Once the server saw the close, the 900 KB are released: poll (bounded) until the probe is served.
     let served = await rawRequest(port, probe, { timeoutMs: 5_000 });
-    for (const deadline = Date.now() + 5_000; served.status !== 200 && Date.now() < deadline; ) served = await rawRequest(port, probe, { timeoutMs: 5_000 });
+    await until(() => `the probe served (last answer ${served.status}: ${served.body.slice(0, 200)})`, async () => served.status === 200 || (served = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 200, { timeoutMs: 5_000, everyMs: 1 });
     expect(served.status, served.body.slice(0, 200)).toBe(200);
   });
 });

@@ -50,6 +50,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 let keys = 0;
@@ -279,9 +280,18 @@ describe("Idempotency-Key on /v1/embeddings", () => {
   });
 });
 
+/** The TTL of the tests below, in ms; the proxy reads the clock through `Date`, which they move past it. */
+const TTL_MS = 60_000;
+
 describe("idempotency_ttl_ms", () => {
+  beforeEach(() => {
+    // Only `Date` is faked (timers, sockets and the proxy's own timers run for real), and it keeps
+    // moving with real time: the tests jump it past the TTL instead of sleeping through one.
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+  });
+
   it("runs the request again once the stored answer expired", async () => {
-    const short = await startTestProxy({ idempotencyTtlMs: 200, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } });
+    const short = await startTestProxy({ idempotencyTtlMs: TTL_MS, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } });
     try {
       const key = newKey();
       const body = JSON.stringify({ model: "local", messages });
@@ -289,7 +299,11 @@ describe("idempotency_ttl_ms", () => {
       const first = await send();
       expect(first.status).toBe(200);
       const firstText = await first.text();
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Within the TTL the answer is replayed; a moment after it, the request runs again.
+      const replay = await send();
+      expect(replay.headers.get(REPLAY)).toBe("true");
+      expect(await replay.text()).toBe(firstText);
+      vi.setSystemTime(Date.now() + TTL_MS + 1);
       const later = await send();
       expect(later.status).toBe(200);
       expect(later.headers.get(REPLAY)).toBeNull();
@@ -302,8 +316,8 @@ describe("idempotency_ttl_ms", () => {
 
   it("deletes expired records on its own, without the key coming again", async () => {
     const short = await startTestProxy(
-      { idempotencyTtlMs: 150, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } },
-      { idempotencyPurgeIntervalMs: 100 },
+      { idempotencyTtlMs: TTL_MS, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } },
+      { idempotencyPurgeIntervalMs: 20 },
     );
     try {
       const answered = await fetch(`${short.baseURL}/chat/completions`, {
@@ -314,12 +328,12 @@ describe("idempotency_ttl_ms", () => {
       expect(answered.status).toBe(200);
       await answered.text();
       expect(rows(short.dbPath, "SELECT state FROM llm_relay_idempotency")).toEqual([{ state: "done" }]);
-      let left = 1;
-      for (let i = 0; i < 40 && left > 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        left = rows(short.dbPath, "SELECT state FROM llm_relay_idempotency").length;
-      }
-      expect(left).toBe(0);
+      // Purges before the TTL keep the record; the first purge after it deletes it.
+      const purge = vi.spyOn(short.server.ctx.tenancy.idempotency, "purgeExpired");
+      await until("two purges within the TTL", () => purge.mock.calls.length >= 2);
+      expect(rows(short.dbPath, "SELECT state FROM llm_relay_idempotency")).toEqual([{ state: "done" }]);
+      vi.setSystemTime(Date.now() + TTL_MS + 1);
+      await until("the expired record purged", () => rows(short.dbPath, "SELECT state FROM llm_relay_idempotency").length === 0);
     } finally {
       await short.close();
     }

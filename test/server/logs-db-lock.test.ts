@@ -9,36 +9,51 @@
  * write that waited would hold up the event loop for the whole busy
  * timeout.)
  */
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import { chat, chatBody, send } from "../helpers/exchanges.js";
 import { rows } from "../helpers/db.js";
 import { holdWriteLock, type LockHolder } from "../helpers/lock-holder.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 let proxy: TestProxy | null = null;
 let lock: LockHolder | null = null;
 afterEach(async () => {
+  vi.restoreAllMocks();
   lock?.kill();
   lock = null;
   await proxy?.close();
   proxy = null;
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Whether a promise has settled yet, read without waiting for it. */
+function settledFlag(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return () => settled;
+}
 
 it("answers while another process holds the logs.db lock, and books the exchanges once it is released", async () => {
   // Recording off: the exchanges are booked straight from this thread (no worker to wait behind).
   proxy = await startTestProxy({ record: false });
+  const batches = vi.spyOn(proxy.server.ctx.tenancy.ledger, "recordMany");
   lock = await holdWriteLock(proxy.dbPath);
 
   expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
-  // The ledger batch is due after 50 ms and finds the file locked.
-  await sleep(200);
+  // The ledger batch is due after 50 ms and finds the file locked: it keeps its row and tries again on a timer.
+  await until("the first ledger batch under way", () => batches.mock.results.length === 1);
+  const firstBatchDone = settledFlag(batches.mock.results[0]!.value as Promise<unknown>);
+  // Answered while that batch still waits for the lock with its row kept (a batch that gave up on
+  // the lock would have settled by now, its row lost).
   expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
-  await sleep(200);
-  expect(rows(proxy.dbPath, "select count(*) as n from llm_relay_usage")).toEqual([{ n: 0 }]);
+  expect(firstBatchDone()).toBe(false);
 
   await lock.release();
+  // The recorder hands each exchange to the ledger once its batch is due (recording off too): then drain the ledger.
+  await proxy.server.ctx.recorder.flush();
   await proxy.server.ctx.booking.drain();
   expect(rows(proxy.dbPath, "select model, input_tokens > 0 as counted from llm_relay_usage order by created_at")).toEqual([
     { model: "echo", counted: 1 },
@@ -50,14 +65,14 @@ it("a request with an Idempotency-Key waits for the lock without holding up othe
   proxy = await startTestProxy({ record: false });
   lock = await holdWriteLock(proxy.dbPath);
 
-  let keyedSettled = false;
-  const keyed = chat(proxy, chatBody("echo"), { "idempotency-key": "lock-test-1" }).finally(() => {
-    keyedSettled = true;
-  });
-  await sleep(100);
+  const begin = vi.spyOn(proxy.server.ctx.tenancy.idempotency, "begin");
+  const keyed = chat(proxy, chatBody("echo"), { "idempotency-key": "lock-test-1" });
+  const keyedSettled = settledFlag(keyed);
+  // The keyed request has reached the store, which finds the file locked.
+  await until("the keyed request's idempotency record under way", () => begin.mock.calls.length === 1);
   const other = await chat(proxy, chatBody("echo"));
   expect(other.status).toBe(200);
-  expect(keyedSettled).toBe(false);
+  expect(keyedSettled()).toBe(false);
 
   await lock.release();
   const first = await keyed;
@@ -73,13 +88,13 @@ it("POST /internal/usage waits for the lock without holding up other requests, t
   proxy = await startTestProxy({ record: false });
   lock = await holdWriteLock(proxy.dbPath);
 
-  let usageSettled = false;
-  const usage = send(`${proxy.url}/internal/usage`, { body: { model: "gpt-4o-mini", inputTokens: 12, idempotencyKey: "lock-usage-1" } }).finally(() => {
-    usageSettled = true;
-  });
-  await sleep(100);
+  const record = vi.spyOn(proxy.server.ctx.tenancy.ledger, "record");
+  const usage = send(`${proxy.url}/internal/usage`, { body: { model: "gpt-4o-mini", inputTokens: 12, idempotencyKey: "lock-usage-1" } });
+  const usageSettled = settledFlag(usage);
+  // The usage row has reached the ledger, which finds the file locked.
+  await until("the /internal/usage row under way", () => record.mock.calls.length === 1);
   expect((await chat(proxy, chatBody("echo"))).status).toBe(200);
-  expect(usageSettled).toBe(false);
+  expect(usageSettled()).toBe(false);
 
   await lock.release();
   expect((await usage).status).toBe(201);

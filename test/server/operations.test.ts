@@ -9,6 +9,7 @@ import { rows } from "../helpers/db.js";
 import { chat, chatBody, openAIError, recordedExchange, recordedExchanges, send } from "../helpers/exchanges.js";
 import { parsePrometheusText, sampleValue } from "../helpers/prometheus.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { until } from "../helpers/until.js";
 
 /** Nothing listens there; listing models never calls the upstream. */
 const UNUSED_UPSTREAM = "http://127.0.0.1:9/v1";
@@ -24,7 +25,7 @@ afterAll(async () => proxy.close());
 
 async function health(p: TestProxy) {
   const answer = await send(`${p.url}/health`);
-  return { status: answer.status, body: answer.json as { status: string; db: { writable: boolean }; recorder: { queued: number; kept: number; written: number; failed_writes: number } } };
+  return { status: answer.status, body: answer.json as { status: string; db: { writable: boolean }; recorder: { queued: number; kept: number; written: number; failed_writes: number; last_error_at: string | null } } };
 }
 /**
  * One sample of `/metrics`. Only that metric's lines are parsed: prom-client prints an empty
@@ -38,14 +39,6 @@ async function metric(p: TestProxy, name: string, labels: Record<string, string>
   return sampleValue(parsePrometheusText(lines.join("\n")), name, labels);
 }
 const count = (p: TestProxy, table: string) => rows<{ n: number }>(p.dbPath, `select count(*) as n from ${table}`)[0]!.n;
-/** Polls `check` every 100 ms until it returns true, failing after `timeoutMs`. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("models", () => {
   it("GET /v1/models/echo returns the model object", async () => {
@@ -96,7 +89,8 @@ describe("x-llm-relay-overhead-ms", () => {
   it("is on a non-streaming answer and not on a streaming one", async () => {
     const plain = await chat(proxy, chatBody("echo"));
     expect(plain.status).toBe(200);
-    expect(Number(plain.headers.get("x-llm-relay-overhead-ms"))).toBeGreaterThanOrEqual(0);
+    // Milliseconds with three decimals; a missing header (null) fails here rather than reading as 0.
+    expect(plain.headers.get("x-llm-relay-overhead-ms")).toMatch(/^\d+\.\d{3}$/);
     const streamed = await chat(proxy, chatBody("echo", { stream: true }));
     expect(streamed.status).toBe(200);
     expect(streamed.headers.get("content-type")).toMatch(/^text\/event-stream/);
@@ -138,19 +132,23 @@ describe("a database locked by another process", () => {
       expect(during.body.db.writable).toBe(true);
       const ids = ["locked-1", "locked-2", "locked-3"];
       for (const id of ids) expect((await chat(locked, chatBody("echo"), { "x-request-id": id })).status).toBe(200);
-      // Past the worker's 5 s busy timeout the batch is kept for retry, and /health says so.
-      await eventually("/health 503 with records kept", async () => {
+      // Past the worker's 5 s busy timeout (record-worker.ts) the batch is kept for retry, and /health says so.
+      let firstFailure: string | null = null;
+      await until("/health 503 with records kept", async () => {
         const h = await health(locked);
+        firstFailure = h.body.recorder.last_error_at;
         return h.status === 503 && h.body.status === "degraded" && h.body.db.writable === false && h.body.recorder.kept > 0 && h.body.recorder.queued === 3;
-      }, 15_000);
-      // Held past a one-by-one fallback's first 5 s wait as well: the batch is only saved if it is kept and retried.
-      await new Promise((resolve) => setTimeout(resolve, 6_000));
-      expect(count(locked, "llm_relay_exchanges")).toBe(0);
+      }, { timeoutMs: 20_000, everyMs: 100 });
+      // Tried again, still locked, and still kept: the batch is only saved if it is kept and retried, not given up.
+      await until("a retry that found the file locked as well", async () => {
+        const h = await health(locked);
+        return h.body.recorder.last_error_at !== firstFailure && h.body.recorder.kept === 3 && h.body.recorder.failed_writes === 0;
+      }, { timeoutMs: 20_000, everyMs: 100 });
       other.exec("COMMIT");
-      await eventually("the 3 exchanges in llm_relay_exchanges", () => count(locked, "llm_relay_exchanges") === 3);
+      await until("the 3 exchanges in llm_relay_exchanges", () => count(locked, "llm_relay_exchanges") === 3);
       const recorded = rows<{ request_id: string }>(locked.dbPath, "select request_id from llm_relay_exchanges order by request_id");
       expect(recorded.map((row) => row.request_id)).toEqual(ids);
-      await eventually("/health 200 again", async () => (await health(locked)).status === 200);
+      await until("/health 200 again", async () => (await health(locked)).status === 200);
       const after = await health(locked);
       expect(after.body.recorder.failed_writes).toBe(0);
       expect(after.body.recorder.written).toBe(3);

@@ -8,16 +8,26 @@
  * retried; a stream that breaks after its first chunks is not retried
  * either (the client already has them); an abort or a server stop during
  * the wait makes no further attempt.
+ *
+ * The waits between attempts are the test's (test/helpers/retry-waits.ts):
+ * each one's length is checked, and a held wait shows that no attempt
+ * starts before it ends — no test sleeps through a Retry-After.
  */
 import fs from "node:fs";
 import OpenAI from "openai";
-import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { rows } from "../helpers/db.js";
 import { DEFAULT_TEXT, splitText, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
-import { chat, chatBody, openAIError, recordedExchange } from "../helpers/exchanges.js";
+import { chat, chatBody, openAIError, recordedExchange, recordedExchanges } from "../helpers/exchanges.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
-import { attemptsColumn, gapMs, group, recordedAttempts, routing, routingHeaders } from "./resilience-helpers.js";
+import { retryWaits } from "../helpers/retry-waits.js";
+import { until } from "../helpers/until.js";
+import { attemptsColumn, group, recordedAttempts, routing, routingHeaders } from "./resilience-helpers.js";
+
+vi.mock("../../src/routing/retry-policy.js", async (importOriginal) => {
+  const { retryWaits: waits } = await import("../helpers/retry-waits.js");
+  return { ...(await importOriginal<typeof import("../../src/routing/retry-policy.js")>()), sleep: waits.sleep };
+});
 
 const RATE_LIMIT_BODY = '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
 const LLAMA_500_BODY = '{"error":{"code":500,"message":"[json.exception.out_of_range.403] key \'messages\' not found","type":"server_error"}}';
@@ -44,11 +54,22 @@ afterAll(async () => {
   await proxy?.close();
   await fake?.close();
 });
-beforeEach(() => fake.behave({ kind: "ok" }));
+beforeEach(() => {
+  fake.behave({ kind: "ok" });
+  retryWaits.reset();
+});
+// A test that failed while a wait was held must not leave its request hanging over the next ones.
+afterEach(() => {
+  for (const wait of retryWaits.asked) wait.release();
+});
 
-/** One request through the SDK: the text, the routing headers and the client's wall time. */
+/** Resolves once the exchange with this request id is recorded: its dispatch is over, no attempt can follow. */
+async function exchangeOver(p: TestProxy, requestId: string): Promise<void> {
+  await until(`the exchange ${requestId} recorded`, async () => (await recordedExchanges(p)).some((row) => row.request_id === requestId));
+}
+
+/** One request through the SDK: the text and the routing headers. */
 async function ask(stream: boolean, requestId: string, signal?: AbortSignal) {
-  const started = performance.now();
   const options = { headers: { "x-request-id": requestId }, ...(signal ? { signal } : {}) };
   const messages = [{ role: "user" as const, content: "Tell me a story" }];
   let text = "";
@@ -62,7 +83,7 @@ async function ask(stream: boolean, requestId: string, signal?: AbortSignal) {
     headers = response.headers;
     text = data.choices[0]!.message.content ?? "";
   }
-  return { text, headers, ms: performance.now() - started };
+  return { text, headers };
 }
 
 describe.each([false, true])("a failed first attempt is retried on the same model, stream: %s", (stream) => {
@@ -71,23 +92,26 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
   it("waits for a 429's Retry-After (1 s), then answers; both attempts recorded", async () => {
     fake.enqueue({ kind: "status", status: 429, body: RATE_LIMIT_BODY, headers: { "Retry-After": "1" } });
     const before = fake.requests.length;
-    const answer = await ask(stream, `ra-${tag}`);
+    retryWaits.mode = "held";
+    const pending = ask(stream, `ra-${tag}`);
+    await until("the wait after the 429", () => retryWaits.asked.length === 1);
+    // The wait is the Retry-After, and no second attempt starts before it ends.
+    expect(retryWaits.asked[0]!.ms).toBe(1_000);
+    expect(fake.requests.length).toBe(before + 1);
+    retryWaits.asked[0]!.release();
+    const answer = await pending;
 
     expect(answer.text).toBe(DEFAULT_TEXT);
     expect(routingHeaders(answer.headers)).toEqual({ deployment: "retrying", attempts: "2" });
     expect(answer.headers.get("retry-after")).toBeNull();
     expect(fake.requests.length).toBe(before + 2);
-    // The client waited for the Retry-After (loosely bounded above: no hang).
-    expect(answer.ms).toBeGreaterThanOrEqual(950);
-    expect(answer.ms).toBeLessThan(5_000);
+    expect(retryWaits.asked.map((w) => w.state)).toEqual(["released"]);
 
     const attempts = await recordedAttempts(proxy, `ra-${tag}`);
     expect(attempts).toMatchObject([
       { attempt: 1, model: "retrying", deployment: "retrying", provider: "openai-compatible", upstream_model: "retrying", status: "error", http_status: 429, error: "Rate limit reached" },
       { attempt: 2, model: "retrying", deployment: "retrying", status: "ok", http_status: 200, error: null },
     ]);
-    expect(gapMs(attempts[0]!, attempts[1]!)).toBeGreaterThanOrEqual(950);
-    expect(gapMs(attempts[0]!, attempts[1]!)).toBeLessThan(3_000);
     expect(attemptsColumn(proxy.dbPath, `ra-${tag}`)).toBe(2);
     expect(await recordedExchange(proxy, `ra-${tag}`)).toMatchObject({ status: "ok", http_status: 200, deployment: "retrying", model: "retrying" });
   });
@@ -103,8 +127,10 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
       { status: "error", http_status: 500, error: "[json.exception.out_of_range.403] key 'messages' not found" },
       { status: "ok", http_status: 200 },
     ]);
-    // Full jitter over [0, retry_base_ms) for the first retry (50 ms), plus timer slack.
-    expect(gapMs(attempts[0]!, attempts[1]!)).toBeLessThan(1_000);
+    // Full jitter over [0, retry_base_ms) for the first retry: 0 to 49 ms.
+    expect(retryWaits.asked).toHaveLength(1);
+    expect(retryWaits.asked[0]!.ms).toBeGreaterThanOrEqual(0);
+    expect(retryWaits.asked[0]!.ms).toBeLessThan(50);
   });
 
   it("gives up on a hung upstream after first_token_timeout_ms, aborts it, and retries", async () => {
@@ -113,7 +139,6 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
     const answer = await ask(stream, `hang-${tag}`);
 
     expect(answer.text).toBe(DEFAULT_TEXT);
-    expect(answer.ms).toBeGreaterThanOrEqual(FIRST_TOKEN_MS - 20);
     await fake.waitForAborts(abortedBefore + 1);
     const attempts = await recordedAttempts(proxy, `hang-${tag}`);
     expect(attempts).toMatchObject([
@@ -208,12 +233,15 @@ describe("an abort ends the attempts", () => {
     fake.enqueue({ kind: "status", status: 429, body: RATE_LIMIT_BODY, headers: { "Retry-After": "1" } });
     const before = fake.requests.length;
     const controller = new AbortController();
+    retryWaits.mode = "held";
     const pending = ask(false, "abort-wait", controller.signal).catch((error: unknown) => error);
-    await waitFor(() => fake.requests.length === before + 1);
+    await until("the wait after the 429", () => retryWaits.asked.length === 1);
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
 
-    await sleep(1_300); // past the Retry-After
+    // The client's leaving cut the wait short, and the exchange ended there.
+    await until("the wait aborted", () => retryWaits.asked[0]!.state === "aborted");
+    await exchangeOver(proxy, "abort-wait");
     expect(fake.requests.length).toBe(before + 1);
     expect(await recordedAttempts(proxy, "abort-wait")).toMatchObject([{ status: "error", http_status: 429 }]);
     expect(await recordedExchange(proxy, "abort-wait")).toMatchObject({ status: "cancelled", http_status: 499 });
@@ -225,14 +253,15 @@ describe("an abort ends the attempts", () => {
     const abortedBefore = fake.requests.filter((r) => r.aborted).length;
     const controller = new AbortController();
     const pending = ask(true, "abort-attempt", controller.signal).catch((error: unknown) => error);
-    await waitFor(() => fake.requests.length === before + 1);
+    await until("the first attempt upstream", () => fake.requests.length === before + 1);
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
     await fake.waitForAborts(abortedBefore + 1);
 
-    // undici's header timer has a resolution of about 1 s: a retry after the timeout would have come by now.
-    await sleep(FIRST_TOKEN_MS + 1_500);
+    // Once the exchange is recorded its dispatch is over: no retry came, none was even waited for.
+    await exchangeOver(proxy, "abort-attempt");
     expect(fake.requests.length).toBe(before + 1);
+    expect(retryWaits.asked.filter((w) => w.state !== "aborted")).toEqual([]);
     expect(await recordedAttempts(proxy, "abort-attempt")).toMatchObject([{ status: "cancelled", http_status: null }]);
     expect(await recordedExchange(proxy, "abort-attempt")).toMatchObject({ status: "cancelled" });
   });
@@ -246,14 +275,17 @@ describe("an abort ends the attempts", () => {
     });
     try {
       own.enqueue({ kind: "status", status: 429, body: RATE_LIMIT_BODY, headers: { "Retry-After": "3" } });
+      retryWaits.mode = "held";
       const pending = chat(stopping, chatBody("retrying"), { "x-request-id": "stop-wait" });
-      await waitFor(() => own.requests.length === 1);
+      await until("the wait after the 429", () => retryWaits.asked.length === 1);
+      expect(retryWaits.asked[0]!.ms).toBe(3_000);
       await stopping.server.close();
       const answer = await pending;
       expect(answer.status).toBe(503);
       expect(openAIError(answer).code).toBe("server_shutting_down");
       expect(routingHeaders(answer.headers)).toEqual({ deployment: "retrying", attempts: "1" });
       expect(own.requests).toHaveLength(1);
+      expect(retryWaits.asked.map((w) => w.state)).toEqual(["aborted"]);
       const [row] = rows<{ status: string; attempts: number }>(stopping.dbPath, "SELECT status, attempts FROM llm_relay_exchanges WHERE request_id = 'stop-wait'");
       expect(row).toEqual({ status: "cancelled", attempts: 1 });
     } finally {
@@ -262,16 +294,3 @@ describe("an abort ends the attempts", () => {
     }
   });
 });
-
-/** Polls `condition` every 5 ms (fails after 5 s). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = performance.now() + 5_000;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error("condition not met within 5 s");
-    await sleep(5);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

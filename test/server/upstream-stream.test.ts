@@ -11,6 +11,7 @@ import { rows } from "../helpers/db.js";
 import { DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
+import { until } from "../helpers/until.js";
 
 let fake: FakeUpstream;
 let proxy: TestProxy;
@@ -143,15 +144,15 @@ describe("openai-compatible upstream", () => {
 
 /** Waits (bounded) for the record of an exchange that ends asynchronously after a client abort. */
 async function waitForRow(requestId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 50; i++) {
+  let found: Record<string, unknown> | undefined;
+  await until(`the record of ${requestId}`, async () => {
     await proxy.server.ctx.recorder.flush();
-    const found = rows<Record<string, unknown>>(
+    found = rows<Record<string, unknown>>(
       proxy.dbPath,
       "select r.*, x.* from responses r join llm_relay_exchanges x on x.response_id = r.id where x.request_id = ?",
       requestId,
-    );
-    if (found[0]) return found[0];
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no record for ${requestId}`);
+    )[0];
+    return found !== undefined;
+  });
+  return found!;
 }
