@@ -7,11 +7,12 @@
  * them (see {@link cachedPromptTokens}).
  */
 import { findPreset, presetOfPattern } from "../config/presets.js";
+import { isLocalProviderKind } from "../providers/modules.js";
 import { lookupModel } from "./lookup.js";
 import type { CatalogModel } from "./types.js";
 
-/** Provider kinds that run on the user's own hardware: their tokens cost nothing. */
-export const LOCAL_PROVIDER_KINDS: ReadonlySet<string> = new Set(["echo", "ollama", "llamacpp", "koboldcpp", "webui", "lmstudio", "vllm", "local"]);
+/** Provider kinds that run on the user's own hardware (modules marked `local`): their tokens cost nothing. */
+export { LOCAL_PROVIDER_KINDS } from "../providers/modules.js";
 
 /** The fields of a recorded exchange the price depends on (a subset of `ExchangeRecord`). */
 export interface CostInput {
@@ -81,7 +82,7 @@ export function priceEntry(exchange: Pick<CostInput, "provider" | "deployment" |
  */
 export function exchangeCostUsd(exchange: CostInput): number | null {
   if (!exchange.provider) return null;
-  if (LOCAL_PROVIDER_KINDS.has(exchange.provider)) return 0;
+  if (isLocalProviderKind(exchange.provider)) return 0;
   if (!exchange.usage) return null;
   const price = priceEntry(exchange);
   if (!price) return null;

@@ -3,22 +3,10 @@
  * See the README's config reference for every key.
  */
 import { z } from "zod";
+import { PROVIDER_KINDS, type ProviderKind } from "../providers/kinds.js";
 
-/** Provider kinds this build serves. */
-export const PROVIDER_KINDS = [
-  "echo",
-  "openai-compatible",
-  "anthropic",
-  "ollama",
-  "llamacpp",
-  "koboldcpp",
-  "webui",
-  "lmstudio",
-  "vllm",
-  "local",
-] as const;
-/** A provider kind. */
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+/** Provider kinds this build serves: derived from the provider modules (`src/providers/kinds.ts`, checked against `src/providers/modules.ts`). */
+export { PROVIDER_KINDS, type ProviderKind } from "../providers/kinds.js";
 
 /** How one of a model's deployments is picked for a request. */
 export const ROUTING_STRATEGIES = ["simple-shuffle", "least-busy", "latency-based"] as const;

@@ -1,31 +1,10 @@
 /**
- * Provider kind → factory, and one cached provider per deployment.
+ * One cached provider per deployment, built by the factory of its kind's
+ * module (`src/providers/modules.ts`).
  */
-import type { Deployment, ProviderKind } from "../config/schema.js";
-import { createAnthropicProvider } from "./anthropic/anthropic-provider.js";
-import { createEchoProvider } from "./echo/echo-provider.js";
-import { createKoboldCppProvider } from "./koboldcpp/koboldcpp-provider.js";
-import { createLlamaCppProvider } from "./llamacpp/llamacpp-provider.js";
-import { createLmStudioProvider } from "./lmstudio/lmstudio-provider.js";
-import { createLocalProvider } from "./local/local-provider.js";
-import { createOllamaProvider } from "./ollama/ollama-provider.js";
-import { createOpenAICompatibleProvider } from "./openai-compatible/openai-compatible-provider.js";
-import { createVllmProvider } from "./vllm/vllm-provider.js";
-import { createWebuiProvider } from "./webui/webui-provider.js";
-import type { ChatProvider, ProviderContext, ProviderFactory } from "./types.js";
-
-const FACTORIES: Record<ProviderKind, ProviderFactory> = {
-  echo: createEchoProvider,
-  "openai-compatible": createOpenAICompatibleProvider,
-  anthropic: createAnthropicProvider,
-  ollama: createOllamaProvider,
-  llamacpp: createLlamaCppProvider,
-  koboldcpp: createKoboldCppProvider,
-  webui: createWebuiProvider,
-  lmstudio: createLmStudioProvider,
-  vllm: createVllmProvider,
-  local: createLocalProvider,
-};
+import type { Deployment } from "../config/schema.js";
+import { providerModule } from "./modules.js";
+import type { ChatProvider, ProviderContext } from "./types.js";
 
 /** Holds one provider instance per deployment, created on first use. */
 export class ProviderRegistry {
@@ -40,7 +19,7 @@ export class ProviderRegistry {
   get(deployment: Deployment): ChatProvider {
     let provider = this.providers.get(deployment);
     if (!provider) {
-      provider = FACTORIES[deployment.provider](deployment, this.context);
+      provider = providerModule(deployment.provider).factory(deployment, this.context);
       this.providers.set(deployment, provider);
     }
     return provider;

@@ -1,7 +1,8 @@
 /**
  * The one interface between the server and every backend. The server,
  * the router and the recorder know providers only through it; a new
- * backend is a new folder under `providers/` and one line in the registry.
+ * backend is a new folder under `providers/` (with an `index.ts` declaring
+ * its `ProviderModule`) and one line in `modules.ts`.
  */
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";

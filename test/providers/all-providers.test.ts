@@ -2,7 +2,7 @@
  * Issue 3's "done when", and issue 4's providers beside them: ONE config
  * file with one deployment per provider — ollama (chat and raw), llamacpp,
  * koboldcpp, webui, lmstudio (chat and legacy), vllm, local (the real tiny
- * GGUF), anthropic and an OpenAI-compatible API — read by loadConfig,
+ * GGUF), anthropic, an OpenAI-compatible API and echo — read by loadConfig,
  * served by one proxy; every model answers through the `openai` SDK,
  * streaming and not, and every exchange is recorded with its provider.
  */
@@ -13,6 +13,8 @@ import OpenAI from "openai";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
+import type { ProviderKind } from "../../src/providers/kinds.js";
+import { PROVIDER_MODULES } from "../../src/providers/modules.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { rows } from "../helpers/db.js";
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
@@ -26,8 +28,8 @@ import { tempDir } from "../helpers/proxy.js";
 
 const GGUF = fileURLToPath(new URL("../../../shared/models/stories260K.gguf", import.meta.url));
 
-/** Model name → provider kind expected in the record. */
-const MODELS: Record<string, string> = {
+/** Model name → provider kind expected in the record; every provider module has at least one (checked below). */
+const MODELS: Record<string, ProviderKind> = {
   "ollama-chat": "ollama",
   "ollama-raw": "ollama",
   llamacpp: "llamacpp",
@@ -39,6 +41,7 @@ const MODELS: Record<string, string> = {
   local: "local",
   claude: "anthropic",
   hosted: "openai-compatible",
+  echo: "echo",
 };
 
 let dir: string;
@@ -82,6 +85,7 @@ models:
   local: { provider: local, model_path: "${GGUF}", threads: 1, context_window: 512 }
   claude: { provider: anthropic, base_url: "${anthropic.baseUrl}", api_key_env: ANTHROPIC_API_KEY, model: claude-sonnet-4-20250514 }
   hosted: { provider: openai-compatible, base_url: "${hosted.baseUrl}" }
+  echo: { provider: echo }
 `,
   );
   const env = { ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY };
@@ -102,6 +106,10 @@ const messages = [
 ];
 
 describe("one config with one deployment per provider", () => {
+  it("has a deployment of every provider module", () => {
+    expect(new Set(Object.values(MODELS))).toEqual(new Set(PROVIDER_MODULES.map((module) => module.kind)));
+  });
+
   it("answers every model without streaming", async () => {
     for (const model of Object.keys(MODELS)) {
       const completion = await client.chat.completions.create({ model, messages, max_tokens: 24 });

@@ -1,0 +1,43 @@
+/**
+ * What a provider declares about itself. Every provider folder exports one
+ * {@link ProviderModule} from its `index.ts`, built with
+ * {@link defineProvider}; `src/providers/modules.ts` lists them, and the
+ * kinds, the registry's factories and the local (free) rule of
+ * `catalog/cost.ts` are derived from that list.
+ */
+import type { Deployment } from "../config/schema.js";
+import type { ProviderKind } from "./kinds.js";
+import type { ProviderFactory } from "./types.js";
+
+/** An OpenAI-shaped endpoint a provider can serve: `chat` = `POST /v1/chat/completions`, `embeddings` = `POST /v1/embeddings`. */
+export type ProviderProtocol = "chat" | "embeddings";
+
+/**
+ * A deployment key (of `config/schema.ts`'s deployment schema) that only
+ * some providers read. The schema accepts these keys on every deployment
+ * (as it always did); a module lists the ones it reads in `settings`.
+ */
+export type ProviderSettingKey = keyof Pick<Deployment, "prompt_format" | "mode" | "model_path" | "threads" | "extra_body" | "context_window_ttl_ms" | "max_output_tokens">;
+
+/** One provider, as it declares itself. */
+export interface ProviderModule<K extends ProviderKind = ProviderKind> {
+  /** The `provider:` value of a deployment it serves (`ollama`, `openai-compatible`, …). */
+  readonly kind: K;
+  /** Builds the provider of one deployment; must not do I/O. @throws RelayError when the deployment is unusable (e.g. no `base_url`). */
+  readonly factory: ProviderFactory;
+  /** True when it runs on the user's own hardware: its tokens cost $0 (`exchangeCostUsd`), and budgets are charged nothing. */
+  readonly local: boolean;
+  /** The endpoints it can serve (`embeddings` only when its provider has `embed`, possibly only in one `mode`). */
+  readonly protocols: readonly ProviderProtocol[];
+  /** The provider-specific deployment keys it reads, beyond the common ones (`base_url`, `api_key_env`, `model`, timeouts, …). */
+  readonly settings?: readonly ProviderSettingKey[];
+}
+
+/**
+ * Declares a provider module, keeping its `kind` as a literal type (so
+ * `modules.ts` can check its list against {@link ProviderKind}).
+ * @example export const echoModule = defineProvider({ kind: "echo", factory: createEchoProvider, local: true, protocols: ["chat"] });
+ */
+export function defineProvider<const K extends ProviderKind>(module: ProviderModule<K>): ProviderModule<K> {
+  return Object.freeze({ ...module });
+}
