@@ -6,7 +6,9 @@
  * catalog price (local providers cost 0; unknown prices are shown as
  * unknown). This is what `--dry-run` prints.
  */
+import { oneLine, renderTable } from "../cli/text-table.js";
 import { exchangeCostUsd } from "../catalog/cost.js";
+import { formatUsd } from "../catalog/format-usd.js";
 import { routableModels } from "../catalog/routable-models.js";
 import type { RelayConfig } from "../config/load.js";
 import { deploymentLabel, Router } from "../routing/router.js";
@@ -84,15 +86,6 @@ function contextWindowOf(router: Router, candidate: string): number | null {
   }
 }
 
-/** A USD amount for the terminal: `$0`, `$0.0123`, `$0.000456`. */
-export function formatUsd(usd: number | null): string {
-  if (usd === null) return "unknown";
-  if (usd === 0) return "$0";
-  if (usd >= 0.01) return `$${usd.toFixed(4).replace(/\.?0+$/, "")}`;
-  const digits = Math.min(12, 2 - Math.floor(Math.log10(usd)));
-  return `$${usd.toFixed(digits).replace(/0+$/, "")}`;
-}
-
 /** The plan as text (what `--dry-run` prints). */
 export function formatPlan(plan: BenchPlan): string {
   const lines: string[] = [];
@@ -119,18 +112,12 @@ export function formatPlan(plan: BenchPlan): string {
     c.contextWindow === null ? "unknown" : String(c.contextWindow),
     String(c.calls),
     `${c.inputTokens}/${c.outputTokens}`,
-    formatUsd(c.estimatedCostUsd),
+    c.estimatedCostUsd === null ? "unknown" : formatUsd(c.estimatedCostUsd),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  lines.push(render(header), ...rows.map(render));
+  lines.push(renderTable(header, rows).slice(0, -1));
   const known = plan.candidates.filter((c) => c.estimatedCostUsd !== null);
   const total = known.reduce((sum, c) => sum + (c.estimatedCostUsd ?? 0), 0);
   lines.push(`estimated total: ${formatUsd(total)}${known.length < plan.candidates.length ? " (+ candidates of unknown price)" : ""}${s.judge ? " (judge calls not included)" : ""}`);
   return `${lines.join("\n")}\n`;
 }
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}

@@ -5,6 +5,7 @@
  * command's flags are defined in bench-command.ts, which imports this
  * module only when one of the three runs.
  */
+import { renderTable } from "./text-table.js";
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig, type RelayConfig } from "../config/load.js";
@@ -180,9 +181,7 @@ export async function runListCommand(flags: BenchListFlags): Promise<number> {
     }
     const header = ["run", "created (UTC)", "status", "cases", "results", "errors", "candidates"];
     const rows = runs.map((r) => [r.id, r.createdUtc.slice(0, 19).replace("T", " "), r.status, String(r.cases), `${r.results}/${r.tasks}`, String(r.errors), r.candidates.join(", ")]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-    process.stdout.write(rows.length === 0 ? "no bench runs yet\n" : `${[render(header), ...rows.map(render)].join("\n")}\n`);
+    process.stdout.write(rows.length === 0 ? "no bench runs yet\n" : renderTable(header, rows));
     return 0;
   } finally {
     store.close();

@@ -4,6 +4,7 @@
  * description) or, with `--json`, the full rows (with BOS/EOS texts and
  * the reference template).
  */
+import { renderTable } from "./text-table.js";
 import { DEFAULT_PROMPT_FORMAT, listPromptFormats, SPECIAL_PROMPT_FORMATS } from "../prompt-formats/registry.js";
 import type { PromptFormatInfo } from "../prompt-formats/types.js";
 
@@ -25,12 +26,10 @@ export async function runFormats(flags: FormatsFlags): Promise<void> {
 export function formatFormatsTable(formats: readonly PromptFormatInfo[]): string {
   const header = ["name", "stop sequences", "description"];
   const lines = formats.map((format) => [format.name, format.stop.map((stop) => JSON.stringify(stop)).join(" "), format.description]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   const notes = [
     "",
     `default: ${DEFAULT_PROMPT_FORMAT}; also ${SPECIAL_PROMPT_FORMATS[0]} (a Hugging Face chat template: a .jinja file or a tokenizer_config.json)`,
     `and ${SPECIAL_PROMPT_FORMATS[1]} (the model's own template from the backend or the GGUF, else ${DEFAULT_PROMPT_FORMAT})`,
   ];
-  return [render(header), ...lines.map(render), ...notes].join("\n") + "\n";
+  return `${renderTable(header, lines)}${notes.join("\n")}\n`;
 }

@@ -4,14 +4,15 @@
  * PostgreSQL with `database_url`), or of `--db PATH` / `--database-url URL`.
  * The plaintext key is printed once, by `create`; `list` never shows it.
  */
+import { renderTable } from "./text-table.js";
 import { Command, InvalidArgumentError } from "commander";
+import { formatUsd } from "../catalog/format-usd.js";
 import { ConfigError } from "../config/load.js";
 import { modelList, positiveInt } from "./arg-parsers.js";
 import { formatDuration, parseDuration } from "../tenancy/instants.js";
 import { describeTarget, openTenancyStore, resolveTenancyTarget } from "../tenancy/open-store.js";
 import { TenancyInputError, type TenancyStore } from "../tenancy/store.js";
 import type { ApiKey } from "../tenancy/types.js";
-import { formatUsd } from "./logs.js";
 
 /** Flags naming the database, common to the `keys` commands. */
 export interface KeysDbFlags {
@@ -172,7 +173,5 @@ export function formatKeysTable(keys: readonly ApiKey[]): string {
     key.tpm === null ? "-" : String(key.tpm),
     key.models === null ? "*" : key.models.join(","),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [render(header), ...lines.map(render)].join("\n") + "\n";
+  return renderTable(header, lines);
 }

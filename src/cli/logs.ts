@@ -2,6 +2,8 @@
  * `llm-relay logs`: the most recent recorded responses, as a table or JSON,
  * with each response's cost in USD (`~` marks costs from estimated tokens).
  */
+import { oneLine, renderTable } from "./text-table.js";
+import { formatUsd } from "../catalog/format-usd.js";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { readResponses } from "../recording/sqlite/log-query.js";
 import type { LogRow } from "../recording/types.js";
@@ -76,23 +78,6 @@ export function formatTable(rows: readonly LogRow[]): string {
     row.conversationId ?? "-",
     oneLine(row.prompt ?? "", 40),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [render(header), ...lines.map(render)].join("\n") + "\n";
+  return renderTable(header, lines);
 }
 
-/**
- * A cost in USD for the table: `$0`, `$0.0123`, `$0.0000456` (small
- * amounts keep three significant digits, never an exponent).
- */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return "$0";
-  if (usd >= 0.01) return `$${usd.toFixed(4).replace(/\.?0+$/, "")}`;
-  const digits = Math.min(12, 2 - Math.floor(Math.log10(usd)));
-  return `$${usd.toFixed(digits).replace(/0+$/, "")}`;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}

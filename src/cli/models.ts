@@ -4,6 +4,7 @@
  * table or JSON: provider, context window, max output, $ per million input
  * and output tokens, tools and vision support.
  */
+import { renderTable } from "./text-table.js";
 import { routableModels, type RoutableModel } from "../catalog/routable-models.js";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { Router } from "../routing/router.js";
@@ -43,9 +44,7 @@ export function formatModelsTable(models: readonly RoutableModel[]): string {
     yesNo(m.supportsTools),
     yesNo(m.supportsVision),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [render(header), ...lines.map(render)].join("\n") + "\n";
+  return renderTable(header, lines);
 }
 
 function yesNo(value: boolean | null): string {

@@ -4,6 +4,7 @@
  * leaves early), combined into one. The abort reason is a RelayError whose
  * message says which one fired.
  */
+import { errors } from "../protocol/error-codes.js";
 import { RelayError } from "../protocol/errors.js";
 
 /** One call's signal and its cleanup. */
@@ -24,11 +25,11 @@ export function callSignal(callerSignal: AbortSignal | undefined, timeoutMs: num
   const onCallerAbort = () => abort(aborted(callerSignal?.reason));
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-  const timer = timeoutMs === undefined ? null : setTimeout(() => abort(new RelayError({ status: 504, message: `Timed out after ${timeoutMs} ms`, code: "timeout", errorClass: "upstream_timeout" })), timeoutMs);
+  const timer = timeoutMs === undefined ? null : setTimeout(() => abort(errors.timeout(`Timed out after ${timeoutMs} ms`)), timeoutMs);
   timer?.unref();
   return {
     signal: controller.signal,
-    cancel: (message) => abort(new RelayError({ status: 499, message, code: "aborted", errorClass: "internal" })),
+    cancel: (message) => abort(errors.aborted(message)),
     dispose() {
       if (timer) clearTimeout(timer);
       callerSignal?.removeEventListener("abort", onCallerAbort);
@@ -38,5 +39,5 @@ export function callSignal(callerSignal: AbortSignal | undefined, timeoutMs: num
 
 function aborted(reason: unknown): RelayError {
   const detail = reason instanceof Error && reason.name !== "AbortError" ? `: ${reason.message}` : typeof reason === "string" ? `: ${reason}` : "";
-  return new RelayError({ status: 499, message: `Aborted by the caller${detail}`, code: "aborted", errorClass: "internal" });
+  return errors.aborted(`Aborted by the caller${detail}`);
 }

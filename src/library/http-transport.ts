@@ -4,6 +4,7 @@
  * (eventsource-parser, through `protocol/sse-data.ts`). HTTP errors become
  * RelayErrors carrying the server's OpenAI error message.
  */
+import { errors } from "../protocol/error-codes.js";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
@@ -41,7 +42,7 @@ export class HttpTransport implements Transport {
       try {
         completion = JSON.parse(text) as ChatCompletion;
       } catch {
-        throw new RelayError({ status: 502, message: `The server answered with invalid JSON: ${text.slice(0, 200)}`, code: "bad_response", errorClass: "upstream_protocol" });
+        throw errors.badResponse(`The server answered with invalid JSON: ${text.slice(0, 200)}`);
       }
       return { completion, finishedAt };
     } catch (error) {

@@ -2,7 +2,9 @@
  * OpenAI-style errors: the body `{"error":{"message","type","param","code"}}`
  * with the right HTTP status, as OpenAI's API reference documents
  * (https://platform.openai.com/docs/guides/error-codes).
+ * The codes, with their status, type and class, are catalogued in ./error-codes.ts.
  */
+import { relayError, uncodedError, type ErrorCode, type RelayErrorCode } from "./error-codes.js";
 
 /** The JSON body of every error the proxy returns. */
 export interface OpenAIErrorBody {
@@ -39,8 +41,8 @@ export class RelayError extends Error {
   readonly type: string;
   /** OpenAI `error.param`: the offending field, or null. */
   readonly param: string | null;
-  /** OpenAI `error.code`, e.g. `model_not_found`. */
-  readonly code: string | null;
+  /** OpenAI `error.code`: one of the catalog's (e.g. `model_not_found`), an upstream's own relayed as it came, or null. */
+  readonly code: ErrorCode | null;
   /** Coarse class for logs and records. */
   readonly errorClass: ErrorClass;
   /** Response headers to pass on (e.g. an upstream's `retry-after`). */
@@ -60,7 +62,7 @@ export class RelayError extends Error {
     message: string;
     type?: string;
     param?: string | null;
-    code?: string | null;
+    code?: ErrorCode | null;
     errorClass: ErrorClass;
     headers?: Record<string, string>;
     upstreamBody?: string | null;
@@ -116,14 +118,7 @@ export function quoteUpstream(text: string): string {
  * @param body the upstream's answer as received
  */
 export function upstreamInvalidResponse(what: string, body: string): RelayError {
-  return new RelayError({
-    status: 502,
-    message: `${what}: ${quoteUpstream(body)}`,
-    type: "server_error",
-    code: "upstream_invalid_response",
-    errorClass: "upstream_protocol",
-    upstreamBody: body,
-  });
+  return relayError("upstream_invalid_response", `${what}: ${quoteUpstream(body)}`, { upstreamBody: body });
 }
 
 function defaultType(status: number): string {
@@ -137,29 +132,26 @@ function defaultType(status: number): string {
 
 /** 503 `server_shutting_down`: a graceful stop cancelled the request, or it arrived during the stop; the client may retry (elsewhere). */
 export function serverShuttingDown(): RelayError {
-  return new RelayError({ status: 503, message: "The server is shutting down; retry the request.", type: "server_error", code: "server_shutting_down", errorClass: "internal" });
+  return relayError("server_shutting_down", "The server is shutting down; retry the request.");
 }
 
-/** 400 for a body that fails validation; `param` names the field (e.g. `messages.2.role`). */
-export function invalidRequest(message: string, param: string | null = null, code: string | null = null): RelayError {
-  return new RelayError({ status: 400, message, param, code, type: "invalid_request_error", errorClass: "invalid_request" });
+/**
+ * 400 `invalid_request_error` for a body that fails validation; `param` names the field (e.g. `messages.2.role`).
+ * @param code a 400 code of the catalog (e.g. `invalid_value`), or null
+ */
+export function invalidRequest(message: string, param: string | null = null, code: RelayErrorCode | null = null): RelayError {
+  if (code !== null) return relayError(code, message, { param });
+  return new RelayError({ status: 400, message, param, type: "invalid_request_error", errorClass: "invalid_request" });
 }
 
 /** 404 `model_not_found` for a model name no deployment serves. */
 export function modelNotFound(model: string): RelayError {
-  return new RelayError({
-    status: 404,
-    message: `The model '${model}' does not exist or is not routed by this llm-relay (no deployment matches and no default_model is set).`,
-    type: "invalid_request_error",
-    param: "model",
-    code: "model_not_found",
-    errorClass: "not_found",
-  });
+  return relayError("model_not_found", `The model '${model}' does not exist or is not routed by this llm-relay (no deployment matches and no default_model is set).`);
 }
 
 /** Turns anything thrown into a RelayError (500 for what is not one already). */
 export function toRelayError(error: unknown): RelayError {
   if (error instanceof RelayError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new RelayError({ status: 500, message: `Internal error: ${message}`, type: "server_error", errorClass: "internal", cause: error });
+  return uncodedError(`Internal error: ${message}`, 500, error);
 }

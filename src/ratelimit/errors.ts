@@ -3,6 +3,7 @@
  * the 429 of a refused request (OpenAI's body and headers) and the 503 of
  * an unreachable shared store.
  */
+import { ERROR_CODES, errors } from "../protocol/error-codes.js";
 import { RelayError } from "../protocol/errors.js";
 import { formatResetDuration } from "./headers.js";
 import type { RateLimitRefused } from "./types.js";
@@ -41,15 +42,7 @@ export function rateLimitError(refusal: RateLimitRefused, options: RateLimitErro
       "The input or output tokens must be reduced in order to run successfully."
     : `Rate limit reached for ${subject} on ${label}: Limit ${refusal.limit}, Used ${refusal.used}, ` +
       `Requested ${refusal.requested}. Please try again in ${formatResetDuration(refusal.retryAfterMs)}.`;
-  return new RelayError({
-    status: 429,
-    message,
-    type: refusal.reason,
-    param: null,
-    code: "rate_limit_exceeded",
-    errorClass: "invalid_request",
-    headers: refusal.headers,
-  });
+  return errors.rateLimitExceeded(message, { type: refusal.reason, headers: refusal.headers });
 }
 
 /**
@@ -61,14 +54,8 @@ export function rateLimitError(refusal: RateLimitRefused, options: RateLimitErro
  */
 export class RateLimitStoreError extends RelayError {
   constructor(message: string, cause?: unknown) {
-    super({
-      status: 503,
-      message,
-      type: "server_error",
-      code: "rate_limiter_unavailable",
-      errorClass: "internal",
-      cause,
-    });
+    const { status, type, errorClass } = ERROR_CODES.rate_limiter_unavailable;
+    super({ status, message, type, code: "rate_limiter_unavailable", errorClass, cause });
     this.name = "RateLimitStoreError";
   }
 }

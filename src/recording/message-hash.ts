@@ -131,7 +131,7 @@ export function pythonJson(value: unknown, options: PythonJsonOptions): string {
  * recursively, separators `,` and `:`, non-ASCII left unescaped.
  * @throws TypeError for values JSON cannot hold.
  */
-export function canonicalJson(value: unknown): string {
+export function llmCanonicalJson(value: unknown): string {
   return pythonJson(value, { sortKeys: true, ensureAscii: false, compact: true });
 }
 
@@ -152,7 +152,7 @@ export function pythonJsonDumps(value: unknown): string {
  * @returns e.g. `b2:e08f6951c793620eb0821c588af0cd07`
  */
 export function messageHash(message: LlmMessage, parentHash: string | null): string {
-  const canonical = canonicalJson({
+  const canonical = llmCanonicalJson({
     message: { role: message.role, parts: message.parts },
     parent: parentHash,
   });
@@ -172,7 +172,7 @@ const utf8 = new TextEncoder();
 function cacheKey(message: LlmMessage): string {
   const texts: string[] = [message.role];
   for (const part of message.parts) {
-    if (part.type !== "text") return canonicalJson({ role: message.role, parts: message.parts });
+    if (part.type !== "text") return llmCanonicalJson({ role: message.role, parts: message.parts });
     texts.push(part.text);
   }
   return JSON.stringify(texts);

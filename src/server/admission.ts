@@ -28,6 +28,7 @@
  * when its response is sent ({@link Admission.releaseUnused}); it still
  * counts as a request against `rpm`.
  */
+import { errors } from "../protocol/error-codes.js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { AuthMode, TenantBudget } from "../config/load.js";
@@ -204,7 +205,7 @@ export class Admission {
     const keyRemaining = key ? await this.budgetRemaining(key) : null;
     // The header tells the tighter of the two budgets that apply.
     const remaining = keyRemaining === null ? tenantRemaining : tenantRemaining === null ? keyRemaining : Math.min(keyRemaining, tenantRemaining);
-    if (remaining !== null) reply.header(BUDGET_HEADER, formatUsd(remaining));
+    if (remaining !== null) reply.header(BUDGET_HEADER, budgetHeaderUsd(remaining));
     if (key) {
       if (keyRemaining !== null && keyRemaining <= 0) throw budgetExceeded(key);
       if (key.rpm !== null || key.tpm !== null) {
@@ -257,8 +258,8 @@ function redactKey(plaintext: string): string {
   return plaintext.length <= 12 ? "***" : `${plaintext.slice(0, 8)}***${plaintext.slice(-4)}`;
 }
 
-/** USD as the budget header sends it: at most 6 decimals, never negative, no exponent. */
-export function formatUsd(usd: number): string {
+/** USD as the budget header's value: a bare number, at most 6 decimals, never negative, no exponent, no `$` (e.g. `0.25`). */
+export function budgetHeaderUsd(usd: number): string {
   return Math.max(0, usd).toFixed(6).replace(/\.?0+$/, "") || "0";
 }
 
@@ -271,13 +272,7 @@ function bodyModel(body: unknown): string | null {
 function operationOf(header: string | string[] | undefined): UsageOperation {
   if (header === undefined) return "query";
   if (typeof header === "string" && (OPERATIONS as readonly string[]).includes(header)) return header as UsageOperation;
-  throw new RelayError({
-    status: 400,
-    message: `Invalid ${OPERATION_HEADER} header '${String(header)}': use one of ${OPERATIONS.join(", ")}.`,
-    type: "invalid_request_error",
-    code: "invalid_operation",
-    errorClass: "invalid_request",
-  });
+  throw errors.invalidOperation(`Invalid ${OPERATION_HEADER} header '${String(header)}': use one of ${OPERATIONS.join(", ")}.`);
 }
 
 /**
@@ -302,40 +297,19 @@ function estimateTokens(route: string, body: unknown): number {
 }
 
 function invalidKey(message: string): RelayError {
-  return new RelayError({ status: 401, message, type: "invalid_request_error", code: "invalid_api_key", errorClass: "invalid_request" });
+  return errors.invalidApiKey(message);
 }
 
 function modelNotAllowed(model: string, key: ApiKey): RelayError {
-  return new RelayError({
-    status: 403,
-    message: `The API key ${key.prefix}… may not call the model '${model}' (allowed: ${(key.models ?? []).join(", ")}).`,
-    type: "permission_error",
-    param: "model",
-    code: "model_not_allowed",
-    errorClass: "invalid_request",
-  });
+  return errors.modelNotAllowed(`The API key ${key.prefix}… may not call the model '${model}' (allowed: ${(key.models ?? []).join(", ")}).`);
 }
 
 function tenantBudgetExceeded(tenant: string, budget: TenantBudget): RelayError {
   const period = budget.periodMs === null ? "all time" : `the last ${Math.round(budget.periodMs / 3_600_000)} h`;
-  return new RelayError({
-    status: 429,
-    message: `The tenant '${tenant}' has used its budget of $${budget.budgetUsd} for ${period}.`,
-    type: "insufficient_quota",
-    code: "budget_exceeded",
-    errorClass: "invalid_request",
-    headers: { [BUDGET_HEADER]: "0" },
-  });
+  return errors.budgetExceeded(`The tenant '${tenant}' has used its budget of $${budget.budgetUsd} for ${period}.`, { headers: { [BUDGET_HEADER]: "0" } });
 }
 
 function budgetExceeded(key: ApiKey): RelayError {
   const period = key.budgetPeriodMs === null ? "its lifetime" : `the last ${Math.round(key.budgetPeriodMs / 3_600_000)} h`;
-  return new RelayError({
-    status: 429,
-    message: `The API key ${key.prefix}… (tenant '${key.tenant}') has used its budget of $${key.budgetUsd} for ${period}.`,
-    type: "insufficient_quota",
-    code: "budget_exceeded",
-    errorClass: "invalid_request",
-    headers: { [BUDGET_HEADER]: "0" },
-  });
+  return errors.budgetExceeded(`The API key ${key.prefix}… (tenant '${key.tenant}') has used its budget of $${key.budgetUsd} for ${period}.`, { headers: { [BUDGET_HEADER]: "0" } });
 }

@@ -16,6 +16,7 @@
  * Both run in a `preParsing` hook that wraps the payload stream, before
  * Fastify's body parser reads it.
  */
+import { errors } from "../protocol/error-codes.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -198,22 +199,12 @@ class GuardedBody {
 }
 
 function bodyTimeout(timeoutMs: number): RelayError {
-  return new RelayError({
-    status: 408,
-    message: `The request body did not arrive within ${timeoutMs} ms (body_timeout_ms).`,
-    type: "invalid_request_error",
-    code: "request_timeout",
-    errorClass: "invalid_request",
-  });
+  return errors.requestTimeout(`The request body did not arrive within ${timeoutMs} ms (body_timeout_ms).`);
 }
 
 function serverBusy(maxBytes: number): RelayError {
-  return new RelayError({
-    status: 503,
-    message: `The server is busy: request bodies in flight have reached their bound (${Math.round(maxBytes / (1024 * 1024))} MB, max_body_mb_in_flight). Retry shortly.`,
-    type: "server_error",
-    code: "server_busy",
-    errorClass: "internal",
-    headers: { "retry-after": String(SERVER_BUSY_RETRY_AFTER_S) },
-  });
+  return errors.serverBusy(
+    `The server is busy: request bodies in flight have reached their bound (${Math.round(maxBytes / (1024 * 1024))} MB, max_body_mb_in_flight). Retry shortly.`,
+    { headers: { "retry-after": String(SERVER_BUSY_RETRY_AFTER_S) } },
+  );
 }

@@ -13,6 +13,7 @@
  * which are written on the socket directly, with a fresh request id, and
  * `CONNECT` requests (405; Node would close their socket without a word).
  */
+import { errors, uncodedError } from "../protocol/error-codes.js";
 import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -46,7 +47,7 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: numbe
     sendError(
       request,
       reply,
-      new RelayError({ status: 404, message: `Invalid URL (${request.method} ${request.url})`, type: "invalid_request_error", code: "unknown_url", errorClass: "not_found" }),
+      errors.unknownUrl(`Invalid URL (${request.method} ${request.url})`),
     );
   });
 }
@@ -62,7 +63,7 @@ export function frameworkErrorHandler(bodyLimitBytes: number): (error: FastifyEr
     if (error.code === "FST_ERR_BAD_URL") {
       relayError = invalidRequest(`The URL is not valid: ${request.url.slice(0, 200)} (malformed percent-encoding).`, null, "invalid_url");
     } else if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
-      relayError = new RelayError({ status: 414, message: "The URL is too long.", type: "invalid_request_error", code: "url_too_long", errorClass: "invalid_request" });
+      relayError = errors.urlTooLong("The URL is too long.");
     } else {
       relayError = fromFastifyError(error, bodyLimitBytes);
     }
@@ -79,17 +80,11 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayErr
 function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayError {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new RelayError({
-        status: 413,
-        message: `Request body too large: the limit is ${bodyLimitBytes} bytes (body_limit_mb).`,
-        type: "invalid_request_error",
-        code: "request_too_large",
-        errorClass: "payload_too_large",
-      });
+      return errors.requestTooLarge(`Request body too large: the limit is ${bodyLimitBytes} bytes (body_limit_mb).`);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return invalidRequest("The request body is empty; send a JSON object with 'model' and 'messages'.", null, "invalid_json");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new RelayError({ status: 415, message: error.message, type: "invalid_request_error", code: "unsupported_media_type", errorClass: "invalid_request" });
+      return errors.unsupportedMediaType(error.message);
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return invalidRequest("The request body does not have the length its Content-Length header announces.", null, "invalid_content_length");
     default:
@@ -99,8 +94,7 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
     return invalidRequest(`We could not parse the JSON body of your request: ${error.message}`, null, "invalid_json");
   }
   const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500;
-  if (status < 500) return new RelayError({ status, message: error.message, errorClass: "invalid_request" });
-  return new RelayError({ status, message: `Internal error: ${error.message}`, type: "server_error", errorClass: "internal", cause: error });
+  return status < 500 ? uncodedError(error.message, status) : uncodedError(`Internal error: ${error.message}`, status, error);
 }
 
 /**
@@ -109,13 +103,7 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
  * connection closed (the body, if any, is never read).
  */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const error = new RelayError({
-    status: 417,
-    message: `The Expect header '${String(request.headers.expect).slice(0, 100)}' is not supported; only 100-continue is.`,
-    type: "invalid_request_error",
-    code: "expectation_failed",
-    errorClass: "invalid_request",
-  });
+  const error = errors.expectationFailed(`The Expect header '${String(request.headers.expect).slice(0, 100)}' is not supported; only 100-continue is.`);
   const body = JSON.stringify(errorBodyFor(request.url ?? "/", error));
   response.writeHead(error.status, {
     "content-type": "application/json; charset=utf-8",
@@ -166,7 +154,7 @@ export function clientErrorHandler(logger: Logger): (error: ConnectionError, soc
  * Node would close the socket without a word; it gets 405 `method_not_allowed` instead.
  */
 export function answerConnect(request: IncomingMessage, socket: Duplex): void {
-  const error = new RelayError({ status: 405, message: "CONNECT is not supported: llm-relay is not a forward proxy.", type: "invalid_request_error", code: "method_not_allowed", errorClass: "invalid_request" });
+  const error = errors.methodNotAllowed("CONNECT is not supported: llm-relay is not a forward proxy.");
   socket.on("error", () => socket.destroy());
   endWithError(socket, "/", error, requestIdOf(request.headers));
 }
@@ -187,15 +175,9 @@ function endWithError(socket: Duplex, target: string, error: RelayError, request
 function fromClientError(error: ConnectionError): RelayError {
   switch (error.code) {
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return new RelayError({ status: 408, message: "The request was not received in time.", type: "invalid_request_error", code: "request_timeout", errorClass: "invalid_request" });
+      return errors.requestTimeout("The request was not received in time.");
     case "HPE_HEADER_OVERFLOW":
-      return new RelayError({
-        status: 431,
-        message: `The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`,
-        type: "invalid_request_error",
-        code: "request_header_fields_too_large",
-        errorClass: "invalid_request",
-      });
+      return errors.requestHeaderFieldsTooLarge(`The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`);
     case "HPE_INVALID_CONTENT_LENGTH":
     case "HPE_UNEXPECTED_CONTENT_LENGTH":
       return invalidRequest("The request's Content-Length header is invalid (malformed, repeated, or sent with Transfer-Encoding).", null, "invalid_content_length");

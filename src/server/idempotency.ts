@@ -22,6 +22,7 @@
  * instances (SQLite file lock, PostgreSQL row), so two proxies on one
  * database receiving the same key at once make one upstream call.
  */
+import { errors } from "../protocol/error-codes.js";
 import type { FastifyReply, FastifyRequest, onSendHookHandler, RouteHandlerMethod } from "fastify";
 import type { Logger } from "pino";
 import { RelayError } from "../protocol/errors.js";
@@ -79,7 +80,7 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
       const target: IdempotencyTarget = {
         tenant: tenantOf(request),
         key: checkKey(header),
-        fingerprint: requestFingerprint(request.method, request.routeOptions.url ?? request.url, canonicalJson(request.body)),
+        fingerprint: requestFingerprint(request.method, request.routeOptions.url ?? request.url, sortedKeysJson(request.body)),
       };
       let begun;
       try {
@@ -182,10 +183,12 @@ export class IdempotencyClaim {
 }
 
 /**
- * JSON with the keys of every object sorted, so that a retry serialising
- * the same body in another key order or spacing has the same fingerprint.
+ * JavaScript's `JSON.stringify` with the keys of every object sorted, so that
+ * a retry serialising the same body in another key order or spacing has the
+ * same fingerprint. Not llm's `canonical_json` (see `llmCanonicalJson` in
+ * src/recording/message-hash.ts, which writes numbers and strings as Python does).
  */
-export function canonicalJson(value: unknown): string {
+export function sortedKeysJson(value: unknown): string {
   return JSON.stringify(sortKeys(value)) ?? "null";
 }
 
@@ -206,13 +209,7 @@ function tenantOf(request: FastifyRequest): string {
 function checkKey(header: string | string[]): string {
   const key = Array.isArray(header) ? header.join(", ") : header;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new RelayError({
-      status: 400,
-      message: `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (got ${key.length}).`,
-      type: "invalid_request_error",
-      code: "invalid_idempotency_key",
-      errorClass: "invalid_request",
-    });
+    throw errors.invalidIdempotencyKey(`The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (got ${key.length}).`);
   }
   return key;
 }
@@ -228,32 +225,13 @@ function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
 }
 
 function inProgress(): RelayError {
-  return new RelayError({
-    status: 409,
-    message: "A request with this Idempotency-Key is still being processed; retry after it has answered.",
-    type: "invalid_request_error",
-    code: "idempotency_in_progress",
-    errorClass: "invalid_request",
-    headers: { "retry-after": "1" },
-  });
+  return errors.idempotencyInProgress("A request with this Idempotency-Key is still being processed; retry after it has answered.", { headers: { "retry-after": "1" } });
 }
 
 function keyReused(): RelayError {
-  return new RelayError({
-    status: 422,
-    message: "This Idempotency-Key was already used for a different request (another path or body); use a new key for a new request.",
-    type: "invalid_request_error",
-    code: "idempotency_key_reused",
-    errorClass: "invalid_request",
-  });
+  return errors.idempotencyKeyReused("This Idempotency-Key was already used for a different request (another path or body); use a new key for a new request.");
 }
 
 function unavailable(reason: string): RelayError {
-  return new RelayError({
-    status: 503,
-    message: `Idempotency-Key cannot be honoured right now (${reason}); retry later.`,
-    type: "server_error",
-    code: "idempotency_unavailable",
-    errorClass: "internal",
-  });
+  return errors.idempotencyUnavailable(`Idempotency-Key cannot be honoured right now (${reason}); retry later.`);
 }

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { formatUsd } from "../../src/cli/logs.js";
+import { formatUsd } from "../../src/catalog/format-usd.js";
 import { loadConfig } from "../../src/config/load.js";
 import { killAll, runCli } from "../helpers/cli.js";
 import { rows } from "../helpers/db.js";

@@ -54,14 +54,14 @@ describe("the envelope helpers", () => {
   });
 
   it("envelopeError() keeps a RelayError's status, type and code, and makes anything else a 500", () => {
-    expect(envelopeError(invalidRequest("Unknown prompt format 'x'", "prompt_format", "unknown_format"), { requested: "x" })).toEqual({
+    expect(envelopeError(invalidRequest("Unknown prompt format 'x'", "prompt_format", "invalid_value"), { requested: "x" })).toEqual({
       status: 400,
       body: {
         success: false,
         message: "Unknown prompt format 'x'",
         data: null,
         metadata: { requested: "x" },
-        error: { type: "invalid_request_error", code: "unknown_format", message: "Unknown prompt format 'x'", details: { param: "prompt_format" } },
+        error: { type: "invalid_request_error", code: "invalid_value", message: "Unknown prompt format 'x'", details: { param: "prompt_format" } },
       },
     });
     const internal = envelopeError(new Error("disk on fire"));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LlmMessage } from "../../src/recording/llm-message.js";
-import { canonicalJson, MessageHashCache, messageHash, pythonJsonDumps } from "../../src/recording/message-hash.js";
+import { llmCanonicalJson, MessageHashCache, messageHash, pythonJsonDumps } from "../../src/recording/message-hash.js";
 
 const text = (role: LlmMessage["role"], t: string): LlmMessage => ({ role, parts: [{ type: "text", text: t }] });
 
@@ -35,18 +35,18 @@ describe("messageHash", () => {
   });
 });
 
-describe("canonicalJson", () => {
+describe("llmCanonicalJson", () => {
   it("sorts keys recursively and writes no spaces", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(llmCanonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
   });
   it("escapes like Python json.dumps(ensure_ascii=False)", () => {
-    expect(canonicalJson("a\u0001\b\f\n\r\t\u001f\u007f\u2028é🐧")).toBe('"a\\u0001\\b\\f\\n\\r\\t\\u001f\u007f\u2028é🐧"');
+    expect(llmCanonicalJson("a\u0001\b\f\n\r\t\u001f\u007f\u2028é🐧")).toBe('"a\\u0001\\b\\f\\n\\r\\t\\u001f\u007f\u2028é🐧"');
   });
   it("sorts keys by code point like Python", () => {
-    expect(canonicalJson({ "\uffff": 1, "😀": 2 })).toBe('{"\uffff":1,"😀":2}');
+    expect(llmCanonicalJson({ "\uffff": 1, "😀": 2 })).toBe('{"\uffff":1,"😀":2}');
   });
   it("writes floats as Python does", () => {
-    expect(canonicalJson([0.5, 1e-5, 1.25e-7, 1e22, -0.25, 3, 123.456])).toBe("[0.5,1e-05,1.25e-07,10000000000000000000000,-0.25,3,123.456]");
+    expect(llmCanonicalJson([0.5, 1e-5, 1.25e-7, 1e22, -0.25, 3, 123.456])).toBe("[0.5,1e-05,1.25e-07,10000000000000000000000,-0.25,3,123.456]");
   });
 });
 

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { formatUsd } from "../plan.js";
+import { formatUsd } from "../../catalog/format-usd.js";
 import { CLIENT_SCRIPT } from "./html-client.js";
 import { costRestsOnEstimate, type BenchReport, type CaseAnswer, type CaseReport } from "./summary.js";
 import { summaryTable, tokensPerSecondCell } from "./terminal.js";

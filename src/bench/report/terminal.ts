@@ -1,5 +1,6 @@
 /** The terminal table of a run's report: one row per candidate. */
-import { formatUsd } from "../plan.js";
+import { formatUsd } from "../../catalog/format-usd.js";
+import { renderTable } from "../../cli/text-table.js";
 import type { BenchReport, CandidateSummary } from "./summary.js";
 
 /** The column headers and cells of the candidate table (shared by the terminal and HTML reports). */
@@ -51,15 +52,12 @@ function cost(c: CandidateSummary): string {
 /** The report as text: a heading line, the table, and a legend. */
 export function formatTerminalReport(report: BenchReport): string {
   const { header, rows } = summaryTable(report);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd();
+  const table = renderTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")), headerRule: true });
   const r = report.run;
   const lines = [
     `bench run ${r.id} (${r.status}): ${r.cases} case(s), ${r.candidates.length} candidate(s), ${r.settings.repeat} repeat(s); ${r.results}/${r.tasks} result(s)`,
     "",
-    render(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...rows.map(render),
+    table.slice(0, -1),
     "",
     "times are over successful answers; tok/s = output tokens / (total − TTFT), median, — when no answer has a plausible figure; " +
       "edit sim = 1 − normalized edit distance to the reference; checks = pass rate over all results; ~ = cost from estimated tokens",

@@ -7,6 +7,7 @@
  * error-mapping.ts. One undici keep-alive pool per deployment, with the
  * deployment's connect, first-token, idle and total timeouts.
  */
+import { errors } from "../../protocol/error-codes.js";
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
@@ -134,13 +135,7 @@ export function createAnthropicProvider(deployment: Deployment, { env, logger, d
       if (!response.body.destroyed) response.body.destroy();
     }
     if (!mapper.finished) {
-      throw new RelayError({
-        status: 502,
-        message: `The upstream ${origin} ended the stream before message_stop`,
-        type: "server_error",
-        code: "upstream_truncated",
-        errorClass: "upstream_protocol",
-      });
+      throw errors.upstreamTruncated(`The upstream ${origin} ended the stream before message_stop`);
     }
   }
 }

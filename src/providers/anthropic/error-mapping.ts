@@ -12,6 +12,7 @@
  * OpenAI `code`, except that a prompt over the context window gets
  * OpenAI's `context_length_exceeded` (what `context_window_fallbacks` acts on).
  */
+import { relayedUpstreamError, upstreamErrorCode } from "../../protocol/error-codes.js";
 import { RelayError } from "../../protocol/errors.js";
 import { upstreamHttpError } from "../http/upstream-errors.js";
 import type { AnthropicErrorObject } from "./anthropic-types.js";
@@ -61,13 +62,12 @@ export function anthropicStreamError(error: AnthropicErrorObject): RelayError {
 function toRelayError(error: AnthropicErrorObject, status: number, retryAfter?: string): RelayError {
   const known = ERROR_TYPES[error.type];
   const contextLength = error.type === "invalid_request_error" && CONTEXT_LENGTH.test(error.message);
-  return new RelayError({
+  return relayedUpstreamError({
     status,
     message: error.message || `Anthropic returned ${error.type}`,
     ...(known ? { type: known.type } : {}),
-    code: contextLength ? "context_length_exceeded" : error.type,
+    code: contextLength ? "context_length_exceeded" : upstreamErrorCode(error.type),
     param: null,
-    errorClass: "upstream_http",
     ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}),
   });
 }

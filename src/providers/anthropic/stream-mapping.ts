@@ -17,7 +17,7 @@
  * | `error` | throws the mapped RelayError |
  * | `ping`, `content_block_stop`, other blocks and deltas (`signature_delta`, redacted thinking, server tools), unknown events | nothing |
  */
-import { RelayError } from "../../protocol/errors.js";
+import { errors } from "../../protocol/error-codes.js";
 import { ChatOutput } from "../raw/chat-output.js";
 import type { ProviderStreamEvent } from "../types.js";
 import type { AnthropicStreamEvent, AnthropicUsage } from "./anthropic-types.js";
@@ -101,12 +101,6 @@ export class AnthropicStreamMapper {
 
   private started(eventType: string): ChatOutput {
     if (this.output) return this.output;
-    throw new RelayError({
-      status: 502,
-      message: `The Anthropic stream sent ${eventType} before message_start`,
-      type: "server_error",
-      code: "upstream_invalid_response",
-      errorClass: "upstream_protocol",
-    });
+    throw errors.upstreamInvalidResponse(`The Anthropic stream sent ${eventType} before message_start`);
   }
 }

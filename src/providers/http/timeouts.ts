@@ -3,6 +3,7 @@
  * connect (TCP/TLS), first token (until the response headers / first
  * byte), idle (between two chunks of the body) and total (the whole call).
  */
+import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 
@@ -77,13 +78,7 @@ export function isTotalTimeout(signal: AbortSignal): boolean {
  * @param target a short name of the upstream (origin)
  */
 export function totalTimeoutError(target: string, totalMs: number): RelayError {
-  return new RelayError({
-    status: 504,
-    message: `The upstream ${target} did not finish within the total timeout of ${totalMs} ms`,
-    type: "server_error",
-    code: "upstream_timeout",
-    errorClass: "upstream_timeout",
-  });
+  return errors.upstreamTimeout(`The upstream ${target} did not finish within the total timeout of ${totalMs} ms`);
 }
 
 /**

@@ -4,6 +4,7 @@
  * RelayError (src/providers/http/upstream-errors.ts): the common part of
  * every HTTP provider.
  */
+import { uncodedError } from "../../protocol/error-codes.js";
 import { Pool, type Dispatcher } from "undici";
 import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { mapTransportError, upstreamHttpError } from "./upstream-errors.js";
@@ -43,7 +44,7 @@ export class UpstreamClient {
     private readonly timeouts: DeploymentTimeouts,
     private readonly defaultHeaders: Record<string, string> = {},
   ) {
-    if (!baseUrl) throw new RelayError({ status: 500, message: "This deployment needs base_url", errorClass: "internal" });
+    if (!baseUrl) throw uncodedError("This deployment needs base_url");
     const url = new URL(baseUrl);
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, "");

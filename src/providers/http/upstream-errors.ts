@@ -3,6 +3,7 @@
  * errors: connection failures → 502, timeouts → 504, an upstream's own
  * HTTP error → its status and message.
  */
+import { ERROR_CODES, errors, relayedUpstreamError, upstreamErrorCode, type UpstreamErrorCode } from "../../protocol/error-codes.js";
 import { RelayError } from "../../protocol/errors.js";
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
@@ -27,27 +28,13 @@ export function mapTransportError(error: unknown, target: string, timeoutMs: num
     return timeout(`The upstream ${target} sent nothing for ${timeoutMs} ms (idle timeout)`, error);
   }
   if (code && UNREACHABLE.has(code)) {
-    return new RelayError({
-      status: 502,
-      message: `The upstream ${target} is unreachable or closed the connection (${code}: ${detail})`,
-      type: "server_error",
-      code: "upstream_unreachable",
-      errorClass: "upstream_unreachable",
-      cause: error,
-    });
+    return errors.upstreamUnreachable(`The upstream ${target} is unreachable or closed the connection (${code}: ${detail})`, { cause: error });
   }
-  return new RelayError({
-    status: 502,
-    message: `Request to the upstream ${target} failed: ${detail}`,
-    type: "server_error",
-    code: "upstream_error",
-    errorClass: "upstream_unreachable",
-    cause: error,
-  });
+  return errors.upstreamError(`Request to the upstream ${target} failed: ${detail}`, { cause: error });
 }
 
 function timeout(message: string, cause: unknown): RelayError {
-  return new RelayError({ status: 504, message, type: "server_error", code: "upstream_timeout", errorClass: "upstream_timeout", cause });
+  return errors.upstreamTimeout(message, { cause });
 }
 
 /** The `code` of an error or of its cause (undici wraps socket errors). */
@@ -74,7 +61,7 @@ export function upstreamHttpError(status: number, bodyText: string, retryAfter?:
   if (contextError) return contextError;
   let message = bodyText.trim().slice(0, 1000) || `Upstream returned HTTP ${status}`;
   let type: string | undefined;
-  let code: string | null = null;
+  let code: UpstreamErrorCode | null = null;
   let param: string | null = null;
   try {
     const parsed = JSON.parse(bodyText) as Record<string, unknown>;
@@ -85,21 +72,13 @@ export function upstreamHttpError(status: number, bodyText: string, retryAfter?:
       const text = fields.message ?? fields.msg;
       if (typeof text === "string") message = text;
       if (typeof fields.type === "string") type = fields.type;
-      if (typeof fields.code === "string") code = fields.code;
+      if (typeof fields.code === "string") code = upstreamErrorCode(fields.code);
       if (typeof fields.param === "string") param = fields.param;
     }
   } catch {
     // not JSON: keep the text
   }
-  return new RelayError({
-    status,
-    message,
-    ...(type ? { type } : {}),
-    code,
-    param,
-    errorClass: "upstream_http",
-    ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}),
-  });
+  return relayedUpstreamError({ status, message, ...(type ? { type } : {}), code, param, ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}) });
 }
 
 /**
@@ -129,13 +108,12 @@ export function upstreamContextError(status: number, bodyText: string): RelayErr
   const count = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined);
   const promptTokens = count(error.n_prompt_tokens);
   const contextWindow = count(error.n_ctx);
-  return new RelayError({
+  return relayedUpstreamError({
     status: status >= 400 && status < 500 ? status : 400,
     message: typeof error.message === "string" ? error.message : `The prompt exceeds the upstream's context window`,
-    type: "invalid_request_error",
-    param: "messages",
+    type: ERROR_CODES.context_length_exceeded.type,
+    param: ERROR_CODES.context_length_exceeded.param,
     code: "context_length_exceeded",
-    errorClass: "upstream_http",
     bodyFields: { ...(promptTokens === undefined ? {} : { n_prompt_tokens: promptTokens }), ...(contextWindow === undefined ? {} : { n_ctx: contextWindow }) },
     promptTokens: promptTokens ?? null,
   });

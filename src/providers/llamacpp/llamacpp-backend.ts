@@ -6,6 +6,7 @@
  * `POST /tokenize` counts the prompt, `GET /health` tells a loading server
  * (503 "Loading model") from other failures.
  */
+import { relayedUpstreamError } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
@@ -114,11 +115,11 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
       return error;
     } catch (health) {
       if (!(health instanceof RelayError) || health.status !== 503) return error;
-      return new RelayError({
+      return relayedUpstreamError({
         status: 503,
         message: `The llama.cpp server ${this.target} is still loading its model (GET /health: ${health.message}); try again shortly`,
         type: health.type,
-        errorClass: "upstream_http",
+        code: null,
         headers: health.headers,
       });
     }

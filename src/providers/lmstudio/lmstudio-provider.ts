@@ -10,8 +10,8 @@
  *   prompt format and completes it through `POST /v1/completions`
  *   (see lmstudio-completions-backend.ts).
  */
+import { uncodedError } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
 import { countRequestPromptTokens } from "../../tokens/count.js";
 import { backendClient, splitApiBase } from "../http/backend-client.js";
 import { createOpenAICompatibleProvider } from "../openai-compatible/openai-compatible-provider.js";
@@ -27,7 +27,7 @@ import { LMSTUDIO_DISCOVERY_TIMEOUT_MS, lmStudioContextLength } from "./lmstudio
  * @throws RelayError 500 when the deployment has no `base_url`
  */
 export function createLmStudioProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
-  if (!deployment.base_url) throw new RelayError({ status: 500, message: "An lmstudio deployment needs base_url (e.g. http://127.0.0.1:1234/v1)", errorClass: "internal" });
+  if (!deployment.base_url) throw uncodedError("An lmstudio deployment needs base_url (e.g. http://127.0.0.1:1234/v1)");
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
   const { client, sideCallMs: discoveryTimeoutMs } = backendClient(deployment, context, root, LMSTUDIO_DISCOVERY_TIMEOUT_MS);
   if (deployment.mode === "legacy") {

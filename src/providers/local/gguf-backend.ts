@@ -19,6 +19,7 @@
  * evaluates the new tail of the prompt. A request waiting in the queue
  * leaves it when its signal aborts (client gone, total timeout).
  */
+import { errors } from "../../protocol/error-codes.js";
 import fs from "node:fs";
 import path from "node:path";
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
@@ -187,14 +188,7 @@ class GgufBackend implements RawBackend {
 
   private loadFailed(cause: unknown): RelayError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const error = new RelayError({
-      status: 500,
-      message: `The local model ${this.options.modelPath} could not be loaded: ${reason}`,
-      type: "server_error",
-      code: "model_load_failed",
-      errorClass: "internal",
-      cause,
-    });
+    const error = errors.modelLoadFailed(`The local model ${this.options.modelPath} could not be loaded: ${reason}`, { cause });
     if (!this.loadFailureLogged) {
       this.loadFailureLogged = true;
       this.options.logger.error({ provider: "local", model_path: this.options.modelPath }, error.message);
@@ -245,14 +239,7 @@ class GgufBackend implements RawBackend {
       return { text: result.response, finishReason, promptTokens, completionTokens: loaded.sequence.tokenMeter.usedOutputTokens - before };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new RelayError({
-        status: 500,
-        message: `llama.cpp failed while generating with ${this.target}: ${error instanceof Error ? error.message : String(error)}`,
-        type: "server_error",
-        code: "generation_failed",
-        errorClass: "internal",
-        cause: error,
-      });
+      throw errors.generationFailed(`llama.cpp failed while generating with ${this.target}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
 }

@@ -9,10 +9,10 @@
  * model's training context), `prompt_format` (default: `auto`, the GGUF's
  * `tokenizer.chat_template`, with ChatML when it has none).
  */
+import { errors } from "../../protocol/error-codes.js";
 import os from "node:os";
 import path from "node:path";
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
 import { createRawCompletionProvider } from "../raw/raw-completion-provider.js";
 import type { ChatProvider, ProviderContext } from "../types.js";
 import { createGgufBackend } from "./gguf-backend.js";
@@ -31,13 +31,7 @@ export interface LocalProviderOptions {
  */
 export function createLocalProvider(deployment: Deployment, context: ProviderContext, options: LocalProviderOptions = {}): ChatProvider {
   if (!deployment.model_path) {
-    throw new RelayError({
-      status: 500,
-      message: "The local deployment has no model_path (the GGUF file to load)",
-      type: "server_error",
-      code: "provider_misconfigured",
-      errorClass: "internal",
-    });
+    throw errors.providerMisconfigured("The local deployment has no model_path (the GGUF file to load)");
   }
   const promptFormat = deployment.prompt_format ?? "auto";
   const backend = createGgufBackend({

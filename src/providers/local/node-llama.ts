@@ -5,6 +5,7 @@
  * `getLlama({ build: "never" })` (the prebuilt CPU/GPU binaries only; it
  * never downloads or compiles llama.cpp on a request path).
  */
+import { errors } from "../../protocol/error-codes.js";
 import os from "node:os";
 import type * as NodeLlamaCpp from "node-llama-cpp";
 import type { Logger } from "pino";
@@ -38,30 +39,20 @@ const reported = new WeakSet<NodeLlamaCppImport>();
  * @param cause the import's error
  */
 export function packageMissing(cause: unknown): RelayError {
-  return new RelayError({
-    status: 501,
-    message:
-      `The local provider needs the optional package ${NODE_LLAMA_CPP_PACKAGE}, which could not be loaded (${reason(cause)}). ` +
+  return errors.providerUnavailable(
+    `The local provider needs the optional package ${NODE_LLAMA_CPP_PACKAGE}, which could not be loaded (${reason(cause)}). ` +
       `Install it with \`npm install ${NODE_LLAMA_CPP_PACKAGE}\` next to llm-relay and restart.`,
-    type: "server_error",
-    code: "provider_unavailable",
-    errorClass: "internal",
-    cause,
-  });
+    { cause },
+  );
 }
 
 /** 501 `provider_unavailable`: the package is there but has no usable llama.cpp binary for this machine. */
 function bindingUnavailable(cause: unknown): RelayError {
-  return new RelayError({
-    status: 501,
-    message:
-      `${NODE_LLAMA_CPP_PACKAGE} is installed but has no usable llama.cpp binary for this machine (${reason(cause)}). ` +
+  return errors.providerUnavailable(
+    `${NODE_LLAMA_CPP_PACKAGE} is installed but has no usable llama.cpp binary for this machine (${reason(cause)}). ` +
       `Build one with \`npx --no ${NODE_LLAMA_CPP_PACKAGE} source download\` and restart.`,
-    type: "server_error",
-    code: "provider_unavailable",
-    errorClass: "internal",
-    cause,
-  });
+    { cause },
+  );
 }
 
 function reason(error: unknown): string {

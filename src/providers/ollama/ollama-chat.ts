@@ -10,9 +10,9 @@
  * checked against the window sent as `options.num_ctx` before anything is
  * sent (counted with gpt-tokenizer: an estimate, flagged as such).
  */
+import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
-import { RelayError } from "../../protocol/errors.js";
 import { countRequestPromptTokens, countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
 import { isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
 import { ChatOutput, type OutputUsage } from "../raw/chat-output.js";
@@ -191,13 +191,7 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
     }
     if (!last) {
       if (signal.aborted) throw mapAbort(signal.reason, signal);
-      throw new RelayError({
-        status: 502,
-        message: `The Ollama server ${transport.client.origin} ended the stream before the answer was done`,
-        type: "server_error",
-        code: "upstream_truncated",
-        errorClass: "upstream_protocol",
-      });
+      throw errors.upstreamTruncated(`The Ollama server ${transport.client.origin} ended the stream before the answer was done`);
     }
     if (call.body.stream_options?.include_usage) yield output.usage(usageOf(last, prepared.promptTokens, outputText));
   }

@@ -5,6 +5,7 @@
  * stream began is one more NDJSON line `{"error": "…"}` under status 200
  * (docs/api/errors.mdx, "Errors that occur while streaming").
  */
+import { errors } from "../../protocol/error-codes.js";
 import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 
 /** Ollama's message for a model it does not have. */
@@ -25,13 +26,7 @@ export function parseOllamaObject<T>(text: string, origin: string, accept?: (obj
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw upstreamInvalidResponse(`The Ollama server ${origin} sent an unexpected answer`, text);
   const error = (parsed as { error?: unknown }).error;
   if (error !== undefined && error !== null) {
-    throw new RelayError({
-      status: 502,
-      message: `The Ollama server ${origin} failed: ${typeof error === "string" ? error : JSON.stringify(error)}`,
-      type: "server_error",
-      code: "upstream_error",
-      errorClass: "upstream_http",
-    });
+    throw errors.upstreamError(`The Ollama server ${origin} failed: ${typeof error === "string" ? error : JSON.stringify(error)}`, { errorClass: "upstream_http" });
   }
   if (accept && !accept(parsed as Record<string, unknown>)) throw upstreamInvalidResponse(`The Ollama server ${origin} sent an unexpected answer`, text);
   return parsed as T;
@@ -50,13 +45,5 @@ export function isModelNotFound(error: unknown): error is RelayError {
  */
 export function ollamaModelNotFound(model: string, origin: string, pulled: string[] | null, cause: unknown): RelayError {
   const available = pulled === null ? "" : pulled.length === 0 ? " It has no models." : ` It has: ${pulled.join(", ")}.`;
-  return new RelayError({
-    status: 404,
-    message: `The model '${model}' is not on the Ollama server ${origin} (pull it with \`ollama pull ${model}\`).${available}`,
-    type: "invalid_request_error",
-    param: "model",
-    code: "model_not_found",
-    errorClass: "not_found",
-    cause,
-  });
+  return errors.modelNotFound(`The model '${model}' is not on the Ollama server ${origin} (pull it with \`ollama pull ${model}\`).${available}`, { cause });
 }

@@ -15,6 +15,7 @@
  * byte": a KoboldCpp server's fake usage (100/100/200) is recounted, and its
  * streams get the usage chunk they lack (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
  */
+import { errors, uncodedError } from "../../protocol/error-codes.js";
 import { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError } from "../../protocol/errors.js";
@@ -36,7 +37,7 @@ import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, P
 export function createOpenAICompatibleProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
   const { env } = context;
   if (!deployment.base_url) {
-    throw new RelayError({ status: 500, message: "An openai-compatible deployment needs base_url", errorClass: "internal" });
+    throw uncodedError("An openai-compatible deployment needs base_url");
   }
   // KoboldCpp's /v1 answers carry a fake usage (100/100): recounted with its tokenizer (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
   const kobold = koboldV1Usage(deployment, context);
@@ -173,13 +174,7 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
     }
     if (done) return;
     if (!finished) {
-      throw new RelayError({
-        status: 502,
-        message: `The upstream ${origin} ended the stream before the completion finished`,
-        type: "server_error",
-        code: "upstream_truncated",
-        errorClass: "upstream_protocol",
-      });
+      throw errors.upstreamTruncated(`The upstream ${origin} ended the stream before the completion finished`);
     }
   }
 }

@@ -3,6 +3,7 @@
  * prompt plus its `max_tokens` over the window is refused with 400
  * `context_length_exceeded` (OpenAI's code for it), and nothing is sent.
  */
+import { errors } from "../../protocol/error-codes.js";
 import { RelayError } from "../../protocol/errors.js";
 
 /** What the check needs, in tokens. */
@@ -26,18 +27,12 @@ export interface ContextWindowCheck {
  */
 export function contextLengthExceeded(promptTokens: number, maxTokens: number, contextWindow: number, estimated = false): RelayError {
   const counted = estimated ? " (estimated)" : "";
-  return new RelayError({
-    status: 400,
-    message:
-      `This model's maximum context length is ${contextWindow} tokens. However, you requested ${promptTokens + maxTokens} tokens ` +
+  return errors.contextLengthExceeded(
+    `This model's maximum context length is ${contextWindow} tokens. However, you requested ${promptTokens + maxTokens} tokens ` +
       `(${promptTokens}${counted} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
-    type: "invalid_request_error",
-    param: "messages",
-    code: "context_length_exceeded",
-    errorClass: "invalid_request",
     // A count by the backend's tokenizer is what the record keeps as input_tokens; an estimate is left to the recorder.
-    promptTokens: estimated ? null : promptTokens,
-  });
+    { promptTokens: estimated ? null : promptTokens },
+  );
 }
 
 /**

@@ -6,8 +6,8 @@
  * `chat.completion.chunk` objects with usage (the backend's counts, else
  * its tokenizer's, else an estimate flagged as estimated).
  */
+import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
 import { resolvePromptFormat } from "../../prompt-formats/registry.js";
 import type { DiscoveredTemplate, PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
@@ -177,13 +177,7 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     }
     if (!finished) {
       if (signal.aborted) throw mapAbort(signal.reason, signal);
-      throw new RelayError({
-        status: 502,
-        message: `The backend ${backend.target} ended the stream before the completion finished`,
-        type: "server_error",
-        code: "upstream_truncated",
-        errorClass: "upstream_protocol",
-      });
+      throw errors.upstreamTruncated(`The backend ${backend.target} ended the stream before the completion finished`);
     }
     if (call.body.stream_options?.include_usage) yield output.usage(usageOf(prepared, counts, text));
   }

@@ -9,8 +9,8 @@
  * Over the window: 400 `context_length_exceeded` stating both numbers,
  * nothing sent to `/v1/chat/completions`.
  */
+import { uncodedError } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
-import { RelayError } from "../../protocol/errors.js";
 import { backendClient, splitApiBase } from "../http/backend-client.js";
 import { createOpenAICompatibleProvider } from "../openai-compatible/openai-compatible-provider.js";
 import { withPreflight } from "../openai-compatible/with-preflight.js";
@@ -24,7 +24,7 @@ import { VLLM_DISCOVERY_TIMEOUT_MS, VllmContext } from "./vllm-context.js";
  * @throws RelayError 500 when the deployment has no `base_url`
  */
 export function createVllmProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
-  if (!deployment.base_url) throw new RelayError({ status: 500, message: "A vllm deployment needs base_url (e.g. http://127.0.0.1:8000/v1)", errorClass: "internal" });
+  if (!deployment.base_url) throw uncodedError("A vllm deployment needs base_url (e.g. http://127.0.0.1:8000/v1)");
   const inner = createOpenAICompatibleProvider(deployment, context);
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
   const { client, sideCallMs } = backendClient(deployment, context, root, VLLM_DISCOVERY_TIMEOUT_MS);
