@@ -116,10 +116,24 @@ export interface Dispatched<T> {
  * An abort ends the machine at once (the pending wait or attempt rejects).
  */
 export type DispatchState<T> =
-  | { kind: "try-deployment"; model: string; route: Route; retry: number; retryAfterMs: number | null; previous: Deployment | null; picked: Route | null }
-  | { kind: "wait-before-retry"; model: string; route: Route; retry: number; picked: Route; waitMs: number }
-  | { kind: "next-fallback" }
-  | { kind: "context-window-fallback" }
+  | {
+      kind: "try-deployment";
+      model: string;
+      route: Route;
+      /** 0 for the model's first attempt. */
+      retry: number;
+      /** The previous attempt's `Retry-After` wait (ms), for the same deployment; null without one. */
+      retryAfterMs: number | null;
+      /** The deployment of the previous attempt on this model, or null. */
+      previous: Deployment | null;
+      /** The deployment already picked (after a wait), or null to pick one now. */
+      picked: Route | null;
+      /** The latest attempt's error (this model's or the previous one's), null before the first attempt. */
+      lastError: RelayError | null;
+    }
+  | { kind: "wait-before-retry"; model: string; route: Route; retry: number; picked: Route; waitMs: number; lastError: RelayError }
+  | { kind: "next-fallback"; error: RelayError }
+  | { kind: "context-window-fallback"; error: RelayError }
   | { kind: "done"; dispatched: Dispatched<T> }
   | { kind: "failed"; error: RelayError };
 
@@ -135,8 +149,6 @@ interface Progress {
   readonly tried: Set<Deployment>;
   /** Deployments whose `Retry-After` exceeded `retry_max_ms`: not used again by this request. */
   readonly blocked: Set<Deployment>;
-  /** The latest attempt's error (what `failed` answers with). */
-  lastError: RelayError | null;
 }
 
 /** The running machine: the deps and request, with the waits' clock. */
@@ -158,9 +170,9 @@ interface Machine<T> {
 export async function dispatch<T>(deps: DispatchDeps, request: DispatchRequest<T>, onTransition?: (state: DispatchState<T>) => void): Promise<Dispatched<T>> {
   const route = deps.router.resolve(request.model);
   const timing: DispatchTiming = { sleep: deps.timing?.sleep ?? sleep, now: deps.timing?.now ?? Date.now, random: deps.timing?.random ?? Math.random };
-  const progress: Progress = { requested: route.group, queue: null, contextWindowPhase: false, tried: new Set(), blocked: new Set(), lastError: null };
+  const progress: Progress = { requested: route.group, queue: null, contextWindowPhase: false, tried: new Set(), blocked: new Set() };
   const machine: Machine<T> = { deps, request, timing, progress };
-  let state: DispatchState<T> = { kind: "try-deployment", model: request.model, route, retry: 0, retryAfterMs: null, previous: null, picked: null };
+  let state: DispatchState<T> = { kind: "try-deployment", model: request.model, route, retry: 0, retryAfterMs: null, previous: null, picked: null, lastError: null };
   for (;;) {
     onTransition?.(state);
     if (state.kind === "done") return state.dispatched;
@@ -176,18 +188,18 @@ async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { k
   switch (state.kind) {
     case "try-deployment": {
       const picked = state.picked ?? (progress.tried.size > 0 ? router.pick(state.route, { tried: progress.tried, blocked: progress.blocked }) : router.pick(state.route));
-      if (!picked) return { kind: "next-fallback" };
-      if (state.retry > 0 && state.picked === null) {
+      // Every deployment of the model is left out (a Retry-After too long): only after a failure, so lastError is set.
+      if (!picked) return { kind: "next-fallback", error: state.lastError ?? toRelayError(new Error(`no deployment of '${state.model}' left to try`)) };
+      if (state.retry > 0 && state.picked === null && state.lastError !== null) {
         const waitMs = picked.deployment === state.previous && state.retryAfterMs !== null ? state.retryAfterMs : backoffMs(state.retry - 1, router.settings, timing.random);
-        return { kind: "wait-before-retry", model: state.model, route: state.route, retry: state.retry, picked, waitMs };
+        return { kind: "wait-before-retry", model: state.model, route: state.route, retry: state.retry, picked, waitMs, lastError: state.lastError };
       }
       const outcome = await attempt(deps, request, state.model, picked);
       if ("dispatched" in outcome) return { kind: "done", dispatched: outcome.dispatched };
       const error = outcome.error;
-      progress.lastError = error;
       switch (classifyFailure(error)) {
         case "context_window":
-          return progress.contextWindowPhase ? { kind: "next-fallback" } : { kind: "context-window-fallback" };
+          return progress.contextWindowPhase ? { kind: "next-fallback", error } : { kind: "context-window-fallback", error };
         case "final":
           return { kind: "failed", error };
         case "retry":
@@ -199,24 +211,24 @@ async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { k
         progress.blocked.add(picked.deployment);
         retryAfterMs = null;
       }
-      if (state.retry >= state.route.group.numRetries) return { kind: "next-fallback" };
-      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry + 1, retryAfterMs, previous: picked.deployment, picked: null };
+      if (state.retry >= state.route.group.numRetries) return { kind: "next-fallback", error };
+      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry + 1, retryAfterMs, previous: picked.deployment, picked: null, lastError: error };
     }
     case "wait-before-retry":
       await request.clock.wait(timing.sleep(state.waitMs, request.signal));
-      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry, retryAfterMs: null, previous: null, picked: state.picked };
+      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry, retryAfterMs: null, previous: null, picked: state.picked, lastError: state.lastError };
     case "context-window-fallback":
-      if (progress.requested.contextWindowFallbacks.length === 0) return { kind: "failed", error: progress.lastError! };
+      if (progress.requested.contextWindowFallbacks.length === 0) return { kind: "failed", error: state.error };
       progress.contextWindowPhase = true;
       progress.queue = [...progress.requested.contextWindowFallbacks];
-      return { kind: "next-fallback" };
+      return { kind: "next-fallback", error: state.error };
     case "next-fallback": {
       progress.queue ??= [...progress.requested.fallbacks];
       for (let model = progress.queue.shift(); model !== undefined; model = progress.queue.shift()) {
         const route = router.resolveFallback(model);
-        if (route) return { kind: "try-deployment", model, route, retry: 0, retryAfterMs: null, previous: null, picked: null };
+        if (route) return { kind: "try-deployment", model, route, retry: 0, retryAfterMs: null, previous: null, picked: null, lastError: state.error };
       }
-      return { kind: "failed", error: progress.lastError! };
+      return { kind: "failed", error: state.error };
     }
   }
 }

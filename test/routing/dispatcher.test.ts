@@ -191,6 +191,19 @@ describe("dispatch: Retry-After", () => {
   });
 });
 
+describe("dispatch: Retry-After too long, no fallback", () => {
+  it("answers the upstream's 429 when the only deployment is left out", async () => {
+    const d = deployment("a");
+    const { deps, waits, providers } = setup({ a: group("a", [d], { numRetries: 3 }) }, new Map([[d, [upstreamError(429, "upstream_http", { headers: { "retry-after": "60" } })]]]), {
+      routing: { retry_max_ms: 5000 },
+    });
+    const result = await run(deps, "a");
+    expect((result.error as RelayError).status).toBe(429);
+    expect(providers.get(d)!.calls).toBe(1);
+    expect(waits).toEqual([]);
+  });
+});
+
 describe("dispatch: fallbacks", () => {
   it("tries the fallbacks in order, skipping a name that resolves to nothing", async () => {
     const [a, b, c] = [deployment("a"), deployment("b"), deployment("c")];
