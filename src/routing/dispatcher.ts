@@ -14,6 +14,10 @@
  * request: the next deployment or fallback is tried at once). An abort
  * (client gone, server stopping) ends the loop: the attempt in progress is
  * cancelled, no other is made.
+ *
+ * Written as an explicit state machine ({@link DispatchState}, one
+ * transition per {@link step}); the waits' clock is injectable
+ * ({@link DispatchTiming}) so that unit tests run it without real sleeps.
  */
 import { performance } from "node:perf_hooks";
 import type { Deployment, ModelGroup } from "../config/schema.js";
