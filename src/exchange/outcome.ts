@@ -67,7 +67,7 @@ export function failedOutcome(error: unknown, signal: AbortSignal, context: Fail
     const answer = cancellation(signal.reason, context.statusSent);
     return {
       answer,
-      outcome: { status: "cancelled", httpStatus: context.statusSent ? 200 : answer.status, output: context.received, errorJson: recordedErrorBody(answer), error: answer.message, errorClass: null },
+      outcome: { status: "cancelled", httpStatus: context.statusSent ? 200 : answer.status, output: context.received, errorJson: recordedErrorBody(answer), error: reasonText(signal.reason), errorClass: null },
     };
   }
   const answer = toRelayError(error);
@@ -89,6 +89,11 @@ export function failedOutcome(error: unknown, signal: AbortSignal, context: Fail
 function cancellation(reason: unknown, statusSent: boolean): RelayError {
   if (!statusSent && reason instanceof Error && reason.message === SHUTDOWN_REASON) return serverShuttingDown();
   return new RelayError({ status: 499, message: reason instanceof Error ? reason.message : "cancelled", type: "server_error", code: "cancelled", errorClass: "internal" });
+}
+
+/** A cancellation's reason as the record's `error` (the abort reason's message). */
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : "cancelled";
 }
 
 /** The error body the record keeps: OpenAI's body, plus `upstream_body` when the upstream's answer was invalid. */

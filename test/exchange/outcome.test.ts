@@ -65,6 +65,7 @@ describe("exchange outcome", () => {
     const signal = aborted(new Error(SHUTDOWN_REASON));
     const before = failedOutcome(signal.reason, signal, { received: null, statusSent: false });
     expect(before.outcome.httpStatus).toBe(503);
+    expect(before.outcome.error).toBe(SHUTDOWN_REASON);
     expect(before.outcome.errorJson?.error.code).toBe("server_shutting_down");
     const during = failedOutcome(signal.reason, signal, { received, statusSent: true });
     expect(during.outcome.httpStatus).toBe(200);
