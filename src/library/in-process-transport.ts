@@ -1,8 +1,8 @@
 /**
  * Runs library calls in this process through the server's own building
- * blocks: the Router and its dispatcher (the same retries, fallbacks and
- * balancing), the ProviderRegistry, one Exchange per call and the
- * Recorder, so a call is recorded and threaded exactly like a request to
+ * blocks: the exchange core (src/exchange/: the Router's dispatcher with
+ * the same retries, fallbacks and balancing, one Exchange per call, the
+ * same outcome mapping), the ProviderRegistry and the Recorder, so a call is recorded and threaded exactly like a request to
  * the server. As in the server, records are assembled, their missing token
  * counts estimated and written into the SQLite logs.db by a worker thread
  * (`recording/record-sinks.ts`): the event loop that streams the calls
@@ -16,19 +16,20 @@ import { asModelGroups } from "../config/schema.js";
 import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../config/load.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
-import { RelayError, toRelayError } from "../protocol/errors.js";
+import { RelayError } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
-import type { ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 import { Recorder } from "../recording/recorder.js";
 import type { RecordSink } from "../recording/record-sinks.js";
 import { WorkerSink } from "../recording/record-sinks.js";
 import type { ExchangeSummary } from "../recording/record-writer.js";
 import type { TokenUsage } from "../recording/types.js";
-import { dispatch, type AttemptTarget, type Dispatched } from "../routing/dispatcher.js";
-import { Router, type Route } from "../routing/router.js";
-import { Exchange, type ExchangeOutcome } from "../server/exchange.js";
-import { openEventStream, type OpenedEventStream } from "../server/stream-response.js";
+import type { Dispatched } from "../routing/dispatcher.js";
+import { Router } from "../routing/router.js";
+import { Exchange } from "../exchange/exchange.js";
+import { chunkOf, eventHasOutput, openEventStream, type OpenedEventStream } from "../exchange/open-stream.js";
+import { failedOutcome, okOutcome, type ExchangeOutcome } from "../exchange/outcome.js";
+import { completedOutcome, dispatchExchange, type ExchangeAttempts } from "../exchange/run.js";
 import { withProviderDefaults } from "./ollama-defaults.js";
 import { TransportFailure, type ChunkHandler, type Transport, type TransportResult } from "./transport.js";
 
@@ -73,18 +74,16 @@ export class InProcessTransport implements Transport {
 
   async complete(body: ChatCompletionRequest, signal: AbortSignal): Promise<TransportResult> {
     const runtime = await this.open();
-    const { exchange, dispatchFor } = this.begin(runtime, body, signal);
-    let outcome: ExchangeOutcome;
+    const attempts = this.begin(body, signal);
+    const { exchange } = attempts;
+    let outcome: ExchangeOutcome | undefined;
     try {
-      const answered = await dispatchFor((target, call) => target.provider.complete(call));
-      answered.finish(signal.aborted ? signal.reason : undefined);
-      if (signal.aborted) throw signal.reason;
-      const { rawBody, completion, usageEstimated } = answered.value;
-      const finishedAt = performance.now();
-      outcome = { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
-      return { completion: completion ?? parseCompletion(rawBody), finishedAt, exchangeId: exchange.id };
+      const answered = await dispatchExchange(runtime, attempts, (target, call) => target.provider.complete(call));
+      outcome = completedOutcome(answered, signal);
+      const { rawBody, completion } = answered.value;
+      return { completion: completion ?? parseCompletion(rawBody), finishedAt: performance.now(), exchangeId: exchange.id };
     } catch (error) {
-      outcome = failed(error, signal, false);
+      outcome = failedOutcome(error, signal, { received: null, statusSent: false }).outcome;
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
     } finally {
       this.record(runtime, exchange, outcome!);
@@ -93,20 +92,21 @@ export class InProcessTransport implements Transport {
 
   async stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult> {
     const runtime = await this.open();
-    const { exchange, dispatchFor } = this.begin(runtime, body, signal);
+    const attempts = this.begin(body, signal);
+    const { exchange } = attempts;
     const events: (string | ChatCompletionChunk)[] = [];
     let usageEstimated = false;
     let outcome: ExchangeOutcome | undefined;
     let opened: Dispatched<OpenedEventStream> | null = null;
     try {
-      opened = await dispatchFor((target, call) => openEventStream(target.provider, call));
+      opened = await dispatchExchange(runtime, attempts, (target, call) => openEventStream(target.provider, call));
       const { iterator } = opened.value;
       for (let next = opened.value.first; !next.done; next = await exchange.wait(iterator.next())) {
         events.push(next.value.chunk ?? next.value.data);
         if (next.value.usageEstimated) usageEstimated = true;
+        if (eventHasOutput(next.value)) exchange.markFirstToken();
         const chunk = chunkOf(next.value);
         if (!chunk) continue;
-        if (chunk.choices?.some((c) => Boolean(c.delta?.content) || Boolean(c.delta?.tool_calls?.length))) exchange.markFirstToken();
         const pending = onChunk(chunk);
         if (pending) await exchange.wait(pending);
         if (signal.aborted) {
@@ -116,14 +116,16 @@ export class InProcessTransport implements Transport {
       }
       if (signal.aborted) throw signal.reason;
       opened.finish();
-      outcome = { status: "ok", httpStatus: 200, output: { kind: "stream", events, usageEstimated }, errorJson: null, error: null, errorClass: null };
+      outcome = okOutcome({ kind: "stream", events, usageEstimated });
       return { finishedAt: performance.now(), exchangeId: exchange.id };
     } catch (error) {
       if (opened) {
         await opened.value.iterator.return?.().catch(() => undefined);
         opened.finish(signal.aborted ? signal.reason : error);
       }
-      outcome = failed(error, signal, opened !== null && events.length > 0, events);
+      // Once the caller has had an event, a failure truncates the answer (no HTTP status in-process: a cancel is 499).
+      const received = events.length > 0 ? { kind: "stream" as const, events } : null;
+      outcome = failedOutcome(error, signal, { received, statusSent: false }).outcome;
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
     } finally {
       this.record(runtime, exchange, outcome!);
@@ -187,24 +189,14 @@ export class InProcessTransport implements Transport {
     return { config, router: new Router(config), providers: new ProviderRegistry(providerContext(config, env, logger)), recorder };
   }
 
-  /**
-   * A new exchange for `body`, and the function that runs its attempts
-   * through the dispatcher (retries, fallbacks, balancing — as the server
-   * does) inside the caller's try, so that failures are recorded.
-   */
-  private begin(runtime: Runtime, body: ChatCompletionRequest, signal: AbortSignal) {
+  /** A new exchange for `body`, and how its attempts' provider calls are built (the deployment's provider defaults added). */
+  private begin(body: ChatCompletionRequest, signal: AbortSignal): ExchangeAttempts {
     const exchange = new Exchange(`lib_${randomUUID().replaceAll("-", "")}`, body);
-    const callFor = (target: AttemptTarget): ProviderCall => ({
-      body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment),
+    return {
+      exchange,
       signal,
-      requestId: exchange.requestId,
-    });
-    const onAttempt = (route: Route) => {
-      exchange.route = route;
+      callFor: (target) => ({ body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment), signal, requestId: exchange.requestId }),
     };
-    const dispatchFor = <T>(run: (target: AttemptTarget, call: ProviderCall) => Promise<T>): Promise<Dispatched<T>> =>
-      dispatch(runtime, { model: body.model, signal, clock: exchange, attempts: exchange.attempts, onAttempt, run: (target) => run(target, callFor(target)) });
-    return { exchange, dispatchFor };
   }
 
   /** Queues the exchange's record and writes it out (the call's answer waits for it through `settle`). */
@@ -234,28 +226,6 @@ const NOTHING_WRITTEN: RecordSink = {
 
 function clientClosed(): RelayError {
   return new RelayError({ status: 500, message: "This llm-relay client is closed", code: "client_closed", errorClass: "internal" });
-}
-
-/** How a failed exchange is recorded: `cancelled` when aborted, `truncated` after some output, else `error`. */
-function failed(error: unknown, signal: AbortSignal, streamed: boolean, events: (string | ChatCompletionChunk)[] = []): ExchangeOutcome {
-  if (signal.aborted) {
-    const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
-    return { status: "cancelled", httpStatus: 499, output: events.length ? { kind: "stream", events } : null, errorJson: null, error: reason, errorClass: null };
-  }
-  const relayError = toRelayError(error);
-  const errorJson = relayError.toBody() as unknown as Record<string, unknown>;
-  if (streamed) return { status: "truncated", httpStatus: 200, output: { kind: "stream", events }, errorJson, error: relayError.message, errorClass: relayError.errorClass };
-  return { status: "error", httpStatus: relayError.status, output: null, errorJson, error: relayError.message, errorClass: relayError.errorClass, promptTokens: relayError.promptTokens };
-}
-
-/** The chunk of an event: the provider's object, or its `data` parsed (null when it is not JSON). */
-function chunkOf(event: ProviderStreamEvent): ChatCompletionChunk | null {
-  if (event.chunk) return event.chunk;
-  try {
-    return JSON.parse(event.data) as ChatCompletionChunk;
-  } catch {
-    return null;
-  }
 }
 
 function parseCompletion(rawBody: string): ChatCompletion {

@@ -3,8 +3,10 @@
  * them and, after the grace period, cancel the rest.
  */
 
-/** Reason given to exchanges aborted by a stop. */
-export const SHUTDOWN_REASON = "server shutting down";
+import { SHUTDOWN_REASON } from "../exchange/outcome.js";
+
+/** Reason given to exchanges aborted by a stop (defined by the exchange core, which maps it to 503). */
+export { SHUTDOWN_REASON };
 
 /** The set of in-flight exchanges. */
 export class InFlight {

@@ -19,14 +19,18 @@
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
+import { eventHasOutput, isUsageOnlyEvent, type OpenedStream } from "../exchange/open-stream.js";
+import { failedOutcome, okOutcome, type ExchangeOutcome } from "../exchange/outcome.js";
 import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
-import { RelayError, toRelayError } from "../protocol/errors.js";
-import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
+import type { ProviderStreamEvent } from "../providers/types.js";
 import type { Dispatched } from "../routing/dispatcher.js";
 import { sseDataOf, withoutEvents } from "../protocol/sse-text.js";
 import { hasEmptyChoices, hasOutput as sniffOutput, isUsageOnlyPayload, nextEmptyChoices } from "../protocol/sse-sniff.js";
 import type { RawOutput } from "../recording/types.js";
-import type { Exchange, ExchangeOutcome } from "./exchange.js";
+import type { Exchange } from "../exchange/exchange.js";
+
+/** The stream's start moved to the exchange core; re-exported for the server's callers. */
+export { openEventStream, openStream, type OpenedEventStream, type OpenedStream } from "../exchange/open-stream.js";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -35,45 +39,6 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-
-/**
- * A stream opened by an attempt: its iterator and the first result (the
- * attempt succeeded once it arrived). `sse`: the provider's pass-through
- * form (blocks of SSE text, forwarded as they are); `events`: chunk events.
- */
-export type OpenedStream = { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> } | OpenedEventStream;
-
-/** A stream of chunk events opened by an attempt (see {@link OpenedStream}). */
-export interface OpenedEventStream {
-  kind: "events";
-  iterator: AsyncIterator<ProviderStreamEvent>;
-  first: IteratorResult<ProviderStreamEvent>;
-}
-
-/**
- * One streamed attempt, as the dispatcher runs it: starts the provider's
- * stream (its SSE text when it has `streamSse`) and waits for its first
- * block or event, so that a failure before it can still be retried or
- * fallen back from (nothing has reached the client).
- * @throws RelayError when the upstream fails before its first event
- */
-export async function openStream(provider: ChatProvider, call: ProviderCall): Promise<OpenedStream> {
-  if (provider.streamSse) {
-    const iterator = provider.streamSse(call)[Symbol.asyncIterator]();
-    return { kind: "sse", iterator, first: await iterator.next() };
-  }
-  return openEventStream(provider, call);
-}
-
-/**
- * {@link openStream} for callers that want chunk events whatever the
- * provider (the library's in-process transport).
- * @throws RelayError when the upstream fails before its first event
- */
-export async function openEventStream(provider: ChatProvider, call: ProviderCall): Promise<OpenedEventStream> {
-  const iterator = provider.stream(call)[Symbol.asyncIterator]();
-  return { kind: "events", iterator, first: await iterator.next() };
-}
 
 /**
  * Watches what a stream sends, e.g. to keep it for `Idempotency-Key`
@@ -133,18 +98,17 @@ export async function streamToClient(
     if (signal.aborted) {
       opened.finish(signal.reason);
       await observer?.beforeEnd(false);
-      return ended(output, "cancelled", res, signal.reason);
+      return ended(output, res, signal.reason, signal);
     }
     opened.finish();
     await observer?.beforeEnd(true);
     res.end("data: [DONE]\n\n");
-    return { status: "ok", httpStatus: 200, output, errorJson: null, error: null, errorClass: null };
+    return okOutcome(output);
   } catch (error) {
     await stream.iterator.return?.().catch(() => undefined);
     opened.finish(signal.aborted ? signal.reason : error);
     await observer?.beforeEnd(false);
-    if (signal.aborted) return ended(output, "cancelled", res, signal.reason);
-    return ended(output, "truncated", res, error);
+    return ended(output, res, error, signal);
   }
 }
 
@@ -187,8 +151,8 @@ async function pumpEvents(
     const event = next.value;
     streamed.events.push(event.chunk ?? event.data);
     if (event.usageEstimated) streamed.usageEstimated = true;
-    if (hasOutput(event)) exchange.markFirstToken();
-    if (wantsUsage || !isUsageOnly(event)) {
+    if (eventHasOutput(event)) exchange.markFirstToken();
+    if (wantsUsage || !isUsageOnlyEvent(event)) {
       const drained = write(res, `data: ${event.data}\n\n`, signal);
       observer?.onData(event.data);
       if (drained) await exchange.wait(drained);
@@ -203,34 +167,15 @@ function headerValues(headers: Record<string, number | string | string[] | undef
   return out;
 }
 
-function hasOutput(event: ProviderStreamEvent): boolean {
-  if (!event.chunk) return sniffOutput(event.data);
-  return event.chunk.choices.some(
-    (c) => Boolean(c.delta?.content) || Boolean(c.delta?.reasoning_content) || Boolean(c.delta?.reasoning) || Boolean(c.delta?.tool_calls?.length),
-  );
-}
-
-function isUsageOnly(event: ProviderStreamEvent): boolean {
-  if (event.chunk) return event.chunk.choices.length === 0 && Boolean(event.chunk.usage);
-  return isUsageOnlyPayload(event.data);
-}
-
-/** Ends a stream that did not finish: an in-band error event if the client is still there, no `[DONE]`. */
-function ended(output: RawOutput, status: "cancelled" | "truncated", res: ServerResponse, reason: unknown): ExchangeOutcome {
-  const error =
-    status === "cancelled"
-      ? new RelayError({ status: 499, message: reason instanceof Error ? reason.message : "cancelled", type: "server_error", code: "cancelled", errorClass: "internal" })
-      : toRelayError(reason);
-  const errorJson = error.toBody();
-  if (!res.destroyed && res.writable) res.end(`data: ${JSON.stringify(errorJson)}\n\n`);
-  return {
-    status,
-    httpStatus: 200,
-    output,
-    errorJson: errorJson as unknown as Record<string, unknown>,
-    error: error.message,
-    errorClass: status === "truncated" ? error.errorClass : null,
-  };
+/**
+ * Ends a stream that did not finish (`cancelled` when the signal was
+ * aborted, else `truncated`): an in-band error event if the client is
+ * still there, no `[DONE]`.
+ */
+function ended(output: RawOutput, res: ServerResponse, error: unknown, signal: AbortSignal): ExchangeOutcome {
+  const { outcome, answer } = failedOutcome(error, signal, { received: output, statusSent: true });
+  if (!res.destroyed && res.writable) res.end(`data: ${JSON.stringify(answer.toBody())}\n\n`);
+  return outcome;
 }
 
 /**

@@ -5,16 +5,15 @@
  * (https://platform.openai.com/docs/api-reference/chat/create).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/errors.js";
-import type { ProviderCall, ProviderCompletion } from "../../providers/types.js";
-import { dispatch, type AttemptTarget } from "../../routing/dispatcher.js";
-import type { Route } from "../../routing/router.js";
+import { Exchange } from "../../exchange/exchange.js";
+import { openStream } from "../../exchange/open-stream.js";
+import { failedOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
+import { completedOutcome, dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
+import { toRelayError } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
-import { Exchange, type ExchangeOutcome } from "../exchange.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
-import { SHUTDOWN_REASON } from "../in-flight.js";
-import { openStream, streamToClient } from "../stream-response.js";
+import { streamToClient } from "../stream-response.js";
 import { validateChatRequest } from "../validate-request.js";
 
 /** Header carrying the proxy's own time on non-streaming answers, in ms. */
@@ -46,26 +45,27 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
   reply.raw.once("close", onClose);
   let outcome: ExchangeOutcome;
   const signal = controller.signal;
-  const callFor = (target: AttemptTarget): ProviderCall => {
-    const json = exchange.upstreamJson(target.route);
-    return { body: exchange.upstreamBody(target.route), signal, requestId: request.id, ...(json === undefined ? {} : { json }) };
-  };
-  const onAttempt = (route: Route) => {
-    exchange.route = route;
+  const attempts: ExchangeAttempts = {
+    exchange,
+    signal,
+    callFor: (target) => {
+      const json = exchange.upstreamJson(target.route);
+      return { body: exchange.upstreamBody(target.route), signal, requestId: request.id, ...(json === undefined ? {} : { json }) };
+    },
   };
   try {
     const deps = { router: ctx.router, providers: ctx.providers };
-    const base = { model: exchange.body.model, signal, clock: exchange, attempts: exchange.attempts, onAttempt };
     if (exchange.stream) {
-      const opened = await dispatch(deps, { ...base, run: (target) => openStream(target.provider, callFor(target)) });
+      const opened = await dispatchExchange(deps, attempts, (target, call) => openStream(target.provider, call));
       outcome = await streamToClient(exchange, opened, signal, reply, claim?.stream);
     } else {
-      const answered = await dispatch(deps, { ...base, run: (target) => target.provider.complete(callFor(target)) });
-      answered.finish(signal.aborted ? signal.reason : undefined);
-      outcome = completeToClient(exchange, answered.value, signal, reply);
+      const answered = await dispatchExchange(deps, attempts, (target, call) => target.provider.complete(call));
+      outcome = completedOutcome(answered, signal);
+      sendCompletion(exchange, answered.value.rawBody, reply);
     }
   } catch (error) {
-    const failed = failure(error, signal);
+    // Failed before any byte was sent: a stop answers 503 server_shutting_down (the client may retry elsewhere), a client gone 499.
+    const failed = failedOutcome(error, signal, { received: null, statusSent: false });
     outcome = failed.outcome;
     if (!reply.sent && !reply.raw.headersSent) {
       // After a client disconnect nobody reads this; answering still completes Fastify's lifecycle.
@@ -80,41 +80,12 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
   request.relayLogged = true;
 }
 
-function completeToClient(exchange: Exchange, answer: ProviderCompletion, signal: AbortSignal, reply: FastifyReply): ExchangeOutcome {
-  const { rawBody, completion, usageEstimated } = answer;
-  if (signal.aborted) throw signal.reason;
+/** Sends a non-streaming answer: the upstream's body as it came, with the overhead and routing headers. */
+function sendCompletion(exchange: Exchange, rawBody: string, reply: FastifyReply): void {
   reply
     .code(200)
     .header("content-type", "application/json")
     .header(OVERHEAD_HEADER, exchange.overheadMs().toFixed(3))
     .headers(exchange.routingHeaders())
     .send(rawBody);
-  return { status: "ok", httpStatus: 200, output: { kind: "completion", body: completion ?? rawBody, usageEstimated }, errorJson: null, error: null, errorClass: null };
-}
-
-/**
- * The outcome of an exchange that failed before any byte was sent, and the
- * error to answer with. A stop cancels with 503 `server_shutting_down`
- * (the client may retry elsewhere); a client that went away gets 499.
- */
-function failure(error: unknown, signal: AbortSignal): { outcome: ExchangeOutcome; answer: RelayError } {
-  const cancelled = signal.aborted;
-  const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
-  const answer = shutdown
-    ? serverShuttingDown()
-    : toRelayError(error);
-  const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
-  return {
-    answer,
-    outcome: {
-      status: cancelled ? "cancelled" : "error",
-      httpStatus: shutdown ? 503 : cancelled ? 499 : answer.status,
-      output: null,
-      // The client gets the OpenAI error body; the record also keeps an invalid upstream answer whole.
-      errorJson: answer.toRecordJson(),
-      error: cancelled ? reason : answer.message,
-      errorClass: cancelled ? null : answer.errorClass,
-      promptTokens: cancelled ? null : answer.promptTokens,
-    },
-  };
 }
