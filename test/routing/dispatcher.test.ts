@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ROUTING, deploymentDefaults, type Deployment, type ModelGroup, type RoutingSettings } from "../../src/config/schema.js";
 import { RelayError, type ErrorClass } from "../../src/protocol/errors.js";
+import { upstreamErrorCode } from "../../src/protocol/error-codes.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../../src/providers/types.js";
 import type { AttemptRecord } from "../../src/recording/types.js";
 import { dispatch, type DispatchState, type DispatchTiming } from "../../src/routing/dispatcher.js";
@@ -41,7 +42,8 @@ class ScriptedProvider implements ChatProvider {
 }
 
 function upstreamError(status: number, errorClass: ErrorClass = "upstream_http", extra: { code?: string; headers?: Record<string, string> } = {}): RelayError {
-  return new RelayError({ status, message: `upstream ${status}`, errorClass, ...extra });
+  const { code, headers } = extra;
+  return new RelayError({ status, message: `upstream ${status}`, errorClass, headers, code: code === undefined ? undefined : upstreamErrorCode(code) });
 }
 
 const tooLong = () => upstreamError(400, "upstream_http", { code: "context_length_exceeded" });
