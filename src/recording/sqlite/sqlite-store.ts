@@ -35,7 +35,7 @@ import { ensureSchema } from "./schema.js";
 import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "./hash-chains.js";
 import { analyzeInput } from "./threading.js";
 import { DeferredInserts } from "./deferred-inserts.js";
-import { insertHead, insertNamed, rowValues } from "./row-sql.js";
+import { insertHead, insertSql, rowValues } from "./row-sql.js";
 import { ensureTenancySchema } from "../../tenancy/sqlite/schema.js";
 import { SqliteLedgerWriter } from "../../tenancy/sqlite/ledger-writer.js";
 import { exchangeUsageEvent, rebookingKey } from "../../tenancy/exchange-usage.js";
@@ -73,18 +73,18 @@ function deferredInserts(db: Db) {
   };
 }
 
-/** The store's statements, prepared once; the builder's rows bind to them by column name. */
+/** The store's statements, prepared once; those generated from the builder's column lists are run with `rowValues(row, COLUMNS)`. */
 function prepareStatements(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
   return {
-    insertMessage: p(insertNamed("INSERT OR IGNORE", "messages", MESSAGE_COLUMNS)),
-    insertPart: p(insertNamed("INSERT", "parts", PART_COLUMNS)),
+    insertMessage: p(insertSql("INSERT OR IGNORE", "messages", MESSAGE_COLUMNS)),
+    insertPart: p(insertSql("INSERT", "parts", PART_COLUMNS)),
     // max() rather than ORDER BY … LIMIT 1: no temporary b-tree for the (usually single) match.
     threadByTip: p(`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ?`),
-    insertThread: p(insertNamed("INSERT", "threads", THREAD_COLUMNS)),
-    updateThreadTip: p(`UPDATE threads SET tip_message_hash = @tip WHERE id = @id`),
-    insertConversation: p(insertNamed("INSERT OR IGNORE", "conversations", CONVERSATION_COLUMNS)),
-    insertTurn: p(insertNamed("INSERT OR REPLACE", "turns", TURN_COLUMNS)),
+    insertThread: p(insertSql("INSERT", "threads", THREAD_COLUMNS)),
+    updateThreadTip: p(`UPDATE threads SET tip_message_hash = ? WHERE id = ?`),
+    insertConversation: p(insertSql("INSERT OR IGNORE", "conversations", CONVERSATION_COLUMNS)),
+    insertTurn: p(insertSql("INSERT OR REPLACE", "turns", TURN_COLUMNS)),
     insertTool: p(`INSERT INTO tools (hash, name, description, input_schema) VALUES (@hash, @name, @description, @input_schema)
       ON CONFLICT(hash) DO NOTHING`),
     toolIdByHash: p(`SELECT id FROM tools WHERE hash = ?`),
@@ -96,7 +96,7 @@ function prepareStatements(db: Db) {
     insertToolResult: p(
       `INSERT INTO tool_results (response_id, tool_id, name, output, tool_call_id) VALUES (@response_id, @tool_id, @name, @output, @tool_call_id)`,
     ),
-    insertReplyAlias: p(insertNamed("INSERT OR REPLACE", "llm_relay_reply_aliases", REPLY_ALIAS_COLUMNS)),
+    insertReplyAlias: p(insertSql("INSERT OR REPLACE", "llm_relay_reply_aliases", REPLY_ALIAS_COLUMNS)),
     replyAlias: p(`SELECT hash FROM llm_relay_reply_aliases WHERE bare_hash = ?`),
     hasTurnSearch: p(`SELECT 1 FROM turn_search WHERE turn_id = ?`),
     deleteTurnSearch: p(`DELETE FROM turn_search WHERE turn_id = ?`),
@@ -104,8 +104,8 @@ function prepareStatements(db: Db) {
     latestSystem: p(
       `SELECT system FROM responses WHERE conversation_id = ? AND system IS NOT NULL ORDER BY id DESC LIMIT 1`,
     ),
-    insertExchange: p(insertNamed("INSERT OR REPLACE", "llm_relay_exchanges", EXCHANGE_COLUMNS)),
-    insertAttempt: p(insertNamed("INSERT OR REPLACE", "llm_relay_attempts", ATTEMPT_COLUMNS)),
+    insertExchange: p(insertSql("INSERT OR REPLACE", "llm_relay_exchanges", EXCHANGE_COLUMNS)),
+    insertAttempt: p(insertSql("INSERT OR REPLACE", "llm_relay_attempts", ATTEMPT_COLUMNS)),
   };
 }
 
@@ -222,8 +222,8 @@ export class SqliteStore implements RecordStore {
   /** Inserts the messages not stored yet, each with its parts when its row is new (content-addressed: an existing one is left alone). */
   private insertMessages(messages: readonly MessageRow[]): void {
     for (const message of messages) {
-      if (this.stmts.insertMessage.run(message).changes > 0) {
-        for (const part of message.parts) this.stmts.insertPart.run(part);
+      if (this.stmts.insertMessage.run(...rowValues(message, MESSAGE_COLUMNS)).changes > 0) {
+        for (const part of message.parts) this.stmts.insertPart.run(...rowValues(part, PART_COLUMNS));
       }
     }
   }
@@ -266,30 +266,30 @@ export class SqliteStore implements RecordStore {
     for (const entry of rows.newlyStored) this.pendingStored.push(entry);
 
     this.insertMessages(rows.messages);
-    if (rows.thread) this.stmts.insertThread.run(rows.thread);
+    if (rows.thread) this.stmts.insertThread.run(...rowValues(rows.thread, THREAD_COLUMNS));
     // A conversation whose last row this store wrote has its `conversations` row.
-    if (!join || !legacy.known) this.stmts.insertConversation.run(rows.conversation);
+    if (!join || !legacy.known) this.stmts.insertConversation.run(...rowValues(rows.conversation, CONVERSATION_COLUMNS));
     if (rows.replyAlias) {
-      this.stmts.insertReplyAlias.run(rows.replyAlias);
+      this.stmts.insertReplyAlias.run(...rowValues(rows.replyAlias, REPLY_ALIAS_COLUMNS));
       this.pendingAliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
     }
     if (rows.turn) {
-      this.stmts.insertTurn.run(rows.turn);
+      this.stmts.insertTurn.run(...rowValues(rows.turn, TURN_COLUMNS));
       const turnId = rows.turn.id;
       // A DELETE costs ~30 µs even when it matches nothing (trigger and FTS5 set-up); probe first.
       if (this.deferred.turnSearch.holds(turnId)) this.deferred.turnSearch.flush();
       if (this.stmts.hasTurnSearch.get(turnId) !== undefined) this.stmts.deleteTurnSearch.run(turnId);
       if (rows.turnSearch) this.deferred.turnSearch.add(rowValues(rows.turnSearch, TURN_SEARCH_COLUMNS), turnId);
     }
-    if (rows.threadTip !== null) this.stmts.updateThreadTip.run({ tip: rows.threadTip, id: rows.conversation.id });
+    if (rows.threadTip !== null) this.stmts.updateThreadTip.run(rows.threadTip, rows.conversation.id);
     for (const response of rows.responses) this.deferred.responses.add(rowValues(response, RESPONSE_COLUMNS), response.conversation_id);
     // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
-    for (const turn of rows.historyTurns) this.stmts.insertTurn.run(turn);
+    for (const turn of rows.historyTurns) this.stmts.insertTurn.run(...rowValues(turn, TURN_COLUMNS));
     for (const row of rows.historyTurnSearch) this.deferred.turnSearch.add(rowValues(row, TURN_SEARCH_COLUMNS), row.turn_id);
     this.writeToolRows(rows.tools);
     this.pendingConversations.set(rows.conversation.id, { responseId: r.id, lastSystem: rows.lastSystem });
-    this.stmts.insertExchange.run(rows.exchange);
-    for (const attempt of rows.attempts) this.stmts.insertAttempt.run(attempt);
+    this.stmts.insertExchange.run(...rowValues(rows.exchange, EXCHANGE_COLUMNS));
+    for (const attempt of rows.attempts) this.stmts.insertAttempt.run(...rowValues(attempt, ATTEMPT_COLUMNS));
     this.bookUsage(r);
   }
 
