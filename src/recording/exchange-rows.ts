@@ -230,6 +230,12 @@ export interface LegacyState {
   hasRows: boolean;
   /** The newest non-null `system` among its rows (by id), or null. */
   lastSystem: string | null;
+  /**
+   * True when the store knows the conversation's `conversations` row exists (it wrote the
+   * conversation's newest row): the builder then leaves {@link ExchangeRows.conversation} null
+   * and skips deriving its name (a pass over the first message's text). Default false.
+   */
+  conversationStored?: boolean;
 }
 
 /** An `llm_relay_reply_aliases` row. */
@@ -246,8 +252,10 @@ export interface ExchangeRows {
   messages: MessageRow[];
   /** The new thread, or null when the exchange joins one. */
   thread: ThreadRow | null;
-  /** The conversation row to insert unless present. */
-  conversation: ConversationRow;
+  /** The thread's (= conversation's) id, joined or new. */
+  threadId: string;
+  /** The conversation row to insert unless present; null when the store said it is ({@link LegacyState.conversationStored}). */
+  conversation: ConversationRow | null;
   /** The turn, or null (an error with no output writes none). */
   turn: TurnRow | null;
   /** The turn's search row, or null when its prompt and response are both empty (or there is no turn). */
@@ -316,7 +324,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   const optionsJson = llmOptionsJson(r.options, "responses");
   const turnOptionsJson = llmOptionsJson(r.options, "turns");
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
-  const name = conversationName(input.nameSource);
+  const needsName = join === null || legacy.conversationStored !== true;
+  const name = needsName ? conversationName(input.nameSource) : "";
 
   const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
   const writeTurn = r.status !== "error" || reply !== null;
@@ -426,7 +435,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   return {
     messages,
     thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(startMs(r)) },
-    conversation: { id: threadId, name, model: r.requestedModel },
+    threadId,
+    conversation: needsName ? { id: threadId, name, model: r.requestedModel } : null,
     turn,
     turnSearch,
     historyTurns,

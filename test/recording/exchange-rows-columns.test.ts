@@ -81,7 +81,7 @@ describe("exchangeRows", () => {
       for (const part of m.parts) expect(keys(part)).toEqual(sorted(PART_COLUMNS));
     }
     expect(keys(rows.thread!)).toEqual(sorted(THREAD_COLUMNS));
-    expect(keys(rows.conversation)).toEqual(sorted(CONVERSATION_COLUMNS));
+    expect(keys(rows.conversation!)).toEqual(sorted(CONVERSATION_COLUMNS));
     expect(keys(rows.turn!)).toEqual(sorted(TURN_COLUMNS));
     expect(rows.historyTurns.length).toBeGreaterThan(0);
     for (const t of rows.historyTurns) expect(keys(t)).toEqual(sorted(TURN_COLUMNS));

@@ -343,7 +343,7 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     if (parts.length > 0) await tx`INSERT INTO parts ${tx(parts, ...PART_COLUMNS)}`;
   }
   if (rows.thread) await tx`INSERT INTO threads ${tx(rows.thread, ...THREAD_COLUMNS)}`;
-  await tx`INSERT INTO conversations ${tx(rows.conversation, ...CONVERSATION_COLUMNS)} ON CONFLICT (id) DO NOTHING`;
+  if (rows.conversation) await tx`INSERT INTO conversations ${tx(rows.conversation, ...CONVERSATION_COLUMNS)} ON CONFLICT (id) DO NOTHING`;
   if (rows.turn) {
     const t = rows.turn;
     await tx`INSERT INTO turns ${tx(t, ...TURN_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${tx.unsafe(TURN_UPDATE)}`;
@@ -356,7 +356,7 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     await tx`INSERT INTO llm_relay_reply_aliases ${tx(rows.replyAlias, ...REPLY_ALIAS_COLUMNS)}
       ON CONFLICT (bare_hash) DO UPDATE SET ${tx.unsafe(REPLY_ALIAS_UPDATE)}`;
   }
-  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.conversation.id}`;
+  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.threadId}`;
   await tx`INSERT INTO responses ${tx(rows.responses, ...RESPONSE_COLUMNS)}`;
   await writeToolRows(tx, rows.tools);
   await tx`

@@ -57,7 +57,7 @@ interface ConversationState {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /** The legacy state of an exchange that starts a conversation. */
-const NEW_CONVERSATION: LegacyState & { known: boolean } = { hasRows: false, lastSystem: null, known: false };
+const NEW_CONVERSATION: LegacyState = { hasRows: false, lastSystem: null };
 
 /**
  * The two tables with an FTS5 trigger, written once per batch (see
@@ -240,15 +240,15 @@ export class SqliteStore implements RecordStore {
    * The legacy state of a joined conversation: from memory when our last
    * row is still its newest (one covering-index lookup), else from its rows.
    */
-  private conversationState(id: string): LegacyState & { known: boolean } {
+  private conversationState(id: string): LegacyState {
     // This batch's own rows of the conversation are read too.
     if (this.deferred.responses.holds(id)) this.deferred.responses.flush();
     const newest = (this.stmts.newestResponseId.get(id) as { id: string } | undefined)?.id;
-    if (newest === undefined) return { hasRows: false, lastSystem: null, known: false };
+    if (newest === undefined) return { hasRows: false, lastSystem: null, conversationStored: false };
     const cached = this.pendingConversations.get(id) ?? this.conversations.get(id);
-    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, known: true };
+    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, conversationStored: true };
     const row = this.stmts.latestSystem.get(id) as { system: string } | undefined;
-    return { hasRows: true, lastSystem: row?.system ?? null, known: false };
+    return { hasRows: true, lastSystem: row?.system ?? null, conversationStored: false };
   }
 
   /**
@@ -261,14 +261,14 @@ export class SqliteStore implements RecordStore {
       input.historyTipHash !== null ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id : null;
     // A thread's tip is in the file, and so is its whole chain: only the new input needs writing.
     const join: ThreadJoin | null = tipThread !== null ? { threadId: tipThread, historyStored: true, moveTip: true } : null;
+    // A conversation whose newest row this store wrote has its `conversations` row.
     const legacy = join ? this.conversationState(join.threadId) : NEW_CONVERSATION;
     const rows = exchangeRows(r, input, this.hashes, join, legacy);
     for (const entry of rows.newlyStored) this.pendingStored.push(entry);
 
     this.insertMessages(rows.messages);
     if (rows.thread) this.stmts.insertThread.run(...rowValues(rows.thread, THREAD_COLUMNS));
-    // A conversation whose last row this store wrote has its `conversations` row.
-    if (!join || !legacy.known) this.stmts.insertConversation.run(...rowValues(rows.conversation, CONVERSATION_COLUMNS));
+    if (rows.conversation) this.stmts.insertConversation.run(...rowValues(rows.conversation, CONVERSATION_COLUMNS));
     if (rows.replyAlias) {
       this.stmts.insertReplyAlias.run(...rowValues(rows.replyAlias, REPLY_ALIAS_COLUMNS));
       this.pendingAliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
@@ -281,13 +281,13 @@ export class SqliteStore implements RecordStore {
       if (this.stmts.hasTurnSearch.get(turnId) !== undefined) this.stmts.deleteTurnSearch.run(turnId);
       if (rows.turnSearch) this.deferred.turnSearch.add(rowValues(rows.turnSearch, TURN_SEARCH_COLUMNS), turnId);
     }
-    if (rows.threadTip !== null) this.stmts.updateThreadTip.run(rows.threadTip, rows.conversation.id);
+    if (rows.threadTip !== null) this.stmts.updateThreadTip.run(rows.threadTip, rows.threadId);
     for (const response of rows.responses) this.deferred.responses.add(rowValues(response, RESPONSE_COLUMNS), response.conversation_id);
     // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
     for (const turn of rows.historyTurns) this.stmts.insertTurn.run(...rowValues(turn, TURN_COLUMNS));
     for (const row of rows.historyTurnSearch) this.deferred.turnSearch.add(rowValues(row, TURN_SEARCH_COLUMNS), row.turn_id);
     this.writeToolRows(rows.tools);
-    this.pendingConversations.set(rows.conversation.id, { responseId: r.id, lastSystem: rows.lastSystem });
+    this.pendingConversations.set(rows.threadId, { responseId: r.id, lastSystem: rows.lastSystem });
     this.stmts.insertExchange.run(...rowValues(rows.exchange, EXCHANGE_COLUMNS));
     for (const attempt of rows.attempts) this.stmts.insertAttempt.run(...rowValues(attempt, ATTEMPT_COLUMNS));
     this.bookUsage(r);
