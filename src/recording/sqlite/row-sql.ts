@@ -12,8 +12,9 @@ export type InsertVerb = "INSERT" | "INSERT OR IGNORE" | "INSERT OR REPLACE";
  * `statement.run(...rowValues(row, columns))`. Positional rather than
  * named (`@a`): better-sqlite3 binds a named parameter by building a V8
  * string for each name and looking it up on the object, measured at
- * 14–26 µs per 18-column row against 5–11 µs positional, which cost the
- * recorder's write path about 6 %; the order still comes from the one
+ * 14–26 µs per 18-column row against 5–11 µs positional (one loaded
+ * machine, in-memory table), about 6 % of the recorder's write path in an
+ * interleaved A/B on a loaded machine; the order still comes from the one
  * column list, so it cannot drift from the SQL.
  * @param tail e.g. `ON CONFLICT(hash) DO NOTHING`
  */
