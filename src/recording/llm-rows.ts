@@ -1,7 +1,6 @@
 /**
- * Rows of llm's tables that both record stores derive the same way from a
- * record and its analysed input (SqliteStore writes them with statements,
- * PgStore through exchange-rows.ts): `token_details`, `responses.reasoning`,
+ * Derivations of llm's rows from a record and its analysed input, used by
+ * the row builder (exchange-rows.ts): `token_details`, `responses.reasoning`,
  * `turn_search` rows, and the turns and tool-row sources of a new
  * conversation's history rows.
  */

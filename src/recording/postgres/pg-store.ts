@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL record store: the same rows as the SQLite logs.db (see
- * pg-schema.ts for the tables, exchange-rows.ts for the rows of one
- * exchange), written through the `postgres` package, so that several
+ * pg-schema.ts for the tables, ../exchange-rows.ts for the rows of one
+ * exchange, the builder SqliteStore uses too), written through the `postgres` package, so that several
  * llm-relay instances can record into one database.
  *
  * Several writers: every exchange of a conversation shares the hash of the
@@ -28,7 +28,22 @@ import type { CachedHash } from "../message-hash.js";
 import { replyToLlmMessage } from "../llm-message.js";
 import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "../sqlite/hash-chains.js";
 import { analyzeInput, type AnalyzedInput } from "../sqlite/threading.js";
-import { exchangeRows, type ExchangeRows, type LegacyState, type ThreadJoin } from "./exchange-rows.js";
+import {
+  ATTEMPT_COLUMNS,
+  CONVERSATION_COLUMNS,
+  EXCHANGE_COLUMNS,
+  exchangeRows,
+  MESSAGE_COLUMNS,
+  PART_COLUMNS,
+  REPLY_ALIAS_COLUMNS,
+  RESPONSE_COLUMNS,
+  THREAD_COLUMNS,
+  TURN_COLUMNS,
+  TURN_SEARCH_COLUMNS,
+  type ExchangeRows,
+  type LegacyState,
+  type ThreadJoin,
+} from "../exchange-rows.js";
 import type { ExchangeToolRows } from "../llm-tools.js";
 import { queryPgResponses } from "./pg-log-query.js";
 import { runPgMigrations } from "./pg-schema.js";
@@ -305,58 +320,52 @@ async function legacyState(tx: TransactionSql, conversationId: string): Promise<
   return { hasRows: row?.has_rows ?? false, lastSystem: row?.last_system ?? null };
 }
 
-/** Inserts the rows of one exchange (content-addressed messages only when absent). */
+/** `a = excluded.a, …` for every column but the conflict key's (an upsert that replaces the row, as SQLite's `INSERT OR REPLACE`). */
+function replaceSet(columns: readonly string[], key: readonly string[], extra = ""): string {
+  const set = columns.filter((c) => !key.includes(c)).map((c) => `"${c}" = excluded."${c}"`);
+  if (extra !== "") set.push(extra);
+  return set.join(", ");
+}
+
+/** `ON CONFLICT … DO UPDATE SET` lists, generated once from the builder's columns. */
+const TURN_UPDATE = replaceSet(TURN_COLUMNS, ["id"], "schema_id = NULL");
+const REPLY_ALIAS_UPDATE = replaceSet(REPLY_ALIAS_COLUMNS, ["bare_hash"]);
+const EXCHANGE_UPDATE = replaceSet(EXCHANGE_COLUMNS, ["response_id"]);
+const ATTEMPT_UPDATE = replaceSet(ATTEMPT_COLUMNS, ["response_id", "attempt"]);
+
+/** Inserts the rows of one exchange (content-addressed messages only when absent), several rows per statement. */
 async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> {
   if (rows.messages.length > 0) {
-    const messageValues = rows.messages.map((m) => ({ hash: m.hash, parent_hash: m.parent_hash, role: m.role }));
     const inserted = await tx`
-      INSERT INTO messages ${tx(messageValues, "hash", "parent_hash", "role")} ON CONFLICT (hash) DO NOTHING RETURNING hash`;
+      INSERT INTO messages ${tx(rows.messages, ...MESSAGE_COLUMNS)} ON CONFLICT (hash) DO NOTHING RETURNING hash`;
     const fresh = new Set(inserted.map((row) => row.hash as string));
     const parts = rows.messages.filter((m) => fresh.has(m.hash)).flatMap((m) => m.parts);
-    if (parts.length > 0) await tx`INSERT INTO parts ${tx(parts, "message_hash", "position", "type", "tool_name", "text", "payload")}`;
+    if (parts.length > 0) await tx`INSERT INTO parts ${tx(parts, ...PART_COLUMNS)}`;
   }
-  if (rows.thread) {
-    await tx`INSERT INTO threads ${tx(rows.thread, "id", "name", "tip_message_hash", "datetime_utc")}`;
-  }
-  await tx`INSERT INTO conversations ${tx(rows.conversation, "id", "name", "model")} ON CONFLICT (id) DO NOTHING`;
-  const turnColumns = ["id", "thread_id", "parent_message_hash", "tip_message_hash", "model", "resolved_model", "options_json", "input_tokens", "output_tokens", "token_details", "duration_ms", "datetime_utc", "response_json"] as const;
+  if (rows.thread) await tx`INSERT INTO threads ${tx(rows.thread, ...THREAD_COLUMNS)}`;
+  if (rows.conversation) await tx`INSERT INTO conversations ${tx(rows.conversation, ...CONVERSATION_COLUMNS)} ON CONFLICT (id) DO NOTHING`;
   if (rows.turn) {
     const t = rows.turn;
-    await tx`
-      INSERT INTO turns ${tx(t, ...turnColumns)}
-      ON CONFLICT (id) DO UPDATE SET thread_id = excluded.thread_id, parent_message_hash = excluded.parent_message_hash,
-        tip_message_hash = excluded.tip_message_hash, model = excluded.model, resolved_model = excluded.resolved_model,
-        options_json = excluded.options_json, schema_id = NULL, input_tokens = excluded.input_tokens,
-        output_tokens = excluded.output_tokens, token_details = excluded.token_details, duration_ms = excluded.duration_ms,
-        datetime_utc = excluded.datetime_utc, response_json = excluded.response_json`;
+    await tx`INSERT INTO turns ${tx(t, ...TURN_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${tx.unsafe(TURN_UPDATE)}`;
     await tx`DELETE FROM turn_search WHERE turn_id = ${t.id}`;
-    if (rows.turnSearch) await tx`INSERT INTO turn_search ${tx(rows.turnSearch, "turn_id", "prompt", "response")}`;
+    if (rows.turnSearch) await tx`INSERT INTO turn_search ${tx(rows.turnSearch, ...TURN_SEARCH_COLUMNS)}`;
   }
-  if (rows.historyTurns.length > 0) await tx`INSERT INTO turns ${tx(rows.historyTurns, ...turnColumns)}`;
-  if (rows.historyTurnSearch.length > 0) await tx`INSERT INTO turn_search ${tx(rows.historyTurnSearch, "turn_id", "prompt", "response")}`;
+  if (rows.historyTurns.length > 0) await tx`INSERT INTO turns ${tx(rows.historyTurns, ...TURN_COLUMNS)}`;
+  if (rows.historyTurnSearch.length > 0) await tx`INSERT INTO turn_search ${tx(rows.historyTurnSearch, ...TURN_SEARCH_COLUMNS)}`;
   if (rows.replyAlias) {
-    await tx`INSERT INTO llm_relay_reply_aliases ${tx(rows.replyAlias, "bare_hash", "hash")}
-      ON CONFLICT (bare_hash) DO UPDATE SET hash = excluded.hash`;
+    await tx`INSERT INTO llm_relay_reply_aliases ${tx(rows.replyAlias, ...REPLY_ALIAS_COLUMNS)}
+      ON CONFLICT (bare_hash) DO UPDATE SET ${tx.unsafe(REPLY_ALIAS_UPDATE)}`;
   }
-  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.conversation.id}`;
-  await tx`
-    INSERT INTO responses ${tx(rows.responses, "id", "model", "prompt", "system", "prompt_json", "options_json", "response", "response_json", "conversation_id", "duration_ms", "datetime_utc", "input_tokens", "output_tokens", "token_details", "resolved_model", "reasoning")}`;
+  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.threadId}`;
+  await tx`INSERT INTO responses ${tx(rows.responses, ...RESPONSE_COLUMNS)}`;
   await writeToolRows(tx, rows.tools);
-  const e = rows.exchange;
   await tx`
-    INSERT INTO llm_relay_exchanges ${tx(e, "response_id", "request_id", "provider", "deployment", "upstream_model", "http_status", "status", "error", "ttft_ms", "usage_estimated", "stream", "finish_reason", "datetime_utc", "overhead_ms", "cost_usd", "attempts", "tenant_id", "key_id")}
-    ON CONFLICT (response_id) DO UPDATE SET request_id = excluded.request_id, provider = excluded.provider,
-      deployment = excluded.deployment, upstream_model = excluded.upstream_model, http_status = excluded.http_status,
-      status = excluded.status, error = excluded.error, ttft_ms = excluded.ttft_ms, usage_estimated = excluded.usage_estimated,
-      stream = excluded.stream, finish_reason = excluded.finish_reason, datetime_utc = excluded.datetime_utc,
-      overhead_ms = excluded.overhead_ms, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-      tenant_id = excluded.tenant_id, key_id = excluded.key_id`;
+    INSERT INTO llm_relay_exchanges ${tx(rows.exchange, ...EXCHANGE_COLUMNS)}
+    ON CONFLICT (response_id) DO UPDATE SET ${tx.unsafe(EXCHANGE_UPDATE)}`;
   if (rows.attempts.length > 0) {
     await tx`
-      INSERT INTO llm_relay_attempts ${tx(rows.attempts, "response_id", "attempt", "model", "deployment", "provider", "upstream_model", "status", "http_status", "started_ms", "duration_ms", "error")}
-      ON CONFLICT (response_id, attempt) DO UPDATE SET model = excluded.model, deployment = excluded.deployment,
-        provider = excluded.provider, upstream_model = excluded.upstream_model, status = excluded.status,
-        http_status = excluded.http_status, started_ms = excluded.started_ms, duration_ms = excluded.duration_ms, error = excluded.error`;
+      INSERT INTO llm_relay_attempts ${tx(rows.attempts, ...ATTEMPT_COLUMNS)}
+      ON CONFLICT (response_id, attempt) DO UPDATE SET ${tx.unsafe(ATTEMPT_UPDATE)}`;
   }
 }
 

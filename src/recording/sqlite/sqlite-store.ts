@@ -11,19 +11,31 @@ import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
 import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../embedding-rows.js";
-import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
-import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
 import type { CachedHash } from "../message-hash.js";
-import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
-import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow } from "../llm-rows.js";
-import { llmOptionsJson } from "../llm-options.js";
-import { newUlid } from "../ulid.js";
+import type { ExchangeToolRows } from "../llm-tools.js";
+import {
+  ATTEMPT_COLUMNS,
+  CONVERSATION_COLUMNS,
+  EXCHANGE_COLUMNS,
+  exchangeRows,
+  MESSAGE_COLUMNS,
+  PART_COLUMNS,
+  REPLY_ALIAS_COLUMNS,
+  RESPONSE_COLUMNS,
+  THREAD_COLUMNS,
+  TURN_COLUMNS,
+  TURN_SEARCH_COLUMNS,
+  type LegacyState,
+  type MessageRow,
+  type ThreadJoin,
+} from "../exchange-rows.js";
 import { queryResponses } from "./log-query.js";
 import { configureWriter, IdleCheckpointer } from "./connection.js";
 import { ensureSchema } from "./schema.js";
 import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "./hash-chains.js";
-import { analyzeInput, historyPairs, idsBefore } from "./threading.js";
+import { analyzeInput } from "./threading.js";
 import { DeferredInserts } from "./deferred-inserts.js";
+import { insertHead, insertSql, rowValues } from "./row-sql.js";
 import { ensureTenancySchema } from "../../tenancy/sqlite/schema.js";
 import { SqliteLedgerWriter } from "../../tenancy/sqlite/ledger-writer.js";
 import { exchangeUsageEvent, rebookingKey } from "../../tenancy/exchange-usage.js";
@@ -44,54 +56,47 @@ interface ConversationState {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** The legacy state of an exchange that starts a conversation. */
+const NEW_CONVERSATION: LegacyState = { hasRows: false, lastSystem: null };
+
 /**
  * The two tables with an FTS5 trigger, written once per batch (see
  * deferred-inserts.ts). A `responses` row is added under its conversation's
  * id, a `turn_search` row under its turn's id.
  */
 function deferredInserts(db: Db) {
+  const responses = insertHead("responses", RESPONSE_COLUMNS);
+  const turnSearch = insertHead("turn_search", TURN_SEARCH_COLUMNS);
   return {
-    responses: new DeferredInserts(
-      db,
-      `INSERT INTO responses (id, model, prompt, system, prompt_json, options_json, response, response_json,
-         conversation_id, duration_ms, datetime_utc, input_tokens, output_tokens, token_details, schema_id,
-         resolved_model, reasoning)`,
-      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-    ),
-    turnSearch: new DeferredInserts(db, "INSERT INTO turn_search (turn_id, prompt, response)", "(?, ?, ?)"),
+    responses: new DeferredInserts(db, responses.head, responses.row),
+    turnSearch: new DeferredInserts(db, turnSearch.head, turnSearch.row),
   };
 }
 
+/** The store's statements, prepared once; those generated from the builder's column lists are run with `rowValues(row, COLUMNS)`. */
 function prepareStatements(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
   return {
-    insertMessage: p(`INSERT OR IGNORE INTO messages (hash, parent_hash, role, provider_metadata) VALUES (?, ?, ?, NULL)`),
-    insertPart: p(
-      `INSERT INTO parts (message_hash, position, type, tool_name, text, payload) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
+    insertMessage: p(insertSql("INSERT OR IGNORE", "messages", MESSAGE_COLUMNS)),
+    insertPart: p(insertSql("INSERT", "parts", PART_COLUMNS)),
     // max() rather than ORDER BY … LIMIT 1: no temporary b-tree for the (usually single) match.
     threadByTip: p(`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ?`),
-    insertThread: p(
-      `INSERT INTO threads (id, name, tip_message_hash, forked_from, datetime_utc) VALUES (?, ?, ?, NULL, ?)`,
-    ),
+    insertThread: p(insertSql("INSERT", "threads", THREAD_COLUMNS)),
     updateThreadTip: p(`UPDATE threads SET tip_message_hash = ? WHERE id = ?`),
-    insertConversation: p(`INSERT OR IGNORE INTO conversations (id, name, model) VALUES (?, ?, ?)`),
-    insertTurn: p(
-      `INSERT OR REPLACE INTO turns (id, thread_id, parent_message_hash, tip_message_hash, model, resolved_model,
-         options_json, schema_id, input_tokens, output_tokens, token_details, duration_ms, datetime_utc, response_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertTool: p(
-      `INSERT INTO tools (hash, name, description, input_schema, plugin) VALUES (?, ?, ?, ?, NULL) ON CONFLICT(hash) DO NOTHING`,
-    ),
+    insertConversation: p(insertSql("INSERT OR IGNORE", "conversations", CONVERSATION_COLUMNS)),
+    insertTurn: p(insertSql("INSERT OR REPLACE", "turns", TURN_COLUMNS)),
+    insertTool: p(`INSERT INTO tools (hash, name, description, input_schema) VALUES (@hash, @name, @description, @input_schema)
+      ON CONFLICT(hash) DO NOTHING`),
     toolIdByHash: p(`SELECT id FROM tools WHERE hash = ?`),
-    insertToolResponse: p(`INSERT OR IGNORE INTO tool_responses (tool_id, response_id) VALUES (?, ?)`),
-    insertTurnTool: p(`INSERT OR REPLACE INTO turn_tools (turn_id, tool_id, instance_id) VALUES (?, ?, NULL)`),
-    insertToolCall: p(`INSERT INTO tool_calls (response_id, tool_id, name, arguments, tool_call_id) VALUES (?, ?, ?, ?, ?)`),
-    insertToolResult: p(
-      `INSERT INTO tool_results (response_id, tool_id, name, output, tool_call_id, instance_id, exception) VALUES (?, ?, ?, ?, ?, NULL, NULL)`,
+    insertToolResponse: p(`INSERT OR IGNORE INTO tool_responses (tool_id, response_id) VALUES (@tool_id, @response_id)`),
+    insertTurnTool: p(`INSERT OR REPLACE INTO turn_tools (turn_id, tool_id) VALUES (@turn_id, @tool_id)`),
+    insertToolCall: p(
+      `INSERT INTO tool_calls (response_id, tool_id, name, arguments, tool_call_id) VALUES (@response_id, @tool_id, @name, @arguments, @tool_call_id)`,
     ),
-    insertReplyAlias: p(`INSERT OR REPLACE INTO llm_relay_reply_aliases (bare_hash, hash) VALUES (?, ?)`),
+    insertToolResult: p(
+      `INSERT INTO tool_results (response_id, tool_id, name, output, tool_call_id) VALUES (@response_id, @tool_id, @name, @output, @tool_call_id)`,
+    ),
+    insertReplyAlias: p(insertSql("INSERT OR REPLACE", "llm_relay_reply_aliases", REPLY_ALIAS_COLUMNS)),
     replyAlias: p(`SELECT hash FROM llm_relay_reply_aliases WHERE bare_hash = ?`),
     hasTurnSearch: p(`SELECT 1 FROM turn_search WHERE turn_id = ?`),
     deleteTurnSearch: p(`DELETE FROM turn_search WHERE turn_id = ?`),
@@ -99,17 +104,8 @@ function prepareStatements(db: Db) {
     latestSystem: p(
       `SELECT system FROM responses WHERE conversation_id = ? AND system IS NOT NULL ORDER BY id DESC LIMIT 1`,
     ),
-    insertExchange: p(
-      `INSERT OR REPLACE INTO llm_relay_exchanges (response_id, request_id, provider, deployment, upstream_model,
-         http_status, status, error, ttft_ms, usage_estimated, stream, finish_reason, datetime_utc, overhead_ms, cost_usd, attempts,
-         tenant_id, key_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertAttempt: db.prepare(
-      `INSERT OR REPLACE INTO llm_relay_attempts (response_id, attempt, model, deployment, provider, upstream_model,
-         status, http_status, started_ms, duration_ms, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    insertExchange: p(insertSql("INSERT OR REPLACE", "llm_relay_exchanges", EXCHANGE_COLUMNS)),
+    insertAttempt: p(insertSql("INSERT OR REPLACE", "llm_relay_attempts", ATTEMPT_COLUMNS)),
   };
 }
 
@@ -223,22 +219,12 @@ export class SqliteStore implements RecordStore {
     }
   }
 
-  /**
-   * Stores a chain of messages (existing ones are left alone). `skip[i]`
-   * true: the row is known to be in the file, no statement is run.
-   */
-  private ensureChain(messages: readonly LlmMessage[], parent: string | null, hashes: readonly string[], skip: readonly boolean[]): void {
-    let tip = parent;
-    for (let i = 0; i < messages.length; i++) {
-      const message = messages[i]!;
-      const hash = hashes[i]!;
-      if (!skip[i] && this.stmts.insertMessage.run(hash, tip, message.role).changes > 0) {
-        message.parts.forEach((part, position) => {
-          const c = partColumns(part);
-          this.stmts.insertPart.run(hash, position, part.type, c.toolName, c.text, c.payload);
-        });
+  /** Inserts the messages not stored yet, each with its parts when its row is new (content-addressed: an existing one is left alone). */
+  private insertMessages(messages: readonly MessageRow[]): void {
+    for (const message of messages) {
+      if (this.stmts.insertMessage.run(...rowValues(message, MESSAGE_COLUMNS)).changes > 0) {
+        for (const part of message.parts) this.stmts.insertPart.run(...rowValues(part, PART_COLUMNS));
       }
-      tip = hash;
     }
   }
 
@@ -254,170 +240,56 @@ export class SqliteStore implements RecordStore {
    * The legacy state of a joined conversation: from memory when our last
    * row is still its newest (one covering-index lookup), else from its rows.
    */
-  private conversationState(id: string): { hasRows: boolean; lastSystem: string | null; known: boolean } {
+  private conversationState(id: string): LegacyState {
     // This batch's own rows of the conversation are read too.
     if (this.deferred.responses.holds(id)) this.deferred.responses.flush();
     const newest = (this.stmts.newestResponseId.get(id) as { id: string } | undefined)?.id;
-    if (newest === undefined) return { hasRows: false, lastSystem: null, known: false };
+    if (newest === undefined) return { hasRows: false, lastSystem: null, conversationStored: false };
     const cached = this.pendingConversations.get(id) ?? this.conversations.get(id);
-    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, known: true };
+    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, conversationStored: true };
     const row = this.stmts.latestSystem.get(id) as { system: string } | undefined;
-    return { hasRows: true, lastSystem: row?.system ?? null, known: false };
+    return { hasRows: true, lastSystem: row?.system ?? null, conversationStored: false };
   }
 
+  /**
+   * Writes one exchange: finds the thread it joins (tip = its history's tip) and the
+   * conversation's legacy state, has {@link exchangeRows} build the rows, and inserts them.
+   */
   private writeOne(r: ExchangeRecord): void {
     const input = analyzeInput(r.messages, this.hashes, this.resolveAlias);
     const tipThread =
       input.historyTipHash !== null ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id : null;
-    const joined = tipThread !== null ? { id: tipThread } : undefined;
     // A thread's tip is in the file, and so is its whole chain: only the new input needs writing.
-    const skip = input.messages.map((_, i) => input.cached[i]?.stored === true || (joined !== undefined && i < input.boundary));
-    this.ensureChain(input.messages, null, input.hashes, skip);
-    for (const entry of input.cached) if (!entry.stored) this.pendingStored.push(entry);
+    const join: ThreadJoin | null = tipThread !== null ? { threadId: tipThread, historyStored: true, moveTip: true } : null;
+    // A conversation whose newest row this store wrote has its `conversations` row.
+    const legacy = join ? this.conversationState(join.threadId) : NEW_CONVERSATION;
+    const rows = exchangeRows(r, input, this.hashes, join, legacy);
+    for (const entry of rows.newlyStored) this.pendingStored.push(entry);
 
-    const threadId = joined?.id ?? newUlid(r.startedAt);
-    const started = llmDatetime(startMs(r));
-    const optionsJson = llmOptionsJson(r.options, "responses");
-    const turnOptionsJson = llmOptionsJson(r.options, "turns");
-    const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
-    const legacy = joined ? this.conversationState(threadId) : { hasRows: false, lastSystem: null, known: false };
-
-    if (!joined) {
-      const name = conversationName(input.nameSource);
-      this.stmts.insertThread.run(threadId, name, input.historyTipHash, threadDatetime(startMs(r)));
-      this.stmts.insertConversation.run(threadId, name, r.requestedModel);
-    } else if (!legacy.known) {
-      this.stmts.insertConversation.run(threadId, conversationName(input.nameSource), r.requestedModel);
+    this.insertMessages(rows.messages);
+    if (rows.thread) this.stmts.insertThread.run(...rowValues(rows.thread, THREAD_COLUMNS));
+    if (rows.conversation) this.stmts.insertConversation.run(...rowValues(rows.conversation, CONVERSATION_COLUMNS));
+    if (rows.replyAlias) {
+      this.stmts.insertReplyAlias.run(...rowValues(rows.replyAlias, REPLY_ALIAS_COLUMNS));
+      this.pendingAliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
     }
-
-    // Message store: the reply and the turn.
-    const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
-    const writeTurn = r.status !== "error" || reply !== null;
-    const tokenDetails = tokenDetailsJson(r);
-    if (writeTurn) {
-      let tip = input.lastInputHash;
-      if (reply) {
-        const hit = this.hashes.messages.lookup(reply, input.lastInputHash);
-        this.ensureChain([reply], input.lastInputHash, [hit.hash], [hit.stored]);
-        if (!hit.stored) this.pendingStored.push(hit);
-        this.hashes.remember([...input.messages, reply], [...input.cached, hit]);
-        tip = hit.hash;
-        const bare = withoutReasoning(reply);
-        if (bare !== reply) {
-          const bareHash = this.hashes.messages.lookup(bare, input.lastInputHash).hash;
-          this.stmts.insertReplyAlias.run(bareHash, hit.hash);
-          this.pendingAliases.push([bareHash, hit]);
-        }
-      }
-      this.stmts.insertTurn.run(
-        r.id,
-        threadId,
-        input.lastInputHash,
-        tip,
-        r.requestedModel,
-        r.resolvedModel,
-        turnOptionsJson === "{}" ? null : turnOptionsJson,
-        r.usage?.input ?? null,
-        r.usage?.output ?? null,
-        tokenDetails,
-        r.durationMs,
-        started,
-        responseJson,
-      );
+    if (rows.turn) {
+      this.stmts.insertTurn.run(...rowValues(rows.turn, TURN_COLUMNS));
+      const turnId = rows.turn.id;
       // A DELETE costs ~30 µs even when it matches nothing (trigger and FTS5 set-up); probe first.
-      if (this.deferred.turnSearch.holds(r.id)) this.deferred.turnSearch.flush();
-      if (this.stmts.hasTurnSearch.get(r.id) !== undefined) this.stmts.deleteTurnSearch.run(r.id);
-      const search = turnSearchRow(r.id, input.messages[input.messages.length - 1], reply);
-      if (search) this.deferred.turnSearch.add([search.turn_id, search.prompt, search.response], r.id);
-      this.stmts.updateThreadTip.run(tip, threadId);
+      if (this.deferred.turnSearch.holds(turnId)) this.deferred.turnSearch.flush();
+      if (this.stmts.hasTurnSearch.get(turnId) !== undefined) this.stmts.deleteTurnSearch.run(turnId);
+      if (rows.turnSearch) this.deferred.turnSearch.add(rowValues(rows.turnSearch, TURN_SEARCH_COLUMNS), turnId);
     }
-
-    // Legacy rows: the history of a new conversation, then the live row.
-    let { hasRows, lastSystem } = legacy;
-    const systemFor = (): string | null => {
-      const sys = input.systemText;
-      const write = sys !== null && (!hasRows || sys !== lastSystem) ? sys : null;
-      if (write !== null) lastSystem = write;
-      hasRows = true;
-      return write;
-    };
-    const toolSources: ToolRowSource[] = [];
-    if (!joined) {
-      const pairs = historyPairs(r.messages, input.boundary);
-      const ids = idsBefore(r.id, r.startedAt, pairs.length);
-      pairs.forEach((pair, i) => {
-        this.deferred.responses.add([
-          ids[i],
-          r.requestedModel,
-          pair.prompt,
-          systemFor(),
-          JSON.stringify(pair.promptJson),
-          "{}",
-          pair.response,
-          null,
-          threadId,
-          0,
-          started,
-          0,
-          0,
-          null,
-          null,
-          null,
-        ], threadId);
-      });
-      // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
-      const history = historyTurnRows(pairs, ids, input, threadId, r.requestedModel, started);
-      for (const t of history.turns) {
-        this.stmts.insertTurn.run(t.id, t.thread_id, t.parent_message_hash, t.tip_message_hash, t.model, t.resolved_model,
-          t.options_json, t.input_tokens, t.output_tokens, t.token_details, t.duration_ms, t.datetime_utc, t.response_json);
-      }
-      for (const row of history.search) this.deferred.turnSearch.add([row.turn_id, row.prompt, row.response], row.turn_id);
-      toolSources.push(...historyToolSources(pairs, ids, input.messages));
-    }
-    this.deferred.responses.add([
-      r.id,
-      r.requestedModel,
-      input.prompt,
-      systemFor(),
-      JSON.stringify(r.requestBody),
-      optionsJson,
-      r.responseText,
-      responseJson,
-      threadId,
-      r.durationMs,
-      started,
-      r.usage?.input ?? null,
-      r.usage?.output ?? null,
-      tokenDetails,
-      r.resolvedModel,
-      recordReasoning(r),
-    ], threadId);
-    toolSources.push({ responseId: r.id, hasTurn: writeTurn, reply, inputs: input.messages.slice(input.boundary) });
-    this.writeToolRows(exchangeToolRows(requestTools(r.requestBody), toolSources));
-    this.pendingConversations.set(threadId, { responseId: r.id, lastSystem });
-    this.stmts.insertExchange.run(
-      r.id,
-      r.requestId,
-      r.provider,
-      r.deployment,
-      r.upstreamModel,
-      r.httpStatus,
-      r.status,
-      r.error,
-      r.ttftMs,
-      r.usage ? (r.usage.estimated ? 1 : 0) : null,
-      r.stream ? 1 : 0,
-      r.finishReason,
-      started,
-      r.overheadMs ?? null,
-      r.costUsd ?? null,
-      r.attempts?.length ?? null,
-      r.tenantId ?? null,
-      r.keyId ?? null,
-    );
-    r.attempts?.forEach((a, i) => {
-      this.stmts.insertAttempt.run(r.id, i + 1, a.model, a.deployment, a.provider, a.upstreamModel, a.status, a.httpStatus, a.startedMs, a.durationMs, a.error);
-    });
+    if (rows.threadTip !== null) this.stmts.updateThreadTip.run(rows.threadTip, rows.threadId);
+    for (const response of rows.responses) this.deferred.responses.add(rowValues(response, RESPONSE_COLUMNS), response.conversation_id);
+    // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
+    for (const turn of rows.historyTurns) this.stmts.insertTurn.run(...rowValues(turn, TURN_COLUMNS));
+    for (const row of rows.historyTurnSearch) this.deferred.turnSearch.add(rowValues(row, TURN_SEARCH_COLUMNS), row.turn_id);
+    this.writeToolRows(rows.tools);
+    this.pendingConversations.set(rows.threadId, { responseId: r.id, lastSystem: rows.lastSystem });
+    this.stmts.insertExchange.run(...rowValues(rows.exchange, EXCHANGE_COLUMNS));
+    for (const attempt of rows.attempts) this.stmts.insertAttempt.run(...rowValues(attempt, ATTEMPT_COLUMNS));
     this.bookUsage(r);
   }
 
@@ -425,14 +297,15 @@ export class SqliteStore implements RecordStore {
   private writeToolRows(rows: ExchangeToolRows): void {
     const ids = new Map<string, number | bigint>();
     for (const t of rows.tools) {
-      this.stmts.insertTool.run(t.hash, t.name, t.description, t.input_schema);
+      this.stmts.insertTool.run(t);
       ids.set(t.hash, (this.stmts.toolIdByHash.get(t.hash) as { id: number | bigint }).id);
     }
-    const id = (hash: string | null) => (hash === null ? null : (ids.get(hash) ?? null));
-    for (const row of rows.toolResponses) this.stmts.insertToolResponse.run(id(row.tool_hash), row.response_id);
-    for (const row of rows.turnTools) this.stmts.insertTurnTool.run(row.turn_id, id(row.tool_hash));
-    for (const c of rows.toolCalls) this.stmts.insertToolCall.run(c.response_id, id(c.tool_hash), c.name, c.arguments, c.tool_call_id);
-    for (const t of rows.toolResults) this.stmts.insertToolResult.run(t.response_id, id(t.tool_hash), t.name, t.output, t.tool_call_id);
+    // Each row names its tool by hash; the statements take the tool's id (`tool_id`).
+    const withId = <T extends { tool_hash: string | null }>(row: T) => ({ ...row, tool_id: row.tool_hash === null ? null : (ids.get(row.tool_hash) ?? null) });
+    for (const row of rows.toolResponses) this.stmts.insertToolResponse.run(withId(row));
+    for (const row of rows.turnTools) this.stmts.insertTurnTool.run(withId(row));
+    for (const row of rows.toolCalls) this.stmts.insertToolCall.run(withId(row));
+    for (const row of rows.toolResults) this.stmts.insertToolResult.run(withId(row));
   }
 
   /**

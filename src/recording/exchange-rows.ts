@@ -1,23 +1,38 @@
 /**
- * The rows one exchange adds to the llm tables and ours, computed without
- * touching a database: the same rows `SqliteStore.writeOne` writes for the
- * same input (docs/llm-logs-db.md, "Threading an incoming request"), once
- * the store has said which thread the exchange joins and what the
- * conversation's legacy rows already hold. PgStore writes them; the
+ * The one builder of a record's rows: the rows one exchange adds to llm's
+ * tables and ours (docs/llm-logs-db.md, "Threading an incoming request"),
+ * computed without touching a database once the store has said which
+ * thread the exchange joins, what the conversation's legacy rows already
+ * hold and which message hashes are stored. Both stores consume it
+ * (SqliteStore.writeOne, PgStore.writeOne) and only run their own SQL,
+ * generated from the column lists below with named parameters; the
  * store-contract test checks both stores produce the same rows.
+ *
+ * Adding a column: the schema(s) (sqlite/schema.ts or relay-schema.ts,
+ * postgres/pg-schema.ts), then here its row interface field, its entry in
+ * the table's column list and its value; the stores' SQL follows.
  */
-import { conversationName, llmDatetime, startMs, threadDatetime } from "../llm-format.js";
-import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "../llm-message.js";
-import type { CachedHash } from "../message-hash.js";
-import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "../llm-tools.js";
-import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow, type TurnRow, type TurnSearchRow } from "../llm-rows.js";
+import { conversationName, llmDatetime, startMs, threadDatetime } from "./llm-format.js";
+import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "./llm-message.js";
+import type { CachedHash } from "./message-hash.js";
+import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "./llm-tools.js";
+import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow, type TurnRow, type TurnSearchRow } from "./llm-rows.js";
 
-export type { TurnRow, TurnSearchRow } from "../llm-rows.js";
-import { llmOptionsJson } from "../llm-options.js";
-import { newUlid } from "../ulid.js";
-import type { ExchangeRecord } from "../types.js";
-import type { ChainHasher } from "../sqlite/hash-chains.js";
-import { historyPairs, idsBefore, type AnalyzedInput } from "../sqlite/threading.js";
+export type { TurnRow, TurnSearchRow } from "./llm-rows.js";
+import { llmOptionsJson } from "./llm-options.js";
+import { newUlid } from "./ulid.js";
+import type { ExchangeRecord } from "./types.js";
+import type { ChainHasher } from "./sqlite/hash-chains.js";
+import { historyPairs, idsBefore, type AnalyzedInput } from "./sqlite/threading.js";
+
+/**
+ * The columns of a row type, in insert order: the keys of `columns` (its
+ * `Record` type makes the list exhaustive and exact at compile time, so a
+ * row field without a column, or a column without a field, does not build).
+ */
+function columnList<T>(columns: Record<keyof T, true>): readonly (keyof T & string)[] {
+  return Object.keys(columns) as (keyof T & string)[];
+}
 
 /** A `parts` row (without its generated `id`). */
 export interface PartRow {
@@ -29,12 +44,32 @@ export interface PartRow {
   payload: string | null;
 }
 
-/** A `messages` row with its parts, written only when the hash is not stored yet. */
-export interface MessageRow {
+/** A `messages` row's columns (`provider_metadata` stays NULL). */
+export interface MessageColumns {
   hash: string;
   parent_hash: string | null;
   role: string;
+}
+
+/** A `messages` row with its parts, written only when the hash is not stored yet. */
+export interface MessageRow extends MessageColumns {
   parts: PartRow[];
+}
+
+/** A new `threads` row (`forked_from` stays NULL). */
+export interface ThreadRow {
+  id: string;
+  name: string;
+  /** The history tip the thread starts at (the turn's write moves it), or null. */
+  tip_message_hash: string | null;
+  datetime_utc: string;
+}
+
+/** A `conversations` row (id = the thread's id), inserted unless present. */
+export interface ConversationRow {
+  id: string;
+  name: string;
+  model: string;
 }
 
 /** A `responses` row (the columns llm-relay fills; the others are NULL). */
@@ -96,6 +131,89 @@ export interface AttemptRow {
   error: string | null;
 }
 
+/** Columns of `messages` (see {@link columnList}). */
+export const MESSAGE_COLUMNS = columnList<MessageColumns>({ hash: true, parent_hash: true, role: true });
+/** Columns of `parts`. */
+export const PART_COLUMNS = columnList<PartRow>({ message_hash: true, position: true, type: true, tool_name: true, text: true, payload: true });
+/** Columns of `threads`. */
+export const THREAD_COLUMNS = columnList<ThreadRow>({ id: true, name: true, tip_message_hash: true, datetime_utc: true });
+/** Columns of `conversations`. */
+export const CONVERSATION_COLUMNS = columnList<ConversationRow>({ id: true, name: true, model: true });
+/** Columns of `turns` (`schema_id` stays NULL). */
+export const TURN_COLUMNS = columnList<TurnRow>({
+  id: true,
+  thread_id: true,
+  parent_message_hash: true,
+  tip_message_hash: true,
+  model: true,
+  resolved_model: true,
+  options_json: true,
+  input_tokens: true,
+  output_tokens: true,
+  token_details: true,
+  duration_ms: true,
+  datetime_utc: true,
+  response_json: true,
+});
+/** Columns of `turn_search`. */
+export const TURN_SEARCH_COLUMNS = columnList<TurnSearchRow>({ turn_id: true, prompt: true, response: true });
+/** Columns of `responses` (`schema_id` and llm's other columns stay NULL). */
+export const RESPONSE_COLUMNS = columnList<ResponseRow>({
+  id: true,
+  model: true,
+  prompt: true,
+  system: true,
+  prompt_json: true,
+  options_json: true,
+  response: true,
+  response_json: true,
+  conversation_id: true,
+  duration_ms: true,
+  datetime_utc: true,
+  input_tokens: true,
+  output_tokens: true,
+  token_details: true,
+  resolved_model: true,
+  reasoning: true,
+});
+/** Columns of `llm_relay_exchanges`. */
+export const EXCHANGE_COLUMNS = columnList<ExchangeRow>({
+  response_id: true,
+  request_id: true,
+  provider: true,
+  deployment: true,
+  upstream_model: true,
+  http_status: true,
+  status: true,
+  error: true,
+  ttft_ms: true,
+  usage_estimated: true,
+  stream: true,
+  finish_reason: true,
+  datetime_utc: true,
+  overhead_ms: true,
+  cost_usd: true,
+  attempts: true,
+  tenant_id: true,
+  key_id: true,
+});
+/** Columns of `llm_relay_attempts`. */
+export const ATTEMPT_COLUMNS = columnList<AttemptRow>({
+  response_id: true,
+  attempt: true,
+  model: true,
+  deployment: true,
+  provider: true,
+  upstream_model: true,
+  status: true,
+  http_status: true,
+  started_ms: true,
+  duration_ms: true,
+  error: true,
+});
+/** Columns of `llm_relay_reply_aliases`. */
+export const REPLY_ALIAS_COLUMNS = columnList<ReplyAliasRow>({ bare_hash: true, hash: true });
+
 /** Which thread an exchange joins, as the store found it. */
 export interface ThreadJoin {
   /** The thread (= conversation) id. */
@@ -112,6 +230,12 @@ export interface LegacyState {
   hasRows: boolean;
   /** The newest non-null `system` among its rows (by id), or null. */
   lastSystem: string | null;
+  /**
+   * True when the store knows the conversation's `conversations` row exists (it wrote the
+   * conversation's newest row): the builder then leaves {@link ExchangeRows.conversation} null
+   * and skips deriving its name (a pass over the first message's text). Default false.
+   */
+  conversationStored?: boolean;
 }
 
 /** An `llm_relay_reply_aliases` row. */
@@ -127,9 +251,11 @@ export interface ExchangeRows {
   /** Messages of the input chain and the reply, in chain order, to insert unless present (content-addressed). */
   messages: MessageRow[];
   /** The new thread, or null when the exchange joins one. */
-  thread: { id: string; name: string; tip_message_hash: string | null; datetime_utc: string } | null;
-  /** The conversation row to insert unless present. */
-  conversation: { id: string; name: string; model: string };
+  thread: ThreadRow | null;
+  /** The thread's (= conversation's) id, joined or new. */
+  threadId: string;
+  /** The conversation row to insert unless present; null when the store said it is ({@link LegacyState.conversationStored}). */
+  conversation: ConversationRow | null;
   /** The turn, or null (an error with no output writes none). */
   turn: TurnRow | null;
   /** The turn's search row, or null when its prompt and response are both empty (or there is no turn). */
@@ -152,6 +278,8 @@ export interface ExchangeRows {
   threadTip: string | null;
   /** History rows (new conversations only), then the live row. */
   responses: ResponseRow[];
+  /** The conversation's newest non-null `system` once {@link responses} are written (what a store may cache as its legacy state). */
+  lastSystem: string | null;
   exchange: ExchangeRow;
   attempts: AttemptRow[];
   /** Hash-cache entries of messages this exchange writes: mark them `stored` once the transaction commits. */
@@ -171,7 +299,8 @@ function messageRow(message: LlmMessage, hash: string, parent: string | null): M
 }
 
 /**
- * The rows of one exchange.
+ * The rows of one exchange, as plain objects keyed by column name (the
+ * `*_COLUMNS` lists above give each table's insert order).
  * @param r the assembled record (`usage` filled)
  * @param input `analyzeInput(r.messages, hasher)`
  * @param hasher the store's hash cache (the reply is looked up and the chain remembered in it)
@@ -195,7 +324,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   const optionsJson = llmOptionsJson(r.options, "responses");
   const turnOptionsJson = llmOptionsJson(r.options, "turns");
   const responseJson = r.responseJson ? JSON.stringify(r.responseJson) : null;
-  const name = conversationName(input.nameSource);
+  const needsName = join === null || legacy.conversationStored !== true;
+  const name = needsName ? conversationName(input.nameSource) : "";
 
   const reply = replyToLlmMessage(r.responseText, r.toolCalls, r.reasoning);
   const writeTurn = r.status !== "error" || reply !== null;
@@ -305,7 +435,8 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
   return {
     messages,
     thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(startMs(r)) },
-    conversation: { id: threadId, name, model: r.requestedModel },
+    threadId,
+    conversation: needsName ? { id: threadId, name, model: r.requestedModel } : null,
     turn,
     turnSearch,
     historyTurns,
@@ -315,6 +446,7 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
     replyAliasEntry,
     threadTip,
     responses,
+    lastSystem,
     exchange: {
       response_id: r.id,
       request_id: r.requestId,
