@@ -15,8 +15,6 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { lookupModel } from "../../src/catalog/index.js";
@@ -26,6 +24,7 @@ import { BenchStore } from "../../src/bench/storage/bench-store.js";
 import type { BenchCase, BenchResult, BenchRun } from "../../src/bench/types.js";
 import { runCli } from "../helpers/cli.js";
 import { fakeDeployment, tempDir } from "../helpers/proxy.js";
+import { openReportContext } from "../helpers/report-page.js";
 import { startFakeCandidate, type CandidateRequest, type FakeCandidate } from "./helpers/fake-candidate.js";
 import { recordFixture, type RecordedFixture } from "./helpers/recorded-exchanges.js";
 
@@ -207,22 +206,12 @@ describe("a run whose figures cannot all be told", () => {
 
   it("plots quality against latency when every candidate costs the same, and shows — for a refused tokens/s", async () => {
     const html = renderHtmlReport(runReport(store, run.id)!);
-    const resultsDir = fileURLToPath(new URL("../../test-results/", import.meta.url));
-    fs.mkdirSync(resultsDir, { recursive: true });
-    const file = path.join(resultsDir, "bench-report-same-cost.html");
-    fs.writeFileSync(file, html);
-    const profile = tempDir("llm-relay-chromium-");
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 1400, height: 1000 },
-    });
+    const { url, context } = await openReportContext(html, "bench-report-same-cost.html");
     try {
       const page = await context.newPage();
       const problems: string[] = [];
       page.on("pageerror", (error) => problems.push(error.message));
-      await page.goto(pathToFileURL(file).href);
+      await page.goto(url);
       await page.waitForSelector("body[data-charts=ready]", { timeout: 10_000 });
       const chart = (await page.evaluate(`(() => {
         const chart = Chart.getChart(document.getElementById("quality-chart"));
@@ -244,7 +233,6 @@ describe("a run whose figures cannot all be told", () => {
       expect(problems).toEqual([]);
     } finally {
       await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     }
   }, 60_000);
 });

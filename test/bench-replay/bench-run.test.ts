@@ -5,10 +5,8 @@
  * timings, scores, checks, costs and judge grades, the candidates' answers
  * recorded in their own conversations, and the JSON report.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lookupModel } from "../../src/catalog/index.js";
 import { createClient, type LLMClient } from "../../src/index.js";
@@ -20,7 +18,7 @@ import { createRun, planRun, runReport } from "../../src/bench/session.js";
 import { BenchStore } from "../../src/bench/storage/bench-store.js";
 import type { BenchResult, BenchRun, RunSettings, SelectionFilters } from "../../src/bench/types.js";
 import { rows } from "../helpers/db.js";
-import { tempDir } from "../helpers/proxy.js";
+import { openReportContext } from "../helpers/report-page.js";
 import { benchConfig, FAST, FAST_PROFILE, JUDGE, SLOW, SLOW_PROFILE, SLOW_SUFFIX, slowAnswer, startCandidates, type Candidates } from "./helpers/bench-setup.js";
 import { AIDER_ANSWER, recordFixture, type RecordedFixture } from "./helpers/recorded-exchanges.js";
 import { lastUserText } from "./helpers/fake-candidate.js";
@@ -351,18 +349,7 @@ describe("the HTML report", () => {
     const html = renderHtmlReport(runReport(store, fullRun.id)!);
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(html).not.toMatch(/<link[^>]+href=/);
-    const resultsDir = fileURLToPath(new URL("../../test-results/", import.meta.url));
-    fs.mkdirSync(resultsDir, { recursive: true });
-    const file = path.join(resultsDir, "bench-report.html");
-    fs.writeFileSync(file, html);
-
-    const profile = tempDir("llm-relay-chromium-");
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 1400, height: 1000 },
-    });
+    const { url, context, resultsDir } = await openReportContext(html, "bench-report.html");
     try {
       const page = await context.newPage();
       const problems: string[] = [];
@@ -372,7 +359,7 @@ describe("the HTML report", () => {
       });
       page.on("pageerror", (error) => problems.push(error.message));
       page.on("request", (request) => requests.push(request.url()));
-      await page.goto(pathToFileURL(file).href);
+      await page.goto(url);
       await page.waitForSelector("body[data-charts=ready]", { timeout: 10_000 });
 
       const table = page.locator("table#summary");
@@ -411,7 +398,6 @@ describe("the HTML report", () => {
       expect(requests.every((url) => url.startsWith("file:"))).toBe(true);
     } finally {
       await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     }
   }, 60_000);
 });
