@@ -7,6 +7,7 @@
  * `error` otherwise. Error bodies follow OpenAI's error object
  * (https://platform.openai.com/docs/guides/error-codes/api-errors).
  */
+import { errors } from "../protocol/error-codes.js";
 import { RelayError, serverShuttingDown, toRelayError, type ErrorClass, type OpenAIErrorBody } from "../protocol/errors.js";
 import type { ExchangeStatus, RawOutput } from "../recording/types.js";
 
@@ -88,7 +89,7 @@ export function failedOutcome(error: unknown, signal: AbortSignal, context: Fail
  */
 function cancellation(reason: unknown, statusSent: boolean): RelayError {
   if (!statusSent && reason instanceof Error && reason.message === SHUTDOWN_REASON) return serverShuttingDown();
-  return new RelayError({ status: 499, message: reason instanceof Error ? reason.message : "cancelled", type: "server_error", code: "cancelled", errorClass: "internal" });
+  return errors.cancelled(reason instanceof Error ? reason.message : "cancelled");
 }
 
 /** A cancellation's reason as the record's `error` (the abort reason's message). */

@@ -16,6 +16,7 @@ import { asModelGroups } from "../config/schema.js";
 import { loadConfig, type LibraryConfigInput, type RelayConfig } from "../config/load.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
+import { errors } from "../protocol/error-codes.js";
 import { RelayError } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
@@ -225,14 +226,14 @@ const NOTHING_WRITTEN: RecordSink = {
 };
 
 function clientClosed(): RelayError {
-  return new RelayError({ status: 500, message: "This llm-relay client is closed", code: "client_closed", errorClass: "internal" });
+  return errors.clientClosed("This llm-relay client is closed");
 }
 
 function parseCompletion(rawBody: string): ChatCompletion {
   try {
     return JSON.parse(rawBody) as ChatCompletion;
   } catch (error) {
-    throw new RelayError({ status: 502, message: `The upstream answered with invalid JSON: ${(error as Error).message}`, code: "upstream_protocol", errorClass: "upstream_protocol" });
+    throw errors.upstreamProtocol(`The upstream answered with invalid JSON: ${(error as Error).message}`);
   }
 }
 

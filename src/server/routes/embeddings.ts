@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { exchangeCostUsd } from "../../catalog/cost.js";
 import { countEmbeddingInputTokens, embeddingInputCount, validateEmbeddingRequest, type EmbeddingRequest } from "../../protocol/embeddings.js";
+import { errors } from "../../protocol/error-codes.js";
 import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/errors.js";
 import type { EmbeddingResult } from "../../providers/types.js";
 import type { EmbeddingExchange } from "../../recording/types.js";
@@ -35,14 +36,10 @@ export function registerEmbeddings(app: FastifyInstance, ctx: ServerContext): vo
 
 /** 400 for a model whose provider has no embeddings. */
 export function embeddingsNotSupported(model: string, provider: string): RelayError {
-  return new RelayError({
-    status: 400,
-    message: `The model '${model}' is served by a '${provider}' deployment, which does not support embeddings (openai-compatible, vllm, lmstudio and ollama do).`,
-    type: "invalid_request_error",
-    param: "model",
-    code: "embeddings_not_supported",
-    errorClass: "invalid_request",
-  });
+  return errors.embeddingsNotSupported(
+    `The model '${model}' is served by a '${provider}' deployment, which does not support embeddings (openai-compatible, vllm, lmstudio and ollama do).`,
+    { param: "model" },
+  );
 }
 
 /** How the exchange ended, for its record. */

@@ -26,6 +26,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { errors } from "../../protocol/error-codes.js";
 import { RelayError, invalidRequest } from "../../protocol/errors.js";
 import { RedisRateLimiter } from "../../ratelimit/index.js";
 import { usageEventSchema } from "../../tenancy/usage-event.js";
@@ -120,7 +121,7 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
       await callerOf(ctx, request, false);
       const data = await healthOf(ctx);
       if (data.status === "ok") return { status: 200, body: healthEnvelopeSchema.parse(envelope({ data, message: "ok", metadata: {} })) };
-      const failed = new RelayError({ status: 503, message: "degraded: a check failed (see error.details)", type: "server_error", code: "degraded", errorClass: "internal" });
+      const failed = errors.degraded("degraded: a check failed (see error.details)");
       return { status: 503, body: errorEnvelopeSchema.parse(envelopeError(failed, {}, data).body) };
     }),
   );
@@ -154,15 +155,11 @@ async function callerOf(ctx: ServerContext, request: FastifyRequest, admin: bool
   if (master && token !== null && sameSecret(token, master)) return { kind: "master" };
   if (admin) {
     if (!master) {
-      throw new RelayError({ status: 403, message: "Admin endpoints are disabled: start the proxy with LLM_RELAY_MASTER_KEY set.", type: "permission_error", code: "admin_disabled", errorClass: "invalid_request" });
+      throw errors.adminDisabled("Admin endpoints are disabled: start the proxy with LLM_RELAY_MASTER_KEY set.");
     }
-    throw new RelayError({
-      status: 401,
-      message: token === null ? "This admin endpoint needs Authorization: Bearer <LLM_RELAY_MASTER_KEY>." : "The key given is not the master key (LLM_RELAY_MASTER_KEY).",
-      type: "invalid_request_error",
-      code: "invalid_api_key",
-      errorClass: "invalid_request",
-    });
+    throw errors.invalidApiKey(
+      token === null ? "This admin endpoint needs Authorization: Bearer <LLM_RELAY_MASTER_KEY>." : "The key given is not the master key (LLM_RELAY_MASTER_KEY).",
+    );
   }
   if (!(await ctx.admission.keysRequired())) return { kind: "open" };
   const tenant = await ctx.admission.authenticate(request.headers.authorization);
@@ -175,7 +172,7 @@ function scopedTenant(caller: Caller, asked: string | undefined): string | null 
   if (caller.kind !== "tenant") return asked ?? null;
   const own = caller.tenant.tenantId;
   if (asked !== undefined && asked !== own) {
-    throw new RelayError({ status: 403, message: `This API key belongs to tenant '${own}' and cannot use tenant '${asked}'.`, type: "permission_error", param: "tenant", code: "tenant_forbidden", errorClass: "invalid_request" });
+    throw errors.tenantForbidden(`This API key belongs to tenant '${own}' and cannot use tenant '${asked}'.`, { param: "tenant" });
   }
   return own;
 }
@@ -197,10 +194,10 @@ async function bookableKeyId(ctx: ServerContext, caller: Caller, tenant: string,
   if (key !== null && key.tenant === tenant) return key.id;
   if (caller.kind === "tenant") {
     // The same answer whether the key exists or not: another tenant's key ids are not this caller's business.
-    throw new RelayError({ status: 403, message: `The key '${keyId}' is not a key of tenant '${tenant}': a key books usage only on its own tenant's keys.`, type: "permission_error", param: "keyId", code: "key_forbidden", errorClass: "invalid_request" });
+    throw errors.keyForbidden(`The key '${keyId}' is not a key of tenant '${tenant}': a key books usage only on its own tenant's keys.`, { param: "keyId" });
   }
   const why = key === null ? "no such key exists" : `it belongs to tenant '${key.tenant}', not to the event's tenant '${tenant}' (set tenantId)`;
-  throw new RelayError({ status: 400, message: `Cannot book usage on the key '${keyId}': ${why}.`, type: "invalid_request_error", param: "keyId", code: "invalid_key_id", errorClass: "invalid_request" });
+  throw errors.invalidKeyId(`Cannot book usage on the key '${keyId}': ${why}.`, { param: "keyId" });
 }
 
 /**
@@ -212,14 +209,10 @@ async function bookableKeyId(ctx: ServerContext, caller: Caller, tenant: string,
 function clientIdempotencyKey(tenant: string, key: string): string {
   const reserved = reservedPrefixOf(key);
   if (reserved !== null) {
-    throw new RelayError({
-      status: 400,
-      message: `The idempotency key '${key}' starts with '${reserved}', reserved for the ledger keys the proxy derives itself (${RESERVED_LEDGER_KEY_PREFIXES.join(", ")}): choose another key.`,
-      type: "invalid_request_error",
-      param: "idempotencyKey",
-      code: "reserved_idempotency_key",
-      errorClass: "invalid_request",
-    });
+    throw errors.reservedIdempotencyKey(
+      `The idempotency key '${key}' starts with '${reserved}', reserved for the ledger keys the proxy derives itself (${RESERVED_LEDGER_KEY_PREFIXES.join(", ")}): choose another key.`,
+      { param: "idempotencyKey" },
+    );
   }
   const scoped = clientLedgerKey(tenant, key);
   if (!usageEventSchema.shape.idempotencyKey.safeParse(scoped).success) {
@@ -230,14 +223,10 @@ function clientIdempotencyKey(tenant: string, key: string): string {
 
 /** 409 for a ledger row found under a caller's key that belongs to another tenant (its content is not shown). */
 function foreignRow(key: string, tenant: string): RelayError {
-  return new RelayError({
-    status: 409,
-    message: `The idempotency key '${key}' is already used in the ledger by a row that is not tenant '${tenant}'s: choose another key.`,
-    type: "invalid_request_error",
-    param: "idempotencyKey",
-    code: "idempotency_key_conflict",
-    errorClass: "invalid_request",
-  });
+  return errors.idempotencyKeyConflict(
+    `The idempotency key '${key}' is already used in the ledger by a row that is not tenant '${tenant}'s: choose another key.`,
+    { param: "idempotencyKey" },
+  );
 }
 
 /** Compares two secrets in constant time (their SHA-256, so lengths do not leak). */
