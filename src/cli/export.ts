@@ -5,7 +5,6 @@
  */
 import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../config/load.js";
-import { parseTimeBound, SelectionError } from "../bench/selection.js";
 
 /** Flags of `export`. */
 export interface ExportFlags {
@@ -40,6 +39,8 @@ export async function runExport(flags: ExportFlags): Promise<void> {
     process.stderr.write(`llm-relay: ${message}\n`);
     process.exit(1);
   };
+  // Loaded when the command runs, so that `serve` (whose command line registers this one) carries no bench code.
+  const { parseTimeBound, SelectionError } = await import("../bench/selection.js");
   let url: string | undefined;
   let since: string | undefined;
   try {

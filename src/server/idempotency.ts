@@ -25,6 +25,7 @@
 import { errors } from "../protocol/error-codes.js";
 import type { FastifyReply, FastifyRequest, onSendHookHandler, RouteHandlerMethod } from "fastify";
 import type { Logger } from "pino";
+import { ATTEMPTS_HEADER, DEPLOYMENT_HEADER } from "../exchange/exchange.js";
 import { RelayError } from "../protocol/errors.js";
 import { DEFAULT_IDEMPOTENCY_TTL_MS, requestFingerprint } from "../tenancy/idempotency.js";
 import type { IdempotencyStore } from "../tenancy/store.js";
@@ -98,7 +99,7 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
         request.relayLogged = true;
         return replay(reply, response);
       }
-      const claim = new IdempotencyClaim(store, target, logger, request.id);
+      const claim = new IdempotencyClaim(store, target, logger, request.id, () => answerHeaders(reply));
       claims.set(request, claim);
       // Last resort: a request that ends without an answer the hooks saw (client gone) frees its key.
       reply.raw.once("close", () => void claim.release());
@@ -116,10 +117,9 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
       claims.delete(request);
       const contentType = reply.getHeader("content-type");
       const body = typeof payload === "string" ? payload : Buffer.isBuffer(payload) ? payload.toString("utf8") : null;
+      const headers = { ...answerHeaders(reply), ...(typeof contentType === "string" ? { "content-type": contentType } : {}) };
       const settled =
-        body !== null && reply.statusCode >= 200 && reply.statusCode < 300
-          ? claim.keep({ kind: "body", status: reply.statusCode, headers: typeof contentType === "string" ? { "content-type": contentType } : {}, body })
-          : claim.release();
+        body !== null && reply.statusCode >= 200 && reply.statusCode < 300 ? claim.keep({ kind: "body", status: reply.statusCode, headers, body }) : claim.release();
       void settled.then(() => done(null, payload));
     },
   };
@@ -141,7 +141,7 @@ export class IdempotencyClaim {
       this.events.push(data);
     },
     beforeEnd: (complete) =>
-      complete ? this.keep({ kind: "sse", status: 200, headers: { "content-type": SSE_CONTENT_TYPE }, events: [...this.events, "[DONE]"] }) : this.release(),
+      complete ? this.keep({ kind: "sse", status: 200, headers: { ...this.headers(), "content-type": SSE_CONTENT_TYPE }, events: [...this.events, "[DONE]"] }) : this.release(),
   };
 
   constructor(
@@ -150,6 +150,8 @@ export class IdempotencyClaim {
     readonly target: IdempotencyTarget,
     private readonly logger: Logger,
     private readonly requestId: string,
+    /** The answer's headers worth replaying (the deployment that answered, the attempts made), read when the answer is kept. */
+    private readonly headers: () => Record<string, string> = () => ({}),
   ) {}
 
   /** Stores `response` for replays (once; later calls do nothing). */
@@ -212,6 +214,19 @@ function checkKey(header: string | string[]): string {
     throw errors.invalidIdempotencyKey(`The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (got ${key.length}).`);
   }
   return key;
+}
+
+/**
+ * The headers of an answer that a replay carries again besides its content type:
+ * `x-llm-relay-deployment` and `x-llm-relay-attempts` (what answered it the first time).
+ */
+function answerHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of [DEPLOYMENT_HEADER, ATTEMPTS_HEADER]) {
+    const value = reply.getHeader(name);
+    if (typeof value === "string" || typeof value === "number") headers[name] = String(value);
+  }
+  return headers;
 }
 
 /** Sends a stored answer again, marked as a replay. */

@@ -91,8 +91,10 @@ export async function streamToClient(
   const streamed: StreamedEvents = { kind: "stream", events: [] };
   const output: RawOutput = stream.kind === "sse" ? { kind: "sse", blocks } : streamed;
   try {
-    // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too.
-    res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS, ...exchange.routingHeaders() });
+    // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too. The routing
+    // headers are set on the reply as well, where an idempotent answer's replay reads them back.
+    reply.headers(exchange.routingHeaders());
+    res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS });
     if (stream.kind === "sse") await pumpSse(pumping, stream.iterator, stream.first, blocks);
     else await pumpEvents(pumping, stream.iterator, stream.first, streamed);
     if (signal.aborted) {

@@ -98,6 +98,10 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(second.text).toBe(first.text);
     expect(second.headers.get("content-type")).toBe(first.headers.get("content-type"));
     expect(second.headers.get(REPLAY)).toBe("true");
+    // The replay says what answered the first time.
+    expect(first.headers.get("x-llm-relay-deployment")).toBe("local");
+    expect(second.headers.get("x-llm-relay-deployment")).toBe("local");
+    expect(second.headers.get("x-llm-relay-attempts")).toBe("1");
 
     // The SDK reads the replay like any answer.
     const viaSdk = await client.chat.completions.create({ model: "local", messages: messages as OpenAI.ChatCompletionMessageParam[] }, { headers: { "Idempotency-Key": key } }).withResponse();
@@ -125,6 +129,9 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(second.status).toBe(200);
     expect(second.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(second.headers.get(REPLAY)).toBe("true");
+    expect(first.headers.get("x-llm-relay-deployment")).toBe("local");
+    expect(second.headers.get("x-llm-relay-deployment")).toBe("local");
+    expect(second.headers.get("x-llm-relay-attempts")).toBe("1");
     expect(await readSse(second)).toEqual(events);
 
     // The SDK streams the replay like a live answer.
