@@ -5,7 +5,7 @@
  * OpenAI's `chat.completion.chunk`
  * (https://platform.openai.com/docs/api-reference/chat-streaming).
  */
-import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
+import { reasoningText, type ChatCompletionChunk } from "../protocol/chat-completion.js";
 import { hasOutput as sniffOutput, isUsageOnlyPayload } from "../protocol/sse-sniff.js";
 import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
 
@@ -56,7 +56,7 @@ export async function openEventStream(provider: ChatProvider, call: ProviderCall
 export function eventHasOutput(event: ProviderStreamEvent): boolean {
   if (!event.chunk) return sniffOutput(event.data);
   return event.chunk.choices.some(
-    (c) => Boolean(c.delta?.content) || Boolean(c.delta?.reasoning_content) || Boolean(c.delta?.reasoning) || Boolean(c.delta?.tool_calls?.length),
+    (c) => Boolean(c.delta?.content) || reasoningText(c.delta) !== null || Boolean(c.delta?.tool_calls?.length),
   );
 }
 

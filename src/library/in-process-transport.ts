@@ -154,7 +154,7 @@ export class InProcessTransport implements Transport {
     if (!runtime) return;
     await this.flushing;
     await runtime.providers.close();
-    await holdingProcessOpen(runtime.recorder.close());
+    await runtime.recorder.close();
   }
 
   /** The effective config, read on first use. @throws ConfigError; RelayError once closed */
@@ -171,7 +171,7 @@ export class InProcessTransport implements Transport {
    */
   private open(): Promise<Runtime> {
     if (this.closed) return Promise.reject(clientClosed());
-    this.runtime ??= holdingProcessOpen(this.start()).catch((error: unknown) => {
+    this.runtime ??= this.start().catch((error: unknown) => {
       this.runtime = null;
       throw error;
     });
@@ -204,19 +204,8 @@ export class InProcessTransport implements Transport {
   private record(runtime: Runtime, exchange: Exchange, outcome: ExchangeOutcome): void {
     const recorder = runtime.recorder;
     recorder.enqueue(exchange.toPending(outcome));
-    this.flushing = holdingProcessOpen(this.flushing.then(() => recorder.flush())).catch(() => undefined);
+    this.flushing = this.flushing.then(() => recorder.flush()).catch(() => undefined);
   }
-}
-
-/**
- * `work`, with the process held open until it settles. The record worker holds it open only while
- * it owes an answer (see `WorkerSink`), so that a script that is done can exit; this covers the rest
- * of a record's way (the recorder's queue before the worker gets it): without it, Node could end a
- * script awaiting its call there (exit code 13, an unsettled top-level await).
- */
-function holdingProcessOpen<T>(work: Promise<T>): Promise<T> {
-  const timer = setInterval(() => undefined, 60_000);
-  return work.finally(() => clearInterval(timer));
 }
 
 /** The sink of a client with recording off: the recorder never writes to it. */

@@ -20,7 +20,7 @@ export interface ProviderCall {
   requestId: string;
   /**
    * `body` as JSON text, when it could be made from the client's own bytes
-   * without serialising the body again (src/server/exchange.ts
+   * without serialising the body again (src/exchange/exchange.ts
    * `upstreamJson`). Pass-through providers send it as is; absent: serialise `body`.
    */
   json?: string;

@@ -5,9 +5,6 @@
 
 import { SHUTDOWN_REASON } from "../exchange/outcome.js";
 
-/** Reason given to exchanges aborted by a stop (defined by the exchange core, which maps it to 503). */
-export { SHUTDOWN_REASON };
-
 /** The set of in-flight exchanges. */
 export class InFlight {
   private readonly controllers = new Set<AbortController>();

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseTimeBound } from "../../src/bench/selection.js";
 import { llmDatetime, threadDatetime } from "../../src/recording/llm-format.js";
-import { startTime } from "../../src/server/start-clock.js";
+import { startTime } from "../../src/exchange/start-clock.js";
 import { decodeTime } from "ulid";
 import { rows } from "../helpers/db.js";
 import { ISOFORMAT, micros, PY_STR } from "../helpers/llm-times.js";

@@ -20,13 +20,13 @@ import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/err
 import type { EmbeddingResult } from "../../providers/types.js";
 import type { EmbeddingExchange } from "../../recording/types.js";
 import { newUlid } from "../../recording/ulid.js";
-import { startTime } from "../start-clock.js";
+import { startTime } from "../../exchange/start-clock.js";
 import { deploymentLabel, type Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
-import { DEPLOYMENT_HEADER } from "../exchange.js";
+import { DEPLOYMENT_HEADER } from "../../exchange/exchange.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute } from "../idempotency.js";
-import { SHUTDOWN_REASON } from "../in-flight.js";
+import { SHUTDOWN_REASON } from "../../exchange/outcome.js";
 
 /** Registers the route (with `Idempotency-Key` handling, src/server/idempotency.ts: whole answers are kept by its `onSend` hook). */
 export function registerEmbeddings(app: FastifyInstance, ctx: ServerContext): void {
