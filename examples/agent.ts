@@ -22,7 +22,10 @@ class Agent {
   /** Sends one user message with the whole history; keeps the reply only when the call succeeded. */
   async ask(userMessage: string): Promise<LLMResponse> {
     const turn: ChatMessage = { role: "user", content: userMessage };
-    const response = await generateCompletionWithMessages([...this.history, turn], { temperature: 0.2, maxTokens: 200 });
+    const response = await generateCompletionWithMessages([...this.history, turn], {
+      temperature: 0.2,
+      maxTokens: 200,
+    });
     if (response.success) {
       this.history.push(turn, { role: "assistant", content: response.content });
       this.tokensUsed += response.tokensUsed;
@@ -42,7 +45,9 @@ for (const task of tasks.length > 0 ? tasks : ["What is llm-relay?", "Does it re
   const response = await agent.ask(task);
   console.log(`> ${task}`);
   if (response.success) {
-    console.log(`${response.content}\n  [${response.modelUsed}, ${response.inputTokens}+${response.outputTokens} tokens, ${(response.responseTime * 1000).toFixed(1)} ms, ${response.finishReason}]`);
+    console.log(
+      `${response.content}\n  [${response.modelUsed}, ${response.inputTokens}+${response.outputTokens} tokens, ${(response.responseTime * 1000).toFixed(1)} ms, ${response.finishReason}]`,
+    );
   } else {
     console.log(`  error: ${response.error}`);
     process.exitCode = 1;

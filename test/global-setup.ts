@@ -71,7 +71,8 @@ async function checkRedis(): Promise<Missing | null> {
     return {
       service: `Redis at ${redactPassword(TEST_REDIS_URL)}`,
       error: reasonOf(socketError ?? error),
-      remedy: "start it (`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''`), or point LLM_RELAY_TEST_REDIS_URL at another server",
+      remedy:
+        "start it (`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''`), or point LLM_RELAY_TEST_REDIS_URL at another server",
     };
   } finally {
     redis.disconnect();
@@ -114,7 +115,9 @@ function redactPassword(url: string): string {
  * @throws Error listing every service that did not answer and how to start it (vitest then runs no test file)
  */
 export default async function checkServices(): Promise<void> {
-  const missing = (await Promise.all([checkPostgres(), checkRedis(), Promise.resolve(checkChromium())])).filter((m): m is Missing => m !== null);
+  const missing = (await Promise.all([checkPostgres(), checkRedis(), Promise.resolve(checkChromium())])).filter(
+    (m): m is Missing => m !== null,
+  );
   if (missing.length === 0) return;
   const lines = [
     `The tests need ${missing.length === 1 ? "a service that is" : "services that are"} not available, so none were run:`,

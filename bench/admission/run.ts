@@ -34,7 +34,10 @@ const { values: args } = parseArgs({
     levels: { type: "string", default: "0,10000,300000" },
     keys: { type: "string", default: "4" },
     ms: { type: "string", default: "400" },
-    "database-url": { type: "string", default: process.env.LLM_RELAY_TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test" },
+    "database-url": {
+      type: "string",
+      default: process.env.LLM_RELAY_TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test",
+    },
   },
 });
 
@@ -86,7 +89,7 @@ async function sqliteEngine(): Promise<Engine> {
     store,
     // Through the ledger's own batched write (the trigger keeps the totals, as in production).
     async fill(count, keys) {
-      for (let done = 0; done < count; ) {
+      for (let done = 0; done < count;) {
         const chunk: UsageEvent[] = [];
         for (; chunk.length < 5000 && done < count; done++, written++) {
           chunk.push({
@@ -151,7 +154,8 @@ async function benchEngine(name: "sqlite" | "postgres"): Promise<Row[]> {
   try {
     const { store } = engine;
     const keys: ApiKey[] = [];
-    for (let i = 0; i < keyCount; i++) keys.push((await store.keys.create({ tenant: TENANT, budgetUsd: 1_000_000, budgetPeriodMs: PERIOD_MS })).key);
+    for (let i = 0; i < keyCount; i++)
+      keys.push((await store.keys.create({ tenant: TENANT, budgetUsd: 1_000_000, budgetPeriodMs: PERIOD_MS })).key);
     const key = keys[0]!;
     const admission = new Admission(store, createRateLimiter(), {
       auth: "required",
@@ -163,10 +167,14 @@ async function benchEngine(name: "sqlite" | "postgres"): Promise<Row[]> {
       const fillStart = performance.now();
       await engine.fill(level - have, keys);
       have = level;
-      process.stderr.write(`${name}: ${level} rows (filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)\n`);
+      process.stderr.write(
+        `${name}: ${level} rows (filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)\n`,
+      );
       // The old check: admission before the running totals (budget − SUM over the period).
-      const oldKey = () => store.ledger.spend({ keyId: key.id }, Date.now() - PERIOD_MS).then((spent) => 1_000_000 - spent);
-      const oldTenant = () => store.ledger.spend({ tenant: TENANT }, Date.now() - PERIOD_MS).then((spent) => 1_000_000 - spent);
+      const oldKey = () =>
+        store.ledger.spend({ keyId: key.id }, Date.now() - PERIOD_MS).then((spent) => 1_000_000 - spent);
+      const oldTenant = () =>
+        store.ledger.spend({ tenant: TENANT }, Date.now() - PERIOD_MS).then((spent) => 1_000_000 - spent);
       for (const [check, fresh, old] of [
         ["key", () => admission.budgetRemaining(key), oldKey],
         ["tenant", () => admission.tenantBudgetRemaining(TENANT), oldTenant],
@@ -188,13 +196,22 @@ const results: Row[] = [];
 for (const engine of engines) results.push(...(await benchEngine(engine)));
 
 const header = ["engine", "ledger rows", "check", "new µs/call", "old SUM µs/call", "old/new"];
-const cells = results.map((r) => [r.engine, String(r.rows), r.check, r.newUs.toFixed(1), r.oldUs.toFixed(1), `${r.ratio.toFixed(1)}×`]);
+const cells = results.map((r) => [
+  r.engine,
+  String(r.rows),
+  r.check,
+  r.newUs.toFixed(1),
+  r.oldUs.toFixed(1),
+  `${r.ratio.toFixed(1)}×`,
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
 const line = (c: string[]) => c.map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ");
 console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const c of cells) console.log(line(c));
-console.log(`one tenant, ${keyCount} keys (the key checked holds 1/${keyCount} of the rows), every row inside the 30-day period; new = Admission.budgetRemaining / tenantBudgetRemaining (running totals), old = budget − ledger.spend (SUM)`);
+console.log(
+  `one tenant, ${keyCount} keys (the key checked holds 1/${keyCount} of the rows), every row inside the 30-day period; new = Admission.budgetRemaining / tenantBudgetRemaining (running totals), old = budget − ledger.spend (SUM)`,
+);
 mkdirSync("bench-results", { recursive: true });
 const file = join("bench-results", `admission-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(file, `${JSON.stringify({ levels, keys: keyCount, measureMs, results }, null, 2)}\n`);

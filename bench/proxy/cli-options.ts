@@ -88,18 +88,27 @@ export function parseOptions(argv: string[]): Options {
   const warmupS = Number(values.warmup);
   if (!(warmupS >= 0 && warmupS <= 10)) throw new Error("--warmup must be between 0 and 10 seconds");
   const proxyWarmupS = Number(values["proxy-warmup"]);
-  if (!(proxyWarmupS >= 0 && proxyWarmupS <= 30)) throw new Error("--proxy-warmup must be between 0 and 30 seconds (one load generator run)");
+  if (!(proxyWarmupS >= 0 && proxyWarmupS <= 30))
+    throw new Error("--proxy-warmup must be between 0 and 30 seconds (one load generator run)");
   const repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new Error("--repeats must be an integer from 1 to 20");
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20)
+    throw new Error("--repeats must be an integer from 1 to 20");
   const chunks = Number(values.chunks);
-  if (!Number.isInteger(chunks) || chunks < 1 || chunks > 10_000) throw new Error("--chunks must be an integer from 1 to 10000");
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > 10_000)
+    throw new Error("--chunks must be an integer from 1 to 10000");
   const chunkDelayMs = Number(values["chunk-delay-ms"]);
   if (!(chunkDelayMs >= 0 && chunkDelayMs <= 1000)) throw new Error("--chunk-delay-ms must be between 0 and 1000");
   if (values.body !== "small" && values.body !== "aider") throw new Error("--body must be small or aider");
   const quietWaitS = Number(values["quiet-wait"]);
   if (!(quietWaitS >= 0 && quietWaitS <= 120)) throw new Error("--quiet-wait must be between 0 and 120 seconds");
   if (values.proxy !== "relay" && values.proxy !== "floor") throw new Error("--proxy must be relay or floor");
-  const scenarioFilter = values.scenarios === "all" ? "all" : values.scenarios.split(",").map((s) => s.trim()).filter(Boolean);
+  const scenarioFilter =
+    values.scenarios === "all"
+      ? "all"
+      : values.scenarios
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
   return {
     durationS,
     warmupS,
@@ -149,7 +158,8 @@ export function buildScenarios(options: Options): Scenario[] {
   const recordings = options.proxy === "floor" ? [false] : [true, false];
   for (const stream of [false, true])
     for (const concurrency of [...concurrencies].sort((a, b) => a - b))
-      for (const record of recordings) all.push({ name: scenarioName(stream, concurrency, record), stream, concurrency, record });
+      for (const record of recordings)
+        all.push({ name: scenarioName(stream, concurrency, record), stream, concurrency, record });
   if (options.scenarioFilter === "all") return all.filter((s) => options.concurrency.includes(s.concurrency));
   const wanted = options.scenarioFilter;
   return all.filter((s) => wanted.includes(s.name));

@@ -20,7 +20,10 @@ import http from "node:http";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 
-const { values } = parseArgs({ args: process.argv.slice(3), options: { config: { type: "string" }, port: { type: "string" }, db: { type: "string" } } });
+const { values } = parseArgs({
+  args: process.argv.slice(3),
+  options: { config: { type: "string" }, port: { type: "string" }, db: { type: "string" } },
+});
 const baseUrl = /base_url:\s*(\S+)/.exec(readFileSync(values.config!, "utf8"))?.[1];
 if (!baseUrl) throw new Error("floor-proxy: the config names no base_url");
 const upstream = new URL(baseUrl);
@@ -31,7 +34,9 @@ let inFlight = 0;
 const server = http.createServer((req, res) => {
   if (req.method === "GET" && req.url === "/health") {
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: "ok", recorder: { queued: 0, written: 0, failed_writes: 0 }, in_flight: inFlight }));
+    res.end(
+      JSON.stringify({ status: "ok", recorder: { queued: 0, written: 0, failed_writes: 0 }, in_flight: inFlight }),
+    );
     return;
   }
   if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
@@ -59,7 +64,9 @@ async function forward(body: Buffer, res: http.ServerResponse): Promise<void> {
     } else res.end(Buffer.from(await answer.body.arrayBuffer()));
   } catch (error) {
     if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { message: String(error), type: "server_error", param: null, code: "floor_proxy" } }));
+    res.end(
+      JSON.stringify({ error: { message: String(error), type: "server_error", param: null, code: "floor_proxy" } }),
+    );
   }
 }
 

@@ -100,13 +100,20 @@ async function main(): Promise<void> {
   if (values.body !== "small" && values.body !== "aider") throw new Error("--body small|aider");
   const payload = Buffer.from(values.body === "aider" ? aiderBody(stream) : smallBody(stream));
   const path = "/v1/chat/completions";
-  const headers = { "content-type": "application/json", "content-length": String(payload.length), accept: stream ? "text/event-stream" : "application/json" };
+  const headers = {
+    "content-type": "application/json",
+    "content-length": String(payload.length),
+    accept: stream ? "text/event-stream" : "application/json",
+  };
 
   // Whatever happens, this process ends: duration + warm-up + 30 s at most.
-  const hardStop = setTimeout(() => {
-    process.stderr.write("loadgen: hard time limit reached\n");
-    process.exit(3);
-  }, (durationS + warmupS + 30) * 1000);
+  const hardStop = setTimeout(
+    () => {
+      process.stderr.write("loadgen: hard time limit reached\n");
+      process.exit(3);
+    },
+    (durationS + warmupS + 30) * 1000,
+  );
   hardStop.unref();
 
   const pool = new Pool(origin.origin, {

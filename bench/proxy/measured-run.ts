@@ -49,7 +49,10 @@ function benchCpuMs(pids: (number | undefined)[]): number {
  * (sampled over 0.5 s), at most `maxS` seconds. Returns the seconds waited
  * and the last foreign load seen (% of one core).
  */
-async function waitForQuiet(maxS: number, pids: (number | undefined)[]): Promise<{ waitedS: number; foreignPct: number }> {
+async function waitForQuiet(
+  maxS: number,
+  pids: (number | undefined)[],
+): Promise<{ waitedS: number; foreignPct: number }> {
   const start = Date.now();
   let foreignPct = 0;
   for (;;) {
@@ -59,7 +62,8 @@ async function waitForQuiet(maxS: number, pids: (number | undefined)[]): Promise
     await sleep(500);
     const wall = Date.now() - t0;
     foreignPct = (100 * (machineBusyMs() - busy0 - (benchCpuMs(pids) - ours0))) / wall;
-    if (foreignPct < 15 || Date.now() - start >= maxS * 1000) return { waitedS: (Date.now() - start) / 1000, foreignPct };
+    if (foreignPct < 15 || Date.now() - start >= maxS * 1000)
+      return { waitedS: (Date.now() - start) / 1000, foreignPct };
   }
 }
 
@@ -90,8 +94,18 @@ export interface Measured {
  * the proxy for a proxied one), after waiting up to `--quiet-wait` for the
  * machine to go quiet, and accounts the CPU used during the run.
  */
-export async function measuredRun(url: string, scenario: Scenario, options: Options, pinned: boolean, mockPid: number | undefined, proxyPid: number | undefined): Promise<Measured> {
-  const quiet = options.quietWaitS > 0 ? await waitForQuiet(options.quietWaitS, [mockPid, proxyPid]) : { waitedS: 0, foreignPct: Number.NaN };
+export async function measuredRun(
+  url: string,
+  scenario: Scenario,
+  options: Options,
+  pinned: boolean,
+  mockPid: number | undefined,
+  proxyPid: number | undefined,
+): Promise<Measured> {
+  const quiet =
+    options.quietWaitS > 0
+      ? await waitForQuiet(options.quietWaitS, [mockPid, proxyPid])
+      : { waitedS: 0, foreignPct: Number.NaN };
   const t0 = Date.now();
   const busy0 = machineBusyMs();
   const self0 = selfCpuMs();
@@ -111,7 +125,8 @@ export async function measuredRun(url: string, scenario: Scenario, options: Opti
     cpu: {
       wallMs,
       proxyCpuMs,
-      proxyCpuUsPerRequest: proxyCpuMs !== null && load.all.completed > 0 ? (proxyCpuMs * 1000) / load.all.completed : null,
+      proxyCpuUsPerRequest:
+        proxyCpuMs !== null && load.all.completed > 0 ? (proxyCpuMs * 1000) / load.all.completed : null,
       mockCpuMs,
       loadgenCpuMs: load.cpuMs,
       foreignCpuPct: Math.max(0, (100 * foreign) / wallMs),

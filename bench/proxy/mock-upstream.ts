@@ -37,7 +37,8 @@ if (!Number.isInteger(port) || port < 0 || !Number.isInteger(chunkCount) || chun
 const CREATED = 1795257782;
 const ID = "chatcmpl-bench";
 const MODEL = "mock";
-const TEXT_WORDS = "The quick brown fox jumps over the lazy dog while the relay records every single word it forwards".split(" ");
+const TEXT_WORDS =
+  "The quick brown fox jumps over the lazy dog while the relay records every single word it forwards".split(" ");
 const USAGE = { prompt_tokens: 31, completion_tokens: chunkCount, total_tokens: 31 + chunkCount };
 
 function piece(i: number): string {
@@ -61,15 +62,32 @@ function sse(obj: unknown): string {
   return `data: ${JSON.stringify(obj)}\n\n`;
 }
 function chunk(delta: Record<string, unknown>, finish: string | null): string {
-  return sse({ id: ID, object: "chat.completion.chunk", created: CREATED, model: MODEL, system_fingerprint: "fp_bench", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  return sse({
+    id: ID,
+    object: "chat.completion.chunk",
+    created: CREATED,
+    model: MODEL,
+    system_fingerprint: "fp_bench",
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  });
 }
 
 /** The N content events (the first carries the role), then the finish chunk. */
 const CONTENT_EVENTS: string[] = [
-  ...Array.from({ length: chunkCount }, (_, i) => chunk(i === 0 ? { role: "assistant", content: piece(i) } : { content: piece(i) }, null)),
+  ...Array.from({ length: chunkCount }, (_, i) =>
+    chunk(i === 0 ? { role: "assistant", content: piece(i) } : { content: piece(i) }, null),
+  ),
   chunk({}, "stop"),
 ];
-const USAGE_EVENT = sse({ id: ID, object: "chat.completion.chunk", created: CREATED, model: MODEL, system_fingerprint: "fp_bench", choices: [], usage: USAGE });
+const USAGE_EVENT = sse({
+  id: ID,
+  object: "chat.completion.chunk",
+  created: CREATED,
+  model: MODEL,
+  system_fingerprint: "fp_bench",
+  choices: [],
+  usage: USAGE,
+});
 const DONE_EVENT = "data: [DONE]\n\n";
 const STREAM_BODY_PLAIN = Buffer.from(CONTENT_EVENTS.join("") + DONE_EVENT);
 const STREAM_BODY_USAGE = Buffer.from(CONTENT_EVENTS.join("") + USAGE_EVENT + DONE_EVENT);
@@ -104,7 +122,9 @@ const server = http.createServer({ keepAlive: true, keepAliveTimeout: 60_000, re
   req.on("end", () => {
     let body: { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
     try {
-      body = JSON.parse(parts.length === 1 ? parts[0]!.toString("utf8") : Buffer.concat(parts).toString("utf8")) as typeof body;
+      body = JSON.parse(
+        parts.length === 1 ? parts[0]!.toString("utf8") : Buffer.concat(parts).toString("utf8"),
+      ) as typeof body;
     } catch {
       res.writeHead(400, { "content-type": "application/json" });
       res.end('{"error":{"message":"invalid JSON","type":"invalid_request_error","param":null,"code":null}}');

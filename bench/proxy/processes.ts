@@ -63,7 +63,8 @@ function pinPrefix(pinned: boolean, core: number): string[] {
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("LLM_RELAY_") && !k.startsWith("NODE_OPTIONS")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith("LLM_RELAY_") && !k.startsWith("NODE_OPTIONS")) env[k] = v;
   return env;
 }
 
@@ -126,7 +127,21 @@ export interface Mock {
 /** Starts the mock upstream (on core 1 when pinned) and waits for the port it prints. */
 export async function startMock(options: Options, pinned: boolean): Promise<Mock> {
   const child = spawnCmd(
-    [...pinPrefix(pinned, 1), process.execPath, "--import", "tsx", "--import", WATCH_PARENT, MOCK_TS, "--port", "0", "--chunks", String(options.chunks), "--chunk-delay-ms", String(options.chunkDelayMs)],
+    [
+      ...pinPrefix(pinned, 1),
+      process.execPath,
+      "--import",
+      "tsx",
+      "--import",
+      WATCH_PARENT,
+      MOCK_TS,
+      "--port",
+      "0",
+      "--chunks",
+      String(options.chunks),
+      "--chunk-delay-ms",
+      String(options.chunkDelayMs),
+    ],
     "pipe-out",
   );
   const errors = stderrTail(child);
@@ -172,7 +187,13 @@ export interface Proxy {
  * front of the mock (on core 0 when pinned, under --cpu-prof when asked)
  * and waits until it answers /health.
  */
-export async function startProxy(scenario: Scenario, options: Options, mockPort: number, tmp: string, pinned: boolean): Promise<Proxy> {
+export async function startProxy(
+  scenario: Scenario,
+  options: Options,
+  mockPort: number,
+  tmp: string,
+  pinned: boolean,
+): Promise<Proxy> {
   const dir = path.join(tmp, scenario.name);
   mkdirSync(dir, { recursive: true });
   const configPath = path.join(dir, "llm-relay.yaml");
@@ -192,9 +213,31 @@ export async function startProxy(scenario: Scenario, options: Options, mockPort:
     ].join("\n"),
   );
   const port = await freePort();
-  const prof = options.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir, "--cpu-prof-name", `proxy-${scenario.name}-${Date.now()}.cpuprofile`] : [];
+  const prof = options.cpuProfDir
+    ? [
+        "--cpu-prof",
+        "--cpu-prof-dir",
+        options.cpuProfDir,
+        "--cpu-prof-name",
+        `proxy-${scenario.name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
   const child = spawnCmd(
-    [...pinPrefix(pinned, 0), process.execPath, ...prof, "--import", WATCH_PARENT, ...proxyEntry(options), "serve", "--config", configPath, "--port", String(port), "--db", dbPath],
+    [
+      ...pinPrefix(pinned, 0),
+      process.execPath,
+      ...prof,
+      "--import",
+      WATCH_PARENT,
+      ...proxyEntry(options),
+      "serve",
+      "--config",
+      configPath,
+      "--port",
+      String(port),
+      "--db",
+      dbPath,
+    ],
     "quiet",
   );
   const errors = stderrTail(child);

@@ -13,7 +13,8 @@ import type { TargetResult } from "./targets.js";
 
 function table(rows: string[][], header: string[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -78,7 +79,11 @@ export function printTable(results: ScenarioResult[]): void {
 
 /** Prints one PASS / FAIL / N/A line per target. */
 export function printTargets(targets: TargetResult[], proxy: "relay" | "floor" = "relay"): void {
-  process.stdout.write(proxy === "floor" ? "\nTargets (issue 6), as the FLOOR proxy meets them (they are llm-relay's; the floor shows what is left for it):\n" : "\nTargets (issue 6):\n");
+  process.stdout.write(
+    proxy === "floor"
+      ? "\nTargets (issue 6), as the FLOOR proxy meets them (they are llm-relay's; the floor shows what is left for it):\n"
+      : "\nTargets (issue 6):\n",
+  );
   for (const t of targets) {
     const verdict = t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL";
     const info = t.counts ? "" : " [info only]";
@@ -147,13 +152,21 @@ export function writeResults(run: RunRecord): void {
   const { startedAt, machine, options, scenarios, results, targets } = run;
   const outDir = path.join(REPO, "bench-results");
   mkdirSync(outDir, { recursive: true });
-  const outFile = path.join(outDir, `proxy-${options.proxy === "floor" ? "floor-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-  const profiles = options.cpuProfDir ? readdirSync(options.cpuProfDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(options.cpuProfDir!, f)) : [];
+  const outFile = path.join(
+    outDir,
+    `proxy-${options.proxy === "floor" ? "floor-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`,
+  );
+  const profiles = options.cpuProfDir
+    ? readdirSync(options.cpuProfDir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .map((f) => path.join(options.cpuProfDir!, f))
+    : [];
   writeFileSync(
     outFile,
     `${JSON.stringify(
       {
-        benchmark: options.proxy === "floor" ? "llm-relay proxy, floor (bench/proxy/floor-proxy.ts)" : "llm-relay proxy",
+        benchmark:
+          options.proxy === "floor" ? "llm-relay proxy, floor (bench/proxy/floor-proxy.ts)" : "llm-relay proxy",
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         machine,
@@ -167,5 +180,8 @@ export function writeResults(run: RunRecord): void {
     )}\n`,
   );
   process.stdout.write(`\nResults: ${path.relative(process.cwd(), outFile)}\n`);
-  if (profiles.length) process.stdout.write(`CPU profiles: ${profiles.join(", ")}\n  summarise: node --import tsx bench/proxy/top-self-time.ts <file>\n`);
+  if (profiles.length)
+    process.stdout.write(
+      `CPU profiles: ${profiles.join(", ")}\n  summarise: node --import tsx bench/proxy/top-self-time.ts <file>\n`,
+    );
 }

@@ -43,7 +43,8 @@ installSignalHandlers();
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  if (options.proxy === "relay" && !existsSync(PROXY_MAIN)) throw new Error(`${PROXY_MAIN} is missing: run npm run build first`);
+  if (options.proxy === "relay" && !existsSync(PROXY_MAIN))
+    throw new Error(`${PROXY_MAIN} is missing: run npm run build first`);
   const scenarios = buildScenarios(options);
   if (scenarios.length === 0) throw new Error("no scenario selected");
   const cpus = os.availableParallelism();
@@ -85,7 +86,10 @@ async function main(): Promise<number> {
   printTargets(targets, options.proxy);
   writeResults({ startedAt, machine, options, scenarios, results, targets });
   const failedRecording = results.some((s) => !s.recordedOk);
-  if (failedRecording) process.stderr.write("\n!!! At least one scenario failed or recorded a different number of exchanges than completed requests !!!\n");
+  if (failedRecording)
+    process.stderr.write(
+      "\n!!! At least one scenario failed or recorded a different number of exchanges than completed requests !!!\n",
+    );
   return failedRecording || isInterrupted() ? 1 : 0;
 }
 

@@ -9,7 +9,16 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Options, Scenario } from "./cli-options.js";
 import { measuredRun } from "./measured-run.js";
-import { isInterrupted, type Mock, peakRssMb, type Proxy, runLoad, startProxy, stopProxy, waitRecorderIdle } from "./processes.js";
+import {
+  isInterrupted,
+  type Mock,
+  peakRssMb,
+  type Proxy,
+  runLoad,
+  startProxy,
+  stopProxy,
+  waitRecorderIdle,
+} from "./processes.js";
 import { fmt, type RunPair, type ScenarioResult, summarise } from "./summary.js";
 
 function countExchanges(dbPath: string): number {
@@ -29,7 +38,13 @@ function countExchanges(dbPath: string): number {
  * (and a loud message on a record mismatch), and summarises them. Never
  * throws: a failure ends the scenario and is reported in its result.
  */
-export async function runScenario(scenario: Scenario, options: Options, mock: Mock, tmp: string, pinned: boolean): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: Scenario,
+  options: Options,
+  mock: Mock,
+  tmp: string,
+  pinned: boolean,
+): Promise<ScenarioResult> {
   const runs: RunPair[] = [];
   let proxy: Proxy | null = null;
   let peak: number | null = null;
@@ -37,16 +52,35 @@ export async function runScenario(scenario: Scenario, options: Options, mock: Mo
     proxy = await startProxy(scenario, options, mock.port, tmp, pinned);
     if (options.proxyWarmupS > 0) {
       // Not measured; its exchanges are written before the first pair and left out of the record check.
-      await runLoad(`http://127.0.0.1:${proxy.port}`, scenario, { ...options, durationS: options.proxyWarmupS, warmupS: 0 }, pinned);
+      await runLoad(
+        `http://127.0.0.1:${proxy.port}`,
+        scenario,
+        { ...options, durationS: options.proxyWarmupS, warmupS: 0 },
+        pinned,
+      );
       await waitRecorderIdle(proxy.port, 30_000);
     }
     let rowsBefore = countExchanges(proxy.dbPath);
     for (let pair = 1; pair <= options.repeats; pair++) {
       if (isInterrupted()) throw new Error("interrupted");
-      const directRun = await measuredRun(`http://127.0.0.1:${mock.port}`, scenario, options, pinned, mock.child.pid, proxy.child.pid);
+      const directRun = await measuredRun(
+        `http://127.0.0.1:${mock.port}`,
+        scenario,
+        options,
+        pinned,
+        mock.child.pid,
+        proxy.child.pid,
+      );
       const direct = directRun.load;
       if (isInterrupted()) throw new Error("interrupted");
-      const proxiedRun = await measuredRun(`http://127.0.0.1:${proxy.port}`, scenario, options, pinned, mock.child.pid, proxy.child.pid);
+      const proxiedRun = await measuredRun(
+        `http://127.0.0.1:${proxy.port}`,
+        scenario,
+        options,
+        pinned,
+        mock.child.pid,
+        proxy.child.pid,
+      );
       const proxied = proxiedRun.load;
       const rss = peakRssMb(proxy.child.pid);
       if (rss !== null) peak = Math.max(peak ?? 0, rss);
@@ -56,14 +90,29 @@ export async function runScenario(scenario: Scenario, options: Options, mock: Mo
       rowsBefore = rowsNow;
       const expectedRecorded = scenario.record ? proxied.all.completed : 0;
       const recordedOk = recorded === expectedRecorded && (health?.recorder.failed_writes ?? 0) === 0;
-      runs.push({ pair, direct, proxy: proxied, directCpu: directRun.cpu, proxyCpu: proxiedRun.cpu, proxyPeakRssMb: rss, recorded, expectedRecorded, recordedOk, failedWrites: health?.recorder.failed_writes ?? null });
+      runs.push({
+        pair,
+        direct,
+        proxy: proxied,
+        directCpu: directRun.cpu,
+        proxyCpu: proxiedRun.cpu,
+        proxyPeakRssMb: rss,
+        recorded,
+        expectedRecorded,
+        recordedOk,
+        failedWrites: health?.recorder.failed_writes ?? null,
+      });
       const line =
         `  ${scenario.name} pair ${pair}/${options.repeats}: direct ${fmt(direct.rps, 0)} rps p50 ${fmt(direct.p50TotalMs)} ms | ` +
         `proxy ${fmt(proxied.rps, 0)} rps p50 ${fmt(proxied.p50TotalMs)} ms${scenario.stream ? ` ttfb50 ${fmt(direct.p50TtfbMs)}/${fmt(proxied.p50TtfbMs)}` : ""} | ` +
         `proxy CPU ${fmt(proxiedRun.cpu.proxyCpuUsPerRequest, 0)} µs/req | RSS ${fmt(rss, 1)} MB | ` +
         `foreign load ${fmt(directRun.cpu.foreignCpuPct, 0)}%/${fmt(proxiedRun.cpu.foreignCpuPct, 0)}% | recorded ${recorded}/${expectedRecorded}${recordedOk ? "" : "  <<<<<<<< MISMATCH"}` +
-        (proxied.all.non200 + proxied.all.exceptions > 0 ? ` | proxy errors ${proxied.all.non200 + proxied.all.exceptions} (${proxied.all.firstError})` : "") +
-        (direct.all.non200 + direct.all.exceptions > 0 ? ` | direct errors ${direct.all.non200 + direct.all.exceptions} (${direct.all.firstError})` : "");
+        (proxied.all.non200 + proxied.all.exceptions > 0
+          ? ` | proxy errors ${proxied.all.non200 + proxied.all.exceptions} (${proxied.all.firstError})`
+          : "") +
+        (direct.all.non200 + direct.all.exceptions > 0
+          ? ` | direct errors ${direct.all.non200 + direct.all.exceptions} (${direct.all.firstError})`
+          : "");
       process.stdout.write(`${line}\n`);
       if (!recordedOk)
         process.stderr.write(

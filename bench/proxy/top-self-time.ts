@@ -57,7 +57,12 @@ export function groupOf(url: string, functionName: string): string {
     return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : (rest[0] ?? file);
   }
   const dist = file.lastIndexOf("/dist/");
-  if (dist >= 0) return `llm-relay ${file.slice(dist + 1).split("/").slice(0, 2).join("/")}`;
+  if (dist >= 0)
+    return `llm-relay ${file
+      .slice(dist + 1)
+      .split("/")
+      .slice(0, 2)
+      .join("/")}`;
   return path.basename(file);
 }
 
@@ -94,7 +99,10 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
   return self;
 }
 
-export function summarise(files: string[], top: number): { totalMs: number; busyMs: number; functions: SelfTimeRow[]; groups: SelfTimeRow[] } {
+export function summarise(
+  files: string[],
+  top: number,
+): { totalMs: number; busyMs: number; functions: SelfTimeRow[]; groups: SelfTimeRow[] } {
   const byFunction = new Map<string, { function: string; location: string; group: string; selfMs: number }>();
   const byGroup = new Map<string, number>();
   let totalMs = 0;
@@ -125,7 +133,14 @@ export function summarise(files: string[], top: number): { totalMs: number; busy
     .map((r) => ({ ...r, pct: pct(r.selfMs), busyPct: busyPct(r.selfMs, r.function) }));
   const groups = [...byGroup.entries()]
     .sort((a, b) => b[1] - a[1])
-    .map(([group, ms]) => ({ function: group, location: "", group, selfMs: ms, pct: pct(ms), busyPct: busyPct(ms, group) }));
+    .map(([group, ms]) => ({
+      function: group,
+      location: "",
+      group,
+      selfMs: ms,
+      pct: pct(ms),
+      busyPct: busyPct(ms, group),
+    }));
   return { totalMs, busyMs, functions, groups };
 }
 
@@ -144,7 +159,9 @@ function main(): void {
   });
   const target = positionals[0];
   if (!target) {
-    process.stderr.write("usage: node --import tsx bench/proxy/top-self-time.ts <file.cpuprofile | dir> [--top 15] [--json]\n");
+    process.stderr.write(
+      "usage: node --import tsx bench/proxy/top-self-time.ts <file.cpuprofile | dir> [--top 15] [--json]\n",
+    );
     process.exit(2);
   }
   const files = profileFiles(target);
@@ -161,9 +178,12 @@ function main(): void {
   process.stdout.write(`Top ${top} functions by self time (% of busy time):\n`);
   process.stdout.write(`${"self ms".padStart(9)} ${"busy%".padStart(6)}  ${"function".padEnd(38)} location\n`);
   for (const r of result.functions)
-    process.stdout.write(`${f1(r.selfMs).padStart(9)} ${f1(r.busyPct).padStart(6)}  ${r.function.slice(0, 38).padEnd(38)} ${r.location || r.group}\n`);
+    process.stdout.write(
+      `${f1(r.selfMs).padStart(9)} ${f1(r.busyPct).padStart(6)}  ${r.function.slice(0, 38).padEnd(38)} ${r.location || r.group}\n`,
+    );
   process.stdout.write(`\nSelf time by package / group:\n`);
-  for (const g of result.groups.slice(0, 20)) process.stdout.write(`${f1(g.selfMs).padStart(9)} ${f1(g.busyPct).padStart(6)}  ${g.group}\n`);
+  for (const g of result.groups.slice(0, 20))
+    process.stdout.write(`${f1(g.selfMs).padStart(9)} ${f1(g.busyPct).padStart(6)}  ${g.group}\n`);
 }
 
 main();

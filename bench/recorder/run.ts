@@ -19,7 +19,15 @@ import { pino } from "pino";
 import { Recorder } from "../../src/recording/recorder.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { PendingExchange, RecordStore } from "../../src/recording/types.js";
-import { BaselineStore, countRows, rowDelta, TimedStore, type BaselineKind, type BatchStats, type RowCounts } from "./measure.js";
+import {
+  BaselineStore,
+  countRows,
+  rowDelta,
+  TimedStore,
+  type BaselineKind,
+  type BatchStats,
+  type RowCounts,
+} from "./measure.js";
 import { exchanges, type ScenarioName, type ScenarioOptions } from "./scenarios.js";
 
 const { values: args } = parseArgs({
@@ -44,7 +52,10 @@ const CHUNK = 256;
 const flushIntervalMs = Number(args["flush-ms"]);
 const count = Number(args.n);
 const seconds = args.seconds !== undefined ? Number(args.seconds) : null;
-const scenarioOptions: ScenarioOptions = { conversations: Number(args.conversations), maxTurns: Number(args["max-turns"]) };
+const scenarioOptions: ScenarioOptions = {
+  conversations: Number(args.conversations),
+  maxTurns: Number(args["max-turns"]),
+};
 const scenarios: ScenarioName[] = args.scenario === "all" ? ["continuing", "fresh"] : [args.scenario as ScenarioName];
 const logger = pino({ level: "silent" });
 
@@ -154,10 +165,27 @@ function sqliteVersion(): string {
   }
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function printTable(results: { scenario: ScenarioName; runs: RunResult[] }[]): void {
-  const header = ["scenario", "store", "exchanges", "exch/s", "store exch/s", "rows/s", "rows/exch", "vs baseline", "batches", "mean size", "p50 ms", "p99 ms", "max ms", "in store", "MB"];
+  const header = [
+    "scenario",
+    "store",
+    "exchanges",
+    "exch/s",
+    "store exch/s",
+    "rows/s",
+    "rows/exch",
+    "vs baseline",
+    "batches",
+    "mean size",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "in store",
+    "MB",
+  ];
   const rows: string[][] = [];
   for (const { scenario, runs } of results) {
     const base = runs.find((r) => r.store === "baseline:responses");
@@ -182,7 +210,8 @@ function printTable(results: { scenario: ScenarioName; runs: RunResult[] }[]): v
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
@@ -207,11 +236,15 @@ async function main(): Promise<void> {
       `${scenarioOptions.conversations} conversations × ≤ ${scenarioOptions.maxTurns} turns (continuing)`,
   );
   printTable(results);
-  console.log("exch/s excludes building the exchanges; store exch/s = exchanges / time inside writeBatch; baseline:null = the Recorder alone (assembly of the raw stream, logging) with a store that writes nothing.");
+  console.log(
+    "exch/s excludes building the exchanges; store exch/s = exchanges / time inside writeBatch; baseline:null = the Recorder alone (assembly of the raw stream, logging) with a store that writes nothing.",
+  );
   for (const { scenario, runs } of results) {
     const store = runs.find((r) => r.store === "sqlite-store");
     if (!store) continue;
-    const by = Object.entries(store.rowsByTable).map(([t, n]) => `${t} ${fmt(n / store.exchanges, 2)}`).join(", ");
+    const by = Object.entries(store.rowsByTable)
+      .map(([t, n]) => `${t} ${fmt(n / store.exchanges, 2)}`)
+      .join(", ");
     const verdict = store.exchangesPerSec >= TARGET_PER_SEC ? "meets" : "misses";
     console.log(`${scenario}: rows per exchange: ${by}; ${verdict} the target of ${fmt(TARGET_PER_SEC)} exchanges/s`);
   }

@@ -86,7 +86,11 @@ function pending(body: Record<string, unknown>, messages: ChatMessage[], answer:
   const startedAt = (clock = Math.max(clock, Date.now()));
   const id = newUlid(startedAt);
   const requestBody = { ...body, messages };
-  const usage = { prompt_tokens: 1200 + messages.length * 60, completion_tokens: 90, total_tokens: 1290 + messages.length * 60 };
+  const usage = {
+    prompt_tokens: 1200 + messages.length * 60,
+    completion_tokens: 90,
+    total_tokens: 1290 + messages.length * 60,
+  };
   return {
     id,
     requestId: `req_${id}`,
@@ -147,7 +151,11 @@ export function* exchanges(scenario: ScenarioName, options: ScenarioOptions): Ge
     const index = n % sessions.length;
     let s = sessions[index]!;
     if (s.turn > 1) {
-      s.messages = [...s.messages, { role: "assistant", content: s.lastAnswer }, { role: "user", content: userText(s.serial, s.turn) }];
+      s.messages = [
+        ...s.messages,
+        { role: "assistant", content: s.lastAnswer },
+        { role: "user", content: userText(s.serial, s.turn) },
+      ];
     }
     s.lastAnswer = answerText(s.serial, s.turn);
     yield pending(body, s.messages, s.lastAnswer);

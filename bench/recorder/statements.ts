@@ -40,7 +40,11 @@ try {
   const store = SqliteStore.open(join(dir, "logs.db"));
   const timings = new Map<string, { ms: number; calls: number }>();
   /** Replaces `target[method]` with a timed call, counted under `label`. */
-  const time = <K extends string>(target: Record<K, (...params: unknown[]) => unknown>, method: K, label: string): void => {
+  const time = <K extends string>(
+    target: Record<K, (...params: unknown[]) => unknown>,
+    method: K,
+    label: string,
+  ): void => {
     const original = target[method].bind(target);
     target[method] = (...params: unknown[]) => {
       const t0 = performance.now();
@@ -69,10 +73,14 @@ try {
 
   const perExchange = (ms: number): string => ((ms * 1000) / count).toFixed(1).padStart(7);
   const inStatements = [...timings.values()].reduce((sum, t) => sum + t.ms, 0);
-  console.log(`SqliteStore.writeBatch, scenario ${scenario}, ${count} exchanges in batches of ${BATCH}: ${((count / totalMs) * 1000).toFixed(0)} exchanges/s`);
+  console.log(
+    `SqliteStore.writeBatch, scenario ${scenario}, ${count} exchanges in batches of ${BATCH}: ${((count / totalMs) * 1000).toFixed(0)} exchanges/s`,
+  );
   console.log(`${"statement".padEnd(28)}  µs/exch  calls/exch  µs/call`);
   for (const [name, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
-    console.log(`${name.padEnd(28)}  ${perExchange(t.ms)}  ${(t.calls / count).toFixed(2).padStart(10)}  ${((t.ms * 1000) / t.calls).toFixed(1).padStart(7)}`);
+    console.log(
+      `${name.padEnd(28)}  ${perExchange(t.ms)}  ${(t.calls / count).toFixed(2).padStart(10)}  ${((t.ms * 1000) / t.calls).toFixed(1).padStart(7)}`,
+    );
   }
   console.log(`${"all statements".padEnd(28)}  ${perExchange(inStatements)}`);
   console.log(`${"rest (JS, hashing, commits)".padEnd(28)}  ${perExchange(totalMs - inStatements)}`);

@@ -69,7 +69,10 @@ export async function replayCase(
 ): Promise<CallOutcome> {
   const startedAt = performance.now();
   let firstAt: number | null = null;
-  const stream = client.streamCompletion(benchCase.messages, { ...replayOptions(benchCase, candidate, settings), ...(signal ? { signal } : {}) });
+  const stream = client.streamCompletion(benchCase.messages, {
+    ...replayOptions(benchCase, candidate, settings),
+    ...(signal ? { signal } : {}),
+  });
   try {
     for await (const delta of stream) {
       if (firstAt === null && delta.length > 0) firstAt = performance.now();

@@ -53,7 +53,9 @@ export function buildCase(row: RecordedRow): BenchCase {
     throw new UnreplayableCase("prompt_json has no messages");
   }
   const raw = (body.messages as unknown[]).map((message) =>
-    message && typeof message === "object" && (message as { role?: unknown }).role === "developer" ? { ...(message as object), role: "system" } : message,
+    message && typeof message === "object" && (message as { role?: unknown }).role === "developer"
+      ? { ...(message as object), role: "system" }
+      : message,
   );
   let messages: ChatMessage[];
   try {
@@ -62,7 +64,8 @@ export function buildCase(row: RecordedRow): BenchCase {
     throw new UnreplayableCase((error as Error).message);
   }
   const extra: Record<string, unknown> = {};
-  for (const field of REPLAYED_FIELDS) if (body[field] !== undefined && body[field] !== null) extra[field] = body[field];
+  for (const field of REPLAYED_FIELDS)
+    if (body[field] !== undefined && body[field] !== null) extra[field] = body[field];
   const maxTokens = positiveInt(body.max_tokens) ?? positiveInt(body.max_completion_tokens);
   return {
     id: row.id,
@@ -75,9 +78,15 @@ export function buildCase(row: RecordedRow): BenchCase {
     temperature: typeof body.temperature === "number" ? body.temperature : null,
     maxTokens,
     topP: typeof body.top_p === "number" ? body.top_p : null,
-    stop: typeof body.stop === "string" || (Array.isArray(body.stop) && body.stop.every((s) => typeof s === "string")) ? (body.stop as string | string[]) : null,
+    stop:
+      typeof body.stop === "string" || (Array.isArray(body.stop) && body.stop.every((s) => typeof s === "string"))
+        ? (body.stop as string | string[])
+        : null,
     extra,
-    inputTokens: row.input_tokens && row.input_tokens > 0 ? row.input_tokens : countPromptTokens(messages as Parameters<typeof countPromptTokens>[0]),
+    inputTokens:
+      row.input_tokens && row.input_tokens > 0
+        ? row.input_tokens
+        : countPromptTokens(messages as Parameters<typeof countPromptTokens>[0]),
     outputTokens: row.output_tokens && row.output_tokens > 0 ? row.output_tokens : countTextTokens(row.response ?? ""),
   };
 }
@@ -88,7 +97,9 @@ export function trailingPrompt(messages: readonly ChatMessage[]): string {
   while (start > 0 && (messages[start - 1]!.role === "user" || messages[start - 1]!.role === "tool")) start--;
   const trailing = messages.slice(start);
   const users = trailing.filter((m) => m.role === "user");
-  return (users.length > 0 ? users : trailing).map((m) => contentText(m.content as Parameters<typeof contentText>[0])).join("\n");
+  return (users.length > 0 ? users : trailing)
+    .map((m) => contentText(m.content as Parameters<typeof contentText>[0]))
+    .join("\n");
 }
 
 function positiveInt(value: unknown): number | null {

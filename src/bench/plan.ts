@@ -53,33 +53,81 @@ export interface BenchPlan {
  * returned settings carry each candidate's context window (`contextWindows`), which sets the
  * default `max_tokens` of its replays (see `replayMaxTokens`).
  */
-export function buildPlan(config: Pick<RelayConfig, "models" | "aliases" | "defaultModel" | "routing">, cases: BenchCase[], skipped: SkippedCase[], candidates: readonly string[], settings: RunSettings): BenchPlan {
+export function buildPlan(
+  config: Pick<RelayConfig, "models" | "aliases" | "defaultModel" | "routing">,
+  cases: BenchCase[],
+  skipped: SkippedCase[],
+  candidates: readonly string[],
+  settings: RunSettings,
+): BenchPlan {
   const router = new Router(config);
   const calls = cases.length * settings.repeat;
   const inputTokens = cases.reduce((sum, c) => sum + c.inputTokens, 0) * settings.repeat;
-  const contextWindows: Record<string, number | null> = Object.fromEntries(candidates.map((candidate) => [candidate, contextWindowOf(router, candidate)]));
+  const contextWindows: Record<string, number | null> = Object.fromEntries(
+    candidates.map((candidate) => [candidate, contextWindowOf(router, candidate)]),
+  );
   const planned: RunSettings = { ...settings, contextWindows };
   const plans = candidates.map((candidate): CandidatePlan => {
     // The references' lengths, as far as the replay's max_tokens lets a candidate go.
-    const outputTokens = cases.reduce((sum, c) => sum + Math.min(c.outputTokens, replayMaxTokens(c, candidate, planned) ?? Number.POSITIVE_INFINITY), 0) * settings.repeat;
+    const outputTokens =
+      cases.reduce(
+        (sum, c) => sum + Math.min(c.outputTokens, replayMaxTokens(c, candidate, planned) ?? Number.POSITIVE_INFINITY),
+        0,
+      ) * settings.repeat;
     const contextWindow = contextWindows[candidate] ?? null;
     try {
       const route = router.resolve(candidate);
       const deployment = deploymentLabel(route);
-      const cost = exchangeCostUsd({ provider: route.deployment.provider, deployment, upstreamModel: route.upstreamModel, usage: { input: inputTokens, output: outputTokens } });
-      return { candidate, deployment, provider: route.deployment.provider, upstreamModel: route.upstreamModel, routeError: null, contextWindow, calls, inputTokens, outputTokens, estimatedCostUsd: cost };
+      const cost = exchangeCostUsd({
+        provider: route.deployment.provider,
+        deployment,
+        upstreamModel: route.upstreamModel,
+        usage: { input: inputTokens, output: outputTokens },
+      });
+      return {
+        candidate,
+        deployment,
+        provider: route.deployment.provider,
+        upstreamModel: route.upstreamModel,
+        routeError: null,
+        contextWindow,
+        calls,
+        inputTokens,
+        outputTokens,
+        estimatedCostUsd: cost,
+      };
     } catch (error) {
-      return { candidate, deployment: null, provider: null, upstreamModel: null, routeError: (error as Error).message, contextWindow, calls, inputTokens, outputTokens, estimatedCostUsd: null };
+      return {
+        candidate,
+        deployment: null,
+        provider: null,
+        upstreamModel: null,
+        routeError: (error as Error).message,
+        contextWindow,
+        calls,
+        inputTokens,
+        outputTokens,
+        estimatedCostUsd: null,
+      };
     }
   });
-  return { cases, skipped, candidates: plans, settings: planned, totalCalls: cases.length * candidates.length * settings.repeat };
+  return {
+    cases,
+    skipped,
+    candidates: plans,
+    settings: planned,
+    totalCalls: cases.length * candidates.length * settings.repeat,
+  };
 }
 
 /** A candidate's context window in tokens, as `llm-relay models` lists it (deployment, else catalog), or null. */
 function contextWindowOf(router: Router, candidate: string): number | null {
   try {
     const route = router.resolve(candidate);
-    const [model] = routableModels({ listModels: () => [{ id: candidate, provider: route.deployment.provider }], resolve: (name) => router.resolve(name) });
+    const [model] = routableModels({
+      listModels: () => [{ id: candidate, provider: route.deployment.provider }],
+      resolve: (name) => router.resolve(name),
+    });
     return model?.contextWindow ?? null;
   } catch {
     return null;
@@ -90,7 +138,9 @@ function contextWindowOf(router: Router, candidate: string): number | null {
 export function formatPlan(plan: BenchPlan): string {
   const lines: string[] = [];
   const s = plan.settings;
-  lines.push(`${plan.cases.length} case(s) × ${plan.candidates.length} candidate(s) × ${s.repeat} repeat(s) = ${plan.totalCalls} call(s)`);
+  lines.push(
+    `${plan.cases.length} case(s) × ${plan.candidates.length} candidate(s) × ${s.repeat} repeat(s) = ${plan.totalCalls} call(s)`,
+  );
   lines.push(
     `concurrency ${s.concurrency} per candidate; max_tokens ${s.maxTokens ?? "as originally sent, else the context window − the prompt, else none"}; temperature ${s.temperature ?? "as originally sent"}; ` +
       `judge ${s.judge ?? "none"}; checks ${s.checks.length ? s.checks.map((c) => c.name).join(", ") : "none"}`,
@@ -102,7 +152,9 @@ export function formatPlan(plan: BenchPlan): string {
   lines.push("");
   lines.push("cases:");
   for (const c of plan.cases) {
-    lines.push(`  ${c.id}  ${c.datetimeUtc.slice(0, 19).replace("T", " ")}  ${c.model}  ${c.messages.length} msgs  ${c.inputTokens}+${c.outputTokens} tok  ${oneLine(c.prompt, 50)}`);
+    lines.push(
+      `  ${c.id}  ${c.datetimeUtc.slice(0, 19).replace("T", " ")}  ${c.model}  ${c.messages.length} msgs  ${c.inputTokens}+${c.outputTokens} tok  ${oneLine(c.prompt, 50)}`,
+    );
   }
   lines.push("");
   const header = ["candidate", "route", "context", "calls", "tokens in/out", "estimated cost"];
@@ -117,7 +169,8 @@ export function formatPlan(plan: BenchPlan): string {
   lines.push(renderTable(header, rows).slice(0, -1));
   const known = plan.candidates.filter((c) => c.estimatedCostUsd !== null);
   const total = known.reduce((sum, c) => sum + (c.estimatedCostUsd ?? 0), 0);
-  lines.push(`estimated total: ${formatUsd(total)}${known.length < plan.candidates.length ? " (+ candidates of unknown price)" : ""}${s.judge ? " (judge calls not included)" : ""}`);
+  lines.push(
+    `estimated total: ${formatUsd(total)}${known.length < plan.candidates.length ? " (+ candidates of unknown price)" : ""}${s.judge ? " (judge calls not included)" : ""}`,
+  );
   return `${lines.join("\n")}\n`;
 }
-

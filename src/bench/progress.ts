@@ -20,7 +20,8 @@ export function formatDuration(seconds: number): string {
 export function barProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }): ProgressSink {
   const multi = new cliProgress.MultiBar(
     {
-      format: "{candidate} |{bar}| {value}/{total} cases | errors {errors} | elapsed {duration_formatted} | ETA {eta_formatted}",
+      format:
+        "{candidate} |{bar}| {value}/{total} cases | errors {errors} | elapsed {duration_formatted} | ETA {eta_formatted}",
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -35,11 +36,16 @@ export function barProgress(stream: NodeJS.WritableStream & { isTTY?: boolean })
   return {
     start(progress) {
       width = Math.max(width, progress.candidate.length);
-      bars.set(progress.candidate, multi.create(progress.total, progress.done, { candidate: progress.candidate, errors: progress.errors }));
+      bars.set(
+        progress.candidate,
+        multi.create(progress.total, progress.done, { candidate: progress.candidate, errors: progress.errors }),
+      );
       for (const [candidate, bar] of bars) bar.update({ candidate: candidate.padEnd(width) });
     },
     update(progress) {
-      bars.get(progress.candidate)?.update(progress.done, { candidate: progress.candidate.padEnd(width), errors: progress.errors });
+      bars
+        .get(progress.candidate)
+        ?.update(progress.done, { candidate: progress.candidate.padEnd(width), errors: progress.errors });
     },
     stop() {
       multi.stop();
@@ -55,7 +61,9 @@ export function lineProgress(stream: NodeJS.WritableStream): ProgressSink {
     const elapsed = (performance.now() - start.at) / 1000;
     const finished = p.done - start.done;
     const eta = finished > 0 ? (elapsed / finished) * (p.total - p.done) : Number.NaN;
-    stream.write(`bench: ${p.candidate} ${p.done}/${p.total} cases, ${p.errors} error${p.errors === 1 ? "" : "s"}, ${formatDuration(elapsed)} elapsed, ETA ${p.done >= p.total ? "0.0 s" : formatDuration(eta)}${label}\n`);
+    stream.write(
+      `bench: ${p.candidate} ${p.done}/${p.total} cases, ${p.errors} error${p.errors === 1 ? "" : "s"}, ${formatDuration(elapsed)} elapsed, ETA ${p.done >= p.total ? "0.0 s" : formatDuration(eta)}${label}\n`,
+    );
   };
   return {
     start(progress) {

@@ -86,7 +86,9 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
     let conversation = conversations.get(label);
     if (!conversation) {
       const known = run.conversations[label];
-      conversation = known ? { ...newBenchConversation(run.id, label, model), id: known } : newBenchConversation(run.id, label, model);
+      conversation = known
+        ? { ...newBenchConversation(run.id, label, model), id: known }
+        : newBenchConversation(run.id, label, model);
       if (!known) store.setConversation(run.id, label, conversation.id);
       conversations.set(label, conversation);
     }
@@ -126,9 +128,21 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
     if (outcome.responseId) store.rehome(outcome.responseId, conversation);
     if (stop.signal.aborted) return null;
     const info = outcome.responseId ? store.exchangeInfo(outcome.responseId) : null;
-    const scores = outcome.error === null ? await scoreAnswer({ text: outcome.text, totalMs: outcome.totalMs }, task.benchCase.reference, run.settings.checks) : null;
+    const scores =
+      outcome.error === null
+        ? await scoreAnswer(
+            { text: outcome.text, totalMs: outcome.totalMs },
+            task.benchCase.reference,
+            run.settings.checks,
+          )
+        : null;
     if (scores && run.settings.judge) {
-      const judge = await judgeAnswer(input.client, run.settings.judge, { request: task.benchCase.prompt, reference: task.benchCase.reference, answer: outcome.text }, stop.signal);
+      const judge = await judgeAnswer(
+        input.client,
+        run.settings.judge,
+        { request: task.benchCase.prompt, reference: task.benchCase.reference, answer: outcome.text },
+        stop.signal,
+      );
       if (judge.responseId) store.rehome(judge.responseId, conversationOf("judge", run.settings.judge));
       if (stop.signal.aborted) return null;
       scores.judge = judge;
@@ -143,7 +157,8 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
       outputText: outcome.text,
       ttftMs: outcome.ttftMs,
       totalMs: outcome.totalMs,
-      tokensPerSecond: outcome.error === null ? tokensPerSecond(outcome.outputTokens, outcome.totalMs, outcome.ttftMs) : null,
+      tokensPerSecond:
+        outcome.error === null ? tokensPerSecond(outcome.outputTokens, outcome.totalMs, outcome.ttftMs) : null,
       inputTokens: outcome.inputTokens,
       outputTokens: outcome.outputTokens,
       usageEstimated: outcome.usageEstimated,
@@ -177,7 +192,11 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
   };
 
   try {
-    await Promise.all(perCandidate.flatMap((entry) => Array.from({ length: Math.min(concurrency, Math.max(1, entry.tasks.length)) }, () => worker(entry))));
+    await Promise.all(
+      perCandidate.flatMap((entry) =>
+        Array.from({ length: Math.min(concurrency, Math.max(1, entry.tasks.length)) }, () => worker(entry)),
+      ),
+    );
   } finally {
     signal.removeEventListener("abort", onAbort);
     input.progress?.stop();

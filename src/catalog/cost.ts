@@ -47,9 +47,13 @@ export interface CachedPromptTokens {
 export function cachedPromptTokens(details: Record<string, unknown> | null | undefined): CachedPromptTokens {
   if (!details) return { read: 0, written: 0 };
   const promptDetails = details.prompt_tokens_details;
-  const openAiCached = promptDetails && typeof promptDetails === "object" ? (promptDetails as Record<string, unknown>).cached_tokens : undefined;
+  const openAiCached =
+    promptDetails && typeof promptDetails === "object"
+      ? (promptDetails as Record<string, unknown>).cached_tokens
+      : undefined;
   return {
-    read: tokens(details.cache_read_input_tokens) ?? tokens(openAiCached) ?? tokens(details.prompt_cache_hit_tokens) ?? 0,
+    read:
+      tokens(details.cache_read_input_tokens) ?? tokens(openAiCached) ?? tokens(details.prompt_cache_hit_tokens) ?? 0,
     written: tokens(details.cache_creation_input_tokens) ?? 0,
   };
 }
@@ -64,10 +68,13 @@ function tokens(value: unknown): number | undefined {
  * preset pattern deployment (`groq/*` + `llama-3.1-8b-instant`), the
  * Anthropic catalog for any `anthropic` deployment; null otherwise.
  */
-export function priceEntry(exchange: Pick<CostInput, "provider" | "deployment" | "upstreamModel">): CatalogModel | null {
+export function priceEntry(
+  exchange: Pick<CostInput, "provider" | "deployment" | "upstreamModel">,
+): CatalogModel | null {
   if (!exchange.upstreamModel) return null;
   const deployment = exchange.deployment?.replace(/#\d+$/, "") ?? "";
-  const preset = presetOfPattern(deployment) ?? (exchange.provider === "anthropic" ? findPreset("anthropic") : undefined) ?? null;
+  const preset =
+    presetOfPattern(deployment) ?? (exchange.provider === "anthropic" ? findPreset("anthropic") : undefined) ?? null;
   return preset ? lookupModel(preset.name, exchange.upstreamModel) : null;
 }
 

@@ -34,7 +34,10 @@ export function loadCatalogFiles(): ReadonlyMap<string, CatalogFile> {
  */
 export function readCatalogDir(dir: URL): Map<string, CatalogFile> {
   const out = new Map<string, CatalogFile>();
-  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith(".json"))
+    .sort()) {
     const file = new URL(name, dir);
     const provider = name.slice(0, -".json".length);
     out.set(provider, parseCatalogFile(fs.readFileSync(file, "utf8"), provider, name));
@@ -57,11 +60,15 @@ export function parseCatalogFile(text: string, expectedProvider: string, label: 
   }
   const result = catalogFileSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`).join("; ");
+    const issues = result.error.issues
+      .map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`)
+      .join("; ");
     throw new CatalogError(`Invalid catalog file ${label}: ${issues}`);
   }
   if (result.data.provider !== expectedProvider) {
-    throw new CatalogError(`Invalid catalog file ${label}: provider is '${result.data.provider}', expected '${expectedProvider}'`);
+    throw new CatalogError(
+      `Invalid catalog file ${label}: provider is '${result.data.provider}', expected '${expectedProvider}'`,
+    );
   }
   const seen = new Set<string>();
   for (const model of result.data.models) {

@@ -66,12 +66,20 @@ function describeName(source: ModelSource, entry: { id: string; provider: string
     route = null;
   }
   // As in cost.ts: a preset pattern's catalog, or the Anthropic catalog for any anthropic deployment.
-  const preset = route ? (presetOfPattern(route.deploymentName) ?? (route.deployment.provider === "anthropic" ? (findPreset("anthropic") ?? null) : null)) : null;
+  const preset = route
+    ? (presetOfPattern(route.deploymentName) ??
+      (route.deployment.provider === "anthropic" ? (findPreset("anthropic") ?? null) : null))
+    : null;
   const catalog = route && preset ? lookupModel(preset.name, route.upstreamModel) : null;
   return fromCatalog(entry.id, preset?.name ?? entry.provider, catalog, route?.deployment ?? null);
 }
 
-function fromCatalog(id: string, provider: string, model: CatalogModel | null, deployment: Deployment | null): RoutableModel {
+function fromCatalog(
+  id: string,
+  provider: string,
+  model: CatalogModel | null,
+  deployment: Deployment | null,
+): RoutableModel {
   return {
     id,
     provider,

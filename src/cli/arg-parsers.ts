@@ -35,7 +35,10 @@ export function finiteNumber(value: string): number {
 
 /** Model names separated by commas (blanks around them ignored); at least one. */
 export function modelList(value: string): string[] {
-  const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
   if (names.length === 0) throw new InvalidArgumentError("expected model names separated by commas");
   return names;
 }

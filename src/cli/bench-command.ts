@@ -48,18 +48,33 @@ export function registerBench(program: Command): void {
     .command("bench")
     .description("replay recorded exchanges against other models and compare them with the original answers")
     .enablePositionalOptions()
-    .option("--candidates <models>", "models to replay against, comma-separated (the original answer is the reference)", modelList)
+    .option(
+      "--candidates <models>",
+      "models to replay against, comma-separated (the original answer is the reference)",
+      modelList,
+    )
     .option("--model <name>", "only responses of this model (as requested, or as resolved)")
-    .option("--since <time>", "only responses at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)")
+    .option(
+      "--since <time>",
+      "only responses at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)",
+    )
     .option("--until <time>", "only responses before this time (same forms as --since)")
     .option("--conversation <id>", "only this conversation")
     .option("--search <text>", "only responses whose prompt or answer contains every word (full-text search)")
     .option("--limit <n>", "only the N most recent matches", positiveInt)
     .option("--sample <n>", "N matches drawn at random (reproducible with --seed)", positiveInt)
     .option("--seed <s>", "seed of --sample (default: a random one, printed and stored)", integer)
-    .option("--concurrency <n>", "concurrent calls per candidate (default 2; with --resume, the run's own)", positiveInt)
+    .option(
+      "--concurrency <n>",
+      "concurrent calls per candidate (default 2; with --resume, the run's own)",
+      positiveInt,
+    )
     .option("--repeat <k>", "replay each case K times per candidate (default 1)", positiveInt)
-    .option("--max-tokens <n>", "max_tokens of every call (default: as originally sent, else the candidate's context window minus the prompt when known, else none)", positiveInt)
+    .option(
+      "--max-tokens <n>",
+      "max_tokens of every call (default: as originally sent, else the candidate's context window minus the prompt when known, else none)",
+      positiveInt,
+    )
     .option("--temperature <t>", "temperature of every call (default: as originally sent)", finiteNumber)
     .option("--checks <file>", `format checks (default: ./${DEFAULT_CHECKS_FILE} when present)`)
     .option("--judge <model>", "grade every answer against the reference with this model (1-10, with a rationale)")

@@ -45,7 +45,12 @@ async function exitOn(command: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof ChecksFileError || error instanceof SelectionError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      error instanceof ChecksFileError ||
+      error instanceof SelectionError
+    ) {
       process.stderr.write(`llm-relay: ${error.message}\n`);
       process.exitCode = 1;
       return;
@@ -81,10 +86,14 @@ export async function runBenchCommand(flags: BenchFlags): Promise<number> {
       if (!loaded) throw new UsageError(`no bench run ${flags.resume} (see llm-relay bench list)`);
       run = loaded.run;
       cases = loaded.selection.cases;
-      for (const skip of loaded.selection.skipped) process.stderr.write(`llm-relay: case ${skip.id} left out: ${skip.reason}\n`);
-      process.stdout.write(`resuming bench run ${run.id}: ${store.doneKeys(run.id).size} of ${run.caseIds.length * run.candidates.length * run.settings.repeat} result(s) already stored\n`);
+      for (const skip of loaded.selection.skipped)
+        process.stderr.write(`llm-relay: case ${skip.id} left out: ${skip.reason}\n`);
+      process.stdout.write(
+        `resuming bench run ${run.id}: ${store.doneKeys(run.id).size} of ${run.caseIds.length * run.candidates.length * run.settings.repeat} result(s) already stored\n`,
+      );
     } else {
-      if (!flags.candidates?.length) throw new UsageError("--candidates is required (model names separated by commas), or --resume RUN_ID");
+      if (!flags.candidates?.length)
+        throw new UsageError("--candidates is required (model names separated by commas), or --resume RUN_ID");
       const filters: SelectionFilters = selectionOf(flags);
       const settings: RunSettings = {
         repeat: flags.repeat ?? 1,
@@ -100,8 +109,12 @@ export async function runBenchCommand(flags: BenchFlags): Promise<number> {
         return 0;
       }
       const unroutable = plan.candidates.filter((c) => c.routeError !== null);
-      if (unroutable.length > 0) throw new UsageError(unroutable.map((c) => `candidate ${c.candidate}: ${c.routeError}`).join("; "));
-      if (plan.cases.length === 0) throw new UsageError(`no recorded response matches the selection${plan.skipped.length ? ` (${plan.skipped.length} cannot be replayed)` : ""}`);
+      if (unroutable.length > 0)
+        throw new UsageError(unroutable.map((c) => `candidate ${c.candidate}: ${c.routeError}`).join("; "));
+      if (plan.cases.length === 0)
+        throw new UsageError(
+          `no recorded response matches the selection${plan.skipped.length ? ` (${plan.skipped.length} cannot be replayed)` : ""}`,
+        );
       run = createRun(store, plan, filters);
       cases = plan.cases;
       process.stdout.write(
@@ -113,7 +126,9 @@ export async function runBenchCommand(flags: BenchFlags): Promise<number> {
     const report = runReport(store, run.id);
     if (report) process.stdout.write(`\n${formatTerminalReport(report)}`);
     if (outcome.interrupted) {
-      process.stdout.write(`\ninterrupted: ${outcome.remaining} call(s) left; continue with: llm-relay bench --resume ${run.id}\n`);
+      process.stdout.write(
+        `\ninterrupted: ${outcome.remaining} call(s) left; continue with: llm-relay bench --resume ${run.id}\n`,
+      );
       return 130;
     }
     return 0;
@@ -132,7 +147,13 @@ function selectionOf(flags: BenchFlags): SelectionFilters {
 }
 
 /** Runs the run's missing tasks; the first SIGINT/SIGTERM stops it cleanly, a second exits at once. */
-async function runWithSignals(relayConfig: RelayConfig, store: BenchStore, run: BenchRun, cases: BenchCase[], concurrency: number | undefined) {
+async function runWithSignals(
+  relayConfig: RelayConfig,
+  store: BenchStore,
+  run: BenchRun,
+  cases: BenchCase[],
+  concurrency: number | undefined,
+) {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
@@ -143,7 +164,15 @@ async function runWithSignals(relayConfig: RelayConfig, store: BenchStore, run: 
   process.on("SIGTERM", onSignal);
   const client = createClient({ config: relayConfig });
   try {
-    return await runBench({ client, store, run, cases, signal: controller.signal, progress: progressFor(process.stdout), ...(concurrency !== undefined ? { concurrency } : {}) });
+    return await runBench({
+      client,
+      store,
+      run,
+      cases,
+      signal: controller.signal,
+      progress: progressFor(process.stdout),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    });
   } finally {
     await client.close();
     process.off("SIGINT", onSignal);
@@ -163,7 +192,8 @@ export async function runReportCommand(runId: string, flags: ReportFlags): Promi
       fs.writeFileSync(file, renderHtmlReport(report));
     }
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(formatTerminalReport(report) + (flags.html ? `\nwrote ${path.resolve(flags.html)}\n` : ""));
+    else
+      process.stdout.write(formatTerminalReport(report) + (flags.html ? `\nwrote ${path.resolve(flags.html)}\n` : ""));
     return 0;
   } finally {
     store.close();
@@ -180,7 +210,15 @@ export async function runListCommand(flags: BenchListFlags): Promise<number> {
       return 0;
     }
     const header = ["run", "created (UTC)", "status", "cases", "results", "errors", "candidates"];
-    const rows = runs.map((r) => [r.id, r.createdUtc.slice(0, 19).replace("T", " "), r.status, String(r.cases), `${r.results}/${r.tasks}`, String(r.errors), r.candidates.join(", ")]);
+    const rows = runs.map((r) => [
+      r.id,
+      r.createdUtc.slice(0, 19).replace("T", " "),
+      r.status,
+      String(r.cases),
+      `${r.results}/${r.tasks}`,
+      String(r.errors),
+      r.candidates.join(", "),
+    ]);
     process.stdout.write(rows.length === 0 ? "no bench runs yet\n" : renderTable(header, rows));
     return 0;
   } finally {

@@ -26,8 +26,14 @@ export function registerExport(program: Command): void {
     .command("export")
     .description("write the records of the PostgreSQL store (database_url) into a new llm-compatible SQLite logs.db")
     .requiredOption("--to <file>", "SQLite file to create (llm logs -d FILE, datasette FILE, llm-relay logs --db FILE)")
-    .option("--since <time>", "only exchanges at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)")
-    .option("--database-url <url>", "PostgreSQL URL (env LLM_RELAY_DATABASE_URL or DATABASE_URL, or database_url in the config)")
+    .option(
+      "--since <time>",
+      "only exchanges at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)",
+    )
+    .option(
+      "--database-url <url>",
+      "PostgreSQL URL (env LLM_RELAY_DATABASE_URL or DATABASE_URL, or database_url in the config)",
+    )
     .option("-c, --config <file>", "config file (for its database_url)")
     .option("--force", "replace the file if it exists")
     .action(runExport);
@@ -44,13 +50,19 @@ export async function runExport(flags: ExportFlags): Promise<void> {
   let url: string | undefined;
   let since: string | undefined;
   try {
-    url = loadConfig({ ...(flags.config ? { configPath: flags.config } : {}), ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}) }).databaseUrl;
+    url = loadConfig({
+      ...(flags.config ? { configPath: flags.config } : {}),
+      ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
+    }).databaseUrl;
     since = flags.since === undefined ? undefined : parseTimeBound(flags.since);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof SelectionError) fail(error.message);
     throw error;
   }
-  if (!url) return fail("export reads PostgreSQL: give --database-url, set DATABASE_URL or LLM_RELAY_DATABASE_URL, or database_url in the config");
+  if (!url)
+    return fail(
+      "export reads PostgreSQL: give --database-url, set DATABASE_URL or LLM_RELAY_DATABASE_URL, or database_url in the config",
+    );
   // Loaded here, not with the command line: the other commands do not carry the PostgreSQL driver.
   const [{ exportToSqlite, ExportError }, { pgConnection }] = await Promise.all([
     import("../recording/postgres/pg-export.js"),
@@ -58,9 +70,16 @@ export async function runExport(flags: ExportFlags): Promise<void> {
   ]);
   const sql = pgConnection(url, { max: 1 });
   try {
-    const counts = await exportToSqlite(sql, flags.to, { ...(since !== undefined ? { since } : {}), ...(flags.force ? { overwrite: true } : {}) });
-    const summary = Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(", ");
-    process.stdout.write(`exported ${counts.responses ?? 0} responses to ${flags.to}${summary ? ` (${summary})` : ""}\n`);
+    const counts = await exportToSqlite(sql, flags.to, {
+      ...(since !== undefined ? { since } : {}),
+      ...(flags.force ? { overwrite: true } : {}),
+    });
+    const summary = Object.entries(counts)
+      .map(([table, n]) => `${table} ${n}`)
+      .join(", ");
+    process.stdout.write(
+      `exported ${counts.responses ?? 0} responses to ${flags.to}${summary ? ` (${summary})` : ""}\n`,
+    );
   } catch (error) {
     await sql.end({ timeout: 1 });
     if (error instanceof ExportError) fail(error.message);

@@ -25,7 +25,11 @@ export async function runFormats(flags: FormatsFlags): Promise<void> {
  */
 export function formatFormatsTable(formats: readonly PromptFormatInfo[]): string {
   const header = ["name", "stop sequences", "description"];
-  const lines = formats.map((format) => [format.name, format.stop.map((stop) => JSON.stringify(stop)).join(" "), format.description]);
+  const lines = formats.map((format) => [
+    format.name,
+    format.stop.map((stop) => JSON.stringify(stop)).join(" "),
+    format.description,
+  ]);
   const notes = [
     "",
     `default: ${DEFAULT_PROMPT_FORMAT}; also ${SPECIAL_PROMPT_FORMATS[0]} (a Hugging Face chat template: a .jinja file or a tokenizer_config.json)`,

@@ -40,7 +40,8 @@ export interface KeysListFlags extends KeysDbFlags {
 
 function usd(value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected an amount in USD ≥ 0");
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("expected an amount in USD ≥ 0");
   return n;
 }
 
@@ -54,14 +55,19 @@ function duration(value: string): number {
 
 function withDbOptions(command: Command): Command {
   return command
-    .option("-c, --config <file>", "config file whose database to use (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
+    .option(
+      "-c, --config <file>",
+      "config file whose database to use (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)",
+    )
     .option("--db <path>", "SQLite logs.db to use (env LLM_RELAY_DB)")
     .option("--database-url <url>", "PostgreSQL database to use (postgres://…)");
 }
 
 /** Adds `keys create`, `keys list` and `keys revoke` to the program. */
 export function registerKeys(program: Command): void {
-  const keys = program.command("keys").description("create, list and revoke API keys (a key is printed once, at creation)");
+  const keys = program
+    .command("keys")
+    .description("create, list and revoke API keys (a key is printed once, at creation)");
   withDbOptions(
     keys
       .command("create")
@@ -81,9 +87,12 @@ export function registerKeys(program: Command): void {
       .option("--tenant <name>", "only this tenant's keys")
       .option("--json", "print JSON instead of a table"),
   ).action((flags: KeysListFlags) => run(flags, (store) => listKeys(store, flags)));
-  withDbOptions(keys.command("revoke").description("revoke a key: it is refused from now on").argument("<id>", "the key's id (key_…)")).action(
-    (id: string, flags: KeysDbFlags) => run(flags, (store) => revokeKey(store, id)),
-  );
+  withDbOptions(
+    keys
+      .command("revoke")
+      .description("revoke a key: it is refused from now on")
+      .argument("<id>", "the key's id (key_…)"),
+  ).action((id: string, flags: KeysDbFlags) => run(flags, (store) => revokeKey(store, id)));
 }
 
 /** Opens the store the flags name, runs `fn`, closes the store; errors become a message and exit code 1. */
@@ -96,7 +105,10 @@ async function run(flags: KeysDbFlags, fn: (store: TenancyStore) => Promise<void
     store = await openTenancyStore(target);
     await fn(store);
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof TenancyInputError ? error.message : `${where}: ${(error as Error).message}`;
+    const message =
+      error instanceof ConfigError || error instanceof TenancyInputError
+        ? error.message
+        : `${where}: ${(error as Error).message}`;
     process.stderr.write(`llm-relay: ${message}\n`);
     process.exitCode = 1;
   } finally {
@@ -105,7 +117,8 @@ async function run(flags: KeysDbFlags, fn: (store: TenancyStore) => Promise<void
 }
 
 async function createKey(store: TenancyStore, flags: KeysCreateFlags): Promise<void> {
-  if (flags.budgetPeriod !== undefined && flags.budgetUsd === undefined) throw new TenancyInputError("--budget-period needs --budget-usd");
+  if (flags.budgetPeriod !== undefined && flags.budgetUsd === undefined)
+    throw new TenancyInputError("--budget-period needs --budget-usd");
   const { key, plaintext } = await store.keys.create({
     tenant: flags.tenant,
     budgetUsd: flags.budgetUsd ?? null,
@@ -119,7 +132,9 @@ async function createKey(store: TenancyStore, flags: KeysCreateFlags): Promise<v
     return;
   }
   process.stdout.write(`${plaintext}\n`);
-  process.stderr.write(`Created ${key.id} for tenant ${key.tenant} (${key.prefix}…, ${limitsText(key)}). Keep the key now: it is not shown again.\n`);
+  process.stderr.write(
+    `Created ${key.id} for tenant ${key.tenant} (${key.prefix}…, ${limitsText(key)}). Keep the key now: it is not shown again.\n`,
+  );
 }
 
 async function listKeys(store: TenancyStore, flags: KeysListFlags): Promise<void> {
@@ -135,7 +150,9 @@ async function revokeKey(store: TenancyStore, id: string): Promise<void> {
     return;
   }
   const key = await store.keys.revoke(id);
-  process.stdout.write(`Revoked ${id} (tenant ${before.tenant}, ${before.prefix}…) at ${shortTime(key!.revokedAt!)} UTC\n`);
+  process.stdout.write(
+    `Revoked ${id} (tenant ${before.tenant}, ${before.prefix}…) at ${shortTime(key!.revokedAt!)} UTC\n`,
+  );
 }
 
 /** `2026-11-21 13:51:12` from an ISO time. */
@@ -146,7 +163,9 @@ function shortTime(iso: string): string {
 /** A key's budget: `$12.5/30d`, `$5` (whole life), or `-`. */
 export function budgetText(key: ApiKey): string {
   if (key.budgetUsd === null) return "-";
-  return key.budgetPeriodMs === null ? formatUsd(key.budgetUsd) : `${formatUsd(key.budgetUsd)}/${formatDuration(key.budgetPeriodMs)}`;
+  return key.budgetPeriodMs === null
+    ? formatUsd(key.budgetUsd)
+    : `${formatUsd(key.budgetUsd)}/${formatDuration(key.budgetPeriodMs)}`;
 }
 
 function limitsText(key: ApiKey): string {

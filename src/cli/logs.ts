@@ -23,7 +23,10 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
   let dbPath: string;
   let databaseUrl: string | null;
   try {
-    const config = loadConfig({ ...(flags.config ? { configPath: flags.config } : {}), ...(flags.db ? { db: flags.db } : {}) });
+    const config = loadConfig({
+      ...(flags.config ? { configPath: flags.config } : {}),
+      ...(flags.db ? { db: flags.db } : {}),
+    });
     dbPath = config.dbPath;
     databaseUrl = flags.db ? null : (config.databaseUrl ?? null);
   } catch (error) {
@@ -33,7 +36,10 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
     }
     throw error;
   }
-  const query = { limit: flags.count === 0 ? Number.MAX_SAFE_INTEGER : flags.count, ...(flags.conversation ? { conversationId: flags.conversation } : {}) };
+  const query = {
+    limit: flags.count === 0 ? Number.MAX_SAFE_INTEGER : flags.count,
+    ...(flags.conversation ? { conversationId: flags.conversation } : {}),
+  };
   if (databaseUrl) {
     let rows: LogRow[];
     try {
@@ -68,16 +74,17 @@ export async function runLogs(flags: LogsFlags): Promise<void> {
 /** One line per response, oldest at the top so the newest is nearest the prompt. */
 export function formatTable(rows: readonly LogRow[]): string {
   const header = ["time (UTC)", "model", "tokens in/out", "cost", "ms", "status", "conversation", "prompt"];
-  const lines = [...rows].reverse().map((row) => [
-    row.datetimeUtc.slice(0, 19).replace("T", " "),
-    row.model,
-    `${row.inputTokens ?? "-"}/${row.outputTokens ?? "-"}${row.estimated ? "~" : ""}`,
-    row.costUsd === null ? "-" : `${formatUsd(row.costUsd)}${row.estimated ? "~" : ""}`,
-    String(row.durationMs ?? "-"),
-    row.status ?? "history",
-    row.conversationId ?? "-",
-    oneLine(row.prompt ?? "", 40),
-  ]);
+  const lines = [...rows]
+    .reverse()
+    .map((row) => [
+      row.datetimeUtc.slice(0, 19).replace("T", " "),
+      row.model,
+      `${row.inputTokens ?? "-"}/${row.outputTokens ?? "-"}${row.estimated ? "~" : ""}`,
+      row.costUsd === null ? "-" : `${formatUsd(row.costUsd)}${row.estimated ? "~" : ""}`,
+      String(row.durationMs ?? "-"),
+      row.status ?? "history",
+      row.conversationId ?? "-",
+      oneLine(row.prompt ?? "", 40),
+    ]);
   return renderTable(header, lines);
 }
-

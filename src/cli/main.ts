@@ -21,7 +21,9 @@ const program = new Command()
   // --db of its own too) reads FILE.
   .enablePositionalOptions()
   .name("llm-relay")
-  .description("A local OpenAI-compatible chat-completion proxy that records every exchange into an llm-compatible logs.db")
+  .description(
+    "A local OpenAI-compatible chat-completion proxy that records every exchange into an llm-compatible logs.db",
+  )
   .version(VERSION);
 
 program
@@ -37,9 +39,21 @@ program
     "--allow-unauthenticated",
     "serve a non-loopback --host although requests need no API key (env LLM_RELAY_ALLOW_UNAUTHENTICATED=1); without it, such a start is refused",
   )
-  .option("--max-json-depth <n>", "deepest JSON nesting accepted in a request body (env LLM_RELAY_MAX_JSON_DEPTH; default 64)", positiveInt)
-  .option("--body-timeout-ms <ms>", "time a request body may take to arrive, then 408 (env LLM_RELAY_BODY_TIMEOUT_MS; default 30000)", positiveInt)
-  .option("--max-body-mb-in-flight <mb>", "request-body MB held at once, then 503 server_busy (env LLM_RELAY_MAX_BODY_MB_IN_FLIGHT; default 64)", positiveInt)
+  .option(
+    "--max-json-depth <n>",
+    "deepest JSON nesting accepted in a request body (env LLM_RELAY_MAX_JSON_DEPTH; default 64)",
+    positiveInt,
+  )
+  .option(
+    "--body-timeout-ms <ms>",
+    "time a request body may take to arrive, then 408 (env LLM_RELAY_BODY_TIMEOUT_MS; default 30000)",
+    positiveInt,
+  )
+  .option(
+    "--max-body-mb-in-flight <mb>",
+    "request-body MB held at once, then 503 server_busy (env LLM_RELAY_MAX_BODY_MB_IN_FLIGHT; default 64)",
+    positiveInt,
+  )
   .action(async (flags: ServeFlags) => (await import("./serve.js")).runServe(flags));
 
 program

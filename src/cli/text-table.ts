@@ -24,9 +24,15 @@ export interface TableOptions {
  * @param header the column titles
  * @param rows the cells, one array per row, as many cells as `header`
  */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: TableOptions = {},
+): string {
   const align = options.align ?? [];
-  const widths = header.map((title, i) => Math.max(stringWidth(title), ...rows.map((row) => stringWidth(row[i] ?? ""))));
+  const widths = header.map((title, i) =>
+    Math.max(stringWidth(title), ...rows.map((row) => stringWidth(row[i] ?? ""))),
+  );
   const line = (cells: readonly string[]) =>
     widths
       .map((width, i) => {

@@ -13,7 +13,15 @@ import { PRESET_NAMES, presetDeployments } from "./presets.js";
 import { Router } from "../routing/router.js";
 import { DEFAULT_MAX_JSON_DEPTH } from "../server/json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_MB_IN_FLIGHT } from "../server/body-limits.js";
-import { configFileSchema, deploymentDefaults, toModelGroup, type ConfigFile, type ModelGroup, type ModelsInput, type RoutingSettings } from "./schema.js";
+import {
+  configFileSchema,
+  deploymentDefaults,
+  toModelGroup,
+  type ConfigFile,
+  type ModelGroup,
+  type ModelsInput,
+  type RoutingSettings,
+} from "./schema.js";
 
 /** Default bind address and port. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -133,35 +141,59 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     [ECHO_MODEL]: toModelGroup(ECHO_MODEL, deploymentDefaults("echo"), file.routing),
   };
   for (const name of Object.keys(file.presets)) {
-    if (!PRESET_NAMES.includes(name)) throw new ConfigError(`Invalid config file ${configPath}: presets.${name}: unknown preset (known: ${PRESET_NAMES.join(", ")})`);
+    if (!PRESET_NAMES.includes(name))
+      throw new ConfigError(
+        `Invalid config file ${configPath}: presets.${name}: unknown preset (known: ${PRESET_NAMES.join(", ")})`,
+      );
   }
-  for (const [name, deployment] of Object.entries(presetDeployments(env, file.presets))) models[name] = toModelGroup(name, deployment, file.routing);
+  for (const [name, deployment] of Object.entries(presetDeployments(env, file.presets)))
+    models[name] = toModelGroup(name, deployment, file.routing);
   for (const [name, entry] of Object.entries(file.models)) models[name] = toModelGroup(name, entry, file.routing);
   for (const alias of Object.keys(file.aliases)) {
-    if (models[alias]) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${alias}' is already a model name`);
+    if (models[alias])
+      throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${alias}' is already a model name`);
   }
   const defaultModel = file.default_model === undefined ? (configPath ? null : ECHO_MODEL) : file.default_model;
 
   checkTargets(configPath, models, file.aliases, defaultModel);
-  const envFlag = (name: string): boolean | undefined => (fromEnv(name) ? env[name] !== "0" && env[name] !== "false" : undefined);
+  const envFlag = (name: string): boolean | undefined =>
+    fromEnv(name) ? env[name] !== "0" && env[name] !== "false" : undefined;
   const envNumber = (name: string, integer: boolean): number | undefined => {
     const value = fromEnv(name);
     return value === undefined ? undefined : parsePositive(value, name, integer);
   };
   const debug = options.debug ?? envFlag("LLM_RELAY_DEBUG") ?? file.debug;
-  const maxBodyMbInFlight = options.maxBodyMbInFlight ?? envNumber("LLM_RELAY_MAX_BODY_MB_IN_FLIGHT", false) ?? file.max_body_mb_in_flight ?? DEFAULT_MAX_BODY_MB_IN_FLIGHT;
+  const maxBodyMbInFlight =
+    options.maxBodyMbInFlight ??
+    envNumber("LLM_RELAY_MAX_BODY_MB_IN_FLIGHT", false) ??
+    file.max_body_mb_in_flight ??
+    DEFAULT_MAX_BODY_MB_IN_FLIGHT;
   return {
     host: options.host ?? fromEnv("LLM_RELAY_HOST") ?? file.host ?? DEFAULT_HOST,
     port: options.port ?? envPort ?? file.port ?? DEFAULT_PORT,
     dbPath: path.resolve(cwd, options.db ?? fromEnv("LLM_RELAY_DB") ?? file.db ?? defaultDbPath(env)),
-    ...databaseUrlOf(options.databaseUrl ?? fromEnv("LLM_RELAY_DATABASE_URL") ?? postgresOnly(fromEnv("DATABASE_URL")) ?? file.database_url),
+    ...databaseUrlOf(
+      options.databaseUrl ??
+        fromEnv("LLM_RELAY_DATABASE_URL") ??
+        postgresOnly(fromEnv("DATABASE_URL")) ??
+        file.database_url,
+    ),
     configPath,
     defaultModel,
     bodyLimitBytes: Math.round(file.body_limit_mb * 1024 * 1024),
-    maxJsonDepth: options.maxJsonDepth ?? envNumber("LLM_RELAY_MAX_JSON_DEPTH", true) ?? file.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? envNumber("LLM_RELAY_BODY_TIMEOUT_MS", true) ?? file.body_timeout_ms ?? DEFAULT_BODY_TIMEOUT_MS,
+    maxJsonDepth:
+      options.maxJsonDepth ??
+      envNumber("LLM_RELAY_MAX_JSON_DEPTH", true) ??
+      file.max_json_depth ??
+      DEFAULT_MAX_JSON_DEPTH,
+    bodyTimeoutMs:
+      options.bodyTimeoutMs ??
+      envNumber("LLM_RELAY_BODY_TIMEOUT_MS", true) ??
+      file.body_timeout_ms ??
+      DEFAULT_BODY_TIMEOUT_MS,
     maxBodyBytesInFlight: Math.round(maxBodyMbInFlight * 1024 * 1024),
-    allowUnauthenticated: options.allowUnauthenticated ?? envFlag("LLM_RELAY_ALLOW_UNAUTHENTICATED") ?? file.allow_unauthenticated,
+    allowUnauthenticated:
+      options.allowUnauthenticated ?? envFlag("LLM_RELAY_ALLOW_UNAUTHENTICATED") ?? file.allow_unauthenticated,
     logLevel: debug && ABOVE_DEBUG.has(file.log_level) ? "debug" : file.log_level,
     record: options.record ?? file.record,
     shutdownGraceMs: file.shutdown_grace_ms,
@@ -173,7 +205,10 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
     ...redisUrlOf(fromEnv("LLM_RELAY_REDIS_URL") ?? fromEnv("REDIS_URL") ?? file.redis_url),
     idempotencyTtlMs: file.idempotency_ttl_ms,
     tenantBudgets: Object.fromEntries(
-      Object.entries(file.tenants).map(([tenant, t]) => [tenant, { budgetUsd: t.budget_usd, periodMs: t.budget_period === undefined ? null : parseDuration(t.budget_period) }]),
+      Object.entries(file.tenants).map(([tenant, t]) => [
+        tenant,
+        { budgetUsd: t.budget_usd, periodMs: t.budget_period === undefined ? null : parseDuration(t.budget_period) },
+      ]),
     ),
     ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") as string } : {}),
   };
@@ -189,14 +224,18 @@ const POSTGRES_URL = /^postgres(ql)?:\/\//;
 /** `{ databaseUrl }` for a postgres:// URL, `{}` when none. @throws ConfigError for another scheme */
 function databaseUrlOf(url: string | undefined): { databaseUrl?: string } {
   if (url === undefined) return {};
-  if (!POSTGRES_URL.test(url)) throw new ConfigError(`database_url must be a postgres:// or postgresql:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
+  if (!POSTGRES_URL.test(url))
+    throw new ConfigError(
+      `database_url must be a postgres:// or postgresql:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`,
+    );
   return { databaseUrl: url };
 }
 
 /** `{ redisUrl }` for a redis:// or rediss:// URL, `{}` when none. @throws ConfigError for another scheme */
 function redisUrlOf(url: string | undefined): { redisUrl?: string } {
   if (url === undefined) return {};
-  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`redis_url must be a redis:// or rediss:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
+  if (!/^rediss?:\/\//.test(url))
+    throw new ConfigError(`redis_url must be a redis:// or rediss:// URL, got '${url.replace(/\/\/[^@/]*@/, "//…@")}'`);
   return { redisUrl: url };
 }
 
@@ -204,7 +243,12 @@ function redisUrlOf(url: string | undefined): { redisUrl?: string } {
 const ABOVE_DEBUG = new Set(["info", "warn", "error", "fatal"]);
 
 /** Every alias and the default model must lead to a deployment; the error names the key. */
-function checkTargets(configPath: string | null, models: Record<string, ModelGroup>, aliases: Record<string, string>, defaultModel: string | null): void {
+function checkTargets(
+  configPath: string | null,
+  models: Record<string, ModelGroup>,
+  aliases: Record<string, string>,
+  defaultModel: string | null,
+): void {
   const router = new Router({ models, aliases, defaultModel: null });
   const leadsNowhere = (name: string) => {
     try {
@@ -215,15 +259,26 @@ function checkTargets(configPath: string | null, models: Record<string, ModelGro
     }
   };
   for (const [alias, target] of Object.entries(aliases)) {
-    if (leadsNowhere(alias)) throw new ConfigError(`Invalid config file ${configPath}: aliases.${alias}: '${target}' matches no model or pattern`);
+    if (leadsNowhere(alias))
+      throw new ConfigError(
+        `Invalid config file ${configPath}: aliases.${alias}: '${target}' matches no model or pattern`,
+      );
   }
   if (defaultModel && leadsNowhere(defaultModel)) {
-    throw new ConfigError(`Invalid config file ${configPath}: default_model: '${defaultModel}' matches no model or pattern`);
+    throw new ConfigError(
+      `Invalid config file ${configPath}: default_model: '${defaultModel}' matches no model or pattern`,
+    );
   }
   for (const group of Object.values(models)) {
-    for (const [key, list] of [["fallbacks", group.fallbacks], ["context_window_fallbacks", group.contextWindowFallbacks]] as const) {
+    for (const [key, list] of [
+      ["fallbacks", group.fallbacks],
+      ["context_window_fallbacks", group.contextWindowFallbacks],
+    ] as const) {
       for (const target of list) {
-        if (leadsNowhere(target)) throw new ConfigError(`Invalid config file ${configPath}: models.${group.name}.${key}: '${target}' matches no model or pattern`);
+        if (leadsNowhere(target))
+          throw new ConfigError(
+            `Invalid config file ${configPath}: models.${group.name}.${key}: '${target}' matches no model or pattern`,
+          );
       }
     }
   }
@@ -273,7 +328,8 @@ function parsePositive(value: string, name: string, integer: boolean): number {
 
 function parsePort(value: string, name: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${name} must be a port number, got '${value}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`${name} must be a port number, got '${value}'`);
   return port;
 }
 

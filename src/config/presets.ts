@@ -28,14 +28,54 @@ export interface Preset {
  * docs.x.ai/api/integrations; docs.anthropic.com (api.anthropic.com).
  */
 export const PRESETS: readonly Preset[] = [
-  { name: "openai", provider: "openai-compatible", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY" },
-  { name: "groq", provider: "openai-compatible", base_url: "https://api.groq.com/openai/v1", api_key_env: "GROQ_API_KEY" },
-  { name: "deepseek", provider: "openai-compatible", base_url: "https://api.deepseek.com/v1", api_key_env: "DEEPSEEK_API_KEY" },
-  { name: "mistral", provider: "openai-compatible", base_url: "https://api.mistral.ai/v1", api_key_env: "MISTRAL_API_KEY" },
-  { name: "openrouter", provider: "openai-compatible", base_url: "https://openrouter.ai/api/v1", api_key_env: "OPENROUTER_API_KEY" },
-  { name: "together", provider: "openai-compatible", base_url: "https://api.together.ai/v1", api_key_env: "TOGETHER_API_KEY" },
-  { name: "fireworks", provider: "openai-compatible", base_url: "https://api.fireworks.ai/inference/v1", api_key_env: "FIREWORKS_API_KEY" },
-  { name: "gemini", provider: "openai-compatible", base_url: "https://generativelanguage.googleapis.com/v1beta/openai", api_key_env: "GEMINI_API_KEY" },
+  {
+    name: "openai",
+    provider: "openai-compatible",
+    base_url: "https://api.openai.com/v1",
+    api_key_env: "OPENAI_API_KEY",
+  },
+  {
+    name: "groq",
+    provider: "openai-compatible",
+    base_url: "https://api.groq.com/openai/v1",
+    api_key_env: "GROQ_API_KEY",
+  },
+  {
+    name: "deepseek",
+    provider: "openai-compatible",
+    base_url: "https://api.deepseek.com/v1",
+    api_key_env: "DEEPSEEK_API_KEY",
+  },
+  {
+    name: "mistral",
+    provider: "openai-compatible",
+    base_url: "https://api.mistral.ai/v1",
+    api_key_env: "MISTRAL_API_KEY",
+  },
+  {
+    name: "openrouter",
+    provider: "openai-compatible",
+    base_url: "https://openrouter.ai/api/v1",
+    api_key_env: "OPENROUTER_API_KEY",
+  },
+  {
+    name: "together",
+    provider: "openai-compatible",
+    base_url: "https://api.together.ai/v1",
+    api_key_env: "TOGETHER_API_KEY",
+  },
+  {
+    name: "fireworks",
+    provider: "openai-compatible",
+    base_url: "https://api.fireworks.ai/inference/v1",
+    api_key_env: "FIREWORKS_API_KEY",
+  },
+  {
+    name: "gemini",
+    provider: "openai-compatible",
+    base_url: "https://generativelanguage.googleapis.com/v1beta/openai",
+    api_key_env: "GEMINI_API_KEY",
+  },
   { name: "xai", provider: "openai-compatible", base_url: "https://api.x.ai/v1", api_key_env: "XAI_API_KEY" },
   { name: "anthropic", provider: "anthropic", base_url: "https://api.anthropic.com", api_key_env: "ANTHROPIC_API_KEY" },
 ];
@@ -73,7 +113,10 @@ export function presetOfPattern(deploymentName: string): Preset | null {
  * @param env the process environment
  * @param configured the config file's `presets:` map (names already checked)
  */
-export function presetDeployments(env: NodeJS.ProcessEnv, configured: Record<string, PresetOverride> = {}): Record<string, Deployment> {
+export function presetDeployments(
+  env: NodeJS.ProcessEnv,
+  configured: Record<string, PresetOverride> = {},
+): Record<string, Deployment> {
   const out: Record<string, Deployment> = {};
   for (const preset of PRESETS) {
     const override = configured[preset.name];

@@ -22,7 +22,10 @@ const deploymentShape = {
   /** Base URL of the backend. OpenAI-compatible APIs: up to and including `/v1`; native local servers (Ollama, llama.cpp, KoboldCpp, text-generation-webui): the server's root. */
   base_url: z.url().optional(),
   /** Name of the environment variable holding the upstream API key (the key itself never goes in the file). */
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+    .optional(),
   /** The model name sent upstream; for a `prefix/*` pattern, the part after the prefix is used instead. */
   model: z.string().min(1).optional(),
   /** Default for `first_token_timeout_ms` and `idle_timeout_ms`, in ms. */
@@ -114,9 +117,15 @@ export const configFileSchema = z.strictObject({
   /** Path of the SQLite logs.db. */
   db: z.string().min(1).optional(),
   /** PostgreSQL URL (`postgres://user:pass@host:5432/db`): record there instead of the SQLite logs.db (env DATABASE_URL, LLM_RELAY_DATABASE_URL). */
-  database_url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  database_url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
   /** Redis URL (`redis://host:6379`): rate limits are counted there, shared by every proxy using it (env LLM_RELAY_REDIS_URL, REDIS_URL). Unset: in memory. */
-  redis_url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  redis_url: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   /** API keys on `/v1/*`: `auto` (required once any key exists), `required` (always), `off` (never checked). */
   auth: z.enum(["auto", "required", "off"]).default("auto"),
   /** How long an `Idempotency-Key`'s answer is kept for replays, in ms (default 24 h). */
@@ -129,7 +138,10 @@ export const configFileSchema = z.strictObject({
         /** USD the tenant may spend per period. */
         budget_usd: z.number().nonnegative(),
         /** The period, as `30d`, `12h`, `90m`; unset: no period (the budget is for all time). */
-        budget_period: z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*$/i, "must be a duration such as 30d, 12h or 90m").optional(),
+        budget_period: z
+          .string()
+          .regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*$/i, "must be a duration such as 30d, 12h or 90m")
+          .optional(),
       }),
     )
     .default({}),
@@ -207,7 +219,14 @@ export function deploymentDefaults(provider: ProviderKind): Deployment {
  */
 export function toModelGroup(name: string, entry: Deployment | ModelEntry, routing: RoutingSettings): ModelGroup {
   if (!("fallbacks" in entry)) {
-    return { name, deployments: [entry], strategy: routing.strategy, fallbacks: [], contextWindowFallbacks: [], numRetries: routing.num_retries };
+    return {
+      name,
+      deployments: [entry],
+      strategy: routing.strategy,
+      fallbacks: [],
+      contextWindowFallbacks: [],
+      numRetries: routing.num_retries,
+    };
   }
   const { deployments, routing_strategy, fallbacks, context_window_fallbacks, num_retries, ...inline } = entry;
   return {
@@ -227,15 +246,24 @@ export const DEFAULT_ROUTING: RoutingSettings = routingSchema.parse({});
  * A group as is, or a bare deployment wrapped into a group of one (for
  * code and tests that configure models programmatically).
  */
-export function asModelGroup(name: string, entry: Deployment | ModelGroup, routing: RoutingSettings = DEFAULT_ROUTING): ModelGroup {
-  return "deployments" in entry && Array.isArray(entry.deployments) ? (entry as ModelGroup) : toModelGroup(name, entry as Deployment, routing);
+export function asModelGroup(
+  name: string,
+  entry: Deployment | ModelGroup,
+  routing: RoutingSettings = DEFAULT_ROUTING,
+): ModelGroup {
+  return "deployments" in entry && Array.isArray(entry.deployments)
+    ? (entry as ModelGroup)
+    : toModelGroup(name, entry as Deployment, routing);
 }
 
 /** Model name → group or bare deployment, as programmatic configs may give them. */
 export type ModelsInput = Record<string, Deployment | ModelGroup>;
 
 /** Normalises {@link ModelsInput} into groups. */
-export function asModelGroups(models: ModelsInput, routing: RoutingSettings = DEFAULT_ROUTING): Record<string, ModelGroup> {
+export function asModelGroups(
+  models: ModelsInput,
+  routing: RoutingSettings = DEFAULT_ROUTING,
+): Record<string, ModelGroup> {
   const out: Record<string, ModelGroup> = {};
   for (const [name, entry] of Object.entries(models)) out[name] = asModelGroup(name, entry, routing);
   return out;

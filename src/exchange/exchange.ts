@@ -61,7 +61,8 @@ export class Exchange {
    */
   upstreamBody(route: Route): ChatCompletionRequest {
     const body = { ...this.body, model: route.upstreamModel };
-    if (this.stream && route.deployment.stream_usage) body.stream_options = { ...(this.body.stream_options ?? {}), include_usage: true };
+    if (this.stream && route.deployment.stream_usage)
+      body.stream_options = { ...(this.body.stream_options ?? {}), include_usage: true };
     return body;
   }
 
@@ -147,7 +148,9 @@ export class Exchange {
       tenantId: this.account?.tenantId ?? null,
       keyId: this.account?.keyId ?? null,
       billing: this.account?.billing ?? null,
-      ...(outcome.output === null && typeof outcome.promptTokens === "number" ? { refusedPromptTokens: outcome.promptTokens } : {}),
+      ...(outcome.output === null && typeof outcome.promptTokens === "number"
+        ? { refusedPromptTokens: outcome.promptTokens }
+        : {}),
     };
   }
 }

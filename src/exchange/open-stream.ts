@@ -14,7 +14,8 @@ import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../provide
  * attempt succeeded once it arrived). `sse`: the provider's pass-through
  * form (blocks of SSE text, forwarded as they are); `events`: chunk events.
  */
-export type OpenedStream = { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> } | OpenedEventStream;
+export type OpenedStream =
+  { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> } | OpenedEventStream;
 
 /** A stream of chunk events opened by an attempt (see {@link OpenedStream}). */
 export interface OpenedEventStream {

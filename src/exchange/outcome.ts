@@ -8,7 +8,13 @@
  * (https://platform.openai.com/docs/guides/error-codes/api-errors).
  */
 import { errors } from "../protocol/error-codes.js";
-import { RelayError, serverShuttingDown, toRelayError, type ErrorClass, type OpenAIErrorBody } from "../protocol/errors.js";
+import {
+  RelayError,
+  serverShuttingDown,
+  toRelayError,
+  type ErrorClass,
+  type OpenAIErrorBody,
+} from "../protocol/errors.js";
 import type { ExchangeStatus, RawOutput } from "../recording/types.js";
 
 /**
@@ -68,17 +74,42 @@ export function failedOutcome(error: unknown, signal: AbortSignal, context: Fail
     const answer = cancellation(signal.reason, context.statusSent);
     return {
       answer,
-      outcome: { status: "cancelled", httpStatus: context.statusSent ? 200 : answer.status, output: context.received, errorJson: recordedErrorBody(answer), error: reasonText(signal.reason), errorClass: null },
+      outcome: {
+        status: "cancelled",
+        httpStatus: context.statusSent ? 200 : answer.status,
+        output: context.received,
+        errorJson: recordedErrorBody(answer),
+        error: reasonText(signal.reason),
+        errorClass: null,
+      },
     };
   }
   const answer = toRelayError(error);
   const errorJson = recordedErrorBody(answer);
   if (context.received !== null) {
-    return { answer, outcome: { status: "truncated", httpStatus: 200, output: context.received, errorJson, error: answer.message, errorClass: answer.errorClass } };
+    return {
+      answer,
+      outcome: {
+        status: "truncated",
+        httpStatus: 200,
+        output: context.received,
+        errorJson,
+        error: answer.message,
+        errorClass: answer.errorClass,
+      },
+    };
   }
   return {
     answer,
-    outcome: { status: "error", httpStatus: answer.status, output: null, errorJson, error: answer.message, errorClass: answer.errorClass, promptTokens: answer.promptTokens },
+    outcome: {
+      status: "error",
+      httpStatus: answer.status,
+      output: null,
+      errorJson,
+      error: answer.message,
+      errorClass: answer.errorClass,
+      promptTokens: answer.promptTokens,
+    },
   };
 }
 

@@ -25,7 +25,11 @@ export interface ExchangeAttempts {
  * @param run makes one attempt with its provider call (resolves with the start of the answer)
  * @throws RelayError as {@link dispatch}: 404 `model_not_found`, the last attempt's error; or the abort reason
  */
-export function dispatchExchange<T>(deps: DispatchDeps, attempts: ExchangeAttempts, run: (target: AttemptTarget, call: ProviderCall) => Promise<T>): Promise<Dispatched<T>> {
+export function dispatchExchange<T>(
+  deps: DispatchDeps,
+  attempts: ExchangeAttempts,
+  run: (target: AttemptTarget, call: ProviderCall) => Promise<T>,
+): Promise<Dispatched<T>> {
   const { exchange, signal } = attempts;
   return dispatch(deps, {
     model: exchange.body.model,

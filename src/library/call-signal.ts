@@ -25,7 +25,10 @@ export function callSignal(callerSignal: AbortSignal | undefined, timeoutMs: num
   const onCallerAbort = () => abort(aborted(callerSignal?.reason));
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-  const timer = timeoutMs === undefined ? null : setTimeout(() => abort(errors.timeout(`Timed out after ${timeoutMs} ms`)), timeoutMs);
+  const timer =
+    timeoutMs === undefined
+      ? null
+      : setTimeout(() => abort(errors.timeout(`Timed out after ${timeoutMs} ms`)), timeoutMs);
   timer?.unref();
   return {
     signal: controller.signal,
@@ -38,6 +41,11 @@ export function callSignal(callerSignal: AbortSignal | undefined, timeoutMs: num
 }
 
 function aborted(reason: unknown): RelayError {
-  const detail = reason instanceof Error && reason.name !== "AbortError" ? `: ${reason.message}` : typeof reason === "string" ? `: ${reason}` : "";
+  const detail =
+    reason instanceof Error && reason.name !== "AbortError"
+      ? `: ${reason.message}`
+      : typeof reason === "string"
+        ? `: ${reason}`
+        : "";
   return errors.aborted(`Aborted by the caller${detail}`);
 }

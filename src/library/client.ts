@@ -15,7 +15,15 @@ import { failureResponse, successResponse } from "./llm-response.js";
 import { buildRequestBody, FALLBACK_MODEL, promptMessages } from "./request-options.js";
 import { runSync, type SyncClientSpec } from "./sync-call.js";
 import { TransportFailure, type Transport } from "./transport.js";
-import type { ChatMessage, ClientOptions, CompletionOptions, CompletionStream, LLMClient, LLMResponse, SyncCompletionOptions } from "./types.js";
+import type {
+  ChatMessage,
+  ClientOptions,
+  CompletionOptions,
+  CompletionStream,
+  LLMClient,
+  LLMResponse,
+  SyncCompletionOptions,
+} from "./types.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -34,7 +42,8 @@ export function createClient(options: ClientOptions = {}): LLMClient {
 
 /** What a worker thread needs to build the same client (plain data). */
 function specOf(options: ClientOptions): SyncClientSpec {
-  if (options.baseURL !== undefined) return { baseURL: options.baseURL, ...(options.apiKey ? { apiKey: options.apiKey } : {}) };
+  if (options.baseURL !== undefined)
+    return { baseURL: options.baseURL, ...(options.apiKey ? { apiKey: options.apiKey } : {}) };
   return options.config === undefined ? {} : { config: options.config };
 }
 
@@ -54,7 +63,10 @@ export class RelayClient implements LLMClient {
   ) {
     const fixedEnv = options.env;
     this.env = env ?? (() => fixedEnv ?? process.env);
-    this.transport = options.baseURL !== undefined ? new HttpTransport(options.baseURL, options.apiKey) : new InProcessTransport(options.config, () => this.env() as NodeJS.ProcessEnv);
+    this.transport =
+      options.baseURL !== undefined
+        ? new HttpTransport(options.baseURL, options.apiKey)
+        : new InProcessTransport(options.config, () => this.env() as NodeJS.ProcessEnv);
   }
 
   generateCompletion(prompt: string, options?: CompletionOptions): Promise<LLMResponse> {
@@ -73,7 +85,9 @@ export class RelayClient implements LLMClient {
   streamCompletion(messagesOrPrompt: string | readonly ChatMessage[], options?: CompletionOptions): CompletionStream {
     const startedAt = performance.now();
     const call = callSignal(safeSignal(options), safeTimeout(options));
-    const queue = new DeltaQueue(call.signal, () => call.cancel("The stream's consumer stopped reading before the end"));
+    const queue = new DeltaQueue(call.signal, () =>
+      call.cancel("The stream's consumer stopped reading before the end"),
+    );
     const response = this.stream(messagesOrPrompt, options, startedAt, call, queue).finally(() => {
       queue.end();
       call.dispose();
@@ -86,7 +100,13 @@ export class RelayClient implements LLMClient {
   }
 
   generateCompletionWithMessagesSync(messages: readonly ChatMessage[], options?: SyncCompletionOptions): LLMResponse {
-    return runSync({ client: this.spec, method: "generateCompletionWithMessages", input: messages, options, env: { ...this.env() } });
+    return runSync({
+      client: this.spec,
+      method: "generateCompletionWithMessages",
+      input: messages,
+      options,
+      env: { ...this.env() },
+    });
   }
 
   ready(): Promise<void> {
@@ -97,7 +117,11 @@ export class RelayClient implements LLMClient {
     return this.transport.close().catch(() => undefined);
   }
 
-  private async complete(messages: unknown, options: CompletionOptions | undefined, startedAt: number): Promise<LLMResponse> {
+  private async complete(
+    messages: unknown,
+    options: CompletionOptions | undefined,
+    startedAt: number,
+  ): Promise<LLMResponse> {
     let body: ChatCompletionRequest;
     try {
       body = this.body(messages, options, false);
@@ -113,16 +137,31 @@ export class RelayClient implements LLMClient {
       const endedAt = performance.now();
       const failure = error instanceof TransportFailure ? error : new TransportFailure(error, undefined);
       const recorded = await this.transport.settle(failure.exchangeId);
-      return failureResponse(failure.cause, startedAt, endedAt, body.model, { text: "", finishReason: null, exchangeId: failure.exchangeId, recorded });
+      return failureResponse(failure.cause, startedAt, endedAt, body.model, {
+        text: "",
+        finishReason: null,
+        exchangeId: failure.exchangeId,
+        recorded,
+      });
     } finally {
       call.dispose();
     }
   }
 
-  private async stream(messagesOrPrompt: unknown, options: CompletionOptions | undefined, startedAt: number, call: CallSignal, queue: DeltaQueue): Promise<LLMResponse> {
+  private async stream(
+    messagesOrPrompt: unknown,
+    options: CompletionOptions | undefined,
+    startedAt: number,
+    call: CallSignal,
+    queue: DeltaQueue,
+  ): Promise<LLMResponse> {
     let body: ChatCompletionRequest;
     try {
-      body = this.body(typeof messagesOrPrompt === "string" ? promptMessages(messagesOrPrompt) : messagesOrPrompt, options, true);
+      body = this.body(
+        typeof messagesOrPrompt === "string" ? promptMessages(messagesOrPrompt) : messagesOrPrompt,
+        options,
+        true,
+      );
     } catch (error) {
       return failureResponse(error, startedAt, performance.now(), this.fallbackModel(options));
     }
@@ -136,13 +175,25 @@ export class RelayClient implements LLMClient {
       const result = await this.transport.stream(body, call.signal, onChunk);
       queue.end();
       const recorded = await this.transport.settle(result.exchangeId);
-      return successResponse(body, accumulator.toCompletion(), startedAt, result.finishedAt, result.exchangeId, recorded);
+      return successResponse(
+        body,
+        accumulator.toCompletion(),
+        startedAt,
+        result.finishedAt,
+        result.exchangeId,
+        recorded,
+      );
     } catch (error) {
       const endedAt = performance.now();
       queue.end();
       const failure = error instanceof TransportFailure ? error : new TransportFailure(error, undefined);
       const recorded = await this.transport.settle(failure.exchangeId);
-      const partial = { text: accumulator.text, finishReason: accumulator.finishReason, exchangeId: failure.exchangeId, recorded };
+      const partial = {
+        text: accumulator.text,
+        finishReason: accumulator.finishReason,
+        exchangeId: failure.exchangeId,
+        recorded,
+      };
       return failureResponse(failure.cause, startedAt, endedAt, body.model, partial);
     }
   }

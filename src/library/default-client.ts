@@ -7,7 +7,14 @@
  * every call's record is already written by the time the call resolves.
  */
 import { RelayClient } from "./client.js";
-import type { ChatMessage, CompletionOptions, CompletionStream, LLMClient, LLMResponse, SyncCompletionOptions } from "./types.js";
+import type {
+  ChatMessage,
+  CompletionOptions,
+  CompletionStream,
+  LLMClient,
+  LLMResponse,
+  SyncCompletionOptions,
+} from "./types.js";
 
 let current: LLMClient | null = null;
 
@@ -45,7 +52,10 @@ export function generateCompletion(prompt: string, options?: CompletionOptions):
  * @param messages the conversation so far (roles `system`, `user`, `assistant`, `tool`)
  * @returns the answer; never rejects
  */
-export function generateCompletionWithMessages(messages: readonly ChatMessage[], options?: CompletionOptions): Promise<LLMResponse> {
+export function generateCompletionWithMessages(
+  messages: readonly ChatMessage[],
+  options?: CompletionOptions,
+): Promise<LLMResponse> {
   return defaultClient().generateCompletionWithMessages(messages, options);
 }
 
@@ -54,7 +64,10 @@ export function generateCompletionWithMessages(messages: readonly ChatMessage[],
  * arrives; `await stream.response` gives the final {@link LLMResponse}. Leaving the loop early cancels the call.
  * @param messagesOrPrompt a prompt (one user message) or the conversation so far
  */
-export function streamCompletion(messagesOrPrompt: string | readonly ChatMessage[], options?: CompletionOptions): CompletionStream {
+export function streamCompletion(
+  messagesOrPrompt: string | readonly ChatMessage[],
+  options?: CompletionOptions,
+): CompletionStream {
   return defaultClient().streamCompletion(messagesOrPrompt, options);
 }
 
@@ -71,6 +84,9 @@ export function generateCompletionSync(prompt: string, options?: SyncCompletionO
  * Blocking {@link generateCompletionWithMessages}: runs it in a worker thread (synckit) and waits.
  * For scripts and CLIs that cannot await — never inside a server. Accepts every option but `signal`.
  */
-export function generateCompletionWithMessagesSync(messages: readonly ChatMessage[], options?: SyncCompletionOptions): LLMResponse {
+export function generateCompletionWithMessagesSync(
+  messages: readonly ChatMessage[],
+  options?: SyncCompletionOptions,
+): LLMResponse {
   return defaultClient().generateCompletionWithMessagesSync(messages, options);
 }

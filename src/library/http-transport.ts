@@ -53,7 +53,10 @@ export class HttpTransport implements Transport {
   async stream(body: ChatCompletionRequest, signal: AbortSignal, onChunk: ChunkHandler): Promise<TransportResult> {
     try {
       // Usage arrives in a last chunk only when asked for (llm-relay forwards it then; OpenAI sends it then).
-      const response = await this.send({ ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } }, signal);
+      const response = await this.send(
+        { ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } },
+        signal,
+      );
       for await (const data of sseData(response.body)) {
         if (data === "[DONE]") break;
         let parsed: Record<string, unknown>;
@@ -88,7 +91,10 @@ export class HttpTransport implements Transport {
   }
 
   private async send(body: ChatCompletionRequest, signal: AbortSignal) {
-    const headers: Record<string, string> = { "content-type": "application/json", accept: body.stream ? "text/event-stream" : "application/json" };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: body.stream ? "text/event-stream" : "application/json",
+    };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     const response = await request(this.url, {
       method: "POST",
@@ -108,6 +114,9 @@ export class HttpTransport implements Transport {
 
   private failure(error: unknown, signal: AbortSignal): TransportFailure {
     if (signal.aborted) return new TransportFailure(signal.reason, undefined);
-    return new TransportFailure(error instanceof RelayError ? error : mapTransportError(error, this.url.origin, IDLE_TIMEOUT_MS), undefined);
+    return new TransportFailure(
+      error instanceof RelayError ? error : mapTransportError(error, this.url.origin, IDLE_TIMEOUT_MS),
+      undefined,
+    );
   }
 }

@@ -47,12 +47,20 @@ interface Runtime {
  * @param config a path to a YAML config, a (partial) RelayConfig, or undefined (`loadConfig()` alone)
  * @throws ConfigError as `loadConfig`
  */
-export function resolveLibraryConfig(config: string | LibraryConfigInput | undefined, env: NodeJS.ProcessEnv): RelayConfig {
+export function resolveLibraryConfig(
+  config: string | LibraryConfigInput | undefined,
+  env: NodeJS.ProcessEnv,
+): RelayConfig {
   if (typeof config === "string") return loadConfig({ configPath: config, env });
   const base = loadConfig({ env, ...(config?.configPath ? { configPath: config.configPath } : {}) });
   if (!config) return base;
   const routing = config.routing ?? base.routing;
-  return { ...base, ...config, models: { ...base.models, ...asModelGroups(config.models ?? {}, routing) }, aliases: { ...base.aliases, ...(config.aliases ?? {}) } };
+  return {
+    ...base,
+    ...config,
+    models: { ...base.models, ...asModelGroups(config.models ?? {}, routing) },
+    aliases: { ...base.aliases, ...(config.aliases ?? {}) },
+  };
 }
 
 /** The in-process transport. Nothing is opened until the first call (or {@link InProcessTransport.ready}). */
@@ -82,7 +90,11 @@ export class InProcessTransport implements Transport {
       const answered = await dispatchExchange(runtime, attempts, (target, call) => target.provider.complete(call));
       outcome = completedOutcome(answered, signal);
       const { rawBody, completion } = answered.value;
-      return { completion: completion ?? parseCompletion(rawBody), finishedAt: performance.now(), exchangeId: exchange.id };
+      return {
+        completion: completion ?? parseCompletion(rawBody),
+        finishedAt: performance.now(),
+        exchangeId: exchange.id,
+      };
     } catch (error) {
       outcome = failedOutcome(error, signal, { received: null, statusSent: false }).outcome;
       throw new TransportFailure(signal.aborted ? signal.reason : error, exchange.id);
@@ -187,7 +199,12 @@ export class InProcessTransport implements Transport {
       this.recordedUsage.set(summary.id, summary.usage);
     };
     const recorder = new Recorder(sink, logger, { persist: config.record, onRecorded });
-    return { config, router: new Router(config), providers: new ProviderRegistry(providerContext(config, env, logger)), recorder };
+    return {
+      config,
+      router: new Router(config),
+      providers: new ProviderRegistry(providerContext(config, env, logger)),
+      recorder,
+    };
   }
 
   /** A new exchange for `body`, and how its attempts' provider calls are built (the deployment's provider defaults added). */
@@ -196,7 +213,11 @@ export class InProcessTransport implements Transport {
     return {
       exchange,
       signal,
-      callFor: (target) => ({ body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment), signal, requestId: exchange.requestId }),
+      callFor: (target) => ({
+        body: withProviderDefaults(exchange.upstreamBody(target.route), target.route.deployment),
+        signal,
+        requestId: exchange.requestId,
+      }),
     };
   }
 

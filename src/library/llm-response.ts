@@ -23,9 +23,21 @@ export function secondsBetween(start: number, end: number): number {
  * The answer of a call that produced `completion`.
  * @param recorded the token counts of the call's record (see `Transport.settle`), or null when it has none
  */
-export function successResponse(body: ChatCompletionRequest, completion: ChatCompletion, startedAt: number, finishedAt: number, exchangeId?: string, recorded: TokenUsage | null = null): LLMResponse {
+export function successResponse(
+  body: ChatCompletionRequest,
+  completion: ChatCompletion,
+  startedAt: number,
+  finishedAt: number,
+  exchangeId?: string,
+  recorded: TokenUsage | null = null,
+): LLMResponse {
   const { text, finishReason } = completionOutput(completion);
-  const tokens = recorded ?? reportedUsage(completion) ?? { input: countPromptTokens(body.messages), output: countTextTokens(text), estimated: true };
+  const tokens = recorded ??
+    reportedUsage(completion) ?? {
+      input: countPromptTokens(body.messages),
+      output: countTextTokens(text),
+      estimated: true,
+    };
   return {
     content: text,
     ...tokenFields(tokens),
@@ -46,7 +58,12 @@ export function failureResponse(
   startedAt: number,
   endedAt: number,
   model: string,
-  partial?: { text: string; finishReason: string | null; exchangeId?: string | undefined; recorded?: TokenUsage | null },
+  partial?: {
+    text: string;
+    finishReason: string | null;
+    exchangeId?: string | undefined;
+    recorded?: TokenUsage | null;
+  },
 ): LLMResponse {
   return {
     content: partial?.text ?? "",
@@ -67,8 +84,15 @@ function reportedUsage(completion: ChatCompletion): TokenUsage | null {
   return { input: usage.prompt_tokens, output: usage.completion_tokens, estimated: false };
 }
 
-function tokenFields(tokens: TokenUsage): Pick<LLMResponse, "tokensUsed" | "inputTokens" | "outputTokens" | "usageEstimated"> {
-  return { tokensUsed: tokens.input + tokens.output, inputTokens: tokens.input, outputTokens: tokens.output, usageEstimated: tokens.estimated };
+function tokenFields(
+  tokens: TokenUsage,
+): Pick<LLMResponse, "tokensUsed" | "inputTokens" | "outputTokens" | "usageEstimated"> {
+  return {
+    tokensUsed: tokens.input + tokens.output,
+    inputTokens: tokens.input,
+    outputTokens: tokens.output,
+    usageEstimated: tokens.estimated,
+  };
 }
 
 /** A readable one-line description of a failure. */

@@ -26,7 +26,10 @@ export function isOllamaDeployment(deployment: Pick<Deployment, "provider" | "ba
 }
 
 /** `body` with the Ollama defaults filled in when `deployment` is Ollama; otherwise `body` itself. Fields the caller set are never replaced. */
-export function withProviderDefaults(body: ChatCompletionRequest, deployment: Pick<Deployment, "provider" | "base_url">): ChatCompletionRequest {
+export function withProviderDefaults(
+  body: ChatCompletionRequest,
+  deployment: Pick<Deployment, "provider" | "base_url">,
+): ChatCompletionRequest {
   if (!isOllamaDeployment(deployment)) return body;
   const out: ChatCompletionRequest = { ...body };
   for (const [key, value] of Object.entries(OLLAMA_DEFAULTS)) {

@@ -38,8 +38,12 @@ export function buildRequestBody(
   const opts = checkOptions(options);
   const model = opts.model ?? (env.LLM_MODEL_NAME || undefined) ?? defaultModel ?? FALLBACK_MODEL;
   // null: none sent (the upstream's own default); undefined: the LLM_* variable, else the library's default.
-  const temperature = opts.temperature === null ? null : (opts.temperature ?? envNumber(env, "LLM_TEMPERATURE", DEFAULT_TEMPERATURE, false));
-  const maxTokens = opts.maxTokens === null ? null : (opts.maxTokens ?? envNumber(env, "LLM_MAX_TOKENS", DEFAULT_MAX_TOKENS, true));
+  const temperature =
+    opts.temperature === null
+      ? null
+      : (opts.temperature ?? envNumber(env, "LLM_TEMPERATURE", DEFAULT_TEMPERATURE, false));
+  const maxTokens =
+    opts.maxTokens === null ? null : (opts.maxTokens ?? envNumber(env, "LLM_MAX_TOKENS", DEFAULT_MAX_TOKENS, true));
   const body: ChatCompletionRequest = { model, messages: validateMessages(messages) };
   for (const [key, value] of Object.entries(opts.extra ?? {})) {
     if (RESERVED.has(key)) throw invalid(`options.extra.${key} cannot be set (the library sets it)`, `extra.${key}`);
@@ -65,7 +69,8 @@ export function promptMessages(prompt: unknown): unknown {
  * @throws RelayError 400 naming the field (`messages.1.role: …`)
  */
 export function validateMessages(messages: unknown): ChatCompletionRequest["messages"] {
-  if (!Array.isArray(messages)) throw invalid(`messages must be an array of {role, content}, got ${describeValue(messages)}`, "messages");
+  if (!Array.isArray(messages))
+    throw invalid(`messages must be an array of {role, content}, got ${describeValue(messages)}`, "messages");
   const result = messagesSchema.safeParse(messages);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -77,17 +82,28 @@ function checkOptions(options: CompletionOptions | undefined): CompletionOptions
   if (options === undefined || options === null) return {};
   if (typeof options !== "object") throw invalid(`options must be an object, got ${describeValue(options)}`, "options");
   const { model, temperature, maxTokens, topP, stop, timeoutMs, tenant, extra, signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid("options.signal must be an AbortSignal", "signal");
-  if (model !== undefined && (typeof model !== "string" || model.length === 0)) throw invalid("options.model must be a non-empty string", "model");
-  if (temperature !== undefined && temperature !== null && !isFiniteNumber(temperature)) throw invalid(`options.temperature must be a number, got ${describeValue(temperature)}`, "temperature");
-  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && maxTokens > 0)) throw invalid(`options.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`, "maxTokens");
-  if (topP !== undefined && !isFiniteNumber(topP)) throw invalid(`options.topP must be a number, got ${describeValue(topP)}`, "topP");
-  if (stop !== undefined && typeof stop !== "string" && !(Array.isArray(stop) && stop.every((s) => typeof s === "string"))) {
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalid("options.signal must be an AbortSignal", "signal");
+  if (model !== undefined && (typeof model !== "string" || model.length === 0))
+    throw invalid("options.model must be a non-empty string", "model");
+  if (temperature !== undefined && temperature !== null && !isFiniteNumber(temperature))
+    throw invalid(`options.temperature must be a number, got ${describeValue(temperature)}`, "temperature");
+  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && maxTokens > 0))
+    throw invalid(`options.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`, "maxTokens");
+  if (topP !== undefined && !isFiniteNumber(topP))
+    throw invalid(`options.topP must be a number, got ${describeValue(topP)}`, "topP");
+  if (
+    stop !== undefined &&
+    typeof stop !== "string" &&
+    !(Array.isArray(stop) && stop.every((s) => typeof s === "string"))
+  ) {
     throw invalid("options.stop must be a string or an array of strings", "stop");
   }
-  if (timeoutMs !== undefined && !(isFiniteNumber(timeoutMs) && timeoutMs > 0)) throw invalid(`options.timeoutMs must be a positive number, got ${describeValue(timeoutMs)}`, "timeoutMs");
+  if (timeoutMs !== undefined && !(isFiniteNumber(timeoutMs) && timeoutMs > 0))
+    throw invalid(`options.timeoutMs must be a positive number, got ${describeValue(timeoutMs)}`, "timeoutMs");
   if (tenant !== undefined && typeof tenant !== "string") throw invalid("options.tenant must be a string", "tenant");
-  if (extra !== undefined && (extra === null || typeof extra !== "object" || Array.isArray(extra))) throw invalid("options.extra must be an object", "extra");
+  if (extra !== undefined && (extra === null || typeof extra !== "object" || Array.isArray(extra)))
+    throw invalid("options.extra must be an object", "extra");
   return options;
 }
 

@@ -15,7 +15,9 @@ import { failureResponse } from "./llm-response.js";
 import type { ChatMessage, LLMResponse, SyncCompletionOptions } from "./types.js";
 
 /** How the worker rebuilds the calling client: `{}`/`{config}` in-process, `{baseURL}` over HTTP; null = the default client. */
-export type SyncClientSpec = { config?: string | LibraryConfigInput; baseURL?: undefined } | { baseURL: string; apiKey?: string; config?: undefined };
+export type SyncClientSpec =
+  | { config?: string | LibraryConfigInput; baseURL?: undefined }
+  | { baseURL: string; apiKey?: string; config?: undefined };
 
 /** One blocking call, as sent to the worker (structured-cloned). */
 export interface SyncRequest {
@@ -35,7 +37,11 @@ export function runSync(request: SyncRequest): LLMResponse {
   const options = request.options as { signal?: unknown; model?: unknown } | undefined;
   const model = (typeof options?.model === "string" && options.model) || request.env.LLM_MODEL_NAME || "echo";
   if (options && typeof options === "object" && options.signal !== undefined) {
-    const error = invalidRequest("options.signal is not supported by the …Sync forms (an AbortSignal cannot cross threads); use timeoutMs", "signal", "invalid_argument");
+    const error = invalidRequest(
+      "options.signal is not supported by the …Sync forms (an AbortSignal cannot cross threads); use timeoutMs",
+      "signal",
+      "invalid_argument",
+    );
     return failureResponse(error, startedAt, performance.now(), model);
   }
   try {

@@ -31,15 +31,66 @@ export class RelayMetrics {
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "llm_relay_process_" });
-    this.duration = new Histogram({ name: "llm_relay_request_duration_seconds", help: "Chat-completion duration, request received to last byte sent.", labelNames: ["model", "provider"], buckets: LATENCY_BUCKETS, registers });
-    this.ttft = new Histogram({ name: "llm_relay_ttft_seconds", help: "Time to first token of streamed chat completions.", labelNames: ["model", "provider"], buckets: LATENCY_BUCKETS, registers });
-    this.overhead = new Histogram({ name: "llm_relay_overhead_seconds", help: "Time spent in the proxy itself, excluding waits on the upstream and the client.", labelNames: ["model", "provider"], buckets: OVERHEAD_BUCKETS, registers });
-    this.requests = new Counter({ name: "llm_relay_requests_total", help: "HTTP requests answered, by route and status.", labelNames: ["route", "status"], registers });
-    this.exchanges = new Counter({ name: "llm_relay_exchanges_total", help: "Chat-completion exchanges by outcome (ok, error, cancelled, truncated).", labelNames: ["provider", "outcome"], registers });
-    this.upstreamErrors = new Counter({ name: "llm_relay_upstream_errors_total", help: "Upstream failures by class.", labelNames: ["provider", "class"], registers });
-    this.dbWriteFailures = new Counter({ name: "llm_relay_db_write_failures_total", help: "Exchanges that could not be written to the database.", registers });
-    new Gauge({ name: "llm_relay_in_flight_requests", help: "Chat-completion exchanges in progress.", registers, collect() { this.set(sources.inFlight()); } });
-    new Gauge({ name: "llm_relay_recorder_queue_depth", help: "Exchanges waiting to be written.", registers, collect() { this.set(sources.recorderQueued()); } });
+    this.duration = new Histogram({
+      name: "llm_relay_request_duration_seconds",
+      help: "Chat-completion duration, request received to last byte sent.",
+      labelNames: ["model", "provider"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.ttft = new Histogram({
+      name: "llm_relay_ttft_seconds",
+      help: "Time to first token of streamed chat completions.",
+      labelNames: ["model", "provider"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.overhead = new Histogram({
+      name: "llm_relay_overhead_seconds",
+      help: "Time spent in the proxy itself, excluding waits on the upstream and the client.",
+      labelNames: ["model", "provider"],
+      buckets: OVERHEAD_BUCKETS,
+      registers,
+    });
+    this.requests = new Counter({
+      name: "llm_relay_requests_total",
+      help: "HTTP requests answered, by route and status.",
+      labelNames: ["route", "status"],
+      registers,
+    });
+    this.exchanges = new Counter({
+      name: "llm_relay_exchanges_total",
+      help: "Chat-completion exchanges by outcome (ok, error, cancelled, truncated).",
+      labelNames: ["provider", "outcome"],
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: "llm_relay_upstream_errors_total",
+      help: "Upstream failures by class.",
+      labelNames: ["provider", "class"],
+      registers,
+    });
+    this.dbWriteFailures = new Counter({
+      name: "llm_relay_db_write_failures_total",
+      help: "Exchanges that could not be written to the database.",
+      registers,
+    });
+    new Gauge({
+      name: "llm_relay_in_flight_requests",
+      help: "Chat-completion exchanges in progress.",
+      registers,
+      collect() {
+        this.set(sources.inFlight());
+      },
+    });
+    new Gauge({
+      name: "llm_relay_recorder_queue_depth",
+      help: "Exchanges waiting to be written.",
+      registers,
+      collect() {
+        this.set(sources.recorderQueued());
+      },
+    });
   }
 
   /** Counts one answered HTTP request. */
@@ -51,12 +102,16 @@ export class RelayMetrics {
   observeExchange(record: ExchangeSummary): void {
     const errorClass = record.errorClass;
     // Unrouted names are client-chosen: one label value for all of them keeps the cardinality bounded.
-    const labels = { model: record.deployment ? record.requestedModel : "unrouted", provider: record.provider ?? "none" };
+    const labels = {
+      model: record.deployment ? record.requestedModel : "unrouted",
+      provider: record.provider ?? "none",
+    };
     this.duration.observe(labels, record.durationMs / 1000);
     if (record.ttftMs !== null) this.ttft.observe(labels, record.ttftMs / 1000);
     if (record.overheadMs !== null) this.overhead.observe(labels, record.overheadMs / 1000);
     this.exchanges.inc({ provider: labels.provider, outcome: record.status });
-    if (errorClass && errorClass.startsWith("upstream")) this.upstreamErrors.inc({ provider: labels.provider, class: errorClass });
+    if (errorClass && errorClass.startsWith("upstream"))
+      this.upstreamErrors.inc({ provider: labels.provider, class: errorClass });
   }
 
   /** Counts exchanges lost to database write failures. */

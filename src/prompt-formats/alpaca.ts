@@ -11,7 +11,8 @@ import { renderInstructionStyle, type InstructionStyle } from "./instruction-sty
 import type { PromptFormat } from "./types.js";
 
 const STYLE: InstructionStyle = {
-  defaultSystem: "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n",
+  defaultSystem:
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n",
   systemSuffix: "\n\n",
   userPrefix: "### Instruction:\n",
   userSuffix: "\n\n",

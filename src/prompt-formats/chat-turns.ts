@@ -72,7 +72,8 @@ export function prepareChat(messages: readonly ChatMessage[], options: PrepareOp
     }
     previousWasTool = false;
     if (role === "assistant") turns.push({ role: "assistant", text: assistantText(message) });
-    else if (role === "system" || role === "developer") turns.push({ role: "system", text: contentText(message.content) });
+    else if (role === "system" || role === "developer")
+      turns.push({ role: "system", text: contentText(message.content) });
     else turns.push({ role: "user", text: contentText(message.content) });
   }
 
@@ -85,7 +86,8 @@ export function prepareChat(messages: readonly ChatMessage[], options: PrepareOp
   }
 
   let shaped = turns;
-  if (options.laterSystemAsUser) shaped = shaped.map((turn, i) => (i > 0 && turn.role === "system" ? { role: "user", text: turn.text } : turn));
+  if (options.laterSystemAsUser)
+    shaped = shaped.map((turn, i) => (i > 0 && turn.role === "system" ? { role: "user", text: turn.text } : turn));
   if (options.mergeConsecutive) shaped = mergeSameRole(shaped);
   return { turns: shaped, prefix };
 }

@@ -23,7 +23,10 @@ export const deepseek: PromptFormat = defineNamedFormat({
   eos: END,
   reference: "deepseek-ai/DeepSeek-R1 tokenizer_config.json",
   renderTurns(chat, { bos }) {
-    const system = chat.turns.filter((turn) => turn.role === "system").map((turn) => turn.text).join("\n\n");
+    const system = chat.turns
+      .filter((turn) => turn.role === "system")
+      .map((turn) => turn.text)
+      .join("\n\n");
     let out = bos + system;
     for (const turn of chat.turns) {
       if (turn.role === "user") out += `${USER}${turn.text}`;

@@ -14,7 +14,8 @@ import type { PromptFormat } from "./types.js";
 /** The Gemma instruct format. */
 export const gemma: PromptFormat = defineNamedFormat({
   name: "gemma",
-  description: "Gemma / Gemma 2 / Gemma 3 instruct: <start_of_turn>user|model … <end_of_turn> (system merged into the first user turn)",
+  description:
+    "Gemma / Gemma 2 / Gemma 3 instruct: <start_of_turn>user|model … <end_of_turn> (system merged into the first user turn)",
   stop: ["<end_of_turn>", "<eos>", "<start_of_turn>"],
   bos: "<bos>",
   eos: "<eos>",

@@ -36,7 +36,16 @@ export interface ChatTemplateSource {
  * of them literally gets it as a stop sequence (with the EOS token): a
  * GGUF's EOS is often `<|end_of_text|>` while turns end with `<|eot_id|>`.
  */
-const KNOWN_TURN_ENDS = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|END_OF_TURN_TOKEN|>", "<｜end▁of▁sentence｜>", "<|endoftext|>", "</s>"];
+const KNOWN_TURN_ENDS = [
+  "<|im_end|>",
+  "<|eot_id|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|END_OF_TURN_TOKEN|>",
+  "<｜end▁of▁sentence｜>",
+  "<|endoftext|>",
+  "</s>",
+];
 
 /**
  * Parses `source.template` and returns a format that renders it.
@@ -48,11 +57,17 @@ export function jinjaPromptFormat(name: string, description: string, source: Cha
   try {
     template = new Template(source.template);
   } catch (error) {
-    throw invalidRequest(`The chat template from ${source.origin} cannot be parsed: ${messageOf(error)}`, "prompt_format", "invalid_chat_template");
+    throw invalidRequest(
+      `The chat template from ${source.origin} cannot be parsed: ${messageOf(error)}`,
+      "prompt_format",
+      "invalid_chat_template",
+    );
   }
   const bos = source.bosToken ?? null;
   const eos = source.eosToken ?? null;
-  const stop = [...new Set([...(eos ? [eos] : []), ...KNOWN_TURN_ENDS.filter((marker) => source.template.includes(marker))])];
+  const stop = [
+    ...new Set([...(eos ? [eos] : []), ...KNOWN_TURN_ENDS.filter((marker) => source.template.includes(marker))]),
+  ];
   return {
     name,
     description,
@@ -78,7 +93,11 @@ export function jinjaPromptFormat(name: string, description: string, source: Cha
     const continues = last?.role === "assistant" && !last.tool_calls && last.content.trim() !== "";
     if (!continues) {
       const withoutEmptyAssistant = last?.role === "assistant" && !last.tool_calls ? chat.slice(0, -1) : chat;
-      return run(template, source.origin, { ...variables, messages: withoutEmptyAssistant, add_generation_prompt: true });
+      return run(template, source.origin, {
+        ...variables,
+        messages: withoutEmptyAssistant,
+        add_generation_prompt: true,
+      });
     }
     const rendered = run(template, source.origin, { ...variables, messages: chat, add_generation_prompt: false });
     return cutAfterFinalMessage(rendered, last.content, source.origin);
@@ -113,7 +132,11 @@ function run(template: Template, origin: string, variables: Record<string, unkno
   try {
     return template.render(variables);
   } catch (error) {
-    throw invalidRequest(`The chat template from ${origin} could not render these messages: ${messageOf(error)}`, "messages", "chat_template_error");
+    throw invalidRequest(
+      `The chat template from ${origin} could not render these messages: ${messageOf(error)}`,
+      "messages",
+      "chat_template_error",
+    );
   }
 }
 
@@ -127,7 +150,11 @@ function cutAfterFinalMessage(rendered: string, text: string, origin: string): s
     const at = rendered.lastIndexOf(needle);
     if (at >= 0) return rendered.slice(0, at + needle.length);
   }
-  throw invalidRequest(`The chat template from ${origin} does not write the final assistant message's text, so it cannot be continued`, "messages", "chat_template_error");
+  throw invalidRequest(
+    `The chat template from ${origin} does not write the final assistant message's text, so it cannot be continued`,
+    "messages",
+    "chat_template_error",
+  );
 }
 
 function messageOf(error: unknown): string {

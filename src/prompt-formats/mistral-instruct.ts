@@ -16,7 +16,8 @@ import type { PromptFormat } from "./types.js";
 /** The Mistral instruct format. */
 export const mistralInstruct: PromptFormat = defineNamedFormat({
   name: "mistral-instruct",
-  description: "Mistral / Mixtral instruct: <s> [INST] system + user [/INST] answer</s> (system merged into the first user turn)",
+  description:
+    "Mistral / Mixtral instruct: <s> [INST] system + user [/INST] answer</s> (system merged into the first user turn)",
   stop: ["</s>", "[INST]"],
   bos: "<s>",
   eos: "</s>",

@@ -30,12 +30,33 @@ export const DEFAULT_PROMPT_FORMAT = "chatml";
 export const SPECIAL_PROMPT_FORMATS = ["jinja:<file>", "auto"] as const;
 
 const FORMATS = new Map<string, PromptFormat>(
-  [chatml, llama2, llama3, mistralInstruct, alpaca, vicuna, zephyr, phi3, gemma, airoboros, dolphin, commandR, deepseek].map((format) => [format.name, format]),
+  [
+    chatml,
+    llama2,
+    llama3,
+    mistralInstruct,
+    alpaca,
+    vicuna,
+    zephyr,
+    phi3,
+    gemma,
+    airoboros,
+    dolphin,
+    commandR,
+    deepseek,
+  ].map((format) => [format.name, format]),
 );
 
 /** Every named format, for `llm-relay formats` and `GET /internal/prompt-formats`. */
 export function listPromptFormats(): PromptFormatInfo[] {
-  return [...FORMATS.values()].map(({ name, description, stop, bos, eos, reference }) => ({ name, description, stop, bos, eos, ...(reference ? { reference } : {}) }));
+  return [...FORMATS.values()].map(({ name, description, stop, bos, eos, reference }) => ({
+    name,
+    description,
+    stop,
+    bos,
+    eos,
+    ...(reference ? { reference } : {}),
+  }));
 }
 
 /** The registered format of that name, or undefined. */
@@ -66,12 +87,20 @@ export function resolvePromptFormat(spec: string | undefined, context: ResolveCo
   if (name === "auto") return resolveAuto(context);
   if (name.startsWith("jinja:")) {
     const file = name.slice("jinja:".length).trim();
-    if (file === "") throw invalidRequest(`prompt_format 'jinja:' needs a file: jinja:<path to a .jinja file or tokenizer_config.json>`, "prompt_format");
+    if (file === "")
+      throw invalidRequest(
+        `prompt_format 'jinja:' needs a file: jinja:<path to a .jinja file or tokenizer_config.json>`,
+        "prompt_format",
+      );
     const source = readChatTemplateFile(path.resolve(context.baseDir, file), name);
     return jinjaPromptFormat(name, `Hugging Face chat template from ${source.origin}`, source);
   }
   const format = FORMATS.get(name);
-  if (!format) throw invalidRequest(`Unknown prompt format '${name}'; known: ${[...FORMATS.keys()].join(", ")}, jinja:<file>, auto`, "prompt_format");
+  if (!format)
+    throw invalidRequest(
+      `Unknown prompt format '${name}'; known: ${[...FORMATS.keys()].join(", ")}, jinja:<file>, auto`,
+      "prompt_format",
+    );
   return format;
 }
 

@@ -26,16 +26,29 @@ export function readChatTemplateFile(file: string, spec: string): ChatTemplateSo
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw invalidRequest(`Cannot read the chat template file ${file} (prompt_format '${spec}'): ${code}`, "prompt_format", "chat_template_not_found");
+    throw invalidRequest(
+      `Cannot read the chat template file ${file} (prompt_format '${spec}'): ${code}`,
+      "prompt_format",
+      "chat_template_not_found",
+    );
   }
   const config = parseJsonObject(text);
   if (!config) {
-    if (text.trim() === "") throw invalidRequest(`The chat template file ${file} (prompt_format '${spec}') is empty`, "prompt_format", "invalid_chat_template");
+    if (text.trim() === "")
+      throw invalidRequest(
+        `The chat template file ${file} (prompt_format '${spec}') is empty`,
+        "prompt_format",
+        "invalid_chat_template",
+      );
     return { template: text, origin: file };
   }
   const template = pickTemplate(config.chat_template);
   if (template === null) {
-    throw invalidRequest(`${file} (prompt_format '${spec}') is JSON without a usable "chat_template" (expected a tokenizer_config.json)`, "prompt_format", "invalid_chat_template");
+    throw invalidRequest(
+      `${file} (prompt_format '${spec}') is JSON without a usable "chat_template" (expected a tokenizer_config.json)`,
+      "prompt_format",
+      "invalid_chat_template",
+    );
   }
   return { template, bosToken: tokenText(config.bos_token), eosToken: tokenText(config.eos_token), origin: file };
 }
@@ -44,7 +57,9 @@ function parseJsonObject(text: string): Record<string, unknown> | null {
   if (!text.trimStart().startsWith("{")) return null;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null; // a Jinja template starting with `{%` or `{{`
   }
@@ -54,13 +69,17 @@ function parseJsonObject(text: string): Record<string, unknown> | null {
 function pickTemplate(value: unknown): string | null {
   if (typeof value === "string" && value.trim() !== "") return value;
   if (!Array.isArray(value)) return null;
-  const named = value.filter((entry): entry is { name?: unknown; template: string } => typeof entry === "object" && entry !== null && typeof (entry as { template?: unknown }).template === "string");
+  const named = value.filter(
+    (entry): entry is { name?: unknown; template: string } =>
+      typeof entry === "object" && entry !== null && typeof (entry as { template?: unknown }).template === "string",
+  );
   return (named.find((entry) => entry.name === "default") ?? named[0])?.template ?? null;
 }
 
 /** A special token: a string, or an AddedToken object `{content}`. */
 function tokenText(value: unknown): string | null {
   if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null && typeof (value as { content?: unknown }).content === "string") return (value as { content: string }).content;
+  if (typeof value === "object" && value !== null && typeof (value as { content?: unknown }).content === "string")
+    return (value as { content: string }).content;
   return null;
 }

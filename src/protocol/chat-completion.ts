@@ -40,7 +40,12 @@ export interface ReasoningFields {
 /** One choice of a `chat.completion.chunk`. */
 export interface ChunkChoice {
   index: number;
-  delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[]; [key: string]: unknown } & ReasoningFields;
+  delta: {
+    role?: string;
+    content?: string | null;
+    tool_calls?: ToolCallDelta[];
+    [key: string]: unknown;
+  } & ReasoningFields;
   finish_reason: string | null;
   [key: string]: unknown;
 }

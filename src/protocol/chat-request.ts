@@ -45,9 +45,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(chatMessageSchema).min(1),
   stream: z.boolean().nullish(),
-  stream_options: z
-    .looseObject({ include_usage: z.boolean().nullish() })
-    .nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   max_tokens: z.number().int().nonnegative().nullish(),
   max_completion_tokens: z.number().int().nonnegative().nullish(),
   temperature: z.number().nullish(),

@@ -23,7 +23,11 @@ import type { ChatCompletionChunk } from "./chat-completion.js";
 export type DeltaKind = "content" | "reasoning";
 
 /** The delta fields the decoder reads, and the kind of text each holds. */
-const FIELDS: Readonly<Record<string, DeltaKind>> = { content: "content", reasoning_content: "reasoning", reasoning: "reasoning" };
+const FIELDS: Readonly<Record<string, DeltaKind>> = {
+  content: "content",
+  reasoning_content: "reasoning",
+  reasoning: "reasoning",
+};
 /** Events that may fail to teach a shape (a role chunk, a tool call, …) before the decoder stops learning. */
 const MAX_MISSES = 8;
 
@@ -157,7 +161,8 @@ function stringEnd(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) return i; // "
-    if (c === 92) i++; // \ escapes the next character
+    if (c === 92)
+      i++; // \ escapes the next character
     else if (c < 0x20) return -1;
   }
   return -1;

@@ -17,7 +17,8 @@ import { invalidRequest, type RelayError } from "./errors.js";
 /** Most inputs in one request (OpenAI's limit on the `input` array). */
 export const MAX_EMBEDDING_INPUTS = 2048;
 
-const INPUT_MESSAGE = "must be a non-empty string, an array of strings, an array of token ids, or an array of token-id arrays (at most 2048 items)";
+const INPUT_MESSAGE =
+  "must be a non-empty string, an array of strings, an array of token ids, or an array of token-id arrays (at most 2048 items)";
 
 const tokenIds = z.array(z.number().int().nonnegative()).min(1);
 
@@ -92,7 +93,8 @@ function describe(error: ZodError, body: Record<string, unknown>): RelayError {
     return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
   }
   // A union reports its own message; the first path element is the field the client got wrong.
-  if (top === "input") return invalidRequest(`Invalid value for 'input': it ${INPUT_MESSAGE}.`, "input", "invalid_value");
+  if (top === "input")
+    return invalidRequest(`Invalid value for 'input': it ${INPUT_MESSAGE}.`, "input", "invalid_value");
   return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
 }
 

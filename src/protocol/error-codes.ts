@@ -172,10 +172,14 @@ export function relayError(code: RelayErrorCode, message: string, extras: ErrorE
 }
 
 /** `snake_case` → `camelCase`, as the factories are named. */
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
 
 /** One factory per code: `errors.upstreamTruncated(message)` is `relayError("upstream_truncated", message)`. */
-export type ErrorFactories = { readonly [C in RelayErrorCode as CamelCase<C>]: (message: string, extras?: ErrorExtras) => RelayError };
+export type ErrorFactories = {
+  readonly [C in RelayErrorCode as CamelCase<C>]: (message: string, extras?: ErrorExtras) => RelayError;
+};
 
 function camelCase(code: string): string {
   return code.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -183,7 +187,10 @@ function camelCase(code: string): string {
 
 /** The factories, one per code of {@link ERROR_CODES}. */
 export const errors: ErrorFactories = Object.fromEntries(
-  (Object.keys(ERROR_CODES) as RelayErrorCode[]).map((code) => [camelCase(code), (message: string, extras?: ErrorExtras) => relayError(code, message, extras)]),
+  (Object.keys(ERROR_CODES) as RelayErrorCode[]).map((code) => [
+    camelCase(code),
+    (message: string, extras?: ErrorExtras) => relayError(code, message, extras),
+  ]),
 ) as unknown as ErrorFactories;
 
 /** An upstream's error answer, relayed with its own status, type, code and param (class `upstream_http`). */
@@ -215,7 +222,9 @@ export function uncodedError(message: string, status = 500, cause?: unknown): Re
   return new RelayError({
     status,
     message,
-    ...(status < 500 ? { errorClass: "invalid_request" as const } : { type: "server_error", errorClass: "internal" as const }),
+    ...(status < 500
+      ? { errorClass: "invalid_request" as const }
+      : { type: "server_error", errorClass: "internal" as const }),
     ...(cause === undefined ? {} : { cause }),
   });
 }

@@ -85,7 +85,9 @@ export class RelayError extends Error {
 
   /** The OpenAI error body of this error (with {@link bodyFields} after OpenAI's four fields). */
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.bodyFields } };
+    return {
+      error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.bodyFields },
+    };
   }
 
   /**
@@ -139,14 +141,21 @@ export function serverShuttingDown(): RelayError {
  * 400 `invalid_request_error` for a body that fails validation; `param` names the field (e.g. `messages.2.role`).
  * @param code a 400 code of the catalog (e.g. `invalid_value`), or null
  */
-export function invalidRequest(message: string, param: string | null = null, code: RelayErrorCode | null = null): RelayError {
+export function invalidRequest(
+  message: string,
+  param: string | null = null,
+  code: RelayErrorCode | null = null,
+): RelayError {
   if (code !== null) return relayError(code, message, { param });
   return new RelayError({ status: 400, message, param, type: "invalid_request_error", errorClass: "invalid_request" });
 }
 
 /** 404 `model_not_found` for a model name no deployment serves. */
 export function modelNotFound(model: string): RelayError {
-  return relayError("model_not_found", `The model '${model}' does not exist or is not routed by this llm-relay (no deployment matches and no default_model is set).`);
+  return relayError(
+    "model_not_found",
+    `The model '${model}' does not exist or is not routed by this llm-relay (no deployment matches and no default_model is set).`,
+  );
 }
 
 /** Turns anything thrown into a RelayError (500 for what is not one already). */

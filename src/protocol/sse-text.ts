@@ -140,12 +140,16 @@ export function sseDataOf(blocks: Iterable<string>): string[] {
  *   block with LF line ends only the events holding it are looked at (the
  *   usual case costs a few string searches, not a split of the block).
  */
-export function withoutEvents(block: string, drop: (data: string) => boolean, mark?: string | ((text: string, from: number) => number)): string {
+export function withoutEvents(
+  block: string,
+  drop: (data: string) => boolean,
+  mark?: string | ((text: string, from: number) => number),
+): string {
   if (mark !== undefined && !block.includes("\r")) {
     const next = typeof mark === "string" ? (text: string, from: number) => text.indexOf(mark, from) : mark;
     let out = "";
     let from = 0;
-    for (let i = next(block, 0); i >= 0; ) {
+    for (let i = next(block, 0); i >= 0;) {
       const before = block.lastIndexOf("\n\n", i);
       const start = before < 0 ? 0 : before + 2;
       const after = block.indexOf("\n\n", i);
@@ -172,5 +176,8 @@ function singleDataLine(raw: string): string | null {
 function withoutEventsSplit(block: string, drop: (data: string) => boolean): string {
   const events = sseEvents(block);
   if (!events.some((e) => e.data !== null && drop(e.data))) return block;
-  return events.filter((e) => e.data === null || !drop(e.data)).map((e) => e.raw).join("");
+  return events
+    .filter((e) => e.data === null || !drop(e.data))
+    .map((e) => e.raw)
+    .join("");
 }

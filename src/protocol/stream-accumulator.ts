@@ -104,7 +104,15 @@ export class StreamAccumulator {
             role: "assistant",
             content: this.text || (calls.length ? null : ""),
             ...(reasoning !== null ? { reasoning_content: reasoning } : {}),
-            ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })) } : {}),
+            ...(calls.length
+              ? {
+                  tool_calls: calls.map((c) => ({
+                    id: c.id,
+                    type: "function" as const,
+                    function: { name: c.name, arguments: c.arguments },
+                  })),
+                }
+              : {}),
           },
           finish_reason: this.finishReason,
         },
@@ -115,14 +123,23 @@ export class StreamAccumulator {
 }
 
 /** Text, reasoning (null when none), tool calls and finish reason of choice 0 of a non-streaming completion. */
-export function completionOutput(completion: ChatCompletion): { text: string; reasoning: string | null; toolCalls: RecordedToolCall[]; finishReason: string | null } {
+export function completionOutput(completion: ChatCompletion): {
+  text: string;
+  reasoning: string | null;
+  toolCalls: RecordedToolCall[];
+  finishReason: string | null;
+} {
   const choice = completion.choices?.find((c) => (c.index ?? 0) === 0) ?? completion.choices?.[0];
   const message = choice?.message;
   const content = message?.content;
   return {
     text: typeof content === "string" ? content : "",
     reasoning: reasoningText(message),
-    toolCalls: (message?.tool_calls ?? []).map((c) => ({ id: c.id ?? "", name: c.function?.name ?? "", arguments: c.function?.arguments ?? "" })),
+    toolCalls: (message?.tool_calls ?? []).map((c) => ({
+      id: c.id ?? "",
+      name: c.function?.name ?? "",
+      arguments: c.function?.arguments ?? "",
+    })),
     finishReason: choice?.finish_reason ?? null,
   };
 }

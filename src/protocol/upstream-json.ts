@@ -20,7 +20,8 @@ export function readCompletion(text: string): ReadPayload<ChatCompletion> {
   const choices = value.choices;
   if (!Array.isArray(choices) || choices.length === 0) return { ok: false, problem: "no choices" };
   for (const choice of choices) {
-    if (!isObject(choice) || !isObject(choice.message)) return { ok: false, problem: "a choice without a message object" };
+    if (!isObject(choice) || !isObject(choice.message))
+      return { ok: false, problem: "a choice without a message object" };
   }
   return { ok: true, value: value as unknown as ChatCompletion };
 }
@@ -47,7 +48,11 @@ export function readChunk(text: string): ReadPayload<ChatCompletionChunk> {
  */
 export function parseUpstreamCompletion(text: string, origin: string): ChatCompletion {
   const read = readCompletion(text);
-  if (!read.ok) throw upstreamInvalidResponse(`The upstream ${origin} answered with a body that is not a chat.completion (${read.problem})`, text);
+  if (!read.ok)
+    throw upstreamInvalidResponse(
+      `The upstream ${origin} answered with a body that is not a chat.completion (${read.problem})`,
+      text,
+    );
   return read.value;
 }
 

@@ -7,7 +7,18 @@
  */
 
 /** Provider kinds, in the order of `PROVIDER_MODULES` (`src/providers/modules.ts`). */
-export const PROVIDER_KINDS = ["echo", "openai-compatible", "anthropic", "ollama", "llamacpp", "koboldcpp", "webui", "lmstudio", "vllm", "local"] as const;
+export const PROVIDER_KINDS = [
+  "echo",
+  "openai-compatible",
+  "anthropic",
+  "ollama",
+  "llamacpp",
+  "koboldcpp",
+  "webui",
+  "lmstudio",
+  "vllm",
+  "local",
+] as const;
 
 /** A provider kind (`provider:` of a deployment). */
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];

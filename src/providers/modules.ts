@@ -34,7 +34,9 @@ export const PROVIDER_MODULES = [
 ] as const;
 
 /** The kinds of {@link PROVIDER_MODULES}, in order. */
-type KindsOf<T extends readonly ProviderModule[]> = { readonly [I in keyof T]: T[I] extends ProviderModule<infer K> ? K : never };
+type KindsOf<T extends readonly ProviderModule[]> = {
+  readonly [I in keyof T]: T[I] extends ProviderModule<infer K> ? K : never;
+};
 /** True when `A` and `B` are the same type. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /**
@@ -45,7 +47,9 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const KINDS_MATCH_MODULES: Same<KindsOf<typeof PROVIDER_MODULES>, typeof PROVIDER_KINDS> = true;
 void KINDS_MATCH_MODULES;
 
-const MODULES_BY_KIND: ReadonlyMap<string, ProviderModule> = new Map(PROVIDER_MODULES.map((module) => [module.kind, module]));
+const MODULES_BY_KIND: ReadonlyMap<string, ProviderModule> = new Map(
+  PROVIDER_MODULES.map((module) => [module.kind, module]),
+);
 
 /**
  * The module serving `kind`.
@@ -58,7 +62,9 @@ export function providerModule(kind: ProviderKind): ProviderModule {
 }
 
 /** Kinds of the modules marked `local` (run on the user's own hardware): their exchanges cost $0. */
-export const LOCAL_PROVIDER_KINDS: ReadonlySet<ProviderKind> = new Set(PROVIDER_MODULES.filter((module) => module.local).map((module) => module.kind));
+export const LOCAL_PROVIDER_KINDS: ReadonlySet<ProviderKind> = new Set(
+  PROVIDER_MODULES.filter((module) => module.local).map((module) => module.kind),
+);
 
 /** Whether `kind` (a record's `provider`, any string) names a module marked `local`; false for unknown kinds. */
 export function isLocalProviderKind(kind: string): boolean {

@@ -17,7 +17,10 @@ export type ProviderProtocol = "chat" | "embeddings";
  * some providers read. The schema accepts these keys on every deployment
  * (as it always did); a module lists the ones it reads in `settings`.
  */
-export type ProviderSettingKey = keyof Pick<Deployment, "prompt_format" | "mode" | "model_path" | "threads" | "extra_body" | "context_window_ttl_ms" | "max_output_tokens">;
+export type ProviderSettingKey = keyof Pick<
+  Deployment,
+  "prompt_format" | "mode" | "model_path" | "threads" | "extra_body" | "context_window_ttl_ms" | "max_output_tokens"
+>;
 
 /** One provider, as it declares itself. */
 export interface ProviderModule<K extends ProviderKind = ProviderKind> {

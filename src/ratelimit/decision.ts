@@ -37,7 +37,9 @@ export interface WindowOutcome {
 
 function checkCount(name: string, value: number, allowZero: boolean): number {
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new RangeError(`${name} must be ${allowZero ? "a non-negative" : "a positive"} integer, got ${String(value)}`);
+    throw new RangeError(
+      `${name} must be ${allowZero ? "a non-negative" : "a positive"} integer, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -5,7 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { checkAcquire, checkSettle, checkWindowMs, DEFAULT_WINDOW_MS, toDecision, type WindowOutcome } from "./decision.js";
+import {
+  checkAcquire,
+  checkSettle,
+  checkWindowMs,
+  DEFAULT_WINDOW_MS,
+  toDecision,
+  type WindowOutcome,
+} from "./decision.js";
 import type { AcquireRequest, RateLimitDecision, RateLimiter, SettleRequest } from "./types.js";
 
 /** Options of {@link MemoryRateLimiter}. */

@@ -19,7 +19,14 @@
 import { randomUUID, createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Redis, RedisOptions } from "ioredis";
-import { checkAcquire, checkSettle, checkWindowMs, DEFAULT_WINDOW_MS, toDecision, type WindowOutcome } from "./decision.js";
+import {
+  checkAcquire,
+  checkSettle,
+  checkWindowMs,
+  DEFAULT_WINDOW_MS,
+  toDecision,
+  type WindowOutcome,
+} from "./decision.js";
 import { RateLimitStoreError } from "./errors.js";
 import { ACQUIRE_SCRIPT, SETTLE_SCRIPT } from "./redis-scripts.js";
 import type { AcquireRequest, RateLimitDecision, RateLimiter, SettleRequest } from "./types.js";
@@ -137,7 +144,13 @@ export class RedisRateLimiter implements RateLimiter {
     const args = [this.windowMs, checked.rpm, checked.tpm, checked.tokens, reservationId];
     const reply = integers(await this.run(ACQUIRE_SCRIPT, this.acquireSha, this.redisKeys(keyId), args), 7);
     const [allowed, reason, requests, tokens, requestsResetMs, tokensResetMs, retryAfterMs] = reply as [
-      number, number, number, number, number, number, number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
     ];
     const outcome: WindowOutcome = {
       allowed: allowed === 1,
@@ -194,8 +207,12 @@ export class RedisRateLimiter implements RateLimiter {
     } catch (error) {
       if (error instanceof RateLimitStoreError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
-      const connection = this.lastConnectionError === null ? "" : ` (last connection error: ${this.lastConnectionError.message})`;
-      throw new RateLimitStoreError(`The Redis rate-limit store at ${this.target} did not answer: ${reason}${connection}`, error);
+      const connection =
+        this.lastConnectionError === null ? "" : ` (last connection error: ${this.lastConnectionError.message})`;
+      throw new RateLimitStoreError(
+        `The Redis rate-limit store at ${this.target} did not answer: ${reason}${connection}`,
+        error,
+      );
     }
   }
 }

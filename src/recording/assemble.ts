@@ -35,14 +35,29 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
   const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, refusedPromptTokens, ...fields } = pending;
   const requestBody = redactSecrets(sentBody);
   const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
-  const refusedUsage = typeof refusedPromptTokens === "number" ? { input: refusedPromptTokens, output: 0, estimated: false } : null;
-  const base = { ...rest, responseText: "", toolCalls: [], reasoning: null, finishReason: null, usage: refusedUsage, resolvedModel: null, responseJson: errorJson };
+  const refusedUsage =
+    typeof refusedPromptTokens === "number" ? { input: refusedPromptTokens, output: 0, estimated: false } : null;
+  const base = {
+    ...rest,
+    responseText: "",
+    toolCalls: [],
+    reasoning: null,
+    finishReason: null,
+    usage: refusedUsage,
+    resolvedModel: null,
+    responseJson: errorJson,
+  };
   if (!output) return base;
   if (output.kind === "completion") {
     let completion: ChatCompletion;
     if (typeof output.body === "string") {
       const read = readCompletion(output.body);
-      if (!read.ok) return { ...base, ...invalidOutput(fields, `a body that is not a chat.completion (${read.problem})`, output.body), responseJson: { upstream_body: output.body } };
+      if (!read.ok)
+        return {
+          ...base,
+          ...invalidOutput(fields, `a body that is not a chat.completion (${read.problem})`, output.body),
+          responseJson: { upstream_body: output.body },
+        };
       completion = read.value;
     } else {
       completion = output.body;
@@ -90,7 +105,10 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     toolCalls: acc.calls,
     reasoning: acc.reasoning,
     finishReason: acc.finishReason,
-    usage: output.kind === "sse" ? toTokenUsage(acc.usage, fields.provider) : estimatedIf(toTokenUsage(acc.usage, fields.provider), output.usageEstimated),
+    usage:
+      output.kind === "sse"
+        ? toTokenUsage(acc.usage, fields.provider)
+        : estimatedIf(toTokenUsage(acc.usage, fields.provider), output.usageEstimated),
     resolvedModel: acc.model,
     responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
   };
@@ -106,7 +124,11 @@ function estimatedIf(usage: TokenUsage | null, estimated: boolean | undefined): 
  * an `ok` exchange becomes `error`, its error naming the payload by its
  * first bytes; any other keeps its own status and error.
  */
-function invalidOutput(exchange: Pick<ExchangeRecord, "status" | "error">, what: string, payload: string): Pick<ExchangeRecord, "status" | "error"> {
+function invalidOutput(
+  exchange: Pick<ExchangeRecord, "status" | "error">,
+  what: string,
+  payload: string,
+): Pick<ExchangeRecord, "status" | "error"> {
   if (exchange.status !== "ok") return { status: exchange.status, error: exchange.error };
   return { status: "error", error: `The upstream sent ${what}: ${quoteUpstream(payload)}` };
 }

@@ -16,7 +16,15 @@ import { conversationName, llmDatetime, startMs, threadDatetime } from "./llm-fo
 import { partColumns, replyToLlmMessage, withoutReasoning, type LlmMessage } from "./llm-message.js";
 import type { CachedHash } from "./message-hash.js";
 import { exchangeToolRows, requestTools, type ExchangeToolRows, type ToolRowSource } from "./llm-tools.js";
-import { historyToolSources, historyTurnRows, recordReasoning, tokenDetailsJson, turnSearchRow, type TurnRow, type TurnSearchRow } from "./llm-rows.js";
+import {
+  historyToolSources,
+  historyTurnRows,
+  recordReasoning,
+  tokenDetailsJson,
+  turnSearchRow,
+  type TurnRow,
+  type TurnSearchRow,
+} from "./llm-rows.js";
 
 export type { TurnRow, TurnSearchRow } from "./llm-rows.js";
 import { llmOptionsJson } from "./llm-options.js";
@@ -134,9 +142,21 @@ export interface AttemptRow {
 /** Columns of `messages` (see {@link columnList}). */
 export const MESSAGE_COLUMNS = columnList<MessageColumns>({ hash: true, parent_hash: true, role: true });
 /** Columns of `parts`. */
-export const PART_COLUMNS = columnList<PartRow>({ message_hash: true, position: true, type: true, tool_name: true, text: true, payload: true });
+export const PART_COLUMNS = columnList<PartRow>({
+  message_hash: true,
+  position: true,
+  type: true,
+  tool_name: true,
+  text: true,
+  payload: true,
+});
 /** Columns of `threads`. */
-export const THREAD_COLUMNS = columnList<ThreadRow>({ id: true, name: true, tip_message_hash: true, datetime_utc: true });
+export const THREAD_COLUMNS = columnList<ThreadRow>({
+  id: true,
+  name: true,
+  tip_message_hash: true,
+  datetime_utc: true,
+});
 /** Columns of `conversations`. */
 export const CONVERSATION_COLUMNS = columnList<ConversationRow>({ id: true, name: true, model: true });
 /** Columns of `turns` (`schema_id` stays NULL). */
@@ -307,7 +327,13 @@ function messageRow(message: LlmMessage, hash: string, parent: string | null): M
  * @param join the thread the store found for the exchange, or null for a new conversation
  * @param legacy the joined conversation's legacy state (ignored for a new one)
  */
-export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: ChainHasher, join: ThreadJoin | null, legacy: LegacyState): ExchangeRows {
+export function exchangeRows(
+  r: ExchangeRecord,
+  input: AnalyzedInput,
+  hasher: ChainHasher,
+  join: ThreadJoin | null,
+  legacy: LegacyState,
+): ExchangeRows {
   const newlyStored: CachedHash[] = [];
   const messages: MessageRow[] = [];
   let parent: string | null = null;
@@ -434,7 +460,9 @@ export function exchangeRows(r: ExchangeRecord, input: AnalyzedInput, hasher: Ch
 
   return {
     messages,
-    thread: join ? null : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(startMs(r)) },
+    thread: join
+      ? null
+      : { id: threadId, name, tip_message_hash: input.historyTipHash, datetime_utc: threadDatetime(startMs(r)) },
     threadId,
     conversation: needsName ? { id: threadId, name, model: r.requestedModel } : null,
     turn,

@@ -109,7 +109,8 @@ function logitBias(value: unknown): Record<string, number> | undefined {
 function jsonObject(body: Readonly<Record<string, unknown>>): boolean | undefined {
   if (typeof body.json_object === "boolean") return body.json_object;
   const format = body.response_format;
-  if (format !== null && typeof format === "object" && (format as { type?: unknown }).type === "json_object") return true;
+  if (format !== null && typeof format === "object" && (format as { type?: unknown }).type === "json_object")
+    return true;
   return undefined;
 }
 

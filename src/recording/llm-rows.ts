@@ -56,7 +56,11 @@ export function tokenDetailsJson(r: ExchangeRecord): string | null {
  * text of its last input message when that is a user message, and the text of
  * its reply; null when both are empty.
  */
-export function turnSearchRow(turnId: string, lastInput: LlmMessage | undefined, reply: LlmMessage | null): TurnSearchRow | null {
+export function turnSearchRow(
+  turnId: string,
+  lastInput: LlmMessage | undefined,
+  reply: LlmMessage | null,
+): TurnSearchRow | null {
   const prompt = lastInput?.role === "user" ? messageText(lastInput) : "";
   const response = reply ? messageText(reply) : "";
   return prompt !== "" || response !== "" ? { turn_id: turnId, prompt, response } : null;
@@ -109,7 +113,11 @@ export function historyTurnRows(
 }
 
 /** The tool-row sources of the history rows: the assistant message's calls, the pair's tool results. */
-export function historyToolSources(pairs: readonly HistoryPair[], ids: readonly string[], messages: readonly LlmMessage[]): ToolRowSource[] {
+export function historyToolSources(
+  pairs: readonly HistoryPair[],
+  ids: readonly string[],
+  messages: readonly LlmMessage[],
+): ToolRowSource[] {
   return pairs.map((pair, i) => ({
     responseId: ids[i]!,
     hasTurn: true,

@@ -63,7 +63,9 @@ export interface ExchangeToolRows {
 
 /** llm's `Tool.hash()` of a tool without plugin. */
 export function toolHash(name: string, description: string | null, inputSchema: unknown): string {
-  return createHash("sha256").update(pythonJsonDumps({ name, description, input_schema: inputSchema }), "utf8").digest("hex");
+  return createHash("sha256")
+    .update(pythonJsonDumps({ name, description, input_schema: inputSchema }), "utf8")
+    .digest("hex");
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -75,7 +77,12 @@ function toolOf(def: unknown): ToolRow | null {
   if (!isObject(def) || typeof def.name !== "string") return null;
   const description = typeof def.description === "string" ? def.description : null;
   const inputSchema = isObject(def.parameters) ? def.parameters : {};
-  return { hash: toolHash(def.name, description, inputSchema), name: def.name, description, input_schema: pythonJsonDumps(inputSchema) };
+  return {
+    hash: toolHash(def.name, description, inputSchema),
+    name: def.name,
+    description,
+    input_schema: pythonJsonDumps(inputSchema),
+  };
 }
 
 /**
@@ -88,7 +95,8 @@ function toolOf(def: unknown): ToolRow | null {
 export function requestTools(body: Record<string, unknown>): ToolRow[] {
   const defs: unknown[] = [];
   if (Array.isArray(body.tools)) {
-    for (const t of body.tools) if (isObject(t) && (t.type === undefined || t.type === "function")) defs.push(t.function);
+    for (const t of body.tools)
+      if (isObject(t) && (t.type === undefined || t.type === "function")) defs.push(t.function);
   }
   if (Array.isArray(body.functions)) defs.push(...body.functions);
   const seen = new Set<string>();
@@ -125,7 +133,13 @@ export function exchangeToolRows(tools: readonly ToolRow[], sources: readonly To
   // tool_ids_by_name: a later tool of the same name wins, as in llm's dict.
   const byName = new Map<string, string>();
   for (const t of tools) byName.set(t.name, t.hash);
-  const rows: ExchangeToolRows = { tools: [...tools], toolResponses: [], turnTools: [], toolCalls: [], toolResults: [] };
+  const rows: ExchangeToolRows = {
+    tools: [...tools],
+    toolResponses: [],
+    turnTools: [],
+    toolCalls: [],
+    toolResults: [],
+  };
   for (const source of sources) {
     for (const t of tools) {
       rows.toolResponses.push({ tool_hash: t.hash, response_id: source.responseId });

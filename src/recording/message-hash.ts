@@ -116,9 +116,7 @@ export function pythonJson(value: unknown, options: PythonJsonOptions): string {
     } else {
       const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
       if (options.sortKeys) entries.sort(([a], [b]) => compareCodePoints(a, b));
-      out = `{${entries
-        .map(([k, x]) => `${pythonString(k, options.ensureAscii)}${keySep}${write(x)}`)
-        .join(itemSep)}}`;
+      out = `{${entries.map(([k, x]) => `${pythonString(k, options.ensureAscii)}${keySep}${write(x)}`).join(itemSep)}}`;
     }
     seen.delete(v);
     return out;

@@ -54,7 +54,8 @@ export type WorkerRequest =
   | { type: "write-embeddings"; records: readonly EmbeddingExchange[] }
   | { type: "close" };
 /** Messages from the worker. */
-export type WorkerReply = { type: "ready" } | { type: "written"; result: BatchResult } | { type: "closed" } | { type: "failed"; error: string };
+export type WorkerReply =
+  { type: "ready" } | { type: "written"; result: BatchResult } | { type: "closed" } | { type: "failed"; error: string };
 
 /**
  * The record worker ended (it crashed, ran out of heap, or was terminated) while it held a batch,
@@ -110,7 +111,10 @@ export class WorkerSink implements RecordSink {
     const options = { workerData, resourceLimits: WORKER_RESOURCE_LIMITS };
     const worker = typescript
       ? // Under the test runner the sources are TypeScript: the worker loads them through tsx (a devDependency).
-        new Worker(`import(${JSON.stringify(tsxApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, ...options })
+        new Worker(
+          `import(${JSON.stringify(tsxApiUrl())}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`,
+          { eval: true, ...options },
+        )
       : new Worker(url, options);
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
@@ -126,12 +130,15 @@ export class WorkerSink implements RecordSink {
     };
     worker.on("message", (reply: WorkerReply) => {
       const pending = settle();
-      if (reply.type === "failed") pending?.reject(new RecordWorkerExited(`record worker failed: ${reply.error}`, { heldBatch: true }));
+      if (reply.type === "failed")
+        pending?.reject(new RecordWorkerExited(`record worker failed: ${reply.error}`, { heldBatch: true }));
       else pending?.resolve(reply);
     });
     worker.on("error", (error) => {
       if (this.worker === worker) this.worker = null;
-      settle()?.reject(new RecordWorkerExited(`record worker crashed: ${error.message}`, { cause: error, heldBatch: true }));
+      settle()?.reject(
+        new RecordWorkerExited(`record worker crashed: ${error.message}`, { cause: error, heldBatch: true }),
+      );
     });
     worker.on("exit", (code) => {
       // A worker that died is replaced on the next batch; the recorder sends the batch it held again.
@@ -155,7 +162,8 @@ export class WorkerSink implements RecordSink {
       if (!(error instanceof CannotCross)) throw error;
       reply = await this.request({ type: "write", batch: crossable(batch, warnings) });
     }
-    if (reply.type !== "written") throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
+    if (reply.type !== "written")
+      throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
     reply.result.warnings.unshift(...warnings);
     return reply.result;
   }
@@ -163,7 +171,8 @@ export class WorkerSink implements RecordSink {
   /** @throws RecordWorkerExited when the worker died with the batch or could not be started */
   async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<BatchResult> {
     const reply = await this.request({ type: "write-embeddings", records });
-    if (reply.type !== "written") throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
+    if (reply.type !== "written")
+      throw new RecordWorkerExited(`record worker answered ${reply.type}`, { heldBatch: true });
     return reply.result;
   }
 
@@ -185,7 +194,10 @@ export class WorkerSink implements RecordSink {
         await this.spawn();
       } catch (error) {
         // Nothing was sent: the batch is not what failed (e.g. the database cannot be opened).
-        throw new RecordWorkerExited(`record worker could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error, heldBatch: false });
+        throw new RecordWorkerExited(
+          `record worker could not start: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, heldBatch: false },
+        );
       }
     }
     const worker = this.worker;
@@ -206,7 +218,10 @@ export class WorkerSink implements RecordSink {
 }
 
 /** `batch` with each record that cannot be structured-cloned replaced by its reduced form (noted in `warnings`). */
-function crossable(batch: readonly (PendingExchange | ExchangeRecord)[], warnings: string[]): (PendingExchange | ExchangeRecord)[] {
+function crossable(
+  batch: readonly (PendingExchange | ExchangeRecord)[],
+  warnings: string[],
+): (PendingExchange | ExchangeRecord)[] {
   return batch.map((exchange) => {
     try {
       structuredClone(exchange);
@@ -223,7 +238,9 @@ function crossable(batch: readonly (PendingExchange | ExchangeRecord)[], warning
 function tsxApiUrl(): string {
   const require = createRequire(import.meta.url);
   const manifestPath = require.resolve("tsx/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { exports: Record<string, { import: { default: string } | string }> };
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    exports: Record<string, { import: { default: string } | string }>;
+  };
   const entry = manifest.exports["./esm/api"]!.import;
   return pathToFileURL(path.join(path.dirname(manifestPath), typeof entry === "string" ? entry : entry.default)).href;
 }

@@ -16,7 +16,16 @@ import { countPromptTokens, countTextTokens } from "../tokens/count.js";
 import { assembleExchange } from "./assemble.js";
 import { boundedCopy, reducedExchange } from "./reduced-record.js";
 import { isTransientStoreError, storeErrorText } from "./store-errors.js";
-import type { EmbeddingExchange, ExchangeBilling, ExchangeRecord, ExchangeStatus, PendingExchange, RawOutput, RecordStore, TokenUsage } from "./types.js";
+import type {
+  EmbeddingExchange,
+  ExchangeBilling,
+  ExchangeRecord,
+  ExchangeStatus,
+  PendingExchange,
+  RawOutput,
+  RecordStore,
+  TokenUsage,
+} from "./types.js";
 
 /** The error code (and text prefix) of an exchange whose upstream answer could not be assembled. */
 export const UPSTREAM_INVALID_RESPONSE = "upstream_invalid_response";
@@ -85,7 +94,13 @@ export class RecordWriter {
     const booked = (i: number) => {
       if (this.store.booksUsage) result.summaries[i]!.ledgerBooked = true;
     };
-    await writeAll(records, (some) => this.store.writeBatch(some), result, booked, (record, reason) => reducedExchange(record, reason));
+    await writeAll(
+      records,
+      (some) => this.store.writeBatch(some),
+      result,
+      booked,
+      (record, reason) => reducedExchange(record, reason),
+    );
     return result;
   }
 
@@ -97,7 +112,13 @@ export class RecordWriter {
     const result: BatchResult = { summaries: [], written: 0, failures: [], warnings: [] };
     const store = this.store;
     if (!store.writeEmbeddings) return result;
-    await writeAll(records, (some) => store.writeEmbeddings!(some), result, () => undefined, null);
+    await writeAll(
+      records,
+      (some) => store.writeEmbeddings!(some),
+      result,
+      () => undefined,
+      null,
+    );
     return result;
   }
 
@@ -130,15 +151,20 @@ async function writeAll<T extends { id: string; requestId: string }>(
     result.kept = { indices: items.map((_, i) => i), error: storeErrorText(whole.error) };
     return;
   }
-  if (items.length > 1) result.warnings.push(`batch of ${items.length} failed, retrying one by one: ${storeErrorText(whole.error)}`);
+  if (items.length > 1)
+    result.warnings.push(`batch of ${items.length} failed, retrying one by one: ${storeErrorText(whole.error)}`);
   for (const [i, item] of items.entries()) {
     let failed = items.length > 1 ? await attempt(() => write([item])) : whole;
     if (failed !== null && !isTransientStoreError(failed.error) && reduce) {
       const refused = storeErrorText(failed.error);
       const reduced = reduce(item, `the store refused the record: ${refused}`);
       failed = await attempt(() => write([reduced]));
-      if (failed === null) result.warnings.push(`exchange ${item.id} (request ${item.requestId}) written in reduced form: the store refused it (${refused})`);
-      else if (!isTransientStoreError(failed.error)) failed = { error: new Error(`${refused}; in reduced form: ${storeErrorText(failed.error)}`) };
+      if (failed === null)
+        result.warnings.push(
+          `exchange ${item.id} (request ${item.requestId}) written in reduced form: the store refused it (${refused})`,
+        );
+      else if (!isTransientStoreError(failed.error))
+        failed = { error: new Error(`${refused}; in reduced form: ${storeErrorText(failed.error)}`) };
     }
     if (failed === null) {
       result.written += 1;
@@ -171,7 +197,10 @@ async function attempt(op: () => unknown): Promise<{ error: unknown } | null> {
  * answer that cannot be read makes an `error` record holding the raw text
  * ({@link UPSTREAM_INVALID_RESPONSE}); both are noted in `warnings`.
  */
-export function assembleAndSummarize(exchange: PendingExchange | ExchangeRecord, warnings: string[]): { record: ExchangeRecord; summary: ExchangeSummary } {
+export function assembleAndSummarize(
+  exchange: PendingExchange | ExchangeRecord,
+  warnings: string[],
+): { record: ExchangeRecord; summary: ExchangeSummary } {
   const pending = "output" in exchange ? exchange : null;
   if (!pending) return finish(exchange as ExchangeRecord, null, warnings);
   try {
@@ -186,7 +215,9 @@ function assembleFallback(pending: PendingExchange, error: unknown, warnings: st
   const reason = storeErrorText(error);
   const bare = tryAssemble({ ...pending, output: null });
   if (bare) {
-    warnings.push(`exchange ${pending.id} (request ${pending.requestId}): the upstream's answer cannot be read, recorded as ${UPSTREAM_INVALID_RESPONSE}: ${reason}`);
+    warnings.push(
+      `exchange ${pending.id} (request ${pending.requestId}): the upstream's answer cannot be read, recorded as ${UPSTREAM_INVALID_RESPONSE}: ${reason}`,
+    );
     return unreadableAnswer(bare, pending.output, reason);
   }
   // The request itself cannot be walked (e.g. nested too deep): its reduced form, with the answer if that can be read.
@@ -230,7 +261,11 @@ function rawText(output: RawOutput | null): string {
 }
 
 /** Fills in usage and cost, and summarises; never throws (a count or price that fails is noted in `warnings`). */
-function finish(record: ExchangeRecord, pending: PendingExchange | null, warnings: string[]): { record: ExchangeRecord; summary: ExchangeSummary } {
+function finish(
+  record: ExchangeRecord,
+  pending: PendingExchange | null,
+  warnings: string[],
+): { record: ExchangeRecord; summary: ExchangeSummary } {
   try {
     fillUsage(record);
   } catch (error) {
@@ -244,7 +279,8 @@ function finish(record: ExchangeRecord, pending: PendingExchange | null, warning
     record.costUsd = null;
     warnings.push(`cannot price exchange ${record.id}: ${storeErrorText(error)}`);
   }
-  const errorClass = pending?.errorClass ?? (record.error?.startsWith(UPSTREAM_INVALID_RESPONSE) ? "upstream_protocol" : null);
+  const errorClass =
+    pending?.errorClass ?? (record.error?.startsWith(UPSTREAM_INVALID_RESPONSE) ? "upstream_protocol" : null);
   const summary = summarize(record, errorClass);
   if (pending?.billing) summary.billing = record.billing = pending.billing;
   summary.billable = record.billable = pending ? pending.output !== null : record.status !== "error";
@@ -277,6 +313,9 @@ function fillUsage(record: ExchangeRecord): void {
   if (record.usage) return;
   // Reasoning tokens are completion tokens too (billed as output by every provider).
   const reasoning = record.reasoning ? countTextTokens(record.reasoning) : 0;
-  const output = reasoning + countTextTokens(record.responseText) + record.toolCalls.reduce((n, c) => n + countTextTokens(c.name) + countTextTokens(c.arguments), 0);
+  const output =
+    reasoning +
+    countTextTokens(record.responseText) +
+    record.toolCalls.reduce((n, c) => n + countTextTokens(c.name) + countTextTokens(c.arguments), 0);
   record.usage = { input: countPromptTokens(record.messages), output, estimated: true };
 }

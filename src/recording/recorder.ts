@@ -171,15 +171,21 @@ export class Recorder {
     let state: RecorderHealth["state"] = this.persist ? "ok" : "off";
     if (this.persist && this.queued >= this.maxQueued) {
       state = "backlogged";
-      reasons.push(`${this.queued} records wait to be written, at or above the high mark of ${this.maxQueued}: new requests are held back`);
+      reasons.push(
+        `${this.queued} records wait to be written, at or above the high mark of ${this.maxQueued}: new requests are held back`,
+      );
     }
     if (this.kept > 0) {
       state = "retrying";
-      reasons.push(`${this.kept} records kept for retry: the store cannot write them (${this.lastError ?? "unknown error"})`);
+      reasons.push(
+        `${this.kept} records kept for retry: the store cannot write them (${this.lastError ?? "unknown error"})`,
+      );
     }
     if (this.sentAt !== null && now - this.sentAt > this.unresponsiveMs) {
       state = "unresponsive";
-      reasons.push(`the record writer has held a batch for ${Math.round((now - this.sentAt) / 1000)} s (more than ${this.unresponsiveMs / 1000} s)`);
+      reasons.push(
+        `the record writer has held a batch for ${Math.round((now - this.sentAt) / 1000)} s (more than ${this.unresponsiveMs / 1000} s)`,
+      );
     }
     return {
       status: reasons.length === 0 ? "ok" : "degraded",
@@ -264,13 +270,25 @@ export class Recorder {
   private async writeAll(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      if (this.persist) await this.writeHeld(batch, (some) => this.sink.write(some), (result, some) => this.report(result, some), (some, reason) => this.giveUp(some, reason));
+      if (this.persist)
+        await this.writeHeld(
+          batch,
+          (some) => this.sink.write(some),
+          (result, some) => this.report(result, some),
+          (some, reason) => this.giveUp(some, reason),
+        );
       else this.reportUnrecorded(batch);
     }
     const writeEmbeddings = this.sink.writeEmbeddings?.bind(this.sink);
     while (this.embeddings.length > 0) {
       const batch = this.embeddings.splice(0, this.maxBatch);
-      if (this.persist && writeEmbeddings) await this.writeHeld(batch, writeEmbeddings, (result, some) => this.reportEmbeddings(result, some), (some, reason) => this.giveUpEmbeddings(some, reason));
+      if (this.persist && writeEmbeddings)
+        await this.writeHeld(
+          batch,
+          writeEmbeddings,
+          (result, some) => this.reportEmbeddings(result, some),
+          (some, reason) => this.giveUpEmbeddings(some, reason),
+        );
       else this.embeddingHooks(batch);
     }
     this.releaseWaiters();
@@ -331,7 +349,10 @@ export class Recorder {
           }
         }
         this.kept = pending.length;
-        this.logger.warn({ records: pending.length, retryInMs: waitMs, error: this.lastError }, "the store cannot write these records now: kept, trying again");
+        this.logger.warn(
+          { records: pending.length, retryInMs: waitMs, error: this.lastError },
+          "the store cannot write these records now: kept, trying again",
+        );
         if (this.closingSince !== null && Date.now() - this.closingSince >= this.closeGiveUpMs) {
           giveUp(pending, `still not written when the recorder closed: ${this.lastError ?? "unknown error"}`);
           return;
@@ -395,7 +416,10 @@ export class Recorder {
     for (const failure of result.failures) {
       this.countFailures(1);
       this.noteError(failure.error);
-      this.logger.error({ id: failure.id, requestId: failure.requestId, error: failure.error }, `could not record ${what}`);
+      this.logger.error(
+        { id: failure.id, requestId: failure.requestId, error: failure.error },
+        `could not record ${what}`,
+      );
     }
     return kept;
   }
@@ -408,7 +432,8 @@ export class Recorder {
   }
 
   private embeddingHooks(records: readonly EmbeddingExchange[]): void {
-    if (this.onEmbeddingRecorded) for (const record of records) this.callHook(() => this.onEmbeddingRecorded!(record), record.requestId);
+    if (this.onEmbeddingRecorded)
+      for (const record of records) this.callHook(() => this.onEmbeddingRecorded!(record), record.requestId);
   }
 
   /** Counts and logs a chat batch's result; observes, logs and hooks every exchange written or given up (kept ones wait for their next try). */
@@ -423,7 +448,8 @@ export class Recorder {
   /** With recording off: logs and observes the exchanges; those that carry `billing` are assembled for the hooks. */
   private reportUnrecorded(batch: readonly (PendingExchange | ExchangeRecord)[]): void {
     for (const exchange of batch) {
-      const billed = this.onRecorded && "output" in exchange && exchange.billing ? assembleAndSummarize(exchange, []).summary : null;
+      const billed =
+        this.onRecorded && "output" in exchange && exchange.billing ? assembleAndSummarize(exchange, []).summary : null;
       if (billed) this.reportSummary(billed);
       else this.observe(summaryOfUnrecorded(exchange));
     }

@@ -3,7 +3,8 @@
  * `prompt_json`: keys such as `api_key` or `authorization`, at any depth.
  */
 
-const SECRET_KEY = /^(api[-_]?key|x[-_]api[-_]key|authorization|proxy[-_]authorization|password|secret|client[-_]secret|access[-_]token|refresh[-_]token|bearer)$/i;
+const SECRET_KEY =
+  /^(api[-_]?key|x[-_]api[-_]key|authorization|proxy[-_]authorization|password|secret|client[-_]secret|access[-_]token|refresh[-_]token|bearer)$/i;
 
 /**
  * A copy of `value` without the secret keys (objects and arrays are

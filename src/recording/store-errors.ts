@@ -7,7 +7,17 @@
 import { isLockContention } from "./sqlite/connection.js";
 
 /** SQLite result codes (primary, as better-sqlite3 reports them: `SQLITE_IOERR_WRITE` starts with `SQLITE_IOERR`) that a later attempt may get past. */
-const SQLITE_TRANSIENT = ["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_PROTOCOL", "SQLITE_NOLFS", "SQLITE_BUSY", "SQLITE_LOCKED"];
+const SQLITE_TRANSIENT = [
+  "SQLITE_FULL",
+  "SQLITE_IOERR",
+  "SQLITE_CANTOPEN",
+  "SQLITE_NOMEM",
+  "SQLITE_READONLY",
+  "SQLITE_PROTOCOL",
+  "SQLITE_NOLFS",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+];
 
 /**
  * SQLSTATE classes and codes of PostgreSQL that are the server's condition: 08 (connection exception),
@@ -47,12 +57,15 @@ export function isTransientStoreError(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isTransientStoreError);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return false;
-  if (code.startsWith("SQLITE_")) return SQLITE_TRANSIENT.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+  if (code.startsWith("SQLITE_"))
+    return SQLITE_TRANSIENT.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
   if (CONNECTION_CODES.has(code)) return true;
   return /^[0-9A-Z]{5}$/.test(code) && PG_TRANSIENT_PREFIXES.some((prefix) => code.startsWith(prefix));
 }
 
 /** The text of an error for logs and `/health`: `CODE: message`. */
 export function storeErrorText(error: unknown): string {
-  return error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+  return error instanceof Error
+    ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
+    : String(error);
 }

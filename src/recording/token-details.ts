@@ -49,7 +49,11 @@ export function tokenDetails(usage: Usage | null | undefined, provider: string |
 /** Whether Anthropic's usage shows prompt-cache reads or writes, or server tool use. */
 function anthropicCacheUsed(usage: Record<string, unknown>): boolean {
   const positive = (value: unknown) => typeof value === "number" && value > 0;
-  return positive(usage.cache_read_input_tokens) || positive(usage.cache_creation_input_tokens) || (usage.server_tool_use != null && usage.server_tool_use !== false);
+  return (
+    positive(usage.cache_read_input_tokens) ||
+    positive(usage.cache_creation_input_tokens) ||
+    (usage.server_tool_use != null && usage.server_tool_use !== false)
+  );
 }
 
 /**

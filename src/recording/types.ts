@@ -176,7 +176,8 @@ export type RawOutput =
   | { kind: "sse"; blocks: readonly string[] };
 
 /** Fields of a record that the recorder derives from {@link RawOutput}. */
-type AssembledFields = "responseText" | "toolCalls" | "reasoning" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";
+type AssembledFields =
+  "responseText" | "toolCalls" | "reasoning" | "finishReason" | "usage" | "responseJson" | "resolvedModel" | "options";
 
 /**
  * An exchange as the server hands it to the recorder: everything known on

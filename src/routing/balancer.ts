@@ -86,7 +86,8 @@ export class Balancer {
   /** Of candidates that are all cooling down, the one whose cooldown ends first. */
   private soonestOutOfCooldown(list: readonly Deployment[], candidates: readonly number[]): number {
     let soonest = candidates[0]!;
-    for (const i of candidates) if (this.health.cooldownEnd(list[i]!) < this.health.cooldownEnd(list[soonest]!)) soonest = i;
+    for (const i of candidates)
+      if (this.health.cooldownEnd(list[i]!) < this.health.cooldownEnd(list[soonest]!)) soonest = i;
     return soonest;
   }
 
@@ -132,7 +133,11 @@ export class Balancer {
 }
 
 /** The candidates this request has not tried yet, when there are any; else all of them. */
-function preferUntried(candidates: number[], list: readonly Deployment[], tried: ReadonlySet<Deployment> | null | undefined): number[] {
+function preferUntried(
+  candidates: number[],
+  list: readonly Deployment[],
+  tried: ReadonlySet<Deployment> | null | undefined,
+): number[] {
   if (!tried || tried.size === 0) return candidates;
   const fresh = candidates.filter((i) => !tried.has(list[i]!));
   return fresh.length > 0 ? fresh : candidates;

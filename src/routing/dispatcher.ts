@@ -135,7 +135,15 @@ export type DispatchState<T> =
       /** The latest attempt's error (this model's or the previous one's), null before the first attempt. */
       lastError: RelayError | null;
     }
-  | { kind: "wait-before-retry"; model: string; route: Route; retry: number; picked: Route; waitMs: number; lastError: RelayError }
+  | {
+      kind: "wait-before-retry";
+      model: string;
+      route: Route;
+      retry: number;
+      picked: Route;
+      waitMs: number;
+      lastError: RelayError;
+    }
   | { kind: "next-fallback"; error: RelayError }
   | { kind: "context-window-fallback"; error: RelayError }
   | { kind: "done"; dispatched: Dispatched<T> }
@@ -171,12 +179,35 @@ interface Machine<T> {
  * @throws the last attempt's RelayError when every attempt failed, or at once for a non-retryable one (4xx)
  * @throws the abort reason when the signal was aborted
  */
-export async function dispatch<T>(deps: DispatchDeps, request: DispatchRequest<T>, onTransition?: (state: DispatchState<T>) => void): Promise<Dispatched<T>> {
+export async function dispatch<T>(
+  deps: DispatchDeps,
+  request: DispatchRequest<T>,
+  onTransition?: (state: DispatchState<T>) => void,
+): Promise<Dispatched<T>> {
   const route = deps.router.resolve(request.model);
-  const timing: DispatchTiming = { sleep: deps.timing?.sleep ?? sleep, now: deps.timing?.now ?? Date.now, random: deps.timing?.random ?? Math.random };
-  const progress: Progress = { requested: route.group, queue: null, contextWindowPhase: false, tried: new Set(), blocked: new Set() };
+  const timing: DispatchTiming = {
+    sleep: deps.timing?.sleep ?? sleep,
+    now: deps.timing?.now ?? Date.now,
+    random: deps.timing?.random ?? Math.random,
+  };
+  const progress: Progress = {
+    requested: route.group,
+    queue: null,
+    contextWindowPhase: false,
+    tried: new Set(),
+    blocked: new Set(),
+  };
   const machine: Machine<T> = { deps, request, timing, progress };
-  let state: DispatchState<T> = { kind: "try-deployment", model: request.model, route, retry: 0, retryAfterMs: null, previous: null, picked: null, lastError: null };
+  let state: DispatchState<T> = {
+    kind: "try-deployment",
+    model: request.model,
+    route,
+    retry: 0,
+    retryAfterMs: null,
+    previous: null,
+    picked: null,
+    lastError: null,
+  };
   for (;;) {
     onTransition?.(state);
     if (state.kind === "done") return state.dispatched;
@@ -186,24 +217,48 @@ export async function dispatch<T>(deps: DispatchDeps, request: DispatchRequest<T
 }
 
 /** One transition of the machine (see {@link DispatchState}). */
-async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { kind: "done" | "failed" }>): Promise<DispatchState<T>> {
+async function step<T>(
+  machine: Machine<T>,
+  state: Exclude<DispatchState<T>, { kind: "done" | "failed" }>,
+): Promise<DispatchState<T>> {
   const { deps, request, timing, progress } = machine;
   const { router } = deps;
   switch (state.kind) {
     case "try-deployment": {
-      const picked = state.picked ?? (progress.tried.size > 0 ? router.pick(state.route, { tried: progress.tried, blocked: progress.blocked }) : router.pick(state.route));
+      const picked =
+        state.picked ??
+        (progress.tried.size > 0
+          ? router.pick(state.route, { tried: progress.tried, blocked: progress.blocked })
+          : router.pick(state.route));
       // Every deployment of the model is left out (a Retry-After too long): only after a failure, so lastError is set.
-      if (!picked) return { kind: "next-fallback", error: state.lastError ?? toRelayError(new Error(`no deployment of '${state.model}' left to try`)) };
+      if (!picked)
+        return {
+          kind: "next-fallback",
+          error: state.lastError ?? toRelayError(new Error(`no deployment of '${state.model}' left to try`)),
+        };
       if (state.retry > 0 && state.picked === null && state.lastError !== null) {
-        const waitMs = picked.deployment === state.previous && state.retryAfterMs !== null ? state.retryAfterMs : backoffMs(state.retry - 1, router.settings, timing.random);
-        return { kind: "wait-before-retry", model: state.model, route: state.route, retry: state.retry, picked, waitMs, lastError: state.lastError };
+        const waitMs =
+          picked.deployment === state.previous && state.retryAfterMs !== null
+            ? state.retryAfterMs
+            : backoffMs(state.retry - 1, router.settings, timing.random);
+        return {
+          kind: "wait-before-retry",
+          model: state.model,
+          route: state.route,
+          retry: state.retry,
+          picked,
+          waitMs,
+          lastError: state.lastError,
+        };
       }
       const outcome = await attempt(deps, request, state.model, picked);
       if ("dispatched" in outcome) return { kind: "done", dispatched: outcome.dispatched };
       const error = outcome.error;
       switch (classifyFailure(error)) {
         case "context_window":
-          return progress.contextWindowPhase ? { kind: "next-fallback", error } : { kind: "context-window-fallback", error };
+          return progress.contextWindowPhase
+            ? { kind: "next-fallback", error }
+            : { kind: "context-window-fallback", error };
         case "final":
           return { kind: "failed", error };
         case "retry":
@@ -216,11 +271,29 @@ async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { k
         retryAfterMs = null;
       }
       if (state.retry >= state.route.group.numRetries) return { kind: "next-fallback", error };
-      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry + 1, retryAfterMs, previous: picked.deployment, picked: null, lastError: error };
+      return {
+        kind: "try-deployment",
+        model: state.model,
+        route: state.route,
+        retry: state.retry + 1,
+        retryAfterMs,
+        previous: picked.deployment,
+        picked: null,
+        lastError: error,
+      };
     }
     case "wait-before-retry":
       await request.clock.wait(timing.sleep(state.waitMs, request.signal));
-      return { kind: "try-deployment", model: state.model, route: state.route, retry: state.retry, retryAfterMs: null, previous: null, picked: state.picked, lastError: state.lastError };
+      return {
+        kind: "try-deployment",
+        model: state.model,
+        route: state.route,
+        retry: state.retry,
+        retryAfterMs: null,
+        previous: null,
+        picked: state.picked,
+        lastError: state.lastError,
+      };
     case "context-window-fallback":
       if (progress.requested.contextWindowFallbacks.length === 0) return { kind: "failed", error: state.error };
       progress.contextWindowPhase = true;
@@ -230,7 +303,17 @@ async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { k
       progress.queue ??= [...progress.requested.fallbacks];
       for (let model = progress.queue.shift(); model !== undefined; model = progress.queue.shift()) {
         const route = router.resolveFallback(model);
-        if (route) return { kind: "try-deployment", model, route, retry: 0, retryAfterMs: null, previous: null, picked: null, lastError: state.error };
+        if (route)
+          return {
+            kind: "try-deployment",
+            model,
+            route,
+            retry: 0,
+            retryAfterMs: null,
+            previous: null,
+            picked: null,
+            lastError: state.error,
+          };
       }
       return { kind: "failed", error: state.error };
     }
@@ -242,7 +325,12 @@ async function step<T>(machine: Machine<T>, state: Exclude<DispatchState<T>, { k
  * @returns the dispatched answer, or the attempt's error when another attempt may follow
  * @throws the error when the signal was aborted (no further attempt)
  */
-async function attempt<T>(deps: DispatchDeps, request: DispatchRequest<T>, model: string, route: Route): Promise<{ dispatched: Dispatched<T> } | { error: RelayError }> {
+async function attempt<T>(
+  deps: DispatchDeps,
+  request: DispatchRequest<T>,
+  model: string,
+  route: Route,
+): Promise<{ dispatched: Dispatched<T> } | { error: RelayError }> {
   const { health } = deps.router;
   const deployment = route.deployment;
   const record: AttemptRecord = {

@@ -68,7 +68,11 @@ export function retryAfterOf(error: RelayError, nowMs: number): number | null {
  * ("full jitter").
  * @param random a source of uniform numbers in [0, 1)
  */
-export function backoffMs(retry: number, settings: Pick<RoutingSettings, "retry_base_ms" | "retry_max_ms">, random: () => number = Math.random): number {
+export function backoffMs(
+  retry: number,
+  settings: Pick<RoutingSettings, "retry_base_ms" | "retry_max_ms">,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(settings.retry_max_ms, settings.retry_base_ms * 2 ** Math.min(retry, 30));
   return Math.floor(random() * ceiling);
 }

@@ -10,7 +10,14 @@
  * dispatcher (`dispatcher.ts`) uses both for every attempt.
  */
 import { performance } from "node:perf_hooks";
-import { asModelGroup, DEFAULT_ROUTING, type Deployment, type ModelGroup, type ModelsInput, type RoutingSettings } from "../config/schema.js";
+import {
+  asModelGroup,
+  DEFAULT_ROUTING,
+  type Deployment,
+  type ModelGroup,
+  type ModelsInput,
+  type RoutingSettings,
+} from "../config/schema.js";
 import type { RelayConfig } from "../config/load.js";
 import { modelNotFound } from "../protocol/errors.js";
 import { Balancer, type PickConstraints } from "./balancer.js";
@@ -31,7 +38,10 @@ export interface Route {
 }
 
 /** What the router is built from: the models, aliases and default model, and (optionally) the router-wide settings. */
-export type RouterConfig = Pick<RelayConfig, "aliases" | "defaultModel"> & { models: ModelsInput; routing?: RoutingSettings };
+export type RouterConfig = Pick<RelayConfig, "aliases" | "defaultModel"> & {
+  models: ModelsInput;
+  routing?: RoutingSettings;
+};
 
 /**
  * The name of a route's deployment in records and headers: the config key,
@@ -96,7 +106,12 @@ export class Router {
     if (index === route.index) return route;
     const deployment = route.group.deployments[index]!;
     const pattern = route.deploymentName.endsWith("/*");
-    return { ...route, deployment, index, upstreamModel: pattern ? route.upstreamModel : (deployment.model ?? route.deploymentName) };
+    return {
+      ...route,
+      deployment,
+      index,
+      upstreamModel: pattern ? route.upstreamModel : (deployment.model ?? route.deploymentName),
+    };
   }
 
   /** The names clients may use: exact model names and aliases (patterns are listed as configured). */
@@ -107,7 +122,8 @@ export class Router {
       const route = this.match(target);
       if (route) out.push({ id: alias, provider: route.deployment.provider });
     }
-    for (const pattern of this.patterns) out.push({ id: pattern.name, provider: pattern.group.deployments[0]!.provider });
+    for (const pattern of this.patterns)
+      out.push({ id: pattern.name, provider: pattern.group.deployments[0]!.provider });
     return out;
   }
 
@@ -117,11 +133,23 @@ export class Router {
     const exact = this.exact.get(requested);
     if (exact) {
       const deployment = exact.deployments[0]!;
-      return { deploymentName: requested, group: exact, deployment, index: 0, upstreamModel: deployment.model ?? requested };
+      return {
+        deploymentName: requested,
+        group: exact,
+        deployment,
+        index: 0,
+        upstreamModel: deployment.model ?? requested,
+      };
     }
     for (const pattern of this.patterns) {
       if (requested.startsWith(pattern.prefix) && requested.length > pattern.prefix.length) {
-        return { deploymentName: pattern.name, group: pattern.group, deployment: pattern.group.deployments[0]!, index: 0, upstreamModel: requested.slice(pattern.prefix.length) };
+        return {
+          deploymentName: pattern.name,
+          group: pattern.group,
+          deployment: pattern.group.deployments[0]!,
+          index: 0,
+          upstreamModel: requested.slice(pattern.prefix.length),
+        };
       }
     }
     return null;

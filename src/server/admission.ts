@@ -109,7 +109,10 @@ export class Admission {
         return exist;
       })
       .catch((error: unknown) => {
-        this.options.logger.error({ err: error }, "cannot tell whether API keys exist; refusing requests without a key");
+        this.options.logger.error(
+          { err: error },
+          "cannot tell whether API keys exist; refusing requests without a key",
+        );
         return true;
       })
       .finally(() => {
@@ -137,11 +140,17 @@ export class Admission {
       return { tenantId: DEFAULT_TENANT, keyId: null, key: null };
     }
     if (plaintext === null) {
-      throw invalidKey("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+      throw invalidKey(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      );
     }
     const key = await this.tenancy.keys.verify(plaintext, { includeRevoked: true });
-    if (!key) throw invalidKey(`Incorrect API key provided: ${redactKey(plaintext)}. Create one with \`llm-relay keys create\`.`);
-    if (key.revokedAt !== null) throw invalidKey(`The API key ${key.prefix}… (${key.id}) was revoked at ${key.revokedAt}.`);
+    if (!key)
+      throw invalidKey(
+        `Incorrect API key provided: ${redactKey(plaintext)}. Create one with \`llm-relay keys create\`.`,
+      );
+    if (key.revokedAt !== null)
+      throw invalidKey(`The API key ${key.prefix}… (${key.id}) was revoked at ${key.revokedAt}.`);
     return { tenantId: key.tenant, keyId: key.id, key };
   }
 
@@ -169,7 +178,10 @@ export class Admission {
   async tenantBudgetRemaining(tenant: string, now = Date.now()): Promise<number | null> {
     const budget = this.options.tenantBudgets?.[tenant];
     if (!budget) return null;
-    const spent = await this.tenancy.ledger.budgetSpend({ tenant }, budget.periodMs === null ? 0 : now - budget.periodMs);
+    const spent = await this.tenancy.ledger.budgetSpend(
+      { tenant },
+      budget.periodMs === null ? 0 : now - budget.periodMs,
+    );
     return nanoUsdToUsd(usdToNanoUsd(budget.budgetUsd) - spent);
   }
 
@@ -185,7 +197,10 @@ export class Admission {
     try {
       await this.limiter.settle(keyId, { reservationId, actualTokens: 0 });
     } catch (error) {
-      this.options.logger.error({ err: error, id: request.id, keyId }, "cannot give back an unused rate-limit reservation");
+      this.options.logger.error(
+        { err: error, id: request.id, keyId },
+        "cannot give back an unused rate-limit reservation",
+      );
     }
   }
 
@@ -201,10 +216,16 @@ export class Admission {
     const operation = operationOf(request.headers[OPERATION_HEADER]);
     let reservationId: string | null = null;
     const tenantRemaining = await this.tenantBudgetRemaining(tenant.tenantId);
-    if (tenantRemaining !== null && tenantRemaining <= 0) throw tenantBudgetExceeded(tenant.tenantId, this.options.tenantBudgets![tenant.tenantId]!);
+    if (tenantRemaining !== null && tenantRemaining <= 0)
+      throw tenantBudgetExceeded(tenant.tenantId, this.options.tenantBudgets![tenant.tenantId]!);
     const keyRemaining = key ? await this.budgetRemaining(key) : null;
     // The header tells the tighter of the two budgets that apply.
-    const remaining = keyRemaining === null ? tenantRemaining : tenantRemaining === null ? keyRemaining : Math.min(keyRemaining, tenantRemaining);
+    const remaining =
+      keyRemaining === null
+        ? tenantRemaining
+        : tenantRemaining === null
+          ? keyRemaining
+          : Math.min(keyRemaining, tenantRemaining);
     if (remaining !== null) reply.header(BUDGET_HEADER, budgetHeaderUsd(remaining));
     if (key) {
       if (keyRemaining !== null && keyRemaining <= 0) throw budgetExceeded(key);
@@ -240,9 +261,13 @@ export function exchangeAccount(request: FastifyRequest): ExchangeAccount | null
  * (`request:<tenant>:<x-request-id>`, the proxy's `req_…` or the client's).
  * No client can write a key of either namespace through `POST /internal/usage`.
  */
-function ledgerKeyOf(request: FastifyRequest, tenantId: string): Pick<ExchangeBilling, "ledgerKey" | "fromIdempotencyKey"> {
+function ledgerKeyOf(
+  request: FastifyRequest,
+  tenantId: string,
+): Pick<ExchangeBilling, "ledgerKey" | "fromIdempotencyKey"> {
   const header = request.headers["idempotency-key"];
-  if (typeof header === "string" && header.length > 0) return { ledgerKey: idempotencyLedgerKey(tenantId, header), fromIdempotencyKey: true };
+  if (typeof header === "string" && header.length > 0)
+    return { ledgerKey: idempotencyLedgerKey(tenantId, header), fromIdempotencyKey: true };
   return { ledgerKey: requestLedgerKey(tenantId, request.id), fromIdempotencyKey: false };
 }
 
@@ -260,7 +285,11 @@ function redactKey(plaintext: string): string {
 
 /** USD as the budget header's value: a bare number, at most 6 decimals, never negative, no exponent, no `$` (e.g. `0.25`). */
 export function budgetHeaderUsd(usd: number): string {
-  return Math.max(0, usd).toFixed(6).replace(/\.?0+$/, "") || "0";
+  return (
+    Math.max(0, usd)
+      .toFixed(6)
+      .replace(/\.?0+$/, "") || "0"
+  );
 }
 
 function bodyModel(body: unknown): string | null {
@@ -272,7 +301,9 @@ function bodyModel(body: unknown): string | null {
 function operationOf(header: string | string[] | undefined): UsageOperation {
   if (header === undefined) return "query";
   if (typeof header === "string" && (OPERATIONS as readonly string[]).includes(header)) return header as UsageOperation;
-  throw errors.invalidOperation(`Invalid ${OPERATION_HEADER} header '${String(header)}': use one of ${OPERATIONS.join(", ")}.`);
+  throw errors.invalidOperation(
+    `Invalid ${OPERATION_HEADER} header '${String(header)}': use one of ${OPERATIONS.join(", ")}.`,
+  );
 }
 
 /**
@@ -288,8 +319,15 @@ function estimateTokens(route: string, body: unknown): number {
     const b = body as { messages?: unknown; input?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
     if (route === "/v1/embeddings") return countEmbeddingInputTokens(b.input as never).tokens;
     // On the event loop: a prompt past the limit is estimated from its size (linear, microseconds a KB), never counted.
-    const prompt = Array.isArray(b.messages) ? countPromptTokens(b.messages as ChatMessage[], EVENT_LOOP_COUNT_LIMIT_CHARS) : 0;
-    const max = typeof b.max_completion_tokens === "number" ? b.max_completion_tokens : typeof b.max_tokens === "number" ? b.max_tokens : 0;
+    const prompt = Array.isArray(b.messages)
+      ? countPromptTokens(b.messages as ChatMessage[], EVENT_LOOP_COUNT_LIMIT_CHARS)
+      : 0;
+    const max =
+      typeof b.max_completion_tokens === "number"
+        ? b.max_completion_tokens
+        : typeof b.max_tokens === "number"
+          ? b.max_tokens
+          : 0;
     return prompt + Math.max(0, Math.floor(max));
   } catch {
     return 0;
@@ -301,15 +339,23 @@ function invalidKey(message: string): RelayError {
 }
 
 function modelNotAllowed(model: string, key: ApiKey): RelayError {
-  return errors.modelNotAllowed(`The API key ${key.prefix}… may not call the model '${model}' (allowed: ${(key.models ?? []).join(", ")}).`);
+  return errors.modelNotAllowed(
+    `The API key ${key.prefix}… may not call the model '${model}' (allowed: ${(key.models ?? []).join(", ")}).`,
+  );
 }
 
 function tenantBudgetExceeded(tenant: string, budget: TenantBudget): RelayError {
   const period = budget.periodMs === null ? "all time" : `the last ${Math.round(budget.periodMs / 3_600_000)} h`;
-  return errors.budgetExceeded(`The tenant '${tenant}' has used its budget of $${budget.budgetUsd} for ${period}.`, { headers: { [BUDGET_HEADER]: "0" } });
+  return errors.budgetExceeded(`The tenant '${tenant}' has used its budget of $${budget.budgetUsd} for ${period}.`, {
+    headers: { [BUDGET_HEADER]: "0" },
+  });
 }
 
 function budgetExceeded(key: ApiKey): RelayError {
-  const period = key.budgetPeriodMs === null ? "its lifetime" : `the last ${Math.round(key.budgetPeriodMs / 3_600_000)} h`;
-  return errors.budgetExceeded(`The API key ${key.prefix}… (tenant '${key.tenant}') has used its budget of $${key.budgetUsd} for ${period}.`, { headers: { [BUDGET_HEADER]: "0" } });
+  const period =
+    key.budgetPeriodMs === null ? "its lifetime" : `the last ${Math.round(key.budgetPeriodMs / 3_600_000)} h`;
+  return errors.budgetExceeded(
+    `The API key ${key.prefix}… (tenant '${key.tenant}') has used its budget of $${key.budgetUsd} for ${period}.`,
+    { headers: { [BUDGET_HEADER]: "0" } },
+  );
 }

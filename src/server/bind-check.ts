@@ -9,7 +9,10 @@ import type { Logger } from "pino";
 
 /** Whether `host` only accepts connections from this machine: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z), `localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   if (net.isIPv4(name)) return name.startsWith("127.");
   if (net.isIPv6(name)) {

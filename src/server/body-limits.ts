@@ -90,7 +90,12 @@ export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): Bod
       held += bytes;
       return true;
     };
-    const body = new GuardedBody(request.raw, reply.raw, limits, (received) => !counted || received <= held || hold(received - held));
+    const body = new GuardedBody(
+      request.raw,
+      reply.raw,
+      limits,
+      (received) => !counted || received <= held || hold(received - held),
+    );
     bodies.set(request, body);
     // Answered, failed or cut off: the body's bytes are no longer held.
     reply.raw.once("close", () => {
@@ -149,7 +154,9 @@ class GuardedBody {
     source.once("end", () => clearTimeout(this.timer));
     // The client went away mid-body: the parser gets an error instead of waiting for the deadline.
     source.once("error", (error: Error) => this.fail(error));
-    source.once("aborted", () => this.fail(new Error("The client closed the connection before its request body ended.")));
+    source.once("aborted", () =>
+      this.fail(new Error("The client closed the connection before its request body ended.")),
+    );
     this.stream.once("error", () => source.unpipe(this.stream));
     source.pipe(this.stream);
   }

@@ -76,7 +76,10 @@ export const usageRowSchema = z.strictObject({
  * The row's `idempotencyKey` is the key the client sent (or the row id when it sent none); `metadata.ledgerKey`
  * is the key as stored in `llm_relay_usage.idempotency_key` (`client:<tenant>:<key>`, see `tenancy/ledger-keys.ts`).
  */
-export const usageRecordEnvelopeSchema = successEnvelopeSchema(z.strictObject({ row: usageRowSchema, duplicate: z.boolean() }), z.strictObject({ ledgerKey: z.string() }));
+export const usageRecordEnvelopeSchema = successEnvelopeSchema(
+  z.strictObject({ row: usageRowSchema, duplicate: z.boolean() }),
+  z.strictObject({ ledgerKey: z.string() }),
+);
 
 /** An API key as listed (an {@link ApiKey}: never the secret nor its hash). */
 export const apiKeySchema = z.strictObject({
@@ -93,7 +96,10 @@ export const apiKeySchema = z.strictObject({
 });
 
 /** `GET /internal/keys`: every key (revoked ones included), oldest first. */
-export const keysEnvelopeSchema = successEnvelopeSchema(z.array(apiKeySchema), z.strictObject({ tenant: z.string().nullable(), count: z.number().int().min(0), active: z.number().int().min(0) }));
+export const keysEnvelopeSchema = successEnvelopeSchema(
+  z.array(apiKeySchema),
+  z.strictObject({ tenant: z.string().nullable(), count: z.number().int().min(0), active: z.number().int().min(0) }),
+);
 
 /** The checks of `GET /internal/health`. */
 export const healthSchema = z.strictObject({

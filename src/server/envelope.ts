@@ -37,7 +37,11 @@ export interface Envelope<T, M extends Record<string, unknown> = Record<string, 
  * A successful envelope.
  * @param init `data` (required), a one-line `message` and optional `metadata` (default `{}`)
  */
-export function envelope<T, M extends Record<string, unknown> = Record<string, unknown>>(init: { data: T; message: string; metadata?: M }): Envelope<T, M> {
+export function envelope<T, M extends Record<string, unknown> = Record<string, unknown>>(init: {
+  data: T;
+  message: string;
+  metadata?: M;
+}): Envelope<T, M> {
   return { success: true, message: init.message, data: init.data, metadata: init.metadata ?? ({} as M), error: null };
 }
 
@@ -60,7 +64,12 @@ export function envelopeError<M extends Record<string, unknown> = Record<string,
       message: relayError.message,
       data: null,
       metadata: metadata ?? ({} as M),
-      error: { type: relayError.type, code: relayError.code, message: relayError.message, details: details ?? (relayError.param ? { param: relayError.param } : null) },
+      error: {
+        type: relayError.type,
+        code: relayError.code,
+        message: relayError.message,
+        details: details ?? (relayError.param ? { param: relayError.param } : null),
+      },
     },
   };
 }

@@ -40,15 +40,12 @@ export function errorBodyFor(url: string, error: RelayError): unknown {
 export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: number): void {
   app.setErrorHandler((error: FastifyError | RelayError, request, reply) => {
     const relayError = error instanceof RelayError ? error : fromFastifyError(error, bodyLimitBytes);
-    if (relayError.status >= 500 && !EXPECTED_5XX.has(relayError.code ?? "")) request.log.error({ err: error }, "request failed");
+    if (relayError.status >= 500 && !EXPECTED_5XX.has(relayError.code ?? ""))
+      request.log.error({ err: error }, "request failed");
     sendError(request, reply, relayError);
   });
   app.setNotFoundHandler((request, reply) => {
-    sendError(
-      request,
-      reply,
-      errors.unknownUrl(`Invalid URL (${request.method} ${request.url})`),
-    );
+    sendError(request, reply, errors.unknownUrl(`Invalid URL (${request.method} ${request.url})`));
   });
 }
 
@@ -57,11 +54,17 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: numbe
  * (`FST_ERR_BAD_URL` for a path with malformed percent-encoding,
  * `FST_ERR_MAX_PARAM_LENGTH`), before any hook ran.
  */
-export function frameworkErrorHandler(bodyLimitBytes: number): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+export function frameworkErrorHandler(
+  bodyLimitBytes: number,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
     let relayError: RelayError;
     if (error.code === "FST_ERR_BAD_URL") {
-      relayError = invalidRequest(`The URL is not valid: ${request.url.slice(0, 200)} (malformed percent-encoding).`, null, "invalid_url");
+      relayError = invalidRequest(
+        `The URL is not valid: ${request.url.slice(0, 200)} (malformed percent-encoding).`,
+        null,
+        "invalid_url",
+      );
     } else if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
       relayError = errors.urlTooLong("The URL is too long.");
     } else {
@@ -82,11 +85,19 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return errors.requestTooLarge(`Request body too large: the limit is ${bodyLimitBytes} bytes (body_limit_mb).`);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return invalidRequest("The request body is empty; send a JSON object with 'model' and 'messages'.", null, "invalid_json");
+      return invalidRequest(
+        "The request body is empty; send a JSON object with 'model' and 'messages'.",
+        null,
+        "invalid_json",
+      );
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return errors.unsupportedMediaType(error.message);
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return invalidRequest("The request body does not have the length its Content-Length header announces.", null, "invalid_content_length");
+      return invalidRequest(
+        "The request body does not have the length its Content-Length header announces.",
+        null,
+        "invalid_content_length",
+      );
     default:
       break;
   }
@@ -94,7 +105,9 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
     return invalidRequest(`We could not parse the JSON body of your request: ${error.message}`, null, "invalid_json");
   }
   const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500;
-  return status < 500 ? uncodedError(error.message, status) : uncodedError(`Internal error: ${error.message}`, status, error);
+  return status < 500
+    ? uncodedError(error.message, status)
+    : uncodedError(`Internal error: ${error.message}`, status, error);
 }
 
 /**
@@ -103,7 +116,9 @@ function fromFastifyError(error: FastifyError, bodyLimitBytes: number): RelayErr
  * connection closed (the body, if any, is never read).
  */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const error = errors.expectationFailed(`The Expect header '${String(request.headers.expect).slice(0, 100)}' is not supported; only 100-continue is.`);
+  const error = errors.expectationFailed(
+    `The Expect header '${String(request.headers.expect).slice(0, 100)}' is not supported; only 100-continue is.`,
+  );
   const body = JSON.stringify(errorBodyFor(request.url ?? "/", error));
   response.writeHead(error.status, {
     "content-type": "application/json; charset=utf-8",
@@ -177,13 +192,23 @@ function fromClientError(error: ConnectionError): RelayError {
     case "ERR_HTTP_REQUEST_TIMEOUT":
       return errors.requestTimeout("The request was not received in time.");
     case "HPE_HEADER_OVERFLOW":
-      return errors.requestHeaderFieldsTooLarge(`The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`);
+      return errors.requestHeaderFieldsTooLarge(
+        `The request's headers are too large (the limit is ${Math.round(maxHeaderSize / 1024)} KB in all).`,
+      );
     case "HPE_INVALID_CONTENT_LENGTH":
     case "HPE_UNEXPECTED_CONTENT_LENGTH":
-      return invalidRequest("The request's Content-Length header is invalid (malformed, repeated, or sent with Transfer-Encoding).", null, "invalid_content_length");
+      return invalidRequest(
+        "The request's Content-Length header is invalid (malformed, repeated, or sent with Transfer-Encoding).",
+        null,
+        "invalid_content_length",
+      );
     default: {
       const reason = (error as ConnectionError & { reason?: unknown }).reason;
-      return invalidRequest(`The request is not valid HTTP/1.1${typeof reason === "string" ? `: ${reason}` : ""}.`, null, "invalid_http");
+      return invalidRequest(
+        `The request is not valid HTTP/1.1${typeof reason === "string" ? `: ${reason}` : ""}.`,
+        null,
+        "invalid_http",
+      );
     }
   }
 }

@@ -52,7 +52,11 @@ export type IdempotencyContext = Pick<ServerContext, "tenancy" | "config" | "log
  * `claim.stream` to `streamToClient`; whole answers are caught by the
  * route's `onSend` hook.
  */
-export type IdempotentHandler = (request: FastifyRequest, reply: FastifyReply, claim: IdempotencyClaim | null) => Promise<void>;
+export type IdempotentHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  claim: IdempotencyClaim | null,
+) => Promise<void>;
 
 /** A handler and the `onSend` hook to register with it (`app.post(path, { onSend }, handler)`). */
 export interface IdempotentRoute {
@@ -81,7 +85,11 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
       const target: IdempotencyTarget = {
         tenant: tenantOf(request),
         key: checkKey(header),
-        fingerprint: requestFingerprint(request.method, request.routeOptions.url ?? request.url, sortedKeysJson(request.body)),
+        fingerprint: requestFingerprint(
+          request.method,
+          request.routeOptions.url ?? request.url,
+          sortedKeysJson(request.body),
+        ),
       };
       let begun;
       try {
@@ -95,7 +103,17 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
       if (begun.outcome === "done") {
         const response = begun.record.response;
         if (!response) throw unavailable("the stored answer is missing");
-        logger.info({ id: request.id, tenant: target.tenant, idempotencyKey: target.key, url: request.url, status: response.status, firstAnsweredAt: begun.record.completedAt }, "idempotent replay");
+        logger.info(
+          {
+            id: request.id,
+            tenant: target.tenant,
+            idempotencyKey: target.key,
+            url: request.url,
+            status: response.status,
+            firstAnsweredAt: begun.record.completedAt,
+          },
+          "idempotent replay",
+        );
         request.relayLogged = true;
         return replay(reply, response);
       }
@@ -117,9 +135,14 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
       claims.delete(request);
       const contentType = reply.getHeader("content-type");
       const body = typeof payload === "string" ? payload : Buffer.isBuffer(payload) ? payload.toString("utf8") : null;
-      const headers = { ...answerHeaders(reply), ...(typeof contentType === "string" ? { "content-type": contentType } : {}) };
+      const headers = {
+        ...answerHeaders(reply),
+        ...(typeof contentType === "string" ? { "content-type": contentType } : {}),
+      };
       const settled =
-        body !== null && reply.statusCode >= 200 && reply.statusCode < 300 ? claim.keep({ kind: "body", status: reply.statusCode, headers, body }) : claim.release();
+        body !== null && reply.statusCode >= 200 && reply.statusCode < 300
+          ? claim.keep({ kind: "body", status: reply.statusCode, headers, body })
+          : claim.release();
       void settled.then(() => done(null, payload));
     },
   };
@@ -141,7 +164,14 @@ export class IdempotencyClaim {
       this.events.push(data);
     },
     beforeEnd: (complete) =>
-      complete ? this.keep({ kind: "sse", status: 200, headers: { ...this.headers(), "content-type": SSE_CONTENT_TYPE }, events: [...this.events, "[DONE]"] }) : this.release(),
+      complete
+        ? this.keep({
+            kind: "sse",
+            status: 200,
+            headers: { ...this.headers(), "content-type": SSE_CONTENT_TYPE },
+            events: [...this.events, "[DONE]"],
+          })
+        : this.release(),
   };
 
   constructor(
@@ -167,9 +197,16 @@ export class IdempotencyClaim {
   private async completeOrRelease(response: StoredResponse): Promise<void> {
     try {
       const stored = await this.store.complete(this.target, response);
-      if (!stored) this.logger.warn({ id: this.requestId, idempotencyKey: this.target.key }, "idempotency record was no longer this request's; answer not stored");
+      if (!stored)
+        this.logger.warn(
+          { id: this.requestId, idempotencyKey: this.target.key },
+          "idempotency record was no longer this request's; answer not stored",
+        );
     } catch (error) {
-      this.logger.error({ id: this.requestId, idempotencyKey: this.target.key, err: error }, "could not store the answer for idempotent replays");
+      this.logger.error(
+        { id: this.requestId, idempotencyKey: this.target.key, err: error },
+        "could not store the answer for idempotent replays",
+      );
       await this.releaseNow();
     }
   }
@@ -179,7 +216,10 @@ export class IdempotencyClaim {
       await this.store.release(this.target);
     } catch (error) {
       // The record stays `in_progress` until its lock runs out (10 min); retries get 409 until then.
-      this.logger.error({ id: this.requestId, idempotencyKey: this.target.key, err: error }, "could not release an idempotency key");
+      this.logger.error(
+        { id: this.requestId, idempotencyKey: this.target.key, err: error },
+        "could not release an idempotency key",
+      );
     }
   }
 }
@@ -211,7 +251,9 @@ function tenantOf(request: FastifyRequest): string {
 function checkKey(header: string | string[]): string {
   const key = Array.isArray(header) ? header.join(", ") : header;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw errors.invalidIdempotencyKey(`The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (got ${key.length}).`);
+    throw errors.invalidIdempotencyKey(
+      `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (got ${key.length}).`,
+    );
   }
   return key;
 }
@@ -240,11 +282,16 @@ function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
 }
 
 function inProgress(): RelayError {
-  return errors.idempotencyInProgress("A request with this Idempotency-Key is still being processed; retry after it has answered.", { headers: { "retry-after": "1" } });
+  return errors.idempotencyInProgress(
+    "A request with this Idempotency-Key is still being processed; retry after it has answered.",
+    { headers: { "retry-after": "1" } },
+  );
 }
 
 function keyReused(): RelayError {
-  return errors.idempotencyKeyReused("This Idempotency-Key was already used for a different request (another path or body); use a new key for a new request.");
+  return errors.idempotencyKeyReused(
+    "This Idempotency-Key was already used for a different request (another path or body); use a new key for a new request.",
+  );
 }
 
 function unavailable(reason: string): RelayError {

@@ -23,7 +23,13 @@ import { Admission } from "./admission.js";
 import { UsageBooking } from "./usage-booking.js";
 import { registerInternal } from "./routes/internal.js";
 import type { ServerContext } from "./context.js";
-import { answerConnect, answerUnmetExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from "./errors.js";
+import {
+  answerConnect,
+  answerUnmetExpectation,
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installErrorHandlers,
+} from "./errors.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -81,7 +87,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   // SQLite: this connection creates the schema; the writes happen in the recorder's worker thread (`/health` reads the recorder's state, never the file).
   // PostgreSQL (`database_url`): one pool, written from this thread (the driver is asynchronous); no SQLite file is made.
   // The driver and the PostgreSQL store are loaded only then (about 5 MB a SQLite proxy does not need).
-  const pg = !options.store && config.databaseUrl ? await (await import("../recording/postgres/pg-store.js")).PgStore.open(config.databaseUrl) : null;
+  const pg =
+    !options.store && config.databaseUrl
+      ? await (await import("../recording/postgres/pg-store.js")).PgStore.open(config.databaseUrl)
+      : null;
   const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
   // With recording off the recorder never calls its sink: no worker thread (about 26 MB) for nothing.
   const sink = options.store || pg || !config.record ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
@@ -103,7 +112,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     if (!options.store) await store.close();
     throw error;
   });
-  const limiter = createRateLimiter({ redisUrl: config.redisUrl ?? null, ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}) });
+  const limiter = createRateLimiter({
+    redisUrl: config.redisUrl ?? null,
+    ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}),
+  });
   const ctx: ServerContext = {
     config,
     router: new Router(config),
@@ -115,7 +127,11 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     metrics,
     tenancy,
     limiter,
-    admission: new Admission(tenancy, limiter, { auth: config.auth ?? "auto", logger, ...(config.tenantBudgets ? { tenantBudgets: config.tenantBudgets } : {}) }),
+    admission: new Admission(tenancy, limiter, {
+      auth: config.auth ?? "auto",
+      logger,
+      ...(config.tenantBudgets ? { tenantBudgets: config.tenantBudgets } : {}),
+    }),
     booking: (booking = new UsageBooking(tenancy, limiter, logger)),
     startedAt: Date.now(),
   };
@@ -142,7 +158,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, db: pg ? "postgresql" : config.dbPath, config: config.configPath, defaultModel: config.defaultModel }, "llm-relay listening");
+  logger.info(
+    { url, db: pg ? "postgresql" : config.dbPath, config: config.configPath, defaultModel: config.defaultModel },
+    "llm-relay listening",
+  );
 
   // Expired Idempotency-Key records are otherwise only replaced when their key comes again.
   const purge = setInterval(() => {
@@ -189,7 +208,10 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   // JSON bodies are parsed by Fastify's own parser (prototype-poisoning checks included) and their text is
   // kept: a chat request that needs no change goes upstream as these bytes, not serialised again.
   // Any JSON body nested deeper than max_json_depth is refused first, by a linear scan of its text.
-  const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? "error", app.initialConfig.onConstructorPoisoning ?? "error");
+  const parseJson = app.getDefaultJsonParser(
+    app.initialConfig.onProtoPoisoning ?? "error",
+    app.initialConfig.onConstructorPoisoning ?? "error",
+  );
   app.decorateRequest("rawBody", null);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
@@ -212,7 +234,14 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch (error) {
-      done(invalidRequest(`We could not parse the JSON body of your request: ${(error as Error).message}`, null, "invalid_json"), undefined);
+      done(
+        invalidRequest(
+          `We could not parse the JSON body of your request: ${(error as Error).message}`,
+          null,
+          "invalid_json",
+        ),
+        undefined,
+      );
     }
   });
   let closing = false;
@@ -222,9 +251,13 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.raw.setHeader("x-request-id", request.id);
     if (closing) throw serverShuttingDown();
-    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) throw invalidRequest("An HTTP/1.1 request needs a Host header.", null, "missing_host");
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined)
+      throw invalidRequest("An HTTP/1.1 request needs a Host header.", null, "missing_host");
   });
-  installBodyLimits(app, { timeoutMs: ctx.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, maxBytesInFlight: ctx.config.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT });
+  installBodyLimits(app, {
+    timeoutMs: ctx.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    maxBytesInFlight: ctx.config.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+  });
   // One log line per request; the chat route logs its own, richer line and sets relayLogged.
   app.decorateRequest("relayLogged", false);
   app.decorateRequest("tenant", null);
@@ -241,7 +274,16 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
-    ctx.logger.info({ id: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    ctx.logger.info(
+      {
+        id: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
   });
   installErrorHandlers(app, ctx.config.bodyLimitBytes);
   registerChatCompletions(app, ctx);

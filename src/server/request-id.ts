@@ -16,7 +16,13 @@ export const MAX_REQUEST_ID_LENGTH = 200;
  */
 export function requestIdOf(headers: IncomingHttpHeaders | undefined): string {
   const header = headers?.["x-request-id"];
-  if (typeof header === "string" && header.length > 0 && header.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(header)) return header;
+  if (
+    typeof header === "string" &&
+    header.length > 0 &&
+    header.length <= MAX_REQUEST_ID_LENGTH &&
+    /^[\x21-\x7e]+$/.test(header)
+  )
+    return header;
   return newRequestId();
 }
 

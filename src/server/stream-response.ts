@@ -25,7 +25,12 @@ import type { ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ProviderStreamEvent } from "../providers/types.js";
 import type { Dispatched } from "../routing/dispatcher.js";
 import { sseDataOf, withoutEvents } from "../protocol/sse-text.js";
-import { hasEmptyChoices, hasOutput as sniffOutput, isUsageOnlyPayload, nextEmptyChoices } from "../protocol/sse-sniff.js";
+import {
+  hasEmptyChoices,
+  hasOutput as sniffOutput,
+  isUsageOnlyPayload,
+  nextEmptyChoices,
+} from "../protocol/sse-sniff.js";
 import type { RawOutput } from "../recording/types.js";
 import type { Exchange } from "../exchange/exchange.js";
 
@@ -38,7 +43,6 @@ const SSE_HEADERS = {
   connection: "keep-alive",
   "x-accel-buffering": "no",
 };
-
 
 /**
  * Watches what a stream sends, e.g. to keep it for `Idempotency-Key`
@@ -86,7 +90,13 @@ export async function streamToClient(
     opened.finish(error);
     throw error;
   }
-  const pumping: Pumping = { exchange, res, signal, observer, wantsUsage: exchange.body.stream_options?.include_usage === true };
+  const pumping: Pumping = {
+    exchange,
+    res,
+    signal,
+    observer,
+    wantsUsage: exchange.body.stream_options?.include_usage === true,
+  };
   const blocks: string[] = [];
   const streamed: StreamedEvents = { kind: "stream", events: [] };
   const output: RawOutput = stream.kind === "sse" ? { kind: "sse", blocks } : streamed;
@@ -118,7 +128,12 @@ export async function streamToClient(
  * Forwards blocks of SSE text as they are, dropping only the usage-only
  * chunk the client did not ask for; keeps every block, whole, for the record.
  */
-async function pumpSse({ exchange, res, signal, observer, wantsUsage }: Pumping, iterator: AsyncIterator<string>, first: IteratorResult<string>, blocks: string[]): Promise<void> {
+async function pumpSse(
+  { exchange, res, signal, observer, wantsUsage }: Pumping,
+  iterator: AsyncIterator<string>,
+  first: IteratorResult<string>,
+  blocks: string[],
+): Promise<void> {
   let sawOutput = false;
   for (let next = first; !next.done; next = await exchange.wait(iterator.next())) {
     const block = next.value;
@@ -127,7 +142,8 @@ async function pumpSse({ exchange, res, signal, observer, wantsUsage }: Pumping,
       sawOutput = true;
       exchange.markFirstToken();
     }
-    const text = wantsUsage || !hasEmptyChoices(block) ? block : withoutEvents(block, isUsageOnlyPayload, nextEmptyChoices);
+    const text =
+      wantsUsage || !hasEmptyChoices(block) ? block : withoutEvents(block, isUsageOnlyPayload, nextEmptyChoices);
     if (text === "") continue;
     const drained = write(res, text, signal);
     if (observer) for (const data of sseDataOf([text])) observer.onData(data);
@@ -163,7 +179,9 @@ async function pumpEvents(
 }
 
 /** The reply's headers without unset ones (`getHeaders` may hold undefined values). */
-function headerValues(headers: Record<string, number | string | string[] | undefined>): Record<string, number | string | string[]> {
+function headerValues(
+  headers: Record<string, number | string | string[] | undefined>,
+): Record<string, number | string | string[]> {
   const out: Record<string, number | string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
   return out;

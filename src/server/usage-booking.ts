@@ -83,7 +83,12 @@ export class UsageBooking {
             outputTokens: 0,
             costUsd: record.costUsd,
             estimated: record.usageEstimated,
-            metadata: { request_id: record.requestId, embedding_id: record.id, deployment: record.deployment, status: record.status },
+            metadata: {
+              request_id: record.requestId,
+              embedding_id: record.id,
+              deployment: record.deployment,
+              status: record.status,
+            },
           };
     this.track(this.book(event, billing, record.id, record.keyId, tokens));
   };
@@ -106,7 +111,13 @@ export class UsageBooking {
    * already in the ledger belongs to another exchange (a client reusing its
    * `x-request-id`): this one is booked under `<key>/<exchange id>`.
    */
-  private async book(event: UsageEvent | null, billing: ExchangeBilling, exchangeId: string, keyId: string | null, tokens: number): Promise<void> {
+  private async book(
+    event: UsageEvent | null,
+    billing: ExchangeBilling,
+    exchangeId: string,
+    keyId: string | null,
+    tokens: number,
+  ): Promise<void> {
     if (billing.reservationId !== null && keyId !== null) {
       try {
         await this.limiter.settle(keyId, { reservationId: billing.reservationId, actualTokens: tokens });

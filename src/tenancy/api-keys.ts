@@ -91,18 +91,21 @@ export function checkNewKey(input: NewApiKey): CheckedNewKey {
   const tenant = input.tenant.trim();
   if (tenant === "") throw new TenancyInputError("tenant: must not be empty");
   const budgetUsd = input.budgetUsd ?? null;
-  if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new TenancyInputError(`budgetUsd: expected a number ≥ 0, got ${budgetUsd}`);
+  if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd >= 0))
+    throw new TenancyInputError(`budgetUsd: expected a number ≥ 0, got ${budgetUsd}`);
   const budgetPeriodMs = input.budgetPeriodMs ?? null;
   if (budgetPeriodMs !== null && !(Number.isSafeInteger(budgetPeriodMs) && budgetPeriodMs > 0)) {
     throw new TenancyInputError(`budgetPeriodMs: expected a positive integer (ms), got ${budgetPeriodMs}`);
   }
   const positiveInt = (name: string, value: number | null | undefined): number | null => {
     if (value === null || value === undefined) return null;
-    if (!(Number.isSafeInteger(value) && value > 0)) throw new TenancyInputError(`${name}: expected a positive integer, got ${value}`);
+    if (!(Number.isSafeInteger(value) && value > 0))
+      throw new TenancyInputError(`${name}: expected a positive integer, got ${value}`);
     return value;
   };
   const models = input.models ?? null;
-  if (models !== null && (models.length === 0 || models.some((m) => m.trim() === ""))) throw new TenancyInputError("models: expected one or more model names");
+  if (models !== null && (models.length === 0 || models.some((m) => m.trim() === "")))
+    throw new TenancyInputError("models: expected one or more model names");
   return {
     tenant,
     budgetUsd,

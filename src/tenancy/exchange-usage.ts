@@ -52,7 +52,12 @@ export function exchangeUsageEvent(exchange: BillableExchange): UsageEvent | nul
     costUsd: costUsd(exchange.costUsd),
     estimated: usage?.estimated ?? false,
     idempotencyKey: billing.ledgerKey,
-    metadata: { request_id: exchange.requestId, response_id: exchange.id, deployment: exchange.deployment, status: exchange.status },
+    metadata: {
+      request_id: exchange.requestId,
+      response_id: exchange.id,
+      deployment: exchange.deployment,
+      status: exchange.status,
+    },
   };
 }
 
@@ -77,7 +82,9 @@ export function rebookingKey(billing: ExchangeBilling, exchangeId: string, first
  * record its transaction (the ledger refuses such an event).
  */
 function tokenCount(value: number | undefined): number {
-  return typeof value === "number" && Number.isFinite(value) ? Math.min(MAX_EVENT_TOKENS, Math.max(0, Math.round(value))) : 0;
+  return typeof value === "number" && Number.isFinite(value)
+    ? Math.min(MAX_EVENT_TOKENS, Math.max(0, Math.round(value)))
+    : 0;
 }
 
 /** A cost the ledger accepts, in USD: null when unknown or not a finite amount ≥ 0, at most {@link MAX_EVENT_COST_USD}. */

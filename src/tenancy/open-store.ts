@@ -11,8 +11,7 @@ import type { TenancyStore } from "./store.js";
 
 /** Where a tenancy store lives. */
 export type TenancyTarget =
-  | { kind: "postgres"; databaseUrl: string; options?: PostgresTenancyOptions }
-  | { kind: "sqlite"; path: string };
+  { kind: "postgres"; databaseUrl: string; options?: PostgresTenancyOptions } | { kind: "sqlite"; path: string };
 
 /** What names the database; the first one given wins, in this order. */
 export interface TargetOptions {
@@ -34,7 +33,9 @@ export interface TargetOptions {
  * or `database_url`, as `loadConfig` resolves them), else its SQLite `dbPath`.
  */
 export function targetOfConfig(config: RelayConfig): TenancyTarget {
-  return config.databaseUrl ? { kind: "postgres", databaseUrl: config.databaseUrl } : { kind: "sqlite", path: config.dbPath };
+  return config.databaseUrl
+    ? { kind: "postgres", databaseUrl: config.databaseUrl }
+    : { kind: "sqlite", path: config.dbPath };
 }
 
 /**

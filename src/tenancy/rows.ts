@@ -111,9 +111,10 @@ export function idempotencyRecordOf(row: IdempotencyDbRow): IdempotencyRecord {
   if (row.state === "done" && row.response_status !== null) {
     const headers = json(row.response_headers) ?? {};
     const events = json(row.response_events);
-    response = events !== null
-      ? { kind: "sse", status: row.response_status, headers, events }
-      : { kind: "body", status: row.response_status, headers, body: row.response_body ?? "" };
+    response =
+      events !== null
+        ? { kind: "sse", status: row.response_status, headers, events }
+        : { kind: "body", status: row.response_status, headers, body: row.response_body ?? "" };
   }
   return {
     tenant: row.tenant_id,
@@ -129,7 +130,9 @@ export function idempotencyRecordOf(row: IdempotencyDbRow): IdempotencyRecord {
 
 /** Sorts summary groups by group, null first, by code unit (the same order on both engines). */
 export function byGroup<T extends { group: string | null }>(groups: T[]): T[] {
-  return groups.sort((a, b) => (a.group === b.group ? 0 : a.group === null ? -1 : b.group === null ? 1 : a.group < b.group ? -1 : 1));
+  return groups.sort((a, b) =>
+    a.group === b.group ? 0 : a.group === null ? -1 : b.group === null ? 1 : a.group < b.group ? -1 : 1,
+  );
 }
 
 /** A summary row as both engines return it (after casts). */

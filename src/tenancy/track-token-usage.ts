@@ -60,13 +60,21 @@ let closeHooked = false;
  *   costUsd: 0.000036, idempotencyKey: "job-42" });
  * if (result.success && result.duplicate) console.log("already recorded", result.data.id);
  */
-export async function trackTokenUsage(event: UsageEvent, options: TrackTokenUsageOptions = {}): Promise<TrackTokenUsageResult> {
+export async function trackTokenUsage(
+  event: UsageEvent,
+  options: TrackTokenUsageOptions = {},
+): Promise<TrackTokenUsageResult> {
   try {
     const store = options.store ?? (await storeFor(resolveTenancyTarget(options)));
     const { row, duplicate } = await store.ledger.record(event);
     return { success: true, data: row, duplicate };
   } catch (error) {
-    return { success: false, data: null, duplicate: false, error: error instanceof Error ? error.message : String(error) };
+    return {
+      success: false,
+      data: null,
+      duplicate: false,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 
@@ -83,10 +91,14 @@ function storeFor(target: TenancyTarget): Promise<TenancyStore> {
   let pending = openStores.get(id);
   if (!pending) {
     // A short idle timeout lets a script's process exit soon after its last call.
-    const opened = openTenancyStore(target.kind === "postgres" ? { ...target, options: { idleTimeoutS: 2, max: 4, ...target.options } } : target);
+    const opened = openTenancyStore(
+      target.kind === "postgres" ? { ...target, options: { idleTimeoutS: 2, max: 4, ...target.options } } : target,
+    );
     pending = opened.catch((error: unknown) => {
       openStores.delete(id);
-      throw new Error(`cannot open the usage ledger at ${describeTarget(target)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `cannot open the usage ledger at ${describeTarget(target)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     openStores.set(id, pending);
     if (!closeHooked) {

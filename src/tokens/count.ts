@@ -96,7 +96,10 @@ export function countTextTokens(text: string, limitChars = COUNT_LIMIT_CHARS): n
  * text, counting at most `limitChars` characters in all (the event loop's
  * budget by default).
  */
-export function countRequestPromptTokens(body: { messages: readonly ChatMessage[]; tools?: unknown }, limitChars = EVENT_LOOP_COUNT_LIMIT_CHARS): number {
+export function countRequestPromptTokens(
+  body: { messages: readonly ChatMessage[]; tools?: unknown },
+  limitChars = EVENT_LOOP_COUNT_LIMIT_CHARS,
+): number {
   const counter = new TokenCounter(limitChars);
   const tools = Array.isArray(body.tools) && body.tools.length > 0 ? JSON.stringify(body.tools) : "";
   return counter.prompt(body.messages) + counter.text(tools);

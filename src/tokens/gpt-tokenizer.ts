@@ -26,7 +26,9 @@ export function gptTokenizer(): Tokenizer {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const { countTokens } = require("gpt-tokenizer") as { countTokens: CountTokens };
-  const { O200K_TOKEN_SPLIT_REGEX } = require("gpt-tokenizer/encodingParams/constants") as { O200K_TOKEN_SPLIT_REGEX: RegExp };
+  const { O200K_TOKEN_SPLIT_REGEX } = require("gpt-tokenizer/encodingParams/constants") as {
+    O200K_TOKEN_SPLIT_REGEX: RegExp;
+  };
   loaded = {
     count: (text) => countTokens(text, PLAIN_TEXT),
     pieces: () => new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags),

@@ -94,7 +94,7 @@ export function mayHoldLongPiece(text: string): boolean {
 /** The tokens of one long piece, {@link SLICE_CHARS} at a time, never cutting a surrogate pair. */
 function countInSlices(piece: string, count: (text: string) => number): number {
   let total = 0;
-  for (let start = 0; start < piece.length; ) {
+  for (let start = 0; start < piece.length;) {
     let end = Math.min(piece.length, start + SLICE_CHARS);
     if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end++;
     total += count(piece.slice(start, end));

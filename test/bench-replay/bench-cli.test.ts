@@ -26,8 +26,14 @@ beforeAll(async () => {
   fixture = await recordFixture();
   candidates = await startCandidates(fixture.exchanges);
   cwd = tempDir("llm-relay-bench-cli-");
-  fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), stringify({ db: fixture.proxy.dbPath, models: candidateModels(candidates) }));
-  fs.copyFileSync(fileURLToPath(new URL("../fixtures/bench/bench.yaml", import.meta.url)), path.join(cwd, "bench.yaml"));
+  fs.writeFileSync(
+    path.join(cwd, "llm-relay.yaml"),
+    stringify({ db: fixture.proxy.dbPath, models: candidateModels(candidates) }),
+  );
+  fs.copyFileSync(
+    fileURLToPath(new URL("../fixtures/bench/bench.yaml", import.meta.url)),
+    path.join(cwd, "bench.yaml"),
+  );
 }, 60_000);
 
 afterEach(async () => {
@@ -86,10 +92,16 @@ describe("llm-relay bench", () => {
     const runId = /^bench run (\w+):/m.exec(proc.stdout())![1]!;
     expect(proc.stdout()).toContain(`continue with: llm-relay bench --resume ${runId}`);
     expect(proc.stderr()).toMatch(/SIGINT: stopping/);
-    const kept = rows<{ n: number }>(fixture.proxy.dbPath, "select count(*) as n from bench_results where run_id = ?", runId)[0]!.n;
+    const kept = rows<{ n: number }>(
+      fixture.proxy.dbPath,
+      "select count(*) as n from bench_results where run_id = ?",
+      runId,
+    )[0]!.n;
     expect(kept).toBeGreaterThanOrEqual(2);
     expect(kept).toBeLessThan(9);
-    expect(rows<{ status: string }>(fixture.proxy.dbPath, "select status from bench_runs where id = ?", runId)[0]!.status).toBe("interrupted");
+    expect(
+      rows<{ status: string }>(fixture.proxy.dbPath, "select status from bench_runs where id = ?", runId)[0]!.status,
+    ).toBe("interrupted");
 
     const before = candidates.slow.requests.length;
     const resumed = await runCli(["bench", "--resume", runId], { cwd, timeoutMs: 30_000 });
@@ -97,9 +109,14 @@ describe("llm-relay bench", () => {
     expect(resumed.stdout).toContain(`resuming bench run ${runId}: ${kept} of 9 result(s) already stored`);
     expect(resumed.stdout).toContain(`bench: slow-local ${kept}/9 cases, 0 errors`);
     expect(candidates.slow.requests.length - before).toBe(9 - kept);
-    expect(rows<{ n: number }>(fixture.proxy.dbPath, "select count(*) as n from bench_results where run_id = ?", runId)[0]!.n).toBe(9);
+    expect(
+      rows<{ n: number }>(fixture.proxy.dbPath, "select count(*) as n from bench_results where run_id = ?", runId)[0]!
+        .n,
+    ).toBe(9);
     // the table after the run
-    expect(resumed.stdout).toMatch(/candidate\s+ok\/n\s+TTFT p50\s+TTFT p95\s+total p50\s+total p95\s+tok\/s\s+cost\s+errors\s+edit sim\s+token F1\s+aider-format/);
+    expect(resumed.stdout).toMatch(
+      /candidate\s+ok\/n\s+TTFT p50\s+TTFT p95\s+total p50\s+total p95\s+tok\/s\s+cost\s+errors\s+edit sim\s+token F1\s+aider-format/,
+    );
     expect(resumed.stdout).toMatch(new RegExp(`^${SLOW}\\s+9/9\\s+\\d+ ms`, "m"));
 
     const list = await runCli(["bench", "list"], { cwd });

@@ -62,7 +62,13 @@ function candidateModels() {
     "openai/*": fakeDeployment(fakes.exact.baseUrl),
     [SMALL]: fakeDeployment(fakes.small.baseUrl, { model: "small-upstream", context_window: 4096 }),
     [BUFFERED]: fakeDeployment(fakes.buffered.baseUrl, { model: "buffered-upstream" }),
-    [LOCAL_DOWN]: { provider: "ollama", base_url: `http://127.0.0.1:${closedPort}`, model: "llama3", connect_timeout_ms: 1_000, timeout_ms: 2_000 },
+    [LOCAL_DOWN]: {
+      provider: "ollama",
+      base_url: `http://127.0.0.1:${closedPort}`,
+      model: "llama3",
+      connect_timeout_ms: 1_000,
+      timeout_ms: 2_000,
+    },
   };
 }
 
@@ -105,7 +111,10 @@ beforeAll(async () => {
   };
   store = BenchStore.open(fixture.proxy.dbPath);
   cwd = tempDir("llm-relay-bench-honest-");
-  fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), stringify({ db: fixture.proxy.dbPath, models: candidateModels() }));
+  fs.writeFileSync(
+    path.join(cwd, "llm-relay.yaml"),
+    stringify({ db: fixture.proxy.dbPath, models: candidateModels() }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -127,26 +136,40 @@ describe("a run against candidates that stream with delays", () => {
   }, 90_000);
 
   it("receives every case's first text while the candidate is still streaming, the first cases included", () => {
-    const fakeOf: Record<string, FakeCandidate> = { [ESTIMATED]: fakes.estimated, [EXACT]: fakes.exact, [SMALL]: fakes.small };
+    const fakeOf: Record<string, FakeCandidate> = {
+      [ESTIMATED]: fakes.estimated,
+      [EXACT]: fakes.exact,
+      [SMALL]: fakes.small,
+    };
     for (const candidate of [ESTIMATED, EXACT, SMALL]) {
       // in the order the calls were made: the first ones are those a warm-up or a stall would hit
-      const ordered = cases.map((c) => ({ c, request: requestFor(fakeOf[candidate]!, c) })).sort((a, b) => a.request.receivedAt - b.request.receivedAt);
+      const ordered = cases
+        .map((c) => ({ c, request: requestFor(fakeOf[candidate]!, c) }))
+        .sort((a, b) => a.request.receivedAt - b.request.receivedAt);
       for (const { c, request } of ordered) {
         const result = results.find((r) => r.caseId === c.id && r.candidate === candidate)!;
         expect(result.error).toBeNull();
         expect(result.ttftMs).not.toBeNull();
         expect(result.ttftMs!).toBeLessThan(result.totalMs);
-        expect(request.contentWrittenAt).toHaveLength(candidate === ESTIMATED ? quick.chunkCount : streaming.chunkCount);
+        expect(request.contentWrittenAt).toHaveLength(
+          candidate === ESTIMATED ? quick.chunkCount : streaming.chunkCount,
+        );
         // The call began before its request arrived, so its first delta came at most ttftMs after the
         // arrival: before the candidate had even written its last chunk.
-        expect(request.receivedAt + result.ttftMs!, `${candidate}, case ${c.id}`).toBeLessThan(request.contentWrittenAt.at(-1)!);
+        expect(request.receivedAt + result.ttftMs!, `${candidate}, case ${c.id}`).toBeLessThan(
+          request.contentWrittenAt.at(-1)!,
+        );
         expect(result.tokensPerSecond).toBeCloseTo((result.outputTokens * 1000) / (result.totalMs - result.ttftMs!), 0);
       }
     }
   });
 
   it("sends max_tokens as originally sent, else the candidate's context window minus the prompt", () => {
-    const windows = { [ESTIMATED]: lookupModel("groq", "llama-3.1-8b-instant")!.contextWindow, [EXACT]: lookupModel("openai", "gpt-4o-mini")!.contextWindow, [SMALL]: 4096 };
+    const windows = {
+      [ESTIMATED]: lookupModel("groq", "llama-3.1-8b-instant")!.contextWindow,
+      [EXACT]: lookupModel("openai", "gpt-4o-mini")!.contextWindow,
+      [SMALL]: 4096,
+    };
     expect(run.settings.contextWindows).toEqual(windows);
     const fakeOf = { [ESTIMATED]: fakes.estimated, [EXACT]: fakes.exact, [SMALL]: fakes.small };
     const original = cases.filter((c) => c.maxTokens !== null);
@@ -157,7 +180,12 @@ describe("a run against candidates that stream with delays", () => {
         expect(body.max_tokens, `${candidate}, case ${c.id}`).toBe(c.maxTokens ?? windows[candidate] - c.inputTokens);
       }
     }
-    expect(requestFor(fakes.small, cases.find((c) => c.maxTokens === null)!).body.max_tokens).toBeLessThan(4096);
+    expect(
+      requestFor(
+        fakes.small,
+        cases.find((c) => c.maxTokens === null)!,
+      ).body.max_tokens,
+    ).toBeLessThan(4096);
   });
 
   it("marks a cost with ~ only when it rests on estimated tokens", () => {
@@ -199,7 +227,8 @@ describe("a run whose figures cannot all be told", () => {
   it("shows a $0 cost without ~ even when it rests on estimated tokens (a $0 price is exact)", () => {
     const down = results.filter((r) => r.candidate === LOCAL_DOWN);
     expect(down).toHaveLength(cases.length);
-    for (const r of down) expect([r.error !== null, r.usageEstimated, r.costUsd, r.inputTokens > 0]).toEqual([true, true, 0, true]);
+    for (const r of down)
+      expect([r.error !== null, r.usageEstimated, r.costUsd, r.inputTokens > 0]).toEqual([true, true, 0, true]);
     expect(terminalRow(stdout, LOCAL_DOWN).cost).toBe("$0");
     expect(terminalRow(stdout, "echo").cost).toBe("$0");
   });
@@ -226,9 +255,14 @@ describe("a run whose figures cannot all be told", () => {
       expect(chart.points).toEqual(answered.map((c) => [c.totalMs.p50, c.totalMs.p50]));
       expect(await page.locator("h2", { hasText: "Quality versus latency" }).count()).toBe(1);
       const header = await page.locator("table#summary thead th").allTextContents();
-      const bufferedRow = await page.locator("table#summary tbody tr", { hasText: BUFFERED }).locator("td").allTextContents();
+      const bufferedRow = await page
+        .locator("table#summary tbody tr", { hasText: BUFFERED })
+        .locator("td")
+        .allTextContents();
       expect(bufferedRow[header.indexOf("tok/s")]).toBe("—");
-      const badges = await page.locator(`section.case .answer[data-candidate="${BUFFERED}"] .badge`, { hasText: "tok/s" }).allTextContents();
+      const badges = await page
+        .locator(`section.case .answer[data-candidate="${BUFFERED}"] .badge`, { hasText: "tok/s" })
+        .allTextContents();
       expect(badges).toEqual(Array(cases.length).fill("— tok/s"));
       expect(problems).toEqual([]);
     } finally {

@@ -19,7 +19,18 @@ import { BenchStore } from "../../src/bench/storage/bench-store.js";
 import type { BenchResult, BenchRun, RunSettings, SelectionFilters } from "../../src/bench/types.js";
 import { rows } from "../helpers/db.js";
 import { openReportContext } from "../helpers/report-page.js";
-import { benchConfig, FAST, FAST_PROFILE, JUDGE, SLOW, SLOW_PROFILE, SLOW_SUFFIX, slowAnswer, startCandidates, type Candidates } from "./helpers/bench-setup.js";
+import {
+  benchConfig,
+  FAST,
+  FAST_PROFILE,
+  JUDGE,
+  SLOW,
+  SLOW_PROFILE,
+  SLOW_SUFFIX,
+  slowAnswer,
+  startCandidates,
+  type Candidates,
+} from "./helpers/bench-setup.js";
 import { AIDER_ANSWER, recordFixture, type RecordedFixture } from "./helpers/recorded-exchanges.js";
 import { lastUserText } from "./helpers/fake-candidate.js";
 
@@ -36,7 +47,12 @@ function settings(extra: Partial<RunSettings> = {}): RunSettings {
   return { repeat: 1, concurrency: 2, maxTokens: null, temperature: null, judge: null, checks: [], ...extra };
 }
 
-async function benchRun(filters: SelectionFilters, candidateNames: string[], runSettings: RunSettings, signal?: AbortSignal) {
+async function benchRun(
+  filters: SelectionFilters,
+  candidateNames: string[],
+  runSettings: RunSettings,
+  signal?: AbortSignal,
+) {
   const plan = planRun(store, benchConfig(fixture.proxy.dbPath, candidates), filters, candidateNames, runSettings);
   const run = createRun(store, plan, filters);
   const outcome = await runBench({ client, store, run, cases: plan.cases, ...(signal ? { signal } : {}) });
@@ -68,7 +84,10 @@ describe("selection", () => {
     expect(cases.map((c) => c.id)).toEqual(fixture.answered.map((e) => e.id));
     expect(skipped).toEqual([]);
     // the aider request came mid-conversation: its earlier turns are 0-token history rows, not cases
-    const history = rows<{ id: string }>(fixture.proxy.dbPath, "select id from responses where input_tokens = 0 and output_tokens = 0");
+    const history = rows<{ id: string }>(
+      fixture.proxy.dbPath,
+      "select id from responses where input_tokens = 0 and output_tokens = 0",
+    );
     expect(history.length).toBeGreaterThan(0);
     const failed = fixture.exchanges.find((e) => e.answer === null)!;
     expect(cases.map((c) => c.id)).not.toContain(failed.id);
@@ -87,17 +106,26 @@ describe("selection", () => {
   it("filters by model, conversation, time, full-text search, limit and seeded sample", () => {
     const ids = (filters: SelectionFilters) => selectCases(store.db, filters).cases.map((c) => c.id);
     const answered = fixture.answered;
-    expect(ids({ model: "other-model" })).toEqual(answered.filter((e) => e.body.model === "other-model").map((e) => e.id));
+    expect(ids({ model: "other-model" })).toEqual(
+      answered.filter((e) => e.body.model === "other-model").map((e) => e.id),
+    );
     expect(ids({ model: "TestModelName" })).toEqual([answered[0]!.id]);
 
-    const conversation = rows<{ conversation_id: string }>(fixture.proxy.dbPath, "select conversation_id from responses where id = ?", answered[1]!.id)[0]!.conversation_id;
+    const conversation = rows<{ conversation_id: string }>(
+      fixture.proxy.dbPath,
+      "select conversation_id from responses where id = ?",
+      answered[1]!.id,
+    )[0]!.conversation_id;
     expect(ids({ conversation })).toEqual(answered.slice(1, 4).map((e) => e.id));
 
     expect(ids({ search: "fibonacci sequence" })).toEqual([answered[0]!.id]);
     expect(ids({ search: "build green" })).toEqual(answered.slice(5).map((e) => e.id));
     expect(ids({ limit: 3 })).toEqual(answered.slice(-3).map((e) => e.id));
 
-    const times = answered.map((e) => rows<{ t: string }>(fixture.proxy.dbPath, "select datetime_utc as t from responses where id = ?", e.id)[0]!.t);
+    const times = answered.map(
+      (e) =>
+        rows<{ t: string }>(fixture.proxy.dbPath, "select datetime_utc as t from responses where id = ?", e.id)[0]!.t,
+    );
     expect(ids({ since: times[5]! })).toEqual(answered.slice(5).map((e) => e.id));
     expect(ids({ until: times[2]! })).toEqual(answered.slice(0, 2).map((e) => e.id));
     expect(ids({ since: "1h" })).toHaveLength(answered.length);
@@ -117,7 +145,12 @@ describe("a full run against two candidates, with checks and a judge", () => {
   let threadTips: Map<string, string | null>;
 
   beforeAll(async () => {
-    threadTips = new Map(rows<{ id: string; tip: string | null }>(fixture.proxy.dbPath, "select id, tip_message_hash as tip from threads").map((r) => [r.id, r.tip]));
+    threadTips = new Map(
+      rows<{ id: string; tip: string | null }>(
+        fixture.proxy.dbPath,
+        "select id, tip_message_hash as tip from threads",
+      ).map((r) => [r.id, r.tip]),
+    );
     const done = await benchRun({}, [FAST, SLOW], settings({ checks: CHECKS, judge: JUDGE }));
     fullRun = store.getRun(done.run.id)!;
     results = done.results;
@@ -128,12 +161,20 @@ describe("a full run against two candidates, with checks and a judge", () => {
     expect(fullRun.status).toBe("done");
     const cases = selectCases(store.db, {}).cases;
     // max_tokens: as sent, else the candidate's window (the catalog's for the fast one; unknown for the slow one) minus the prompt
-    const windows = { "llama-3.1-8b-instant": lookupModel("groq", "llama-3.1-8b-instant")!.contextWindow, "slow-upstream": null };
+    const windows = {
+      "llama-3.1-8b-instant": lookupModel("groq", "llama-3.1-8b-instant")!.contextWindow,
+      "slow-upstream": null,
+    };
     expect(fullRun.settings.contextWindows).toEqual({ [FAST]: windows["llama-3.1-8b-instant"], [SLOW]: null });
-    for (const [fake, upstreamModel] of [[candidates.fast, "llama-3.1-8b-instant"], [candidates.slow, "slow-upstream"]] as const) {
+    for (const [fake, upstreamModel] of [
+      [candidates.fast, "llama-3.1-8b-instant"],
+      [candidates.slow, "slow-upstream"],
+    ] as const) {
       expect(fake.requests).toHaveLength(fixture.answered.length);
       for (const exchange of fixture.answered) {
-        const seen = fake.requests.filter((r) => JSON.stringify(r.body.messages) === JSON.stringify(exchange.body.messages));
+        const seen = fake.requests.filter(
+          (r) => JSON.stringify(r.body.messages) === JSON.stringify(exchange.body.messages),
+        );
         expect(seen, lastUserText(exchange.body)).toHaveLength(1);
         const body = seen[0]!.body;
         expect(body.model).toBe(upstreamModel);
@@ -150,7 +191,10 @@ describe("a full run against two candidates, with checks and a judge", () => {
   });
 
   it("stores the timings within tolerance of the injected delays", () => {
-    for (const [candidate, profile] of [[FAST, FAST_PROFILE], [SLOW, SLOW_PROFILE]] as const) {
+    for (const [candidate, profile] of [
+      [FAST, FAST_PROFILE],
+      [SLOW, SLOW_PROFILE],
+    ] as const) {
       const mine = results.filter((r) => r.candidate === candidate);
       expect(mine).toHaveLength(fixture.answered.length);
       const expectedTotal = profile.firstChunkDelayMs + profile.chunkCount * profile.chunkDelayMs;
@@ -192,7 +236,10 @@ describe("a full run against two candidates, with checks and a judge", () => {
         const removed = reference.indexOf("\n") + 1;
         expect(slow.scores!.editSimilarity).toBeCloseTo(1 - removed / reference.length, 4);
       } else {
-        expect(slow.scores!.editSimilarity).toBeCloseTo(1 - SLOW_SUFFIX.length / (reference.length + SLOW_SUFFIX.length), 4);
+        expect(slow.scores!.editSimilarity).toBeCloseTo(
+          1 - SLOW_SUFFIX.length / (reference.length + SLOW_SUFFIX.length),
+          4,
+        );
         const n = words(reference).length;
         const precision = n / (n + words(SLOW_SUFFIX).length);
         expect(slow.scores!.tokenF1).toBeCloseTo((2 * precision) / (precision + 1), 4);
@@ -222,35 +269,58 @@ describe("a full run against two candidates, with checks and a judge", () => {
     expect(candidates.judge.requests).toHaveLength(results.length);
     for (const request of candidates.judge.requests) {
       expect(request.body.model).toBe("judge-upstream");
-      expect((request.body.messages as { role: string; content: string }[])[0]!.content).toMatch(/^You are an impartial judge/);
+      expect((request.body.messages as { role: string; content: string }[])[0]!.content).toMatch(
+        /^You are an impartial judge/,
+      );
     }
     for (const r of results) {
       const judge = r.scores!.judge!;
       expect(judge.model).toBe(JUDGE);
       expect(judge.grade).toBe(r.candidate === FAST ? 9 : 3);
-      expect(judge.rationale).toBe(r.candidate === FAST ? "Identical to the reference." : "Differs from the reference.");
+      expect(judge.rationale).toBe(
+        r.candidate === FAST ? "Identical to the reference." : "Differs from the reference.",
+      );
       expect(judge.responseId).toEqual(expect.any(String));
     }
   });
 
   it("records the answers as ordinary responses in the run's own conversations, leaving the user's threads as they were", () => {
-    const named = rows<{ id: string; name: string; model: string }>(fixture.proxy.dbPath, "select id, name, model from conversations where name like ?", `bench ${fullRun.id} %`);
-    expect(named.map((c) => c.name).sort()).toEqual([`bench ${fullRun.id} ${FAST}`, `bench ${fullRun.id} ${SLOW}`, `bench ${fullRun.id} judge`].sort());
-    expect(fullRun.conversations).toEqual(Object.fromEntries(named.map((c) => [c.name.slice(`bench ${fullRun.id} `.length), c.id])));
+    const named = rows<{ id: string; name: string; model: string }>(
+      fixture.proxy.dbPath,
+      "select id, name, model from conversations where name like ?",
+      `bench ${fullRun.id} %`,
+    );
+    expect(named.map((c) => c.name).sort()).toEqual(
+      [`bench ${fullRun.id} ${FAST}`, `bench ${fullRun.id} ${SLOW}`, `bench ${fullRun.id} judge`].sort(),
+    );
+    expect(fullRun.conversations).toEqual(
+      Object.fromEntries(named.map((c) => [c.name.slice(`bench ${fullRun.id} `.length), c.id])),
+    );
     for (const r of results) {
       const row = rows<{ conversation_id: string; response: string; thread_id: string; status: string }>(
         fixture.proxy.dbPath,
         "select r.conversation_id, r.response, t.thread_id, x.status from responses r join turns t on t.id = r.id join llm_relay_exchanges x on x.response_id = r.id where r.id = ?",
         r.responseId,
       )[0]!;
-      expect(row).toEqual({ conversation_id: fullRun.conversations[r.candidate], response: r.outputText, thread_id: fullRun.conversations[r.candidate], status: "ok" });
+      expect(row).toEqual({
+        conversation_id: fullRun.conversations[r.candidate],
+        response: r.outputText,
+        thread_id: fullRun.conversations[r.candidate],
+        status: "ok",
+      });
       expect(r.conversationId).toBe(fullRun.conversations[r.candidate]);
     }
     // nothing else: no conversation or history rows left behind by the replays, the user's thread tips unchanged
     const conversations = rows<{ n: number }>(fixture.proxy.dbPath, "select count(*) as n from conversations")[0]!.n;
     expect(conversations).toBe(threadTips.size + 3);
     for (const [id, tip] of threadTips) {
-      expect(rows<{ tip: string | null }>(fixture.proxy.dbPath, "select tip_message_hash as tip from threads where id = ?", id)[0]!.tip).toBe(tip);
+      expect(
+        rows<{ tip: string | null }>(
+          fixture.proxy.dbPath,
+          "select tip_message_hash as tip from threads where id = ?",
+          id,
+        )[0]!.tip,
+      ).toBe(tip);
     }
     // and a new selection leaves the bench's answers out
     expect(selectCases(store.db, {}).cases.map((c) => c.id)).toEqual(fixture.answered.map((e) => e.id));
@@ -259,12 +329,35 @@ describe("a full run against two candidates, with checks and a judge", () => {
   it("gives a JSON report with one summary per candidate and every case side by side", () => {
     const report = JSON.parse(JSON.stringify(runReport(store, fullRun.id)));
     expect(Object.keys(report)).toEqual(["run", "checks", "candidates", "cases"]);
-    expect(report.run).toMatchObject({ id: fullRun.id, status: "done", candidates: [FAST, SLOW], cases: 9, tasks: 18, results: 18 });
+    expect(report.run).toMatchObject({
+      id: fullRun.id,
+      status: "done",
+      candidates: [FAST, SLOW],
+      cases: 9,
+      tasks: 18,
+      results: 18,
+    });
     expect(report.checks).toEqual(CHECKS.map((c) => c.name));
     const [fast, slow] = report.candidates;
     for (const summary of [fast, slow]) {
       expect(Object.keys(summary).sort()).toEqual(
-        ["candidate", "results", "errors", "errorRate", "ttftMs", "totalMs", "tokensPerSecond", "costUsd", "costPartial", "costEstimated", "meanEditSimilarity", "meanTokenF1", "checkPassRates", "judgeMean", "judged"].sort(),
+        [
+          "candidate",
+          "results",
+          "errors",
+          "errorRate",
+          "ttftMs",
+          "totalMs",
+          "tokensPerSecond",
+          "costUsd",
+          "costPartial",
+          "costEstimated",
+          "meanEditSimilarity",
+          "meanTokenF1",
+          "checkPassRates",
+          "judgeMean",
+          "judged",
+        ].sort(),
       );
       expect(summary).toMatchObject({ results: 9, errors: 0, errorRate: 0, judged: 9 });
       expect(summary.ttftMs.p50).toBeLessThanOrEqual(summary.ttftMs.p95);
@@ -275,17 +368,49 @@ describe("a full run against two candidates, with checks and a judge", () => {
     expect(slow.meanEditSimilarity).toBeLessThan(1);
     expect(fast.judgeMean).toBe(9);
     expect(slow.judgeMean).toBe(3);
-    expect(fast.checkPassRates).toMatchObject({ "aider-format": Number((1 / 9).toFixed(4)), "contains capital": Number((3 / 9).toFixed(4)), "is-json": Number((1 / 9).toFixed(4)) });
-    expect(slow.checkPassRates).toMatchObject({ "aider-format": 0, "is-json": 0, "latency ≤ 450 ms": 0, "regex /^Note \\d+/": Number((4 / 9).toFixed(4)) });
+    expect(fast.checkPassRates).toMatchObject({
+      "aider-format": Number((1 / 9).toFixed(4)),
+      "contains capital": Number((3 / 9).toFixed(4)),
+      "is-json": Number((1 / 9).toFixed(4)),
+    });
+    expect(slow.checkPassRates).toMatchObject({
+      "aider-format": 0,
+      "is-json": 0,
+      "latency ≤ 450 ms": 0,
+      "regex /^Note \\d+/": Number((4 / 9).toFixed(4)),
+    });
     expect(fast.costUsd).toBeGreaterThan(0);
     expect(slow.costUsd).toBeNull();
     expect(report.cases).toHaveLength(9);
     const aider = report.cases[0];
-    expect(aider).toMatchObject({ caseId: fixture.answered[0]!.id, model: "TestModelName", reference: AIDER_ANSWER, messageCount: 12 });
+    expect(aider).toMatchObject({
+      caseId: fixture.answered[0]!.id,
+      model: "TestModelName",
+      reference: AIDER_ANSWER,
+      messageCount: 12,
+    });
     expect(aider.prompt).toMatch(/^create src\/main\.py/);
     expect(aider.answers.map((a: { candidate: string }) => a.candidate)).toEqual([FAST, SLOW]);
     expect(Object.keys(aider.answers[0]).sort()).toEqual(
-      ["candidate", "repeat", "responseId", "output", "ttftMs", "totalMs", "tokensPerSecond", "inputTokens", "outputTokens", "usageEstimated", "costUsd", "finishReason", "error", "editSimilarity", "tokenF1", "checks", "judge"].sort(),
+      [
+        "candidate",
+        "repeat",
+        "responseId",
+        "output",
+        "ttftMs",
+        "totalMs",
+        "tokensPerSecond",
+        "inputTokens",
+        "outputTokens",
+        "usageEstimated",
+        "costUsd",
+        "finishReason",
+        "error",
+        "editSimilarity",
+        "tokenF1",
+        "checks",
+        "judge",
+      ].sort(),
     );
   });
 });
@@ -296,7 +421,13 @@ describe("interruption and resume", () => {
     const slowBefore = candidates.slow.requests.length;
     const controller = new AbortController();
     const filters: SelectionFilters = { model: "recorded-model" };
-    const plan = planRun(store, benchConfig(fixture.proxy.dbPath, candidates), filters, [FAST, SLOW], settings({ concurrency: 1 }));
+    const plan = planRun(
+      store,
+      benchConfig(fixture.proxy.dbPath, candidates),
+      filters,
+      [FAST, SLOW],
+      settings({ concurrency: 1 }),
+    );
     expect(plan.cases).toHaveLength(7);
     const run = createRun(store, plan, filters);
     let stored = 0;
@@ -306,7 +437,11 @@ describe("interruption and resume", () => {
       run,
       cases: plan.cases,
       signal: controller.signal,
-      progress: { start() {}, stop() {}, update: () => (++stored === 4 ? controller.abort(new Error("stop")) : undefined) },
+      progress: {
+        start() {},
+        stop() {},
+        update: () => (++stored === 4 ? controller.abort(new Error("stop")) : undefined),
+      },
     });
     expect(first.interrupted).toBe(true);
     expect(store.getRun(run.id)!.status).toBe("interrupted");
@@ -319,7 +454,8 @@ describe("interruption and resume", () => {
 
     const second = await runBench({ client, store, run: store.getRun(run.id)!, cases: plan.cases });
     expect(second).toEqual({ interrupted: false, completed: 14 - kept.length, remaining: 0 });
-    const secondSession = candidates.fast.requests.length - fastBefore + (candidates.slow.requests.length - slowBefore) - firstSession;
+    const secondSession =
+      candidates.fast.requests.length - fastBefore + (candidates.slow.requests.length - slowBefore) - firstSession;
     expect(secondSession).toBe(14 - kept.length);
     const all = store.results(run.id);
     expect(all).toHaveLength(14);
@@ -332,7 +468,11 @@ describe("interruption and resume", () => {
 
 describe("failures and repeats", () => {
   it("stores a failed call as an error result, once per repeat", async () => {
-    const { run, results, outcome } = await benchRun({ model: "other-model" }, ["no-such-model"], settings({ repeat: 2 }));
+    const { run, results, outcome } = await benchRun(
+      { model: "other-model" },
+      ["no-such-model"],
+      settings({ repeat: 2 }),
+    );
     expect(outcome.interrupted).toBe(false);
     expect(results.map((r) => [r.repeat, r.error !== null, r.scores])).toEqual([
       [0, true, null],
@@ -340,7 +480,13 @@ describe("failures and repeats", () => {
     ]);
     expect(results[0]!.error).toMatch(/^HTTP 404 model_not_found/);
     const report = runReport(store, run.id)!;
-    expect(report.candidates[0]).toMatchObject({ results: 2, errors: 2, errorRate: 1, meanEditSimilarity: null, ttftMs: { p50: null, p95: null } });
+    expect(report.candidates[0]).toMatchObject({
+      results: 2,
+      errors: 2,
+      errorRate: 1,
+      meanEditSimilarity: null,
+      ttftMs: { p50: null, p95: null },
+    });
   });
 });
 
@@ -366,7 +512,9 @@ describe("the HTML report", () => {
       await expect.poll(() => table.isVisible()).toBe(true);
       expect(await table.locator("tbody tr").count()).toBe(2);
       expect(await table.locator("tbody tr").first().locator("td").first().textContent()).toBe(FAST);
-      expect(await table.locator("thead th").allTextContents()).toEqual(expect.arrayContaining(["TTFT p50", "total p95", "aider-format", "judge"]));
+      expect(await table.locator("thead th").allTextContents()).toEqual(
+        expect.arrayContaining(["TTFT p50", "total p95", "aider-format", "judge"]),
+      );
 
       // evaluated in the page (this project's TypeScript has no DOM types)
       const painted = (await page.evaluate(`[...document.querySelectorAll("canvas")].map((canvas) => {
@@ -377,7 +525,9 @@ describe("the HTML report", () => {
       })`)) as { id: string; filled: number; visible: boolean }[];
       expect(painted.map((c) => c.id)).toEqual([FAST, SLOW, "quality-chart"]);
       // the candidates' costs differ (one priced, one not): quality against cost
-      expect(await page.evaluate(`Chart.getChart(document.getElementById("quality-chart")).options.scales.x.title.text`)).toMatch(/^total cost/);
+      expect(
+        await page.evaluate(`Chart.getChart(document.getElementById("quality-chart")).options.scales.x.title.text`),
+      ).toMatch(/^total cost/);
       for (const canvas of painted) {
         expect(canvas.visible).toBe(true);
         expect(canvas.filled, `${canvas.id} has drawn pixels`).toBeGreaterThan(1000);
@@ -388,8 +538,12 @@ describe("the HTML report", () => {
       expect(await firstCase.isVisible()).toBe(true);
       expect(await firstCase.locator(".answer.reference pre").textContent()).toBe(AIDER_ANSWER);
       expect(await firstCase.locator(`.answer[data-candidate="${FAST}"] pre`).textContent()).toBe(AIDER_ANSWER);
-      expect(await firstCase.locator(`.answer[data-candidate="${SLOW}"] pre`).textContent()).toBe(slowAnswer(AIDER_ANSWER));
-      expect(await firstCase.locator(`.answer[data-candidate="${SLOW}"] .checks li.fail`).first().textContent()).toMatch(/aider-format/);
+      expect(await firstCase.locator(`.answer[data-candidate="${SLOW}"] pre`).textContent()).toBe(
+        slowAnswer(AIDER_ANSWER),
+      );
+      expect(
+        await firstCase.locator(`.answer[data-candidate="${SLOW}"] .checks li.fail`).first().textContent(),
+      ).toMatch(/aider-format/);
       expect(await page.locator("section.case").count()).toBe(9);
 
       await page.evaluate("window.scrollTo(0, 0)");

@@ -29,14 +29,22 @@ function setup() {
 
 const snapshot = (dbPath: string) => ({
   conversations: rows<{ id: string; name: string }>(dbPath, "select id, name from conversations order by id"),
-  threads: rows<{ id: string; tip: string | null }>(dbPath, "select id, tip_message_hash as tip from threads order by id"),
-  responses: rows<{ id: string; conversation_id: string }>(dbPath, "select id, conversation_id from responses order by id"),
+  threads: rows<{ id: string; tip: string | null }>(
+    dbPath,
+    "select id, tip_message_hash as tip from threads order by id",
+  ),
+  responses: rows<{ id: string; conversation_id: string }>(
+    dbPath,
+    "select id, conversation_id from responses order by id",
+  ),
 });
 
 describe("rehomeExchange", () => {
   it("moves a replay that started a conversation, and removes what the recorder made for it", async () => {
     const { dbPath, client } = setup();
-    const user = await client.generateCompletionWithMessages([{ role: "user", content: "a user's own question" }], { model: "echo" });
+    const user = await client.generateCompletionWithMessages([{ role: "user", content: "a user's own question" }], {
+      model: "echo",
+    });
     expect(user.success).toBe(true);
     const before = snapshot(dbPath);
     // a replay of a request first seen mid-conversation: the recorder writes a new conversation with a history row
@@ -54,8 +62,14 @@ describe("rehomeExchange", () => {
       const target = newBenchConversation("01runid", "echo", "echo");
       expect(store.rehome(replay.id, target)).toBe(true);
       const after = snapshot(dbPath);
-      expect(after.conversations).toEqual([...before.conversations, { id: target.id, name: "bench 01runid echo" }].sort((a, b) => a.id.localeCompare(b.id)));
-      expect(after.threads).toEqual([...before.threads, { id: target.id, tip: null }].sort((a, b) => a.id.localeCompare(b.id)));
+      expect(after.conversations).toEqual(
+        [...before.conversations, { id: target.id, name: "bench 01runid echo" }].sort((a, b) =>
+          a.id.localeCompare(b.id),
+        ),
+      );
+      expect(after.threads).toEqual(
+        [...before.threads, { id: target.id, tip: null }].sort((a, b) => a.id.localeCompare(b.id)),
+      );
       expect(after.responses).toEqual([...before.responses, { id: replay.id, conversation_id: target.id }]);
       expect(rows(dbPath, "select thread_id from turns where id = ?", replay.id)).toEqual([{ thread_id: target.id }]);
       // the history row's turn went with its row
@@ -100,7 +114,9 @@ describe("rehomeExchange", () => {
         ],
         { model: "echo" },
       );
-      expect(rows(dbPath, "select conversation_id from responses where id = ?", next.id)).toEqual([{ conversation_id: before.threads[0]!.id }]);
+      expect(rows(dbPath, "select conversation_id from responses where id = ?", next.id)).toEqual([
+        { conversation_id: before.threads[0]!.id },
+      ]);
     } finally {
       store.close();
       await client.close();

@@ -26,7 +26,13 @@ describe("similarity", () => {
   });
 
   it("the yielding edit similarity gives the same figure, and lets other work run while it computes", async () => {
-    for (const [a, b] of [["kitten", "sitting"], ["", ""], ["abc", ""], ["🐧a", "🐧b"], [AIDER_ANSWER, AIDER_ANSWER.slice(12)]] as const) {
+    for (const [a, b] of [
+      ["kitten", "sitting"],
+      ["", ""],
+      ["abc", ""],
+      ["🐧a", "🐧b"],
+      [AIDER_ANSWER, AIDER_ANSWER.slice(12)],
+    ] as const) {
       expect(await editSimilarityYielding(a, b, 1)).toBe(editSimilarity(a, b));
     }
     const long = "the quick brown fox jumps over the lazy dog ".repeat(60);
@@ -64,7 +70,9 @@ describe("aider's file-listing format", () => {
   });
 
   it("rejects a block without its path line, with markup around the path, or never closed", () => {
-    expect(parseFileListings("Here is the file:\n```\nx = 1\n```\n").problem).toMatch(/not preceded by a file name line/);
+    expect(parseFileListings("Here is the file:\n```\nx = 1\n```\n").problem).toMatch(
+      /not preceded by a file name line/,
+    );
     expect(parseFileListings("**src/a.py**\n```\nx = 1\n```\n").problem).toMatch(/not preceded by a file name line/);
     expect(parseFileListings("src/a.py\n```\nx = 1\n").problem).toMatch(/never closed/);
     expect(parseFileListings("just words").problem).toMatch(/no file listing/);
@@ -85,22 +93,44 @@ describe("bench.yaml checks", () => {
 
   it("runs each check on an answer", () => {
     const checks = readChecksFile(FIXTURE);
-    const verdicts = (text: string, totalMs: number) => Object.fromEntries(runChecks(checks, { text, totalMs }).map((c) => [c.name, c.pass]));
-    expect(verdicts(AIDER_ANSWER, 100)).toEqual({ "aider-format": true, "contains capital": false, "regex /^Note \\d+/": false, "is-json": false, "latency ≤ 450 ms": true });
-    expect(verdicts('{"capital": "Paris"}', 451)).toEqual({ "aider-format": false, "contains capital": true, "regex /^Note \\d+/": false, "is-json": true, "latency ≤ 450 ms": false });
+    const verdicts = (text: string, totalMs: number) =>
+      Object.fromEntries(runChecks(checks, { text, totalMs }).map((c) => [c.name, c.pass]));
+    expect(verdicts(AIDER_ANSWER, 100)).toEqual({
+      "aider-format": true,
+      "contains capital": false,
+      "regex /^Note \\d+/": false,
+      "is-json": false,
+      "latency ≤ 450 ms": true,
+    });
+    expect(verdicts('{"capital": "Paris"}', 451)).toEqual({
+      "aider-format": false,
+      "contains capital": true,
+      "regex /^Note \\d+/": false,
+      "is-json": true,
+      "latency ≤ 450 ms": false,
+    });
     expect(verdicts("Note 3 is short", 450)).toMatchObject({ "regex /^Note \\d+/": true, "latency ≤ 450 ms": true });
   });
 
   it("accepts promptfoo's `assert:` key and makes repeated names unique", () => {
-    const checks = checksFromDocument({ assert: [{ type: "contains", value: "x", ignore_case: true }, { type: "contains", value: "x" }] });
+    const checks = checksFromDocument({
+      assert: [
+        { type: "contains", value: "x", ignore_case: true },
+        { type: "contains", value: "x" },
+      ],
+    });
     expect(checks.map((c) => c.name)).toEqual(["contains x", "contains x #2"]);
     expect(runChecks(checks, { text: "X", totalMs: 1 }).map((c) => c.pass)).toEqual([true, false]);
   });
 
   it("names the file and the entry of an invalid check", () => {
     expect(() => checksFromDocument({ checks: [{ type: "contains" }] }, "b.yaml")).toThrow(ChecksFileError);
-    expect(() => checksFromDocument({ checks: [{ type: "contains" }] }, "b.yaml")).toThrow(/^Invalid b\.yaml: checks\.0\.value/);
-    expect(() => checksFromDocument({ checks: [{ type: "regex", value: "(" }] }, "b.yaml")).toThrow(/check 'regex \/\(\/'/);
+    expect(() => checksFromDocument({ checks: [{ type: "contains" }] }, "b.yaml")).toThrow(
+      /^Invalid b\.yaml: checks\.0\.value/,
+    );
+    expect(() => checksFromDocument({ checks: [{ type: "regex", value: "(" }] }, "b.yaml")).toThrow(
+      /check 'regex \/\(\/'/,
+    );
     expect(() => checksFromDocument({ checks: [{ type: "sounds-good" }] }, "b.yaml")).toThrow(/checks\.0\.type/);
     expect(() => readChecksFile(path.join(path.dirname(FIXTURE), "missing.yaml"))).toThrow(/Cannot read/);
   });
@@ -108,8 +138,14 @@ describe("bench.yaml checks", () => {
 
 describe("judge replies", () => {
   it("reads the grade and rationale from JSON, or from loose text", () => {
-    expect(parseJudgeReply('{"grade": 8, "rationale": "Close to the reference."}')).toEqual({ grade: 8, rationale: "Close to the reference." });
-    expect(parseJudgeReply('Sure! ```json\n{"grade": "7", "rationale": "ok"}\n```')).toEqual({ grade: 7, rationale: "ok" });
+    expect(parseJudgeReply('{"grade": 8, "rationale": "Close to the reference."}')).toEqual({
+      grade: 8,
+      rationale: "Close to the reference.",
+    });
+    expect(parseJudgeReply('Sure! ```json\n{"grade": "7", "rationale": "ok"}\n```')).toEqual({
+      grade: 7,
+      rationale: "ok",
+    });
     expect(parseJudgeReply("Grade: 6. Decent.").grade).toBe(6);
     expect(parseJudgeReply("I'd say 9/10").grade).toBe(9);
     expect(parseJudgeReply('{"grade": 42, "rationale": "?"}').grade).toBeNull();

@@ -10,7 +10,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CatalogError, catalogModels, catalogProviders, isProviderModel, lookupModel, parseProviderModel } from "../../src/catalog/index.js";
+import {
+  CatalogError,
+  catalogModels,
+  catalogProviders,
+  isProviderModel,
+  lookupModel,
+  parseProviderModel,
+} from "../../src/catalog/index.js";
 import { parseCatalogFile } from "../../src/catalog/load-catalog.js";
 import { PRESET_NAMES } from "../../src/config/presets.js";
 import * as packageRoot from "../../src/index.js";
@@ -70,40 +77,53 @@ const validEntry: RawEntry = {
   supports_tools: true,
   supports_vision: false,
 };
-const validFile = { provider: "groq", source: "https://example.com/pricing", checked: "2026-11-21", models: [validEntry] };
+const validFile = {
+  provider: "groq",
+  source: "https://example.com/pricing",
+  checked: "2026-11-21",
+  models: [validEntry],
+};
 
 describe("catalog data files", () => {
   it("has one file per preset, and no other", () => {
-    expect(fs.readdirSync(DATA_DIR).filter((n) => n.endsWith(".json")).sort()).toEqual(PRESET_NAMES.map((n) => `${n}.json`).sort());
+    expect(
+      fs
+        .readdirSync(DATA_DIR)
+        .filter((n) => n.endsWith(".json"))
+        .sort(),
+    ).toEqual(PRESET_NAMES.map((n) => `${n}.json`).sort());
     expect(catalogProviders()).toEqual([...PRESET_NAMES].sort());
   });
 
-  it.each([...PRESET_NAMES])("%s.json loads, validates, names its sources and check date, and lists its models in order", (provider) => {
-    const file = raw(provider);
-    expect(file.provider).toBe(provider);
-    const sources = Array.isArray(file.source) ? file.source : [file.source];
-    expect(sources.length).toBeGreaterThan(0);
-    for (const source of sources) expect(source).toMatch(/^https:\/\//);
-    expect(file.checked).toMatch(/^\d{4}-\d\d-\d\d$/);
-    const models = catalogModels(provider);
-    expect(models.map((m) => m.id)).toEqual(file.models.map((m) => m.id));
-    for (const [i, model] of models.entries()) {
-      const entry = file.models[i]!;
-      expect(model).toEqual({
-        id: entry.id,
-        provider,
-        contextWindow: entry.context_window,
-        maxOutputTokens: entry.max_output_tokens,
-        inputUsdPerMTok: entry.input_usd_per_mtok,
-        outputUsdPerMTok: entry.output_usd_per_mtok,
-        cachedInputUsdPerMTok: entry.cached_input_usd_per_mtok ?? null,
-        cacheWriteUsdPerMTok: entry.cache_write_usd_per_mtok ?? null,
-        supportsTools: entry.supports_tools,
-        supportsVision: entry.supports_vision,
-      });
-      expect(model.maxOutputTokens).toBeLessThanOrEqual(model.contextWindow);
-    }
-  });
+  it.each([...PRESET_NAMES])(
+    "%s.json loads, validates, names its sources and check date, and lists its models in order",
+    (provider) => {
+      const file = raw(provider);
+      expect(file.provider).toBe(provider);
+      const sources = Array.isArray(file.source) ? file.source : [file.source];
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) expect(source).toMatch(/^https:\/\//);
+      expect(file.checked).toMatch(/^\d{4}-\d\d-\d\d$/);
+      const models = catalogModels(provider);
+      expect(models.map((m) => m.id)).toEqual(file.models.map((m) => m.id));
+      for (const [i, model] of models.entries()) {
+        const entry = file.models[i]!;
+        expect(model).toEqual({
+          id: entry.id,
+          provider,
+          contextWindow: entry.context_window,
+          maxOutputTokens: entry.max_output_tokens,
+          inputUsdPerMTok: entry.input_usd_per_mtok,
+          outputUsdPerMTok: entry.output_usd_per_mtok,
+          cachedInputUsdPerMTok: entry.cached_input_usd_per_mtok ?? null,
+          cacheWriteUsdPerMTok: entry.cache_write_usd_per_mtok ?? null,
+          supportsTools: entry.supports_tools,
+          supportsVision: entry.supports_vision,
+        });
+        expect(model.maxOutputTokens).toBeLessThanOrEqual(model.contextWindow);
+      }
+    },
+  );
 
   it("accepts a minimal valid file", () => {
     expect(parseCatalogFile(JSON.stringify(validFile), "groq", "groq.json").models[0]!.id).toBe("m");
@@ -123,8 +143,12 @@ describe("catalog data files", () => {
   it("refuses a missing price, a negative price, a fractional context window and an unknown key, naming the key", () => {
     const { input_usd_per_mtok: _dropped, ...noInput } = validEntry;
     expect(refusal({ ...validFile, models: [noInput] }).message).toMatch(/groq\.json: .*models\.0\.input_usd_per_mtok/);
-    expect(refusal({ ...validFile, models: [{ ...validEntry, output_usd_per_mtok: -1 }] }).message).toContain("models.0.output_usd_per_mtok");
-    expect(refusal({ ...validFile, models: [{ ...validEntry, context_window: 1.5 }] }).message).toContain("models.0.context_window");
+    expect(refusal({ ...validFile, models: [{ ...validEntry, output_usd_per_mtok: -1 }] }).message).toContain(
+      "models.0.output_usd_per_mtok",
+    );
+    expect(refusal({ ...validFile, models: [{ ...validEntry, context_window: 1.5 }] }).message).toContain(
+      "models.0.context_window",
+    );
     expect(refusal({ ...validFile, models: [{ ...validEntry, price: 3 }] }).message).toContain("models.0");
     expect(refusal({ ...validFile, checked: "yesterday" }).message).toContain("checked");
     expect(refusal({ ...validFile, models: [] }).message).toContain("models");
@@ -140,7 +164,12 @@ describe("catalog data files", () => {
 describe("lookupModel", () => {
   it("finds a model by its id", () => {
     const entry = rawEntry("groq", "llama-3.1-8b-instant");
-    expect(lookupModel("groq", "llama-3.1-8b-instant")).toMatchObject({ id: entry.id, provider: "groq", inputUsdPerMTok: entry.input_usd_per_mtok, outputUsdPerMTok: entry.output_usd_per_mtok });
+    expect(lookupModel("groq", "llama-3.1-8b-instant")).toMatchObject({
+      id: entry.id,
+      provider: "groq",
+      inputUsdPerMTok: entry.input_usd_per_mtok,
+      outputUsdPerMTok: entry.output_usd_per_mtok,
+    });
   });
 
   it("finds a dated Anthropic snapshot, its alias, and the undated name", () => {
@@ -181,13 +210,22 @@ describe("isProviderModel", () => {
   });
 
   it("is false for anything else", () => {
-    for (const name of ["foo", "echo", "local/llama", "groq/", "/gpt-4o", "groq", "openai-compatible/gpt-4o"]) expect(isProviderModel(name), name).toBe(false);
+    for (const name of ["foo", "echo", "local/llama", "groq/", "/gpt-4o", "groq", "openai-compatible/gpt-4o"])
+      expect(isProviderModel(name), name).toBe(false);
   });
 
   it("takes a name apart into preset, upstream model and catalog entry", () => {
-    expect(parseProviderModel("groq/llama-3.1-8b-instant")).toEqual({ preset: "groq", model: "llama-3.1-8b-instant", catalog: lookupModel("groq", "llama-3.1-8b-instant") });
+    expect(parseProviderModel("groq/llama-3.1-8b-instant")).toEqual({
+      preset: "groq",
+      model: "llama-3.1-8b-instant",
+      catalog: lookupModel("groq", "llama-3.1-8b-instant"),
+    });
     expect(parseProviderModel("groq/unlisted")).toEqual({ preset: "groq", model: "unlisted", catalog: null });
-    expect(parseProviderModel("gpt-4o")).toMatchObject({ preset: "openai", model: "gpt-4o", catalog: { id: "gpt-4o" } });
+    expect(parseProviderModel("gpt-4o")).toMatchObject({
+      preset: "openai",
+      model: "gpt-4o",
+      catalog: { id: "gpt-4o" },
+    });
     expect(parseProviderModel("foo")).toBeNull();
   });
 });
@@ -196,6 +234,8 @@ describe("the package root", () => {
   it("exports isProviderModel and lookupModel", () => {
     expect(packageRoot.isProviderModel("groq/llama-3.1-8b-instant")).toBe(true);
     expect(packageRoot.isProviderModel("foo")).toBe(false);
-    expect(packageRoot.lookupModel("anthropic", "claude-sonnet-4-20250514")).toEqual(lookupModel("anthropic", "claude-sonnet-4-20250514"));
+    expect(packageRoot.lookupModel("anthropic", "claude-sonnet-4-20250514")).toEqual(
+      lookupModel("anthropic", "claude-sonnet-4-20250514"),
+    );
   });
 });

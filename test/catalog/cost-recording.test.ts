@@ -90,7 +90,13 @@ describe("cost of a groq preset exchange", () => {
       expect(sent.headers.authorization).toBe("Bearer gsk-test");
 
       const row = await recorded(proxy, "req-cost-real");
-      expect(row).toMatchObject({ deployment: "groq/*", upstream_model: MODEL, usage_estimated: 0, input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens });
+      expect(row).toMatchObject({
+        deployment: "groq/*",
+        upstream_model: MODEL,
+        usage_estimated: 0,
+        input_tokens: usage.prompt_tokens,
+        output_tokens: usage.completion_tokens,
+      });
       const price = groqPrice();
       const expected = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6;
       expect(row.cost_usd).toBeCloseTo(expected, 12);

@@ -28,7 +28,11 @@ interface RawEntry {
 
 /** The models of a catalog data file, read directly. */
 function rawModels(provider: string): RawEntry[] {
-  return (JSON.parse(fs.readFileSync(new URL(`../../src/catalog/data/${provider}.json`, import.meta.url), "utf8")) as { models: RawEntry[] }).models;
+  return (
+    JSON.parse(fs.readFileSync(new URL(`../../src/catalog/data/${provider}.json`, import.meta.url), "utf8")) as {
+      models: RawEntry[];
+    }
+  ).models;
 }
 
 /** The fields /v1/models must show for a catalog entry. */
@@ -60,7 +64,11 @@ beforeAll(async () => {
       models: {
         ...config.models,
         "my-local": fakeDeployment("http://127.0.0.1:9/v1", { context_window: 8192 }),
-        "work-claude": { ...deploymentDefaults("anthropic"), base_url: "http://127.0.0.1:9", model: "claude-3-5-haiku-latest" },
+        "work-claude": {
+          ...deploymentDefaults("anthropic"),
+          base_url: "http://127.0.0.1:9",
+          model: "claude-3-5-haiku-latest",
+        },
       },
       aliases: { fast: "groq/llama-3.1-8b-instant", mine: "my-local" },
     },
@@ -99,7 +107,13 @@ describe("GET /v1/models with GROQ_API_KEY and ANTHROPIC_API_KEY set", () => {
     const byId = new Map(body.data.map((m) => [m.id as string, m]));
     expect(body.data.length).toBe(byId.size);
     expect(byId.get("echo")).toEqual({ id: "echo", object: "model", created: expect.any(Number), owned_by: "echo" });
-    expect(byId.get("my-local")).toEqual({ id: "my-local", object: "model", created: byId.get("echo")!.created, owned_by: "openai-compatible", context_window: 8192 });
+    expect(byId.get("my-local")).toEqual({
+      id: "my-local",
+      object: "model",
+      created: byId.get("echo")!.created,
+      owned_by: "openai-compatible",
+      context_window: 8192,
+    });
     expect(byId.get("mine")).toMatchObject({ owned_by: "openai-compatible", context_window: 8192 });
     const instant = rawModels("groq").find((m) => m.id === "llama-3.1-8b-instant")!;
     expect(byId.get("fast")).toMatchObject(expectedObject("fast", "groq", instant));

@@ -43,26 +43,76 @@ afterEach(async () => {
 describe("keys on a SQLite logs.db", () => {
   it("creates a key printed once, lists it without the secret, and revokes it", async () => {
     const db = path.join(cwd, "data", "logs.db");
-    const created = ok(await runCli(["keys", "create", "--tenant", "acme", "--budget-usd", "12.5", "--budget-period", "30d", "--rpm", "60", "--tpm", "90000", "--models", "gpt-4o-mini, echo", "--db", db], { cwd }));
+    const created = ok(
+      await runCli(
+        [
+          "keys",
+          "create",
+          "--tenant",
+          "acme",
+          "--budget-usd",
+          "12.5",
+          "--budget-period",
+          "30d",
+          "--rpm",
+          "60",
+          "--tpm",
+          "90000",
+          "--models",
+          "gpt-4o-mini, echo",
+          "--db",
+          db,
+        ],
+        { cwd },
+      ),
+    );
     const plaintext = created.stdout.trim();
     expect(plaintext).toMatch(KEY);
     expect(created.stderr).toContain("it is not shown again");
     const key = await verifyOn(db, plaintext);
-    expect(key).toMatchObject({ tenant: "acme", prefix: plaintext.slice(0, 11), budgetUsd: 12.5, budgetPeriodMs: 30 * 86_400_000, rpm: 60, tpm: 90_000, models: ["gpt-4o-mini", "echo"], revokedAt: null });
+    expect(key).toMatchObject({
+      tenant: "acme",
+      prefix: plaintext.slice(0, 11),
+      budgetUsd: 12.5,
+      budgetPeriodMs: 30 * 86_400_000,
+      rpm: 60,
+      tpm: 90_000,
+      models: ["gpt-4o-mini", "echo"],
+      revokedAt: null,
+    });
     // The file is a logs.db too (llm's tables beside ours), and the secret is nowhere in it.
-    expect(rows(db, "SELECT name FROM sqlite_master WHERE name IN ('responses', '_llm_migrations', 'llm_relay_keys') ORDER BY name")).toHaveLength(3);
+    expect(
+      rows(
+        db,
+        "SELECT name FROM sqlite_master WHERE name IN ('responses', '_llm_migrations', 'llm_relay_keys') ORDER BY name",
+      ),
+    ).toHaveLength(3);
     expect(fs.readFileSync(db).includes(plaintext.slice(11))).toBe(false);
 
     ok(await runCli(["keys", "create", "--tenant", "beta", "--db", db], { cwd }));
     const table = ok(await runCli(["keys", "list", "--db", db], { cwd })).stdout;
     const lines = table.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^id\s+tenant\s+prefix\s+created \(UTC\)\s+revoked \(UTC\)\s+budget\s+rpm\s+tpm\s+models$/);
+    expect(lines[0]).toMatch(
+      /^id\s+tenant\s+prefix\s+created \(UTC\)\s+revoked \(UTC\)\s+budget\s+rpm\s+tpm\s+models$/,
+    );
     expect(lines).toHaveLength(3);
-    expect(lines[1]!.split(/\s{2,}/)).toEqual([key!.id, "acme", plaintext.slice(0, 11), key!.createdAt.slice(0, 19).replace("T", " "), "-", "$12.5/30d", "60", "90000", "gpt-4o-mini,echo"]);
+    expect(lines[1]!.split(/\s{2,}/)).toEqual([
+      key!.id,
+      "acme",
+      plaintext.slice(0, 11),
+      key!.createdAt.slice(0, 19).replace("T", " "),
+      "-",
+      "$12.5/30d",
+      "60",
+      "90000",
+      "gpt-4o-mini,echo",
+    ]);
     expect(lines[2]).toMatch(/^key_\w+\s+beta\s+lr-\w{8}\s+.*\s-\s+-\s+-\s+-\s+\*$/);
     expect(table).not.toContain(plaintext.slice(11));
 
-    const listed = JSON.parse(ok(await runCli(["keys", "list", "--json", "--tenant", "acme", "--db", db], { cwd })).stdout) as unknown[];
+    const listed = JSON.parse(
+      ok(await runCli(["keys", "list", "--json", "--tenant", "acme", "--db", db], { cwd })).stdout,
+    ) as unknown[];
     expect(listed).toEqual([key]);
 
     const revoked = ok(await runCli(["keys", "revoke", key!.id, "--db", db], { cwd }));
@@ -78,12 +128,22 @@ describe("keys on a SQLite logs.db", () => {
   it("uses the config file's db and prints JSON with --json", async () => {
     const dir = tempDir("llm-relay-keys-config-");
     fs.writeFileSync(path.join(dir, "llm-relay.yaml"), "db: ./from-config.db\n");
-    const created = JSON.parse(ok(await runCli(["keys", "create", "--tenant", "team-a", "--budget-usd", "5", "--json"], { cwd: dir })).stdout) as Record<string, unknown>;
-    expect(created).toMatchObject({ key: expect.stringMatching(KEY), tenant: "team-a", budgetUsd: 5, budgetPeriodMs: null, rpm: null });
+    const created = JSON.parse(
+      ok(await runCli(["keys", "create", "--tenant", "team-a", "--budget-usd", "5", "--json"], { cwd: dir })).stdout,
+    ) as Record<string, unknown>;
+    expect(created).toMatchObject({
+      key: expect.stringMatching(KEY),
+      tenant: "team-a",
+      budgetUsd: 5,
+      budgetPeriodMs: null,
+      rpm: null,
+    });
     const file = path.join(dir, "from-config.db");
     expect((await verifyOn(file, created.key as string))?.id).toBe(created.id);
     // -c names the file explicitly (its relative `db:` resolves against the working directory, as for `serve`).
-    const listed = JSON.parse(ok(await runCli(["keys", "list", "--json", "-c", "llm-relay.yaml"], { cwd: dir })).stdout) as { id: string }[];
+    const listed = JSON.parse(
+      ok(await runCli(["keys", "list", "--json", "-c", "llm-relay.yaml"], { cwd: dir })).stdout,
+    ) as { id: string }[];
     expect(listed.map((k) => k.id)).toEqual([created.id]);
   });
 
@@ -93,7 +153,10 @@ describe("keys on a SQLite logs.db", () => {
       [["keys", "create", "--db", db], /required option '--tenant <name>'/],
       [["keys", "create", "--tenant", "a", "--rpm", "0", "--db", db], /--rpm <n>.*expected a positive integer/],
       [["keys", "create", "--tenant", "a", "--budget-usd", "-3", "--db", db], /--budget-usd <usd>.*expected an amount/],
-      [["keys", "create", "--tenant", "a", "--budget-usd", "3", "--budget-period", "monthly", "--db", db], /not a duration/],
+      [
+        ["keys", "create", "--tenant", "a", "--budget-usd", "3", "--budget-period", "monthly", "--db", db],
+        /not a duration/,
+      ],
       [["keys", "create", "--tenant", "a", "--budget-period", "30d", "--db", db], /--budget-period needs --budget-usd/],
       [["keys", "create", "--tenant", "a", "--models", " , ", "--db", db], /expected model names/],
       [["keys", "revoke", "key_nope", "--db", db], /no key with id key_nope/],
@@ -119,7 +182,9 @@ describe("keys on PostgreSQL", () => {
 
   it("creates, lists and revokes keys in the database of --database-url", async () => {
     const url = backend.location;
-    const plaintext = ok(await runCli(["keys", "create", "--tenant", "acme", "--tpm", "1000", "--database-url", url], { cwd })).stdout.trim();
+    const plaintext = ok(
+      await runCli(["keys", "create", "--tenant", "acme", "--tpm", "1000", "--database-url", url], { cwd }),
+    ).stdout.trim();
     expect(plaintext).toMatch(KEY);
     const store = await backend.open();
     const key = await store.keys.verify(plaintext);

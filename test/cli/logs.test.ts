@@ -37,7 +37,10 @@ beforeAll(async () => {
   dbPath = proxy.dbPath;
   const first = await chat(proxy, { model: "TestModelName", messages: [{ role: "user", content: "first question" }] });
   expect(first.status).toBe(200);
-  const second = await chat(proxy, { model: "gpt-4o-mini", messages: [{ role: "user", content: "second question here" }] });
+  const second = await chat(proxy, {
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: "second question here" }],
+  });
   expect(second.status).toBe(200);
   // The first conversation goes on: its history is the first exchange.
   const third = await chat(proxy, {
@@ -49,11 +52,23 @@ beforeAll(async () => {
     ],
   });
   expect(third.status).toBe(200);
-  const fourth = await chat(proxy, { model: "other-model", stream: true, messages: [{ role: "user", content: "fourth one" }] });
+  const fourth = await chat(proxy, {
+    model: "other-model",
+    stream: true,
+    messages: [{ role: "user", content: "fourth one" }],
+  });
   expect(fourth.status).toBe(200);
   await proxy.server.ctx.recorder.flush();
-  recorded = rows<Response>(dbPath, "SELECT id, model, conversation_id, input_tokens, output_tokens, duration_ms, prompt FROM responses ORDER BY id");
-  expect(recorded.map((r) => r.prompt)).toEqual(["first question", "second question here", "a follow-up", "fourth one"]);
+  recorded = rows<Response>(
+    dbPath,
+    "SELECT id, model, conversation_id, input_tokens, output_tokens, duration_ms, prompt FROM responses ORDER BY id",
+  );
+  expect(recorded.map((r) => r.prompt)).toEqual([
+    "first question",
+    "second question here",
+    "a follow-up",
+    "fourth one",
+  ]);
   expect(recorded[0]!.conversation_id).toBe(recorded[2]!.conversation_id);
   twoTurns = recorded[0]!.conversation_id;
   expect(new Set(recorded.map((r) => r.conversation_id)).size).toBe(3);
@@ -95,7 +110,15 @@ describe("llm-relay logs", () => {
       const cells = line.split(/\s{2,}/);
       expect(cells[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
       // echo runs locally: its tokens cost nothing.
-      expect(cells.slice(1)).toEqual([row.model, `${row.input_tokens}/${row.output_tokens}`, "$0", String(row.duration_ms), "ok", row.conversation_id, row.prompt]);
+      expect(cells.slice(1)).toEqual([
+        row.model,
+        `${row.input_tokens}/${row.output_tokens}`,
+        "$0",
+        String(row.duration_ms),
+        "ok",
+        row.conversation_id,
+        row.prompt,
+      ]);
     }
   });
 

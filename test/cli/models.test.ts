@@ -23,7 +23,11 @@ interface RawEntry {
 }
 
 function rawModels(provider: string): RawEntry[] {
-  return (JSON.parse(fs.readFileSync(new URL(`../../src/catalog/data/${provider}.json`, import.meta.url), "utf8")) as { models: RawEntry[] }).models;
+  return (
+    JSON.parse(fs.readFileSync(new URL(`../../src/catalog/data/${provider}.json`, import.meta.url), "utf8")) as {
+      models: RawEntry[];
+    }
+  ).models;
 }
 
 const HEADER = ["model", "provider", "context", "max output", "$/M in", "$/M out", "tools", "vision"];
@@ -45,7 +49,16 @@ function parseTable(stdout: string): Map<string, string[]> {
 
 function expectedCells(id: string, provider: string, entry: RawEntry): string[] {
   const yn = (b: boolean) => (b ? "yes" : "no");
-  return [id, provider, String(entry.context_window), String(entry.max_output_tokens), String(entry.input_usd_per_mtok), String(entry.output_usd_per_mtok), yn(entry.supports_tools), yn(entry.supports_vision)];
+  return [
+    id,
+    provider,
+    String(entry.context_window),
+    String(entry.max_output_tokens),
+    String(entry.input_usd_per_mtok),
+    String(entry.output_usd_per_mtok),
+    yn(entry.supports_tools),
+    yn(entry.supports_vision),
+  ];
 }
 
 let cwd: string;
@@ -71,7 +84,8 @@ describe("llm-relay models", () => {
     const table = parseTable(result.stdout);
     const groq = rawModels("groq");
     expect([...table.keys()]).toEqual(["echo", ...groq.map((m) => `groq/${m.id}`)]);
-    for (const entry of groq) expect(table.get(`groq/${entry.id}`)).toEqual(expectedCells(`groq/${entry.id}`, "groq", entry));
+    for (const entry of groq)
+      expect(table.get(`groq/${entry.id}`)).toEqual(expectedCells(`groq/${entry.id}`, "groq", entry));
   });
 
   it("-c reads presets:, models and aliases from the config file; --json prints the same list", async () => {
@@ -95,16 +109,26 @@ describe("llm-relay models", () => {
     expect(result.code, result.stderr).toBe(0);
     const table = parseTable(result.stdout);
     const anthropic = rawModels("anthropic");
-    for (const entry of anthropic) expect(table.get(`anthropic/${entry.id}`)).toEqual(expectedCells(`anthropic/${entry.id}`, "anthropic", entry));
+    for (const entry of anthropic)
+      expect(table.get(`anthropic/${entry.id}`)).toEqual(expectedCells(`anthropic/${entry.id}`, "anthropic", entry));
     expect(table.get("local-llama")).toEqual(["local-llama", "ollama", "4096", "-", "-", "-", "-", "-"]);
     const haiku = anthropic.find((m) => m.id === "claude-3-5-haiku-20241022")!;
     expect(table.get("claude")).toEqual(expectedCells("claude", "anthropic", haiku));
 
     const json = await runCli(["models", "-c", config, "--json"], { cwd });
     expect(json.code, json.stderr).toBe(0);
-    const listed = JSON.parse(json.stdout) as { id: string; provider: string; contextWindow: number | null; inputUsdPerMTok: number | null }[];
+    const listed = JSON.parse(json.stdout) as {
+      id: string;
+      provider: string;
+      contextWindow: number | null;
+      inputUsdPerMTok: number | null;
+    }[];
     expect(listed.map((m) => m.id)).toEqual([...table.keys()]);
-    expect(listed.find((m) => m.id === "claude")).toMatchObject({ provider: "anthropic", contextWindow: haiku.context_window, inputUsdPerMTok: haiku.input_usd_per_mtok });
+    expect(listed.find((m) => m.id === "claude")).toMatchObject({
+      provider: "anthropic",
+      contextWindow: haiku.context_window,
+      inputUsdPerMTok: haiku.input_usd_per_mtok,
+    });
   });
 
   it("a config naming an unknown preset: exit 1, the message names the key", async () => {

@@ -33,7 +33,9 @@ const echoRequest = { model: "TestModelName", messages: [{ role: "user", content
 describe("llm-relay serve: configuration", () => {
   it("an invalid config file: exit 1, stderr names the file and the bad key", async () => {
     const file = write("bad.yaml", 'models:\n  a:\n    provider: openai-compatible\n    base_url: "nope"\n');
-    const result = await runCli(["serve", "--config", file, "--port", "0", "--db", path.join(dir, "logs.db")], { cwd: dir });
+    const result = await runCli(["serve", "--config", file, "--port", "0", "--db", path.join(dir, "logs.db")], {
+      cwd: dir,
+    });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain(file);
     expect(result.stderr).toContain("models.a.base_url");
@@ -42,7 +44,10 @@ describe("llm-relay serve: configuration", () => {
   });
 
   it("a missing --config file: exit 1, stderr names the path", async () => {
-    const result = await runCli(["serve", "--config", "missing.yaml", "--port", "0", "--db", path.join(dir, "logs.db")], { cwd: dir });
+    const result = await runCli(
+      ["serve", "--config", "missing.yaml", "--port", "0", "--db", path.join(dir, "logs.db")],
+      { cwd: dir },
+    );
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain(path.join(dir, "missing.yaml"));
     expect(result.stdout).not.toContain("llm-relay listening");
@@ -50,12 +55,18 @@ describe("llm-relay serve: configuration", () => {
 
   it("without a config file: binds 127.0.0.1 per LLM_RELAY_HOST/LLM_RELAY_PORT, answers any model through echo, lists echo", async () => {
     const port = await closedPort();
-    const proc = await startServe(["--db", "logs.db"], { cwd: dir, env: { LLM_RELAY_HOST: "127.0.0.1", LLM_RELAY_PORT: String(port) } });
+    const proc = await startServe(["--db", "logs.db"], {
+      cwd: dir,
+      env: { LLM_RELAY_HOST: "127.0.0.1", LLM_RELAY_PORT: String(port) },
+    });
     expect(proc.url).toBe(`http://127.0.0.1:${port}`);
 
     const answer = await send(`${proc.url}/v1/chat/completions`, { body: echoRequest });
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json).toMatchObject({ object: "chat.completion", choices: [{ message: { role: "assistant", content: "hello from the test" } }] });
+    expect(answer.json).toMatchObject({
+      object: "chat.completion",
+      choices: [{ message: { role: "assistant", content: "hello from the test" } }],
+    });
 
     const models = await send(`${proc.url}/v1/models`);
     expect(models.status).toBe(200);
@@ -73,7 +84,10 @@ describe("llm-relay serve: configuration", () => {
   it("--port beats LLM_RELAY_PORT", async () => {
     const envPort = await closedPort();
     const flagPort = await closedPort();
-    const proc = await startServe(["--port", String(flagPort), "--db", "logs.db"], { cwd: dir, env: { LLM_RELAY_PORT: String(envPort) } });
+    const proc = await startServe(["--port", String(flagPort), "--db", "logs.db"], {
+      cwd: dir,
+      env: { LLM_RELAY_PORT: String(envPort) },
+    });
     expect(proc.url).toBe(`http://127.0.0.1:${flagPort}`);
     expect((await send(`${proc.url}/health`)).status).toBe(200);
   });
@@ -97,7 +111,9 @@ describe("llm-relay serve: configuration", () => {
     expect((models.json as { data: { id: string }[] }).data.map((m) => m.id).sort()).toEqual(["echo", "from-yaml"]);
     // A config file without default_model: unknown names are not sent to echo.
     expect((await send(`${proc.url}/v1/chat/completions`, { body: echoRequest })).status).toBe(404);
-    expect((await send(`${proc.url}/v1/chat/completions`, { body: { ...echoRequest, model: "from-yaml" } })).status).toBe(200);
+    expect(
+      (await send(`${proc.url}/v1/chat/completions`, { body: { ...echoRequest, model: "from-yaml" } })).status,
+    ).toBe(200);
     proc.child.kill("SIGTERM");
     expect(await proc.waitForExit(10_000), outputOf(proc)).toEqual({ code: 0, signal: null });
     expect(fs.existsSync(path.join(dir, "from-config.db"))).toBe(true);

@@ -34,20 +34,38 @@ async function serve(flags: string[], env: Record<string, string> = {}): Promise
   const configPath = path.join(dir, "relay.yaml");
   fs.writeFileSync(
     configPath,
-    ["models:", "  story:", "    provider: llamacpp", `    base_url: ${fake.url}`, "  plain:", "    provider: llamacpp", `    base_url: ${fake.url}`, ""].join("\n"),
+    [
+      "models:",
+      "  story:",
+      "    provider: llamacpp",
+      `    base_url: ${fake.url}`,
+      "  plain:",
+      "    provider: llamacpp",
+      `    base_url: ${fake.url}`,
+      "",
+    ].join("\n"),
   );
-  return startServe(["--config", configPath, "--db", path.join(dir, "logs.db"), "--port", "0", ...flags], { cwd: dir, env });
+  return startServe(["--config", configPath, "--db", path.join(dir, "logs.db"), "--port", "0", ...flags], {
+    cwd: dir,
+    env,
+  });
 }
 
 const SECRET = "sk-debug-secret-0123456789";
 
 async function ask(proc: ServeProcess, model: string, stream: boolean): Promise<void> {
-  const res = await send(`${proc.url}/v1/chat/completions`, { body: { model, stream, messages: STORY_MESSAGES, max_tokens: 8, api_key: SECRET } });
+  const res = await send(`${proc.url}/v1/chat/completions`, {
+    body: { model, stream, messages: STORY_MESSAGES, max_tokens: 8, api_key: SECRET },
+  });
   expect(res.status).toBe(200);
 }
 
 /** Waits until the log holds a line matching `test` (the child writes asynchronously). */
-async function logged(proc: ServeProcess, test: (line: Record<string, unknown>) => boolean, count = 1): Promise<Record<string, unknown>[]> {
+async function logged(
+  proc: ServeProcess,
+  test: (line: Record<string, unknown>) => boolean,
+  count = 1,
+): Promise<Record<string, unknown>[]> {
   await until(`${count} matching log line(s)`, () => logLines(proc.stdout()).filter(test).length >= count);
   return logLines(proc.stdout());
 }
@@ -80,6 +98,8 @@ describe("serve --debug", () => {
     await ask(proc, "plain", false);
     const lines = await logged(proc, (line) => line.msg === "chat.completion" && line.model === "plain");
     expect(lines.some((line) => line.msg === "rendered prompt" || line.msg === "raw backend delta")).toBe(false);
-    expect(lines.filter((line) => typeof line.msg === "string" && line.msg.startsWith("no prompt_format configured"))).toHaveLength(2);
+    expect(
+      lines.filter((line) => typeof line.msg === "string" && line.msg.startsWith("no prompt_format configured")),
+    ).toHaveLength(2);
   });
 });

@@ -119,10 +119,13 @@ function recorded(dbPath: string): Recorded[] {
 /** Opens `count` streams and waits (bounded) until each has received its first event. */
 async function openStreams(url: string, count: number): Promise<ClientStream[]> {
   const streams = Array.from({ length: count }, (_, i) => openStream(url, `prompt ${String(i).padStart(2, "0")}`));
-  await withTimeout(Promise.all(streams.map((s) => s.first)), 10_000, () => "not every stream received its first event");
+  await withTimeout(
+    Promise.all(streams.map((s) => s.first)),
+    10_000,
+    () => "not every stream received its first event",
+  );
   return streams;
 }
-
 
 function words(count: number): string {
   return Array.from({ length: count }, (_, i) => `w${i}`).join(" ");
@@ -137,7 +140,11 @@ describe("llm-relay serve: graceful stop", () => {
 
     proc.child.kill("SIGTERM");
 
-    const bodies = await withTimeout(Promise.all(streams.map((s) => s.body)), 15_000, () => `streams did not end\n${outputOf(proc)}`);
+    const bodies = await withTimeout(
+      Promise.all(streams.map((s) => s.body)),
+      15_000,
+      () => `streams did not end\n${outputOf(proc)}`,
+    );
     for (const [i, body] of bodies.entries()) {
       expect(events(body).at(-1), streams[i]!.prompt).toBe("[DONE]");
       expect(streamedText(body), streams[i]!.prompt).toBe(text);
@@ -151,7 +158,14 @@ describe("llm-relay serve: graceful stop", () => {
     expect(records).toHaveLength(20);
     expect(records.map((r) => r.prompt)).toEqual(streams.map((s) => s.prompt));
     for (const record of records) {
-      expect(record, record.prompt).toMatchObject({ status: "ok", http_status: 200, response: text, error: null, stream: 1, finish_reason: "stop" });
+      expect(record, record.prompt).toMatchObject({
+        status: "ok",
+        http_status: 200,
+        response: text,
+        error: null,
+        stream: 1,
+        finish_reason: "stop",
+      });
     }
     expect(rows(dbPath, "SELECT id FROM responses")).toHaveLength(20);
     const stopped = logLines(proc.stdout()).find((line) => line.msg === "llm-relay stopped");
@@ -166,25 +180,50 @@ describe("llm-relay serve: graceful stop", () => {
     // Two more whose upstream has not answered at all yet: nothing was sent to their clients.
     fake.behave({ kind: "stall" });
     const stalled = [true, false].map((stream) =>
-      send(`${proc.url}/v1/chat/completions`, { body: { model: "slow", stream, messages: [{ role: "user", content: `stalled ${stream ? "stream" : "complete"}` }] } }),
+      send(`${proc.url}/v1/chat/completions`, {
+        body: {
+          model: "slow",
+          stream,
+          messages: [{ role: "user", content: `stalled ${stream ? "stream" : "complete"}` }],
+        },
+      }),
     );
-    await until(() => `7 upstream requests (${fake.requests.length})`, () => fake.requests.length === 7, { timeoutMs: 5_000 });
+    await until(
+      () => `7 upstream requests (${fake.requests.length})`,
+      () => fake.requests.length === 7,
+      { timeoutMs: 5_000 },
+    );
 
     proc.child.kill("SIGTERM");
 
-    const bodies = await withTimeout(Promise.all(streams.map((s) => s.body)), 10_000, () => `streams did not end\n${outputOf(proc)}`);
-    const stalledAnswers = await withTimeout(Promise.all(stalled), 10_000, () => `stalled requests got no answer\n${outputOf(proc)}`);
+    const bodies = await withTimeout(
+      Promise.all(streams.map((s) => s.body)),
+      10_000,
+      () => `streams did not end\n${outputOf(proc)}`,
+    );
+    const stalledAnswers = await withTimeout(
+      Promise.all(stalled),
+      10_000,
+      () => `stalled requests got no answer\n${outputOf(proc)}`,
+    );
     const exit = await proc.waitForExit(10_000);
     expect(exit, outputOf(proc)).toEqual({ code: 0, signal: null });
     await fake.waitForAborts(7);
 
     const records = recorded(dbPath);
-    expect(records.map((r) => r.prompt)).toEqual([...streams.map((s) => s.prompt), "stalled complete", "stalled stream"]);
+    expect(records.map((r) => r.prompt)).toEqual([
+      ...streams.map((s) => s.prompt),
+      "stalled complete",
+      "stalled stream",
+    ]);
     for (const [i, body] of bodies.entries()) {
       const all = events(body);
       expect(all, streams[i]!.prompt).not.toContain("[DONE]");
       const last = JSON.parse(all.at(-1)!) as { error?: { code?: string; message?: string } };
-      expect(last.error, `${streams[i]!.prompt}: ${body.slice(-300)}`).toMatchObject({ code: "cancelled", message: "server shutting down" });
+      expect(last.error, `${streams[i]!.prompt}: ${body.slice(-300)}`).toMatchObject({
+        code: "cancelled",
+        message: "server shutting down",
+      });
 
       const record = records[i]!;
       expect(record).toMatchObject({ status: "cancelled", error: "server shutting down", stream: 1 });
@@ -198,7 +237,10 @@ describe("llm-relay serve: graceful stop", () => {
     // A stop is not the client's doing: 503 server_shutting_down, which clients may retry elsewhere.
     for (const answer of stalledAnswers) {
       expect(answer.status, answer.text).toBe(503);
-      expect(openAIError(answer)).toMatchObject({ code: "server_shutting_down", message: expect.stringMatching(/shutting down/) });
+      expect(openAIError(answer)).toMatchObject({
+        code: "server_shutting_down",
+        message: expect.stringMatching(/shutting down/),
+      });
     }
     for (const record of records.slice(5)) {
       expect(record, record.prompt).toMatchObject({ status: "cancelled", error: "server shutting down", response: "" });
@@ -222,7 +264,11 @@ describe("llm-relay serve: graceful stop", () => {
 
     proc.child.kill("SIGINT");
 
-    const bodies = await withTimeout(Promise.all(streams.map((s) => s.body)), 10_000, () => `streams did not end\n${outputOf(proc)}`);
+    const bodies = await withTimeout(
+      Promise.all(streams.map((s) => s.body)),
+      10_000,
+      () => `streams did not end\n${outputOf(proc)}`,
+    );
     for (const body of bodies) expect(events(body).at(-1)).toBe("[DONE]");
     const exit = await proc.waitForExit(10_000);
     expect(exit, outputOf(proc)).toEqual({ code: 0, signal: null });

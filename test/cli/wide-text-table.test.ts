@@ -14,13 +14,17 @@ import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
 
 /** Terminal columns of `text`, for the characters this test uses. */
 function columns(text: string): number {
-  return [...text].reduce((sum, char) => sum + (/[\u3040-\u30ff\u4e00-\u9fff]|\p{Extended_Pictographic}/u.test(char) ? 2 : 1), 0);
+  return [...text].reduce(
+    (sum, char) => sum + (/[\u3040-\u30ff\u4e00-\u9fff]|\p{Extended_Pictographic}/u.test(char) ? 2 : 1),
+    0,
+  );
 }
 
 /** The terminal column where each cell of a table line starts (cells are two or more spaces apart). */
 function cellStarts(line: string): number[] {
   const starts: number[] = [];
-  for (const match of line.matchAll(/(?:^|(?<=\s{2}))\S.*?(?=\s{2}|$)/g)) starts.push(columns(line.slice(0, match.index)));
+  for (const match of line.matchAll(/(?:^|(?<=\s{2}))\S.*?(?=\s{2}|$)/g))
+    starts.push(columns(line.slice(0, match.index)));
   return starts;
 }
 
@@ -43,7 +47,11 @@ beforeAll(async () => {
     expect(answer.status).toBe(200);
   }
   await proxy.server.ctx.recorder.flush();
-  expect(rows<{ model: string }>(proxy.dbPath, "SELECT model FROM responses ORDER BY id").map((r) => r.model)).toEqual(["TestModelName", WIDE_MODEL, "gpt-4o-mini"]);
+  expect(rows<{ model: string }>(proxy.dbPath, "SELECT model FROM responses ORDER BY id").map((r) => r.model)).toEqual([
+    "TestModelName",
+    WIDE_MODEL,
+    "gpt-4o-mini",
+  ]);
 });
 afterAll(async () => {
   await proxy?.close();

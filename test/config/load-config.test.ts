@@ -56,12 +56,18 @@ describe("without a config file", () => {
 
 describe("config files", () => {
   it("reads ./llm-relay.yaml from the working directory when present", () => {
-    const file = writeFile("llm-relay.yaml", "port: 9123\ndefault_model: echo\nbody_limit_mb: 2\nmodels:\n  local:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:8080/v1\n");
+    const file = writeFile(
+      "llm-relay.yaml",
+      "port: 9123\ndefault_model: echo\nbody_limit_mb: 2\nmodels:\n  local:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:8080/v1\n",
+    );
     const config = loadConfig({ cwd, env: {} });
     expect(config.configPath).toBe(file);
     expect(config.port).toBe(9123);
     expect(config.bodyLimitBytes).toBe(2 * 1024 * 1024);
-    expect(config.models.local!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" });
+    expect(config.models.local!.deployments[0]).toMatchObject({
+      provider: "openai-compatible",
+      base_url: "http://127.0.0.1:8080/v1",
+    });
     expect(config.models.echo).toBeDefined();
   });
 
@@ -78,7 +84,10 @@ describe("config files", () => {
   });
 
   it("throws a ConfigError naming the file and the key of an invalid value", () => {
-    const file = writeFile("llm-relay.yaml", 'models:\n  a:\n    provider: openai-compatible\n    base_url: "not a url"\n');
+    const file = writeFile(
+      "llm-relay.yaml",
+      'models:\n  a:\n    provider: openai-compatible\n    base_url: "not a url"\n',
+    );
     const error = configError({ cwd, env: {} });
     expect(error.message).toContain(file);
     expect(error.message).toContain("models.a.base_url");
@@ -148,12 +157,18 @@ describe("precedence: flags > environment > file > defaults", () => {
     const flagFile = writeFile("flag.yaml", "port: 9003\n");
     expect(loadConfig({ cwd, env: {} }).port).toBe(9001);
     expect(loadConfig({ cwd, env: { LLM_RELAY_CONFIG: envFile } })).toMatchObject({ port: 9002, configPath: envFile });
-    expect(loadConfig({ cwd, env: { LLM_RELAY_CONFIG: envFile }, configPath: flagFile })).toMatchObject({ port: 9003, configPath: flagFile });
+    expect(loadConfig({ cwd, env: { LLM_RELAY_CONFIG: envFile }, configPath: flagFile })).toMatchObject({
+      port: 9003,
+      configPath: flagFile,
+    });
   });
 
   it("treats empty LLM_RELAY_* variables as unset (as `LLM_RELAY_HOST= llm-relay serve` or compose's ${VAR} yield)", () => {
     writeFile("llm-relay.yaml", fileText);
-    const config = loadConfig({ cwd, env: { LLM_RELAY_HOST: "", LLM_RELAY_PORT: "", LLM_RELAY_DB: "", LLM_RELAY_CONFIG: "" } });
+    const config = loadConfig({
+      cwd,
+      env: { LLM_RELAY_HOST: "", LLM_RELAY_PORT: "", LLM_RELAY_DB: "", LLM_RELAY_CONFIG: "" },
+    });
     // An empty host would make the server listen on every interface; an empty db path is the directory itself.
     expect(config).toMatchObject({ host: "10.0.0.1", port: 9001, dbPath: path.join(cwd, "from-file.db") });
   });
@@ -167,15 +182,47 @@ describe("hostile-input limits: max_json_depth, body_timeout_ms, max_body_mb_in_
   const MB = 1024 * 1024;
 
   it("has defaults: 64 levels, 30 s, 64 MB, not allowed", () => {
-    expect(loadConfig({ cwd, env: {} })).toMatchObject({ maxJsonDepth: 64, bodyTimeoutMs: 30_000, maxBodyBytesInFlight: 64 * MB, allowUnauthenticated: false });
+    expect(loadConfig({ cwd, env: {} })).toMatchObject({
+      maxJsonDepth: 64,
+      bodyTimeoutMs: 30_000,
+      maxBodyBytesInFlight: 64 * MB,
+      allowUnauthenticated: false,
+    });
   });
 
   it("takes flags over the environment over the file", () => {
-    writeFile("llm-relay.yaml", "max_json_depth: 10\nbody_timeout_ms: 1000\nmax_body_mb_in_flight: 8\nallow_unauthenticated: false\n");
-    expect(loadConfig({ cwd, env: {} })).toMatchObject({ maxJsonDepth: 10, bodyTimeoutMs: 1_000, maxBodyBytesInFlight: 8 * MB, allowUnauthenticated: false });
-    const env = { LLM_RELAY_MAX_JSON_DEPTH: "20", LLM_RELAY_BODY_TIMEOUT_MS: "2000", LLM_RELAY_MAX_BODY_MB_IN_FLIGHT: "0.5", LLM_RELAY_ALLOW_UNAUTHENTICATED: "1" };
-    expect(loadConfig({ cwd, env })).toMatchObject({ maxJsonDepth: 20, bodyTimeoutMs: 2_000, maxBodyBytesInFlight: 0.5 * MB, allowUnauthenticated: true });
-    expect(loadConfig({ cwd, env, maxJsonDepth: 30, bodyTimeoutMs: 3_000, maxBodyMbInFlight: 16, allowUnauthenticated: true })).toMatchObject({
+    writeFile(
+      "llm-relay.yaml",
+      "max_json_depth: 10\nbody_timeout_ms: 1000\nmax_body_mb_in_flight: 8\nallow_unauthenticated: false\n",
+    );
+    expect(loadConfig({ cwd, env: {} })).toMatchObject({
+      maxJsonDepth: 10,
+      bodyTimeoutMs: 1_000,
+      maxBodyBytesInFlight: 8 * MB,
+      allowUnauthenticated: false,
+    });
+    const env = {
+      LLM_RELAY_MAX_JSON_DEPTH: "20",
+      LLM_RELAY_BODY_TIMEOUT_MS: "2000",
+      LLM_RELAY_MAX_BODY_MB_IN_FLIGHT: "0.5",
+      LLM_RELAY_ALLOW_UNAUTHENTICATED: "1",
+    };
+    expect(loadConfig({ cwd, env })).toMatchObject({
+      maxJsonDepth: 20,
+      bodyTimeoutMs: 2_000,
+      maxBodyBytesInFlight: 0.5 * MB,
+      allowUnauthenticated: true,
+    });
+    expect(
+      loadConfig({
+        cwd,
+        env,
+        maxJsonDepth: 30,
+        bodyTimeoutMs: 3_000,
+        maxBodyMbInFlight: 16,
+        allowUnauthenticated: true,
+      }),
+    ).toMatchObject({
       maxJsonDepth: 30,
       bodyTimeoutMs: 3_000,
       maxBodyBytesInFlight: 16 * MB,
@@ -187,22 +234,66 @@ describe("hostile-input limits: max_json_depth, body_timeout_ms, max_body_mb_in_
   it("rejects values that are not positive, naming the key or variable", () => {
     writeFile("bad.yaml", "max_json_depth: 0\n");
     expect(configError({ cwd, env: {}, configPath: "bad.yaml" }).message).toContain("max_json_depth");
-    expect(configError({ cwd, env: { LLM_RELAY_BODY_TIMEOUT_MS: "soon" } }).message).toContain("LLM_RELAY_BODY_TIMEOUT_MS");
-    expect(configError({ cwd, env: { LLM_RELAY_MAX_JSON_DEPTH: "1.5" } }).message).toContain("LLM_RELAY_MAX_JSON_DEPTH");
+    expect(configError({ cwd, env: { LLM_RELAY_BODY_TIMEOUT_MS: "soon" } }).message).toContain(
+      "LLM_RELAY_BODY_TIMEOUT_MS",
+    );
+    expect(configError({ cwd, env: { LLM_RELAY_MAX_JSON_DEPTH: "1.5" } }).message).toContain(
+      "LLM_RELAY_MAX_JSON_DEPTH",
+    );
   });
 });
 
 describe("presets", () => {
   // Base URLs as each provider's API documentation gives them (see src/config/presets.ts).
   const presets = [
-    { env: "OPENAI_API_KEY", pattern: "openai/*", provider: "openai-compatible", base_url: "https://api.openai.com/v1" },
-    { env: "GROQ_API_KEY", pattern: "groq/*", provider: "openai-compatible", base_url: "https://api.groq.com/openai/v1" },
-    { env: "DEEPSEEK_API_KEY", pattern: "deepseek/*", provider: "openai-compatible", base_url: "https://api.deepseek.com/v1" },
-    { env: "MISTRAL_API_KEY", pattern: "mistral/*", provider: "openai-compatible", base_url: "https://api.mistral.ai/v1" },
-    { env: "OPENROUTER_API_KEY", pattern: "openrouter/*", provider: "openai-compatible", base_url: "https://openrouter.ai/api/v1" },
-    { env: "TOGETHER_API_KEY", pattern: "together/*", provider: "openai-compatible", base_url: "https://api.together.ai/v1" },
-    { env: "FIREWORKS_API_KEY", pattern: "fireworks/*", provider: "openai-compatible", base_url: "https://api.fireworks.ai/inference/v1" },
-    { env: "GEMINI_API_KEY", pattern: "gemini/*", provider: "openai-compatible", base_url: "https://generativelanguage.googleapis.com/v1beta/openai" },
+    {
+      env: "OPENAI_API_KEY",
+      pattern: "openai/*",
+      provider: "openai-compatible",
+      base_url: "https://api.openai.com/v1",
+    },
+    {
+      env: "GROQ_API_KEY",
+      pattern: "groq/*",
+      provider: "openai-compatible",
+      base_url: "https://api.groq.com/openai/v1",
+    },
+    {
+      env: "DEEPSEEK_API_KEY",
+      pattern: "deepseek/*",
+      provider: "openai-compatible",
+      base_url: "https://api.deepseek.com/v1",
+    },
+    {
+      env: "MISTRAL_API_KEY",
+      pattern: "mistral/*",
+      provider: "openai-compatible",
+      base_url: "https://api.mistral.ai/v1",
+    },
+    {
+      env: "OPENROUTER_API_KEY",
+      pattern: "openrouter/*",
+      provider: "openai-compatible",
+      base_url: "https://openrouter.ai/api/v1",
+    },
+    {
+      env: "TOGETHER_API_KEY",
+      pattern: "together/*",
+      provider: "openai-compatible",
+      base_url: "https://api.together.ai/v1",
+    },
+    {
+      env: "FIREWORKS_API_KEY",
+      pattern: "fireworks/*",
+      provider: "openai-compatible",
+      base_url: "https://api.fireworks.ai/inference/v1",
+    },
+    {
+      env: "GEMINI_API_KEY",
+      pattern: "gemini/*",
+      provider: "openai-compatible",
+      base_url: "https://generativelanguage.googleapis.com/v1beta/openai",
+    },
     { env: "XAI_API_KEY", pattern: "xai/*", provider: "openai-compatible", base_url: "https://api.x.ai/v1" },
     { env: "ANTHROPIC_API_KEY", pattern: "anthropic/*", provider: "anthropic", base_url: "https://api.anthropic.com" },
   ];
@@ -222,7 +313,10 @@ describe("presets", () => {
   });
 
   it("lets the config file override a preset", () => {
-    writeFile("llm-relay.yaml", "models:\n  groq/*:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9999/v1\n");
+    writeFile(
+      "llm-relay.yaml",
+      "models:\n  groq/*:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9999/v1\n",
+    );
     const config = loadConfig({ cwd, env: { GROQ_API_KEY: "sk-test", OPENAI_API_KEY: "sk-test" } });
     expect(config.models["groq/*"]!.deployments[0]!.base_url).toBe("http://127.0.0.1:9999/v1");
     expect(config.models["openai/*"]!.deployments[0]!.base_url).toBe("https://api.openai.com/v1");
@@ -231,15 +325,29 @@ describe("presets", () => {
   it("activates a preset listed under presets: without its key in the environment", () => {
     writeFile("llm-relay.yaml", "presets:\n  mistral:\n  groq: {}\n");
     const config = loadConfig({ cwd, env: {} });
-    expect(config.models["mistral/*"]!.deployments[0]).toMatchObject({ provider: "openai-compatible", base_url: "https://api.mistral.ai/v1", api_key_env: "MISTRAL_API_KEY" });
-    expect(config.models["groq/*"]!.deployments[0]).toMatchObject({ base_url: "https://api.groq.com/openai/v1", api_key_env: "GROQ_API_KEY" });
+    expect(config.models["mistral/*"]!.deployments[0]).toMatchObject({
+      provider: "openai-compatible",
+      base_url: "https://api.mistral.ai/v1",
+      api_key_env: "MISTRAL_API_KEY",
+    });
+    expect(config.models["groq/*"]!.deployments[0]).toMatchObject({
+      base_url: "https://api.groq.com/openai/v1",
+      api_key_env: "GROQ_API_KEY",
+    });
     expect(config.models["openai/*"]).toBeUndefined();
   });
 
   it("takes a preset's key variable and base URL from presets:", () => {
-    writeFile("llm-relay.yaml", "presets:\n  anthropic:\n    api_key_env: WORK_CLAUDE_KEY\n    base_url: http://127.0.0.1:8899\n");
+    writeFile(
+      "llm-relay.yaml",
+      "presets:\n  anthropic:\n    api_key_env: WORK_CLAUDE_KEY\n    base_url: http://127.0.0.1:8899\n",
+    );
     const config = loadConfig({ cwd, env: {} });
-    expect(config.models["anthropic/*"]!.deployments[0]).toMatchObject({ provider: "anthropic", base_url: "http://127.0.0.1:8899", api_key_env: "WORK_CLAUDE_KEY" });
+    expect(config.models["anthropic/*"]!.deployments[0]).toMatchObject({
+      provider: "anthropic",
+      base_url: "http://127.0.0.1:8899",
+      api_key_env: "WORK_CLAUDE_KEY",
+    });
   });
 
   it("rejects an unknown preset name and a bad presets: value, naming the key", () => {

@@ -50,7 +50,13 @@ models:
       ["http://127.0.0.1:9001/v1", 2, undefined],
       ["http://127.0.0.1:9002/v1", 1, "gpt-4o-2024-08-06"],
     ]);
-    expect(group).toMatchObject({ name: "gpt-4o", strategy: "least-busy", numRetries: 2, fallbacks: ["backup"], contextWindowFallbacks: [] });
+    expect(group).toMatchObject({
+      name: "gpt-4o",
+      strategy: "least-busy",
+      numRetries: 2,
+      fallbacks: ["backup"],
+      contextWindowFallbacks: [],
+    });
   });
 
   it("takes a model's defaults from routing:, and a single inline deployment is a group of one", () => {
@@ -59,21 +65,37 @@ routing: { strategy: latency-based, num_retries: 3, cooldown_ms: 5000 }
 models:
   local: { provider: llamacpp, base_url: "http://127.0.0.1:8080", prompt_format: llama3, first_token_timeout_ms: 3000 }
 `);
-    expect(config.routing).toMatchObject({ strategy: "latency-based", num_retries: 3, cooldown_ms: 5000, allowed_fails: 3 });
+    expect(config.routing).toMatchObject({
+      strategy: "latency-based",
+      num_retries: 3,
+      cooldown_ms: 5000,
+      allowed_fails: 3,
+    });
     const group = config.models.local!;
     expect(group).toMatchObject({ strategy: "latency-based", numRetries: 3 });
     expect(group.deployments).toHaveLength(1);
-    expect(group.deployments[0]).toMatchObject({ provider: "llamacpp", prompt_format: "llama3", first_token_timeout_ms: 3000, timeout_ms: 600_000 });
+    expect(group.deployments[0]).toMatchObject({
+      provider: "llamacpp",
+      prompt_format: "llama3",
+      first_token_timeout_ms: 3000,
+      timeout_ms: 600_000,
+    });
   });
 
   it("refuses an entry with both provider and deployments, or neither, naming the key", () => {
-    expect(loadError(`models: { x: { provider: echo, deployments: [{ provider: echo }] } }`)).toMatch(/models\.x.*either provider/);
+    expect(loadError(`models: { x: { provider: echo, deployments: [{ provider: echo }] } }`)).toMatch(
+      /models\.x.*either provider/,
+    );
     expect(loadError(`models: { x: { weight: 2 } }`)).toMatch(/models\.x.*either provider/);
   });
 
   it("refuses a fallback that leads nowhere, naming the model and the key", () => {
-    expect(loadError(`default_model: null\nmodels: { a: { provider: echo, fallbacks: [nowhere] } }`)).toMatch(/models\.a\.fallbacks: 'nowhere' matches no model/);
-    expect(loadError(`default_model: null\nmodels: { a: { provider: echo, context_window_fallbacks: [gone] } }`)).toMatch(/models\.a\.context_window_fallbacks: 'gone'/);
+    expect(loadError(`default_model: null\nmodels: { a: { provider: echo, fallbacks: [nowhere] } }`)).toMatch(
+      /models\.a\.fallbacks: 'nowhere' matches no model/,
+    );
+    expect(
+      loadError(`default_model: null\nmodels: { a: { provider: echo, context_window_fallbacks: [gone] } }`),
+    ).toMatch(/models\.a\.context_window_fallbacks: 'gone'/);
   });
 
   it("refuses an unknown provider kind and an unknown strategy", () => {

@@ -21,9 +21,14 @@ export const CLI_ENTRY = path.join(REPO_ROOT, "src", "cli", "main.ts");
  */
 function tsxImportUrl(): string {
   const dir = path.join(REPO_ROOT, "node_modules", "tsx");
-  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { exports: Record<string, unknown> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+    exports: Record<string, unknown>;
+  };
   const entry = pkg.exports["."];
-  const file = typeof entry === "string" ? entry : (entry as { import?: string; default?: string }).import ?? (entry as { default: string }).default;
+  const file =
+    typeof entry === "string"
+      ? entry
+      : ((entry as { import?: string; default?: string }).import ?? (entry as { default: string }).default);
   return pathToFileURL(path.join(dir, file)).href;
 }
 
@@ -107,7 +112,11 @@ export function spawnCli(args: readonly string[], options: SpawnOptions): CliPro
     exited,
     alive: () => !done,
     waitForExit(timeoutMs = 10_000) {
-      return withTimeout(exited, timeoutMs, () => `llm-relay ${args.join(" ")} did not exit within ${timeoutMs} ms\n${outputOf(proc)}`);
+      return withTimeout(
+        exited,
+        timeoutMs,
+        () => `llm-relay ${args.join(" ")} did not exit within ${timeoutMs} ms\n${outputOf(proc)}`,
+      );
     },
     async kill() {
       live.delete(proc);
@@ -141,7 +150,10 @@ export interface ServeProcess extends CliProcess {
  * "llm-relay listening" JSON line on stdout. Rejects, with the output, when
  * the process exits first or the line does not come.
  */
-export async function startServe(args: readonly string[], options: SpawnOptions & { timeoutMs?: number }): Promise<ServeProcess> {
+export async function startServe(
+  args: readonly string[],
+  options: SpawnOptions & { timeoutMs?: number },
+): Promise<ServeProcess> {
   const proc = spawnCli(["serve", ...args], options);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const url = await withTimeout(
@@ -155,7 +167,9 @@ export async function startServe(args: readonly string[], options: SpawnOptions 
       };
       proc.child.stdout!.on("data", check);
       check();
-      void proc.exited.then((exit) => reject(new Error(`llm-relay serve exited (${exit.code ?? exit.signal}) before listening\n${outputOf(proc)}`)));
+      void proc.exited.then((exit) =>
+        reject(new Error(`llm-relay serve exited (${exit.code ?? exit.signal}) before listening\n${outputOf(proc)}`)),
+      );
     }),
     timeoutMs,
     () => `llm-relay serve did not report listening within ${timeoutMs} ms\n${outputOf(proc)}`,
@@ -196,7 +210,10 @@ export interface CliResult extends Exit {
 }
 
 /** Runs `llm-relay <args…>` to its end (at most `timeoutMs`). */
-export async function runCli(args: readonly string[], options: SpawnOptions & { timeoutMs?: number }): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  options: SpawnOptions & { timeoutMs?: number },
+): Promise<CliResult> {
   const proc = spawnCli(args, options);
   try {
     const exit = await proc.waitForExit(options.timeoutMs ?? 15_000);

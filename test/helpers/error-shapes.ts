@@ -8,8 +8,12 @@ import { errorEnvelopeSchema } from "../../src/server/envelope-schemas.js";
 import type { RawAnswer } from "./raw-http.js";
 
 /** What is wrong with the body of an error answer to a request for `target` (path and query), or null. */
-export function errorShapeProblem(target: string, answer: Pick<RawAnswer, "status" | "headers" | "body">): string | null {
-  if (!(answer.headers["content-type"] ?? "").startsWith("application/json")) return `content-type is '${answer.headers["content-type"]}'`;
+export function errorShapeProblem(
+  target: string,
+  answer: Pick<RawAnswer, "status" | "headers" | "body">,
+): string | null {
+  if (!(answer.headers["content-type"] ?? "").startsWith("application/json"))
+    return `content-type is '${answer.headers["content-type"]}'`;
   let body: unknown;
   try {
     body = JSON.parse(answer.body);
@@ -20,13 +24,20 @@ export function errorShapeProblem(target: string, answer: Pick<RawAnswer, "statu
     const result = errorEnvelopeSchema.safeParse(body);
     return result.success ? null : `not an error envelope: ${answer.body.slice(0, 200)}`;
   }
-  if (body === null || typeof body !== "object" || Object.keys(body).join() !== "error") return `not an OpenAI error body: ${answer.body.slice(0, 200)}`;
+  if (body === null || typeof body !== "object" || Object.keys(body).join() !== "error")
+    return `not an OpenAI error body: ${answer.body.slice(0, 200)}`;
   const error = (body as { error: unknown }).error;
   if (error === null || typeof error !== "object") return `error is not an object: ${answer.body.slice(0, 200)}`;
   const fields = error as Record<string, unknown>;
-  if (Object.keys(fields).sort().join() !== "code,message,param,type") return `error has fields ${Object.keys(fields).join(",")}`;
-  if (typeof fields.message !== "string" || typeof fields.type !== "string") return `error.message/type are not strings: ${answer.body.slice(0, 200)}`;
-  if (!(fields.code === null || typeof fields.code === "string") || !(fields.param === null || typeof fields.param === "string")) return "error.code/param are not string|null";
+  if (Object.keys(fields).sort().join() !== "code,message,param,type")
+    return `error has fields ${Object.keys(fields).join(",")}`;
+  if (typeof fields.message !== "string" || typeof fields.type !== "string")
+    return `error.message/type are not strings: ${answer.body.slice(0, 200)}`;
+  if (
+    !(fields.code === null || typeof fields.code === "string") ||
+    !(fields.param === null || typeof fields.param === "string")
+  )
+    return "error.code/param are not string|null";
   return null;
 }
 

@@ -18,8 +18,12 @@ export interface Answer {
 }
 
 /** Sends `body` (an object is JSON-encoded, a string is sent as is) and reads the whole answer. */
-export async function send(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+export async function send(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const body =
+    init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
   const response = await fetch(url, {
     method: init.method ?? (body === undefined ? "GET" : "POST"),
     headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
@@ -46,7 +50,12 @@ export function chatBody(model: string, extra: Record<string, unknown> = {}): Re
 }
 
 /** The OpenAI error object of an answer, after checking the body has exactly OpenAI's error shape. */
-export function openAIError(answer: Answer): { message: string; type: string; param: string | null; code: string | null } {
+export function openAIError(answer: Answer): {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+} {
   expect(answer.headers.get("content-type") ?? "").toMatch(/application\/json/);
   const body = answer.json as { error?: Record<string, unknown> } | undefined;
   expect(body, `not a JSON body: ${answer.text.slice(0, 200)}`).toBeTypeOf("object");

@@ -64,7 +64,10 @@ export function anthropicFixture(name: string): string {
 }
 
 /** errors.json, parsed. */
-export function anthropicErrors(): Record<string, { status?: number; headers?: Record<string, string>; body?: unknown; event?: string; data?: unknown }> {
+export function anthropicErrors(): Record<
+  string,
+  { status?: number; headers?: Record<string, string>; body?: unknown; event?: string; data?: unknown }
+> {
   return JSON.parse(anthropicFixture("errors.json")) as ReturnType<typeof anthropicErrors>;
 }
 
@@ -83,9 +86,12 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicUpstream> {
     }
     const received: ReceivedAnthropicRequest = { path: req.url ?? "", headers: req.headers, body, rejected: null };
     requests.push(received);
-    if (req.method !== "POST" || req.url !== "/v1/messages") return sendError(res, 404, "not_found_error", "Not found", received);
-    if (req.headers["x-api-key"] !== FAKE_ANTHROPIC_KEY) return sendError(res, 401, "authentication_error", "invalid x-api-key", received);
-    if (req.headers["anthropic-version"] !== "2023-06-01") return sendError(res, 400, "invalid_request_error", "anthropic-version: header is required", received);
+    if (req.method !== "POST" || req.url !== "/v1/messages")
+      return sendError(res, 404, "not_found_error", "Not found", received);
+    if (req.headers["x-api-key"] !== FAKE_ANTHROPIC_KEY)
+      return sendError(res, 401, "authentication_error", "invalid x-api-key", received);
+    if (req.headers["anthropic-version"] !== "2023-06-01")
+      return sendError(res, 400, "invalid_request_error", "anthropic-version: header is required", received);
     const problem = checkRequest(body);
     if (problem) return sendError(res, 400, "invalid_request_error", problem, received);
     const behaviour = queued.shift() ?? { kind: "replay", fixture: "text" };
@@ -103,7 +109,13 @@ export async function startFakeAnthropic(): Promise<FakeAnthropicUpstream> {
   };
 }
 
-function sendError(res: http.ServerResponse, status: number, type: string, message: string, received: ReceivedAnthropicRequest): void {
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  received: ReceivedAnthropicRequest,
+): void {
   received.rejected = message;
   res.writeHead(status, { "content-type": "application/json", "request-id": "req_fake" });
   res.end(JSON.stringify({ type: "error", error: { type, message }, request_id: "req_fake" }));
@@ -129,7 +141,8 @@ async function answer(res: http.ServerResponse, behaviour: AnthropicBehaviour, s
       return writeSse(res, events.slice(0, behaviour.events ?? events.length).join(""));
     }
     case "replay": {
-      if (stream) return writeSse(res, withStopReason(anthropicFixture(`stream-${behaviour.fixture}.sse`), behaviour.stopReason));
+      if (stream)
+        return writeSse(res, withStopReason(anthropicFixture(`stream-${behaviour.fixture}.sse`), behaviour.stopReason));
       const message = JSON.parse(anthropicFixture(`message-${behaviour.fixture}.json`)) as Record<string, unknown>;
       if (behaviour.stopReason) message.stop_reason = behaviour.stopReason;
       res.writeHead(200, { "content-type": "application/json", "request-id": "req_fake" });
@@ -151,7 +164,11 @@ function withStopReason(sse: string, stopReason: string | undefined): string {
 
 /** Writes an SSE text event by event, each event split in two writes on separate ticks. */
 async function writeSse(res: http.ServerResponse, sse: string): Promise<void> {
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "request-id": "req_fake" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "request-id": "req_fake",
+  });
   for (const event of sse.split(/(?<=\n\n)/)) {
     if (res.destroyed) return;
     const half = Math.ceil(event.length / 2);
@@ -163,23 +180,50 @@ async function writeSse(res: http.ServerResponse, sse: string): Promise<void> {
   res.end();
 }
 
-const TOP_LEVEL = new Set(["model", "max_tokens", "messages", "system", "temperature", "top_p", "top_k", "stop_sequences", "stream", "tools", "tool_choice", "metadata", "thinking", "service_tier"]);
+const TOP_LEVEL = new Set([
+  "model",
+  "max_tokens",
+  "messages",
+  "system",
+  "temperature",
+  "top_p",
+  "top_k",
+  "stop_sequences",
+  "stream",
+  "tools",
+  "tool_choice",
+  "metadata",
+  "thinking",
+  "service_tier",
+]);
 
 /** The first problem the real API would report for `body` (message in its `field: problem` style), or null. */
 export function checkRequest(body: Record<string, unknown>): string | null {
   for (const key of Object.keys(body)) if (!TOP_LEVEL.has(key)) return `${key}: Extra inputs are not permitted`;
   if (typeof body.model !== "string" || !body.model) return "model: Field required";
-  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) return "max_tokens: Field required (an integer ≥ 1)";
-  if (body.system !== undefined && typeof body.system !== "string" && !isTextBlocks(body.system)) return "system: Input should be a string or a list of text blocks";
-  if (body.stop_sequences !== undefined && !(Array.isArray(body.stop_sequences) && body.stop_sequences.every((s) => typeof s === "string"))) return "stop_sequences: Input should be a list of strings";
-  if (body.metadata !== undefined && Object.keys(body.metadata as object).some((k) => k !== "user_id")) return "metadata: only user_id is accepted";
+  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)
+    return "max_tokens: Field required (an integer ≥ 1)";
+  if (body.system !== undefined && typeof body.system !== "string" && !isTextBlocks(body.system))
+    return "system: Input should be a string or a list of text blocks";
+  if (
+    body.stop_sequences !== undefined &&
+    !(Array.isArray(body.stop_sequences) && body.stop_sequences.every((s) => typeof s === "string"))
+  )
+    return "stop_sequences: Input should be a list of strings";
+  if (body.metadata !== undefined && Object.keys(body.metadata as object).some((k) => k !== "user_id"))
+    return "metadata: only user_id is accepted";
   const toolsProblem = checkTools(body.tools, body.tool_choice);
   if (toolsProblem) return toolsProblem;
   return checkMessages(body.messages, body.tools !== undefined);
 }
 
 function isTextBlocks(value: unknown): boolean {
-  return Array.isArray(value) && value.every((b: { type?: unknown; text?: unknown }) => b?.type === "text" && typeof b.text === "string" && b.text !== "");
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (b: { type?: unknown; text?: unknown }) => b?.type === "text" && typeof b.text === "string" && b.text !== "",
+    )
+  );
 }
 
 function checkTools(tools: unknown, choice: unknown): string | null {
@@ -188,15 +232,20 @@ function checkTools(tools: unknown, choice: unknown): string | null {
     for (const [i, tool] of (tools as Record<string, unknown>[]).entries()) {
       if (typeof tool.name !== "string") return `tools.${i}.name: Field required`;
       const schema = tool.input_schema as { type?: unknown } | undefined;
-      if (!schema || schema.type !== "object") return `tools.${i}.input_schema: Field required (a JSON schema of type object)`;
-      for (const key of Object.keys(tool)) if (!["name", "description", "input_schema", "cache_control"].includes(key)) return `tools.${i}.${key}: Extra inputs are not permitted`;
+      if (!schema || schema.type !== "object")
+        return `tools.${i}.input_schema: Field required (a JSON schema of type object)`;
+      for (const key of Object.keys(tool))
+        if (!["name", "description", "input_schema", "cache_control"].includes(key))
+          return `tools.${i}.${key}: Extra inputs are not permitted`;
     }
   }
   if (choice !== undefined) {
     const { type, name, disable_parallel_tool_use: noParallel } = choice as Record<string, unknown>;
-    if (!["auto", "any", "tool", "none"].includes(String(type))) return "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'";
+    if (!["auto", "any", "tool", "none"].includes(String(type)))
+      return "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'";
     if (type === "tool" && typeof name !== "string") return "tool_choice.name: Field required";
-    if (type === "none" && noParallel !== undefined) return "tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted";
+    if (type === "none" && noParallel !== undefined)
+      return "tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted";
     if (tools === undefined) return "tool_choice may only be specified while providing tools";
   }
   return null;
@@ -207,9 +256,14 @@ function checkMessages(messages: unknown, hasTools: boolean): string | null {
   let pendingToolUses: string[] = [];
   for (const [i, message] of (messages as { role?: unknown; content?: unknown }[]).entries()) {
     const expected = i % 2 === 0 ? "user" : "assistant";
-    if (message.role !== expected) return `messages.${i}.role: roles must alternate between "user" and "assistant", starting with "user" (got ${String(message.role)})`;
-    const blocks: Record<string, unknown>[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : (message.content as Record<string, unknown>[]);
-    if (!Array.isArray(blocks) || blocks.length === 0) return `messages.${i}.content: at least one content block is required`;
+    if (message.role !== expected)
+      return `messages.${i}.role: roles must alternate between "user" and "assistant", starting with "user" (got ${String(message.role)})`;
+    const blocks: Record<string, unknown>[] =
+      typeof message.content === "string"
+        ? [{ type: "text", text: message.content }]
+        : (message.content as Record<string, unknown>[]);
+    if (!Array.isArray(blocks) || blocks.length === 0)
+      return `messages.${i}.content: at least one content block is required`;
     const answered: string[] = [];
     let pastResults = false;
     for (const [j, block] of blocks.entries()) {
@@ -217,22 +271,30 @@ function checkMessages(messages: unknown, hasTools: boolean): string | null {
       if (block.type !== "tool_result") pastResults = true;
       switch (block.type) {
         case "text":
-          if (typeof block.text !== "string" || block.text === "") return `${where}: text content blocks must be non-empty`;
+          if (typeof block.text !== "string" || block.text === "")
+            return `${where}: text content blocks must be non-empty`;
           break;
         case "image": {
           const source = block.source as Record<string, unknown> | undefined;
-          const ok = (source?.type === "base64" && typeof source.media_type === "string" && typeof source.data === "string") || (source?.type === "url" && typeof source.url === "string");
+          const ok =
+            (source?.type === "base64" && typeof source.media_type === "string" && typeof source.data === "string") ||
+            (source?.type === "url" && typeof source.url === "string");
           if (!ok || message.role !== "user") return `${where}.source: invalid image source`;
           break;
         }
         case "tool_use":
-          if (message.role !== "assistant" || typeof block.id !== "string" || typeof block.name !== "string") return `${where}: tool_use blocks need id and name, in assistant turns`;
-          if (!block.input || typeof block.input !== "object" || Array.isArray(block.input)) return `${where}.input: Input should be a valid dictionary`;
+          if (message.role !== "assistant" || typeof block.id !== "string" || typeof block.name !== "string")
+            return `${where}: tool_use blocks need id and name, in assistant turns`;
+          if (!block.input || typeof block.input !== "object" || Array.isArray(block.input))
+            return `${where}.input: Input should be a valid dictionary`;
           break;
         case "tool_result":
-          if (message.role !== "user" || pastResults) return `${where}: tool_result blocks must come first in a user turn`;
-          if (!pendingToolUses.includes(String(block.tool_use_id))) return `${where}: unexpected tool_use_id found in tool_result blocks: ${String(block.tool_use_id)}`;
-          if (typeof block.content !== "string" && !isTextBlocks(block.content)) return `${where}.content: Input should be a string or text blocks`;
+          if (message.role !== "user" || pastResults)
+            return `${where}: tool_result blocks must come first in a user turn`;
+          if (!pendingToolUses.includes(String(block.tool_use_id)))
+            return `${where}: unexpected tool_use_id found in tool_result blocks: ${String(block.tool_use_id)}`;
+          if (typeof block.content !== "string" && !isTextBlocks(block.content))
+            return `${where}.content: Input should be a string or text blocks`;
           answered.push(String(block.tool_use_id));
           break;
         default:
@@ -241,11 +303,13 @@ function checkMessages(messages: unknown, hasTools: boolean): string | null {
     }
     if (message.role === "user") {
       const missing = pendingToolUses.filter((id) => !answered.includes(id));
-      if (missing.length > 0) return `messages.${i}: tool_use ids were found without tool_result blocks immediately after: ${missing.join(", ")}`;
+      if (missing.length > 0)
+        return `messages.${i}: tool_use ids were found without tool_result blocks immediately after: ${missing.join(", ")}`;
       pendingToolUses = [];
     } else {
       pendingToolUses = blocks.filter((b) => b.type === "tool_use").map((b) => String(b.id));
-      if (pendingToolUses.length > 0 && !hasTools) return "Requests which include `tool_use` or `tool_result` blocks must define tools.";
+      if (pendingToolUses.length > 0 && !hasTools)
+        return "Requests which include `tool_use` or `tool_result` blocks must define tools.";
     }
   }
   return null;

@@ -12,7 +12,9 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-const FIXTURE = JSON.parse(fs.readFileSync(new URL("../fixtures/protocols/openai/embeddings-response.json", import.meta.url), "utf8")) as {
+const FIXTURE = JSON.parse(
+  fs.readFileSync(new URL("../fixtures/protocols/openai/embeddings-response.json", import.meta.url), "utf8"),
+) as {
   data: { embedding: number[] }[];
   usage: { prompt_tokens: number };
 };
@@ -20,8 +22,7 @@ const FIXTURE = JSON.parse(fs.readFileSync(new URL("../fixtures/protocols/openai
 /** What the fake does with the next requests. */
 export type EmbeddingsBehaviour =
   /** A normal answer; `usage: false` leaves `usage` out. */
-  | { kind: "ok"; usage?: boolean }
-  | { kind: "status"; status: number; body: string; headers?: Record<string, string> };
+  { kind: "ok"; usage?: boolean } | { kind: "status"; status: number; body: string; headers?: Record<string, string> };
 
 /** One request the fake received, and the body it answered with. */
 export interface EmbeddingsRequest {
@@ -76,7 +77,11 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddings> {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(text);
     };
-    if (entry.path !== "/v1/embeddings") return send(404, JSON.stringify({ error: { message: "not found", type: "invalid_request_error", param: null, code: null } }));
+    if (entry.path !== "/v1/embeddings")
+      return send(
+        404,
+        JSON.stringify({ error: { message: "not found", type: "invalid_request_error", param: null, code: null } }),
+      );
     if (behaviour.kind === "status") return send(behaviour.status, behaviour.body, behaviour.headers);
     const count = inputCount(body.input);
     const dimensions = typeof body.dimensions === "number" ? body.dimensions : 4;
@@ -85,7 +90,12 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddings> {
       return { object: "embedding", embedding: body.encoding_format === "base64" ? base64Of(vector) : vector, index };
     });
     const tokens = TOKENS_PER_INPUT * count;
-    const answer = { object: "list", data, model: `${String(body.model)}-served`, ...(behaviour.usage === false ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }) };
+    const answer = {
+      object: "list",
+      data,
+      model: `${String(body.model)}-served`,
+      ...(behaviour.usage === false ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }),
+    };
     send(200, JSON.stringify(answer, null, 2));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

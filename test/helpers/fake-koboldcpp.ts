@@ -26,18 +26,31 @@ const NOT_FOUND = section(capture, "Error: GET unknown path");
 const BAD_INPUT = firstLine(section(capture, "Error: POST /api/v1/generate bad JSON"), "{");
 const MODEL = firstLine(section(capture, "GET /api/v1/model"), "{");
 /** The captured non-streamed answer: `{"results": [{"text": …, "finish_reason": "length"}]}`. */
-const CAPTURED_RESULT = (JSON.parse(firstLine(section(capture, "POST /api/v1/generate"), "{")) as { results: { text: string; finish_reason: string }[] }).results[0]!;
+const CAPTURED_RESULT = (
+  JSON.parse(firstLine(section(capture, "POST /api/v1/generate"), "{")) as {
+    results: { text: string; finish_reason: string }[];
+  }
+).results[0]!;
 const VERSION = firstLine(section(capture, "GET /api/extra/version"), "{");
 /** The captured `/api/extra/perf` (its `stop_reason` is replaced by the last generation's). */
 const PERF = JSON.parse(firstLine(section(capture, "GET /api/extra/perf"), "{")) as Record<string, unknown>;
 const V1_JSON_HEADERS = section(capture, "POST /v1/chat/completions stream=false").headers;
 const V1_STREAM_HEADERS = section(capture, "POST /v1/chat/completions stream=true").headers;
 /** The captured `/v1/chat/completions` answer, whose `usage` is always 100/100/200. */
-const V1_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /v1/chat/completions stream=false"), "{")) as Record<string, unknown>;
+const V1_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /v1/chat/completions stream=false"), "{")) as Record<
+  string,
+  unknown
+>;
 /** The captured `/v1` stream chunk (id `koboldcpp`, `delta.role` on every chunk). */
-const V1_CHUNK = JSON.parse(firstLine(section(capture, "POST /v1/chat/completions stream=true"), "data: ").slice("data: ".length)) as Record<string, unknown>;
+const V1_CHUNK = JSON.parse(
+  firstLine(section(capture, "POST /v1/chat/completions stream=true"), "data: ").slice("data: ".length),
+) as Record<string, unknown>;
 /** KoboldCpp's fixed `/v1` usage. */
-export const KOBOLD_FAKE_USAGE = V1_TEMPLATE.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+export const KOBOLD_FAKE_USAGE = V1_TEMPLATE.usage as {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+};
 
 /**
  * The prompt koboldcpp.py builds from `/v1/chat/completions` messages with its default chat adapter
@@ -50,12 +63,18 @@ export function koboldDefaultAdapterPrompt(messages: { role: string; content: st
 }
 
 /** koboldcpp.py's answer when another generation holds the model (not in the capture; its README quotes it). */
-export const BUSY_BODY = pythonJson({ detail: { msg: "Server is busy; please try again later.", type: "service_unavailable" } });
+export const BUSY_BODY = pythonJson({
+  detail: { msg: "Server is busy; please try again later.", type: "service_unavailable" },
+});
 
 /** The captured answer text of `POST /api/v1/generate`. */
 export const CAPTURED_TEXT = CAPTURED_RESULT.text;
 /** Whole tokens of the captured long stream, one event each (its first event is cut short in the capture, so left out). */
-export const CAPTURED_STREAM_PIECES = ["rest", " it was very special. But sometimes", ", these popcing, and there was a pic"];
+export const CAPTURED_STREAM_PIECES = [
+  "rest",
+  " it was very special. But sometimes",
+  ", these popcing, and there was a pic",
+];
 
 /** How the fake behaves. */
 export interface KoboldFakeOptions {
@@ -155,15 +174,23 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
     const json = (text: string) => writeResponse(socket, "200 OK", JSON_HEADERS, text, true);
 
     if (req.method === "GET" && path === "/api/v1/model") return json(MODEL);
-    if (req.method === "GET" && path === "/api/extra/true_max_context_length") return json(pythonJson({ value: options.maxContext }));
+    if (req.method === "GET" && path === "/api/extra/true_max_context_length")
+      return json(pythonJson({ value: options.maxContext }));
     if (req.method === "GET" && path === "/api/extra/version") return json(VERSION);
-    if (req.method === "GET" && path === "/api/extra/perf" && !options.noPerf) return json(pythonJson({ ...PERF, stop_reason: lastStopReason }));
+    if (req.method === "GET" && path === "/api/extra/perf" && !options.noPerf)
+      return json(pythonJson({ ...PERF, stop_reason: lastStopReason }));
     if (req.method === "POST" && path === "/v1/chat/completions") {
       if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
       generated();
       const text = options.pieces.join("");
       if (body?.stream !== true) {
-        const answer = { ...V1_TEMPLATE, created: Math.floor(Date.now() / 1000), choices: [{ index: 0, message: { role: "assistant", content: text, tool_calls: [] }, finish_reason: "length" }] };
+        const answer = {
+          ...V1_TEMPLATE,
+          created: Math.floor(Date.now() / 1000),
+          choices: [
+            { index: 0, message: { role: "assistant", content: text, tool_calls: [] }, finish_reason: "length" },
+          ],
+        };
         return writeResponse(socket, "200 OK", V1_JSON_HEADERS, pythonJson(answer), true);
       }
       return v1Stream(socket, options.pieces);
@@ -176,12 +203,25 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
     if (req.method === "POST" && GENERATE_PATHS.has(path)) {
       if (options.busy) return writeResponse(socket, "503 Service Unavailable", ERROR_HEADERS, BUSY_BODY, false);
       if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
-      if (options.generateError) return writeResponse(socket, `${options.generateError.status} Error`, ERROR_HEADERS, options.generateError.body, false);
+      if (options.generateError)
+        return writeResponse(
+          socket,
+          `${options.generateError.status} Error`,
+          ERROR_HEADERS,
+          options.generateError.body,
+          false,
+        );
       generated();
       const finish = options.stoppedAt !== null ? "length" : options.finishReason;
-      const kept = options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
-      if (path === "/api/v1/generate") return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
-      return stream(socket, { ...options, finishReason: finish, pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces });
+      const kept =
+        options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
+      if (path === "/api/v1/generate")
+        return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
+      return stream(socket, {
+        ...options,
+        finishReason: finish,
+        pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces,
+      });
     }
     writeResponse(socket, "404 Not Found", NOT_FOUND.headers, NOT_FOUND.bodyLines[0]!, false);
   });
@@ -202,7 +242,13 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
 }
 
 /** Writes an HTTP/1.0 answer with the captured headers (fresh Date and length) and closes the connection. */
-function writeResponse(socket: Socket, status: string, headers: [string, string][], body: string, contentLength: boolean): void {
+function writeResponse(
+  socket: Socket,
+  status: string,
+  headers: [string, string][],
+  body: string,
+  contentLength: boolean,
+): void {
   socket.write(head(status, headers, contentLength ? Buffer.byteLength(body) : null));
   socket.end(body);
 }
@@ -237,7 +283,16 @@ function v1Stream(socket: Socket, pieces: string[]): void {
   socket.write(head("200 OK", V1_STREAM_HEADERS, null));
   const choice = (V1_CHUNK.choices as Record<string, unknown>[])[0]!;
   for (const [i, content] of pieces.entries()) {
-    const chunk = { ...V1_CHUNK, choices: [{ ...choice, finish_reason: i === pieces.length - 1 ? "length" : "null", delta: { role: "assistant", content } }] };
+    const chunk = {
+      ...V1_CHUNK,
+      choices: [
+        {
+          ...choice,
+          finish_reason: i === pieces.length - 1 ? "length" : "null",
+          delta: { role: "assistant", content },
+        },
+      ],
+    };
     socket.write(`data: ${pythonJson(chunk)}\n\n`);
   }
   socket.end("data: [DONE]");

@@ -14,15 +14,26 @@ import { fakeTokenize } from "./fake-tokenizer.js";
 import { firstLine, readCapture, section } from "./protocol-capture.js";
 
 const capture = readCapture("llama-server.txt");
-const jsonHeaders = Object.fromEntries(section(capture, "GET /health").headers.filter(([name]) => !/^(content-length|keep-alive)$/i.test(name)));
-const streamHeaders = Object.fromEntries(section(capture, "POST /completion (native) stream=true").headers.filter(([name]) => !/^(transfer-encoding|keep-alive)$/i.test(name)));
+const jsonHeaders = Object.fromEntries(
+  section(capture, "GET /health").headers.filter(([name]) => !/^(content-length|keep-alive)$/i.test(name)),
+);
+const streamHeaders = Object.fromEntries(
+  section(capture, "POST /completion (native) stream=true").headers.filter(
+    ([name]) => !/^(transfer-encoding|keep-alive)$/i.test(name),
+  ),
+);
 const HEALTH_OK = firstLine(section(capture, "GET /health"), "{");
 const BAD_JSON = firstLine(section(capture, "Error: POST /v1/chat/completions bad JSON"), "{");
 const NOT_FOUND = firstLine(section(capture, "Error: unknown path"), "{");
 /** The captured non-streamed answer; the stream's last event has the same fields (its capture is cut short). */
-const FINAL_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /completion (native) stream=false"), "{")) as Record<string, unknown>;
+const FINAL_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /completion (native) stream=false"), "{")) as Record<
+  string,
+  unknown
+>;
 /** The captured stream's first event, e.g. `{"index":0,"content":",","tokens":[432],"stop":false,…}`. */
-const EVENT_TEMPLATE = JSON.parse(firstLine(section(capture, "POST /completion (native) stream=true"), "data: ").slice("data: ".length)) as Record<string, unknown>;
+const EVENT_TEMPLATE = JSON.parse(
+  firstLine(section(capture, "POST /completion (native) stream=true"), "data: ").slice("data: ".length),
+) as Record<string, unknown>;
 /** `/props` as captured, up to where the capture cut it: inside `chat_template`. */
 const PROPS_PREFIX = firstLine(section(capture, "GET /props"), "{").split('"chat_template":')[0]!;
 /** The server's error body while loading (capture README). */
@@ -37,7 +48,21 @@ export const LLAMACPP_CHATML_FALLBACK =
   "{%- if add_generation_prompt -%}\n  {{- '<|im_start|>assistant\\n' -}}\n{%- endif -%}";
 
 /** The captured answer text, split as the captured stream split it (one token per event). */
-export const CAPTURED_PIECES = [",", " there", " was", " a", " little", " girl", " named", " Lily", ".", " She", " loved", " to", " play"];
+export const CAPTURED_PIECES = [
+  ",",
+  " there",
+  " was",
+  " a",
+  " little",
+  " girl",
+  " named",
+  " Lily",
+  ".",
+  " She",
+  " loved",
+  " to",
+  " play",
+];
 
 /** How the fake behaves. */
 export interface LlamaFakeOptions {
@@ -149,7 +174,8 @@ export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {})
     if (req.method === "POST" && path === "/completion") {
       if (options.completionError) return json(options.completionError.status, options.completionError.body);
       const promptTokens = fakeTokenize(String(body?.prompt ?? ""), true).length;
-      if (options.enforceContext && promptTokens >= options.nCtx) return json(400, exceedContextBody(promptTokens, options.nCtx));
+      if (options.enforceContext && promptTokens >= options.nCtx)
+        return json(400, exceedContextBody(promptTokens, options.nCtx));
       return complete(body ?? {}, options, res, json);
     }
     json(404, NOT_FOUND);
@@ -172,14 +198,21 @@ export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {})
 }
 
 function propsBody(options: LlamaFakeOptions): string {
-  const props = JSON.parse(`${PROPS_PREFIX}"chat_template":null}`) as Record<string, unknown> & { default_generation_settings: Record<string, unknown> };
+  const props = JSON.parse(`${PROPS_PREFIX}"chat_template":null}`) as Record<string, unknown> & {
+    default_generation_settings: Record<string, unknown>;
+  };
   props.default_generation_settings.n_ctx = options.nCtx;
   props.chat_template = options.chatTemplate;
   return JSON.stringify({ ...props, ...options.extraProps });
 }
 
 /** Answers `/completion`: the pieces up to `n_predict`, then the final event / whole answer in the captured shape. */
-function complete(body: Record<string, unknown>, options: LlamaFakeOptions, res: http.ServerResponse, json: (status: number, text: string) => void): void {
+function complete(
+  body: Record<string, unknown>,
+  options: LlamaFakeOptions,
+  res: http.ServerResponse,
+  json: (status: number, text: string) => void,
+): void {
   const prompt = String(body.prompt ?? "");
   const nPredict = typeof body.n_predict === "number" && body.n_predict >= 0 ? body.n_predict : Infinity;
   const pieces = options.pieces.slice(0, nPredict);
@@ -191,16 +224,32 @@ function complete(body: Record<string, unknown>, options: LlamaFakeOptions, res:
     content: stream ? "" : pieces.join(""),
     tokens_predicted: pieces.length,
     tokens_evaluated: evaluated,
-    generation_settings: { ...settings, n_predict: body.n_predict ?? -1, max_tokens: body.n_predict ?? -1, stop: body.stop ?? [], stream },
+    generation_settings: {
+      ...settings,
+      n_predict: body.n_predict ?? -1,
+      max_tokens: body.n_predict ?? -1,
+      stop: body.stop ?? [],
+      stream,
+    },
     prompt: `<s> ${prompt}`,
     stop_type: pieces.length < options.pieces.length ? "limit" : options.stopType,
-    timings: { ...(FINAL_TEMPLATE.timings as Record<string, unknown>), prompt_n: evaluated, predicted_n: pieces.length },
+    timings: {
+      ...(FINAL_TEMPLATE.timings as Record<string, unknown>),
+      prompt_n: evaluated,
+      predicted_n: pieces.length,
+    },
   };
   if (!stream) return json(200, JSON.stringify(final));
   res.writeHead(200, streamHeaders);
   pieces.forEach((content, i) => {
     if (options.dieAfterEvents !== null && i >= options.dieAfterEvents) return;
-    const event = { ...EVENT_TEMPLATE, content, tokens: fakeTokenize(content, false), tokens_predicted: i + 1, tokens_evaluated: evaluated };
+    const event = {
+      ...EVENT_TEMPLATE,
+      content,
+      tokens: fakeTokenize(content, false),
+      tokens_predicted: i + 1,
+      tokens_evaluated: evaluated,
+    };
     res.write(`data: ${JSON.stringify(event)}\n\n`);
   });
   if (options.dieAfterEvents !== null) {

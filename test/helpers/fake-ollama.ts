@@ -102,9 +102,14 @@ function pieces(text: string, count: number): string[] {
 }
 
 /** The vector the documented single-input `/api/embed` answer holds, and its `prompt_eval_count`. */
-export const EMBED_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed.json", FIXTURES), "utf8")) as { embeddings: number[][]; prompt_eval_count: number };
+export const EMBED_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed.json", FIXTURES), "utf8")) as {
+  embeddings: number[][];
+  prompt_eval_count: number;
+};
 /** The two vectors of the documented multiple-input answer. */
-export const EMBED_MULTIPLE_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed-multiple.json", FIXTURES), "utf8")) as { embeddings: number[][] };
+export const EMBED_MULTIPLE_FIXTURE = JSON.parse(fs.readFileSync(new URL("embed-multiple.json", FIXTURES), "utf8")) as {
+  embeddings: number[][];
+};
 
 /**
  * The `/api/embed` answer to `body`: one text → the documented
@@ -126,7 +131,9 @@ function embedAnswer(body: Json): Json {
 }
 
 /** Starts the fake with `models` pulled (default: `llama3.2`). */
-export async function startFakeOllama(models: Record<string, FakeOllamaModel> = { "llama3.2": {} }): Promise<FakeOllama> {
+export async function startFakeOllama(
+  models: Record<string, FakeOllamaModel> = { "llama3.2": {} },
+): Promise<FakeOllama> {
   let behaviour: OllamaBehaviour = { kind: "ok" };
   const requests: OllamaRequest[] = [];
   const [chatLine, chatFinal] = fixtureLines("chat-stream.ndjson") as [Json, Json];
@@ -138,7 +145,8 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
     const show = fixtureJson("show-response.json");
     const info = show.model_info as Json;
     info["llama.context_length"] = model.contextLength ?? 8192;
-    if (model.modelfileNumCtx) show.parameters = `num_ctx                        ${model.modelfileNumCtx}\n${String(show.parameters)}`;
+    if (model.modelfileNumCtx)
+      show.parameters = `num_ctx                        ${model.modelfileNumCtx}\n${String(show.parameters)}`;
     if (model.template !== undefined) show.template = model.template;
     return show;
   }
@@ -151,11 +159,19 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
   }
 
   /** The objects of an answer: content lines, then the final one. */
-  function answerObjects(path: string, model: string, current: OllamaBehaviour & { kind: "ok" }, stream: boolean): Json[] {
+  function answerObjects(
+    path: string,
+    model: string,
+    current: OllamaBehaviour & { kind: "ok" },
+    stream: boolean,
+  ): Json[] {
     const chat = path === "/api/chat";
     if (chat && current.toolCall) {
       if (!stream) return [{ ...fixtureJson("chat-tools-response.json"), model }];
-      return [{ ...toolLine, model }, { ...toolFinal, model }];
+      return [
+        { ...toolLine, model },
+        { ...toolFinal, model },
+      ];
     }
     const text = current.text ?? OLLAMA_TEXT;
     const parts = stream ? pieces(text, current.chunks ?? 6) : [text];
@@ -170,13 +186,30 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
       return object;
     };
     if (!stream) {
-      const message = { role: "assistant", content: text, ...(current.thinking !== undefined ? { thinking: current.thinking } : {}) };
-      const whole = chat ? { ...fixtureJson("chat-response.json"), model, message } : { ...fixtureJson("generate-response.json"), model, response: text };
+      const message = {
+        role: "assistant",
+        content: text,
+        ...(current.thinking !== undefined ? { thinking: current.thinking } : {}),
+      };
+      const whole = chat
+        ? { ...fixtureJson("chat-response.json"), model, message }
+        : { ...fixtureJson("generate-response.json"), model, response: text };
       return [finish(whole)];
     }
     const final = finish({ ...(chat ? chatFinal : generateFinal), model });
-    const lines = parts.map((part) => (chat ? { ...lineShape, model, message: { role: "assistant", content: part, images: null } } : { ...lineShape, model, response: part }));
-    const thinkingLines = chat && current.thinking ? pieces(current.thinking, current.chunks ?? 6).map((part) => ({ ...lineShape, model, message: { role: "assistant", content: "", thinking: part } })) : [];
+    const lines = parts.map((part) =>
+      chat
+        ? { ...lineShape, model, message: { role: "assistant", content: part, images: null } }
+        : { ...lineShape, model, response: part },
+    );
+    const thinkingLines =
+      chat && current.thinking
+        ? pieces(current.thinking, current.chunks ?? 6).map((part) => ({
+            ...lineShape,
+            model,
+            message: { role: "assistant", content: "", thinking: part },
+          }))
+        : [];
     return [...thinkingLines, ...lines, final];
   }
 
@@ -199,10 +232,12 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
     };
     const modelName = typeof body.model === "string" ? body.model : "";
     const model = models[modelName.replace(/:latest$/, "")];
-    const notFound = () => json(404, { error: JSON.parse(fixture("error-model-not-found.json").replace("llama3.2", modelName)).error });
+    const notFound = () =>
+      json(404, { error: JSON.parse(fixture("error-model-not-found.json").replace("llama3.2", modelName)).error });
     if (path === "/api/tags" && req.method === "GET") return json(200, tagsAnswer());
     if (path === "/api/show" && req.method === "POST") return model ? json(200, showAnswer(model)) : notFound();
-    if (path !== "/api/chat" && path !== "/api/generate" && path !== "/api/embed") return json(404, { error: "404 page not found" });
+    if (path !== "/api/chat" && path !== "/api/generate" && path !== "/api/embed")
+      return json(404, { error: "404 page not found" });
     if (!model) return notFound();
     const current = behaviour;
     if (current.kind === "status") {
@@ -211,7 +246,9 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
       return;
     }
     if (path === "/api/embed") {
-      const valid = typeof body.input === "string" || (Array.isArray(body.input) && body.input.every((item) => typeof item === "string"));
+      const valid =
+        typeof body.input === "string" ||
+        (Array.isArray(body.input) && body.input.every((item) => typeof item === "string"));
       return valid ? json(200, embedAnswer(body)) : json(400, { error: "invalid input type" });
     }
     const stream = body.stream !== false; // Ollama streams unless told not to
@@ -222,7 +259,12 @@ export async function startFakeOllama(models: Record<string, FakeOllamaModel> = 
       res.end();
       return;
     }
-    const lines = answerObjects(path, modelName, { kind: "ok", text: current.text ?? OLLAMA_TEXT, chunks: current.lines + 3 }, true).slice(0, current.lines);
+    const lines = answerObjects(
+      path,
+      modelName,
+      { kind: "ok", text: current.text ?? OLLAMA_TEXT, chunks: current.lines + 3 },
+      true,
+    ).slice(0, current.lines);
     for (const object of lines) res.write(`${JSON.stringify(object)}\n`);
     if (current.kind === "error-after") {
       res.end(`${JSON.stringify(errorLine)}\n`);

@@ -76,7 +76,11 @@ function withChoice(template: Json, model: string, choice: Json | null): Json {
  * @param model the served model id
  * @param initialContextLength `max_model_len` (vLLM) or `max_context_length` (LM Studio); see `setContextLength`
  */
-export async function startFakeLocalServer(flavor: LocalFlavor, model: string, initialContextLength: number): Promise<FakeLocalServer> {
+export async function startFakeLocalServer(
+  flavor: LocalFlavor,
+  model: string,
+  initialContextLength: number,
+): Promise<FakeLocalServer> {
   let contextLength = initialContextLength;
   let behaviour: LocalBehaviour = { kind: "ok" };
   let tokenCount: number | null = (fixtureJson("vllm", "tokenize-response.json").count as number) ?? 12;
@@ -115,10 +119,17 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, i
 
   function wholeAnswer(completions: boolean, body: Json, text: string, finishReason: string): Json {
     const name = String(body.model);
-    if (completions) return withChoice(fixtureJson("lmstudio", "completions-response.json"), name, { text, finish_reason: finishReason });
+    if (completions)
+      return withChoice(fixtureJson("lmstudio", "completions-response.json"), name, {
+        text,
+        finish_reason: finishReason,
+      });
     const answer = fixtureJson(flavor, "chat-response.json");
     const [choice] = answer.choices as Json[];
-    return withChoice(answer, name, { message: { ...(choice!.message as Json), content: text }, finish_reason: finishReason });
+    return withChoice(answer, name, {
+      message: { ...(choice!.message as Json), content: text },
+      finish_reason: finishReason,
+    });
   }
 
   const server = http.createServer(async (req, res) => {
@@ -138,10 +149,18 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, i
     }
     if (flavor === "vllm" && path === "/tokenize") {
       if (tokenCount === null) return json(404, { detail: "Not Found" });
-      return json(200, { ...fixtureJson("vllm", "tokenize-response.json"), count: tokenCount, max_model_len: contextLength });
+      return json(200, {
+        ...fixtureJson("vllm", "tokenize-response.json"),
+        count: tokenCount,
+        max_model_len: contextLength,
+      });
     }
     if (flavor === "lmstudio" && path.startsWith("/api/v0/models/")) {
-      return json(200, { ...fixtureJson("lmstudio", "model-v0.json"), id: decodeURIComponent(path.slice("/api/v0/models/".length)), max_context_length: contextLength });
+      return json(200, {
+        ...fixtureJson("lmstudio", "model-v0.json"),
+        id: decodeURIComponent(path.slice("/api/v0/models/".length)),
+        max_context_length: contextLength,
+      });
     }
     const completions = flavor === "lmstudio" && path === "/v1/completions";
     if (path !== "/v1/chat/completions" && !completions) return json(404, { error: "Unexpected endpoint or method." });
@@ -152,17 +171,23 @@ export async function startFakeLocalServer(flavor: LocalFlavor, model: string, i
       return;
     }
     const text = current.text ?? LOCAL_TEXT;
-    if (current.kind === "ok" && !body.stream) return json(200, wholeAnswer(completions, body, text, current.finishReason ?? "stop"));
+    if (current.kind === "ok" && !body.stream)
+      return json(200, wholeAnswer(completions, body, text, current.finishReason ?? "stop"));
     res.writeHead(200, { "content-type": "text/event-stream" });
     if (current.kind === "ok") {
-      for (const event of streamEvents(completions, body, text, current.chunks ?? 5, current.finishReason ?? "stop")) sse(res, event);
+      for (const event of streamEvents(completions, body, text, current.chunks ?? 5, current.finishReason ?? "stop"))
+        sse(res, event);
       sse(res, "[DONE]");
       res.end();
       return;
     }
     const events = streamEvents(completions, body, text, current.events + 3, "stop").filter((e) => {
       const choice = (e.choices as Json[])[0];
-      return choice !== undefined && choice.finish_reason == null && (Boolean(choice.text) || Boolean((choice.delta as Json | undefined)?.content));
+      return (
+        choice !== undefined &&
+        choice.finish_reason == null &&
+        (Boolean(choice.text) || Boolean((choice.delta as Json | undefined)?.content))
+      );
     });
     for (const event of events.slice(0, current.events)) sse(res, event);
     await new Promise((resolve) => setTimeout(resolve, 20));

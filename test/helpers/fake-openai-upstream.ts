@@ -91,7 +91,10 @@ export const DEFAULT_USAGE = { completion_tokens: 12, prompt_tokens: 46, total_t
 export const LLAMA_2026_USAGE_CHUNK = capturedLlama2026UsageChunk();
 
 function capturedLlama2026UsageChunk(): Record<string, unknown> {
-  const text = fs.readFileSync(new URL("../../../shared/fixtures/protocols/llama-server-2026-09.txt", import.meta.url), "utf8");
+  const text = fs.readFileSync(
+    new URL("../../../shared/fixtures/protocols/llama-server-2026-09.txt", import.meta.url),
+    "utf8",
+  );
   const start = text.indexOf("### POST /v1/chat/completions (stream, include_usage)");
   const end = text.indexOf("### ", start + 4);
   const data = text
@@ -105,7 +108,7 @@ function capturedLlama2026UsageChunk(): Record<string, unknown> {
 }
 
 /** The default answer text (a fragment of the captured llama-server reply). */
-export const DEFAULT_TEXT = "\"Here,\" replake a little girl. \"It's a";
+export const DEFAULT_TEXT = '"Here," replake a little girl. "It\'s a';
 
 /** Splits text into `count` pieces of nearly equal length. */
 export function splitText(text: string, count: number): string[] {
@@ -116,15 +119,36 @@ export function splitText(text: string, count: number): string[] {
 }
 
 /** A `chat.completion.chunk` in llama-server's key order (../shared/fixtures/protocols/llama-server.txt). */
-export function chunk(id: string, model: string, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) {
-  return { choices: [{ finish_reason: finish, index: 0, delta }], created: CREATED, id, model, system_fingerprint: "b0-unknown", object: "chat.completion.chunk", ...extra };
+export function chunk(
+  id: string,
+  model: string,
+  delta: Record<string, unknown>,
+  finish: string | null,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    choices: [{ finish_reason: finish, index: 0, delta }],
+    created: CREATED,
+    id,
+    model,
+    system_fingerprint: "b0-unknown",
+    object: "chat.completion.chunk",
+    ...extra,
+  };
 }
 
 /**
  * A non-streaming `chat.completion` answering `text`, in llama-server's key order, with `extra` fields after `id`;
  * `message` adds fields to the message (e.g. `reasoning_content`).
  */
-export function completion(id: string, model: string, text: string, usage: Record<string, unknown>, extra: Record<string, unknown> = {}, message: Record<string, unknown> = {}) {
+export function completion(
+  id: string,
+  model: string,
+  text: string,
+  usage: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  message: Record<string, unknown> = {},
+) {
   return {
     choices: [{ finish_reason: "stop", index: 0, message: { role: "assistant", content: text, ...message } }],
     created: CREATED,
@@ -173,7 +197,14 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
       res.end('{"error":{"code":500,"message":"[json.exception.parse_error.101] parse error","type":"server_error"}}');
       return;
     }
-    const received: ReceivedRequest = { path: req.url ?? "", headers: req.headers, body, aborted: false, chunksSent: 0, bodySent: "" };
+    const received: ReceivedRequest = {
+      path: req.url ?? "",
+      headers: req.headers,
+      body,
+      aborted: false,
+      chunksSent: 0,
+      bodySent: "",
+    };
     const write = res.write.bind(res);
     res.write = ((piece: string) => {
       received.bodySent += piece;
@@ -208,7 +239,9 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     }
     const text = current.text ?? DEFAULT_TEXT;
     const shape: AnswerShape = current.kind === "ok" ? current : {};
-    const usage = shape.usage ?? (shape.llamaServer2026 ? (LLAMA_2026_USAGE_CHUNK.usage as Record<string, unknown>) : DEFAULT_USAGE);
+    const usage =
+      shape.usage ??
+      (shape.llamaServer2026 ? (LLAMA_2026_USAGE_CHUNK.usage as Record<string, unknown>) : DEFAULT_USAGE);
     const encode = shape.spaced ? pythonJson : JSON.stringify;
     const reasoningField = shape.reasoningField ?? "reasoning_content";
     if (!body.stream) {
@@ -219,10 +252,16 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
-    const pieces = current.kind === "reset-after" ? splitText(text, Math.max(current.chunks, 1) + 3) : splitText(text, current.chunkCount ?? 8);
+    const pieces =
+      current.kind === "reset-after"
+        ? splitText(text, Math.max(current.chunks, 1) + 3)
+        : splitText(text, current.chunkCount ?? 8);
     const delay = current.kind === "ok" ? (current.chunkDelayMs ?? 0) : 0;
-    if (shape.llamaServer2026) res.write(`data: ${encode(chunk(id, model, { role: "assistant", content: null }, null))}\n\n`);
-    for (const piece of shape.reasoning ? splitText(shape.reasoning, current.kind === "ok" ? (current.chunkCount ?? 8) : 8) : []) {
+    if (shape.llamaServer2026)
+      res.write(`data: ${encode(chunk(id, model, { role: "assistant", content: null }, null))}\n\n`);
+    for (const piece of shape.reasoning
+      ? splitText(shape.reasoning, current.kind === "ok" ? (current.chunkCount ?? 8) : 8)
+      : []) {
       res.write(`data: ${encode(chunk(id, model, { [reasoningField]: piece }, null))}\n\n`);
       if (delay) await sleep(delay);
     }
@@ -264,7 +303,10 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     },
     waitForAborts(n, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${requests.filter((r) => r.aborted).length} of ${n} aborts seen`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`only ${requests.filter((r) => r.aborted).length} of ${n} aborts seen`)),
+          timeoutMs,
+        );
         abortWaiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
         notifyAbort();
       });

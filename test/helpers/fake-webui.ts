@@ -24,13 +24,18 @@ const fixtureDir = new URL("../fixtures/protocols/webui/", import.meta.url);
 const completions = JSON.parse(fs.readFileSync(new URL("completions.json", fixtureDir), "utf8")) as {
   response: Record<string, unknown> & { choices: Record<string, unknown>[] };
 };
-const legacy = JSON.parse(fs.readFileSync(new URL("legacy.json", fixtureDir), "utf8")) as { model: { response: { result: string } } };
+const legacy = JSON.parse(fs.readFileSync(new URL("legacy.json", fixtureDir), "utf8")) as {
+  model: { response: { result: string } };
+};
 /** The stream's chunks by role: [start, text, finish, usage-only]. */
 const STREAM_TEMPLATES = fs
   .readFileSync(new URL("completions-stream.txt", fixtureDir), "utf8")
   .split("\n")
   .filter((line) => line.startsWith("data: {"))
-  .map((line) => JSON.parse(line.slice("data: ".length)) as Record<string, unknown> & { choices: Record<string, unknown>[] });
+  .map(
+    (line) =>
+      JSON.parse(line.slice("data: ".length)) as Record<string, unknown> & { choices: Record<string, unknown>[] },
+  );
 type Chunk = (typeof STREAM_TEMPLATES)[number];
 const [START_CHUNK, TEXT_CHUNK, FINISH_CHUNK, USAGE_CHUNK] = STREAM_TEMPLATES as [Chunk, Chunk, Chunk, Chunk];
 
@@ -117,11 +122,18 @@ function generate(prompt: string, pieces: string[], maxTokens: number, truncatio
   // webui counts both with `encode()`, which adds BOS (`add_bos_token` defaults to true).
   const promptTokens = fakeTokenize(prompt, true).length;
   const completionTokens = fakeTokenize(out.join(""), true).length;
-  const length = completionTokens >= maxTokens || (truncationLength > 0 && promptTokens + completionTokens >= truncationLength);
+  const length =
+    completionTokens >= maxTokens || (truncationLength > 0 && promptTokens + completionTokens >= truncationLength);
   return { pieces: out, promptTokens, completionTokens, finishReason: length ? "length" : "stop" };
 }
 
-function openAIAnswer(req: http.IncomingMessage, res: http.ServerResponse, path: string, body: Record<string, unknown> | undefined, options: WebuiFakeOptions): void {
+function openAIAnswer(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  path: string,
+  body: Record<string, unknown> | undefined,
+  options: WebuiFakeOptions,
+): void {
   const json = (status: number, value: unknown) => {
     const text = typeof value === "string" ? value : JSON.stringify(value);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
@@ -134,17 +146,37 @@ function openAIAnswer(req: http.IncomingMessage, res: http.ServerResponse, path:
   }
   if (req.method !== "POST" || path !== "/v1/completions") return json(404, { detail: "Not Found" });
   if (options.error) return json(options.error.status, options.error.body);
-  if (typeof body?.prompt !== "string") return json(422, { detail: [{ type: "missing", loc: ["body", "prompt"], msg: "Field required", input: body ?? null }] });
+  if (typeof body?.prompt !== "string")
+    return json(422, {
+      detail: [{ type: "missing", loc: ["body", "prompt"], msg: "Field required", input: body ?? null }],
+    });
   const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 512;
-  const run = generate(body.prompt, options.pieces, maxTokens, typeof body.truncation_length === "number" ? body.truncation_length : 0);
-  const usage = { prompt_tokens: run.promptTokens, completion_tokens: run.completionTokens, total_tokens: run.promptTokens + run.completionTokens };
-  const choice = (template: { choices: Record<string, unknown>[] }, fields: Record<string, unknown>) => [{ ...template.choices[0], ...fields }];
+  const run = generate(
+    body.prompt,
+    options.pieces,
+    maxTokens,
+    typeof body.truncation_length === "number" ? body.truncation_length : 0,
+  );
+  const usage = {
+    prompt_tokens: run.promptTokens,
+    completion_tokens: run.completionTokens,
+    total_tokens: run.promptTokens + run.completionTokens,
+  };
+  const choice = (template: { choices: Record<string, unknown>[] }, fields: Record<string, unknown>) => [
+    { ...template.choices[0], ...fields },
+  ];
   if (body.stream !== true) {
-    return json(200, { ...completions.response, choices: choice(completions.response, { finish_reason: run.finishReason, text: run.pieces.join("") }), usage });
+    return json(200, {
+      ...completions.response,
+      choices: choice(completions.response, { finish_reason: run.finishReason, text: run.pieces.join("") }),
+      usage,
+    });
   }
-  const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true && !options.usageOnFinish;
+  const includeUsage =
+    (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true && !options.usageOnFinish;
   const send = (chunk: Record<string, unknown>) => res.write(`data: ${pythonJson(chunk)}\n\n`);
-  const withUsage = (chunk: Record<string, unknown>, value: unknown) => (includeUsage ? { ...chunk, usage: value } : (({ usage: _u, ...rest }) => rest)(chunk));
+  const withUsage = (chunk: Record<string, unknown>, value: unknown) =>
+    includeUsage ? { ...chunk, usage: value } : (({ usage: _u, ...rest }) => rest)(chunk);
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
   send(withUsage(START_CHUNK, null));
   for (const [i, text] of run.pieces.entries()) {
@@ -165,7 +197,13 @@ function openAIAnswer(req: http.IncomingMessage, res: http.ServerResponse, path:
 }
 
 /** The legacy API: Python's http.server, HTTP/1.0 without Content-Length, connection closed after the answer. */
-function legacyAnswer(socket: Socket, method: string, path: string, body: Record<string, unknown>, options: WebuiFakeOptions): void {
+function legacyAnswer(
+  socket: Socket,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+  options: WebuiFakeOptions,
+): void {
   const answer = (status: string, text: string) => {
     socket.write(
       `HTTP/1.0 ${status}\r\nServer: BaseHTTP/0.6 Python/3.10.12\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: application/json\r\n` +
@@ -174,11 +212,20 @@ function legacyAnswer(socket: Socket, method: string, path: string, body: Record
     socket.end(text);
   };
   if (method === "GET" && path === "/api/v1/model") return answer("200 OK", pythonJson(legacy.model.response));
-  if (method === "POST" && path === "/api/v1/token-count") return answer("200 OK", pythonJson({ results: [{ tokens: fakeTokenize(String(body.prompt ?? ""), true).length }] }));
+  if (method === "POST" && path === "/api/v1/token-count")
+    return answer(
+      "200 OK",
+      pythonJson({ results: [{ tokens: fakeTokenize(String(body.prompt ?? ""), true).length }] }),
+    );
   if (method === "POST" && path === "/api/v1/generate") {
     if (options.error) return answer(`${options.error.status} Error`, options.error.body);
     const maxNewTokens = typeof body.max_new_tokens === "number" ? body.max_new_tokens : 200;
-    const run = generate(String(body.prompt ?? ""), options.pieces, maxNewTokens, typeof body.truncation_length === "number" ? body.truncation_length : 2048);
+    const run = generate(
+      String(body.prompt ?? ""),
+      options.pieces,
+      maxNewTokens,
+      typeof body.truncation_length === "number" ? body.truncation_length : 2048,
+    );
     return answer("200 OK", pythonJson({ results: [{ text: run.pieces.join("") }] }));
   }
   answer("404 Not Found", "");

@@ -2,6 +2,13 @@
 import fs from "node:fs";
 
 /** The canonical input: a real 12-message aider request (model `TestModelName`, stream true). */
-export function aiderRequest(): { model: string; stream: boolean; temperature: number; messages: { role: "system" | "user" | "assistant"; content: string }[] } {
-  return JSON.parse(fs.readFileSync(new URL("../../../shared/fixtures/aider-chat-request.json", import.meta.url), "utf8"));
+export function aiderRequest(): {
+  model: string;
+  stream: boolean;
+  temperature: number;
+  messages: { role: "system" | "user" | "assistant"; content: string }[];
+} {
+  return JSON.parse(
+    fs.readFileSync(new URL("../../../shared/fixtures/aider-chat-request.json", import.meta.url), "utf8"),
+  );
 }

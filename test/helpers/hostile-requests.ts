@@ -36,14 +36,41 @@ export interface HostileRequest {
 }
 
 /** The routes under test. */
-export const FUZZ_TARGETS = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/models/echo", "/internal/usage", "/internal/health", "/health"] as const;
+export const FUZZ_TARGETS = [
+  "/v1/chat/completions",
+  "/v1/embeddings",
+  "/v1/models",
+  "/v1/models/echo",
+  "/internal/usage",
+  "/internal/health",
+  "/health",
+] as const;
 
 /** A whole request with `Host`, `Content-Length` (unless `headers` has a framing header) and `Connection: close`. */
-function build(kind: string, method: string, target: string, headers: [string, string][], body: Buffer | string = "", extra: Partial<HostileRequest> = {}): HostileRequest {
+function build(
+  kind: string,
+  method: string,
+  target: string,
+  headers: [string, string][],
+  body: Buffer | string = "",
+  extra: Partial<HostileRequest> = {},
+): HostileRequest {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   const framed = headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name));
-  const all: [string, string][] = [...headers, ...(framed || bytes.length === 0 ? [] : ([["Content-Length", String(bytes.length)]] as [string, string][])), ["Connection", "close"]];
-  return { kind, target, method, bytes: httpRequest(method, target, all, bytes), end: false, mayClose: false, ...extra };
+  const all: [string, string][] = [
+    ...headers,
+    ...(framed || bytes.length === 0 ? [] : ([["Content-Length", String(bytes.length)]] as [string, string][])),
+    ["Connection", "close"],
+  ];
+  return {
+    kind,
+    target,
+    method,
+    bytes: httpRequest(method, target, all, bytes),
+    end: false,
+    mayClose: false,
+    ...extra,
+  };
 }
 
 const json: [string, string] = ["Content-Type", "application/json"];
@@ -78,8 +105,28 @@ const CHAT_PATHS: (string | number)[][] = [
   ["metadata"],
   ["x_unknown"],
 ];
-const EMBEDDING_PATHS: (string | number)[][] = [["model"], ["input"], ["input", 0], ["encoding_format"], ["dimensions"], ["user"], ["x_unknown"]];
-const USAGE_PATHS: (string | number)[][] = [["model"], ["tenantId"], ["keyId"], ["inputTokens"], ["outputTokens"], ["costUsd"], ["idempotencyKey"], ["metadata"], ["tokenType"], ["operation"], ["estimated"]];
+const EMBEDDING_PATHS: (string | number)[][] = [
+  ["model"],
+  ["input"],
+  ["input", 0],
+  ["encoding_format"],
+  ["dimensions"],
+  ["user"],
+  ["x_unknown"],
+];
+const USAGE_PATHS: (string | number)[][] = [
+  ["model"],
+  ["tenantId"],
+  ["keyId"],
+  ["inputTokens"],
+  ["outputTokens"],
+  ["costUsd"],
+  ["idempotencyKey"],
+  ["metadata"],
+  ["tokenType"],
+  ["operation"],
+  ["estimated"],
+];
 
 /** A valid body for the POST routes. */
 function validBody(target: string): Record<string, unknown> {
@@ -106,10 +153,14 @@ function setAt(body: Record<string, unknown>, path: (string | number)[], value: 
 
 const postTarget = fc.constantFrom("/v1/chat/completions", "/v1/embeddings", "/internal/usage");
 const anyTarget = fc.constantFrom(...FUZZ_TARGETS);
-const pathsOf = (target: string) => (target === "/v1/embeddings" ? EMBEDDING_PATHS : target === "/internal/usage" ? USAGE_PATHS : CHAT_PATHS);
+const pathsOf = (target: string) =>
+  target === "/v1/embeddings" ? EMBEDDING_PATHS : target === "/internal/usage" ? USAGE_PATHS : CHAT_PATHS;
 
 /** A JSON value of any type, small. */
-const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(null, true, false, 0, -1, 1e308, -0.5, "", "user", [], {}, [[]], { role: "x" }));
+const anyJson = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(null, true, false, 0, -1, 1e308, -0.5, "", "user", [], {}, [[]], { role: "x" }),
+);
 
 /** Words of about `size` characters (cheap to tokenize: `echo` counts its tokens). */
 function words(size: number, seed: number): string {
@@ -125,18 +176,21 @@ function words(size: number, seed: number): string {
 }
 
 /** A valid body with one field of the wrong type or value. */
-const wrongType = fc
-  .tuple(postTarget, fc.nat(), anyJson, fc.boolean())
-  .map(([target, pick, value, stream]) => {
-    const paths = pathsOf(target);
-    const body = setAt(validBody(target), paths[pick % paths.length]!, value);
-    if (stream && target === "/v1/chat/completions" && !("stream" in body)) body.stream = true;
-    return build("wrong-type", "POST", target, [json], JSON.stringify(body));
-  });
+const wrongType = fc.tuple(postTarget, fc.nat(), anyJson, fc.boolean()).map(([target, pick, value, stream]) => {
+  const paths = pathsOf(target);
+  const body = setAt(validBody(target), paths[pick % paths.length]!, value);
+  if (stream && target === "/v1/chat/completions" && !("stream" in body)) body.stream = true;
+  return build("wrong-type", "POST", target, [json], JSON.stringify(body));
+});
 
 /** Text that is not JSON, or JSON cut short. */
 const invalidJson = fc
-  .tuple(postTarget, fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 })), fc.nat(), fc.boolean())
+  .tuple(
+    postTarget,
+    fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 })),
+    fc.nat(),
+    fc.boolean(),
+  )
   .map(([target, text, cut, truncate]) => {
     const valid = JSON.stringify(validBody(target));
     return build("invalid-json", "POST", target, [json], truncate ? valid.slice(0, cut % valid.length) : text);
@@ -158,7 +212,13 @@ const hugeString = fc
   .tuple(postTarget, fc.integer({ min: 50_000, max: 1_200_000 }), fc.nat())
   .map(([target, size, pick]) => {
     const paths = pathsOf(target);
-    return build("huge-string", "POST", target, [json], JSON.stringify(setAt(validBody(target), paths[pick % paths.length]!, words(size, pick))));
+    return build(
+      "huge-string",
+      "POST",
+      target,
+      [json],
+      JSON.stringify(setAt(validBody(target), paths[pick % paths.length]!, words(size, pick))),
+    );
   });
 
 /** A valid body with bytes that are not UTF-8 put in. */
@@ -168,7 +228,13 @@ const invalidUtf8 = fc
     const valid = Buffer.from(JSON.stringify(validBody(target)));
     const bad = Buffer.from(junk.map((byte) => 0x80 | byte));
     const position = at % valid.length;
-    return build("invalid-utf8", "POST", target, [json], Buffer.concat([valid.subarray(0, position), bad, valid.subarray(position)]));
+    return build(
+      "invalid-utf8",
+      "POST",
+      target,
+      [json],
+      Buffer.concat([valid.subarray(0, position), bad, valid.subarray(position)]),
+    );
   });
 
 /** An unusual or broken Content-Type, with a valid or broken body. */
@@ -194,7 +260,15 @@ const contentType = fc
     ),
     fc.boolean(),
   )
-  .map(([target, type, valid]) => build("content-type", "POST", target, [["Content-Type", type]], valid ? JSON.stringify(validBody(target)) : "{not json"));
+  .map(([target, type, valid]) =>
+    build(
+      "content-type",
+      "POST",
+      target,
+      [["Content-Type", type]],
+      valid ? JSON.stringify(validBody(target)) : "{not json",
+    ),
+  );
 
 /** Abused headers: huge, many, bad Expect, bad or repeated Content-Length, bad x-request-id, bad names, no Host. */
 const headerAbuse = fc
@@ -205,21 +279,98 @@ const headerAbuse = fc
     const withBody = method === "POST" ? body : "";
     const cases: (() => HostileRequest)[] = [
       () => build("header-huge", method, target, [json, ["X-Pad", "a".repeat(size)]], withBody),
-      () => build("header-many", method, target, [json, ...Array.from({ length: 300 }, (_, i) => [`X-H${i}`, "v".repeat(60)] as [string, string])], withBody),
-      () => build("header-expect", "POST", target, [json, ["Expect", ["100-foo", "foo", "", "100-continue, foo", text.replace(/[^\x20-\x7e]/g, "")][pick % 5]!]], body),
+      () =>
+        build(
+          "header-many",
+          method,
+          target,
+          [json, ...Array.from({ length: 300 }, (_, i) => [`X-H${i}`, "v".repeat(60)] as [string, string])],
+          withBody,
+        ),
+      () =>
+        build(
+          "header-expect",
+          "POST",
+          target,
+          [json, ["Expect", ["100-foo", "foo", "", "100-continue, foo", text.replace(/[^\x20-\x7e]/g, "")][pick % 5]!]],
+          body,
+        ),
       () => build("header-expect-continue", "POST", target, [json, ["Expect", "100-continue"]], body),
-      () => build("content-length-invalid", "POST", target, [json, ["Content-Length", ["-1", "1e3", "abc", " 5", "99999999999999999999", "0x10", "5, 5", ""][pick % 8]!]], body),
-      () => build("content-length-repeated", "POST", target, [json, ["Content-Length", String(body.length)], ["Content-Length", String(body.length + (pick % 2))]], body),
-      () => build("content-length-and-chunked", "POST", target, [json, ["Content-Length", String(body.length)], ["Transfer-Encoding", "chunked"]], `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`),
-      () => build("transfer-encoding-odd", "POST", target, [json, ["Transfer-Encoding", ["gzip, chunked", "identity", "chunked, gzip", "x"][pick % 4]!]], `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`),
-      () => build("chunked-broken", "POST", target, [json, ["Transfer-Encoding", "chunked"]], ["zz\r\n{}\r\n0\r\n\r\n", "ffffffffffffffffff\r\n{}", `${body.length.toString(16)}\r\n${body}XX0\r\n\r\n`][pick % 3]!),
-      () => build("request-id-long", method, target, [json, ["x-request-id", "r".repeat(300 + (pick % 5_000))]], withBody),
+      () =>
+        build(
+          "content-length-invalid",
+          "POST",
+          target,
+          [json, ["Content-Length", ["-1", "1e3", "abc", " 5", "99999999999999999999", "0x10", "5, 5", ""][pick % 8]!]],
+          body,
+        ),
+      () =>
+        build(
+          "content-length-repeated",
+          "POST",
+          target,
+          [json, ["Content-Length", String(body.length)], ["Content-Length", String(body.length + (pick % 2))]],
+          body,
+        ),
+      () =>
+        build(
+          "content-length-and-chunked",
+          "POST",
+          target,
+          [json, ["Content-Length", String(body.length)], ["Transfer-Encoding", "chunked"]],
+          `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+        ),
+      () =>
+        build(
+          "transfer-encoding-odd",
+          "POST",
+          target,
+          [json, ["Transfer-Encoding", ["gzip, chunked", "identity", "chunked, gzip", "x"][pick % 4]!]],
+          `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+        ),
+      () =>
+        build(
+          "chunked-broken",
+          "POST",
+          target,
+          [json, ["Transfer-Encoding", "chunked"]],
+          ["zz\r\n{}\r\n0\r\n\r\n", "ffffffffffffffffff\r\n{}", `${body.length.toString(16)}\r\n${body}XX0\r\n\r\n`][
+            pick % 3
+          ]!,
+        ),
+      () =>
+        build("request-id-long", method, target, [json, ["x-request-id", "r".repeat(300 + (pick % 5_000))]], withBody),
       () => build("request-id-control", method, target, [json, ["x-request-id", `id\x01${text}`]], withBody),
-      () => build("request-id-obs-text", method, target, [json, ["x-request-id", Buffer.from("idé", "utf8").toString("latin1")]], withBody),
+      () =>
+        build(
+          "request-id-obs-text",
+          method,
+          target,
+          [json, ["x-request-id", Buffer.from("idé", "utf8").toString("latin1")]],
+          withBody,
+        ),
       () => build("header-name-invalid", method, target, [json, ["Bad Header", "x"]], withBody),
       () => build("header-value-newline", method, target, [json, ["X-A", "a\rb"]], withBody),
-      () => ({ ...build("no-host", method, target, [json], withBody), bytes: httpRequest(method, target, [json, ["Content-Length", String(withBody.length)], ["Connection", "close"]], withBody, false) }),
-      () => ({ kind: "http-1.0", target, method, bytes: Buffer.from(`${method} ${target} HTTP/1.0\r\n${method === "POST" ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : ""}\r\n${withBody}`), end: false, mayClose: false }),
+      () => ({
+        ...build("no-host", method, target, [json], withBody),
+        bytes: httpRequest(
+          method,
+          target,
+          [json, ["Content-Length", String(withBody.length)], ["Connection", "close"]],
+          withBody,
+          false,
+        ),
+      }),
+      () => ({
+        kind: "http-1.0",
+        target,
+        method,
+        bytes: Buffer.from(
+          `${method} ${target} HTTP/1.0\r\n${method === "POST" ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : ""}\r\n${withBody}`,
+        ),
+        end: false,
+        mayClose: false,
+      }),
       () => build("host-repeated", method, target, [json, ["Host", "evil.example"]], withBody),
     ];
     return cases[pick % cases.length]!();
@@ -235,64 +386,118 @@ const truncated = fc
     // Without the FIN the server waits for the body timeout: kept rare (1 in 50 of these) so the run stays short.
     const fin = roll !== 0;
     if (shape === 0) {
-      return { ...build("truncated-body", "POST", target, [json, ["Content-Length", String(Buffer.byteLength(body) + missing)]], sent), end: fin, mayClose: fin };
+      return {
+        ...build(
+          "truncated-body",
+          "POST",
+          target,
+          [json, ["Content-Length", String(Buffer.byteLength(body) + missing)]],
+          sent,
+        ),
+        end: fin,
+        mayClose: fin,
+      };
     }
     if (shape === 1) {
-      return { ...build("truncated-chunked", "POST", target, [json, ["Transfer-Encoding", "chunked"]], `${body.length.toString(16)}\r\n${sent}`), end: fin, mayClose: fin };
+      return {
+        ...build(
+          "truncated-chunked",
+          "POST",
+          target,
+          [json, ["Transfer-Encoding", "chunked"]],
+          `${body.length.toString(16)}\r\n${sent}`,
+        ),
+        end: fin,
+        mayClose: fin,
+      };
     }
     const head = httpRequest("POST", target, [json, ["Content-Length", String(body.length)]]).toString("latin1");
-    return { kind: "truncated-head", target, method: "POST", bytes: Buffer.from(head.slice(0, (cut % (head.length - 4)) + 1), "latin1"), end: true, mayClose: true, routeUnknown: true };
+    return {
+      kind: "truncated-head",
+      target,
+      method: "POST",
+      bytes: Buffer.from(head.slice(0, (cut % (head.length - 4)) + 1), "latin1"),
+      end: true,
+      mayClose: true,
+      routeUnknown: true,
+    };
   });
 
 /** Bad or odd request targets. */
-const badUrl = fc.tuple(fc.nat(), fc.string({ maxLength: 40 }), fc.integer({ min: 200, max: 8_000 })).map(([pick, text, long]) => {
-  const targets = [
-    "/v1/models/%ff%fe",
-    "/v1/models/%",
-    "/v1/models/%zz",
-    "/v1/models/%C0%AF",
-    `/v1/models/${encodeURIComponent(text)}`,
-    `/v1/models/${"m".repeat(long)}`,
-    "//v1/models",
-    "/v1//models",
-    "/v1/models/../../etc/passwd",
-    "/v1/chat/completions?x=%ff",
-    "/internal/usage?since=%ff",
-    `/internal/usage?since=${encodeURIComponent(text)}`,
-    "/internal/usage?group_by=nope",
-    "/internal/usage?tenant=&tenant=x",
-    "/internal/health?%",
-    "/health?%ff=%fe",
-    "/internal",
-    "/internal/",
-    "*",
-    "http://127.0.0.1/v1/models",
-    `/${"a".repeat(long)}`,
-  ];
-  const target = targets[pick % targets.length]!;
-  return { ...build("bad-url", "GET", target, []), target: target.startsWith("http://") ? "/v1/models" : target };
-});
+const badUrl = fc
+  .tuple(fc.nat(), fc.string({ maxLength: 40 }), fc.integer({ min: 200, max: 8_000 }))
+  .map(([pick, text, long]) => {
+    const targets = [
+      "/v1/models/%ff%fe",
+      "/v1/models/%",
+      "/v1/models/%zz",
+      "/v1/models/%C0%AF",
+      `/v1/models/${encodeURIComponent(text)}`,
+      `/v1/models/${"m".repeat(long)}`,
+      "//v1/models",
+      "/v1//models",
+      "/v1/models/../../etc/passwd",
+      "/v1/chat/completions?x=%ff",
+      "/internal/usage?since=%ff",
+      `/internal/usage?since=${encodeURIComponent(text)}`,
+      "/internal/usage?group_by=nope",
+      "/internal/usage?tenant=&tenant=x",
+      "/internal/health?%",
+      "/health?%ff=%fe",
+      "/internal",
+      "/internal/",
+      "*",
+      "http://127.0.0.1/v1/models",
+      `/${"a".repeat(long)}`,
+    ];
+    const target = targets[pick % targets.length]!;
+    return { ...build("bad-url", "GET", target, []), target: target.startsWith("http://") ? "/v1/models" : target };
+  });
 
 /** Raw non-ASCII bytes in the path, and methods that are not HTTP. */
-const badRequestLine = fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 6 })).map(([pick, junk]): HostileRequest => {
-  const lines = [
-    Buffer.concat([Buffer.from("GET /v1/models/"), Buffer.from(junk.map((b) => 0x80 | b)), Buffer.from(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
-    Buffer.from("G\x01T /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "latin1"),
-    Buffer.from("GET /health HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    Buffer.from("GET /health\r\nHost: x\r\n\r\n"),
-    Buffer.from("GET  /health  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    Buffer.from("\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    Buffer.concat([Buffer.from(junk), Buffer.from("\r\n\r\n")]),
-  ];
-  return { kind: "bad-request-line", target: pick % lines.length === 0 ? "/v1/models/x" : "/health", method: "GET", bytes: lines[pick % lines.length]!, end: false, mayClose: false };
-});
+const badRequestLine = fc
+  .tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 6 }))
+  .map(([pick, junk]): HostileRequest => {
+    const lines = [
+      Buffer.concat([
+        Buffer.from("GET /v1/models/"),
+        Buffer.from(junk.map((b) => 0x80 | b)),
+        Buffer.from(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      ]),
+      Buffer.from("G\x01T /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "latin1"),
+      Buffer.from("GET /health HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      Buffer.from("GET /health\r\nHost: x\r\n\r\n"),
+      Buffer.from("GET  /health  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      Buffer.from("\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      Buffer.concat([Buffer.from(junk), Buffer.from("\r\n\r\n")]),
+    ];
+    return {
+      kind: "bad-request-line",
+      target: pick % lines.length === 0 ? "/v1/models/x" : "/health",
+      method: "GET",
+      bytes: lines[pick % lines.length]!,
+      end: false,
+      mayClose: false,
+    };
+  });
 
 /** Every route with every common method (and some that are not). */
 const methods = fc
-  .tuple(anyTarget, fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO", "CONNECT"), fc.boolean())
+  .tuple(
+    anyTarget,
+    fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO", "CONNECT"),
+    fc.boolean(),
+  )
   .map(([target, method, withBody]) =>
     method === "CONNECT"
-      ? { kind: "method", target: "/", method, bytes: Buffer.from("CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n"), end: false, mayClose: false }
+      ? {
+          kind: "method",
+          target: "/",
+          method,
+          bytes: Buffer.from("CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n"),
+          end: false,
+          mayClose: false,
+        }
       : build("method", method, target, withBody ? [json] : [], withBody ? JSON.stringify(validBody(target)) : ""),
   );
 

@@ -44,7 +44,11 @@ export async function recordOf(proxy: TestProxy, requestId: string): Promise<Rec
 }
 
 /** POSTs a streamed chat request and returns the HTTP status and every SSE `data:` payload. */
-export async function streamEvents(proxy: TestProxy, body: Record<string, unknown>, requestId: string): Promise<{ status: number; events: string[] }> {
+export async function streamEvents(
+  proxy: TestProxy,
+  body: Record<string, unknown>,
+  requestId: string,
+): Promise<{ status: number; events: string[] }> {
   const response = await fetch(`${proxy.baseURL}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-request-id": requestId },

@@ -37,7 +37,7 @@ export async function createTestSchema(): Promise<TestSchema> {
   }
   const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes("?") ? "&" : "?"}search_path=${name}`;
   const sql = postgres(url, { max: 2, onnotice: () => undefined });
-  const rows = async <T,>(query: string, params: unknown[] = []): Promise<T[]> =>
+  const rows = async <T>(query: string, params: unknown[] = []): Promise<T[]> =>
     [...(await sql.unsafe(query, params as never[]))] as T[];
   return {
     name,

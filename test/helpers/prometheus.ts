@@ -49,6 +49,8 @@ export function parsePrometheusText(text: string): Exposition {
 
 /** The value of the sample with this name whose labels include `labels` (0 when absent). */
 export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string>): number {
-  const sample = exposition.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const sample = exposition.samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   return sample?.value ?? 0;
 }

@@ -25,7 +25,13 @@ export interface TestProxy {
 
 /** A deployment of the fake upstream. */
 export function fakeDeployment(baseUrl: string, extra: Partial<Deployment> = {}): Deployment {
-  return { ...deploymentDefaults("openai-compatible"), base_url: baseUrl, timeout_ms: 2_000, connect_timeout_ms: 1_000, ...extra };
+  return {
+    ...deploymentDefaults("openai-compatible"),
+    base_url: baseUrl,
+    timeout_ms: 2_000,
+    connect_timeout_ms: 1_000,
+    ...extra,
+  };
 }
 
 /** A temp directory, removed after the test file if the caller does not remove it (./temp-dirs.ts). */
@@ -38,12 +44,22 @@ export { tempDir };
  */
 export async function startTestProxy(
   overrides: LibraryConfigInput = {},
-  options: { env?: NodeJS.ProcessEnv; rateLimitKeyPrefix?: string; idempotencyPurgeIntervalMs?: number; recorder?: RecorderOptions; providerClock?: () => number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    rateLimitKeyPrefix?: string;
+    idempotencyPurgeIntervalMs?: number;
+    recorder?: RecorderOptions;
+    providerClock?: () => number;
+  } = {},
 ): Promise<TestProxy> {
   const dir = tempDir();
   const dbPath = path.join(dir, "logs.db");
   const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });
-  const config: RelayConfig = { ...base, ...overrides, models: { ...base.models, ...asModelGroups(overrides.models ?? {}, overrides.routing ?? base.routing) } };
+  const config: RelayConfig = {
+    ...base,
+    ...overrides,
+    models: { ...base.models, ...asModelGroups(overrides.models ?? {}, overrides.routing ?? base.routing) },
+  };
   const server = await startRelayServer(config, {
     logger: pino({ level: "silent" }),
     env: options.env ?? {},

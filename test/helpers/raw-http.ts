@@ -50,7 +50,11 @@ export interface RawExchange {
 }
 
 /** Writes `bytes` to 127.0.0.1:`port` and starts reading one response; see {@link RawExchange}. */
-export function startRawRequest(port: number, bytes: string | Buffer, options: Pick<RawRequestOptions, "timeoutMs" | "closeWaitMs" | "readAfterWrite" | "head"> = {}): RawExchange {
+export function startRawRequest(
+  port: number,
+  bytes: string | Buffer,
+  options: Pick<RawRequestOptions, "timeoutMs" | "closeWaitMs" | "readAfterWrite" | "head"> = {},
+): RawExchange {
   const socket = net.connect(port, "127.0.0.1");
   if (options.readAfterWrite) socket.pause();
   let parsed: Omit<RawAnswer, "closed" | "ms"> | null = null;
@@ -110,10 +114,13 @@ export function rawRequest(port: number, bytes: string | Buffer, options: RawReq
   const exchange = startRawRequest(port, bytes, options);
   const pieces = options.trickle?.pieces ?? [];
   const timers = pieces.map((piece, index) =>
-    setTimeout(() => {
-      exchange.write(piece);
-      if (index === pieces.length - 1 && options.end) exchange.end();
-    }, (index + 1) * (options.trickle?.delayMs ?? 0)),
+    setTimeout(
+      () => {
+        exchange.write(piece);
+        if (index === pieces.length - 1 && options.end) exchange.end();
+      },
+      (index + 1) * (options.trickle?.delayMs ?? 0),
+    ),
   );
   if (options.end && pieces.length === 0) exchange.end();
   return exchange.answer.finally(() => timers.forEach(clearTimeout));
@@ -167,7 +174,20 @@ function dechunk(data: Buffer): string | null {
 }
 
 /** A request's bytes: request line, `Host: 127.0.0.1` first unless `host` is false, the headers given, and the body. */
-export function httpRequest(method: string, target: string, headers: [string, string][], body: string | Buffer = "", host = true): Buffer {
-  const head = [`${method} ${target} HTTP/1.1`, ...(host ? ["Host: 127.0.0.1"] : []), ...headers.map(([name, value]) => `${name}: ${value}`)];
-  return Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"), typeof body === "string" ? Buffer.from(body, "utf8") : body]);
+export function httpRequest(
+  method: string,
+  target: string,
+  headers: [string, string][],
+  body: string | Buffer = "",
+  host = true,
+): Buffer {
+  const head = [
+    `${method} ${target} HTTP/1.1`,
+    ...(host ? ["Host: 127.0.0.1"] : []),
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+  ];
+  return Buffer.concat([
+    Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"),
+    typeof body === "string" ? Buffer.from(body, "utf8") : body,
+  ]);
 }

@@ -51,4 +51,5 @@ export const STORY_MESSAGES = [
 ];
 
 /** {@link STORY_MESSAGES} in ChatML, as the `chatml` format must render it (no BOS: the backends add it). */
-export const STORY_CHATML = "<|im_start|>system\nYou tell short stories.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n";
+export const STORY_CHATML =
+  "<|im_start|>system\nYou tell short stories.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n";

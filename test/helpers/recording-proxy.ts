@@ -53,7 +53,10 @@ export interface RecordingProxy {
  * SQLite file, records written in this thread (no worker) through a store
  * that keeps them. `env` is what providers read API keys from.
  */
-export async function startRecordingProxy(models: Record<string, Deployment>, env: NodeJS.ProcessEnv = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  models: Record<string, Deployment>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RecordingProxy> {
   const dir = tempDir("llm-relay-recording-");
   const dbPath = path.join(dir, "logs.db");
   const base = loadConfig({ cwd: dir, env: {}, db: dbPath, port: 0 });

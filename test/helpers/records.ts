@@ -8,7 +8,8 @@ import { newUlid } from "../../src/recording/ulid.js";
 import { aiderRequest } from "./fixtures.js";
 
 /** The answer the records get unless told otherwise. */
-export const FIB_ANSWER = "src/main.py\n```python\ndef fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        yield a\n        a, b = b, a + b\n```";
+export const FIB_ANSWER =
+  "src/main.py\n```python\ndef fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        yield a\n        a, b = b, a + b\n```";
 
 let clock = Date.parse("2026-11-21T09:00:00.100Z");
 
@@ -39,7 +40,11 @@ export function recordFor(body: Record<string, unknown>, over: Partial<ExchangeR
     toolCalls: [],
     finishReason: "stop",
     usage: { input: 900, output: 40, estimated: false },
-    responseJson: { id: "chatcmpl-1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: responseText } }] },
+    responseJson: {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: responseText } }],
+    },
     httpStatus: 200,
     status: "ok",
     error: null,
@@ -67,7 +72,9 @@ export function conversationRecords(count: number): ExchangeRecord[] {
       messages.push({ role: "assistant", content: out[i - 1]!.responseText });
       messages.push({ role: "user", content: `question ${i}` });
     }
-    out.push(recordFor({ ...aiderBody(), messages: [...messages] }, { responseText: i === 0 ? FIB_ANSWER : `answer ${i}` }));
+    out.push(
+      recordFor({ ...aiderBody(), messages: [...messages] }, { responseText: i === 0 ? FIB_ANSWER : `answer ${i}` }),
+    );
   }
   return out;
 }

@@ -17,7 +17,11 @@ export interface UntilOptions {
  * @param what what is waited for, named in the error (a function: computed when it times out)
  * @throws Error `timed out waiting for <what>` after `timeoutMs`
  */
-export async function until(what: string | (() => string), check: () => boolean | Promise<boolean>, options: UntilOptions = {}): Promise<void> {
+export async function until(
+  what: string | (() => string),
+  check: () => boolean | Promise<boolean>,
+  options: UntilOptions = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);

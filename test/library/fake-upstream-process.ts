@@ -19,7 +19,10 @@ export interface FakeUpstreamProcess {
 /** Starts the fake in a child process (the child runs this file's `main` through tsx). */
 export async function startFakeUpstreamProcess(): Promise<FakeUpstreamProcess> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child: ChildProcess = fork(new URL(import.meta.url), ["--child"], { execArgv: ["--import", tsx], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child: ChildProcess = fork(new URL(import.meta.url), ["--child"], {
+    execArgv: ["--import", tsx],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const next = () =>
     new Promise<{ baseUrl?: string }>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`fake upstream process exited with ${code}`));

@@ -27,8 +27,13 @@ describe("the rule", () => {
     const ollama = { provider: "openai-compatible" as const, base_url: "http://127.0.0.1:11434/v1" };
     expect(withProviderDefaults(body, ollama)).toMatchObject({ top_p: 0.9, repeat_penalty: 1.1 });
     expect(withProviderDefaults({ ...body, top_p: 0.5 }, ollama)).toMatchObject({ top_p: 0.5, repeat_penalty: 1.1 });
-    expect(withProviderDefaults({ ...body, repeat_penalty: 1.3 }, ollama)).toMatchObject({ top_p: 0.9, repeat_penalty: 1.3 });
-    expect(withProviderDefaults(body, { provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" })).toEqual(body);
+    expect(withProviderDefaults({ ...body, repeat_penalty: 1.3 }, ollama)).toMatchObject({
+      top_p: 0.9,
+      repeat_penalty: 1.3,
+    });
+    expect(withProviderDefaults(body, { provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" })).toEqual(
+      body,
+    );
   });
 });
 
@@ -41,10 +46,17 @@ describe("through a client, with the fake upstream behind port 11434", () => {
     upstream = await startFakeUpstream();
     const target = Number(new URL(upstream.baseUrl).port);
     // 127.0.0.2 is loopback too, and its port 11434 is free even where a real Ollama listens on 127.0.0.1.
-    const server = net.createServer((socket) => socket.pipe(net.connect(target, "127.0.0.1")).pipe(socket).on("error", () => socket.destroy()));
+    const server = net.createServer((socket) =>
+      socket
+        .pipe(net.connect(target, "127.0.0.1"))
+        .pipe(socket)
+        .on("error", () => socket.destroy()),
+    );
     // A port that cannot be bound fails the test (it is never skipped).
     forwarder = await new Promise<net.Server>((resolve, reject) => {
-      server.once("error", (error) => reject(new Error(`cannot listen on 127.0.0.2:11434 for the Ollama-port test: ${error.message}`)));
+      server.once("error", (error) =>
+        reject(new Error(`cannot listen on 127.0.0.2:11434 for the Ollama-port test: ${error.message}`)),
+      );
       server.listen(11434, "127.0.0.2", () => resolve(server));
     });
   });
@@ -55,10 +67,16 @@ describe("through a client, with the fake upstream behind port 11434", () => {
   });
 
   it("sends the defaults unless the caller set them", async () => {
-    const client = createClient({ config: libraryConfig(db.dbPath, { "ollama/*": fakeDeployment("http://127.0.0.2:11434/v1") }) });
-    expect(await settled(client.generateCompletion("hi", { model: "ollama/qwen2.5:7b" }))).toMatchObject({ success: true });
+    const client = createClient({
+      config: libraryConfig(db.dbPath, { "ollama/*": fakeDeployment("http://127.0.0.2:11434/v1") }),
+    });
+    expect(await settled(client.generateCompletion("hi", { model: "ollama/qwen2.5:7b" }))).toMatchObject({
+      success: true,
+    });
     expect(upstream.requests.at(-1)?.body).toMatchObject({ model: "qwen2.5:7b", top_p: 0.9, repeat_penalty: 1.1 });
-    await settled(client.generateCompletion("hi", { model: "ollama/qwen2.5:7b", topP: 0.4, extra: { repeat_penalty: 1.0 } }));
+    await settled(
+      client.generateCompletion("hi", { model: "ollama/qwen2.5:7b", topP: 0.4, extra: { repeat_penalty: 1.0 } }),
+    );
     expect(upstream.requests.at(-1)?.body).toMatchObject({ top_p: 0.4, repeat_penalty: 1.0 });
     await client.close();
   });

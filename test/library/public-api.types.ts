@@ -55,8 +55,12 @@ expectTypeOf<ChatMessage["role"]>().toEqualTypeOf<"system" | "user" | "assistant
 
 expectTypeOf(createClient).returns.toEqualTypeOf<LLMClient>();
 expectTypeOf(createClient({ config: "./llm-relay.yaml" }).generateCompletion).toEqualTypeOf(generateCompletion);
-expectTypeOf(createClient({ baseURL: "http://127.0.0.1:11435/v1", apiKey: "unused" }).streamCompletion).toEqualTypeOf(streamCompletion);
-expectTypeOf(createClient({ config: { defaultModel: null, dbPath: "/tmp/logs.db" } }).close).returns.toEqualTypeOf<Promise<void>>();
+expectTypeOf(createClient({ baseURL: "http://127.0.0.1:11435/v1", apiKey: "unused" }).streamCompletion).toEqualTypeOf(
+  streamCompletion,
+);
+expectTypeOf(createClient({ config: { defaultModel: null, dbPath: "/tmp/logs.db" } }).close).returns.toEqualTypeOf<
+  Promise<void>
+>();
 expectTypeOf(createClient().ready).toEqualTypeOf<() => Promise<void>>();
 
 // What the compiler refuses:

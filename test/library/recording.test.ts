@@ -48,7 +48,10 @@ function recorded(id: string): Row | undefined {
 
 /** Waits until the server's recorder (a worker thread, batched) has written `n` exchanges. */
 async function serverRecords(n: number): Promise<void> {
-  await until(`the server to record ${n} exchanges`, () => (rows<{ n: number }>(proxy.dbPath, "select count(*) as n from llm_relay_exchanges")[0]?.n ?? 0) >= n);
+  await until(
+    `the server to record ${n} exchanges`,
+    () => (rows<{ n: number }>(proxy.dbPath, "select count(*) as n from llm_relay_exchanges")[0]?.n ?? 0) >= n,
+  );
 }
 
 describe("in-process recording", () => {
@@ -60,7 +63,14 @@ describe("in-process recording", () => {
       const response = await settled(inProcess.generateCompletionWithMessages(history));
       history.push({ role: "assistant", content: response.content });
       ids.push(response.id);
-      expect(recorded(response.id)).toMatchObject({ prompt: text, response: text, status: "ok", http_status: 200, provider: "echo", stream: 0 });
+      expect(recorded(response.id)).toMatchObject({
+        prompt: text,
+        response: text,
+        status: "ok",
+        http_status: 200,
+        provider: "echo",
+        stream: 0,
+      });
     }
     history.push({ role: "user", content: "third, streamed" });
     const stream = inProcess.streamCompletion(history);
@@ -82,7 +92,10 @@ describe("in-process recording", () => {
     history.push({ role: "assistant", content: second.content }, { role: "user", content: "over http again" });
     const third = await settled(overHttp.generateCompletionWithMessages(history));
     await serverRecords(before + 3);
-    const conversations = rows<{ conversation_id: string; prompt: string }>(proxy.dbPath, "select conversation_id, prompt from responses where prompt in ('over http', 'in process', 'over http again')");
+    const conversations = rows<{ conversation_id: string; prompt: string }>(
+      proxy.dbPath,
+      "select conversation_id, prompt from responses where prompt in ('over http', 'in process', 'over http again')",
+    );
     expect(conversations).toHaveLength(3);
     expect(new Set(conversations.map((c) => c.conversation_id)).size).toBe(1);
     expect(recorded(second.id)?.status).toBe("ok");
@@ -99,7 +112,12 @@ describe("in-process recording", () => {
     for await (const _delta of stream) controller.abort();
     const cancelled = await settled(stream.response);
     expect(cancelled.success).toBe(false);
-    expect(recorded(cancelled.id)).toMatchObject({ status: "cancelled", http_status: 499, provider: "echo", stream: 1 });
+    expect(recorded(cancelled.id)).toMatchObject({
+      status: "cancelled",
+      http_status: 499,
+      provider: "echo",
+      stream: 1,
+    });
     await strict.close();
   });
 });

@@ -41,7 +41,10 @@ afterEach(async () => {
   }
 });
 
-const messages: ChatMessage[] = [{ role: "system", content: "Be brief." }, { role: "user", content: "Say something" }];
+const messages: ChatMessage[] = [
+  { role: "system", content: "Be brief." },
+  { role: "user", content: "Say something" },
+];
 
 /** Runs the same call both ways; checks both are well formed and agree. */
 async function both(client: LLMClient, prompt: string, options: SyncCompletionOptions) {
@@ -67,27 +70,46 @@ describe.each([
   afterAll(() => client.close());
 
   it("agrees on success", async () => {
-    if (name === "in-process") expect(await both(client, "Hello sync", { model: "echo" })).toMatchObject({ success: true, content: "Hello sync" });
-    expect(await both(client, "Hello sync", { model: "fake" })).toMatchObject({ success: true, content: DEFAULT_TEXT, inputTokens: 46, outputTokens: 12 });
+    if (name === "in-process")
+      expect(await both(client, "Hello sync", { model: "echo" })).toMatchObject({
+        success: true,
+        content: "Hello sync",
+      });
+    expect(await both(client, "Hello sync", { model: "fake" })).toMatchObject({
+      success: true,
+      content: DEFAULT_TEXT,
+      inputTokens: 46,
+      outputTokens: 12,
+    });
   });
 
   it("agrees on failures", async () => {
-    await upstream.behave({ kind: "status", status: 500, body: '{"error":{"message":"model crashed","type":"server_error"}}' });
+    await upstream.behave({
+      kind: "status",
+      status: 500,
+      body: '{"error":{"message":"model crashed","type":"server_error"}}',
+    });
     expect((await both(client, "Hi", { model: "fake" })).error).toContain("model crashed");
     await upstream.behave({ kind: "stall" });
     expect((await both(client, "Hi", { model: "fake", timeoutMs: 300 })).error).toBe("Timed out after 300 ms");
     await upstream.behave({ kind: "ok" });
     expect((await both(client, "Hi", { model: "fake", maxTokens: 0 })).error).toContain("maxTokens");
-    if (name === "in-process") expect((await both(client, "Hi", { model: "no-such-model" })).error).toContain("model_not_found");
+    if (name === "in-process")
+      expect((await both(client, "Hi", { model: "no-such-model" })).error).toContain("model_not_found");
   });
 
   it("reads LLM_TEMPERATURE at the time of the call", async () => {
     process.env.LLM_TEMPERATURE = "warm";
-    expect((await both(client, "Hi", { model: "fake" })).error).toBe("Invalid argument: LLM_TEMPERATURE must be a number, got 'warm'");
+    expect((await both(client, "Hi", { model: "fake" })).error).toBe(
+      "Invalid argument: LLM_TEMPERATURE must be a number, got 'warm'",
+    );
   });
 
   it("refuses a signal", () => {
-    const response = client.generateCompletionSync("Hi", { model: "fake", signal: new AbortController().signal } as SyncCompletionOptions);
+    const response = client.generateCompletionSync("Hi", {
+      model: "fake",
+      signal: new AbortController().signal,
+    } as SyncCompletionOptions);
     expectWellFormed(response);
     expect(response.error).toContain("signal is not supported");
   });
@@ -103,7 +125,12 @@ describe("top-level functions (default client)", () => {
     expect(comparable(sync)).toEqual(comparable(async));
     const syncMessages = generateCompletionWithMessagesSync(messages);
     expect(comparable(syncMessages)).toEqual(comparable(await settled(generateCompletionWithMessages(messages))));
-    const recorded = rows<{ id: string }>(db.dbPath, "select response_id as id from llm_relay_exchanges where response_id in (?, ?)", sync.id, async.id);
+    const recorded = rows<{ id: string }>(
+      db.dbPath,
+      "select response_id as id from llm_relay_exchanges where response_id in (?, ?)",
+      sync.id,
+      async.id,
+    );
     expect(recorded).toHaveLength(2);
     process.env.LLM_TEMPERATURE = "warm";
     expect(generateCompletionSync("x").error).toContain("LLM_TEMPERATURE");

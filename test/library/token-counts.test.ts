@@ -25,9 +25,20 @@ let client: LLMClient;
 
 beforeAll(async () => {
   db = tempDb();
-  silent = await startFakeCandidate({ firstChunkDelayMs: 0, chunkDelayMs: 30, chunkCount: 8, usage: null, answer: () => ANSWER });
+  silent = await startFakeCandidate({
+    firstChunkDelayMs: 0,
+    chunkDelayMs: 30,
+    chunkCount: 8,
+    usage: null,
+    answer: () => ANSWER,
+  });
   reporting = await startFakeUpstream({ kind: "ok", text: ANSWER, chunkCount: 8 });
-  client = createClient({ config: libraryConfig(db.dbPath, { silent: fakeDeployment(silent.baseUrl), reporting: fakeDeployment(reporting.baseUrl) }) });
+  client = createClient({
+    config: libraryConfig(db.dbPath, {
+      silent: fakeDeployment(silent.baseUrl),
+      reporting: fakeDeployment(reporting.baseUrl),
+    }),
+  });
 });
 
 afterAll(async () => {
@@ -58,7 +69,11 @@ function recordOf(response: LLMResponse): RecordedCounts {
 /** The response's counts and flag are the record's. */
 function expectSameAsRecord(response: LLMResponse): RecordedCounts {
   const record = recordOf(response);
-  expect({ inputTokens: response.inputTokens, outputTokens: response.outputTokens, usageEstimated: response.usageEstimated }).toEqual({
+  expect({
+    inputTokens: response.inputTokens,
+    outputTokens: response.outputTokens,
+    usageEstimated: response.usageEstimated,
+  }).toEqual({
     inputTokens: record.input_tokens ?? 0,
     outputTokens: record.output_tokens ?? 0,
     usageEstimated: record.usage_estimated === 1,
@@ -130,10 +145,17 @@ describe("LLMResponse token counts are the record's", () => {
     expect(broken.usageEstimated).toBe(true);
     expect(broken.outputTokens).toBeGreaterThan(0);
 
-    reporting.behave({ kind: "status", status: 500, body: '{"error":{"code":500,"message":"boom","type":"server_error"}}' });
+    reporting.behave({
+      kind: "status",
+      status: 500,
+      body: '{"error":{"code":500,"message":"boom","type":"server_error"}}',
+    });
     const refusedStream = client.streamCompletion(messages, { model: "reporting" });
     for await (const _delta of refusedStream);
-    const refused = [await settled(refusedStream.response), await settled(client.generateCompletionWithMessages(messages, { model: "reporting" }))];
+    const refused = [
+      await settled(refusedStream.response),
+      await settled(client.generateCompletionWithMessages(messages, { model: "reporting" })),
+    ];
     for (const response of refused) {
       expect(response.success).toBe(false);
       expect(response.error).toMatch(/^HTTP 500/);

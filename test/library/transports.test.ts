@@ -27,12 +27,20 @@ afterEach(() => upstream.behave({ kind: "ok" }));
 
 type Make = (env?: Record<string, string>) => LLMClient;
 const transports: [string, Make][] = [
-  ["in-process", (env = {}) => createClient({ config: libraryConfig(db.dbPath, { fake: fakeDeployment(upstream.baseUrl) }), env })],
+  [
+    "in-process",
+    (env = {}) => createClient({ config: libraryConfig(db.dbPath, { fake: fakeDeployment(upstream.baseUrl) }), env }),
+  ],
   ["http", (env = {}) => createClient({ baseURL: proxy.baseURL, env })],
 ];
 
 /** Streams to the end (or until `stopAfter` deltas, then aborts), returning the deltas and the final answer. */
-async function streamAll(client: LLMClient, prompt: string, options: CompletionOptions = {}, abortAfter?: number): Promise<{ deltas: string[]; response: LLMResponse }> {
+async function streamAll(
+  client: LLMClient,
+  prompt: string,
+  options: CompletionOptions = {},
+  abortAfter?: number,
+): Promise<{ deltas: string[]; response: LLMResponse }> {
   const controller = new AbortController();
   const stream = client.streamCompletion(prompt, { ...options, signal: controller.signal });
   const deltas: string[] = [];
@@ -53,7 +61,12 @@ describe.each(transports)("%s transport", (_name, make) => {
   it("answers with echo, non-streaming and streaming", async () => {
     const response = await settled(client.generateCompletion("Hello from the library", { model: "echo" }));
     expectWellFormed(response);
-    expect(response).toMatchObject({ success: true, content: "Hello from the library", modelUsed: "echo", finishReason: "stop" });
+    expect(response).toMatchObject({
+      success: true,
+      content: "Hello from the library",
+      modelUsed: "echo",
+      finishReason: "stop",
+    });
     expect(response.inputTokens).toBeGreaterThan(0);
     expect(response.outputTokens).toBeGreaterThan(0);
     expect(response.id).not.toBe("");
@@ -67,20 +80,59 @@ describe.each(transports)("%s transport", (_name, make) => {
   });
 
   it("answers from the fake upstream with its usage and the default options", async () => {
-    const response = await settled(client.generateCompletionWithMessages([{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }], { model: "fake" }));
+    const response = await settled(
+      client.generateCompletionWithMessages(
+        [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Hi" },
+        ],
+        { model: "fake" },
+      ),
+    );
     expectWellFormed(response);
-    expect(response).toMatchObject({ success: true, content: DEFAULT_TEXT, inputTokens: 46, outputTokens: 12, tokensUsed: 58, finishReason: "stop" });
+    expect(response).toMatchObject({
+      success: true,
+      content: DEFAULT_TEXT,
+      inputTokens: 46,
+      outputTokens: 12,
+      tokensUsed: 58,
+      finishReason: "stop",
+    });
     expect(upstream.requests.at(-1)?.body).toMatchObject({ temperature: 0.7, max_tokens: 500 });
 
-    const { deltas, response: streamed } = await streamAll(client, "Hi", { model: "fake", temperature: 0.1, maxTokens: 20, topP: 0.5, stop: ["\n"], tenant: "team-a", extra: { seed: 7 } });
+    const { deltas, response: streamed } = await streamAll(client, "Hi", {
+      model: "fake",
+      temperature: 0.1,
+      maxTokens: 20,
+      topP: 0.5,
+      stop: ["\n"],
+      tenant: "team-a",
+      extra: { seed: 7 },
+    });
     expect(deltas.join("")).toBe(DEFAULT_TEXT);
     expect(streamed).toMatchObject({ success: true, content: DEFAULT_TEXT, inputTokens: 46, outputTokens: 12 });
-    expect(upstream.requests.at(-1)?.body).toMatchObject({ stream: true, temperature: 0.1, max_tokens: 20, top_p: 0.5, stop: ["\n"], user: "team-a", seed: 7, stream_options: { include_usage: true } });
+    expect(upstream.requests.at(-1)?.body).toMatchObject({
+      stream: true,
+      temperature: 0.1,
+      max_tokens: 20,
+      top_p: 0.5,
+      stop: ["\n"],
+      user: "team-a",
+      seed: 7,
+      stream_options: { include_usage: true },
+    });
   });
 
   it("reports an upstream 500, non-streaming and streaming", async () => {
-    upstream.behave({ kind: "status", status: 500, body: '{"error":{"message":"model crashed","type":"server_error"}}' });
-    for (const response of [await settled(client.generateCompletion("Hi", { model: "fake" })), (await streamAll(client, "Hi", { model: "fake" })).response]) {
+    upstream.behave({
+      kind: "status",
+      status: 500,
+      body: '{"error":{"message":"model crashed","type":"server_error"}}',
+    });
+    for (const response of [
+      await settled(client.generateCompletion("Hi", { model: "fake" })),
+      (await streamAll(client, "Hi", { model: "fake" })).response,
+    ]) {
       expectWellFormed(response);
       expect(response.success).toBe(false);
       expect(response.error).toContain("500");

@@ -31,7 +31,13 @@ describe("GET /internal/prompt-formats", () => {
       error: null,
       metadata: { count: 13, default_format: "chatml", special: ["jinja:<file>", "auto"] },
     });
-    const data = body.data as { name: string; stop: string[]; bos: string | null; eos: string | null; reference: string }[];
+    const data = body.data as {
+      name: string;
+      stop: string[];
+      bos: string | null;
+      eos: string | null;
+      reference: string;
+    }[];
     expect(data).toEqual(JSON.parse(JSON.stringify(listPromptFormats())));
     expect(data.find((format) => format.name === "llama3")).toMatchObject({
       stop: ["<|eot_id|>", "<|end_of_text|>", "<|start_header_id|>"],
@@ -50,22 +56,40 @@ describe("GET /internal/prompt-formats", () => {
 
 describe("the envelope helpers", () => {
   it("envelope() fills success, data and an empty metadata", () => {
-    expect(envelope({ data: [1, 2], message: "2 things" })).toEqual({ success: true, message: "2 things", data: [1, 2], metadata: {}, error: null });
+    expect(envelope({ data: [1, 2], message: "2 things" })).toEqual({
+      success: true,
+      message: "2 things",
+      data: [1, 2],
+      metadata: {},
+      error: null,
+    });
   });
 
   it("envelopeError() keeps a RelayError's status, type and code, and makes anything else a 500", () => {
-    expect(envelopeError(invalidRequest("Unknown prompt format 'x'", "prompt_format", "invalid_value"), { requested: "x" })).toEqual({
+    expect(
+      envelopeError(invalidRequest("Unknown prompt format 'x'", "prompt_format", "invalid_value"), { requested: "x" }),
+    ).toEqual({
       status: 400,
       body: {
         success: false,
         message: "Unknown prompt format 'x'",
         data: null,
         metadata: { requested: "x" },
-        error: { type: "invalid_request_error", code: "invalid_value", message: "Unknown prompt format 'x'", details: { param: "prompt_format" } },
+        error: {
+          type: "invalid_request_error",
+          code: "invalid_value",
+          message: "Unknown prompt format 'x'",
+          details: { param: "prompt_format" },
+        },
       },
     });
     const internal = envelopeError(new Error("disk on fire"));
     expect(internal.status).toBe(500);
-    expect(internal.body.error).toEqual({ type: "server_error", code: null, message: "Internal error: disk on fire", details: null });
+    expect(internal.body.error).toEqual({
+      type: "server_error",
+      code: null,
+      message: "Internal error: disk on fire",
+      details: null,
+    });
   });
 });

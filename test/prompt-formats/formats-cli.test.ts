@@ -7,7 +7,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { killAll, runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/proxy.js";
 
-const NAMES = ["chatml", "llama2", "llama3", "mistral-instruct", "alpaca", "vicuna", "zephyr", "phi3", "gemma", "airoboros", "dolphin", "command-r", "deepseek"];
+const NAMES = [
+  "chatml",
+  "llama2",
+  "llama3",
+  "mistral-instruct",
+  "alpaca",
+  "vicuna",
+  "zephyr",
+  "phi3",
+  "gemma",
+  "airoboros",
+  "dolphin",
+  "command-r",
+  "deepseek",
+];
 
 let cwd: string;
 beforeAll(() => {
@@ -22,7 +36,11 @@ describe("llm-relay formats", () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(/^name\s+stop sequences\s+description$/);
-    for (const name of NAMES) expect(lines.some((line) => line.startsWith(`${name} `)), name).toBe(true);
+    for (const name of NAMES)
+      expect(
+        lines.some((line) => line.startsWith(`${name} `)),
+        name,
+      ).toBe(true);
     const llama3 = lines.find((line) => line.startsWith("llama3 "))!;
     expect(llama3).toContain('"<|eot_id|>" "<|end_of_text|>"');
     expect(llama3).toContain("Llama 3");
@@ -36,10 +54,25 @@ describe("llm-relay formats", () => {
   it("--json prints every format with stops, BOS/EOS texts and its reference template", async () => {
     const result = await runCli(["formats", "--json"], { cwd });
     expect(result.code, result.stderr).toBe(0);
-    const formats = JSON.parse(result.stdout) as { name: string; description: string; stop: string[]; bos: string | null; eos: string | null; reference: string }[];
+    const formats = JSON.parse(result.stdout) as {
+      name: string;
+      description: string;
+      stop: string[];
+      bos: string | null;
+      eos: string | null;
+      reference: string;
+    }[];
     expect(formats.map((format) => format.name)).toEqual(NAMES);
-    expect(formats.find((format) => format.name === "mistral-instruct")).toMatchObject({ stop: ["</s>", "[INST]"], bos: "<s>", eos: "</s>" });
-    expect(formats.find((format) => format.name === "deepseek")).toMatchObject({ bos: "<｜begin▁of▁sentence｜>", eos: "<｜end▁of▁sentence｜>", reference: "deepseek-ai/DeepSeek-R1 tokenizer_config.json" });
+    expect(formats.find((format) => format.name === "mistral-instruct")).toMatchObject({
+      stop: ["</s>", "[INST]"],
+      bos: "<s>",
+      eos: "</s>",
+    });
+    expect(formats.find((format) => format.name === "deepseek")).toMatchObject({
+      bos: "<｜begin▁of▁sentence｜>",
+      eos: "<｜end▁of▁sentence｜>",
+      reference: "deepseek-ai/DeepSeek-R1 tokenizer_config.json",
+    });
     for (const format of formats) {
       expect(format.stop.length, format.name).toBeGreaterThan(0);
       expect(format.description.length, format.name).toBeGreaterThan(10);

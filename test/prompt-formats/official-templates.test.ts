@@ -11,7 +11,21 @@ import type { PromptFormat } from "../../src/prompt-formats/types.js";
 import { aiderRequest } from "../helpers/fixtures.js";
 import { continueReference, referenceTemplateText, REFERENCE_TOKENS, renderReference } from "./reference-templates.js";
 
-const REQUIRED = ["chatml", "llama2", "llama3", "mistral-instruct", "alpaca", "vicuna", "zephyr", "phi3", "gemma", "airoboros", "dolphin", "command-r", "deepseek"];
+const REQUIRED = [
+  "chatml",
+  "llama2",
+  "llama3",
+  "mistral-instruct",
+  "alpaca",
+  "vicuna",
+  "zephyr",
+  "phi3",
+  "gemma",
+  "airoboros",
+  "dolphin",
+  "command-r",
+  "deepseek",
+];
 const messages = aiderRequest().messages;
 
 function format(name: string): PromptFormat {
@@ -22,7 +36,11 @@ function format(name: string): PromptFormat {
 
 describe("the registry", () => {
   it("has every format the issue names, each with a reference template fixture and tokens", () => {
-    expect(listPromptFormats().map((info) => info.name).sort()).toEqual([...REQUIRED].sort());
+    expect(
+      listPromptFormats()
+        .map((info) => info.name)
+        .sort(),
+    ).toEqual([...REQUIRED].sort());
     for (const name of REQUIRED) {
       expect(referenceTemplateText(name).length, name).toBeGreaterThan(50);
       expect(REFERENCE_TOKENS[name], name).toBeDefined();
@@ -81,7 +99,10 @@ describe.each(REQUIRED)("%s", (name) => {
       { role: "user", content: "Thanks" },
     ]);
     const after = rendered.slice(rendered.indexOf(answer) + answer.length).trimStart();
-    expect(fmt.stop.some((stop) => after.startsWith(stop)), `${JSON.stringify(after.slice(0, 40))} starts with one of ${JSON.stringify(fmt.stop)}`).toBe(true);
+    expect(
+      fmt.stop.some((stop) => after.startsWith(stop)),
+      `${JSON.stringify(after.slice(0, 40))} starts with one of ${JSON.stringify(fmt.stop)}`,
+    ).toBe(true);
   });
 });
 
@@ -100,11 +121,15 @@ describe("what the prompt looks like", () => {
   });
 
   it("mistral-instruct puts the system text in the first [INST] and ends with [/INST]", () => {
-    expect(format("mistral-instruct").render(chat, { bos: false })).toBe(" [INST] Be brief.\n\nHi [/INST] Hello.</s> [INST] Name a colour. [/INST]");
+    expect(format("mistral-instruct").render(chat, { bos: false })).toBe(
+      " [INST] Be brief.\n\nHi [/INST] Hello.</s> [INST] Name a colour. [/INST]",
+    );
   });
 
   it("llama2 wraps the system text in <<SYS>> inside the first [INST]", () => {
-    expect(format("llama2").render(chat)).toBe("<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello. </s><s>[INST] Name a colour. [/INST]");
+    expect(format("llama2").render(chat)).toBe(
+      "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello. </s><s>[INST] Name a colour. [/INST]",
+    );
   });
 
   it("llama3 gives every role a header and ends with the assistant header", () => {
@@ -123,7 +148,11 @@ describe("what the prompt looks like", () => {
 
   it("a later system message becomes user text in formats without a system role, merged with its neighbour", () => {
     const later = [...chat, { role: "system" as const, content: "Answer in French." }];
-    expect(format("gemma").render(later)).toContain("<start_of_turn>user\nName a colour.\n\nAnswer in French.<end_of_turn>\n<start_of_turn>model\n");
-    expect(format("chatml").render(later)).toContain("<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>system\nAnswer in French.<|im_end|>\n");
+    expect(format("gemma").render(later)).toContain(
+      "<start_of_turn>user\nName a colour.\n\nAnswer in French.<end_of_turn>\n<start_of_turn>model\n",
+    );
+    expect(format("chatml").render(later)).toContain(
+      "<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>system\nAnswer in French.<|im_end|>\n",
+    );
   });
 });

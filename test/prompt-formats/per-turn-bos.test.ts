@@ -52,7 +52,9 @@ const WRITES_BOS = listPromptFormats()
 describe("which reference templates write BOS more than once", () => {
   it("llama2 alone writes a BOS per user turn; the others write one, at the start", () => {
     expect(WRITES_BOS.sort()).toEqual(["command-r", "deepseek", "gemma", "llama2", "llama3", "mistral-instruct"]);
-    const perTurn = WRITES_BOS.filter((name) => count(renderReference(name, THREE_TURNS), REFERENCE_TOKENS[name]!.bos) > 1);
+    const perTurn = WRITES_BOS.filter(
+      (name) => count(renderReference(name, THREE_TURNS), REFERENCE_TOKENS[name]!.bos) > 1,
+    );
     expect(perTurn).toEqual(["llama2"]);
     expect(count(renderReference("llama2", THREE_TURNS), "<s>")).toBe(3);
   });
@@ -62,19 +64,25 @@ describe.each(WRITES_BOS)("%s", (name) => {
   const fmt = format(name);
   const bos = REFERENCE_TOKENS[name]!.bos;
 
-  it.each(CONVERSATIONS)("with the proxy adding BOS, renders %s exactly as the reference template", (_label, messages) => {
-    const reference = renderReference(name, messages);
-    expect(reference.startsWith(bos)).toBe(true);
-    expect(fmt.render(messages)).toBe(reference);
-    expect(fmt.render(messages, { bos: true })).toBe(reference);
-  });
+  it.each(CONVERSATIONS)(
+    "with the proxy adding BOS, renders %s exactly as the reference template",
+    (_label, messages) => {
+      const reference = renderReference(name, messages);
+      expect(reference.startsWith(bos)).toBe(true);
+      expect(fmt.render(messages)).toBe(reference);
+      expect(fmt.render(messages, { bos: true })).toBe(reference);
+    },
+  );
 
-  it.each(CONVERSATIONS)("with the backend adding BOS, renders %s as the reference template minus exactly one leading BOS", (_label, messages) => {
-    const reference = renderReference(name, messages);
-    const rendered = fmt.render(messages, { bos: false });
-    expect(rendered).toBe(reference.slice(bos.length));
-    expect(count(rendered, bos)).toBe(count(reference, bos) - 1);
-  });
+  it.each(CONVERSATIONS)(
+    "with the backend adding BOS, renders %s as the reference template minus exactly one leading BOS",
+    (_label, messages) => {
+      const reference = renderReference(name, messages);
+      const rendered = fmt.render(messages, { bos: false });
+      expect(rendered).toBe(reference.slice(bos.length));
+      expect(count(rendered, bos)).toBe(count(reference, bos) - 1);
+    },
+  );
 });
 
 describe("llama2 in detail", () => {
@@ -99,11 +107,14 @@ describe("a jinja:/auto template with per-turn BOS", () => {
     origin: "llama2.jinja",
   });
 
-  it.each(CONVERSATIONS)("renders %s as the template does, minus one leading BOS when the backend adds it", (_label, messages) => {
-    const reference = renderReference("llama2", messages);
-    expect(fromTemplate.render(messages)).toBe(reference);
-    expect(fromTemplate.render(messages, { bos: false })).toBe(reference.slice("<s>".length));
-  });
+  it.each(CONVERSATIONS)(
+    "renders %s as the template does, minus one leading BOS when the backend adds it",
+    (_label, messages) => {
+      const reference = renderReference("llama2", messages);
+      expect(fromTemplate.render(messages)).toBe(reference);
+      expect(fromTemplate.render(messages, { bos: false })).toBe(reference.slice("<s>".length));
+    },
+  );
 });
 
 describe("over HTTP: the prompt llama-server receives", () => {
@@ -125,7 +136,12 @@ describe("over HTTP: the prompt llama-server receives", () => {
     await fake?.close();
   });
 
-  const expected = new Template(referenceTemplateText("llama2")).render({ messages: THREE_TURNS, bos_token: "<s>", eos_token: "</s>", add_generation_prompt: true });
+  const expected = new Template(referenceTemplateText("llama2")).render({
+    messages: THREE_TURNS,
+    bos_token: "<s>",
+    eos_token: "</s>",
+    add_generation_prompt: true,
+  });
 
   it("prompt_format llama2: the reference rendering without its first <s> (llama.cpp adds that one)", async () => {
     await client.chat.completions.create({ model: "llama-2", messages: THREE_TURNS });

@@ -44,7 +44,11 @@ export interface PlainMessage {
  * blanks every BOS the template writes: not what a backend that adds one
  * BOS itself gets, see per-turn-bos.test.ts).
  */
-export function renderReference(name: string, messages: readonly PlainMessage[], options: { bos?: boolean } = {}): string {
+export function renderReference(
+  name: string,
+  messages: readonly PlainMessage[],
+  options: { bos?: boolean } = {},
+): string {
   const tokens = REFERENCE_TOKENS[name]!;
   return new Template(referenceTemplateText(name)).render({
     messages,
@@ -61,7 +65,12 @@ export function renderReference(name: string, messages: readonly PlainMessage[],
  */
 export function continueReference(name: string, messages: readonly PlainMessage[]): string {
   const tokens = REFERENCE_TOKENS[name]!;
-  const rendered = new Template(referenceTemplateText(name)).render({ messages, add_generation_prompt: false, bos_token: tokens.bos, eos_token: tokens.eos });
+  const rendered = new Template(referenceTemplateText(name)).render({
+    messages,
+    add_generation_prompt: false,
+    bos_token: tokens.bos,
+    eos_token: tokens.eos,
+  });
   const final = messages.at(-1)!.content;
   const at = rendered.lastIndexOf(final);
   if (at < 0) throw new Error(`${name}: the final message's text is not in the rendering`);

@@ -63,7 +63,14 @@ describe("jinja:<file>", () => {
       JSON.stringify({
         add_bos_token: true,
         bos_token: "<bos>",
-        eos_token: { __type: "AddedToken", content: "<eos>", lstrip: false, normalized: false, rstrip: false, single_word: false },
+        eos_token: {
+          __type: "AddedToken",
+          content: "<eos>",
+          lstrip: false,
+          normalized: false,
+          rstrip: false,
+          single_word: false,
+        },
         chat_template: referenceTemplateText("gemma"),
       }),
     );
@@ -102,18 +109,31 @@ describe("jinja:<file>", () => {
 
   it("gives the template the request's tools", () => {
     const file = path.join(dir, "tools.jinja");
-    fs.writeFileSync(file, "{% for tool in tools %}[{{ tool.function.name }}]{% endfor %}{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}");
+    fs.writeFileSync(
+      file,
+      "{% for tool in tools %}[{{ tool.function.name }}]{% endfor %}{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}",
+    );
     const format = resolvePromptFormat("jinja:tools.jinja", { baseDir: dir });
     const tools = [{ type: "function", function: { name: "get_weather", parameters: {} } }];
-    expect(format.render([{ role: "developer", content: [{ type: "text", text: "Be brief." }] }, { role: "user", content: "Hi" }], { tools })).toBe(
-      "[get_weather]system:Be brief.;user:Hi;",
-    );
+    expect(
+      format.render(
+        [
+          { role: "developer", content: [{ type: "text", text: "Be brief." }] },
+          { role: "user", content: "Hi" },
+        ],
+        { tools },
+      ),
+    ).toBe("[get_weather]system:Be brief.;user:Hi;");
   });
 
   it("refuses a missing file with a 400 naming the path", () => {
     const error = relayError(() => resolvePromptFormat("jinja:templates/missing.jinja", { baseDir: dir }));
     expect(error.status).toBe(400);
-    expect(error.toBody().error).toMatchObject({ type: "invalid_request_error", code: "chat_template_not_found", param: "prompt_format" });
+    expect(error.toBody().error).toMatchObject({
+      type: "invalid_request_error",
+      code: "chat_template_not_found",
+      param: "prompt_format",
+    });
     expect(error.message).toContain(path.join(dir, "templates", "missing.jinja"));
     expect(error.message).toContain("ENOENT");
   });
@@ -121,7 +141,9 @@ describe("jinja:<file>", () => {
   it("refuses `jinja:` without a file, a JSON file without chat_template and a template that does not parse", () => {
     expect(relayError(() => resolvePromptFormat("jinja:", { baseDir: dir })).status).toBe(400);
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "llama" }));
-    expect(relayError(() => resolvePromptFormat("jinja:config.json", { baseDir: dir })).message).toContain('without a usable "chat_template"');
+    expect(relayError(() => resolvePromptFormat("jinja:config.json", { baseDir: dir })).message).toContain(
+      'without a usable "chat_template"',
+    );
     fs.writeFileSync(path.join(dir, "broken.jinja"), "{% for message in messages %}{{ message.content }");
     const broken = relayError(() => resolvePromptFormat("jinja:broken.jinja", { baseDir: dir }));
     expect(broken.status).toBe(400);
@@ -131,7 +153,10 @@ describe("jinja:<file>", () => {
   it("turns an exception raised by the template into a 400 with the template's message", () => {
     // google/gemma-2-2b-it's template refuses a system message.
     const gemma2 = path.join(dir, "gemma-2.jinja");
-    fs.writeFileSync(gemma2, "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{{ message['content'] }}{% endfor %}");
+    fs.writeFileSync(
+      gemma2,
+      "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{{ message['content'] }}{% endfor %}",
+    );
     const format = resolvePromptFormat("jinja:gemma-2.jinja", { baseDir: dir });
     const error = relayError(() => format.render(messages));
     expect(error.status).toBe(400);
@@ -143,7 +168,12 @@ describe("auto", () => {
   it("renders the discovered template with the discovered tokens", () => {
     const format = resolvePromptFormat("auto", {
       baseDir: dir,
-      discovered: { template: referenceTemplateText("llama3"), source: "llamacpp /props", bosToken: "<|begin_of_text|>", eosToken: "<|end_of_text|>" },
+      discovered: {
+        template: referenceTemplateText("llama3"),
+        source: "llamacpp /props",
+        bosToken: "<|begin_of_text|>",
+        eosToken: "<|end_of_text|>",
+      },
     });
     expect(format.name).toBe("auto:llamacpp /props");
     expect(format.render(messages)).toBe(getPromptFormat("llama3")!.render(messages));
@@ -153,12 +183,18 @@ describe("auto", () => {
 
   it("falls back to chatml when nothing was discovered", () => {
     expect(resolvePromptFormat("auto", { baseDir: dir }).name).toBe("chatml");
-    expect(resolvePromptFormat("auto", { baseDir: dir, discovered: null }).render(messages)).toBe(getPromptFormat("chatml")!.render(messages));
+    expect(resolvePromptFormat("auto", { baseDir: dir, discovered: null }).render(messages)).toBe(
+      getPromptFormat("chatml")!.render(messages),
+    );
   });
 
   it("falls back to chatml, with a warning, when the discovered template does not parse", () => {
     const warnings: string[] = [];
-    const format = resolvePromptFormat("auto", { baseDir: dir, discovered: { template: "{% if %}", source: "gguf" }, onWarning: (message) => warnings.push(message) });
+    const format = resolvePromptFormat("auto", {
+      baseDir: dir,
+      discovered: { template: "{% if %}", source: "gguf" },
+      onWarning: (message) => warnings.push(message),
+    });
     expect(format.name).toBe("chatml");
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("The chat template from gguf cannot be parsed");

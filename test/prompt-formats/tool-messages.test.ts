@@ -34,32 +34,59 @@ describe("tool calls and tool results", () => {
   it("an assistant message with text and a tool call keeps the text first; unparsable arguments stay a string", () => {
     const rendered = getPromptFormat("llama3")!.render([
       { role: "user", content: "Go" },
-      { role: "assistant", content: "Let me check.", tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "not json" } }] },
+      {
+        role: "assistant",
+        content: "Let me check.",
+        tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "not json" } }],
+      },
       { role: "tool", tool_call_id: "c", content: "done" },
     ]);
-    expect(rendered).toContain('<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call><|eot_id|>');
-    expect(rendered).toContain("<|start_header_id|>user<|end_header_id|>\n\n<tool_response>\ndone\n</tool_response><|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    expect(rendered).toContain(
+      '<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call><|eot_id|>',
+    );
+    expect(rendered).toContain(
+      "<|start_header_id|>user<|end_header_id|>\n\n<tool_response>\ndone\n</tool_response><|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+    );
   });
 
   it("formats that require alternation merge a user message and the tool results after it", () => {
     const rendered = getPromptFormat("mistral-instruct")!.render(
       [
         { role: "user", content: "Run it" },
-        { role: "assistant", content: "", tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "{}" } }] },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "{}" } }],
+        },
         { role: "tool", tool_call_id: "c", content: "ok" },
         { role: "user", content: "And now?" },
       ],
       { bos: false },
     );
-    expect(rendered).toBe(' [INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call></s> [INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]');
+    expect(rendered).toBe(
+      ' [INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call></s> [INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]',
+    );
   });
 });
 
 describe("content parts and roles", () => {
   it("joins the text parts of a content array and treats `developer` as `system`", () => {
     const rendered = getPromptFormat("zephyr")!.render([
-      { role: "developer", content: [{ type: "text", text: "Be " }, { type: "text", text: "brief." }] },
-      { role: "user", content: [{ type: "text", text: "What is in " }, { type: "image_url", image_url: { url: "data:," } }, { type: "text", text: "this?" }] },
+      {
+        role: "developer",
+        content: [
+          { type: "text", text: "Be " },
+          { type: "text", text: "brief." },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is in " },
+          { type: "image_url", image_url: { url: "data:," } },
+          { type: "text", text: "this?" },
+        ],
+      },
     ]);
     expect(rendered).toBe("<|system|>\nBe brief.</s>\n<|user|>\nWhat is in this?</s>\n<|assistant|>\n");
   });

@@ -67,23 +67,37 @@ describe("sse-sniff", () => {
     ]) {
       expect(hasOutput(text), text).toBe(true);
     }
-    for (const text of [...styles(chunk({ reasoning_content: "" })), ...styles(chunk({ reasoning_content: null, content: null }))]) {
+    for (const text of [
+      ...styles(chunk({ reasoning_content: "" })),
+      ...styles(chunk({ reasoning_content: null, content: null })),
+    ]) {
       expect(hasOutput(text), text).toBe(false);
     }
   });
 
-  it("sees a real finish_reason, not null nor KoboldCpp's string \"null\"", () => {
-    for (const text of [...styles(chunk({}, "stop")), ...styles(chunk({}, "length"))]) expect(hasFinish(text), text).toBe(true);
-    for (const text of [...styles(chunk({ content: "a" }, null)), ...styles(chunk({ content: "a" }, "null"))]) expect(hasFinish(text), text).toBe(false);
+  it('sees a real finish_reason, not null nor KoboldCpp\'s string "null"', () => {
+    for (const text of [...styles(chunk({}, "stop")), ...styles(chunk({}, "length"))])
+      expect(hasFinish(text), text).toBe(true);
+    for (const text of [...styles(chunk({ content: "a" }, null)), ...styles(chunk({ content: "a" }, "null"))])
+      expect(hasFinish(text), text).toBe(false);
   });
 
   it("finds the usage-only chunk however it is spaced, and only it", () => {
-    const usage = { id: "c1", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } };
+    const usage = {
+      id: "c1",
+      object: "chat.completion.chunk",
+      choices: [],
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+    };
     for (const text of styles(usage)) {
       expect(hasEmptyChoices(text), text).toBe(true);
       expect(isUsageOnlyPayload(text), text).toBe(true);
     }
-    for (const text of [...styles({ ...usage, usage: null }), ...styles(chunk({ content: "a" })), ...styles({ ...chunk({ content: "a" }), usage: usage.usage })]) {
+    for (const text of [
+      ...styles({ ...usage, usage: null }),
+      ...styles(chunk({ content: "a" })),
+      ...styles({ ...chunk({ content: "a" }), usage: usage.usage }),
+    ]) {
       expect(isUsageOnlyPayload(text), text).toBe(false);
     }
     for (const text of styles(chunk({ content: "a" }))) expect(hasEmptyChoices(text), text).toBe(false);
@@ -93,7 +107,7 @@ describe("sse-sniff", () => {
     const content = 'data: {"choices": [{"delta": {"content": "a"}}]}\n\n';
     const usage = 'data: {"choices": [ ], "usage": {"total_tokens": 3}}\n\n';
     const block = content + usage + content;
-    expect(nextEmptyChoices(block, 0)).toBe(content.length + 'data: {'.length);
+    expect(nextEmptyChoices(block, 0)).toBe(content.length + "data: {".length);
     expect(nextEmptyChoices(block, content.length + 10)).toBe(-1);
     expect(withoutEvents(block, isUsageOnlyPayload, nextEmptyChoices)).toBe(content + content);
   });
@@ -101,7 +115,9 @@ describe("sse-sniff", () => {
   it("finds [DONE] and the error key whatever the spacing, but not an escaped one in a string", () => {
     for (const text of styles({ error: { message: "boom", type: "server_error" } })) {
       expect(hasErrorKey(text), text).toBe(true);
-      expect(firstDoneOrError(`data: {"a": 1}\n\ndata: ${text}\n\n`)).toBe('data: {"a": 1}\n\ndata: {'.length + (text.startsWith('{\r\n\t') ? 3 : 0));
+      expect(firstDoneOrError(`data: {"a": 1}\n\ndata: ${text}\n\n`)).toBe(
+        'data: {"a": 1}\n\ndata: {'.length + (text.startsWith("{\r\n\t") ? 3 : 0),
+      );
     }
     expect(firstDoneOrError('data: {"a": 1}\n\ndata: [DONE]\n\n')).toBe('data: {"a": 1}\n\ndata: '.length);
     const escaped = JSON.stringify(chunk({ content: 'say {"error": 1}' }));

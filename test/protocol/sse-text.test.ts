@@ -34,7 +34,9 @@ describe("SseEventCutter", () => {
       const cutter = new SseEventCutter();
       const blocks = [cutter.push(bytes.subarray(0, cut)), cutter.push(bytes.subarray(cut)), cutter.end()];
       expect(blocks.join(""), `cut at ${cut}`).toBe(STREAM);
-      expect(sseDataOf(blocks.slice(0, 1)), `first block at cut ${cut}`).toEqual(expected.slice(0, sseDataOf(blocks.slice(0, 1)).length));
+      expect(sseDataOf(blocks.slice(0, 1)), `first block at cut ${cut}`).toEqual(
+        expected.slice(0, sseDataOf(blocks.slice(0, 1)).length),
+      );
       expect(sseDataOf(blocks)).toEqual(expected);
     }
   });

@@ -17,7 +17,11 @@ import type { ProviderKind } from "../../src/providers/kinds.js";
 import { PROVIDER_MODULES } from "../../src/providers/modules.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { rows } from "../helpers/db.js";
-import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
+import {
+  FAKE_ANTHROPIC_KEY,
+  startFakeAnthropic,
+  type FakeAnthropicUpstream,
+} from "../helpers/fake-anthropic-upstream.js";
 import { startFakeKoboldCpp, type FakeKoboldCpp } from "../helpers/fake-koboldcpp.js";
 import { startFakeLlamaCpp, type FakeLlamaCpp } from "../helpers/fake-llamacpp.js";
 import { startFakeLocalServer, type FakeLocalServer } from "../helpers/fake-openai-local.js";
@@ -122,7 +126,13 @@ describe("one config with one deployment per provider", () => {
 
   it("streams every model, usage last", async () => {
     for (const model of Object.keys(MODELS)) {
-      const stream = await client.chat.completions.create({ model, messages, max_tokens: 24, stream: true, stream_options: { include_usage: true } });
+      const stream = await client.chat.completions.create({
+        model,
+        messages,
+        max_tokens: 24,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       let text = "";
       let finish: string | null = null;
       let promptTokens = 0;
@@ -146,11 +156,17 @@ describe("one config with one deployment per provider", () => {
     expect(recorded).toHaveLength(2 * Object.keys(MODELS).length);
     for (const [model, provider] of Object.entries(MODELS)) {
       const mine = recorded.filter((row) => row.model === model);
-      expect(mine.map((row) => [row.provider, row.status, row.stream]), model).toEqual([
+      expect(
+        mine.map((row) => [row.provider, row.status, row.stream]),
+        model,
+      ).toEqual([
         [provider, "ok", 0],
         [provider, "ok", 1],
       ]);
-      expect(mine.every((row) => row.response.length > 0), model).toBe(true);
+      expect(
+        mine.every((row) => row.response.length > 0),
+        model,
+      ).toBe(true);
     }
   });
 });

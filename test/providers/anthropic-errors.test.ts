@@ -9,7 +9,12 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
 import { chat, openAIError } from "../helpers/exchanges.js";
-import { anthropicErrors, FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
+import {
+  anthropicErrors,
+  FAKE_ANTHROPIC_KEY,
+  startFakeAnthropic,
+  type FakeAnthropicUpstream,
+} from "../helpers/fake-anthropic-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
 
@@ -22,10 +27,28 @@ beforeAll(async () => {
   proxy = await startTestProxy(
     {
       models: {
-        claude: fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-20250514" }),
-        "claude-wrong-key": fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "OTHER_KEY", model: "claude-sonnet-4-20250514" }),
-        "claude-impatient": fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-20250514", first_token_timeout_ms: 200 }),
-        "claude-total": fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-20250514", total_timeout_ms: 200 }),
+        claude: fakeDeployment(fake.baseUrl, {
+          provider: "anthropic",
+          api_key_env: "ANTHROPIC_API_KEY",
+          model: "claude-sonnet-4-20250514",
+        }),
+        "claude-wrong-key": fakeDeployment(fake.baseUrl, {
+          provider: "anthropic",
+          api_key_env: "OTHER_KEY",
+          model: "claude-sonnet-4-20250514",
+        }),
+        "claude-impatient": fakeDeployment(fake.baseUrl, {
+          provider: "anthropic",
+          api_key_env: "ANTHROPIC_API_KEY",
+          model: "claude-sonnet-4-20250514",
+          first_token_timeout_ms: 200,
+        }),
+        "claude-total": fakeDeployment(fake.baseUrl, {
+          provider: "anthropic",
+          api_key_env: "ANTHROPIC_API_KEY",
+          model: "claude-sonnet-4-20250514",
+          total_timeout_ms: 200,
+        }),
       },
     },
     { env: { ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, OTHER_KEY: "sk-ant-wrong" } },
@@ -50,7 +73,11 @@ async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof 
 
 async function exchangeRow(requestId: string): Promise<Record<string, unknown>> {
   await proxy.server.ctx.recorder.flush();
-  const [row] = rows<Record<string, unknown>>(proxy.dbPath, "select r.response, x.* from responses r join llm_relay_exchanges x on x.response_id = r.id where x.request_id = ?", requestId);
+  const [row] = rows<Record<string, unknown>>(
+    proxy.dbPath,
+    "select r.response, x.* from responses r join llm_relay_exchanges x on x.response_id = r.id where x.request_id = ?",
+    requestId,
+  );
   expect(row, `no record for ${requestId}`).toBeDefined();
   return row!;
 }
@@ -78,12 +105,21 @@ describe("anthropic provider: HTTP errors", () => {
 
   it("429 rate_limit_error → 429 rate_limit_error, retry-after passed on", async () => {
     fake.queue({ kind: "error", error: "rate_limit" });
-    const error = await apiError(client.chat.completions.create({ model: "claude", messages: hi }, { headers: { "x-request-id": "anthropic-429" } }));
+    const error = await apiError(
+      client.chat.completions.create(
+        { model: "claude", messages: hi },
+        { headers: { "x-request-id": "anthropic-429" } },
+      ),
+    );
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.status).toBe(429);
     expect(error.type).toBe("rate_limit_error");
     expect(error.headers?.get("retry-after")).toBe("7");
-    expect(await exchangeRow("anthropic-429")).toMatchObject({ status: "error", http_status: 429, provider: "anthropic" });
+    expect(await exchangeRow("anthropic-429")).toMatchObject({
+      status: "error",
+      http_status: 429,
+      provider: "anthropic",
+    });
   });
 
   it("529 overloaded_error → 503 server_error (code overloaded_error), streamed or not", async () => {
@@ -133,7 +169,10 @@ describe("anthropic provider: in-band stream errors", () => {
 
   it("an error event mid-stream → the text so far, then an in-band error; recorded as truncated", async () => {
     fake.queue({ kind: "sse", file: "stream-overloaded" });
-    const stream = await client.chat.completions.create({ model: "claude", messages: hi, stream: true }, { headers: { "x-request-id": "anthropic-midstream" } });
+    const stream = await client.chat.completions.create(
+      { model: "claude", messages: hi, stream: true },
+      { headers: { "x-request-id": "anthropic-midstream" } },
+    );
     let text = "";
     const error = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
@@ -144,7 +183,11 @@ describe("anthropic provider: in-band stream errors", () => {
     expect(text).toBe("Hello");
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toContain("Overloaded");
-    expect(await exchangeRow("anthropic-midstream")).toMatchObject({ status: "truncated", response: "Hello", provider: "anthropic" });
+    expect(await exchangeRow("anthropic-midstream")).toMatchObject({
+      status: "truncated",
+      response: "Hello",
+      provider: "anthropic",
+    });
   });
 
   it("a stream that ends before message_stop → the text so far, then an in-band upstream_truncated error", async () => {
@@ -168,8 +211,26 @@ describe("anthropic provider: in-band stream errors", () => {
 describe("anthropic provider: requests Anthropic cannot express", () => {
   it.each([
     ["n > 1", { n: 2 }, "n"],
-    ["tool-call arguments that are not a JSON object", { messages: [{ role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "[1,2]" } }] }] }, "messages.0.tool_calls.0.function.arguments"],
-    ["an audio part", { messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }] }, "messages.0.content.0.type"],
+    [
+      "tool-call arguments that are not a JSON object",
+      {
+        messages: [
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "[1,2]" } }],
+          },
+        ],
+      },
+      "messages.0.tool_calls.0.function.arguments",
+    ],
+    [
+      "an audio part",
+      {
+        messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }],
+      },
+      "messages.0.content.0.type",
+    ],
     ["a legacy function message", { messages: [{ role: "function", name: "f", content: "{}" }] }, "messages.0.role"],
   ])("%s → 400 naming the field, nothing sent upstream", async (_name, extra, param) => {
     const before = fake.requests.length;

@@ -8,7 +8,11 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lookupModel } from "../../src/catalog/index.js";
-import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
+import {
+  FAKE_ANTHROPIC_KEY,
+  startFakeAnthropic,
+  type FakeAnthropicUpstream,
+} from "../helpers/fake-anthropic-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
 const MODEL = "claude-sonnet-4-20250514";
@@ -20,7 +24,8 @@ let client: OpenAI;
 
 beforeAll(async () => {
   fake = await startFakeAnthropic();
-  const anthropic = (extra: Parameters<typeof fakeDeployment>[1]) => fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: MODEL, ...extra });
+  const anthropic = (extra: Parameters<typeof fakeDeployment>[1]) =>
+    fakeDeployment(fake.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: MODEL, ...extra });
   proxy = await startTestProxy(
     {
       models: {
@@ -40,9 +45,14 @@ afterAll(async () => {
 });
 
 /** Sends a request through the proxy and returns the body Anthropic received (after checking it was accepted). */
-async function sentFor(params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, "model"> & { model?: string } & Record<string, unknown>): Promise<Record<string, unknown>> {
+async function sentFor(
+  params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, "model"> & { model?: string } & Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const before = fake.requests.length;
-  const completion = await client.chat.completions.create({ model: "claude", ...params } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const completion = await client.chat.completions.create({
+    model: "claude",
+    ...params,
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   expect(completion.choices[0]!.message.content).toContain("Hello!");
   expect(fake.requests).toHaveLength(before + 1);
   const sent = fake.requests.at(-1)!;
@@ -50,8 +60,14 @@ async function sentFor(params: Omit<OpenAI.ChatCompletionCreateParamsNonStreamin
   return sent.body;
 }
 
-const getWeather: OpenAI.ChatCompletionTool = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } } } };
-const getTime: OpenAI.ChatCompletionTool = { type: "function", function: { name: "get_time", description: "The time in a given city" } };
+const getWeather: OpenAI.ChatCompletionTool = {
+  type: "function",
+  function: { name: "get_weather", parameters: { type: "object", properties: { location: { type: "string" } } } },
+};
+const getTime: OpenAI.ChatCompletionTool = {
+  type: "function",
+  function: { name: "get_time", description: "The time in a given city" },
+};
 
 describe("anthropic request mapping", () => {
   it("every system and developer message goes, in order, into system; consecutive user messages become one turn", async () => {
@@ -71,7 +87,13 @@ describe("anthropic request mapping", () => {
       { type: "text", text: "Answer in English." },
     ]);
     expect(body.messages).toEqual([
-      { role: "user", content: [{ type: "text", text: "First question" }, { type: "text", text: "Second part" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "First question" },
+          { type: "text", text: "Second part" },
+        ],
+      },
       { role: "assistant", content: [{ type: "text", text: "An answer" }] },
       { role: "user", content: [{ type: "text", text: "Thanks" }] },
     ]);
@@ -85,7 +107,13 @@ describe("anthropic request mapping", () => {
           content: [
             { type: "text", text: "Compare these" },
             { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
-            { type: "image_url", image_url: { url: "https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flavomarginatus_ant.jpg", detail: "high" } },
+            {
+              type: "image_url",
+              image_url: {
+                url: "https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flavomarginatus_ant.jpg",
+                detail: "high",
+              },
+            },
           ],
         },
       ],
@@ -96,7 +124,13 @@ describe("anthropic request mapping", () => {
         content: [
           { type: "text", text: "Compare these" },
           { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
-          { type: "image", source: { type: "url", url: "https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flavomarginatus_ant.jpg" } },
+          {
+            type: "image",
+            source: {
+              type: "url",
+              url: "https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flavomarginatus_ant.jpg",
+            },
+          },
         ],
       },
     ]);
@@ -132,7 +166,9 @@ describe("anthropic request mapping", () => {
   it("max_tokens defaults to the deployment's max_output_tokens, else the catalog's max output, else 4096", async () => {
     const hi = [{ role: "user" as const, content: "Hi" }];
     expect((await sentFor({ model: "claude-capped", messages: hi })).max_tokens).toBe(1000);
-    expect((await sentFor({ model: "claude", messages: hi })).max_tokens).toBe(lookupModel("anthropic", MODEL)!.maxOutputTokens);
+    expect((await sentFor({ model: "claude", messages: hi })).max_tokens).toBe(
+      lookupModel("anthropic", MODEL)!.maxOutputTokens,
+    );
     expect(lookupModel("anthropic", "claude-experimental-x")).toBeNull();
     const uncatalogued = await sentFor({ model: "claude-uncatalogued", messages: hi });
     expect(uncatalogued).toMatchObject({ model: "claude-experimental-x", max_tokens: 4096 });
@@ -151,7 +187,12 @@ describe("anthropic request mapping", () => {
     ["required", { parallel_tool_calls: false }, { type: "any", disable_parallel_tool_use: true }],
     [{ type: "function", function: { name: "get_time" } }, {}, { type: "tool", name: "get_time" }],
   ] as const)("tool_choice %j %j → %j", async (toolChoice, extra, expected) => {
-    const body = await sentFor({ messages: [{ role: "user", content: "Weather and time in Paris?" }], tools: [getWeather, getTime], tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption, ...extra });
+    const body = await sentFor({
+      messages: [{ role: "user", content: "Weather and time in Paris?" }],
+      tools: [getWeather, getTime],
+      tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption,
+      ...extra,
+    });
     expect(body.tool_choice).toEqual(expected);
     expect(body.tools).toEqual([
       { name: "get_weather", input_schema: { type: "object", properties: { location: { type: "string" } } } },

@@ -46,7 +46,10 @@ beforeAll(async () => {
     {
       models: {
         "llama-ttl": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml" }),
-        "llama-short-ttl": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml", context_window_ttl_ms: 5_000 }),
+        "llama-short-ttl": rawDeployment("llamacpp", fake.url, {
+          prompt_format: "chatml",
+          context_window_ttl_ms: 5_000,
+        }),
         "llama-v1": fakeDeployment(openaiLike.baseUrl),
         "llama-auto": rawDeployment("llamacpp", fake.url, { prompt_format: "auto" }),
         "vllm-ttl": { ...fakeDeployment(vllm.baseUrl), provider: "vllm" as const, model: "stories260K" },
@@ -81,7 +84,13 @@ describe("a discovered context window follows the backend", () => {
     expect(error.message).toContain("maximum context length is 2048 tokens");
     expect(error.message).toContain(`(${promptTokens} in the messages, 2000 in the completion)`);
     // The count the proxy refused with, from the server's /tokenize, not gpt-tokenizer's estimate.
-    expect(await recordRow(proxy, "ttl-refused")).toMatchObject({ status: "error", http_status: 400, input_tokens: promptTokens, output_tokens: 0, usage_estimated: 0 });
+    expect(await recordRow(proxy, "ttl-refused")).toMatchObject({
+      status: "error",
+      http_status: 400,
+      input_tokens: promptTokens,
+      output_tokens: 0,
+      usage_estimated: 0,
+    });
 
     fake.set({ nCtx: 4096 });
     const asked = propsCalls();
@@ -91,7 +100,11 @@ describe("a discovered context window follows the backend", () => {
 
     now += 1_001;
     const completions = fake.completions().length;
-    const accepted = await client.chat.completions.create({ model: "llama-ttl", messages: [{ role: "user", content: user }], max_tokens: 2000 });
+    const accepted = await client.chat.completions.create({
+      model: "llama-ttl",
+      messages: [{ role: "user", content: user }],
+      max_tokens: 2000,
+    });
     expect(accepted.choices[0]!.message.content).not.toBe("");
     expect(accepted.usage?.prompt_tokens).toBe(promptTokens);
     expect(propsCalls()).toBe(asked + 1);
@@ -112,7 +125,9 @@ describe("a discovered context window follows the backend", () => {
   it("the server's own exceed_context_size_error: relayed in OpenAI's shape with n_prompt_tokens and n_ctx, recorded with n_prompt_tokens, and the window is asked again at once", async () => {
     now += 120_000;
     fake.set({ nCtx: 4096, enforceContext: true });
-    expect((await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status).toBe(200);
+    expect(
+      (await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status,
+    ).toBe(200);
 
     // Restarted with -c 256: the proxy still trusts 4096 and sends the prompt; the server refuses it.
     fake.set({ nCtx: 256, enforceContext: true });
@@ -133,13 +148,20 @@ describe("a discovered context window follows the backend", () => {
         n_ctx: 256,
       },
     });
-    expect(await recordRow(proxy, "server-refused")).toMatchObject({ status: "error", http_status: 400, input_tokens: serverCount, usage_estimated: 0 });
+    expect(await recordRow(proxy, "server-refused")).toMatchObject({
+      status: "error",
+      http_status: 400,
+      input_tokens: serverCount,
+      usage_estimated: 0,
+    });
 
     // No clock change: the next request is checked against the new window, and nothing is sent.
     const asked = propsCalls();
     const again = await chat(proxy, body, { "x-request-id": "proxy-refused" });
     expect(again.status).toBe(400);
-    expect((again.json as { error: { message: string } }).error.message).toContain("maximum context length is 256 tokens");
+    expect((again.json as { error: { message: string } }).error.message).toContain(
+      "maximum context length is 256 tokens",
+    );
     expect(propsCalls()).toBe(asked + 1);
     expect(fake.completions().length).toBe(completions + 1);
   });
@@ -147,14 +169,22 @@ describe("a discovered context window follows the backend", () => {
   it("a connection failure drops the window at once: the next request asks /props again", async () => {
     now += 120_000;
     fake.set({ nCtx: 4096 });
-    expect((await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status).toBe(200);
+    expect(
+      (await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status,
+    ).toBe(200);
     const asked = propsCalls();
     fake.set({ nCtx: 4096, dieAfterEvents: 1 });
-    const broken = await chat(proxy, { model: "llama-ttl", stream: true, messages: [{ role: "user", content: "Hi" }], max_tokens: 8 }, { "x-request-id": "conn-broken" });
+    const broken = await chat(
+      proxy,
+      { model: "llama-ttl", stream: true, messages: [{ role: "user", content: "Hi" }], max_tokens: 8 },
+      { "x-request-id": "conn-broken" },
+    );
     expect(broken.text).toContain("upstream_unreachable");
     expect(propsCalls()).toBe(asked);
     fake.set({ nCtx: 4096 });
-    expect((await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status).toBe(200);
+    expect(
+      (await chat(proxy, { model: "llama-ttl", messages: [{ role: "user", content: "Hi" }], max_tokens: 8 })).status,
+    ).toBe(200);
     expect(propsCalls()).toBe(asked + 1);
   });
 });
@@ -190,7 +220,9 @@ describe("a discovered chat template follows the backend (prompt_format: auto)",
     expect((await chat(proxy, body)).status).toBe(200);
     expect(fake.completions().at(-1)!.body!.prompt).toBe(chatml("Hi"));
 
-    fake.set({ chatTemplate: "{% for message in messages %}<|user|>\n{{ message['content'] }}\n{% endfor %}<|assistant|>\n" });
+    fake.set({
+      chatTemplate: "{% for message in messages %}<|user|>\n{{ message['content'] }}\n{% endfor %}<|assistant|>\n",
+    });
     expect((await chat(proxy, body)).status).toBe(200);
     expect(fake.completions().at(-1)!.body!.prompt).toBe(chatml("Hi"));
     now += 60_000;
@@ -202,7 +234,11 @@ describe("a discovered chat template follows the backend (prompt_format: auto)",
 describe("an OpenAI-compatible upstream's exceed_context_size_error", () => {
   it("is relayed as 400 context_length_exceeded with n_prompt_tokens and n_ctx, and the record's input_tokens is n_prompt_tokens", async () => {
     openaiLike.behave({ kind: "status", status: 400, body: exceedContextBody(643, 256) });
-    const answer = await chat(proxy, { model: "llama-v1", messages: [{ role: "user", content: "a long story" }] }, { "x-request-id": "v1-refused" });
+    const answer = await chat(
+      proxy,
+      { model: "llama-v1", messages: [{ role: "user", content: "a long story" }] },
+      { "x-request-id": "v1-refused" },
+    );
     expect(answer.status).toBe(400);
     expect(answer.json).toEqual({
       error: {
@@ -214,9 +250,17 @@ describe("an OpenAI-compatible upstream's exceed_context_size_error", () => {
         n_ctx: 256,
       },
     });
-    expect(await recordRow(proxy, "v1-refused")).toMatchObject({ status: "error", http_status: 400, input_tokens: 643, output_tokens: 0, usage_estimated: 0 });
+    expect(await recordRow(proxy, "v1-refused")).toMatchObject({
+      status: "error",
+      http_status: 400,
+      input_tokens: 643,
+      output_tokens: 0,
+      usage_estimated: 0,
+    });
 
-    const sdkError = await client.chat.completions.create({ model: "llama-v1", messages: [{ role: "user", content: "a long story" }] }).catch((e: unknown) => e);
+    const sdkError = await client.chat.completions
+      .create({ model: "llama-v1", messages: [{ role: "user", content: "a long story" }] })
+      .catch((e: unknown) => e);
     expect(sdkError).toBeInstanceOf(OpenAI.BadRequestError);
     expect((sdkError as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
   });
@@ -225,7 +269,11 @@ describe("an OpenAI-compatible upstream's exceed_context_size_error", () => {
 describe("an in-process (library) call refused for its size", () => {
   it("records the /tokenize count it was refused with, not estimated", async () => {
     fake.set({ nCtx: 2048 });
-    const library = createClient({ config: libraryConfig(proxy.dbPath, { "llama-lib": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml" }) }) });
+    const library = createClient({
+      config: libraryConfig(proxy.dbPath, {
+        "llama-lib": rawDeployment("llamacpp", fake.url, { prompt_format: "chatml" }),
+      }),
+    });
     try {
       const user = words(100);
       const response = await library.generateCompletion(user, { model: "llama-lib", maxTokens: 2000 });
@@ -236,7 +284,11 @@ describe("an in-process (library) call refused for its size", () => {
         "select r.input_tokens, x.usage_estimated, x.http_status from responses r join llm_relay_exchanges x on x.response_id = r.id where r.id = ?",
         response.id,
       );
-      expect(row).toEqual({ input_tokens: fakeTokenize(chatml(user), true).length, usage_estimated: 0, http_status: 400 });
+      expect(row).toEqual({
+        input_tokens: fakeTokenize(chatml(user), true).length,
+        usage_estimated: 0,
+        http_status: 400,
+      });
     } finally {
       await library.close();
     }

@@ -9,7 +9,13 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chat, closedPort, openAIError } from "../helpers/exchanges.js";
-import { BUSY_BODY, CAPTURED_STREAM_PIECES, CAPTURED_TEXT, startFakeKoboldCpp, type FakeKoboldCpp } from "../helpers/fake-koboldcpp.js";
+import {
+  BUSY_BODY,
+  CAPTURED_STREAM_PIECES,
+  CAPTURED_TEXT,
+  startFakeKoboldCpp,
+  type FakeKoboldCpp,
+} from "../helpers/fake-koboldcpp.js";
 import { fakeTokenize } from "../helpers/fake-tokenizer.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { STORY_CHATML, STORY_MESSAGES, rawDeployment, recordRow } from "../helpers/raw-provider.js";
@@ -48,7 +54,16 @@ async function streamed(body: Record<string, unknown>, requestId: string) {
   });
   expect(response.status).toBe(200);
   const events = await readSse(response);
-  const chunks = events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e) as { choices?: { delta: { content?: string }; finish_reason: string | null }[]; usage?: OpenAI.CompletionUsage; error?: { message: string; code: string } });
+  const chunks = events
+    .filter((e) => e !== "[DONE]")
+    .map(
+      (e) =>
+        JSON.parse(e) as {
+          choices?: { delta: { content?: string }; finish_reason: string | null }[];
+          usage?: OpenAI.CompletionUsage;
+          error?: { message: string; code: string };
+        },
+    );
   return {
     events,
     contents: chunks.flatMap((c) => (c.choices?.[0]?.delta.content ? [c.choices[0].delta.content] : [])),
@@ -61,14 +76,28 @@ async function streamed(body: Record<string, unknown>, requestId: string) {
 describe("koboldcpp provider", () => {
   it("completes through POST /api/v1/generate with stop_sequence, max_length, max_context_length and rep_pen; counts from tokencount are recorded", async () => {
     const completion = await client.chat.completions.create(
-      { model: "kobold", messages: STORY_MESSAGES, max_tokens: 32, temperature: 0.5, top_p: 0.9, stop: ["THE END"], seed: 7, top_k: 20, repeat_penalty: 1.1 } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+      {
+        model: "kobold",
+        messages: STORY_MESSAGES,
+        max_tokens: 32,
+        temperature: 0.5,
+        top_p: 0.9,
+        stop: ["THE END"],
+        seed: 7,
+        top_k: 20,
+        repeat_penalty: 1.1,
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming,
       { headers: { "x-request-id": "kobold-complete" } },
     );
     expect(completion.choices[0]!.message.content).toBe(CAPTURED_TEXT);
     expect(completion.choices[0]!.finish_reason).toBe("length");
     const promptTokens = fakeTokenize(STORY_CHATML, true).length;
     const completionTokens = fakeTokenize(CAPTURED_TEXT, false).length;
-    expect(completion.usage).toEqual({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
+    expect(completion.usage).toEqual({
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    });
 
     const sent = fake.generations().at(-1)!;
     expect(sent.path).toBe("/api/v1/generate");
@@ -90,8 +119,19 @@ describe("koboldcpp provider", () => {
     expect(counted).toContainEqual({ prompt: CAPTURED_TEXT, special: false });
 
     const row = await recordRow(proxy, "kobold-complete");
-    expect(row).toMatchObject({ provider: "koboldcpp", upstream_model: "koboldcpp/stories260K", response: CAPTURED_TEXT, status: "ok", http_status: 200 });
-    expect(row).toMatchObject({ input_tokens: promptTokens, output_tokens: completionTokens, usage_estimated: 0, finish_reason: "length" });
+    expect(row).toMatchObject({
+      provider: "koboldcpp",
+      upstream_model: "koboldcpp/stories260K",
+      response: CAPTURED_TEXT,
+      status: "ok",
+      http_status: 200,
+    });
+    expect(row).toMatchObject({
+      input_tokens: promptTokens,
+      output_tokens: completionTokens,
+      usage_estimated: 0,
+      finish_reason: "length",
+    });
   });
 
   it("streams the HTTP/1.0 SSE stream: 'null' finish reasons until the last event, ended by the server closing the connection", async () => {
@@ -102,11 +142,26 @@ describe("koboldcpp provider", () => {
     const text = CAPTURED_STREAM_PIECES.join("");
     const promptTokens = fakeTokenize(STORY_CHATML, true).length;
     const completionTokens = fakeTokenize(text, false).length;
-    expect(result.usage).toEqual({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
-    expect(fake.generations().at(-1)).toMatchObject({ path: "/api/extra/generate/stream", body: { max_length: 300, stop_sequence: ["<|im_end|>", "<|im_start|>"] } });
+    expect(result.usage).toEqual({
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    });
+    expect(fake.generations().at(-1)).toMatchObject({
+      path: "/api/extra/generate/stream",
+      body: { max_length: 300, stop_sequence: ["<|im_end|>", "<|im_start|>"] },
+    });
 
     const row = await recordRow(proxy, "kobold-stream");
-    expect(row).toMatchObject({ response: text, status: "ok", stream: 1, input_tokens: promptTokens, output_tokens: completionTokens, usage_estimated: 0, finish_reason: "length" });
+    expect(row).toMatchObject({
+      response: text,
+      status: "ok",
+      stream: 1,
+      input_tokens: promptTokens,
+      output_tokens: completionTokens,
+      usage_estimated: 0,
+      finish_reason: "length",
+    });
   });
 
   it("a last event without its blank line still ends the answer; finish_reason stop maps to stop", async () => {
@@ -127,13 +182,20 @@ describe("koboldcpp provider", () => {
   it("refuses a prompt over true_max_context_length by KoboldCpp's own token count: 400, nothing generated, recorded", async () => {
     fake.set({ maxContext: 40 });
     const before = fake.generations().length;
-    const answer = await chat(proxy, { model: "kobold-ctx", messages: [{ role: "user", content: "word ".repeat(30).trim() }], max_tokens: 16 }, { "x-request-id": "kobold-ctx" });
+    const answer = await chat(
+      proxy,
+      { model: "kobold-ctx", messages: [{ role: "user", content: "word ".repeat(30).trim() }], max_tokens: 16 },
+      { "x-request-id": "kobold-ctx" },
+    );
     expect(answer.status).toBe(400);
     const error = openAIError(answer);
     expect(error.code).toBe("context_length_exceeded");
     const prompt = "<|im_start|>user\n" + "word ".repeat(30).trim() + "<|im_end|>\n<|im_start|>assistant\n";
     const counted = fakeTokenize(prompt, true).length;
-    expect(fake.requests.filter((r) => r.path === "/api/extra/tokencount").at(-1)!.body).toEqual({ prompt, special: true });
+    expect(fake.requests.filter((r) => r.path === "/api/extra/tokencount").at(-1)!.body).toEqual({
+      prompt,
+      special: true,
+    });
     expect(error.message).toContain("maximum context length is 40 tokens");
     expect(error.message).toContain(`${counted} in the messages, 16 in the completion`);
     expect(fake.generations().length).toBe(before);
@@ -146,7 +208,10 @@ describe("koboldcpp provider", () => {
     expect(result.contents).toEqual(CAPTURED_STREAM_PIECES.slice(0, 2));
     expect(result.events).not.toContain("[DONE]");
     expect(result.error?.code).toBe("upstream_truncated");
-    expect(await recordRow(proxy, "kobold-closed")).toMatchObject({ status: "truncated", response: CAPTURED_STREAM_PIECES.slice(0, 2).join("") });
+    expect(await recordRow(proxy, "kobold-closed")).toMatchObject({
+      status: "truncated",
+      response: CAPTURED_STREAM_PIECES.slice(0, 2).join(""),
+    });
   });
 
   it("a busy server's 503 reaches the client as 503 with KoboldCpp's message, streaming or not", async () => {
@@ -162,7 +227,11 @@ describe("koboldcpp provider", () => {
   });
 
   it("KoboldCpp's 500 bad_input is relayed with its status and message", async () => {
-    const response = await fetch(`${fake.url}/api/v1/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: "{bad" });
+    const response = await fetch(`${fake.url}/api/v1/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{bad",
+    });
     expect(response.status).toBe(500);
     fake.set({ generateError: { status: 500, body: await response.text() } });
     const answer = await chat(proxy, { model: "kobold", messages: STORY_MESSAGES });
@@ -171,7 +240,11 @@ describe("koboldcpp provider", () => {
   });
 
   it("a server that is down: 502 upstream_unreachable, recorded", async () => {
-    const answer = await chat(proxy, { model: "kobold-down", messages: STORY_MESSAGES }, { "x-request-id": "kobold-down" });
+    const answer = await chat(
+      proxy,
+      { model: "kobold-down", messages: STORY_MESSAGES },
+      { "x-request-id": "kobold-down" },
+    );
     expect(answer.status).toBe(502);
     expect(openAIError(answer).code).toBe("upstream_unreachable");
     expect(await recordRow(proxy, "kobold-down")).toMatchObject({ status: "error", http_status: 502 });

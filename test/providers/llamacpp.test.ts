@@ -51,14 +51,28 @@ beforeEach(() => fake.set({}));
 describe("llamacpp provider", () => {
   it("completes through POST /completion with the rendered prompt and llama.cpp's own keys; usage from the server is recorded", async () => {
     const completion = await client.chat.completions.create(
-      { model: "llama", messages: STORY_MESSAGES, max_tokens: 64, temperature: 0.2, top_p: 0.9, stop: ["THE END"], seed: 7, top_k: 20, repeat_penalty: 1.1 } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+      {
+        model: "llama",
+        messages: STORY_MESSAGES,
+        max_tokens: 64,
+        temperature: 0.2,
+        top_p: 0.9,
+        stop: ["THE END"],
+        seed: 7,
+        top_k: 20,
+        repeat_penalty: 1.1,
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming,
       { headers: { "x-request-id": "llama-complete" } },
     );
     const text = CAPTURED_PIECES.join("");
     expect(completion.choices[0]!.message).toEqual({ role: "assistant", content: text });
     expect(completion.choices[0]!.finish_reason).toBe("stop");
     const promptTokens = fakeTokenize(STORY_CHATML, true).length;
-    expect(completion.usage).toEqual({ prompt_tokens: promptTokens, completion_tokens: CAPTURED_PIECES.length, total_tokens: promptTokens + CAPTURED_PIECES.length });
+    expect(completion.usage).toEqual({
+      prompt_tokens: promptTokens,
+      completion_tokens: CAPTURED_PIECES.length,
+      total_tokens: promptTokens + CAPTURED_PIECES.length,
+    });
 
     const sent = fake.completions().at(-1)!.body!;
     expect(sent).toEqual({
@@ -77,13 +91,31 @@ describe("llamacpp provider", () => {
     expect(tokenize.body).toEqual({ content: STORY_CHATML, add_special: true });
 
     const row = await recordRow(proxy, "llama-complete");
-    expect(row).toMatchObject({ model: "llama", provider: "llamacpp", upstream_model: "stories260K", response: text, status: "ok", http_status: 200 });
-    expect(row).toMatchObject({ input_tokens: promptTokens, output_tokens: CAPTURED_PIECES.length, usage_estimated: 0, finish_reason: "stop" });
+    expect(row).toMatchObject({
+      model: "llama",
+      provider: "llamacpp",
+      upstream_model: "stories260K",
+      response: text,
+      status: "ok",
+      http_status: 200,
+    });
+    expect(row).toMatchObject({
+      input_tokens: promptTokens,
+      output_tokens: CAPTURED_PIECES.length,
+      usage_estimated: 0,
+      finish_reason: "stop",
+    });
   });
 
   it("streams one chunk per /completion event; n_predict cuts it (stop_type limit → length) and the final stop:true event gives the usage", async () => {
     const stream = await client.chat.completions.create(
-      { model: "llama", messages: STORY_MESSAGES, max_tokens: 5, stream: true, stream_options: { include_usage: true } },
+      {
+        model: "llama",
+        messages: STORY_MESSAGES,
+        max_tokens: 5,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       { headers: { "x-request-id": "llama-stream" } },
     );
     const deltas: string[] = [];
@@ -102,7 +134,15 @@ describe("llamacpp provider", () => {
     expect(fake.completions().at(-1)!.body).toMatchObject({ stream: true, n_predict: 5, prompt: STORY_CHATML });
 
     const row = await recordRow(proxy, "llama-stream");
-    expect(row).toMatchObject({ response: CAPTURED_PIECES.slice(0, 5).join(""), status: "ok", stream: 1, input_tokens: promptTokens, output_tokens: 5, usage_estimated: 0, finish_reason: "length" });
+    expect(row).toMatchObject({
+      response: CAPTURED_PIECES.slice(0, 5).join(""),
+      status: "ok",
+      stream: 1,
+      input_tokens: promptTokens,
+      output_tokens: 5,
+      usage_estimated: 0,
+      finish_reason: "length",
+    });
   });
 
   it("the client's stream ends with [DONE] although llama-server's native stream has none", async () => {
@@ -113,7 +153,9 @@ describe("llamacpp provider", () => {
     });
     const events = await readSse(response);
     expect(events.at(-1)).toBe("[DONE]");
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: { finish_reason: string | null }[] });
+    const chunks = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { object: string; choices: { finish_reason: string | null }[] });
     expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("stop");
   });
@@ -122,7 +164,12 @@ describe("llamacpp provider", () => {
     fake.set({ chatTemplate: ZEPHYR_TEMPLATE, extraProps: { bos_token: "<s>", eos_token: "</s>" } });
     const completion = await client.chat.completions.create({ model: "llama-auto", messages: STORY_MESSAGES });
     expect(completion.choices[0]!.message.content).toBe(CAPTURED_PIECES.join(""));
-    const expected = new Template(ZEPHYR_TEMPLATE).render({ messages: STORY_MESSAGES, bos_token: "", eos_token: "</s>", add_generation_prompt: true });
+    const expected = new Template(ZEPHYR_TEMPLATE).render({
+      messages: STORY_MESSAGES,
+      bos_token: "",
+      eos_token: "</s>",
+      add_generation_prompt: true,
+    });
     expect(expected).toContain("<|system|>\nYou tell short stories.</s>");
     const sent = fake.completions().at(-1)!.body!;
     expect(sent.prompt).toBe(expected);
@@ -176,7 +223,11 @@ describe("llamacpp provider", () => {
   });
 
   it("a server that is down: 502 upstream_unreachable, recorded", async () => {
-    const answer = await chat(proxy, { model: "llama-down", messages: STORY_MESSAGES }, { "x-request-id": "llama-down" });
+    const answer = await chat(
+      proxy,
+      { model: "llama-down", messages: STORY_MESSAGES },
+      { "x-request-id": "llama-down" },
+    );
     expect(answer.status).toBe(502);
     expect(openAIError(answer).code).toBe("upstream_unreachable");
     expect(openAIError(answer).message).toContain(downUrl);
@@ -185,7 +236,11 @@ describe("llamacpp provider", () => {
   });
 
   it("relays llama-server's HTTP 500 for an unparseable body with its status and message", async () => {
-    const response = await fetch(`${fake.url}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: "{bad" });
+    const response = await fetch(`${fake.url}/completion`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{bad",
+    });
     const captured = await response.text();
     expect(response.status).toBe(500);
     fake.set({ completionError: { status: 500, body: captured } });
@@ -199,7 +254,11 @@ describe("llamacpp provider", () => {
 
   it("while the model loads: 503 saying so (checked with GET /health); once loaded, /props is read again", async () => {
     fake.set({ loading: true });
-    const loading = await chat(proxy, { model: "llama-loading", messages: STORY_MESSAGES, max_tokens: 8 }, { "x-request-id": "llama-loading" });
+    const loading = await chat(
+      proxy,
+      { model: "llama-loading", messages: STORY_MESSAGES, max_tokens: 8 },
+      { "x-request-id": "llama-loading" },
+    );
     expect(loading.status).toBe(503);
     const error = openAIError(loading);
     expect(error.message).toContain("still loading its model");

@@ -27,8 +27,16 @@ beforeAll(async () => {
   proxy = await startTestProxy({
     models: {
       lms: localDeployment("lmstudio", fake.baseUrl, { model: MODEL }),
-      "lms-legacy": localDeployment("lmstudio", fake.baseUrl, { model: MODEL, mode: "legacy", prompt_format: "chatml" }),
-      "lms-down": localDeployment("lmstudio", `http://127.0.0.1:${downPort}/v1`, { model: MODEL, mode: "legacy", prompt_format: "chatml" }),
+      "lms-legacy": localDeployment("lmstudio", fake.baseUrl, {
+        model: MODEL,
+        mode: "legacy",
+        prompt_format: "chatml",
+      }),
+      "lms-down": localDeployment("lmstudio", `http://127.0.0.1:${downPort}/v1`, {
+        model: MODEL,
+        mode: "legacy",
+        prompt_format: "chatml",
+      }),
       "lms-chat-down": localDeployment("lmstudio", `http://127.0.0.1:${downPort}/v1`, { model: MODEL }),
     },
   });
@@ -44,26 +52,46 @@ const messages = [
   { role: "system" as const, content: "Answer in rhymes." },
   { role: "user" as const, content: "Introduce yourself." },
 ];
-const CHATML_PROMPT = "<|im_start|>system\nAnswer in rhymes.<|im_end|>\n<|im_start|>user\nIntroduce yourself.<|im_end|>\n<|im_start|>assistant\n";
+const CHATML_PROMPT =
+  "<|im_start|>system\nAnswer in rhymes.<|im_end|>\n<|im_start|>user\nIntroduce yourself.<|im_end|>\n<|im_start|>assistant\n";
 
 describe("lmstudio chat mode", () => {
   it("streams /v1/chat/completions through; LM Studio's usage is recorded", async () => {
-    const stream = await client.chat.completions.create({ model: "lms", messages, stream: true }, { headers: { "x-request-id": "lm-chat" } });
+    const stream = await client.chat.completions.create(
+      { model: "lms", messages, stream: true },
+      { headers: { "x-request-id": "lm-chat" } },
+    );
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(LOCAL_TEXT);
-    expect(fake.requestsTo("/v1/chat/completions").at(-1)!.body).toMatchObject({ model: MODEL, messages, stream: true });
+    expect(fake.requestsTo("/v1/chat/completions").at(-1)!.body).toMatchObject({
+      model: MODEL,
+      messages,
+      stream: true,
+    });
     expect(fake.requestsTo(`/api/v0/models/${MODEL}`).length).toBeGreaterThan(0);
-    expect(await recordOf(proxy, "lm-chat")).toMatchObject({ response: LOCAL_TEXT, input_tokens: CHAT_USAGE.prompt, output_tokens: CHAT_USAGE.completion, usage_estimated: 0, status: "ok", provider: "lmstudio" });
+    expect(await recordOf(proxy, "lm-chat")).toMatchObject({
+      response: LOCAL_TEXT,
+      input_tokens: CHAT_USAGE.prompt,
+      output_tokens: CHAT_USAGE.completion,
+      usage_estimated: 0,
+      status: "ok",
+      provider: "lmstudio",
+    });
   });
 
   it("over LM Studio's max_context_length: 400 context_length_exceeded, nothing sent, recorded", async () => {
     const before = fake.requestsTo("/v1/chat/completions").length;
     const error = await client.chat.completions
-      .create({ model: "lms", messages: [{ role: "user", content: "rhyme ".repeat(80) }], max_tokens: 10 }, { headers: { "x-request-id": "lm-toolong" } })
+      .create(
+        { model: "lms", messages: [{ role: "user", content: "rhyme ".repeat(80) }], max_tokens: 10 },
+        { headers: { "x-request-id": "lm-toolong" } },
+      )
       .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
-    expect((error as Error).message).toMatch(/maximum context length is 60 tokens.*\(\d+ \(estimated\) in the messages, 10 in the completion\)/);
+    expect((error as Error).message).toMatch(
+      /maximum context length is 60 tokens.*\(\d+ \(estimated\) in the messages, 10 in the completion\)/,
+    );
     expect(fake.requestsTo("/v1/chat/completions").length).toBe(before);
     expect(await recordOf(proxy, "lm-toolong")).toMatchObject({ status: "error", http_status: 400 });
   });
@@ -79,7 +107,10 @@ describe("lmstudio legacy mode (/v1/completions)", () => {
   it("streams: the ChatML prompt and the stop sequences go to /v1/completions; text events become chat chunks; usage recorded", async () => {
     fake.behave({ kind: "ok", finishReason: "length" });
     const chatsBefore = fake.requestsTo("/v1/chat/completions").length;
-    const stream = await client.chat.completions.create({ model: "lms-legacy", messages, stream: true, max_tokens: 9, stop: ["\n\n"] }, { headers: { "x-request-id": "lm-legacy" } });
+    const stream = await client.chat.completions.create(
+      { model: "lms-legacy", messages, stream: true, max_tokens: 9, stop: ["\n\n"] },
+      { headers: { "x-request-id": "lm-legacy" } },
+    );
     let text = "";
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -109,15 +140,33 @@ describe("lmstudio legacy mode (/v1/completions)", () => {
 
   it("non-streaming: choices[0].text becomes the assistant message", async () => {
     fake.behave({ kind: "ok", text: "I am a model.", finishReason: "stop" });
-    const completion = await client.chat.completions.create({ model: "lms-legacy", messages, temperature: 0.2, seed: 7 });
-    expect(completion.choices[0]).toMatchObject({ message: { role: "assistant", content: "I am a model." }, finish_reason: "stop" });
-    expect(completion.usage).toMatchObject({ prompt_tokens: COMPLETION_USAGE.prompt, completion_tokens: COMPLETION_USAGE.completion });
-    expect(fake.requestsTo("/v1/completions").at(-1)!.body).toMatchObject({ prompt: CHATML_PROMPT, stream: false, temperature: 0.2, seed: 7 });
+    const completion = await client.chat.completions.create({
+      model: "lms-legacy",
+      messages,
+      temperature: 0.2,
+      seed: 7,
+    });
+    expect(completion.choices[0]).toMatchObject({
+      message: { role: "assistant", content: "I am a model." },
+      finish_reason: "stop",
+    });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: COMPLETION_USAGE.prompt,
+      completion_tokens: COMPLETION_USAGE.completion,
+    });
+    expect(fake.requestsTo("/v1/completions").at(-1)!.body).toMatchObject({
+      prompt: CHATML_PROMPT,
+      stream: false,
+      temperature: 0.2,
+      seed: 7,
+    });
   });
 
   it("a prompt over the window: 400, nothing sent to /v1/completions", async () => {
     const before = fake.requestsTo("/v1/completions").length;
-    const error = await client.chat.completions.create({ model: "lms-legacy", messages: [{ role: "user", content: "verse ".repeat(80) }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "lms-legacy", messages: [{ role: "user", content: "verse ".repeat(80) }] })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
     expect((error as Error).message).toMatch(/maximum context length is 60 tokens/);
     expect(fake.requestsTo("/v1/completions").length).toBe(before);
@@ -135,7 +184,9 @@ describe("lmstudio legacy mode (/v1/completions)", () => {
   });
 
   it("a backend that is down: 502 upstream_unreachable, recorded", async () => {
-    const error = await client.chat.completions.create({ model: "lms-down", messages }, { headers: { "x-request-id": "lm-down" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "lms-down", messages }, { headers: { "x-request-id": "lm-down" } })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("upstream_unreachable");
     expect(await recordOf(proxy, "lm-down")).toMatchObject({ status: "error", http_status: 502 });

@@ -20,7 +20,10 @@ import { chat, chatBody, openAIError, recordedExchange, send } from "../helpers/
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
 function moduleNotFound(): Error {
-  return Object.assign(new Error("Cannot find package 'node-llama-cpp' imported from /app/dist/providers/local/node-llama.js"), { code: "ERR_MODULE_NOT_FOUND" });
+  return Object.assign(
+    new Error("Cannot find package 'node-llama-cpp' imported from /app/dist/providers/local/node-llama.js"),
+    { code: "ERR_MODULE_NOT_FOUND" },
+  );
 }
 
 // The real `import()` of a package that is not installed, in place of `import("node-llama-cpp")`.
@@ -40,7 +43,9 @@ const INSTALL = "npm install node-llama-cpp";
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  proxy = await startTestProxy({ models: { tiny: { ...deploymentDefaults("local"), model_path: "stories260K.gguf", threads: 1 } } });
+  proxy = await startTestProxy({
+    models: { tiny: { ...deploymentDefaults("local"), model_path: "stories260K.gguf", threads: 1 } },
+  });
 });
 afterAll(async () => {
   await proxy.close();
@@ -83,17 +88,31 @@ describe("local provider without node-llama-cpp", () => {
 
   it("logs the missing package once, however many requests fail", async () => {
     const lines: string[] = [];
-    const logger = pino({ level: "info" }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const logger = pino(
+      { level: "info" },
+      new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
+    );
     const importModule = () => Promise.reject(moduleNotFound());
-    const provider = createLocalProvider({ ...deploymentDefaults("local"), model_path: "stories260K.gguf", prompt_format: "chatml" }, { env: {}, logger, debug: false, baseDir: process.cwd() }, { importModule });
-    const call = () => provider.complete({ body: { model: "tiny", messages: [{ role: "user", content: "Hi" }] }, signal: new AbortController().signal, requestId: "r" });
+    const provider = createLocalProvider(
+      { ...deploymentDefaults("local"), model_path: "stories260K.gguf", prompt_format: "chatml" },
+      { env: {}, logger, debug: false, baseDir: process.cwd() },
+      { importModule },
+    );
+    const call = () =>
+      provider.complete({
+        body: { model: "tiny", messages: [{ role: "user", content: "Hi" }] },
+        signal: new AbortController().signal,
+        requestId: "r",
+      });
     for (let i = 0; i < 3; i++) {
       const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RelayError);
       expect((error as RelayError).status).toBe(501);
       expect((error as RelayError).message).toContain(INSTALL);
     }
-    const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((entry) => entry.msg.includes(INSTALL));
+    const logged = lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.msg.includes(INSTALL));
     expect(logged).toHaveLength(1);
     expect(logged[0]!.level).toBe(50);
   });

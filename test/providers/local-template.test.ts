@@ -100,7 +100,9 @@ beforeAll(async () => {
   fs.writeFileSync(modelPath, withStringMetadata(fs.readFileSync(SOURCE), "tokenizer.chat_template", TEMPLATE));
   const llama = await getLlama({ build: "never", logLevel: LlamaLogLevel.error });
   reference = await llama.loadModel({ modelPath });
-  proxy = await startTestProxy({ models: { tiny: { ...deploymentDefaults("local"), model_path: modelPath, threads: 1, context_window: 512 } } });
+  proxy = await startTestProxy({
+    models: { tiny: { ...deploymentDefaults("local"), model_path: modelPath, threads: 1, context_window: 512 } },
+  });
 });
 afterAll(async () => {
   await proxy?.close();
@@ -119,10 +121,14 @@ describe("local provider: the GGUF's chat template", () => {
       { role: "system" as const, content: "You tell short stories." },
       { role: "user" as const, content: "Once upon a time" },
     ];
-    const completion = await client.chat.completions.create({ model: "tiny", messages, max_tokens: 12 }, { headers: { "x-request-id": "local-template-1" } });
+    const completion = await client.chat.completions.create(
+      { model: "tiny", messages, max_tokens: 12 },
+      { headers: { "x-request-id": "local-template-1" } },
+    );
     // The template's rendering, written out; `</s>` is the model's EOS token (one token), and llama.cpp adds the BOS.
     const zephyr = "<|system|>\nYou tell short stories.</s>\n<|user|>\nOnce upon a time</s>\n<|assistant|>\n";
-    const chatml = "<|im_start|>system\nYou tell short stories.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n";
+    const chatml =
+      "<|im_start|>system\nYou tell short stories.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n";
     const expected = reference.tokenize(zephyr, true).length + 1;
     expect(expected).not.toBe(reference.tokenize(chatml, true).length + 1);
     expect(completion.usage?.prompt_tokens).toBe(expected);

@@ -14,7 +14,13 @@
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { getLlama, LlamaLogLevel, type LlamaCompletionOptions, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import {
+  getLlama,
+  LlamaLogLevel,
+  type LlamaCompletionOptions,
+  type LlamaContextSequence,
+  type LlamaModel,
+} from "node-llama-cpp";
 import OpenAI from "openai";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,9 +79,23 @@ afterAll(async () => {
   await reference?.dispose();
 });
 
-async function recordedTokens(requestId: string): Promise<{ response: string; input_tokens: number; output_tokens: number; usage_estimated: number; status: string; provider: string }> {
+async function recordedTokens(requestId: string): Promise<{
+  response: string;
+  input_tokens: number;
+  output_tokens: number;
+  usage_estimated: number;
+  status: string;
+  provider: string;
+}> {
   await proxy.server.ctx.recorder.flush();
-  const [row] = rows<{ response: string; input_tokens: number; output_tokens: number; usage_estimated: number; status: string; provider: string }>(
+  const [row] = rows<{
+    response: string;
+    input_tokens: number;
+    output_tokens: number;
+    usage_estimated: number;
+    status: string;
+    provider: string;
+  }>(
     proxy.dbPath,
     "select r.response, r.input_tokens, r.output_tokens, x.usage_estimated, x.status, x.provider from responses r join llm_relay_exchanges x on x.response_id = r.id where x.request_id = ?",
     requestId,
@@ -111,7 +131,14 @@ describe("local provider (node-llama-cpp, stories260K.gguf)", () => {
     expect(promptTokens).not.toBe(countTextTokens(renderedPrompt(messages)));
     expect(usage).toEqual({ prompt_tokens: promptTokens, completion_tokens: 24, total_tokens: promptTokens + 24 });
     const row = await recordedTokens("local-stream-1");
-    expect(row).toEqual({ response: text, input_tokens: promptTokens, output_tokens: 24, usage_estimated: 0, status: "ok", provider: "local" });
+    expect(row).toEqual({
+      response: text,
+      input_tokens: promptTokens,
+      output_tokens: 24,
+      usage_estimated: 0,
+      status: "ok",
+      provider: "local",
+    });
   });
 
   it("answers a non-streaming request; a stop sequence ends it with finish_reason stop", async () => {
@@ -132,12 +159,25 @@ describe("local provider (node-llama-cpp, stories260K.gguf)", () => {
     expect(completionTokens).toBeGreaterThanOrEqual(reference.tokenize(content).length);
     expect(completionTokens).toBeLessThan(48);
     const row = await recordedTokens("local-whole-1");
-    expect(row).toEqual({ response: content, input_tokens: promptTokens, output_tokens: completionTokens, usage_estimated: 0, status: "ok", provider: "local" });
+    expect(row).toEqual({
+      response: content,
+      input_tokens: promptTokens,
+      output_tokens: completionTokens,
+      usage_estimated: 0,
+      status: "ok",
+      provider: "local",
+    });
   });
 
   it("serialises concurrent requests on one model: each gets the same greedy answer as alone", async () => {
     const starts = ["The little dog", "Lily and Ben", "Tom was sad"];
-    const ask = (i: number) => client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: starts[i]! }], max_tokens: 20, temperature: 0 });
+    const ask = (i: number) =>
+      client.chat.completions.create({
+        model: "tiny",
+        messages: [{ role: "user", content: starts[i]! }],
+        max_tokens: 20,
+        temperature: 0,
+      });
     const alone: OpenAI.ChatCompletion[] = [];
     for (const i of [0, 1, 2]) alone.push(await ask(i));
     const together = await Promise.all([2, 0, 1, 2].map((i) => ask(i)));
@@ -151,7 +191,11 @@ describe("local provider (node-llama-cpp, stories260K.gguf)", () => {
     const long = [{ role: "user" as const, content: "Once upon a time there was a little dog. ".repeat(60) }];
     const promptTokens = modelTokens(renderedPrompt(long));
     expect(promptTokens).toBeGreaterThan(WINDOW);
-    const answer = await chat(proxy, { model: "tiny", messages: long, max_tokens: 16 }, { "x-request-id": "local-too-long" });
+    const answer = await chat(
+      proxy,
+      { model: "tiny", messages: long, max_tokens: 16 },
+      { "x-request-id": "local-too-long" },
+    );
     expect(answer.status).toBe(400);
     const error = openAIError(answer);
     expect(error.code).toBe("context_length_exceeded");
@@ -166,7 +210,9 @@ describe("local provider (node-llama-cpp, stories260K.gguf)", () => {
     const promptTokens = modelTokens(renderedPrompt(messages));
     const answer = await chat(proxy, { model: "tiny", messages, max_tokens: WINDOW - promptTokens + 1 });
     expect(answer.status).toBe(400);
-    expect(openAIError(answer).message).toContain(`(${promptTokens} in the messages, ${WINDOW - promptTokens + 1} in the completion)`);
+    expect(openAIError(answer).message).toContain(
+      `(${promptTokens} in the messages, ${WINDOW - promptTokens + 1} in the completion)`,
+    );
   });
 
   it("records a client that leaves mid-stream as cancelled, and the model serves the next request", async () => {
@@ -185,7 +231,9 @@ describe("local provider (node-llama-cpp, stories260K.gguf)", () => {
       }
     }
     expect(received).not.toBe("");
-    await expect.poll(async () => (await recordedExchanges(proxy)).find((row) => row.request_id === "local-leaves")?.status).toBe("cancelled");
+    await expect
+      .poll(async () => (await recordedExchanges(proxy)).find((row) => row.request_id === "local-leaves")?.status)
+      .toBe("cancelled");
     const next = await client.chat.completions.create({ model: "tiny-long", messages, max_tokens: 8 });
     expect(next.choices[0]!.finish_reason).toBe("length");
     expect(next.usage?.completion_tokens).toBe(8);
@@ -234,11 +282,18 @@ describe("local provider without the proxy", () => {
     );
   }
 
-  const call = (maxTokens: number) => ({ body: { model: "stories", messages, max_tokens: maxTokens }, signal: new AbortController().signal, requestId: "direct" });
+  const call = (maxTokens: number) => ({
+    body: { model: "stories", messages, max_tokens: maxTokens },
+    signal: new AbortController().signal,
+    requestId: "direct",
+  });
 
   it("resolves a relative model_path against the config's directory and frees the model on close", async () => {
     const seen: LlamaContextSequence[] = [];
-    const local = provider({ model_path: path.basename(MODEL_PATH), threads: 1, context_window: 256 }, spyingImport(seen));
+    const local = provider(
+      { model_path: path.basename(MODEL_PATH), threads: 1, context_window: 256 },
+      spyingImport(seen),
+    );
     const answer = await local.complete(call(6));
     expect(answer.completion?.choices[0]?.finish_reason).toBe("length");
     expect(answer.completion?.usage?.completion_tokens).toBe(6);
@@ -255,7 +310,10 @@ describe("local provider without the proxy", () => {
     await configured.complete(call(2));
     await defaulted.complete(call(2));
     expect(seen.map((sequence) => sequence.context.idealThreads)).toEqual([1, os.availableParallelism()]);
-    expect(seen.map((sequence) => sequence.contextSize)).toEqual([reference.trainContextSize, reference.trainContextSize]);
+    expect(seen.map((sequence) => sequence.contextSize)).toEqual([
+      reference.trainContextSize,
+      reference.trainContextSize,
+    ]);
     await configured.close?.();
     await defaulted.close?.();
   });

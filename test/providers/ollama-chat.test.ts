@@ -9,7 +9,14 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closedPort } from "../helpers/exchanges.js";
-import { CHAT_COUNTS, CHAT_WHOLE_COUNTS, OLLAMA_TEXT, TOOL_COUNTS, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
+import {
+  CHAT_COUNTS,
+  CHAT_WHOLE_COUNTS,
+  OLLAMA_TEXT,
+  TOOL_COUNTS,
+  startFakeOllama,
+  type FakeOllama,
+} from "../helpers/fake-ollama.js";
 import { localDeployment, recordOf, streamEvents, streamedText } from "../helpers/local-backend-tests.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
@@ -49,7 +56,10 @@ const messages = [
 
 describe("ollama /api/chat", () => {
   it("streams through the openai SDK; Ollama's counts are the recorded usage", async () => {
-    const stream = await client.chat.completions.create({ model: "ollama", messages, stream: true }, { headers: { "x-request-id": "oc-stream" } });
+    const stream = await client.chat.completions.create(
+      { model: "ollama", messages, stream: true },
+      { headers: { "x-request-id": "oc-stream" } },
+    );
     let text = "";
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -59,11 +69,27 @@ describe("ollama /api/chat", () => {
     expect(text).toBe(OLLAMA_TEXT);
     expect(finish).toBe("stop"); // the documented final line has no done_reason
     const sent = fake.requestsTo("/api/chat").at(-1)!.body;
-    expect(sent).toMatchObject({ model: "llama3.2", stream: true, messages: [{ role: "system", content: "You are terse." }, { role: "user", content: "Why is the sky blue?" }] });
+    expect(sent).toMatchObject({
+      model: "llama3.2",
+      stream: true,
+      messages: [
+        { role: "system", content: "You are terse." },
+        { role: "user", content: "Why is the sky blue?" },
+      ],
+    });
     // The trained context (131072) is capped at 8192; Ollama would otherwise pick its own window.
     expect(sent.options).toEqual({ num_ctx: 8192 });
     const row = await recordOf(proxy, "oc-stream");
-    expect(row).toMatchObject({ response: OLLAMA_TEXT, input_tokens: CHAT_COUNTS.prompt, output_tokens: CHAT_COUNTS.completion, usage_estimated: 0, status: "ok", finish_reason: "stop", provider: "ollama", stream: 1 });
+    expect(row).toMatchObject({
+      response: OLLAMA_TEXT,
+      input_tokens: CHAT_COUNTS.prompt,
+      output_tokens: CHAT_COUNTS.completion,
+      usage_estimated: 0,
+      status: "ok",
+      finish_reason: "stop",
+      provider: "ollama",
+      stream: 1,
+    });
   });
 
   it("non-streaming: OpenAI parameters go under options with Ollama's names; extra_body is merged; done_reason length → length", async () => {
@@ -85,8 +111,15 @@ describe("ollama /api/chat", () => {
       },
       { headers: { "x-request-id": "oc-params" } },
     );
-    expect(completion.choices[0]).toMatchObject({ message: { role: "assistant", content: "Rayleigh" }, finish_reason: "length" });
-    expect(completion.usage).toEqual({ prompt_tokens: CHAT_WHOLE_COUNTS.prompt, completion_tokens: CHAT_WHOLE_COUNTS.completion, total_tokens: CHAT_WHOLE_COUNTS.prompt + CHAT_WHOLE_COUNTS.completion });
+    expect(completion.choices[0]).toMatchObject({
+      message: { role: "assistant", content: "Rayleigh" },
+      finish_reason: "length",
+    });
+    expect(completion.usage).toEqual({
+      prompt_tokens: CHAT_WHOLE_COUNTS.prompt,
+      completion_tokens: CHAT_WHOLE_COUNTS.completion,
+      total_tokens: CHAT_WHOLE_COUNTS.prompt + CHAT_WHOLE_COUNTS.completion,
+    });
     const sent = fake.requestsTo("/api/chat").at(-1)!.body;
     expect(sent.options).toEqual({
       mirostat: 2,
@@ -122,18 +155,28 @@ describe("ollama /api/chat", () => {
 
   it("without counts from Ollama, usage is estimated with gpt-tokenizer and flagged", async () => {
     fake.behave({ kind: "ok", counts: false });
-    const completion = await client.chat.completions.create({ model: "ollama", messages }, { headers: { "x-request-id": "oc-nocounts" } });
+    const completion = await client.chat.completions.create(
+      { model: "ollama", messages },
+      { headers: { "x-request-id": "oc-nocounts" } },
+    );
     expect(completion.usage!.prompt_tokens).toBeGreaterThan(0);
     expect(completion.usage!.completion_tokens).toBeGreaterThan(0);
     expect(completion.usage!.completion_tokens).not.toBe(CHAT_WHOLE_COUNTS.completion);
     const row = await recordOf(proxy, "oc-nocounts");
-    expect(row).toMatchObject({ usage_estimated: 1, input_tokens: completion.usage!.prompt_tokens, output_tokens: completion.usage!.completion_tokens });
+    expect(row).toMatchObject({
+      usage_estimated: 1,
+      input_tokens: completion.usage!.prompt_tokens,
+      output_tokens: completion.usage!.completion_tokens,
+    });
   });
 
   it("a prompt over the window is refused with 400 context_length_exceeded; nothing goes to /api/chat; the refusal is recorded", async () => {
     const chatsBefore = fake.requestsTo("/api/chat").length;
     const error = await client.chat.completions
-      .create({ model: "ollama-small", messages: [{ role: "user", content: "word ".repeat(200) }], max_tokens: 10 }, { headers: { "x-request-id": "oc-toolong" } })
+      .create(
+        { model: "ollama-small", messages: [{ role: "user", content: "word ".repeat(200) }], max_tokens: 10 },
+        { headers: { "x-request-id": "oc-toolong" } },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
@@ -173,7 +216,9 @@ describe("ollama /api/chat", () => {
   });
 
   it("a backend that is down: 502 upstream_unreachable, recorded", async () => {
-    const error = await client.chat.completions.create({ model: "ollama-down", messages }, { headers: { "x-request-id": "oc-down" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "ollama-down", messages }, { headers: { "x-request-id": "oc-down" } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("upstream_unreachable");
@@ -182,7 +227,9 @@ describe("ollama /api/chat", () => {
   });
 
   it("a model that is not pulled: Ollama's 404 becomes an OpenAI 404 model_not_found naming the pulled models", async () => {
-    const error = await client.chat.completions.create({ model: "ollama-missing", messages, stream: true }, { headers: { "x-request-id": "oc-404" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "ollama-missing", messages, stream: true }, { headers: { "x-request-id": "oc-404" } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     const apiError = error as InstanceType<typeof OpenAI.NotFoundError>;
     expect(apiError.code).toBe("model_not_found");
@@ -196,9 +243,19 @@ describe("ollama /api/chat", () => {
   it("images given as base64 data URLs go to message.images", async () => {
     await client.chat.completions.create({
       model: "ollama",
-      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+          ],
+        },
+      ],
     });
-    expect(fake.requestsTo("/api/chat").at(-1)!.body.messages).toEqual([{ role: "user", content: "What is this?", images: ["iVBORw0KGgo="] }]);
+    expect(fake.requestsTo("/api/chat").at(-1)!.body.messages).toEqual([
+      { role: "user", content: "What is this?", images: ["iVBORw0KGgo="] },
+    ]);
   });
 });
 
@@ -206,24 +263,41 @@ describe("ollama tool calls", () => {
   const tools: OpenAI.ChatCompletionTool[] = [
     {
       type: "function",
-      function: { name: "get_weather", description: "Get the weather in a given city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+      function: {
+        name: "get_weather",
+        description: "Get the weather in a given city",
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      },
     },
   ];
   const history: OpenAI.ChatCompletionMessageParam[] = [
     { role: "user", content: "what is the weather in Toronto?" },
-    { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Toronto"}' } }] },
+    {
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Toronto"}' } },
+      ],
+    },
     { role: "tool", tool_call_id: "call_1", content: "11 degrees celsius" },
     { role: "user", content: "and in Tokyo?" },
   ];
 
   it("OpenAI tool calls and results reach Ollama in its shape; its tool call comes back as an OpenAI one (non-streaming)", async () => {
     fake.behave({ kind: "ok", toolCall: true });
-    const completion = await client.chat.completions.create({ model: "ollama", messages: history, tools }, { headers: { "x-request-id": "oc-tools" } });
+    const completion = await client.chat.completions.create(
+      { model: "ollama", messages: history, tools },
+      { headers: { "x-request-id": "oc-tools" } },
+    );
     const sent = fake.requestsTo("/api/chat").at(-1)!.body;
     expect(sent.tools).toEqual(tools);
     expect(sent.messages).toEqual([
       { role: "user", content: "what is the weather in Toronto?" },
-      { role: "assistant", content: "", tool_calls: [{ type: "function", function: { index: 0, name: "get_weather", arguments: { city: "Toronto" } } }] },
+      {
+        role: "assistant",
+        content: "",
+        tool_calls: [{ type: "function", function: { index: 0, name: "get_weather", arguments: { city: "Toronto" } } }],
+      },
       { role: "tool", content: "11 degrees celsius", tool_name: "get_weather" },
       { role: "user", content: "and in Tokyo?" },
     ]);
@@ -242,7 +316,13 @@ describe("ollama tool calls", () => {
 
   it("a streamed tool call arrives as a tool_calls delta with finish_reason tool_calls", async () => {
     fake.behave({ kind: "ok", toolCall: true });
-    const stream = await client.chat.completions.create({ model: "ollama", messages: history, tools, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: "ollama",
+      messages: history,
+      tools,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -252,8 +332,16 @@ describe("ollama tool calls", () => {
       usage = chunk.usage ?? usage;
     }
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } });
+    expect(calls[0]).toMatchObject({
+      index: 0,
+      type: "function",
+      function: { name: "get_weather", arguments: '{"city":"Tokyo"}' },
+    });
     expect(finish).toBe("tool_calls");
-    expect(usage).toEqual({ prompt_tokens: TOOL_COUNTS.prompt, completion_tokens: TOOL_COUNTS.completion, total_tokens: TOOL_COUNTS.prompt + TOOL_COUNTS.completion });
+    expect(usage).toEqual({
+      prompt_tokens: TOOL_COUNTS.prompt,
+      completion_tokens: TOOL_COUNTS.completion,
+      total_tokens: TOOL_COUNTS.prompt + TOOL_COUNTS.completion,
+    });
   });
 });

@@ -8,30 +8,49 @@ import fs from "node:fs";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deploymentDefaults } from "../../src/config/schema.js";
-import { DEFAULT_NUM_CTX, isJinjaTemplate, parseShowResponse, resolveNumCtx } from "../../src/providers/ollama/ollama-model-info.js";
+import {
+  DEFAULT_NUM_CTX,
+  isJinjaTemplate,
+  parseShowResponse,
+  resolveNumCtx,
+} from "../../src/providers/ollama/ollama-model-info.js";
 import type { OllamaShowResponse } from "../../src/providers/ollama/ollama-types.js";
 import { closedPort } from "../helpers/exchanges.js";
-import { GENERATE_COUNTS, GENERATE_WHOLE_COUNTS, OLLAMA_TEXT, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
+import {
+  GENERATE_COUNTS,
+  GENERATE_WHOLE_COUNTS,
+  OLLAMA_TEXT,
+  startFakeOllama,
+  type FakeOllama,
+} from "../helpers/fake-ollama.js";
 import { localDeployment, recordOf, streamEvents, streamedText } from "../helpers/local-backend-tests.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
 /** A Jinja chat template as newer Ollama servers return in /api/show `template` (distinct from every named format). */
-const HASH_TEMPLATE = "{% for message in messages %}### {{ message['role'] }}: {{ message['content'] }}\n{% endfor %}{% if add_generation_prompt %}### assistant:{% endif %}";
+const HASH_TEMPLATE =
+  "{% for message in messages %}### {{ message['role'] }}: {{ message['content'] }}\n{% endfor %}{% if add_generation_prompt %}### assistant:{% endif %}";
 let fake: FakeOllama;
 let proxy: TestProxy;
 let client: OpenAI;
 
 beforeAll(async () => {
-  fake = await startFakeOllama({ "qwen2.5": { modelfileNumCtx: 4096 }, "hashes": { template: HASH_TEMPLATE } });
+  fake = await startFakeOllama({ "qwen2.5": { modelfileNumCtx: 4096 }, hashes: { template: HASH_TEMPLATE } });
   const downPort = await closedPort();
   proxy = await startTestProxy({
     models: {
       raw: localDeployment("ollama", fake.baseUrl, { model: "qwen2.5", prompt_format: "chatml" }),
-      "raw-small": localDeployment("ollama", fake.baseUrl, { model: "qwen2.5", prompt_format: "chatml", context_window: 40 }),
+      "raw-small": localDeployment("ollama", fake.baseUrl, {
+        model: "qwen2.5",
+        prompt_format: "chatml",
+        context_window: 40,
+      }),
       "raw-auto": localDeployment("ollama", fake.baseUrl, { model: "hashes", prompt_format: "auto" }),
       "raw-auto-go": localDeployment("ollama", fake.baseUrl, { model: "qwen2.5", prompt_format: "auto" }),
       "raw-missing": localDeployment("ollama", fake.baseUrl, { model: "mistral", prompt_format: "chatml" }),
-      "raw-down": localDeployment("ollama", `http://127.0.0.1:${downPort}`, { model: "qwen2.5", prompt_format: "chatml" }),
+      "raw-down": localDeployment("ollama", `http://127.0.0.1:${downPort}`, {
+        model: "qwen2.5",
+        prompt_format: "chatml",
+      }),
     },
   });
   client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "unused", maxRetries: 0 });
@@ -46,11 +65,15 @@ const messages = [
   { role: "system" as const, content: "You are terse." },
   { role: "user" as const, content: "Why is the sky blue?" },
 ];
-const CHATML_PROMPT = "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nWhy is the sky blue?<|im_end|>\n<|im_start|>assistant\n";
+const CHATML_PROMPT =
+  "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nWhy is the sky blue?<|im_end|>\n<|im_start|>assistant\n";
 
 describe("ollama /api/generate with raw: true", () => {
   it("streams: the rendered ChatML prompt goes with raw: true; stop sequences and num_ctx under options; Ollama's counts recorded", async () => {
-    const stream = await client.chat.completions.create({ model: "raw", messages, stream: true, stop: "\n\n", max_tokens: 50 }, { headers: { "x-request-id": "og-stream" } });
+    const stream = await client.chat.completions.create(
+      { model: "raw", messages, stream: true, stop: "\n\n", max_tokens: 50 },
+      { headers: { "x-request-id": "og-stream" } },
+    );
     let text = "";
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -69,15 +92,35 @@ describe("ollama /api/generate with raw: true", () => {
     });
     expect(fake.requestsTo("/api/chat")).toHaveLength(0);
     const row = await recordOf(proxy, "og-stream");
-    expect(row).toMatchObject({ response: OLLAMA_TEXT, input_tokens: GENERATE_COUNTS.prompt, output_tokens: GENERATE_COUNTS.completion, usage_estimated: 0, status: "ok", finish_reason: "stop" });
+    expect(row).toMatchObject({
+      response: OLLAMA_TEXT,
+      input_tokens: GENERATE_COUNTS.prompt,
+      output_tokens: GENERATE_COUNTS.completion,
+      usage_estimated: 0,
+      status: "ok",
+      finish_reason: "stop",
+    });
   });
 
   it("non-streaming, done_reason length → finish_reason length", async () => {
     fake.behave({ kind: "ok", doneReason: "length", text: "Because of" });
-    const completion = await client.chat.completions.create({ model: "raw", messages, temperature: 0 }, { headers: { "x-request-id": "og-whole" } });
-    expect(completion.choices[0]).toMatchObject({ message: { role: "assistant", content: "Because of" }, finish_reason: "length" });
-    expect(completion.usage).toMatchObject({ prompt_tokens: GENERATE_WHOLE_COUNTS.prompt, completion_tokens: GENERATE_WHOLE_COUNTS.completion });
-    expect(fake.requestsTo("/api/generate").at(-1)!.body).toMatchObject({ raw: true, stream: false, options: { num_ctx: 4096, temperature: 0 } });
+    const completion = await client.chat.completions.create(
+      { model: "raw", messages, temperature: 0 },
+      { headers: { "x-request-id": "og-whole" } },
+    );
+    expect(completion.choices[0]).toMatchObject({
+      message: { role: "assistant", content: "Because of" },
+      finish_reason: "length",
+    });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: GENERATE_WHOLE_COUNTS.prompt,
+      completion_tokens: GENERATE_WHOLE_COUNTS.completion,
+    });
+    expect(fake.requestsTo("/api/generate").at(-1)!.body).toMatchObject({
+      raw: true,
+      stream: false,
+      options: { num_ctx: 4096, temperature: 0 },
+    });
     const row = await recordOf(proxy, "og-whole");
     expect(row).toMatchObject({ status: "ok", finish_reason: "length", usage_estimated: 0 });
   });
@@ -85,11 +128,16 @@ describe("ollama /api/generate with raw: true", () => {
   it("a prompt over the window: 400 context_length_exceeded with both numbers, nothing sent to /api/generate, recorded", async () => {
     const before = fake.requestsTo("/api/generate").length;
     const error = await client.chat.completions
-      .create({ model: "raw-small", messages: [{ role: "user", content: "tell me a story ".repeat(20) }], max_tokens: 8 }, { headers: { "x-request-id": "og-toolong" } })
+      .create(
+        { model: "raw-small", messages: [{ role: "user", content: "tell me a story ".repeat(20) }], max_tokens: 8 },
+        { headers: { "x-request-id": "og-toolong" } },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
-    expect((error as Error).message).toMatch(/maximum context length is 40 tokens.*\(\d+ \(estimated\) in the messages, 8 in the completion\)/);
+    expect((error as Error).message).toMatch(
+      /maximum context length is 40 tokens.*\(\d+ \(estimated\) in the messages, 8 in the completion\)/,
+    );
     expect(fake.requestsTo("/api/generate").length).toBe(before);
     expect(await recordOf(proxy, "og-toolong")).toMatchObject({ status: "error", http_status: 400 });
   });
@@ -106,7 +154,9 @@ describe("ollama /api/generate with raw: true", () => {
   });
 
   it("a backend that is down: 502 upstream_unreachable, recorded", async () => {
-    const error = await client.chat.completions.create({ model: "raw-down", messages }, { headers: { "x-request-id": "og-down" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "raw-down", messages }, { headers: { "x-request-id": "og-down" } })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("upstream_unreachable");
     expect(await recordOf(proxy, "og-down")).toMatchObject({ status: "error", http_status: 502 });
@@ -135,7 +185,9 @@ describe("ollama /api/generate with raw: true", () => {
 });
 
 describe("what /api/show tells", () => {
-  const show = JSON.parse(fs.readFileSync(new URL("../fixtures/protocols/ollama/show-response.json", import.meta.url), "utf8")) as OllamaShowResponse;
+  const show = JSON.parse(
+    fs.readFileSync(new URL("../fixtures/protocols/ollama/show-response.json", import.meta.url), "utf8"),
+  ) as OllamaShowResponse;
   const deployment = deploymentDefaults("ollama");
 
   it("reads the trained context from model_info and leaves a Go template alone", () => {
@@ -145,8 +197,14 @@ describe("what /api/show tells", () => {
   });
 
   it("takes a Jinja template (as newer servers return for natively run models) for prompt_format auto", () => {
-    const jinja = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}";
-    expect(parseShowResponse({ ...show, template: jinja }).template).toEqual({ template: jinja, source: "ollama /api/show", bosToken: null, eosToken: null });
+    const jinja =
+      "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}";
+    expect(parseShowResponse({ ...show, template: jinja }).template).toEqual({
+      template: jinja,
+      source: "ollama /api/show",
+      bosToken: null,
+      eosToken: null,
+    });
   });
 
   it("picks num_ctx: config, then extra_body.options.num_ctx, then the Modelfile, then the trained context capped, then the default", () => {

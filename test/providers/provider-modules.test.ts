@@ -11,7 +11,12 @@ import { isLocalProviderKind, PROVIDER_MODULES, providerModule } from "../../src
 import { ProviderRegistry } from "../../src/providers/registry.js";
 
 /** Keys that let every kind's factory build its provider without I/O (factories do none; discovery waits for the first call). */
-const USABLE = { base_url: "http://127.0.0.1:9/v1", model: "some-model", model_path: "/nonexistent/model.gguf", api_key_env: "PROVIDER_MODULES_TEST_KEY" };
+const USABLE = {
+  base_url: "http://127.0.0.1:9/v1",
+  model: "some-model",
+  model_path: "/nonexistent/model.gguf",
+  api_key_env: "PROVIDER_MODULES_TEST_KEY",
+};
 
 describe("the provider modules", () => {
   it("name each kind once, and the kinds are the config's", () => {
@@ -33,14 +38,21 @@ describe("the provider modules", () => {
   });
 
   it("give the registry its factories: each deployment gets a provider of its own kind", async () => {
-    const registry = new ProviderRegistry({ env: { PROVIDER_MODULES_TEST_KEY: "sk-test" }, logger: pino({ level: "silent" }), debug: false, baseDir: "/" });
+    const registry = new ProviderRegistry({
+      env: { PROVIDER_MODULES_TEST_KEY: "sk-test" },
+      logger: pino({ level: "silent" }),
+      debug: false,
+      baseDir: "/",
+    });
     try {
       for (const module of PROVIDER_MODULES) {
         const deployment = deploymentSchema.parse({ provider: module.kind, ...USABLE });
         const provider = registry.get(deployment);
         expect(provider.kind, module.kind).toBe(module.kind);
         expect(registry.get(deployment), module.kind).toBe(provider);
-        expect(typeof provider.embed === "function", `${module.kind} embeddings`).toBe(module.protocols.includes("embeddings"));
+        expect(typeof provider.embed === "function", `${module.kind} embeddings`).toBe(
+          module.protocols.includes("embeddings"),
+        );
       }
     } finally {
       await registry.close();
@@ -50,7 +62,9 @@ describe("the provider modules", () => {
   it("marked local are exactly the free kinds", () => {
     const local = PROVIDER_MODULES.filter((module) => module.local).map((module) => module.kind);
     expect([...LOCAL_PROVIDER_KINDS].sort()).toEqual([...local].sort());
-    expect(local).toEqual(expect.arrayContaining(["echo", "ollama", "llamacpp", "koboldcpp", "webui", "lmstudio", "vllm", "local"]));
+    expect(local).toEqual(
+      expect.arrayContaining(["echo", "ollama", "llamacpp", "koboldcpp", "webui", "lmstudio", "vllm", "local"]),
+    );
     expect(local).not.toContain("openai-compatible");
     expect(local).not.toContain("anthropic");
     expect(isLocalProviderKind("not-a-provider")).toBe(false);
@@ -59,7 +73,12 @@ describe("the provider modules", () => {
   it("marked local cost $0 through exchangeCostUsd; a hosted kind with no price costs null", () => {
     const usage = { input: 1_000_000, output: 1_000_000 };
     for (const module of PROVIDER_MODULES) {
-      const cost = exchangeCostUsd({ provider: module.kind, deployment: "my-model", upstreamModel: "some-model", usage });
+      const cost = exchangeCostUsd({
+        provider: module.kind,
+        deployment: "my-model",
+        upstreamModel: "some-model",
+        usage,
+      });
       expect(cost, module.kind).toBe(module.local ? 0 : null);
     }
   });

@@ -18,7 +18,11 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countTextTokens } from "../../src/tokens/count.js";
 import { rows } from "../helpers/db.js";
-import { FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from "../helpers/fake-anthropic-upstream.js";
+import {
+  FAKE_ANTHROPIC_KEY,
+  startFakeAnthropic,
+  type FakeAnthropicUpstream,
+} from "../helpers/fake-anthropic-upstream.js";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
 import { DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment } from "../helpers/proxy.js";
@@ -45,7 +49,11 @@ beforeAll(async () => {
       "deepseek/*": fakeDeployment(openai.baseUrl, { api_key_env: "DEEPSEEK_API_KEY" }),
       "llama-no-usage": fakeDeployment(openai.baseUrl, { stream_usage: false }),
       ollama: fakeDeployment(ollama.baseUrl, { provider: "ollama", model: "llama3.2" }),
-      claude: fakeDeployment(anthropic.baseUrl, { provider: "anthropic", api_key_env: "ANTHROPIC_API_KEY", model: ANTHROPIC_MODEL }),
+      claude: fakeDeployment(anthropic.baseUrl, {
+        provider: "anthropic",
+        api_key_env: "ANTHROPIC_API_KEY",
+        model: ANTHROPIC_MODEL,
+      }),
     },
     { ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, DEEPSEEK_API_KEY: "sk-test" },
   );
@@ -62,8 +70,15 @@ const question: OpenAI.ChatCompletionMessageParam = { role: "user", content: "Te
 type WithReasoning = { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
 
 /** Streams a chat and collects, in order, the text and the reasoning the client saw in `field`. */
-async function streamed(body: Record<string, unknown>, requestId: string, field: "reasoning_content" | "reasoning" = "reasoning_content") {
-  const stream = await client.chat.completions.create({ messages: [question], ...body, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming, { headers: { "x-request-id": requestId } });
+async function streamed(
+  body: Record<string, unknown>,
+  requestId: string,
+  field: "reasoning_content" | "reasoning" = "reasoning_content",
+) {
+  const stream = await client.chat.completions.create(
+    { messages: [question], ...body, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming,
+    { headers: { "x-request-id": requestId } },
+  );
   let text = "";
   let reasoning = "";
   const order: string[] = [];
@@ -82,7 +97,10 @@ async function streamed(body: Record<string, unknown>, requestId: string, field:
 }
 
 async function completed(body: Record<string, unknown>, requestId: string) {
-  const completion = await client.chat.completions.create({ messages: [question], ...body } as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers: { "x-request-id": requestId } });
+  const completion = await client.chat.completions.create(
+    { messages: [question], ...body } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+    { headers: { "x-request-id": requestId } },
+  );
   return completion.choices[0]!.message as unknown as WithReasoning;
 }
 
@@ -109,14 +127,24 @@ describe("OpenAI-compatible upstream, passed through", () => {
     expect(record.reasoning).toBe(REASONING);
     expect(record.responseText).toBe(DEFAULT_TEXT);
     // The captured usage chunk: 46 prompt tokens, 45 of them cached; `timings` (beside usage) is not part of it.
-    expect(record.usage).toEqual({ input: 46, output: 4, estimated: false, details: { prompt_tokens_details: { cached_tokens: 45 } } });
+    expect(record.usage).toEqual({
+      input: 46,
+      output: 4,
+      estimated: false,
+      details: { prompt_tokens_details: { cached_tokens: 45 } },
+    });
     const file = fileRow("reasoning-llama-stream");
     expect(file.response).toBe(DEFAULT_TEXT);
     expect(file.message.reasoning_content).toBe(REASONING);
   });
 
   it("not streamed, Python's spaced JSON: the message's reasoning_content reaches the client and the record", async () => {
-    const usage = { prompt_tokens: 46, completion_tokens: 12, total_tokens: 58, completion_tokens_details: { reasoning_tokens: 9, audio_tokens: 0 } };
+    const usage = {
+      prompt_tokens: 46,
+      completion_tokens: 12,
+      total_tokens: 58,
+      completion_tokens_details: { reasoning_tokens: 9, audio_tokens: 0 },
+    };
     openai.enqueue({ kind: "ok", reasoning: REASONING, spaced: true, usage });
     const message = await completed({ model: "llama" }, "reasoning-llama-whole");
     expect(message.content).toBe(DEFAULT_TEXT);
@@ -125,7 +153,12 @@ describe("OpenAI-compatible upstream, passed through", () => {
 
     const record = await proxy.recordOf("reasoning-llama-whole");
     expect(record.reasoning).toBe(REASONING);
-    expect(record.usage).toEqual({ input: 46, output: 12, estimated: false, details: { completion_tokens_details: { reasoning_tokens: 9 } } });
+    expect(record.usage).toEqual({
+      input: 46,
+      output: 12,
+      estimated: false,
+      details: { completion_tokens_details: { reasoning_tokens: 9 } },
+    });
     expect(fileRow("reasoning-llama-whole").message.reasoning_content).toBe(REASONING);
   });
 
@@ -243,11 +276,21 @@ describe("Anthropic, translated", () => {
 
   it("not streamed: thinking blocks become the message's reasoning_content, and usage keeps OpenAI's cached_tokens for the client", async () => {
     anthropic.queue({ kind: "replay", fixture: "thinking" });
-    const completion = await client.chat.completions.create({ model: "claude", messages: [question], thinking } as OpenAI.ChatCompletionCreateParamsNonStreaming, {
-      headers: { "x-request-id": "reasoning-claude-whole" },
+    const completion = await client.chat.completions.create(
+      { model: "claude", messages: [question], thinking } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+      {
+        headers: { "x-request-id": "reasoning-claude-whole" },
+      },
+    );
+    expect(completion.choices[0]!.message).toMatchObject({
+      content: ANTHROPIC_ANSWER,
+      reasoning_content: ANTHROPIC_THINKING,
     });
-    expect(completion.choices[0]!.message).toMatchObject({ content: ANTHROPIC_ANSWER, reasoning_content: ANTHROPIC_THINKING });
-    expect(completion.usage).toMatchObject({ prompt_tokens: 4020, completion_tokens: 120, prompt_tokens_details: { cached_tokens: 3000 } });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 4020,
+      completion_tokens: 120,
+      prompt_tokens_details: { cached_tokens: 3000 },
+    });
 
     const record = await proxy.recordOf("reasoning-claude-whole");
     expect(record.reasoning).toBe(ANTHROPIC_THINKING);
@@ -258,12 +301,19 @@ describe("Anthropic, translated", () => {
 
   it("an earlier answer's reasoning_content sent back in the history is not turned into an (unsigned) thinking block", async () => {
     anthropic.queue({ kind: "replay", fixture: "text" });
-    const history = [question, { role: "assistant", content: ANTHROPIC_ANSWER, reasoning_content: ANTHROPIC_THINKING }, { role: "user", content: "And 28 * 453?" }];
+    const history = [
+      question,
+      { role: "assistant", content: ANTHROPIC_ANSWER, reasoning_content: ANTHROPIC_THINKING },
+      { role: "user", content: "And 28 * 453?" },
+    ];
     const message = await completed({ model: "claude", messages: history }, "reasoning-claude-history");
     expect(message.content).toBeTruthy();
     const sent = anthropic.requests.at(-1)!;
     expect(sent.rejected).toBeNull();
-    expect((sent.body.messages as { role: string; content: { type: string }[] }[])[1]).toEqual({ role: "assistant", content: [{ type: "text", text: ANTHROPIC_ANSWER }] });
+    expect((sent.body.messages as { role: string; content: { type: string }[] }[])[1]).toEqual({
+      role: "assistant",
+      content: [{ type: "text", text: ANTHROPIC_ANSWER }],
+    });
   });
 
   it("an answer without thinking or cache use has neither reasoning nor token_details", async () => {

@@ -14,7 +14,12 @@ describe("checkBlock (what passes through of a block of upstream SSE events)", (
     ["CRLF", "\r\n"],
   ] as const) {
     describe(`${name} line ends`, () => {
-      const content = [chunk("The"), ": keep-alive comment", chunk(" quick"), "event: message\ndata: {\"choices\":[]}".replace("\n", eol)];
+      const content = [
+        chunk("The"),
+        ": keep-alive comment",
+        chunk(" quick"),
+        'event: message\ndata: {"choices":[]}'.replace("\n", eol),
+      ];
 
       it("passes a block without [DONE] or an error event on as the same text", () => {
         const text = block(content, eol);
@@ -27,13 +32,16 @@ describe("checkBlock (what passes through of a block of upstream SSE events)", (
       });
 
       it("reads a [DONE] inside a chunk's text as text, and stops at the real one", () => {
-        const tricky = [...content, chunk("say [DONE] and \"error\": now")];
+        const tricky = [...content, chunk('say [DONE] and "error": now')];
         const text = block([...tricky, "data: [DONE]"], eol);
         expect(checkBlock(text)).toEqual({ forward: block(tricky, eol), error: null, done: true });
       });
 
       it("stops at an in-band error event, passing on what came before it", () => {
-        const text = block([...content, 'data: {"error":{"message":"overloaded","type":"server_error"}}', chunk(" after")], eol);
+        const text = block(
+          [...content, 'data: {"error":{"message":"overloaded","type":"server_error"}}', chunk(" after")],
+          eol,
+        );
         const checked = checkBlock(text);
         expect(checked.forward).toBe(block(content, eol));
         expect(checked.done).toBe(false);

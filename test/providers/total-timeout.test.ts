@@ -6,7 +6,12 @@
 import { getEventListeners } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, withTotalTimeout } from "../../src/providers/http/timeouts.js";
+import {
+  isTotalTimeout,
+  releaseTotalTimeout,
+  streamWithTotalTimeout,
+  withTotalTimeout,
+} from "../../src/providers/http/timeouts.js";
 
 describe("withTotalTimeout", () => {
   it("aborts after the total time, recognisably", async () => {

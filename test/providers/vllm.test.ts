@@ -55,14 +55,30 @@ describe("vllm", () => {
     expect(events.some((e) => e.includes('"stop_reason":null'))).toBe(true);
     expect(fake.requestsTo("/tokenize").at(-1)!.body).toEqual({ model: MODEL, messages, add_generation_prompt: true });
     expect(fake.requestsTo("/v1/models").length).toBe(1);
-    expect(fake.requestsTo("/v1/chat/completions").at(-1)!.body).toMatchObject({ model: MODEL, stream: true, max_tokens: 100, stream_options: { include_usage: true } });
+    expect(fake.requestsTo("/v1/chat/completions").at(-1)!.body).toMatchObject({
+      model: MODEL,
+      stream: true,
+      max_tokens: 100,
+      stream_options: { include_usage: true },
+    });
     const row = await recordOf(proxy, "vl-stream");
-    expect(row).toMatchObject({ response: LOCAL_TEXT, input_tokens: 12, output_tokens: 9, usage_estimated: 0, status: "ok", finish_reason: "stop", provider: "vllm" });
+    expect(row).toMatchObject({
+      response: LOCAL_TEXT,
+      input_tokens: 12,
+      output_tokens: 9,
+      usage_estimated: 0,
+      status: "ok",
+      finish_reason: "stop",
+      provider: "vllm",
+    });
   });
 
   it("non-streaming through the openai SDK; finish_reason length is kept; /v1/models is asked only once", async () => {
     fake.behave({ kind: "ok", finishReason: "length", text: "Hello" });
-    const completion = await client.chat.completions.create({ model: "vllm", messages }, { headers: { "x-request-id": "vl-whole" } });
+    const completion = await client.chat.completions.create(
+      { model: "vllm", messages },
+      { headers: { "x-request-id": "vl-whole" } },
+    );
     expect(completion.choices[0]).toMatchObject({ message: { content: "Hello" }, finish_reason: "length" });
     expect(completion.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 9 });
     expect(fake.requestsTo("/v1/models").length).toBe(1);
@@ -72,11 +88,15 @@ describe("vllm", () => {
   it("over max_model_len by vLLM's own count: 400 context_length_exceeded with both numbers, nothing sent to /v1/chat/completions, recorded", async () => {
     fake.setTokenCount(4000);
     const chatsBefore = fake.requestsTo("/v1/chat/completions").length;
-    const error = await client.chat.completions.create({ model: "vllm", messages, max_tokens: 200 }, { headers: { "x-request-id": "vl-toolong" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "vllm", messages, max_tokens: 200 }, { headers: { "x-request-id": "vl-toolong" } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(apiError.code).toBe("context_length_exceeded");
-    expect(apiError.message).toMatch(/maximum context length is 4096 tokens\. However, you requested 4200 tokens \(4000 in the messages, 200 in the completion\)/);
+    expect(apiError.message).toMatch(
+      /maximum context length is 4096 tokens\. However, you requested 4200 tokens \(4000 in the messages, 200 in the completion\)/,
+    );
     expect(fake.requestsTo("/v1/chat/completions").length).toBe(chatsBefore);
     expect(await recordOf(proxy, "vl-toolong")).toMatchObject({ status: "error", http_status: 400 });
   });
@@ -85,10 +105,15 @@ describe("vllm", () => {
     fake.setTokenCount(null);
     const chatsBefore = fake.requestsTo("/v1/chat/completions").length;
     const error = await client.chat.completions
-      .create({ model: "vllm-small", messages: [{ role: "user", content: "please summarise this ".repeat(10) }] }, { headers: { "x-request-id": "vl-estimated" } })
+      .create(
+        { model: "vllm-small", messages: [{ role: "user", content: "please summarise this ".repeat(10) }] },
+        { headers: { "x-request-id": "vl-estimated" } },
+      )
       .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
-    expect((error as Error).message).toMatch(/maximum context length is 30 tokens.*\(\d+ \(estimated\) in the messages, 0 in the completion\)/);
+    expect((error as Error).message).toMatch(
+      /maximum context length is 30 tokens.*\(\d+ \(estimated\) in the messages, 0 in the completion\)/,
+    );
     expect(fake.requestsTo("/v1/chat/completions").length).toBe(chatsBefore);
     expect(await recordOf(proxy, "vl-estimated")).toMatchObject({ status: "error", http_status: 400 });
   });
@@ -107,7 +132,9 @@ describe("vllm", () => {
   });
 
   it("a backend that is down: 502 upstream_unreachable, recorded", async () => {
-    const error = await client.chat.completions.create({ model: "vllm-down", messages }, { headers: { "x-request-id": "vl-down" } }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "vllm-down", messages }, { headers: { "x-request-id": "vl-down" } })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("upstream_unreachable");
     expect(await recordOf(proxy, "vl-down")).toMatchObject({ status: "error", http_status: 502 });

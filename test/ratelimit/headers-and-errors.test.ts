@@ -66,7 +66,9 @@ describe("the 429 body", () => {
     expect(body.error).toMatchObject({ type: "requests", param: null, code: "rate_limit_exceeded" });
     expect(fixture.requests_429.body.error.message).toMatch(RATE_LIMIT_REACHED);
     expect(body.error.message).toMatch(RATE_LIMIT_REACHED);
-    expect(body.error.message).toMatch(/^Rate limit reached for key lr-abc on requests per min \(RPM\): Limit 1, Used 1, Requested 1\./);
+    expect(body.error.message).toMatch(
+      /^Rate limit reached for key lr-abc on requests per min \(RPM\): Limit 1, Used 1, Requested 1\./,
+    );
     await limiter.close();
   });
 
@@ -77,7 +79,11 @@ describe("the 429 body", () => {
     const tooLarge = await limiter.acquire("k", { tpm: 1000, estimatedTokens: 2000 });
     if (over.allowed || tooLarge.allowed) throw new Error("admitted");
     const overBody = rateLimitError(over).toBody();
-    expect(overBody.error).toMatchObject({ type: fixture.tokens_429.body.error.type, code: fixture.tokens_429.body.error.code, param: null });
+    expect(overBody.error).toMatchObject({
+      type: fixture.tokens_429.body.error.type,
+      code: fixture.tokens_429.body.error.code,
+      param: null,
+    });
     expect(fixture.tokens_429.body.error.message).toMatch(RATE_LIMIT_REACHED);
     expect(overBody.error.message).toMatch(RATE_LIMIT_REACHED);
     expect(overBody.error.message).toContain("on tokens per min (TPM): Limit 1000, Used 900, Requested 200.");

@@ -114,7 +114,9 @@ describe.each([
     expect(rateLimitError(tooMany).toBody().error).toMatchObject({
       type: "tokens",
       code: "rate_limit_exceeded",
-      message: expect.stringMatching(/^Rate limit reached for this API key on tokens per 1s: Limit 100, Used 60, Requested 60\. /),
+      message: expect.stringMatching(
+        /^Rate limit reached for this API key on tokens per 1s: Limit 100, Used 60, Requested 60\. /,
+      ),
     });
 
     // The first request really used 25 tokens: 75 are free again.

@@ -34,7 +34,9 @@ async function limitedServer(limiter: RateLimiter, rpm: number, tpm: number): Pr
             object: "chat.completion",
             created: 1_700_000_000,
             model: "echo",
-            choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop", logprobs: null }],
+            choices: [
+              { index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop", logprobs: null },
+            ],
             usage,
           }),
         );
@@ -75,16 +77,20 @@ describe.each([
     const second = await client(0).chat.completions.create(ask).withResponse();
     expect(second.response.headers.get("x-ratelimit-remaining-tokens")).toBe(String(1000 - 12 - 20));
 
-    const failure = await client(0).chat.completions.create(ask).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const failure = await client(0)
+      .chat.completions.create(ask)
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     expect(failure).toBeInstanceOf(OpenAI.RateLimitError);
     const error = failure as InstanceType<typeof OpenAI.RateLimitError>;
     expect(error.status).toBe(429);
     expect(error.type).toBe("requests");
     expect(error.code).toBe("rate_limit_exceeded");
-    expect(error.message).toMatch(/^429 Rate limit reached for key lr-test on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./);
+    expect(error.message).toMatch(
+      /^429 Rate limit reached for key lr-test on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./,
+    );
     expect(error.headers.get("retry-after")).toBe("60");
     expect(error.headers.get("x-ratelimit-remaining-requests")).toBe("0");
   });

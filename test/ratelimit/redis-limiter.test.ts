@@ -41,7 +41,9 @@ describe("Redis rate limiter shared by two proxies", () => {
       expect(refusal.headers).toMatchObject({ "x-ratelimit-remaining-requests": "0", "retry-after": "60" });
     }
     // The remaining counts the admitted requests saw are 9…0, each once: one count, not two.
-    const remaining = decisions.filter((d) => d.allowed).map((d) => Number(d.headers["x-ratelimit-remaining-requests"]));
+    const remaining = decisions
+      .filter((d) => d.allowed)
+      .map((d) => Number(d.headers["x-ratelimit-remaining-requests"]));
     expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // The 11th gets 429 wherever it lands.
     expect((await proxyA.acquire("shared-key", { rpm: 10 })).allowed).toBe(false);
@@ -96,7 +98,9 @@ describe("Redis rate limiter without Redis", () => {
       expect(error.message).not.toContain("s3cret");
       expect(error.status).toBe(503);
       expect(error.toBody().error).toMatchObject({ type: "server_error", code: "rate_limiter_unavailable" });
-      await expect(limiter.settle("any-key", { reservationId: "r", actualTokens: 1 })).rejects.toThrow(RateLimitStoreError);
+      await expect(limiter.settle("any-key", { reservationId: "r", actualTokens: 1 })).rejects.toThrow(
+        RateLimitStoreError,
+      );
     } finally {
       await limiter.close();
     }

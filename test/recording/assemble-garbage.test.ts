@@ -11,7 +11,11 @@ import { describe, expect, it } from "vitest";
 import { assembleExchange } from "../../src/recording/assemble.js";
 import type { PendingExchange, RawOutput } from "../../src/recording/types.js";
 
-function pending(output: RawOutput, status: PendingExchange["status"] = "ok", error: string | null = null): PendingExchange {
+function pending(
+  output: RawOutput,
+  status: PendingExchange["status"] = "ok",
+  error: string | null = null,
+): PendingExchange {
   return {
     id: "01jaaaaaaaaaaaaaaaaaaaaaaa",
     requestId: "req-garbage",
@@ -34,13 +38,35 @@ function pending(output: RawOutput, status: PendingExchange["status"] = "ok", er
   };
 }
 
-const delta = (content: string) => JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-const finish = JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+const delta = (content: string) =>
+  JSON.stringify({
+    id: "c1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  });
+const finish = JSON.stringify({
+  id: "c1",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "m",
+  choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+});
 
 describe("a stream of chunk events handed over as text", () => {
-  for (const bad of ["<html>proxy error</html>", '{"choices":[null]}', '{"choices":{"0":{}}}', "[]", '"text"', delta("cut").slice(0, 30)]) {
+  for (const bad of [
+    "<html>proxy error</html>",
+    '{"choices":[null]}',
+    '{"choices":{"0":{}}}',
+    "[]",
+    '"text"',
+    delta("cut").slice(0, 30),
+  ]) {
     it(`with ${bad.slice(0, 24)} is recorded as an error naming it, with the text before it`, () => {
-      const record = assembleExchange(pending({ kind: "stream", events: [delta("Hello "), delta("world"), bad, delta(" more"), finish] }));
+      const record = assembleExchange(
+        pending({ kind: "stream", events: [delta("Hello "), delta("world"), bad, delta(" more"), finish] }),
+      );
       expect(record.status).toBe("error");
       expect(record.error).toContain("not a chat.completion.chunk");
       expect(record.error).toContain(bad.slice(0, 20));
@@ -50,20 +76,47 @@ describe("a stream of chunk events handed over as text", () => {
   }
 
   it("of valid chunks, [DONE] and a usage-only chunk stays ok", () => {
-    const usage = JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    const usage = JSON.stringify({
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
     const record = assembleExchange(pending({ kind: "stream", events: [delta("Hello"), finish, usage, "[DONE]"] }));
-    expect(record).toMatchObject({ status: "ok", error: null, responseText: "Hello", finishReason: "stop", usage: { input: 3, output: 2, estimated: false } });
+    expect(record).toMatchObject({
+      status: "ok",
+      error: null,
+      responseText: "Hello",
+      finishReason: "stop",
+      usage: { input: 3, output: 2, estimated: false },
+    });
   });
 
   it("that was truncated keeps its status and error (a cut stream may end mid-event)", () => {
-    const record = assembleExchange(pending({ kind: "stream", events: [delta("Hello"), delta("cut").slice(0, 30)] }, "truncated", "The upstream ended the stream"));
-    expect(record).toMatchObject({ status: "truncated", error: "The upstream ended the stream", responseText: "Hello" });
+    const record = assembleExchange(
+      pending(
+        { kind: "stream", events: [delta("Hello"), delta("cut").slice(0, 30)] },
+        "truncated",
+        "The upstream ended the stream",
+      ),
+    );
+    expect(record).toMatchObject({
+      status: "truncated",
+      error: "The upstream ended the stream",
+      responseText: "Hello",
+    });
   });
 });
 
 describe("pass-through SSE blocks", () => {
   it("with an event that is not JSON are recorded as an error naming it, with the text before it", () => {
-    const blocks = [`data: ${delta("Hi ")}\n\ndata: ${delta("there")}\n\n`, "data: upstream says: overloaded\n\n", `data: ${finish}\n\n`];
+    const blocks = [
+      `data: ${delta("Hi ")}\n\ndata: ${delta("there")}\n\n`,
+      "data: upstream says: overloaded\n\n",
+      `data: ${finish}\n\n`,
+    ];
     const record = assembleExchange(pending({ kind: "sse", blocks }));
     expect(record.status).toBe("error");
     expect(record.error).toContain("(not JSON): upstream says: overloaded");

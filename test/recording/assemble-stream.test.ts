@@ -49,7 +49,13 @@ function fullParse(events: string[]) {
     }
     if (chunk && typeof chunk === "object") acc.add(chunk);
   }
-  return { text: acc.text, toolCalls: acc.calls, finishReason: acc.finishReason, resolvedModel: acc.model, responseJson: acc.toCompletion() };
+  return {
+    text: acc.text,
+    toolCalls: acc.calls,
+    finishReason: acc.finishReason,
+    resolvedModel: acc.model,
+    responseJson: acc.toCompletion(),
+  };
 }
 
 function expectSameAsFullParse(events: string[]): void {
@@ -62,7 +68,8 @@ function expectSameAsFullParse(events: string[]): void {
   expect(record.responseJson).toEqual(expected.responseJson);
 }
 
-const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1795257782,"model":"gpt-x","system_fingerprint":"fp"';
+const head =
+  '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1795257782,"model":"gpt-x","system_fingerprint":"fp"';
 const choice = (delta: string, finish = "null", index = 0): string =>
   `${head},"choices":[{"index":${index},"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}`;
 const content = (text: string): string => choice(`{"content":${JSON.stringify(text)}}`);
@@ -79,7 +86,7 @@ describe("assembling a streamed answer", () => {
   });
 
   it("decodes escapes, non-ASCII text and surrogate pairs in content deltas", () => {
-    const texts = ["Hello", ", \"quoted\"", "\nnew line\t", "\\ backslash", "café 🐧", "\u2028", "</script>", "\u0001"];
+    const texts = ["Hello", ', "quoted"', "\nnew line\t", "\\ backslash", "café 🐧", "\u2028", "</script>", "\u0001"];
     const events = [choice('{"role":"assistant","content":""}'), ...texts.map(content), choice("{}", '"stop"')];
     const record = assembleExchange(pending(events));
     expect(record.responseText).toBe(texts.join(""));
@@ -94,7 +101,9 @@ describe("assembling a streamed answer", () => {
       // Another choice index: not ours.
       choice(`{"content":"other choice "}`, "null", 1),
       // A different created/model: the chunk's fields still count.
-      content("three ").replace('"created":1795257782', '"created":1795257790').replace('"model":"gpt-x"', '"model":"gpt-y"'),
+      content("three ")
+        .replace('"created":1795257782', '"created":1795257790')
+        .replace('"model":"gpt-x"', '"model":"gpt-y"'),
       // Content together with finish_reason.
       choice(`{"content":"four"}`, '"length"'),
       // A usage-only chunk.
@@ -109,8 +118,16 @@ describe("assembling a streamed answer", () => {
 
   it("keeps tool-call deltas between content deltas", () => {
     const call = (args: string, extra = ""): string =>
-      choice(`{"tool_calls":[{"index":0,${extra}"function":{${extra ? '"name":"get_weather",' : ""}"arguments":${JSON.stringify(args)}}}]}`);
-    const events = [content("Let me check. "), call('{"city":', '"id":"call_1","type":"function",'), call('"Paris"}'), content("Done."), choice("{}", '"tool_calls"')];
+      choice(
+        `{"tool_calls":[{"index":0,${extra}"function":{${extra ? '"name":"get_weather",' : ""}"arguments":${JSON.stringify(args)}}}]}`,
+      );
+    const events = [
+      content("Let me check. "),
+      call('{"city":', '"id":"call_1","type":"function",'),
+      call('"Paris"}'),
+      content("Done."),
+      choice("{}", '"tool_calls"'),
+    ];
     const record = assembleExchange(pending(events));
     expect(record.toolCalls).toEqual([{ id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }]);
     expect(record.responseText).toBe("Let me check. Done.");
@@ -138,7 +155,8 @@ describe("assembling a streamed answer", () => {
 
   it("does not learn a shape from a chunk whose content key is not the delta's", () => {
     // The content marker appears only inside another field: the chunk is parsed in full every time.
-    const odd = (text: string): string => `${head},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)},"refusal":null},"finish_reason":null}]}`;
+    const odd = (text: string): string =>
+      `${head},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)},"refusal":null},"finish_reason":null}]}`;
     const events = [odd("a"), odd("b"), content("c"), content("d")];
     expectSameAsFullParse(events);
     expect(assembleExchange(pending(events)).responseText).toBe("abcd");
@@ -149,10 +167,13 @@ describe("ContentChunkDecoder", () => {
   it("reads the content of an event of the learned shape without a full parse, and nothing else", () => {
     const decoder = new ContentChunkDecoder();
     expect(decoder.content(content("a"))).toBeUndefined(); // nothing learned yet
-    decoder.learn(choice('{"role":"assistant","content":""}'), JSON.parse(choice('{"role":"assistant","content":""}')) as ChatCompletionChunk);
+    decoder.learn(
+      choice('{"role":"assistant","content":""}'),
+      JSON.parse(choice('{"role":"assistant","content":""}')) as ChatCompletionChunk,
+    );
     expect(decoder.content(content("a"))).toBeUndefined(); // a role chunk teaches nothing
     decoder.learn(content("first"), JSON.parse(content("first")) as ChatCompletionChunk);
-    expect(decoder.content(content("next \"one\"\n"))).toBe('next "one"\n');
+    expect(decoder.content(content('next "one"\n'))).toBe('next "one"\n');
     expect(decoder.content(choice(`{"content":"x"}`, '"stop"'))).toBeUndefined();
     expect(decoder.content(choice(`{"content":"x"}`, "null", 1))).toBeUndefined();
     expect(decoder.content(`${content("x")} `)).toBeUndefined();

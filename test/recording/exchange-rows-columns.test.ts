@@ -66,12 +66,35 @@ describe("exchangeRows", () => {
     const record = recordFor(aiderBody(), {
       reasoning: "Think first.",
       attempts: [
-        { model: "m", deployment: "d1", provider: "echo", upstreamModel: "u", status: "error", httpStatus: 503, startedMs: 0, durationMs: 10, error: "busy" },
-        { model: "m", deployment: "d2", provider: "echo", upstreamModel: "u", status: "ok", httpStatus: 200, startedMs: 10, durationMs: 20, error: null },
+        {
+          model: "m",
+          deployment: "d1",
+          provider: "echo",
+          upstreamModel: "u",
+          status: "error",
+          httpStatus: 503,
+          startedMs: 0,
+          durationMs: 10,
+          error: "busy",
+        },
+        {
+          model: "m",
+          deployment: "d2",
+          provider: "echo",
+          upstreamModel: "u",
+          status: "ok",
+          httpStatus: 200,
+          startedMs: 10,
+          durationMs: 20,
+          error: null,
+        },
       ],
     });
     const hasher = new ChainHasher();
-    const rows = exchangeRows(record, analyzeInput(record.messages, hasher), hasher, null, { hasRows: false, lastSystem: null });
+    const rows = exchangeRows(record, analyzeInput(record.messages, hasher), hasher, null, {
+      hasRows: false,
+      lastSystem: null,
+    });
     const keys = (row: object) => Object.keys(row).sort();
     const sorted = (columns: readonly string[]) => [...columns].sort();
 

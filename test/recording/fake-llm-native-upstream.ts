@@ -40,7 +40,9 @@ function chunksOf(text: string): string[] {
  * Starts the fake.
  * @param answer the answer to the n-th request (from 0) with its body
  */
-export async function startNativeUpstream(answer: (body: Record<string, unknown>, n: number) => NativeAnswer): Promise<NativeUpstream> {
+export async function startNativeUpstream(
+  answer: (body: Record<string, unknown>, n: number) => NativeAnswer,
+): Promise<NativeUpstream> {
   const requests: Record<string, unknown>[] = [];
   const server = http.createServer((req, res) => {
     let raw = "";
@@ -54,15 +56,30 @@ export async function startNativeUpstream(answer: (body: Record<string, unknown>
       const id = `chatcmpl-native-${n}`;
       const finish = a.toolCalls && a.toolCalls.length > 0 ? "tool_calls" : "stop";
       const usage = { ...a.usage, total_tokens: a.usage.prompt_tokens + a.usage.completion_tokens };
-      const toolCalls = a.toolCalls?.map((c, index) => ({ index, id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
+      const toolCalls = a.toolCalls?.map((c, index) => ({
+        index,
+        id: c.id,
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      }));
       if (body.stream === true) {
         res.writeHead(200, { "content-type": "text/event-stream" });
         const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
         const base = { id, object: "chat.completion.chunk", created: CREATED, model: MODEL };
         chunksOf(a.content ?? "").forEach((piece, i) => {
-          send({ ...base, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }] });
+          send({
+            ...base,
+            choices: [
+              {
+                index: 0,
+                delta: i === 0 ? { role: "assistant", content: piece } : { content: piece },
+                finish_reason: null,
+              },
+            ],
+          });
         });
-        if (toolCalls) send({ ...base, choices: [{ index: 0, delta: { tool_calls: toolCalls }, finish_reason: null }] });
+        if (toolCalls)
+          send({ ...base, choices: [{ index: 0, delta: { tool_calls: toolCalls }, finish_reason: null }] });
         send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage });
         res.end("data: [DONE]\n\n");
         return;
@@ -70,7 +87,16 @@ export async function startNativeUpstream(answer: (body: Record<string, unknown>
       const message: Record<string, unknown> = { role: "assistant", content: a.content };
       if (toolCalls) message.tool_calls = toolCalls.map(({ index: _index, ...call }) => call);
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id, object: "chat.completion", created: CREATED, model: MODEL, choices: [{ index: 0, message, finish_reason: finish }], usage }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: "chat.completion",
+          created: CREATED,
+          model: MODEL,
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        }),
+      );
     });
   });
   const listening = await listenOnLoopback(server);

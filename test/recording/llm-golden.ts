@@ -49,12 +49,23 @@ const CONVERSATION_REFS = new Set(["conversation_id", "thread_id", "forked_from"
 export function readLlmTables(dbPath: string): LlmTables {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    const has = (table: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
+    const has = (table: string) =>
+      db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
     const raw: LlmTables = {};
-    for (const { table, order } of TABLES) raw[table] = has(table) ? (db.prepare(`SELECT * FROM "${table}" ORDER BY ${order}`).all() as Record<string, unknown>[]) : [];
-    const refs = (ids: unknown[], prefix: string) => new Map([...new Set(ids.map(String))].sort().map((id, i) => [id, `${prefix}${i + 1}`]));
-    const exchanges = refs([...raw.responses!, ...raw.turns!].map((r) => r.id), "@");
-    const conversations = refs([...raw.conversations!, ...raw.threads!].map((r) => r.id), "@conversation");
+    for (const { table, order } of TABLES)
+      raw[table] = has(table)
+        ? (db.prepare(`SELECT * FROM "${table}" ORDER BY ${order}`).all() as Record<string, unknown>[])
+        : [];
+    const refs = (ids: unknown[], prefix: string) =>
+      new Map([...new Set(ids.map(String))].sort().map((id, i) => [id, `${prefix}${i + 1}`]));
+    const exchanges = refs(
+      [...raw.responses!, ...raw.turns!].map((r) => r.id),
+      "@",
+    );
+    const conversations = refs(
+      [...raw.conversations!, ...raw.threads!].map((r) => r.id),
+      "@conversation",
+    );
     const tools = new Map(raw.tools!.map((t, i) => [String(t.id), `tool#${i + 1}`]));
     const out: LlmTables = {};
     for (const { table, dropId } of TABLES) {
@@ -101,11 +112,17 @@ export const DIFFERS = "<differs>";
  * `differing` (`table.column`) replaced by {@link DIFFERS}: the form to compare
  * with `expected`.
  */
-export function comparable(tables: LlmTables, expected: LlmTables, differing: Readonly<Record<string, string>>): LlmTables {
+export function comparable(
+  tables: LlmTables,
+  expected: LlmTables,
+  differing: Readonly<Record<string, string>>,
+): LlmTables {
   const out: LlmTables = {};
   for (const table of Object.keys(expected)) {
     out[table] = (tables[table] ?? []).map((row) =>
-      Object.fromEntries(Object.entries(row).map(([column, value]) => [column, `${table}.${column}` in differing ? DIFFERS : value])),
+      Object.fromEntries(
+        Object.entries(row).map(([column, value]) => [column, `${table}.${column}` in differing ? DIFFERS : value]),
+      ),
     );
   }
   return out;

@@ -9,22 +9,42 @@ describe("toLlmMessages", () => {
       model: "m",
       messages: [
         { role: "developer", content: "Be brief." },
-        { role: "user", content: [{ type: "text", text: "a" }, { type: "image_url", image_url: { url: "x" } }, { type: "text", text: "b" }] },
-        { role: "assistant", content: null, tool_calls: [
-          { id: "c1", type: "function", function: { name: "f", arguments: '{"x":1}' } },
-          { id: "c2", type: "function", function: { name: "g", arguments: "not json" } },
-        ] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "a" },
+            { type: "image_url", image_url: { url: "x" } },
+            { type: "text", text: "b" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "c1", type: "function", function: { name: "f", arguments: '{"x":1}' } },
+            { id: "c2", type: "function", function: { name: "g", arguments: "not json" } },
+          ],
+        },
         { role: "tool", tool_call_id: "c1", content: "one" },
         { role: "tool", tool_call_id: "zz", content: [{ type: "text", text: "two" }] },
       ],
     });
     expect(toLlmMessages(messages)).toEqual([
       { role: "system", parts: [{ type: "text", text: "Be brief." }] },
-      { role: "user", parts: [{ type: "text", text: "a" }, { type: "text", text: "b" }] },
-      { role: "assistant", parts: [
-        { type: "tool_call", name: "f", arguments: { x: 1 }, tool_call_id: "c1" },
-        { type: "tool_call", name: "g", arguments: "not json", tool_call_id: "c2" },
-      ] },
+      {
+        role: "user",
+        parts: [
+          { type: "text", text: "a" },
+          { type: "text", text: "b" },
+        ],
+      },
+      {
+        role: "assistant",
+        parts: [
+          { type: "tool_call", name: "f", arguments: { x: 1 }, tool_call_id: "c1" },
+          { type: "tool_call", name: "g", arguments: "not json", tool_call_id: "c2" },
+        ],
+      },
       { role: "tool", parts: [{ type: "tool_result", name: "f", output: "one", tool_call_id: "c1" }] },
       { role: "tool", parts: [{ type: "tool_result", name: "", output: "two", tool_call_id: "zz" }] },
     ]);
@@ -34,7 +54,10 @@ describe("toLlmMessages", () => {
     expect(replyToLlmMessage("", [])).toBeNull();
     expect(replyToLlmMessage("ok", [{ id: "c", name: "f", arguments: "" }])).toEqual({
       role: "assistant",
-      parts: [{ type: "text", text: "ok" }, { type: "tool_call", name: "f", arguments: {}, tool_call_id: "c" }],
+      parts: [
+        { type: "text", text: "ok" },
+        { type: "tool_call", name: "f", arguments: {}, tool_call_id: "c" },
+      ],
     });
   });
 });

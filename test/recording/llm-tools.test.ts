@@ -16,15 +16,38 @@ describe("requestTools / toolHash", () => {
   });
 
   it("reads tools[].function and the legacy functions[], once per distinct tool, {} without parameters", () => {
-    const weather = { name: "get_weather", description: "Get the current weather for a city", parameters: { properties: { city: { type: "string" } }, required: ["city"], type: "object" } };
+    const weather = {
+      name: "get_weather",
+      description: "Get the current weather for a city",
+      parameters: { properties: { city: { type: "string" } }, required: ["city"], type: "object" },
+    };
     const tools = requestTools({
-      tools: [{ type: "function", function: weather }, { type: "function", function: weather }, { type: "function", function: { name: "now" } }, { type: "web_search" }, "junk"],
-      functions: [{ name: "legacy_fn", description: "Old style", parameters: { type: "object" } }, { description: "no name" }],
+      tools: [
+        { type: "function", function: weather },
+        { type: "function", function: weather },
+        { type: "function", function: { name: "now" } },
+        { type: "web_search" },
+        "junk",
+      ],
+      functions: [
+        { name: "legacy_fn", description: "Old style", parameters: { type: "object" } },
+        { description: "no name" },
+      ],
     });
     expect(tools).toEqual([
-      { hash: "e187451b2ec0389fe644103b53c9838b4a067a32135260b9b0cd71979d6d6ce8", name: "get_weather", description: weather.description, input_schema: '{"properties": {"city": {"type": "string"}}, "required": ["city"], "type": "object"}' },
+      {
+        hash: "e187451b2ec0389fe644103b53c9838b4a067a32135260b9b0cd71979d6d6ce8",
+        name: "get_weather",
+        description: weather.description,
+        input_schema: '{"properties": {"city": {"type": "string"}}, "required": ["city"], "type": "object"}',
+      },
       { hash: toolHash("now", null, {}), name: "now", description: null, input_schema: "{}" },
-      { hash: toolHash("legacy_fn", "Old style", { type: "object" }), name: "legacy_fn", description: "Old style", input_schema: '{"type": "object"}' },
+      {
+        hash: toolHash("legacy_fn", "Old style", { type: "object" }),
+        name: "legacy_fn",
+        description: "Old style",
+        input_schema: '{"type": "object"}',
+      },
     ]);
     expect(requestTools({ messages: [] })).toEqual([]);
   });
@@ -34,8 +57,17 @@ describe("requestTools / toolHash", () => {
       {
         responseId: "r1",
         hasTurn: false,
-        reply: { role: "assistant", parts: [{ type: "tool_call", name: "a", arguments: { n: 1.5, s: "é" }, tool_call_id: "c1" }, { type: "tool_call", name: "zz", arguments: "not json" }] },
-        inputs: [{ role: "tool", parts: [{ type: "tool_result", name: "a", output: "ok", tool_call_id: "c0" }] }, { role: "user", parts: [{ type: "text", text: "hi" }] }],
+        reply: {
+          role: "assistant",
+          parts: [
+            { type: "tool_call", name: "a", arguments: { n: 1.5, s: "é" }, tool_call_id: "c1" },
+            { type: "tool_call", name: "zz", arguments: "not json" },
+          ],
+        },
+        inputs: [
+          { role: "tool", parts: [{ type: "tool_result", name: "a", output: "ok", tool_call_id: "c0" }] },
+          { role: "user", parts: [{ type: "text", text: "hi" }] },
+        ],
       },
     ]);
     const a = toolHash("a", null, {});
@@ -45,7 +77,9 @@ describe("requestTools / toolHash", () => {
       { response_id: "r1", tool_hash: a, name: "a", arguments: '{"n": 1.5, "s": "\\u00e9"}', tool_call_id: "c1" },
       { response_id: "r1", tool_hash: null, name: "zz", arguments: '"not json"', tool_call_id: null },
     ]);
-    expect(rows.toolResults).toEqual([{ response_id: "r1", tool_hash: a, name: "a", output: "ok", tool_call_id: "c0" }]);
+    expect(rows.toolResults).toEqual([
+      { response_id: "r1", tool_hash: a, name: "a", output: "ok", tool_call_id: "c0" },
+    ]);
   });
 });
 
@@ -55,7 +89,10 @@ describe("reasoning in a reply", () => {
     expect(reply.parts.map((p) => p.type)).toEqual(["reasoning", "text", "tool_call"]);
     expect(partColumns(reply.parts[0]!)).toEqual({ toolName: null, text: "6 x 7", payload: null });
     expect(withoutReasoning(reply)).toEqual({ role: "assistant", parts: reply.parts.slice(1) });
-    expect(replyToLlmMessage("", [], "only thinking")).toEqual({ role: "assistant", parts: [{ type: "reasoning", text: "only thinking" }] });
+    expect(replyToLlmMessage("", [], "only thinking")).toEqual({
+      role: "assistant",
+      parts: [{ type: "reasoning", text: "only thinking" }],
+    });
     expect(replyToLlmMessage("", [], "")).toBeNull();
     const plain = replyToLlmMessage("hi", [], null)!;
     expect(withoutReasoning(plain)).toBe(plain);

@@ -25,10 +25,28 @@ beforeEach(async () => {
     const body = { model: "m", messages: [{ role: "user", content: prompt }] };
     const parsed = chatCompletionRequestSchema.parse(body);
     const record: ExchangeRecord = {
-      id: newUlid(), requestId: `req-${prompt}`, startedAt: Date.now(), durationMs: 3, ttftMs: null, requestedModel: "m",
-      resolvedModel: null, provider: "echo", deployment: "echo", upstreamModel: "echo", requestBody: body, messages: parsed.messages,
-      options: samplingOptions(parsed), stream: false, responseText: prompt.toUpperCase(), toolCalls: [], finishReason: "stop",
-      usage: { input: 7, output: 1, estimated: false }, responseJson: null, httpStatus: 200, status: "ok", error: null,
+      id: newUlid(),
+      requestId: `req-${prompt}`,
+      startedAt: Date.now(),
+      durationMs: 3,
+      ttftMs: null,
+      requestedModel: "m",
+      resolvedModel: null,
+      provider: "echo",
+      deployment: "echo",
+      upstreamModel: "echo",
+      requestBody: body,
+      messages: parsed.messages,
+      options: samplingOptions(parsed),
+      stream: false,
+      responseText: prompt.toUpperCase(),
+      toolCalls: [],
+      finishReason: "stop",
+      usage: { input: 7, output: 1, estimated: false },
+      responseJson: null,
+      httpStatus: 200,
+      status: "ok",
+      error: null,
     };
     recorder.enqueue(record);
   }

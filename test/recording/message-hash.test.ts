@@ -37,22 +37,30 @@ describe("messageHash", () => {
 
 describe("llmCanonicalJson", () => {
   it("sorts keys recursively and writes no spaces", () => {
-    expect(llmCanonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(llmCanonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it("escapes like Python json.dumps(ensure_ascii=False)", () => {
-    expect(llmCanonicalJson("a\u0001\b\f\n\r\t\u001f\u007f\u2028é🐧")).toBe('"a\\u0001\\b\\f\\n\\r\\t\\u001f\u007f\u2028é🐧"');
+    expect(llmCanonicalJson("a\u0001\b\f\n\r\t\u001f\u007f\u2028é🐧")).toBe(
+      '"a\\u0001\\b\\f\\n\\r\\t\\u001f\u007f\u2028é🐧"',
+    );
   });
   it("sorts keys by code point like Python", () => {
     expect(llmCanonicalJson({ "\uffff": 1, "😀": 2 })).toBe('{"\uffff":1,"😀":2}');
   });
   it("writes floats as Python does", () => {
-    expect(llmCanonicalJson([0.5, 1e-5, 1.25e-7, 1e22, -0.25, 3, 123.456])).toBe("[0.5,1e-05,1.25e-07,10000000000000000000000,-0.25,3,123.456]");
+    expect(llmCanonicalJson([0.5, 1e-5, 1.25e-7, 1e22, -0.25, 3, 123.456])).toBe(
+      "[0.5,1e-05,1.25e-07,10000000000000000000000,-0.25,3,123.456]",
+    );
   });
 });
 
 describe("pythonJsonDumps", () => {
   it("uses Python's default separators and ASCII escapes", () => {
-    expect(pythonJsonDumps({ name: "x", arguments: { q: "é🐧" } })).toBe('{"name": "x", "arguments": {"q": "\\u00e9\\ud83d\\udc27"}}');
+    expect(pythonJsonDumps({ name: "x", arguments: { q: "é🐧" } })).toBe(
+      '{"name": "x", "arguments": {"q": "\\u00e9\\ud83d\\udc27"}}',
+    );
   });
 });
 
@@ -86,7 +94,10 @@ describe("MessageHashCache", () => {
 
   it("hashes tool parts through their canonical JSON (NaN and null differ)", () => {
     const cache = new MessageHashCache();
-    const call = (args: unknown): LlmMessage => ({ role: "assistant", parts: [{ type: "tool_call", name: "f", arguments: args, tool_call_id: "c1" }] });
+    const call = (args: unknown): LlmMessage => ({
+      role: "assistant",
+      parts: [{ type: "tool_call", name: "f", arguments: args, tool_call_id: "c1" }],
+    });
     const withNull = cache.lookup(call({ x: null }), null);
     const withInf = cache.lookup(call({ x: Infinity }), null);
     expect(withNull.hash).toBe(messageHash(call({ x: null }), null));

@@ -20,12 +20,25 @@ let proxy: TestProxy;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   schema = await createTestSchema();
-  proxy = await startTestProxy({ databaseUrl: schema.url, models: { gpt: fakeDeployment(upstream.baseUrl) } }, { recorder: { flushIntervalMs: 5 } });
+  proxy = await startTestProxy(
+    { databaseUrl: schema.url, models: { gpt: fakeDeployment(upstream.baseUrl) } },
+    { recorder: { flushIntervalMs: 5 } },
+  );
   for (let i = 0; i < EXCHANGES; i++) {
-    const body = { model: "gpt", messages: [{ role: "user", content: `first ${i}` }, { role: "assistant", content: `answer ${i}` }, { role: "user", content: `second ${i}` }] };
+    const body = {
+      model: "gpt",
+      messages: [
+        { role: "user", content: `first ${i}` },
+        { role: "assistant", content: `answer ${i}` },
+        { role: "user", content: `second ${i}` },
+      ],
+    };
     expect((await chat(proxy, body, { "x-request-id": `chat-${i}` })).status).toBe(200);
   }
-  await until("every exchange recorded", async () => (await schema.count(`SELECT 1 FROM llm_relay_exchanges`)) === EXCHANGES);
+  await until(
+    "every exchange recorded",
+    async () => (await schema.count(`SELECT 1 FROM llm_relay_exchanges`)) === EXCHANGES,
+  );
 });
 afterAll(async () => {
   await proxy?.close();
@@ -34,12 +47,20 @@ afterAll(async () => {
 });
 
 it("writes every datetime_utc in llm's format for its table, with real µs in the ms of the record's ULID", async () => {
-  for (const [table, format] of [["responses", ISOFORMAT], ["turns", ISOFORMAT], ["threads", PY_STR], ["llm_relay_exchanges", ISOFORMAT]] as const) {
+  for (const [table, format] of [
+    ["responses", ISOFORMAT],
+    ["turns", ISOFORMAT],
+    ["threads", PY_STR],
+    ["llm_relay_exchanges", ISOFORMAT],
+  ] as const) {
     const times = (await schema.rows<{ t: string }>(`SELECT datetime_utc AS t FROM ${table}`)).map((r) => r.t);
     expect(times.length, table).toBeGreaterThanOrEqual(EXCHANGES);
     for (const t of times) expect(t, table).toMatch(format);
     // Old code padded ms with "000"; with real µs all rows of a table end so with odds at most 1/10^18.
-    expect(times.some((t) => !t.endsWith("000+00:00")), table).toBe(true);
+    expect(
+      times.some((t) => !t.endsWith("000+00:00")),
+      table,
+    ).toBe(true);
   }
   const live = await schema.rows<{ request_id: string; id: string; r: string; t: string; th: string; x: string }>(
     `SELECT x.request_id, r.id, r.datetime_utc AS r, t.datetime_utc AS t, th.datetime_utc AS th, x.datetime_utc AS x

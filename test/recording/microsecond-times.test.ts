@@ -27,18 +27,34 @@ let proxy: TestProxy;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   embeddings = await startFakeEmbeddings();
-  proxy = await startTestProxy({ models: { gpt: fakeDeployment(upstream.baseUrl), embed: fakeDeployment(embeddings.baseUrl) } }, { recorder: { flushIntervalMs: 5 } });
+  proxy = await startTestProxy(
+    { models: { gpt: fakeDeployment(upstream.baseUrl), embed: fakeDeployment(embeddings.baseUrl) } },
+    { recorder: { flushIntervalMs: 5 } },
+  );
   for (let i = 0; i < EXCHANGES; i++) {
     // A history of one earlier pair: llm's `responses` gets a history row besides the live one.
-    const body = { model: "gpt", messages: [{ role: "user", content: `first ${i}` }, { role: "assistant", content: `answer ${i}` }, { role: "user", content: `second ${i}` }] };
+    const body = {
+      model: "gpt",
+      messages: [
+        { role: "user", content: `first ${i}` },
+        { role: "assistant", content: `answer ${i}` },
+        { role: "user", content: `second ${i}` },
+      ],
+    };
     expect((await chat(proxy, body, { "x-request-id": `chat-${i}` })).status).toBe(200);
   }
   for (let i = 0; i < 3; i++) {
-    const answer = await send(`${proxy.baseURL}/embeddings`, { body: { model: "embed", input: `text ${i}` }, headers: { "x-request-id": `embed-${i}` } });
+    const answer = await send(`${proxy.baseURL}/embeddings`, {
+      body: { model: "embed", input: `text ${i}` },
+      headers: { "x-request-id": `embed-${i}` },
+    });
     expect(answer.status).toBe(200);
   }
-  await until("every exchange recorded", () =>
-    rows(proxy.dbPath, "select response_id from llm_relay_exchanges").length === EXCHANGES && rows(proxy.dbPath, "select id from llm_relay_embeddings").length === 3,
+  await until(
+    "every exchange recorded",
+    () =>
+      rows(proxy.dbPath, "select response_id from llm_relay_exchanges").length === EXCHANGES &&
+      rows(proxy.dbPath, "select id from llm_relay_embeddings").length === 3,
   );
 });
 afterAll(async () => {
@@ -48,13 +64,22 @@ afterAll(async () => {
 });
 
 it("writes every datetime_utc in llm's format for its table, with real µs in the ms of the record's ULID, non-decreasing in request order", () => {
-  const tables: [string, RegExp][] = [["responses", ISOFORMAT], ["turns", ISOFORMAT], ["threads", PY_STR], ["llm_relay_exchanges", ISOFORMAT], ["llm_relay_embeddings", ISOFORMAT]];
+  const tables: [string, RegExp][] = [
+    ["responses", ISOFORMAT],
+    ["turns", ISOFORMAT],
+    ["threads", PY_STR],
+    ["llm_relay_exchanges", ISOFORMAT],
+    ["llm_relay_embeddings", ISOFORMAT],
+  ];
   for (const [table, format] of tables) {
     const times = rows<{ t: string }>(proxy.dbPath, `select datetime_utc as t from ${table}`).map((r) => r.t);
     expect(times.length, table).toBeGreaterThan(0);
     for (const t of times) expect(t, table).toMatch(format);
     // Old code padded ms with "000"; with real µs a row ends so with odds 1/1000, all rows of a table (3 or more) at most 1/10^9.
-    expect(times.some((t) => !t.endsWith("000+00:00")), table).toBe(true);
+    expect(
+      times.some((t) => !t.endsWith("000+00:00")),
+      table,
+    ).toBe(true);
   }
 
   const live = rows<{ request_id: string; id: string; r: string; t: string; th: string; x: string }>(
@@ -74,12 +99,23 @@ it("writes every datetime_utc in llm's format for its table, with real µs in th
   expect(times).toEqual([...times].sort((a, b) => a - b));
 
   // The history row written with each live row shows the same start.
-  const history = rows<{ conversation_id: string; t: string }>(proxy.dbPath, "select conversation_id, datetime_utc as t from responses where id not in (select response_id from llm_relay_exchanges)");
+  const history = rows<{ conversation_id: string; t: string }>(
+    proxy.dbPath,
+    "select conversation_id, datetime_utc as t from responses where id not in (select response_id from llm_relay_exchanges)",
+  );
   expect(history).toHaveLength(EXCHANGES);
-  const byConversation = new Map(rows<{ conversation_id: string; t: string }>(proxy.dbPath, "select r.conversation_id, r.datetime_utc as t from responses r join llm_relay_exchanges x on x.response_id = r.id").map((r) => [r.conversation_id, r.t]));
+  const byConversation = new Map(
+    rows<{ conversation_id: string; t: string }>(
+      proxy.dbPath,
+      "select r.conversation_id, r.datetime_utc as t from responses r join llm_relay_exchanges x on x.response_id = r.id",
+    ).map((r) => [r.conversation_id, r.t]),
+  );
   for (const row of history) expect(row.t).toBe(byConversation.get(row.conversation_id));
 
-  const embedded = rows<{ id: string; t: string }>(proxy.dbPath, "select id, datetime_utc as t from llm_relay_embeddings");
+  const embedded = rows<{ id: string; t: string }>(
+    proxy.dbPath,
+    "select id, datetime_utc as t from llm_relay_embeddings",
+  );
   for (const row of embedded) expect(Math.floor(micros(row.t) / 1000)).toBe(decodeTime(row.id.toUpperCase()));
 });
 

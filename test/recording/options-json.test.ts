@@ -43,7 +43,11 @@ afterAll(async () => {
 
 const TOOL = {
   type: "function",
-  function: { name: "get_weather", description: "Get the weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+  function: {
+    name: "get_weather",
+    description: "Get the weather",
+    parameters: { type: "object", properties: { city: { type: "string" } } },
+  },
 };
 
 /** Sends `extra` in a chat request and gives back what was recorded for it. */
@@ -52,9 +56,20 @@ async function record(requestId: string, extra: Record<string, unknown>) {
   expect(answer.status).toBe(200);
   const row = await recordedExchange(proxy, requestId);
   const [response] = rows<{ options_json: string | null; prompt_json: string }>(
-    proxy.dbPath, "SELECT options_json, prompt_json FROM responses WHERE id = ?", row.id);
-  const [turn] = rows<{ options_json: string | null }>(proxy.dbPath, "SELECT options_json FROM turns WHERE id = ?", row.id);
-  return { responses: response!.options_json, turns: turn!.options_json, promptJson: JSON.parse(response!.prompt_json) as Record<string, unknown> };
+    proxy.dbPath,
+    "SELECT options_json, prompt_json FROM responses WHERE id = ?",
+    row.id,
+  );
+  const [turn] = rows<{ options_json: string | null }>(
+    proxy.dbPath,
+    "SELECT options_json FROM turns WHERE id = ?",
+    row.id,
+  );
+  return {
+    responses: response!.options_json,
+    turns: turn!.options_json,
+    promptJson: JSON.parse(response!.prompt_json) as Record<string, unknown>,
+  };
 }
 
 describe("options_json holds only what llm's OpenAI chat Options accept", () => {

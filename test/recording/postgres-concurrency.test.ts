@@ -48,23 +48,45 @@ describe("two PgStores extending the same conversation at once", () => {
     const [a, b] = await openStores(2);
     const records = conversationRecords(100);
     await Promise.all([
-      writeAll(a!, records.filter((_, i) => i % 2 === 0)),
-      writeAll(b!, records.filter((_, i) => i % 2 === 1)),
+      writeAll(
+        a!,
+        records.filter((_, i) => i % 2 === 0),
+      ),
+      writeAll(
+        b!,
+        records.filter((_, i) => i % 2 === 1),
+      ),
     ]);
     const s = await summary();
-    expect(s).toEqual({ conversations: 1, threads: 1, exchanges: 100, turns: s.turns, liveResponses: 100, conversationIdsOfLiveRows: 1, migrations: 4 });
+    expect(s).toEqual({
+      conversations: 1,
+      threads: 1,
+      exchanges: 100,
+      turns: s.turns,
+      liveResponses: 100,
+      conversationIdsOfLiveRows: 1,
+      migrations: 4,
+    });
     // One turn per exchange, and one per history row (those of whichever exchange started the conversation).
-    const historyRows = await schema.count("SELECT * FROM responses r WHERE NOT EXISTS (SELECT 1 FROM llm_relay_exchanges e WHERE e.response_id = r.id)");
+    const historyRows = await schema.count(
+      "SELECT * FROM responses r WHERE NOT EXISTS (SELECT 1 FROM llm_relay_exchanges e WHERE e.response_id = r.id)",
+    );
     expect(historyRows).toBeGreaterThanOrEqual(5);
     expect(s.turns).toBe(100 + historyRows);
-    const ids = (await schema.rows<{ id: string }>("SELECT r.id FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id ORDER BY r.id")).map((r) => r.id);
+    const ids = (
+      await schema.rows<{ id: string }>(
+        "SELECT r.id FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id ORDER BY r.id",
+      )
+    ).map((r) => r.id);
     expect(ids).toEqual(records.map((r) => r.id));
     // The thread's tip is the newest turn's reply, whatever order the two stores committed in.
     const [tip] = await schema.rows<{ same: boolean }>(
       `SELECT t.tip_message_hash = tu.tip_message_hash AS same FROM threads t JOIN turns tu ON tu.id = '${records[99]!.id}'`,
     );
     expect(tip!.same).toBe(true);
-    const [last] = await schema.rows<{ text: string }>(`SELECT p.text FROM threads t JOIN parts p ON p.message_hash = t.tip_message_hash`);
+    const [last] = await schema.rows<{ text: string }>(
+      `SELECT p.text FROM threads t JOIN parts p ON p.message_hash = t.tip_message_hash`,
+    );
     expect(last!.text).toBe("answer 99");
   });
 
@@ -76,11 +98,21 @@ describe("two PgStores extending the same conversation at once", () => {
     const shares = writers.map((_, w) => order.filter((_, k) => k % writers.length === w).map((i) => records[i]!));
     await Promise.all(writers.map((store, w) => writeAll(store, shares[w]!, 3)));
     const s = await summary();
-    expect(s).toMatchObject({ conversations: 1, threads: 1, exchanges: 100, liveResponses: 100, conversationIdsOfLiveRows: 1 });
+    expect(s).toMatchObject({
+      conversations: 1,
+      threads: 1,
+      exchanges: 100,
+      liveResponses: 100,
+      conversationIdsOfLiveRows: 1,
+    });
     // One turn per exchange, and one per history row (those of whichever exchange was recorded first, the one that started the conversation).
-    const historyRows = await schema.count("SELECT * FROM responses r WHERE NOT EXISTS (SELECT 1 FROM llm_relay_exchanges e WHERE e.response_id = r.id)");
+    const historyRows = await schema.count(
+      "SELECT * FROM responses r WHERE NOT EXISTS (SELECT 1 FROM llm_relay_exchanges e WHERE e.response_id = r.id)",
+    );
     expect(s.turns).toBe(100 + historyRows);
-    const [tipText] = await schema.rows<{ text: string }>(`SELECT p.text FROM threads t JOIN parts p ON p.message_hash = t.tip_message_hash`);
+    const [tipText] = await schema.rows<{ text: string }>(
+      `SELECT p.text FROM threads t JOIN parts p ON p.message_hash = t.tip_message_hash`,
+    );
     expect(tipText!.text).toBe("answer 99");
   });
 

@@ -24,7 +24,11 @@ afterEach(async () => {
 });
 
 /** POSTs a chat request to the `echo` model and returns the answer text. */
-async function ask(proxy: ServeProcess, messages: { role: string; content: string }[], requestId: string): Promise<string> {
+async function ask(
+  proxy: ServeProcess,
+  messages: { role: string; content: string }[],
+  requestId: string,
+): Promise<string> {
   const response = await fetch(`${proxy.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-request-id": requestId },
@@ -50,7 +54,11 @@ describe("two serve processes on one PostgreSQL", () => {
       messages.push({ role: "assistant", content: answer });
     }
     // And 40 independent requests at once, split across both.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => ask(i % 2 === 0 ? a : b, [{ role: "user", content: `independent ${i}` }], `solo-${i}`)));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        ask(i % 2 === 0 ? a : b, [{ role: "user", content: `independent ${i}` }], `solo-${i}`),
+      ),
+    );
 
     // A graceful stop drains each recorder.
     a.child.kill("SIGTERM");
@@ -58,7 +66,9 @@ describe("two serve processes on one PostgreSQL", () => {
     expect(await a.waitForExit(15_000)).toEqual({ code: 0, signal: null });
     expect(await b.waitForExit(15_000)).toEqual({ code: 0, signal: null });
 
-    const recorded = await schema.rows<{ request_id: string }>("SELECT request_id FROM llm_relay_exchanges ORDER BY request_id");
+    const recorded = await schema.rows<{ request_id: string }>(
+      "SELECT request_id FROM llm_relay_exchanges ORDER BY request_id",
+    );
     expect(recorded).toHaveLength(50);
     expect(new Set(recorded.map((r) => r.request_id)).size).toBe(50);
     const conversationOf = await schema.rows<{ conversation_id: string }>(

@@ -25,22 +25,29 @@ afterEach(async () => {
 
 const BAD_BODY = '{"choices":[null]}';
 
-
 it("records the other exchanges of the batch ok and billed, and the unreadable one as an error with the raw text", async () => {
   upstream = await startFakeUpstream({ kind: "ok", text: "fine" });
   upstream.enqueue({ kind: "status", status: 200, body: BAD_BODY });
   // A long flush interval: the four exchanges go to the recorder's worker as one batch.
-  proxy = await startTestProxy({ models: { up: fakeDeployment(upstream.baseUrl) } }, { recorder: { flushIntervalMs: 500 } });
+  proxy = await startTestProxy(
+    { models: { up: fakeDeployment(upstream.baseUrl) } },
+    { recorder: { flushIntervalMs: 500 } },
+  );
   const p = proxy;
   const client = new OpenAI({ baseURL: p.baseURL, apiKey: "unused", maxRetries: 0 });
 
   const ids = ["bad-batch-1", "bad-batch-2", "bad-batch-3", "bad-batch-4"];
   const answers = await Promise.all(
     ids.map((id) =>
-      client.chat.completions.create({ model: "up", messages: [{ role: "user", content: `question ${id}` }] }, { headers: { "x-request-id": id } }).then(
-        (completion) => ({ id, ok: true as const, text: completion.choices[0]?.message.content }),
-        (error: unknown) => ({ id, ok: false as const, error }),
-      ),
+      client.chat.completions
+        .create(
+          { model: "up", messages: [{ role: "user", content: `question ${id}` }] },
+          { headers: { "x-request-id": id } },
+        )
+        .then(
+          (completion) => ({ id, ok: true as const, text: completion.choices[0]?.message.content }),
+          (error: unknown) => ({ id, ok: false as const, error }),
+        ),
     ),
   );
   const failed = answers.filter((a) => !a.ok);
@@ -55,18 +62,29 @@ it("records the other exchanges of the batch ok and billed, and the unreadable o
 
   type Row = { request_id: string; status: string; error: string | null; response: string; response_json: string };
   const recorded = () =>
-    rows<Row>(p.dbPath, "select x.request_id, x.status, x.error, r.response, r.response_json from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id");
+    rows<Row>(
+      p.dbPath,
+      "select x.request_id, x.status, x.error, r.response, r.response_json from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id",
+    );
   await until("4 recorded exchanges", () => recorded().length === 4);
   const byId = new Map(recorded().map((row) => [row.request_id, row]));
   for (const id of goodIds) expect(byId.get(id)).toMatchObject({ status: "ok", error: null, response: "fine" });
   const bad = byId.get(badId)!;
   expect(bad.status).toBe("error");
   expect(bad.error).toMatch(/not a chat\.completion/);
-  expect(JSON.parse(bad.response_json)).toMatchObject({ error: { code: "upstream_invalid_response" }, upstream_body: BAD_BODY });
+  expect(JSON.parse(bad.response_json)).toMatchObject({
+    error: { code: "upstream_invalid_response" },
+    upstream_body: BAD_BODY,
+  });
 
   // Billed: the booking hook ran for the good exchanges of the batch.
-  const ledgerKeys = () => rows<{ idempotency_key: string }>(p.dbPath, "select idempotency_key from llm_relay_usage").map((row) => row.idempotency_key);
-  await until("ledger rows of the three good exchanges", () => goodIds.every((id) => ledgerKeys().includes(`request:default:${id}`)));
+  const ledgerKeys = () =>
+    rows<{ idempotency_key: string }>(p.dbPath, "select idempotency_key from llm_relay_usage").map(
+      (row) => row.idempotency_key,
+    );
+  await until("ledger rows of the three good exchanges", () =>
+    goodIds.every((id) => ledgerKeys().includes(`request:default:${id}`)),
+  );
 
   const health = await send(`${p.url}/health`);
   expect(health.status).toBe(200);

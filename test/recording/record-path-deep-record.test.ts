@@ -40,14 +40,36 @@ function nested(depth: number): Record<string, unknown> {
 function deepExchange(requestId: string): PendingExchange {
   const body = { model: "echo", messages: [{ role: "user", content: "deep" }], extra: nested(5_000) };
   const parsed = chatCompletionRequestSchema.parse(body);
-  const completion = { id: "c", object: "chat.completion", created: 1, model: "echo", choices: [{ index: 0, message: { role: "assistant", content: "re: deep" }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } };
+  const completion = {
+    id: "c",
+    object: "chat.completion",
+    created: 1,
+    model: "echo",
+    choices: [{ index: 0, message: { role: "assistant", content: "re: deep" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  };
   return {
-    id: newUlid(), requestId, startedAt: Date.now(), durationMs: 2, ttftMs: null, overheadMs: 0.1, requestedModel: "echo",
-    provider: "echo", deployment: "echo", upstreamModel: "echo", requestBody: body, messages: parsed.messages,
-    stream: false, httpStatus: 200, status: "ok", error: null, output: { kind: "completion", body: JSON.stringify(completion) }, errorJson: null, errorClass: null,
+    id: newUlid(),
+    requestId,
+    startedAt: Date.now(),
+    durationMs: 2,
+    ttftMs: null,
+    overheadMs: 0.1,
+    requestedModel: "echo",
+    provider: "echo",
+    deployment: "echo",
+    upstreamModel: "echo",
+    requestBody: body,
+    messages: parsed.messages,
+    stream: false,
+    httpStatus: 200,
+    status: "ok",
+    error: null,
+    output: { kind: "completion", body: JSON.stringify(completion) },
+    errorJson: null,
+    errorClass: null,
   };
 }
-
 
 it("writes a record nested 5,000 deep in reduced form through the worker, and keeps recording the exchanges after it", async () => {
   proxy = await startTestProxy({}, { recorder: { flushIntervalMs: 5 } });
@@ -55,11 +77,13 @@ it("writes a record nested 5,000 deep in reduced form through the worker, and ke
   p.server.ctx.recorder.enqueue(deepExchange("deep-1"));
   await until("the deep record's batch to be handed over", () => p.server.ctx.recorder.queued === 0);
 
-  for (const id of ["after-1", "after-2", "after-3"]) expect((await chat(p, chatBody("echo"), { "x-request-id": id })).status).toBe(200);
-  const recorded = () => rows<{ request_id: string; status: string; prompt_json: string; response: string }>(
-    p.dbPath,
-    "select x.request_id, x.status, r.prompt_json, r.response from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id",
-  );
+  for (const id of ["after-1", "after-2", "after-3"])
+    expect((await chat(p, chatBody("echo"), { "x-request-id": id })).status).toBe(200);
+  const recorded = () =>
+    rows<{ request_id: string; status: string; prompt_json: string; response: string }>(
+      p.dbPath,
+      "select x.request_id, x.status, r.prompt_json, r.response from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id",
+    );
   await until("4 recorded exchanges", () => recorded().length === 4);
 
   const all = recorded();
@@ -71,7 +95,10 @@ it("writes a record nested 5,000 deep in reduced form through the worker, and ke
   ]);
   const deep = all.find((row) => row.request_id === "deep-1")!;
   expect(deep.response).toBe("re: deep");
-  const prompt = JSON.parse(deep.prompt_json) as { model: string; llm_relay_reduced: { reason: string; body: string; truncated: boolean } };
+  const prompt = JSON.parse(deep.prompt_json) as {
+    model: string;
+    llm_relay_reduced: { reason: string; body: string; truncated: boolean };
+  };
   expect(prompt.model).toBe("echo");
   expect(prompt.llm_relay_reduced.reason).toMatch(/cannot cross to the record worker: RangeError/);
   expect(prompt.llm_relay_reduced.body).toMatch(/^\{"model":"echo","messages":\[.*"extra":\{"a":\{"a":/);
@@ -93,9 +120,15 @@ it("writes such a record in reduced form when the store itself cannot take it (w
     recorder.enqueue(deepExchange("inline-deep"));
     await recorder.close();
     expect(recorder.failedWrites).toBe(0);
-    const recorded = rows<{ request_id: string; prompt_json: string }>(dbPath, "select x.request_id, r.prompt_json from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id");
+    const recorded = rows<{ request_id: string; prompt_json: string }>(
+      dbPath,
+      "select x.request_id, r.prompt_json from llm_relay_exchanges x join responses r on r.id = x.response_id order by x.request_id",
+    );
     expect(recorded.map((row) => row.request_id)).toEqual(["inline-before", "inline-deep"]);
-    expect(JSON.parse(recorded[0]!.prompt_json)).toEqual({ model: "echo", messages: [{ role: "user", content: "deep" }] });
+    expect(JSON.parse(recorded[0]!.prompt_json)).toEqual({
+      model: "echo",
+      messages: [{ role: "user", content: "deep" }],
+    });
     expect(JSON.parse(recorded[1]!.prompt_json).llm_relay_reduced.body).toContain("[nested too deep]");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -30,9 +30,28 @@ function record(prompt: string): ExchangeRecord {
   const body = { model: "m", messages: [{ role: "user", content: prompt }] };
   const parsed = chatCompletionRequestSchema.parse(body);
   return {
-    id: newUlid(), requestId: `req-${prompt}`, startedAt: Date.now(), durationMs: 5, ttftMs: null, requestedModel: "m", resolvedModel: null,
-    provider: "echo", deployment: "echo", upstreamModel: "echo", requestBody: body, messages: parsed.messages, options: samplingOptions(parsed),
-    stream: false, responseText: `answer to ${prompt}`, toolCalls: [], finishReason: "stop", usage: null, responseJson: null, httpStatus: 200, status: "ok", error: null,
+    id: newUlid(),
+    requestId: `req-${prompt}`,
+    startedAt: Date.now(),
+    durationMs: 5,
+    ttftMs: null,
+    requestedModel: "m",
+    resolvedModel: null,
+    provider: "echo",
+    deployment: "echo",
+    upstreamModel: "echo",
+    requestBody: body,
+    messages: parsed.messages,
+    options: samplingOptions(parsed),
+    stream: false,
+    responseText: `answer to ${prompt}`,
+    toolCalls: [],
+    finishReason: "stop",
+    usage: null,
+    responseJson: null,
+    httpStatus: 200,
+    status: "ok",
+    error: null,
   };
 }
 
@@ -55,12 +74,16 @@ class DyingOnPoison implements RecordSink {
 it("writes the rest of a batch whose writer dies on one record, gives that one up, and runs every hook", async () => {
   const sink = new DyingOnPoison(new InlineSink(SqliteStore.open(dbPath)));
   const hooked: string[] = [];
-  const recorder = new Recorder(sink, pino({ level: "silent" }), { onRecorded: (summary) => hooked.push(summary.requestId) });
+  const recorder = new Recorder(sink, pino({ level: "silent" }), {
+    onRecorded: (summary) => hooked.push(summary.requestId),
+  });
   for (const prompt of ["one", "poison", "two", "three"]) recorder.enqueue(record(prompt));
   await recorder.close();
   expect(recorder.failedWrites).toBe(1);
   expect(recorder.writtenRecords).toBe(3);
-  expect(rows<{ prompt: string }>(dbPath, "select prompt from responses order by rowid").map((row) => row.prompt)).toEqual(["one", "two", "three"]);
+  expect(
+    rows<{ prompt: string }>(dbPath, "select prompt from responses order by rowid").map((row) => row.prompt),
+  ).toEqual(["one", "two", "three"]);
   expect(hooked.sort()).toEqual(["req-one", "req-poison", "req-three", "req-two"]);
   expect(recorder.health()).toMatchObject({ status: "ok", failedWrites: 1, kept: 0 });
 });

@@ -81,7 +81,6 @@ afterEach(async () => {
   relay = server = dir = undefined;
 });
 
-
 interface Health {
   status: string;
   recorder: { state: string; kept: number; written: number; failed_writes: number; last_error: string | null };
@@ -95,21 +94,36 @@ it("keeps the records while the store's PostgreSQL connection is lost, and write
   // The records go through the relay; keys and the ledger (the tenancy store) straight to the server.
   const store = await PgStore.open(relayed.href);
   dir = tempDir();
-  const config = { ...loadConfig({ cwd: dir, env: {}, db: path.join(dir, "unused.db"), port: 0 }), databaseUrl: schema.url };
-  server = await startRelayServer(config, { logger: pino({ level: "silent" }), env: {}, store, recorder: { flushIntervalMs: 5 } });
+  const config = {
+    ...loadConfig({ cwd: dir, env: {}, db: path.join(dir, "unused.db"), port: 0 }),
+    databaseUrl: schema.url,
+  };
+  server = await startRelayServer(config, {
+    logger: pino({ level: "silent" }),
+    env: {},
+    store,
+    recorder: { flushIntervalMs: 5 },
+  });
   const proxy = { baseURL: `${server.url}/v1` } as TestProxy;
   const health = async () => {
     const answer = await send(`${server!.url}/health`);
     return { status: answer.status, body: answer.json as Health };
   };
-  const recorded = async () => (await schema.rows<{ request_id: string }>("SELECT request_id FROM llm_relay_exchanges ORDER BY response_id")).map((row) => row.request_id);
+  const recorded = async () =>
+    (await schema.rows<{ request_id: string }>("SELECT request_id FROM llm_relay_exchanges ORDER BY response_id")).map(
+      (row) => row.request_id,
+    );
 
   expect((await chat(proxy, chatBody("echo"), { "x-request-id": "pg-0" })).status).toBe(200);
   await until("the first exchange recorded", async () => (await recorded()).length === 1);
 
   relay.cut();
   const ids = ["pg-1", "pg-2", "pg-3", "pg-4", "pg-5"];
-  for (const id of ids) expect((await chat(proxy, chatBody("echo", { messages: [{ role: "user", content: id }] }), { "x-request-id": id })).status).toBe(200);
+  for (const id of ids)
+    expect(
+      (await chat(proxy, chatBody("echo", { messages: [{ role: "user", content: id }] }), { "x-request-id": id }))
+        .status,
+    ).toBe(200);
   await until("/health degraded with records kept", async () => {
     const h = await health();
     return h.status === 503 && h.body.recorder.kept > 0;

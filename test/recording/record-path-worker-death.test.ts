@@ -35,20 +35,50 @@ function pending(prompt: string, chunks: number): PendingExchange {
   const body = { model: "m", messages: [{ role: "user", content: prompt }] };
   const parsed = chatCompletionRequestSchema.parse(body);
   const events = Array.from({ length: chunks }, (_, i) =>
-    JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: i === 0 ? `re: ${prompt}` : "" }, finish_reason: i === chunks - 1 ? "stop" : null }] }),
+    JSON.stringify({
+      id: "c",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [
+        {
+          index: 0,
+          delta: { content: i === 0 ? `re: ${prompt}` : "" },
+          finish_reason: i === chunks - 1 ? "stop" : null,
+        },
+      ],
+    }),
   );
   return {
-    id: newUlid(), requestId: `req-${prompt}`, startedAt: Date.now(), durationMs: 2, ttftMs: null, overheadMs: 0.1, requestedModel: "m",
-    provider: "openai-compatible", deployment: "m", upstreamModel: "m", requestBody: body, messages: parsed.messages,
-    stream: true, httpStatus: 200, status: "ok", error: null, output: { kind: "stream", events }, errorJson: null, errorClass: null,
+    id: newUlid(),
+    requestId: `req-${prompt}`,
+    startedAt: Date.now(),
+    durationMs: 2,
+    ttftMs: null,
+    overheadMs: 0.1,
+    requestedModel: "m",
+    provider: "openai-compatible",
+    deployment: "m",
+    upstreamModel: "m",
+    requestBody: body,
+    messages: parsed.messages,
+    stream: true,
+    httpStatus: 200,
+    status: "ok",
+    error: null,
+    output: { kind: "stream", events },
+    errorJson: null,
+    errorClass: null,
   };
 }
-
 
 it("writes the batch a dying worker held through a new worker, and runs its hooks once", async () => {
   const sink = await WorkerSink.start(dbPath);
   const recorded: ExchangeSummary[] = [];
-  const recorder = new Recorder(sink, pino({ level: "silent" }), { flushIntervalMs: 5, onRecorded: (summary) => recorded.push(summary) });
+  const recorder = new Recorder(sink, pino({ level: "silent" }), {
+    flushIntervalMs: 5,
+    onRecorded: (summary) => recorded.push(summary),
+  });
   const prompts = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, "0")}`);
   for (const prompt of prompts) recorder.enqueue(pending(prompt, 5_000));
   // The batch is in the worker's hands (a batch held for ever is what `unresponsive` means): it dies with it.

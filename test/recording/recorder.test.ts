@@ -73,7 +73,11 @@ describe("Recorder", () => {
     await flushed;
     await recorder.close();
     expect(recorder.failedWrites).toBe(0);
-    expect(rows(dbPath, "select prompt from responses order by id").map((r) => r.prompt)).toEqual(["one", "two", "three"]);
+    expect(rows(dbPath, "select prompt from responses order by id").map((r) => r.prompt)).toEqual([
+      "one",
+      "two",
+      "three",
+    ]);
   });
 
   it("counts a record that cannot be written and still writes the rest of its batch", async () => {

@@ -13,7 +13,6 @@ import { FIB_ANSWER, recordFor } from "../helpers/records.js";
 const fixtureUrl = new URL("../../../shared/fixtures/aider-chat-request.json", import.meta.url);
 const aider = (): Record<string, unknown> => JSON.parse(readFileSync(fixtureUrl, "utf8")) as Record<string, unknown>;
 
-
 function count(db: Database.Database, sql: string, ...params: unknown[]): number {
   return (db.prepare(sql).get(...params) as { n: number }).n;
 }
@@ -45,7 +44,9 @@ describe("SqliteStore", () => {
     const rows = db.prepare("SELECT * FROM responses ORDER BY id").all() as Record<string, unknown>[];
     expect(rows).toHaveLength(6);
     expect(rows[5]!.id).toBe(record.id);
-    expect(rows.slice(0, 5).every((r) => r.input_tokens === 0 && r.output_tokens === 0 && r.duration_ms === 0)).toBe(true);
+    expect(rows.slice(0, 5).every((r) => r.input_tokens === 0 && r.output_tokens === 0 && r.duration_ms === 0)).toBe(
+      true,
+    );
     expect(rows[5]!.input_tokens).toBe(900);
     expect(rows.map((r) => r.system !== null)).toEqual([true, false, false, false, false, false]);
     expect(rows[0]!.prompt).toBe("Change the greeting to be more casual");
@@ -54,7 +55,11 @@ describe("SqliteStore", () => {
     expect(rows[5]!.options_json).toBe('{"temperature": 0.0}');
     expect(rows.every((r) => r.options_json !== null && r.conversation_id === rows[0]!.conversation_id)).toBe(true);
     const conv = db.prepare("SELECT * FROM conversations").get() as Record<string, unknown>;
-    expect(conv).toEqual({ id: rows[0]!.conversation_id, name: "Change the greeting to be more …", model: "TestModelName" });
+    expect(conv).toEqual({
+      id: rows[0]!.conversation_id,
+      name: "Change the greeting to be more …",
+      model: "TestModelName",
+    });
     const thread = db.prepare("SELECT * FROM threads").get() as Record<string, unknown>;
     expect(thread.id).toBe(conv.id);
     const turn = db.prepare("SELECT * FROM turns WHERE id = ?").get(record.id) as Record<string, unknown>;
@@ -65,10 +70,18 @@ describe("SqliteStore", () => {
     expect(thread.datetime_utc).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00$/);
     // every *_json column holds valid JSON or NULL
     for (const [table, col] of [
-      ["responses", "prompt_json"], ["responses", "options_json"], ["responses", "response_json"],
-      ["responses", "token_details"], ["turns", "options_json"], ["turns", "response_json"], ["parts", "payload"],
+      ["responses", "prompt_json"],
+      ["responses", "options_json"],
+      ["responses", "response_json"],
+      ["responses", "token_details"],
+      ["turns", "options_json"],
+      ["turns", "response_json"],
+      ["parts", "payload"],
     ] as const) {
-      expect(count(db, `SELECT count(*) n FROM ${table} WHERE ${col} IS NOT NULL AND NOT json_valid(${col})`), `${table}.${col}`).toBe(0);
+      expect(
+        count(db, `SELECT count(*) n FROM ${table} WHERE ${col} IS NOT NULL AND NOT json_valid(${col})`),
+        `${table}.${col}`,
+      ).toBe(0);
     }
     const names = (db.prepare("SELECT name FROM _llm_migrations").all() as { name: string }[]).map((r) => r.name);
     expect(names.sort()).toEqual([...LLM_MIGRATIONS].sort());
@@ -77,7 +90,13 @@ describe("SqliteStore", () => {
     expect(count(db, "SELECT count(*) n FROM responses_fts WHERE responses_fts MATCH 'fibonacci'")).toBe(1);
     const ex = db.prepare("SELECT * FROM llm_relay_exchanges").all() as Record<string, unknown>[];
     expect(ex).toHaveLength(1);
-    expect(ex[0]).toMatchObject({ response_id: record.id, status: "ok", http_status: 200, stream: 1, usage_estimated: 0 });
+    expect(ex[0]).toMatchObject({
+      response_id: record.id,
+      status: "ok",
+      http_status: 200,
+      stream: 1,
+      usage_estimated: 0,
+    });
     expect(count(db, "SELECT count(*) n FROM message_tree")).toBe(13);
     db.close();
   });
@@ -115,7 +134,11 @@ describe("SqliteStore", () => {
   function continued(turns: number): Record<string, unknown> {
     const body = aider();
     const messages = [...(body.messages as ChatMessage[])];
-    for (let i = 0; i < turns; i++) messages.push({ role: "assistant", content: `${FIB_ANSWER}\n# turn ${i}` }, { role: "user", content: `next step ${i}` });
+    for (let i = 0; i < turns; i++)
+      messages.push(
+        { role: "assistant", content: `${FIB_ANSWER}\n# turn ${i}` },
+        { role: "user", content: `next step ${i}` },
+      );
     body.messages = messages;
     return body;
   }
@@ -163,7 +186,10 @@ describe("SqliteStore", () => {
     const fresh = Array.from({ length: 70 }, (_, i) => {
       const body = continued(0);
       const messages = body.messages as ChatMessage[];
-      messages[messages.length - 1] = { role: "user", content: `${String(messages[messages.length - 1]!.content)} marker${i}` };
+      messages[messages.length - 1] = {
+        role: "user",
+        content: `${String(messages[messages.length - 1]!.content)} marker${i}`,
+      };
       return recordFor(body, { responseText: `answer${i}` });
     });
     const follow = [1, 2].map((t) => recordFor(continued(t), { responseText: `${FIB_ANSWER}\n# turn ${t}` }));
@@ -177,7 +203,8 @@ describe("SqliteStore", () => {
     expect(count(db, "SELECT count(*) n FROM responses")).toBe(6 * 71 + 2);
     for (const fts of ["responses_fts", "turn_search_fts"]) {
       db.prepare(`INSERT INTO ${fts} (${fts}) VALUES ('integrity-check')`).run(); // throws when the index and its rows differ
-      for (const i of [0, 37, 69]) expect(count(db, `SELECT count(*) n FROM ${fts} WHERE ${fts} MATCH ?`, `marker${i}`)).toBe(1);
+      for (const i of [0, 37, 69])
+        expect(count(db, `SELECT count(*) n FROM ${fts} WHERE ${fts} MATCH ?`, `marker${i}`)).toBe(1);
       expect(count(db, `SELECT count(*) n FROM ${fts} WHERE ${fts} MATCH 'answer69'`)).toBe(1);
     }
     expect(count(db, "SELECT count(*) n FROM threads")).toBe(71);
@@ -195,7 +222,12 @@ describe("SqliteStore", () => {
     const db = new Database(file, { readonly: true });
     expect(count(db, "SELECT count(*) n FROM messages")).toBe(15);
     expect(count(db, "SELECT count(*) n FROM parts")).toBe(15);
-    expect(count(db, "SELECT count(*) n FROM messages m WHERE parent_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.hash = m.parent_hash)")).toBe(0);
+    expect(
+      count(
+        db,
+        "SELECT count(*) n FROM messages m WHERE parent_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.hash = m.parent_hash)",
+      ),
+    ).toBe(0);
     expect(count(db, "SELECT count(*) n FROM threads")).toBe(1);
     db.close();
   });
@@ -207,14 +239,19 @@ describe("SqliteStore", () => {
     const other = new Database(file);
     const conversation = (other.prepare("SELECT id FROM conversations").get() as { id: string }).id;
     other
-      .prepare("INSERT INTO responses (id, model, prompt, system, options_json, conversation_id) VALUES (?, 'm', 'p', 'Another system', '{}', ?)")
+      .prepare(
+        "INSERT INTO responses (id, model, prompt, system, options_json, conversation_id) VALUES (?, 'm', 'p', 'Another system', '{}', ?)",
+      )
       .run(newUlid(first.startedAt + 1000), conversation); // after `first`, before the next record (a minute later)
     other.close();
     const next = recordFor(continued(1), { responseText: "ok" });
     store.writeBatch([next]);
     store.close();
     const db = new Database(file, { readonly: true });
-    const row = db.prepare("SELECT system, conversation_id FROM responses WHERE id = ?").get(next.id) as { system: string | null; conversation_id: string };
+    const row = db.prepare("SELECT system, conversation_id FROM responses WHERE id = ?").get(next.id) as {
+      system: string | null;
+      conversation_id: string;
+    };
     expect(row.conversation_id).toBe(conversation);
     expect(row.system).toMatch(/^Act as an expert software developer/);
     db.close();
@@ -223,18 +260,48 @@ describe("SqliteStore", () => {
   it("records error and cancelled exchanges with their status", () => {
     const store = SqliteStore.open(file);
     const err = recordFor(
-      { model: "m", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }] },
-      { responseText: "", status: "error", httpStatus: 502, error: "upstream down", usage: { input: 5, output: 0, estimated: true }, responseJson: { error: { message: "upstream down" } }, finishReason: null },
+      {
+        model: "m",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hi" },
+        ],
+      },
+      {
+        responseText: "",
+        status: "error",
+        httpStatus: 502,
+        error: "upstream down",
+        usage: { input: 5, output: 0, estimated: true },
+        responseJson: { error: { message: "upstream down" } },
+        finishReason: null,
+      },
     );
     const retry = recordFor(
-      { model: "m", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }] },
-      { responseText: "Hel", status: "cancelled", httpStatus: 200, usage: { input: 5, output: 1, estimated: true }, finishReason: null },
+      {
+        model: "m",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hi" },
+        ],
+      },
+      {
+        responseText: "Hel",
+        status: "cancelled",
+        httpStatus: 200,
+        usage: { input: 5, output: 1, estimated: true },
+        finishReason: null,
+      },
     );
     store.writeBatch([err, retry]);
     store.close();
 
     const db = new Database(file, { readonly: true });
-    const ex = db.prepare("SELECT response_id, status, error, http_status, usage_estimated FROM llm_relay_exchanges ORDER BY response_id").all();
+    const ex = db
+      .prepare(
+        "SELECT response_id, status, error, http_status, usage_estimated FROM llm_relay_exchanges ORDER BY response_id",
+      )
+      .all();
     expect(ex).toEqual([
       { response_id: err.id, status: "error", error: "upstream down", http_status: 502, usage_estimated: 1 },
       { response_id: retry.id, status: "cancelled", error: null, http_status: 200, usage_estimated: 1 },
@@ -292,7 +359,10 @@ describe("SqliteStore", () => {
     store.close();
     const shape = (path: string): unknown => {
       const d = new Database(path, { readonly: true });
-      const objects = d.prepare("SELECT type, name FROM sqlite_master ORDER BY name").all() as { type: string; name: string }[];
+      const objects = d.prepare("SELECT type, name FROM sqlite_master ORDER BY name").all() as {
+        type: string;
+        name: string;
+      }[];
       const cols = objects
         .filter((o) => o.type === "table")
         .map((o) => [o.name, d.prepare("SELECT name, type, pk FROM pragma_table_info(?)").all(o.name)]);
@@ -319,7 +389,15 @@ describe("SqliteStore", () => {
     const all = store.listResponses({ limit: 100 });
     expect(all).toHaveLength(7);
     expect(all.map((r) => r.id)).toEqual([...all.map((r) => r.id)].sort().reverse());
-    expect(all[0]).toMatchObject({ id: b.id, model: "m2", prompt: "hello there", response: "hi", status: "ok", provider: "echo", estimated: false });
+    expect(all[0]).toMatchObject({
+      id: b.id,
+      model: "m2",
+      prompt: "hello there",
+      response: "hi",
+      status: "ok",
+      provider: "echo",
+      estimated: false,
+    });
     expect(all.filter((r) => r.status === null)).toHaveLength(5);
     expect(store.listResponses({ limit: 2 }).map((r) => r.id)).toEqual([b.id, a.id]);
     const conv = all.find((r) => r.id === a.id)!.conversationId!;

@@ -28,7 +28,7 @@ interface Harness {
 async function sqliteHarness(): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-relay-contract-"));
   const file = path.join(dir, "logs.db");
-  const read = <T,>(sql: string): T[] => {
+  const read = <T>(sql: string): T[] => {
     const db = new Database(file, { readonly: true });
     try {
       return db.prepare(sql).all() as T[];
@@ -38,7 +38,7 @@ async function sqliteHarness(): Promise<Harness> {
   };
   return {
     open: async () => SqliteStore.open(file),
-    rows: async <T,>(sql: string) => read<T>(sql),
+    rows: async <T>(sql: string) => read<T>(sql),
     count: async (sql) => Number(read<{ n: number }>(`SELECT count(*) AS n FROM (${sql})`)[0]!.n),
     cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
@@ -82,27 +82,50 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     expect(await h.count("SELECT * FROM turns")).toBe(6);
     expect(await h.count("SELECT * FROM messages")).toBe(13);
     expect(await h.count("SELECT * FROM turn_search")).toBe(6);
-    const rows = await h.rows<{ id: string; prompt: string; system: string | null; response: string; conversation_id: string; input_tokens: number; output_tokens: number; duration_ms: number }>(
-      "SELECT * FROM responses ORDER BY id",
-    );
+    const rows = await h.rows<{
+      id: string;
+      prompt: string;
+      system: string | null;
+      response: string;
+      conversation_id: string;
+      input_tokens: number;
+      output_tokens: number;
+      duration_ms: number;
+    }>("SELECT * FROM responses ORDER BY id");
     expect(rows).toHaveLength(6);
     expect(rows[5]!.id).toBe(record.id);
-    expect(rows.slice(0, 5).every((r) => r.input_tokens === 0 && r.output_tokens === 0 && r.duration_ms === 0)).toBe(true);
+    expect(rows.slice(0, 5).every((r) => r.input_tokens === 0 && r.output_tokens === 0 && r.duration_ms === 0)).toBe(
+      true,
+    );
     expect(rows.map((r) => r.system !== null)).toEqual([true, false, false, false, false, false]);
     expect(rows[0]!.prompt).toBe("Change the greeting to be more casual");
     expect(rows[5]).toMatchObject({ input_tokens: 900, output_tokens: 40, response: FIB_ANSWER });
     expect(rows[5]!.prompt).toMatch(/^create src\/main.py in which you implement the fibonacci/);
     expect(new Set(rows.map((r) => r.conversation_id)).size).toBe(1);
     const [conversation] = await h.rows("SELECT * FROM conversations");
-    expect(conversation).toEqual({ id: rows[0]!.conversation_id, name: "Change the greeting to be more …", model: "TestModelName" });
+    expect(conversation).toEqual({
+      id: rows[0]!.conversation_id,
+      name: "Change the greeting to be more …",
+      model: "TestModelName",
+    });
     const [thread] = await h.rows<{ id: string; tip_message_hash: string }>("SELECT * FROM threads");
-    const [turn] = await h.rows<{ id: string; tip_message_hash: string; thread_id: string }>(`SELECT * FROM turns WHERE id = '${record.id}'`);
+    const [turn] = await h.rows<{ id: string; tip_message_hash: string; thread_id: string }>(
+      `SELECT * FROM turns WHERE id = '${record.id}'`,
+    );
     const turnIds = await h.rows<{ id: string }>("SELECT id FROM turns ORDER BY id");
     expect(turnIds.map((t) => t.id)).toEqual(rows.map((r) => r.id));
     expect(thread!.id).toBe(conversation!.id);
     expect(turn).toMatchObject({ id: record.id, thread_id: thread!.id, tip_message_hash: thread!.tip_message_hash });
     const [exchange] = await h.rows(`SELECT * FROM llm_relay_exchanges`);
-    expect(exchange).toMatchObject({ response_id: record.id, request_id: record.requestId, status: "ok", http_status: 200, stream: 1, usage_estimated: 0, ttft_ms: 120 });
+    expect(exchange).toMatchObject({
+      response_id: record.id,
+      request_id: record.requestId,
+      status: "ok",
+      http_status: 200,
+      stream: 1,
+      usage_estimated: 0,
+      ttft_ms: 120,
+    });
   });
 
   it("joins a continued conversation to the first one", async () => {
@@ -118,7 +141,9 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     const [last] = await h.rows("SELECT id, prompt, system, response FROM responses ORDER BY id DESC LIMIT 1");
     expect(last).toEqual({ id: second!.id, prompt: "question 1", system: null, response: "answer 1" });
     const [thread] = await h.rows<{ tip_message_hash: string }>("SELECT tip_message_hash FROM threads");
-    const [turn2] = await h.rows<{ tip_message_hash: string }>(`SELECT tip_message_hash FROM turns WHERE id = '${second!.id}'`);
+    const [turn2] = await h.rows<{ tip_message_hash: string }>(
+      `SELECT tip_message_hash FROM turns WHERE id = '${second!.id}'`,
+    );
     expect(thread!.tip_message_hash).toBe(turn2!.tip_message_hash);
   });
 
@@ -133,21 +158,39 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
       usage: { input: 900, output: 0, estimated: true },
       responseJson: { error: { message: "upstream unreachable", type: "server_error" } },
     });
-    const cancelled = recordFor(body, { responseText: "src/main.py\n```python\ndef fib", status: "cancelled", httpStatus: 200, error: "client disconnected", usage: { input: 900, output: 7, estimated: true } });
+    const cancelled = recordFor(body, {
+      responseText: "src/main.py\n```python\ndef fib",
+      status: "cancelled",
+      httpStatus: 200,
+      error: "client disconnected",
+      usage: { input: 900, output: 7, estimated: true },
+    });
     await store.writeBatch([failed, cancelled]);
 
-    const exchanges = await h.rows<{ response_id: string; status: string; http_status: number; error: string | null; usage_estimated: number }>(
-      "SELECT response_id, status, http_status, error, usage_estimated FROM llm_relay_exchanges ORDER BY response_id",
-    );
+    const exchanges = await h.rows<{
+      response_id: string;
+      status: string;
+      http_status: number;
+      error: string | null;
+      usage_estimated: number;
+    }>("SELECT response_id, status, http_status, error, usage_estimated FROM llm_relay_exchanges ORDER BY response_id");
     expect(exchanges).toEqual([
       { response_id: failed.id, status: "error", http_status: 502, error: "upstream unreachable", usage_estimated: 1 },
-      { response_id: cancelled.id, status: "cancelled", http_status: 200, error: "client disconnected", usage_estimated: 1 },
+      {
+        response_id: cancelled.id,
+        status: "cancelled",
+        http_status: 200,
+        error: "client disconnected",
+        usage_estimated: 1,
+      },
     ]);
     // The failure wrote no turn (only its history's five); the retry (the cancelled one) joined its conversation.
     expect(await h.count("SELECT * FROM turns")).toBe(6);
     expect(await h.count(`SELECT * FROM turns WHERE id = '${failed.id}'`)).toBe(0);
     expect(await h.count("SELECT * FROM conversations")).toBe(1);
-    const live = await h.rows<{ id: string; response: string }>(`SELECT id, response FROM responses WHERE id IN ('${failed.id}', '${cancelled.id}') ORDER BY id`);
+    const live = await h.rows<{ id: string; response: string }>(
+      `SELECT id, response FROM responses WHERE id IN ('${failed.id}', '${cancelled.id}') ORDER BY id`,
+    );
     expect(live).toEqual([
       { id: failed.id, response: "" },
       { id: cancelled.id, response: "src/main.py\n```python\ndef fib" },
@@ -159,26 +202,82 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     const record = recordFor(aiderBody(), {
       costUsd: 0.012345,
       attempts: [
-        { model: "TestModelName", deployment: "primary", provider: "openai-compatible", upstreamModel: "gpt-x", status: "error", httpStatus: 429, startedMs: 1.5, durationMs: 20.25, error: "rate limited" },
-        { model: "fallback", deployment: "backup#2", provider: "ollama", upstreamModel: "llama3", status: "ok", httpStatus: 200, startedMs: 30, durationMs: 1100, error: null },
+        {
+          model: "TestModelName",
+          deployment: "primary",
+          provider: "openai-compatible",
+          upstreamModel: "gpt-x",
+          status: "error",
+          httpStatus: 429,
+          startedMs: 1.5,
+          durationMs: 20.25,
+          error: "rate limited",
+        },
+        {
+          model: "fallback",
+          deployment: "backup#2",
+          provider: "ollama",
+          upstreamModel: "llama3",
+          status: "ok",
+          httpStatus: 200,
+          startedMs: 30,
+          durationMs: 1100,
+          error: null,
+        },
       ],
     });
     await store.writeBatch([record]);
-    const [exchange] = await h.rows(`SELECT cost_usd, attempts FROM llm_relay_exchanges WHERE response_id = '${record.id}'`);
+    const [exchange] = await h.rows(
+      `SELECT cost_usd, attempts FROM llm_relay_exchanges WHERE response_id = '${record.id}'`,
+    );
     expect(exchange).toEqual({ cost_usd: 0.012345, attempts: 2 });
     const attempts = await h.rows("SELECT * FROM llm_relay_attempts ORDER BY attempt");
     expect(attempts).toEqual([
-      { response_id: record.id, attempt: 1, model: "TestModelName", deployment: "primary", provider: "openai-compatible", upstream_model: "gpt-x", status: "error", http_status: 429, started_ms: 1.5, duration_ms: 20.25, error: "rate limited" },
-      { response_id: record.id, attempt: 2, model: "fallback", deployment: "backup#2", provider: "ollama", upstream_model: "llama3", status: "ok", http_status: 200, started_ms: 30, duration_ms: 1100, error: null },
+      {
+        response_id: record.id,
+        attempt: 1,
+        model: "TestModelName",
+        deployment: "primary",
+        provider: "openai-compatible",
+        upstream_model: "gpt-x",
+        status: "error",
+        http_status: 429,
+        started_ms: 1.5,
+        duration_ms: 20.25,
+        error: "rate limited",
+      },
+      {
+        response_id: record.id,
+        attempt: 2,
+        model: "fallback",
+        deployment: "backup#2",
+        provider: "ollama",
+        upstream_model: "llama3",
+        status: "ok",
+        http_status: 200,
+        started_ms: 30,
+        duration_ms: 1100,
+        error: null,
+      },
     ]);
     const [row] = await store.listResponses({ limit: 1 });
-    expect(row).toMatchObject({ id: record.id, costUsd: 0.012345, status: "ok", provider: "echo", requestId: record.requestId, estimated: false });
+    expect(row).toMatchObject({
+      id: record.id,
+      costUsd: 0.012345,
+      status: "ok",
+      provider: "echo",
+      requestId: record.requestId,
+      estimated: false,
+    });
   });
 
   it("lists responses newest first, with a limit and a conversation filter", async () => {
     store = await h.open();
     const conversation = conversationRecords(3);
-    const other = recordFor({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hello there" }] }, { responseText: "hi" });
+    const other = recordFor(
+      { model: "gpt-4o-mini", messages: [{ role: "user", content: "hello there" }] },
+      { responseText: "hi" },
+    );
     for (const record of [...conversation, other]) await store.writeBatch([record]);
 
     const all = await store.listResponses({ limit: 100 });
@@ -186,7 +285,18 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     expect(all).toHaveLength(5 + 3 + 1); // 5 history rows of the aider request, 3 live rows, 1 other
     const top = await store.listResponses({ limit: 2 });
     expect(top.map((r) => r.id)).toEqual([other.id, conversation[2]!.id]);
-    expect(top[0]).toMatchObject({ model: "gpt-4o-mini", prompt: "hello there", response: "hi", inputTokens: 900, outputTokens: 40, durationMs: 1234, ttftMs: 120, httpStatus: 200, status: "ok", error: null });
+    expect(top[0]).toMatchObject({
+      model: "gpt-4o-mini",
+      prompt: "hello there",
+      response: "hi",
+      inputTokens: 900,
+      outputTokens: 40,
+      durationMs: 1234,
+      ttftMs: 120,
+      httpStatus: 200,
+      status: "ok",
+      error: null,
+    });
     const conversationId = top[1]!.conversationId!;
     const filtered = await store.listResponses({ limit: 100, conversationId });
     expect(filtered).toHaveLength(8);
@@ -228,20 +338,37 @@ async function normalizedDump(h: Harness): Promise<Record<string, unknown[]>> {
     ["threads", "SELECT * FROM threads ORDER BY datetime_utc"],
     ["turns", "SELECT * FROM turns ORDER BY id"],
     ["messages", "SELECT * FROM messages ORDER BY hash"],
-    ["parts", "SELECT message_hash, position, type, tool_name, text, payload FROM parts ORDER BY message_hash, position"],
+    [
+      "parts",
+      "SELECT message_hash, position, type, tool_name, text, payload FROM parts ORDER BY message_hash, position",
+    ],
     ["turn_search", "SELECT turn_id, prompt, response FROM turn_search ORDER BY turn_id"],
     ["llm_relay_exchanges", "SELECT * FROM llm_relay_exchanges ORDER BY response_id"],
     ["llm_relay_attempts", "SELECT * FROM llm_relay_attempts ORDER BY response_id, attempt"],
     ["tools", "SELECT hash, name, description, input_schema, plugin FROM tools ORDER BY hash"],
-    ["tool_responses", "SELECT t.hash, r.response_id FROM tool_responses r JOIN tools t ON t.id = r.tool_id ORDER BY r.response_id, t.hash"],
-    ["turn_tools", "SELECT t.hash, tt.turn_id, tt.instance_id FROM turn_tools tt JOIN tools t ON t.id = tt.tool_id ORDER BY tt.turn_id, t.hash"],
-    ["tool_calls", "SELECT c.response_id, t.hash, c.name, c.arguments, c.tool_call_id FROM tool_calls c LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.response_id, c.tool_call_id"],
-    ["tool_results", "SELECT x.response_id, t.hash, x.name, x.output, x.tool_call_id, x.exception FROM tool_results x LEFT JOIN tools t ON t.id = x.tool_id ORDER BY x.response_id, x.tool_call_id"],
+    [
+      "tool_responses",
+      "SELECT t.hash, r.response_id FROM tool_responses r JOIN tools t ON t.id = r.tool_id ORDER BY r.response_id, t.hash",
+    ],
+    [
+      "turn_tools",
+      "SELECT t.hash, tt.turn_id, tt.instance_id FROM turn_tools tt JOIN tools t ON t.id = tt.tool_id ORDER BY tt.turn_id, t.hash",
+    ],
+    [
+      "tool_calls",
+      "SELECT c.response_id, t.hash, c.name, c.arguments, c.tool_call_id FROM tool_calls c LEFT JOIN tools t ON t.id = c.tool_id ORDER BY c.response_id, c.tool_call_id",
+    ],
+    [
+      "tool_results",
+      "SELECT x.response_id, t.hash, x.name, x.output, x.tool_call_id, x.exception FROM tool_results x LEFT JOIN tools t ON t.id = x.tool_id ORDER BY x.response_id, x.tool_call_id",
+    ],
     ["llm_relay_reply_aliases", "SELECT * FROM llm_relay_reply_aliases ORDER BY bare_hash"],
   ];
   const out: Record<string, unknown[]> = {};
   for (const [table, sql] of tables) {
-    out[table] = (await h.rows(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, stable(v)])));
+    out[table] = (await h.rows(sql)).map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, stable(v)])),
+    );
   }
   return out;
 }
@@ -254,21 +381,74 @@ describe("SqliteStore and PgStore", () => {
       messages: [
         { role: "system", content: "You are terse." },
         { role: "user", content: "weather in Paris?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
+          ],
+        },
         { role: "tool", tool_call_id: "call_1", content: "18C, cloudy" },
       ],
       temperature: 0.2,
-      tools: [{ type: "function", function: { name: "weather", description: "Weather of a city", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "weather",
+            description: "Weather of a city",
+            parameters: { type: "object", properties: { city: { type: "string" } } },
+          },
+        },
+      ],
     };
     const thinking: ChatMessage[] = [{ role: "user", content: "6 x 7?" }];
     const records = [
       ...conversationRecords(3),
       recordFor(body, { responseText: "", status: "error", httpStatus: 504, error: "timeout", responseJson: null }),
-      recordFor(body, { responseText: "", toolCalls: [{ id: "call_9", name: "read_file", arguments: '{"path":"src/main.py"}' }], finishReason: "tool_calls" }),
-      recordFor(toolBody, { responseText: "18°C and cloudy.", costUsd: 0.0001, attempts: [{ model: "gpt-4o", deployment: "a", provider: "openai-compatible", upstreamModel: "gpt-4o", status: "ok", httpStatus: 200, startedMs: 0, durationMs: 5, error: null }] }),
+      recordFor(body, {
+        responseText: "",
+        toolCalls: [{ id: "call_9", name: "read_file", arguments: '{"path":"src/main.py"}' }],
+        finishReason: "tool_calls",
+      }),
+      recordFor(toolBody, {
+        responseText: "18°C and cloudy.",
+        costUsd: 0.0001,
+        attempts: [
+          {
+            model: "gpt-4o",
+            deployment: "a",
+            provider: "openai-compatible",
+            upstreamModel: "gpt-4o",
+            status: "ok",
+            httpStatus: 200,
+            startedMs: 0,
+            durationMs: 5,
+            error: null,
+          },
+        ],
+      }),
       recordFor({ ...body, messages: [...(body.messages as ChatMessage[]).slice(0, 3)] }, { responseText: "a fork" }),
-      recordFor({ model: "r1", messages: thinking }, { responseText: "42", reasoning: "6 x 7 is 42", usage: { input: 5, output: 9, estimated: false, details: { completion_tokens_details: { reasoning_tokens: 7 } } } }),
-      recordFor({ model: "r1", messages: [...thinking, { role: "assistant", content: "42" }, { role: "user", content: "sure?" }] }, { responseText: "yes" }),
+      recordFor(
+        { model: "r1", messages: thinking },
+        {
+          responseText: "42",
+          reasoning: "6 x 7 is 42",
+          usage: {
+            input: 5,
+            output: 9,
+            estimated: false,
+            details: { completion_tokens_details: { reasoning_tokens: 7 } },
+          },
+        },
+      ),
+      recordFor(
+        {
+          model: "r1",
+          messages: [...thinking, { role: "assistant", content: "42" }, { role: "user", content: "sure?" }],
+        },
+        { responseText: "yes" },
+      ),
     ];
     const dumps: Record<string, unknown[]>[] = [];
     for (const make of [sqliteHarness, pgHarness]) {
@@ -285,7 +465,14 @@ describe("SqliteStore and PgStore", () => {
     }
     expect(dumps[0]!.responses!.length).toBeGreaterThan(records.length);
     expect(dumps[0]!.parts!.some((p) => (p as { type: string }).type === "tool_call")).toBe(true);
-    for (const table of ["tools", "tool_responses", "turn_tools", "tool_calls", "tool_results", "llm_relay_reply_aliases"]) {
+    for (const table of [
+      "tools",
+      "tool_responses",
+      "turn_tools",
+      "tool_calls",
+      "tool_results",
+      "llm_relay_reply_aliases",
+    ]) {
       expect(dumps[0]![table]!.length, table).toBeGreaterThan(0);
     }
     expect(dumps[1]).toEqual(dumps[0]);

@@ -25,7 +25,7 @@ export async function sqliteHarness(): Promise<StoreHarness> {
   const file = path.join(dir, "logs.db");
   return {
     open: async () => SqliteStore.open(file),
-    rows: async <T,>(sql: string) => {
+    rows: async <T>(sql: string) => {
       const db = new Database(file, { readonly: true });
       try {
         return db.prepare(sql).all() as T[];
@@ -64,7 +64,11 @@ export const STORE_HARNESSES: [string, () => Promise<StoreHarness>][] = [
  *   turn (`LEGACY_LOG_ROWS_SQL`), with their `system` column; by id;
  * - `"0.31.1"`: the `responses` rows, by id.
  */
-export async function systemsShown(h: StoreHarness, conversationId: string, version: "0.32" | "0.31.1"): Promise<string[]> {
+export async function systemsShown(
+  h: StoreHarness,
+  conversationId: string,
+  version: "0.32" | "0.31.1",
+): Promise<string[]> {
   const responses = await h.rows<{ id: string; system: string | null }>(
     `SELECT id, system FROM responses WHERE conversation_id = '${conversationId}' ORDER BY id`,
   );
@@ -76,7 +80,11 @@ export async function systemsShown(h: StoreHarness, conversationId: string, vers
       `SELECT id, parent_message_hash FROM turns WHERE thread_id = '${conversationId}' ORDER BY id`,
     );
     const messages = new Map(
-      (await h.rows<{ hash: string; parent_hash: string | null; role: string }>("SELECT hash, parent_hash, role FROM messages")).map((m) => [m.hash, m]),
+      (
+        await h.rows<{ hash: string; parent_hash: string | null; role: string }>(
+          "SELECT hash, parent_hash, role FROM messages",
+        )
+      ).map((m) => [m.hash, m]),
     );
     const parts = await h.rows<{ message_hash: string; type: string; text: string | null }>(
       "SELECT message_hash, type, text FROM parts ORDER BY message_hash, position",
@@ -85,7 +93,10 @@ export async function systemsShown(h: StoreHarness, conversationId: string, vers
       let root = hash === null ? undefined : messages.get(hash);
       while (root && root.parent_hash !== null) root = messages.get(root.parent_hash);
       if (!root || root.role !== "system") return null;
-      const text = parts.filter((p) => p.message_hash === root!.hash && p.type === "text").map((p) => p.text ?? "").join("");
+      const text = parts
+        .filter((p) => p.message_hash === root!.hash && p.type === "text")
+        .map((p) => p.text ?? "")
+        .join("");
       return text === "" ? null : text;
     };
     const turnIds = new Set(turns.map((t) => t.id));

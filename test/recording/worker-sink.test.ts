@@ -29,11 +29,34 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 function pending(prompt: string): PendingExchange {
   const body = { model: "m", messages: [{ role: "user", content: prompt }] };
   const parsed = chatCompletionRequestSchema.parse(body);
-  const completion = { id: "c", object: "chat.completion", created: 1, model: "up-model", choices: [{ index: 0, message: { role: "assistant", content: `re: ${prompt}` }, finish_reason: "stop" }], usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } };
+  const completion = {
+    id: "c",
+    object: "chat.completion",
+    created: 1,
+    model: "up-model",
+    choices: [{ index: 0, message: { role: "assistant", content: `re: ${prompt}` }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
+  };
   return {
-    id: newUlid(), requestId: `req-${prompt}`, startedAt: Date.now(), durationMs: 2, ttftMs: null, overheadMs: 0.1, requestedModel: "m",
-    provider: "openai-compatible", deployment: "m", upstreamModel: "up-model", requestBody: body, messages: parsed.messages,
-    stream: false, httpStatus: 200, status: "ok", error: null, output: { kind: "completion", body: JSON.stringify(completion) }, errorJson: null, errorClass: null,
+    id: newUlid(),
+    requestId: `req-${prompt}`,
+    startedAt: Date.now(),
+    durationMs: 2,
+    ttftMs: null,
+    overheadMs: 0.1,
+    requestedModel: "m",
+    provider: "openai-compatible",
+    deployment: "m",
+    upstreamModel: "up-model",
+    requestBody: body,
+    messages: parsed.messages,
+    stream: false,
+    httpStatus: 200,
+    status: "ok",
+    error: null,
+    output: { kind: "completion", body: JSON.stringify(completion) },
+    errorJson: null,
+    errorClass: null,
   };
 }
 

@@ -122,7 +122,9 @@ describe("cooldown, blocked and tried deployments", () => {
   it("prefers a deployment the request has not tried, cooling or not", () => {
     const deployments = [deployment(), deployment(), deployment()];
     const { health, balancer, group: g } = setup("simple-shuffle", deployments);
-    expect(tally(() => balancer.pick(g, 0, { tried: new Set([deployments[0]!, deployments[1]!]) }), 20, 3)).toEqual([0, 0, 20]);
+    expect(tally(() => balancer.pick(g, 0, { tried: new Set([deployments[0]!, deployments[1]!]) }), 20, 3)).toEqual([
+      0, 0, 20,
+    ]);
     for (const d of deployments) health.recordFailure(d, 0);
     expect(balancer.pick(g, 10, { tried: new Set([deployments[0]!, deployments[2]!]) })).toBe(1);
     // All tried: any usable one.

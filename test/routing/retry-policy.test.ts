@@ -9,30 +9,55 @@ import { RelayError } from "../../src/protocol/errors.js";
 import { mapTransportError, upstreamHttpError } from "../../src/providers/http/upstream-errors.js";
 import { contextLengthExceeded } from "../../src/providers/raw/context-window.js";
 import { totalTimeoutError } from "../../src/providers/http/timeouts.js";
-import { attemptStatus, backoffMs, classifyFailure, retryAfterMs, retryAfterOf, sleep, upstreamHttpStatus } from "../../src/routing/retry-policy.js";
+import {
+  attemptStatus,
+  backoffMs,
+  classifyFailure,
+  retryAfterMs,
+  retryAfterOf,
+  sleep,
+  upstreamHttpStatus,
+} from "../../src/routing/retry-policy.js";
 
 describe("classifyFailure", () => {
   it("retries 429, every 5xx (529 included), timeouts and connection errors", () => {
-    for (const status of [429, 500, 502, 503, 504, 529]) expect(classifyFailure(upstreamHttpError(status, "{}")), String(status)).toBe("retry");
-    expect(classifyFailure(mapTransportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), "http://x", 1000))).toBe("retry");
-    expect(classifyFailure(mapTransportError(Object.assign(new Error("slow"), { code: "UND_ERR_HEADERS_TIMEOUT" }), "http://x", 1000))).toBe("retry");
+    for (const status of [429, 500, 502, 503, 504, 529])
+      expect(classifyFailure(upstreamHttpError(status, "{}")), String(status)).toBe("retry");
+    expect(
+      classifyFailure(
+        mapTransportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), "http://x", 1000),
+      ),
+    ).toBe("retry");
+    expect(
+      classifyFailure(
+        mapTransportError(Object.assign(new Error("slow"), { code: "UND_ERR_HEADERS_TIMEOUT" }), "http://x", 1000),
+      ),
+    ).toBe("retry");
     expect(classifyFailure(totalTimeoutError("http://x", 500))).toBe("retry");
   });
 
   it("sends context_length_exceeded (upstream or our own pre-check) to the context-window fallbacks", () => {
-    const upstream = upstreamHttpError(400, '{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}');
+    const upstream = upstreamHttpError(
+      400,
+      '{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}',
+    );
     expect(classifyFailure(upstream)).toBe("context_window");
     expect(classifyFailure(contextLengthExceeded(9000, 100, 8192))).toBe("context_window");
   });
 
   it("answers other 4xx as they are", () => {
-    for (const status of [400, 401, 403, 404, 413, 422]) expect(classifyFailure(upstreamHttpError(status, "{}")), String(status)).toBe("final");
+    for (const status of [400, 401, 403, 404, 413, 422])
+      expect(classifyFailure(upstreamHttpError(status, "{}")), String(status)).toBe("final");
   });
 });
 
 describe("attempt status and HTTP status", () => {
   it("names timeouts, unreachable upstreams and HTTP errors; only an HTTP error has an upstream status", () => {
-    const timeout = mapTransportError(Object.assign(new Error("slow"), { code: "UND_ERR_BODY_TIMEOUT" }), "http://x", 1000);
+    const timeout = mapTransportError(
+      Object.assign(new Error("slow"), { code: "UND_ERR_BODY_TIMEOUT" }),
+      "http://x",
+      1000,
+    );
     const reset = mapTransportError(Object.assign(new Error("reset"), { code: "ECONNRESET" }), "http://x", 1000);
     const http = upstreamHttpError(503, "overloaded");
     expect([attemptStatus(timeout), upstreamHttpStatus(timeout)]).toEqual(["timeout", null]);
@@ -94,7 +119,9 @@ describe("sleep", () => {
   });
 
   it("rejects at once on an aborted signal, resolves at once for 0 ms", async () => {
-    await expect(sleep(10, AbortSignal.abort(new RelayError({ status: 499, message: "gone", errorClass: "internal" })))).rejects.toThrow("gone");
+    await expect(
+      sleep(10, AbortSignal.abort(new RelayError({ status: 499, message: "gone", errorClass: "internal" }))),
+    ).rejects.toThrow("gone");
     await expect(sleep(0, new AbortController().signal)).resolves.toBeUndefined();
   });
 });

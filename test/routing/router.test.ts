@@ -48,31 +48,65 @@ function notFound(r: Router, model: string): RelayError {
 
 describe("Router.resolve", () => {
   it("matches an exact model name, sending the name upstream unless the deployment sets model", () => {
-    expect(router(null).resolve("echo")).toMatchObject({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
-    expect(router(null).resolve("local")).toMatchObject({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
+    expect(router(null).resolve("echo")).toMatchObject({
+      deploymentName: "echo",
+      deployment: echo,
+      upstreamModel: "echo",
+    });
+    expect(router(null).resolve("local")).toMatchObject({
+      deploymentName: "local",
+      deployment: local,
+      upstreamModel: "qwen2.5-coder-7b-instruct-q4",
+    });
   });
 
   it("follows an alias to its model", () => {
-    expect(router(null).resolve("coder")).toMatchObject({ deploymentName: "local", deployment: local, upstreamModel: "qwen2.5-coder-7b-instruct-q4" });
+    expect(router(null).resolve("coder")).toMatchObject({
+      deploymentName: "local",
+      deployment: local,
+      upstreamModel: "qwen2.5-coder-7b-instruct-q4",
+    });
   });
 
   it("follows an alias to a name served by a pattern", () => {
-    expect(router(null).resolve("fast")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
+    expect(router(null).resolve("fast")).toMatchObject({
+      deploymentName: "groq/*",
+      deployment: groq,
+      upstreamModel: "llama-3.1-8b-instant",
+    });
   });
 
   it("sends the part after the prefix upstream for a prefix/* pattern", () => {
-    expect(router(null).resolve("groq/llama-3.1-8b-instant")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
-    expect(router(null).resolve("groq/meta-llama/llama-4-scout-17b-16e-instruct").upstreamModel).toBe("meta-llama/llama-4-scout-17b-16e-instruct");
+    expect(router(null).resolve("groq/llama-3.1-8b-instant")).toMatchObject({
+      deploymentName: "groq/*",
+      deployment: groq,
+      upstreamModel: "llama-3.1-8b-instant",
+    });
+    expect(router(null).resolve("groq/meta-llama/llama-4-scout-17b-16e-instruct").upstreamModel).toBe(
+      "meta-llama/llama-4-scout-17b-16e-instruct",
+    );
   });
 
   it("prefers the longest matching prefix", () => {
-    expect(router(null).resolve("vendor/big/model-x")).toMatchObject({ deploymentName: "vendor/big/*", deployment: vendorBig, upstreamModel: "model-x" });
-    expect(router(null).resolve("vendor/small")).toMatchObject({ deploymentName: "vendor/*", deployment: vendor, upstreamModel: "small" });
+    expect(router(null).resolve("vendor/big/model-x")).toMatchObject({
+      deploymentName: "vendor/big/*",
+      deployment: vendorBig,
+      upstreamModel: "model-x",
+    });
+    expect(router(null).resolve("vendor/small")).toMatchObject({
+      deploymentName: "vendor/*",
+      deployment: vendor,
+      upstreamModel: "small",
+    });
     expect(router(null).resolve("vendor/bigger").deploymentName).toBe("vendor/*");
   });
 
   it("prefers an exact name over a pattern", () => {
-    expect(router(null).resolve("groq/special")).toMatchObject({ deploymentName: "groq/special", deployment: special, upstreamModel: "groq/special" });
+    expect(router(null).resolve("groq/special")).toMatchObject({
+      deploymentName: "groq/special",
+      deployment: special,
+      upstreamModel: "groq/special",
+    });
   });
 
   it("does not match a pattern with nothing after the prefix", () => {
@@ -80,8 +114,16 @@ describe("Router.resolve", () => {
   });
 
   it("falls back to default_model for an unknown name", () => {
-    expect(router("echo").resolve("gpt-4o")).toMatchObject({ deploymentName: "echo", deployment: echo, upstreamModel: "echo" });
-    expect(router("fast").resolve("gpt-4o")).toMatchObject({ deploymentName: "groq/*", deployment: groq, upstreamModel: "llama-3.1-8b-instant" });
+    expect(router("echo").resolve("gpt-4o")).toMatchObject({
+      deploymentName: "echo",
+      deployment: echo,
+      upstreamModel: "echo",
+    });
+    expect(router("fast").resolve("gpt-4o")).toMatchObject({
+      deploymentName: "groq/*",
+      deployment: groq,
+      upstreamModel: "llama-3.1-8b-instant",
+    });
     // Known names still go to their own deployment.
     expect(router("echo").resolve("groq/x").deploymentName).toBe("groq/*");
   });
@@ -105,8 +147,12 @@ describe("Router.resolve", () => {
 
 describe("Router.listModels", () => {
   it("lists exact names, aliases that resolve, and patterns", () => {
-    const ids = router(null).listModels().map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(["echo", "local", "groq/special", "coder", "fast", "groq/*", "vendor/*", "vendor/big/*"]));
+    const ids = router(null)
+      .listModels()
+      .map((m) => m.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(["echo", "local", "groq/special", "coder", "fast", "groq/*", "vendor/*", "vendor/big/*"]),
+    );
     expect(ids).not.toContain("loop1");
   });
 });
@@ -114,8 +160,19 @@ describe("Router.listModels", () => {
 describe("Router.pick and deployment labels", () => {
   const first = upstream("http://a.example/v1", { model: "model-a" });
   const second = upstream("http://b.example/v1");
-  const group = (name: string): ModelGroup => ({ name, deployments: [first, second], strategy: "least-busy", fallbacks: ["solo"], contextWindowFallbacks: [], numRetries: 1 });
-  const multi = new Router({ models: { pair: group("pair"), "pat/*": group("pat/*"), solo: local }, aliases: {}, defaultModel: "solo" });
+  const group = (name: string): ModelGroup => ({
+    name,
+    deployments: [first, second],
+    strategy: "least-busy",
+    fallbacks: ["solo"],
+    contextWindowFallbacks: [],
+    numRetries: 1,
+  });
+  const multi = new Router({
+    models: { pair: group("pair"), "pat/*": group("pat/*"), solo: local },
+    aliases: {},
+    defaultModel: "solo",
+  });
 
   it("names the n-th of several deployments `name#n`, a single one by its name", () => {
     const route = multi.resolve("pair");
@@ -128,8 +185,15 @@ describe("Router.pick and deployment labels", () => {
     const other = multi.pick(route, { blocked: new Set([first]) })!;
     expect(other).toMatchObject({ deployment: second, index: 1, upstreamModel: "pair", deploymentName: "pair" });
     expect(deploymentLabel(other)).toBe("pair#2");
-    expect(multi.pick(route, { blocked: new Set([second]) })).toMatchObject({ deployment: first, index: 0, upstreamModel: "model-a" });
-    expect(multi.pick(multi.resolve("pat/x-1"), { blocked: new Set([first]) })).toMatchObject({ deployment: second, upstreamModel: "x-1" });
+    expect(multi.pick(route, { blocked: new Set([second]) })).toMatchObject({
+      deployment: first,
+      index: 0,
+      upstreamModel: "model-a",
+    });
+    expect(multi.pick(multi.resolve("pat/x-1"), { blocked: new Set([first]) })).toMatchObject({
+      deployment: second,
+      upstreamModel: "x-1",
+    });
     expect(multi.pick(route, { blocked: new Set([first, second]) })).toBeNull();
   });
 

@@ -48,7 +48,8 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
     const key = await a.server.ctx.tenancy.keys.create({ tenant: "acme", rpm: 3 });
     const auth = { authorization: `Bearer ${key.plaintext}` };
     const statuses: number[] = [];
-    for (const [i, proxy] of [a, b, a, b].entries()) statuses.push((await chat(proxy, chatBody("echo"), { ...auth, "x-request-id": `req-shared-${i}` })).status);
+    for (const [i, proxy] of [a, b, a, b].entries())
+      statuses.push((await chat(proxy, chatBody("echo"), { ...auth, "x-request-id": `req-shared-${i}` })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const refused = await chat(a, chatBody("echo"), auth);
     expect(openAIError(refused).code).toBe("rate_limit_exceeded");
@@ -64,11 +65,21 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
       await proxy.server.ctx.recorder.flush();
       await proxy.server.ctx.booking.drain();
     }
-    expect(await schema.rows("SELECT request_id, tenant_id, key_id FROM llm_relay_exchanges ORDER BY request_id")).toEqual(
-      [0, 1, 2].map((i) => ({ request_id: `req-shared-${i}`, tenant_id: "acme", key_id: key.key.id })),
-    );
-    expect(await schema.rows("SELECT idempotency_key, tenant_id, key_id, token_type, operation FROM llm_relay_usage ORDER BY idempotency_key")).toEqual(
-      [0, 1, 2].map((i) => ({ idempotency_key: `request:acme:req-shared-${i}`, tenant_id: "acme", key_id: key.key.id, token_type: "llm", operation: "query" })),
+    expect(
+      await schema.rows("SELECT request_id, tenant_id, key_id FROM llm_relay_exchanges ORDER BY request_id"),
+    ).toEqual([0, 1, 2].map((i) => ({ request_id: `req-shared-${i}`, tenant_id: "acme", key_id: key.key.id })));
+    expect(
+      await schema.rows(
+        "SELECT idempotency_key, tenant_id, key_id, token_type, operation FROM llm_relay_usage ORDER BY idempotency_key",
+      ),
+    ).toEqual(
+      [0, 1, 2].map((i) => ({
+        idempotency_key: `request:acme:req-shared-${i}`,
+        tenant_id: "acme",
+        key_id: key.key.id,
+        token_type: "llm",
+        operation: "query",
+      })),
     );
 
     const health = await send(`${b.url}/internal/health`, { headers: auth });

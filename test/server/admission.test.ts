@@ -52,12 +52,17 @@ async function ledger(proxy: TestProxy): Promise<LedgerRow[]> {
   return rows<LedgerRow>(proxy.dbPath, `SELECT * FROM llm_relay_usage ORDER BY created_at, id`);
 }
 
-async function exchangeOwner(proxy: TestProxy, requestId: string): Promise<{ tenant_id: string | null; key_id: string | null }[]> {
+async function exchangeOwner(
+  proxy: TestProxy,
+  requestId: string,
+): Promise<{ tenant_id: string | null; key_id: string | null }[]> {
   await settled(proxy);
   return rows(proxy.dbPath, `SELECT tenant_id, key_id FROM llm_relay_exchanges WHERE request_id = ?`, requestId);
 }
 
-const bearer = (key: CreatedApiKey | string) => ({ authorization: `Bearer ${typeof key === "string" ? key : key.plaintext}` });
+const bearer = (key: CreatedApiKey | string) => ({
+  authorization: `Bearer ${typeof key === "string" ? key : key.plaintext}`,
+});
 const createKey = (proxy: TestProxy, input: NewApiKey) => proxy.server.ctx.tenancy.keys.create(input);
 
 let proxy: TestProxy | null = null;
@@ -95,9 +100,17 @@ describe("without any key", () => {
 
   it("takes the operation from x-llm-relay-operation and refuses an unknown one with 400", async () => {
     proxy = await startTestProxy();
-    expect((await chat(proxy, chatBody("echo"), { "x-request-id": "req-batch", "x-llm-relay-operation": "batch" })).status).toBe(200);
-    expect((await chat(proxy, chatBody("echo"), { "x-request-id": "req-internal", "x-llm-relay-operation": "internal" })).status).toBe(200);
-    const bad = await chat(proxy, chatBody("echo"), { "x-request-id": "req-bad-op", "x-llm-relay-operation": "training" });
+    expect(
+      (await chat(proxy, chatBody("echo"), { "x-request-id": "req-batch", "x-llm-relay-operation": "batch" })).status,
+    ).toBe(200);
+    expect(
+      (await chat(proxy, chatBody("echo"), { "x-request-id": "req-internal", "x-llm-relay-operation": "internal" }))
+        .status,
+    ).toBe(200);
+    const bad = await chat(proxy, chatBody("echo"), {
+      "x-request-id": "req-bad-op",
+      "x-llm-relay-operation": "training",
+    });
     expect(bad.status).toBe(400);
     expect(openAIError(bad)).toMatchObject({ type: "invalid_request_error", code: "invalid_operation" });
     expect(openAIError(bad).message).toContain("query, batch, internal");
@@ -138,7 +151,11 @@ describe("without any key", () => {
       await other.close();
     }
     let answer: Answer | undefined;
-    await until("a request without a key refused", async () => (answer = await chat(proxy!, chatBody("echo"))).status !== 200, { everyMs: 100 });
+    await until(
+      "a request without a key refused",
+      async () => (answer = await chat(proxy!, chatBody("echo"))).status !== 200,
+      { everyMs: 100 },
+    );
     expect(answer!.status).toBe(401);
     expect((await chat(proxy, chatBody("echo"), bearer(created))).status).toBe(200);
   });
@@ -162,17 +179,26 @@ describe("with keys", () => {
     }
     const wrongModel = await chat(proxy, chatBody("gpt-4o"), bearer(key));
     expect(wrongModel.status).toBe(403);
-    expect(openAIError(wrongModel)).toMatchObject({ type: "permission_error", code: "model_not_allowed", param: "model" });
+    expect(openAIError(wrongModel)).toMatchObject({
+      type: "permission_error",
+      code: "model_not_allowed",
+      param: "model",
+    });
     // /v1/models needs a key too.
     expect((await send(`${proxy.baseURL}/models`)).status).toBe(401);
     expect((await send(`${proxy.baseURL}/models`, { headers: bearer(key) })).status).toBe(200);
 
     const client = new OpenAI({ baseURL: proxy.baseURL, apiKey: key.plaintext, maxRetries: 0 });
-    const completion = await client.chat.completions.create({ model: "echo", messages: [{ role: "user", content: "hello acme" }] }, { headers: { "x-request-id": "req-acme" } });
+    const completion = await client.chat.completions.create(
+      { model: "echo", messages: [{ role: "user", content: "hello acme" }] },
+      { headers: { "x-request-id": "req-acme" } },
+    );
     expect(completion.choices[0]!.message.content).toBe("hello acme");
     expect(await exchangeOwner(proxy, "req-acme")).toEqual([{ tenant_id: "acme", key_id: key.key.id }]);
     const booked = await ledger(proxy);
-    expect(booked.map((r) => [r.tenant_id, r.key_id, r.idempotency_key])).toEqual([["acme", key.key.id, "request:acme:req-acme"]]);
+    expect(booked.map((r) => [r.tenant_id, r.key_id, r.idempotency_key])).toEqual([
+      ["acme", key.key.id, "request:acme:req-acme"],
+    ]);
   });
 
   it("refuses a revoked key at once", async () => {
@@ -261,19 +287,28 @@ describe("budgets", () => {
 
   it("stops a key over its budget with 429 budget_exceeded before any upstream call, and reports what is left", async () => {
     fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), `presets:\n  groq:\n    base_url: ${fake.baseUrl}\n`);
-    proxy = await startTestProxy({ models: loadConfig({ cwd, env: {} }).models }, { env: { GROQ_API_KEY: "gsk-test" } });
-    const client = (key: CreatedApiKey) => new OpenAI({ baseURL: proxy!.baseURL, apiKey: key.plaintext, maxRetries: 0 });
+    proxy = await startTestProxy(
+      { models: loadConfig({ cwd, env: {} }).models },
+      { env: { GROQ_API_KEY: "gsk-test" } },
+    );
+    const client = (key: CreatedApiKey) =>
+      new OpenAI({ baseURL: proxy!.baseURL, apiKey: key.plaintext, maxRetries: 0 });
 
     // Learn the cost of one exchange from a key without a budget.
     const probe = await createKey(proxy, { tenant: "probe" });
-    await client(probe).chat.completions.create({ model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] });
+    await client(probe).chat.completions.create({
+      model: `groq/${MODEL}`,
+      messages: [{ role: "user", content: "price me" }],
+    });
     const [probeRow] = await ledger(proxy);
     const cost = probeRow!.cost_usd!;
     expect(cost).toBeGreaterThan(0);
 
     // Room for one and a half exchanges in 30 days.
     const key = await createKey(proxy, { tenant: "acme", budgetUsd: cost * 1.5, budgetPeriodMs: 30 * 86_400_000 });
-    const first = await client(key).chat.completions.create({ model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] }).withResponse();
+    const first = await client(key)
+      .chat.completions.create({ model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] })
+      .withResponse();
     expect(Number(first.response.headers.get("x-llm-relay-budget-remaining-usd"))).toBeCloseTo(cost * 1.5, 6);
     await settled(proxy);
 
@@ -288,7 +323,11 @@ describe("budgets", () => {
     await settled(proxy);
 
     const calls = fake.requests.length;
-    const refused = await chat(proxy, { model: `groq/${MODEL}`, messages: [{ role: "user", content: "one more" }] }, bearer(key));
+    const refused = await chat(
+      proxy,
+      { model: `groq/${MODEL}`, messages: [{ role: "user", content: "one more" }] },
+      bearer(key),
+    );
     expect(refused.status).toBe(429);
     expect(openAIError(refused)).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded" });
     expect(refused.headers.get("x-llm-relay-budget-remaining-usd")).toBe("0");
@@ -297,7 +336,15 @@ describe("budgets", () => {
     const booked = (await ledger(proxy)).filter((r) => r.key_id === key.key.id);
     expect(booked).toHaveLength(2);
     expect(booked.reduce((sum, r) => sum + r.cost_usd!, 0)).toBeCloseTo(cost * 2, 12);
-    expect((await chat(proxy, { model: `groq/${MODEL}`, messages: [{ role: "user", content: "still fine" }] }, bearer(probe))).status).toBe(200);
+    expect(
+      (
+        await chat(
+          proxy,
+          { model: `groq/${MODEL}`, messages: [{ role: "user", content: "still fine" }] },
+          bearer(probe),
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it("stops every key of a tenant over the tenant's budget (tenants: in the config), other tenants unaffected", async () => {
@@ -315,7 +362,11 @@ describe("budgets", () => {
       { models: base.models, tenantBudgets: { team: { budgetUsd: cost * 1.5, periodMs: 86_400_000 } } },
       { env: { GROQ_API_KEY: "gsk-test" } },
     );
-    const [one, two, other] = [await createKey(proxy, { tenant: "team" }), await createKey(proxy, { tenant: "team" }), await createKey(proxy, { tenant: "solo" })];
+    const [one, two, other] = [
+      await createKey(proxy, { tenant: "team" }),
+      await createKey(proxy, { tenant: "team" }),
+      await createKey(proxy, { tenant: "solo" }),
+    ];
     const body = { model: `groq/${MODEL}`, messages: [{ role: "user", content: "price me" }] };
     const first = await chat(proxy, body, bearer(one));
     expect(first.status).toBe(200);
@@ -330,7 +381,10 @@ describe("budgets", () => {
     for (const key of [one, two]) {
       const refused = await chat(proxy, body, bearer(key));
       expect(refused.status).toBe(429);
-      expect(openAIError(refused)).toMatchObject({ code: "budget_exceeded", message: expect.stringContaining("tenant 'team'") });
+      expect(openAIError(refused)).toMatchObject({
+        code: "budget_exceeded",
+        message: expect.stringContaining("tenant 'team'"),
+      });
     }
     expect(fake.requests.length).toBe(calls);
     const fine = await chat(proxy, body, bearer(other));

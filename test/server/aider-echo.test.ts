@@ -44,7 +44,10 @@ describe("canonical aider request through echo", () => {
 
   it("records one conversation: 5 history responses, 1 live response, a turn for each", async () => {
     await proxy.server.ctx.recorder.flush();
-    const conversations = rows<{ id: string; name: string; model: string }>(proxy.dbPath, "select * from conversations");
+    const conversations = rows<{ id: string; name: string; model: string }>(
+      proxy.dbPath,
+      "select * from conversations",
+    );
     expect(conversations).toHaveLength(1);
     conversationId = conversations[0]!.id;
     expect(conversations[0]!.model).toBe("TestModelName");
@@ -58,8 +61,12 @@ describe("canonical aider request through echo", () => {
       expect(row.output_tokens).toBe(0);
       expect(row.conversation_id).toBe(conversationId);
     }
-    expect(history.map((r) => r.prompt)).toEqual(request.messages.filter((m, i) => m.role === "user" && i < 11).map((m) => m.content));
-    expect(history.map((r) => r.response)).toEqual(request.messages.filter((m) => m.role === "assistant").map((m) => m.content));
+    expect(history.map((r) => r.prompt)).toEqual(
+      request.messages.filter((m, i) => m.role === "user" && i < 11).map((m) => m.content),
+    );
+    expect(history.map((r) => r.response)).toEqual(
+      request.messages.filter((m) => m.role === "assistant").map((m) => m.content),
+    );
     expect(history[0]!.system).toBe(request.messages[0]!.content);
     expect(responses.slice(1).every((r) => r.system === null)).toBe(true);
 
@@ -75,7 +82,11 @@ describe("canonical aider request through echo", () => {
     // The history rows have turns too (same ids), so llm 0.32 shows the history, and its system prompt once, from the message store.
     const turns = rows<{ id: string; thread_id: string }>(proxy.dbPath, "select id, thread_id from turns order by id");
     expect(turns).toEqual(responses.map((r) => ({ id: r.id, thread_id: conversationId })));
-    const [exchange] = rows<Record<string, unknown>>(proxy.dbPath, "select * from llm_relay_exchanges where response_id = ?", live.id);
+    const [exchange] = rows<Record<string, unknown>>(
+      proxy.dbPath,
+      "select * from llm_relay_exchanges where response_id = ?",
+      live.id,
+    );
     expect(exchange).toMatchObject({ provider: "echo", status: "ok", http_status: 200, stream: 1 });
     // A streamed exchange has a time to first token, at most its whole duration (NULL would fail here).
     expect(exchange!.ttft_ms).toEqual(expect.any(Number));
@@ -97,7 +108,10 @@ describe("canonical aider request through echo", () => {
     const after = rows<{ n: number }>(proxy.dbPath, "select count(*) as n from messages")[0]!.n;
     expect(after - before).toBe(2);
     expect(rows(proxy.dbPath, "select id from conversations")).toHaveLength(1);
-    const responses = rows<{ prompt: string; conversation_id: string }>(proxy.dbPath, "select prompt, conversation_id from responses order by id");
+    const responses = rows<{ prompt: string; conversation_id: string }>(
+      proxy.dbPath,
+      "select prompt, conversation_id from responses order by id",
+    );
     expect(responses).toHaveLength(7);
     expect(responses.at(-1)).toEqual({ prompt: followUp, conversation_id: conversationId });
     expect(rows(proxy.dbPath, "select id from turns where thread_id = ?", conversationId)).toHaveLength(7);

@@ -40,7 +40,10 @@ describe("recorder backpressure", () => {
       const gate = vi.spyOn(p.server.ctx.recorder, "whenRoom");
       const settled: number[] = [];
       const held = [5, 6, 7].map((n) => ask(p, n).then((answer) => (settled.push(n), answer)));
-      await until("the 3 requests held at the recorder's gate", () => gate.mock.results.filter((r) => r.value !== null).length === 3);
+      await until(
+        "the 3 requests held at the recorder's gate",
+        () => gate.mock.results.filter((r) => r.value !== null).length === 3,
+      );
       // A GET passes the gate: its answer comes after the held requests reached it, and none of them has been answered.
       const metrics = await (await fetch(`${p.url}/metrics`)).text();
       expect(settled).toEqual([]);

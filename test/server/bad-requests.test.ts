@@ -20,7 +20,9 @@ afterAll(async () => proxy?.close());
 async function expectStillServing(target: TestProxy = proxy): Promise<void> {
   const answer = await chat(target, { model: "echo", messages: [{ role: "user", content: "still alive?" }] });
   expect(answer.status).toBe(200);
-  expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe("still alive?");
+  expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(
+    "still alive?",
+  );
 }
 
 /** Checks a 400 invalid_request_error and returns the error. */
@@ -46,7 +48,13 @@ describe("malformed chat-completion requests (echo)", () => {
   });
 
   it("answers 400 with param messages.1.role for an unknown role", async () => {
-    const body = { model: "echo", messages: [{ role: "user", content: "hi" }, { role: "wizard", content: "abracadabra" }] };
+    const body = {
+      model: "echo",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "wizard", content: "abracadabra" },
+      ],
+    };
     const error = expect400(await chat(proxy, body));
     expect(error.param).toBe("messages.1.role");
     expect(error.message).toContain("messages.1.role");
@@ -60,8 +68,14 @@ describe("malformed chat-completion requests (echo)", () => {
   });
 
   it("answers 404 with an OpenAI body to an unknown URL", async () => {
-    for (const [method, path] of [["GET", "/v1/nothing-here"], ["POST", "/v1/completions"]] as const) {
-      const answer = await send(`${proxy.url}${path}`, { method, ...(method === "POST" ? { body: chatBody("echo") } : {}) });
+    for (const [method, path] of [
+      ["GET", "/v1/nothing-here"],
+      ["POST", "/v1/completions"],
+    ] as const) {
+      const answer = await send(`${proxy.url}${path}`, {
+        method,
+        ...(method === "POST" ? { body: chatBody("echo") } : {}),
+      });
       expect(answer.status, `${method} ${path}`).toBe(404);
       const error = openAIError(answer);
       expect(error.message).toContain(path);
@@ -70,14 +84,19 @@ describe("malformed chat-completion requests (echo)", () => {
   });
 
   // curl -d sends application/x-www-form-urlencoded; fetch with a string body and no header sends text/plain.
-  it.each(["application/x-www-form-urlencoded", "text/plain;charset=UTF-8"])("parses a JSON body sent as %s", async (contentType) => {
-    const answer = await send(`${proxy.baseURL}/chat/completions`, {
-      body: JSON.stringify(chatBody("echo")),
-      headers: { "content-type": contentType },
-    });
-    expect(answer.status, answer.text).toBe(200);
-    expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe("Say hello");
-  });
+  it.each(["application/x-www-form-urlencoded", "text/plain;charset=UTF-8"])(
+    "parses a JSON body sent as %s",
+    async (contentType) => {
+      const answer = await send(`${proxy.baseURL}/chat/completions`, {
+        body: JSON.stringify(chatBody("echo")),
+        headers: { "content-type": contentType },
+      });
+      expect(answer.status, answer.text).toBe(200);
+      expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(
+        "Say hello",
+      );
+    },
+  );
 });
 
 describe("request ids", () => {
@@ -138,7 +157,13 @@ describe("secrets", () => {
     const marker = "secret-probe-marker-7d1f";
     const answer = await chat(
       proxy,
-      { model: "echo", api_key: "sk-body-456", temperature: 0.5, metadata: { tags: [{ password: "sk-nested-789", kept: "visible-field" }] }, messages: [{ role: "user", content: marker }] },
+      {
+        model: "echo",
+        api_key: "sk-body-456",
+        temperature: 0.5,
+        metadata: { tags: [{ password: "sk-nested-789", kept: "visible-field" }] },
+        messages: [{ role: "user", content: marker }],
+      },
       { authorization: "Bearer sk-secret-123", "x-request-id": "secret-probe" },
     );
     expect(answer.status).toBe(200);
@@ -148,10 +173,17 @@ describe("secrets", () => {
 
     expect(row.prompt_json).toContain("visible-field");
     for (const secret of ["sk-secret-123", "sk-body-456", "sk-nested-789"]) {
-      expect(rows(proxy.dbPath, "select prompt_json from responses where prompt_json like ?", `%${secret}%`)).toEqual([]);
+      expect(rows(proxy.dbPath, "select prompt_json from responses where prompt_json like ?", `%${secret}%`)).toEqual(
+        [],
+      );
     }
     // The options llm accepts are recorded (responses.options_json, turns.options_json); metadata is not an llm option, so it is only in prompt_json.
-    const options = rows<{ options_json: string }>(proxy.dbPath, "select options_json from responses where id = ? union all select options_json from turns where id = ?", row.id, row.id);
+    const options = rows<{ options_json: string }>(
+      proxy.dbPath,
+      "select options_json from responses where id = ? union all select options_json from turns where id = ?",
+      row.id,
+      row.id,
+    );
     expect(options).toHaveLength(2);
     for (const { options_json } of options) expect(options_json).toBe('{"temperature": 0.5}');
     // The whole database: the main file and its write-ahead log (the records may not be checkpointed yet).
@@ -218,7 +250,12 @@ describe("with a 1 MiB body limit", () => {
       duplex: "half",
       headers: { "content-type": "application/json" },
     } as RequestInit);
-    const answer = { status: response.status, headers: response.headers, text: await response.text(), json: undefined as unknown };
+    const answer = {
+      status: response.status,
+      headers: response.headers,
+      text: await response.text(),
+      json: undefined as unknown,
+    };
     answer.json = JSON.parse(answer.text);
     expect(answer.status).toBe(413);
     expect(openAIError(answer).code).toBe("request_too_large");

@@ -40,8 +40,16 @@ beforeAll(async () => {
         weighted.map((fake, i) => fakeDeployment(fake.baseUrl, { weight: i + 1 })),
         { strategy: "simple-shuffle" },
       ),
-      busy: group("busy", busy.map((fake) => fakeDeployment(fake.baseUrl, { timeout_ms: 30_000 })), { strategy: "least-busy" }),
-      fastest: group("fastest", fastest.map((fake) => fakeDeployment(fake.baseUrl)), { strategy: "latency-based" }),
+      busy: group(
+        "busy",
+        busy.map((fake) => fakeDeployment(fake.baseUrl, { timeout_ms: 30_000 })),
+        { strategy: "least-busy" },
+      ),
+      fastest: group(
+        "fastest",
+        fastest.map((fake) => fakeDeployment(fake.baseUrl)),
+        { strategy: "latency-based" },
+      ),
     },
     defaultModel: null,
   });
@@ -68,7 +76,9 @@ describe("simple-shuffle", () => {
     const byHeader: Record<string, number> = {};
     // 10 at a time, half of them streamed.
     for (let start = 0; start < TOTAL; start += 10) {
-      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => chat(proxy, chatBody("weighted", { stream: (start + i) % 2 === 0 }))));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => chat(proxy, chatBody("weighted", { stream: (start + i) % 2 === 0 }))),
+      );
       for (const answer of answers) {
         expect(answer.status).toBe(200);
         const { deployment } = routingHeaders(answer.headers);
@@ -78,7 +88,10 @@ describe("simple-shuffle", () => {
     const received = weighted.map((fake) => fake.requests.length);
     expect(received.reduce((a, b) => a + b, 0)).toBe(TOTAL);
     [1 / 6, 2 / 6, 3 / 6].forEach((share, i) => {
-      expect(Math.abs(received[i]! / TOTAL - share), `deployment ${i + 1}: ${received[i]} of ${TOTAL}`).toBeLessThanOrEqual(0.05);
+      expect(
+        Math.abs(received[i]! / TOTAL - share),
+        `deployment ${i + 1}: ${received[i]} of ${TOTAL}`,
+      ).toBeLessThanOrEqual(0.05);
     });
     expect(byHeader).toEqual({ "weighted#1": received[0], "weighted#2": received[1], "weighted#3": received[2] });
     expect(await recordedShares("weighted")).toEqual(byHeader);
@@ -102,7 +115,11 @@ describe("least-busy", () => {
       }).then((response) => response.text());
       pending.push(request.catch(() => undefined));
       // Either an idle one answered it, or the held one has it.
-      await until("the request at an idle or the held upstream", () => held.requests.length > 0 || idleA.requests.length + idleB.requests.length > before, { everyMs: 2 });
+      await until(
+        "the request at an idle or the held upstream",
+        () => held.requests.length > 0 || idleA.requests.length + idleB.requests.length > before,
+        { everyMs: 2 },
+      );
       if (held.requests.length === 0) await request;
     }
     const idleBefore = [idleA.requests.length, idleB.requests.length];

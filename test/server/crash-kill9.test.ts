@@ -43,7 +43,17 @@ afterEach(async () => {
 
 async function serve(dbPath: string): Promise<ServeProcess> {
   const configPath = path.join(dir, "relay.yaml");
-  fs.writeFileSync(configPath, ["models:", "  m:", "    provider: openai-compatible", `    base_url: ${fake.baseUrl}`, "    timeout_ms: 5000", ""].join("\n"));
+  fs.writeFileSync(
+    configPath,
+    [
+      "models:",
+      "  m:",
+      "    provider: openai-compatible",
+      `    base_url: ${fake.baseUrl}`,
+      "    timeout_ms: 5000",
+      "",
+    ].join("\n"),
+  );
   return startServe(["--config", configPath, "--db", dbPath, "--port", "0"], { cwd: dir });
 }
 
@@ -74,7 +84,6 @@ async function load(url: string, stop: () => boolean, answered: string[]): Promi
   );
 }
 
-
 /** Runs `fn` on a read-write connection (a file left by a crash has a WAL to recover). */
 function withFile<T>(dbPath: string, fn: (db: Database.Database) => T): T {
   const db = new Database(dbPath);
@@ -93,13 +102,18 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
     const answered: string[] = [];
     const started = Date.now();
     const answering = load(first.url, () => killed, answered);
-    await until("load", () => answered.length >= ANSWERED_BEFORE_KILL || Date.now() - started > LOAD_MAX_MS, { timeoutMs: LOAD_MAX_MS + 1_000 });
+    await until("load", () => answered.length >= ANSWERED_BEFORE_KILL || Date.now() - started > LOAD_MAX_MS, {
+      timeoutMs: LOAD_MAX_MS + 1_000,
+    });
     // Kill while requests are in flight, right after a batch of records committed: the moment the old
     // code still held their bills in memory (booked up to 50 ms later).
     const reader = new Database(dbPath, { readonly: true });
     const recordedCount = reader.prepare(`SELECT count(*) AS n FROM llm_relay_exchanges`).pluck();
     const before = recordedCount.get() as number;
-    await until("a batch committed under load", () => (recordedCount.get() as number) > before, { timeoutMs: 5_000, everyMs: 2 });
+    await until("a batch committed under load", () => (recordedCount.get() as number) > before, {
+      timeoutMs: 5_000,
+      everyMs: 2,
+    });
     first.child.kill("SIGKILL");
     reader.close();
     await first.waitForExit(5_000);
@@ -109,7 +123,10 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
 
     const check = withFile(dbPath, (db) => ({
       integrity: db.pragma("integrity_check", { simple: true }),
-      exchanges: db.prepare(`SELECT response_id, request_id FROM llm_relay_exchanges`).all() as { response_id: string; request_id: string }[],
+      exchanges: db.prepare(`SELECT response_id, request_id FROM llm_relay_exchanges`).all() as {
+        response_id: string;
+        request_id: string;
+      }[],
       unbilled: db
         .prepare(
           `SELECT e.response_id FROM llm_relay_exchanges e
@@ -135,9 +152,20 @@ describe("llm-relay serve killed with SIGKILL under load", () => {
     expect(await ask(second.url, "req_after_restart")).toBe(true);
     await until(
       () => `the exchange after the restart to be billed\n${outputOf(second)}`,
-      () => withFile(dbPath, (db) => db.prepare(`SELECT 1 FROM llm_relay_usage WHERE idempotency_key = 'request:default:req_after_restart'`).get() !== undefined),
+      () =>
+        withFile(
+          dbPath,
+          (db) =>
+            db
+              .prepare(`SELECT 1 FROM llm_relay_usage WHERE idempotency_key = 'request:default:req_after_restart'`)
+              .get() !== undefined,
+        ),
       { timeoutMs: 10_000 },
     );
-    expect(withFile(dbPath, (db) => db.prepare(`SELECT count(*) AS n FROM llm_relay_exchanges WHERE request_id = 'req_after_restart'`).get())).toEqual({ n: 1 });
+    expect(
+      withFile(dbPath, (db) =>
+        db.prepare(`SELECT count(*) AS n FROM llm_relay_exchanges WHERE request_id = 'req_after_restart'`).get(),
+      ),
+    ).toEqual({ n: 1 });
   }, 60_000);
 });

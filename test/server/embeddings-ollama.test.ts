@@ -20,7 +20,13 @@ beforeAll(async () => {
   ollama = await startFakeOllama({ "all-minilm": {} });
   proxy = await startTestProxy({
     models: {
-      minilm: { ...deploymentDefaults("ollama"), base_url: ollama.baseUrl, model: "all-minilm", timeout_ms: 2_000, extra_body: { options: { num_thread: 2 } } },
+      minilm: {
+        ...deploymentDefaults("ollama"),
+        base_url: ollama.baseUrl,
+        model: "all-minilm",
+        timeout_ms: 2_000,
+        extra_body: { options: { num_thread: 2 } },
+      },
       missing: { ...deploymentDefaults("ollama"), base_url: ollama.baseUrl, model: "not-pulled", timeout_ms: 2_000 },
     },
   });
@@ -36,7 +42,11 @@ beforeEach(() => {
 
 async function rowOf(requestId: string) {
   await proxy.server.ctx.recorder.flush();
-  return rows<Record<string, unknown>>(proxy.dbPath, "SELECT * FROM llm_relay_embeddings WHERE request_id = ?", requestId)[0];
+  return rows<Record<string, unknown>>(
+    proxy.dbPath,
+    "SELECT * FROM llm_relay_embeddings WHERE request_id = ?",
+    requestId,
+  )[0];
 }
 
 describe("POST /v1/embeddings to ollama (/api/embed)", () => {
@@ -54,9 +64,22 @@ describe("POST /v1/embeddings to ollama (/api/embed)", () => {
       model: "all-minilm",
       usage: { prompt_tokens: EMBED_FIXTURE.prompt_eval_count, total_tokens: EMBED_FIXTURE.prompt_eval_count },
     });
-    expect(ollama.requestsTo("/api/embed").at(-1)!.body).toEqual({ model: "all-minilm", input: "Why is the sky blue?", options: { num_thread: 2 } });
+    expect(ollama.requestsTo("/api/embed").at(-1)!.body).toEqual({
+      model: "all-minilm",
+      input: "Why is the sky blue?",
+      options: { num_thread: 2 },
+    });
     const row = await rowOf(response.headers.get("x-request-id")!);
-    expect(row).toMatchObject({ provider: "ollama", upstream_model: "all-minilm", input_count: 1, input_tokens: 8, usage_estimated: 0, dimensions: 10, cost_usd: 0, status: "ok" });
+    expect(row).toMatchObject({
+      provider: "ollama",
+      upstream_model: "all-minilm",
+      input_count: 1,
+      input_tokens: 8,
+      usage_estimated: 0,
+      dimensions: 10,
+      cost_usd: 0,
+      status: "ok",
+    });
   });
 
   it("answers several texts in base64 (the SDK's default), counting tokens itself when Ollama reports none", async () => {
@@ -64,7 +87,9 @@ describe("POST /v1/embeddings to ollama (/api/embed)", () => {
     const answer = await client.embeddings.create({ model: "minilm", input: texts });
     expect(ollama.requestsTo("/api/embed").at(-1)!.body.input).toEqual(texts);
     const [first, second] = EMBED_MULTIPLE_FIXTURE.embeddings;
-    expect(answer.data.map((d) => d.embedding)).toEqual([first, second, first].map((v) => v!.map((x) => Math.fround(x))));
+    expect(answer.data.map((d) => d.embedding)).toEqual(
+      [first, second, first].map((v) => v!.map((x) => Math.fround(x))),
+    );
     const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
     expect(answer.usage).toEqual({ prompt_tokens: tokens, total_tokens: tokens });
     const row = await rowOf(answer._request_id!);
@@ -75,7 +100,15 @@ describe("POST /v1/embeddings to ollama (/api/embed)", () => {
     const raw = await fetch(`${proxy.baseURL}/embeddings`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "minilm", input: "short", encoding_format: "float", dimensions: 4, truncate: false, keep_alive: "10m", options: { num_ctx: 512 } }),
+      body: JSON.stringify({
+        model: "minilm",
+        input: "short",
+        encoding_format: "float",
+        dimensions: 4,
+        truncate: false,
+        keep_alive: "10m",
+        options: { num_ctx: 512 },
+      }),
     });
     const body = (await raw.json()) as { data: { embedding: number[] }[] };
     expect(body.data[0]!.embedding).toEqual(EMBED_FIXTURE.embeddings[0]!.slice(0, 4));
@@ -91,14 +124,18 @@ describe("POST /v1/embeddings to ollama (/api/embed)", () => {
 
   it("400 for token-id input (Ollama embeds text only), before calling Ollama", async () => {
     const before = ollama.requestsTo("/api/embed").length;
-    const error = await client.embeddings.create({ model: "minilm", input: [1, 2, 3], encoding_format: "float" }).catch((e: unknown) => e);
+    const error = await client.embeddings
+      .create({ model: "minilm", input: [1, 2, 3], encoding_format: "float" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("input");
     expect(ollama.requestsTo("/api/embed").length).toBe(before);
   });
 
   it("404 model_not_found for a model Ollama has not pulled", async () => {
-    const error = await client.embeddings.create({ model: "missing", input: "x", encoding_format: "float" }).catch((e: unknown) => e);
+    const error = await client.embeddings
+      .create({ model: "missing", input: "x", encoding_format: "float" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     const apiError = error as InstanceType<typeof OpenAI.NotFoundError>;
     expect(apiError.code).toBe("model_not_found");
@@ -106,8 +143,14 @@ describe("POST /v1/embeddings to ollama (/api/embed)", () => {
   });
 
   it("relays Ollama's HTTP error with its status and message", async () => {
-    ollama.behave({ kind: "status", status: 500, body: JSON.stringify({ error: "failed to load model: out of memory" }) });
-    const error = await client.embeddings.create({ model: "minilm", input: "x", encoding_format: "float" }).catch((e: unknown) => e);
+    ollama.behave({
+      kind: "status",
+      status: 500,
+      body: JSON.stringify({ error: "failed to load model: out of memory" }),
+    });
+    const error = await client.embeddings
+      .create({ model: "minilm", input: "x", encoding_format: "float" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     const apiError = error as InstanceType<typeof OpenAI.InternalServerError>;
     expect(apiError.status).toBe(500);

@@ -22,15 +22,28 @@ afterEach(async () => {
 
 describe("embeddings recorded in PostgreSQL", () => {
   it("writes a row per exchange into llm_relay_embeddings", async () => {
-    const proxy = await startTestProxy({ databaseUrl: schema.url, models: { "embed-small": fakeDeployment(fake.baseUrl, { model: "text-embedding-3-small" }) } });
+    const proxy = await startTestProxy({
+      databaseUrl: schema.url,
+      models: { "embed-small": fakeDeployment(fake.baseUrl, { model: "text-embedding-3-small" }) },
+    });
     const client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "sk-test", maxRetries: 0 });
     let okId: string | null;
     let failedId: string | null;
     try {
-      const answer = await client.embeddings.create({ model: "embed-small", input: ["one", "two"], encoding_format: "float" });
+      const answer = await client.embeddings.create({
+        model: "embed-small",
+        input: ["one", "two"],
+        encoding_format: "float",
+      });
       okId = answer._request_id ?? null;
-      fake.behave({ kind: "status", status: 503, body: JSON.stringify({ error: { message: "overloaded", type: "server_error", param: null, code: null } }) });
-      const error = (await client.embeddings.create({ model: "embed-small", input: "three", encoding_format: "float" }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      fake.behave({
+        kind: "status",
+        status: 503,
+        body: JSON.stringify({ error: { message: "overloaded", type: "server_error", param: null, code: null } }),
+      });
+      const error = (await client.embeddings
+        .create({ model: "embed-small", input: "three", encoding_format: "float" })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(error.status).toBe(503);
       failedId = error.requestID ?? null;
     } finally {
@@ -47,8 +60,40 @@ describe("embeddings recorded in PostgreSQL", () => {
        FROM llm_relay_embeddings ORDER BY id`,
     );
     expect(found).toEqual([
-      { request_id: okId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 2, input_tokens: 2 * TOKENS_PER_INPUT, usage_estimated: 0, dimensions: 4, http_status: 200, status: "ok", error: null, cost_usd: null, tenant_id: "default", key_id: null },
-      { request_id: failedId, model: "embed-small", provider: "openai-compatible", deployment: "embed-small", upstream_model: "text-embedding-3-small", input_count: 1, input_tokens: null, usage_estimated: 0, dimensions: null, http_status: 503, status: "error", error: "overloaded", cost_usd: null, tenant_id: "default", key_id: null },
+      {
+        request_id: okId,
+        model: "embed-small",
+        provider: "openai-compatible",
+        deployment: "embed-small",
+        upstream_model: "text-embedding-3-small",
+        input_count: 2,
+        input_tokens: 2 * TOKENS_PER_INPUT,
+        usage_estimated: 0,
+        dimensions: 4,
+        http_status: 200,
+        status: "ok",
+        error: null,
+        cost_usd: null,
+        tenant_id: "default",
+        key_id: null,
+      },
+      {
+        request_id: failedId,
+        model: "embed-small",
+        provider: "openai-compatible",
+        deployment: "embed-small",
+        upstream_model: "text-embedding-3-small",
+        input_count: 1,
+        input_tokens: null,
+        usage_estimated: 0,
+        dimensions: null,
+        http_status: 503,
+        status: "error",
+        error: "overloaded",
+        cost_usd: null,
+        tenant_id: "default",
+        key_id: null,
+      },
     ]);
     expect(await schema.count("SELECT * FROM responses")).toBe(0);
   });

@@ -44,12 +44,15 @@ let client: OpenAI;
 
 beforeAll(async () => {
   fake = await startFakeEmbeddings();
-  proxy = await startTestProxy({
-    models: {
-      "embed-small": fakeDeployment(fake.baseUrl, { model: "text-embedding-3-small", api_key_env: "EMBED_KEY" }),
-      "vllm-embed": { ...fakeDeployment(fake.baseUrl), provider: "vllm", model: "bge-m3" } as Deployment,
+  proxy = await startTestProxy(
+    {
+      models: {
+        "embed-small": fakeDeployment(fake.baseUrl, { model: "text-embedding-3-small", api_key_env: "EMBED_KEY" }),
+        "vllm-embed": { ...fakeDeployment(fake.baseUrl), provider: "vllm", model: "bge-m3" } as Deployment,
+      },
     },
-  }, { env: { EMBED_KEY: "sk-upstream-embed-key" } });
+    { env: { EMBED_KEY: "sk-upstream-embed-key" } },
+  );
   client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "sk-client-not-forwarded", maxRetries: 0 });
 });
 afterAll(async () => {
@@ -63,7 +66,11 @@ beforeEach(() => {
 
 /** POSTs a raw body and returns status, headers and text. */
 async function post(body: unknown): Promise<{ status: number; headers: Headers; text: string }> {
-  const response = await fetch(`${proxy.baseURL}/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`${proxy.baseURL}/embeddings`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
@@ -75,17 +82,34 @@ async function embeddingRows(): Promise<EmbeddingRowOut[]> {
 
 describe("POST /v1/embeddings to an openai-compatible upstream", () => {
   it("answers float vectors with the upstream's bytes, its usage and model, and sends the upstream model, key and unknown fields", async () => {
-    const answer = await client.embeddings.create({ model: "embed-small", input: ["first text", "second text"], encoding_format: "float", user: "user-7", dimensions: 3 });
+    const answer = await client.embeddings.create({
+      model: "embed-small",
+      input: ["first text", "second text"],
+      encoding_format: "float",
+      user: "user-7",
+      dimensions: 3,
+    });
     expect(answer.data.map((d) => d.embedding)).toEqual([fakeVector(0, 3), fakeVector(1, 3)]);
     expect(answer.data.map((d) => d.index)).toEqual([0, 1]);
     expect(answer.usage).toEqual({ prompt_tokens: 2 * TOKENS_PER_INPUT, total_tokens: 2 * TOKENS_PER_INPUT });
     expect(answer.model).toBe("text-embedding-3-small-served");
 
     const sent = fake.requests.at(-1)!;
-    expect(sent.body).toEqual({ model: "text-embedding-3-small", input: ["first text", "second text"], encoding_format: "float", user: "user-7", dimensions: 3 });
+    expect(sent.body).toEqual({
+      model: "text-embedding-3-small",
+      input: ["first text", "second text"],
+      encoding_format: "float",
+      user: "user-7",
+      dimensions: 3,
+    });
     expect(sent.headers.authorization).toBe("Bearer sk-upstream-embed-key");
 
-    const raw = await post({ model: "embed-small", input: "one", encoding_format: "float", extra_flag: { keep: true } });
+    const raw = await post({
+      model: "embed-small",
+      input: "one",
+      encoding_format: "float",
+      extra_flag: { keep: true },
+    });
     expect(raw.status).toBe(200);
     expect(raw.text).toBe(fake.requests.at(-1)!.answer);
     expect(raw.text).toContain("\n  "); // the fake's indentation survived: not re-serialised
@@ -105,16 +129,32 @@ describe("POST /v1/embeddings to an openai-compatible upstream", () => {
   });
 
   it("sends token-id input as given and records its count", async () => {
-    const answer = await client.embeddings.create({ model: "embed-small", input: [[1, 2, 3], [4, 5]], encoding_format: "float" });
+    const answer = await client.embeddings.create({
+      model: "embed-small",
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      encoding_format: "float",
+    });
     expect(answer.data).toHaveLength(2);
-    expect(fake.requests.at(-1)!.body.input).toEqual([[1, 2, 3], [4, 5]]);
-    const row = (await embeddingRows()).find((r) => r.input_count === 2 && r.input_tokens === 2 * TOKENS_PER_INPUT && r.status === "ok");
+    expect(fake.requests.at(-1)!.body.input).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    const row = (await embeddingRows()).find(
+      (r) => r.input_count === 2 && r.input_tokens === 2 * TOKENS_PER_INPUT && r.status === "ok",
+    );
     expect(row).toBeDefined();
   });
 
   it("counts the input tokens itself (flagged estimated) when the upstream reports no usage, still relaying its bytes", async () => {
     fake.behave({ kind: "ok", usage: false });
-    const raw = await post({ model: "embed-small", input: ["the quick brown fox", "jumps over the lazy dog"], encoding_format: "float" });
+    const raw = await post({
+      model: "embed-small",
+      input: ["the quick brown fox", "jumps over the lazy dog"],
+      encoding_format: "float",
+    });
     expect(raw.status).toBe(200);
     expect(raw.text).toBe(fake.requests.at(-1)!.answer);
     const id = raw.headers.get("x-request-id")!;
@@ -129,9 +169,18 @@ describe("POST /v1/embeddings to an openai-compatible upstream", () => {
       kind: "status",
       status: 429,
       headers: { "retry-after": "7" },
-      body: JSON.stringify({ error: { message: "Rate limit reached for text-embedding-3-small", type: "requests", param: null, code: "rate_limit_exceeded" } }),
+      body: JSON.stringify({
+        error: {
+          message: "Rate limit reached for text-embedding-3-small",
+          type: "requests",
+          param: null,
+          code: "rate_limit_exceeded",
+        },
+      }),
     });
-    const error = await client.embeddings.create({ model: "embed-small", input: "hello", encoding_format: "float" }).catch((e: unknown) => e);
+    const error = await client.embeddings
+      .create({ model: "embed-small", input: "hello", encoding_format: "float" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const apiError = error as InstanceType<typeof OpenAI.RateLimitError>;
     expect(apiError.status).toBe(429);
@@ -139,12 +188,22 @@ describe("POST /v1/embeddings to an openai-compatible upstream", () => {
     expect(apiError.code).toBe("rate_limit_exceeded");
     expect(apiError.headers.get("retry-after")).toBe("7");
     const row = (await embeddingRows()).find((r) => r.request_id === apiError.requestID)!;
-    expect(row).toMatchObject({ status: "error", http_status: 429, input_tokens: null, model: "embed-small", deployment: "embed-small" });
+    expect(row).toMatchObject({
+      status: "error",
+      http_status: 429,
+      input_tokens: null,
+      model: "embed-small",
+      deployment: "embed-small",
+    });
     expect(row.error).toContain("Rate limit reached");
   });
 
   it("serves a vllm deployment through the same pass-through", async () => {
-    const answer = await client.embeddings.create({ model: "vllm-embed", input: "vllm text", encoding_format: "float" });
+    const answer = await client.embeddings.create({
+      model: "vllm-embed",
+      input: "vllm text",
+      encoding_format: "float",
+    });
     expect(answer.data[0]!.embedding).toEqual(fakeVector(0));
     expect(fake.requests.at(-1)!.body.model).toBe("bge-m3");
   });
@@ -164,28 +223,48 @@ describe("POST /v1/embeddings: requests the proxy refuses", () => {
     const before = fake.requests.length;
     const answer = await post(body);
     expect(answer.status).toBe(400);
-    const { error } = JSON.parse(answer.text) as { error: { param: string; code: string; type: string; message: string } };
+    const { error } = JSON.parse(answer.text) as {
+      error: { param: string; code: string; type: string; message: string };
+    };
     expect(error).toMatchObject({ param, code, type: "invalid_request_error" });
     expect(error.message).toContain(param);
     expect(fake.requests.length).toBe(before);
   });
 
   it("400 embeddings_not_supported for a model served by echo (the default model), recorded", async () => {
-    const error = await client.embeddings.create({ model: "no-such-model", input: "hi", encoding_format: "float" }).catch((e: unknown) => e);
+    const error = await client.embeddings
+      .create({ model: "no-such-model", input: "hi", encoding_format: "float" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(apiError.code).toBe("embeddings_not_supported");
     expect(apiError.message).toMatch(/'echo' deployment, which does not support embeddings/);
     const row = (await embeddingRows()).find((r) => r.request_id === apiError.requestID)!;
-    expect(row).toMatchObject({ status: "error", http_status: 400, provider: "echo", model: "no-such-model", cost_usd: 0 });
+    expect(row).toMatchObject({
+      status: "error",
+      http_status: 400,
+      provider: "echo",
+      model: "no-such-model",
+      cost_usd: 0,
+    });
   });
 
   it("404 model_not_found without a default model", async () => {
-    const strict = await startTestProxy({ defaultModel: null, models: { "embed-small": fakeDeployment(fake.baseUrl) } });
+    const strict = await startTestProxy({
+      defaultModel: null,
+      models: { "embed-small": fakeDeployment(fake.baseUrl) },
+    });
     try {
-      const response = await fetch(`${strict.baseURL}/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "nope", input: "x" }) });
+      const response = await fetch(`${strict.baseURL}/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "nope", input: "x" }),
+      });
       expect(response.status).toBe(404);
-      expect(((await response.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: "model_not_found", param: "model" });
+      expect(((await response.json()) as { error: { code: string; param: string } }).error).toMatchObject({
+        code: "model_not_found",
+        param: "model",
+      });
     } finally {
       await strict.close();
     }
@@ -195,7 +274,12 @@ describe("POST /v1/embeddings: requests the proxy refuses", () => {
 describe("recording embeddings in SQLite", () => {
   it("writes one llm_relay_embeddings row per exchange, nothing in llm's tables, and never the input text", async () => {
     const marker = "zebra-marmalade-embedding-input-31337";
-    const answer = await post({ model: "embed-small", input: [marker, `${marker} again`], encoding_format: "float", dimensions: 5 });
+    const answer = await post({
+      model: "embed-small",
+      input: [marker, `${marker} again`],
+      encoding_format: "float",
+      dimensions: 5,
+    });
     expect(answer.status).toBe(200);
     const id = answer.headers.get("x-request-id")!;
     const row = (await embeddingRows()).find((r) => r.request_id === id)!;
@@ -235,8 +319,29 @@ describe("recording embeddings in SQLite", () => {
       const check = new Database(file, { readonly: true });
       try {
         expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 4 }]);
-        const columns = (check.prepare(`SELECT name FROM pragma_table_info('llm_relay_embeddings')`).all() as { name: string }[]).map((c) => c.name);
-        expect(columns).toEqual(["id", "request_id", "datetime_utc", "model", "provider", "deployment", "upstream_model", "input_count", "input_tokens", "usage_estimated", "dimensions", "http_status", "status", "error", "duration_ms", "cost_usd", "tenant_id", "key_id"]);
+        const columns = (
+          check.prepare(`SELECT name FROM pragma_table_info('llm_relay_embeddings')`).all() as { name: string }[]
+        ).map((c) => c.name);
+        expect(columns).toEqual([
+          "id",
+          "request_id",
+          "datetime_utc",
+          "model",
+          "provider",
+          "deployment",
+          "upstream_model",
+          "input_count",
+          "input_tokens",
+          "usage_estimated",
+          "dimensions",
+          "http_status",
+          "status",
+          "error",
+          "duration_ms",
+          "cost_usd",
+          "tenant_id",
+          "key_id",
+        ]);
       } finally {
         check.close();
       }

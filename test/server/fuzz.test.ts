@@ -41,7 +41,10 @@ let port: number;
 beforeAll(async () => {
   dir = tempDir("llm-relay-fuzz-");
   db = path.join(dir, "logs.db");
-  fs.writeFileSync(path.join(dir, "llm-relay.yaml"), `default_model: echo\nbody_limit_mb: 1\nbody_timeout_ms: ${BODY_TIMEOUT_MS}\n`);
+  fs.writeFileSync(
+    path.join(dir, "llm-relay.yaml"),
+    `default_model: echo\nbody_limit_mb: 1\nbody_timeout_ms: ${BODY_TIMEOUT_MS}\n`,
+  );
   proc = await startServe(["--port", "0", "--db", db], { cwd: dir, timeoutMs: 30_000 });
   port = Number(new URL(proc.url).port);
 }, 40_000);
@@ -59,7 +62,10 @@ function problemOf(request: HostileRequest, answer: RawAnswer): string | null {
   if (!answer.headers["x-request-id"]) return `${answer.status} without x-request-id`;
   if (answer.status < 400 || request.method === "HEAD") return null;
   // /health answers 503 with its own report (not an error) while the database is not writable.
-  if (answer.status === 503 && request.target.split("?")[0] === "/health") return /"status":"degraded"/.test(answer.body) ? null : `a /health 503 that is not a health report: ${answer.body.slice(0, 200)}`;
+  if (answer.status === 503 && request.target.split("?")[0] === "/health")
+    return /"status":"degraded"/.test(answer.body)
+      ? null
+      : `a /health 503 that is not a health report: ${answer.body.slice(0, 200)}`;
   if (request.routeUnknown) return errorShapeProblem("/", answer) && errorShapeProblem("/internal/", answer);
   return errorShapeProblem(request.target, answer);
 }
@@ -71,7 +77,11 @@ async function sendAll(requests: HostileRequest[]): Promise<{ request: HostileRe
   const worker = async () => {
     while (next < requests.length) {
       const request = requests[next++]!;
-      const answer = await rawRequest(port, request.bytes, { end: request.end, head: request.method === "HEAD", timeoutMs: BODY_TIMEOUT_MS + 8_000 });
+      const answer = await rawRequest(port, request.bytes, {
+        end: request.end,
+        head: request.method === "HEAD",
+        timeoutMs: BODY_TIMEOUT_MS + 8_000,
+      });
       results.push({ request, answer });
     }
   };
@@ -80,50 +90,58 @@ async function sendAll(requests: HostileRequest[]): Promise<{ request: HostileRe
 }
 
 describe(`fuzz: ${RUNS} hostile requests against llm-relay serve (seed ${SEED})`, () => {
-  it(
-    "keeps the process alive, answers every request in its shape with x-request-id, then serves, records and bills a normal request",
-    async () => {
-      console.log(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED}), ${RUNS} requests`);
-      const requests = fc.sample(hostileRequest(), { seed: SEED, numRuns: RUNS });
-      const results = await sendAll(requests);
+  it("keeps the process alive, answers every request in its shape with x-request-id, then serves, records and bills a normal request", async () => {
+    console.log(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED}), ${RUNS} requests`);
+    const requests = fc.sample(hostileRequest(), { seed: SEED, numRuns: RUNS });
+    const results = await sendAll(requests);
 
-      const problems = results.flatMap(({ request, answer }) => {
-        const problem = problemOf(request, answer);
-        return problem ? [`[${request.kind}] ${request.method} ${request.target.slice(0, 80)}: ${problem} — sent ${JSON.stringify(request.bytes.subarray(0, 160).toString("latin1"))}`] : [];
-      });
-      const statuses = new Map<string, number>();
-      for (const { answer } of results) statuses.set(String(answer.status ?? "closed"), (statuses.get(String(answer.status ?? "closed")) ?? 0) + 1);
-      console.log(`fuzz answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
-      for (const { request, answer } of results.filter(({ answer }) => (answer.status ?? 0) >= 500).slice(0, 5)) {
-        console.log(`5xx [${request.kind}] ${request.method} ${request.target.slice(0, 80)} → ${answer.status} ${answer.body.slice(0, 300)}`);
-      }
-
-      expect(proc.alive(), `the process died (seed ${SEED})\n${outputOf(proc)}`).toBe(true);
-      expect(summary(problems), `${problems.length} bad answers (seed ${SEED})`).toEqual([]);
-      // Closing without an answer is only for clients that half-closed mid-request; it stays a small share.
-      const closed = results.filter(({ answer }) => answer.status === null).length;
-      expect(closed, `seed ${SEED}`).toBeLessThan(RUNS * 0.05);
-      expect(results).toHaveLength(RUNS);
-
-      // A normal request afterwards: answered, recorded and billed.
-      const marker = `after-fuzz-${SEED}`;
-      const before = counts();
-      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "unused", maxRetries: 0 });
-      const completion = await client.chat.completions.create({ model: "echo", messages: [{ role: "user", content: marker }] }, { headers: { "x-request-id": marker } });
-      expect(completion.choices[0]!.message.content).toBe(marker);
-      const recorded = () => rows(db, "SELECT id FROM responses WHERE prompt = ?", marker).length > 0;
-      const billed = () => rows(db, "SELECT id FROM llm_relay_usage WHERE tenant_id = 'default' AND metadata LIKE ?", `%${marker}%`).length > 0;
-      await until(
-        () => `the normal request's ${recorded() ? "" : "responses row and "}llm_relay_usage row (tenant default)`,
-        () => recorded() && billed(),
+    const problems = results.flatMap(({ request, answer }) => {
+      const problem = problemOf(request, answer);
+      return problem
+        ? [
+            `[${request.kind}] ${request.method} ${request.target.slice(0, 80)}: ${problem} — sent ${JSON.stringify(request.bytes.subarray(0, 160).toString("latin1"))}`,
+          ]
+        : [];
+    });
+    const statuses = new Map<string, number>();
+    for (const { answer } of results)
+      statuses.set(String(answer.status ?? "closed"), (statuses.get(String(answer.status ?? "closed")) ?? 0) + 1);
+    console.log(`fuzz answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    for (const { request, answer } of results.filter(({ answer }) => (answer.status ?? 0) >= 500).slice(0, 5)) {
+      console.log(
+        `5xx [${request.kind}] ${request.method} ${request.target.slice(0, 80)} → ${answer.status} ${answer.body.slice(0, 300)}`,
       );
-      const after = counts();
-      expect(after.responses).toBeGreaterThan(before.responses);
-      expect(after.usage).toBeGreaterThan(before.usage);
-      expect(proc.alive()).toBe(true);
-    },
-    150_000,
-  );
+    }
+
+    expect(proc.alive(), `the process died (seed ${SEED})\n${outputOf(proc)}`).toBe(true);
+    expect(summary(problems), `${problems.length} bad answers (seed ${SEED})`).toEqual([]);
+    // Closing without an answer is only for clients that half-closed mid-request; it stays a small share.
+    const closed = results.filter(({ answer }) => answer.status === null).length;
+    expect(closed, `seed ${SEED}`).toBeLessThan(RUNS * 0.05);
+    expect(results).toHaveLength(RUNS);
+
+    // A normal request afterwards: answered, recorded and billed.
+    const marker = `after-fuzz-${SEED}`;
+    const before = counts();
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "unused", maxRetries: 0 });
+    const completion = await client.chat.completions.create(
+      { model: "echo", messages: [{ role: "user", content: marker }] },
+      { headers: { "x-request-id": marker } },
+    );
+    expect(completion.choices[0]!.message.content).toBe(marker);
+    const recorded = () => rows(db, "SELECT id FROM responses WHERE prompt = ?", marker).length > 0;
+    const billed = () =>
+      rows(db, "SELECT id FROM llm_relay_usage WHERE tenant_id = 'default' AND metadata LIKE ?", `%${marker}%`).length >
+      0;
+    await until(
+      () => `the normal request's ${recorded() ? "" : "responses row and "}llm_relay_usage row (tenant default)`,
+      () => recorded() && billed(),
+    );
+    const after = counts();
+    expect(after.responses).toBeGreaterThan(before.responses);
+    expect(after.usage).toBeGreaterThan(before.usage);
+    expect(proc.alive()).toBe(true);
+  }, 150_000);
 });
 
 /** The problems, one example per kind and problem (the first 20). */
@@ -138,6 +156,9 @@ function summary(problems: string[]): string[] {
 
 /** Row counts of `responses` and `llm_relay_usage` in the child's logs.db. */
 function counts(): { responses: number; usage: number } {
-  const [row] = rows<{ responses: number; usage: number }>(db, "SELECT (SELECT count(*) FROM responses) AS responses, (SELECT count(*) FROM llm_relay_usage) AS usage");
+  const [row] = rows<{ responses: number; usage: number }>(
+    db,
+    "SELECT (SELECT count(*) FROM responses) AS responses, (SELECT count(*) FROM llm_relay_usage) AS usage",
+  );
   return row!;
 }

@@ -27,7 +27,12 @@ it("stays 200 while another connection holds BEGIN IMMEDIATE on the logs.db and 
   try {
     const health = await send(`${p.url}/health`);
     expect(health.status).toBe(200);
-    expect(health.json).toMatchObject({ status: "ok", db: { writable: true }, recorder: { state: "ok", queued: 0, kept: 0 }, reasons: [] });
+    expect(health.json).toMatchObject({
+      status: "ok",
+      db: { writable: true },
+      recorder: { state: "ok", queued: 0, kept: 0 },
+      reasons: [],
+    });
 
     const internal = await send(`${p.url}/internal/health`);
     expect(internal.status).toBe(200);
@@ -56,7 +61,11 @@ it("stays 200 on every poll while the worker writes a burst of recorded exchange
   const client = async () => {
     while (next < total) {
       const n = next++;
-      const answer = await chat(p, chatBody("echo", { messages: [{ role: "user", content: `burst ${n} ${words(n, 2_000)}` }] }), { "x-request-id": `burst-${n}` });
+      const answer = await chat(
+        p,
+        chatBody("echo", { messages: [{ role: "user", content: `burst ${n} ${words(n, 2_000)}` }] }),
+        { "x-request-id": `burst-${n}` },
+      );
       expect(answer.status).toBe(200);
     }
   };
@@ -86,7 +95,8 @@ it("answers 503 while the recorder is backlogged (maxQueued records wait), and 2
   const other = new Database(p.dbPath);
   other.exec("BEGIN EXCLUSIVE");
   try {
-    for (let n = 1; n <= 4; n++) expect((await chat(p, chatBody("echo"), { "x-request-id": `backlog-${n}` })).status).toBe(200);
+    for (let n = 1; n <= 4; n++)
+      expect((await chat(p, chatBody("echo"), { "x-request-id": `backlog-${n}` })).status).toBe(200);
     const health = await send(`${p.url}/health`);
     expect(health.status).toBe(503);
     const body = health.json as { status: string; recorder: { queued: number }; reasons: string[] };
@@ -98,5 +108,9 @@ it("answers 503 while the recorder is backlogged (maxQueued records wait), and 2
     other.close();
   }
   const recorded = () => rows<{ n: number }>(p.dbPath, "select count(*) as n from llm_relay_exchanges")[0]!.n;
-  await until("the 4 exchanges recorded and /health 200", async () => recorded() >= 4 && (await send(`${p.url}/health`)).status === 200, { timeoutMs: 20_000 });
+  await until(
+    "the 4 exchanges recorded and /health 200",
+    async () => recorded() >= 4 && (await send(`${p.url}/health`)).status === 200,
+    { timeoutMs: 20_000 },
+  );
 }, 30_000);

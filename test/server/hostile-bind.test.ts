@@ -62,7 +62,10 @@ describe("serve on a non-loopback host", () => {
   ] as const)("starts with %s, logs a warning, and serves without a key", async (name, flags, env) => {
     const { cwd, db } = workdir(`allowed-${name.length}`);
     const proc = await startServe(["--host", "0.0.0.0", "--port", "0", "--db", db, ...flags], { cwd, env: { ...env } });
-    expect(warnings(proc).some((msg) => msg.includes("without authentication")), outputOf(proc)).toBe(true);
+    expect(
+      warnings(proc).some((msg) => msg.includes("without authentication")),
+      outputOf(proc),
+    ).toBe(true);
     expect(await modelsStatus(proc)).toBe(200);
   });
 
@@ -70,7 +73,10 @@ describe("serve on a non-loopback host", () => {
     const { cwd, db } = workdir("allowed-config");
     fs.writeFileSync(path.join(cwd, "llm-relay.yaml"), "default_model: echo\nallow_unauthenticated: true\n");
     const proc = await startServe(["--host", "0.0.0.0", "--port", "0", "--db", db], { cwd });
-    expect(warnings(proc).some((msg) => msg.includes("without authentication")), outputOf(proc)).toBe(true);
+    expect(
+      warnings(proc).some((msg) => msg.includes("without authentication")),
+      outputOf(proc),
+    ).toBe(true);
   });
 
   it("starts without a warning once an API key exists, and then asks for it", async () => {
@@ -84,7 +90,10 @@ describe("serve on a non-loopback host", () => {
 
   it("starts with LLM_RELAY_MASTER_KEY set", async () => {
     const { cwd, db } = workdir("master");
-    const proc = await startServe(["--host", "0.0.0.0", "--port", "0", "--db", db], { cwd, env: { LLM_RELAY_MASTER_KEY: "master-secret-for-test" } });
+    const proc = await startServe(["--host", "0.0.0.0", "--port", "0", "--db", db], {
+      cwd,
+      env: { LLM_RELAY_MASTER_KEY: "master-secret-for-test" },
+    });
     expect(proc.alive()).toBe(true);
   });
 
@@ -96,10 +105,16 @@ describe("serve on a non-loopback host", () => {
 });
 
 describe("isLoopbackHost", () => {
-  it.each(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"])("%s is loopback", (host) => {
-    expect(isLoopbackHost(host)).toBe(true);
-  });
-  it.each(["0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "example.com", "::ffff:10.0.0.1", "128.0.0.1"])("%s is not", (host) => {
-    expect(isLoopbackHost(host)).toBe(false);
-  });
+  it.each(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"])(
+    "%s is loopback",
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(true);
+    },
+  );
+  it.each(["0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "example.com", "::ffff:10.0.0.1", "128.0.0.1"])(
+    "%s is not",
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+    },
+  );
 });

@@ -20,7 +20,10 @@ const portOf = (proxy: TestProxy) => Number(new URL(proxy.url).port);
 /** A valid echo chat body of exactly `bytes` bytes (the user's content is padded with short words, cheap to count in tokens). */
 function chatOfSize(bytes: number): string {
   const empty = JSON.stringify({ model: "echo", messages: [{ role: "user", content: "" }] });
-  return JSON.stringify({ model: "echo", messages: [{ role: "user", content: "ab ".repeat(bytes).slice(0, bytes - empty.length) }] });
+  return JSON.stringify({
+    model: "echo",
+    messages: [{ role: "user", content: "ab ".repeat(bytes).slice(0, bytes - empty.length) }],
+  });
 }
 
 describe("body_timeout_ms", () => {
@@ -33,30 +36,46 @@ describe("body_timeout_ms", () => {
   it.each([
     ["with a Content-Length", [json, ["Content-Length", "200"]] as [string, string][], '{"mo', "d"],
     ["chunked", [json, ["Transfer-Encoding", "chunked"]] as [string, string][], '4\r\n{"mo\r\n', "1\r\nd\r\n"],
-  ])("answers a body trickled %s with 408 within the timeout and closes the connection", async (_name, headers, first, drip) => {
-    // One byte every 100 ms for 6 s: the body would take far longer than 500 ms to arrive.
-    const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [...headers, ["x-request-id", "slow-body"]], first), {
-      trickle: { pieces: Array.from({ length: 60 }, () => drip), delayMs: 100 },
-      timeoutMs: 8_000,
-      closeWaitMs: 2_000,
-    });
-    expect(answer.status, `no answer within 8 s (${answer.ms} ms)`).toBe(408);
-    expect(errorShapeProblem("/v1/chat/completions", answer)).toBeNull();
-    expect(errorOf(answer).code).toBe("request_timeout");
-    expect(errorOf(answer).message).toContain("500 ms");
-    expect(answer.headers["x-request-id"]).toBe("slow-body");
-    expect(answer.ms).toBeGreaterThanOrEqual(450);
-    expect(answer.ms).toBeLessThan(5_000);
-    expect(answer.closed, "the server closes the connection after a 408").toBe(true);
-  });
+  ])(
+    "answers a body trickled %s with 408 within the timeout and closes the connection",
+    async (_name, headers, first, drip) => {
+      // One byte every 100 ms for 6 s: the body would take far longer than 500 ms to arrive.
+      const answer = await rawRequest(
+        portOf(proxy),
+        httpRequest("POST", "/v1/chat/completions", [...headers, ["x-request-id", "slow-body"]], first),
+        {
+          trickle: { pieces: Array.from({ length: 60 }, () => drip), delayMs: 100 },
+          timeoutMs: 8_000,
+          closeWaitMs: 2_000,
+        },
+      );
+      expect(answer.status, `no answer within 8 s (${answer.ms} ms)`).toBe(408);
+      expect(errorShapeProblem("/v1/chat/completions", answer)).toBeNull();
+      expect(errorOf(answer).code).toBe("request_timeout");
+      expect(errorOf(answer).message).toContain("500 ms");
+      expect(answer.headers["x-request-id"]).toBe("slow-body");
+      expect(answer.ms).toBeGreaterThanOrEqual(450);
+      expect(answer.ms).toBeLessThan(5_000);
+      expect(answer.closed, "the server closes the connection after a 408").toBe(true);
+    },
+  );
 
   it("serves a body that arrives in pieces within the timeout", async () => {
     const body = JSON.stringify(chatBody("echo"));
     const third = Math.ceil(body.length / 3);
-    const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body.slice(0, third)), {
-      trickle: { pieces: [body.slice(third, 2 * third), body.slice(2 * third)], delayMs: 50 },
-      timeoutMs: 5_000,
-    });
+    const answer = await rawRequest(
+      portOf(proxy),
+      httpRequest(
+        "POST",
+        "/v1/chat/completions",
+        [json, ["Content-Length", String(body.length)], close],
+        body.slice(0, third),
+      ),
+      {
+        trickle: { pieces: [body.slice(third, 2 * third), body.slice(2 * third)], delayMs: 50 },
+        timeoutMs: 5_000,
+      },
+    );
     expect(answer.status, answer.body).toBe(200);
   });
 });
@@ -71,18 +90,26 @@ describe("a body answered before it was read", () => {
   it("reaches a client still sending it (413, the rest drained, not reset)", async () => {
     for (let i = 0; i < 5; i++) {
       const body = "x".repeat(16 * 1024 * 1024);
-      const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body), { timeoutMs: 5_000, readAfterWrite: true });
+      const answer = await rawRequest(
+        portOf(proxy),
+        httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)], close], body),
+        { timeoutMs: 5_000, readAfterWrite: true },
+      );
       expect(answer.status, `attempt ${i}: the 413 was lost`).toBe(413);
       expect(errorOf(answer).code).toBe("request_too_large");
     }
   });
 
   it("closes the connection at the body deadline when the client keeps trickling the refused body", async () => {
-    const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(100 * 1024)]], "{"), {
-      trickle: { pieces: Array.from({ length: 60 }, () => "x"), delayMs: 100 },
-      timeoutMs: 8_000,
-      closeWaitMs: 4_000,
-    });
+    const answer = await rawRequest(
+      portOf(proxy),
+      httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(100 * 1024)]], "{"),
+      {
+        trickle: { pieces: Array.from({ length: 60 }, () => "x"), delayMs: 100 },
+        timeoutMs: 8_000,
+        closeWaitMs: 4_000,
+      },
+    );
     expect(answer.status).toBe(413);
     expect(answer.closed, "the connection was held past the body deadline").toBe(true);
   });
@@ -100,12 +127,30 @@ describe("max_body_mb_in_flight", () => {
     const port = portOf(proxy);
     // A: 800 KB announced; only its first bytes are sent, so it holds its 800 KB while the others come.
     const big = chatOfSize(800 * 1024);
-    const held = startRawRequest(port, httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(big.length)], close], big.slice(0, 1024)), { timeoutMs: 30_000 });
-    const tooMuch = httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(400 * 1024)], close, ["x-request-id", "busy-1"]], chatOfSize(400 * 1024));
+    const held = startRawRequest(
+      port,
+      httpRequest(
+        "POST",
+        "/v1/chat/completions",
+        [json, ["Content-Length", String(big.length)], close],
+        big.slice(0, 1024),
+      ),
+      { timeoutMs: 30_000 },
+    );
+    const tooMuch = httpRequest(
+      "POST",
+      "/v1/chat/completions",
+      [json, ["Content-Length", String(400 * 1024)], close, ["x-request-id", "busy-1"]],
+      chatOfSize(400 * 1024),
+    );
 
     // B: 400 KB more would pass 1 MB. A's headers reach the server first; poll (bounded) until they did.
     let busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 });
-    await until(() => `503 for B (last answer ${busy.status}: ${busy.body.slice(0, 200)})`, async () => busy.status === 503 || (busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 })).status === 503, { timeoutMs: 5_000, everyMs: 1 });
+    await until(
+      () => `503 for B (last answer ${busy.status}: ${busy.body.slice(0, 200)})`,
+      async () => busy.status === 503 || (busy = await rawRequest(port, tooMuch, { timeoutMs: 5_000 })).status === 503,
+      { timeoutMs: 5_000, everyMs: 1 },
+    );
     expect(busy.status, busy.body.slice(0, 200)).toBe(503);
     expect(errorShapeProblem("/v1/chat/completions", busy)).toBeNull();
     expect(errorOf(busy).code).toBe("server_busy");
@@ -114,7 +159,16 @@ describe("max_body_mb_in_flight", () => {
 
     // C: a chunked body, counted as it arrives, is refused once it passes the bound.
     const chunk = chatOfSize(300 * 1024).slice(0, 300 * 1024);
-    const chunked = await rawRequest(port, httpRequest("POST", "/v1/chat/completions", [json, ["Transfer-Encoding", "chunked"], close], `${chunk.length.toString(16)}\r\n${chunk}\r\n`), { timeoutMs: 5_000 });
+    const chunked = await rawRequest(
+      port,
+      httpRequest(
+        "POST",
+        "/v1/chat/completions",
+        [json, ["Transfer-Encoding", "chunked"], close],
+        `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+      ),
+      { timeoutMs: 5_000 },
+    );
     expect(chunked.status, chunked.body.slice(0, 200)).toBe(503);
     expect(errorOf(chunked).code).toBe("server_busy");
 
@@ -130,23 +184,55 @@ describe("max_body_mb_in_flight", () => {
   });
 
   it("always admits a body when no other is in flight, even one larger than the bound", async () => {
-    const answer = await rawRequest(portOf(proxy), httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(1.5 * MB)], close], chatOfSize(1.5 * MB)), { timeoutMs: 10_000 });
+    const answer = await rawRequest(
+      portOf(proxy),
+      httpRequest(
+        "POST",
+        "/v1/chat/completions",
+        [json, ["Content-Length", String(1.5 * MB)], close],
+        chatOfSize(1.5 * MB),
+      ),
+      { timeoutMs: 10_000 },
+    );
     expect(answer.status, answer.body.slice(0, 200)).toBe(200);
   });
 
   it("gives the bytes of a client that went away mid-body back", async () => {
     const port = portOf(proxy);
     const big = chatOfSize(900 * 1024);
-    const gone = startRawRequest(port, httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(big.length)], close], big.slice(0, 1024)), { timeoutMs: 5_000 });
-    const probe = httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(400 * 1024)], close], chatOfSize(400 * 1024));
+    const gone = startRawRequest(
+      port,
+      httpRequest(
+        "POST",
+        "/v1/chat/completions",
+        [json, ["Content-Length", String(big.length)], close],
+        big.slice(0, 1024),
+      ),
+      { timeoutMs: 5_000 },
+    );
+    const probe = httpRequest(
+      "POST",
+      "/v1/chat/completions",
+      [json, ["Content-Length", String(400 * 1024)], close],
+      chatOfSize(400 * 1024),
+    );
     let busy = await rawRequest(port, probe, { timeoutMs: 5_000 });
-    await until(() => `503 for the probe (last answer ${busy.status})`, async () => busy.status === 503 || (busy = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 503, { timeoutMs: 5_000, everyMs: 1 });
+    await until(
+      () => `503 for the probe (last answer ${busy.status})`,
+      async () => busy.status === 503 || (busy = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 503,
+      { timeoutMs: 5_000, everyMs: 1 },
+    );
     expect(busy.status).toBe(503);
     gone.end();
     await gone.answer;
     // Once the server saw the close, the 900 KB are released: poll (bounded) until the probe is served.
     let served = await rawRequest(port, probe, { timeoutMs: 5_000 });
-    await until(() => `the probe served (last answer ${served.status}: ${served.body.slice(0, 200)})`, async () => served.status === 200 || (served = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 200, { timeoutMs: 5_000, everyMs: 1 });
+    await until(
+      () => `the probe served (last answer ${served.status}: ${served.body.slice(0, 200)})`,
+      async () =>
+        served.status === 200 || (served = await rawRequest(port, probe, { timeoutMs: 5_000 })).status === 200,
+      { timeoutMs: 5_000, everyMs: 1 },
+    );
     expect(served.status, served.body.slice(0, 200)).toBe(200);
   });
 });

@@ -48,17 +48,20 @@ afterAll(async () => {
 });
 
 describe("bodies nested 5,000 deep (about 10 KB)", () => {
-  it.each(["unknown field", "content part", "tools"] as const)("refuses one in %s with 400 json_too_deep naming the limit", async (where) => {
-    const body = deepChatBody("echo", where, where === "tools" ? nestedObjects(5_000) : nestedArrays(5_000));
-    const answer = await chat(proxy, body, { "x-request-id": `deep-${where.replace(" ", "-")}` });
-    expect(answer.status, answer.text).toBe(400);
-    const error = openAIError(answer);
-    expect(error.type).toBe("invalid_request_error");
-    expect(error.code).toBe("json_too_deep");
-    expect(error.message).toContain("64");
-    expect(error.message).toContain("max_json_depth");
-    expect(answer.headers.get("x-request-id")).toBe(`deep-${where.replace(" ", "-")}`);
-  });
+  it.each(["unknown field", "content part", "tools"] as const)(
+    "refuses one in %s with 400 json_too_deep naming the limit",
+    async (where) => {
+      const body = deepChatBody("echo", where, where === "tools" ? nestedObjects(5_000) : nestedArrays(5_000));
+      const answer = await chat(proxy, body, { "x-request-id": `deep-${where.replace(" ", "-")}` });
+      expect(answer.status, answer.text).toBe(400);
+      const error = openAIError(answer);
+      expect(error.type).toBe("invalid_request_error");
+      expect(error.code).toBe("json_too_deep");
+      expect(error.message).toContain("64");
+      expect(error.message).toContain("max_json_depth");
+      expect(answer.headers.get("x-request-id")).toBe(`deep-${where.replace(" ", "-")}`);
+    },
+  );
 
   it("answers 400 (not 502) through a deployment that renames the model, and sends nothing upstream", async () => {
     const before = upstream.requests.length;
@@ -73,16 +76,23 @@ describe("bodies nested 5,000 deep (about 10 KB)", () => {
   });
 
   it("refuses one on /v1/embeddings and one sent as text/plain", async () => {
-    const embeddings = await send(`${proxy.baseURL}/embeddings`, { body: `{"model":"echo","input":${nestedArrays(5_000)}}` });
+    const embeddings = await send(`${proxy.baseURL}/embeddings`, {
+      body: `{"model":"echo","input":${nestedArrays(5_000)}}`,
+    });
     expect(embeddings.status, embeddings.text).toBe(400);
     expect(openAIError(embeddings).code).toBe("json_too_deep");
-    const plain = await send(`${proxy.baseURL}/chat/completions`, { body: deepChatBody("echo", "unknown field", nestedArrays(5_000)), headers: { "content-type": "text/plain" } });
+    const plain = await send(`${proxy.baseURL}/chat/completions`, {
+      body: deepChatBody("echo", "unknown field", nestedArrays(5_000)),
+      headers: { "content-type": "text/plain" },
+    });
     expect(plain.status, plain.text).toBe(400);
     expect(openAIError(plain).code).toBe("json_too_deep");
   });
 
   it("refuses one on POST /internal/usage with a failed envelope", async () => {
-    const answer = await send(`${proxy.url}/internal/usage`, { body: `{"model":"m","metadata":${nestedObjects(5_000)}}` });
+    const answer = await send(`${proxy.url}/internal/usage`, {
+      body: `{"model":"m","metadata":${nestedObjects(5_000)}}`,
+    });
     expect(answer.status, answer.text).toBe(400);
     const envelope = errorEnvelopeSchema.parse(answer.json);
     expect(envelope.error.code).toBe("json_too_deep");
@@ -111,9 +121,15 @@ describe("the limit", () => {
     const shallow = await startTestProxy({ maxJsonDepth: 8 });
     try {
       // object (1) → messages (2) → message (3) → x (4..8): 5 nested arrays in a message field make 8 levels.
-      const ok = await chat(shallow, `{"model":"echo","messages":[{"role":"user","content":"hi","x":${nestedArrays(5)}}]}`);
+      const ok = await chat(
+        shallow,
+        `{"model":"echo","messages":[{"role":"user","content":"hi","x":${nestedArrays(5)}}]}`,
+      );
       expect(ok.status, ok.text).toBe(200);
-      const refused = await chat(shallow, `{"model":"echo","messages":[{"role":"user","content":"hi","x":${nestedArrays(6)}}]}`);
+      const refused = await chat(
+        shallow,
+        `{"model":"echo","messages":[{"role":"user","content":"hi","x":${nestedArrays(6)}}]}`,
+      );
       expect(refused.status, refused.text).toBe(400);
       const error = openAIError(refused);
       expect(error.code).toBe("json_too_deep");

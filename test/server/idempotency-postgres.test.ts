@@ -47,7 +47,8 @@ async function send(proxy: TestProxy, key: string, stream: boolean): Promise<See
     body: JSON.stringify({ model: "local", messages, stream }),
   });
   const replay = response.headers.get(REPLAY) === "true";
-  if (response.status === 200 && stream) return { status: 200, replay, code: null, body: (await readSse(response)).join("\n") };
+  if (response.status === 200 && stream)
+    return { status: 200, replay, code: null, body: (await readSse(response)).join("\n") };
   const body = await response.text();
   const code = response.status === 200 ? null : ((JSON.parse(body) as { error: { code: string } }).error.code ?? null);
   return { status: response.status, replay, code, body };
@@ -57,7 +58,9 @@ describe("one Idempotency-Key sent to two proxies on one PostgreSQL at once", ()
   it("makes one upstream call per key; the other instance answers 409 or the replay; one exchange and one ledger row per key", async () => {
     const keys = Array.from({ length: 6 }, (_, i) => `two-instances-${i}-${schema.name}`);
     const streamed = (i: number) => i % 2 === 1;
-    const firsts = await Promise.all(keys.map((key, i) => Promise.all(proxies.map((proxy) => send(proxy, key, streamed(i))))));
+    const firsts = await Promise.all(
+      keys.map((key, i) => Promise.all(proxies.map((proxy) => send(proxy, key, streamed(i))))),
+    );
 
     expect(fake.requests).toHaveLength(keys.length);
     for (const pair of firsts) {
@@ -79,8 +82,12 @@ describe("one Idempotency-Key sent to two proxies on one PostgreSQL at once", ()
 
     for (const proxy of proxies) await proxy.close(); // drains the recorders and the ledger bookings
     expect(await schema.count("SELECT * FROM responses")).toBe(keys.length);
-    expect(await schema.rows("SELECT state, count(*)::int AS n FROM llm_relay_idempotency GROUP BY state")).toEqual([{ state: "done", n: keys.length }]);
-    const ledger = await schema.rows<{ idempotency_key: string }>("SELECT idempotency_key FROM llm_relay_usage ORDER BY idempotency_key");
+    expect(await schema.rows("SELECT state, count(*)::int AS n FROM llm_relay_idempotency GROUP BY state")).toEqual([
+      { state: "done", n: keys.length },
+    ]);
+    const ledger = await schema.rows<{ idempotency_key: string }>(
+      "SELECT idempotency_key FROM llm_relay_usage ORDER BY idempotency_key",
+    );
     expect(ledger.map((row) => row.idempotency_key)).toEqual(keys.map((key) => `idempotency:default:${key}`).sort());
   });
 });

@@ -72,7 +72,11 @@ function post(path: string, body: string, key?: string, signal?: AbortSignal): P
 }
 
 /** Status, headers and text of a POST. */
-async function postText(path: string, body: string, key?: string): Promise<{ status: number; headers: Headers; text: string }> {
+async function postText(
+  path: string,
+  body: string,
+  key?: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await post(path, body, key);
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
@@ -82,7 +86,6 @@ async function responseRows(): Promise<{ id: string; response: string }[]> {
   await proxy.server.ctx.recorder.flush();
   return rows(proxy.dbPath, "SELECT id, response FROM responses ORDER BY id");
 }
-
 
 describe("Idempotency-Key on /v1/chat/completions", () => {
   it("replays a non-streamed answer byte for byte, without a second upstream call or record", async () => {
@@ -104,7 +107,12 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(second.headers.get("x-llm-relay-attempts")).toBe("1");
 
     // The SDK reads the replay like any answer.
-    const viaSdk = await client.chat.completions.create({ model: "local", messages: messages as OpenAI.ChatCompletionMessageParam[] }, { headers: { "Idempotency-Key": key } }).withResponse();
+    const viaSdk = await client.chat.completions
+      .create(
+        { model: "local", messages: messages as OpenAI.ChatCompletionMessageParam[] },
+        { headers: { "Idempotency-Key": key } },
+      )
+      .withResponse();
     expect(viaSdk.response.headers.get(REPLAY)).toBe("true");
     expect(viaSdk.data.id).toBe((JSON.parse(first.text) as { id: string }).id);
     expect(viaSdk.data.choices[0]!.message.content).toBe(DEFAULT_TEXT);
@@ -135,7 +143,10 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(await readSse(second)).toEqual(events);
 
     // The SDK streams the replay like a live answer.
-    const stream = await client.chat.completions.create({ model: "local", messages: messages as OpenAI.ChatCompletionMessageParam[], stream: true }, { headers: { "Idempotency-Key": key } });
+    const stream = await client.chat.completions.create(
+      { model: "local", messages: messages as OpenAI.ChatCompletionMessageParam[], stream: true },
+      { headers: { "Idempotency-Key": key } },
+    );
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(DEFAULT_TEXT);
@@ -155,7 +166,12 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(duplicate.status).toBe(409);
     expect(duplicate.headers.get("retry-after")).toBe("1");
     expect(JSON.parse(duplicate.text)).toEqual({
-      error: { message: expect.stringContaining("still being processed"), type: "invalid_request_error", param: null, code: "idempotency_in_progress" },
+      error: {
+        message: expect.stringContaining("still being processed"),
+        type: "invalid_request_error",
+        param: null,
+        code: "idempotency_in_progress",
+      },
     });
     expect(fake.requests).toHaveLength(1);
 
@@ -170,10 +186,19 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
   it("answers 422 idempotency_key_reused for another body under the same key", async () => {
     const key = newKey();
     expect((await postText("/chat/completions", JSON.stringify({ model: "local", messages }), key)).status).toBe(200);
-    const other = await postText("/chat/completions", JSON.stringify({ model: "local", messages, temperature: 0.2 }), key);
+    const other = await postText(
+      "/chat/completions",
+      JSON.stringify({ model: "local", messages, temperature: 0.2 }),
+      key,
+    );
     expect(other.status).toBe(422);
     expect(JSON.parse(other.text)).toEqual({
-      error: { message: expect.stringContaining("different request"), type: "invalid_request_error", param: null, code: "idempotency_key_reused" },
+      error: {
+        message: expect.stringContaining("different request"),
+        type: "invalid_request_error",
+        param: null,
+        code: "idempotency_key_reused",
+      },
     });
     // The same key on another endpoint is another request too.
     const elsewhere = await postText("/embeddings", JSON.stringify({ model: "embed-small", input: "x" }), key);
@@ -185,7 +210,11 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
   it("does not keep a failed first attempt (upstream 500): the retry calls the upstream again, and is then kept", async () => {
     const key = newKey();
     const body = JSON.stringify({ model: "local", messages });
-    fake.enqueue({ kind: "status", status: 500, body: JSON.stringify({ error: { code: 500, message: "out of memory", type: "server_error" } }) });
+    fake.enqueue({
+      kind: "status",
+      status: 500,
+      body: JSON.stringify({ error: { code: 500, message: "out of memory", type: "server_error" } }),
+    });
     const failed = await postText("/chat/completions", body, key);
     expect(failed.status).toBe(500);
 
@@ -279,7 +308,10 @@ describe("Idempotency-Key on /v1/embeddings", () => {
     expect(second.text).toBe(first.text);
     expect(second.text).toBe(embeddings.requests[0]!.answer);
 
-    const viaSdk = await client.embeddings.create({ model: "embed-small", input: ["one", "two"], encoding_format: "float" }, { headers: { "Idempotency-Key": key } });
+    const viaSdk = await client.embeddings.create(
+      { model: "embed-small", input: ["one", "two"], encoding_format: "float" },
+      { headers: { "Idempotency-Key": key } },
+    );
     expect(viaSdk.data).toHaveLength(2);
     expect(embeddings.requests).toHaveLength(1);
     await proxy.server.ctx.recorder.flush();
@@ -298,11 +330,19 @@ describe("idempotency_ttl_ms", () => {
   });
 
   it("runs the request again once the stored answer expired", async () => {
-    const short = await startTestProxy({ idempotencyTtlMs: TTL_MS, models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) } });
+    const short = await startTestProxy({
+      idempotencyTtlMs: TTL_MS,
+      models: { local: fakeDeployment(fake.baseUrl, { model: "stories260K" }) },
+    });
     try {
       const key = newKey();
       const body = JSON.stringify({ model: "local", messages });
-      const send = () => fetch(`${short.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": key }, body });
+      const send = () =>
+        fetch(`${short.baseURL}/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": key },
+          body,
+        });
       const first = await send();
       expect(first.status).toBe(200);
       const firstText = await first.text();
@@ -340,7 +380,10 @@ describe("idempotency_ttl_ms", () => {
       await until("two purges within the TTL", () => purge.mock.calls.length >= 2);
       expect(rows(short.dbPath, "SELECT state FROM llm_relay_idempotency")).toEqual([{ state: "done" }]);
       vi.setSystemTime(Date.now() + TTL_MS + 1);
-      await until("the expired record purged", () => rows(short.dbPath, "SELECT state FROM llm_relay_idempotency").length === 0);
+      await until(
+        "the expired record purged",
+        () => rows(short.dbPath, "SELECT state FROM llm_relay_idempotency").length === 0,
+      );
     } finally {
       await short.close();
     }

@@ -27,17 +27,33 @@ afterEach(async () => {
 });
 
 const auth = (secret: string) => ({ authorization: `Bearer ${secret}` });
-const internal = (p: TestProxy, route: string, init: { body?: unknown; headers?: Record<string, string> } = {}) => send(`${p.url}/internal/${route}`, init);
+const internal = (p: TestProxy, route: string, init: { body?: unknown; headers?: Record<string, string> } = {}) =>
+  send(`${p.url}/internal/${route}`, init);
 
 describe("internal endpoints without keys", () => {
   it("records usage idempotently and sums it, in envelopes", async () => {
     proxy = await startTestProxy();
-    const event = { model: "gpt-4o-mini", tenantId: "acme", inputTokens: 120, outputTokens: 30, costUsd: 0.000036, idempotencyKey: "job-42", operation: "batch" };
+    const event = {
+      model: "gpt-4o-mini",
+      tenantId: "acme",
+      inputTokens: 120,
+      outputTokens: 30,
+      costUsd: 0.000036,
+      idempotencyKey: "job-42",
+      operation: "batch",
+    };
     const first = await internal(proxy, "usage", { body: event });
     expect(first.status).toBe(201);
     const created = usageRecordEnvelopeSchema.parse(first.json);
     expect(created.data.duplicate).toBe(false);
-    expect(created.data.row).toMatchObject({ tenantId: "acme", model: "gpt-4o-mini", tokens: 150, operation: "batch", tokenType: "llm", idempotencyKey: "job-42" });
+    expect(created.data.row).toMatchObject({
+      tenantId: "acme",
+      model: "gpt-4o-mini",
+      tokens: 150,
+      operation: "batch",
+      tokenType: "llm",
+      idempotencyKey: "job-42",
+    });
     // Stored scoped to the event's tenant; shown back as sent.
     expect(created.metadata).toEqual({ ledgerKey: "client:acme:job-42" });
 
@@ -61,20 +77,36 @@ describe("internal endpoints without keys", () => {
       ["gpt-4o-mini", 1],
     ]);
     expect(summary.metadata).toMatchObject({ tenant: null, groupBy: "model", groups: 2 });
-    const acme = usageSummaryEnvelopeSchema.parse((await internal(proxy, "usage?tenant=acme&group_by=day&since=2000-01-01")).json);
-    expect(acme.data).toEqual([expect.objectContaining({ events: 1, inputTokens: 120, outputTokens: 30, tokens: 150, costUsd: 0.000036, unpriced: 0 })]);
+    const acme = usageSummaryEnvelopeSchema.parse(
+      (await internal(proxy, "usage?tenant=acme&group_by=day&since=2000-01-01")).json,
+    );
+    expect(acme.data).toEqual([
+      expect.objectContaining({
+        events: 1,
+        inputTokens: 120,
+        outputTokens: 30,
+        tokens: 150,
+        costUsd: 0.000036,
+        unpriced: 0,
+      }),
+    ]);
     expect(acme.metadata.since).toBe("2000-01-01T00:00:00.000Z");
 
     const badQuery = await internal(proxy, "usage?group_by=week");
     expect(badQuery.status).toBe(400);
-    expect(errorEnvelopeSchema.parse(badQuery.json).error.details).toEqual({ issues: [expect.objectContaining({ path: "group_by" })] });
+    expect(errorEnvelopeSchema.parse(badQuery.json).error.details).toEqual({
+      issues: [expect.objectContaining({ path: "group_by" })],
+    });
   });
 
   it("answers 403 admin_disabled on the admin route when no master key is configured, and reports health", async () => {
     proxy = await startTestProxy();
     const keys = await internal(proxy, "keys", { headers: auth("anything") });
     expect(keys.status).toBe(403);
-    expect(errorEnvelopeSchema.parse(keys.json).error).toMatchObject({ type: "permission_error", code: "admin_disabled" });
+    expect(errorEnvelopeSchema.parse(keys.json).error).toMatchObject({
+      type: "permission_error",
+      code: "admin_disabled",
+    });
 
     const health = await internal(proxy, "health");
     expect(health.status).toBe(200);
@@ -100,17 +132,26 @@ describe("internal endpoints with keys and a master key", () => {
 
     expect((await internal(proxy, "usage")).status).toBe(401);
     expect(errorEnvelopeSchema.parse((await internal(proxy, "usage")).json).error.code).toBe("invalid_api_key");
-    const own = usageSummaryEnvelopeSchema.parse((await internal(proxy, "usage?group_by=key", { headers: auth(acme.plaintext) })).json);
+    const own = usageSummaryEnvelopeSchema.parse(
+      (await internal(proxy, "usage?group_by=key", { headers: auth(acme.plaintext) })).json,
+    );
     expect(own.metadata.tenant).toBe("acme");
     expect(own.data.map((g) => g.group)).toEqual([acme.key.id]);
     const foreign = await internal(proxy, "usage?tenant=globex", { headers: auth(acme.plaintext) });
     expect(foreign.status).toBe(403);
-    expect(errorEnvelopeSchema.parse(foreign.json).error).toMatchObject({ code: "tenant_forbidden", details: { param: "tenant" } });
-    const all = usageSummaryEnvelopeSchema.parse((await internal(proxy, "usage?group_by=key", { headers: auth(MASTER) })).json);
+    expect(errorEnvelopeSchema.parse(foreign.json).error).toMatchObject({
+      code: "tenant_forbidden",
+      details: { param: "tenant" },
+    });
+    const all = usageSummaryEnvelopeSchema.parse(
+      (await internal(proxy, "usage?group_by=key", { headers: auth(MASTER) })).json,
+    );
     expect(all.data.map((g) => g.group).sort()).toEqual([acme.key.id, globex.key.id].sort());
 
     // A key writes usage for its own tenant and key.
-    const posted = usageRecordEnvelopeSchema.parse((await internal(proxy, "usage", { body: { model: "m", inputTokens: 3 }, headers: auth(acme.plaintext) })).json);
+    const posted = usageRecordEnvelopeSchema.parse(
+      (await internal(proxy, "usage", { body: { model: "m", inputTokens: 3 }, headers: auth(acme.plaintext) })).json,
+    );
     expect(posted.data.row).toMatchObject({ tenantId: "acme", keyId: acme.key.id });
 
     for (const headers of [{}, auth(acme.plaintext), auth("not-the-master")]) {
@@ -130,6 +171,8 @@ describe("internal endpoints with keys and a master key", () => {
     expect(listed.text).not.toContain(globex.plaintext);
 
     expect((await internal(proxy, "health")).status).toBe(401);
-    expect(healthEnvelopeSchema.parse((await internal(proxy, "health", { headers: auth(acme.plaintext) })).json).data.auth).toEqual({ mode: "auto", keysRequired: true });
+    expect(
+      healthEnvelopeSchema.parse((await internal(proxy, "health", { headers: auth(acme.plaintext) })).json).data.auth,
+    ).toEqual({ mode: "auto", keysRequired: true });
   });
 });

@@ -18,14 +18,23 @@ afterEach(async () => {
 it("refuses a cost or token count past the per-event bounds, and the tenant's summary still answers", async () => {
   proxy = await startTestProxy();
   const url = `${proxy.url}/internal/usage`;
-  for (const [field, value] of [["costUsd", 1e308], ["costUsd", 1e7], ["inputTokens", 1e15], ["tokens", Number.MAX_SAFE_INTEGER]] as const) {
+  for (const [field, value] of [
+    ["costUsd", 1e308],
+    ["costUsd", 1e7],
+    ["inputTokens", 1e15],
+    ["tokens", Number.MAX_SAFE_INTEGER],
+  ] as const) {
     const refused = await send(url, { body: { model: "m", tenantId: "acme", [field]: value } });
     expect(refused.status, `${field} ${value}`).toBe(400);
-    expect(errorEnvelopeSchema.parse(refused.json).error.details).toEqual({ issues: [expect.objectContaining({ path: field })] });
+    expect(errorEnvelopeSchema.parse(refused.json).error.details).toEqual({
+      issues: [expect.objectContaining({ path: field })],
+    });
   }
   const fine = await send(url, { body: { model: "m", tenantId: "acme", costUsd: 1e6, inputTokens: 1e12 } });
   expect(fine.status).toBe(201);
   const summary = await send(`${url}?tenant=acme`);
   expect(summary.status).toBe(200);
-  expect(usageSummaryEnvelopeSchema.parse(summary.json).data).toEqual([expect.objectContaining({ group: "m", events: 1, costUsd: 1e6, inputTokens: 1e12 })]);
+  expect(usageSummaryEnvelopeSchema.parse(summary.json).data).toEqual([
+    expect.objectContaining({ group: "m", events: 1, costUsd: 1e6, inputTokens: 1e12 }),
+  ]);
 });

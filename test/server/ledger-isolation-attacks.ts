@@ -47,7 +47,9 @@ const MASTER = "master-secret-for-ledger-isolation";
 /** A priced model of the groq preset, served by the fake upstream. */
 const PRICED = "groq/llama-3.1-8b-instant";
 
-const bearer = (secret: CreatedApiKey | string) => ({ authorization: `Bearer ${typeof secret === "string" ? secret : secret.plaintext}` });
+const bearer = (secret: CreatedApiKey | string) => ({
+  authorization: `Bearer ${typeof secret === "string" ? secret : secret.plaintext}`,
+});
 
 /** `POST /internal/usage` with `body`, as `caller`. */
 function postUsage(proxy: TestProxy, caller: CreatedApiKey | string, body: Record<string, unknown>): Promise<Answer> {
@@ -61,7 +63,10 @@ async function settled(proxy: TestProxy): Promise<void> {
 }
 
 /** The failed envelope's error of an answer, after checking its status. */
-function refusal(answer: Answer, status: number): { code: string | null; type: string; message: string; details: Record<string, unknown> | null } {
+function refusal(
+  answer: Answer,
+  status: number,
+): { code: string | null; type: string; message: string; details: Record<string, unknown> | null } {
   expect(answer.status, answer.text).toBe(status);
   return errorEnvelopeSchema.parse(answer.json).error;
 }
@@ -90,7 +95,10 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
 
   /** A proxy on the engine with a master key and the priced groq model. */
   async function start(extra: LibraryConfigInput = {}): Promise<TestProxy> {
-    proxy = await startTestProxy({ masterKey: MASTER, models: loadConfig({ cwd, env: {} }).models, ...engine.overrides(), ...extra }, { env: { GROQ_API_KEY: "gsk-test" } });
+    proxy = await startTestProxy(
+      { masterKey: MASTER, models: loadConfig({ cwd, env: {} }).models, ...engine.overrides(), ...extra },
+      { env: { GROQ_API_KEY: "gsk-test" } },
+    );
     return proxy;
   }
 
@@ -109,7 +117,13 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
       await settled(p);
       // Rows of b booked before the ledger keys had namespaces: the bare proxy request id, and a bare client key.
       for (const idempotencyKey of ["req_00000000000000000000000000legacy", "legacy-job"]) {
-        await p.server.ctx.tenancy.ledger.record({ tenantId: "b", keyId: b.key.id, model: "echo", costUsd: 0.5, idempotencyKey });
+        await p.server.ctx.tenancy.ledger.record({
+          tenantId: "b",
+          keyId: b.key.id,
+          model: "echo",
+          costUsd: 0.5,
+          idempotencyKey,
+        });
       }
       const before = await engine.ledgerRows(p);
       const bRows = before.filter((row) => row.tenant_id === "b");
@@ -117,14 +131,37 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
 
       const answers: Answer[] = [];
       // The server's own namespaces and the proxy's request ids: refused, whoever asks and for whichever tenant.
-      const reserved = ["idempotency:b:job-1", requestId, `request:b:${requestId}`, "request:b:b-trace-7", "req_00000000000000000000000000legacy", "client:b:legacy-job"];
+      const reserved = [
+        "idempotency:b:job-1",
+        requestId,
+        `request:b:${requestId}`,
+        "request:b:b-trace-7",
+        "req_00000000000000000000000000legacy",
+        "client:b:legacy-job",
+      ];
       for (const idempotencyKey of reserved) {
-        for (const [caller, tenantId] of [[a, undefined], [MASTER, "a"], [MASTER, "b"]] as const) {
-          const answer = await postUsage(p, caller, { model: "echo", idempotencyKey, ...(tenantId ? { tenantId } : {}) });
+        for (const [caller, tenantId] of [
+          [a, undefined],
+          [MASTER, "a"],
+          [MASTER, "b"],
+        ] as const) {
+          const answer = await postUsage(p, caller, {
+            model: "echo",
+            idempotencyKey,
+            ...(tenantId ? { tenantId } : {}),
+          });
           answers.push(answer);
           const error = refusal(answer, 400);
-          expect(error).toMatchObject({ type: "invalid_request_error", code: "reserved_idempotency_key", details: { param: "idempotencyKey" } });
-          expect(error.message).toContain(idempotencyKey.startsWith("req_") ? "'req_'" : `'${idempotencyKey.slice(0, idempotencyKey.indexOf(":") + 1)}'`);
+          expect(error).toMatchObject({
+            type: "invalid_request_error",
+            code: "reserved_idempotency_key",
+            details: { param: "idempotencyKey" },
+          });
+          expect(error.message).toContain(
+            idempotencyKey.startsWith("req_")
+              ? "'req_'"
+              : `'${idempotencyKey.slice(0, idempotencyKey.indexOf(":") + 1)}'`,
+          );
         }
       }
       // Keys b chose itself (its x-request-id, a key of an older row): a's own new rows, never b's.
@@ -149,10 +186,21 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
       }
       const after = await engine.ledgerRows(p);
       expect(after.filter((row) => row.tenant_id === "b")).toEqual(bRows);
-      expect(after.filter((row) => row.tenant_id === "a").map((row) => row.idempotency_key).sort()).toEqual(["client:a:b-trace-7", "client:a:job-1", "client:a:legacy-job"]);
+      expect(
+        after
+          .filter((row) => row.tenant_id === "a")
+          .map((row) => row.idempotency_key)
+          .sort(),
+      ).toEqual(["client:a:b-trace-7", "client:a:job-1", "client:a:legacy-job"]);
       // b's exchanges were booked in the server's namespaces.
       expect(bRows.map((row) => row.idempotency_key).sort()).toEqual(
-        ["idempotency:b:job-1", `request:b:${requestId}`, "request:b:b-trace-7", "req_00000000000000000000000000legacy", "legacy-job"].sort(),
+        [
+          "idempotency:b:job-1",
+          `request:b:${requestId}`,
+          "request:b:b-trace-7",
+          "req_00000000000000000000000000legacy",
+          "legacy-job",
+        ].sort(),
       );
     });
 
@@ -160,16 +208,25 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
       const p = await start();
       // The cost of one exchange, from a key without a budget.
       const probe = await p.server.ctx.tenancy.keys.create({ tenant: "probe" });
-      expect((await chat(p, { model: PRICED, messages: [{ role: "user", content: "price me" }] }, bearer(probe))).status).toBe(200);
+      expect(
+        (await chat(p, { model: PRICED, messages: [{ role: "user", content: "price me" }] }, bearer(probe))).status,
+      ).toBe(200);
       await settled(p);
       const cost = (await engine.ledgerRows(p))[0]!.cost_usd!;
       expect(cost).toBeGreaterThan(0);
       // Room for three and a half exchanges.
-      const a = await p.server.ctx.tenancy.keys.create({ tenant: "a", budgetUsd: cost * 3.5, budgetPeriodMs: 30 * 86_400_000 });
+      const a = await p.server.ctx.tenancy.keys.create({
+        tenant: "a",
+        budgetUsd: cost * 3.5,
+        budgetPeriodMs: 30 * 86_400_000,
+      });
 
       // The trick: zero-cost rows under the ledger keys the server will derive from `Idempotency-Key: free-<i>`.
       for (let i = 1; i <= 15; i++) {
-        const error = refusal(await postUsage(p, a, { model: PRICED, costUsd: 0, idempotencyKey: `idempotency:a:free-${i}` }), 400);
+        const error = refusal(
+          await postUsage(p, a, { model: PRICED, costUsd: 0, idempotencyKey: `idempotency:a:free-${i}` }),
+          400,
+        );
         expect(error.code).toBe("reserved_idempotency_key");
       }
       // The same keys without the namespace are a's own client rows, in their own namespace: they shield nothing.
@@ -177,15 +234,24 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
 
       const statuses: number[] = [];
       for (let i = 1; i <= 15; i++) {
-        const answer = await chat(p, { model: PRICED, messages: [{ role: "user", content: "price me" }] }, { ...bearer(a), "idempotency-key": `free-${i}` });
+        const answer = await chat(
+          p,
+          { model: PRICED, messages: [{ role: "user", content: "price me" }] },
+          { ...bearer(a), "idempotency-key": `free-${i}` },
+        );
         statuses.push(answer.status);
-        if (answer.status === 429) expect(openAIError(answer)).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded" });
+        if (answer.status === 429)
+          expect(openAIError(answer)).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded" });
         // The next admission sees this exchange's booking.
         await settled(p);
       }
       expect(statuses).toEqual([...Array<number>(4).fill(200), ...Array<number>(11).fill(429)]);
-      const billed = (await engine.ledgerRows(p)).filter((row) => row.key_id === a.key.id && row.idempotency_key.startsWith("idempotency:"));
-      expect(billed.map((row) => row.idempotency_key).sort()).toEqual([1, 2, 3, 4].map((i) => `idempotency:a:free-${i}`).sort());
+      const billed = (await engine.ledgerRows(p)).filter(
+        (row) => row.key_id === a.key.id && row.idempotency_key.startsWith("idempotency:"),
+      );
+      expect(billed.map((row) => row.idempotency_key).sort()).toEqual(
+        [1, 2, 3, 4].map((i) => `idempotency:a:free-${i}`).sort(),
+      );
       for (const row of billed) expect(row.cost_usd).toBeCloseTo(cost, 12);
       expect(await p.server.ctx.tenancy.ledger.spend({ keyId: a.key.id }, 0)).toBeCloseTo(cost * 4, 12);
     });
@@ -198,16 +264,34 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
       const forbidden = refusal(await postUsage(p, a, { model: "echo", keyId: b.key.id, costUsd: 5 }), 403);
       expect(forbidden).toMatchObject({ type: "permission_error", code: "key_forbidden", details: { param: "keyId" } });
       // A key that does not exist gets the same answer (a's caller learns nothing of other tenants' keys).
-      expect(refusal(await postUsage(p, a, { model: "echo", keyId: "key_00000000000000000000000000", costUsd: 5 }), 403).code).toBe("key_forbidden");
+      expect(
+        refusal(await postUsage(p, a, { model: "echo", keyId: "key_00000000000000000000000000", costUsd: 5 }), 403)
+          .code,
+      ).toBe("key_forbidden");
       // Naming b's tenant is refused as before.
-      expect(refusal(await postUsage(p, a, { model: "echo", tenantId: "b", keyId: b.key.id, costUsd: 5 }), 403).code).toBe("tenant_forbidden");
+      expect(
+        refusal(await postUsage(p, a, { model: "echo", tenantId: "b", keyId: b.key.id, costUsd: 5 }), 403).code,
+      ).toBe("tenant_forbidden");
       // The master key books on a key only for that key's own tenant.
       for (const tenantId of ["a", undefined]) {
-        const error = refusal(await postUsage(p, MASTER, { model: "echo", keyId: b.key.id, costUsd: 5, ...(tenantId ? { tenantId } : {}) }), 400);
+        const error = refusal(
+          await postUsage(p, MASTER, { model: "echo", keyId: b.key.id, costUsd: 5, ...(tenantId ? { tenantId } : {}) }),
+          400,
+        );
         expect(error).toMatchObject({ code: "invalid_key_id", details: { param: "keyId" } });
         expect(error.message).toContain("tenant 'b'");
       }
-      expect(refusal(await postUsage(p, MASTER, { model: "echo", tenantId: "b", keyId: "key_00000000000000000000000000", costUsd: 5 }), 400).message).toContain("no such key");
+      expect(
+        refusal(
+          await postUsage(p, MASTER, {
+            model: "echo",
+            tenantId: "b",
+            keyId: "key_00000000000000000000000000",
+            costUsd: 5,
+          }),
+          400,
+        ).message,
+      ).toContain("no such key");
 
       expect(await p.server.ctx.tenancy.ledger.spend({ keyId: b.key.id }, 0)).toBe(0);
       expect(await p.server.ctx.tenancy.ledger.spend({ tenant: "b" }, 0)).toBe(0);
@@ -261,18 +345,36 @@ export function ledgerIsolationSuite(engine: LedgerEngine): void {
   describe("POST /internal/usage without keys", () => {
     it("refuses a keyId (no key exists), and never shows another tenant's row found under a tenant's scoped key", async () => {
       const p = await start();
-      const unknown = refusal(await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: "key_00000000000000000000000000" } }), 400);
+      const unknown = refusal(
+        await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: "key_00000000000000000000000000" } }),
+        400,
+      );
       expect(unknown).toMatchObject({ code: "invalid_key_id", details: { param: "keyId" } });
-      expect((await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: null, tenantId: "a" } })).status).toBe(201);
+      expect(
+        (await send(`${p.url}/internal/usage`, { body: { model: "echo", keyId: null, tenantId: "a" } })).status,
+      ).toBe(201);
       // The ledger's length limit holds for the key as stored (with its tenant): a client key that no longer fits is a 400, not a 500.
-      const long = refusal(await send(`${p.url}/internal/usage`, { body: { model: "echo", tenantId: "a", idempotencyKey: "k".repeat(512) } }), 400);
+      const long = refusal(
+        await send(`${p.url}/internal/usage`, {
+          body: { model: "echo", tenantId: "a", idempotencyKey: "k".repeat(512) },
+        }),
+        400,
+      );
       expect(long).toMatchObject({ code: "invalid_request", details: { param: "idempotencyKey" } });
 
       // A direct database writer (the library) put tenant b's row under the key tenant a's events are stored under.
-      const planted = await trackTokenUsage({ model: "echo", tenantId: "b", costUsd: 3, idempotencyKey: "client:a:shared" }, { store: p.server.ctx.tenancy });
+      const planted = await trackTokenUsage(
+        { model: "echo", tenantId: "b", costUsd: 3, idempotencyKey: "client:a:shared" },
+        { store: p.server.ctx.tenancy },
+      );
       expect(planted.success).toBe(true);
-      const conflict = await send(`${p.url}/internal/usage`, { body: { model: "echo", tenantId: "a", idempotencyKey: "shared" } });
-      expect(refusal(conflict, 409)).toMatchObject({ code: "idempotency_key_conflict", details: { param: "idempotencyKey" } });
+      const conflict = await send(`${p.url}/internal/usage`, {
+        body: { model: "echo", tenantId: "a", idempotencyKey: "shared" },
+      });
+      expect(refusal(conflict, 409)).toMatchObject({
+        code: "idempotency_key_conflict",
+        details: { param: "idempotencyKey" },
+      });
       expect(conflict.text).not.toContain(planted.success ? planted.data.id : "");
     });
   });

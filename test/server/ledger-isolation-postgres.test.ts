@@ -18,5 +18,8 @@ ledgerIsolationSuite({
     schema = null;
   },
   overrides: () => ({ databaseUrl: schema!.url }),
-  ledgerRows: async () => schema!.rows<LedgerRow>("SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id"),
+  ledgerRows: async () =>
+    schema!.rows<LedgerRow>(
+      "SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id",
+    ),
 });

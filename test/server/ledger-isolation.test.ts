@@ -10,5 +10,9 @@ ledgerIsolationSuite({
   setUp: async () => undefined,
   tearDown: async () => undefined,
   overrides: () => ({}),
-  ledgerRows: async (proxy) => rows<LedgerRow>(proxy.dbPath, "SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id"),
+  ledgerRows: async (proxy) =>
+    rows<LedgerRow>(
+      proxy.dbPath,
+      "SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id",
+    ),
 });

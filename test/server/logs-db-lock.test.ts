@@ -55,7 +55,9 @@ it("answers while another process holds the logs.db lock, and books the exchange
   // The recorder hands each exchange to the ledger once its batch is due (recording off too): then drain the ledger.
   await proxy.server.ctx.recorder.flush();
   await proxy.server.ctx.booking.drain();
-  expect(rows(proxy.dbPath, "select model, input_tokens > 0 as counted from llm_relay_usage order by created_at")).toEqual([
+  expect(
+    rows(proxy.dbPath, "select model, input_tokens > 0 as counted from llm_relay_usage order by created_at"),
+  ).toEqual([
     { model: "echo", counted: 1 },
     { model: "echo", counted: 1 },
   ]);
@@ -81,7 +83,9 @@ it("a request with an Idempotency-Key waits for the lock without holding up othe
   expect(replay.status).toBe(200);
   expect(replay.json).toEqual(first.json);
   expect((first.json as { id?: string }).id).toBeTruthy();
-  expect(rows(proxy.dbPath, "select state from llm_relay_idempotency where idempotency_key = 'lock-test-1'")).toEqual([{ state: "done" }]);
+  expect(rows(proxy.dbPath, "select state from llm_relay_idempotency where idempotency_key = 'lock-test-1'")).toEqual([
+    { state: "done" },
+  ]);
 });
 
 it("POST /internal/usage waits for the lock without holding up other requests, then records the row", async () => {
@@ -89,7 +93,9 @@ it("POST /internal/usage waits for the lock without holding up other requests, t
   lock = await holdWriteLock(proxy.dbPath);
 
   const record = vi.spyOn(proxy.server.ctx.tenancy.ledger, "record");
-  const usage = send(`${proxy.url}/internal/usage`, { body: { model: "gpt-4o-mini", inputTokens: 12, idempotencyKey: "lock-usage-1" } });
+  const usage = send(`${proxy.url}/internal/usage`, {
+    body: { model: "gpt-4o-mini", inputTokens: 12, idempotencyKey: "lock-usage-1" },
+  });
   const usageSettled = settledFlag(usage);
   // The usage row has reached the ledger, which finds the file locked.
   await until("the /internal/usage row under way", () => record.mock.calls.length === 1);
@@ -98,5 +104,10 @@ it("POST /internal/usage waits for the lock without holding up other requests, t
 
   await lock.release();
   expect((await usage).status).toBe(201);
-  expect(rows(proxy.dbPath, "select model, input_tokens from llm_relay_usage where idempotency_key = 'client:default:lock-usage-1'")).toEqual([{ model: "gpt-4o-mini", input_tokens: 12 }]);
+  expect(
+    rows(
+      proxy.dbPath,
+      "select model, input_tokens from llm_relay_usage where idempotency_key = 'client:default:lock-usage-1'",
+    ),
+  ).toEqual([{ model: "gpt-4o-mini", input_tokens: 12 }]);
 });

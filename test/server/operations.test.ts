@@ -25,7 +25,14 @@ afterAll(async () => proxy.close());
 
 async function health(p: TestProxy) {
   const answer = await send(`${p.url}/health`);
-  return { status: answer.status, body: answer.json as { status: string; db: { writable: boolean }; recorder: { queued: number; kept: number; written: number; failed_writes: number; last_error_at: string | null } } };
+  return {
+    status: answer.status,
+    body: answer.json as {
+      status: string;
+      db: { writable: boolean };
+      recorder: { queued: number; kept: number; written: number; failed_writes: number; last_error_at: string | null };
+    },
+  };
 }
 /**
  * One sample of `/metrics`. Only that metric's lines are parsed: prom-client prints an empty
@@ -34,11 +41,14 @@ async function health(p: TestProxy) {
 async function metric(p: TestProxy, name: string, labels: Record<string, string> = {}): Promise<number> {
   const answer = await send(`${p.url}/metrics`);
   expect(answer.status).toBe(200);
-  const lines = answer.text.split("\n").filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`) || line.includes(` ${name} `));
+  const lines = answer.text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`) || line.includes(` ${name} `));
   expect(lines.length, `${name} in /metrics`).toBeGreaterThan(0);
   return sampleValue(parsePrometheusText(lines.join("\n")), name, labels);
 }
-const count = (p: TestProxy, table: string) => rows<{ n: number }>(p.dbPath, `select count(*) as n from ${table}`)[0]!.n;
+const count = (p: TestProxy, table: string) =>
+  rows<{ n: number }>(p.dbPath, `select count(*) as n from ${table}`)[0]!.n;
 
 describe("models", () => {
   it("GET /v1/models/echo returns the model object", async () => {
@@ -60,7 +70,13 @@ describe("models", () => {
     const list = answer.json as { object: string; data: { id: string; owned_by: string; object: string }[] };
     expect(list.object).toBe("list");
     const owners = Object.fromEntries(list.data.map((m) => [m.id, m.owned_by]));
-    expect(owners).toMatchObject({ echo: "echo", up: "openai-compatible", fast: "openai-compatible", mirror: "echo", "local/*": "openai-compatible" });
+    expect(owners).toMatchObject({
+      echo: "echo",
+      up: "openai-compatible",
+      fast: "openai-compatible",
+      mirror: "echo",
+      "local/*": "openai-compatible",
+    });
     for (const model of list.data) expect(model.object).toBe("model");
   });
 });
@@ -134,19 +150,40 @@ describe("a database locked by another process", () => {
       for (const id of ids) expect((await chat(locked, chatBody("echo"), { "x-request-id": id })).status).toBe(200);
       // Past the worker's 5 s busy timeout (record-worker.ts) the batch is kept for retry, and /health says so.
       let firstFailure: string | null = null;
-      await until("/health 503 with records kept", async () => {
-        const h = await health(locked);
-        firstFailure = h.body.recorder.last_error_at;
-        return h.status === 503 && h.body.status === "degraded" && h.body.db.writable === false && h.body.recorder.kept > 0 && h.body.recorder.queued === 3;
-      }, { timeoutMs: 20_000, everyMs: 100 });
+      await until(
+        "/health 503 with records kept",
+        async () => {
+          const h = await health(locked);
+          firstFailure = h.body.recorder.last_error_at;
+          return (
+            h.status === 503 &&
+            h.body.status === "degraded" &&
+            h.body.db.writable === false &&
+            h.body.recorder.kept > 0 &&
+            h.body.recorder.queued === 3
+          );
+        },
+        { timeoutMs: 20_000, everyMs: 100 },
+      );
       // Tried again, still locked, and still kept: the batch is only saved if it is kept and retried, not given up.
-      await until("a retry that found the file locked as well", async () => {
-        const h = await health(locked);
-        return h.body.recorder.last_error_at !== firstFailure && h.body.recorder.kept === 3 && h.body.recorder.failed_writes === 0;
-      }, { timeoutMs: 20_000, everyMs: 100 });
+      await until(
+        "a retry that found the file locked as well",
+        async () => {
+          const h = await health(locked);
+          return (
+            h.body.recorder.last_error_at !== firstFailure &&
+            h.body.recorder.kept === 3 &&
+            h.body.recorder.failed_writes === 0
+          );
+        },
+        { timeoutMs: 20_000, everyMs: 100 },
+      );
       other.exec("COMMIT");
       await until("the 3 exchanges in llm_relay_exchanges", () => count(locked, "llm_relay_exchanges") === 3);
-      const recorded = rows<{ request_id: string }>(locked.dbPath, "select request_id from llm_relay_exchanges order by request_id");
+      const recorded = rows<{ request_id: string }>(
+        locked.dbPath,
+        "select request_id from llm_relay_exchanges order by request_id",
+      );
       expect(recorded.map((row) => row.request_id)).toEqual(ids);
       await until("/health 200 again", async () => (await health(locked)).status === 200);
       const after = await health(locked);
@@ -165,7 +202,9 @@ describe("a database that rejects writes (not a lock)", () => {
     const rejecting = await startTestProxy();
     const other = new Database(rejecting.dbPath);
     try {
-      other.exec("CREATE TRIGGER test_reject BEFORE INSERT ON llm_relay_exchanges BEGIN SELECT RAISE(ABORT, 'rejected by test'); END");
+      other.exec(
+        "CREATE TRIGGER test_reject BEFORE INSERT ON llm_relay_exchanges BEGIN SELECT RAISE(ABORT, 'rejected by test'); END",
+      );
       for (const id of ["rejected-1", "rejected-2", "rejected-3"]) {
         expect((await chat(rejecting, chatBody("echo"), { "x-request-id": id })).status).toBe(200);
       }

@@ -25,12 +25,20 @@ afterAll(async () => {
 const messages = [{ role: "user", content: "Tell me a story" }];
 
 async function post(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${proxy.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return fetch(`${proxy.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 describe("pass-through", () => {
   it("delivers the upstream's SSE bytes unchanged, chunk for chunk, when the client asked for usage itself", async () => {
-    fake.behave({ kind: "ok", chunkCount: 20, text: "Once upon a time, a small fox found a very old map in the woods." });
+    fake.behave({
+      kind: "ok",
+      chunkCount: 20,
+      text: "Once upon a time, a small fox found a very old map in the woods.",
+    });
     const response = await post({ model: "up", messages, stream: true, stream_options: { include_usage: true } });
     const received = await response.text();
     const sent = fake.requests.at(-1)!.bodySent;
@@ -91,7 +99,9 @@ describe("GET /metrics", () => {
     const after = await scrape();
     expect(moved(after, "llm_relay_exchanges_total", { provider: "openai-compatible", outcome: "ok" })).toBe(3);
     expect(moved(after, "llm_relay_request_duration_seconds_count", up)).toBe(4);
-    expect(moved(after, "llm_relay_upstream_errors_total", { provider: "openai-compatible", class: "upstream_http" })).toBe(1); // the 500 (no retries configured)
+    expect(
+      moved(after, "llm_relay_upstream_errors_total", { provider: "openai-compatible", class: "upstream_http" }),
+    ).toBe(1); // the 500 (no retries configured)
     expect(moved(after, "llm_relay_requests_total", { route: "/v1/chat/completions", status: "400" })).toBe(1);
     expect(moved(after, "llm_relay_requests_total", { route: "/v1/chat/completions", status: "200" })).toBe(3);
     expect(moved(after, "llm_relay_ttft_seconds_count", up)).toBe(2); // the two streams

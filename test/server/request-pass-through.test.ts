@@ -25,8 +25,21 @@ const completion = JSON.stringify({
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 });
 const chunks = [
-  { id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "ok" }, finish_reason: "stop" }] },
-  { id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } },
+  {
+    id: "c1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, delta: { content: "ok" }, finish_reason: "stop" }],
+  },
+  {
+    id: "c1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "m",
+    choices: [],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+  },
 ];
 
 beforeAll(async () => {
@@ -47,7 +60,9 @@ beforeAll(async () => {
   });
   upstream = await listenOnLoopback(server);
   const baseUrl = `http://127.0.0.1:${upstream.port}/v1`;
-  proxy = await startTestProxy({ models: { same: fakeDeployment(baseUrl), renamed: fakeDeployment(baseUrl, { model: "the-upstream-name" }) } });
+  proxy = await startTestProxy({
+    models: { same: fakeDeployment(baseUrl), renamed: fakeDeployment(baseUrl, { model: "the-upstream-name" }) },
+  });
 });
 afterAll(async () => {
   await proxy.close();
@@ -57,7 +72,11 @@ afterAll(async () => {
 /** Posts `text` as is and returns what the upstream received. */
 async function forwarded(text: string): Promise<string> {
   const before = received.length;
-  const response = await fetch(`${proxy.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: text });
+  const response = await fetch(`${proxy.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: text,
+  });
   expect(response.status).toBe(200);
   await response.text();
   expect(received.length).toBe(before + 1);
@@ -66,25 +85,35 @@ async function forwarded(text: string): Promise<string> {
 
 describe("the request body upstream", () => {
   it("is the client's bytes, unchanged, when the upstream model is the one named (spacing, key order, escapes and unknown fields kept)", async () => {
-    const text = '{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"quoted\\""} ],\n  "x_vendor": {"keep": [1, 2.50]}, "model":"same" }';
+    const text =
+      '{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"quoted\\""} ],\n  "x_vendor": {"keep": [1, 2.50]}, "model":"same" }';
     expect(await forwarded(text)).toBe(text);
   });
 
   it("gets include_usage spliced in for a stream that has no stream_options, and nothing else changes", async () => {
     const text = '{"model":"same","stream":true,"messages":[{"role":"user","content":"hi"}],"temperature":0.70}';
     const sent = await forwarded(text);
-    expect(sent).toBe('{"model":"same","stream":true,"messages":[{"role":"user","content":"hi"}],"temperature":0.70,"stream_options":{"include_usage":true}}');
+    expect(sent).toBe(
+      '{"model":"same","stream":true,"messages":[{"role":"user","content":"hi"}],"temperature":0.70,"stream_options":{"include_usage":true}}',
+    );
   });
 
   it("is the client's bytes for a stream that already asks for usage", async () => {
-    const text = '{"model":"same","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}';
+    const text =
+      '{"model":"same","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}';
     expect(await forwarded(text)).toBe(text);
   });
 
   it("is serialised again, with the change, when the model is renamed or stream_options lacks include_usage", async () => {
-    const renamed = JSON.parse(await forwarded('{"model":"renamed","messages":[{"role":"user","content":"hi"}],"x_vendor":1}')) as Record<string, unknown>;
+    const renamed = JSON.parse(
+      await forwarded('{"model":"renamed","messages":[{"role":"user","content":"hi"}],"x_vendor":1}'),
+    ) as Record<string, unknown>;
     expect(renamed).toEqual({ model: "the-upstream-name", messages: [{ role: "user", content: "hi" }], x_vendor: 1 });
-    const options = JSON.parse(await forwarded('{"model":"same","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"hi"}]}')) as Record<string, unknown>;
+    const options = JSON.parse(
+      await forwarded(
+        '{"model":"same","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"hi"}]}',
+      ),
+    ) as Record<string, unknown>;
     expect(options["stream_options"]).toEqual({ include_usage: true, x: 1 });
   });
 });

@@ -17,7 +17,12 @@ import { loadConfig } from "../../src/config/load.js";
 import { createClient } from "../../src/library/client.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { rows } from "../helpers/db.js";
-import { DEFAULT_TEXT, startFakeUpstream, type FakeBehaviour, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
+import {
+  DEFAULT_TEXT,
+  startFakeUpstream,
+  type FakeBehaviour,
+  type FakeUpstream,
+} from "../helpers/fake-openai-upstream.js";
 import { tempDir } from "../helpers/proxy.js";
 import { allAttempts, attemptsTable, type AttemptRow } from "./resilience-helpers.js";
 
@@ -28,13 +33,26 @@ const CONCURRENCY = 4;
 const FAILS_EVERY_OTHER: FakeBehaviour = {
   kind: "cycle",
   steps: [
-    { kind: "status", status: 500, body: '{"error":{"message":"Internal server error","type":"server_error","param":null,"code":null}}' },
+    {
+      kind: "status",
+      status: 500,
+      body: '{"error":{"message":"Internal server error","type":"server_error","param":null,"code":null}}',
+    },
     { kind: "ok" },
     { kind: "reset" },
     { kind: "ok" },
-    { kind: "status", status: 429, body: '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}', headers: { "Retry-After": "0" } },
+    {
+      kind: "status",
+      status: 429,
+      body: '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}',
+      headers: { "Retry-After": "0" },
+    },
     { kind: "ok" },
-    { kind: "status", status: 503, body: '{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}' },
+    {
+      kind: "status",
+      status: 503,
+      body: '{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}',
+    },
     { kind: "ok" },
   ],
 };
@@ -84,7 +102,9 @@ afterAll(async () => {
 async function inBatches<T>(count: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let start = 0; start < count; start += CONCURRENCY) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count - start) }, (_, k) => one(start + k)))));
+    out.push(
+      ...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count - start) }, (_, k) => one(start + k)))),
+    );
   }
   return out;
 }
@@ -99,8 +119,12 @@ function checkAttempts(attempts: readonly AttemptRow[], flakyBefore: number, bac
   expect(failed.length).toBe(Math.ceil(flakyRequests / 2));
   expect(failed.every((a) => a.model === "main")).toBe(true);
   expect(new Set(failed.map((a) => a.status))).toEqual(new Set(["error", "unreachable"]));
-  expect(new Set(attempts.filter((a) => a.model === "main").map((a) => a.deployment))).toEqual(new Set(["main#1", "main#2"]));
-  expect(attempts.filter((a) => a.model === "backup").every((a) => a.status === "ok" && a.deployment === "backup")).toBe(true);
+  expect(new Set(attempts.filter((a) => a.model === "main").map((a) => a.deployment))).toEqual(
+    new Set(["main#1", "main#2"]),
+  );
+  expect(
+    attempts.filter((a) => a.model === "backup").every((a) => a.status === "ok" && a.deployment === "backup"),
+  ).toBe(true);
 }
 
 describe("two deployments and a fallback in front of an upstream failing every other request", () => {
@@ -118,18 +142,27 @@ describe("two deployments and a fallback in front of an upstream failing every o
       const texts = await inBatches(REQUESTS * 2, async (i) => {
         const requestId = `${i % 2 === 0 ? "stream" : "json"}-${String(i).padStart(2, "0")}`;
         if (i % 2 === 0) {
-          const stream = await client.chat.completions.create({ model: "main", messages, stream: true }, { headers: { "x-request-id": requestId } });
+          const stream = await client.chat.completions.create(
+            { model: "main", messages, stream: true },
+            { headers: { "x-request-id": requestId } },
+          );
           let text = "";
           for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
           return text;
         }
-        const completion = await client.chat.completions.create({ model: "main", messages }, { headers: { "x-request-id": requestId } });
+        const completion = await client.chat.completions.create(
+          { model: "main", messages },
+          { headers: { "x-request-id": requestId } },
+        );
         return completion.choices[0]!.message.content;
       });
       expect(texts).toEqual(Array.from({ length: REQUESTS * 2 }, () => DEFAULT_TEXT));
 
       await server.ctx.recorder.flush();
-      const exchanges = rows<{ status: string; http_status: number; attempts: number; deployment: string }>(dbPath, "SELECT status, http_status, attempts, deployment FROM llm_relay_exchanges");
+      const exchanges = rows<{ status: string; http_status: number; attempts: number; deployment: string }>(
+        dbPath,
+        "SELECT status, http_status, attempts, deployment FROM llm_relay_exchanges",
+      );
       expect(exchanges).toHaveLength(REQUESTS * 2);
       expect(exchanges.every((e) => e.status === "ok" && e.http_status === 200)).toBe(true);
       const attempts = allAttempts(dbPath);
@@ -138,10 +171,14 @@ describe("two deployments and a fallback in front of an upstream failing every o
       // Some exchanges needed more than one attempt (the upstream failed half of them).
       expect(exchanges.some((e) => e.attempts > 1)).toBe(true);
 
-      const table = attemptsTable([...attempts].sort((a, b) => a.request_id.localeCompare(b.request_id) || a.attempt - b.attempt));
+      const table = attemptsTable(
+        [...attempts].sort((a, b) => a.request_id.localeCompare(b.request_id) || a.attempt - b.attempt),
+      );
       const summary = summarise(attempts, exchanges);
       fs.writeFileSync(path.join(dir, "attempts.txt"), `${summary}\n\n${table}\n`);
-      console.log(`llm_relay_attempts of the "Done when" run (${REQUESTS * 2} requests through the proxy):\n${summary}\n\n${table}`);
+      console.log(
+        `llm_relay_attempts of the "Done when" run (${REQUESTS * 2} requests through the proxy):\n${summary}\n\n${table}`,
+      );
     } finally {
       await server.close();
     }
@@ -175,9 +212,14 @@ describe("two deployments and a fallback in front of an upstream failing every o
 });
 
 /** A few lines: requests, attempts by outcome, who answered. */
-function summarise(attempts: readonly AttemptRow[], exchanges: readonly { attempts: number; deployment: string }[]): string {
+function summarise(
+  attempts: readonly AttemptRow[],
+  exchanges: readonly { attempts: number; deployment: string }[],
+): string {
   const count = <T>(items: readonly T[], key: (item: T) => string) =>
-    Object.entries(items.reduce<Record<string, number>>((acc, item) => ((acc[key(item)] = (acc[key(item)] ?? 0) + 1), acc), {}))
+    Object.entries(
+      items.reduce<Record<string, number>>((acc, item) => ((acc[key(item)] = (acc[key(item)] ?? 0) + 1), acc), {}),
+    )
       .sort()
       .map(([k, n]) => `${k}: ${n}`)
       .join(", ");

@@ -19,9 +19,11 @@ import { group, recordedAttempts, routing, routingHeaders } from "./resilience-h
 /** OpenAI's answer to a prompt over the context window (its documented error code). */
 const CONTEXT_BODY =
   '{"error":{"message":"This model\'s maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}';
-const OVERLOADED_BODY = '{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}';
+const OVERLOADED_BODY =
+  '{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}';
 const SERVER_ERROR_BODY = '{"error":{"message":"Internal failure","type":"server_error","param":null,"code":null}}';
-const RATE_LIMIT_BODY = '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
+const RATE_LIMIT_BODY =
+  '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
 
 let primary: FakeUpstream;
 let first: FakeUpstream;
@@ -31,7 +33,12 @@ let proxy: TestProxy;
 let client: OpenAI;
 
 beforeAll(async () => {
-  [primary, first, second, big] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
+  [primary, first, second, big] = await Promise.all([
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+  ]);
   proxy = await startTestProxy({
     models: {
       chain: group("chain", [fakeDeployment(primary.baseUrl, { model: "primary-8k" })], {
@@ -59,7 +66,12 @@ beforeEach(() => {
 
 /** Request counts of the four upstreams. */
 function counts() {
-  return { primary: primary.requests.length, first: first.requests.length, second: second.requests.length, big: big.requests.length };
+  return {
+    primary: primary.requests.length,
+    first: first.requests.length,
+    second: second.requests.length,
+    big: big.requests.length,
+  };
 }
 
 /** One SDK request: the text and the response headers. */
@@ -67,7 +79,9 @@ async function ask(model: string, stream: boolean, requestId: string) {
   const messages = [{ role: "user" as const, content: "Summarise this long document" }];
   const options = { headers: { "x-request-id": requestId } };
   if (stream) {
-    const { data, response } = await client.chat.completions.create({ model, messages, stream: true }, options).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model, messages, stream: true }, options)
+      .withResponse();
     let text = "";
     for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? "";
     return { text, headers: response.headers };
@@ -87,13 +101,41 @@ describe.each([false, true])("fallbacks, stream: %s", (stream) => {
 
     expect(answer.text).toBe(DEFAULT_TEXT);
     expect(routingHeaders(answer.headers)).toEqual({ deployment: "fb-two", attempts: "3" });
-    expect(counts()).toEqual({ ...before, primary: before.primary + 1, first: before.first + 1, second: before.second + 1 });
+    expect(counts()).toEqual({
+      ...before,
+      primary: before.primary + 1,
+      first: before.first + 1,
+      second: before.second + 1,
+    });
     expect(second.requests.at(-1)!.body.model).toBe("second-upstream-model");
 
     expect(await recordedAttempts(proxy, `order-${tag}`)).toMatchObject([
-      { attempt: 1, model: "chain", deployment: "chain", upstream_model: "primary-8k", status: "error", http_status: 500, error: "Internal failure" },
-      { attempt: 2, model: "fb-one", deployment: "fb-one", upstream_model: "fb-one", status: "error", http_status: 503, error: "The server is overloaded" },
-      { attempt: 3, model: "fb-two", deployment: "fb-two", upstream_model: "second-upstream-model", status: "ok", http_status: 200 },
+      {
+        attempt: 1,
+        model: "chain",
+        deployment: "chain",
+        upstream_model: "primary-8k",
+        status: "error",
+        http_status: 500,
+        error: "Internal failure",
+      },
+      {
+        attempt: 2,
+        model: "fb-one",
+        deployment: "fb-one",
+        upstream_model: "fb-one",
+        status: "error",
+        http_status: 503,
+        error: "The server is overloaded",
+      },
+      {
+        attempt: 3,
+        model: "fb-two",
+        deployment: "fb-two",
+        upstream_model: "second-upstream-model",
+        status: "ok",
+        http_status: 200,
+      },
     ]);
     // responses.model keeps the name the client asked for; our columns say who answered.
     expect(await recordedExchange(proxy, `order-${tag}`)).toMatchObject({
@@ -135,7 +177,11 @@ describe("what is not fallen back from", () => {
   });
 
   it("answers a client error (401) without trying the fallbacks", async () => {
-    primary.behave({ kind: "status", status: 401, body: '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}' });
+    primary.behave({
+      kind: "status",
+      status: 401,
+      body: '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}',
+    });
     const before = counts();
     const answer = await chat(proxy, chatBody("chain", { stream: true }), { "x-request-id": "auth" });
 
@@ -147,13 +193,21 @@ describe("what is not fallen back from", () => {
   it("answers the last fallback's error when every model failed", async () => {
     primary.behave({ kind: "status", status: 500, body: SERVER_ERROR_BODY });
     first.behave({ kind: "status", status: 503, body: OVERLOADED_BODY });
-    second.behave({ kind: "status", status: 502, body: '{"error":{"message":"Bad gateway upstream","type":"server_error","param":null,"code":null}}' });
+    second.behave({
+      kind: "status",
+      status: 502,
+      body: '{"error":{"message":"Bad gateway upstream","type":"server_error","param":null,"code":null}}',
+    });
     const answer = await chat(proxy, chatBody("chain"), { "x-request-id": "all-failed" });
 
     expect(answer.status).toBe(502);
     expect(openAIError(answer).message).toBe("Bad gateway upstream");
     expect(routingHeaders(answer.headers)).toEqual({ deployment: "fb-two", attempts: "3" });
-    expect(await recordedExchange(proxy, "all-failed")).toMatchObject({ status: "error", http_status: 502, deployment: "fb-two" });
+    expect(await recordedExchange(proxy, "all-failed")).toMatchObject({
+      status: "error",
+      http_status: 502,
+      deployment: "fb-two",
+    });
   });
 });
 
@@ -181,7 +235,10 @@ describe("cooldown", () => {
   let pair: TestProxy;
 
   beforeAll(async () => {
-    [bad, good] = await Promise.all([startFakeUpstream({ kind: "status", status: 500, body: SERVER_ERROR_BODY }), startFakeUpstream()]);
+    [bad, good] = await Promise.all([
+      startFakeUpstream({ kind: "status", status: 500, body: SERVER_ERROR_BODY }),
+      startFakeUpstream(),
+    ]);
     pair = await startTestProxy({
       models: { pair: group("pair", [fakeDeployment(bad.baseUrl), fakeDeployment(good.baseUrl)], { numRetries: 1 }) },
       routing: routing({ retry_base_ms: 10, allowed_fails: 2, fail_window_ms: 60_000, cooldown_ms: COOLDOWN_MS }),
@@ -207,13 +264,18 @@ describe("cooldown", () => {
       expect(answer.status).toBe(200);
       expect(routingHeaders(answer.headers)).toEqual({ deployment: "pair#2", attempts: "1" });
     }
-    expect(performance.now() - cooledAt, "the 20 requests outlasted the cooldown; the test proves nothing").toBeLessThan(COOLDOWN_MS);
+    expect(
+      performance.now() - cooledAt,
+      "the 20 requests outlasted the cooldown; the test proves nothing",
+    ).toBeLessThan(COOLDOWN_MS);
     expect(bad.requests).toHaveLength(2);
     expect(good.requests.length).toBe(goodBefore + 20);
     expect(await recordedAttempts(pair, "cool-19")).toMatchObject([{ deployment: "pair#2", status: "ok" }]);
 
     // Once the cooldown is over, the bad deployment gets requests again (and they are retried on the good one).
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, COOLDOWN_MS - (performance.now() - cooledAt)) + 100));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, COOLDOWN_MS - (performance.now() - cooledAt)) + 100),
+    );
     for (let i = 0; bad.requests.length < 3; i++) {
       expect(i, "the bad deployment got no traffic after its cooldown").toBeLessThan(200);
       const answer = await chat(pair, chatBody("pair"), { "x-request-id": `after-${i}` });

@@ -9,8 +9,20 @@ import { rows } from "../helpers/db.js";
 import type { TestProxy } from "../helpers/proxy.js";
 
 /** A model with several deployments (or one) and its routing keys, as `deployments:` in the config file gives it. */
-export function group(name: string, deployments: Deployment[], extra: Partial<Omit<ModelGroup, "name" | "deployments">> = {}): ModelGroup {
-  return { name, deployments, strategy: "simple-shuffle", fallbacks: [], contextWindowFallbacks: [], numRetries: 0, ...extra };
+export function group(
+  name: string,
+  deployments: Deployment[],
+  extra: Partial<Omit<ModelGroup, "name" | "deployments">> = {},
+): ModelGroup {
+  return {
+    name,
+    deployments,
+    strategy: "simple-shuffle",
+    fallbacks: [],
+    contextWindowFallbacks: [],
+    numRetries: 0,
+    ...extra,
+  };
 }
 
 /** Router settings for tests: the defaults with `overrides`. */
@@ -50,7 +62,11 @@ export function allAttempts(dbPath: string): AttemptRow[] {
 
 /** The `attempts` count column of the exchange with `requestId`. */
 export function attemptsColumn(dbPath: string, requestId: string): number | null {
-  const [row] = rows<{ attempts: number | null }>(dbPath, "SELECT attempts FROM llm_relay_exchanges WHERE request_id = ?", requestId);
+  const [row] = rows<{ attempts: number | null }>(
+    dbPath,
+    "SELECT attempts FROM llm_relay_exchanges WHERE request_id = ?",
+    requestId,
+  );
   expect(row, `no exchange ${requestId}`).toBeDefined();
   return row!.attempts;
 }
@@ -81,6 +97,10 @@ export function attemptsTable(attempts: readonly AttemptRow[]): string {
     (a.error ?? "").slice(0, 100),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }

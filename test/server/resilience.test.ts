@@ -29,9 +29,12 @@ vi.mock("../../src/routing/retry-policy.js", async (importOriginal) => {
   return { ...(await importOriginal<typeof import("../../src/routing/retry-policy.js")>()), sleep: waits.sleep };
 });
 
-const RATE_LIMIT_BODY = '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
-const LLAMA_500_BODY = '{"error":{"code":500,"message":"[json.exception.out_of_range.403] key \'messages\' not found","type":"server_error"}}';
-const AUTH_BODY = '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}';
+const RATE_LIMIT_BODY =
+  '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
+const LLAMA_500_BODY =
+  '{"error":{"code":500,"message":"[json.exception.out_of_range.403] key \'messages\' not found","type":"server_error"}}';
+const AUTH_BODY =
+  '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}';
 
 const FIRST_TOKEN_MS = 300;
 
@@ -43,7 +46,11 @@ beforeAll(async () => {
   fake = await startFakeUpstream();
   proxy = await startTestProxy({
     models: {
-      retrying: group("retrying", [fakeDeployment(fake.baseUrl, { first_token_timeout_ms: FIRST_TOKEN_MS, timeout_ms: 5_000 })], { numRetries: 2 }),
+      retrying: group(
+        "retrying",
+        [fakeDeployment(fake.baseUrl, { first_token_timeout_ms: FIRST_TOKEN_MS, timeout_ms: 5_000 })],
+        { numRetries: 2 },
+      ),
     },
     routing: routing({ retry_base_ms: 50, retry_max_ms: 3_000 }),
     defaultModel: null,
@@ -65,7 +72,9 @@ afterEach(() => {
 
 /** Resolves once the exchange with this request id is recorded: its dispatch is over, no attempt can follow. */
 async function exchangeOver(p: TestProxy, requestId: string): Promise<void> {
-  await until(`the exchange ${requestId} recorded`, async () => (await recordedExchanges(p)).some((row) => row.request_id === requestId));
+  await until(`the exchange ${requestId} recorded`, async () =>
+    (await recordedExchanges(p)).some((row) => row.request_id === requestId),
+  );
 }
 
 /** One request through the SDK: the text and the routing headers. */
@@ -75,11 +84,15 @@ async function ask(stream: boolean, requestId: string, signal?: AbortSignal) {
   let text = "";
   let headers: Headers;
   if (stream) {
-    const { data, response } = await client.chat.completions.create({ model: "retrying", messages, stream: true }, options).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: "retrying", messages, stream: true }, options)
+      .withResponse();
     headers = response.headers;
     for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? "";
   } else {
-    const { data, response } = await client.chat.completions.create({ model: "retrying", messages }, options).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: "retrying", messages }, options)
+      .withResponse();
     headers = response.headers;
     text = data.choices[0]!.message.content ?? "";
   }
@@ -109,11 +122,25 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
 
     const attempts = await recordedAttempts(proxy, `ra-${tag}`);
     expect(attempts).toMatchObject([
-      { attempt: 1, model: "retrying", deployment: "retrying", provider: "openai-compatible", upstream_model: "retrying", status: "error", http_status: 429, error: "Rate limit reached" },
+      {
+        attempt: 1,
+        model: "retrying",
+        deployment: "retrying",
+        provider: "openai-compatible",
+        upstream_model: "retrying",
+        status: "error",
+        http_status: 429,
+        error: "Rate limit reached",
+      },
       { attempt: 2, model: "retrying", deployment: "retrying", status: "ok", http_status: 200, error: null },
     ]);
     expect(attemptsColumn(proxy.dbPath, `ra-${tag}`)).toBe(2);
-    expect(await recordedExchange(proxy, `ra-${tag}`)).toMatchObject({ status: "ok", http_status: 200, deployment: "retrying", model: "retrying" });
+    expect(await recordedExchange(proxy, `ra-${tag}`)).toMatchObject({
+      status: "ok",
+      http_status: 200,
+      deployment: "retrying",
+      model: "retrying",
+    });
   });
 
   it("retries a 500 after a backoff below retry_base_ms", async () => {
@@ -163,7 +190,11 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
   });
 
   it("answers the last error when every attempt failed (1 + num_retries attempts), with the routing headers", async () => {
-    fake.behave({ kind: "status", status: 503, body: '{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}' });
+    fake.behave({
+      kind: "status",
+      status: 503,
+      body: '{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}',
+    });
     const before = fake.requests.length;
     const answer = await chat(proxy, chatBody("retrying", { stream }), { "x-request-id": `all-${tag}` });
 
@@ -177,7 +208,11 @@ describe.each([false, true])("a failed first attempt is retried on the same mode
       ["error", 503],
       ["error", 503],
     ]);
-    expect(await recordedExchange(proxy, `all-${tag}`)).toMatchObject({ status: "error", http_status: 503, deployment: "retrying" });
+    expect(await recordedExchange(proxy, `all-${tag}`)).toMatchObject({
+      status: "error",
+      http_status: 503,
+      deployment: "retrying",
+    });
   });
 
   it("does not retry a client error (401)", async () => {
@@ -207,12 +242,17 @@ describe("after the first chunk has reached the client", () => {
     const events: string[] = [];
     const decoder = new TextDecoder();
     let raw = "";
-    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) raw += decoder.decode(bytes, { stream: true });
+    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>)
+      raw += decoder.decode(bytes, { stream: true });
     for (const block of raw.split("\n\n")) if (block.startsWith("data: ")) events.push(block.slice(6));
 
     const pieces = splitText(DEFAULT_TEXT, 6);
     expect(events).toHaveLength(4);
-    expect(events.slice(0, 3).map((e) => (JSON.parse(e) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content)).toEqual(pieces.slice(0, 3));
+    expect(
+      events
+        .slice(0, 3)
+        .map((e) => (JSON.parse(e) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content),
+    ).toEqual(pieces.slice(0, 3));
     const error = JSON.parse(events[3]!) as { error: { code: string; message: string } };
     expect(error.error.code).toBe("upstream_unreachable");
     expect(raw).not.toContain("[DONE]");
@@ -286,7 +326,10 @@ describe("an abort ends the attempts", () => {
       expect(routingHeaders(answer.headers)).toEqual({ deployment: "retrying", attempts: "1" });
       expect(own.requests).toHaveLength(1);
       expect(retryWaits.asked.map((w) => w.state)).toEqual(["aborted"]);
-      const [row] = rows<{ status: string; attempts: number }>(stopping.dbPath, "SELECT status, attempts FROM llm_relay_exchanges WHERE request_id = 'stop-wait'");
+      const [row] = rows<{ status: string; attempts: number }>(
+        stopping.dbPath,
+        "SELECT status, attempts FROM llm_relay_exchanges WHERE request_id = 'stop-wait'",
+      );
       expect(row).toEqual({ status: "cancelled", attempts: 1 });
     } finally {
       await own.close();

@@ -77,7 +77,12 @@ describe("routing to the fake upstream", () => {
     expect(upstream.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
 
     const row = await recordedExchange(proxy, "route-alias");
-    expect(row).toMatchObject({ status: "ok", model: "my-alias", upstream_model: "upstream-pinned-v2", deployment: "pinned" });
+    expect(row).toMatchObject({
+      status: "ok",
+      model: "my-alias",
+      upstream_model: "upstream-pinned-v2",
+      deployment: "pinned",
+    });
   });
 
   it("resolves an alias to a pattern-served name", async () => {
@@ -103,7 +108,13 @@ describe("routing to the fake upstream", () => {
     expect(upstream.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
 
     const row = await recordedExchange(proxy, "route-stream");
-    expect(row).toMatchObject({ status: "ok", stream: 1, model: "fake/qwen2.5-coder", upstream_model: "qwen2.5-coder", deployment: "fake/*" });
+    expect(row).toMatchObject({
+      status: "ok",
+      stream: 1,
+      model: "fake/qwen2.5-coder",
+      upstream_model: "qwen2.5-coder",
+      deployment: "fake/*",
+    });
   });
 
   it("never forwards the client's own key: no Authorization upstream when the key variable is unset", async () => {
@@ -115,13 +126,18 @@ describe("routing to the fake upstream", () => {
 
   it("says which deployment answered, and after how many attempts, in the x-llm-relay-* headers", async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: "fake/llama-3.1-8b-instant", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-request-id": "route-headers" } })
+      .create(
+        { model: "fake/llama-3.1-8b-instant", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "x-request-id": "route-headers" } },
+      )
       .withResponse();
     expect(data.choices[0]!.message.content).toBe(DEFAULT_TEXT);
     expect(response.headers.get("x-llm-relay-deployment")).toBe("fake/*");
     expect(response.headers.get("x-llm-relay-attempts")).toBe("1");
 
-    const stream = await client.chat.completions.create({ model: "my-alias", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+    const stream = await client.chat.completions
+      .create({ model: "my-alias", messages: [{ role: "user", content: "hi" }], stream: true })
+      .withResponse();
     expect(stream.response.headers.get("x-llm-relay-deployment")).toBe("pinned");
     expect(stream.response.headers.get("x-llm-relay-attempts")).toBe("1");
     for await (const _chunk of stream.data) {
@@ -131,10 +147,12 @@ describe("routing to the fake upstream", () => {
 
   it("answers 404 model_not_found for a name no route matches (no default model)", async () => {
     const before = fake.requests.length;
-    const failure = await client.chat.completions.create({ model: "elsewhere/model", messages: [{ role: "user", content: "hi" }] }).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const failure = await client.chat.completions
+      .create({ model: "elsewhere/model", messages: [{ role: "user", content: "hi" }] })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     expect(failure).toBeInstanceOf(OpenAI.NotFoundError);
     expect((failure as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
     // No deployment was tried.

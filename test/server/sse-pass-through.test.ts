@@ -42,18 +42,38 @@ afterAll(async () => {
 });
 
 const chunk = (content: string, finish: string | null = null) =>
-  JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
-const usageChunk = JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } });
+  JSON.stringify({
+    id: "c1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+  });
+const usageChunk = JSON.stringify({
+  id: "c1",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "m",
+  choices: [],
+  usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+});
 
 async function stream(requestId: string, includeUsage = true): Promise<Response> {
   return fetch(`${proxy.baseURL}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-request-id": requestId },
-    body: JSON.stringify({ model: "up", messages: [{ role: "user", content: "hi" }], stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}) }),
+    body: JSON.stringify({
+      model: "up",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+    }),
   });
 }
 
-async function record(requestId: string): Promise<{ response: string; status: string; input_tokens: number | null; output_tokens: number | null }> {
+async function record(
+  requestId: string,
+): Promise<{ response: string; status: string; input_tokens: number | null; output_tokens: number | null }> {
   await proxy.server.ctx.recorder.flush();
   const [row] = rows<{ response: string; status: string; input_tokens: number | null; output_tokens: number | null }>(
     proxy.dbPath,
@@ -86,7 +106,12 @@ describe("SSE pass-through from an openai-compatible upstream", () => {
     script = [body.slice(0, 30), body.slice(30), "data: [DONE]\r\n\r\n"];
     const response = await stream("sse-crlf");
     expect(await response.text()).toBe(`${body}data: [DONE]\n\n`);
-    expect(await record("sse-crlf")).toMatchObject({ response: "Hello there", status: "ok", input_tokens: 7, output_tokens: 3 });
+    expect(await record("sse-crlf")).toMatchObject({
+      response: "Hello there",
+      status: "ok",
+      input_tokens: 7,
+      output_tokens: 3,
+    });
   });
 
   it("drops only the usage-only event it asked for itself, even inside a larger read", async () => {

@@ -44,7 +44,7 @@ const STYLES: Record<string, Style> = {
   // Python's json.dumps default separators (", ", ": "), as KoboldCpp writes.
   spaced: (value) => JSON.stringify(value).replace(/":/g, '": ').replace(/,"/g, ', "'),
   // A space before the colon and a tab after it.
-  loose: (value) => JSON.stringify(value).replace(/":/g, '" :\t').replace(/,"/g, ", \""),
+  loose: (value) => JSON.stringify(value).replace(/":/g, '" :\t').replace(/,"/g, ', "'),
 };
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
@@ -54,7 +54,14 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
   model: "m",
   choices: [{ index: 0, finish_reason: finish, delta }],
 });
-const usage = { id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } };
+const usage = {
+  id: "c1",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "m",
+  choices: [],
+  usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 },
+};
 
 async function stream(requestId: string): Promise<Response> {
   return fetch(`${proxy.baseURL}/chat/completions`, {
@@ -101,7 +108,10 @@ describe.each(Object.entries(STYLES))("a pass-through stream with %s JSON", (nam
   });
 
   it("ends on an in-band error event with the upstream's message, recorded as truncated", async () => {
-    body = event(chunk({ content: "Partial" })) + event({ error: { message: "the model crashed", type: "server_error" } }) + event(chunk({ content: "never sent" }));
+    body =
+      event(chunk({ content: "Partial" })) +
+      event({ error: { message: "the model crashed", type: "server_error" } }) +
+      event(chunk({ content: "never sent" }));
     const events = await readSse(await stream(`error-${name}`));
     expect(events).toHaveLength(2);
     expect(JSON.parse(events[0]!)).toMatchObject({ choices: [{ delta: { content: "Partial" } }] });

@@ -29,7 +29,15 @@ beforeAll(async () => {
   prefix = `llm-relay-test:${randomBytes(6).toString("hex")}:`;
   fake = await startFakeUpstream({ kind: "ok" });
   const start = () =>
-    startTestProxy({ databaseUrl: schema.url, redisUrl: REDIS_URL, defaultModel: null, models: { up: fakeDeployment(fake.baseUrl) } }, { rateLimitKeyPrefix: prefix });
+    startTestProxy(
+      {
+        databaseUrl: schema.url,
+        redisUrl: REDIS_URL,
+        defaultModel: null,
+        models: { up: fakeDeployment(fake.baseUrl) },
+      },
+      { rateLimitKeyPrefix: prefix },
+    );
   a = await start();
   b = await start();
 });
@@ -74,7 +82,9 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
     expect((await chat(a, chatBody("up"), auth)).status).toBe(429);
     expect((await chat(b, chatBody("up"), auth)).status).toBe(429);
     await settle();
-    const ledger = await schema.rows<{ n: string }>("SELECT count(*) AS n FROM llm_relay_usage WHERE key_id = $1", [key.key.id]);
+    const ledger = await schema.rows<{ n: string }>("SELECT count(*) AS n FROM llm_relay_usage WHERE key_id = $1", [
+      key.key.id,
+    ]);
     expect(Number(ledger[0]!.n)).toBe(10);
     figures.push(
       `rpm 10 shared: instance A ${byInstance[0]!.join(" ")} | instance B ${byInstance[1]!.join(" ")} → ${answers.filter((r) => r.status === 200).length} admitted, ${refused.length} refused (429); 21st on A and on B: 429; ledger rows for the key: ${ledger[0]!.n}`,
@@ -83,7 +93,10 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
 
   it("one Idempotency-Key sent to both at once: one upstream call, one ledger row", async () => {
     const key = await a.server.ctx.tenancy.keys.create({ tenant: "idem" });
-    const headers = { authorization: `Bearer ${key.plaintext}`, "idempotency-key": `order-${randomBytes(4).toString("hex")}` };
+    const headers = {
+      authorization: `Bearer ${key.plaintext}`,
+      "idempotency-key": `order-${randomBytes(4).toString("hex")}`,
+    };
     const before = fake.requests.length;
     fake.behave({ kind: "ok", headerDelayMs: 300 });
     const [first, second] = await Promise.all([chat(a, chatBody("up"), headers), chat(b, chatBody("up"), headers)]);
@@ -103,24 +116,47 @@ describe("two proxies on one PostgreSQL and one Redis", () => {
     }
     expect(fake.requests.length - before).toBe(1);
     await settle();
-    const ledger = await schema.rows<{ idempotency_key: string }>("SELECT idempotency_key FROM llm_relay_usage WHERE key_id = $1", [key.key.id]);
+    const ledger = await schema.rows<{ idempotency_key: string }>(
+      "SELECT idempotency_key FROM llm_relay_usage WHERE key_id = $1",
+      [key.key.id],
+    );
     expect(ledger).toEqual([{ idempotency_key: `idempotency:idem:${headers["idempotency-key"]}` }]);
-    figures.push(`Idempotency-Key to A and B at once: statuses ${first.status}/${second.status}, replays ${replayA.status}/${replayB.status}; upstream calls: ${fake.requests.length - before}; ledger rows: ${ledger.length}`);
+    figures.push(
+      `Idempotency-Key to A and B at once: statuses ${first.status}/${second.status}, replays ${replayA.status}/${replayB.status}; upstream calls: ${fake.requests.length - before}; ledger rows: ${ledger.length}`,
+    );
   });
 
   it("200 concurrent requests split across both: all answered, each recorded and booked once", async () => {
     const key = await a.server.ctx.tenancy.keys.create({ tenant: "load" });
     const auth = { authorization: `Bearer ${key.plaintext}` };
     const ids = Array.from({ length: 200 }, (_, i) => `load-${i}-${randomBytes(3).toString("hex")}`);
-    const answers = await Promise.all(ids.map((id, i) => chat(i % 2 ? b : a, chatBody("up", { messages: [{ role: "user", content: `question ${i}` }] }), { ...auth, "x-request-id": id })));
+    const answers = await Promise.all(
+      ids.map((id, i) =>
+        chat(i % 2 ? b : a, chatBody("up", { messages: [{ role: "user", content: `question ${i}` }] }), {
+          ...auth,
+          "x-request-id": id,
+        }),
+      ),
+    );
     expect(answers.every((r) => r.status === 200)).toBe(true);
     await settle();
-    const recorded = await schema.rows<{ request_id: string }>("SELECT request_id FROM llm_relay_exchanges WHERE key_id = $1 ORDER BY request_id", [key.key.id]);
+    const recorded = await schema.rows<{ request_id: string }>(
+      "SELECT request_id FROM llm_relay_exchanges WHERE key_id = $1 ORDER BY request_id",
+      [key.key.id],
+    );
     expect(recorded.map((r) => r.request_id)).toEqual([...ids].sort());
-    const ledger = await schema.rows<{ n: string; tokens: string }>("SELECT count(*) AS n, sum(tokens) AS tokens FROM llm_relay_usage WHERE key_id = $1", [key.key.id]);
+    const ledger = await schema.rows<{ n: string; tokens: string }>(
+      "SELECT count(*) AS n, sum(tokens) AS tokens FROM llm_relay_usage WHERE key_id = $1",
+      [key.key.id],
+    );
     expect(Number(ledger[0]!.n)).toBe(200);
-    const responses = await schema.rows<{ n: string }>("SELECT count(*) AS n FROM responses r JOIN llm_relay_exchanges x ON x.response_id = r.id WHERE x.key_id = $1", [key.key.id]);
+    const responses = await schema.rows<{ n: string }>(
+      "SELECT count(*) AS n FROM responses r JOIN llm_relay_exchanges x ON x.response_id = r.id WHERE x.key_id = $1",
+      [key.key.id],
+    );
     expect(Number(responses[0]!.n)).toBe(200);
-    figures.push(`200 concurrent (100 on A, 100 on B): 200 × 200 OK; llm_relay_exchanges rows: ${recorded.length}; responses rows: ${responses[0]!.n}; ledger rows: ${ledger[0]!.n} (${ledger[0]!.tokens} tokens)`);
+    figures.push(
+      `200 concurrent (100 on A, 100 on B): 200 × 200 OK; llm_relay_exchanges rows: ${recorded.length}; responses rows: ${responses[0]!.n}; ledger rows: ${ledger[0]!.n} (${ledger[0]!.tokens} tokens)`,
+    );
   });
 });

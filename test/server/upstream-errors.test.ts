@@ -12,10 +12,12 @@ import { chat, chatBody, closedPort, openAIError, recordedExchange, recordedExch
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
 /** The body llama-server answers a request without `messages` with (captured). */
-const LLAMA_500_BODY = '{"error":{"code":500,"message":"[json.exception.out_of_range.403] key \'messages\' not found","type":"server_error"}}';
+const LLAMA_500_BODY =
+  '{"error":{"code":500,"message":"[json.exception.out_of_range.403] key \'messages\' not found","type":"server_error"}}';
 const LLAMA_500_MESSAGE = "[json.exception.out_of_range.403] key 'messages' not found";
 /** OpenAI's rate-limit error body. */
-const RATE_LIMIT_BODY = '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
+const RATE_LIMIT_BODY =
+  '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
 
 let fake: FakeUpstream;
 let proxy: TestProxy;
@@ -39,9 +41,21 @@ afterAll(async () => {
 });
 
 /** Checks the exchange with `requestId` was recorded as an error with `httpStatus`; returns its error text. */
-async function expectErrorRecord(requestId: string, httpStatus: number, stream: boolean, model: string): Promise<string> {
+async function expectErrorRecord(
+  requestId: string,
+  httpStatus: number,
+  stream: boolean,
+  model: string,
+): Promise<string> {
   const row = await recordedExchange(proxy, requestId);
-  expect(row).toMatchObject({ status: "error", http_status: httpStatus, stream: stream ? 1 : 0, model, provider: "openai-compatible", deployment: model });
+  expect(row).toMatchObject({
+    status: "error",
+    http_status: httpStatus,
+    stream: stream ? 1 : 0,
+    model,
+    provider: "openai-compatible",
+    deployment: model,
+  });
   expect(row.error ?? "").not.toBe("");
   const recordedBody = JSON.parse(row.response_json ?? "null") as { error?: { message?: string } } | null;
   expect(recordedBody?.error?.message).toBe(row.error);
@@ -136,10 +150,17 @@ describe("after the failures", () => {
   it("keeps serving: a normal request to the same upstream succeeds, with and without stream", async () => {
     fake.behave({ kind: "ok" });
     const client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "sk-test-not-a-secret", maxRetries: 0 });
-    const completion = await client.chat.completions.create({ model: "up", messages: [{ role: "user", content: "hi" }] });
+    const completion = await client.chat.completions.create({
+      model: "up",
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(completion.choices[0]!.message.content).toBe(DEFAULT_TEXT);
 
-    const stream = await client.chat.completions.create({ model: "up", messages: [{ role: "user", content: "hi" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "up",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(DEFAULT_TEXT);

@@ -86,16 +86,34 @@ function answerWith(model: string, body: string): void {
   else anthropic.behave({ kind: "status", ...status });
 }
 
-const MODELS = ["ollama-chat", "ollama-raw", "llamacpp", "koboldcpp", "webui", "lmstudio-chat", "lmstudio-legacy", "vllm", "claude"];
+const MODELS = [
+  "ollama-chat",
+  "ollama-raw",
+  "llamacpp",
+  "koboldcpp",
+  "webui",
+  "lmstudio-chat",
+  "lmstudio-legacy",
+  "vllm",
+  "claude",
+];
 /** Bodies no backend may pass on as an answer: HTML, an empty array, JSON null, and an object of the wrong shape for every backend. */
-const BODIES = ["<html><body>Bad gateway</body></html>", "[]", "null", '{"choices":[null],"results":[null],"done":true}'];
+const BODIES = [
+  "<html><body>Bad gateway</body></html>",
+  "[]",
+  "null",
+  '{"choices":[null],"results":[null],"done":true}',
+];
 
 describe.each(MODELS)("a non-streaming 200 with garbage from the %s backend", (model) => {
   for (const body of BODIES) {
     it(`(${body.slice(0, 20)}) is a 502 upstream_invalid_response, recorded as an error keeping the body`, async () => {
       answerWith(model, body);
       const id = `garbage-${model}-${BODIES.indexOf(body)}`;
-      const answer = await send(`${server.url}/v1/chat/completions`, { body: chatBody(model, { max_tokens: 16 }), headers: { "x-request-id": id } });
+      const answer = await send(`${server.url}/v1/chat/completions`, {
+        body: chatBody(model, { max_tokens: 16 }),
+        headers: { "x-request-id": id },
+      });
 
       expect(answer.status, answer.text).toBe(502);
       expect(openAIError(answer)).toMatchObject({ type: "server_error", code: "upstream_invalid_response" });

@@ -12,7 +12,13 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
 import { chat, chatBody, openAIError, recordedExchange, send } from "../helpers/exchanges.js";
-import { chunk, completion, DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
+import {
+  chunk,
+  completion,
+  DEFAULT_TEXT,
+  startFakeUpstream,
+  type FakeUpstream,
+} from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { group, recordedAttempts, routing, routingHeaders } from "./resilience-helpers.js";
 
@@ -36,10 +42,17 @@ afterAll(async () => {
 });
 beforeEach(() => fake.behave({ kind: "ok" }));
 
-const GOOD_BODY = JSON.stringify(completion("chatcmpl-1", "up", "Hello there", { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 }));
+const GOOD_BODY = JSON.stringify(
+  completion("chatcmpl-1", "up", "Hello there", { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 }),
+);
 
 /** A 200 answer with exactly `body`. */
-const answer200 = (body: string, contentType = "application/json; charset=utf-8") => ({ kind: "status" as const, status: 200, body, headers: { "content-type": contentType } });
+const answer200 = (body: string, contentType = "application/json; charset=utf-8") => ({
+  kind: "status" as const,
+  status: 200,
+  body,
+  headers: { "content-type": contentType },
+});
 
 const GARBAGE: [string, string, string?][] = [
   ["a body cut short", GOOD_BODY.slice(0, GOOD_BODY.length - 25)],
@@ -82,7 +95,9 @@ describe("a non-streaming 200 that is not a chat.completion", () => {
     const answer = await chat(proxy, chatBody("retrying"), { "x-request-id": "garbage-retried" });
 
     expect(answer.status).toBe(200);
-    expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(DEFAULT_TEXT);
+    expect((answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(
+      DEFAULT_TEXT,
+    );
     expect(routingHeaders(answer.headers)).toEqual({ deployment: "retrying", attempts: "2" });
     const attempts = await recordedAttempts(proxy, "garbage-retried");
     expect(attempts.map((a) => a.status)).toEqual(["error", "ok"]);
@@ -95,7 +110,11 @@ describe("a non-streaming 200 that is not a chat.completion", () => {
 
     expect(answer.status).toBe(502);
     expect(openAIError(answer).code).toBe("upstream_invalid_response");
-    expect(await recordedExchange(proxy, "garbage-json-for-stream")).toMatchObject({ status: "error", http_status: 502, stream: 1 });
+    expect(await recordedExchange(proxy, "garbage-json-for-stream")).toMatchObject({
+      status: "error",
+      http_status: 502,
+      stream: 1,
+    });
   });
 });
 
@@ -108,12 +127,19 @@ describe("an embeddings 200 that is plainly not an embedding list", () => {
     it(`(${name}) is answered 502 upstream_invalid_response and recorded as an error`, async () => {
       fake.behave(answer200(body));
       const id = `garbage-embed-${name.replace(/\W+/g, "-")}`;
-      const answer = await send(`${proxy.baseURL}/embeddings`, { body: { model: "up", input: "hello" }, headers: { "x-request-id": id } });
+      const answer = await send(`${proxy.baseURL}/embeddings`, {
+        body: { model: "up", input: "hello" },
+        headers: { "x-request-id": id },
+      });
 
       expect(answer.status).toBe(502);
       expect(openAIError(answer)).toMatchObject({ type: "server_error", code: "upstream_invalid_response" });
       await proxy.server.ctx.recorder.flush();
-      const recorded = rows<{ status: string; http_status: number }>(proxy.dbPath, "SELECT status, http_status FROM llm_relay_embeddings WHERE request_id = ?", id);
+      const recorded = rows<{ status: string; http_status: number }>(
+        proxy.dbPath,
+        "SELECT status, http_status FROM llm_relay_embeddings WHERE request_id = ?",
+        id,
+      );
       expect(recorded).toEqual([{ status: "error", http_status: 502 }]);
     });
   }

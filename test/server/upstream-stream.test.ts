@@ -46,7 +46,10 @@ async function exchangeRow(requestId: string): Promise<Record<string, unknown>> 
 
 describe("openai-compatible upstream", () => {
   it("streams through the openai SDK; usage is requested upstream but not forwarded unasked", async () => {
-    const stream = await client.chat.completions.create({ model: "local", messages, stream: true }, { headers: { "x-request-id": "req-stream-1" } });
+    const stream = await client.chat.completions.create(
+      { model: "local", messages, stream: true },
+      { headers: { "x-request-id": "req-stream-1" } },
+    );
     let text = "";
     let usageSeen = false;
     for await (const chunk of stream) {
@@ -59,11 +62,25 @@ describe("openai-compatible upstream", () => {
     expect(sent.body.model).toBe("stories260K");
     expect(sent.body.stream_options).toEqual({ include_usage: true });
     const row = await exchangeRow("req-stream-1");
-    expect(row).toMatchObject({ model: "local", response: DEFAULT_TEXT, input_tokens: 46, output_tokens: 12, status: "ok", usage_estimated: 0, upstream_model: "stories260K", resolved_model: "stories260K" });
+    expect(row).toMatchObject({
+      model: "local",
+      response: DEFAULT_TEXT,
+      input_tokens: 46,
+      output_tokens: 12,
+      status: "ok",
+      usage_estimated: 0,
+      upstream_model: "stories260K",
+      resolved_model: "stories260K",
+    });
   });
 
   it("forwards the usage chunk when the client asked for it", async () => {
-    const stream = await client.chat.completions.create({ model: "local", messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: "local",
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
     expect(usage).toEqual({ completion_tokens: 12, prompt_tokens: 46, total_tokens: 58 });
@@ -110,7 +127,8 @@ describe("openai-compatible upstream", () => {
     });
     const reader = response.body!.getReader();
     let received = "";
-    while ((received.match(/data: /g) ?? []).length < 3) received += new TextDecoder().decode((await reader.read()).value);
+    while ((received.match(/data: /g) ?? []).length < 3)
+      received += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     await fake.waitForAborts(abortsBefore + 1);
     const upstream = fake.requests.at(-1)!;
@@ -132,7 +150,9 @@ describe("openai-compatible upstream", () => {
     const events = await readSse(response);
     expect(events).toHaveLength(4);
     expect(events).not.toContain("[DONE]");
-    const contents = events.slice(0, 3).map((e) => (JSON.parse(e) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content);
+    const contents = events
+      .slice(0, 3)
+      .map((e) => (JSON.parse(e) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content);
     const error = JSON.parse(events[3]!) as { error: { message: string; type: string } };
     expect(error.error.message).toMatch(/unreachable|closed|ended/i);
     const row = await exchangeRow("req-reset-1");

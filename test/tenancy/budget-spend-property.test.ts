@@ -50,7 +50,11 @@ interface Scenario {
 }
 
 const scenario = fc
-  .record({ periodMs: fc.integer({ min: 60_000, max: 4 * HOUR }), keys: fc.integer({ min: 1, max: 3 }), tenants: fc.integer({ min: 1, max: 2 }) })
+  .record({
+    periodMs: fc.integer({ min: 60_000, max: 4 * HOUR }),
+    keys: fc.integer({ min: 1, max: 3 }),
+    tenants: fc.integer({ min: 1, max: 2 }),
+  })
   .chain(({ periodMs, keys, tenants }) => {
     const offset = fc.oneof(
       fc.constantFrom(-periodMs, -periodMs - 1, -periodMs + 1, -2 * periodMs, 0, -1, 1),
@@ -96,7 +100,11 @@ describe.each(ENGINES)("the O(1) budget check on %s", (engine) => {
         const tenants = [`t${run}_a`, `t${run}_b`];
         const keys: ApiKey[] = [];
         for (let i = 0; i < s.keyPeriods.length; i++) {
-          const created = await store.keys.create({ tenant: tenants[i % 2 === 0 ? 0 : tenants.length - 1]!, budgetUsd: 1, budgetPeriodMs: s.keyPeriods[i] ?? null });
+          const created = await store.keys.create({
+            tenant: tenants[i % 2 === 0 ? 0 : tenants.length - 1]!,
+            budgetUsd: 1,
+            budgetPeriodMs: s.keyPeriods[i] ?? null,
+          });
           keys.push(created.key);
         }
         // The run's "now": after every key was created, so a key without a period counts from its creation.
@@ -126,7 +134,10 @@ describe.each(ENGINES)("the O(1) budget check on %s", (engine) => {
             // A budget changed between checks: each value decides as the old SUM would.
             for (const budgetNano of s.budgetsNano) {
               const admission = new Admission(store, limiter, { auth: "required", logger });
-              const remaining = await admission.budgetRemaining({ ...stored, budgetUsd: nanoUsdToUsd(budgetNano) }, now);
+              const remaining = await admission.budgetRemaining(
+                { ...stored, budgetUsd: nanoUsdToUsd(budgetNano) },
+                now,
+              );
               expect(remaining! <= 0).toBe(budgetNano - reference <= 0);
               expect(usdToNanoUsd(remaining!)).toBe(budgetNano - reference);
             }

@@ -14,7 +14,11 @@ import type { IdempotencyTarget, StoredResponse } from "../../src/tenancy/types.
 import { createBackend, ENGINES, type Backend } from "./backends.js";
 
 const BODY = JSON.stringify({ model: "echo", messages: [{ role: "user", content: "hi" }] });
-const target: IdempotencyTarget = { tenant: "acme", key: "retry-1", fingerprint: requestFingerprint("POST", "/v1/chat/completions", BODY) };
+const target: IdempotencyTarget = {
+  tenant: "acme",
+  key: "retry-1",
+  fingerprint: requestFingerprint("POST", "/v1/chat/completions", BODY),
+};
 const T0 = Date.parse("2026-11-21T10:00:00.000Z");
 const HOUR = 3_600_000;
 
@@ -53,20 +57,40 @@ describe.each(ENGINES)("idempotency records on %s", (engine) => {
     const running = await store.idempotency.begin(target, { now: T0 + 1000 });
     expect(running).toEqual({
       outcome: "in_progress",
-      record: { ...target, state: "in_progress", response: null, createdAt: "2026-11-21T10:00:00.000Z", completedAt: null, expiresAt: "2026-11-22T10:00:00.000Z" },
+      record: {
+        ...target,
+        state: "in_progress",
+        response: null,
+        createdAt: "2026-11-21T10:00:00.000Z",
+        completedAt: null,
+        expiresAt: "2026-11-22T10:00:00.000Z",
+      },
     });
     expect(await store.idempotency.complete(target, jsonAnswer, { now: T0 + 2000 })).toBe(true);
     const replay = await store.idempotency.begin(target, { now: T0 + 23 * HOUR });
     expect(replay).toEqual({
       outcome: "done",
-      record: { ...target, state: "done", response: jsonAnswer, createdAt: "2026-11-21T10:00:00.000Z", completedAt: "2026-11-21T10:00:02.000Z", expiresAt: "2026-11-22T10:00:00.000Z" },
+      record: {
+        ...target,
+        state: "done",
+        response: jsonAnswer,
+        createdAt: "2026-11-21T10:00:00.000Z",
+        completedAt: "2026-11-21T10:00:02.000Z",
+        expiresAt: "2026-11-22T10:00:00.000Z",
+      },
     });
     // The window is over: the key is free for a new request.
-    expect(await store.idempotency.begin(target, { now: T0 + DEFAULT_IDEMPOTENCY_TTL_MS })).toEqual({ outcome: "started" });
+    expect(await store.idempotency.begin(target, { now: T0 + DEFAULT_IDEMPOTENCY_TTL_MS })).toEqual({
+      outcome: "started",
+    });
   });
 
   it("stores a streamed answer's events for an SSE replay", async () => {
-    const events = ['{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"h"}}]}', '{"id":"c1","object":"chat.completion.chunk","choices":[]}', "[DONE]"];
+    const events = [
+      '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"h"}}]}',
+      '{"id":"c1","object":"chat.completion.chunk","choices":[]}',
+      "[DONE]",
+    ];
     const sse: StoredResponse = { kind: "sse", status: 200, headers: { "content-type": "text/event-stream" }, events };
     expect((await store.idempotency.begin(target)).outcome).toBe("started");
     expect(await store.idempotency.complete(target, sse)).toBe(true);
@@ -77,7 +101,10 @@ describe.each(ENGINES)("idempotency records on %s", (engine) => {
   });
 
   it("answers mismatch when the same key comes with another body, running or done", async () => {
-    const otherBody = { ...target, fingerprint: requestFingerprint("POST", "/v1/chat/completions", BODY.replace("hi", "bye")) };
+    const otherBody = {
+      ...target,
+      fingerprint: requestFingerprint("POST", "/v1/chat/completions", BODY.replace("hi", "bye")),
+    };
     await store.idempotency.begin(target);
     const whileRunning = await store.idempotency.begin(otherBody);
     expect(whileRunning.outcome).toBe("mismatch");
@@ -117,14 +144,18 @@ describe.each(ENGINES)("idempotency records on %s", (engine) => {
     await store.idempotency.begin({ ...target, key: "retry-2" }, { now: T0 });
     expect((await store.idempotency.begin(target, { now: T0 + HOUR - 1 })).outcome).toBe("done");
     expect(await store.idempotency.purgeExpired(T0 + HOUR)).toBe(1);
-    expect(await backend.raw("SELECT idempotency_key FROM llm_relay_idempotency")).toEqual([{ idempotency_key: "retry-2" }]);
+    expect(await backend.raw("SELECT idempotency_key FROM llm_relay_idempotency")).toEqual([
+      { idempotency_key: "retry-2" },
+    ]);
     expect((await store.idempotency.begin(target, { now: T0 + HOUR })).outcome).toBe("started");
     expect(await store.idempotency.purgeExpired(T0 + 2 * DEFAULT_IDEMPOTENCY_TTL_MS)).toBe(2);
   });
 
   it("starts exactly one of 20 concurrent begins with one key through two instances", async () => {
     const other = await backend.open();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).idempotency.begin(target)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).idempotency.begin(target)),
+    );
     expect(results.filter((r) => r.outcome === "started")).toHaveLength(1);
     expect(results.filter((r) => r.outcome === "in_progress")).toHaveLength(19);
     expect(await backend.raw("SELECT state FROM llm_relay_idempotency")).toEqual([{ state: "in_progress" }]);

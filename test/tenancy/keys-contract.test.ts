@@ -23,7 +23,14 @@ describe.each(ENGINES)("API keys on %s", (engine) => {
   });
 
   it("shows the plaintext once and stores only its SHA-256 and a short prefix", async () => {
-    const { key, plaintext } = await store.keys.create({ tenant: "acme", budgetUsd: 12.5, budgetPeriodMs: 30 * 86_400_000, rpm: 60, tpm: 90_000, models: ["gpt-4o-mini", "echo"] });
+    const { key, plaintext } = await store.keys.create({
+      tenant: "acme",
+      budgetUsd: 12.5,
+      budgetPeriodMs: 30 * 86_400_000,
+      rpm: 60,
+      tpm: 90_000,
+      models: ["gpt-4o-mini", "echo"],
+    });
     expect(plaintext).toMatch(/^lr-[0-9A-Za-z]{40}$/);
     expect(key).toEqual({
       id: expect.stringMatching(/^key_[0-9a-z]{26}$/),
@@ -89,7 +96,14 @@ describe.each(ENGINES)("API keys on %s", (engine) => {
     expect(all.every((k) => k.revokedAt !== null)).toBe(true);
     expect((await store.keys.list({ tenant: "acme" })).map((k) => k.id)).toEqual([a.key.id, c.key.id]);
     expect(await store.keys.list({ tenant: "nobody" })).toEqual([]);
-    expect(all[1]).toMatchObject({ tenant: "beta", rpm: 5, tpm: null, budgetUsd: null, budgetPeriodMs: null, models: null });
+    expect(all[1]).toMatchObject({
+      tenant: "beta",
+      rpm: 5,
+      tpm: null,
+      budgetUsd: null,
+      budgetPeriodMs: null,
+      models: null,
+    });
   });
 
   it("rejects invalid limits with the field's name, and stores nothing", async () => {

@@ -46,7 +46,16 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     expect(Date.parse(row.createdAt)).toBeGreaterThanOrEqual(before);
     const stored = await backend.raw("SELECT * FROM llm_relay_usage");
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ id: row.id, tenant_id: "default", model: "echo", input_tokens: 12, output_tokens: 5, tokens: 17, token_type: "llm", operation: "query" });
+    expect(stored[0]).toMatchObject({
+      id: row.id,
+      tenant_id: "default",
+      model: "echo",
+      input_tokens: 12,
+      output_tokens: 5,
+      tokens: 17,
+      token_type: "llm",
+      operation: "query",
+    });
   });
 
   it("writes a batch with recordMany: one result per event in order, duplicates answered with the first row", async () => {
@@ -68,14 +77,31 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
       { idempotency_key: "req_b" },
       { idempotency_key: "req_seen" },
     ]);
-    await expect(store.ledger.recordMany([{ model: "echo", idempotencyKey: "req_c" }, { model: "", idempotencyKey: "req_d" }])).rejects.toThrow(/model/);
-    expect(await backend.raw("SELECT idempotency_key FROM llm_relay_usage WHERE idempotency_key IN ('req_c', 'req_d')")).toEqual([]);
+    await expect(
+      store.ledger.recordMany([
+        { model: "echo", idempotencyKey: "req_c" },
+        { model: "", idempotencyKey: "req_d" },
+      ]),
+    ).rejects.toThrow(/model/);
+    expect(
+      await backend.raw("SELECT idempotency_key FROM llm_relay_usage WHERE idempotency_key IN ('req_c', 'req_d')"),
+    ).toEqual([]);
   });
 
   it("answers a second event with the same idempotency key with the first row, and writes nothing", async () => {
     const first: UsageEvent = {
-      tenantId: "acme", keyId: "key_1", model: "gpt-4o-mini", provider: "openai-compatible", tokenType: "embedding", operation: "batch",
-      inputTokens: 100, outputTokens: 0, costUsd: 0.002, estimated: true, idempotencyKey: "req_abc", metadata: { job: 42, tags: ["x"] },
+      tenantId: "acme",
+      keyId: "key_1",
+      model: "gpt-4o-mini",
+      provider: "openai-compatible",
+      tokenType: "embedding",
+      operation: "batch",
+      inputTokens: 100,
+      outputTokens: 0,
+      costUsd: 0.002,
+      estimated: true,
+      idempotencyKey: "req_abc",
+      metadata: { job: 42, tags: ["x"] },
       createdAt: "2026-11-20T08:00:00.250Z",
     };
     const a = await store.ledger.record(first);
@@ -85,7 +111,10 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     expect(b).toEqual({ row: a.row, duplicate: true });
     // A fresh instance reads the row back exactly as written.
     const other = await backend.open();
-    expect(await other.ledger.record({ model: "x", idempotencyKey: "req_abc" })).toEqual({ row: a.row, duplicate: true });
+    expect(await other.ledger.record({ model: "x", idempotencyKey: "req_abc" })).toEqual({
+      row: a.row,
+      duplicate: true,
+    });
     expect(await backend.raw("SELECT id FROM llm_relay_usage")).toEqual([{ id: a.row.id }]);
   });
 
@@ -93,14 +122,22 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     const other = await backend.open();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        (i % 2 === 0 ? store : other).ledger.record({ tenantId: "acme", model: "echo", inputTokens: i + 1, costUsd: 0.01, idempotencyKey: "same-key" }),
+        (i % 2 === 0 ? store : other).ledger.record({
+          tenantId: "acme",
+          model: "echo",
+          inputTokens: i + 1,
+          costUsd: 0.01,
+          idempotencyKey: "same-key",
+        }),
       ),
     );
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(results.filter((r) => r.duplicate)).toHaveLength(19);
     const winner = results.find((r) => !r.duplicate)!.row;
     for (const result of results) expect(result.row).toEqual(winner);
-    const stored = await backend.raw("SELECT id, input_tokens FROM llm_relay_usage WHERE idempotency_key = ?", ["same-key"]);
+    const stored = await backend.raw("SELECT id, input_tokens FROM llm_relay_usage WHERE idempotency_key = ?", [
+      "same-key",
+    ]);
     expect(stored).toEqual([{ id: winner.id, input_tokens: winner.inputTokens }]);
     expect(await store.ledger.spend({ tenant: "acme" }, 0)).toBeCloseTo(0.01, 10);
   });
@@ -116,19 +153,78 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
   describe("summaries and spend", () => {
     beforeEach(async () => {
       const events: UsageEvent[] = [
-        { tenantId: "acme", keyId: "key_a", model: "gpt-4o-mini", inputTokens: 100, outputTokens: 20, costUsd: 0.5, createdAt: "2026-11-19T23:59:59.999Z" },
-        { tenantId: "acme", keyId: "key_a", model: "gpt-4o-mini", inputTokens: 10, outputTokens: 2, costUsd: 0.25, createdAt: "2026-11-20T00:00:00.000Z" },
-        { tenantId: "acme", keyId: "key_b", model: "llama3", inputTokens: 7, outputTokens: 3, costUsd: null, estimated: true, createdAt: "2026-11-20T12:00:00.000Z" },
-        { tenantId: "acme", keyId: null, model: "gpt-4o-mini", inputTokens: 1, outputTokens: 1, costUsd: 1, createdAt: "2026-11-21T06:00:00.000Z" },
-        { tenantId: "beta", keyId: "key_c", model: "gpt-4o-mini", inputTokens: 1000, outputTokens: 1000, costUsd: 9, createdAt: "2026-11-20T06:00:00.000Z" },
+        {
+          tenantId: "acme",
+          keyId: "key_a",
+          model: "gpt-4o-mini",
+          inputTokens: 100,
+          outputTokens: 20,
+          costUsd: 0.5,
+          createdAt: "2026-11-19T23:59:59.999Z",
+        },
+        {
+          tenantId: "acme",
+          keyId: "key_a",
+          model: "gpt-4o-mini",
+          inputTokens: 10,
+          outputTokens: 2,
+          costUsd: 0.25,
+          createdAt: "2026-11-20T00:00:00.000Z",
+        },
+        {
+          tenantId: "acme",
+          keyId: "key_b",
+          model: "llama3",
+          inputTokens: 7,
+          outputTokens: 3,
+          costUsd: null,
+          estimated: true,
+          createdAt: "2026-11-20T12:00:00.000Z",
+        },
+        {
+          tenantId: "acme",
+          keyId: null,
+          model: "gpt-4o-mini",
+          inputTokens: 1,
+          outputTokens: 1,
+          costUsd: 1,
+          createdAt: "2026-11-21T06:00:00.000Z",
+        },
+        {
+          tenantId: "beta",
+          keyId: "key_c",
+          model: "gpt-4o-mini",
+          inputTokens: 1000,
+          outputTokens: 1000,
+          costUsd: 9,
+          createdAt: "2026-11-20T06:00:00.000Z",
+        },
       ];
       for (const event of events) await store.ledger.record(event);
     });
 
     it("groups a tenant's usage by model", async () => {
       expect(await store.ledger.summary({ tenant: "acme", groupBy: "model" })).toEqual([
-        { group: "gpt-4o-mini", events: 3, inputTokens: 111, outputTokens: 23, tokens: 134, costUsd: 1.75, unpriced: 0, estimated: false },
-        { group: "llama3", events: 1, inputTokens: 7, outputTokens: 3, tokens: 10, costUsd: 0, unpriced: 1, estimated: true },
+        {
+          group: "gpt-4o-mini",
+          events: 3,
+          inputTokens: 111,
+          outputTokens: 23,
+          tokens: 134,
+          costUsd: 1.75,
+          unpriced: 0,
+          estimated: false,
+        },
+        {
+          group: "llama3",
+          events: 1,
+          inputTokens: 7,
+          outputTokens: 3,
+          tokens: 10,
+          costUsd: 0,
+          unpriced: 1,
+          estimated: true,
+        },
       ]);
     });
 
@@ -139,8 +235,24 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
         ["2026-11-20", 3, 9.25],
         ["2026-11-21", 1, 1],
       ]);
-      const window = await store.ledger.summary({ tenant: "acme", since: "2026-11-20T00:00:00Z", until: new Date("2026-11-21T06:00:00Z"), groupBy: "day" });
-      expect(window).toEqual([{ group: "2026-11-20", events: 2, inputTokens: 17, outputTokens: 5, tokens: 22, costUsd: 0.25, unpriced: 1, estimated: true }]);
+      const window = await store.ledger.summary({
+        tenant: "acme",
+        since: "2026-11-20T00:00:00Z",
+        until: new Date("2026-11-21T06:00:00Z"),
+        groupBy: "day",
+      });
+      expect(window).toEqual([
+        {
+          group: "2026-11-20",
+          events: 2,
+          inputTokens: 17,
+          outputTokens: 5,
+          tokens: 22,
+          costUsd: 0.25,
+          unpriced: 1,
+          estimated: true,
+        },
+      ]);
     });
 
     it("groups by key, rows without a key first", async () => {
@@ -152,7 +264,16 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
         ["key_c", 1, 2000],
       ]);
       expect(await store.ledger.summary({ keyId: "key_b", groupBy: "model" })).toEqual([
-        { group: "llama3", events: 1, inputTokens: 7, outputTokens: 3, tokens: 10, costUsd: 0, unpriced: 1, estimated: true },
+        {
+          group: "llama3",
+          events: 1,
+          inputTokens: 7,
+          outputTokens: 3,
+          tokens: 10,
+          costUsd: 0,
+          unpriced: 1,
+          estimated: true,
+        },
       ]);
       expect(await store.ledger.summary({ tenant: "nobody", groupBy: "key" })).toEqual([]);
     });
@@ -160,7 +281,10 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     it("adds up a tenant's or a key's spend since a time", async () => {
       expect(await store.ledger.spend({ tenant: "acme" }, 0)).toBeCloseTo(1.75, 10);
       expect(await store.ledger.spend({ tenant: "acme" }, "2026-11-20T00:00:00Z")).toBeCloseTo(1.25, 10);
-      expect(await store.ledger.spend({ tenant: "acme" }, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z")).toBeCloseTo(0.25, 10);
+      expect(await store.ledger.spend({ tenant: "acme" }, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z")).toBeCloseTo(
+        0.25,
+        10,
+      );
       expect(await store.ledger.spend({ keyId: "key_a" }, Date.parse("2026-11-19T00:00:00Z"))).toBeCloseTo(0.75, 10);
       expect(await store.ledger.spend({ tenant: "beta", keyId: "key_a" }, 0)).toBe(0);
       expect(await store.ledger.spend({ keyId: "key_b" }, 0)).toBe(0);

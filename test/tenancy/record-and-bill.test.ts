@@ -71,7 +71,14 @@ function billing(ledgerKey: string, fromIdempotencyKey = false): ExchangeBilling
 
 /** A billable exchange of tenant acme, key key_a, costing `cost` USD. */
 function billed(ledgerKey: string, cost: number, over: Partial<ExchangeRecord> = {}): ExchangeRecord {
-  return recordFor(aiderBody(), { tenantId: "acme", keyId: "key_a", costUsd: cost, billing: billing(ledgerKey), billable: true, ...over });
+  return recordFor(aiderBody(), {
+    tenantId: "acme",
+    keyId: "key_a",
+    costUsd: cost,
+    billing: billing(ledgerKey),
+    billable: true,
+    ...over,
+  });
 }
 
 const USAGE = `SELECT idempotency_key, tenant_id, key_id, model, provider, token_type, operation, input_tokens, output_tokens, tokens,
@@ -95,7 +102,9 @@ describe.each([
     const notBillable = billed("req_2", 0, { billable: false, status: "error", httpStatus: 502, responseText: "" });
     const noBilling = recordFor(aiderBody(), { tenantId: "acme", keyId: "key_a" });
     const reusedRequestId = billed("req_1", 0.5); // a client sending the same x-request-id again
-    const withIdempotencyKey = billed("idempotency:acme:job-7", 0.125, { billing: billing("idempotency:acme:job-7", true) });
+    const withIdempotencyKey = billed("idempotency:acme:job-7", 0.125, {
+      billing: billing("idempotency:acme:job-7", true),
+    });
     const retry = billed("idempotency:acme:job-7", 0.125, { billing: billing("idempotency:acme:job-7", true) });
     await h.store.writeBatch([first, notBillable, noBilling, reusedRequestId, withIdempotencyKey]);
     await h.store.writeBatch([retry]);
@@ -123,7 +132,9 @@ describe.each([
       metadata: { request_id: first.requestId, response_id: first.id, deployment: "local", status: "ok" },
     });
     // The budget's running totals were kept by the same write.
-    const totals = await h.rows(`SELECT max(key_total_nusd) AS key_nusd, max(tenant_total_nusd) AS tenant_nusd FROM llm_relay_usage`);
+    const totals = await h.rows(
+      `SELECT max(key_total_nusd) AS key_nusd, max(tenant_total_nusd) AS tenant_nusd FROM llm_relay_usage`,
+    );
     expect(totals.map((t) => [Number(t.key_nusd), Number(t.tenant_nusd)])).toEqual([[875_000_000, 875_000_000]]);
   });
 
@@ -142,7 +153,9 @@ describe.each([
     const batch = [billed("req_lost_1", 0.2), billed("req_lost_2", 0.3)];
     h.breakNextWrite(batch);
     await expect(Promise.resolve().then(() => h.store.writeBatch(batch))).rejects.toThrow();
-    expect((await h.rows(`SELECT idempotency_key FROM llm_relay_usage`)).map((u) => u.idempotency_key)).toEqual(["req_ok"]);
+    expect((await h.rows(`SELECT idempotency_key FROM llm_relay_usage`)).map((u) => u.idempotency_key)).toEqual([
+      "req_ok",
+    ]);
     expect((await h.rows(`SELECT response_id FROM llm_relay_exchanges`)).map((e) => e.response_id)).toEqual([kept.id]);
   });
 });
@@ -152,10 +165,14 @@ describe.each([
 it("SqliteStore writes the record and a bill within the ledger's per-event bounds when the upstream reports absurd token counts", async () => {
   const h = await sqliteHarness();
   try {
-    await h.store.writeBatch([billed("req_absurd_tokens", 0.5, { usage: { input: 1e13, output: 2.5e13, estimated: false } })]);
+    await h.store.writeBatch([
+      billed("req_absurd_tokens", 0.5, { usage: { input: 1e13, output: 2.5e13, estimated: false } }),
+    ]);
     expect(Number((await h.rows(`SELECT count(*) AS n FROM llm_relay_exchanges`))[0]!.n)).toBe(1);
     const usage = await h.rows(`SELECT input_tokens, output_tokens, cost_usd FROM llm_relay_usage`);
-    expect(usage.map((u) => [Number(u.input_tokens), Number(u.output_tokens), Number(u.cost_usd)])).toEqual([[MAX_EVENT_TOKENS, MAX_EVENT_TOKENS, 0.5]]);
+    expect(usage.map((u) => [Number(u.input_tokens), Number(u.output_tokens), Number(u.cost_usd)])).toEqual([
+      [MAX_EVENT_TOKENS, MAX_EVENT_TOKENS, 0.5],
+    ]);
   } finally {
     await h.cleanup();
   }

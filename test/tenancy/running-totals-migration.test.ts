@@ -27,16 +27,27 @@ const OLD_ROWS: [string, string, string | null, number | null, string][] = [
   ["usage_5", "beta", "key_c", null, "2026-11-21T10:00:00.000Z"],
   ["usage_6", "beta", "key_c", 2, "2026-11-17T10:00:00.000Z"],
 ];
-const SINCES = ["2026-11-01T00:00:00Z", "2026-11-18T10:00:00Z", "2026-11-19T10:00:00Z", "2026-11-19T10:00:00.001Z", "2026-11-20T00:00:00Z", "2026-12-01T00:00:00Z"];
+const SINCES = [
+  "2026-11-01T00:00:00Z",
+  "2026-11-18T10:00:00Z",
+  "2026-11-19T10:00:00Z",
+  "2026-11-19T10:00:00.001Z",
+  "2026-11-20T00:00:00Z",
+  "2026-12-01T00:00:00Z",
+];
 
 /** budgetSpend equals the old SUM for every key and tenant at every `since`. */
 async function expectSameAsSum(store: TenancyStore): Promise<void> {
   for (const since of SINCES) {
     for (const keyId of ["key_a", "key_b", "key_c"]) {
-      expect(await store.ledger.budgetSpend({ keyId }, since), `${keyId} since ${since}`).toBe(usdToNanoUsd(await store.ledger.spend({ keyId }, since)));
+      expect(await store.ledger.budgetSpend({ keyId }, since), `${keyId} since ${since}`).toBe(
+        usdToNanoUsd(await store.ledger.spend({ keyId }, since)),
+      );
     }
     for (const tenant of ["acme", "beta"]) {
-      expect(await store.ledger.budgetSpend({ tenant }, since), `${tenant} since ${since}`).toBe(usdToNanoUsd(await store.ledger.spend({ tenant }, since)));
+      expect(await store.ledger.budgetSpend({ tenant }, since), `${tenant} since ${since}`).toBe(
+        usdToNanoUsd(await store.ledger.spend({ tenant }, since)),
+      );
     }
   }
 }
@@ -57,7 +68,9 @@ describe("a ledger from before the running totals", () => {
       cost_usd REAL, estimated INTEGER NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, metadata TEXT, created_at TEXT NOT NULL);
       CREATE INDEX llm_relay_idx_usage_tenant_time ON llm_relay_usage (tenant_id, created_at);
       CREATE INDEX llm_relay_idx_usage_key_time ON llm_relay_usage (key_id, created_at);`);
-    const insert = old.prepare(`INSERT INTO llm_relay_usage VALUES (?, ?, ?, 'm', NULL, 'llm', 'query', 1, 1, 2, ?, 0, ?, NULL, ?)`);
+    const insert = old.prepare(
+      `INSERT INTO llm_relay_usage VALUES (?, ?, ?, 'm', NULL, 'llm', 'query', 1, 1, 2, ?, 0, ?, NULL, ?)`,
+    );
     for (const [id, tenant, key, cost, at] of OLD_ROWS) insert.run(id, tenant, key, cost, id, at);
     old.close();
 
@@ -68,8 +81,12 @@ describe("a ledger from before the running totals", () => {
     cleanups.push(() => {
       raw.close();
     });
-    raw.prepare(`INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, token_type, operation, input_tokens, output_tokens, tokens, cost_usd, estimated, idempotency_key, created_at)
-      VALUES ('usage_7', 'acme', 'key_a', 'm', 'llm', 'query', 1, 1, 2, 0.75, 0, 'usage_7', '2026-11-19T12:00:00.000Z')`).run();
+    raw
+      .prepare(
+        `INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, token_type, operation, input_tokens, output_tokens, tokens, cost_usd, estimated, idempotency_key, created_at)
+      VALUES ('usage_7', 'acme', 'key_a', 'm', 'llm', 'query', 1, 1, 2, 0.75, 0, 'usage_7', '2026-11-19T12:00:00.000Z')`,
+      )
+      .run();
     await expectSameAsSum(store);
     expect(await store.ledger.budgetSpend({ keyId: "key_a" }, "2026-11-01T00:00:00Z")).toBe(1_500_000_000);
   });
@@ -79,7 +96,12 @@ describe("a ledger from before the running totals", () => {
     cleanups.push(() => schema.drop());
     const sql = postgres(schema.url, { max: 1, onnotice: () => undefined });
     cleanups.push(() => sql.end({ timeout: 5 }));
-    expect(await migrateTenancy(sql, TENANCY_MIGRATIONS.filter((m) => m.version === 1))).toEqual([1]);
+    expect(
+      await migrateTenancy(
+        sql,
+        TENANCY_MIGRATIONS.filter((m) => m.version === 1),
+      ),
+    ).toEqual([1]);
     for (const [id, tenant, key, cost, at] of OLD_ROWS) {
       await sql`INSERT INTO llm_relay_usage (id, tenant_id, key_id, model, token_type, operation, input_tokens, output_tokens, tokens, cost_usd, estimated, idempotency_key, created_at)
         VALUES (${id}, ${tenant}, ${key}, 'm', 'llm', 'query', 1, 1, 2, ${cost}, false, ${id}, ${at}::timestamptz)`;

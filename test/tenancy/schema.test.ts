@@ -34,12 +34,25 @@ describe("the tenancy tables in SQLite", () => {
     cleanups.push(() => store.close());
     const { key, plaintext } = await store.keys.create({ tenant: "acme" });
     // Keys are required from now on (admission.ts); the proxy books each exchange in the ledger.
-    const answer = await chat(proxy, { model: "echo", messages: [{ role: "user", content: "still recording" }] }, { authorization: `Bearer ${plaintext}` });
+    const answer = await chat(
+      proxy,
+      { model: "echo", messages: [{ role: "user", content: "still recording" }] },
+      { authorization: `Bearer ${plaintext}` },
+    );
     expect(answer.status).toBe(200);
     await proxy.server.ctx.recorder.flush();
     await proxy.server.ctx.booking.drain();
-    await store.ledger.record({ tenantId: "acme", keyId: key.id, model: "echo", inputTokens: 2, idempotencyKey: "req_1" });
-    expect(rows(proxy.dbPath, "SELECT prompt FROM responses ORDER BY id")).toEqual([{ prompt: "before the keys" }, { prompt: "still recording" }]);
+    await store.ledger.record({
+      tenantId: "acme",
+      keyId: key.id,
+      model: "echo",
+      inputTokens: 2,
+      idempotencyKey: "req_1",
+    });
+    expect(rows(proxy.dbPath, "SELECT prompt FROM responses ORDER BY id")).toEqual([
+      { prompt: "before the keys" },
+      { prompt: "still recording" },
+    ]);
     expect(rows(proxy.dbPath, "SELECT tenant_id, key_id FROM llm_relay_usage ORDER BY created_at, id")).toEqual([
       { tenant_id: "default", key_id: null },
       { tenant_id: "acme", key_id: key.id },
@@ -68,9 +81,18 @@ describe("the tenancy migrations on PostgreSQL", () => {
   it("apply once, even when three instances open a fresh schema at the same time", async () => {
     backend = await createBackend("postgres");
     const stores = await Promise.all([backend.open(), backend.open(), backend.open()]);
-    expect(await backend.raw("SELECT version, name FROM llm_relay_tenancy_migrations")).toEqual(TENANCY_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
-    const tables = await backend.raw("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name");
-    expect(tables.map((t) => t.table_name)).toEqual(["llm_relay_idempotency", "llm_relay_keys", "llm_relay_tenancy_migrations", "llm_relay_usage"]);
+    expect(await backend.raw("SELECT version, name FROM llm_relay_tenancy_migrations")).toEqual(
+      TENANCY_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+    );
+    const tables = await backend.raw(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "llm_relay_idempotency",
+      "llm_relay_keys",
+      "llm_relay_tenancy_migrations",
+      "llm_relay_usage",
+    ]);
     // Each instance works on the same tables.
     const { plaintext } = await stores[0]!.keys.create({ tenant: "acme" });
     expect((await stores[2]!.keys.verify(plaintext))?.tenant).toBe("acme");
@@ -84,14 +106,22 @@ describe("the tenancy migrations on PostgreSQL", () => {
     cleanups.push(() => sql.end({ timeout: 5 }));
     expect(await migrateTenancy(sql)).toEqual([]);
     const current = TENANCY_MIGRATIONS.length;
-    const next = { version: current + 1, name: "add_note", statements: ["ALTER TABLE llm_relay_keys ADD COLUMN note text"] };
+    const next = {
+      version: current + 1,
+      name: "add_note",
+      statements: ["ALTER TABLE llm_relay_keys ADD COLUMN note text"],
+    };
     expect(await migrateTenancy(sql, [...TENANCY_MIGRATIONS, next])).toEqual([current + 1]);
     expect(await migrateTenancy(sql, [...TENANCY_MIGRATIONS, next])).toEqual([]);
-    await expect(PostgresTenancyStore.open(PG_URL, { schema })).rejects.toThrow(`migrated by a newer llm-relay (version ${current + 1} > ${current})`);
+    await expect(PostgresTenancyStore.open(PG_URL, { schema })).rejects.toThrow(
+      `migrated by a newer llm-relay (version ${current + 1} > ${current})`,
+    );
   });
 
   it("fail to open when the schema does not exist", async () => {
     backend = await createBackend("postgres");
-    await expect(PostgresTenancyStore.open(PG_URL, { schema: "lr_test_missing_schema" })).rejects.toThrow(/schema|create/i);
+    await expect(PostgresTenancyStore.open(PG_URL, { schema: "lr_test_missing_schema" })).rejects.toThrow(
+      /schema|create/i,
+    );
   });
 });

@@ -30,15 +30,22 @@ function base64Noise(bytes: number): string {
 }
 
 const corpus: Record<string, string> = {
-  "aider request (every message)": aiderRequest().messages.map((m) => m.content).join("\n"),
+  "aider request (every message)": aiderRequest()
+    .messages.map((m) => m.content)
+    .join("\n"),
   "codex request body": shared("agents/openai-responses/codex.turn1.request.body.json"),
   "TypeScript source": source("src/server/admission.ts"),
   "markdown docs": source("docs/ARCHITECTURE.md"),
-  "code with a 100-dash rule and a long URL":
-    `// ${"-".repeat(100)}\nconst url = "https://example.com/a/very/long/path/${"segment/".repeat(20)}?q=${"x".repeat(60)}";\n${"=".repeat(80)}\n`,
+  "code with a 100-dash rule and a long URL": `// ${"-".repeat(100)}\nconst url = "https://example.com/a/very/long/path/${"segment/".repeat(20)}?q=${"x".repeat(60)}";\n${"=".repeat(80)}\n`,
   "base64 blob": base64Noise(6_000),
-  Chinese: "自然语言处理是计算机科学和人工智能的一个分支，研究如何让计算机理解和生成人类语言。它包括分词、句法分析、语义理解等任务。".repeat(20),
-  Japanese: "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。".repeat(20),
+  Chinese:
+    "自然语言处理是计算机科学和人工智能的一个分支，研究如何让计算机理解和生成人类语言。它包括分词、句法分析、语义理解等任务。".repeat(
+      20,
+    ),
+  Japanese:
+    "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。".repeat(
+      20,
+    ),
   Russian: "Съешь же ещё этих мягких французских булок, да выпей чаю. ".repeat(40),
   Arabic: "اللغة العربية هي لغة سامية يتحدث بها أكثر من أربعمائة مليون شخص حول العالم. ".repeat(30),
   Hindi: "हिन्दी विश्व की एक प्रमुख भाषा है और भारत की राजभाषा है। ".repeat(30),
@@ -93,7 +100,9 @@ describe("counts of one huge piece", () => {
 
   it("of random letters stays within 1% of the exact count", () => {
     let state = 7;
-    const letters = Array.from({ length: 6_000 }, () => String.fromCharCode(97 + ((state = (state * 48271) % 2147483647) % 26))).join("");
+    const letters = Array.from({ length: 6_000 }, () =>
+      String.fromCharCode(97 + ((state = (state * 48271) % 2147483647) % 26)),
+    ).join("");
     const exact = plain(letters);
     expect(Math.abs(countTextTokens(letters) - exact) / exact).toBeLessThan(0.01);
   });
@@ -129,7 +138,28 @@ describe("the one-pass check for long pieces", () => {
   /** Texts made of runs of characters of every class the pre-tokenizer tells apart, some runs long. */
   const runs = fc.array(
     fc.record({
-      unit: fc.constantFrom("a", "Z", "é", "中", "\u0301", "!", "/", "-", " ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "7", "٣", "😀", "'s", "/\n", "!\u0301"),
+      unit: fc.constantFrom(
+        "a",
+        "Z",
+        "é",
+        "中",
+        "\u0301",
+        "!",
+        "/",
+        "-",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\u3000",
+        "\u00a0",
+        "7",
+        "٣",
+        "😀",
+        "'s",
+        "/\n",
+        "!\u0301",
+      ),
       times: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 100, max: 700 })),
     }),
     { minLength: 1, maxLength: 12 },

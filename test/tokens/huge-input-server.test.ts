@@ -47,7 +47,10 @@ const hugePrompt = (model: string) => ({ model, messages: [{ role: "user", conte
 describe("a 400 KB one-letter prompt", () => {
   it("through echo is answered, /health answers alongside it, and the usage is recorded as estimated", async () => {
     proxy = await startTestProxy();
-    const [answer, health] = await Promise.all([chat(proxy, hugePrompt("echo"), { "x-request-id": "huge-echo" }), send(`${proxy.url}/health`)]);
+    const [answer, health] = await Promise.all([
+      chat(proxy, hugePrompt("echo"), { "x-request-id": "huge-echo" }),
+      send(`${proxy.url}/health`),
+    ]);
     expect(answer.status).toBe(200);
     expect(health.status).toBe(200);
     const usage = (answer.json as { usage: { prompt_tokens: number; completion_tokens: number } }).usage;
@@ -55,7 +58,13 @@ describe("a 400 KB one-letter prompt", () => {
     expect(usage.completion_tokens).toBe(LETTERS / 4);
     expect(usage.prompt_tokens).toBeGreaterThanOrEqual(LETTERS / 4);
     expect(await recordedUsage(proxy, "huge-echo")).toEqual([
-      { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, usage_estimated: 1, status: "ok", response_len: LETTERS },
+      {
+        input_tokens: usage.prompt_tokens,
+        output_tokens: usage.completion_tokens,
+        usage_estimated: 1,
+        status: "ok",
+        response_len: LETTERS,
+      },
     ]);
   });
 
@@ -76,15 +85,27 @@ describe("a 400 KB one-letter prompt", () => {
 describe("a streamed letter run without usage", () => {
   /** An SSE answer of one content chunk of `letters` letters and a finish chunk, with no usage anywhere. */
   function letterRunStream(letters: number): string {
-    const events = [chunk("chatcmpl-run", "up", { role: "assistant", content: "x".repeat(letters) }, null), chunk("chatcmpl-run", "up", {}, "stop")];
+    const events = [
+      chunk("chatcmpl-run", "up", { role: "assistant", content: "x".repeat(letters) }, null),
+      chunk("chatcmpl-run", "up", {}, "stop"),
+    ];
     return `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
   }
 
   for (const letters of [250_000, 3_000_000]) {
     it(`of ${letters.toLocaleString("en")} letters is recorded by the worker with an estimated usage close to the run's count`, async () => {
-      fake = await startFakeUpstream({ kind: "status", status: 200, body: letterRunStream(letters), headers: { "content-type": "text/event-stream" } });
+      fake = await startFakeUpstream({
+        kind: "status",
+        status: 200,
+        body: letterRunStream(letters),
+        headers: { "content-type": "text/event-stream" },
+      });
       proxy = await startTestProxy({ models: { up: fakeDeployment(fake.baseUrl) }, defaultModel: null });
-      const answer = await chat(proxy, { model: "up", stream: true, messages: [{ role: "user", content: "Repeat x" }] }, { "x-request-id": `run-${letters}` });
+      const answer = await chat(
+        proxy,
+        { model: "up", stream: true, messages: [{ role: "user", content: "Repeat x" }] },
+        { "x-request-id": `run-${letters}` },
+      );
       expect(answer.status).toBe(200);
       const [row] = await recordedUsage(proxy, `run-${letters}`);
       expect(row).toMatchObject({ status: "ok", usage_estimated: 1, response_len: letters });

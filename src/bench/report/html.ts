@@ -26,7 +26,10 @@ function chartJs(): string {
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+  return text.replace(
+    /[&<>"']/g,
+    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
+  );
 }
 
 /** Inline `<script>` code: a closing tag inside (in a string) must not end the element. */
@@ -73,16 +76,28 @@ function answerCell(answer: CaseAnswer): string {
     answer.ttftMs === null ? "" : badge(`TTFT ${Math.round(answer.ttftMs)} ms`),
     badge(`total ${Math.round(answer.totalMs)} ms`),
     badge(`${answer.inputTokens}+${answer.outputTokens}${answer.usageEstimated ? "~" : ""} tok`),
-    answer.error !== null ? "" : badge(`${tokensPerSecondCell(answer.tokensPerSecond)} tok/s`, answer.tokensPerSecond === null ? "no plausible generation rate (see the README)" : "output tokens / (total − TTFT)"),
+    answer.error !== null
+      ? ""
+      : badge(
+          `${tokensPerSecondCell(answer.tokensPerSecond)} tok/s`,
+          answer.tokensPerSecond === null
+            ? "no plausible generation rate (see the README)"
+            : "output tokens / (total − TTFT)",
+        ),
     answer.costUsd === null ? "" : badge(`${formatUsd(answer.costUsd)}${costRestsOnEstimate(answer) ? "~" : ""}`),
     answer.editSimilarity === null ? "" : badge(`edit sim ${answer.editSimilarity.toFixed(3)}`),
     answer.tokenF1 === null ? "" : badge(`F1 ${answer.tokenF1.toFixed(3)}`),
     answer.judge?.grade != null ? badge(`judge ${answer.judge.grade}/10`, answer.judge.rationale) : "",
   ].join("");
   const checks = answer.checks
-    .map((c) => `<li class="${c.pass ? "pass" : "fail"}">${c.pass ? "✓" : "✗"} ${escapeHtml(c.name)} <small>${escapeHtml(c.detail)}</small></li>`)
+    .map(
+      (c) =>
+        `<li class="${c.pass ? "pass" : "fail"}">${c.pass ? "✓" : "✗"} ${escapeHtml(c.name)} <small>${escapeHtml(c.detail)}</small></li>`,
+    )
     .join("");
-  const judge = answer.judge ? `<details><summary>judge: ${answer.judge.grade ?? "no grade"}${answer.judge.error ? ` (${escapeHtml(answer.judge.error)})` : ""}</summary><p>${escapeHtml(answer.judge.rationale)}</p></details>` : "";
+  const judge = answer.judge
+    ? `<details><summary>judge: ${answer.judge.grade ?? "no grade"}${answer.judge.error ? ` (${escapeHtml(answer.judge.error)})` : ""}</summary><p>${escapeHtml(answer.judge.rationale)}</p></details>`
+    : "";
   return `<div class="answer${answer.error ? " failed" : ""}" data-candidate="${escapeHtml(answer.candidate)}">
 <h4>${escapeHtml(answer.candidate)}${answer.repeat > 0 ? ` <small>(repeat ${answer.repeat + 1})</small>` : ""}</h4>
 <div class="badges">${badges}</div>
@@ -124,7 +139,12 @@ export function renderHtmlReport(report: BenchReport): string {
   const { header, rows } = summaryTable(report);
   const table = `<table class="summary" id="summary"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>
 <tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("\n")}</tbody></table>`;
-  const latency = report.candidates.map((c, i) => `<canvas class="latency-chart" data-index="${i}" data-candidate="${escapeHtml(c.candidate)}" width="520" height="300"></canvas>`).join("\n");
+  const latency = report.candidates
+    .map(
+      (c, i) =>
+        `<canvas class="latency-chart" data-index="${i}" data-candidate="${escapeHtml(c.candidate)}" width="520" height="300"></canvas>`,
+    )
+    .join("\n");
   const r = report.run;
   const data = jsonSafe(report);
   const axis = qualityChartAxis(report);

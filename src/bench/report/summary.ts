@@ -128,7 +128,11 @@ function mean(values: readonly number[]): number | null {
 }
 
 /** The summary row of one candidate's results. */
-export function summarizeCandidate(candidate: string, results: readonly BenchResult[], checkNames: readonly string[]): CandidateSummary {
+export function summarizeCandidate(
+  candidate: string,
+  results: readonly BenchResult[],
+  checkNames: readonly string[],
+): CandidateSummary {
   const ok = results.filter((r) => r.error === null);
   const priced = results.filter((r) => r.costUsd !== null);
   const judged = ok.map((r) => r.scores?.judge?.grade).filter((g): g is number => typeof g === "number");
@@ -137,7 +141,10 @@ export function summarizeCandidate(candidate: string, results: readonly BenchRes
     const passed = ok.filter((r) => r.scores?.checks.find((c) => c.name === name)?.pass === true).length;
     checkPassRates[name] = results.length === 0 ? 0 : Math.round((passed / results.length) * 10_000) / 10_000;
   }
-  const tps = ok.map(rateOf).filter((v): v is number => v !== null).sort((a, b) => a - b);
+  const tps = ok
+    .map(rateOf)
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
   return {
     candidate,
     results: results.length,
@@ -146,7 +153,8 @@ export function summarizeCandidate(candidate: string, results: readonly BenchRes
     ttftMs: percentiles(ok.map((r) => r.ttftMs)),
     totalMs: percentiles(ok.map((r) => r.totalMs)),
     tokensPerSecond: quantile(tps, 0.5),
-    costUsd: priced.length === 0 ? null : Math.round(priced.reduce((sum, r) => sum + (r.costUsd ?? 0), 0) * 1e10) / 1e10,
+    costUsd:
+      priced.length === 0 ? null : Math.round(priced.reduce((sum, r) => sum + (r.costUsd ?? 0), 0) * 1e10) / 1e10,
     costPartial: priced.length > 0 && priced.length < results.length,
     costEstimated: priced.some(costRestsOnEstimate),
     meanEditSimilarity: mean(ok.map((r) => r.scores?.editSimilarity).filter((v): v is number => typeof v === "number")),
@@ -187,7 +195,9 @@ export function buildReport(run: BenchRun, results: readonly BenchResult[], case
       const benchCase = byId.get(caseId);
       const answers = results
         .filter((r) => r.caseId === caseId)
-        .sort((a, b) => run.candidates.indexOf(a.candidate) - run.candidates.indexOf(b.candidate) || a.repeat - b.repeat)
+        .sort(
+          (a, b) => run.candidates.indexOf(a.candidate) - run.candidates.indexOf(b.candidate) || a.repeat - b.repeat,
+        )
         .map(toAnswer);
       return {
         caseId,

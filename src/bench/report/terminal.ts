@@ -5,7 +5,21 @@ import type { BenchReport, CandidateSummary } from "./summary.js";
 
 /** The column headers and cells of the candidate table (shared by the terminal and HTML reports). */
 export function summaryTable(report: BenchReport): { header: string[]; rows: string[][] } {
-  const header = ["candidate", "ok/n", "TTFT p50", "TTFT p95", "total p50", "total p95", "tok/s", "cost", "errors", "edit sim", "token F1", ...report.checks, "judge"];
+  const header = [
+    "candidate",
+    "ok/n",
+    "TTFT p50",
+    "TTFT p95",
+    "total p50",
+    "total p95",
+    "tok/s",
+    "cost",
+    "errors",
+    "edit sim",
+    "token F1",
+    ...report.checks,
+    "judge",
+  ];
   const rows = report.candidates.map((c) => [
     c.candidate,
     `${c.results - c.errors}/${c.results}`,
@@ -52,7 +66,10 @@ function cost(c: CandidateSummary): string {
 /** The report as text: a heading line, the table, and a legend. */
 export function formatTerminalReport(report: BenchReport): string {
   const { header, rows } = summaryTable(report);
-  const table = renderTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")), headerRule: true });
+  const table = renderTable(header, rows, {
+    align: header.map((_, i) => (i === 0 ? "left" : "right")),
+    headerRule: true,
+  });
   const r = report.run;
   const lines = [
     `bench run ${r.id} (${r.status}): ${r.cases} case(s), ${r.candidates.length} candidate(s), ${r.settings.repeat} repeat(s); ${r.results}/${r.tasks} result(s)`,

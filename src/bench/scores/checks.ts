@@ -29,7 +29,12 @@ export class ChecksFileError extends Error {}
 
 const named = { name: z.string().min(1).optional() };
 const entrySchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("contains"), value: z.string().min(1), ignore_case: z.boolean().default(false), ...named }),
+  z.strictObject({
+    type: z.literal("contains"),
+    value: z.string().min(1),
+    ignore_case: z.boolean().default(false),
+    ...named,
+  }),
   z.strictObject({
     type: z.literal("regex"),
     value: z.string().min(1),
@@ -122,10 +127,17 @@ export interface CheckedAnswer {
 
 /** Runs one check on an answer. */
 export function runCheck(check: CheckSpec, answer: CheckedAnswer): CheckResult {
-  const verdict = (pass: boolean, detail: string): CheckResult => ({ name: check.name, type: check.type, pass, detail });
+  const verdict = (pass: boolean, detail: string): CheckResult => ({
+    name: check.name,
+    type: check.type,
+    pass,
+    detail,
+  });
   switch (check.type) {
     case "contains": {
-      const found = check.ignoreCase ? answer.text.toLowerCase().includes(check.value.toLowerCase()) : answer.text.includes(check.value);
+      const found = check.ignoreCase
+        ? answer.text.toLowerCase().includes(check.value.toLowerCase())
+        : answer.text.includes(check.value);
       return verdict(found, found ? "found" : `'${short(check.value)}' not found`);
     }
     case "regex": {
@@ -143,7 +155,10 @@ export function runCheck(check: CheckSpec, answer: CheckedAnswer): CheckResult {
       return verdict(answer.totalMs <= check.value, `${Math.round(answer.totalMs)} ms`);
     case "file-listing": {
       const parsed = parseFileListings(answer.text);
-      return verdict(parsed.problem === null, parsed.problem ?? `${parsed.paths.length} listing(s): ${parsed.paths.join(", ")}`);
+      return verdict(
+        parsed.problem === null,
+        parsed.problem ?? `${parsed.paths.length} listing(s): ${parsed.paths.join(", ")}`,
+      );
     }
   }
 }

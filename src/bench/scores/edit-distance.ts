@@ -56,7 +56,14 @@ class LevenshteinRows<T> {
         const substitution = previous[j - 1]! + (ai === b[j - 1] ? 0 : 1);
         const deletion = previous[j]! + 1;
         const insertion = current[j - 1]! + 1;
-        current[j] = substitution < deletion ? (substitution < insertion ? substitution : insertion) : deletion < insertion ? deletion : insertion;
+        current[j] =
+          substitution < deletion
+            ? substitution < insertion
+              ? substitution
+              : insertion
+            : deletion < insertion
+              ? deletion
+              : insertion;
       }
       [previous, current] = [current, previous];
     }
@@ -99,7 +106,11 @@ export function editSimilarity(answer: string, reference: string): number {
  * {@link editSimilarity}, yielding to the event loop every {@link CELLS_PER_SLICE} cells: the
  * form the bench runner uses while other calls stream (a long answer costs up to seconds of work).
  */
-export async function editSimilarityYielding(answer: string, reference: string, cellsPerSlice = CELLS_PER_SLICE): Promise<number> {
+export async function editSimilarityYielding(
+  answer: string,
+  reference: string,
+  cellsPerSlice = CELLS_PER_SLICE,
+): Promise<number> {
   const [a, b] = sequences(answer, reference);
   const longest = Math.max(a.length, b.length);
   if (longest === 0) return 1;

@@ -35,11 +35,15 @@ export function parseFileListings(text: string): FileListingParse {
     if (!FENCE.test(lines[i]!.trimEnd())) continue;
     const previous = i > 0 ? lines[i - 1]!.trim() : "";
     if (!PATH_LINE.test(previous)) {
-      return { paths, problem: `the fenced block at line ${i + 1} is not preceded by a file name line${previous ? ` (found '${previous.slice(0, 60)}')` : ""}` };
+      return {
+        paths,
+        problem: `the fenced block at line ${i + 1} is not preceded by a file name line${previous ? ` (found '${previous.slice(0, 60)}')` : ""}`,
+      };
     }
     let close = i + 1;
     while (close < lines.length && lines[close]!.trimEnd() !== "```") close++;
-    if (close >= lines.length) return { paths, problem: `the fenced block of ${previous} (line ${i + 1}) is never closed` };
+    if (close >= lines.length)
+      return { paths, problem: `the fenced block of ${previous} (line ${i + 1}) is never closed` };
     paths.push(previous);
     i = close;
   }

@@ -14,7 +14,11 @@ export function roundScore(value: number): number {
  * The judge's grade, when asked for, is added by the runner. The edit distance
  * yields to the event loop as it goes, so calls streaming meanwhile keep true times.
  */
-export async function scoreAnswer(answer: { text: string; totalMs: number }, reference: string, checks: readonly CheckSpec[]): Promise<Scores> {
+export async function scoreAnswer(
+  answer: { text: string; totalMs: number },
+  reference: string,
+  checks: readonly CheckSpec[],
+): Promise<Scores> {
   return {
     editSimilarity: roundScore(await editSimilarityYielding(answer.text, reference)),
     tokenF1: roundScore(tokenF1(answer.text, reference)),

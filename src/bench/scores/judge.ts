@@ -26,7 +26,9 @@ export const JUDGE_PART_LIMIT = 12_000;
 export const JUDGE_MAX_TOKENS = 400;
 
 function clip(text: string): string {
-  return text.length > JUDGE_PART_LIMIT ? `${text.slice(0, JUDGE_PART_LIMIT)}\n[… ${text.length - JUDGE_PART_LIMIT} more characters cut]` : text;
+  return text.length > JUDGE_PART_LIMIT
+    ? `${text.slice(0, JUDGE_PART_LIMIT)}\n[… ${text.length - JUDGE_PART_LIMIT} more characters cut]`
+    : text;
 }
 
 /** The messages of one judge call. */
@@ -59,7 +61,10 @@ export function parseJudgeReply(reply: string): { grade: number | null; rational
     try {
       const parsed = JSON.parse(match[0]) as { grade?: unknown; rationale?: unknown };
       if (parsed.grade !== undefined) {
-        return { grade: validGrade(Number(parsed.grade)), rationale: typeof parsed.rationale === "string" ? parsed.rationale : reply.trim() };
+        return {
+          grade: validGrade(Number(parsed.grade)),
+          rationale: typeof parsed.rationale === "string" ? parsed.rationale : reply.trim(),
+        };
       }
     } catch {
       // not JSON: try the next object
@@ -85,13 +90,17 @@ export async function judgeAnswer(
   input: { request: string; reference: string; answer: string },
   signal?: AbortSignal,
 ): Promise<JudgeScore> {
-  const response = await client.generateCompletionWithMessages(judgeMessages(input.request, input.reference, input.answer), {
-    model,
-    temperature: 0,
-    maxTokens: JUDGE_MAX_TOKENS,
-    ...(signal ? { signal } : {}),
-  });
+  const response = await client.generateCompletionWithMessages(
+    judgeMessages(input.request, input.reference, input.answer),
+    {
+      model,
+      temperature: 0,
+      maxTokens: JUDGE_MAX_TOKENS,
+      ...(signal ? { signal } : {}),
+    },
+  );
   const responseId = response.id || null;
-  if (!response.success) return { model, grade: null, rationale: "", responseId, error: response.error ?? "the judge call failed" };
+  if (!response.success)
+    return { model, grade: null, rationale: "", responseId, error: response.error ?? "the judge call failed" };
   return { model, ...parseJudgeReply(response.content), responseId };
 }

@@ -152,13 +152,16 @@ export class BenchStore {
 
   /** Sets a run's status (and, for `done`, its finish time). */
   setStatus(id: string, status: RunStatus): void {
-    this.db.prepare(`UPDATE bench_runs SET status = ?, finished_utc = ? WHERE id = ?`).run(status, status === "done" ? llmDatetime(Date.now()) : null, id);
+    this.db
+      .prepare(`UPDATE bench_runs SET status = ?, finished_utc = ? WHERE id = ?`)
+      .run(status, status === "done" ? llmDatetime(Date.now()) : null, id);
   }
 
   /** Records the conversation of `label` (a candidate, or `judge`) for a run. */
   setConversation(runId: string, label: string, conversationId: string): void {
     this.db.transaction(() => {
-      const row = this.db.prepare(`SELECT conversations_json AS c FROM bench_runs WHERE id = ?`).get(runId) as { c: string } | undefined;
+      const row = this.db.prepare(`SELECT conversations_json AS c FROM bench_runs WHERE id = ?`).get(runId) as
+        { c: string } | undefined;
       const map = row ? (JSON.parse(row.c) as Record<string, string>) : {};
       map[label] = conversationId;
       this.db.prepare(`UPDATE bench_runs SET conversations_json = ? WHERE id = ?`).run(JSON.stringify(map), runId);
@@ -199,13 +202,17 @@ export class BenchStore {
 
   /** Every result of a run, by case, candidate and repeat. */
   results(runId: string): BenchResult[] {
-    const rows = this.db.prepare(`SELECT * FROM bench_results WHERE run_id = ? ORDER BY case_id, candidate, repeat_index`).all(runId) as ResultRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM bench_results WHERE run_id = ? ORDER BY case_id, candidate, repeat_index`)
+      .all(runId) as ResultRow[];
     return rows.map(toResult);
   }
 
   /** The keys ({@link taskKey}) of the tasks of a run that have a stored result. */
   doneKeys(runId: string): Set<string> {
-    const rows = this.db.prepare(`SELECT case_id, candidate, repeat_index FROM bench_results WHERE run_id = ?`).all(runId) as ResultRow[];
+    const rows = this.db
+      .prepare(`SELECT case_id, candidate, repeat_index FROM bench_results WHERE run_id = ?`)
+      .all(runId) as ResultRow[];
     return new Set(rows.map((row) => taskKey(row.case_id, row.candidate, row.repeat_index)));
   }
 
@@ -213,9 +220,16 @@ export class BenchStore {
   exchangeInfo(responseId: string): ExchangeInfo | null {
     const row = this.db
       .prepare(`SELECT status, ttft_ms, usage_estimated, cost_usd FROM llm_relay_exchanges WHERE response_id = ?`)
-      .get(responseId) as { status: string | null; ttft_ms: number | null; usage_estimated: number | null; cost_usd: number | null } | undefined;
+      .get(responseId) as
+      | { status: string | null; ttft_ms: number | null; usage_estimated: number | null; cost_usd: number | null }
+      | undefined;
     if (!row) return null;
-    return { status: row.status, ttftMs: row.ttft_ms, usageEstimated: row.usage_estimated === 1, costUsd: row.cost_usd };
+    return {
+      status: row.status,
+      ttftMs: row.ttft_ms,
+      usageEstimated: row.usage_estimated === 1,
+      costUsd: row.cost_usd,
+    };
   }
 
   /** Moves a recorded bench call into `target` (see `rehome.ts`); false when it was not recorded. */

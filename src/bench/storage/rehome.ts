@@ -52,32 +52,40 @@ const IS_HISTORY_TURN = `coalesce(t.input_tokens, 0) = 0 AND coalesce(t.output_t
 export function rehomeExchange(db: Database, responseId: string, target: BenchConversation): boolean {
   return db.transaction((): boolean => {
     const row = db.prepare(`SELECT conversation_id AS conversationId FROM responses WHERE id = ?`).get(responseId) as
-      | { conversationId: string | null }
-      | undefined;
+      { conversationId: string | null } | undefined;
     if (!row) return false;
-    db.prepare(`INSERT OR IGNORE INTO conversations (id, name, model) VALUES (?, ?, ?)`).run(target.id, target.name, target.model);
-    db.prepare(`INSERT OR IGNORE INTO threads (id, name, tip_message_hash, forked_from, datetime_utc) VALUES (?, ?, NULL, NULL, ?)`).run(
+    db.prepare(`INSERT OR IGNORE INTO conversations (id, name, model) VALUES (?, ?, ?)`).run(
       target.id,
       target.name,
-      threadDatetime(Date.now()),
+      target.model,
     );
+    db.prepare(
+      `INSERT OR IGNORE INTO threads (id, name, tip_message_hash, forked_from, datetime_utc) VALUES (?, ?, NULL, NULL, ?)`,
+    ).run(target.id, target.name, threadDatetime(Date.now()));
     const old = row.conversationId;
     if (old === target.id) return true;
-    const turn = db.prepare(`SELECT parent_message_hash AS parent, tip_message_hash AS tip FROM turns WHERE id = ?`).get(responseId) as
-      | { parent: string | null; tip: string | null }
-      | undefined;
+    const turn = db
+      .prepare(`SELECT parent_message_hash AS parent, tip_message_hash AS tip FROM turns WHERE id = ?`)
+      .get(responseId) as { parent: string | null; tip: string | null } | undefined;
     db.prepare(`UPDATE responses SET conversation_id = ? WHERE id = ?`).run(target.id, responseId);
     if (turn) db.prepare(`UPDATE turns SET thread_id = ? WHERE id = ?`).run(target.id, responseId);
     if (old === null) return true;
 
-    const otherTurns = (db.prepare(`SELECT count(*) AS n FROM turns t WHERE t.thread_id = ? AND NOT (${IS_HISTORY_TURN})`).get(old) as { n: number }).n;
+    const otherTurns = (
+      db.prepare(`SELECT count(*) AS n FROM turns t WHERE t.thread_id = ? AND NOT (${IS_HISTORY_TURN})`).get(old) as {
+        n: number;
+      }
+    ).n;
     const liveRows = (
-      db.prepare(`SELECT count(*) AS n FROM responses r WHERE r.conversation_id = ? AND NOT (${IS_HISTORY_ROW})`).get(old) as { n: number }
+      db
+        .prepare(`SELECT count(*) AS n FROM responses r WHERE r.conversation_id = ? AND NOT (${IS_HISTORY_ROW})`)
+        .get(old) as { n: number }
     ).n;
     if (otherTurns === 0 && liveRows === 0) {
       // The conversation the recorder started for this call: only its history rows are left.
       const historyRows = `SELECT r.id FROM responses r WHERE r.conversation_id = ? AND ${IS_HISTORY_ROW}`;
-      for (const table of ["tool_responses", "tool_calls", "tool_results"]) db.prepare(`DELETE FROM ${table} WHERE response_id IN (${historyRows})`).run(old);
+      for (const table of ["tool_responses", "tool_calls", "tool_results"])
+        db.prepare(`DELETE FROM ${table} WHERE response_id IN (${historyRows})`).run(old);
       db.prepare(`DELETE FROM responses WHERE id IN (${historyRows})`).run(old);
       const historyTurns = `SELECT t.id FROM turns t WHERE t.thread_id = ? AND ${IS_HISTORY_TURN}`;
       db.prepare(`DELETE FROM turn_search WHERE turn_id IN (${historyTurns})`).run(old);
@@ -87,7 +95,11 @@ export function rehomeExchange(db: Database, responseId: string, target: BenchCo
       db.prepare(`DELETE FROM conversations WHERE id = ?`).run(old);
     } else if (turn?.tip) {
       // The call joined an existing thread: point it back at the history it had before.
-      db.prepare(`UPDATE threads SET tip_message_hash = ? WHERE id = ? AND tip_message_hash = ?`).run(historyTip(db, turn.parent), old, turn.tip);
+      db.prepare(`UPDATE threads SET tip_message_hash = ? WHERE id = ? AND tip_message_hash = ?`).run(
+        historyTip(db, turn.parent),
+        old,
+        turn.tip,
+      );
     }
     return true;
   })();

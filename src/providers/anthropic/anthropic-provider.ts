@@ -12,7 +12,14 @@ import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
-import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
+import {
+  deploymentTimeouts,
+  isTotalTimeout,
+  releaseTotalTimeout,
+  streamWithTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+} from "../http/timeouts.js";
 import { mapTransportError } from "../http/upstream-errors.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import type { AnthropicMessage, AnthropicStreamEvent } from "./anthropic-types.js";
@@ -41,7 +48,11 @@ export function createAnthropicProvider(deployment: Deployment, { env, logger, d
   const timeouts = deploymentTimeouts(deployment);
   const pool = new Pool(origin, { connect: { timeout: timeouts.connectMs }, keepAliveTimeout: 30_000 });
   const keyEnv = deployment.api_key_env ?? DEFAULT_API_KEY_ENV;
-  if (!env[keyEnv]) logger.warn({ origin, api_key_env: keyEnv }, "anthropic deployment: the API key variable is not set; requests go without x-api-key");
+  if (!env[keyEnv])
+    logger.warn(
+      { origin, api_key_env: keyEnv },
+      "anthropic deployment: the API key variable is not set; requests go without x-api-key",
+    );
 
   function headers(call: ProviderCall, stream: boolean): Record<string, string> {
     const out: Record<string, string> = {

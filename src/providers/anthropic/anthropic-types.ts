@@ -37,7 +37,8 @@ export interface AnthropicToolResultBlock {
 }
 
 /** A content block of a request message. */
-export type AnthropicRequestBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+export type AnthropicRequestBlock =
+  AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
 
 /** One turn of `messages` (the API has no `system` role: the system prompt is the top-level `system`). */
 export interface AnthropicMessageParam {
@@ -109,7 +110,8 @@ export interface AnthropicThinkingBlock {
 }
 
 /** A content block of a response; blocks other than text, tool_use and thinking (redacted thinking, server tools) are skipped. */
-export type AnthropicResponseBlock = AnthropicTextBlock | AnthropicToolUseBlock | AnthropicThinkingBlock | { type: string; [key: string]: unknown };
+export type AnthropicResponseBlock =
+  AnthropicTextBlock | AnthropicToolUseBlock | AnthropicThinkingBlock | { type: string; [key: string]: unknown };
 
 /** A non-streaming response (`type: "message"`), also the `message` of `message_start`. */
 export interface AnthropicMessage {
@@ -135,9 +137,17 @@ export interface AnthropicErrorObject {
 export type AnthropicStreamEvent =
   | { type: "message_start"; message: AnthropicMessage }
   | { type: "content_block_start"; index: number; content_block: AnthropicResponseBlock }
-  | { type: "content_block_delta"; index: number; delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string } }
+  | {
+      type: "content_block_delta";
+      index: number;
+      delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string };
+    }
   | { type: "content_block_stop"; index: number }
-  | { type: "message_delta"; delta: { stop_reason?: string | null; stop_sequence?: string | null }; usage?: AnthropicUsage }
+  | {
+      type: "message_delta";
+      delta: { stop_reason?: string | null; stop_sequence?: string | null };
+      usage?: AnthropicUsage;
+    }
   | { type: "message_stop" }
   | { type: "ping" }
   | { type: "error"; error: AnthropicErrorObject };

@@ -19,5 +19,11 @@ export const FALLBACK_MAX_TOKENS = 4096;
  * @throws CatalogError when the catalog's data files are invalid
  */
 export function maxTokensFor(body: ChatCompletionRequest, deployment: Deployment, model: string): number {
-  return body.max_completion_tokens ?? body.max_tokens ?? deployment.max_output_tokens ?? lookupModel("anthropic", model)?.maxOutputTokens ?? FALLBACK_MAX_TOKENS;
+  return (
+    body.max_completion_tokens ??
+    body.max_tokens ??
+    deployment.max_output_tokens ??
+    lookupModel("anthropic", model)?.maxOutputTokens ??
+    FALLBACK_MAX_TOKENS
+  );
 }

@@ -51,10 +51,19 @@ export function toAnthropicConversation(messages: readonly ChatMessage[]): Anthr
         return;
       case "tool":
         if (!message.tool_call_id) throw invalidRequest("A tool message needs tool_call_id", `${param}.tool_call_id`);
-        push(turns, "user", [{ type: "tool_result", tool_use_id: message.tool_call_id, content: toolResultContent(message.content, param) }]);
+        push(turns, "user", [
+          {
+            type: "tool_result",
+            tool_use_id: message.tool_call_id,
+            content: toolResultContent(message.content, param),
+          },
+        ]);
         return;
       default:
-        throw invalidRequest(`The role '${message.role}' is not supported by Anthropic models; send tool calls as tool_calls and tool messages`, `${param}.role`);
+        throw invalidRequest(
+          `The role '${message.role}' is not supported by Anthropic models; send tool calls as tool_calls and tool messages`,
+          `${param}.role`,
+        );
     }
   });
   for (const turn of turns) if (turn.role === "user") turn.content.sort(toolResultsFirst);
@@ -92,18 +101,27 @@ function textBlocks(content: ChatMessage["content"], param: string): AnthropicTe
 
 function textPart(part: ContentPart, param: string): AnthropicTextBlock[] {
   // An assistant's `refusal` part is what the model said; it stays part of the history as text.
-  const text = part.type === "text" ? part.text : part.type === "refusal" ? (part as { refusal?: unknown }).refusal : undefined;
+  const text =
+    part.type === "text" ? part.text : part.type === "refusal" ? (part as { refusal?: unknown }).refusal : undefined;
   if (typeof text === "string") return text ? [{ type: "text", text }] : [];
-  throw invalidRequest(`Content parts of type '${part.type}' are not supported by Anthropic models (text and image_url are)`, `${param}.type`);
+  throw invalidRequest(
+    `Content parts of type '${part.type}' are not supported by Anthropic models (text and image_url are)`,
+    `${param}.type`,
+  );
 }
 
 /** An `image_url` part: `data:<media type>;base64,<data>` inline, any other URL for the API to fetch. */
 function imageBlock(part: ContentPart, param: string): AnthropicRequestBlock {
   const url = (part as { image_url?: { url?: unknown } }).image_url?.url;
-  if (typeof url !== "string" || url === "") throw invalidRequest("An image_url part needs image_url.url", `${param}.image_url.url`);
+  if (typeof url !== "string" || url === "")
+    throw invalidRequest("An image_url part needs image_url.url", `${param}.image_url.url`);
   const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (data) return { type: "image", source: { type: "base64", media_type: data[1]!, data: data[2]! } };
-  if (url.startsWith("data:")) throw invalidRequest("An image data: URL must be base64 (data:<media type>;base64,<data>)", `${param}.image_url.url`);
+  if (url.startsWith("data:"))
+    throw invalidRequest(
+      "An image data: URL must be base64 (data:<media type>;base64,<data>)",
+      `${param}.image_url.url`,
+    );
   return { type: "image", source: { type: "url", url } };
 }
 
@@ -112,7 +130,12 @@ function toolUseBlocks(message: ChatMessage, param: string): AnthropicRequestBlo
   return (message.tool_calls ?? []).map((call, j) => {
     const where = `${param}.tool_calls.${j}`;
     if (!call.id) throw invalidRequest("A tool call needs an id", `${where}.id`);
-    return { type: "tool_use", id: call.id, name: call.function.name, input: parseArguments(call.function.arguments, `${where}.function.arguments`) };
+    return {
+      type: "tool_use",
+      id: call.id,
+      name: call.function.name,
+      input: parseArguments(call.function.arguments, `${where}.function.arguments`),
+    };
   });
 }
 
@@ -125,7 +148,8 @@ function parseArguments(text: string | undefined, param: string): Record<string,
   } catch {
     throw invalidRequest("Tool-call arguments must be a JSON object", param);
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidRequest("Tool-call arguments must be a JSON object", param);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw invalidRequest("Tool-call arguments must be a JSON object", param);
   return parsed as Record<string, unknown>;
 }
 

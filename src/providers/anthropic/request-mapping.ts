@@ -29,9 +29,14 @@ import { toAnthropicConversation } from "./message-mapping.js";
  */
 export function toAnthropicRequest(body: ChatCompletionRequest, deployment: Deployment): AnthropicRequest {
   const n = body.n;
-  if (typeof n === "number" && n > 1) throw invalidRequest("Anthropic models return one choice per request; n must be 1", "n");
+  if (typeof n === "number" && n > 1)
+    throw invalidRequest("Anthropic models return one choice per request; n must be 1", "n");
   const { system, messages } = toAnthropicConversation(body.messages);
-  const request: AnthropicRequest = { model: body.model, max_tokens: maxTokensFor(body, deployment, body.model), messages };
+  const request: AnthropicRequest = {
+    model: body.model,
+    max_tokens: maxTokensFor(body, deployment, body.model),
+    messages,
+  };
   if (system.length > 0) request.system = system;
   if (body.temperature != null) request.temperature = body.temperature;
   if (body.top_p != null) request.top_p = body.top_p;
@@ -60,10 +65,17 @@ function toolsOf(tools: unknown): AnthropicTool[] {
   if (tools == null) return [];
   if (!Array.isArray(tools)) throw invalidRequest("tools must be an array", "tools");
   return tools.flatMap((tool: unknown, i): AnthropicTool[] => {
-    const { type, function: fn } = (tool ?? {}) as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
+    const { type, function: fn } = (tool ?? {}) as {
+      type?: unknown;
+      function?: { name?: unknown; description?: unknown; parameters?: unknown };
+    };
     if (type !== "function") return [];
-    if (!fn || typeof fn.name !== "string") throw invalidRequest("A function tool needs function.name", `tools.${i}.function.name`);
-    const out: AnthropicTool = { name: fn.name, input_schema: isObject(fn.parameters) ? fn.parameters : { type: "object", properties: {} } };
+    if (!fn || typeof fn.name !== "string")
+      throw invalidRequest("A function tool needs function.name", `tools.${i}.function.name`);
+    const out: AnthropicTool = {
+      name: fn.name,
+      input_schema: isObject(fn.parameters) ? fn.parameters : { type: "object", properties: {} },
+    };
     if (typeof fn.description === "string") out.description = fn.description;
     return [out];
   });
@@ -82,7 +94,8 @@ function toolChoice(choice: unknown, noParallel: boolean): AnthropicToolChoice |
   if (choice === "none") return { type: "none" };
   if (choice === "required") return { type: "any", ...parallel };
   const name = (choice as { function?: { name?: unknown } }).function?.name;
-  if (isObject(choice) && choice.type === "function" && typeof name === "string") return { type: "tool", name, ...parallel };
+  if (isObject(choice) && choice.type === "function" && typeof name === "string")
+    return { type: "tool", name, ...parallel };
   throw invalidRequest("tool_choice must be auto, none, required or {type: function, function: {name}}", "tool_choice");
 }
 

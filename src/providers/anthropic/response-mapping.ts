@@ -11,7 +11,13 @@
 import type { AssistantMessage } from "../../protocol/chat-completion.js";
 import { ChatOutput } from "../raw/chat-output.js";
 import type { ProviderCompletion } from "../types.js";
-import type { AnthropicMessage, AnthropicResponseBlock, AnthropicTextBlock, AnthropicThinkingBlock, AnthropicToolUseBlock } from "./anthropic-types.js";
+import type {
+  AnthropicMessage,
+  AnthropicResponseBlock,
+  AnthropicTextBlock,
+  AnthropicThinkingBlock,
+  AnthropicToolUseBlock,
+} from "./anthropic-types.js";
 import { finishReason } from "./finish-reason.js";
 import { toOutputUsage } from "./usage-mapping.js";
 
@@ -19,7 +25,10 @@ import { toOutputUsage } from "./usage-mapping.js";
 export function toChatCompletion(message: AnthropicMessage): ProviderCompletion {
   const blocks = Array.isArray(message.content) ? message.content : [];
   const texts = blocks.filter(isTextBlock).map((block) => block.text);
-  const reasoning = blocks.filter(isThinkingBlock).map((block) => block.thinking).join("");
+  const reasoning = blocks
+    .filter(isThinkingBlock)
+    .map((block) => block.thinking)
+    .join("");
   const toolCalls: NonNullable<AssistantMessage["tool_calls"]> = blocks.filter(isToolUseBlock).map((block) => ({
     id: block.id,
     type: "function",
@@ -27,7 +36,11 @@ export function toChatCompletion(message: AnthropicMessage): ProviderCompletion 
   }));
   const content = texts.length > 0 ? texts.join("") : toolCalls.length > 0 ? null : "";
   const output = new ChatOutput(message.id, message.model);
-  return output.completion({ content, reasoning, toolCalls }, finishReason(message.stop_reason), message.usage ? toOutputUsage(message.usage) : null);
+  return output.completion(
+    { content, reasoning, toolCalls },
+    finishReason(message.stop_reason),
+    message.usage ? toOutputUsage(message.usage) : null,
+  );
 }
 
 /** A text block. */
@@ -42,5 +55,9 @@ export function isThinkingBlock(block: AnthropicResponseBlock): block is Anthrop
 
 /** A client tool call. */
 export function isToolUseBlock(block: AnthropicResponseBlock): block is AnthropicToolUseBlock {
-  return block.type === "tool_use" && typeof (block as { id?: unknown }).id === "string" && typeof (block as { name?: unknown }).name === "string";
+  return (
+    block.type === "tool_use" &&
+    typeof (block as { id?: unknown }).id === "string" &&
+    typeof (block as { name?: unknown }).name === "string"
+  );
 }

@@ -62,7 +62,9 @@ export class AnthropicStreamMapper {
         if (isToolUseBlock(block)) {
           const index = this.toolIndexes.size;
           this.toolIndexes.set(event.index, index);
-          return [output.toolCall({ index, id: block.id, type: "function", function: { name: block.name, arguments: "" } })];
+          return [
+            output.toolCall({ index, id: block.id, type: "function", function: { name: block.name, arguments: "" } }),
+          ];
         }
         if (isThinkingBlock(block)) return block.thinking ? [output.reasoning(block.thinking)] : [];
         const text = block.type === "text" ? (block as { text?: unknown }).text : undefined;
@@ -72,7 +74,8 @@ export class AnthropicStreamMapper {
         const output = this.started(event.type);
         const { delta } = event;
         if (delta.type === "text_delta" && delta.text) return [output.text(delta.text)];
-        if (delta.type === "thinking_delta" && typeof delta.thinking === "string" && delta.thinking) return [output.reasoning(delta.thinking)];
+        if (delta.type === "thinking_delta" && typeof delta.thinking === "string" && delta.thinking)
+          return [output.reasoning(delta.thinking)];
         const index = this.toolIndexes.get(event.index);
         if (delta.type === "input_json_delta" && delta.partial_json && index !== undefined) {
           return [output.toolCall({ index, function: { arguments: delta.partial_json } })];

@@ -24,7 +24,14 @@ export function toOutputUsage(usage: AnthropicUsage): OutputUsage {
     promptTokens: count(input) + cacheWrite + cacheRead,
     completionTokens: count(output),
     estimated: false,
-    ...(cached || kept.length > 0 ? { extra: { ...(cached ? { prompt_tokens_details: { cached_tokens: cacheRead } } : {}), ...Object.fromEntries(kept) } } : {}),
+    ...(cached || kept.length > 0
+      ? {
+          extra: {
+            ...(cached ? { prompt_tokens_details: { cached_tokens: cacheRead } } : {}),
+            ...Object.fromEntries(kept),
+          },
+        }
+      : {}),
   };
 }
 

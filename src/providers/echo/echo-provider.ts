@@ -8,7 +8,12 @@
  * the proxy out of the box.
  */
 import { contentText, type ChatCompletionRequest } from "../../protocol/chat-request.js";
-import { unixSeconds, type ChatCompletion, type ChatCompletionChunk, type Usage } from "../../protocol/chat-completion.js";
+import {
+  unixSeconds,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type Usage,
+} from "../../protocol/chat-completion.js";
 import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../../tokens/count.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
@@ -57,10 +62,18 @@ export function createEchoProvider(): ChatProvider {
     },
     async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
       const text = echoText(call.body);
-      const base = { id: `chatcmpl-echo-${call.requestId}`, object: "chat.completion.chunk" as const, created: unixSeconds(), model: call.body.model };
+      const base = {
+        id: `chatcmpl-echo-${call.requestId}`,
+        object: "chat.completion.chunk" as const,
+        created: unixSeconds(),
+        model: call.body.model,
+      };
       const deltas: ChatCompletionChunk[] = [
         { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
-        ...wordChunks(text).map((word) => ({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })),
+        ...wordChunks(text).map((word) => ({
+          ...base,
+          choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+        })),
         { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
       ];
       let estimated = false;
@@ -71,7 +84,9 @@ export function createEchoProvider(): ChatProvider {
       }
       for (const chunk of deltas) {
         if (call.signal.aborted) return;
-        yield chunk.usage && estimated ? { data: JSON.stringify(chunk), chunk, usageEstimated: true } : { data: JSON.stringify(chunk), chunk };
+        yield chunk.usage && estimated
+          ? { data: JSON.stringify(chunk), chunk, usageEstimated: true }
+          : { data: JSON.stringify(chunk), chunk };
       }
     },
   };

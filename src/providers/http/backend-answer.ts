@@ -22,7 +22,12 @@ export function unexpectedAnswer(server: string, origin: string, text: string): 
  * @param origin the server's origin, for the error message
  * @throws RelayError 502 `upstream_invalid_response` ({@link unexpectedAnswer}) when it is not JSON of the schema's shape
  */
-export function parseAnswer<S extends z.ZodType>(schema: S, payload: unknown, server: string, origin: string): z.output<S> {
+export function parseAnswer<S extends z.ZodType>(
+  schema: S,
+  payload: unknown,
+  server: string,
+  origin: string,
+): z.output<S> {
   let value = payload;
   if (typeof payload === "string") {
     try {
@@ -32,6 +37,7 @@ export function parseAnswer<S extends z.ZodType>(schema: S, payload: unknown, se
     }
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw unexpectedAnswer(server, origin, typeof payload === "string" ? payload : JSON.stringify(payload));
+  if (!parsed.success)
+    throw unexpectedAnswer(server, origin, typeof payload === "string" ? payload : JSON.stringify(payload));
   return parsed.data;
 }

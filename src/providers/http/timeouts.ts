@@ -87,7 +87,11 @@ export function totalTimeoutError(target: string, totalMs: number): RelayError {
  * Without a total timeout the stream is returned as is (no extra hop per
  * chunk on the hot path).
  */
-export function streamWithTotalTimeout<T>(signal: AbortSignal, totalMs: number | null, run: (signal: AbortSignal) => AsyncIterable<T>): AsyncIterable<T> {
+export function streamWithTotalTimeout<T>(
+  signal: AbortSignal,
+  totalMs: number | null,
+  run: (signal: AbortSignal) => AsyncIterable<T>,
+): AsyncIterable<T> {
   if (totalMs === null) return run(signal);
   const timed = withTotalTimeout(signal, totalMs);
   return (async function* released() {

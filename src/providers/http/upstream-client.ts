@@ -105,7 +105,12 @@ export class UpstreamClient {
     await this.pool.close();
   }
 
-  private async request(method: "GET" | "POST", path: string, body: string | undefined, options: UpstreamRequestOptions): Promise<UpstreamResponse> {
+  private async request(
+    method: "GET" | "POST",
+    path: string,
+    body: string | undefined,
+    options: UpstreamRequestOptions,
+  ): Promise<UpstreamResponse> {
     const headersTimeout = options.timeoutMs ?? this.timeouts.firstTokenMs;
     let response: UpstreamResponse;
     try {

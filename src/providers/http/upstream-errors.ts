@@ -3,10 +3,26 @@
  * errors: connection failures → 502, timeouts → 504, an upstream's own
  * HTTP error → its status and message.
  */
-import { ERROR_CODES, errors, relayedUpstreamError, upstreamErrorCode, type UpstreamErrorCode } from "../../protocol/error-codes.js";
+import {
+  ERROR_CODES,
+  errors,
+  relayedUpstreamError,
+  upstreamErrorCode,
+  type UpstreamErrorCode,
+} from "../../protocol/error-codes.js";
 import { RelayError } from "../../protocol/errors.js";
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNRESET",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
 
 /**
  * Turns an error thrown by undici into a RelayError.
@@ -28,7 +44,10 @@ export function mapTransportError(error: unknown, target: string, timeoutMs: num
     return timeout(`The upstream ${target} sent nothing for ${timeoutMs} ms (idle timeout)`, error);
   }
   if (code && UNREACHABLE.has(code)) {
-    return errors.upstreamUnreachable(`The upstream ${target} is unreachable or closed the connection (${code}: ${detail})`, { cause: error });
+    return errors.upstreamUnreachable(
+      `The upstream ${target} is unreachable or closed the connection (${code}: ${detail})`,
+      { cause: error },
+    );
   }
   return errors.upstreamError(`Request to the upstream ${target} failed: ${detail}`, { cause: error });
 }
@@ -78,7 +97,14 @@ export function upstreamHttpError(status: number, bodyText: string, retryAfter?:
   } catch {
     // not JSON: keep the text
   }
-  return relayedUpstreamError({ status, message, ...(type ? { type } : {}), code, param, ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}) });
+  return relayedUpstreamError({
+    status,
+    message,
+    ...(type ? { type } : {}),
+    code,
+    param,
+    ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}),
+  });
 }
 
 /**
@@ -105,7 +131,8 @@ export function upstreamContextError(status: number, bodyText: string): RelayErr
     return null;
   }
   if (error.type !== "exceed_context_size_error") return null;
-  const count = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined);
+  const count = (value: unknown) =>
+    typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
   const promptTokens = count(error.n_prompt_tokens);
   const contextWindow = count(error.n_ctx);
   return relayedUpstreamError({
@@ -114,7 +141,10 @@ export function upstreamContextError(status: number, bodyText: string): RelayErr
     type: ERROR_CODES.context_length_exceeded.type,
     param: ERROR_CODES.context_length_exceeded.param,
     code: "context_length_exceeded",
-    bodyFields: { ...(promptTokens === undefined ? {} : { n_prompt_tokens: promptTokens }), ...(contextWindow === undefined ? {} : { n_ctx: contextWindow }) },
+    bodyFields: {
+      ...(promptTokens === undefined ? {} : { n_prompt_tokens: promptTokens }),
+      ...(contextWindow === undefined ? {} : { n_ctx: contextWindow }),
+    },
     promptTokens: promptTokens ?? null,
   });
 }

@@ -19,7 +19,14 @@ import { HttpBackend } from "../http/backend-client.js";
 import type { UpstreamResponse } from "../http/upstream-client.js";
 import type { RawBackend, RawDelta, RawDiscovery, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
-import { generateResultSchema, perfSchema, STOP_REASON_CUSTOM_STOPPER, STOP_REASON_EOS, tokenCountSchema, valueSchema } from "./koboldcpp-api.js";
+import {
+  generateResultSchema,
+  perfSchema,
+  STOP_REASON_CUSTOM_STOPPER,
+  STOP_REASON_EOS,
+  tokenCountSchema,
+  valueSchema,
+} from "./koboldcpp-api.js";
 import { generateBody } from "./koboldcpp-request.js";
 import { endsAtStop, finishReason, invalidResponse, parseStreamEvent } from "./koboldcpp-response.js";
 
@@ -50,15 +57,21 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
    */
   async discover(signal: AbortSignal): Promise<RawDiscovery> {
     const options = { signal, timeoutMs: this.sideCallMs };
-    const answer = await this.client.getJson<unknown>("/api/extra/true_max_context_length", options).catch((error: unknown) => {
-      if (error instanceof RelayError && error.status === 404) return this.client.getJson<unknown>("/api/v1/config/max_context_length", options);
-      throw error;
-    });
+    const answer = await this.client
+      .getJson<unknown>("/api/extra/true_max_context_length", options)
+      .catch((error: unknown) => {
+        if (error instanceof RelayError && error.status === 404)
+          return this.client.getJson<unknown>("/api/v1/config/max_context_length", options);
+        throw error;
+      });
     const parsed = valueSchema.safeParse(answer);
     this.discoveredWindow = parsed.success && parsed.data.value > 0 ? parsed.data.value : null;
     if (this.context.debug) {
       const model = await this.client.getJson<unknown>("/api/v1/model", options).catch(() => null);
-      this.context.logger.debug({ provider: "koboldcpp", target: this.target, model, contextWindow: this.discoveredWindow }, "koboldcpp model");
+      this.context.logger.debug(
+        { provider: "koboldcpp", target: this.target, model, contextWindow: this.discoveredWindow },
+        "koboldcpp model",
+      );
     }
     return { contextWindow: this.discoveredWindow };
   }
@@ -81,7 +94,12 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
     const completionTokens = await this.countAnswer(result.text, request.signal);
     return {
       text: result.text,
-      finishReason: await this.stopOrLength(finishReason(result.finish_reason) ?? "stop", result.text, completionTokens, request),
+      finishReason: await this.stopOrLength(
+        finishReason(result.finish_reason) ?? "stop",
+        result.text,
+        completionTokens,
+        request,
+      ),
       promptTokens: null,
       completionTokens,
     };
@@ -106,7 +124,12 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
         }
         const completionTokens = await this.countAnswer(text, request.signal);
         const reason = await this.stopOrLength(finish, text, completionTokens, request);
-        yield { ...(event.token ? { text: event.token } : {}), finishReason: reason, promptTokens: null, completionTokens };
+        yield {
+          ...(event.token ? { text: event.token } : {}),
+          finishReason: reason,
+          promptTokens: null,
+          completionTokens,
+        };
         return;
       }
     } catch (error) {
@@ -126,13 +149,20 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
    * perf call that fails, stands as reported.
    * @param completionTokens the answer's tokens by `/api/extra/tokencount`, or null when not counted
    */
-  private async stopOrLength(reported: RawFinishReason, text: string, completionTokens: number | null, request: RawRequest): Promise<RawFinishReason> {
+  private async stopOrLength(
+    reported: RawFinishReason,
+    text: string,
+    completionTokens: number | null,
+    request: RawRequest,
+  ): Promise<RawFinishReason> {
     if (reported !== "length" || request.params.stop.length === 0) return reported;
     if (endsAtStop(text, request.params.stop)) return "stop";
     const maxLength = this.maxLength(request);
     if (completionTokens !== null && maxLength !== null && completionTokens >= maxLength) return "length";
     try {
-      const perf = perfSchema.safeParse(await this.client.getJson<unknown>("/api/extra/perf", { signal: request.signal, timeoutMs: this.sideCallMs }));
+      const perf = perfSchema.safeParse(
+        await this.client.getJson<unknown>("/api/extra/perf", { signal: request.signal, timeoutMs: this.sideCallMs }),
+      );
       if (!perf.success) return reported;
       const reason = perf.data.stop_reason;
       return reason === STOP_REASON_CUSTOM_STOPPER || reason === STOP_REASON_EOS ? "stop" : reported;
@@ -148,12 +178,24 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
 
   private post(path: string, request: RawRequest, accept: string): Promise<UpstreamResponse> {
     const window = this.deployment.context_window ?? this.discoveredWindow;
-    const body = generateBody(request.prompt, request.params, { contextWindow: window, defaultMaxLength: this.deployment.max_output_tokens ?? null, extraBody: this.deployment.extra_body });
-    return this.client.postJson(path, body, { signal: request.signal, accept, headers: { "x-request-id": request.requestId } });
+    const body = generateBody(request.prompt, request.params, {
+      contextWindow: window,
+      defaultMaxLength: this.deployment.max_output_tokens ?? null,
+      extraBody: this.deployment.extra_body,
+    });
+    return this.client.postJson(path, body, {
+      signal: request.signal,
+      accept,
+      headers: { "x-request-id": request.requestId },
+    });
   }
 
   private async tokenCount(text: string, special: boolean, signal: AbortSignal): Promise<number | null> {
-    const answer = await this.client.postForJson<unknown>("/api/extra/tokencount", { prompt: text, special }, { signal, timeoutMs: this.sideCallMs });
+    const answer = await this.client.postForJson<unknown>(
+      "/api/extra/tokencount",
+      { prompt: text, special },
+      { signal, timeoutMs: this.sideCallMs },
+    );
     const parsed = tokenCountSchema.safeParse(answer);
     return parsed.success ? parsed.data.value : null;
   }

@@ -119,7 +119,12 @@ export interface KoboldV1Usage {
    * @param completion `rawBody` parsed
    * @throws only when `signal` is aborted
    */
-  correct(body: ChatCompletionRequest, rawBody: string, completion: ChatCompletion, signal: AbortSignal): Promise<ProviderCompletion>;
+  correct(
+    body: ChatCompletionRequest,
+    rawBody: string,
+    completion: ChatCompletion,
+    signal: AbortSignal,
+  ): Promise<ProviderCompletion>;
   /**
    * A stream's SSE blocks, passed on unchanged. KoboldCpp's `/v1` streams send no usage chunk (even with
    * `stream_options.include_usage`); when the first block is KoboldCpp's (chunk id `koboldcpp`) and the server
@@ -150,8 +155,14 @@ function readBlock(block: string, so: StreamSoFar): void {
     } catch {
       continue;
     }
-    if (!so.head && typeof chunk.id === "string") so.head = { id: chunk.id, created: typeof chunk.created === "number" ? chunk.created : 0, model: typeof chunk.model === "string" ? chunk.model : "" };
-    for (const choice of chunk.choices ?? []) if (typeof choice.delta?.content === "string") so.text += choice.delta.content;
+    if (!so.head && typeof chunk.id === "string")
+      so.head = {
+        id: chunk.id,
+        created: typeof chunk.created === "number" ? chunk.created : 0,
+        model: typeof chunk.model === "string" ? chunk.model : "",
+      };
+    for (const choice of chunk.choices ?? [])
+      if (typeof choice.delta?.content === "string") so.text += choice.delta.content;
   }
 }
 
@@ -166,10 +177,18 @@ export function koboldV1Usage(deployment: Deployment, context: ProviderContext):
     return side;
   };
 
-  async function count(client: UpstreamClient, text: string, special: boolean, timeoutMs: number, signal: AbortSignal): Promise<number | null> {
+  async function count(
+    client: UpstreamClient,
+    text: string,
+    special: boolean,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<number | null> {
     if (text === "" && !special) return 0;
     try {
-      const parsed = tokenCountSchema.safeParse(await client.postForJson<unknown>("/api/extra/tokencount", { prompt: text, special }, { signal, timeoutMs }));
+      const parsed = tokenCountSchema.safeParse(
+        await client.postForJson<unknown>("/api/extra/tokencount", { prompt: text, special }, { signal, timeoutMs }),
+      );
       return parsed.success ? parsed.data.value : null;
     } catch (error) {
       if (signal.aborted) throw error;
@@ -180,7 +199,10 @@ export function koboldV1Usage(deployment: Deployment, context: ProviderContext):
   async function stoppedEarly(client: UpstreamClient, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     try {
       const perf = perfSchema.safeParse(await client.getJson<unknown>("/api/extra/perf", { signal, timeoutMs }));
-      return perf.success && (perf.data.stop_reason === STOP_REASON_CUSTOM_STOPPER || perf.data.stop_reason === STOP_REASON_EOS);
+      return (
+        perf.success &&
+        (perf.data.stop_reason === STOP_REASON_CUSTOM_STOPPER || perf.data.stop_reason === STOP_REASON_EOS)
+      );
     } catch (error) {
       if (signal.aborted) throw error;
       return false;
@@ -197,17 +219,27 @@ export function koboldV1Usage(deployment: Deployment, context: ProviderContext):
       const [promptTokens, completionTokens, stopped] = await Promise.all([
         count(client, prompt, true, sideCallMs, signal),
         count(client, answer, false, sideCallMs, signal),
-        completion.choices.some((choice) => choice.finish_reason === "length") ? stoppedEarly(client, sideCallMs, signal) : Promise.resolve(false),
+        completion.choices.some((choice) => choice.finish_reason === "length")
+          ? stoppedEarly(client, sideCallMs, signal)
+          : Promise.resolve(false),
       ]);
       const estimated = promptTokens === null || completionTokens === null;
       const input = promptTokens ?? countTextTokens(prompt, EVENT_LOOP_COUNT_LIMIT_CHARS);
       const output = completionTokens ?? countTextTokens(answer, EVENT_LOOP_COUNT_LIMIT_CHARS);
       const corrected: ChatCompletion = {
         ...completion,
-        choices: stopped ? completion.choices.map((choice) => (choice.finish_reason === "length" ? { ...choice, finish_reason: "stop" } : choice)) : completion.choices,
+        choices: stopped
+          ? completion.choices.map((choice) =>
+              choice.finish_reason === "length" ? { ...choice, finish_reason: "stop" } : choice,
+            )
+          : completion.choices,
         usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
       };
-      if (context.debug) context.logger.debug({ provider: "koboldcpp-v1", target: client.origin, input, output, estimated, stopped }, "KoboldCpp /v1 usage recounted");
+      if (context.debug)
+        context.logger.debug(
+          { provider: "koboldcpp-v1", target: client.origin, input, output, estimated, stopped },
+          "KoboldCpp /v1 usage recounted",
+        );
       return { rawBody: JSON.stringify(corrected), completion: corrected, usageEstimated: estimated };
     },
 
@@ -234,9 +266,16 @@ export function koboldV1Usage(deployment: Deployment, context: ProviderContext):
       }
       const { client, sideCallMs } = open();
       if (!so.head || !(await isKoboldCpp(client, sideCallMs, signal))) return;
-      const [promptTokens, completionTokens] = await Promise.all([count(client, koboldChatPrompt(body), true, sideCallMs, signal), count(client, so.text, false, sideCallMs, signal)]);
+      const [promptTokens, completionTokens] = await Promise.all([
+        count(client, koboldChatPrompt(body), true, sideCallMs, signal),
+        count(client, so.text, false, sideCallMs, signal),
+      ]);
       if (promptTokens === null || completionTokens === null) return;
-      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
       yield `data: ${JSON.stringify({ ...so.head, object: "chat.completion.chunk", choices: [], usage })}\n\n`;
     },
 

@@ -17,7 +17,13 @@ import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "
 import type { ProviderContext } from "../types.js";
 import { propsSchema, tokenizeSchema, type LlamaCppCompletionEvent } from "./llamacpp-api.js";
 import { completionBody } from "./llamacpp-request.js";
-import { counts, discoveryFromProps, finishReason, parseCompletionAnswer, parseCompletionEvent } from "./llamacpp-response.js";
+import {
+  counts,
+  discoveryFromProps,
+  finishReason,
+  parseCompletionAnswer,
+  parseCompletionEvent,
+} from "./llamacpp-response.js";
 
 /** One llama-server, reached over a keep-alive pool. */
 export class LlamaCppBackend extends HttpBackend implements RawBackend {
@@ -40,7 +46,9 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
    * @throws RelayError when the server cannot answer now (loading, down), so the caller tries again on its next call
    */
   async discover(signal: AbortSignal): Promise<RawDiscovery> {
-    const parsed = propsSchema.safeParse(await this.client.getJson<unknown>("/props", { signal, timeoutMs: this.sideCallMs }));
+    const parsed = propsSchema.safeParse(
+      await this.client.getJson<unknown>("/props", { signal, timeoutMs: this.sideCallMs }),
+    );
     return parsed.success ? discoveryFromProps(parsed.data) : {};
   }
 
@@ -50,7 +58,11 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
    * @throws RelayError when the server cannot answer (the caller then estimates)
    */
   async countTokens(prompt: string, signal: AbortSignal): Promise<number | null> {
-    const answer = await this.client.postForJson<unknown>("/tokenize", { content: prompt, add_special: true }, { signal, timeoutMs: this.sideCallMs });
+    const answer = await this.client.postForJson<unknown>(
+      "/tokenize",
+      { content: prompt, add_special: true },
+      { signal, timeoutMs: this.sideCallMs },
+    );
     const parsed = tokenizeSchema.safeParse(answer);
     return parsed.success ? parsed.data.tokens.length : null;
   }
@@ -81,7 +93,11 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
           continue;
         }
         this.logTimings(event);
-        final = { ...(event.content ? { text: event.content } : {}), finishReason: finishReason(event), ...counts(event) };
+        final = {
+          ...(event.content ? { text: event.content } : {}),
+          finishReason: finishReason(event),
+          ...counts(event),
+        };
       }
     } catch (error) {
       if (!final) throw this.client.mapError(error);
@@ -128,7 +144,14 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
   private logTimings(event: LlamaCppCompletionEvent): void {
     if (!this.context.debug) return;
     this.context.logger.debug(
-      { provider: "llamacpp", target: this.target, tokens_evaluated: event.tokens_evaluated, tokens_predicted: event.tokens_predicted, stop_type: event.stop_type, timings: event.timings },
+      {
+        provider: "llamacpp",
+        target: this.target,
+        tokens_evaluated: event.tokens_evaluated,
+        tokens_predicted: event.tokens_predicted,
+        stop_type: event.stop_type,
+        timings: event.timings,
+      },
       "llama.cpp completion timings",
     );
   }

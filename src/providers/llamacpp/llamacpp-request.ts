@@ -11,7 +11,12 @@ import type { LlamaCppCompletionBody } from "./llamacpp-api.js";
  * @param stream whether to ask for an SSE stream
  * @param extraBody the deployment's `extra_body`, under the mapped keys (which win)
  */
-export function completionBody(prompt: string, params: SamplingParams, stream: boolean, extraBody: Record<string, unknown> = {}): LlamaCppCompletionBody {
+export function completionBody(
+  prompt: string,
+  params: SamplingParams,
+  stream: boolean,
+  extraBody: Record<string, unknown> = {},
+): LlamaCppCompletionBody {
   const body: LlamaCppCompletionBody = { ...extraBody, prompt, stream, stop: params.stop, cache_prompt: true };
   if (params.maxTokens !== null) body.n_predict = params.maxTokens;
   if (params.temperature !== undefined) body.temperature = params.temperature;

@@ -4,7 +4,12 @@
  */
 import { parseAnswer } from "../http/backend-answer.js";
 import type { RawCounts, RawDiscovery, RawFinishReason } from "../raw/raw-backend.js";
-import { completionAnswerSchema, completionEventSchema, type LlamaCppCompletionEvent, type LlamaCppProps } from "./llamacpp-api.js";
+import {
+  completionAnswerSchema,
+  completionEventSchema,
+  type LlamaCppCompletionEvent,
+  type LlamaCppProps,
+} from "./llamacpp-api.js";
 
 /**
  * The OpenAI `finish_reason` of a final (`stop: true`) event: `length` when
@@ -27,7 +32,12 @@ export function counts(event: LlamaCppCompletionEvent): RawCounts {
 export function discoveryFromProps(props: LlamaCppProps): RawDiscovery {
   const contextWindow = props.default_generation_settings?.n_ctx ?? props.n_ctx ?? null;
   const template = props.chat_template
-    ? { template: props.chat_template, source: "llamacpp /props", bosToken: props.bos_token ?? null, eosToken: props.eos_token ?? null }
+    ? {
+        template: props.chat_template,
+        source: "llamacpp /props",
+        bosToken: props.bos_token ?? null,
+        eosToken: props.eos_token ?? null,
+      }
     : null;
   return { contextWindow, template };
 }

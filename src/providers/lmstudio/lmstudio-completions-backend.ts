@@ -29,7 +29,13 @@ interface TextCompletion {
 }
 
 /** The body of `POST /v1/completions` for `params`. */
-export function completionsBody(model: string, prompt: string, params: SamplingParams, stream: boolean, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function completionsBody(
+  model: string,
+  prompt: string,
+  params: SamplingParams,
+  stream: boolean,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const body: Record<string, unknown> = { ...extra, model, prompt, stream };
   if (params.maxTokens !== null) body.max_tokens = params.maxTokens;
   if (params.temperature !== undefined) body.temperature = params.temperature;
@@ -60,7 +66,8 @@ function parseEvent(data: string, origin: string): TextCompletion {
     throw upstreamInvalidResponse(`LM Studio ${origin} sent invalid JSON`, data);
   }
   if (parsed && typeof parsed === "object" && parsed.error) throw upstreamHttpError(502, data);
-  if (!isTextCompletion(parsed)) throw upstreamInvalidResponse(`LM Studio ${origin} sent an event that is not a text_completion`, data);
+  if (!isTextCompletion(parsed))
+    throw upstreamInvalidResponse(`LM Studio ${origin} sent an event that is not a text_completion`, data);
   return parsed;
 }
 
@@ -76,7 +83,13 @@ function isTextCompletion(value: unknown): value is TextCompletion {
  * @param client HTTP access to the server root (`/v1/completions` and `/api/v0/models/…` live under it)
  * @param apiPrefix the OpenAI API prefix (`/v1`)
  */
-export function createLmStudioCompletionsBackend(deployment: Deployment, context: ProviderContext, client: UpstreamClient, apiPrefix: string, discoveryTimeoutMs: number = LMSTUDIO_DISCOVERY_TIMEOUT_MS): RawBackend {
+export function createLmStudioCompletionsBackend(
+  deployment: Deployment,
+  context: ProviderContext,
+  client: UpstreamClient,
+  apiPrefix: string,
+  discoveryTimeoutMs: number = LMSTUDIO_DISCOVERY_TIMEOUT_MS,
+): RawBackend {
   const path = `${apiPrefix}/completions`;
   const extra = { ...(deployment.extra_body ?? {}) };
 
@@ -87,7 +100,11 @@ export function createLmStudioCompletionsBackend(deployment: Deployment, context
   async function send(request: RawRequest, stream: boolean) {
     const body = completionsBody(request.body.model, request.prompt, request.params, stream, extra);
     debug(body, "raw backend request");
-    return client.postJson(path, body, { signal: request.signal, headers: { "x-request-id": request.requestId }, accept: stream ? "text/event-stream" : "application/json" });
+    return client.postJson(path, body, {
+      signal: request.signal,
+      headers: { "x-request-id": request.requestId },
+      accept: stream ? "text/event-stream" : "application/json",
+    });
   }
 
   return {
@@ -98,7 +115,10 @@ export function createLmStudioCompletionsBackend(deployment: Deployment, context
     /** Rejects when LM Studio could not be asked (so the caller asks again next time). */
     async discover(signal) {
       const model = deployment.model;
-      return { contextWindow: model === undefined ? null : await lmStudioContextLength(client, model, signal, discoveryTimeoutMs) };
+      return {
+        contextWindow:
+          model === undefined ? null : await lmStudioContextLength(client, model, signal, discoveryTimeoutMs),
+      };
     },
 
     async complete(request: RawRequest): Promise<RawResult> {
@@ -106,7 +126,10 @@ export function createLmStudioCompletionsBackend(deployment: Deployment, context
       debug(answer, "raw backend answer");
       if (answer && typeof answer === "object" && answer.error) throw upstreamHttpError(502, JSON.stringify(answer));
       if (!isTextCompletion(answer) || typeof answer.choices?.[0]?.text !== "string") {
-        throw upstreamInvalidResponse(`LM Studio ${client.origin} sent an answer that is not a text_completion`, JSON.stringify(answer));
+        throw upstreamInvalidResponse(
+          `LM Studio ${client.origin} sent an answer that is not a text_completion`,
+          JSON.stringify(answer),
+        );
       }
       const choice = answer.choices[0];
       return {
@@ -137,7 +160,12 @@ export function createLmStudioCompletionsBackend(deployment: Deployment, context
         if (!response.body.destroyed) response.body.destroy();
       }
       // The finish reason comes before the usage event, so it is reported once the stream is over.
-      if (finish !== null) yield { finishReason: finish, promptTokens: count(usage?.prompt_tokens), completionTokens: count(usage?.completion_tokens) };
+      if (finish !== null)
+        yield {
+          finishReason: finish,
+          promptTokens: count(usage?.prompt_tokens),
+          completionTokens: count(usage?.completion_tokens),
+        };
     },
 
     async close(): Promise<void> {

@@ -23,10 +23,18 @@ interface LmStudioModel {
  * @param client HTTP access to the server root
  * @throws RelayError when LM Studio could not be asked (down, timeout, server error)
  */
-export async function lmStudioContextLength(client: UpstreamClient, model: string, signal: AbortSignal, timeoutMs: number): Promise<number | null> {
+export async function lmStudioContextLength(
+  client: UpstreamClient,
+  model: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<number | null> {
   let info: LmStudioModel;
   try {
-    info = await client.getJson<LmStudioModel>(`/api/v0/models/${model.split("/").map(encodeURIComponent).join("/")}`, { signal, timeoutMs });
+    info = await client.getJson<LmStudioModel>(`/api/v0/models/${model.split("/").map(encodeURIComponent).join("/")}`, {
+      signal,
+      timeoutMs,
+    });
   } catch (error) {
     if (error instanceof RelayError && error.status === 404) return null;
     throw error;

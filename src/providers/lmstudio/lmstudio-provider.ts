@@ -29,9 +29,19 @@ import { LMSTUDIO_DISCOVERY_TIMEOUT_MS, lmStudioContextLength } from "./lmstudio
 export function createLmStudioProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
   if (!deployment.base_url) throw uncodedError("An lmstudio deployment needs base_url (e.g. http://127.0.0.1:1234/v1)");
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
-  const { client, sideCallMs: discoveryTimeoutMs } = backendClient(deployment, context, root, LMSTUDIO_DISCOVERY_TIMEOUT_MS);
+  const { client, sideCallMs: discoveryTimeoutMs } = backendClient(
+    deployment,
+    context,
+    root,
+    LMSTUDIO_DISCOVERY_TIMEOUT_MS,
+  );
   if (deployment.mode === "legacy") {
-    return createRawCompletionProvider("lmstudio", deployment, context, createLmStudioCompletionsBackend(deployment, context, client, apiPrefix, discoveryTimeoutMs));
+    return createRawCompletionProvider(
+      "lmstudio",
+      deployment,
+      context,
+      createLmStudioCompletionsBackend(deployment, context, client, apiPrefix, discoveryTimeoutMs),
+    );
   }
 
   const inner = createOpenAICompatibleProvider(deployment, context);
@@ -51,8 +61,16 @@ export function createLmStudioProvider(deployment: Deployment, context: Provider
   async function checkContextWindow(call: ProviderCall): Promise<void> {
     const window = await contextWindow(call.body.model, call.signal);
     if (window === null) return;
-    const promptTokens = countRequestPromptTokens({ messages: call.body.messages, tools: (call.body as Record<string, unknown>).tools });
-    assertFitsContextWindow({ promptTokens, estimated: true, maxTokens: requestedMaxTokens(call.body), contextWindow: window });
+    const promptTokens = countRequestPromptTokens({
+      messages: call.body.messages,
+      tools: (call.body as Record<string, unknown>).tools,
+    });
+    assertFitsContextWindow({
+      promptTokens,
+      estimated: true,
+      maxTokens: requestedMaxTokens(call.body),
+      contextWindow: window,
+    });
   }
 
   return withPreflight("lmstudio", inner, checkContextWindow, () => client.close());

@@ -22,13 +22,25 @@
 import { errors } from "../../protocol/error-codes.js";
 import fs from "node:fs";
 import path from "node:path";
-import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type {
+  LlamaCompletion,
+  LlamaCompletionGenerationOptions,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from "node-llama-cpp";
 import type { Logger } from "pino";
 import { RelayError } from "../../protocol/errors.js";
 import { contextLengthExceeded } from "../raw/context-window.js";
 import type { RawBackend, RawDelta, RawDiscovery, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { SamplingParams } from "../raw/sampling.js";
-import { importNodeLlamaCpp, loadLlamaBinding, type NodeLlamaCppImport, type NodeLlamaCppModule } from "./node-llama.js";
+import {
+  importNodeLlamaCpp,
+  loadLlamaBinding,
+  type NodeLlamaCppImport,
+  type NodeLlamaCppModule,
+} from "./node-llama.js";
 import { PushStream } from "./push-stream.js";
 import { SerialQueue } from "./serial-queue.js";
 
@@ -89,7 +101,10 @@ class GgufBackend implements RawBackend {
     const template = model.fileInfo.metadata.tokenizer?.chat_template;
     if (typeof template !== "string" || template === "") {
       if (this.options.usesModelTemplate) {
-        this.options.logger.info({ provider: "local", model_path: this.options.modelPath }, "the GGUF has no tokenizer.chat_template; prompts use ChatML");
+        this.options.logger.info(
+          { provider: "local", model_path: this.options.modelPath },
+          "the GGUF has no tokenizer.chat_template; prompts use ChatML",
+        );
       }
       return { contextWindow: context.contextSize, template: null };
     }
@@ -176,7 +191,10 @@ class GgufBackend implements RawBackend {
       throw this.loadFailed(error);
     }
     try {
-      const context = await model.createContext({ threads, contextSize: contextWindow ?? { max: model.trainContextSize } });
+      const context = await model.createContext({
+        threads,
+        contextSize: contextWindow ?? { max: model.trainContextSize },
+      });
       const sequence = context.getSequence();
       const completion = new module.LlamaCompletion({ contextSequence: sequence });
       return { model, context, sequence, completion, prependsBos: prependsBos(module, model) };
@@ -188,7 +206,9 @@ class GgufBackend implements RawBackend {
 
   private loadFailed(cause: unknown): RelayError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const error = errors.modelLoadFailed(`The local model ${this.options.modelPath} could not be loaded: ${reason}`, { cause });
+    const error = errors.modelLoadFailed(`The local model ${this.options.modelPath} could not be loaded: ${reason}`, {
+      cause,
+    });
     if (!this.loadFailureLogged) {
       this.loadFailureLogged = true;
       this.options.logger.error({ provider: "local", model_path: this.options.modelPath }, error.message);
@@ -217,7 +237,12 @@ class GgufBackend implements RawBackend {
    * @param onText receives each piece of text as it is generated
    * @throws RelayError 400 `context_length_exceeded` when the prompt leaves no room in the context; `signal.reason` when aborted
    */
-  private async generate(loaded: Loaded, request: RawRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<RawResult> {
+  private async generate(
+    loaded: Loaded,
+    request: RawRequest,
+    signal: AbortSignal,
+    onText?: (text: string) => void,
+  ): Promise<RawResult> {
     const tokens = this.tokenize(loaded, request.prompt);
     const promptTokens = tokens.length + (loaded.prependsBos ? 1 : 0);
     const window = loaded.context.contextSize;
@@ -236,10 +261,18 @@ class GgufBackend implements RawBackend {
         ...(onText ? { onTextChunk: onText } : {}),
       });
       const finishReason: RawFinishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
-      return { text: result.response, finishReason, promptTokens, completionTokens: loaded.sequence.tokenMeter.usedOutputTokens - before };
+      return {
+        text: result.response,
+        finishReason,
+        promptTokens,
+        completionTokens: loaded.sequence.tokenMeter.usedOutputTokens - before,
+      };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw errors.generationFailed(`llama.cpp failed while generating with ${this.target}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw errors.generationFailed(
+        `llama.cpp failed while generating with ${this.target}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 }
@@ -271,7 +304,8 @@ function generationOptions(params: SamplingParams): LlamaCompletionGenerationOpt
   if (params.topP !== undefined) options.topP = params.topP;
   if (params.topK !== undefined) options.topK = params.topK;
   if (params.seed !== undefined) options.seed = params.seed;
-  const penalised = params.repeatPenalty !== undefined || params.frequencyPenalty !== undefined || params.presencePenalty !== undefined;
+  const penalised =
+    params.repeatPenalty !== undefined || params.frequencyPenalty !== undefined || params.presencePenalty !== undefined;
   options.repeatPenalty = penalised
     ? {
         penalty: params.repeatPenalty ?? 1,

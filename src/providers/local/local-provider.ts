@@ -29,7 +29,11 @@ export interface LocalProviderOptions {
  * is imported and the model loaded on the first request.
  * @throws RelayError 500 when the deployment has no `model_path`
  */
-export function createLocalProvider(deployment: Deployment, context: ProviderContext, options: LocalProviderOptions = {}): ChatProvider {
+export function createLocalProvider(
+  deployment: Deployment,
+  context: ProviderContext,
+  options: LocalProviderOptions = {},
+): ChatProvider {
   if (!deployment.model_path) {
     throw errors.providerMisconfigured("The local deployment has no model_path (the GGUF file to load)");
   }

@@ -86,7 +86,10 @@ async function open(importModule: NodeLlamaCppImport, logger: Logger): Promise<L
  * @param importModule the import to use (tests inject a failing one)
  * @throws RelayError 501 `provider_unavailable` naming `npm install node-llama-cpp` when the package is missing, or when it has no binary for this machine
  */
-export function loadLlamaBinding(logger: Logger, importModule: NodeLlamaCppImport = importNodeLlamaCpp): Promise<LlamaBinding> {
+export function loadLlamaBinding(
+  logger: Logger,
+  importModule: NodeLlamaCppImport = importNodeLlamaCpp,
+): Promise<LlamaBinding> {
   let binding = bindings.get(importModule);
   if (!binding) {
     binding = open(importModule, logger).catch((error: unknown) => {

@@ -14,7 +14,14 @@ import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
 import { countRequestPromptTokens, countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
-import { isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
+import {
+  isTotalTimeout,
+  releaseTotalTimeout,
+  streamWithTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+  type DeploymentTimeouts,
+} from "../http/timeouts.js";
 import { ChatOutput, type OutputUsage } from "../raw/chat-output.js";
 import { assertFitsContextWindow } from "../raw/context-window.js";
 import { samplingParams } from "../raw/sampling.js";
@@ -38,7 +45,10 @@ interface PreparedChat {
  * `length`; anything else (`stop`, `load`, none) is `stop`, or
  * `tool_calls` when the answer called tools (as Ollama's own OpenAI layer does).
  */
-export function ollamaFinishReason(doneReason: string | undefined, calledTools: boolean): "stop" | "length" | "tool_calls" {
+export function ollamaFinishReason(
+  doneReason: string | undefined,
+  calledTools: boolean,
+): "stop" | "length" | "tool_calls" {
   if (doneReason === "length") return "length";
   return calledTools ? "tool_calls" : "stop";
 }
@@ -77,7 +87,11 @@ function hasMessage(object: Record<string, unknown>): boolean {
  * Creates the chat-mode provider.
  * @param transport the HTTP client, the /api/show cache and the provider context
  */
-export function createOllamaChatProvider(deployment: Deployment, timeouts: DeploymentTimeouts, transport: OllamaTransport): ChatProvider {
+export function createOllamaChatProvider(
+  deployment: Deployment,
+  timeouts: DeploymentTimeouts,
+  transport: OllamaTransport,
+): ChatProvider {
   async function prepare(call: ProviderCall, stream: boolean, signal: AbortSignal): Promise<PreparedChat> {
     const body: ChatCompletionRequest = call.body;
     const model = body.model;
@@ -106,7 +120,8 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
   }
 
   function mapAbort(error: unknown, signal: AbortSignal): unknown {
-    if (isTotalTimeout(signal) && timeouts.totalMs !== null) return totalTimeoutError(transport.client.origin, timeouts.totalMs);
+    if (isTotalTimeout(signal) && timeouts.totalMs !== null)
+      return totalTimeoutError(transport.client.origin, timeouts.totalMs);
     return error;
   }
 
@@ -117,7 +132,10 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
       const signal = withTotalTimeout(call.signal, timeouts.totalMs);
       try {
         const prepared = await prepare(call, false, signal);
-        const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, { signal, requestId: call.requestId });
+        const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, {
+          signal,
+          requestId: call.requestId,
+        });
         const answer = await readOllamaObject<OllamaChatResponse>(transport, response, hasMessage);
         const text = answer.message?.content ?? "";
         const thinking = typeof answer.message?.thinking === "string" ? answer.message.thinking : "";
@@ -150,7 +168,10 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
     let objects: AsyncGenerator<OllamaChatResponse>;
     try {
       prepared = await prepare(call, true, signal);
-      const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, { signal, requestId: call.requestId });
+      const response = await postToOllama(transport, "/api/chat", prepared.body, prepared.body.model, {
+        signal,
+        requestId: call.requestId,
+      });
       objects = ollamaObjects<OllamaChatResponse>(transport, response);
     } catch (error) {
       throw mapAbort(error, signal);
@@ -191,7 +212,9 @@ export function createOllamaChatProvider(deployment: Deployment, timeouts: Deplo
     }
     if (!last) {
       if (signal.aborted) throw mapAbort(signal.reason, signal);
-      throw errors.upstreamTruncated(`The Ollama server ${transport.client.origin} ended the stream before the answer was done`);
+      throw errors.upstreamTruncated(
+        `The Ollama server ${transport.client.origin} ended the stream before the answer was done`,
+      );
     }
     if (call.body.stream_options?.include_usage) yield output.usage(usageOf(last, prepared.promptTokens, outputText));
   }

@@ -12,9 +12,21 @@
  * gpt-tokenizer and the result is flagged as estimated.
  */
 import type { Deployment } from "../../config/schema.js";
-import { countEmbeddingInputTokens, embeddingTexts, floatsToBase64, type EmbeddingList, type EmbeddingRequest } from "../../protocol/embeddings.js";
+import {
+  countEmbeddingInputTokens,
+  embeddingTexts,
+  floatsToBase64,
+  type EmbeddingList,
+  type EmbeddingRequest,
+} from "../../protocol/embeddings.js";
 import { invalidRequest } from "../../protocol/errors.js";
-import { isTotalTimeout, releaseTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
+import {
+  isTotalTimeout,
+  releaseTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+  type DeploymentTimeouts,
+} from "../http/timeouts.js";
 import type { EmbeddingCall, EmbeddingResult } from "../types.js";
 import { postToOllama, readOllamaObject, type OllamaTransport } from "./ollama-http.js";
 import { withExtraBody } from "./ollama-options.js";
@@ -56,7 +68,12 @@ function record(value: unknown): Record<string, unknown> {
  */
 export function toOllamaEmbedRequest(body: EmbeddingRequest, deployment: Deployment): OllamaEmbedRequest {
   const texts = embeddingTexts(body.input);
-  if (!texts) throw invalidRequest("This model is served by Ollama, whose /api/embed takes text only; send 'input' as a string or an array of strings, not token ids.", "input", "invalid_value");
+  if (!texts)
+    throw invalidRequest(
+      "This model is served by Ollama, whose /api/embed takes text only; send 'input' as a string or an array of strings, not token ids.",
+      "input",
+      "invalid_value",
+    );
   const raw = body as Record<string, unknown>;
   const options = { ...record(deployment.extra_body?.options), ...record(raw.options) };
   return withExtraBody<OllamaEmbedRequest>(
@@ -76,10 +93,19 @@ export function toOllamaEmbedRequest(body: EmbeddingRequest, deployment: Deploym
  * OpenAI's `list` of an `/api/embed` answer.
  * @param promptTokens the input tokens for `usage`
  */
-export function toEmbeddingList(answer: OllamaEmbedResponse, model: string, format: "float" | "base64", promptTokens: number): EmbeddingList {
+export function toEmbeddingList(
+  answer: OllamaEmbedResponse,
+  model: string,
+  format: "float" | "base64",
+  promptTokens: number,
+): EmbeddingList {
   return {
     object: "list",
-    data: answer.embeddings.map((vector, index) => ({ object: "embedding", index, embedding: format === "base64" ? floatsToBase64(vector) : vector })),
+    data: answer.embeddings.map((vector, index) => ({
+      object: "embedding",
+      index,
+      embedding: format === "base64" ? floatsToBase64(vector) : vector,
+    })),
     model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
@@ -91,20 +117,35 @@ export function toEmbeddingList(answer: OllamaEmbedResponse, model: string, form
  *   `model_not_found` for a model Ollama has not pulled, 502/504 on transport failures,
  *   the upstream's status for other HTTP errors, 502 for an `{"error": …}` body
  */
-export function createOllamaEmbed(deployment: Deployment, timeouts: DeploymentTimeouts, transport: OllamaTransport): (call: EmbeddingCall) => Promise<EmbeddingResult> {
+export function createOllamaEmbed(
+  deployment: Deployment,
+  timeouts: DeploymentTimeouts,
+  transport: OllamaTransport,
+): (call: EmbeddingCall) => Promise<EmbeddingResult> {
   return async function embed(call: EmbeddingCall): Promise<EmbeddingResult> {
     const request = toOllamaEmbedRequest(call.body, deployment);
     const signal = withTotalTimeout(call.signal, timeouts.totalMs);
     try {
-      const response = await postToOllama(transport, "/api/embed", request, request.model, { signal, requestId: call.requestId });
+      const response = await postToOllama(transport, "/api/embed", request, request.model, {
+        signal,
+        requestId: call.requestId,
+      });
       const answer = await readOllamaObject<OllamaEmbedResponse>(transport, response);
       const reported = answer.prompt_eval_count;
-      const usage = reported !== undefined ? { tokens: reported, estimated: false } : countEmbeddingInputTokens(call.body.input);
+      const usage =
+        reported !== undefined ? { tokens: reported, estimated: false } : countEmbeddingInputTokens(call.body.input);
       const model = answer.model ?? request.model;
       const list = toEmbeddingList(answer, model, call.body.encoding_format ?? "float", usage.tokens);
-      return { rawBody: JSON.stringify(list), model, promptTokens: usage.tokens, usageEstimated: usage.estimated, dimensions: answer.embeddings[0]?.length ?? null };
+      return {
+        rawBody: JSON.stringify(list),
+        model,
+        promptTokens: usage.tokens,
+        usageEstimated: usage.estimated,
+        dimensions: answer.embeddings[0]?.length ?? null,
+      };
     } catch (error) {
-      if (isTotalTimeout(signal) && timeouts.totalMs !== null) throw totalTimeoutError(transport.client.origin, timeouts.totalMs);
+      if (isTotalTimeout(signal) && timeouts.totalMs !== null)
+        throw totalTimeoutError(transport.client.origin, timeouts.totalMs);
       throw error;
     } finally {
       releaseTotalTimeout(signal);

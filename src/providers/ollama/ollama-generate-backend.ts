@@ -29,8 +29,16 @@ export function createOllamaGenerateBackend(deployment: Deployment, transport: O
 
   async function body(request: RawRequest, stream: boolean): Promise<OllamaGenerateRequest> {
     const model = request.body.model;
-    const options = ollamaOptions(request.params, await numCtx(model, request.signal), deployment, (request.body as Record<string, unknown>).options);
-    return withExtraBody<OllamaGenerateRequest>({ model, prompt: request.prompt, raw: true, stream, options }, deployment);
+    const options = ollamaOptions(
+      request.params,
+      await numCtx(model, request.signal),
+      deployment,
+      (request.body as Record<string, unknown>).options,
+    );
+    return withExtraBody<OllamaGenerateRequest>(
+      { model, prompt: request.prompt, raw: true, stream, options },
+      deployment,
+    );
   }
 
   return {
@@ -50,7 +58,11 @@ export function createOllamaGenerateBackend(deployment: Deployment, transport: O
     async complete(request: RawRequest): Promise<RawResult> {
       const sent = await body(request, false);
       const response = await postToOllama(transport, "/api/generate", sent, sent.model, request);
-      const answer = await readOllamaObject<OllamaGenerateResponse>(transport, response, (object) => typeof object.response === "string");
+      const answer = await readOllamaObject<OllamaGenerateResponse>(
+        transport,
+        response,
+        (object) => typeof object.response === "string",
+      );
       return {
         text: answer.response ?? "",
         finishReason: finishReason(answer.done_reason),

@@ -31,7 +31,11 @@ export async function postToOllama(
   options: { signal: AbortSignal; requestId: string },
 ): Promise<UpstreamResponse> {
   const { client, info, context } = transport;
-  if (context.debug) context.logger.debug({ provider: "ollama", target: client.origin, path, body: redactSecrets(body) }, "raw backend request");
+  if (context.debug)
+    context.logger.debug(
+      { provider: "ollama", target: client.origin, path, body: redactSecrets(body) },
+      "raw backend request",
+    );
   try {
     return await client.postJson(path, body, {
       signal: options.signal,
@@ -39,7 +43,8 @@ export async function postToOllama(
       accept: body.stream ? "application/x-ndjson" : "application/json",
     });
   } catch (error) {
-    if (isModelNotFound(error)) throw ollamaModelNotFound(model, client.origin, await info.pulledModels(options.signal), error);
+    if (isModelNotFound(error))
+      throw ollamaModelNotFound(model, client.origin, await info.pulledModels(options.signal), error);
     throw error;
   }
 }
@@ -49,14 +54,22 @@ export async function postToOllama(
  * @param accept optional: whether the object has what the caller reads
  * @throws RelayError for an `{"error": …}` body, invalid JSON, a body that is not an accepted object (502 `upstream_invalid_response`), or a broken connection
  */
-export async function readOllamaObject<T>(transport: OllamaTransport, response: UpstreamResponse, accept?: (object: Record<string, unknown>) => boolean): Promise<T> {
+export async function readOllamaObject<T>(
+  transport: OllamaTransport,
+  response: UpstreamResponse,
+  accept?: (object: Record<string, unknown>) => boolean,
+): Promise<T> {
   let text: string;
   try {
     text = await response.body.text();
   } catch (error) {
     throw transport.client.mapError(error);
   }
-  if (transport.context.debug) transport.context.logger.debug({ provider: "ollama", target: transport.client.origin, payload: text }, "raw backend answer");
+  if (transport.context.debug)
+    transport.context.logger.debug(
+      { provider: "ollama", target: transport.client.origin, payload: text },
+      "raw backend answer",
+    );
   return parseOllamaObject<T>(text, transport.client.origin, accept);
 }
 
@@ -76,7 +89,8 @@ export async function* ollamaObjects<T>(transport: OllamaTransport, response: Up
         throw client.mapError(error);
       }
       if (next.done) return;
-      if (context.debug) context.logger.debug({ provider: "ollama", target: client.origin, payload: next.value }, "raw backend line");
+      if (context.debug)
+        context.logger.debug({ provider: "ollama", target: client.origin, payload: next.value }, "raw backend line");
       yield parseOllamaObject<T>(next.value, client.origin);
     }
   } finally {

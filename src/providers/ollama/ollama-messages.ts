@@ -19,7 +19,12 @@ const DATA_URL = /^data:[^;,]*;base64,(.*)$/s;
 /** The base64 payload of an `image_url` content part. */
 function imageData(part: Record<string, unknown>, index: number): string {
   const image = part.image_url;
-  const url = typeof image === "string" ? image : typeof (image as { url?: unknown } | undefined)?.url === "string" ? (image as { url: string }).url : null;
+  const url =
+    typeof image === "string"
+      ? image
+      : typeof (image as { url?: unknown } | undefined)?.url === "string"
+        ? (image as { url: string }).url
+        : null;
   const match = url === null ? null : DATA_URL.exec(url);
   if (!match) {
     throw invalidRequest(

@@ -113,7 +113,11 @@ export class OllamaModelInfo {
    */
   facts(model: string, signal: AbortSignal): Promise<OllamaModelFacts | null> {
     return this.cache
-      .get(model, () => this.client.postForJson<OllamaShowResponse>("/api/show", { model }, { signal, timeoutMs: this.timeoutMs }).then(parseShowResponse))
+      .get(model, () =>
+        this.client
+          .postForJson<OllamaShowResponse>("/api/show", { model }, { signal, timeoutMs: this.timeoutMs })
+          .then(parseShowResponse),
+      )
       .catch(() => null);
   }
 

@@ -25,7 +25,12 @@ function asRecord(value: unknown): Record<string, unknown> {
  * @param numCtx the context window to load the model with, in tokens
  * @param clientOptions the request body's own `options` field, if any
  */
-export function ollamaOptions(params: SamplingParams, numCtx: number, deployment: Deployment, clientOptions?: unknown): OllamaOptions {
+export function ollamaOptions(
+  params: SamplingParams,
+  numCtx: number,
+  deployment: Deployment,
+  clientOptions?: unknown,
+): OllamaOptions {
   const mapped: Record<string, unknown> = {};
   if (params.maxTokens !== null) mapped.num_predict = params.maxTokens;
   if (params.temperature !== undefined) mapped.temperature = params.temperature;

@@ -27,7 +27,12 @@ export const OLLAMA_DEFAULT_BASE_URL = "http://127.0.0.1:11434";
  * An `api_key_env` is sent as `Authorization: Bearer …` (for an Ollama behind an authenticating proxy).
  */
 export function createOllamaProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
-  const { client, timeouts, sideCallMs } = backendClient(deployment, context, deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL, DISCOVERY_TIMEOUT_MS);
+  const { client, timeouts, sideCallMs } = backendClient(
+    deployment,
+    context,
+    deployment.base_url ?? OLLAMA_DEFAULT_BASE_URL,
+    DISCOVERY_TIMEOUT_MS,
+  );
   const info = new OllamaModelInfo(client, sideCallMs, deployment.context_window_ttl_ms, context.now);
   const transport = { client, info, context };
   const provider =
@@ -36,5 +41,8 @@ export function createOllamaProvider(deployment: Deployment, context: ProviderCo
       : createOllamaChatProvider(deployment, timeouts, transport);
   // Embeddings go to /api/embed in either mode. A connection failure or the server's own context error drops
   // what /api/show said at once (src/providers/raw/discovery-cache.ts).
-  return Object.assign(forgetOnFailure(provider, () => info.invalidate()), { embed: createOllamaEmbed(deployment, timeouts, transport) });
+  return Object.assign(
+    forgetOnFailure(provider, () => info.invalidate()),
+    { embed: createOllamaEmbed(deployment, timeouts, transport) },
+  );
 }

@@ -14,7 +14,13 @@ import type { Pool } from "undici";
 import type { Deployment } from "../../config/schema.js";
 import { peekEmbeddingBody, type EmbeddingBodyFacts } from "../../protocol/embeddings.js";
 import { upstreamInvalidResponse } from "../../protocol/errors.js";
-import { isTotalTimeout, releaseTotalTimeout, totalTimeoutError, withTotalTimeout, type DeploymentTimeouts } from "../http/timeouts.js";
+import {
+  isTotalTimeout,
+  releaseTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+  type DeploymentTimeouts,
+} from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
 import type { EmbeddingCall, EmbeddingResult } from "../types.js";
 
@@ -34,7 +40,12 @@ export interface OpenAICompatibleEmbedOptions {
  * @returns a function that rejects with a RelayError: 502 unreachable, 504 on a timeout,
  *   the upstream's status and message for an HTTP error, 502 `upstream_invalid_response` for a 2xx body that is not an embedding list
  */
-export function createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }: OpenAICompatibleEmbedOptions): (call: EmbeddingCall) => Promise<EmbeddingResult> {
+export function createOpenAICompatibleEmbed({
+  pool,
+  deployment,
+  env,
+  timeouts,
+}: OpenAICompatibleEmbedOptions): (call: EmbeddingCall) => Promise<EmbeddingResult> {
   const base = new URL(deployment.base_url!);
   const origin = base.origin;
   const path = `${base.pathname.replace(/\/+$/, "")}/embeddings`;
@@ -65,7 +76,11 @@ export function createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }:
         throw upstreamHttpError(response.statusCode, text, typeof retryAfter === "string" ? retryAfter : undefined);
       }
       const facts = peekEmbeddingBody(text);
-      if (!looksLikeEmbeddingList(text, facts)) throw upstreamInvalidResponse(`The upstream ${origin} answered with a body that is not an embedding list`, text);
+      if (!looksLikeEmbeddingList(text, facts))
+        throw upstreamInvalidResponse(
+          `The upstream ${origin} answered with a body that is not an embedding list`,
+          text,
+        );
       return { rawBody: text, ...facts };
     } catch (error) {
       if (isTotalTimeout(signal)) throw totalTimeoutError(origin, timeouts.totalMs!);

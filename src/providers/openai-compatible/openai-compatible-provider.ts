@@ -22,7 +22,14 @@ import { RelayError } from "../../protocol/errors.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../../protocol/chat-completion.js";
 import { parseUpstreamCompletion } from "../../protocol/upstream-json.js";
 import { SseEventCutter } from "../../protocol/sse-text.js";
-import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
+import {
+  deploymentTimeouts,
+  isTotalTimeout,
+  releaseTotalTimeout,
+  streamWithTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+} from "../http/timeouts.js";
 import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
 import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { hasFinish } from "../../protocol/sse-sniff.js";
@@ -89,7 +96,9 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
   }
 
   function streamSse(call: ProviderCall): AsyncIterable<string> {
-    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => kobold.stream(call.body, sseWithin(call, signal), signal));
+    return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) =>
+      kobold.stream(call.body, sseWithin(call, signal), signal),
+    );
   }
 
   return {
@@ -145,7 +154,9 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
         throw failure(error, signal, timeouts.idleMs);
       }
       const completion = parseUpstreamCompletion(text, origin);
-      yield completionToChunks(completion).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join("");
+      yield completionToChunks(completion)
+        .map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`)
+        .join("");
       return;
     }
     const cutter = new SseEventCutter();
@@ -181,7 +192,12 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
 
 /** A completion split into the chunks a stream would have carried (for upstreams that ignore `stream`). */
 function completionToChunks(completion: ChatCompletion): ChatCompletionChunk[] {
-  const base = { id: completion.id, object: "chat.completion.chunk" as const, created: completion.created, model: completion.model };
+  const base = {
+    id: completion.id,
+    object: "chat.completion.chunk" as const,
+    created: completion.created,
+    model: completion.model,
+  };
   const chunks: ChatCompletionChunk[] = completion.choices.map((choice) => ({
     ...base,
     choices: [{ index: choice.index, delta: { ...choice.message }, finish_reason: choice.finish_reason ?? "stop" }],

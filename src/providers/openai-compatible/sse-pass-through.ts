@@ -56,7 +56,8 @@ function inBandError(data: string): RelayError | null {
   } catch {
     return null;
   }
-  if (parsed && typeof parsed === "object" && (parsed as { error?: unknown }).error) return upstreamHttpError(502, data);
+  if (parsed && typeof parsed === "object" && (parsed as { error?: unknown }).error)
+    return upstreamHttpError(502, data);
   return null;
 }
 

@@ -12,8 +12,16 @@ import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEven
  * @param preflight throws (e.g. RelayError 400 `context_length_exceeded`) to refuse a call before anything is sent
  * @param closeExtra releases what the wrapper itself holds (e.g. its discovery client); runs alongside `inner.close`
  */
-export function withPreflight(kind: string, inner: ChatProvider, preflight: (call: ProviderCall) => Promise<void>, closeExtra?: () => Promise<void>): ChatProvider {
-  async function* preflighted(call: ProviderCall, run: (call: ProviderCall) => AsyncIterable<string>): AsyncGenerator<string> {
+export function withPreflight(
+  kind: string,
+  inner: ChatProvider,
+  preflight: (call: ProviderCall) => Promise<void>,
+  closeExtra?: () => Promise<void>,
+): ChatProvider {
+  async function* preflighted(
+    call: ProviderCall,
+    run: (call: ProviderCall) => AsyncIterable<string>,
+  ): AsyncGenerator<string> {
     await preflight(call);
     yield* run(call);
   }

@@ -8,7 +8,13 @@
  * `reasoning_content` (on the message, and as its own deltas), the field
  * llama-server, DeepSeek and vLLM use and OpenAI-compatible clients read.
  */
-import { unixSeconds, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type Usage } from "../../protocol/chat-completion.js";
+import {
+  unixSeconds,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ToolCallDelta,
+  type Usage,
+} from "../../protocol/chat-completion.js";
 import type { ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /** Token counts of one answer, and whether the proxy estimated them. */
@@ -77,7 +83,14 @@ export class ChatOutput {
 
   /** The usage-only chunk (`choices: []`), sent last. */
   usage(usage: OutputUsage): ProviderStreamEvent {
-    const chunk: ChatCompletionChunk = { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: toUsage(usage) };
+    const chunk: ChatCompletionChunk = {
+      id: this.id,
+      object: "chat.completion.chunk",
+      created: this.created,
+      model: this.model,
+      choices: [],
+      usage: toUsage(usage),
+    };
     return { data: JSON.stringify(chunk), chunk, usageEstimated: usage.estimated };
   }
 
@@ -86,7 +99,11 @@ export class ChatOutput {
    * @param message the assistant's text (null with tool calls only), its reasoning (left out when empty or absent) and tool calls
    */
   completion(
-    message: { content: string | null; reasoning?: string | null; toolCalls?: ChatCompletion["choices"][number]["message"]["tool_calls"] },
+    message: {
+      content: string | null;
+      reasoning?: string | null;
+      toolCalls?: ChatCompletion["choices"][number]["message"]["tool_calls"];
+    },
     finishReason: string,
     usage: OutputUsage | null,
   ): ProviderCompletion {
@@ -112,7 +129,10 @@ export class ChatOutput {
     return { rawBody: JSON.stringify(completion), completion, usageEstimated: usage?.estimated ?? false };
   }
 
-  private event(delta: ChatCompletionChunk["choices"][number]["delta"], finishReason: string | null): ProviderStreamEvent {
+  private event(
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finishReason: string | null,
+  ): ProviderStreamEvent {
     const chunk: ChatCompletionChunk = {
       id: this.id,
       object: "chat.completion.chunk",

@@ -25,7 +25,12 @@ export interface ContextWindowCheck {
  * @param contextWindow the model's context window, in tokens
  * @param estimated whether `promptTokens` is the proxy's estimate (else the backend's tokenizer counted it: the error carries it as `promptTokens`)
  */
-export function contextLengthExceeded(promptTokens: number, maxTokens: number, contextWindow: number, estimated = false): RelayError {
+export function contextLengthExceeded(
+  promptTokens: number,
+  maxTokens: number,
+  contextWindow: number,
+  estimated = false,
+): RelayError {
   const counted = estimated ? " (estimated)" : "";
   return errors.contextLengthExceeded(
     `This model's maximum context length is ${contextWindow} tokens. However, you requested ${promptTokens + maxTokens} tokens ` +

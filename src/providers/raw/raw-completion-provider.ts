@@ -12,7 +12,14 @@ import { resolvePromptFormat } from "../../prompt-formats/registry.js";
 import type { DiscoveredTemplate, PromptFormat } from "../../prompt-formats/types.js";
 import { redactSecrets } from "../../recording/redact.js";
 import { countTextTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../../tokens/count.js";
-import { deploymentTimeouts, isTotalTimeout, releaseTotalTimeout, streamWithTotalTimeout, totalTimeoutError, withTotalTimeout } from "../http/timeouts.js";
+import {
+  deploymentTimeouts,
+  isTotalTimeout,
+  releaseTotalTimeout,
+  streamWithTotalTimeout,
+  totalTimeoutError,
+  withTotalTimeout,
+} from "../http/timeouts.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "./chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
@@ -35,11 +42,19 @@ interface Prepared {
  * @param context logger (the missing-format warning, `debug` output) and base directory
  * @param backend the backend's protocol module
  */
-export function createRawCompletionProvider(kind: string, deployment: Deployment, context: ProviderContext, backend: RawBackend): ChatProvider {
+export function createRawCompletionProvider(
+  kind: string,
+  deployment: Deployment,
+  context: ProviderContext,
+  backend: RawBackend,
+): ChatProvider {
   const timeouts = deploymentTimeouts(deployment);
   // Discovery follows the backend: kept for the TTL, dropped after a connection failure or the backend's own
   // context error (src/providers/raw/discovery-cache.ts); a failed discovery (backend loading or down) is not kept.
-  const discoveries = new DiscoveryCache<"model", RawDiscovery>(deployment.context_window_ttl_ms ?? DISCOVERY_TTL_MS, context.now);
+  const discoveries = new DiscoveryCache<"model", RawDiscovery>(
+    deployment.context_window_ttl_ms ?? DISCOVERY_TTL_MS,
+    context.now,
+  );
   let format: PromptFormat | null = null;
   /** The discovered template `format` was made from (`auto`), or null. */
   let formatTemplate: DiscoveredTemplate | null = null;
@@ -63,7 +78,10 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     // rediscovered now (the backend could not answer), the format is kept; a changed template makes a new one.
     if (format && (!discovered || sameTemplate(discovered, formatTemplate))) return format;
     if (spec === undefined) {
-      context.logger.warn({ provider: kind, target: backend.target }, "no prompt_format configured for this raw-completion deployment; using the default (chatml)");
+      context.logger.warn(
+        { provider: kind, target: backend.target },
+        "no prompt_format configured for this raw-completion deployment; using the default (chatml)",
+      );
     }
     const resolved = resolvePromptFormat(spec, {
       baseDir: context.baseDir,
@@ -85,9 +103,17 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
     const counted = backend.countTokens ? await backend.countTokens(prompt, signal).catch(() => null) : null;
     const promptTokens = counted ?? countTextTokens(prompt, EVENT_LOOP_COUNT_LIMIT_CHARS);
     const contextWindow = deployment.context_window ?? (await discover(signal)).contextWindow ?? null;
-    assertFitsContextWindow({ promptTokens, estimated: counted === null, maxTokens: params.maxTokens ?? 0, contextWindow });
+    assertFitsContextWindow({
+      promptTokens,
+      estimated: counted === null,
+      maxTokens: params.maxTokens ?? 0,
+      contextWindow,
+    });
     if (context.debug) {
-      context.logger.debug({ provider: kind, target: backend.target, format: fmt.name, prompt, params: redactSecrets(params) }, "rendered prompt");
+      context.logger.debug(
+        { provider: kind, target: backend.target, format: fmt.name, prompt, params: redactSecrets(params) },
+        "rendered prompt",
+      );
     }
     return {
       request: { prompt, params, body: call.body, signal, requestId: call.requestId },
@@ -121,8 +147,13 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
       try {
         const prepared = await prepare(call, signal);
         const result = await backend.complete(prepared.request);
-        if (context.debug) context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
-        return prepared.output.completion({ content: result.text }, result.finishReason, usageOf(prepared, result, result.text));
+        if (context.debug)
+          context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
+        return prepared.output.completion(
+          { content: result.text },
+          result.finishReason,
+          usageOf(prepared, result, result.text),
+        );
       } catch (error) {
         noteFailure(error);
         throw mapAbort(error, signal);
@@ -185,5 +216,10 @@ export function createRawCompletionProvider(kind: string, deployment: Deployment
 
 /** Whether two discovered templates render alike (same source text and BOS/EOS). */
 function sameTemplate(a: DiscoveredTemplate, b: DiscoveredTemplate | null): boolean {
-  return b !== null && a.template === b.template && (a.bosToken ?? null) === (b.bosToken ?? null) && (a.eosToken ?? null) === (b.eosToken ?? null);
+  return (
+    b !== null &&
+    a.template === b.template &&
+    (a.bosToken ?? null) === (b.bosToken ?? null) &&
+    (a.eosToken ?? null) === (b.eosToken ?? null)
+  );
 }

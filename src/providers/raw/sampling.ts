@@ -32,9 +32,17 @@ function num(value: unknown): number | undefined {
  */
 export function samplingParams(body: ChatCompletionRequest, formatStop: readonly string[] = []): SamplingParams {
   const raw = body as Record<string, unknown>;
-  const clientStop = typeof raw.stop === "string" ? [raw.stop] : Array.isArray(raw.stop) ? raw.stop.filter((s): s is string => typeof s === "string") : [];
+  const clientStop =
+    typeof raw.stop === "string"
+      ? [raw.stop]
+      : Array.isArray(raw.stop)
+        ? raw.stop.filter((s): s is string => typeof s === "string")
+        : [];
   const maxTokens = requestedMaxTokens(body);
-  const params: SamplingParams = { maxTokens: maxTokens > 0 ? maxTokens : null, stop: [...new Set([...clientStop, ...formatStop])] };
+  const params: SamplingParams = {
+    maxTokens: maxTokens > 0 ? maxTokens : null,
+    stop: [...new Set([...clientStop, ...formatStop])],
+  };
   const set = <K extends keyof SamplingParams>(key: K, value: SamplingParams[K] | undefined) => {
     if (value !== undefined) params[key] = value;
   };

@@ -43,7 +43,8 @@ export const VLLM_DISCOVERY_TIMEOUT_MS = 15_000;
  */
 export function maxModelLen(list: VllmModelList, model: string): number | null {
   const data = list.data ?? [];
-  const entry = data.find((m) => m.id === model) ?? data.find((m) => m.root === model) ?? (data.length === 1 ? data[0] : undefined);
+  const entry =
+    data.find((m) => m.id === model) ?? data.find((m) => m.root === model) ?? (data.length === 1 ? data[0] : undefined);
   const value = entry?.max_model_len;
   return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
 }
@@ -78,7 +79,10 @@ export class VllmContext {
 
   /** The context window of `model` from `/v1/models`, in tokens, or null when the server does not say (never rejects). */
   window(model: string, signal: AbortSignal): Promise<number | null> {
-    const load = () => this.client.getJson<VllmModelList>(this.modelsPath, { signal, timeoutMs: this.timeoutMs }).then((list) => maxModelLen(list, model));
+    const load = () =>
+      this.client
+        .getJson<VllmModelList>(this.modelsPath, { signal, timeoutMs: this.timeoutMs })
+        .then((list) => maxModelLen(list, model));
     return this.windows.get(model, load, (value) => value !== null).catch(() => null);
   }
 
@@ -105,7 +109,8 @@ export class VllmContext {
         if (typeof answer.count === "number") return { tokens: answer.count, estimated: false };
       } catch (error) {
         if (signal.aborted) throw error;
-        if (error instanceof RelayError && (error.status === 404 || error.status === 405)) this.tokenizeAvailable = false;
+        if (error instanceof RelayError && (error.status === 404 || error.status === 405))
+          this.tokenizeAvailable = false;
       }
     }
     return { tokens: countRequestPromptTokens({ messages: body.messages, tools }), estimated: true };

@@ -28,7 +28,13 @@ export function createVllmProvider(deployment: Deployment, context: ProviderCont
   const inner = createOpenAICompatibleProvider(deployment, context);
   const { root, apiPrefix } = splitApiBase(deployment.base_url);
   const { client, sideCallMs } = backendClient(deployment, context, root, VLLM_DISCOVERY_TIMEOUT_MS);
-  const windows = new VllmContext(client, `${apiPrefix}/models`, sideCallMs, deployment.context_window_ttl_ms, context.now);
+  const windows = new VllmContext(
+    client,
+    `${apiPrefix}/models`,
+    sideCallMs,
+    deployment.context_window_ttl_ms,
+    context.now,
+  );
 
   /** @throws RelayError 400 `context_length_exceeded` when the prompt plus `max_tokens` is over the window */
   async function checkContextWindow(call: ProviderCall): Promise<void> {
@@ -36,10 +42,24 @@ export function createVllmProvider(deployment: Deployment, context: ProviderCont
     if (contextWindow === null) return;
     const counted = await windows.count(call.body, call.signal);
     const maxTokens = requestedMaxTokens(call.body);
-    if (context.debug) context.logger.debug({ provider: "vllm", target: client.origin, contextWindow, promptTokens: counted.tokens, estimated: counted.estimated, maxTokens }, "context window check");
+    if (context.debug)
+      context.logger.debug(
+        {
+          provider: "vllm",
+          target: client.origin,
+          contextWindow,
+          promptTokens: counted.tokens,
+          estimated: counted.estimated,
+          maxTokens,
+        },
+        "context window check",
+      );
     assertFitsContextWindow({ promptTokens: counted.tokens, estimated: counted.estimated, maxTokens, contextWindow });
   }
 
   // A connection failure or the server's own context error drops the known windows at once (src/providers/raw/discovery-cache.ts).
-  return forgetOnFailure(withPreflight("vllm", inner, checkContextWindow, () => client.close()), () => windows.invalidate());
+  return forgetOnFailure(
+    withPreflight("vllm", inner, checkContextWindow, () => client.close()),
+    () => windows.invalidate(),
+  );
 }

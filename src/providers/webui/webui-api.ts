@@ -11,7 +11,10 @@
 import { z } from "zod";
 
 /** OpenAI `usage`, which webui computes with the model's tokenizer. */
-const usageSchema = z.looseObject({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() });
+const usageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+});
 
 /** One choice: `text` and `finish_reason` (`"stop"` | `"length"`, null until the last chunk). */
 const choiceSchema = z.looseObject({ text: z.string().default(""), finish_reason: z.string().nullable().optional() });
@@ -37,7 +40,9 @@ export const tokenCountSchema = z.looseObject({ length: z.number().int().nonnega
 export const legacyGenerateSchema = z.looseObject({ results: z.array(z.looseObject({ text: z.string() })).min(1) });
 
 /** Legacy `POST /api/v1/token-count` answer: `{"results": [{"tokens": count}]}`. */
-export const legacyTokenCountSchema = z.looseObject({ results: z.array(z.looseObject({ tokens: z.number().int().nonnegative() })).min(1) });
+export const legacyTokenCountSchema = z.looseObject({
+  results: z.array(z.looseObject({ tokens: z.number().int().nonnegative() })).min(1),
+});
 
 /** Sampling keys both APIs share (webui's `GenerationOptions` names). */
 export interface WebuiSampling {

@@ -34,7 +34,11 @@ export class WebuiCompletionsBackend extends HttpBackend implements RawBackend {
    * @throws RelayError when the server cannot answer (the caller then estimates)
    */
   async countTokens(prompt: string, signal: AbortSignal): Promise<number | null> {
-    const answer = await this.client.postForJson<unknown>("/v1/internal/token-count", { text: prompt }, { signal, timeoutMs: this.sideCallMs });
+    const answer = await this.client.postForJson<unknown>(
+      "/v1/internal/token-count",
+      { text: prompt },
+      { signal, timeoutMs: this.sideCallMs },
+    );
     const parsed = tokenCountSchema.safeParse(answer);
     return parsed.success ? parsed.data.length : null;
   }
@@ -81,7 +85,12 @@ export class WebuiCompletionsBackend extends HttpBackend implements RawBackend {
     } finally {
       if (!response.body.destroyed) response.body.destroy();
     }
-    if (finish) yield { finishReason: finish, promptTokens: usage?.prompt_tokens ?? null, completionTokens: usage?.completion_tokens ?? null };
+    if (finish)
+      yield {
+        finishReason: finish,
+        promptTokens: usage?.prompt_tokens ?? null,
+        completionTokens: usage?.completion_tokens ?? null,
+      };
   }
 
   private post(request: RawRequest, stream: boolean): Promise<UpstreamResponse> {

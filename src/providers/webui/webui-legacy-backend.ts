@@ -36,7 +36,11 @@ export class WebuiLegacyBackend extends HttpBackend implements RawBackend {
    * @throws RelayError when the server cannot answer (the caller then estimates)
    */
   async countTokens(text: string, signal: AbortSignal): Promise<number | null> {
-    const answer = await this.client.postForJson<unknown>("/api/v1/token-count", { prompt: text }, { signal, timeoutMs: this.sideCallMs });
+    const answer = await this.client.postForJson<unknown>(
+      "/api/v1/token-count",
+      { prompt: text },
+      { signal, timeoutMs: this.sideCallMs },
+    );
     const parsed = legacyTokenCountSchema.safeParse(answer);
     return parsed.success ? parsed.data.results[0]!.tokens : null;
   }
@@ -46,7 +50,10 @@ export class WebuiLegacyBackend extends HttpBackend implements RawBackend {
     const options = webuiBodyOptions(this.deployment);
     const window = options.contextWindow;
     const body = legacyBody(request.prompt, request.params, options);
-    const answer = await this.client.postForJson<unknown>("/api/v1/generate", body, { signal: request.signal, headers: { "x-request-id": request.requestId } });
+    const answer = await this.client.postForJson<unknown>("/api/v1/generate", body, {
+      signal: request.signal,
+      headers: { "x-request-id": request.requestId },
+    });
     const parsed = legacyGenerateSchema.safeParse(answer);
     if (!parsed.success) throw invalidResponse(this.target, JSON.stringify(answer));
     const text = parsed.data.results[0]!.text;
@@ -57,12 +64,22 @@ export class WebuiLegacyBackend extends HttpBackend implements RawBackend {
     ]);
     const limit = answerLimit(request.params, options);
     const maxNewTokens = limit.auto ? null : limit.maxTokens;
-    return { text, finishReason: inferredFinishReason(promptTokens, completionTokens, maxNewTokens, window), promptTokens, completionTokens };
+    return {
+      text,
+      finishReason: inferredFinishReason(promptTokens, completionTokens, maxNewTokens, window),
+      promptTokens,
+      completionTokens,
+    };
   }
 
   /** One blocking completion, yielded as a single delta carrying the finish reason and counts. */
   async *stream(request: RawRequest): AsyncIterable<RawDelta> {
     const result = await this.complete(request);
-    yield { ...(result.text ? { text: result.text } : {}), finishReason: result.finishReason, promptTokens: result.promptTokens, completionTokens: result.completionTokens };
+    yield {
+      ...(result.text ? { text: result.text } : {}),
+      finishReason: result.finishReason,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+    };
   }
 }

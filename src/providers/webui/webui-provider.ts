@@ -17,6 +17,9 @@ import { WebuiLegacyBackend } from "./webui-legacy-backend.js";
  * @throws RelayError 500 when `base_url` is missing
  */
 export function createWebuiProvider(deployment: Deployment, context: ProviderContext): ChatProvider {
-  const backend = deployment.mode === "legacy" ? new WebuiLegacyBackend(deployment, context) : new WebuiCompletionsBackend(deployment, context);
+  const backend =
+    deployment.mode === "legacy"
+      ? new WebuiLegacyBackend(deployment, context)
+      : new WebuiCompletionsBackend(deployment, context);
   return createRawCompletionProvider("webui", deployment, context, backend);
 }

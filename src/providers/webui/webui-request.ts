@@ -25,7 +25,11 @@ export interface WebuiBodyOptions {
 
 /** What the deployment adds to every request body: `context_window`, `max_output_tokens`, `extra_body`. */
 export function webuiBodyOptions(deployment: Deployment): WebuiBodyOptions {
-  return { contextWindow: deployment.context_window ?? null, defaultMaxTokens: deployment.max_output_tokens ?? null, extraBody: deployment.extra_body ?? {} };
+  return {
+    contextWindow: deployment.context_window ?? null,
+    defaultMaxTokens: deployment.max_output_tokens ?? null,
+    extraBody: deployment.extra_body ?? {},
+  };
 }
 
 /** The answer's token limit, and whether webui may grow it (`auto_max_new_tokens`, when nobody set one). */
@@ -50,7 +54,12 @@ function sampling(params: SamplingParams, options: WebuiBodyOptions): WebuiSampl
 }
 
 /** The `POST /v1/completions` body; streams ask for `stream_options.include_usage`. */
-export function completionsBody(prompt: string, params: SamplingParams, stream: boolean, options: WebuiBodyOptions): WebuiCompletionsBody {
+export function completionsBody(
+  prompt: string,
+  params: SamplingParams,
+  stream: boolean,
+  options: WebuiBodyOptions,
+): WebuiCompletionsBody {
   return {
     ...options.extraBody,
     ...sampling(params, options),

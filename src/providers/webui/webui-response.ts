@@ -17,10 +17,16 @@ export function finishReason(value: string | null | undefined): RawFinishReason 
  * @param maxNewTokens the limit sent, or null when webui was left to choose (`auto_max_new_tokens`)
  * @param contextWindow the window sent as `truncation_length`, or null
  */
-export function inferredFinishReason(promptTokens: number | null, completionTokens: number | null, maxNewTokens: number | null, contextWindow: number | null): RawFinishReason {
+export function inferredFinishReason(
+  promptTokens: number | null,
+  completionTokens: number | null,
+  maxNewTokens: number | null,
+  contextWindow: number | null,
+): RawFinishReason {
   if (completionTokens === null) return "stop";
   if (maxNewTokens !== null && completionTokens >= maxNewTokens) return "length";
-  if (contextWindow !== null && promptTokens !== null && promptTokens + completionTokens >= contextWindow) return "length";
+  if (contextWindow !== null && promptTokens !== null && promptTokens + completionTokens >= contextWindow)
+    return "length";
   return "stop";
 }
 

@@ -45,7 +45,8 @@ const CURSOR_ROWS = 1000;
  * an exchange at or after it needs.
  */
 function selections(tx: TransactionSql, since: string | undefined): Record<string, Selection> {
-  const all = (table: string, order: string) => (cols: string) => tx.unsafe(`SELECT ${cols} FROM "${table}" ORDER BY ${order}`);
+  const all = (table: string, order: string) => (cols: string) =>
+    tx.unsafe(`SELECT ${cols} FROM "${table}" ORDER BY ${order}`);
   const out: Record<string, Selection> = {};
   for (const table of PG_RECORD_TABLES) out[table] = all(table, "1");
   out.responses = all("responses", `"id"`);
@@ -65,8 +66,10 @@ function selections(tx: TransactionSql, since: string | undefined): Record<strin
       UNION SELECT "parent_message_hash" FROM "turns" WHERE "datetime_utc" >= $1 AND "parent_message_hash" IS NOT NULL
       UNION SELECT "tip_message_hash" FROM "threads" WHERE "id" IN (${threads}) AND "tip_message_hash" IS NOT NULL
       UNION SELECT m."parent_hash" FROM "messages" m JOIN "chain" c ON m."hash" = c."hash" WHERE m."parent_hash" IS NOT NULL)`;
-  const where = (table: string, condition: string, order: string, prefix = "") => (cols: string) =>
-    tx.unsafe(`${prefix} SELECT ${cols} FROM "${table}" WHERE ${condition} ORDER BY ${order}`, [since]);
+  const where =
+    (table: string, condition: string, order: string, prefix = "") =>
+    (cols: string) =>
+      tx.unsafe(`${prefix} SELECT ${cols} FROM "${table}" WHERE ${condition} ORDER BY ${order}`, [since]);
   out.responses = where("responses", `"datetime_utc" >= $1`, `"id"`);
   out.conversations = where("conversations", `"id" IN (${conversations})`, `"id"`);
   out.threads = where("threads", `"id" IN (${threads})`, `"datetime_utc", "id"`);
@@ -78,7 +81,8 @@ function selections(tx: TransactionSql, since: string | undefined): Record<strin
   out.llm_relay_attempts = where("llm_relay_attempts", `"response_id" IN (${responses})`, `"response_id", "attempt"`);
   out.llm_relay_embeddings = where("llm_relay_embeddings", `"datetime_utc" >= $1`, `"id"`);
   // The legacy tool rows of the selected responses and the tools of the selected turns (every `tools` row is copied).
-  for (const table of ["tool_responses", "tool_calls", "tool_results"]) out[table] = where(table, `"response_id" IN (${responses})`, "1");
+  for (const table of ["tool_responses", "tool_calls", "tool_results"])
+    out[table] = where(table, `"response_id" IN (${responses})`, "1");
   out.turn_tools = where("turn_tools", `"turn_id" IN (${turns})`, "1");
   return out;
 }
@@ -95,10 +99,12 @@ function sqliteValue(value: unknown, integer: boolean): unknown {
 
 /** Columns of `table` in the SQLite file, with whether each is declared INTEGER. */
 function sqliteColumns(db: Db, table: string): { name: string; integer: boolean }[] {
-  return (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as { name: string; type: string }[]).map((c) => ({
-    name: c.name,
-    integer: c.type.toUpperCase() === "INTEGER",
-  }));
+  return (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as { name: string; type: string }[]).map(
+    (c) => ({
+      name: c.name,
+      integer: c.type.toUpperCase() === "INTEGER",
+    }),
+  );
 }
 
 /**
@@ -112,7 +118,8 @@ function sqliteColumns(db: Db, table: string): { name: string; integer: boolean 
  */
 export async function exportToSqlite(sql: Sql, file: string, options: ExportOptions = {}): Promise<ExportCounts> {
   const target = path.resolve(file);
-  if (fs.existsSync(target) && !options.overwrite) throw new ExportError(`${target} exists; choose another file (or --force to replace it)`);
+  if (fs.existsSync(target) && !options.overwrite)
+    throw new ExportError(`${target} exists; choose another file (or --force to replace it)`);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = `${target}.partial-${process.pid}`;
   fs.rmSync(temp, { force: true });

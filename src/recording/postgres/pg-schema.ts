@@ -251,7 +251,11 @@ CREATE TABLE "llm_relay_reply_aliases" (
 
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
-  { version: 1, name: "llm 0.32 logs tables, llm_relay_exchanges, llm_relay_attempts", ddl: V1_LLM_TABLES + V1_RELAY_TABLES },
+  {
+    version: 1,
+    name: "llm 0.32 logs tables, llm_relay_exchanges, llm_relay_attempts",
+    ddl: V1_LLM_TABLES + V1_RELAY_TABLES,
+  },
   { version: 2, name: "llm_relay_embeddings", ddl: V2_EMBEDDINGS },
   { version: 3, name: "llm_relay_exchanges tenant_id, key_id", ddl: V3_EXCHANGE_TENANT },
   { version: 4, name: "llm_relay_reply_aliases", ddl: V4_REPLY_ALIASES },
@@ -262,11 +266,35 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
  * keys (parents first), as `llm-relay export` copies them.
  */
 export const PG_RECORD_TABLES: readonly string[] = [
-  "conversations", "attachments", "schemas", "responses", "prompt_attachments", "fragments", "fragment_aliases",
-  "prompt_fragments", "system_fragments", "tools", "tool_responses", "tool_calls", "tool_instances", "tool_results",
-  "tool_results_attachments", "messages", "parts", "part_attachments", "part_fragments", "threads", "turns",
-  "turn_fragments", "turn_search", "turn_tools", "tool_instantiations", "llm_relay_exchanges", "llm_relay_attempts",
-  "llm_relay_embeddings", "llm_relay_reply_aliases",
+  "conversations",
+  "attachments",
+  "schemas",
+  "responses",
+  "prompt_attachments",
+  "fragments",
+  "fragment_aliases",
+  "prompt_fragments",
+  "system_fragments",
+  "tools",
+  "tool_responses",
+  "tool_calls",
+  "tool_instances",
+  "tool_results",
+  "tool_results_attachments",
+  "messages",
+  "parts",
+  "part_attachments",
+  "part_fragments",
+  "threads",
+  "turns",
+  "turn_fragments",
+  "turn_search",
+  "turn_tools",
+  "tool_instantiations",
+  "llm_relay_exchanges",
+  "llm_relay_attempts",
+  "llm_relay_embeddings",
+  "llm_relay_reply_aliases",
 ];
 
 /**

@@ -151,10 +151,15 @@ export class PgStore implements RecordStore {
         await this.sql.begin(async (tx) => {
           const inputs: AnalyzedInput[] = [];
           for (const r of records) inputs.push(await this.analyze(tx, r, aliases));
-          const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+          const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) =>
+            BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
+          );
           for (const key of keys) await tx`SELECT pg_advisory_xact_lock(${key}::bigint)`;
           const bills = records.map(usageRowOfRecord);
-          await lockLedgerScopes(tx, bills.filter((row) => row !== null));
+          await lockLedgerScopes(
+            tx,
+            bills.filter((row) => row !== null),
+          );
           for (let i = 0; i < records.length; i++) {
             const rows = await this.writeOne(tx, records[i]!, inputs[i]!);
             stored.push(...rows.newlyStored);
@@ -183,8 +188,11 @@ export class PgStore implements RecordStore {
   async writeEmbeddings(records: readonly EmbeddingExchange[]): Promise<void> {
     if (records.length === 0) return;
     const rows = records.map(embeddingRow);
-    const updates = EMBEDDING_COLUMNS.filter((c) => c !== "id").map((c) => `"${c}" = excluded."${c}"`).join(", ");
-    await this.sql`INSERT INTO llm_relay_embeddings ${this.sql(rows, ...EMBEDDING_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${this.sql.unsafe(updates)}`;
+    const updates = EMBEDDING_COLUMNS.filter((c) => c !== "id")
+      .map((c) => `"${c}" = excluded."${c}"`)
+      .join(", ");
+    await this
+      .sql`INSERT INTO llm_relay_embeddings ${this.sql(rows, ...EMBEDDING_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${this.sql.unsafe(updates)}`;
   }
 
   /**
@@ -231,7 +239,9 @@ export class PgStore implements RecordStore {
   /** The thread the exchange joins (see the module comment), or null for a new conversation. */
   private async findThread(tx: TransactionSql, r: ExchangeRecord, input: AnalyzedInput): Promise<ThreadJoin | null> {
     if (input.historyTipHash !== null) {
-      const [exact] = await tx<{ id: string | null }[]>`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ${input.historyTipHash}`;
+      const [exact] = await tx<
+        { id: string | null }[]
+      >`SELECT max(id) AS id FROM threads WHERE tip_message_hash = ${input.historyTipHash}`;
       if (exact?.id) return { threadId: exact.id, historyStored: true, moveTip: true };
       const earlier = input.hashes.slice(0, Math.max(0, input.boundary - 1));
       if (earlier.length > 0) {
@@ -265,7 +275,9 @@ export class PgStore implements RecordStore {
    */
   async isWritable(): Promise<boolean> {
     if (this.closed) return false;
-    const probe = this.sql<{ ro: string }[]>`SELECT current_setting('transaction_read_only') AS ro`.then((rows) => rows[0]?.ro === "off");
+    const probe = this.sql<{ ro: string }[]>`SELECT current_setting('transaction_read_only') AS ro`.then(
+      (rows) => rows[0]?.ro === "off",
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), 2000);
@@ -343,7 +355,8 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     if (parts.length > 0) await tx`INSERT INTO parts ${tx(parts, ...PART_COLUMNS)}`;
   }
   if (rows.thread) await tx`INSERT INTO threads ${tx(rows.thread, ...THREAD_COLUMNS)}`;
-  if (rows.conversation) await tx`INSERT INTO conversations ${tx(rows.conversation, ...CONVERSATION_COLUMNS)} ON CONFLICT (id) DO NOTHING`;
+  if (rows.conversation)
+    await tx`INSERT INTO conversations ${tx(rows.conversation, ...CONVERSATION_COLUMNS)} ON CONFLICT (id) DO NOTHING`;
   if (rows.turn) {
     const t = rows.turn;
     await tx`INSERT INTO turns ${tx(t, ...TURN_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${tx.unsafe(TURN_UPDATE)}`;
@@ -351,12 +364,14 @@ async function writeRows(tx: TransactionSql, rows: ExchangeRows): Promise<void> 
     if (rows.turnSearch) await tx`INSERT INTO turn_search ${tx(rows.turnSearch, ...TURN_SEARCH_COLUMNS)}`;
   }
   if (rows.historyTurns.length > 0) await tx`INSERT INTO turns ${tx(rows.historyTurns, ...TURN_COLUMNS)}`;
-  if (rows.historyTurnSearch.length > 0) await tx`INSERT INTO turn_search ${tx(rows.historyTurnSearch, ...TURN_SEARCH_COLUMNS)}`;
+  if (rows.historyTurnSearch.length > 0)
+    await tx`INSERT INTO turn_search ${tx(rows.historyTurnSearch, ...TURN_SEARCH_COLUMNS)}`;
   if (rows.replyAlias) {
     await tx`INSERT INTO llm_relay_reply_aliases ${tx(rows.replyAlias, ...REPLY_ALIAS_COLUMNS)}
       ON CONFLICT (bare_hash) DO UPDATE SET ${tx.unsafe(REPLY_ALIAS_UPDATE)}`;
   }
-  if (rows.threadTip !== null) await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.threadId}`;
+  if (rows.threadTip !== null)
+    await tx`UPDATE threads SET tip_message_hash = ${rows.threadTip} WHERE id = ${rows.threadId}`;
   await tx`INSERT INTO responses ${tx(rows.responses, ...RESPONSE_COLUMNS)}`;
   await writeToolRows(tx, rows.tools);
   await tx`
@@ -375,22 +390,58 @@ async function writeToolRows(tx: TransactionSql, rows: ExchangeToolRows): Promis
   const ids = new Map<string, string>();
   if (rows.tools.length > 0) {
     await tx`INSERT INTO tools ${tx(rows.tools, "hash", "name", "description", "input_schema")} ON CONFLICT (hash) DO NOTHING`;
-    const found = await tx<{ id: string; hash: string }[]>`SELECT id, hash FROM tools WHERE hash = ANY(${rows.tools.map((t) => t.hash)}::text[])`;
+    const found = await tx<
+      { id: string; hash: string }[]
+    >`SELECT id, hash FROM tools WHERE hash = ANY(${rows.tools.map((t) => t.hash)}::text[])`;
     for (const row of found) ids.set(row.hash, String(row.id));
   }
   const id = (hash: string | null) => (hash === null ? null : (ids.get(hash) ?? null));
   if (rows.toolResponses.length > 0) {
-    await tx`INSERT INTO tool_responses ${tx(rows.toolResponses.map((r) => ({ tool_id: id(r.tool_hash), response_id: r.response_id })), "tool_id", "response_id")} ON CONFLICT DO NOTHING`;
+    await tx`INSERT INTO tool_responses ${tx(
+      rows.toolResponses.map((r) => ({ tool_id: id(r.tool_hash), response_id: r.response_id })),
+      "tool_id",
+      "response_id",
+    )} ON CONFLICT DO NOTHING`;
   }
   if (rows.turnTools.length > 0) {
-    await tx`INSERT INTO turn_tools ${tx(rows.turnTools.map((r) => ({ turn_id: r.turn_id, tool_id: id(r.tool_hash) })), "turn_id", "tool_id")}
+    await tx`INSERT INTO turn_tools ${tx(
+      rows.turnTools.map((r) => ({ turn_id: r.turn_id, tool_id: id(r.tool_hash) })),
+      "turn_id",
+      "tool_id",
+    )}
       ON CONFLICT (turn_id, tool_id) DO UPDATE SET instance_id = NULL`;
   }
   if (rows.toolCalls.length > 0) {
-    await tx`INSERT INTO tool_calls ${tx(rows.toolCalls.map((c) => ({ response_id: c.response_id, tool_id: id(c.tool_hash), name: c.name, arguments: c.arguments, tool_call_id: c.tool_call_id })), "response_id", "tool_id", "name", "arguments", "tool_call_id")}`;
+    await tx`INSERT INTO tool_calls ${tx(
+      rows.toolCalls.map((c) => ({
+        response_id: c.response_id,
+        tool_id: id(c.tool_hash),
+        name: c.name,
+        arguments: c.arguments,
+        tool_call_id: c.tool_call_id,
+      })),
+      "response_id",
+      "tool_id",
+      "name",
+      "arguments",
+      "tool_call_id",
+    )}`;
   }
   if (rows.toolResults.length > 0) {
-    await tx`INSERT INTO tool_results ${tx(rows.toolResults.map((t) => ({ response_id: t.response_id, tool_id: id(t.tool_hash), name: t.name, output: t.output, tool_call_id: t.tool_call_id })), "response_id", "tool_id", "name", "output", "tool_call_id")}`;
+    await tx`INSERT INTO tool_results ${tx(
+      rows.toolResults.map((t) => ({
+        response_id: t.response_id,
+        tool_id: id(t.tool_hash),
+        name: t.name,
+        output: t.output,
+        tool_call_id: t.tool_call_id,
+      })),
+      "response_id",
+      "tool_id",
+      "name",
+      "output",
+      "tool_call_id",
+    )}`;
   }
 }
 

@@ -17,7 +17,8 @@ export function queryResponses(db: Db, query: LogQuery): LogRow[] {
   const where = query.conversationId !== undefined ? "WHERE r.conversation_id = ?" : "";
   const params: unknown[] = query.conversationId !== undefined ? [query.conversationId] : [];
   // A plain llm logs.db opened read-only has no llm_relay_exchanges table.
-  const hasOurs = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_exchanges'`).get() !== undefined;
+  const hasOurs =
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_exchanges'`).get() !== undefined;
   const exchange = hasOurs
     ? "e.status, e.provider, e.http_status, e.ttft_ms, e.usage_estimated, e.cost_usd, e.error, e.request_id"
     : "NULL AS status, NULL AS provider, NULL AS http_status, NULL AS ttft_ms, NULL AS usage_estimated, NULL AS cost_usd, NULL AS error, NULL AS request_id";

@@ -101,14 +101,17 @@ export function ensureRelaySchema(db: Database): void {
   if (row.v === null) {
     db.prepare(`INSERT INTO "llm_relay_schema" ("version") VALUES (?)`).run(RELAY_SCHEMA_VERSION);
   } else if (row.v > RELAY_SCHEMA_VERSION) {
-    throw new Error(
-      `logs.db was written by a newer llm-relay (schema version ${row.v} > ${RELAY_SCHEMA_VERSION})`,
-    );
+    throw new Error(`logs.db was written by a newer llm-relay (schema version ${row.v} > ${RELAY_SCHEMA_VERSION})`);
   }
   // Files of an older version of our tables get the columns added since.
-  const columns = new Set((db.prepare(`SELECT "name" FROM pragma_table_info('llm_relay_exchanges')`).all() as { name: string }[]).map((c) => c.name));
+  const columns = new Set(
+    (db.prepare(`SELECT "name" FROM pragma_table_info('llm_relay_exchanges')`).all() as { name: string }[]).map(
+      (c) => c.name,
+    ),
+  );
   for (const [name, type] of ADDED_COLUMNS) {
     if (!columns.has(name)) db.exec(`ALTER TABLE "llm_relay_exchanges" ADD COLUMN "${name}" ${type}`);
   }
-  if (row.v !== null && row.v < RELAY_SCHEMA_VERSION) db.prepare(`UPDATE "llm_relay_schema" SET "version" = ?`).run(RELAY_SCHEMA_VERSION);
+  if (row.v !== null && row.v < RELAY_SCHEMA_VERSION)
+    db.prepare(`UPDATE "llm_relay_schema" SET "version" = ?`).run(RELAY_SCHEMA_VERSION);
 }

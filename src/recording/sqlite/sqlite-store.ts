@@ -85,10 +85,13 @@ function prepareStatements(db: Db) {
     updateThreadTip: p(`UPDATE threads SET tip_message_hash = ? WHERE id = ?`),
     insertConversation: p(insertSql("INSERT OR IGNORE", "conversations", CONVERSATION_COLUMNS)),
     insertTurn: p(insertSql("INSERT OR REPLACE", "turns", TURN_COLUMNS)),
-    insertTool: p(`INSERT INTO tools (hash, name, description, input_schema) VALUES (@hash, @name, @description, @input_schema)
+    insertTool:
+      p(`INSERT INTO tools (hash, name, description, input_schema) VALUES (@hash, @name, @description, @input_schema)
       ON CONFLICT(hash) DO NOTHING`),
     toolIdByHash: p(`SELECT id FROM tools WHERE hash = ?`),
-    insertToolResponse: p(`INSERT OR IGNORE INTO tool_responses (tool_id, response_id) VALUES (@tool_id, @response_id)`),
+    insertToolResponse: p(
+      `INSERT OR IGNORE INTO tool_responses (tool_id, response_id) VALUES (@tool_id, @response_id)`,
+    ),
     insertTurnTool: p(`INSERT OR REPLACE INTO turn_tools (turn_id, tool_id) VALUES (@turn_id, @tool_id)`),
     insertToolCall: p(
       `INSERT INTO tool_calls (response_id, tool_id, name, arguments, tool_call_id) VALUES (@response_id, @tool_id, @name, @arguments, @tool_call_id)`,
@@ -246,7 +249,8 @@ export class SqliteStore implements RecordStore {
     const newest = (this.stmts.newestResponseId.get(id) as { id: string } | undefined)?.id;
     if (newest === undefined) return { hasRows: false, lastSystem: null, conversationStored: false };
     const cached = this.pendingConversations.get(id) ?? this.conversations.get(id);
-    if (cached && cached.responseId === newest) return { hasRows: true, lastSystem: cached.lastSystem, conversationStored: true };
+    if (cached && cached.responseId === newest)
+      return { hasRows: true, lastSystem: cached.lastSystem, conversationStored: true };
     const row = this.stmts.latestSystem.get(id) as { system: string } | undefined;
     return { hasRows: true, lastSystem: row?.system ?? null, conversationStored: false };
   }
@@ -258,9 +262,12 @@ export class SqliteStore implements RecordStore {
   private writeOne(r: ExchangeRecord): void {
     const input = analyzeInput(r.messages, this.hashes, this.resolveAlias);
     const tipThread =
-      input.historyTipHash !== null ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id : null;
+      input.historyTipHash !== null
+        ? (this.stmts.threadByTip.get(input.historyTipHash) as { id: string | null }).id
+        : null;
     // A thread's tip is in the file, and so is its whole chain: only the new input needs writing.
-    const join: ThreadJoin | null = tipThread !== null ? { threadId: tipThread, historyStored: true, moveTip: true } : null;
+    const join: ThreadJoin | null =
+      tipThread !== null ? { threadId: tipThread, historyStored: true, moveTip: true } : null;
     // A conversation whose newest row this store wrote has its `conversations` row.
     const legacy = join ? this.conversationState(join.threadId) : NEW_CONVERSATION;
     const rows = exchangeRows(r, input, this.hashes, join, legacy);
@@ -282,10 +289,12 @@ export class SqliteStore implements RecordStore {
       if (rows.turnSearch) this.deferred.turnSearch.add(rowValues(rows.turnSearch, TURN_SEARCH_COLUMNS), turnId);
     }
     if (rows.threadTip !== null) this.stmts.updateThreadTip.run(rows.threadTip, rows.threadId);
-    for (const response of rows.responses) this.deferred.responses.add(rowValues(response, RESPONSE_COLUMNS), response.conversation_id);
+    for (const response of rows.responses)
+      this.deferred.responses.add(rowValues(response, RESPONSE_COLUMNS), response.conversation_id);
     // The history's turns, so llm 0.32 shows it (and the system prompt once) from the message store.
     for (const turn of rows.historyTurns) this.stmts.insertTurn.run(...rowValues(turn, TURN_COLUMNS));
-    for (const row of rows.historyTurnSearch) this.deferred.turnSearch.add(rowValues(row, TURN_SEARCH_COLUMNS), row.turn_id);
+    for (const row of rows.historyTurnSearch)
+      this.deferred.turnSearch.add(rowValues(row, TURN_SEARCH_COLUMNS), row.turn_id);
     this.writeToolRows(rows.tools);
     this.pendingConversations.set(rows.threadId, { responseId: r.id, lastSystem: rows.lastSystem });
     this.stmts.insertExchange.run(...rowValues(rows.exchange, EXCHANGE_COLUMNS));
@@ -301,7 +310,10 @@ export class SqliteStore implements RecordStore {
       ids.set(t.hash, (this.stmts.toolIdByHash.get(t.hash) as { id: number | bigint }).id);
     }
     // Each row names its tool by hash; the statements take the tool's id (`tool_id`).
-    const withId = <T extends { tool_hash: string | null }>(row: T) => ({ ...row, tool_id: row.tool_hash === null ? null : (ids.get(row.tool_hash) ?? null) });
+    const withId = <T extends { tool_hash: string | null }>(row: T) => ({
+      ...row,
+      tool_id: row.tool_hash === null ? null : (ids.get(row.tool_hash) ?? null),
+    });
     for (const row of rows.toolResponses) this.stmts.insertToolResponse.run(withId(row));
     for (const row of rows.turnTools) this.stmts.insertTurnTool.run(withId(row));
     for (const row of rows.toolCalls) this.stmts.insertToolCall.run(withId(row));

@@ -58,7 +58,11 @@ function isSystemRole(role: ChatMessage["role"]): boolean {
  * @param resolve with a hasher: finds the stored reply with reasoning an assistant message of the
  *   history stands for (see `ReplyAliasResolver`), so the chain continues from the stored reply
  */
-export function analyzeInput(chat: readonly ChatMessage[], hasher?: ChainHasher, resolve?: ReplyAliasResolver): AnalyzedInput {
+export function analyzeInput(
+  chat: readonly ChatMessage[],
+  hasher?: ChainHasher,
+  resolve?: ReplyAliasResolver,
+): AnalyzedInput {
   const messages = toLlmMessages(chat);
   let hashes: string[];
   let cached: CachedHash[] = [];

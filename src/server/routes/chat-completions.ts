@@ -25,13 +25,21 @@ export function registerChatCompletions(app: FastifyInstance, ctx: ServerContext
   app.post("/v1/chat/completions", { onSend: route.onSend }, route.handler);
 }
 
-async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, claim: IdempotencyClaim | null): Promise<void> {
+async function handleChatCompletion(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  claim: IdempotencyClaim | null,
+): Promise<void> {
   let body;
   try {
     body = validateChatRequest(request.body);
   } catch (error) {
     const relayError = toRelayError(error);
-    ctx.logger.info({ id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message }, "chat.completion");
+    ctx.logger.info(
+      { id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message },
+      "chat.completion",
+    );
     request.relayLogged = true;
     throw error;
   }
@@ -50,7 +58,12 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
     signal,
     callFor: (target) => {
       const json = exchange.upstreamJson(target.route);
-      return { body: exchange.upstreamBody(target.route), signal, requestId: request.id, ...(json === undefined ? {} : { json }) };
+      return {
+        body: exchange.upstreamBody(target.route),
+        signal,
+        requestId: request.id,
+        ...(json === undefined ? {} : { json }),
+      };
     },
   };
   try {
@@ -69,7 +82,11 @@ async function handleChatCompletion(ctx: ServerContext, request: FastifyRequest,
     outcome = failed.outcome;
     if (!reply.sent && !reply.raw.headersSent) {
       // After a client disconnect nobody reads this; answering still completes Fastify's lifecycle.
-      reply.code(outcome.httpStatus).headers(failed.answer.headers).headers(exchange.routingHeaders()).send(failed.answer.toBody());
+      reply
+        .code(outcome.httpStatus)
+        .headers(failed.answer.headers)
+        .headers(exchange.routingHeaders())
+        .send(failed.answer.toBody());
     }
   } finally {
     reply.raw.off("close", onClose);

@@ -14,7 +14,12 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { exchangeCostUsd } from "../../catalog/cost.js";
-import { countEmbeddingInputTokens, embeddingInputCount, validateEmbeddingRequest, type EmbeddingRequest } from "../../protocol/embeddings.js";
+import {
+  countEmbeddingInputTokens,
+  embeddingInputCount,
+  validateEmbeddingRequest,
+  type EmbeddingRequest,
+} from "../../protocol/embeddings.js";
 import { errors } from "../../protocol/error-codes.js";
 import { RelayError, serverShuttingDown, toRelayError } from "../../protocol/errors.js";
 import type { EmbeddingResult } from "../../providers/types.js";
@@ -55,7 +60,10 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     body = validateEmbeddingRequest(request.body);
   } catch (error) {
     const relayError = toRelayError(error);
-    ctx.logger.info({ id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message }, "embeddings");
+    ctx.logger.info(
+      { id: request.id, status: relayError.status, outcome: "rejected", error: relayError.message },
+      "embeddings",
+    );
     request.relayLogged = true;
     throw error;
   }
@@ -84,16 +92,38 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     const { answer, failed } = failure(error, signal);
     outcome = failed;
     result = null;
-    if (!reply.sent && !reply.raw.headersSent) reply.code(failed.httpStatus).headers(answer.headers).headers(routeHeaders(route)).send(answer.toBody());
+    if (!reply.sent && !reply.raw.headersSent)
+      reply.code(failed.httpStatus).headers(answer.headers).headers(routeHeaders(route)).send(answer.toBody());
   } finally {
     reply.raw.off("close", onClose);
     end();
   }
-  const record = embeddingExchange({ id: newUlid(startedAt), requestId: request.id, startedAt, startedAtUs, durationMs: Math.round(performance.now() - t0), body, route, result, outcome });
+  const record = embeddingExchange({
+    id: newUlid(startedAt),
+    requestId: request.id,
+    startedAt,
+    startedAtUs,
+    durationMs: Math.round(performance.now() - t0),
+    body,
+    route,
+    result,
+    outcome,
+  });
   Object.assign(record, exchangeAccount(request)); // tenant, key and ledger booking (admission.ts)
   ctx.recorder.enqueueEmbedding(record);
   ctx.logger.info(
-    { id: request.id, embeddingId: record.id, model: record.requestedModel, deployment: record.deployment, status: record.httpStatus, outcome: record.status, ms: record.durationMs, inputs: record.inputCount, tokens: record.inputTokens, ...(record.error ? { error: record.error } : {}) },
+    {
+      id: request.id,
+      embeddingId: record.id,
+      model: record.requestedModel,
+      deployment: record.deployment,
+      status: record.httpStatus,
+      outcome: record.status,
+      ms: record.durationMs,
+      inputs: record.inputCount,
+      tokens: record.inputTokens,
+      ...(record.error ? { error: record.error } : {}),
+    },
     "embeddings",
   );
   request.relayLogged = true;
@@ -110,9 +140,7 @@ function routeHeaders(route: Route | null): Record<string, string> {
 function failure(error: unknown, signal: AbortSignal): { answer: RelayError; failed: Outcome } {
   const cancelled = signal.aborted;
   const shutdown = cancelled && signal.reason instanceof Error && signal.reason.message === SHUTDOWN_REASON;
-  const answer = shutdown
-    ? serverShuttingDown()
-    : toRelayError(error);
+  const answer = shutdown ? serverShuttingDown() : toRelayError(error);
   if (!cancelled) return { answer, failed: { status: "error", httpStatus: answer.status, error: answer.message } };
   const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
   return { answer, failed: { status: "cancelled", httpStatus: shutdown ? 503 : 499, error: reason } };
@@ -137,7 +165,17 @@ interface ExchangeParts {
  * as estimated); null when no answer came. The cost uses the catalog's
  * input price (0 for local providers, null when unpriced).
  */
-function embeddingExchange({ id, requestId, startedAt, startedAtUs, durationMs, body, route, result, outcome }: ExchangeParts): EmbeddingExchange {
+function embeddingExchange({
+  id,
+  requestId,
+  startedAt,
+  startedAtUs,
+  durationMs,
+  body,
+  route,
+  result,
+  outcome,
+}: ExchangeParts): EmbeddingExchange {
   const counted = result && result.promptTokens === null ? countEmbeddingInputTokens(body.input) : null;
   const inputTokens = result ? (result.promptTokens ?? counted!.tokens) : null;
   const provider = route?.deployment.provider ?? null;
@@ -145,7 +183,12 @@ function embeddingExchange({ id, requestId, startedAt, startedAtUs, durationMs, 
   const upstreamModel = route?.upstreamModel ?? null;
   let costUsd: number | null = null;
   try {
-    costUsd = exchangeCostUsd({ provider, deployment, upstreamModel, usage: inputTokens === null ? null : { input: inputTokens, output: 0 } });
+    costUsd = exchangeCostUsd({
+      provider,
+      deployment,
+      upstreamModel,
+      usage: inputTokens === null ? null : { input: inputTokens, output: 0 },
+    });
   } catch {
     // A broken catalog file must not cost the record itself.
   }

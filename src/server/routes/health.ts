@@ -20,7 +20,9 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
     return reply.send({
       status: recorder.status,
       version: VERSION,
-      db: ctx.config.databaseUrl ? { engine: "postgresql", writable } : { engine: "sqlite", path: ctx.config.dbPath, writable },
+      db: ctx.config.databaseUrl
+        ? { engine: "postgresql", writable }
+        : { engine: "sqlite", path: ctx.config.dbPath, writable },
       recorder: {
         state: recorder.state,
         queued: recorder.queued,

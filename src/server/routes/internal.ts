@@ -52,8 +52,14 @@ type Caller = { kind: "master" } | { kind: "tenant"; tenant: RequestTenant } | {
 const usageQuerySchema = z.strictObject({
   tenant: z.string().min(1).optional(),
   key: z.string().min(1).optional(),
-  since: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 date or time").optional(),
-  until: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 date or time").optional(),
+  since: z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 date or time")
+    .optional(),
+  until: z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 date or time")
+    .optional(),
   group_by: z.enum(["model", "day", "key"]).default("model"),
 });
 
@@ -74,7 +80,13 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
       const body = envelope({
         data: groups,
         message: `${groups.length} ${query.group_by} group${groups.length === 1 ? "" : "s"}`,
-        metadata: { tenant, since: iso(query.since), until: iso(query.until), groupBy: query.group_by, groups: groups.length },
+        metadata: {
+          tenant,
+          since: iso(query.since),
+          until: iso(query.until),
+          groupBy: query.group_by,
+          groups: groups.length,
+        },
       });
       return { status: 200, body: usageSummaryEnvelopeSchema.parse(body) };
     }),
@@ -98,7 +110,9 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
       const shown = { ...row, idempotencyKey: sentKey ?? row.idempotencyKey };
       const body = envelope({
         data: { row: shown, duplicate },
-        message: duplicate ? `already recorded as ${row.id} (idempotency key ${shown.idempotencyKey})` : `recorded as ${row.id}`,
+        message: duplicate
+          ? `already recorded as ${row.id} (idempotency key ${shown.idempotencyKey})`
+          : `recorded as ${row.id}`,
         metadata: { ledgerKey: row.idempotencyKey },
       });
       return { status: duplicate ? 200 : 201, body: usageRecordEnvelopeSchema.parse(body) };
@@ -111,7 +125,11 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
       const query = parse(z.strictObject({ tenant: z.string().min(1).optional() }), request.query, "query");
       const keys = await ctx.tenancy.keys.list(query.tenant ? { tenant: query.tenant } : {});
       const active = keys.filter((k) => k.revokedAt === null).length;
-      const body = envelope({ data: keys, message: `${keys.length} key${keys.length === 1 ? "" : "s"} (${active} active)`, metadata: { tenant: query.tenant ?? null, count: keys.length, active } });
+      const body = envelope({
+        data: keys,
+        message: `${keys.length} key${keys.length === 1 ? "" : "s"} (${active} active)`,
+        metadata: { tenant: query.tenant ?? null, count: keys.length, active },
+      });
       return { status: 200, body: keysEnvelopeSchema.parse(body) };
     }),
   );
@@ -120,7 +138,8 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
     answer(reply, async () => {
       await callerOf(ctx, request, false);
       const data = await healthOf(ctx);
-      if (data.status === "ok") return { status: 200, body: healthEnvelopeSchema.parse(envelope({ data, message: "ok", metadata: {} })) };
+      if (data.status === "ok")
+        return { status: 200, body: healthEnvelopeSchema.parse(envelope({ data, message: "ok", metadata: {} })) };
       const failed = errors.degraded("degraded: a check failed (see error.details)");
       return { status: 503, body: errorEnvelopeSchema.parse(envelopeError(failed, {}, data).body) };
     }),
@@ -136,7 +155,8 @@ async function answer(reply: FastifyReply, run: () => Promise<{ status: number; 
     const { status, body } = await run();
     await reply.code(status).send(body);
   } catch (thrown) {
-    const error = thrown instanceof TenancyInputError ? invalidRequest(thrown.message, null, "invalid_request") : thrown;
+    const error =
+      thrown instanceof TenancyInputError ? invalidRequest(thrown.message, null, "invalid_request") : thrown;
     const failed = envelopeError(error, {}, error instanceof InputError ? error.details : undefined);
     if (error instanceof RelayError) reply.headers(error.headers);
     if (failed.status >= 500) reply.log.error({ err: error }, "internal endpoint failed");
@@ -158,7 +178,9 @@ async function callerOf(ctx: ServerContext, request: FastifyRequest, admin: bool
       throw errors.adminDisabled("Admin endpoints are disabled: start the proxy with LLM_RELAY_MASTER_KEY set.");
     }
     throw errors.invalidApiKey(
-      token === null ? "This admin endpoint needs Authorization: Bearer <LLM_RELAY_MASTER_KEY>." : "The key given is not the master key (LLM_RELAY_MASTER_KEY).",
+      token === null
+        ? "This admin endpoint needs Authorization: Bearer <LLM_RELAY_MASTER_KEY>."
+        : "The key given is not the master key (LLM_RELAY_MASTER_KEY).",
     );
   }
   if (!(await ctx.admission.keysRequired())) return { kind: "open" };
@@ -172,7 +194,9 @@ function scopedTenant(caller: Caller, asked: string | undefined): string | null 
   if (caller.kind !== "tenant") return asked ?? null;
   const own = caller.tenant.tenantId;
   if (asked !== undefined && asked !== own) {
-    throw errors.tenantForbidden(`This API key belongs to tenant '${own}' and cannot use tenant '${asked}'.`, { param: "tenant" });
+    throw errors.tenantForbidden(`This API key belongs to tenant '${own}' and cannot use tenant '${asked}'.`, {
+      param: "tenant",
+    });
   }
   return own;
 }
@@ -187,16 +211,27 @@ function scopedTenant(caller: Caller, asked: string | undefined): string | null 
  *   anyone when keys are not required, naming an unknown key or one of another
  *   tenant than the event's)
  */
-async function bookableKeyId(ctx: ServerContext, caller: Caller, tenant: string, keyId: string | null | undefined): Promise<string | null> {
+async function bookableKeyId(
+  ctx: ServerContext,
+  caller: Caller,
+  tenant: string,
+  keyId: string | null | undefined,
+): Promise<string | null> {
   if (keyId === undefined) return caller.kind === "tenant" ? caller.tenant.keyId : null;
   if (keyId === null) return null;
   const key = await ctx.tenancy.keys.get(keyId);
   if (key !== null && key.tenant === tenant) return key.id;
   if (caller.kind === "tenant") {
     // The same answer whether the key exists or not: another tenant's key ids are not this caller's business.
-    throw errors.keyForbidden(`The key '${keyId}' is not a key of tenant '${tenant}': a key books usage only on its own tenant's keys.`, { param: "keyId" });
+    throw errors.keyForbidden(
+      `The key '${keyId}' is not a key of tenant '${tenant}': a key books usage only on its own tenant's keys.`,
+      { param: "keyId" },
+    );
   }
-  const why = key === null ? "no such key exists" : `it belongs to tenant '${key.tenant}', not to the event's tenant '${tenant}' (set tenantId)`;
+  const why =
+    key === null
+      ? "no such key exists"
+      : `it belongs to tenant '${key.tenant}', not to the event's tenant '${tenant}' (set tenantId)`;
   throw errors.invalidKeyId(`Cannot book usage on the key '${keyId}': ${why}.`, { param: "keyId" });
 }
 
@@ -216,7 +251,11 @@ function clientIdempotencyKey(tenant: string, key: string): string {
   }
   const scoped = clientLedgerKey(tenant, key);
   if (!usageEventSchema.shape.idempotencyKey.safeParse(scoped).success) {
-    throw invalidRequest(`The idempotency key is too long: stored with its tenant as '${scoped.slice(0, 40)}…' (${scoped.length} characters) it exceeds the ledger's limit; use a shorter key.`, "idempotencyKey", "invalid_request");
+    throw invalidRequest(
+      `The idempotency key is too long: stored with its tenant as '${scoped.slice(0, 40)}…' (${scoped.length} characters) it exceeds the ledger's limit; use a shorter key.`,
+      "idempotencyKey",
+      "invalid_request",
+    );
   }
   return scoped;
 }
@@ -241,7 +280,13 @@ class InputError extends RelayError {
     message: string,
     readonly details: Record<string, unknown>,
   ) {
-    super({ status: 400, message, type: "invalid_request_error", code: "invalid_request", errorClass: "invalid_request" });
+    super({
+      status: 400,
+      message,
+      type: "invalid_request_error",
+      code: "invalid_request",
+      errorClass: "invalid_request",
+    });
   }
 }
 

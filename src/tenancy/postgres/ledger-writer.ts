@@ -51,7 +51,10 @@ export async function insertUsageRow(sql: Runner, row: UsageRow): Promise<Record
  * again under another idempotency key (`rebookingKey`) takes that key's lock
  * when it is written, after these: only its own transaction can know that key.
  */
-export async function lockLedgerScopes(tx: postgres.TransactionSql, rows: readonly { idempotencyKey: string; tenantId: string; keyId: string | null }[]): Promise<void> {
+export async function lockLedgerScopes(
+  tx: postgres.TransactionSql,
+  rows: readonly { idempotencyKey: string; tenantId: string; keyId: string | null }[],
+): Promise<void> {
   if (rows.length === 0) return;
   const idempotencyKeys = [...new Set(rows.map((r) => r.idempotencyKey))];
   const tenants = [...new Set(rows.map((r) => r.tenantId))];

@@ -8,7 +8,12 @@
  * `jsonb` JSON and `boolean` flags.
  */
 import type postgres from "postgres";
-import { IDEMPOTENCY_LOCK_BUCKETS, IDEMPOTENCY_LOCK_CLASS, KEY_LOCK_CLASS, TENANT_LOCK_CLASS } from "./ledger-writer.js";
+import {
+  IDEMPOTENCY_LOCK_BUCKETS,
+  IDEMPOTENCY_LOCK_CLASS,
+  KEY_LOCK_CLASS,
+  TENANT_LOCK_CLASS,
+} from "./ledger-writer.js";
 
 /** One migration: its statements run in order, in the migrating transaction. */
 export interface Migration {
@@ -168,7 +173,10 @@ export const TENANCY_MIGRATIONS: readonly Migration[] = [
  * @returns the versions applied now (empty when it was up to date)
  * @throws when the database has a version newer than this llm-relay knows, or on a database error
  */
-export async function migrateTenancy(sql: postgres.Sql, migrations: readonly Migration[] = TENANCY_MIGRATIONS): Promise<number[]> {
+export async function migrateTenancy(
+  sql: postgres.Sql,
+  migrations: readonly Migration[] = TENANCY_MIGRATIONS,
+): Promise<number[]> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${String(TENANCY_MIGRATION_LOCK)}::bigint)`;
     await tx`CREATE TABLE IF NOT EXISTS llm_relay_tenancy_migrations (
@@ -176,10 +184,15 @@ export async function migrateTenancy(sql: postgres.Sql, migrations: readonly Mig
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`;
-    const applied = new Set((await tx<{ version: number }[]>`SELECT version FROM llm_relay_tenancy_migrations`).map((row) => row.version));
+    const applied = new Set(
+      (await tx<{ version: number }[]>`SELECT version FROM llm_relay_tenancy_migrations`).map((row) => row.version),
+    );
     const newest = Math.max(0, ...migrations.map((m) => m.version));
     const unknown = [...applied].filter((version) => version > newest);
-    if (unknown.length > 0) throw new Error(`the tenancy tables were migrated by a newer llm-relay (version ${Math.max(...unknown)} > ${newest})`);
+    if (unknown.length > 0)
+      throw new Error(
+        `the tenancy tables were migrated by a newer llm-relay (version ${Math.max(...unknown)} > ${newest})`,
+      );
     const done: number[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;

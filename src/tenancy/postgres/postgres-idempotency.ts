@@ -48,7 +48,11 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async complete(target: IdempotencyTarget, response: StoredResponse, options: { now?: Instant } = {}): Promise<boolean> {
+  async complete(
+    target: IdempotencyTarget,
+    response: StoredResponse,
+    options: { now?: Instant } = {},
+  ): Promise<boolean> {
     const result = await this.sql`
       UPDATE llm_relay_idempotency SET state = 'done', response_status = ${response.status},
         response_headers = ${JSON.stringify(response.headers)}::jsonb,
@@ -67,7 +71,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   }
 
   async purgeExpired(now: Instant = Date.now()): Promise<number> {
-    const result = await this.sql`DELETE FROM llm_relay_idempotency WHERE expires_at <= ${isoUtc(instantMs(now))}::timestamptz`;
+    const result = await this
+      .sql`DELETE FROM llm_relay_idempotency WHERE expires_at <= ${isoUtc(instantMs(now))}::timestamptz`;
     return result.count;
   }
 }

@@ -8,11 +8,30 @@
  * (`migrations.ts`).
  */
 import postgres from "postgres";
-import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
+import {
+  checkNewKey,
+  generateKeyPlaintext,
+  hashKey,
+  isKeyShaped,
+  matchKey,
+  newKeyId,
+  visiblePrefix,
+} from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, type KeyRow, type SummaryRow } from "../rows.js";
 import type { KeyStore, TenancyStore, UsageLedger } from "../store.js";
-import type { ApiKey, BudgetScope, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery } from "../types.js";
+import type {
+  ApiKey,
+  BudgetScope,
+  CreatedApiKey,
+  Instant,
+  NewApiKey,
+  RecordUsageResult,
+  SpendScope,
+  UsageEvent,
+  UsageGroup,
+  UsageQuery,
+} from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { insertUsageRow } from "./ledger-writer.js";
 import { migrateTenancy } from "./migrations.js";
@@ -93,7 +112,10 @@ class PostgresKeyStore implements KeyStore {
   async verify(plaintext: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey | null> {
     if (!isKeyShaped(plaintext)) return null;
     const rows = await this.sql<KeyRow[]>`SELECT * FROM llm_relay_keys WHERE prefix = ${visiblePrefix(plaintext)}`;
-    const found = matchKey(plaintext, rows.map((row) => ({ row, keyHash: row.key_hash })));
+    const found = matchKey(
+      plaintext,
+      rows.map((row) => ({ row, keyHash: row.key_hash })),
+    );
     if (!found || (found.row.revoked_at !== null && !options.includeRevoked)) return null;
     return apiKeyOf(found.row);
   }
@@ -104,14 +126,18 @@ class PostgresKeyStore implements KeyStore {
   }
 
   async list(filter: { tenant?: string } = {}): Promise<ApiKey[]> {
-    const rows = filter.tenant === undefined
-      ? await this.sql<KeyRow[]>`SELECT * FROM llm_relay_keys ORDER BY created_at, id`
-      : await this.sql<KeyRow[]>`SELECT * FROM llm_relay_keys WHERE tenant_id = ${filter.tenant} ORDER BY created_at, id`;
+    const rows =
+      filter.tenant === undefined
+        ? await this.sql<KeyRow[]>`SELECT * FROM llm_relay_keys ORDER BY created_at, id`
+        : await this.sql<
+            KeyRow[]
+          >`SELECT * FROM llm_relay_keys WHERE tenant_id = ${filter.tenant} ORDER BY created_at, id`;
     return rows.map(apiKeyOf);
   }
 
   async revoke(id: string, options: { now?: Instant } = {}): Promise<ApiKey | null> {
-    await this.sql`UPDATE llm_relay_keys SET revoked_at = ${isoUtc(options.now ?? Date.now())}::timestamptz WHERE id = ${id} AND revoked_at IS NULL`;
+    await this
+      .sql`UPDATE llm_relay_keys SET revoked_at = ${isoUtc(options.now ?? Date.now())}::timestamptz WHERE id = ${id} AND revoked_at IS NULL`;
     return this.get(id);
   }
 
@@ -163,12 +189,13 @@ class PostgresUsageLedger implements UsageLedger {
   // The running total of the newest row minus that of the newest row before `since`: two index seeks, one snapshot.
   async budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
     const sinceText = isoUtc(instantMs(since));
-    const [row] = scope.keyId !== undefined
-      ? await this.sql<{ nusd: string }[]>`
+    const [row] =
+      scope.keyId !== undefined
+        ? await this.sql<{ nusd: string }[]>`
           SELECT (coalesce((SELECT key_total_nusd FROM llm_relay_usage WHERE key_id = ${scope.keyId} ORDER BY created_at DESC, id DESC LIMIT 1), 0)
             - coalesce((SELECT key_total_nusd FROM llm_relay_usage WHERE key_id = ${scope.keyId} AND created_at < ${sinceText}::timestamptz
                 ORDER BY created_at DESC, id DESC LIMIT 1), 0))::text AS nusd`
-      : await this.sql<{ nusd: string }[]>`
+        : await this.sql<{ nusd: string }[]>`
           SELECT (coalesce((SELECT tenant_total_nusd FROM llm_relay_usage WHERE tenant_id = ${scope.tenant} ORDER BY created_at DESC, id DESC LIMIT 1), 0)
             - coalesce((SELECT tenant_total_nusd FROM llm_relay_usage WHERE tenant_id = ${scope.tenant} AND created_at < ${sinceText}::timestamptz
                 ORDER BY created_at DESC, id DESC LIMIT 1), 0))::text AS nusd`;
@@ -176,7 +203,12 @@ class PostgresUsageLedger implements UsageLedger {
   }
 
   /** The WHERE fragment of the optional tenant, key and time filters. */
-  private where(query: { tenant?: string; keyId?: string; since?: Instant; until?: Instant }): postgres.PendingQuery<postgres.Row[]> {
+  private where(query: {
+    tenant?: string;
+    keyId?: string;
+    since?: Instant;
+    until?: Instant;
+  }): postgres.PendingQuery<postgres.Row[]> {
     const sql = this.sql;
     const clauses: postgres.PendingQuery<postgres.Row[]>[] = [];
     if (query.tenant !== undefined) clauses.push(sql`tenant_id = ${query.tenant}`);

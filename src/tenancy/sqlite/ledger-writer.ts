@@ -33,7 +33,11 @@ export class SqliteLedgerWriter {
    * @throws the engine's error (locked, full disk…)
    */
   insert(row: UsageRow): RecordUsageResult {
-    const inserted = this.insertRow.run({ ...row, estimated: row.estimated ? 1 : 0, metadata: row.metadata === null ? null : JSON.stringify(row.metadata) });
+    const inserted = this.insertRow.run({
+      ...row,
+      estimated: row.estimated ? 1 : 0,
+      metadata: row.metadata === null ? null : JSON.stringify(row.metadata),
+    });
     if (inserted.changes === 1) return { row, duplicate: false };
     return { row: usageRowFromDb(this.byKey.get(row.idempotencyKey) as UsageDbRow), duplicate: true };
   }

@@ -80,7 +80,13 @@ export interface NewRowSql {
 }
 
 /** The new row in a trigger. */
-const TRIGGER_ROW: NewRowSql = { id: `NEW."id"`, tenantId: `NEW."tenant_id"`, keyId: `NEW."key_id"`, createdAt: `NEW."created_at"`, costNusd: COST_NUSD("NEW") };
+const TRIGGER_ROW: NewRowSql = {
+  id: `NEW."id"`,
+  tenantId: `NEW."tenant_id"`,
+  keyId: `NEW."key_id"`,
+  createdAt: `NEW."created_at"`,
+  costNusd: COST_NUSD("NEW"),
+};
 
 /** The new row as the ledger insert's named parameters (a `UsageRow`). */
 export const INSERT_PARAMS: NewRowSql = {
@@ -157,7 +163,9 @@ WHERE "llm_relay_usage"."id" = t."id"`;
 export function ensureTenancySchema(db: Database): void {
   db.transaction(() => {
     db.exec(TENANCY_SQLITE_DDL);
-    const columns = new Set((db.prepare(`PRAGMA table_info("llm_relay_usage")`).all() as { name: string }[]).map((c) => c.name));
+    const columns = new Set(
+      (db.prepare(`PRAGMA table_info("llm_relay_usage")`).all() as { name: string }[]).map((c) => c.name),
+    );
     const migrating = !columns.has("tenant_total_nusd");
     if (migrating) {
       db.exec(`ALTER TABLE "llm_relay_usage" ADD COLUMN "key_total_nusd" INTEGER`);

@@ -25,7 +25,9 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       `UPDATE llm_relay_idempotency SET state = 'done', response_status = ?, response_headers = ?, response_body = ?, response_events = ?, completed_at = ?
        WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
     );
-    this.remove = db.prepare(`DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`);
+    this.remove = db.prepare(
+      `DELETE FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ? AND fingerprint = ? AND state = 'in_progress'`,
+    );
     const select = db.prepare(`SELECT * FROM llm_relay_idempotency WHERE tenant_id = ? AND idempotency_key = ?`);
     const upsert = db.prepare(
       `INSERT OR REPLACE INTO llm_relay_idempotency (tenant_id, idempotency_key, fingerprint, state, response_status, response_headers,
@@ -38,7 +40,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       const row = select.get(target.tenant, target.key) as (IdempotencyDbRow & { locked_until: string }) | undefined;
       const free = !row || row.expires_at <= now || (row.state === "in_progress" && row.locked_until <= now);
       if (free) {
-        upsert.run(target.tenant, target.key, target.fingerprint, now, isoUtc(times.lockedUntil), isoUtc(times.expiresAt));
+        upsert.run(
+          target.tenant,
+          target.key,
+          target.fingerprint,
+          now,
+          isoUtc(times.lockedUntil),
+          isoUtc(times.expiresAt),
+        );
         return { outcome: "started" };
       }
       const record = idempotencyRecordOf(row);
@@ -52,7 +61,11 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     return whenLockFree(this.db, () => this.claim(target, options), LOCK_GIVE_UP_MS);
   }
 
-  async complete(target: IdempotencyTarget, response: StoredResponse, options: { now?: Instant } = {}): Promise<boolean> {
+  async complete(
+    target: IdempotencyTarget,
+    response: StoredResponse,
+    options: { now?: Instant } = {},
+  ): Promise<boolean> {
     const values = [
       response.status,
       JSON.stringify(response.headers),
@@ -68,11 +81,16 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async release(target: IdempotencyTarget): Promise<boolean> {
-    const result = await whenLockFree(this.db, () => this.remove.run(target.tenant, target.key, target.fingerprint), LOCK_GIVE_UP_MS);
+    const result = await whenLockFree(
+      this.db,
+      () => this.remove.run(target.tenant, target.key, target.fingerprint),
+      LOCK_GIVE_UP_MS,
+    );
     return result.changes === 1;
   }
 
   async purgeExpired(now: Instant = Date.now()): Promise<number> {
-    return this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE expires_at <= ?`).run(isoUtc(instantMs(now))).changes;
+    return this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE expires_at <= ?`).run(isoUtc(instantMs(now)))
+      .changes;
   }
 }

@@ -16,11 +16,31 @@ import Database from "better-sqlite3";
 import type { Database as Db, Statement, Transaction } from "better-sqlite3";
 import { configureWriter, LOCK_GIVE_UP_MS, whenLockFree } from "../../recording/sqlite/connection.js";
 import { ensureSchema } from "../../recording/sqlite/schema.js";
-import { checkNewKey, generateKeyPlaintext, hashKey, isKeyShaped, matchKey, newKeyId, visiblePrefix } from "../api-keys.js";
+import {
+  checkNewKey,
+  generateKeyPlaintext,
+  hashKey,
+  isKeyShaped,
+  matchKey,
+  newKeyId,
+  visiblePrefix,
+} from "../api-keys.js";
 import { instantMs, isoUtc } from "../instants.js";
 import { apiKeyOf, byGroup, groupOf, type KeyRow, type SummaryRow } from "../rows.js";
 import { LEDGER_BATCH_GIVE_UP_MS, type KeyStore, type TenancyStore, type UsageLedger } from "../store.js";
-import type { ApiKey, BudgetScope, CreatedApiKey, Instant, NewApiKey, RecordUsageResult, SpendScope, UsageEvent, UsageGroup, UsageQuery, UsageRow } from "../types.js";
+import type {
+  ApiKey,
+  BudgetScope,
+  CreatedApiKey,
+  Instant,
+  NewApiKey,
+  RecordUsageResult,
+  SpendScope,
+  UsageEvent,
+  UsageGroup,
+  UsageQuery,
+  UsageRow,
+} from "../types.js";
 import { usageRowOf } from "../usage-event.js";
 import { ensureTenancySchema } from "./schema.js";
 import { SqliteIdempotencyStore } from "./sqlite-idempotency.js";
@@ -110,7 +130,9 @@ class SqliteKeyStore implements KeyStore {
 
   async verify(plaintext: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey | null> {
     if (!isKeyShaped(plaintext)) return null;
-    const candidates = (this.db.prepare(`SELECT * FROM llm_relay_keys WHERE prefix = ?`).all(visiblePrefix(plaintext)) as KeyRow[]).map((row) => ({ row, keyHash: row.key_hash }));
+    const candidates = (
+      this.db.prepare(`SELECT * FROM llm_relay_keys WHERE prefix = ?`).all(visiblePrefix(plaintext)) as KeyRow[]
+    ).map((row) => ({ row, keyHash: row.key_hash }));
     const found = matchKey(plaintext, candidates);
     if (!found || (found.row.revoked_at !== null && !options.includeRevoked)) return null;
     return apiKeyOf(found.row);
@@ -122,14 +144,19 @@ class SqliteKeyStore implements KeyStore {
   }
 
   async list(filter: { tenant?: string } = {}): Promise<ApiKey[]> {
-    const rows = filter.tenant === undefined
-      ? this.db.prepare(`SELECT * FROM llm_relay_keys ORDER BY created_at, id`).all()
-      : this.db.prepare(`SELECT * FROM llm_relay_keys WHERE tenant_id = ? ORDER BY created_at, id`).all(filter.tenant);
+    const rows =
+      filter.tenant === undefined
+        ? this.db.prepare(`SELECT * FROM llm_relay_keys ORDER BY created_at, id`).all()
+        : this.db
+            .prepare(`SELECT * FROM llm_relay_keys WHERE tenant_id = ? ORDER BY created_at, id`)
+            .all(filter.tenant);
     return (rows as KeyRow[]).map(apiKeyOf);
   }
 
   async revoke(id: string, options: { now?: Instant } = {}): Promise<ApiKey | null> {
-    this.db.prepare(`UPDATE llm_relay_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(isoUtc(options.now ?? Date.now()), id);
+    this.db
+      .prepare(`UPDATE llm_relay_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`)
+      .run(isoUtc(options.now ?? Date.now()), id);
     return this.get(id);
   }
 
@@ -167,7 +194,9 @@ class SqliteUsageLedger implements UsageLedger {
   // A WAL reader never waits for the writer's lock: two index seeks on this thread.
   async budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
     const statement = scope.keyId !== undefined ? this.keySpend : this.tenantSpend;
-    const row = statement.get({ scope: scope.keyId ?? scope.tenant, since: isoUtc(instantMs(since)) }) as { nusd: number };
+    const row = statement.get({ scope: scope.keyId ?? scope.tenant, since: isoUtc(instantMs(since)) }) as {
+      nusd: number;
+    };
     return row.nusd;
   }
 
@@ -187,7 +216,9 @@ class SqliteUsageLedger implements UsageLedger {
 
   async spend(scope: SpendScope, since: Instant, until?: Instant): Promise<number> {
     const { where, params } = filters({ ...scope, since, ...(until === undefined ? {} : { until }) });
-    const row = this.db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`).get(...params) as { usd: number };
+    const row = this.db
+      .prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`)
+      .get(...params) as { usd: number };
     return row.usd;
   }
 }
@@ -204,12 +235,15 @@ function spendSql(column: "key_id" | "tenant_id", total: "key_total_nusd" | "ten
 }
 
 /** The WHERE clause (and its parameters) of the optional tenant, key and time filters. */
-function filters(query: { tenant?: string; keyId?: string; since?: Instant; until?: Instant }): { where: string; params: unknown[] } {
+function filters(query: { tenant?: string; keyId?: string; since?: Instant; until?: Instant }): {
+  where: string;
+  params: unknown[];
+} {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  if (query.tenant !== undefined) clauses.push("tenant_id = ?"), params.push(query.tenant);
-  if (query.keyId !== undefined) clauses.push("key_id = ?"), params.push(query.keyId);
-  if (query.since !== undefined) clauses.push("created_at >= ?"), params.push(isoUtc(instantMs(query.since)));
-  if (query.until !== undefined) clauses.push("created_at < ?"), params.push(isoUtc(instantMs(query.until)));
+  if (query.tenant !== undefined) (clauses.push("tenant_id = ?"), params.push(query.tenant));
+  if (query.keyId !== undefined) (clauses.push("key_id = ?"), params.push(query.keyId));
+  if (query.since !== undefined) (clauses.push("created_at >= ?"), params.push(isoUtc(instantMs(query.since))));
+  if (query.until !== undefined) (clauses.push("created_at < ?"), params.push(isoUtc(instantMs(query.until))));
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }

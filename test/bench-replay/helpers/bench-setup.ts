@@ -45,7 +45,10 @@ export function fakeJudgeReply(body: Record<string, unknown>): string {
   const reference = /## Reference answer\n([\s\S]*?)\n\n## Candidate answer\n/.exec(text)?.[1];
   const candidate = /## Candidate answer\n([\s\S]*?)\n\nGrade the candidate answer/.exec(text)?.[1];
   const same = reference !== undefined && reference === candidate;
-  return JSON.stringify({ grade: same ? 9 : 3, rationale: same ? "Identical to the reference." : "Differs from the reference." });
+  return JSON.stringify({
+    grade: same ? 9 : 3,
+    rationale: same ? "Identical to the reference." : "Differs from the reference.",
+  });
 }
 
 /** Starts the fakes; `references` maps each recorded request's last user text to its answer. */
@@ -58,7 +61,12 @@ export async function startCandidates(exchanges: readonly SentExchange[]): Promi
     usage: { prompt_tokens: 50, completion_tokens: 20 },
     answer: (body) => slowAnswer(reference(body)),
   });
-  const judge = await startFakeCandidate({ firstChunkDelayMs: 0, chunkDelayMs: 0, chunkCount: 1, answer: fakeJudgeReply });
+  const judge = await startFakeCandidate({
+    firstChunkDelayMs: 0,
+    chunkDelayMs: 0,
+    chunkCount: 1,
+    answer: fakeJudgeReply,
+  });
   return {
     fast,
     slow,

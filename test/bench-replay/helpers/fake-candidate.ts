@@ -79,7 +79,9 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
     const id = `chatcmpl-cand${requests.length}`;
     if (profile.fail?.(body)) {
       res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ error: { code: 500, message: "the fake candidate failed on purpose", type: "server_error" } }));
+      res.end(
+        JSON.stringify({ error: { code: 500, message: "the fake candidate failed on purpose", type: "server_error" } }),
+      );
       return;
     }
     const text = profile.answer(body);
@@ -89,7 +91,11 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
       await sleep(profile.firstChunkDelayMs);
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(
-        JSON.stringify(fullUsage ? completion(id, model, text, fullUsage) : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }))),
+        JSON.stringify(
+          fullUsage
+            ? completion(id, model, text, fullUsage)
+            : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })),
+        ),
       );
       return;
     }

@@ -60,30 +60,77 @@ async function waitForRecords(proxy: TestProxy, n: number): Promise<void> {
 export async function recordFixture(): Promise<RecordedFixture> {
   const upstream = await startFakeUpstream();
   const deployment = fakeDeployment(upstream.baseUrl);
-  const proxy = await startTestProxy({ models: { TestModelName: deployment, "recorded-model": deployment, "other-model": deployment } });
+  const proxy = await startTestProxy({
+    models: { TestModelName: deployment, "recorded-model": deployment, "other-model": deployment },
+  });
   const plan: { body: SentExchange["body"]; answer: string | null }[] = [];
   plan.push({ body: aiderRequest(), answer: AIDER_ANSWER });
   const france = [
     { role: "system", content: "You are a terse geography tutor." },
     { role: "user", content: "What is the capital of France?" },
   ];
-  plan.push({ body: { model: "recorded-model", temperature: 0.3, messages: france }, answer: "Paris is the capital of France." });
-  const germany = [...france, { role: "assistant", content: "Paris is the capital of France." }, { role: "user", content: "And of Germany?" }];
-  plan.push({ body: { model: "recorded-model", temperature: 0.3, messages: germany }, answer: "Berlin is the capital of Germany." });
-  const italy = [...germany, { role: "assistant", content: "Berlin is the capital of Germany." }, { role: "user", content: "And of Italy?" }];
-  plan.push({ body: { model: "recorded-model", temperature: 0.3, stream: true, messages: italy }, answer: "Rome is the capital of Italy." });
-  plan.push({ body: { model: "other-model", stream: true, max_tokens: 64, messages: [{ role: "user", content: "Return the user record as JSON" }] }, answer: '{"name": "Ada", "age": 36}' });
-  plan.push({ body: { model: "other-model", messages: [{ role: "user", content: "This request fails upstream" }] }, answer: null });
+  plan.push({
+    body: { model: "recorded-model", temperature: 0.3, messages: france },
+    answer: "Paris is the capital of France.",
+  });
+  const germany = [
+    ...france,
+    { role: "assistant", content: "Paris is the capital of France." },
+    { role: "user", content: "And of Germany?" },
+  ];
+  plan.push({
+    body: { model: "recorded-model", temperature: 0.3, messages: germany },
+    answer: "Berlin is the capital of Germany.",
+  });
+  const italy = [
+    ...germany,
+    { role: "assistant", content: "Berlin is the capital of Germany." },
+    { role: "user", content: "And of Italy?" },
+  ];
+  plan.push({
+    body: { model: "recorded-model", temperature: 0.3, stream: true, messages: italy },
+    answer: "Rome is the capital of Italy.",
+  });
+  plan.push({
+    body: {
+      model: "other-model",
+      stream: true,
+      max_tokens: 64,
+      messages: [{ role: "user", content: "Return the user record as JSON" }],
+    },
+    answer: '{"name": "Ada", "age": 36}',
+  });
+  plan.push({
+    body: { model: "other-model", messages: [{ role: "user", content: "This request fails upstream" }] },
+    answer: null,
+  });
   for (let n = 1; n <= 4; n++) {
-    plan.push({ body: { model: "recorded-model", stream: true, seed: n, messages: [{ role: "user", content: `Summarize note ${n}` }] }, answer: `Note ${n} says the build number ${n * 7} is green.` });
+    plan.push({
+      body: {
+        model: "recorded-model",
+        stream: true,
+        seed: n,
+        messages: [{ role: "user", content: `Summarize note ${n}` }],
+      },
+      answer: `Note ${n} says the build number ${n * 7} is green.`,
+    });
   }
   const exchanges: SentExchange[] = [];
   for (const [i, step] of plan.entries()) {
-    upstream.behave(step.answer === null ? { kind: "status", status: 500, body: '{"error":{"code":500,"message":"boom","type":"server_error"}}' } : { kind: "ok", text: step.answer, chunkCount: 4 });
+    upstream.behave(
+      step.answer === null
+        ? { kind: "status", status: 500, body: '{"error":{"code":500,"message":"boom","type":"server_error"}}' }
+        : { kind: "ok", text: step.answer, chunkCount: 4 },
+    );
     const answer = await chat(proxy, step.body, { "x-request-id": `bench-fixture-${i}` });
-    if (step.answer !== null && answer.status !== 200) throw new Error(`exchange ${i} failed: ${answer.status} ${answer.text}`);
+    if (step.answer !== null && answer.status !== 200)
+      throw new Error(`exchange ${i} failed: ${answer.status} ${answer.text}`);
     await waitForRecords(proxy, i + 1);
-    const id = rows<{ response_id: string }>(proxy.dbPath, "select response_id from llm_relay_exchanges where request_id = ?", `bench-fixture-${i}`)[0]!.response_id;
+    const id = rows<{ response_id: string }>(
+      proxy.dbPath,
+      "select response_id from llm_relay_exchanges where request_id = ?",
+      `bench-fixture-${i}`,
+    )[0]!.response_id;
     exchanges.push({ body: step.body, answer: step.answer, id });
   }
   return {
