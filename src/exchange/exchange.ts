@@ -11,6 +11,7 @@ import type { AttemptRecord, ExchangeAccount, PendingExchange } from "../recordi
 import { newUlid } from "../recording/ulid.js";
 import type { ExchangeOutcome } from "./outcome.js";
 import { startTime } from "./start-clock.js";
+import type { NativeProtocol } from "../protocol/inbound.js";
 
 /** Response header naming the deployment that answered (or the last one tried): config key, `#n` when the model has several. */
 export const DEPLOYMENT_HEADER = "x-llm-relay-deployment";
@@ -36,6 +37,11 @@ export class Exchange {
   readonly attempts: AttemptRecord[] = [];
   /** Tenant, API key and ledger booking, from the request's admission (`exchangeAccount`); null outside the server (library calls). */
   account: ExchangeAccount | null = null;
+  /**
+   * For a protocol other than Chat Completions: the protocol and the client's body as received
+   * (`body` is then its chat translation). Null for chat.
+   */
+  inbound: { protocol: NativeProtocol; request: Record<string, unknown> } | null = null;
 
   /**
    * @param rawBody the body's JSON text as the client sent it, when known (the server keeps it); lets
@@ -136,6 +142,7 @@ export class Exchange {
       deployment: this.route ? deploymentLabel(this.route) : null,
       upstreamModel: this.route?.upstreamModel ?? null,
       requestBody: this.body,
+      ...(this.inbound ? { protocol: this.inbound.protocol, receivedBody: this.inbound.request } : {}),
       messages: this.body.messages,
       stream: this.stream,
       httpStatus: outcome.httpStatus,

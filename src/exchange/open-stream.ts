@@ -7,7 +7,14 @@
  */
 import { reasoningText, type ChatCompletionChunk } from "../protocol/chat-completion.js";
 import { hasOutput as sniffOutput, isUsageOnlyPayload } from "../protocol/sse-sniff.js";
-import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../providers/types.js";
+import type {
+  ChatProvider,
+  NativeCall,
+  NativeEndpoint,
+  ProviderCall,
+  ProviderStreamEvent,
+} from "../providers/types.js";
+import type { NativeProtocol } from "../protocol/inbound.js";
 
 /**
  * A stream opened by an attempt: its iterator and the first result (the
@@ -15,7 +22,17 @@ import type { ChatProvider, ProviderCall, ProviderStreamEvent } from "../provide
  * form (blocks of SSE text, forwarded as they are); `events`: chunk events.
  */
 export type OpenedStream =
-  { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> } | OpenedEventStream;
+  | { kind: "sse"; iterator: AsyncIterator<string>; first: IteratorResult<string> }
+  | OpenedEventStream
+  | OpenedNativeStream;
+
+/** A stream in the client's own protocol, from an upstream that speaks it natively: SSE blocks as it sent them. */
+export interface OpenedNativeStream {
+  kind: "native";
+  protocol: NativeProtocol;
+  iterator: AsyncIterator<string>;
+  first: IteratorResult<string>;
+}
 
 /** A stream of chunk events opened by an attempt (see {@link OpenedStream}). */
 export interface OpenedEventStream {
@@ -37,6 +54,16 @@ export async function openStream(provider: ChatProvider, call: ProviderCall): Pr
     return { kind: "sse", iterator, first: await iterator.next() };
   }
   return openEventStream(provider, call);
+}
+
+/**
+ * A streamed attempt on a native upstream: starts its SSE stream and waits
+ * for the first block (see {@link openStream}).
+ * @throws RelayError when the upstream fails before its first block
+ */
+export async function openNativeStream(endpoint: NativeEndpoint, call: NativeCall): Promise<OpenedNativeStream> {
+  const iterator = endpoint.streamSse(call)[Symbol.asyncIterator]();
+  return { kind: "native", protocol: call.protocol, iterator, first: await iterator.next() };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-compl
 import type { Logger } from "pino";
 import type { Deployment } from "../config/schema.js";
 import type { EmbeddingRequest } from "../protocol/embeddings.js";
+import type { NativeProtocol } from "../protocol/inbound.js";
 
 /** One call to a backend. */
 export interface ProviderCall {
@@ -76,6 +77,45 @@ export interface ChatProvider {
    * like `complete`.
    */
   embed?(call: EmbeddingCall): Promise<EmbeddingResult>;
+  /**
+   * The deployment's upstream endpoint for an inbound protocol it speaks
+   * natively (Anthropic Messages, OpenAI Responses), or undefined when it
+   * does not (the exchange is then translated to chat and sent through
+   * `complete`/`stream`). Whether a deployment is *used* natively is the
+   * deployment's `protocols` setting; this says only what the provider can do.
+   */
+  native?(protocol: NativeProtocol): NativeEndpoint | undefined;
+}
+
+/**
+ * A client's request in a protocol other than Chat Completions, sent to an
+ * upstream that speaks it as it is (only `model` renamed when needed).
+ */
+export interface NativeCall {
+  protocol: NativeProtocol;
+  /** The client's body as JSON text, `model` set to the upstream model. */
+  json: string;
+  /** Whether the client asked for a stream. */
+  stream: boolean;
+  /** The protocol's own request headers to forward (`anthropic-version`, `anthropic-beta`, …), lowercase names. */
+  headers: Record<string, string>;
+  /** Aborted when the client disconnects or the server stops. */
+  signal: AbortSignal;
+  /** The exchange's `x-request-id`, for upstream correlation. */
+  requestId: string;
+}
+
+/**
+ * An upstream endpoint that speaks an inbound protocol natively. Both
+ * methods fail like `ChatProvider.complete` (a `RelayError`: 502
+ * unreachable, 504 timeout, the upstream's status and error for an HTTP
+ * error; 502 `upstream_invalid_response` for a 2xx that is not the protocol's answer).
+ */
+export interface NativeEndpoint {
+  /** A non-streamed answer: the upstream's body as it sent it. */
+  complete(call: NativeCall): Promise<{ rawBody: string }>;
+  /** A streamed answer: blocks of complete SSE events exactly as the upstream sent them (`event:` lines included). */
+  streamSse(call: NativeCall): AsyncIterable<string>;
 }
 
 /** One embeddings call to a backend. */

@@ -21,6 +21,7 @@ import { StreamAccumulator, completionOutput } from "../protocol/stream-accumula
 import { samplingOptions, type ChatCompletionRequest } from "../protocol/chat-request.js";
 import { quoteUpstream } from "../protocol/errors.js";
 import { readChunk, readCompletion } from "../protocol/upstream-json.js";
+import { decodeNativeOutput } from "../protocol/native-output.js";
 import { redactSecrets } from "./redact.js";
 import { tokenDetails } from "./token-details.js";
 import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
@@ -32,9 +33,22 @@ import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
  * short may end mid-event).
  */
 export function assembleExchange(pending: PendingExchange): ExchangeRecord {
-  const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, refusedPromptTokens, ...fields } = pending;
+  const {
+    output: rawOutput,
+    errorJson,
+    errorClass: _errorClass,
+    requestBody: sentBody,
+    receivedBody,
+    refusedPromptTokens,
+    ...fields
+  } = pending;
   const requestBody = redactSecrets(sentBody);
-  const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
+  const rest = {
+    ...fields,
+    requestBody,
+    ...(receivedBody ? { receivedBody: redactSecrets(receivedBody) } : {}),
+    options: samplingOptions(requestBody as ChatCompletionRequest),
+  };
   const refusedUsage =
     typeof refusedPromptTokens === "number" ? { input: refusedPromptTokens, output: 0, estimated: false } : null;
   const base = {
@@ -47,7 +61,9 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
     resolvedModel: null,
     responseJson: errorJson,
   };
-  if (!output) return base;
+  if (!rawOutput) return base;
+  // An answer in another protocol (a native upstream's) is read as the chat completion or chunks it stands for.
+  const output = rawOutput.kind === "native" ? decodeNativeOutput(rawOutput) : rawOutput;
   if (output.kind === "completion") {
     let completion: ChatCompletion;
     if (typeof output.body === "string") {

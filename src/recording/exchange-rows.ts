@@ -122,6 +122,8 @@ export interface ExchangeRow {
   attempts: number | null;
   tenant_id: string | null;
   key_id: string | null;
+  /** The inbound protocol: `chat`, `messages` (Anthropic), `responses` (OpenAI Responses). */
+  protocol: string;
 }
 
 /** An `llm_relay_attempts` row (`attempt` counts from 1). */
@@ -216,6 +218,7 @@ export const EXCHANGE_COLUMNS = columnList<ExchangeRow>({
   attempts: true,
   tenant_id: true,
   key_id: true,
+  protocol: true,
 });
 /** Columns of `llm_relay_attempts`. */
 export const ATTEMPT_COLUMNS = columnList<AttemptRow>({
@@ -442,7 +445,7 @@ export function exchangeRows(
     model: r.requestedModel,
     prompt: input.prompt,
     system: systemFor(),
-    prompt_json: JSON.stringify(r.requestBody),
+    prompt_json: JSON.stringify(r.receivedBody ?? r.requestBody),
     options_json: optionsJson,
     response: r.responseText,
     response_json: responseJson,
@@ -494,6 +497,7 @@ export function exchangeRows(
       attempts: r.attempts?.length ?? null,
       tenant_id: r.tenantId ?? null,
       key_id: r.keyId ?? null,
+      protocol: r.protocol ?? "chat",
     },
     attempts: (r.attempts ?? []).map((a, i) => ({
       response_id: r.id,

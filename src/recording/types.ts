@@ -5,6 +5,7 @@
 import type { ChatMessage } from "../protocol/chat-request.js";
 import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-completion.js";
 import type { ErrorClass } from "../protocol/errors.js";
+import type { InboundProtocol, NativeProtocol, RecordedExchangeLookup } from "../protocol/inbound.js";
 import type { LlmChatOptions } from "./llm-options.js";
 
 /** Outcome of an exchange. */
@@ -64,8 +65,16 @@ export interface ExchangeRecord {
   deployment: string | null;
   /** The model name sent upstream, or null. */
   upstreamModel: string | null;
-  /** The request body with secrets removed (stored as `prompt_json`). */
+  /**
+   * The request as Chat Completions, secrets removed: the client's body for `chat`, the adapter's
+   * translation for other protocols. The llm rows (tools, options) are built from it; it is `prompt_json`
+   * unless `receivedBody` is set.
+   */
   requestBody: Record<string, unknown>;
+  /** The inbound protocol the client spoke; absent: `chat`. */
+  protocol?: InboundProtocol;
+  /** For a protocol other than chat: the client's body as received, secrets removed (stored as `prompt_json`). */
+  receivedBody?: Record<string, unknown> | null;
   /** The validated input messages, in order. */
   messages: ChatMessage[];
   /**
@@ -173,7 +182,13 @@ export type RawOutput =
   /** A streamed answer: each SSE `data:` payload (or chunk object) in order, `[DONE]` excluded. */
   | { kind: "stream"; events: readonly (string | ChatCompletionChunk)[]; usageEstimated?: boolean }
   /** A streamed answer passed through as SSE text: blocks of complete events as the upstream sent them, `[DONE]` excluded. */
-  | { kind: "sse"; blocks: readonly string[] };
+  | { kind: "sse"; blocks: readonly string[] }
+  /**
+   * An answer from an upstream that spoke the client's protocol natively
+   * (`ChatProvider.native`): the body (`stream` false) or the SSE blocks as
+   * the upstream sent them, in that protocol; the recorder decodes it to a chat completion.
+   */
+  | { kind: "native"; protocol: NativeProtocol; stream: boolean; body: string; blocks: readonly string[] };
 
 /** Fields of a record that the recorder derives from {@link RawOutput}. */
 type AssembledFields =
@@ -310,6 +325,13 @@ export interface RecordStore {
   isWritable(): boolean | Promise<boolean>;
   /** Recent responses, newest first. */
   listResponses(query: LogQuery): LogRow[] | Promise<LogRow[]>;
+  /**
+   * One recorded exchange by its id (`responses.id`), as an inbound adapter reads it back (OpenAI
+   * Responses' `previous_response_id`, `GET /v1/responses/{id}`): null when no exchange has that id,
+   * or when it was made for another tenant than `tenantId` (`llm_relay_exchanges.tenant_id`; a record
+   * without one belongs to `default`).
+   */
+  findExchange?(id: string, tenantId: string): RecordedExchangeLookup | null | Promise<RecordedExchangeLookup | null>;
   /** Releases the connection. */
   close(): void | Promise<void>;
 }

@@ -52,7 +52,7 @@ export const BUDGET_HEADER = "x-llm-relay-budget-remaining-usd";
 export const OPERATION_HEADER = "x-llm-relay-operation";
 const OPERATIONS: readonly UsageOperation[] = ["query", "batch", "internal"];
 /** Routes whose requests are billed: budgets and rate limits apply to them. */
-const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings"]);
+const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
 
 /** Who a request is for, attached as `request.tenant` by admission. */
 export interface RequestTenant {
@@ -122,11 +122,13 @@ export class Admission {
   }
 
   /**
-   * The tenant of a request from its `Authorization: Bearer` header, when keys are required.
+   * The tenant of a request from its key, when keys are required: `Authorization: Bearer <key>`, else
+   * `x-api-key: <key>` (how Anthropic's SDK and Claude Code send it).
    * @throws RelayError 401 `invalid_api_key` for a missing, malformed, unknown or revoked key
    */
-  async authenticate(authorization: string | undefined): Promise<RequestTenant> {
-    const plaintext = bearerToken(authorization);
+  async authenticate(authorization: string | undefined, apiKeyHeader?: string | string[]): Promise<RequestTenant> {
+    const plaintext =
+      bearerToken(authorization) ?? (typeof apiKeyHeader === "string" && apiKeyHeader !== "" ? apiKeyHeader : null);
     if (!(await this.keysRequired())) {
       // `auto` within the cache window after a key was made elsewhere: a valid key still names its tenant
       // (and proves keys exist). Other tokens (SDKs send one even when none is needed) are ignored.
@@ -141,7 +143,7 @@ export class Admission {
     }
     if (plaintext === null) {
       throw invalidKey(
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or in an x-api-key header.",
       );
     }
     const key = await this.tenancy.keys.verify(plaintext, { includeRevoked: true });
@@ -206,7 +208,7 @@ export class Admission {
 
   /** The Fastify `preHandler` for `/v1/*` routes: sets `request.tenant` and `request.billing`, or throws the refusal. */
   readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const tenant = await this.authenticate(request.headers.authorization);
+    const tenant = await this.authenticate(request.headers.authorization, request.headers["x-api-key"]);
     request.tenant = tenant;
     const model = bodyModel(request.body);
     const key = tenant.key;

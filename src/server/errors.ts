@@ -21,6 +21,7 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import type { Logger } from "pino";
 import { RelayError, invalidRequest } from "../protocol/errors.js";
 import { envelopeError } from "./envelope.js";
+import { anthropicErrorBody } from "../protocol/anthropic/error-body.js";
 import { newRequestId, requestIdOf } from "./request-id.js";
 
 /** 5xx answers that are load shedding, not failures: not logged as errors. */
@@ -31,9 +32,19 @@ export function isInternalPath(url: string): boolean {
   return url === "/internal" || url.startsWith("/internal/") || url.startsWith("/internal?");
 }
 
-/** The JSON body of `error` for a request to `url`: the envelope on `/internal/*`, else OpenAI's error body. */
+/** Whether `url` is Anthropic's Messages API (`/v1/messages`, `/v1/messages/count_tokens`), which answers Anthropic's error shape. */
+export function isMessagesPath(url: string): boolean {
+  return url === "/v1/messages" || url.startsWith("/v1/messages/") || url.startsWith("/v1/messages?");
+}
+
+/**
+ * The JSON body of `error` for a request to `url`: the envelope on `/internal/*`, Anthropic's error shape on
+ * `/v1/messages*`, else OpenAI's error body (OpenAI's Responses API uses it too).
+ */
 export function errorBodyFor(url: string, error: RelayError): unknown {
-  return isInternalPath(url) ? envelopeError(error).body : error.toBody();
+  if (isInternalPath(url)) return envelopeError(error).body;
+  if (isMessagesPath(url)) return anthropicErrorBody(error);
+  return error.toBody();
 }
 
 /** Installs the error and not-found handlers. */

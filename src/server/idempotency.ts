@@ -157,21 +157,26 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
 export class IdempotencyClaim {
   private settled: Promise<void> | null = null;
   private readonly events: string[] = [];
+  private readonly texts: string[] = [];
 
-  /** Observer for `streamToClient`: keeps the `data:` payloads, stores them with `[DONE]` when the stream completes. */
+  /**
+   * Observer for `streamToClient`: keeps the `data:` payloads of a chat stream, stored with `[DONE]` when it
+   * completes; for another protocol, the SSE text written, stored whole (its closing text included) as the body.
+   */
   readonly stream: StreamObserver = {
     onData: (data) => {
       this.events.push(data);
     },
-    beforeEnd: (complete) =>
-      complete
-        ? this.keep({
-            kind: "sse",
-            status: 200,
-            headers: { ...this.headers(), "content-type": SSE_CONTENT_TYPE },
-            events: [...this.events, "[DONE]"],
-          })
-        : this.release(),
+    onText: (text) => {
+      this.texts.push(text);
+    },
+    beforeEnd: (complete, lastText) => {
+      if (!complete) return this.release();
+      const headers = { ...this.headers(), "content-type": SSE_CONTENT_TYPE };
+      if (lastText !== undefined)
+        return this.keep({ kind: "body", status: 200, headers, body: this.texts.join("") + lastText });
+      return this.keep({ kind: "sse", status: 200, headers, events: [...this.events, "[DONE]"] });
+    },
   };
 
   constructor(

@@ -249,6 +249,11 @@ CREATE TABLE "llm_relay_reply_aliases" (
   "hash" text NOT NULL);
 `;
 
+/** Version 5: the inbound protocol of an exchange (`chat`, `messages`, `responses`; NULL on older rows means chat), SQLite's schema version 5. */
+const V5_EXCHANGE_PROTOCOL = `
+ALTER TABLE "llm_relay_exchanges" ADD COLUMN "protocol" text;
+`;
+
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -259,6 +264,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 2, name: "llm_relay_embeddings", ddl: V2_EMBEDDINGS },
   { version: 3, name: "llm_relay_exchanges tenant_id, key_id", ddl: V3_EXCHANGE_TENANT },
   { version: 4, name: "llm_relay_reply_aliases", ddl: V4_REPLY_ALIASES },
+  { version: 5, name: "llm_relay_exchanges protocol", ddl: V5_EXCHANGE_PROTOCOL },
 ];
 
 /**

@@ -6,7 +6,7 @@
 import type { Database } from "better-sqlite3";
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 4;
+export const RELAY_SCHEMA_VERSION = 5;
 
 /** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
 const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
@@ -16,6 +16,8 @@ const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   // Version 4: who made the request (API keys).
   ["tenant_id", "TEXT"],
   ["key_id", "TEXT"],
+  // Version 5: the inbound protocol (chat, messages, responses); NULL on older rows means chat.
+  ["protocol", "TEXT"],
 ];
 
 /**
@@ -50,7 +52,8 @@ CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
   "cost_usd" REAL,
   "attempts" INTEGER,
   "tenant_id" TEXT,
-  "key_id" TEXT);
+  "key_id" TEXT,
+  "protocol" TEXT);
 CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
   "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
   "attempt" INTEGER NOT NULL,

@@ -1,0 +1,118 @@
+/**
+ * The inbound protocols llm-relay serves, and the contract each one other
+ * than Chat Completions implements to ride the one exchange core
+ * (`src/exchange/`, `src/server/routes/inbound-exchange.ts`).
+ *
+ * The core speaks Chat Completions: every provider does, the router and the
+ * recorder read it. An inbound protocol is therefore an adapter with two
+ * sides. Going up, it validates the client's request and translates it to a
+ * chat request (what a deployment that does not speak the protocol gets,
+ * and what the record's llm rows are built from). Coming back, it turns a
+ * chat completion, a stream of `chat.completion.chunk`s and a `RelayError`
+ * into the protocol's own answer, events and error shape. A deployment whose
+ * upstream speaks the protocol natively gets the client's own bytes instead
+ * (`ChatProvider.native`), and the answer goes back as the upstream sent it.
+ *
+ * Protocols: OpenAI Chat Completions
+ * (https://platform.openai.com/docs/api-reference/chat), Anthropic Messages
+ * (https://docs.anthropic.com/en/api/messages), OpenAI Responses
+ * (https://platform.openai.com/docs/api-reference/responses).
+ */
+import type { ChatCompletion, ChatCompletionChunk } from "./chat-completion.js";
+import type { ChatCompletionRequest } from "./chat-request.js";
+import type { RelayError } from "./errors.js";
+
+/** An inbound protocol: `chat` (`POST /v1/chat/completions`), `messages` (`POST /v1/messages`), `responses` (`POST /v1/responses`). */
+export type InboundProtocol = "chat" | "messages" | "responses";
+
+/** The inbound protocols other than Chat Completions: those an adapter translates, or a native upstream takes as they are. */
+export type NativeProtocol = Exclude<InboundProtocol, "chat">;
+
+/** Every inbound protocol, in the order the config lists them. */
+export const INBOUND_PROTOCOLS = ["chat", "messages", "responses"] as const satisfies readonly InboundProtocol[];
+
+/** A recorded exchange as an adapter may need it back (OpenAI Responses' `previous_response_id`). */
+export interface RecordedExchangeLookup {
+  /** The exchange's id (`responses.id`, a lowercase ULID). */
+  id: string;
+  /** The inbound protocol it came in by. */
+  protocol: InboundProtocol;
+  /** The client's request as recorded (`prompt_json`: the body as received, secrets removed). */
+  request: Record<string, unknown>;
+  /** The answer as recorded (`response_json`: the assembled chat completion), or null when there was none. */
+  response: Record<string, unknown> | null;
+  /** The exchange's status (`ok`, `error`, `cancelled`, `truncated`). */
+  status: string;
+  /** The request start, ms since the epoch. */
+  startedAt: number;
+}
+
+/** What an adapter may ask of the server while it translates a request. */
+export interface InboundContext {
+  /**
+   * A recorded exchange by id (writing out what the recorder still holds
+   * first), or null when none has that id (or it belongs to another tenant).
+   */
+  lookupExchange(id: string): Promise<RecordedExchangeLookup | null>;
+}
+
+/** The identity of the answer an adapter writes: what its `id`, `model` and start usage say. */
+export interface InboundAnswerInfo {
+  /** The exchange's id (lowercase ULID); adapters prefix it as their protocol does (`msg_…`, `resp_…`). */
+  exchangeId: string;
+  /** The model the client asked for. */
+  model: string;
+  /** Request start, ms since the epoch. */
+  startedAt: number;
+  /** The prompt's size in tokens as the proxy estimates it (for events that must give usage before the upstream has, e.g. `message_start`). */
+  promptTokensEstimate: number;
+  /** The client's request as validated by the adapter (`parse`'s result). */
+  request: Record<string, unknown>;
+}
+
+/**
+ * Turns one streamed chat answer into the protocol's events, in order.
+ * Each method returns SSE text (complete events, `event:` lines included
+ * where the protocol has them), or "" when nothing is to be written yet.
+ */
+export interface StreamEncoder {
+  /** Called with every chunk in order, the usage-only chunk (no choices, `usage` set) included. */
+  chunk(chunk: ChatCompletionChunk): string;
+  /** Closes a stream that completed (after the last chunk). */
+  end(): string;
+  /** Closes a stream broken after it began: the protocol's in-band error event. */
+  error(error: RelayError): string;
+}
+
+/** A parsed client request: the body as validated, and its chat translation. */
+export interface ParsedInbound {
+  /** The client's body as validated (unknown fields kept). */
+  request: Record<string, unknown>;
+  /** The model the client named. */
+  model: string;
+  /** Whether the client asked for a stream. */
+  stream: boolean;
+  /** The request as Chat Completions (model as the client named it). */
+  chat: ChatCompletionRequest;
+}
+
+/** One inbound protocol other than Chat Completions (see the module's comment). */
+export interface InboundAdapter {
+  readonly protocol: NativeProtocol;
+  /**
+   * Validates the client's body and translates it.
+   * @throws RelayError 400 `invalid_request_error` naming the field; 404 when a referenced record (`previous_response_id`) is unknown
+   */
+  parse(body: unknown, context: InboundContext): Promise<ParsedInbound>;
+  /** The non-streamed answer in the protocol's shape (JSON text), from the chat completion. */
+  fromCompletion(completion: ChatCompletion, info: InboundAnswerInfo): string;
+  /** A fresh encoder for one streamed answer. */
+  streamEncoder(info: InboundAnswerInfo): StreamEncoder;
+  /** The protocol's error body for `error` (sent with `error.status`). */
+  errorBody(error: RelayError): Record<string, unknown>;
+  /**
+   * The protocol's request headers a native upstream must get, from the
+   * client's (`anthropic-version`, `anthropic-beta`, `openai-beta`, …), lowercase names.
+   */
+  forwardedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string>;
+}
