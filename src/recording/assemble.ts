@@ -32,7 +32,12 @@ import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
  * short may end mid-event).
  */
 export function assembleExchange(pending: PendingExchange): ExchangeRecord {
-  const { output, errorJson, errorClass: _errorClass, requestBody: sentBody, refusedPromptTokens, ...fields } = pending;
+  const { output, errorJson, requestBody: sentBody, refusedPromptTokens, ...withErrorClass } = pending;
+  // `errorClass` stays out of the record (an ExchangeRecord has no such field).
+  const fields: Omit<typeof withErrorClass, "errorClass"> & Partial<Pick<typeof withErrorClass, "errorClass">> = {
+    ...withErrorClass,
+  };
+  delete fields.errorClass;
   const requestBody = redactSecrets(sentBody);
   const rest = { ...fields, requestBody, options: samplingOptions(requestBody as ChatCompletionRequest) };
   const refusedUsage =
@@ -110,7 +115,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
         ? toTokenUsage(acc.usage, fields.provider)
         : estimatedIf(toTokenUsage(acc.usage, fields.provider), output.usageEstimated),
     resolvedModel: acc.model,
-    responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
+    responseJson: acc.toCompletion(),
   };
 }
 
