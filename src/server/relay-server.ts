@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import type { RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
-import { RelayError, invalidRequest, serverShuttingDown } from "../protocol/errors.js";
+import { invalidRequest, serverShuttingDown } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
@@ -185,8 +185,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
 /** The Fastify app with every route, hook and handler. */
 export function buildApp(ctx: ServerContext): FastifyInstance {
   const maxJsonDepth = ctx.config.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  // Typed as Fastify's logger interface, so the app (and every route's type) is FastifyInstance's default.
+  const logger: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     // One line per exchange is logged by the chat handler itself.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
@@ -221,7 +223,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       return;
     }
     request.rawBody = text;
-    parseJson(request, text, done);
+    // Fastify's default JSON parser is synchronous and reports its result (or error) through `done`.
+    void parseJson(request, text, done);
   });
   // Clients that forget the JSON content type (curl -d, text/plain) still get parsed.
   app.removeContentTypeParser("text/plain");
@@ -245,8 +248,9 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     }
   });
   let closing = false;
-  app.addHook("preClose", async () => {
+  app.addHook("preClose", (done) => {
     closing = true;
+    done();
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.raw.setHeader("x-request-id", request.id);

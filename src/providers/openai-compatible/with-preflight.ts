@@ -46,6 +46,6 @@ export function withPreflight(
     },
 
     // Embeddings need no preflight (the window check is about chat prompts).
-    ...(inner.embed ? { embed: inner.embed } : {}),
+    ...(inner.embed ? { embed: inner.embed.bind(inner) } : {}),
   };
 }

@@ -5,10 +5,10 @@
  * Pure functions; the store does the SQL.
  */
 import { decodeTime } from "ulid";
-import { ulidAt } from "../ulid.js";
-import { contentText, type ChatMessage } from "../../protocol/chat-request.js";
-import { toLlmMessages, type LlmMessage } from "../llm-message.js";
-import { messageHash, type CachedHash } from "../message-hash.js";
+import { ulidAt } from "./ulid.js";
+import { contentText, type ChatMessage } from "../protocol/chat-request.js";
+import { toLlmMessages, type LlmMessage } from "./llm-message.js";
+import { messageHash, type CachedHash } from "./message-hash.js";
 import type { ChainHasher, ReplyAliasResolver } from "./hash-chains.js";
 
 /** The input of one exchange, as the message store sees it. */
