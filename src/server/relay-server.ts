@@ -65,6 +65,8 @@ export interface StartOptions {
   idempotencyPurgeIntervalMs?: number;
   /** The clock (ms) the providers' discovered context windows expire by; tests inject one to pass a TTL without waiting. */
   providerClock?: () => number;
+  /** How long the record worker's writes wait for another process's lock, in ms (default 5000, `WORKER_BUSY_TIMEOUT_MS`). */
+  recordBusyTimeoutMs?: number;
 }
 
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
@@ -93,7 +95,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
       : null;
   const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
   // With recording off the recorder never calls its sink: no worker thread (about 26 MB) for nothing.
-  const sink = options.store || pg || !config.record ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
+  const sink =
+    options.store || pg || !config.record
+      ? new InlineSink(store)
+      : await WorkerSink.start(config.dbPath, { busyTimeoutMs: options.recordBusyTimeoutMs });
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
   const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
