@@ -31,13 +31,31 @@ const imageSource = z.discriminatedUnion("type", [
 /** An image block. */
 const imageBlock = z.looseObject({ type: z.literal("image"), source: imageSource, cache_control: cacheControl });
 
+/**
+ * A block with a `type`, checked against `known[type]` when there is one
+ * (its findings reported at their own paths), kept as it is otherwise.
+ */
+function checkedBlock(known: Record<string, z.ZodType>) {
+  return z.looseObject({ type: z.string().min(1) }).superRefine((block, ctx) => {
+    const schema = known[block.type];
+    if (!schema) return;
+    const result = schema.safeParse(block);
+    if (result.success) return;
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: "custom", message: issue.message, path: issue.path, input: block });
+  });
+}
+
+/** A block inside a document's `content` source (text, image). */
+const documentInnerBlock = checkedBlock({ text: textBlock, image: imageBlock });
+
 /** A document source: base64 PDF, plain text, content blocks, a URL, or a Files API id. */
 const documentSource = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("base64"), media_type: z.string().min(1), data: z.string() }),
   z.looseObject({ type: z.literal("text"), media_type: z.string().optional(), data: z.string() }),
   z.looseObject({
     type: z.literal("content"),
-    content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]),
+    content: z.union([z.string(), z.array(documentInnerBlock)]),
   }),
   z.looseObject({ type: z.literal("url"), url: z.string().min(1) }),
   z.looseObject({ type: z.literal("file"), file_id: z.string().min(1) }),
@@ -61,11 +79,14 @@ const toolUseBlock = z.looseObject({
   cache_control: cacheControl,
 });
 
+/** A block of a tool result's content (text, image, document). */
+const toolResultInnerBlock = checkedBlock({ text: textBlock, image: imageBlock, document: documentBlock });
+
 /** A tool's answer, in a user turn: a string or blocks (text, image, document, …). */
 const toolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  content: z.union([z.string(), z.array(toolResultInnerBlock)]).optional(),
   is_error: z.boolean().nullish(),
   cache_control: cacheControl,
 });
@@ -91,15 +112,8 @@ const KNOWN_BLOCKS: Record<string, z.ZodType> = {
   redacted_thinking: redactedThinkingBlock,
 };
 
-/** A content block: checked against its type's schema when the type is known, kept as it is otherwise. */
-const contentBlock = z.looseObject({ type: z.string().min(1) }).superRefine((block, ctx) => {
-  const schema = KNOWN_BLOCKS[block.type];
-  if (!schema) return;
-  const result = schema.safeParse(block);
-  if (result.success) return;
-  for (const issue of result.error.issues)
-    ctx.addIssue({ code: "custom", message: issue.message, path: issue.path, input: block });
-});
+/** A content block of a turn: checked against its type's schema when the type is known, kept as it is otherwise. */
+const contentBlock = checkedBlock(KNOWN_BLOCKS);
 
 /** One turn. `system` is a mid-conversation system message (Claude Code sends one). */
 const messageParam = z.looseObject({
