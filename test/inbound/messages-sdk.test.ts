@@ -183,6 +183,94 @@ describe("to an OpenAI chat upstream", () => {
     });
   });
 
+  it("translates documents, tool results with blocks and is_error, and leaves out what chat cannot carry", async () => {
+    upstream.enqueue({ text: ["ok"] });
+    const before = upstream.bodies.length;
+    const params = {
+      model: "chat",
+      max_tokens: 10,
+      tools: [
+        { name: "Read", input_schema: { type: "object", properties: {} } },
+        { type: "web_search_20250305", name: "web_search", max_uses: 2 },
+      ],
+      tool_choice: { type: "none" },
+      context_management: { edits: [] },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "document", title: "Notes", source: { type: "text", media_type: "text/plain", data: "line one" } },
+            { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" } },
+            { type: "image", source: { type: "url", url: "https://example.com/a.png" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "redacted_thinking", data: "opaque" },
+            { type: "tool_use", id: "toolu_a", name: "Read", input: {} },
+            { type: "tool_use", id: "toolu_b", name: "Read", input: { path: "/x" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "toolu_a",
+              content: [
+                { type: "text", text: "a" },
+                { type: "text", text: "b" },
+              ],
+            },
+            { type: "tool_result", tool_use_id: "toolu_b", content: "no such file", is_error: true },
+          ],
+        },
+        { role: "system", content: "Mind the user's time." },
+      ],
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+    await client.messages.create(params);
+    const sent = upstream.bodies[before]!;
+    expect(sent.tools).toEqual([
+      { type: "function", function: { name: "Read", parameters: { type: "object", properties: {} } } },
+    ]);
+    expect(sent.tool_choice).toBe("none");
+    expect(sent).not.toHaveProperty("context_management");
+    expect(sent.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Notes\n\nline one" },
+          { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0=" } },
+          { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "toolu_a", type: "function", function: { name: "Read", arguments: "{}" } },
+          { id: "toolu_b", type: "function", function: { name: "Read", arguments: '{"path":"/x"}' } },
+        ],
+      },
+      { role: "tool", tool_call_id: "toolu_a", content: "a\nb" },
+      { role: "tool", tool_call_id: "toolu_b", content: "no such file", is_error: true },
+      { role: "system", content: "Mind the user's time." },
+    ]);
+  });
+
+  it("refuses with a 400 naming the field what cannot be translated (a Files API image)", async () => {
+    const error = await client.messages
+      .create({
+        model: "chat",
+        max_tokens: 10,
+        messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "file_1" } }] }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(apiError(error).apiMessage).toContain("messages.0.content.0.source.type: an image from the Files API");
+  });
+
   it("answers tool calls as tool_use blocks, with stop_reason tool_use, created and streamed", async () => {
     const call = { id: "call_9", name: "get_weather", pieces: ['{"ci', 'ty": "Par', 'is"}'] };
     upstream.enqueue({ toolCalls: [call] }, { text: ["Checking. "], toolCalls: [call] });

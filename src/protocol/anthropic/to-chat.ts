@@ -165,7 +165,7 @@ function imagePart(block: ImageBlock, param: string): ChatPart {
     return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data}` } };
   if (source.type === "url") return { type: "image_url", image_url: { url: source.url } };
   throw invalidRequest(
-    "An image from the Files API (source type 'file') cannot be sent to this model's deployment, which does not speak the Messages API; send it as base64 or a URL.",
+    `${param}.source.type: an image from the Files API (source type 'file') cannot be sent to this model's deployment, which does not speak the Messages API; send it as base64 or a URL.`,
     `${param}.source.type`,
   );
 }
@@ -194,7 +194,7 @@ function documentParts(block: DocumentBlock, param: string): ChatPart[] {
     }
     default:
       throw invalidRequest(
-        `A document with source type '${source.type}' cannot be sent to this model's deployment, which does not speak the Messages API; send it as base64 or text.`,
+        `${param}.source.type: a document with source type '${source.type}' cannot be sent to this model's deployment, which does not speak the Messages API; send it as base64 or text.`,
         `${param}.source.type`,
       );
   }
