@@ -88,7 +88,15 @@ export function analyzeInput(
   const systemText = leadingSystem.length > 0 ? leadingSystem.join("\n") : null;
   const firstUser = chat.find((m) => m.role === "user");
 
-  const prompt = userText(chat.slice(boundary));
+  // The prompt is the user text of the trailing input, read across system messages that come after the
+  // leading ones (Claude Code puts a system message after the user's text); the boundary is unchanged.
+  let promptStart = boundary;
+  while (
+    promptStart > leadingSystem.length &&
+    (isInputRole(chat[promptStart - 1]!.role) || isSystemRole(chat[promptStart - 1]!.role))
+  )
+    promptStart--;
+  const prompt = userText(chat.slice(promptStart));
 
   return {
     messages,

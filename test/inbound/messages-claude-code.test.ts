@@ -243,13 +243,14 @@ describe("Claude Code to an OpenAI chat upstream: the tool loop", () => {
       id: string;
       conversation_id: string;
       system: string | null;
+      prompt: string | null;
       prompt_json: string;
       protocol: string;
       input_tokens: number;
       output_tokens: number;
     }>(
       proxy.dbPath,
-      `SELECT r.id, r.conversation_id, r.system, r.prompt_json, e.protocol, r.input_tokens, r.output_tokens
+      `SELECT r.id, r.conversation_id, r.system, r.prompt, r.prompt_json, e.protocol, r.input_tokens, r.output_tokens
          FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id ORDER BY r.id`,
     );
     expect(recorded).toHaveLength(2);
@@ -259,6 +260,9 @@ describe("Claude Code to an OpenAI chat upstream: the tool loop", () => {
     expect(JSON.parse(first.prompt_json)).toEqual(turn1Body);
     expect(JSON.parse(second.prompt_json)).toEqual(turn2.body);
     expect(first.system).toBe(systemBlocks.map((b) => b.text).join("\n"));
+    // The prompt is the user's text, though Claude Code sends a system message after it; the tool-result turn has none.
+    expect(first.prompt).toMatch(/^<system-reminder>[^]*\nrun echo tool-ran$/);
+    expect(second.prompt).toBeNull();
     expect([first.input_tokens, first.output_tokens, second.input_tokens, second.output_tokens]).toEqual([
       9000, 20, 9100, 6,
     ]);
