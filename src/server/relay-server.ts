@@ -36,6 +36,7 @@ import { requestIdOf } from "./request-id.js";
 import { checkBind } from "./bind-check.js";
 import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
+import { registerResponses } from "./routes/responses.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
@@ -287,6 +288,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   installErrorHandlers(app, ctx.config.bodyLimitBytes);
   registerChatCompletions(app, ctx);
+  registerResponses(app, ctx);
   registerEmbeddings(app, ctx);
   registerModels(app, ctx);
   registerHealth(app, ctx);
