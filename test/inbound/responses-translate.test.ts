@@ -170,6 +170,73 @@ describe("Responses to a chat upstream", () => {
     expect(conversations).toHaveLength(1);
   });
 
+  it("translates roles, parts, text.format, reasoning effort and namespaced tools, and maps calls back", async () => {
+    fake.answer({ toolCalls: [{ id: "call_n1", name: "crm__find_customer", arguments: '{"q":"ada"}' }] });
+    const response = await client.responses.create({
+      model: "fake",
+      input: [
+        { type: "message", role: "developer", content: [{ type: "input_text", text: "Use the CRM." }] },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Who is this?" },
+            { type: "input_image", image_url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" },
+          ],
+        },
+        { type: "reasoning", id: "rs_old", summary: [{ type: "summary_text", text: "dropped" }] },
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "Let me look." }] },
+        { type: "message", role: "user", content: "Go on" },
+      ],
+      reasoning: { effort: "low", summary: "auto" },
+      text: {
+        format: { type: "json_schema", name: "answer", schema: { type: "object", properties: {} }, strict: true },
+      },
+      tools: [
+        {
+          type: "namespace",
+          name: "crm",
+          description: "The CRM",
+          tools: [{ type: "function", name: "find_customer", parameters: { type: "object", properties: {} } }],
+        },
+        { type: "web_search" },
+      ] as unknown as OpenAI.Responses.Tool[],
+      tool_choice: "required",
+      parallel_tool_calls: false,
+    });
+    const sent = fake.requests[0]!;
+    expect(sent.messages).toEqual([
+      { role: "system", content: "Use the CRM." },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Who is this?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" } },
+        ],
+      },
+      { role: "assistant", content: "Let me look." },
+      { role: "user", content: "Go on" },
+    ]);
+    expect(sent.reasoning_effort).toBe("low");
+    expect(sent.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "answer", schema: { type: "object", properties: {} }, strict: true },
+    });
+    expect(sent.tools).toEqual([
+      {
+        type: "function",
+        function: { name: "crm__find_customer", parameters: { type: "object", properties: {} } },
+      },
+    ]);
+    expect(sent.tool_choice).toBe("required");
+    expect(sent.parallel_tool_calls).toBe(false);
+    expect(response.output[0]).toMatchObject({
+      type: "function_call",
+      name: "find_customer",
+      namespace: "crm",
+      call_id: "call_n1",
+    });
+  });
+
   it("turns reasoning_content into a reasoning item with its summary, streamed and not", async () => {
     fake.answer({ reasoning: "The user wants a number.", text: "42" });
     const events = await streamEvents({ model: "fake", input: "A number?", stream: true });
