@@ -8,6 +8,7 @@
  * its streaming events (`responses-stream.ts`); errors in OpenAI's shape.
  */
 import type { ChatCompletion } from "../chat-completion.js";
+import type { ChatCompletionRequest } from "../chat-request.js";
 import type { RelayError } from "../errors.js";
 import type { InboundAdapter, InboundAnswerInfo, InboundContext, ParsedInbound, StreamEncoder } from "../inbound.js";
 import { responseFromCompletion } from "./from-chat.js";
@@ -27,7 +28,24 @@ export const responsesAdapter: InboundAdapter = {
     const request = parseResponsesRequest(body);
     const previous = request.previous_response_id;
     const history = typeof previous === "string" && previous !== "" ? await conversationOf(previous, context) : [];
-    return { request, model: request.model, stream: request.stream === true, chat: toChatRequest(request, history) };
+    // What chat cannot say is left out of `chat`; only an attempt that must translate refuses it (a native one passes it on).
+    let untranslatable: RelayError | undefined;
+    let chat: ChatCompletionRequest;
+    try {
+      chat = toChatRequest(request, history, (error) => {
+        untranslatable ??= error;
+      });
+    } catch (error) {
+      // Nothing left to send once the untranslatable parts are out: that part is the reason to give.
+      throw untranslatable ?? error;
+    }
+    return {
+      request,
+      model: request.model,
+      stream: request.stream === true,
+      chat,
+      ...(untranslatable ? { untranslatable } : {}),
+    };
   },
 
   fromCompletion(completion: ChatCompletion, info: InboundAnswerInfo): string {

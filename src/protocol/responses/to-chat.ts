@@ -31,9 +31,15 @@
  *   `response_format`; `temperature`, `top_p`, `user`, `parallel_tool_calls`
  *   as they are. The Responses-only fields (`store`, `include`, `metadata`,
  *   `previous_response_id`, unknown ones) are not sent to a chat upstream.
+ *
+ * What cannot be translated is reported through an {@link Untranslatable}
+ * callback: by default it throws (a 400 naming it); the adapter instead
+ * keeps the first one and translates the rest, so that a deployment that
+ * speaks Responses natively still gets the request, and only an attempt
+ * that must translate fails with that 400.
  */
 import type { ChatCompletionRequest, ChatMessage } from "../chat-request.js";
-import { invalidRequest } from "../errors.js";
+import { invalidRequest, RelayError } from "../errors.js";
 import {
   parseInputItem,
   type InputItem,
@@ -41,6 +47,14 @@ import {
   type ResponsesRequest,
   type ResponsesTool,
 } from "./responses-request.js";
+
+/** Told of each part of a request that cannot be translated (a 400 naming it); the part is then left out. */
+export type Untranslatable = (error: RelayError) => void;
+
+/** The default {@link Untranslatable}: refuse the request. */
+const refuse: Untranslatable = (error) => {
+  throw error;
+};
 
 /** A chat tool call of an assistant message. */
 type ChatToolCall = NonNullable<ChatMessage["tool_calls"]>[number];
@@ -89,19 +103,24 @@ export class FunctionNames {
 /**
  * The chat request for `request`.
  * @param history the messages of the conversation before it (`previous_response_id`), placed after `instructions`
- * @throws RelayError 400 naming what cannot be translated (an input item or part, a tool type, a `tool_choice`), or `input` when there is nothing to send
+ * @param untranslatable told of what cannot be translated (an input item or part, a tool type, a `tool_choice`, a `text.format`), which is then left out; by default it throws
+ * @throws RelayError 400 naming what cannot be translated (with the default `untranslatable`), or `input` when there is nothing to send
  */
-export function toChatRequest(request: ResponsesRequest, history: readonly ChatMessage[] = []): ChatCompletionRequest {
+export function toChatRequest(
+  request: ResponsesRequest,
+  history: readonly ChatMessage[] = [],
+  untranslatable: Untranslatable = refuse,
+): ChatCompletionRequest {
   const messages: ChatMessage[] = [];
   if (typeof request.instructions === "string" && request.instructions !== "") {
     messages.push({ role: "system", content: request.instructions });
   }
-  messages.push(...history, ...inputToMessages(request.input));
+  messages.push(...history, ...inputToMessages(request.input, untranslatable));
   if (messages.length === 0)
     throw invalidRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
   const chat: ChatCompletionRequest = { model: request.model, messages, stream: request.stream ?? false };
-  const tools = toolsToChat(request.tools ?? []);
-  const toolChoice = toolChoiceToChat(request.tool_choice, request.tools ?? []);
+  const tools = toolsToChat(request.tools ?? [], untranslatable);
+  const toolChoice = optional(() => toolChoiceToChat(request.tool_choice, request.tools ?? []), untranslatable);
   if (tools.length > 0) {
     chat.tools = tools;
     if (toolChoice !== undefined) chat.tool_choice = toolChoice;
@@ -112,23 +131,28 @@ export function toChatRequest(request: ResponsesRequest, history: readonly ChatM
   if (typeof request.top_p === "number") chat.top_p = request.top_p;
   if (typeof request.user === "string") chat.user = request.user;
   if (typeof request.reasoning?.effort === "string") chat.reasoning_effort = request.reasoning.effort;
-  const format = responseFormat(request);
+  const format = optional(() => responseFormat(request), untranslatable);
   if (format) chat.response_format = format;
   return chat;
 }
 
 /**
  * The chat messages of a request's `input` (without `instructions`).
- * @throws RelayError 400 naming the item that is invalid or cannot be translated
+ * @param untranslatable told of each item or part that is invalid or cannot be translated, which is left out; by default it throws
+ * @throws RelayError 400 naming the item that is invalid or cannot be translated (with the default `untranslatable`)
  */
-export function inputToMessages(input: ResponsesRequest["input"]): ChatMessage[] {
+export function inputToMessages(
+  input: ResponsesRequest["input"],
+  untranslatable: Untranslatable = refuse,
+): ChatMessage[] {
   if (input === undefined || input === null) return [];
   if (typeof input === "string") return [{ role: "user", content: input }];
   const out: ChatMessage[] = [];
   /** The assistant message a following `function_call` joins, while the items still belong to one answer. */
   let answer: ChatMessage | null = null;
   input.forEach((raw, index) => {
-    const item: InputItem = parseInputItem(raw, index);
+    const item: InputItem | null = optional(() => parseInputItem(raw, index), untranslatable);
+    if (item === null) return;
     switch (item.kind) {
       case "reasoning":
         return;
@@ -154,18 +178,24 @@ export function inputToMessages(input: ResponsesRequest["input"]): ChatMessage[]
         out.push({
           role: "tool",
           tool_call_id: item.call_id,
-          content: typeof item.output === "string" ? item.output : textOnly(item.output, `input[${index}].output`),
+          content:
+            typeof item.output === "string"
+              ? item.output
+              : textOnly(item.output, `input[${index}].output`, untranslatable),
         });
         return;
       case "message": {
         const at = `input[${index}].content`;
         if (item.role === "assistant") {
-          answer = { role: "assistant", content: assistantText(item.content, at) };
+          answer = { role: "assistant", content: assistantText(item.content, at, untranslatable) };
           out.push(answer);
           return;
         }
         answer = null;
-        out.push({ role: item.role === "user" ? "user" : "system", content: messageContent(item.content, at) });
+        out.push({
+          role: item.role === "user" ? "user" : "system",
+          content: messageContent(item.content, at, untranslatable),
+        });
         return;
       }
     }
@@ -174,9 +204,13 @@ export function inputToMessages(input: ResponsesRequest["input"]): ChatMessage[]
 }
 
 /** The content of a user or system message: a string, one text part as a string, else chat parts. */
-function messageContent(content: string | ResponsesContentPart[], at: string): ChatMessage["content"] {
+function messageContent(
+  content: string | ResponsesContentPart[],
+  at: string,
+  untranslatable: Untranslatable,
+): ChatMessage["content"] {
   if (typeof content === "string") return content;
-  const parts = content.map((part, i) => chatPart(part, `${at}[${i}]`));
+  const parts = content.flatMap((part, i) => optional(() => chatPart(part, `${at}[${i}]`), untranslatable) ?? []);
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only && only.type === "text") return only.text ?? "";
   return parts;
@@ -212,54 +246,67 @@ function chatPart(part: ResponsesContentPart, at: string): { type: string; text?
 }
 
 /** An assistant message's text, its parts joined (the recorded reply is one string). */
-function assistantText(content: string | ResponsesContentPart[], at: string): string {
+function assistantText(content: string | ResponsesContentPart[], at: string, untranslatable: Untranslatable): string {
   if (typeof content === "string") return content;
   return content
     .map((part, i) => {
-      const chat = chatPart(part, `${at}[${i}]`);
-      if (chat.type !== "text") {
-        throw invalidRequest(
-          `An assistant message holds only text (${at}[${i}]).`,
-          `${at}[${i}].type`,
-          "invalid_value",
+      const chat = optional(() => chatPart(part, `${at}[${i}]`), untranslatable);
+      if (chat && chat.type !== "text") {
+        untranslatable(
+          invalidRequest(`An assistant message holds only text (${at}[${i}]).`, `${at}[${i}].type`, "invalid_value"),
         );
+        return "";
       }
-      return chat.text ?? "";
+      return chat?.text ?? "";
     })
     .join("");
 }
 
 /** A tool output given as parts: its text parts (a tool message carries only text). */
-function textOnly(parts: readonly ResponsesContentPart[], at: string): ChatMessage["content"] {
-  return parts.map((part, i) => {
-    const chat = chatPart(part, `${at}[${i}]`);
-    if (chat.type !== "text") {
-      throw invalidRequest(
-        `A function_call_output with an image (${at}[${i}]) cannot be translated to Chat Completions.`,
-        `${at}[${i}].type`,
-        "invalid_value",
+function textOnly(
+  parts: readonly ResponsesContentPart[],
+  at: string,
+  untranslatable: Untranslatable,
+): ChatMessage["content"] {
+  return parts.flatMap((part, i) => {
+    const chat = optional(() => chatPart(part, `${at}[${i}]`), untranslatable);
+    if (chat && chat.type !== "text") {
+      untranslatable(
+        invalidRequest(
+          `A function_call_output with an image (${at}[${i}]) cannot be translated to Chat Completions.`,
+          `${at}[${i}].type`,
+          "invalid_value",
+        ),
       );
+      return [];
     }
-    return { type: "text", text: chat.text ?? "" };
+    return chat ? [{ type: "text", text: chat.text ?? "" }] : [];
   });
 }
 
 /** The chat function tools of `tools` (see the module comment for the other types). */
-function toolsToChat(tools: readonly ResponsesTool[]): Record<string, unknown>[] {
+function toolsToChat(tools: readonly ResponsesTool[], untranslatable: Untranslatable): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
+  const add = (make: () => Record<string, unknown>) => {
+    const tool = optional(make, untranslatable);
+    if (tool) out.push(tool);
+  };
   tools.forEach((tool, index) => {
     if (tool.type === "function") {
-      out.push(chatFunction(tool, tool.name, `tools[${index}]`));
+      add(() => chatFunction(tool, tool.name, `tools[${index}]`));
     } else if (tool.type === "namespace") {
-      const namespace = requiredName(tool.name, `tools[${index}].name`);
+      const namespace = optional(() => requiredName(tool.name, `tools[${index}].name`), untranslatable);
+      if (namespace === null) return;
       (tool.tools ?? []).forEach((inner, j) => {
         const at = `tools[${index}].tools[${j}]`;
-        if (inner.type !== "function") throw untranslatableTool(inner.type, at);
-        const name = requiredName(typeof inner.name === "string" ? inner.name : undefined, `${at}.name`);
-        out.push(chatFunction(inner, namespacedName(namespace, name), at));
+        add(() => {
+          if (inner.type !== "function") throw untranslatableTool(inner.type, at);
+          const name = requiredName(typeof inner.name === "string" ? inner.name : undefined, `${at}.name`);
+          return chatFunction(inner, namespacedName(namespace, name), at);
+        });
       });
     } else if (!DROPPED_TOOL_TYPES.has(tool.type)) {
-      throw untranslatableTool(tool.type, `tools[${index}]`);
+      untranslatable(untranslatableTool(tool.type, `tools[${index}]`));
     }
   });
   return out;
@@ -328,6 +375,17 @@ function responseFormat(request: ResponsesRequest): Record<string, unknown> | nu
     "text.format.type",
     "invalid_value",
   );
+}
+
+/** `make()`, or null after telling `untranslatable` of the RelayError it threw. */
+function optional<T>(make: () => T, untranslatable: Untranslatable): T | null {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof RelayError)) throw error;
+    untranslatable(error);
+    return null;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
