@@ -94,7 +94,8 @@ function requestMessages(exchange: RecordedExchangeLookup): ChatMessage[] {
   switch (exchange.protocol) {
     case "responses":
       try {
-        return inputToMessages(parseResponsesRequest(exchange.request).input);
+        // As the record translated it: what chat cannot say (a native upstream took it) is left out.
+        return inputToMessages(parseResponsesRequest(exchange.request).input, () => undefined);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         throw invalidRequest(

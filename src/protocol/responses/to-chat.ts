@@ -121,9 +121,18 @@ export function toChatRequest(
   const chat: ChatCompletionRequest = { model: request.model, messages, stream: request.stream ?? false };
   const tools = toolsToChat(request.tools ?? [], untranslatable);
   const toolChoice = optional(() => toolChoiceToChat(request.tool_choice, request.tools ?? []), untranslatable);
+  if (tools.length === 0 && toolChoice === "required" && (request.tools ?? []).length > 0) {
+    untranslatable(
+      invalidRequest(
+        "tool_choice 'required' cannot be translated to Chat Completions: none of the tools is a function.",
+        "tool_choice",
+        "invalid_value",
+      ),
+    );
+  }
   if (tools.length > 0) {
     chat.tools = tools;
-    if (toolChoice !== undefined) chat.tool_choice = toolChoice;
+    if (toolChoice !== undefined && toolChoice !== null) chat.tool_choice = toolChoice;
     if (typeof request.parallel_tool_calls === "boolean") chat.parallel_tool_calls = request.parallel_tool_calls;
   }
   if (typeof request.max_output_tokens === "number") chat.max_tokens = request.max_output_tokens;
