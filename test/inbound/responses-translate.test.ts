@@ -403,6 +403,37 @@ describe("Responses to a chat upstream", () => {
   });
 });
 
+describe("previous_response_id before the recorder wrote the previous exchange", () => {
+  let slow: TestProxy;
+  beforeAll(async () => {
+    // The recorder never writes on its own during the test: only the lookup's flush does.
+    slow = await startTestProxy(
+      { models: { fake: fakeDeployment(fake.baseUrl) } },
+      { recorder: { flushIntervalMs: 600_000 } },
+    );
+  });
+  afterAll(async () => slow.close());
+
+  it("writes the recorder's batch out and continues from it", async () => {
+    const slowClient = new OpenAI({ baseURL: slow.baseURL, apiKey: "sk-test-not-a-secret", maxRetries: 0 });
+    fake.answer({ text: "First answer." });
+    const first = await slowClient.responses.create({ model: "fake", input: "First question" });
+    expect(rows(slow.dbPath, "select 1 from llm_relay_exchanges")).toHaveLength(0);
+    fake.answer({ text: "Second answer." });
+    const second = await slowClient.responses.create({
+      model: "fake",
+      previous_response_id: first.id,
+      input: "Second question",
+    });
+    expect(second.output_text).toBe("Second answer.");
+    expect(fake.requests.at(-1)!.messages).toEqual([
+      { role: "user", content: "First question" },
+      { role: "assistant", content: "First answer." },
+      { role: "user", content: "Second question" },
+    ]);
+  });
+});
+
 describe("Responses to echo", () => {
   it("echoes the last user input, streamed and not", async () => {
     const events = await streamEvents({ model: "echo", input: "echo these words back", stream: true });
