@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   key_forbidden: forbidden,
   model_not_found: { status: 404, type: "invalid_request_error", errorClass: "not_found", param: "model" },
   unknown_url: { status: 404, type: "invalid_request_error", errorClass: "not_found" },
+  /** A recorded response (`GET /v1/responses/{id}`, `previous_response_id`) the caller has none of: OpenAI's own code for it. */
+  not_found: { status: 404, type: "invalid_request_error", errorClass: "not_found" },
   method_not_allowed: { status: 405, type: "invalid_request_error", errorClass: "invalid_request" },
   request_timeout: { status: 408, type: "invalid_request_error", errorClass: "invalid_request" },
   idempotency_in_progress: { status: 409, type: "invalid_request_error", errorClass: "invalid_request" },

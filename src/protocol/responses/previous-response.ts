@@ -13,7 +13,7 @@
  * not carried over.
  */
 import { chatMessageSchema, type ChatMessage } from "../chat-request.js";
-import { upstreamErrorCode } from "../error-codes.js";
+import { errors } from "../error-codes.js";
 import { invalidRequest, RelayError } from "../errors.js";
 import type { InboundContext, RecordedExchangeLookup } from "../inbound.js";
 import { parseResponsesRequest } from "./responses-request.js";
@@ -35,15 +35,7 @@ export function exchangeIdOf(responseId: string): string | null {
 
 /** 404 `not_found` for a response id the caller has no record of, in OpenAI's shape. */
 export function responseNotFound(responseId: string, param: string | null = PARAM): RelayError {
-  return new RelayError({
-    status: 404,
-    message: `Response with id '${responseId}' not found.`,
-    type: "invalid_request_error",
-    param,
-    // Not in the catalog of llm-relay's codes (protocol/error-codes.ts): OpenAI's own name for it.
-    code: upstreamErrorCode("not_found"),
-    errorClass: "not_found",
-  });
+  return errors.notFound(`Response with id '${responseId}' not found.`, { param });
 }
 
 /**
