@@ -6,6 +6,10 @@
  * `seed`, `tools` or `response_format`).
  */
 import { contentText } from "../protocol/chat-request.js";
+import { parseMessagesRequest } from "../protocol/anthropic/messages-request.js";
+import { messagesToChat } from "../protocol/anthropic/to-chat.js";
+import { parseResponsesRequest } from "../protocol/responses/responses-request.js";
+import { toChatRequest } from "../protocol/responses/to-chat.js";
 import { validateMessages } from "../library/request-options.js";
 import type { ChatMessage } from "../library/types.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
@@ -32,6 +36,8 @@ export interface RecordedRow {
   datetime_utc: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** The inbound protocol (`llm_relay_exchanges.protocol`): `chat` (or null: a row llm or an older llm-relay wrote), `messages`, `responses`. */
+  protocol?: string | null;
 }
 
 /** Thrown when a recorded response cannot be replayed; the message says why. */
@@ -49,6 +55,7 @@ export function buildCase(row: RecordedRow): BenchCase {
   } catch {
     throw new UnreplayableCase("prompt_json is not JSON");
   }
+  if (row.protocol === "messages" || row.protocol === "responses") body = asChatRequest(row.protocol, body);
   if (!body || typeof body !== "object" || !Array.isArray(body.messages) || body.messages.length === 0) {
     throw new UnreplayableCase("prompt_json has no messages");
   }
@@ -86,6 +93,27 @@ export function buildCase(row: RecordedRow): BenchCase {
     inputTokens: row.input_tokens && row.input_tokens > 0 ? row.input_tokens : countPromptTokens(messages),
     outputTokens: row.output_tokens && row.output_tokens > 0 ? row.output_tokens : countTextTokens(row.response ?? ""),
   };
+}
+
+/**
+ * A recorded request of another protocol (`prompt_json` is the body as the client sent it) as the chat
+ * request it was translated to, so any chat candidate can replay it: Anthropic Messages through
+ * `messagesToChat`; OpenAI Responses through `toChatRequest`, leaving out what chat cannot carry (hosted tools).
+ * @throws UnreplayableCase when the body is not valid in its protocol, or continues an earlier response (`previous_response_id`)
+ */
+function asChatRequest(protocol: "messages" | "responses", body: unknown): Record<string, unknown> {
+  try {
+    if (protocol === "messages") return messagesToChat(parseMessagesRequest(body));
+    const request = parseResponsesRequest(body);
+    if (typeof request.previous_response_id === "string")
+      throw new UnreplayableCase(
+        "it continues an earlier response (previous_response_id); replay the whole chain instead",
+      );
+    return toChatRequest(request, [], () => undefined);
+  } catch (error) {
+    if (error instanceof UnreplayableCase) throw error;
+    throw new UnreplayableCase(`prompt_json is not a valid ${protocol} request: ${(error as Error).message}`);
+  }
 }
 
 /** The text of the trailing user messages (what the request asked), joined with a newline. */

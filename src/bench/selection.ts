@@ -78,7 +78,7 @@ export function sampleSeeded<T>(items: readonly T[], n: number, seed: number): T
     .map((i) => items[i]!);
 }
 
-const COLUMNS = `r.id, r.model, r.prompt_json, r.response, r.conversation_id, r.datetime_utc, r.input_tokens, r.output_tokens`;
+const COLUMNS = `r.id, r.model, r.prompt_json, r.response, r.conversation_id, r.datetime_utc, r.input_tokens, r.output_tokens, x.protocol`;
 
 /** SQL condition: a live exchange with an answer, not a history row, not a bench answer. */
 const REPLAYABLE = `
@@ -139,7 +139,9 @@ export function selectCases(db: Database, filters: SelectionFilters, now: number
  * @returns the cases found and the ids no longer replayable (deleted rows)
  */
 export function loadCases(db: Database, ids: readonly string[]): Selection {
-  const get = db.prepare(`SELECT ${COLUMNS} FROM responses r WHERE r.id = ?`);
+  const get = db.prepare(
+    `SELECT ${COLUMNS} FROM responses r LEFT JOIN llm_relay_exchanges x ON x.response_id = r.id WHERE r.id = ?`,
+  );
   const cases: BenchCase[] = [];
   const skipped: SkippedCase[] = [];
   for (const id of ids) {
