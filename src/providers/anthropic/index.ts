@@ -10,5 +10,6 @@ export const anthropicModule = defineProvider({
   factory: createAnthropicProvider,
   local: false,
   protocols: ["chat"],
+  nativeProtocols: ["messages"],
   settings: ["max_output_tokens", "extra_body"],
 });

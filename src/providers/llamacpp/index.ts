@@ -10,5 +10,6 @@ export const llamaCppModule = defineProvider({
   factory: createLlamaCppProvider,
   local: true,
   protocols: ["chat"],
+  nativeProtocols: ["chat"],
   settings: ["prompt_format", "extra_body", "context_window_ttl_ms"],
 });

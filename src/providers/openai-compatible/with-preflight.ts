@@ -3,6 +3,7 @@
  * inner `openai-compatible` provider (vLLM, LM Studio: the context-window
  * check against the server's own model window).
  */
+import type { NativeProtocol } from "../../protocol/inbound.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /**
@@ -45,7 +46,9 @@ export function withPreflight(
       await Promise.all([inner.close?.(), closeExtra?.()]);
     },
 
-    // Embeddings need no preflight (the window check is about chat prompts).
+    // Embeddings need no preflight (the window check is about chat prompts), nor do native
+    // (Responses/Messages) calls, which the proxy does not read as chat before sending.
     ...(inner.embed ? { embed: inner.embed } : {}),
+    ...(inner.native ? { native: (protocol: NativeProtocol) => inner.native!(protocol) } : {}),
   };
 }
