@@ -65,8 +65,9 @@ export function createNativeEndpoint(options: NativeEndpointOptions): NativeEndp
   }
 
   function failure(error: unknown, signal: AbortSignal): RelayError {
-    if (error instanceof RelayError) return error;
+    // The client maps an abort like any transport failure: the total timeout's own abort is told apart first.
     if (isTotalTimeout(signal) && timeouts.totalMs !== null) return totalTimeoutError(client.origin, timeouts.totalMs);
+    if (error instanceof RelayError) return error;
     return client.mapError(error);
   }
 

@@ -14,7 +14,9 @@ import { listenOnLoopback } from "../../helpers/loopback-server.js";
 /** One scripted answer. */
 export type NativeAnswer =
   | { kind: "json"; status?: number; body: string; headers?: Record<string, string> }
-  | { kind: "sse"; text: string; cutAfterEvents?: number };
+  | { kind: "sse"; text: string; cutAfterEvents?: number }
+  /** Sends the SSE headers and then nothing, until the client goes. */
+  | { kind: "stall" };
 
 /** One request as the upstream received it. */
 export interface NativeReceived {
@@ -32,6 +34,8 @@ export interface NativeUpstream {
   requests: NativeReceived[];
   /** Queues answers for the next requests, in order (an empty queue answers 500). */
   queue(...answers: NativeAnswer[]): void;
+  /** Drops the answers still queued. */
+  dequeueAll(): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,10 @@ export async function startNativeUpstream(): Promise<NativeUpstream> {
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    if (answer.kind === "stall") {
+      res.flushHeaders();
+      return;
+    }
     const events = answer.text.split(/(?<=\n\n)/);
     const count = answer.cutAfterEvents ?? events.length;
     for (const event of events.slice(0, count)) {
@@ -68,6 +76,7 @@ export async function startNativeUpstream(): Promise<NativeUpstream> {
     url: `http://127.0.0.1:${listening.port}`,
     requests,
     queue: (...answers) => void queued.push(...answers),
+    dequeueAll: () => void queued.splice(0),
     close: () => listening.close(),
   };
 }
