@@ -93,6 +93,8 @@ describe("Anthropic Messages", () => {
     const record = assembled({ kind: "native", protocol: "messages", stream: true, body: "", blocks });
     expect(record.responseText.length).toBeGreaterThan(0);
     expect(record.finishReason).toBeNull();
+    const start = JSON.parse(blocks[0]!.split("data: ")[1]!) as { message: { usage: { input_tokens: number } } };
+    expect(record.usage?.input).toBe(start.message.usage.input_tokens);
   });
 
   it("refuses a body that is not a message", () => {

@@ -17,6 +17,7 @@ import { rows } from "../helpers/db.js";
 import { anthropicFixture } from "../helpers/fake-anthropic-upstream.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { until } from "../helpers/until.js";
+import { group } from "../server/resilience-helpers.js";
 import { startNativeUpstream, type NativeUpstream } from "./helpers/native-upstream.js";
 
 let upstream: NativeUpstream;
@@ -39,11 +40,9 @@ beforeAll(async () => {
       models: {
         "claude-same": anthropic("claude-same"),
         "claude-alias": anthropic("claude-upstream-name"),
-        "claude-retry": { deployments: [anthropic("claude-retry")], num_retries: 1 },
-        mixed: {
-          // mixed#1 speaks Messages natively; mixed#2 (echo) gets the chat translation.
-          deployments: [anthropic("mixed"), deploymentDefaults("echo")],
-        },
+        "claude-retry": group("claude-retry", [anthropic("claude-retry")], { numRetries: 1 }),
+        // mixed#1 speaks Messages natively; mixed#2 (echo) gets the chat translation.
+        mixed: group("mixed", [anthropic("mixed"), deploymentDefaults("echo")]),
       },
       routing: { ...DEFAULT_ROUTING, retry_base_ms: 1 },
     },

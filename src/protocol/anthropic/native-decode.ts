@@ -15,6 +15,9 @@ import { sseDataOf } from "../sse-text.js";
 import type { AnthropicMessage, AnthropicStreamEvent } from "../../providers/anthropic/anthropic-types.js";
 import { toChatCompletion } from "../../providers/anthropic/response-mapping.js";
 import { AnthropicStreamMapper } from "../../providers/anthropic/stream-mapping.js";
+import { mergeUsage, toOutputUsage } from "../../providers/anthropic/usage-mapping.js";
+import type { AnthropicUsage } from "../../providers/anthropic/anthropic-types.js";
+import { toUsage } from "../../providers/raw/chat-output.js";
 
 /**
  * The chat completion of a Messages API `message` body (JSON text).
@@ -35,22 +38,28 @@ export function decodeAnthropicMessage(body: string): ChatCompletion {
 /**
  * The chunks of a Messages stream (blocks of SSE text, `event:` lines
  * included), ending with the usage chunk once `message_stop` arrived. A
- * stream cut short gives the chunks up to where it stopped; an in-band
- * `error` event ends the reading there.
+ * stream cut short gives the chunks up to where it stopped, and a usage
+ * chunk of the counts it reported so far (`message_start`'s input); an
+ * in-band `error` event ends the reading there.
  * @throws Error when an event's data is not JSON with a `type`
  */
 export function decodeAnthropicStream(blocks: readonly string[]): ChatCompletionChunk[] {
   const mapper = new AnthropicStreamMapper(true);
   const chunks: ChatCompletionChunk[] = [];
+  let usage: AnthropicUsage | null = null;
   for (const data of sseDataOf(blocks)) {
     const event = parseJson(data);
     if (!isRecord(event) || typeof event.type !== "string")
       throw new Error(`a stream event that is not an Anthropic event: ${data.slice(0, 200)}`);
     if (event.type === "error") break;
+    const reported = event.type === "message_start" && isRecord(event.message) ? event.message.usage : event.usage;
+    if (isRecord(reported)) usage = mergeUsage(usage ?? {}, reported);
     for (const mapped of mapper.map(event as unknown as AnthropicStreamEvent))
       if (mapped.chunk) chunks.push(mapped.chunk);
-    if (mapper.finished) break;
+    if (mapper.finished) return chunks;
   }
+  const last = chunks.at(-1);
+  if (usage && last) chunks.push({ ...last, choices: [], usage: toUsage(toOutputUsage(usage)) });
   return chunks;
 }
 
