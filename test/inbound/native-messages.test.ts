@@ -11,6 +11,7 @@
  * with a native deployment and a chat one answers the same client through
  * both. Real HTTP on loopback: a scripted upstream (./helpers/native-upstream.ts).
  */
+import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ROUTING, deploymentDefaults } from "../../src/config/schema.js";
 import { rows } from "../helpers/db.js";
@@ -241,5 +242,23 @@ describe("native Messages pass-through", () => {
       }
     }
     expect([...seen.keys()].sort()).toEqual(["mixed#1", "mixed#2"]);
+  });
+
+  it("serves @anthropic-ai/sdk's messages.stream: its helper rebuilds the text and the tool use", async () => {
+    upstream.queue({ kind: "sse", text: anthropicFixture("stream-tool-use.sse") });
+    const client = new Anthropic({ baseURL: proxy.url, apiKey: "unused", maxRetries: 0 });
+    const stream = client.messages.stream({
+      model: "claude-same",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "What's the weather in San Francisco?" }],
+    });
+    const message = await stream.finalMessage();
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content.map((block) => block.type)).toEqual(["text", "tool_use"]);
+    const toolUse = message.content[1] as Anthropic.ToolUseBlock;
+    expect(toolUse.name).toBe("get_weather");
+    expect(toolUse.input).toEqual({ location: "San Francisco, CA", unit: "celsius" });
+    // The SDK's own API version goes upstream, not the provider's default.
+    expect(upstream.requests.at(-1)!.headers["anthropic-version"]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

@@ -11,6 +11,7 @@
  * translated. A stream cut midway ends with the protocol's failure event
  * and is recorded `truncated`. Real HTTP on loopback.
  */
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentDefaults } from "../../src/config/schema.js";
 import { rows } from "../helpers/db.js";
@@ -155,5 +156,28 @@ describe("native Responses pass-through", () => {
     const received = upstream.requests.at(-1)!;
     expect(received.path).toBe("/v1/responses");
     expect(JSON.parse(received.raw.toString("utf8"))).toMatchObject({ model: "stories260K.gguf" });
+  });
+
+  it("serves the openai SDK's responses.create, streamed and not", async () => {
+    const client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "unused", maxRetries: 0 });
+    upstream.queue({ kind: "json", body: llamaServerCapture("POST /v1/responses (non-stream)") });
+    const response = await client.responses.create({ model: "stories260K.gguf", input: "Once upon a time" });
+    expect(response.output_text).toBe('"Here?" A');
+    expect(response.usage?.input_tokens_details.cached_tokens).toBe(45);
+    const sse = llamaServerCapture("POST /v1/responses (stream)");
+    upstream.queue({ kind: "sse", text: sse });
+    const stream = await client.responses.create({
+      model: "stories260K.gguf",
+      input: "Once upon a time",
+      stream: true,
+    });
+    const types: string[] = [];
+    let text = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "response.output_text.delta") text += event.delta;
+    }
+    expect(types).toEqual([...sse.matchAll(/^event: (\S+)$/gm)].map((match) => match[1]));
+    expect(text).toBe('"He');
   });
 });
