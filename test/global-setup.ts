@@ -64,7 +64,7 @@ async function checkRedis(): Promise<Missing | null> {
   });
   try {
     await redis.connect();
-    const pong = await redis.ping();
+    const pong: string = await redis.ping();
     if (pong !== "PONG") throw new Error(`PING answered ${pong}`);
     return null;
   } catch (error) {

@@ -80,7 +80,7 @@ interface Engine {
   cleanup(): Promise<void>;
 }
 
-async function sqliteEngine(): Promise<Engine> {
+function sqliteEngine(): Engine {
   const dir = mkdtempSync(join(tmpdir(), "llm-relay-bench-admission-"));
   const store = SqliteTenancyStore.open(join(dir, "logs.db"));
   let written = 0;
@@ -149,7 +149,7 @@ async function postgresEngine(): Promise<Engine> {
 }
 
 async function benchEngine(name: "sqlite" | "postgres"): Promise<Row[]> {
-  const engine = name === "sqlite" ? await sqliteEngine() : await postgresEngine();
+  const engine = name === "sqlite" ? sqliteEngine() : await postgresEngine();
   const out: Row[] = [];
   try {
     const { store } = engine;

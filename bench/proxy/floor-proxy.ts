@@ -47,9 +47,11 @@ const server = http.createServer((req, res) => {
   const parts: Buffer[] = [];
   req.on("data", (part: Buffer) => parts.push(part));
   req.on("end", () => {
-    forward(Buffer.concat(parts), res).finally(() => {
-      inFlight -= 1;
-    });
+    forward(Buffer.concat(parts), res)
+      .finally(() => {
+        inFlight -= 1;
+      })
+      .catch((error: unknown) => console.error("floor-proxy: forwarding failed:", error));
   });
 });
 

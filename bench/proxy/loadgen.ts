@@ -146,7 +146,9 @@ async function main(): Promise<void> {
       let ok = false;
       try {
         const res = await pool.request({ path, method: "POST", headers, body: payload });
-        for await (const _piece of res.body) {
+        // Read to the end; the first piece's arrival is the time to first byte.
+        const pieces = res.body[Symbol.asyncIterator]();
+        for (let next = await pieces.next(); !next.done; next = await pieces.next()) {
           if (Number.isNaN(ttfb)) ttfb = performance.now() - start;
         }
         all.completed += 1;

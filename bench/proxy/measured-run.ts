@@ -54,14 +54,13 @@ async function waitForQuiet(
   pids: (number | undefined)[],
 ): Promise<{ waitedS: number; foreignPct: number }> {
   const start = Date.now();
-  let foreignPct = 0;
   for (;;) {
     const busy0 = machineBusyMs();
     const ours0 = benchCpuMs(pids);
     const t0 = Date.now();
     await sleep(500);
     const wall = Date.now() - t0;
-    foreignPct = (100 * (machineBusyMs() - busy0 - (benchCpuMs(pids) - ours0))) / wall;
+    const foreignPct = (100 * (machineBusyMs() - busy0 - (benchCpuMs(pids) - ours0))) / wall;
     if (foreignPct < 15 || Date.now() - start >= maxS * 1000)
       return { waitedS: (Date.now() - start) / 1000, foreignPct };
   }

@@ -54,7 +54,7 @@ export function buildCase(row: RecordedRow): BenchCase {
   }
   const raw = (body.messages as unknown[]).map((message) =>
     message && typeof message === "object" && (message as { role?: unknown }).role === "developer"
-      ? { ...(message as object), role: "system" }
+      ? { ...message, role: "system" }
       : message,
   );
   let messages: ChatMessage[];
@@ -80,13 +80,10 @@ export function buildCase(row: RecordedRow): BenchCase {
     topP: typeof body.top_p === "number" ? body.top_p : null,
     stop:
       typeof body.stop === "string" || (Array.isArray(body.stop) && body.stop.every((s) => typeof s === "string"))
-        ? (body.stop as string | string[])
+        ? body.stop
         : null,
     extra,
-    inputTokens:
-      row.input_tokens && row.input_tokens > 0
-        ? row.input_tokens
-        : countPromptTokens(messages as Parameters<typeof countPromptTokens>[0]),
+    inputTokens: row.input_tokens && row.input_tokens > 0 ? row.input_tokens : countPromptTokens(messages),
     outputTokens: row.output_tokens && row.output_tokens > 0 ? row.output_tokens : countTextTokens(row.response ?? ""),
   };
 }
@@ -97,9 +94,7 @@ export function trailingPrompt(messages: readonly ChatMessage[]): string {
   while (start > 0 && (messages[start - 1]!.role === "user" || messages[start - 1]!.role === "tool")) start--;
   const trailing = messages.slice(start);
   const users = trailing.filter((m) => m.role === "user");
-  return (users.length > 0 ? users : trailing)
-    .map((m) => contentText(m.content as Parameters<typeof contentText>[0]))
-    .join("\n");
+  return (users.length > 0 ? users : trailing).map((m) => contentText(m.content)).join("\n");
 }
 
 function positiveInt(value: unknown): number | null {

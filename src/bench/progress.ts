@@ -27,7 +27,7 @@ export function barProgress(stream: NodeJS.WritableStream & { isTTY?: boolean })
       stopOnComplete: false,
       etaBuffer: 20,
       fps: 10,
-      stream: stream as NodeJS.WriteStream,
+      stream,
     },
     cliProgress.Presets.shades_classic,
   );

@@ -116,7 +116,7 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
   if (remaining > 0) await input.client.ready();
   for (const entry of perCandidate) input.progress?.start({ ...entry.progress });
 
-  let failure: unknown = null;
+  let failure: Error | undefined;
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
@@ -184,7 +184,7 @@ export async function runBench(input: RunnerInput): Promise<RunnerOutcome> {
         if (result.error !== null) entry.progress.errors++;
         input.progress?.update({ ...entry.progress });
       } catch (error) {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error("a bench task failed", { cause: error });
         stop.abort(error);
         return;
       }

@@ -7,12 +7,9 @@
  * them (see {@link cachedPromptTokens}).
  */
 import { findPreset, presetOfPattern } from "../config/presets.js";
-import { isLocalProviderKind } from "../providers/modules.js";
+import { isLocalProviderKind } from "../providers/local-kinds.js";
 import { lookupModel } from "./lookup.js";
 import type { CatalogModel } from "./types.js";
-
-/** Provider kinds that run on the user's own hardware (modules marked `local`): their tokens cost nothing. */
-export { LOCAL_PROVIDER_KINDS } from "../providers/modules.js";
 
 /** The fields of a recorded exchange the price depends on (a subset of `ExchangeRecord`). */
 export interface CostInput {

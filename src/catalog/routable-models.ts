@@ -59,7 +59,7 @@ export function routableModels(source: ModelSource): RoutableModel[] {
 
 /** A configured name or alias: the deployment's own limits win over the catalog's. */
 function describeName(source: ModelSource, entry: { id: string; provider: string }): RoutableModel {
-  let route: ReturnType<ModelSource["resolve"]> | null = null;
+  let route: ReturnType<ModelSource["resolve"]> | null;
   try {
     route = source.resolve(entry.id);
   } catch {

@@ -41,7 +41,7 @@ export function benchListCommand(flags: BenchListFlags): Promise<void> {
 }
 
 /** Runs a command, turning user errors into `llm-relay: …` and exit status 1. */
-async function exitOn(command: () => Promise<number>): Promise<void> {
+async function exitOn(command: () => number | Promise<number>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
@@ -181,7 +181,7 @@ async function runWithSignals(
 }
 
 /** `bench report RUN_ID`. */
-export async function runReportCommand(runId: string, flags: ReportFlags): Promise<number> {
+export function runReportCommand(runId: string, flags: ReportFlags): number {
   const store = openStore(config(flags).dbPath);
   try {
     const report = runReport(store, runId);
@@ -201,7 +201,7 @@ export async function runReportCommand(runId: string, flags: ReportFlags): Promi
 }
 
 /** `bench list`. */
-export async function runListCommand(flags: BenchListFlags): Promise<number> {
+export function runListCommand(flags: BenchListFlags): number {
   const store = openStore(config(flags).dbPath);
   try {
     const runs = store.listRuns();

@@ -14,7 +14,7 @@ export interface FormatsFlags {
 }
 
 /** Prints the prompt formats. */
-export async function runFormats(flags: FormatsFlags): Promise<void> {
+export function runFormats(flags: FormatsFlags): void {
   const formats = listPromptFormats();
   process.stdout.write(flags.json ? `${JSON.stringify(formats, null, 2)}\n` : formatFormatsTable(formats));
 }

@@ -16,7 +16,7 @@ export interface ModelsFlags {
 }
 
 /** Prints the routable models; exits with 1 on a config error. */
-export async function runModels(flags: ModelsFlags): Promise<void> {
+export function runModels(flags: ModelsFlags): void {
   let models: RoutableModel[];
   try {
     const config = loadConfig(flags.config ? { configPath: flags.config } : {});

@@ -210,7 +210,7 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
         { budgetUsd: t.budget_usd, periodMs: t.budget_period === undefined ? null : parseDuration(t.budget_period) },
       ]),
     ),
-    ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") as string } : {}),
+    ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") } : {}),
   };
 }
 

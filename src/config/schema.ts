@@ -258,7 +258,7 @@ export function asModelGroup(
   routing: RoutingSettings = DEFAULT_ROUTING,
 ): ModelGroup {
   return "deployments" in entry && Array.isArray(entry.deployments)
-    ? (entry as ModelGroup)
+    ? entry
     : toModelGroup(name, entry as Deployment, routing);
 }
 

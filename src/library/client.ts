@@ -66,7 +66,7 @@ export class RelayClient implements LLMClient {
     this.transport =
       options.baseURL !== undefined
         ? new HttpTransport(options.baseURL, options.apiKey)
-        : new InProcessTransport(options.config, () => this.env() as NodeJS.ProcessEnv);
+        : new InProcessTransport(options.config, () => this.env());
   }
 
   generateCompletion(prompt: string, options?: CompletionOptions): Promise<LLMResponse> {

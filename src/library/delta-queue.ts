@@ -6,6 +6,7 @@
  * the stream there. With no loop attached (only `.response` awaited),
  * deltas are buffered.
  */
+import { promiseOf } from "../async/promise-of.js";
 
 /** A single-consumer async queue of strings. */
 export class DeltaQueue implements AsyncIterable<string> {
@@ -58,11 +59,12 @@ export class DeltaQueue implements AsyncIterable<string> {
           });
         }
       },
-      return: async (): Promise<IteratorResult<string>> => {
-        if (!this.ended) this.onEarlyReturn();
-        this.end();
-        return { value: undefined, done: true };
-      },
+      return: (): Promise<IteratorResult<string>> =>
+        promiseOf(() => {
+          if (!this.ended) this.onEarlyReturn();
+          this.end();
+          return { value: undefined, done: true };
+        }),
     };
   }
 

@@ -32,7 +32,7 @@ export interface NamedFormatSpec {
   /** How the messages are shaped before rendering. */
   prepare?: PrepareOptions;
   /** Writes the prompt: the turns, then the open prefix turn or the generation prompt. */
-  renderTurns(chat: PreparedChat, tokens: RenderTokens): string;
+  readonly renderTurns: (chat: PreparedChat, tokens: RenderTokens) => string;
 }
 
 /**

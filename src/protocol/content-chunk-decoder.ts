@@ -124,7 +124,7 @@ function shapeOf(event: string, chunk: ChatCompletionChunk, field: string): Shap
   const suffix = event.slice(end + 1);
   try {
     const probe = JSON.parse(`${prefix}\\u0000probe"${suffix}`) as ChatCompletionChunk;
-    const expected = { ...chunk, choices: [{ ...chunk.choices![0]!, delta: { [field]: "\u0000probe" } }] };
+    const expected = { ...chunk, choices: [{ ...chunk.choices[0]!, delta: { [field]: "\u0000probe" } }] };
     if (JSON.stringify(probe) !== JSON.stringify(expected)) return null;
   } catch {
     return null;

@@ -96,7 +96,7 @@ function afterLastBlankLine(text: string): number {
  */
 export function sseEvents(block: string): SseEvent[] {
   const events: SseEvent[] = [];
-  let data: string | null = null;
+  let data: string | null;
   const parser = createParser({ onEvent: (event) => (data = event.data) });
   let start = 0;
   BLANK_LINE.lastIndex = 0;

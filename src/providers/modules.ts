@@ -1,16 +1,19 @@
 /**
  * THE list of provider modules. Adding a provider = its folder (with an
  * `index.ts` exporting a `defineProvider(...)` module) + one line here
- * (+ its kind in `kinds.ts`, which the checks below enforce). Everything
- * else is derived from this list: the registry's factories
- * (`registry.ts`), the local (free) rule of `catalog/cost.ts`, and, through
- * `kinds.ts`, the config schema's `provider` enum.
+ * (+ its kind in `kinds.ts`, and in `local-kinds.ts` when it is local,
+ * which the checks below enforce). Everything else is derived from this
+ * list: the registry's factories (`registry.ts`), and, through the plain
+ * lists `kinds.ts` and `local-kinds.ts` (which load no provider code), the
+ * config schema's `provider` enum and the local (free) rule of
+ * `catalog/cost.ts`.
  */
 import { anthropicModule } from "./anthropic/index.js";
 import { echoModule } from "./echo/index.js";
 import { PROVIDER_KINDS, type ProviderKind } from "./kinds.js";
 import { koboldCppModule } from "./koboldcpp/index.js";
 import { llamaCppModule } from "./llamacpp/index.js";
+import type { LocalProviderKind } from "./local-kinds.js";
 import { lmStudioModule } from "./lmstudio/index.js";
 import { localModule } from "./local/index.js";
 import { ollamaModule } from "./ollama/index.js";
@@ -47,6 +50,23 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const KINDS_MATCH_MODULES: Same<KindsOf<typeof PROVIDER_MODULES>, typeof PROVIDER_KINDS> = true;
 void KINDS_MATCH_MODULES;
 
+/** The kinds of the modules of `M` (a union of modules) declared with `local: true`. */
+type LocalKindsOf<M> = M extends ProviderModule<infer K, infer L> ? (L extends true ? K : never) : never;
+/** The kinds of the modules of `M` declared with `local: false`. */
+type HostedKindsOf<M> = M extends ProviderModule<infer K, infer L> ? (L extends false ? K : never) : never;
+type Module = (typeof PROVIDER_MODULES)[number];
+/**
+ * Compile-time check: `local-kinds.ts` names exactly the kinds of the
+ * modules declared `local: true`, and every other module is declared
+ * `local: false` (a flag typed plain `boolean` fails too). A mismatch
+ * fails `tsc` here.
+ */
+const LOCAL_KINDS_MATCH_MODULES: [
+  Same<LocalKindsOf<Module>, LocalProviderKind>,
+  Same<HostedKindsOf<Module>, Exclude<ProviderKind, LocalProviderKind>>,
+] = [true, true];
+void LOCAL_KINDS_MATCH_MODULES;
+
 const MODULES_BY_KIND: ReadonlyMap<string, ProviderModule> = new Map(
   PROVIDER_MODULES.map((module) => [module.kind, module]),
 );
@@ -59,14 +79,4 @@ export function providerModule(kind: ProviderKind): ProviderModule {
   const module = MODULES_BY_KIND.get(kind);
   if (!module) throw new Error(`no provider module of kind ${JSON.stringify(kind)}`);
   return module;
-}
-
-/** Kinds of the modules marked `local` (run on the user's own hardware): their exchanges cost $0. */
-export const LOCAL_PROVIDER_KINDS: ReadonlySet<ProviderKind> = new Set(
-  PROVIDER_MODULES.filter((module) => module.local).map((module) => module.kind),
-);
-
-/** Whether `kind` (a record's `provider`, any string) names a module marked `local`; false for unknown kinds. */
-export function isLocalProviderKind(kind: string): boolean {
-  return MODULES_BY_KIND.get(kind)?.local === true;
 }

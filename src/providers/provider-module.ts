@@ -1,9 +1,9 @@
 /**
  * What a provider declares about itself. Every provider folder exports one
  * {@link ProviderModule} from its `index.ts`, built with
- * {@link defineProvider}; `src/providers/modules.ts` lists them, and the
- * kinds, the registry's factories and the local (free) rule of
- * `catalog/cost.ts` are derived from that list.
+ * {@link defineProvider}; `src/providers/modules.ts` lists them, the
+ * registry's factories are derived from that list, and it checks the
+ * plain lists of kinds (`kinds.ts`, `local-kinds.ts`) against it.
  */
 import type { Deployment } from "../config/schema.js";
 import type { InboundProtocol } from "../protocol/inbound.js";
@@ -23,14 +23,14 @@ export type ProviderSettingKey = keyof Pick<
   "prompt_format" | "mode" | "model_path" | "threads" | "extra_body" | "context_window_ttl_ms" | "max_output_tokens"
 >;
 
-/** One provider, as it declares itself. */
-export interface ProviderModule<K extends ProviderKind = ProviderKind> {
+/** One provider, as it declares itself (`K`: its kind; `L`: its `local` flag, as a literal type). */
+export interface ProviderModule<K extends ProviderKind = ProviderKind, L extends boolean = boolean> {
   /** The `provider:` value of a deployment it serves (`ollama`, `openai-compatible`, …). */
   readonly kind: K;
   /** Builds the provider of one deployment; must not do I/O. @throws RelayError when the deployment is unusable (e.g. no `base_url`). */
   readonly factory: ProviderFactory;
   /** True when it runs on the user's own hardware: its tokens cost $0 (`exchangeCostUsd`), and budgets are charged nothing. */
-  readonly local: boolean;
+  readonly local: L;
   /** The endpoints it can serve (`embeddings` only when its provider has `embed`, possibly only in one `mode`). */
   readonly protocols: readonly ProviderProtocol[];
   /**
@@ -44,10 +44,13 @@ export interface ProviderModule<K extends ProviderKind = ProviderKind> {
 }
 
 /**
- * Declares a provider module, keeping its `kind` as a literal type (so
- * `modules.ts` can check its list against {@link ProviderKind}).
+ * Declares a provider module, keeping its `kind` and `local` as literal
+ * types (so `modules.ts` can check its list against {@link ProviderKind}
+ * and `local-kinds.ts`).
  * @example export const echoModule = defineProvider({ kind: "echo", factory: createEchoProvider, local: true, protocols: ["chat"], nativeProtocols: ["chat"] });
  */
-export function defineProvider<const K extends ProviderKind>(module: ProviderModule<K>): ProviderModule<K> {
+export function defineProvider<const K extends ProviderKind, const L extends boolean>(
+  module: ProviderModule<K, L>,
+): ProviderModule<K, L> {
   return Object.freeze({ ...module });
 }

@@ -27,7 +27,7 @@ export class ProviderRegistry {
 
   /** Closes every provider's connections. */
   async close(): Promise<void> {
-    await Promise.all([...this.providers.values()].map((provider) => provider.close?.()));
+    await Promise.all([...this.providers.values()].map((provider) => provider.close?.() ?? Promise.resolve()));
     this.providers.clear();
   }
 }

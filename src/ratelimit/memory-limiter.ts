@@ -3,6 +3,7 @@
  * proxy running as a single instance. The same algorithm as the Redis Lua
  * script (`redis-scripts.ts`), step for step.
  */
+import { promiseOf } from "../async/promise-of.js";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
@@ -58,7 +59,11 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** {@inheritDoc RateLimiter.acquire} */
-  async acquire(keyId: string, request: AcquireRequest): Promise<RateLimitDecision> {
+  acquire(keyId: string, request: AcquireRequest): Promise<RateLimitDecision> {
+    return promiseOf(() => this.acquireNow(keyId, request));
+  }
+
+  private acquireNow(keyId: string, request: AcquireRequest): RateLimitDecision {
     this.assertOpen();
     const checked = checkAcquire(keyId, request);
     const now = this.now();
@@ -112,7 +117,11 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** {@inheritDoc RateLimiter.settle} */
-  async settle(keyId: string, request: SettleRequest): Promise<boolean> {
+  settle(keyId: string, request: SettleRequest): Promise<boolean> {
+    return promiseOf(() => this.settleNow(keyId, request));
+  }
+
+  private settleNow(keyId: string, request: SettleRequest): boolean {
     this.assertOpen();
     checkSettle(keyId, request);
     const window = this.windows.get(keyId);
@@ -127,9 +136,10 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** {@inheritDoc RateLimiter.close} */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     this.windows.clear();
+    return Promise.resolve();
   }
 
   /** Number of keys currently holding entries (for tests and metrics). */

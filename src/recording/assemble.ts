@@ -33,10 +33,11 @@ import type { ExchangeRecord, PendingExchange, TokenUsage } from "./types.js";
  * short may end mid-event).
  */
 export function assembleExchange(pending: PendingExchange): ExchangeRecord {
+  // `errorClass` stays out of the record (an ExchangeRecord has no such field).
   const {
     output: rawOutput,
     errorJson,
-    errorClass: _errorClass,
+    errorClass,
     requestBody: sentBody,
     receivedBody,
     refusedPromptTokens,
@@ -126,7 +127,7 @@ export function assembleExchange(pending: PendingExchange): ExchangeRecord {
         ? toTokenUsage(acc.usage, fields.provider)
         : estimatedIf(toTokenUsage(acc.usage, fields.provider), output.usageEstimated),
     resolvedModel: acc.model,
-    responseJson: acc.toCompletion() as unknown as Record<string, unknown>,
+    responseJson: acc.toCompletion(),
   };
 }
 

@@ -30,8 +30,8 @@ export type { TurnRow, TurnSearchRow } from "./llm-rows.js";
 import { llmOptionsJson } from "./llm-options.js";
 import { newUlid } from "./ulid.js";
 import type { ExchangeRecord } from "./types.js";
-import type { ChainHasher } from "./sqlite/hash-chains.js";
-import { historyPairs, idsBefore, type AnalyzedInput } from "./sqlite/threading.js";
+import type { ChainHasher } from "./hash-chains.js";
+import { historyPairs, idsBefore, type AnalyzedInput } from "./threading.js";
 
 /**
  * The columns of a row type, in insert order: the keys of `columns` (its

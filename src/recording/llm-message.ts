@@ -183,6 +183,7 @@ export function messageText(message: LlmMessage): string {
  */
 export function partColumns(part: LlmPart): { toolName: string | null; text: string | null; payload: string | null } {
   if (part.type === "text" || part.type === "reasoning") return { toolName: null, text: part.text, payload: null };
-  const { type: _type, ...rest } = part;
+  const rest: Partial<typeof part> = { ...part };
+  delete rest.type;
   return { toolName: part.name, text: null, payload: pythonJsonDumps(rest) };
 }

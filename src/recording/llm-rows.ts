@@ -8,7 +8,7 @@ import { messageText, type LlmMessage } from "./llm-message.js";
 import { pythonJsonDumps } from "./message-hash.js";
 import type { ToolRowSource } from "./llm-tools.js";
 import type { ExchangeRecord } from "./types.js";
-import type { AnalyzedInput, HistoryPair } from "./sqlite/threading.js";
+import type { AnalyzedInput, HistoryPair } from "./threading.js";
 
 /** A `turns` row (the columns llm-relay fills). */
 export interface TurnRow {

@@ -98,7 +98,7 @@ export function requestTools(body: Record<string, unknown>): ToolRow[] {
     for (const t of body.tools)
       if (isObject(t) && (t.type === undefined || t.type === "function")) defs.push(t.function);
   }
-  if (Array.isArray(body.functions)) defs.push(...body.functions);
+  if (Array.isArray(body.functions)) defs.push(...(body.functions as unknown[]));
   const seen = new Set<string>();
   const out: ToolRow[] = [];
   for (const def of defs) {

@@ -80,6 +80,20 @@ class CannotCross extends Error {
   }
 }
 
+/** What the worker thread is started with (`workerData`). */
+export interface WorkerStart {
+  /** The logs.db to open. */
+  dbPath: string;
+  /** How long a write waits for another connection's lock, in ms. */
+  busyTimeoutMs: number;
+}
+
+/**
+ * How long the worker's writes wait for another process's lock before the batch is kept for retry, in ms:
+ * long, since this thread holds up no request.
+ */
+export const WORKER_BUSY_TIMEOUT_MS = 5000;
+
 /**
  * Writes in a worker thread that opens its own connection to the SQLite
  * file at `dbPath`. Every way a hand-off can fail leaves the sink ready for
@@ -93,21 +107,23 @@ export class WorkerSink implements RecordSink {
 
   /**
    * Starts the worker and waits until it has opened the database.
+   * @param options.busyTimeoutMs how long a write waits for another connection's lock before the batch is kept
+   *   for retry, in ms (default {@link WORKER_BUSY_TIMEOUT_MS})
    * @throws when the worker cannot open the database
    */
-  static async start(dbPath: string): Promise<WorkerSink> {
-    const sink = new WorkerSink(dbPath);
+  static async start(dbPath: string, options: { busyTimeoutMs?: number } = {}): Promise<WorkerSink> {
+    const sink = new WorkerSink({ dbPath, busyTimeoutMs: options.busyTimeoutMs ?? WORKER_BUSY_TIMEOUT_MS });
     await sink.spawn();
     return sink;
   }
 
-  private constructor(private readonly dbPath: string) {}
+  private constructor(private readonly startData: WorkerStart) {}
 
   /** Starts a worker thread and resolves once it has opened the database. */
   private spawn(): Promise<void> {
     const typescript = import.meta.url.endsWith(".ts");
     const url = new URL(`./record-worker${typescript ? ".ts" : ".js"}`, import.meta.url);
-    const workerData = { dbPath: this.dbPath };
+    const workerData = this.startData;
     const options = { workerData, resourceLimits: WORKER_RESOURCE_LIMITS };
     const worker = typescript
       ? // Under the test runner the sources are TypeScript: the worker loads them through tsx (a devDependency).

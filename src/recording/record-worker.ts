@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { RecordWriter } from "./record-writer.js";
-import type { WorkerReply, WorkerRequest } from "./record-sinks.js";
+import type { WorkerReply, WorkerRequest, WorkerStart } from "./record-sinks.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 
 const port = parentPort!;
@@ -13,7 +13,8 @@ const reply = (message: WorkerReply) => port.postMessage(message);
 let writer: RecordWriter;
 try {
   // This thread may wait on another process's lock without holding up requests.
-  writer = new RecordWriter(SqliteStore.open((workerData as { dbPath: string }).dbPath, { busyTimeoutMs: 5000 }));
+  const { dbPath, busyTimeoutMs } = workerData as WorkerStart;
+  writer = new RecordWriter(SqliteStore.open(dbPath, { busyTimeoutMs }));
   reply({ type: "ready" });
 } catch (error) {
   reply({ type: "failed", error: error instanceof Error ? error.message : String(error) });

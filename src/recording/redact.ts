@@ -31,7 +31,7 @@ function hasSecret(value: unknown): boolean {
 }
 
 function copyWithout(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => (hasSecret(item) ? copyWithout(item) : item));
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => (hasSecret(item) ? copyWithout(item) : item));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {

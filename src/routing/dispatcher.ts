@@ -240,7 +240,7 @@ async function step<T>(
         const waitMs =
           picked.deployment === state.previous && state.retryAfterMs !== null
             ? state.retryAfterMs
-            : backoffMs(state.retry - 1, router.settings, timing.random);
+            : backoffMs(state.retry - 1, router.settings, () => timing.random());
         return {
           kind: "wait-before-retry",
           model: state.model,

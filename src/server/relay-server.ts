@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import type { RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
-import { RelayError, invalidRequest, serverShuttingDown } from "../protocol/errors.js";
+import { invalidRequest, serverShuttingDown } from "../protocol/errors.js";
 import { ProviderRegistry } from "../providers/registry.js";
 import { providerContext } from "../providers/provider-context.js";
 import { Recorder, type RecorderOptions } from "../recording/recorder.js";
@@ -36,6 +36,7 @@ import { requestIdOf } from "./request-id.js";
 import { checkBind } from "./bind-check.js";
 import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
+import { registerMessages } from "./routes/messages.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
@@ -65,6 +66,8 @@ export interface StartOptions {
   idempotencyPurgeIntervalMs?: number;
   /** The clock (ms) the providers' discovered context windows expire by; tests inject one to pass a TTL without waiting. */
   providerClock?: () => number;
+  /** How long the record worker's writes wait for another process's lock, in ms (default 5000, `WORKER_BUSY_TIMEOUT_MS`). */
+  recordBusyTimeoutMs?: number;
 }
 
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
@@ -93,7 +96,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
       : null;
   const store = options.store ?? pg ?? SqliteStore.open(config.dbPath, { busyTimeoutMs: MAIN_BUSY_TIMEOUT_MS });
   // With recording off the recorder never calls its sink: no worker thread (about 26 MB) for nothing.
-  const sink = options.store || pg || !config.record ? new InlineSink(store) : await WorkerSink.start(config.dbPath);
+  const sink =
+    options.store || pg || !config.record
+      ? new InlineSink(store)
+      : await WorkerSink.start(config.dbPath, { busyTimeoutMs: options.recordBusyTimeoutMs });
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
   const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
@@ -185,8 +191,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
 /** The Fastify app with every route, hook and handler. */
 export function buildApp(ctx: ServerContext): FastifyInstance {
   const maxJsonDepth = ctx.config.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  // Typed as Fastify's logger interface, so the app (and every route's type) is FastifyInstance's default.
+  const logger: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     // One line per exchange is logged by the chat handler itself.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
@@ -221,7 +229,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       return;
     }
     request.rawBody = text;
-    parseJson(request, text, done);
+    // Fastify's default JSON parser is synchronous and reports its result (or error) through `done`.
+    void parseJson(request, text, done);
   });
   // Clients that forget the JSON content type (curl -d, text/plain) still get parsed.
   app.removeContentTypeParser("text/plain");
@@ -245,8 +254,9 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     }
   });
   let closing = false;
-  app.addHook("preClose", async () => {
+  app.addHook("preClose", (done) => {
     closing = true;
+    done();
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.raw.setHeader("x-request-id", request.id);
@@ -287,6 +297,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
   installErrorHandlers(app, ctx.config.bodyLimitBytes);
   registerChatCompletions(app, ctx);
+  registerMessages(app, ctx);
   registerEmbeddings(app, ctx);
   registerModels(app, ctx);
   registerHealth(app, ctx);

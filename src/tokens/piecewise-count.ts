@@ -39,7 +39,7 @@ export function countPiecewise(text: string): number {
     if (piece.length <= MAX_PIECE_CHARS) continue;
     const at = match.index;
     if (at > from) total += tokenizer.count(text.slice(from, at));
-    total += countInSlices(piece, tokenizer.count);
+    total += countInSlices(piece, (slice) => tokenizer.count(slice));
     from = at + piece.length;
   }
   if (from === 0) return tokenizer.count(text);

@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { BenchReport } from "../../src/bench/report/summary.js";
 import { lookupModel } from "../../src/catalog/index.js";
 import { killAll, outputOf, runCli, spawnCli, withTimeout } from "../helpers/cli.js";
 import { rows } from "../helpers/db.js";
@@ -123,10 +124,10 @@ describe("llm-relay bench", () => {
     expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+\\S+ \\S+\\s+done\\s+9\\s+9/9\\s+0\\s+${SLOW}$`, "m"));
 
     const json = await runCli(["bench", "report", runId, "--json"], { cwd });
-    const report = JSON.parse(json.stdout);
+    const report = JSON.parse(json.stdout) as BenchReport;
     expect(report.run).toMatchObject({ id: runId, status: "done", results: 9, tasks: 9 });
     expect(report.candidates).toHaveLength(1);
-    expect(report.candidates[0].ttftMs.p50).toBeGreaterThanOrEqual(SLOW_PROFILE.firstChunkDelayMs - 2);
+    expect(report.candidates[0]!.ttftMs.p50).toBeGreaterThanOrEqual(SLOW_PROFILE.firstChunkDelayMs - 2);
     expect(report.cases).toHaveLength(9);
 
     const html = path.join(cwd, "out", "report.html");
@@ -135,7 +136,7 @@ describe("llm-relay bench", () => {
     expect(table.stdout).toContain(`wrote ${html}`);
     expect(fs.readFileSync(html, "utf8")).toContain(`<table class="summary" id="summary">`);
 
-    const logs = await runCli(["logs", "--conversation", report.run.conversations[SLOW], "-n", "0"], { cwd });
+    const logs = await runCli(["logs", "--conversation", report.run.conversations[SLOW]!, "-n", "0"], { cwd });
     expect(logs.code).toBe(0);
     const lines = logs.stdout.trim().split("\n").slice(1);
     expect(lines.length).toBeGreaterThanOrEqual(9); // the 9 answers, and the call cancelled by SIGINT if one was in flight

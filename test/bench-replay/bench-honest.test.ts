@@ -242,10 +242,10 @@ describe("a run whose figures cannot all be told", () => {
       page.on("pageerror", (error) => problems.push(error.message));
       await page.goto(url);
       await page.waitForSelector("body[data-charts=ready]", { timeout: 10_000 });
-      const chart = (await page.evaluate(`(() => {
+      const chart = await page.evaluate<{ x: string; title: string; points: number[][] }>(`(() => {
         const chart = Chart.getChart(document.getElementById("quality-chart"));
         return { x: chart.options.scales.x.title.text, title: chart.options.plugins.title.text, points: chart.data.datasets.map((d) => d.data.map((p) => p.x)) };
-      })()`)) as { x: string; title: string; points: number[][] };
+      })()`);
       expect(chart.x).toMatch(/^median total time .*\(ms\)$/);
       expect(chart.title).toMatch(/^quality versus latency/);
       const report = runReport(store, run.id)!;

@@ -14,6 +14,7 @@ import { renderHtmlReport } from "../../src/bench/report/html.js";
 import { runBench } from "../../src/bench/runner.js";
 import { readChecksFile } from "../../src/bench/scores/checks.js";
 import { selectCases } from "../../src/bench/selection.js";
+import type { BenchReport, CandidateSummary } from "../../src/bench/report/summary.js";
 import { createRun, planRun, runReport } from "../../src/bench/session.js";
 import { BenchStore } from "../../src/bench/storage/bench-store.js";
 import type { BenchResult, BenchRun, RunSettings, SelectionFilters } from "../../src/bench/types.js";
@@ -327,7 +328,7 @@ describe("a full run against two candidates, with checks and a judge", () => {
   });
 
   it("gives a JSON report with one summary per candidate and every case side by side", () => {
-    const report = JSON.parse(JSON.stringify(runReport(store, fullRun.id)));
+    const report = JSON.parse(JSON.stringify(runReport(store, fullRun.id))) as BenchReport;
     expect(Object.keys(report)).toEqual(["run", "checks", "candidates", "cases"]);
     expect(report.run).toMatchObject({
       id: fullRun.id,
@@ -338,7 +339,8 @@ describe("a full run against two candidates, with checks and a judge", () => {
       results: 18,
     });
     expect(report.checks).toEqual(CHECKS.map((c) => c.name));
-    const [fast, slow] = report.candidates;
+    expect(report.candidates).toHaveLength(2);
+    const [fast, slow] = report.candidates as [CandidateSummary, CandidateSummary];
     for (const summary of [fast, slow]) {
       expect(Object.keys(summary).sort()).toEqual(
         [
@@ -360,10 +362,10 @@ describe("a full run against two candidates, with checks and a judge", () => {
         ].sort(),
       );
       expect(summary).toMatchObject({ results: 9, errors: 0, errorRate: 0, judged: 9 });
-      expect(summary.ttftMs.p50).toBeLessThanOrEqual(summary.ttftMs.p95);
-      expect(summary.totalMs.p50).toBeLessThanOrEqual(summary.totalMs.p95);
+      expect(summary.ttftMs.p50).toBeLessThanOrEqual(summary.ttftMs.p95!);
+      expect(summary.totalMs.p50).toBeLessThanOrEqual(summary.totalMs.p95!);
     }
-    expect(fast.ttftMs.p95).toBeLessThan(slow.ttftMs.p50);
+    expect(fast.ttftMs.p95).toBeLessThan(slow.ttftMs.p50!);
     expect(fast.meanEditSimilarity).toBe(1);
     expect(slow.meanEditSimilarity).toBeLessThan(1);
     expect(fast.judgeMean).toBe(9);
@@ -382,7 +384,7 @@ describe("a full run against two candidates, with checks and a judge", () => {
     expect(fast.costUsd).toBeGreaterThan(0);
     expect(slow.costUsd).toBeNull();
     expect(report.cases).toHaveLength(9);
-    const aider = report.cases[0];
+    const aider = report.cases[0]!;
     expect(aider).toMatchObject({
       caseId: fixture.answered[0]!.id,
       model: "TestModelName",
@@ -390,8 +392,8 @@ describe("a full run against two candidates, with checks and a judge", () => {
       messageCount: 12,
     });
     expect(aider.prompt).toMatch(/^create src\/main\.py/);
-    expect(aider.answers.map((a: { candidate: string }) => a.candidate)).toEqual([FAST, SLOW]);
-    expect(Object.keys(aider.answers[0]).sort()).toEqual(
+    expect(aider.answers.map((a) => a.candidate)).toEqual([FAST, SLOW]);
+    expect(Object.keys(aider.answers[0]!).sort()).toEqual(
       [
         "candidate",
         "repeat",
@@ -517,12 +519,14 @@ describe("the HTML report", () => {
       );
 
       // evaluated in the page (this project's TypeScript has no DOM types)
-      const painted = (await page.evaluate(`[...document.querySelectorAll("canvas")].map((canvas) => {
+      const painted = await page.evaluate<
+        { id: string; filled: number; visible: boolean }[]
+      >(`[...document.querySelectorAll("canvas")].map((canvas) => {
         const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
         let filled = 0;
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) filled++;
         return { id: canvas.id || canvas.dataset.candidate, filled, visible: canvas.getBoundingClientRect().height > 0 };
-      })`)) as { id: string; filled: number; visible: boolean }[];
+      })`);
       expect(painted.map((c) => c.id)).toEqual([FAST, SLOW, "quality-chart"]);
       // the candidates' costs differ (one priced, one not): quality against cost
       expect(

@@ -21,6 +21,7 @@ import {
 import { parseCatalogFile } from "../../src/catalog/load-catalog.js";
 import { PRESET_NAMES } from "../../src/config/presets.js";
 import * as packageRoot from "../../src/index.js";
+import { omit } from "../helpers/omit.js";
 
 const DATA_DIR = fileURLToPath(new URL("../../src/catalog/data/", import.meta.url));
 
@@ -141,7 +142,7 @@ describe("catalog data files", () => {
   });
 
   it("refuses a missing price, a negative price, a fractional context window and an unknown key, naming the key", () => {
-    const { input_usd_per_mtok: _dropped, ...noInput } = validEntry;
+    const noInput = omit(validEntry, "input_usd_per_mtok");
     expect(refusal({ ...validFile, models: [noInput] }).message).toMatch(/groq\.json: .*models\.0\.input_usd_per_mtok/);
     expect(refusal({ ...validFile, models: [{ ...validEntry, output_usd_per_mtok: -1 }] }).message).toContain(
       "models.0.output_usd_per_mtok",

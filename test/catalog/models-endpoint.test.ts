@@ -15,6 +15,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { deploymentDefaults } from "../../src/config/schema.js";
 import { send } from "../helpers/exchanges.js";
 import { fakeDeployment, startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
+import { match } from "../helpers/matchers.js";
 
 interface RawEntry {
   id: string;
@@ -106,7 +107,7 @@ describe("GET /v1/models with GROQ_API_KEY and ANTHROPIC_API_KEY set", () => {
     expect(body.object).toBe("list");
     const byId = new Map(body.data.map((m) => [m.id as string, m]));
     expect(body.data.length).toBe(byId.size);
-    expect(byId.get("echo")).toEqual({ id: "echo", object: "model", created: expect.any(Number), owned_by: "echo" });
+    expect(byId.get("echo")).toEqual({ id: "echo", object: "model", created: match.any(Number), owned_by: "echo" });
     expect(byId.get("my-local")).toEqual({
       id: "my-local",
       object: "model",

@@ -14,6 +14,7 @@ import { killAll, runCli, type CliResult } from "../helpers/cli.js";
 import { rows } from "../helpers/db.js";
 import { tempDir } from "../helpers/proxy.js";
 import { createBackend, type Backend } from "../tenancy/backends.js";
+import { match } from "../helpers/matchers.js";
 
 const KEY = /^lr-[0-9A-Za-z]{40}$/;
 
@@ -132,7 +133,7 @@ describe("keys on a SQLite logs.db", () => {
       ok(await runCli(["keys", "create", "--tenant", "team-a", "--budget-usd", "5", "--json"], { cwd: dir })).stdout,
     ) as Record<string, unknown>;
     expect(created).toMatchObject({
-      key: expect.stringMatching(KEY),
+      key: match.stringMatching(KEY),
       tenant: "team-a",
       budgetUsd: 5,
       budgetPeriodMs: null,
@@ -190,7 +191,7 @@ describe("keys on PostgreSQL", () => {
     const key = await store.keys.verify(plaintext);
     expect(key).toMatchObject({ tenant: "acme", tpm: 1000, rpm: null });
     const stored = await backend.raw("SELECT prefix, key_hash FROM llm_relay_keys");
-    expect(stored).toEqual([{ prefix: plaintext.slice(0, 11), key_hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(stored).toEqual([{ prefix: plaintext.slice(0, 11), key_hash: match.stringMatching(/^[0-9a-f]{64}$/) }]);
     const table = ok(await runCli(["keys", "list", "--database-url", url], { cwd })).stdout;
     expect(table).toContain(key!.id);
     expect(table).not.toContain(plaintext.slice(11));

@@ -13,6 +13,7 @@ import { openAIError, send } from "../helpers/exchanges.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { tempDir } from "../helpers/proxy.js";
 import { until } from "../helpers/until.js";
+import { match } from "../helpers/matchers.js";
 
 let dir: string;
 let fake: FakeUpstream;
@@ -239,7 +240,7 @@ describe("llm-relay serve: graceful stop", () => {
       expect(answer.status, answer.text).toBe(503);
       expect(openAIError(answer)).toMatchObject({
         code: "server_shutting_down",
-        message: expect.stringMatching(/shutting down/),
+        message: match.stringMatching(/shutting down/),
       });
     }
     for (const record of records.slice(5)) {

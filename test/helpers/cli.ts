@@ -91,8 +91,8 @@ export function spawnCli(args: readonly string[], options: SpawnOptions): CliPro
   });
   let out = "";
   let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (piece: string) => (out += piece));
-  child.stderr!.setEncoding("utf8").on("data", (piece: string) => (err += piece));
+  child.stdout.setEncoding("utf8").on("data", (piece: string) => (out += piece));
+  child.stderr.setEncoding("utf8").on("data", (piece: string) => (err += piece));
   let done = false;
   const exited = new Promise<Exit>((resolve) => {
     // "close" comes after "exit" and after stdout/stderr have ended, so the output is complete.

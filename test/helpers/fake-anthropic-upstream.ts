@@ -15,6 +15,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
+import { handled } from "./async-handler.js";
 
 const FIXTURES = new URL("../fixtures/protocols/anthropic/", import.meta.url);
 
@@ -75,28 +76,30 @@ export function anthropicErrors(): Record<
 export async function startFakeAnthropic(): Promise<FakeAnthropicUpstream> {
   const queued: AnthropicBehaviour[] = [];
   const requests: ReceivedAnthropicRequest[] = [];
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += String(piece);
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      // checked below
-    }
-    const received: ReceivedAnthropicRequest = { path: req.url ?? "", headers: req.headers, body, rejected: null };
-    requests.push(received);
-    if (req.method !== "POST" || req.url !== "/v1/messages")
-      return sendError(res, 404, "not_found_error", "Not found", received);
-    if (req.headers["x-api-key"] !== FAKE_ANTHROPIC_KEY)
-      return sendError(res, 401, "authentication_error", "invalid x-api-key", received);
-    if (req.headers["anthropic-version"] !== "2023-06-01")
-      return sendError(res, 400, "invalid_request_error", "anthropic-version: header is required", received);
-    const problem = checkRequest(body);
-    if (problem) return sendError(res, 400, "invalid_request_error", problem, received);
-    const behaviour = queued.shift() ?? { kind: "replay", fixture: "text" };
-    await answer(res, behaviour, body.stream === true);
-  });
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += String(piece);
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        // checked below
+      }
+      const received: ReceivedAnthropicRequest = { path: req.url ?? "", headers: req.headers, body, rejected: null };
+      requests.push(received);
+      if (req.method !== "POST" || req.url !== "/v1/messages")
+        return sendError(res, 404, "not_found_error", "Not found", received);
+      if (req.headers["x-api-key"] !== FAKE_ANTHROPIC_KEY)
+        return sendError(res, 401, "authentication_error", "invalid x-api-key", received);
+      if (req.headers["anthropic-version"] !== "2023-06-01")
+        return sendError(res, 400, "invalid_request_error", "anthropic-version: header is required", received);
+      const problem = checkRequest(body);
+      if (problem) return sendError(res, 400, "invalid_request_error", problem, received);
+      const behaviour = queued.shift() ?? { kind: "replay", fixture: "text" };
+      await answer(res, behaviour, body.stream === true);
+    }),
+  );
   const listening = await listenOnLoopback(server);
   const { port } = listening;
   return {

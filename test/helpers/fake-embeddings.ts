@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { handled } from "./async-handler.js";
 
 const FIXTURE = JSON.parse(
   fs.readFileSync(new URL("../fixtures/protocols/openai/embeddings-response.json", import.meta.url), "utf8"),
@@ -66,38 +67,40 @@ function inputCount(input: unknown): number {
 export async function startFakeEmbeddings(): Promise<FakeEmbeddings> {
   let behaviour: EmbeddingsBehaviour = { kind: "ok" };
   const requests: EmbeddingsRequest[] = [];
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const body = JSON.parse(raw || "{}") as Record<string, unknown>;
-    const entry: EmbeddingsRequest = { path: req.url ?? "", headers: req.headers, body, answer: "" };
-    requests.push(entry);
-    const send = (status: number, text: string, headers: Record<string, string> = {}) => {
-      entry.answer = text;
-      res.writeHead(status, { "content-type": "application/json", ...headers });
-      res.end(text);
-    };
-    if (entry.path !== "/v1/embeddings")
-      return send(
-        404,
-        JSON.stringify({ error: { message: "not found", type: "invalid_request_error", param: null, code: null } }),
-      );
-    if (behaviour.kind === "status") return send(behaviour.status, behaviour.body, behaviour.headers);
-    const count = inputCount(body.input);
-    const dimensions = typeof body.dimensions === "number" ? body.dimensions : 4;
-    const data = Array.from({ length: count }, (_, index) => {
-      const vector = fakeVector(index, dimensions);
-      return { object: "embedding", embedding: body.encoding_format === "base64" ? base64Of(vector) : vector, index };
-    });
-    const tokens = TOKENS_PER_INPUT * count;
-    const answer = {
-      object: "list",
-      data,
-      model: `${String(body.model)}-served`,
-      ...(behaviour.usage === false ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }),
-    };
-    send(200, JSON.stringify(answer, null, 2));
-  });
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const body = JSON.parse(raw || "{}") as Record<string, unknown>;
+      const entry: EmbeddingsRequest = { path: req.url ?? "", headers: req.headers, body, answer: "" };
+      requests.push(entry);
+      const send = (status: number, text: string, headers: Record<string, string> = {}) => {
+        entry.answer = text;
+        res.writeHead(status, { "content-type": "application/json", ...headers });
+        res.end(text);
+      };
+      if (entry.path !== "/v1/embeddings")
+        return send(
+          404,
+          JSON.stringify({ error: { message: "not found", type: "invalid_request_error", param: null, code: null } }),
+        );
+      if (behaviour.kind === "status") return send(behaviour.status, behaviour.body, behaviour.headers);
+      const count = inputCount(body.input);
+      const dimensions = typeof body.dimensions === "number" ? body.dimensions : 4;
+      const data = Array.from({ length: count }, (_, index) => {
+        const vector = fakeVector(index, dimensions);
+        return { object: "embedding", embedding: body.encoding_format === "base64" ? base64Of(vector) : vector, index };
+      });
+      const tokens = TOKENS_PER_INPUT * count;
+      const answer = {
+        object: "list",
+        data,
+        model: `${String(body.model)}-served`,
+        ...(behaviour.usage === false ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }),
+      };
+      send(200, JSON.stringify(answer, null, 2));
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

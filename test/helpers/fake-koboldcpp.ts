@@ -14,9 +14,10 @@
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { fakeTokenize } from "./fake-tokenizer.js";
+import { fakeTokenize, fieldText } from "./fake-tokenizer.js";
 import { firstLine, readCapture, section } from "./protocol-capture.js";
 import { pythonJson } from "./python-json.js";
+import { handled } from "./async-handler.js";
 
 const capture = readCapture("koboldcpp.txt");
 const JSON_HEADERS = section(capture, "POST /api/v1/generate").headers;
@@ -155,76 +156,78 @@ export async function startFakeKoboldCpp(initial: Partial<KoboldFakeOptions> = {
     lastStopReason = options.stoppedAt !== null ? 2 : options.finishReason === "stop" ? 1 : 0;
   };
 
-  const server = http.createServer(async (req, _res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
-    let body: Record<string, unknown> | undefined;
-    let badJson = false;
-    if (req.method === "POST") {
-      try {
-        body = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        badJson = true;
+  const server = http.createServer(
+    handled(async (req) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
+      let body: Record<string, unknown> | undefined;
+      let badJson = false;
+      if (req.method === "POST") {
+        try {
+          body = JSON.parse(raw) as Record<string, unknown>;
+        } catch {
+          badJson = true;
+        }
       }
-    }
-    requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
-    // The answer is written on the socket itself: Node's ServerResponse cannot speak HTTP/1.0.
-    const socket = req.socket;
-    const json = (text: string) => writeResponse(socket, "200 OK", JSON_HEADERS, text, true);
+      requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
+      // The answer is written on the socket itself: Node's ServerResponse cannot speak HTTP/1.0.
+      const socket = req.socket;
+      const json = (text: string) => writeResponse(socket, "200 OK", JSON_HEADERS, text, true);
 
-    if (req.method === "GET" && path === "/api/v1/model") return json(MODEL);
-    if (req.method === "GET" && path === "/api/extra/true_max_context_length")
-      return json(pythonJson({ value: options.maxContext }));
-    if (req.method === "GET" && path === "/api/extra/version") return json(VERSION);
-    if (req.method === "GET" && path === "/api/extra/perf" && !options.noPerf)
-      return json(pythonJson({ ...PERF, stop_reason: lastStopReason }));
-    if (req.method === "POST" && path === "/v1/chat/completions") {
-      if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
-      generated();
-      const text = options.pieces.join("");
-      if (body?.stream !== true) {
-        const answer = {
-          ...V1_TEMPLATE,
-          created: Math.floor(Date.now() / 1000),
-          choices: [
-            { index: 0, message: { role: "assistant", content: text, tool_calls: [] }, finish_reason: "length" },
-          ],
-        };
-        return writeResponse(socket, "200 OK", V1_JSON_HEADERS, pythonJson(answer), true);
+      if (req.method === "GET" && path === "/api/v1/model") return json(MODEL);
+      if (req.method === "GET" && path === "/api/extra/true_max_context_length")
+        return json(pythonJson({ value: options.maxContext }));
+      if (req.method === "GET" && path === "/api/extra/version") return json(VERSION);
+      if (req.method === "GET" && path === "/api/extra/perf" && !options.noPerf)
+        return json(pythonJson({ ...PERF, stop_reason: lastStopReason }));
+      if (req.method === "POST" && path === "/v1/chat/completions") {
+        if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
+        generated();
+        const text = options.pieces.join("");
+        if (body?.stream !== true) {
+          const answer = {
+            ...V1_TEMPLATE,
+            created: Math.floor(Date.now() / 1000),
+            choices: [
+              { index: 0, message: { role: "assistant", content: text, tool_calls: [] }, finish_reason: "length" },
+            ],
+          };
+          return writeResponse(socket, "200 OK", V1_JSON_HEADERS, pythonJson(answer), true);
+        }
+        return v1Stream(socket, options.pieces);
       }
-      return v1Stream(socket, options.pieces);
-    }
-    if (req.method === "POST" && path === "/api/extra/tokencount" && !options.noTokenCount) {
-      if (badJson) return writeResponse(socket, "400 Bad Request", JSON_HEADERS, pythonJson({ value: -1 }), true);
-      const ids = fakeTokenize(String(body?.prompt ?? ""), body?.special !== false);
-      return json(pythonJson({ value: ids.length, ids }));
-    }
-    if (req.method === "POST" && GENERATE_PATHS.has(path)) {
-      if (options.busy) return writeResponse(socket, "503 Service Unavailable", ERROR_HEADERS, BUSY_BODY, false);
-      if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
-      if (options.generateError)
-        return writeResponse(
-          socket,
-          `${options.generateError.status} Error`,
-          ERROR_HEADERS,
-          options.generateError.body,
-          false,
-        );
-      generated();
-      const finish = options.stoppedAt !== null ? "length" : options.finishReason;
-      const kept =
-        options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
-      if (path === "/api/v1/generate")
-        return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
-      return stream(socket, {
-        ...options,
-        finishReason: finish,
-        pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces,
-      });
-    }
-    writeResponse(socket, "404 Not Found", NOT_FOUND.headers, NOT_FOUND.bodyLines[0]!, false);
-  });
+      if (req.method === "POST" && path === "/api/extra/tokencount" && !options.noTokenCount) {
+        if (badJson) return writeResponse(socket, "400 Bad Request", JSON_HEADERS, pythonJson({ value: -1 }), true);
+        const ids = fakeTokenize(fieldText(body?.prompt), body?.special !== false);
+        return json(pythonJson({ value: ids.length, ids }));
+      }
+      if (req.method === "POST" && GENERATE_PATHS.has(path)) {
+        if (options.busy) return writeResponse(socket, "503 Service Unavailable", ERROR_HEADERS, BUSY_BODY, false);
+        if (badJson) return writeResponse(socket, "500 Internal Server Error", ERROR_HEADERS, BAD_INPUT, false);
+        if (options.generateError)
+          return writeResponse(
+            socket,
+            `${options.generateError.status} Error`,
+            ERROR_HEADERS,
+            options.generateError.body,
+            false,
+          );
+        generated();
+        const finish = options.stoppedAt !== null ? "length" : options.finishReason;
+        const kept =
+          options.stoppedAt !== null && (body?.trim_stop !== true || options.ignoresTrimStop) ? options.stoppedAt : "";
+        if (path === "/api/v1/generate")
+          return json(pythonJson({ results: [{ text: options.text + kept, finish_reason: finish }] }));
+        return stream(socket, {
+          ...options,
+          finishReason: finish,
+          pieces: kept ? [...options.pieces.slice(0, -1), options.pieces.at(-1)! + kept] : options.pieces,
+        });
+      }
+      writeResponse(socket, "404 Not Found", NOT_FOUND.headers, NOT_FOUND.bodyLines[0]!, false);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

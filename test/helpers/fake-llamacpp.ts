@@ -10,8 +10,9 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { fakeTokenize } from "./fake-tokenizer.js";
+import { fakeTokenize, fieldText } from "./fake-tokenizer.js";
 import { firstLine, readCapture, section } from "./protocol-capture.js";
+import { handled } from "./async-handler.js";
 
 const capture = readCapture("llama-server.txt");
 const jsonHeaders = Object.fromEntries(
@@ -144,42 +145,44 @@ export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {})
   const requests: LlamaReceived[] = [];
   const tokenCounts: number[] = [];
 
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const path = (req.url ?? "/").split("?")[0]!;
-    let body: Record<string, unknown> | undefined;
-    let badJson = false;
-    if (req.method === "POST") {
-      try {
-        body = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        badJson = true;
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const path = (req.url ?? "/").split("?")[0]!;
+      let body: Record<string, unknown> | undefined;
+      let badJson = false;
+      if (req.method === "POST") {
+        try {
+          body = JSON.parse(raw) as Record<string, unknown>;
+        } catch {
+          badJson = true;
+        }
       }
-    }
-    requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
-    const json = (status: number, text: string) => {
-      res.writeHead(status, { ...jsonHeaders, "content-length": Buffer.byteLength(text) });
-      res.end(text);
-    };
-    if (options.loading) return json(503, LOADING_BODY);
-    if (badJson) return json(500, BAD_JSON);
-    if (req.method === "GET" && path === "/health") return json(200, HEALTH_OK);
-    if (req.method === "GET" && path === "/props") return json(200, propsBody(options));
-    if (req.method === "POST" && path === "/tokenize") {
-      const tokens = fakeTokenize(String(body?.content ?? ""), body?.add_special === true);
-      tokenCounts.push(tokens.length);
-      return json(200, JSON.stringify({ tokens }));
-    }
-    if (req.method === "POST" && path === "/completion") {
-      if (options.completionError) return json(options.completionError.status, options.completionError.body);
-      const promptTokens = fakeTokenize(String(body?.prompt ?? ""), true).length;
-      if (options.enforceContext && promptTokens >= options.nCtx)
-        return json(400, exceedContextBody(promptTokens, options.nCtx));
-      return complete(body ?? {}, options, res, json);
-    }
-    json(404, NOT_FOUND);
-  });
+      requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
+      const json = (status: number, text: string) => {
+        res.writeHead(status, { ...jsonHeaders, "content-length": Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (options.loading) return json(503, LOADING_BODY);
+      if (badJson) return json(500, BAD_JSON);
+      if (req.method === "GET" && path === "/health") return json(200, HEALTH_OK);
+      if (req.method === "GET" && path === "/props") return json(200, propsBody(options));
+      if (req.method === "POST" && path === "/tokenize") {
+        const tokens = fakeTokenize(fieldText(body?.content), body?.add_special === true);
+        tokenCounts.push(tokens.length);
+        return json(200, JSON.stringify({ tokens }));
+      }
+      if (req.method === "POST" && path === "/completion") {
+        if (options.completionError) return json(options.completionError.status, options.completionError.body);
+        const promptTokens = fakeTokenize(fieldText(body?.prompt), true).length;
+        if (options.enforceContext && promptTokens >= options.nCtx)
+          return json(400, exceedContextBody(promptTokens, options.nCtx));
+        return complete(body ?? {}, options, res, json);
+      }
+      json(404, NOT_FOUND);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -213,7 +216,7 @@ function complete(
   res: http.ServerResponse,
   json: (status: number, text: string) => void,
 ): void {
-  const prompt = String(body.prompt ?? "");
+  const prompt = fieldText(body.prompt);
   const nPredict = typeof body.n_predict === "number" && body.n_predict >= 0 ? body.n_predict : Infinity;
   const pieces = options.pieces.slice(0, nPredict);
   const evaluated = fakeTokenize(prompt, true).length;

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
+import { handled } from "./async-handler.js";
 
 const FIXTURES = new URL("../fixtures/protocols/ollama/", import.meta.url);
 
@@ -213,66 +214,71 @@ export async function startFakeOllama(
     return [...thinkingLines, ...lines, final];
   }
 
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    let body: Json = {};
-    try {
-      body = raw ? (JSON.parse(raw) as Json) : {};
-    } catch {
-      res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
-      res.end('{"error":"invalid character"}');
-      return;
-    }
-    const path = req.url ?? "";
-    requests.push({ method: req.method ?? "", path, body });
-    const json = (status: number, value: unknown) => {
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify(value));
-    };
-    const modelName = typeof body.model === "string" ? body.model : "";
-    const model = models[modelName.replace(/:latest$/, "")];
-    const notFound = () =>
-      json(404, { error: JSON.parse(fixture("error-model-not-found.json").replace("llama3.2", modelName)).error });
-    if (path === "/api/tags" && req.method === "GET") return json(200, tagsAnswer());
-    if (path === "/api/show" && req.method === "POST") return model ? json(200, showAnswer(model)) : notFound();
-    if (path !== "/api/chat" && path !== "/api/generate" && path !== "/api/embed")
-      return json(404, { error: "404 page not found" });
-    if (!model) return notFound();
-    const current = behaviour;
-    if (current.kind === "status") {
-      res.writeHead(current.status, { "content-type": "application/json; charset=utf-8" });
-      res.end(current.body);
-      return;
-    }
-    if (path === "/api/embed") {
-      const valid =
-        typeof body.input === "string" ||
-        (Array.isArray(body.input) && body.input.every((item) => typeof item === "string"));
-      return valid ? json(200, embedAnswer(body)) : json(400, { error: "invalid input type" });
-    }
-    const stream = body.stream !== false; // Ollama streams unless told not to
-    if (current.kind === "ok" && !stream) return json(200, answerObjects(path, modelName, current, false)[0]);
-    res.writeHead(200, { "content-type": "application/x-ndjson" });
-    if (current.kind === "ok") {
-      for (const object of answerObjects(path, modelName, current, true)) res.write(`${JSON.stringify(object)}\n`);
-      res.end();
-      return;
-    }
-    const lines = answerObjects(
-      path,
-      modelName,
-      { kind: "ok", text: current.text ?? OLLAMA_TEXT, chunks: current.lines + 3 },
-      true,
-    ).slice(0, current.lines);
-    for (const object of lines) res.write(`${JSON.stringify(object)}\n`);
-    if (current.kind === "error-after") {
-      res.end(`${JSON.stringify(errorLine)}\n`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    res.socket?.resetAndDestroy();
-  });
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      let body: Json;
+      try {
+        body = raw ? (JSON.parse(raw) as Json) : {};
+      } catch {
+        res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
+        res.end('{"error":"invalid character"}');
+        return;
+      }
+      const path = req.url ?? "";
+      requests.push({ method: req.method ?? "", path, body });
+      const json = (status: number, value: unknown) => {
+        res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify(value));
+      };
+      const modelName = typeof body.model === "string" ? body.model : "";
+      const model = models[modelName.replace(/:latest$/, "")];
+      const notFound = () =>
+        json(404, {
+          error: (JSON.parse(fixture("error-model-not-found.json").replace("llama3.2", modelName)) as { error: string })
+            .error,
+        });
+      if (path === "/api/tags" && req.method === "GET") return json(200, tagsAnswer());
+      if (path === "/api/show" && req.method === "POST") return model ? json(200, showAnswer(model)) : notFound();
+      if (path !== "/api/chat" && path !== "/api/generate" && path !== "/api/embed")
+        return json(404, { error: "404 page not found" });
+      if (!model) return notFound();
+      const current = behaviour;
+      if (current.kind === "status") {
+        res.writeHead(current.status, { "content-type": "application/json; charset=utf-8" });
+        res.end(current.body);
+        return;
+      }
+      if (path === "/api/embed") {
+        const valid =
+          typeof body.input === "string" ||
+          (Array.isArray(body.input) && body.input.every((item) => typeof item === "string"));
+        return valid ? json(200, embedAnswer(body)) : json(400, { error: "invalid input type" });
+      }
+      const stream = body.stream !== false; // Ollama streams unless told not to
+      if (current.kind === "ok" && !stream) return json(200, answerObjects(path, modelName, current, false)[0]);
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      if (current.kind === "ok") {
+        for (const object of answerObjects(path, modelName, current, true)) res.write(`${JSON.stringify(object)}\n`);
+        res.end();
+        return;
+      }
+      const lines = answerObjects(
+        path,
+        modelName,
+        { kind: "ok", text: current.text ?? OLLAMA_TEXT, chunks: current.lines + 3 },
+        true,
+      ).slice(0, current.lines);
+      for (const object of lines) res.write(`${JSON.stringify(object)}\n`);
+      if (current.kind === "error-after") {
+        res.end(`${JSON.stringify(errorLine)}\n`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.socket?.resetAndDestroy();
+    }),
+  );
   const listening = await listenOnLoopback(server);
   const { port } = listening;
   return {

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
+import { handled } from "./async-handler.js";
 
 type Json = Record<string, unknown>;
 /** Which server the fake plays. */
@@ -132,67 +133,70 @@ export async function startFakeLocalServer(
     });
   }
 
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const body = (raw ? JSON.parse(raw) : {}) as Json;
-    const path = req.url ?? "";
-    requests.push({ method: req.method ?? "", path, body });
-    const json = (status: number, value: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(value));
-    };
-    if (flavor === "vllm" && path === "/v1/models") {
-      const list = fixtureJson("vllm", "models.json");
-      const [entry] = list.data as Json[];
-      return json(200, { ...list, data: [{ ...entry, id: model, root: model, max_model_len: contextLength }] });
-    }
-    if (flavor === "vllm" && path === "/tokenize") {
-      if (tokenCount === null) return json(404, { detail: "Not Found" });
-      return json(200, {
-        ...fixtureJson("vllm", "tokenize-response.json"),
-        count: tokenCount,
-        max_model_len: contextLength,
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const body = (raw ? JSON.parse(raw) : {}) as Json;
+      const path = req.url ?? "";
+      requests.push({ method: req.method ?? "", path, body });
+      const json = (status: number, value: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(value));
+      };
+      if (flavor === "vllm" && path === "/v1/models") {
+        const list = fixtureJson("vllm", "models.json");
+        const [entry] = list.data as Json[];
+        return json(200, { ...list, data: [{ ...entry, id: model, root: model, max_model_len: contextLength }] });
+      }
+      if (flavor === "vllm" && path === "/tokenize") {
+        if (tokenCount === null) return json(404, { detail: "Not Found" });
+        return json(200, {
+          ...fixtureJson("vllm", "tokenize-response.json"),
+          count: tokenCount,
+          max_model_len: contextLength,
+        });
+      }
+      if (flavor === "lmstudio" && path.startsWith("/api/v0/models/")) {
+        return json(200, {
+          ...fixtureJson("lmstudio", "model-v0.json"),
+          id: decodeURIComponent(path.slice("/api/v0/models/".length)),
+          max_context_length: contextLength,
+        });
+      }
+      const completions = flavor === "lmstudio" && path === "/v1/completions";
+      if (path !== "/v1/chat/completions" && !completions)
+        return json(404, { error: "Unexpected endpoint or method." });
+      const current = behaviour;
+      if (current.kind === "status") {
+        res.writeHead(current.status, { "content-type": "application/json" });
+        res.end(current.body);
+        return;
+      }
+      const text = current.text ?? LOCAL_TEXT;
+      if (current.kind === "ok" && !body.stream)
+        return json(200, wholeAnswer(completions, body, text, current.finishReason ?? "stop"));
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      if (current.kind === "ok") {
+        for (const event of streamEvents(completions, body, text, current.chunks ?? 5, current.finishReason ?? "stop"))
+          sse(res, event);
+        sse(res, "[DONE]");
+        res.end();
+        return;
+      }
+      const events = streamEvents(completions, body, text, current.events + 3, "stop").filter((e) => {
+        const choice = (e.choices as Json[])[0];
+        return (
+          choice !== undefined &&
+          choice.finish_reason == null &&
+          (Boolean(choice.text) || Boolean((choice.delta as Json | undefined)?.content))
+        );
       });
-    }
-    if (flavor === "lmstudio" && path.startsWith("/api/v0/models/")) {
-      return json(200, {
-        ...fixtureJson("lmstudio", "model-v0.json"),
-        id: decodeURIComponent(path.slice("/api/v0/models/".length)),
-        max_context_length: contextLength,
-      });
-    }
-    const completions = flavor === "lmstudio" && path === "/v1/completions";
-    if (path !== "/v1/chat/completions" && !completions) return json(404, { error: "Unexpected endpoint or method." });
-    const current = behaviour;
-    if (current.kind === "status") {
-      res.writeHead(current.status, { "content-type": "application/json" });
-      res.end(current.body);
-      return;
-    }
-    const text = current.text ?? LOCAL_TEXT;
-    if (current.kind === "ok" && !body.stream)
-      return json(200, wholeAnswer(completions, body, text, current.finishReason ?? "stop"));
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    if (current.kind === "ok") {
-      for (const event of streamEvents(completions, body, text, current.chunks ?? 5, current.finishReason ?? "stop"))
-        sse(res, event);
-      sse(res, "[DONE]");
-      res.end();
-      return;
-    }
-    const events = streamEvents(completions, body, text, current.events + 3, "stop").filter((e) => {
-      const choice = (e.choices as Json[])[0];
-      return (
-        choice !== undefined &&
-        choice.finish_reason == null &&
-        (Boolean(choice.text) || Boolean((choice.delta as Json | undefined)?.content))
-      );
-    });
-    for (const event of events.slice(0, current.events)) sse(res, event);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    res.socket?.resetAndDestroy();
-  });
+      for (const event of events.slice(0, current.events)) sse(res, event);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.socket?.resetAndDestroy();
+    }),
+  );
   const listening = await listenOnLoopback(server);
   const { port } = listening;
   return {

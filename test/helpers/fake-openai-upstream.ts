@@ -22,6 +22,7 @@ import fs from "node:fs";
 import http from "node:http";
 import { listenOnLoopback } from "./loopback-server.js";
 import { pythonJson } from "./python-json.js";
+import { handled } from "./async-handler.js";
 
 /** What the fake does with one request. */
 export type FakeBehaviour =
@@ -186,108 +187,112 @@ export async function startFakeUpstream(initial: FakeBehaviour = { kind: "ok" })
     abortWaiters = abortWaiters.filter((w) => (aborted >= w.n ? (w.resolve(), false) : true));
   };
 
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-      res.end('{"error":{"code":500,"message":"[json.exception.parse_error.101] parse error","type":"server_error"}}');
-      return;
-    }
-    const received: ReceivedRequest = {
-      path: req.url ?? "",
-      headers: req.headers,
-      body,
-      aborted: false,
-      chunksSent: 0,
-      bodySent: "",
-    };
-    const write = res.write.bind(res);
-    res.write = ((piece: string) => {
-      received.bodySent += piece;
-      return write(piece);
-    }) as typeof res.write;
-    const endResponse = res.end.bind(res);
-    res.end = ((piece?: string) => {
-      if (typeof piece === "string") received.bodySent += piece;
-      return endResponse(piece);
-    }) as typeof res.end;
-    requests.push(received);
-    res.on("close", () => {
-      if (!res.writableFinished) {
-        received.aborted = true;
-        notifyAbort();
-      }
-    });
-    const current = nextBehaviour();
-    const model = typeof body.model === "string" ? body.model : "gpt-3.5-turbo";
-    const id = `chatcmpl-fake${requests.length}`;
-    if (current.kind === "stall") return;
-    if (current.kind === "reset") {
-      req.socket.resetAndDestroy();
-      return;
-    }
-    if (current.kind === "ok" && current.headerDelayMs) await sleep(current.headerDelayMs);
-    if (res.destroyed) return;
-    if (current.kind === "status") {
-      res.writeHead(current.status, { "content-type": "application/json; charset=utf-8", ...current.headers });
-      res.end(current.body);
-      return;
-    }
-    const text = current.text ?? DEFAULT_TEXT;
-    const shape: AnswerShape = current.kind === "ok" ? current : {};
-    const usage =
-      shape.usage ??
-      (shape.llamaServer2026 ? (LLAMA_2026_USAGE_CHUNK.usage as Record<string, unknown>) : DEFAULT_USAGE);
-    const encode = shape.spaced ? pythonJson : JSON.stringify;
-    const reasoningField = shape.reasoningField ?? "reasoning_content";
-    if (!body.stream) {
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      const message = shape.reasoning !== undefined ? { [reasoningField]: shape.reasoning } : {};
-      const timings = shape.llamaServer2026 ? LLAMA_2026_USAGE_CHUNK.timings : { prompt_n: 46, predicted_n: 12 };
-      res.end(encode(completion(id, model, text, usage, { timings, x_unknown_upstream_field: "kept" }, message)));
-      return;
-    }
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    const pieces =
-      current.kind === "reset-after"
-        ? splitText(text, Math.max(current.chunks, 1) + 3)
-        : splitText(text, current.chunkCount ?? 8);
-    const delay = current.kind === "ok" ? (current.chunkDelayMs ?? 0) : 0;
-    if (shape.llamaServer2026)
-      res.write(`data: ${encode(chunk(id, model, { role: "assistant", content: null }, null))}\n\n`);
-    for (const piece of shape.reasoning
-      ? splitText(shape.reasoning, current.kind === "ok" ? (current.chunkCount ?? 8) : 8)
-      : []) {
-      res.write(`data: ${encode(chunk(id, model, { [reasoningField]: piece }, null))}\n\n`);
-      if (delay) await sleep(delay);
-    }
-    for (const [i, piece] of pieces.entries()) {
-      if (current.kind === "reset-after" && i === current.chunks) {
-        await sleep(20);
-        res.socket?.resetAndDestroy();
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(
+          '{"error":{"code":500,"message":"[json.exception.parse_error.101] parse error","type":"server_error"}}',
+        );
         return;
       }
+      const received: ReceivedRequest = {
+        path: req.url ?? "",
+        headers: req.headers,
+        body,
+        aborted: false,
+        chunksSent: 0,
+        bodySent: "",
+      };
+      const write = res.write.bind(res);
+      res.write = ((piece: string) => {
+        received.bodySent += piece;
+        return write(piece);
+      }) as typeof res.write;
+      const endResponse = res.end.bind(res);
+      res.end = ((piece?: string) => {
+        if (typeof piece === "string") received.bodySent += piece;
+        return endResponse(piece);
+      }) as typeof res.end;
+      requests.push(received);
+      res.on("close", () => {
+        if (!res.writableFinished) {
+          received.aborted = true;
+          notifyAbort();
+        }
+      });
+      const current = nextBehaviour();
+      const model = typeof body.model === "string" ? body.model : "gpt-3.5-turbo";
+      const id = `chatcmpl-fake${requests.length}`;
+      if (current.kind === "stall") return;
+      if (current.kind === "reset") {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      if (current.kind === "ok" && current.headerDelayMs) await sleep(current.headerDelayMs);
       if (res.destroyed) return;
-      res.write(`data: ${encode(chunk(id, model, { content: piece }, null))}\n\n`);
-      received.chunksSent += 1;
-      if (delay) await sleep(delay);
-    }
-    const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    // llama-server puts usage on the finish chunk; OpenAI sends a separate usage chunk when asked.
-    if (shape.llamaServer2026) {
-      // 2026-09: the finish chunk carries nothing else; usage and timings come on the `choices: []` chunk.
-      res.write(`data: ${encode(chunk(id, model, {}, "stop"))}\n\n`);
-      if (includeUsage) res.write(`data: ${encode({ ...LLAMA_2026_USAGE_CHUNK, id, model, usage })}\n\n`);
-    } else {
-      res.write(`data: ${encode(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
-      if (includeUsage) res.write(`data: ${encode(usageChunk(id, model, usage))}\n\n`);
-    }
-    res.end("data: [DONE]\n\n");
-  });
+      if (current.kind === "status") {
+        res.writeHead(current.status, { "content-type": "application/json; charset=utf-8", ...current.headers });
+        res.end(current.body);
+        return;
+      }
+      const text = current.text ?? DEFAULT_TEXT;
+      const shape: AnswerShape = current.kind === "ok" ? current : {};
+      const usage =
+        shape.usage ??
+        (shape.llamaServer2026 ? (LLAMA_2026_USAGE_CHUNK.usage as Record<string, unknown>) : DEFAULT_USAGE);
+      const encode = shape.spaced ? pythonJson : JSON.stringify;
+      const reasoningField = shape.reasoningField ?? "reasoning_content";
+      if (!body.stream) {
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+        const message = shape.reasoning !== undefined ? { [reasoningField]: shape.reasoning } : {};
+        const timings = shape.llamaServer2026 ? LLAMA_2026_USAGE_CHUNK.timings : { prompt_n: 46, predicted_n: 12 };
+        res.end(encode(completion(id, model, text, usage, { timings, x_unknown_upstream_field: "kept" }, message)));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const pieces =
+        current.kind === "reset-after"
+          ? splitText(text, Math.max(current.chunks, 1) + 3)
+          : splitText(text, current.chunkCount ?? 8);
+      const delay = current.kind === "ok" ? (current.chunkDelayMs ?? 0) : 0;
+      if (shape.llamaServer2026)
+        res.write(`data: ${encode(chunk(id, model, { role: "assistant", content: null }, null))}\n\n`);
+      for (const piece of shape.reasoning
+        ? splitText(shape.reasoning, current.kind === "ok" ? (current.chunkCount ?? 8) : 8)
+        : []) {
+        res.write(`data: ${encode(chunk(id, model, { [reasoningField]: piece }, null))}\n\n`);
+        if (delay) await sleep(delay);
+      }
+      for (const [i, piece] of pieces.entries()) {
+        if (current.kind === "reset-after" && i === current.chunks) {
+          await sleep(20);
+          res.socket?.resetAndDestroy();
+          return;
+        }
+        if (res.destroyed) return;
+        res.write(`data: ${encode(chunk(id, model, { content: piece }, null))}\n\n`);
+        received.chunksSent += 1;
+        if (delay) await sleep(delay);
+      }
+      const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+      // llama-server puts usage on the finish chunk; OpenAI sends a separate usage chunk when asked.
+      if (shape.llamaServer2026) {
+        // 2026-09: the finish chunk carries nothing else; usage and timings come on the `choices: []` chunk.
+        res.write(`data: ${encode(chunk(id, model, {}, "stop"))}\n\n`);
+        if (includeUsage) res.write(`data: ${encode({ ...LLAMA_2026_USAGE_CHUNK, id, model, usage })}\n\n`);
+      } else {
+        res.write(`data: ${encode(chunk(id, model, {}, "stop", { timings: { prompt_n: 46, predicted_n: 12 } }))}\n\n`);
+        if (includeUsage) res.write(`data: ${encode(usageChunk(id, model, usage))}\n\n`);
+      }
+      res.end("data: [DONE]\n\n");
+    }),
+  );
   const listening = await listenOnLoopback(server);
   const { port } = listening;
   return {

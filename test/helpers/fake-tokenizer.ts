@@ -12,3 +12,12 @@ export function fakeTokenize(content: string, addSpecial: boolean): number[] {
   const ids = words.map((word) => 3 + ([...word].reduce((sum, ch) => sum + ch.charCodeAt(0), 0) % 509));
   return addSpecial ? [1, ...ids] : ids;
 }
+
+/**
+ * The text a fake tokenizes from a request field: the string itself, "" when absent, and anything
+ * else as its JSON (so a prompt sent in an unexpected shape still counts, visibly, rather than as "").
+ */
+export function fieldText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}

@@ -17,8 +17,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { fakeTokenize } from "./fake-tokenizer.js";
+import { fakeTokenize, fieldText } from "./fake-tokenizer.js";
 import { pythonJson } from "./python-json.js";
+import { handled } from "./async-handler.js";
+import { omit } from "./omit.js";
 
 const fixtureDir = new URL("../fixtures/protocols/webui/", import.meta.url);
 const completions = JSON.parse(fs.readFileSync(new URL("completions.json", fixtureDir), "utf8")) as {
@@ -82,20 +84,22 @@ export async function startFakeWebui(flavour: { legacy?: boolean } = {}): Promis
   const requests: WebuiReceived[] = [];
   const generatePath = flavour.legacy ? "/api/v1/generate" : "/v1/completions";
 
-  const server = http.createServer(async (req, res) => {
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const path = (req.url ?? "/").split("?")[0]!;
-    let body: Record<string, unknown> | undefined;
-    try {
-      body = req.method === "POST" ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-    } catch {
-      body = undefined;
-    }
-    requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
-    if (flavour.legacy) return legacyAnswer(req.socket, req.method ?? "GET", path, body ?? {}, options);
-    openAIAnswer(req, res, path, body, options);
-  });
+  const server = http.createServer(
+    handled(async (req, res) => {
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const path = (req.url ?? "/").split("?")[0]!;
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = req.method === "POST" ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+      } catch {
+        body = undefined;
+      }
+      requests.push({ method: req.method ?? "GET", path, headers: req.headers, body });
+      if (flavour.legacy) return legacyAnswer(req.socket, req.method ?? "GET", path, body ?? {}, options);
+      openAIAnswer(req, res, path, body, options);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -176,7 +180,7 @@ function openAIAnswer(
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true && !options.usageOnFinish;
   const send = (chunk: Record<string, unknown>) => res.write(`data: ${pythonJson(chunk)}\n\n`);
   const withUsage = (chunk: Record<string, unknown>, value: unknown) =>
-    includeUsage ? { ...chunk, usage: value } : (({ usage: _u, ...rest }) => rest)(chunk);
+    includeUsage ? { ...chunk, usage: value } : omit(chunk, "usage");
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
   send(withUsage(START_CHUNK, null));
   for (const [i, text] of run.pieces.entries()) {
@@ -213,15 +217,12 @@ function legacyAnswer(
   };
   if (method === "GET" && path === "/api/v1/model") return answer("200 OK", pythonJson(legacy.model.response));
   if (method === "POST" && path === "/api/v1/token-count")
-    return answer(
-      "200 OK",
-      pythonJson({ results: [{ tokens: fakeTokenize(String(body.prompt ?? ""), true).length }] }),
-    );
+    return answer("200 OK", pythonJson({ results: [{ tokens: fakeTokenize(fieldText(body.prompt), true).length }] }));
   if (method === "POST" && path === "/api/v1/generate") {
     if (options.error) return answer(`${options.error.status} Error`, options.error.body);
     const maxNewTokens = typeof body.max_new_tokens === "number" ? body.max_new_tokens : 200;
     const run = generate(
-      String(body.prompt ?? ""),
+      fieldText(body.prompt),
       options.pieces,
       maxNewTokens,
       typeof body.truncation_length === "number" ? body.truncation_length : 2048,

@@ -336,7 +336,7 @@ const headerAbuse = fc
           [json, ["Transfer-Encoding", "chunked"]],
           ["zz\r\n{}\r\n0\r\n\r\n", "ffffffffffffffffff\r\n{}", `${body.length.toString(16)}\r\n${body}XX0\r\n\r\n`][
             pick % 3
-          ]!,
+          ],
         ),
       () =>
         build("request-id-long", method, target, [json, ["x-request-id", "r".repeat(300 + (pick % 5_000))]], withBody),

@@ -20,11 +20,11 @@ export async function holdWriteLock(dbPath: string): Promise<LockHolder> {
     process.stdout.write("locked\\n");
     process.stdin.once("data", () => { db.exec("COMMIT"); db.close(); process.exit(0); });`;
   const child = spawn(process.execPath, ["-e", script], { cwd: process.cwd(), stdio: ["pipe", "pipe", "inherit"] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
   if (line !== "locked") throw new Error(`the lock holder said ${line}`);
   return {
     async release() {
-      child.stdin!.write("release\n");
+      child.stdin.write("release\n");
       await once(child, "exit");
     },
     kill() {

@@ -50,6 +50,8 @@ export async function startTestProxy(
     idempotencyPurgeIntervalMs?: number;
     recorder?: RecorderOptions;
     providerClock?: () => number;
+    /** The record worker's busy timeout, in ms (default 5000). */
+    recordBusyTimeoutMs?: number;
   } = {},
 ): Promise<TestProxy> {
   const dir = tempDir();
@@ -67,6 +69,7 @@ export async function startTestProxy(
     ...(options.idempotencyPurgeIntervalMs ? { idempotencyPurgeIntervalMs: options.idempotencyPurgeIntervalMs } : {}),
     ...(options.recorder ? { recorder: options.recorder } : {}),
     ...(options.providerClock ? { providerClock: options.providerClock } : {}),
+    ...(options.recordBusyTimeoutMs ? { recordBusyTimeoutMs: options.recordBusyTimeoutMs } : {}),
   });
   return {
     server,

@@ -56,7 +56,7 @@ export function recordFor(body: Record<string, unknown>, over: Partial<ExchangeR
 
 /** The aider request as a plain body. */
 export function aiderBody(): Record<string, unknown> {
-  return aiderRequest() as unknown as Record<string, unknown>;
+  return aiderRequest();
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadConfig, type RelayConfig } from "../../src/config/load.js";
 import { asModelGroups, type Deployment } from "../../src/config/schema.js";
 import type { LLMResponse } from "../../src/index.js";
 import { tempDir } from "../helpers/proxy.js";
+import { omit } from "../helpers/omit.js";
 
 /** A temp directory with a logs.db path in it. */
 export function tempDb(): { dir: string; dbPath: string; remove(): void } {
@@ -43,6 +44,5 @@ export function expectWellFormed(response: LLMResponse, maxSeconds = 10): void {
 
 /** The fields that must agree between two answers to the same call (times and ids differ). */
 export function comparable(response: LLMResponse): Omit<LLMResponse, "responseTime" | "id"> {
-  const { responseTime: _time, id: _id, ...rest } = response;
-  return rest;
+  return omit(response, "responseTime", "id");
 }

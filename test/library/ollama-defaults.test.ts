@@ -15,7 +15,7 @@ const body = { model: "m", messages: [{ role: "user" as const, content: "hi" }] 
 
 describe("the rule", () => {
   it("recognises Ollama deployments", () => {
-    expect(isOllamaDeployment({ provider: "ollama" as "echo" })).toBe(true);
+    expect(isOllamaDeployment({ provider: "ollama" })).toBe(true);
     expect(isOllamaDeployment({ provider: "openai-compatible", base_url: "http://127.0.0.1:11434/v1" })).toBe(true);
     expect(isOllamaDeployment({ provider: "openai-compatible", base_url: "http://gpu-box:11434/v1" })).toBe(true);
     expect(isOllamaDeployment({ provider: "openai-compatible", base_url: "http://127.0.0.1:8080/v1" })).toBe(false);

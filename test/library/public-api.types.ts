@@ -54,14 +54,16 @@ expectTypeOf<CompletionOptions>().toEqualTypeOf<{
 expectTypeOf<ChatMessage["role"]>().toEqualTypeOf<"system" | "user" | "assistant" | "tool">();
 
 expectTypeOf(createClient).returns.toEqualTypeOf<LLMClient>();
-expectTypeOf(createClient({ config: "./llm-relay.yaml" }).generateCompletion).toEqualTypeOf(generateCompletion);
-expectTypeOf(createClient({ baseURL: "http://127.0.0.1:11435/v1", apiKey: "unused" }).streamCompletion).toEqualTypeOf(
-  streamCompletion,
-);
-expectTypeOf(createClient({ config: { defaultModel: null, dbPath: "/tmp/logs.db" } }).close).returns.toEqualTypeOf<
-  Promise<void>
->();
-expectTypeOf(createClient().ready).toEqualTypeOf<() => Promise<void>>();
+expectTypeOf(createClient({ config: "./llm-relay.yaml" }))
+  .toHaveProperty("generateCompletion")
+  .toEqualTypeOf(generateCompletion);
+expectTypeOf(createClient({ baseURL: "http://127.0.0.1:11435/v1", apiKey: "unused" }))
+  .toHaveProperty("streamCompletion")
+  .toEqualTypeOf(streamCompletion);
+expectTypeOf(createClient({ config: { defaultModel: null, dbPath: "/tmp/logs.db" } }))
+  .toHaveProperty("close")
+  .returns.toEqualTypeOf<Promise<void>>();
+expectTypeOf(createClient()).toHaveProperty("ready").toEqualTypeOf<() => Promise<void>>();
 
 // What the compiler refuses:
 // @ts-expect-error the blocking forms take no AbortSignal

@@ -9,6 +9,7 @@ import { rows } from "../helpers/db.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { libraryConfig, settled } from "./library-helpers.js";
 import { until } from "../helpers/until.js";
+import { drain } from "../helpers/drain.js";
 
 let proxy: TestProxy;
 let inProcess: LLMClient;
@@ -74,7 +75,7 @@ describe("in-process recording", () => {
     }
     history.push({ role: "user", content: "third, streamed" });
     const stream = inProcess.streamCompletion(history);
-    for await (const _delta of stream);
+    await drain(stream);
     const streamed = await settled(stream.response);
     ids.push(streamed.id);
     expect(recorded(streamed.id)).toMatchObject({ response: "third, streamed", status: "ok", stream: 1 });
@@ -109,7 +110,12 @@ describe("in-process recording", () => {
 
     const controller = new AbortController();
     const stream = strict.streamCompletion("one two three four five", { model: "echo", signal: controller.signal });
-    for await (const _delta of stream) controller.abort();
+    const received: string[] = [];
+    for await (const delta of stream) {
+      received.push(delta);
+      controller.abort();
+    }
+    expect(received.length, "deltas read before the abort").toBeGreaterThan(0);
     const cancelled = await settled(stream.response);
     expect(cancelled.success).toBe(false);
     expect(recorded(cancelled.id)).toMatchObject({

@@ -13,6 +13,7 @@ import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-ups
 import { fakeDeployment } from "../helpers/proxy.js";
 import { startFakeCandidate, type FakeCandidate } from "../bench-replay/helpers/fake-candidate.js";
 import { libraryConfig, settled, tempDb } from "./library-helpers.js";
+import { drain } from "../helpers/drain.js";
 
 const ANSWER = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods.";
 
@@ -107,7 +108,7 @@ describe("LLMResponse token counts are the record's", () => {
 
   it("a complete stream and a complete answer without usage: estimated, flagged", async () => {
     const stream = client.streamCompletion(messages, { model: "silent" });
-    for await (const _delta of stream);
+    await drain(stream);
     const streamed = await settled(stream.response);
     expect(streamed.success).toBe(true);
     expect(expectSameAsRecord(streamed).status).toBe("ok");
@@ -124,7 +125,7 @@ describe("LLMResponse token counts are the record's", () => {
   it("answers with the upstream's usage: those counts, not flagged", async () => {
     reporting.behave({ kind: "ok", text: ANSWER, chunkCount: 8 });
     const stream = client.streamCompletion(messages, { model: "reporting" });
-    for await (const _delta of stream);
+    await drain(stream);
     const streamed = await settled(stream.response);
     const whole = await settled(client.generateCompletionWithMessages(messages, { model: "reporting" }));
     for (const response of [streamed, whole]) {
@@ -137,7 +138,7 @@ describe("LLMResponse token counts are the record's", () => {
   it("a stream the upstream broke off, and calls the upstream refused: the record's counts", async () => {
     reporting.behave({ kind: "reset-after", chunks: 3, text: ANSWER });
     const stream = client.streamCompletion(messages, { model: "reporting" });
-    for await (const _delta of stream);
+    await drain(stream);
     const broken = await settled(stream.response);
     expect(broken.success).toBe(false);
     expect(broken.content.length).toBeGreaterThan(0);
@@ -151,7 +152,7 @@ describe("LLMResponse token counts are the record's", () => {
       body: '{"error":{"code":500,"message":"boom","type":"server_error"}}',
     });
     const refusedStream = client.streamCompletion(messages, { model: "reporting" });
-    for await (const _delta of refusedStream);
+    await drain(refusedStream);
     const refused = [
       await settled(refusedStream.response),
       await settled(client.generateCompletionWithMessages(messages, { model: "reporting" })),

@@ -216,7 +216,10 @@ describe.each(transports)("%s transport", (_name, make) => {
   it("cancels the call when the loop leaves early", async () => {
     upstream.behave({ kind: "ok", chunkDelayMs: 40, chunkCount: 8 });
     const stream = client.streamCompletion("Hi", { model: "fake" });
-    for await (const _delta of stream) break;
+    for await (const delta of stream) {
+      expect(typeof delta).toBe("string");
+      break;
+    }
     const response = await settled(stream.response);
     expect(response.success).toBe(false);
     expect(response.error).toContain("stopped reading");

@@ -266,7 +266,7 @@ describe("anthropic provider: a tool-call round trip", () => {
     const call = first.choices[0]!;
     expect(call.finish_reason).toBe("tool_calls");
     expect(call.message.content).toBe(CHECKING);
-    const toolCall = call.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    const toolCall = call.message.tool_calls![0]!;
     expect(toolCall).toMatchObject({
       id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
       type: "function",

@@ -52,7 +52,7 @@ async function sentFor(
   const completion = await client.chat.completions.create({
     model: "claude",
     ...params,
-  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  });
   expect(completion.choices[0]!.message.content).toContain("Hello!");
   expect(fake.requests).toHaveLength(before + 1);
   const sent = fake.requests.at(-1)!;
@@ -190,7 +190,7 @@ describe("anthropic request mapping", () => {
     const body = await sentFor({
       messages: [{ role: "user", content: "Weather and time in Paris?" }],
       tools: [getWeather, getTime],
-      tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption,
+      tool_choice: toolChoice,
       ...extra,
     });
     expect(body.tool_choice).toEqual(expected);

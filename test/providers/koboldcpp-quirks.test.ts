@@ -24,6 +24,7 @@ import { listenOnLoopback } from "../helpers/loopback-server.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { STORY_MESSAGES, rawDeployment, recordRow } from "../helpers/raw-provider.js";
 import { readSse } from "../helpers/sse.js";
+import { handled } from "../helpers/async-handler.js";
 
 let fake: FakeKoboldCpp;
 /** A non-KoboldCpp server whose answers happen to carry usage 100/100/200. */
@@ -33,23 +34,25 @@ let client: OpenAI;
 
 async function startLookalike(): Promise<typeof lookalike> {
   const state = { versionAsked: 0 };
-  const server = http.createServer(async (req, res) => {
-    for await (const _ of req) void _;
-    if (req.url === "/api/extra/version") {
-      state.versionAsked += 1;
-      res.writeHead(404, { "content-type": "application/json" }).end('{"detail":"Not Found"}');
-      return;
-    }
-    const answer = {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1,
-      model: "m",
-      choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "length" }],
-      usage: { prompt_tokens: 100, completion_tokens: 100, total_tokens: 200 },
-    };
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
-  });
+  const server = http.createServer(
+    handled(async (req, res) => {
+      for await (const _ of req) void _;
+      if (req.url === "/api/extra/version") {
+        state.versionAsked += 1;
+        res.writeHead(404, { "content-type": "application/json" }).end('{"detail":"Not Found"}');
+        return;
+      }
+      const answer = {
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, finish_reason: "length" }],
+        usage: { prompt_tokens: 100, completion_tokens: 100, total_tokens: 200 },
+      };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+    }),
+  );
   const listening = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${listening.port}/v1`,

@@ -219,7 +219,7 @@ describe("koboldcpp provider", () => {
     const answer = await chat(proxy, { model: "kobold", messages: STORY_MESSAGES }, { "x-request-id": "kobold-busy" });
     expect(answer.status).toBe(503);
     const error = openAIError(answer);
-    expect(error.message).toBe(JSON.parse(BUSY_BODY).detail.msg);
+    expect(error.message).toBe((JSON.parse(BUSY_BODY) as { detail: { msg: string } }).detail.msg);
     expect(error.type).toBe("service_unavailable");
     expect(await recordRow(proxy, "kobold-busy")).toMatchObject({ status: "error", http_status: 503 });
     const streamedAnswer = await chat(proxy, { model: "kobold", messages: STORY_MESSAGES, stream: true });

@@ -262,7 +262,7 @@ describe("llamacpp provider", () => {
     expect(loading.status).toBe(503);
     const error = openAIError(loading);
     expect(error.message).toContain("still loading its model");
-    expect(error.message).toContain(JSON.parse(LOADING_BODY).error.message);
+    expect(error.message).toContain((JSON.parse(LOADING_BODY) as { error: { message: string } }).error.message);
     expect(fake.requests.at(-1)!.path).toBe("/health");
     expect((await recordRow(proxy, "llama-loading")).http_status).toBe(503);
 

@@ -76,7 +76,7 @@ describe("local provider without node-llama-cpp", () => {
     const failure = await client.chat.completions
       .create({ model: "tiny", stream: true, max_tokens: 8, messages: [{ role: "user", content: "Once upon a time" }] })
       .then(async (stream) => {
-        for await (const _chunk of stream) throw new Error("a chunk arrived");
+        for await (const chunk of stream) throw new Error(`a chunk arrived: ${JSON.stringify(chunk)}`);
         return null;
       })
       .catch((error: unknown) => error);

@@ -7,7 +7,8 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { exchangeCostUsd, LOCAL_PROVIDER_KINDS } from "../../src/catalog/index.js";
 import { deploymentSchema, PROVIDER_KINDS } from "../../src/config/schema.js";
-import { isLocalProviderKind, PROVIDER_MODULES, providerModule } from "../../src/providers/modules.js";
+import { isLocalProviderKind } from "../../src/providers/local-kinds.js";
+import { PROVIDER_MODULES, providerModule } from "../../src/providers/modules.js";
 import { ProviderRegistry } from "../../src/providers/registry.js";
 
 /** Keys that let every kind's factory build its provider without I/O (factories do none; discovery waits for the first call). */

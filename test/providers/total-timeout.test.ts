@@ -4,7 +4,7 @@
  * (no timer firing later, no listener on the client's signal).
  */
 import { getEventListeners } from "node:events";
-import { setTimeout as delay } from "node:timers/promises";
+import { setImmediate, setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import {
   isTotalTimeout,
@@ -47,8 +47,10 @@ describe("withTotalTimeout", () => {
 });
 
 describe("streamWithTotalTimeout", () => {
+  /** Three numbers, each in a later turn of the event loop (as an upstream's chunks arrive). */
   async function* numbers(signal: AbortSignal): AsyncGenerator<number> {
     for (let i = 0; i < 3; i++) {
+      await setImmediate();
       if (signal.aborted) throw signal.reason;
       yield i;
     }

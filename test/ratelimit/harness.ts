@@ -81,8 +81,9 @@ export function memoryHarnessWithClock(): LimiterHarness {
       made.push(limiter);
       return limiter;
     },
-    async wait(ms) {
+    wait(ms) {
       clockMs += ms;
+      return Promise.resolve();
     },
     async cleanup() {
       await Promise.all(made.map((limiter) => limiter.close()));

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rateLimitError } from "../../src/ratelimit/errors.js";
 import type { RateLimitDecision, RateLimitRefused, RateLimitAllowed } from "../../src/ratelimit/types.js";
 import { memoryHarnessWithClock, redisHarness, type LimiterHarness } from "./harness.js";
+import { match } from "../helpers/matchers.js";
 
 function admitted(decision: RateLimitDecision): RateLimitAllowed {
   if (!decision.allowed) throw new Error(`expected an admitted request, got a refusal: ${JSON.stringify(decision)}`);
@@ -62,7 +63,7 @@ describe.each([
     expect(error.headers).toEqual(eleventh.headers);
     expect(error.toBody()).toEqual({
       error: {
-        message: expect.stringMatching(
+        message: match.stringMatching(
           /^Rate limit reached for key lr-test on requests per 1s: Limit 10, Used 10, Requested 1\. Please try again in (\d{1,3}ms|1s)\.$/,
         ),
         type: "requests",
@@ -114,7 +115,7 @@ describe.each([
     expect(rateLimitError(tooMany).toBody().error).toMatchObject({
       type: "tokens",
       code: "rate_limit_exceeded",
-      message: expect.stringMatching(
+      message: match.stringMatching(
         /^Rate limit reached for this API key on tokens per 1s: Limit 100, Used 60, Requested 60\. /,
       ),
     });

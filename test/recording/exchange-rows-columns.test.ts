@@ -19,8 +19,8 @@ import {
   TURN_COLUMNS,
   TURN_SEARCH_COLUMNS,
 } from "../../src/recording/exchange-rows.js";
-import { ChainHasher } from "../../src/recording/sqlite/hash-chains.js";
-import { analyzeInput } from "../../src/recording/sqlite/threading.js";
+import { ChainHasher } from "../../src/recording/hash-chains.js";
+import { analyzeInput } from "../../src/recording/threading.js";
 import { aiderBody, recordFor } from "../helpers/records.js";
 import { STORE_HARNESSES, type StoreHarness } from "./store-harness.js";
 

@@ -7,6 +7,7 @@
  */
 import http from "node:http";
 import { listenOnLoopback } from "../helpers/loopback-server.js";
+import { omit } from "../helpers/omit.js";
 
 /** One answer: the assistant's text and/or tool calls (arguments JSON-encoded), and its usage (tokens). */
 export interface NativeAnswer {
@@ -85,7 +86,7 @@ export async function startNativeUpstream(
         return;
       }
       const message: Record<string, unknown> = { role: "assistant", content: a.content };
-      if (toolCalls) message.tool_calls = toolCalls.map(({ index: _index, ...call }) => call);
+      if (toolCalls) message.tool_calls = toolCalls.map((call) => omit(call, "index"));
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({

@@ -12,6 +12,7 @@ import type { ChatMessage } from "../../src/protocol/chat-request.js";
 import type { RecordStore } from "../../src/recording/types.js";
 import { aiderBody, recordFor } from "../helpers/records.js";
 import { STORE_HARNESSES, systemsShown, type StoreHarness } from "./store-harness.js";
+import { match } from "../helpers/matchers.js";
 
 const TOOL_CALL_REQUESTS = fs
   .readFileSync(new URL("../../../shared/fixtures/llm-native/tool-call/requests.jsonl", import.meta.url), "utf8")
@@ -57,7 +58,7 @@ describe.each(STORE_HARNESSES)("%s: faithful records", (_name, makeHarness) => {
     const tools = await h.rows<{ id: unknown; hash: string }>("SELECT * FROM tools");
     expect(tools).toEqual([
       {
-        id: expect.anything(),
+        id: match.anything(),
         hash: GET_WEATHER_HASH,
         name: "get_weather",
         description: "Get the current weather for a city",
@@ -71,7 +72,12 @@ describe.each(STORE_HARNESSES)("%s: faithful records", (_name, makeHarness) => {
         .rows<Record<string, unknown>>(sql)
         .then((rows) =>
           rows.map((r) =>
-            Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === "tool_id" && v !== null ? String(v) : v])),
+            Object.fromEntries(
+              Object.entries(r).map(([k, v]) => [
+                k,
+                k === "tool_id" && (typeof v === "number" || typeof v === "bigint") ? String(v) : v,
+              ]),
+            ),
           ),
         );
     expect(await pairs("SELECT tool_id, response_id FROM tool_responses ORDER BY response_id")).toEqual([

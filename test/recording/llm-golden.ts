@@ -41,6 +41,15 @@ const TABLES: readonly { table: string; order: string; dropId?: boolean }[] = [
 const EXCHANGE_REFS = new Set(["turn_id", "response_id"]);
 const CONVERSATION_REFS = new Set(["conversation_id", "thread_id", "forked_from"]);
 
+/** An id column's value as a map key: SQLite ids are integers or text. */
+function idKey(value: unknown): string {
+  return typeof value === "number" || typeof value === "bigint"
+    ? String(value)
+    : typeof value === "string"
+      ? value
+      : JSON.stringify(value);
+}
+
 /**
  * The covered tables of the logs.db at `dbPath` (opened read-only), normalized
  * (see the module comment). A table the file lacks is read as empty.
@@ -57,7 +66,7 @@ export function readLlmTables(dbPath: string): LlmTables {
         ? (db.prepare(`SELECT * FROM "${table}" ORDER BY ${order}`).all() as Record<string, unknown>[])
         : [];
     const refs = (ids: unknown[], prefix: string) =>
-      new Map([...new Set(ids.map(String))].sort().map((id, i) => [id, `${prefix}${i + 1}`]));
+      new Map([...new Set(ids.map(idKey))].sort().map((id, i) => [id, `${prefix}${i + 1}`]));
     const exchanges = refs(
       [...raw.responses!, ...raw.turns!].map((r) => r.id),
       "@",
@@ -66,7 +75,7 @@ export function readLlmTables(dbPath: string): LlmTables {
       [...raw.conversations!, ...raw.threads!].map((r) => r.id),
       "@conversation",
     );
-    const tools = new Map(raw.tools!.map((t, i) => [String(t.id), `tool#${i + 1}`]));
+    const tools = new Map(raw.tools!.map((t, i) => [idKey(t.id), `tool#${i + 1}`]));
     const out: LlmTables = {};
     for (const { table, dropId } of TABLES) {
       const isExchange = table === "responses" || table === "turns";
@@ -80,18 +89,18 @@ export function readLlmTables(dbPath: string): LlmTables {
               ? undefined
               : column === "id"
                 ? isExchange
-                  ? exchanges.get(String(value))
+                  ? exchanges.get(idKey(value))
                   : isConversation
-                    ? conversations.get(String(value))
+                    ? conversations.get(idKey(value))
                     : table === "tools"
-                      ? tools.get(String(value))
+                      ? tools.get(idKey(value))
                       : undefined
                 : EXCHANGE_REFS.has(column)
-                  ? exchanges.get(String(value))
+                  ? exchanges.get(idKey(value))
                   : CONVERSATION_REFS.has(column)
-                    ? conversations.get(String(value))
+                    ? conversations.get(idKey(value))
                     : column === "tool_id"
-                      ? tools.get(String(value))
+                      ? tools.get(idKey(value))
                       : undefined;
           mapped[column] = ref ?? value;
         }

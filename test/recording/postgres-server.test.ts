@@ -13,6 +13,7 @@ import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-ups
 import { createTestSchema, type TestSchema } from "../helpers/pg.js";
 import { fakeDeployment, startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
 import { loadConfig } from "../../src/config/load.js";
+import { match } from "../helpers/matchers.js";
 
 let schema: TestSchema;
 let upstream: FakeUpstream;
@@ -87,7 +88,7 @@ describe("proxy recording into PostgreSQL", () => {
         http_status: 200,
         stream: 1,
         provider: "openai-compatible",
-        usage_estimated: expect.any(Number),
+        usage_estimated: match.any(Number),
       },
       {
         request_id: "req-plain",
@@ -95,7 +96,7 @@ describe("proxy recording into PostgreSQL", () => {
         http_status: 200,
         stream: 0,
         provider: "openai-compatible",
-        usage_estimated: expect.any(Number),
+        usage_estimated: match.any(Number),
       },
       {
         request_id: "req-fail",
@@ -103,7 +104,7 @@ describe("proxy recording into PostgreSQL", () => {
         http_status: 500,
         stream: 0,
         provider: "openai-compatible",
-        usage_estimated: expect.any(Number),
+        usage_estimated: match.any(Number),
       },
     ]);
     const live = await schema.rows<{

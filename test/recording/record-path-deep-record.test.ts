@@ -129,7 +129,9 @@ it("writes such a record in reduced form when the store itself cannot take it (w
       model: "echo",
       messages: [{ role: "user", content: "deep" }],
     });
-    expect(JSON.parse(recorded[1]!.prompt_json).llm_relay_reduced.body).toContain("[nested too deep]");
+    expect(
+      (JSON.parse(recorded[1]!.prompt_json) as { llm_relay_reduced: { body: string } }).llm_relay_reduced.body,
+    ).toContain("[nested too deep]");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -186,10 +186,9 @@ describe("SqliteStore", () => {
     const fresh = Array.from({ length: 70 }, (_, i) => {
       const body = continued(0);
       const messages = body.messages as ChatMessage[];
-      messages[messages.length - 1] = {
-        role: "user",
-        content: `${String(messages[messages.length - 1]!.content)} marker${i}`,
-      };
+      const last = messages[messages.length - 1]!.content;
+      expect(typeof last).toBe("string");
+      messages[messages.length - 1] = { role: "user", content: `${last as string} marker${i}` };
       return recordFor(body, { responseText: `answer${i}` });
     });
     const follow = [1, 2].map((t) => recordFor(continued(t), { responseText: `${FIB_ANSWER}\n# turn ${t}` }));
@@ -404,7 +403,16 @@ describe("SqliteStore", () => {
     const inConv = store.listResponses({ conversationId: conv, limit: 50 });
     expect(inConv).toHaveLength(6);
     expect(inConv[0]!.id).toBe(a.id);
-    expect(store.listResponses({}).length).toBe(7 > 10 ? 10 : 7);
+    // Without a limit: the newest 10 (the default), once there are more.
+    expect(store.listResponses({})).toHaveLength(7);
+    store.writeBatch(
+      Array.from({ length: 4 }, (_, i) =>
+        recordFor({ model: "m3", messages: [{ role: "user", content: `more ${i}` }] }, { responseText: "ok" }),
+      ),
+    );
+    const eleven = store.listResponses({ limit: 100 });
+    expect(eleven).toHaveLength(11);
+    expect(store.listResponses({}).map((r) => r.id)).toEqual(eleven.slice(0, 10).map((r) => r.id));
     store.close();
   });
 });

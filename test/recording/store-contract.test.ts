@@ -25,7 +25,7 @@ interface Harness {
   cleanup(): Promise<void>;
 }
 
-async function sqliteHarness(): Promise<Harness> {
+function sqliteHarness(): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-relay-contract-"));
   const file = path.join(dir, "logs.db");
   const read = <T>(sql: string): T[] => {
@@ -36,12 +36,12 @@ async function sqliteHarness(): Promise<Harness> {
       db.close();
     }
   };
-  return {
-    open: async () => SqliteStore.open(file),
-    rows: async <T>(sql: string) => read<T>(sql),
-    count: async (sql) => Number(read<{ n: number }>(`SELECT count(*) AS n FROM (${sql})`)[0]!.n),
-    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
+  return Promise.resolve({
+    open: () => Promise.resolve(SqliteStore.open(file)),
+    rows: <T>(sql: string) => Promise.resolve(read<T>(sql)),
+    count: (sql) => Promise.resolve(Number(read<{ n: number }>(`SELECT count(*) AS n FROM (${sql})`)[0]!.n)),
+    cleanup: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
+  });
 }
 
 async function pgHarness(): Promise<Harness> {

@@ -20,21 +20,21 @@ export interface StoreHarness {
 }
 
 /** SqliteStore on a new temp file. */
-export async function sqliteHarness(): Promise<StoreHarness> {
+export function sqliteHarness(): Promise<StoreHarness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-relay-faithful-"));
   const file = path.join(dir, "logs.db");
-  return {
-    open: async () => SqliteStore.open(file),
-    rows: async <T>(sql: string) => {
+  return Promise.resolve({
+    open: () => Promise.resolve(SqliteStore.open(file)),
+    rows: <T>(sql: string) => {
       const db = new Database(file, { readonly: true });
       try {
-        return db.prepare(sql).all() as T[];
+        return Promise.resolve(db.prepare(sql).all() as T[]);
       } finally {
         db.close();
       }
     },
-    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
+    cleanup: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
+  });
 }
 
 /** PgStore in a new schema of the test database. */
@@ -94,7 +94,7 @@ export async function systemsShown(
       while (root && root.parent_hash !== null) root = messages.get(root.parent_hash);
       if (!root || root.role !== "system") return null;
       const text = parts
-        .filter((p) => p.message_hash === root!.hash && p.type === "text")
+        .filter((p) => p.message_hash === root.hash && p.type === "text")
         .map((p) => p.text ?? "")
         .join("");
       return text === "" ? null : text;

@@ -22,8 +22,11 @@ import type { AttemptRecord } from "../../src/recording/types.js";
 import { dispatch, type DispatchState, type DispatchTiming } from "../../src/routing/dispatcher.js";
 import { Router } from "../../src/routing/router.js";
 
-/** One scripted answer of a fake provider: a completion's content, or the error it fails with. */
-type Step = string | RelayError | "hang";
+/** The step of a call that never answers (until its signal aborts). */
+const HANG = Symbol("hang");
+
+/** One scripted answer of a fake provider: a completion's content, the error it fails with, or {@link HANG}. */
+type Step = string | RelayError | typeof HANG;
 
 /** A ChatProvider whose `complete` answers each call with the next step of its script. */
 class ScriptedProvider implements ChatProvider {
@@ -34,7 +37,7 @@ class ScriptedProvider implements ChatProvider {
   complete(call: ProviderCall): Promise<ProviderCompletion> {
     const step = this.script[this.calls++];
     if (step === undefined) throw new Error(`unexpected call ${this.calls}`);
-    if (step === "hang") {
+    if (step === HANG) {
       return new Promise((_, reject) =>
         call.signal.addEventListener("abort", () => reject(call.signal.reason as Error), { once: true }),
       );
@@ -426,7 +429,10 @@ describe("dispatch: abort", () => {
 
   it("an abort during an attempt records it cancelled and makes no other attempt", async () => {
     const d = deployment("a");
-    const { deps, providers } = setup({ a: group("a", [d], { numRetries: 3 }) }, new Map([[d, ["hang", "never"]]]));
+    const { deps, providers } = setup(
+      { a: group("a", [d], { numRetries: 3 }) },
+      new Map<Deployment, Step[]>([[d, [HANG, "never"]]]),
+    );
     const controller = new AbortController();
     const pending = run(deps, "a", controller.signal);
     controller.abort(new Error("Timed out after 50 ms"));

@@ -24,6 +24,7 @@ import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-ups
 import { readSse } from "../helpers/sse.js";
 import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
 import { until } from "../helpers/until.js";
+import { match } from "../helpers/matchers.js";
 
 interface LedgerRow {
   tenant_id: string;
@@ -383,7 +384,7 @@ describe("budgets", () => {
       expect(refused.status).toBe(429);
       expect(openAIError(refused)).toMatchObject({
         code: "budget_exceeded",
-        message: expect.stringContaining("tenant 'team'"),
+        message: match.stringContaining("tenant 'team'"),
       });
     }
     expect(fake.requests.length).toBe(calls);

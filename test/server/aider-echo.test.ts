@@ -77,7 +77,7 @@ describe("canonical aider request through echo", () => {
     expect(Number(live.input_tokens)).toBeGreaterThan(500);
     expect(Number(live.output_tokens)).toBeGreaterThan(50);
     expect(JSON.parse(String(live.options_json))).toEqual({ temperature: 0 });
-    expect(JSON.parse(String(live.prompt_json)).messages).toHaveLength(12);
+    expect((JSON.parse(String(live.prompt_json)) as { messages: unknown[] }).messages).toHaveLength(12);
 
     // The history rows have turns too (same ids), so llm 0.32 shows the history, and its system prompt once, from the message store.
     const turns = rows<{ id: string; thread_id: string }>(proxy.dbPath, "select id, thread_id from turns order by id");

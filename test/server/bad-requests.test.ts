@@ -249,7 +249,7 @@ describe("with a 1 MiB body limit", () => {
       body,
       duplex: "half",
       headers: { "content-type": "application/json" },
-    } as RequestInit);
+    });
     const answer = {
       status: response.status,
       headers: response.headers,

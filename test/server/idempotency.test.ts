@@ -16,6 +16,7 @@ import { DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/f
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
 import { until } from "../helpers/until.js";
+import { match } from "../helpers/matchers.js";
 
 const REPLAY = "x-llm-relay-idempotent-replay";
 
@@ -167,7 +168,7 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(duplicate.headers.get("retry-after")).toBe("1");
     expect(JSON.parse(duplicate.text)).toEqual({
       error: {
-        message: expect.stringContaining("still being processed"),
+        message: match.stringContaining("still being processed"),
         type: "invalid_request_error",
         param: null,
         code: "idempotency_in_progress",
@@ -194,7 +195,7 @@ describe("Idempotency-Key on /v1/chat/completions", () => {
     expect(other.status).toBe(422);
     expect(JSON.parse(other.text)).toEqual({
       error: {
-        message: expect.stringContaining("different request"),
+        message: match.stringContaining("different request"),
         type: "invalid_request_error",
         param: null,
         code: "idempotency_key_reused",

@@ -7,12 +7,14 @@ import { rows } from "../helpers/db.js";
 import { ledgerIsolationSuite, type LedgerRow } from "./ledger-isolation-attacks.js";
 
 ledgerIsolationSuite({
-  setUp: async () => undefined,
-  tearDown: async () => undefined,
+  setUp: () => Promise.resolve(),
+  tearDown: () => Promise.resolve(),
   overrides: () => ({}),
-  ledgerRows: async (proxy) =>
-    rows<LedgerRow>(
-      proxy.dbPath,
-      "SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id",
+  ledgerRows: (proxy) =>
+    Promise.resolve(
+      rows<LedgerRow>(
+        proxy.dbPath,
+        "SELECT id, tenant_id, key_id, idempotency_key, cost_usd FROM llm_relay_usage ORDER BY created_at, id",
+      ),
     ),
 });

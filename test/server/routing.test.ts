@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TEXT, startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { recordedExchange } from "../helpers/exchanges.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { drain } from "../helpers/drain.js";
 
 const UPSTREAM_KEY = "sk-fake-upstream-key-4242";
 const CLIENT_KEY = "sk-client-key-not-for-upstream";
@@ -140,9 +141,7 @@ describe("routing to the fake upstream", () => {
       .withResponse();
     expect(stream.response.headers.get("x-llm-relay-deployment")).toBe("pinned");
     expect(stream.response.headers.get("x-llm-relay-attempts")).toBe("1");
-    for await (const _chunk of stream.data) {
-      // read to the end
-    }
+    expect(await drain(stream.data)).toBeGreaterThan(0);
   });
 
   it("answers 404 model_not_found for a name no route matches (no default model)", async () => {

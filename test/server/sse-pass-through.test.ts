@@ -8,13 +8,16 @@
  * scripted byte pieces with pauses between them, so that the proxy sees
  * them in separate reads.
  */
+import { once } from "node:events";
 import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
+import { handled } from "../helpers/async-handler.js";
 import { listenOnLoopback, type Listening } from "../helpers/loopback-server.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
+import { match } from "../helpers/matchers.js";
 
 /** What the upstream writes for the next request: pieces of the body, each written after a pause. */
 let script: (string | Buffer)[] = [];
@@ -22,17 +25,18 @@ let upstream: Listening;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on("end", async () => {
+  const server = http.createServer(
+    handled(async (req, res) => {
+      req.resume();
+      await once(req, "end");
       res.writeHead(200, { "content-type": "text/event-stream" });
       for (const piece of script) {
         res.write(piece);
         await sleep(15);
       }
       res.end();
-    });
-  });
+    }),
+  );
   upstream = await listenOnLoopback(server);
   proxy = await startTestProxy({ models: { up: fakeDeployment(`http://127.0.0.1:${upstream.port}/v1`) } });
 });
@@ -128,7 +132,7 @@ describe("SSE pass-through from an openai-compatible upstream", () => {
     const events = await readSse(response);
     expect(events[0]).toBe(chunk("Partial"));
     expect(events).toHaveLength(2);
-    expect(JSON.parse(events[1]!)).toMatchObject({ error: { message: expect.stringContaining("the model crashed") } });
+    expect(JSON.parse(events[1]!)).toMatchObject({ error: { message: match.stringContaining("the model crashed") } });
     expect(await record("sse-error")).toMatchObject({ response: "Partial", status: "truncated" });
   });
 

@@ -16,6 +16,7 @@ import { rows } from "../helpers/db.js";
 import { listenOnLoopback, type Listening } from "../helpers/loopback-server.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { readSse } from "../helpers/sse.js";
+import { match } from "../helpers/matchers.js";
 
 /** The body the upstream writes for the next request. */
 let body = "";
@@ -115,7 +116,7 @@ describe.each(Object.entries(STYLES))("a pass-through stream with %s JSON", (nam
     const events = await readSse(await stream(`error-${name}`));
     expect(events).toHaveLength(2);
     expect(JSON.parse(events[0]!)).toMatchObject({ choices: [{ delta: { content: "Partial" } }] });
-    expect(JSON.parse(events[1]!)).toMatchObject({ error: { message: expect.stringContaining("the model crashed") } });
+    expect(JSON.parse(events[1]!)).toMatchObject({ error: { message: match.stringContaining("the model crashed") } });
     const row = await record(`error-${name}`);
     expect(row).toMatchObject({ response: "Partial", status: "truncated" });
     expect(row.error).toContain("the model crashed");

@@ -126,9 +126,13 @@ describe("openai-compatible upstream", () => {
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
     let received = "";
-    while ((received.match(/data: /g) ?? []).length < 3)
-      received += new TextDecoder().decode((await reader.read()).value);
+    while ((received.match(/data: /g) ?? []).length < 3) {
+      const piece = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (piece.done) throw new Error(`the stream ended before its third event: ${received}`);
+      received += decoder.decode(piece.value, { stream: true });
+    }
     controller.abort();
     await fake.waitForAborts(abortsBefore + 1);
     const upstream = fake.requests.at(-1)!;

@@ -45,13 +45,13 @@ function sqliteBackend(): Backend {
   return {
     name: "sqlite",
     location: file,
-    async open() {
+    open() {
       const store = SqliteTenancyStore.open(file);
       stores.push(store);
-      return store;
+      return Promise.resolve(store);
     },
-    async raw(sql, params = []) {
-      return rows(file, sql, ...params);
+    raw(sql, params = []) {
+      return Promise.resolve(rows(file, sql, ...params));
     },
     async cleanup() {
       await Promise.all(stores.map((s) => s.close()));

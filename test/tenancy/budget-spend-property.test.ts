@@ -49,7 +49,7 @@ interface Scenario {
   revoked: boolean[];
 }
 
-const scenario = fc
+const scenario: fc.Arbitrary<Scenario> = fc
   .record({
     periodMs: fc.integer({ min: 60_000, max: 4 * HOUR }),
     keys: fc.integer({ min: 1, max: 3 }),

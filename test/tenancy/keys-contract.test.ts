@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TenancyStore } from "../../src/tenancy/store.js";
 import { TenancyInputError } from "../../src/tenancy/store.js";
 import { createBackend, ENGINES, type Backend } from "./backends.js";
+import { match } from "../helpers/matchers.js";
 
 describe.each(ENGINES)("API keys on %s", (engine) => {
   let backend: Backend;
@@ -33,10 +34,10 @@ describe.each(ENGINES)("API keys on %s", (engine) => {
     });
     expect(plaintext).toMatch(/^lr-[0-9A-Za-z]{40}$/);
     expect(key).toEqual({
-      id: expect.stringMatching(/^key_[0-9a-z]{26}$/),
+      id: match.stringMatching(/^key_[0-9a-z]{26}$/),
       tenant: "acme",
       prefix: plaintext.slice(0, 11),
-      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      createdAt: match.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       revokedAt: null,
       budgetUsd: 12.5,
       budgetPeriodMs: 30 * 86_400_000,

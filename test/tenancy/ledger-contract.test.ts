@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TenancyStore } from "../../src/tenancy/store.js";
 import type { UsageEvent } from "../../src/tenancy/types.js";
 import { createBackend, ENGINES, type Backend } from "./backends.js";
+import { match } from "../helpers/matchers.js";
 
 describe.each(ENGINES)("usage ledger on %s", (engine) => {
   let backend: Backend;
@@ -27,7 +28,7 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
     const { row, duplicate } = await store.ledger.record({ model: "echo", inputTokens: 12, outputTokens: 5 });
     expect(duplicate).toBe(false);
     expect(row).toEqual({
-      id: expect.stringMatching(/^usage_[0-9a-z]{26}$/),
+      id: match.stringMatching(/^usage_[0-9a-z]{26}$/),
       tenantId: "default",
       keyId: null,
       model: "echo",
@@ -41,7 +42,7 @@ describe.each(ENGINES)("usage ledger on %s", (engine) => {
       estimated: false,
       idempotencyKey: row.id,
       metadata: null,
-      createdAt: expect.any(String),
+      createdAt: match.any(String),
     });
     expect(Date.parse(row.createdAt)).toBeGreaterThanOrEqual(before);
     const stored = await backend.raw("SELECT * FROM llm_relay_usage");

@@ -29,23 +29,24 @@ interface Harness {
   cleanup(): Promise<void>;
 }
 
-async function sqliteHarness(): Promise<Harness> {
+function sqliteHarness(): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-relay-bill-"));
   const file = path.join(dir, "logs.db");
   const store = SqliteStore.open(file);
-  return {
+  return Promise.resolve({
     store,
-    rows: async (sql) => sqliteRows(file, sql),
+    rows: (sql) => Promise.resolve(sqliteRows(file, sql)),
     breakNextWrite: () => {
       // A full disk: the file may not grow by a page.
       const [row] = store.pragma("page_count") as { page_count: number }[];
       store.pragma(`max_page_count = ${row!.page_count}`);
     },
-    cleanup: async () => {
+    cleanup: () => {
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
     },
-  };
+  });
 }
 
 async function pgHarness(): Promise<Harness> {
@@ -116,7 +117,7 @@ describe.each([
       [`req_1/${reusedRequestId.id}`, 0.5],
     ]);
     const row = usage.find((u) => u.idempotency_key === "req_1")!;
-    const metadata = typeof row.metadata === "string" ? JSON.parse(row.metadata) : row.metadata;
+    const metadata: unknown = typeof row.metadata === "string" ? JSON.parse(row.metadata) : row.metadata;
     expect({ ...row, metadata, cost_usd: Number(row.cost_usd) }).toEqual({
       idempotency_key: "req_1",
       tenant_id: "acme",

@@ -94,8 +94,8 @@ describe("the tenancy migrations on PostgreSQL", () => {
       "llm_relay_usage",
     ]);
     // Each instance works on the same tables.
-    const { plaintext } = await stores[0]!.keys.create({ tenant: "acme" });
-    expect((await stores[2]!.keys.verify(plaintext))?.tenant).toBe("acme");
+    const { plaintext } = await stores[0].keys.create({ tenant: "acme" });
+    expect((await stores[2].keys.verify(plaintext))?.tenant).toBe("acme");
   });
 
   it("apply only the missing versions, and refuse a database from a newer llm-relay", async () => {

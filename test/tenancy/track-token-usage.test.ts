@@ -12,6 +12,7 @@ import { closeTokenUsageStores, trackTokenUsage } from "../../src/index.js";
 import { rows } from "../helpers/db.js";
 import { tempDir } from "../helpers/proxy.js";
 import { createBackend, type Backend } from "./backends.js";
+import { match } from "../helpers/matchers.js";
 
 afterEach(async () => {
   await closeTokenUsageStores();
@@ -37,7 +38,7 @@ describe("trackTokenUsage on SQLite", () => {
     expect(first).toEqual({
       success: true,
       duplicate: false,
-      data: expect.objectContaining({
+      data: match.objectContaining({
         tenantId: "acme",
         keyId: "key_1",
         model: "gpt-4o-mini",
@@ -89,7 +90,7 @@ describe("trackTokenUsage on SQLite", () => {
       success: false,
       data: null,
       duplicate: false,
-      error: expect.stringMatching(/^invalid usage event: outputTokens: /),
+      error: match.stringMatching(/^invalid usage event: outputTokens: /),
     });
     const unknownField = await trackTokenUsage({ model: "echo", input_tokens: 5 } as never, { db });
     expect(unknownField.success === false && unknownField.error).toMatch(/input_tokens/);

@@ -15,6 +15,7 @@ import {
   type Usage,
 } from "../../protocol/chat-completion.js";
 import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../../tokens/count.js";
+import { promiseOf } from "../../async/promise-of.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /** The text echo answers with: the last user message's text ("" when there is none). */
@@ -47,19 +48,22 @@ function usageOf(body: ChatCompletionRequest, text: string): { usage: Usage; est
 export function createEchoProvider(): ChatProvider {
   return {
     kind: "echo",
-    async complete(call: ProviderCall): Promise<ProviderCompletion> {
-      const text = echoText(call.body);
-      const { usage, estimated } = usageOf(call.body, text);
-      const completion: ChatCompletion = {
-        id: `chatcmpl-echo-${call.requestId}`,
-        object: "chat.completion",
-        created: unixSeconds(),
-        model: call.body.model,
-        choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
-        usage,
-      };
-      return { rawBody: JSON.stringify(completion), completion, ...(estimated ? { usageEstimated: true } : {}) };
+    complete(call: ProviderCall): Promise<ProviderCompletion> {
+      return promiseOf(() => {
+        const text = echoText(call.body);
+        const { usage, estimated } = usageOf(call.body, text);
+        const completion: ChatCompletion = {
+          id: `chatcmpl-echo-${call.requestId}`,
+          object: "chat.completion",
+          created: unixSeconds(),
+          model: call.body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage,
+        };
+        return { rawBody: JSON.stringify(completion), completion, ...(estimated ? { usageEstimated: true } : {}) };
+      });
     },
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async generator is how this AsyncIterable is written; it has nothing to wait for
     async *stream(call: ProviderCall): AsyncIterable<ProviderStreamEvent> {
       const text = echoText(call.body);
       const base = {

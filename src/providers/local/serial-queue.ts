@@ -15,7 +15,7 @@ export class SerialQueue {
    * Waits for the lock.
    * @param signal gives up waiting when aborted (the place in the queue is handed on)
    * @returns the release function; call it once the work is done
-   * @throws `signal.reason` when the signal aborts before the lock is obtained
+   * @throws `signal.reason` (wrapped in an Error when it is not one) when the signal aborts before the lock is obtained
    */
   async acquire(signal: AbortSignal): Promise<Release> {
     const previous = this.tail;
@@ -34,15 +34,30 @@ export class SerialQueue {
   }
 }
 
-/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts
+ * (a reason that is not an `Error` is wrapped in one, as its `cause`).
+ */
 function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error("the queue's previous holder failed", { cause: error }));
+      },
+    );
   });
+}
+
+/** The reason `signal` aborted, as an `Error` (`abort()` without a reason gives a DOMException, itself an `Error`). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error("aborted", { cause: reason });
 }

@@ -3,7 +3,6 @@
  * inner `openai-compatible` provider (vLLM, LM Studio: the context-window
  * check against the server's own model window).
  */
-import type { NativeProtocol } from "../../protocol/inbound.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";
 
 /**
@@ -48,7 +47,7 @@ export function withPreflight(
 
     // Embeddings need no preflight (the window check is about chat prompts), nor do native
     // (Responses/Messages) calls, which the proxy does not read as chat before sending.
-    ...(inner.embed ? { embed: inner.embed } : {}),
-    ...(inner.native ? { native: (protocol: NativeProtocol) => inner.native!(protocol) } : {}),
+    ...(inner.embed ? { embed: inner.embed.bind(inner) } : {}),
+    ...(inner.native ? { native: inner.native.bind(inner) } : {}),
   };
 }

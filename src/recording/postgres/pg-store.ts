@@ -26,8 +26,8 @@ import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore }
 import { EMBEDDING_COLUMNS, embeddingRow } from "../embedding-rows.js";
 import type { CachedHash } from "../message-hash.js";
 import { replyToLlmMessage } from "../llm-message.js";
-import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "../sqlite/hash-chains.js";
-import { analyzeInput, type AnalyzedInput } from "../sqlite/threading.js";
+import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "../hash-chains.js";
+import { analyzeInput, type AnalyzedInput } from "../threading.js";
 import {
   ATTEMPT_COLUMNS,
   CONVERSATION_COLUMNS,

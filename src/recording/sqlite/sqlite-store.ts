@@ -32,8 +32,8 @@ import {
 import { queryResponses } from "./log-query.js";
 import { configureWriter, IdleCheckpointer } from "./connection.js";
 import { ensureSchema } from "./schema.js";
-import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "./hash-chains.js";
-import { analyzeInput } from "./threading.js";
+import { ChainHasher, ReplyAliases, type ReplyAliasResolver } from "../hash-chains.js";
+import { analyzeInput } from "../threading.js";
 import { DeferredInserts } from "./deferred-inserts.js";
 import { insertHead, insertSql, rowValues } from "./row-sql.js";
 import { ensureTenancySchema } from "../../tenancy/sqlite/schema.js";

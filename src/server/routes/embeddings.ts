@@ -77,7 +77,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
   };
   reply.raw.once("close", onClose);
   let route: Route | null = null;
-  let result: EmbeddingResult | null = null;
+  let result: EmbeddingResult | null;
   let outcome: Outcome;
   try {
     const resolved = ctx.router.resolve(body.model);

@@ -95,7 +95,7 @@ export function registerInternal(app: FastifyInstance, ctx: ServerContext): void
   app.post("/internal/usage", (request, reply) =>
     answer(reply, async () => {
       const caller = await callerOf(ctx, request, false);
-      const event = parse(usageEventSchema, request.body, "body") as UsageEvent;
+      const event = parse<UsageEvent>(usageEventSchema, request.body, "body");
       const tenant = scopedTenant(caller, event.tenantId) ?? DEFAULT_TENANT;
       const sentKey = event.idempotencyKey;
       const scoped: UsageEvent = {

@@ -31,9 +31,9 @@ export interface ModelObject {
 export function registerModels(app: FastifyInstance, ctx: ServerContext): void {
   const list = () => routableModels(ctx.router).map((model) => toModelObject(model, unixSeconds(ctx.startedAt)));
 
-  app.get("/v1/models", async () => ({ object: "list", data: list() }));
+  app.get("/v1/models", () => ({ object: "list", data: list() }));
 
-  app.get<{ Params: { "*": string } }>("/v1/models/*", async (request) => {
+  app.get<{ Params: { "*": string } }>("/v1/models/*", (request) => {
     const id = request.params["*"];
     const model = list().find((entry) => entry.id === id);
     if (!model) throw modelNotFound(id);

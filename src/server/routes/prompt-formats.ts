@@ -19,7 +19,7 @@ export interface PromptFormatsMetadata extends Record<string, unknown> {
 
 /** Registers the route. */
 export function registerPromptFormats(app: FastifyInstance): void {
-  app.get("/internal/prompt-formats", async (): Promise<Envelope<PromptFormatInfo[], PromptFormatsMetadata>> => {
+  app.get("/internal/prompt-formats", (): Envelope<PromptFormatInfo[], PromptFormatsMetadata> => {
     const formats = listPromptFormats();
     return envelope({
       data: formats,

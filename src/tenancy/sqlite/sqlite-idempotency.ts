@@ -6,6 +6,7 @@
  * connection (the recorder's worker, another process) holds it, the
  * operation is tried again on a timer, for up to `LOCK_GIVE_UP_MS` (5 s).
  */
+import { promiseOf } from "../../async/promise-of.js";
 import type { Database as Db, Statement } from "better-sqlite3";
 import { LOCK_GIVE_UP_MS, whenLockFree } from "../../recording/sqlite/connection.js";
 import { beginTimes } from "../idempotency.js";
@@ -89,8 +90,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     return result.changes === 1;
   }
 
-  async purgeExpired(now: Instant = Date.now()): Promise<number> {
-    return this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE expires_at <= ?`).run(isoUtc(instantMs(now)))
-      .changes;
+  purgeExpired(now: Instant = Date.now()): Promise<number> {
+    return promiseOf(() => {
+      return this.db.prepare(`DELETE FROM llm_relay_idempotency WHERE expires_at <= ?`).run(isoUtc(instantMs(now)))
+        .changes;
+    });
   }
 }

@@ -10,6 +10,7 @@
  * IMMEDIATE` transactions, which serialise them across connections and
  * processes on the file.
  */
+import { promiseOf } from "../../async/promise-of.js";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -94,8 +95,10 @@ export class SqliteTenancyStore implements TenancyStore {
   }
 
   /** Closes the connection. */
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return promiseOf(() => {
+      if (this.db.open) this.db.close();
+    });
   }
 }
 
@@ -103,54 +106,62 @@ export class SqliteTenancyStore implements TenancyStore {
 class SqliteKeyStore implements KeyStore {
   constructor(private readonly db: Db) {}
 
-  async create(input: NewApiKey): Promise<CreatedApiKey> {
-    const checked = checkNewKey(input);
-    const plaintext = generateKeyPlaintext();
-    const row: KeyRow = {
-      id: newKeyId(),
-      tenant_id: checked.tenant,
-      prefix: visiblePrefix(plaintext),
-      key_hash: hashKey(plaintext),
-      created_at: isoUtc(Date.now()),
-      revoked_at: null,
-      budget_usd: checked.budgetUsd,
-      budget_period_ms: checked.budgetPeriodMs,
-      rpm: checked.rpm,
-      tpm: checked.tpm,
-      models: checked.models === null ? null : JSON.stringify(checked.models),
-    };
-    this.db
-      .prepare(
-        `INSERT INTO llm_relay_keys (id, tenant_id, prefix, key_hash, created_at, revoked_at, budget_usd, budget_period_ms, rpm, tpm, models)
-         VALUES (@id, @tenant_id, @prefix, @key_hash, @created_at, @revoked_at, @budget_usd, @budget_period_ms, @rpm, @tpm, @models)`,
-      )
-      .run(row);
-    return { key: apiKeyOf(row), plaintext };
+  create(input: NewApiKey): Promise<CreatedApiKey> {
+    return promiseOf(() => {
+      const checked = checkNewKey(input);
+      const plaintext = generateKeyPlaintext();
+      const row: KeyRow = {
+        id: newKeyId(),
+        tenant_id: checked.tenant,
+        prefix: visiblePrefix(plaintext),
+        key_hash: hashKey(plaintext),
+        created_at: isoUtc(Date.now()),
+        revoked_at: null,
+        budget_usd: checked.budgetUsd,
+        budget_period_ms: checked.budgetPeriodMs,
+        rpm: checked.rpm,
+        tpm: checked.tpm,
+        models: checked.models === null ? null : JSON.stringify(checked.models),
+      };
+      this.db
+        .prepare(
+          `INSERT INTO llm_relay_keys (id, tenant_id, prefix, key_hash, created_at, revoked_at, budget_usd, budget_period_ms, rpm, tpm, models)
+           VALUES (@id, @tenant_id, @prefix, @key_hash, @created_at, @revoked_at, @budget_usd, @budget_period_ms, @rpm, @tpm, @models)`,
+        )
+        .run(row);
+      return { key: apiKeyOf(row), plaintext };
+    });
   }
 
-  async verify(plaintext: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey | null> {
-    if (!isKeyShaped(plaintext)) return null;
-    const candidates = (
-      this.db.prepare(`SELECT * FROM llm_relay_keys WHERE prefix = ?`).all(visiblePrefix(plaintext)) as KeyRow[]
-    ).map((row) => ({ row, keyHash: row.key_hash }));
-    const found = matchKey(plaintext, candidates);
-    if (!found || (found.row.revoked_at !== null && !options.includeRevoked)) return null;
-    return apiKeyOf(found.row);
+  verify(plaintext: string, options: { includeRevoked?: boolean } = {}): Promise<ApiKey | null> {
+    return promiseOf(() => {
+      if (!isKeyShaped(plaintext)) return null;
+      const candidates = (
+        this.db.prepare(`SELECT * FROM llm_relay_keys WHERE prefix = ?`).all(visiblePrefix(plaintext)) as KeyRow[]
+      ).map((row) => ({ row, keyHash: row.key_hash }));
+      const found = matchKey(plaintext, candidates);
+      if (!found || (found.row.revoked_at !== null && !options.includeRevoked)) return null;
+      return apiKeyOf(found.row);
+    });
   }
 
-  async get(id: string): Promise<ApiKey | null> {
-    const row = this.db.prepare(`SELECT * FROM llm_relay_keys WHERE id = ?`).get(id) as KeyRow | undefined;
-    return row ? apiKeyOf(row) : null;
+  get(id: string): Promise<ApiKey | null> {
+    return promiseOf(() => {
+      const row = this.db.prepare(`SELECT * FROM llm_relay_keys WHERE id = ?`).get(id) as KeyRow | undefined;
+      return row ? apiKeyOf(row) : null;
+    });
   }
 
-  async list(filter: { tenant?: string } = {}): Promise<ApiKey[]> {
-    const rows =
-      filter.tenant === undefined
-        ? this.db.prepare(`SELECT * FROM llm_relay_keys ORDER BY created_at, id`).all()
-        : this.db
-            .prepare(`SELECT * FROM llm_relay_keys WHERE tenant_id = ? ORDER BY created_at, id`)
-            .all(filter.tenant);
-    return (rows as KeyRow[]).map(apiKeyOf);
+  list(filter: { tenant?: string } = {}): Promise<ApiKey[]> {
+    return promiseOf(() => {
+      const rows =
+        filter.tenant === undefined
+          ? this.db.prepare(`SELECT * FROM llm_relay_keys ORDER BY created_at, id`).all()
+          : this.db
+              .prepare(`SELECT * FROM llm_relay_keys WHERE tenant_id = ? ORDER BY created_at, id`)
+              .all(filter.tenant);
+      return (rows as KeyRow[]).map(apiKeyOf);
+    });
   }
 
   async revoke(id: string, options: { now?: Instant } = {}): Promise<ApiKey | null> {
@@ -160,8 +171,10 @@ class SqliteKeyStore implements KeyStore {
     return this.get(id);
   }
 
-  async anyKeys(): Promise<boolean> {
-    return this.db.prepare(`SELECT 1 FROM llm_relay_keys LIMIT 1`).get() !== undefined;
+  anyKeys(): Promise<boolean> {
+    return promiseOf(() => {
+      return this.db.prepare(`SELECT 1 FROM llm_relay_keys LIMIT 1`).get() !== undefined;
+    });
   }
 }
 
@@ -192,34 +205,40 @@ class SqliteUsageLedger implements UsageLedger {
   }
 
   // A WAL reader never waits for the writer's lock: two index seeks on this thread.
-  async budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
-    const statement = scope.keyId !== undefined ? this.keySpend : this.tenantSpend;
-    const row = statement.get({ scope: scope.keyId ?? scope.tenant, since: isoUtc(instantMs(since)) }) as {
-      nusd: number;
-    };
-    return row.nusd;
+  budgetSpend(scope: BudgetScope, since: Instant): Promise<number> {
+    return promiseOf(() => {
+      const statement = scope.keyId !== undefined ? this.keySpend : this.tenantSpend;
+      const row = statement.get({ scope: scope.keyId ?? scope.tenant, since: isoUtc(instantMs(since)) }) as {
+        nusd: number;
+      };
+      return row.nusd;
+    });
   }
 
-  async summary(query: UsageQuery): Promise<UsageGroup[]> {
-    const groupExpr = { model: "model", day: "substr(created_at, 1, 10)", key: "key_id" }[query.groupBy];
-    const { where, params } = filters(query);
-    const rows = this.db
-      .prepare(
-        `SELECT ${groupExpr} AS grp, count(*) AS events, coalesce(sum(input_tokens), 0) AS input_tokens,
-           coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(tokens), 0) AS tokens,
-           coalesce(sum(cost_usd), 0) AS cost_usd, sum(cost_usd IS NULL) AS unpriced, max(estimated) AS estimated
-         FROM llm_relay_usage ${where} GROUP BY grp`,
-      )
-      .all(...params) as SummaryRow[];
-    return byGroup(rows.map(groupOf));
+  summary(query: UsageQuery): Promise<UsageGroup[]> {
+    return promiseOf(() => {
+      const groupExpr = { model: "model", day: "substr(created_at, 1, 10)", key: "key_id" }[query.groupBy];
+      const { where, params } = filters(query);
+      const rows = this.db
+        .prepare(
+          `SELECT ${groupExpr} AS grp, count(*) AS events, coalesce(sum(input_tokens), 0) AS input_tokens,
+             coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(tokens), 0) AS tokens,
+             coalesce(sum(cost_usd), 0) AS cost_usd, sum(cost_usd IS NULL) AS unpriced, max(estimated) AS estimated
+           FROM llm_relay_usage ${where} GROUP BY grp`,
+        )
+        .all(...params) as SummaryRow[];
+      return byGroup(rows.map(groupOf));
+    });
   }
 
-  async spend(scope: SpendScope, since: Instant, until?: Instant): Promise<number> {
-    const { where, params } = filters({ ...scope, since, ...(until === undefined ? {} : { until }) });
-    const row = this.db
-      .prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`)
-      .get(...params) as { usd: number };
-    return row.usd;
+  spend(scope: SpendScope, since: Instant, until?: Instant): Promise<number> {
+    return promiseOf(() => {
+      const { where, params } = filters({ ...scope, since, ...(until === undefined ? {} : { until }) });
+      const row = this.db
+        .prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM llm_relay_usage ${where}`)
+        .get(...params) as { usd: number };
+      return row.usd;
+    });
   }
 }
 
@@ -241,9 +260,13 @@ function filters(query: { tenant?: string; keyId?: string; since?: Instant; unti
 } {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  if (query.tenant !== undefined) (clauses.push("tenant_id = ?"), params.push(query.tenant));
-  if (query.keyId !== undefined) (clauses.push("key_id = ?"), params.push(query.keyId));
-  if (query.since !== undefined) (clauses.push("created_at >= ?"), params.push(isoUtc(instantMs(query.since))));
-  if (query.until !== undefined) (clauses.push("created_at < ?"), params.push(isoUtc(instantMs(query.until))));
+  const add = (clause: string, param: unknown) => {
+    clauses.push(clause);
+    params.push(param);
+  };
+  if (query.tenant !== undefined) add("tenant_id = ?", query.tenant);
+  if (query.keyId !== undefined) add("key_id = ?", query.keyId);
+  if (query.since !== undefined) add("created_at >= ?", isoUtc(instantMs(query.since)));
+  if (query.until !== undefined) add("created_at < ?", isoUtc(instantMs(query.until)));
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }

@@ -12,6 +12,8 @@ import http from "node:http";
 import { performance } from "node:perf_hooks";
 import { chunk, completion, splitText, usageChunk } from "../../helpers/fake-openai-upstream.js";
 import { listenOnLoopback } from "../../helpers/loopback-server.js";
+import { handled } from "../../helpers/async-handler.js";
+import { omit } from "../../helpers/omit.js";
 
 /** How the fake answers. */
 export interface CandidateProfile {
@@ -62,59 +64,63 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
   const requests: CandidateRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = http.createServer(async (req, res) => {
-    const receivedAt = performance.now();
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on("close", () => inFlight--);
-    let raw = "";
-    for await (const piece of req) raw += piece;
-    const body = JSON.parse(raw) as Record<string, unknown>;
-    const received: CandidateRequest = { body, aborted: false, receivedAt, contentWrittenAt: [] };
-    requests.push(received);
-    res.on("close", () => {
-      if (!res.writableFinished) received.aborted = true;
-    });
-    const model = typeof body.model === "string" ? body.model : "fake";
-    const id = `chatcmpl-cand${requests.length}`;
-    if (profile.fail?.(body)) {
-      res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-      res.end(
-        JSON.stringify({ error: { code: 500, message: "the fake candidate failed on purpose", type: "server_error" } }),
-      );
-      return;
-    }
-    const text = profile.answer(body);
-    const usage = profile.usage === undefined ? { prompt_tokens: 40, completion_tokens: 12 } : profile.usage;
-    const fullUsage = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
-    if (!body.stream) {
+  const server = http.createServer(
+    handled(async (req, res) => {
+      const receivedAt = performance.now();
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on("close", () => inFlight--);
+      let raw = "";
+      for await (const piece of req) raw += piece;
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      const received: CandidateRequest = { body, aborted: false, receivedAt, contentWrittenAt: [] };
+      requests.push(received);
+      res.on("close", () => {
+        if (!res.writableFinished) received.aborted = true;
+      });
+      const model = typeof body.model === "string" ? body.model : "fake";
+      const id = `chatcmpl-cand${requests.length}`;
+      if (profile.fail?.(body)) {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(
+          JSON.stringify({
+            error: { code: 500, message: "the fake candidate failed on purpose", type: "server_error" },
+          }),
+        );
+        return;
+      }
+      const text = profile.answer(body);
+      const usage = profile.usage === undefined ? { prompt_tokens: 40, completion_tokens: 12 } : profile.usage;
+      const fullUsage = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+      if (!body.stream) {
+        await sleep(profile.firstChunkDelayMs);
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+        res.end(
+          JSON.stringify(
+            fullUsage
+              ? completion(id, model, text, fullUsage)
+              : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })),
+          ),
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
       await sleep(profile.firstChunkDelayMs);
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      res.end(
-        JSON.stringify(
-          fullUsage
-            ? completion(id, model, text, fullUsage)
-            : withoutUsage(completion(id, model, text, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })),
-        ),
-      );
-      return;
-    }
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    res.flushHeaders();
-    await sleep(profile.firstChunkDelayMs);
-    for (const piece of splitText(text, profile.chunkCount)) {
+      for (const piece of splitText(text, profile.chunkCount)) {
+        if (res.destroyed) return;
+        res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
+        received.contentWrittenAt.push(performance.now());
+        if (profile.chunkDelayMs > 0) await sleep(profile.chunkDelayMs);
+      }
       if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
-      received.contentWrittenAt.push(performance.now());
-      if (profile.chunkDelayMs > 0) await sleep(profile.chunkDelayMs);
-    }
-    if (res.destroyed) return;
-    res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
-    if (fullUsage && (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
-      res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
-    }
-    res.end("data: [DONE]\n\n");
-  });
+      res.write(`data: ${JSON.stringify(chunk(id, model, {}, "stop"))}\n\n`);
+      if (fullUsage && (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+        res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
+      }
+      res.end("data: [DONE]\n\n");
+    }),
+  );
   const listening = await listenOnLoopback(server);
   const { port } = listening;
   return {
@@ -135,6 +141,5 @@ export function lastUserText(body: Record<string, unknown>): string {
 }
 
 function withoutUsage<T extends { usage?: unknown }>(body: T): Omit<T, "usage"> {
-  const { usage: _usage, ...rest } = body;
-  return rest;
+  return omit(body, "usage");
 }

@@ -5,10 +5,10 @@
  * Pure functions; the store does the SQL.
  */
 import { decodeTime } from "ulid";
-import { ulidAt } from "../ulid.js";
-import { contentText, type ChatMessage } from "../../protocol/chat-request.js";
-import { toLlmMessages, type LlmMessage } from "../llm-message.js";
-import { messageHash, type CachedHash } from "../message-hash.js";
+import { ulidAt } from "./ulid.js";
+import { contentText, type ChatMessage } from "../protocol/chat-request.js";
+import { toLlmMessages, type LlmMessage } from "./llm-message.js";
+import { messageHash, type CachedHash } from "./message-hash.js";
 import type { ChainHasher, ReplyAliasResolver } from "./hash-chains.js";
 
 /** The input of one exchange, as the message store sees it. */
@@ -88,7 +88,15 @@ export function analyzeInput(
   const systemText = leadingSystem.length > 0 ? leadingSystem.join("\n") : null;
   const firstUser = chat.find((m) => m.role === "user");
 
-  const prompt = userText(chat.slice(boundary));
+  // The prompt is the user text of the trailing input, read across system messages that come after the
+  // leading ones (Claude Code puts a system message after the user's text); the boundary is unchanged.
+  let promptStart = boundary;
+  while (
+    promptStart > leadingSystem.length &&
+    (isInputRole(chat[promptStart - 1]!.role) || isSystemRole(chat[promptStart - 1]!.role))
+  )
+    promptStart--;
+  const prompt = userText(chat.slice(promptStart));
 
   return {
     messages,

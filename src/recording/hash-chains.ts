@@ -16,8 +16,8 @@
  * {@link ReplyAliasResolver} swaps the hash of such a message for the
  * stored reply's (see {@link ReplyAliases}).
  */
-import { MessageHashCache, type CachedHash } from "../message-hash.js";
-import { withoutReasoning, type LlmMessage } from "../llm-message.js";
+import { MessageHashCache, type CachedHash } from "./message-hash.js";
+import { withoutReasoning, type LlmMessage } from "./llm-message.js";
 
 /** A chain of messages and their cache entries, `entries[i]` for `messages[i]`. */
 interface Chain {
