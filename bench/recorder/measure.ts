@@ -10,6 +10,7 @@ import { DeferredInserts } from "../../src/recording/sqlite/deferred-inserts.js"
 import { ensureSchema } from "../../src/recording/sqlite/schema.js";
 import { llmDatetime } from "../../src/recording/llm-format.js";
 import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../../src/recording/types.js";
+import type { RecordedExchangeLookup } from "../../src/protocol/inbound.js";
 
 /** The tables an exchange inserts rows into (FTS index rows follow `responses` and `turn_search`). */
 export const COUNTED_TABLES = [
@@ -98,6 +99,10 @@ export class TimedStore implements RecordStore {
     return this.inner.listResponses(query);
   }
 
+  findExchange(id: string, tenantId: string): RecordedExchangeLookup | null | Promise<RecordedExchangeLookup | null> {
+    return this.inner.findExchange(id, tenantId);
+  }
+
   close(): void | Promise<void> {
     return this.inner.close();
   }
@@ -184,6 +189,11 @@ export class BaselineStore implements RecordStore {
 
   listResponses(): LogRow[] {
     return [];
+  }
+
+  /** The baseline writes no exchanges table: nothing is found. */
+  findExchange(): RecordedExchangeLookup | null {
+    return null;
   }
 
   close(): void {

@@ -94,6 +94,13 @@ export interface ParsedInbound {
   stream: boolean;
   /** The request as Chat Completions (model as the client named it). */
   chat: ChatCompletionRequest;
+  /**
+   * Set when part of the request has no Chat Completions equivalent (a hosted tool type, an input item
+   * or part): `chat` then leaves it out (it serves the record), a deployment that speaks the protocol
+   * natively still gets the request as it is, and an attempt that must translate fails with this
+   * error (a 400 naming what) instead of sending a request that says less than the client's.
+   */
+  untranslatable?: RelayError;
 }
 
 /** One inbound protocol other than Chat Completions (see the module's comment). */

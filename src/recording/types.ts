@@ -331,7 +331,7 @@ export interface RecordStore {
    * or when it was made for another tenant than `tenantId` (`llm_relay_exchanges.tenant_id`; a record
    * without one belongs to `default`).
    */
-  findExchange?(id: string, tenantId: string): RecordedExchangeLookup | null | Promise<RecordedExchangeLookup | null>;
+  findExchange(id: string, tenantId: string): RecordedExchangeLookup | null | Promise<RecordedExchangeLookup | null>;
   /** Releases the connection. */
   close(): void | Promise<void>;
 }

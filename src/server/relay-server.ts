@@ -37,6 +37,7 @@ import { checkBind } from "./bind-check.js";
 import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
 import { registerMessages } from "./routes/messages.js";
+import { registerResponses } from "./routes/responses.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
@@ -298,6 +299,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   installErrorHandlers(app, ctx.config.bodyLimitBytes);
   registerChatCompletions(app, ctx);
   registerMessages(app, ctx);
+  registerResponses(app, ctx);
   registerEmbeddings(app, ctx);
   registerModels(app, ctx);
   registerHealth(app, ctx);

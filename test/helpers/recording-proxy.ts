@@ -11,6 +11,7 @@ import { loadConfig, type RelayConfig } from "../../src/config/load.js";
 import { asModelGroups, type Deployment } from "../../src/config/schema.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeRecord, LogQuery, LogRow, RecordStore } from "../../src/recording/types.js";
+import type { RecordedExchangeLookup } from "../../src/protocol/inbound.js";
 import { startRelayServer, type RelayServer } from "../../src/server/relay-server.js";
 import { tempDir } from "./proxy.js";
 import { until } from "./until.js";
@@ -31,6 +32,9 @@ class KeepingStore implements RecordStore {
   }
   listResponses(query: LogQuery): LogRow[] {
     return this.inner.listResponses(query);
+  }
+  findExchange(id: string, tenantId: string): RecordedExchangeLookup | null {
+    return this.inner.findExchange(id, tenantId);
   }
   close(): void {
     this.inner.close();

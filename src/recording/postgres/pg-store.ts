@@ -23,6 +23,8 @@
  */
 import postgres, { type Sql, type TransactionSql } from "postgres";
 import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import { foundExchange, type FoundExchangeRow } from "../found-exchange.js";
+import type { RecordedExchangeLookup } from "../../protocol/inbound.js";
 import { EMBEDDING_COLUMNS, embeddingRow } from "../embedding-rows.js";
 import type { CachedHash } from "../message-hash.js";
 import { replyToLlmMessage } from "../llm-message.js";
@@ -294,6 +296,17 @@ export class PgStore implements RecordStore {
   /** Recent `responses` rows (history rows included), newest id first, with our exchange metadata. */
   listResponses(query: LogQuery): Promise<LogRow[]> {
     return queryPgResponses(this.sql, query);
+  }
+
+  /** One recorded exchange by id, for `tenantId` only (a record without a tenant is `default`'s); null otherwise. */
+  async findExchange(id: string, tenantId: string): Promise<RecordedExchangeLookup | null> {
+    const found = await this.sql<FoundExchangeRow[]>`
+      SELECT r.id AS id, e.protocol AS protocol, r.prompt_json AS prompt_json,
+        r.response_json AS response_json, e.status AS status
+      FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id
+      WHERE r.id = ${id} AND coalesce(e.tenant_id, 'default') = ${tenantId}`;
+    const row = found[0];
+    return row ? foundExchange(row) : null;
   }
 
   /** Closes the pool, letting running queries finish for up to 5 s (idempotent). */

@@ -10,6 +10,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import type { EmbeddingExchange, ExchangeRecord, LogQuery, LogRow, RecordStore } from "../types.js";
+import { foundExchange, type FoundExchangeRow } from "../found-exchange.js";
+import type { RecordedExchangeLookup } from "../../protocol/inbound.js";
 import { EMBEDDING_COLUMNS, SQLITE_INSERT_EMBEDDING, embeddingRow } from "../embedding-rows.js";
 import type { CachedHash } from "../message-hash.js";
 import type { ExchangeToolRows } from "../llm-tools.js";
@@ -374,9 +376,21 @@ export class SqliteStore implements RecordStore {
     return queryResponses(this.db, query);
   }
 
+  /** One recorded exchange by id, for `tenantId` only (a record without a tenant is `default`'s); null otherwise. */
+  findExchange(id: string, tenantId: string): RecordedExchangeLookup | null {
+    const row = this.db.prepare(SQLITE_FIND_EXCHANGE).get(id, tenantId) as FoundExchangeRow | undefined;
+    return row ? foundExchange(row) : null;
+  }
+
   /** Closes the connection (idempotent). */
   close(): void {
     this.checkpointer.cancel();
     if (this.db.open) this.db.close();
   }
 }
+
+/** `findExchange`'s query: an exchange (never a history row) of the tenant, by id. */
+const SQLITE_FIND_EXCHANGE = `SELECT r.id AS id, e.protocol AS protocol, r.prompt_json AS prompt_json,
+  r.response_json AS response_json, e.status AS status
+FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id
+WHERE r.id = ? AND coalesce(e.tenant_id, 'default') = ?`;

@@ -112,6 +112,7 @@ async function handleInbound(
         const endpoint = nativeEndpointFor(target, adapter.protocol);
         if (endpoint)
           return openNativeStream(endpoint, nativeCall(native, target.route.upstreamModel, signal, request.id));
+        if (parsed.untranslatable) throw parsed.untranslatable;
         return openStream(target.provider, call);
       });
       const wire: StreamWire =
@@ -128,6 +129,7 @@ async function handleInbound(
           );
           return { native: true, rawBody };
         }
+        if (parsed.untranslatable) throw parsed.untranslatable;
         return { native: false, completion: await target.provider.complete(call) };
       });
       answered.finish(signal.aborted ? signal.reason : undefined);

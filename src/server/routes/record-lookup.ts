@@ -15,13 +15,11 @@ export function inboundContextOf(ctx: ServerContext, request: FastifyRequest): I
   const tenantId = request.tenant?.tenantId ?? DEFAULT_TENANT;
   return {
     lookupExchange: async (id) => {
-      const find = ctx.store.findExchange?.bind(ctx.store);
-      if (!find) return null;
-      const found = await find(id, tenantId);
+      const found = await ctx.store.findExchange(id, tenantId);
       if (found) return found;
       // Not written yet? Write out what the recorder holds, then ask once more.
       await ctx.recorder.flush();
-      return find(id, tenantId);
+      return ctx.store.findExchange(id, tenantId);
     },
   };
 }
