@@ -204,7 +204,7 @@ describe("native Messages pass-through", () => {
       .join("");
     expect(answer.text.startsWith(firstFour)).toBe(true);
     const rest = answer.text.slice(firstFour.length);
-    expect(rest).toMatch(/^event: error\ndata: \{"type":"error","error":\{"type":"[a-z_]+","message":"[^"]+"\}/);
+    expect(rest).toMatch(/^event: error\ndata: \{"type":"error","error":\{"type":"[a-z_]+","message":"[^"]+"\}\}\n\n$/);
     const row = await recorded("msg-cut-1");
     expect(row.status).toBe("truncated");
     expect(row.protocol).toBe("messages");
