@@ -4,17 +4,20 @@
  * it then gets: the client's bytes with only `model` renamed when needed.
  */
 import type { NativeProtocol } from "../protocol/inbound.js";
+import { providerModule } from "../providers/modules.js";
 import type { NativeCall, NativeEndpoint } from "../providers/types.js";
 import type { AttemptTarget } from "../routing/dispatcher.js";
 
 /**
  * The native endpoint for `protocol` on the attempt's deployment, or null
  * when the exchange must be translated to chat: the deployment's
- * `protocols` (config) must name it and the provider must offer it.
+ * `protocols` (config; absent: its provider module's `nativeProtocols`,
+ * e.g. `messages` for `anthropic`) must name it and the provider must offer it.
  */
 export function nativeEndpointFor(target: AttemptTarget, protocol: NativeProtocol): NativeEndpoint | null {
-  const protocols = target.route.deployment.protocols;
-  if (!protocols?.includes(protocol)) return null;
+  const deployment = target.route.deployment;
+  const protocols = deployment.protocols ?? providerModule(deployment.provider).nativeProtocols;
+  if (!protocols.includes(protocol)) return null;
   return target.provider.native?.(protocol) ?? null;
 }
 

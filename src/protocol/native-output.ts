@@ -7,6 +7,8 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from "./chat-completion.js";
 import type { NativeProtocol } from "./inbound.js";
+import { decodeAnthropicMessage, decodeAnthropicStream } from "./anthropic/native-decode.js";
+import { decodeResponsesBody, decodeResponsesStream } from "./responses/native-decode.js";
 
 /** A native answer as the exchange kept it: the body, or the SSE blocks, exactly as the upstream sent them. */
 export interface NativeOutput {
@@ -29,5 +31,11 @@ export type DecodedNativeOutput =
  * @throws Error when the body or an event is not the protocol's (the recorder records the exchange `error` with the raw text)
  */
 export function decodeNativeOutput(output: NativeOutput): DecodedNativeOutput {
-  throw new Error(`reading a native ${output.protocol} answer is not built yet`);
+  if (output.protocol === "messages")
+    return output.stream
+      ? { kind: "stream", events: decodeAnthropicStream(output.blocks) }
+      : { kind: "completion", body: decodeAnthropicMessage(output.body) };
+  return output.stream
+    ? decodeResponsesStream(output.blocks)
+    : { kind: "completion", body: decodeResponsesBody(output.body) };
 }

@@ -6,6 +6,7 @@
  * plain lists of kinds (`kinds.ts`, `local-kinds.ts`) against it.
  */
 import type { Deployment } from "../config/schema.js";
+import type { InboundProtocol } from "../protocol/inbound.js";
 import type { ProviderKind } from "./kinds.js";
 import type { ProviderFactory } from "./types.js";
 
@@ -32,6 +33,12 @@ export interface ProviderModule<K extends ProviderKind = ProviderKind, L extends
   readonly local: L;
   /** The endpoints it can serve (`embeddings` only when its provider has `embed`, possibly only in one `mode`). */
   readonly protocols: readonly ProviderProtocol[];
+  /**
+   * The inbound protocols (`chat`, `messages`, `responses`) its upstream speaks natively by default: a request
+   * in one of them goes through as the client's own bytes (`ChatProvider.native`), any other is translated to
+   * chat. A deployment's `protocols` key replaces this list (src/exchange/native.ts `nativeEndpointFor`).
+   */
+  readonly nativeProtocols: readonly InboundProtocol[];
   /** The provider-specific deployment keys it reads, beyond the common ones (`base_url`, `api_key_env`, `model`, timeouts, …). */
   readonly settings?: readonly ProviderSettingKey[];
 }
@@ -40,7 +47,7 @@ export interface ProviderModule<K extends ProviderKind = ProviderKind, L extends
  * Declares a provider module, keeping its `kind` and `local` as literal
  * types (so `modules.ts` can check its list against {@link ProviderKind}
  * and `local-kinds.ts`).
- * @example export const echoModule = defineProvider({ kind: "echo", factory: createEchoProvider, local: true, protocols: ["chat"] });
+ * @example export const echoModule = defineProvider({ kind: "echo", factory: createEchoProvider, local: true, protocols: ["chat"], nativeProtocols: ["chat"] });
  */
 export function defineProvider<const K extends ProviderKind, const L extends boolean>(
   module: ProviderModule<K, L>,

@@ -6,6 +6,12 @@
  * response-mapping.ts, streams by stream-mapping.ts, errors by
  * error-mapping.ts. One undici keep-alive pool per deployment, with the
  * deployment's connect, first-token, idle and total timeouts.
+ *
+ * A client that speaks Messages itself is served natively (`native("messages")`,
+ * src/providers/native/native-endpoint.ts): its bytes go to the same
+ * `/v1/messages` with the key as `x-api-key`, the client's `anthropic-version`
+ * (else {@link ANTHROPIC_VERSION}) and its `anthropic-beta`, and errors are
+ * mapped by error-mapping.ts as for translated calls.
  */
 import { errors } from "../../protocol/error-codes.js";
 import { Pool, type Dispatcher } from "undici";
@@ -21,7 +27,17 @@ import {
   withTotalTimeout,
 } from "../http/timeouts.js";
 import { mapTransportError } from "../http/upstream-errors.js";
-import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
+import { UpstreamClient } from "../http/upstream-client.js";
+import { createNativeEndpoint } from "../native/native-endpoint.js";
+import type { NativeProtocol } from "../../protocol/inbound.js";
+import type {
+  ChatProvider,
+  NativeEndpoint,
+  ProviderCall,
+  ProviderCompletion,
+  ProviderContext,
+  ProviderStreamEvent,
+} from "../types.js";
 import type { AnthropicMessage, AnthropicStreamEvent } from "./anthropic-types.js";
 import { anthropicHttpError } from "./error-mapping.js";
 import { toAnthropicRequest } from "./request-mapping.js";
@@ -44,7 +60,8 @@ export const DEFAULT_API_KEY_ENV = "ANTHROPIC_API_KEY";
 export function createAnthropicProvider(deployment: Deployment, { env, logger, debug }: ProviderContext): ChatProvider {
   const base = new URL(deployment.base_url ?? ANTHROPIC_BASE_URL);
   const origin = base.origin;
-  const path = `${base.pathname.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/messages`;
+  const root = base.pathname.replace(/\/+$/, "").replace(/\/v1$/, "");
+  const path = `${root}/v1/messages`;
   const timeouts = deploymentTimeouts(deployment);
   const pool = new Pool(origin, { connect: { timeout: timeouts.connectMs }, keepAliveTimeout: 30_000 });
   const keyEnv = deployment.api_key_env ?? DEFAULT_API_KEY_ENV;
@@ -64,6 +81,28 @@ export function createAnthropicProvider(deployment: Deployment, { env, logger, d
     const key = env[keyEnv];
     if (key) out["x-api-key"] = key;
     return out;
+  }
+
+  /** The native Messages endpoint, made on first use (its own keep-alive pool through the shared HTTP client). */
+  let messages: { client: UpstreamClient; endpoint: NativeEndpoint } | null = null;
+  function nativeMessages(): NativeEndpoint {
+    if (messages) return messages.endpoint;
+    const client = new UpstreamClient(`${origin}${root}`, timeouts, {}, anthropicHttpError);
+    const endpoint = createNativeEndpoint({
+      protocol: "messages",
+      client,
+      path: "/v1/messages",
+      timeouts,
+      headers: (call) => {
+        const key = env[keyEnv];
+        return {
+          "anthropic-version": call.headers["anthropic-version"] ?? ANTHROPIC_VERSION,
+          ...(key ? { "x-api-key": key } : {}),
+        };
+      },
+    });
+    messages = { client, endpoint };
+    return endpoint;
   }
 
   /** Maps what undici threw, telling the total timeout apart from the others. */
@@ -124,8 +163,12 @@ export function createAnthropicProvider(deployment: Deployment, { env, logger, d
       return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) => streamWithin(call, signal));
     },
 
+    native(protocol: NativeProtocol): NativeEndpoint | undefined {
+      return protocol === "messages" ? nativeMessages() : undefined;
+    },
+
     async close(): Promise<void> {
-      await pool.close();
+      await Promise.all([pool.close(), messages?.client.close()]);
     },
   };
 

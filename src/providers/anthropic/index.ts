@@ -1,5 +1,6 @@
 /**
- * The `anthropic` provider module: Anthropic's Messages API (https://docs.anthropic.com/en/api/messages), translated to and from OpenAI's shapes.
+ * The `anthropic` provider module: Anthropic's Messages API (https://docs.anthropic.com/en/api/messages), translated to and from OpenAI's shapes;
+ * Messages clients are served natively (their bytes to `/v1/messages`, the answer back as sent).
  */
 import { defineProvider } from "../provider-module.js";
 import { createAnthropicProvider } from "./anthropic-provider.js";
@@ -10,5 +11,6 @@ export const anthropicModule = defineProvider({
   factory: createAnthropicProvider,
   local: false,
   protocols: ["chat"],
+  nativeProtocols: ["messages"],
   settings: ["max_output_tokens", "extra_body"],
 });

@@ -10,4 +10,5 @@ export const echoModule = defineProvider({
   factory: createEchoProvider,
   local: true,
   protocols: ["chat"],
+  nativeProtocols: ["chat"],
 });

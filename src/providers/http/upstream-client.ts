@@ -25,6 +25,12 @@ export interface UpstreamRequestOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Maps an upstream's HTTP error response (status ≥ 400) to the RelayError relayed to the client
+ * (default: {@link upstreamHttpError}, OpenAI-style bodies; the Anthropic provider passes its own).
+ */
+export type HttpErrorMapper = (status: number, bodyText: string, retryAfter?: string) => RelayError;
+
 /** HTTP access to one backend. */
 export class UpstreamClient {
   private readonly pool: Pool;
@@ -37,12 +43,14 @@ export class UpstreamClient {
    * @param baseUrl the deployment's `base_url`
    * @param timeouts the deployment's timeouts
    * @param defaultHeaders sent with every request (e.g. an API key)
+   * @param httpError maps an HTTP error response (default {@link upstreamHttpError})
    * @throws RelayError 500 when `baseUrl` is missing
    */
   constructor(
     baseUrl: string | undefined,
     private readonly timeouts: DeploymentTimeouts,
     private readonly defaultHeaders: Record<string, string> = {},
+    private readonly httpError: HttpErrorMapper = upstreamHttpError,
   ) {
     if (!baseUrl) throw uncodedError("This deployment needs base_url");
     const url = new URL(baseUrl);
@@ -58,6 +66,15 @@ export class UpstreamClient {
    */
   postJson(path: string, body: unknown, options: UpstreamRequestOptions): Promise<UpstreamResponse> {
     return this.request("POST", path, JSON.stringify(body), options);
+  }
+
+  /**
+   * POSTs `json`, already JSON text, as it is (e.g. a client's own bytes, passed through).
+   * @returns the response (status < 400); the caller reads its body
+   * @throws RelayError as {@link postJson}
+   */
+  postText(path: string, json: string, options: UpstreamRequestOptions): Promise<UpstreamResponse> {
+    return this.request("POST", path, json, options);
   }
 
   /**
@@ -134,7 +151,7 @@ export class UpstreamClient {
     if (response.statusCode >= 400) {
       const text = await response.body.text().catch(() => "");
       const retryAfter = response.headers["retry-after"];
-      throw upstreamHttpError(response.statusCode, text, typeof retryAfter === "string" ? retryAfter : undefined);
+      throw this.httpError(response.statusCode, text, typeof retryAfter === "string" ? retryAfter : undefined);
     }
     return response;
   }

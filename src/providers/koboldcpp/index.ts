@@ -10,5 +10,6 @@ export const koboldCppModule = defineProvider({
   factory: createKoboldCppProvider,
   local: true,
   protocols: ["chat"],
+  nativeProtocols: ["chat"],
   settings: ["prompt_format", "extra_body", "max_output_tokens", "context_window_ttl_ms"],
 });

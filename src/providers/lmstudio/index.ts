@@ -10,5 +10,6 @@ export const lmStudioModule = defineProvider({
   factory: createLmStudioProvider,
   local: true,
   protocols: ["chat", "embeddings"],
+  nativeProtocols: ["chat"],
   settings: ["mode", "prompt_format", "extra_body", "context_window_ttl_ms"],
 });

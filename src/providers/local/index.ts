@@ -10,5 +10,6 @@ export const localModule = defineProvider({
   factory: createLocalProvider,
   local: true,
   protocols: ["chat"],
+  nativeProtocols: ["chat"],
   settings: ["model_path", "threads", "prompt_format"],
 });

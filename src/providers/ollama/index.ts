@@ -10,5 +10,6 @@ export const ollamaModule = defineProvider({
   factory: createOllamaProvider,
   local: true,
   protocols: ["chat", "embeddings"],
+  nativeProtocols: ["chat"],
   settings: ["prompt_format", "extra_body", "context_window_ttl_ms"],
 });

@@ -10,4 +10,5 @@ export const openAiCompatibleModule = defineProvider({
   factory: createOpenAICompatibleProvider,
   local: false,
   protocols: ["chat", "embeddings"],
+  nativeProtocols: ["chat"],
 });

@@ -14,6 +14,13 @@
  * total (an abort timer over the whole call). One exception to "byte for
  * byte": a KoboldCpp server's fake usage (100/100/200) is recounted, and its
  * streams get the usage chunk they lack (src/providers/koboldcpp/koboldcpp-v1-usage.ts).
+ *
+ * Servers that also serve OpenAI's Responses API or Anthropic's Messages API
+ * under the same base (llama-server, vLLM, Ollama, OpenAI itself) get those
+ * clients natively when the deployment's `protocols` names them:
+ * `native("responses")` = `POST {base_url}/responses`, `native("messages")` =
+ * `POST {base_url}/messages`, the client's bytes with the key as Bearer
+ * (src/providers/native/native-endpoint.ts).
  */
 import { errors, uncodedError } from "../../protocol/error-codes.js";
 import { Pool } from "undici";
@@ -35,7 +42,17 @@ import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { hasFinish } from "../../protocol/sse-sniff.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";
 import { isKoboldFakeUsage, koboldV1Usage } from "../koboldcpp/koboldcpp-v1-usage.js";
-import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
+import type { NativeProtocol } from "../../protocol/inbound.js";
+import { UpstreamClient } from "../http/upstream-client.js";
+import { createNativeEndpoint } from "../native/native-endpoint.js";
+import type {
+  ChatProvider,
+  NativeEndpoint,
+  ProviderCall,
+  ProviderCompletion,
+  ProviderContext,
+  ProviderStreamEvent,
+} from "../types.js";
 
 /**
  * Creates the provider for one deployment.
@@ -95,6 +112,24 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
     return response;
   }
 
+  /** The native endpoints, made on first use over one shared client. */
+  let nativeClient: UpstreamClient | null = null;
+  const natives = new Map<NativeProtocol, NativeEndpoint>();
+  function native(protocol: NativeProtocol): NativeEndpoint {
+    const known = natives.get(protocol);
+    if (known) return known;
+    const key = deployment.api_key_env ? env[deployment.api_key_env] : undefined;
+    nativeClient ??= new UpstreamClient(deployment.base_url, timeouts, key ? { authorization: `Bearer ${key}` } : {});
+    const endpoint = createNativeEndpoint({
+      protocol,
+      client: nativeClient,
+      path: protocol === "messages" ? "/messages" : "/responses",
+      timeouts,
+    });
+    natives.set(protocol, endpoint);
+    return endpoint;
+  }
+
   function streamSse(call: ProviderCall): AsyncIterable<string> {
     return streamWithTotalTimeout(call.signal, timeouts.totalMs, (signal) =>
       kobold.stream(call.body, sseWithin(call, signal), signal),
@@ -128,8 +163,10 @@ export function createOpenAICompatibleProvider(deployment: Deployment, context: 
       return eventsOfBlocks(streamSse(call));
     },
 
+    native,
+
     async close(): Promise<void> {
-      await Promise.all([pool.close(), kobold.close()]);
+      await Promise.all([pool.close(), kobold.close(), nativeClient?.close()]);
     },
 
     embed: createOpenAICompatibleEmbed({ pool, deployment, env, timeouts }),

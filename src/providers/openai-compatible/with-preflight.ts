@@ -45,7 +45,9 @@ export function withPreflight(
       await Promise.all([inner.close?.(), closeExtra?.()]);
     },
 
-    // Embeddings need no preflight (the window check is about chat prompts).
+    // Embeddings need no preflight (the window check is about chat prompts), nor do native
+    // (Responses/Messages) calls, which the proxy does not read as chat before sending.
     ...(inner.embed ? { embed: inner.embed.bind(inner) } : {}),
+    ...(inner.native ? { native: inner.native.bind(inner) } : {}),
   };
 }

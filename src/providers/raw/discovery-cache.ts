@@ -114,5 +114,7 @@ export function forgetOnFailure(provider: ChatProvider, forget: () => void): Cha
     wrapped.streamSse = (call) => watched(streamSse(call));
   }
   if (provider.embed) wrapped.embed = provider.embed.bind(provider);
+  // Native (Messages/Responses) calls carry the client's bytes: the provider's own window bookkeeping is not involved.
+  if (provider.native) wrapped.native = provider.native.bind(provider);
   return wrapped;
 }

@@ -10,5 +10,6 @@ export const vllmModule = defineProvider({
   factory: createVllmProvider,
   local: true,
   protocols: ["chat", "embeddings"],
+  nativeProtocols: ["chat"],
   settings: ["context_window_ttl_ms"],
 });

@@ -10,5 +10,6 @@ export const webuiModule = defineProvider({
   factory: createWebuiProvider,
   local: true,
   protocols: ["chat"],
+  nativeProtocols: ["chat"],
   settings: ["mode", "prompt_format", "extra_body", "max_output_tokens", "context_window_ttl_ms"],
 });

@@ -17,6 +17,7 @@ import { failedOutcome, okOutcome, type ExchangeOutcome } from "../../exchange/o
 import { dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
 import type { ChatCompletion } from "../../protocol/chat-completion.js";
 import { toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
+import { nativeStreamErrorText } from "../../protocol/native-stream-error.js";
 import type { InboundAdapter, InboundAnswerInfo, InboundContext, ParsedInbound } from "../../protocol/inbound.js";
 import { readCompletion } from "../../protocol/upstream-json.js";
 import type { ProviderCompletion } from "../../providers/types.js";
@@ -117,7 +118,7 @@ async function handleInbound(
       });
       const wire: StreamWire =
         opened.value.kind === "native"
-          ? { kind: "native", protocol: adapter.protocol, errorText: (e) => adapter.streamEncoder(info).error(e) }
+          ? { kind: "native", protocol: adapter.protocol, errorText: (e) => nativeStreamErrorText(adapter.protocol, e) }
           : { kind: "encoder", encoder: adapter.streamEncoder(info) };
       outcome = await streamToClient(exchange, opened, signal, reply, claim?.stream, wire);
     } else {
