@@ -12,7 +12,7 @@ import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { RelayError } from "../protocol/errors.js";
 import { sseData } from "../protocol/sse-data.js";
 import type { TokenUsage } from "../recording/types.js";
-import { mapTransportError, upstreamHttpError } from "../providers/http/upstream-errors.js";
+import { mapTransportError, upstreamHttpError } from "../protocol/upstream-errors.js";
 import { TransportFailure, type ChunkHandler, type Transport, type TransportResult } from "./transport.js";
 
 /** Time allowed to connect, in ms. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ROUTING } from "../../src/config/schema.js";
 import { RelayError } from "../../src/protocol/errors.js";
-import { mapTransportError, upstreamHttpError } from "../../src/providers/http/upstream-errors.js";
+import { mapTransportError, upstreamHttpError } from "../../src/protocol/upstream-errors.js";
 import { contextLengthExceeded } from "../../src/providers/raw/context-window.js";
 import { totalTimeoutError } from "../../src/providers/http/timeouts.js";
 import {

@@ -12,12 +12,12 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from "../chat-completion.js";
 import { sseDataOf } from "../sse-text.js";
-import type { AnthropicMessage, AnthropicStreamEvent } from "../../providers/anthropic/anthropic-types.js";
-import { toChatCompletion } from "../../providers/anthropic/response-mapping.js";
-import { AnthropicStreamMapper } from "../../providers/anthropic/stream-mapping.js";
-import { mergeUsage, toOutputUsage } from "../../providers/anthropic/usage-mapping.js";
-import type { AnthropicUsage } from "../../providers/anthropic/anthropic-types.js";
-import { toUsage } from "../../providers/raw/chat-output.js";
+import type { AnthropicMessage, AnthropicStreamEvent } from "./anthropic-types.js";
+import { toChatCompletion } from "./response-mapping.js";
+import { AnthropicStreamMapper } from "./stream-mapping.js";
+import { mergeUsage, toOutputUsage } from "./usage-mapping.js";
+import type { AnthropicUsage } from "./anthropic-types.js";
+import { toUsage } from "../chat-output.js";
 
 /**
  * The chat completion of a Messages API `message` body (JSON text).

@@ -26,7 +26,7 @@ import {
   totalTimeoutError,
   withTotalTimeout,
 } from "../http/timeouts.js";
-import { mapTransportError } from "../http/upstream-errors.js";
+import { mapTransportError } from "../../protocol/upstream-errors.js";
 import { UpstreamClient } from "../http/upstream-client.js";
 import { createNativeEndpoint } from "../native/native-endpoint.js";
 import type { NativeProtocol } from "../../protocol/inbound.js";
@@ -38,11 +38,11 @@ import type {
   ProviderContext,
   ProviderStreamEvent,
 } from "../types.js";
-import type { AnthropicMessage, AnthropicStreamEvent } from "./anthropic-types.js";
-import { anthropicHttpError } from "./error-mapping.js";
+import type { AnthropicMessage, AnthropicStreamEvent } from "../../protocol/anthropic/anthropic-types.js";
+import { anthropicHttpError } from "../../protocol/anthropic/error-mapping.js";
 import { toAnthropicRequest } from "./request-mapping.js";
-import { toChatCompletion } from "./response-mapping.js";
-import { AnthropicStreamMapper } from "./stream-mapping.js";
+import { toChatCompletion } from "../../protocol/anthropic/response-mapping.js";
+import { AnthropicStreamMapper } from "../../protocol/anthropic/stream-mapping.js";
 
 /** Where requests go when the deployment sets no `base_url`. */
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";

@@ -16,7 +16,11 @@
  */
 import { invalidRequest } from "../../protocol/errors.js";
 import type { ChatMessage } from "../../protocol/chat-request.js";
-import type { AnthropicMessageParam, AnthropicRequestBlock, AnthropicTextBlock } from "./anthropic-types.js";
+import type {
+  AnthropicMessageParam,
+  AnthropicRequestBlock,
+  AnthropicTextBlock,
+} from "../../protocol/anthropic/anthropic-types.js";
 
 /** The conversation in Anthropic's form. */
 export interface AnthropicConversation {

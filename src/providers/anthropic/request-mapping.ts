@@ -17,7 +17,7 @@
 import type { Deployment } from "../../config/schema.js";
 import { invalidRequest } from "../../protocol/errors.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
-import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from "./anthropic-types.js";
+import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from "../../protocol/anthropic/anthropic-types.js";
 import { maxTokensFor } from "./max-tokens.js";
 import { toAnthropicConversation } from "./message-mapping.js";
 

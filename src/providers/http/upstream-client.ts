@@ -7,7 +7,7 @@
 import { uncodedError } from "../../protocol/error-codes.js";
 import { Pool, type Dispatcher } from "undici";
 import { RelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
-import { mapTransportError, upstreamHttpError } from "./upstream-errors.js";
+import { mapTransportError, upstreamHttpError } from "../../protocol/upstream-errors.js";
 import type { DeploymentTimeouts } from "./timeouts.js";
 
 /** A response whose status was < 400; read or destroy its body. */

@@ -12,7 +12,7 @@ import { RelayError } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
 import { HttpBackend } from "../http/backend-client.js";
 import type { UpstreamResponse } from "../http/upstream-client.js";
-import { upstreamHttpError } from "../http/upstream-errors.js";
+import { upstreamHttpError } from "../../protocol/upstream-errors.js";
 import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
 import { propsSchema, tokenizeSchema, type LlamaCppCompletionEvent } from "./llamacpp-api.js";

@@ -15,7 +15,7 @@ import type { Deployment } from "../../config/schema.js";
 import { upstreamInvalidResponse } from "../../protocol/errors.js";
 import { sseData } from "../../protocol/sse-data.js";
 import type { UpstreamClient } from "../http/upstream-client.js";
-import { upstreamHttpError } from "../http/upstream-errors.js";
+import { upstreamHttpError } from "../../protocol/upstream-errors.js";
 import type { RawBackend, RawDelta, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { SamplingParams } from "../raw/sampling.js";
 import type { ProviderContext } from "../types.js";

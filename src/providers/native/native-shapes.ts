@@ -17,8 +17,8 @@
  */
 import type { NativeProtocol } from "../../protocol/inbound.js";
 import type { RelayError } from "../../protocol/errors.js";
-import { anthropicStreamError } from "../anthropic/error-mapping.js";
-import { upstreamHttpError } from "../http/upstream-errors.js";
+import { anthropicStreamError } from "../../protocol/anthropic/error-mapping.js";
+import { upstreamHttpError } from "../../protocol/upstream-errors.js";
 
 /** The checks of one protocol. */
 export interface NativeShape {

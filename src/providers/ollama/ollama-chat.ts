@@ -22,7 +22,7 @@ import {
   withTotalTimeout,
   type DeploymentTimeouts,
 } from "../http/timeouts.js";
-import { ChatOutput, type OutputUsage } from "../raw/chat-output.js";
+import { ChatOutput, type OutputUsage } from "../../protocol/chat-output.js";
 import { assertFitsContextWindow } from "../raw/context-window.js";
 import { samplingParams } from "../raw/sampling.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderStreamEvent } from "../types.js";

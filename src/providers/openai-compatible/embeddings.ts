@@ -21,7 +21,7 @@ import {
   withTotalTimeout,
   type DeploymentTimeouts,
 } from "../http/timeouts.js";
-import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
+import { mapTransportError, upstreamHttpError } from "../../protocol/upstream-errors.js";
 import type { EmbeddingCall, EmbeddingResult } from "../types.js";
 
 /** What the embeddings call shares with the deployment's chat provider. */

@@ -37,7 +37,7 @@ import {
   totalTimeoutError,
   withTotalTimeout,
 } from "../http/timeouts.js";
-import { mapTransportError, upstreamHttpError } from "../http/upstream-errors.js";
+import { mapTransportError, upstreamHttpError } from "../../protocol/upstream-errors.js";
 import { checkBlock, eventsOfBlocks } from "./sse-pass-through.js";
 import { hasFinish } from "../../protocol/sse-sniff.js";
 import { createOpenAICompatibleEmbed } from "./embeddings.js";

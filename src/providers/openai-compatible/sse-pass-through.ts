@@ -9,7 +9,7 @@ import { sseEvents } from "../../protocol/sse-text.js";
 import { firstDoneOrError, hasErrorKey } from "../../protocol/sse-sniff.js";
 import type { RelayError } from "../../protocol/errors.js";
 import type { ProviderStreamEvent } from "../types.js";
-import { upstreamHttpError } from "../http/upstream-errors.js";
+import { upstreamHttpError } from "../../protocol/upstream-errors.js";
 
 /** A block of upstream events, checked. */
 export interface CheckedBlock {

@@ -21,7 +21,7 @@ import {
   withTotalTimeout,
 } from "../http/timeouts.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
-import { ChatOutput, type OutputUsage } from "./chat-output.js";
+import { ChatOutput, type OutputUsage } from "../../protocol/chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
 import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";

@@ -14,8 +14,8 @@ import {
   type ChatCompletionChunk,
   type ToolCallDelta,
   type Usage,
-} from "../../protocol/chat-completion.js";
-import type { ProviderCompletion, ProviderStreamEvent } from "../types.js";
+} from "./chat-completion.js";
+import type { ProviderCompletion, ProviderStreamEvent } from "../providers/types.js";
 
 /** Token counts of one answer, and whether the proxy estimated them. */
 export interface OutputUsage {

@@ -8,9 +8,9 @@
  * block types (redacted thinking, server tools) are left out. The
  * completion's `id` and `model` are the message's.
  */
-import type { AssistantMessage } from "../../protocol/chat-completion.js";
-import { ChatOutput } from "../raw/chat-output.js";
-import type { ProviderCompletion } from "../types.js";
+import type { AssistantMessage } from "../chat-completion.js";
+import { ChatOutput } from "../chat-output.js";
+import type { ProviderCompletion } from "../../providers/types.js";
 import type {
   AnthropicMessage,
   AnthropicResponseBlock,

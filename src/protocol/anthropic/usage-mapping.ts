@@ -10,7 +10,7 @@
  * with the cache reads also as `prompt_tokens_details.cached_tokens`
  * (OpenAI's name, which OpenAI clients read).
  */
-import type { OutputUsage } from "../raw/chat-output.js";
+import type { OutputUsage } from "../chat-output.js";
 import type { AnthropicUsage } from "./anthropic-types.js";
 
 /** OpenAI-style usage of an Anthropic `usage` object (counts in tokens, reported by Anthropic, never estimated). */

@@ -12,9 +12,9 @@
  * OpenAI `code`, except that a prompt over the context window gets
  * OpenAI's `context_length_exceeded` (what `context_window_fallbacks` acts on).
  */
-import { relayedUpstreamError, upstreamErrorCode } from "../../protocol/error-codes.js";
-import { RelayError } from "../../protocol/errors.js";
-import { upstreamHttpError } from "../http/upstream-errors.js";
+import { relayedUpstreamError, upstreamErrorCode } from "../error-codes.js";
+import { RelayError } from "../errors.js";
+import { upstreamHttpError } from "../upstream-errors.js";
 import type { AnthropicErrorObject } from "./anthropic-types.js";
 
 /** Anthropic error type → the status it comes with and the OpenAI `error.type` it becomes. */

@@ -3,14 +3,8 @@
  * errors: connection failures → 502, timeouts → 504, an upstream's own
  * HTTP error → its status and message.
  */
-import {
-  ERROR_CODES,
-  errors,
-  relayedUpstreamError,
-  upstreamErrorCode,
-  type UpstreamErrorCode,
-} from "../../protocol/error-codes.js";
-import { RelayError } from "../../protocol/errors.js";
+import { ERROR_CODES, errors, relayedUpstreamError, upstreamErrorCode, type UpstreamErrorCode } from "./error-codes.js";
+import { RelayError } from "./errors.js";
 
 const UNREACHABLE = new Set([
   "ECONNREFUSED",

@@ -17,9 +17,9 @@
  * | `error` | throws the mapped RelayError |
  * | `ping`, `content_block_stop`, other blocks and deltas (`signature_delta`, redacted thinking, server tools), unknown events | nothing |
  */
-import { errors } from "../../protocol/error-codes.js";
-import { ChatOutput } from "../raw/chat-output.js";
-import type { ProviderStreamEvent } from "../types.js";
+import { errors } from "../error-codes.js";
+import { ChatOutput } from "../chat-output.js";
+import type { ProviderStreamEvent } from "../../providers/types.js";
 import type { AnthropicStreamEvent, AnthropicUsage } from "./anthropic-types.js";
 import { anthropicStreamError } from "./error-mapping.js";
 import { finishReason } from "./finish-reason.js";
