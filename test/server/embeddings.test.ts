@@ -307,7 +307,7 @@ describe("recording embeddings in SQLite", () => {
     for (const file of files) expect(fs.readFileSync(file).includes(marker)).toBe(false);
   });
 
-  it("adds the table to a logs.db of schema version 2 and moves it to version 4", () => {
+  it("adds the table to a logs.db of schema version 2 and moves it to version 5 (the exchanges get their protocol column)", () => {
     const dir = tempDir();
     try {
       const file = path.join(dir, "logs.db");
@@ -318,7 +318,10 @@ describe("recording embeddings in SQLite", () => {
       SqliteStore.open(file).close();
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 4 }]);
+        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 5 }]);
+        expect(
+          check.prepare(`SELECT 1 FROM pragma_table_info('llm_relay_exchanges') WHERE name = 'protocol'`).all(),
+        ).toHaveLength(1);
         const columns = (
           check.prepare(`SELECT name FROM pragma_table_info('llm_relay_embeddings')`).all() as { name: string }[]
         ).map((c) => c.name);
