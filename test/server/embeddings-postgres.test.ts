@@ -54,6 +54,7 @@ describe("embeddings recorded in PostgreSQL", () => {
       { version: 2, name: "llm_relay_embeddings" },
       { version: 3, name: "llm_relay_exchanges tenant_id, key_id" },
       { version: 4, name: "llm_relay_reply_aliases" },
+      { version: 5, name: "llm_relay_exchanges protocol" },
     ]);
     const found = await schema.rows<Record<string, unknown>>(
       `SELECT request_id, model, provider, deployment, upstream_model, input_count, input_tokens, usage_estimated, dimensions, http_status, status, error, cost_usd, tenant_id, key_id
