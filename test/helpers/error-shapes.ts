@@ -1,8 +1,10 @@
 /**
  * The shapes an error answer must have, checked on a raw answer: OpenAI's
  * `{"error":{"message","type","param","code"}}` everywhere but `/internal/*`,
- * which answers the envelope (`errorEnvelopeSchema`). Each check returns what
- * is wrong, or null, so a fuzz run can collect every problem before failing.
+ * which answers the envelope (`errorEnvelopeSchema`), and `/v1/messages*`,
+ * which answers Anthropic's `{"type":"error","error":{"type","message"}}`.
+ * Each check returns what is wrong, or null, so a fuzz run can collect every
+ * problem before failing.
  */
 import { errorEnvelopeSchema } from "../../src/server/envelope-schemas.js";
 import type { RawAnswer } from "./raw-http.js";
@@ -23,6 +25,13 @@ export function errorShapeProblem(
   if (target === "/internal" || target.startsWith("/internal/") || target.startsWith("/internal?")) {
     const result = errorEnvelopeSchema.safeParse(body);
     return result.success ? null : `not an error envelope: ${answer.body.slice(0, 200)}`;
+  }
+  if (target === "/v1/messages" || target.startsWith("/v1/messages/") || target.startsWith("/v1/messages?")) {
+    // Anthropic's shape: {"type":"error","error":{"type","message"}} (https://docs.anthropic.com/en/api/errors).
+    const b = body as { type?: unknown; error?: { type?: unknown; message?: unknown } } | null;
+    if (!b || b.type !== "error" || typeof b.error?.type !== "string" || typeof b.error.message !== "string")
+      return `not an Anthropic error body: ${answer.body.slice(0, 200)}`;
+    return null;
   }
   if (body === null || typeof body !== "object" || Object.keys(body).join() !== "error")
     return `not an OpenAI error body: ${answer.body.slice(0, 200)}`;

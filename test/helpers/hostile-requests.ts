@@ -38,6 +38,8 @@ export interface HostileRequest {
 /** The routes under test. */
 export const FUZZ_TARGETS = [
   "/v1/chat/completions",
+  "/v1/messages",
+  "/v1/responses",
   "/v1/embeddings",
   "/v1/models",
   "/v1/models/echo",
@@ -114,6 +116,50 @@ const EMBEDDING_PATHS: (string | number)[][] = [
   ["user"],
   ["x_unknown"],
 ];
+/** Where an Anthropic Messages body's fields live. */
+const MESSAGES_PATHS: (string | number)[][] = [
+  ["model"],
+  ["max_tokens"],
+  ["messages"],
+  ["messages", 0],
+  ["messages", 0, "role"],
+  ["messages", 0, "content"],
+  ["messages", 0, "content", 0],
+  ["messages", 0, "content", 0, "type"],
+  ["messages", 0, "content", 0, "text"],
+  ["messages", 0, "content", 0, "cache_control"],
+  ["system"],
+  ["system", 0],
+  ["stream"],
+  ["stop_sequences"],
+  ["temperature"],
+  ["tools"],
+  ["tools", 0, "input_schema"],
+  ["tool_choice"],
+  ["thinking"],
+  ["metadata"],
+  ["x_unknown"],
+];
+/** Where an OpenAI Responses body's fields live. */
+const RESPONSES_PATHS: (string | number)[][] = [
+  ["model"],
+  ["input"],
+  ["input", 0],
+  ["input", 0, "role"],
+  ["input", 0, "content"],
+  ["input", 0, "content", 0],
+  ["input", 0, "content", 0, "type"],
+  ["instructions"],
+  ["stream"],
+  ["tools"],
+  ["tools", 0, "type"],
+  ["tool_choice"],
+  ["max_output_tokens"],
+  ["previous_response_id"],
+  ["reasoning"],
+  ["text", "format"],
+  ["x_unknown"],
+];
 const USAGE_PATHS: (string | number)[][] = [
   ["model"],
   ["tenantId"],
@@ -132,6 +178,10 @@ const USAGE_PATHS: (string | number)[][] = [
 function validBody(target: string): Record<string, unknown> {
   if (target === "/v1/embeddings") return { model: "echo", input: ["fuzz"] };
   if (target === "/internal/usage") return { model: "fuzz-model", inputTokens: 1, outputTokens: 1 };
+  if (target === "/v1/messages")
+    return { model: "echo", max_tokens: 64, messages: [{ role: "user", content: [{ type: "text", text: "fuzz" }] }] };
+  if (target === "/v1/responses")
+    return { model: "echo", input: [{ role: "user", content: [{ type: "input_text", text: "fuzz" }] }] };
   return { model: "echo", messages: [{ role: "user", content: "fuzz" }] };
 }
 
@@ -151,10 +201,22 @@ function setAt(body: Record<string, unknown>, path: (string | number)[], value: 
   return copy;
 }
 
-const postTarget = fc.constantFrom("/v1/chat/completions", "/v1/embeddings", "/internal/usage");
+/** The routes that take a POST body. */
+const POST_TARGETS = ["/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/embeddings", "/internal/usage"];
+/** The routes whose body may ask for a stream. */
+const STREAM_TARGETS = ["/v1/chat/completions", "/v1/messages", "/v1/responses"];
+const postTarget = fc.constantFrom(...POST_TARGETS);
 const anyTarget = fc.constantFrom(...FUZZ_TARGETS);
 const pathsOf = (target: string) =>
-  target === "/v1/embeddings" ? EMBEDDING_PATHS : target === "/internal/usage" ? USAGE_PATHS : CHAT_PATHS;
+  target === "/v1/embeddings"
+    ? EMBEDDING_PATHS
+    : target === "/internal/usage"
+      ? USAGE_PATHS
+      : target === "/v1/messages"
+        ? MESSAGES_PATHS
+        : target === "/v1/responses"
+          ? RESPONSES_PATHS
+          : CHAT_PATHS;
 
 /** A JSON value of any type, small. */
 const anyJson = fc.oneof(
@@ -179,7 +241,7 @@ function words(size: number, seed: number): string {
 const wrongType = fc.tuple(postTarget, fc.nat(), anyJson, fc.boolean()).map(([target, pick, value, stream]) => {
   const paths = pathsOf(target);
   const body = setAt(validBody(target), paths[pick % paths.length]!, value);
-  if (stream && target === "/v1/chat/completions" && !("stream" in body)) body.stream = true;
+  if (stream && STREAM_TARGETS.includes(target) && !("stream" in body)) body.stream = true;
   return build("wrong-type", "POST", target, [json], JSON.stringify(body));
 });
 
@@ -275,7 +337,7 @@ const headerAbuse = fc
   .tuple(anyTarget, fc.nat(), fc.integer({ min: 17_000, max: 40_000 }), fc.string({ maxLength: 30 }))
   .map(([target, pick, size, text]): HostileRequest => {
     const body = JSON.stringify(validBody(target));
-    const method = target === "/v1/chat/completions" || target === "/v1/embeddings" ? "POST" : "GET";
+    const method = POST_TARGETS.includes(target) && target !== "/internal/usage" ? "POST" : "GET";
     const withBody = method === "POST" ? body : "";
     const cases: (() => HostileRequest)[] = [
       () => build("header-huge", method, target, [json, ["X-Pad", "a".repeat(size)]], withBody),
@@ -503,9 +565,8 @@ const methods = fc
 
 /** Valid requests, so successes are mixed in (and recorded). */
 const valid = fc.tuple(anyTarget, fc.boolean()).map(([target, stream]) => {
-  const post = target === "/v1/chat/completions" || target === "/v1/embeddings" || target === "/internal/usage";
-  if (!post) return build("valid", "GET", target, []);
-  const body = target === "/v1/chat/completions" && stream ? { ...validBody(target), stream: true } : validBody(target);
+  if (!POST_TARGETS.includes(target)) return build("valid", "GET", target, []);
+  const body = STREAM_TARGETS.includes(target) && stream ? { ...validBody(target), stream: true } : validBody(target);
   return build("valid", "POST", target, [json], JSON.stringify(body));
 });
 
