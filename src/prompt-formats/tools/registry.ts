@@ -1,0 +1,15 @@
+/**
+ * The tool conventions by name (`PromptFormat.toolConvention` names one).
+ */
+import { hermes } from "./hermes.js";
+import type { ToolConvention } from "./types.js";
+
+const CONVENTIONS = new Map<string, ToolConvention>([hermes].map((convention) => [convention.name, convention]));
+
+/** The convention of that name, or undefined. */
+export function getToolConvention(name: string): ToolConvention | undefined {
+  return CONVENTIONS.get(name);
+}
+
+/** The convention the named formats write history tool calls and results in when they declare none. */
+export const DEFAULT_HISTORY_CONVENTION: ToolConvention = hermes;
