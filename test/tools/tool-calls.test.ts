@@ -54,6 +54,21 @@ describe("planTools", () => {
     expect(planTools(getPromptFormat("llama3")!, llama3)).toEqual({ messages: llama3.messages, reading: null });
   });
 
+  it("a convention placed before the system text (llama3-json) leads the system message", () => {
+    const format = { ...getPromptFormat("llama3")!, toolConvention: "llama3-json" };
+    const plan = planTools(
+      format,
+      body({ tools: TWO_TOOLS }, [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ]),
+    );
+    const content = plan.messages[0]!.content as string;
+    expect(content.startsWith("You have access to the following functions.")).toBe(true);
+    expect(content.endsWith("}\n\nBe brief.")).toBe(true);
+    expect(plan.reading?.convention.name).toBe("llama3-json");
+  });
+
   it("a named function: only its name is read", () => {
     const plan = planTools(
       chatml,

@@ -2,9 +2,12 @@
  * The tool conventions by name (`PromptFormat.toolConvention` names one).
  */
 import { hermes } from "./hermes.js";
+import { llama3Json } from "./llama3-json.js";
 import type { ToolConvention } from "./types.js";
 
-const CONVENTIONS = new Map<string, ToolConvention>([hermes].map((convention) => [convention.name, convention]));
+const CONVENTIONS = new Map<string, ToolConvention>(
+  [hermes, llama3Json].map((convention) => [convention.name, convention]),
+);
 
 /** The convention of that name, or undefined. */
 export function getToolConvention(name: string): ToolConvention | undefined {

@@ -86,6 +86,12 @@ export interface ToolConvention {
   /** The documentation the convention follows (model card or reference chat template). */
   readonly reference: string;
   /**
+   * Where the rendered tools go in the system turn: `after` the system
+   * message's text (after a blank line; the default) or `before` it (the
+   * text ends with its own blank line).
+   */
+  readonly placement?: "before" | "after";
+  /**
    * The text that describes `tools` to the model, to put in the system
    * turn; null when nothing is to be rendered (`tool_choice: "none"`, no
    * function tools).

@@ -33,8 +33,9 @@ export interface ToolPlan {
 
 /**
  * The plan for `body` under `format`: a named format with a convention
- * gets the rendered tools in its system turn (the first system message,
- * after a blank line; a new first system turn when there is none) and its
+ * gets the rendered tools in its system turn (in the first system message,
+ * after its text and a blank line, or before it for a convention placed
+ * `before`; a new first system turn when there is none) and its
  * answer read for calls; a `jinja:`/`auto` format gets `tools` as the
  * template variable (its answer is not read yet); any other format renders
  * the messages as they are.
@@ -54,17 +55,21 @@ export function planTools(format: PromptFormat, body: ChatCompletionRequest): To
   const selection = selectTools(request.tools, request.toolChoice);
   if (text === null || !selection) return { messages: body.messages, reading: null };
   return {
-    messages: withSystemText(body.messages, text),
+    messages: withSystemText(body.messages, text, convention.placement ?? "after"),
     reading: { convention, names: new Set(selection.tools.map((tool) => tool.function.name)) },
   };
 }
 
-/** `messages` with `text` appended to the leading system message (after a blank line), or as a new one. */
-function withSystemText(messages: readonly ChatMessage[], text: string): ChatMessage[] {
+/**
+ * `messages` with `text` in the leading system message (after its text and a blank line, or before it), or as a new
+ * first system message.
+ */
+function withSystemText(messages: readonly ChatMessage[], text: string, placement: "before" | "after"): ChatMessage[] {
   const [first, ...rest] = messages;
   if (first && (first.role === "system" || first.role === "developer")) {
     const own = contentText(first.content);
-    return [{ ...first, content: own === "" ? text : `${own}\n\n${text}` }, ...rest];
+    const joined = own === "" ? text : placement === "before" ? `${text}${own}` : `${own}\n\n${text}`;
+    return [{ ...first, content: joined }, ...rest];
   }
   return [{ role: "system", content: text }, ...messages];
 }
