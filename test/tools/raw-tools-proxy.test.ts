@@ -12,7 +12,7 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
 import { recordedExchange, recordedExchanges } from "../helpers/exchanges.js";
-import { startFakeLlamaCpp, type FakeLlamaCpp } from "../helpers/fake-llamacpp.js";
+import { LLAMACPP_CHATML_FALLBACK, startFakeLlamaCpp, type FakeLlamaCpp } from "../helpers/fake-llamacpp.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { rawDeployment } from "../helpers/raw-provider.js";
 import { TWO_TOOLS, TWO_TOOLS_HERMES } from "./helpers/tools.js";
@@ -24,7 +24,11 @@ let client: OpenAI;
 beforeAll(async () => {
   fake = await startFakeLlamaCpp();
   proxy = await startTestProxy({
-    models: { qwen: rawDeployment("llamacpp", fake.url, { prompt_format: "chatml", model: "qwen2.5-7b" }) },
+    models: {
+      qwen: rawDeployment("llamacpp", fake.url, { prompt_format: "chatml", model: "qwen2.5-7b" }),
+      "qwen-auto": rawDeployment("llamacpp", fake.url, { prompt_format: "auto" }),
+      "plain-auto": rawDeployment("llamacpp", fake.url, { prompt_format: "auto" }),
+    },
   });
   client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "unused", maxRetries: 0 });
 });
@@ -228,4 +232,44 @@ describe("tools on a chatml deployment of llamacpp", () => {
       ).toEqual([{ name: "get_weather", output: "18 C, cloudy", tool_call_id: call!.tool_call_id }]);
     },
   );
+
+  it("auto: the model's own template gets the tools, and the answer is read with the convention it teaches", async () => {
+    // A small template written for this test that teaches the Hermes answer form, as Qwen's own templates do.
+    const template =
+      "{% if tools %}<|im_start|>system\nFunctions:{% for tool in tools %} {{ tool.function.name }}{% endfor %}.\n" +
+      'Answer a call as <tool_call>{"name": ..., "arguments": {...}}</tool_call><|im_end|>\n{% endif %}' +
+      "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}" +
+      "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    fake.set({
+      chatTemplate: template,
+      pieces: ["<tool_call>\n", '{"name": "get_time", "arguments": {"timezone": "UTC"}}', "\n</tool_call>"],
+    });
+    const completion = await client.chat.completions.create({
+      model: "qwen-auto",
+      messages: [{ role: "user", content: "Time?" }],
+      tools: TOOLS,
+    });
+    expect(fake.completions().at(-1)!.body!.prompt).toBe(
+      "<|im_start|>system\nFunctions: get_weather get_time.\n" +
+        'Answer a call as <tool_call>{"name": ..., "arguments": {...}}</tool_call><|im_end|>\n' +
+        "<|im_start|>user\nTime?<|im_end|>\n<|im_start|>assistant\n",
+    );
+    expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
+    expect(completion.choices[0]!.message.tool_calls![0]).toMatchObject({
+      type: "function",
+      function: { name: "get_time", arguments: '{"timezone":"UTC"}' },
+    });
+  });
+
+  it("auto with a template that ignores tools: the answer stays text", async () => {
+    const output = '<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>';
+    fake.set({ chatTemplate: LLAMACPP_CHATML_FALLBACK, pieces: [output] });
+    const completion = await client.chat.completions.create({
+      model: "plain-auto",
+      messages: [{ role: "user", content: "Time?" }],
+      tools: TOOLS,
+    });
+    expect(completion.choices[0]!.message.content).toBe(output);
+    expect(completion.choices[0]!.finish_reason).toBe("stop");
+  });
 });

@@ -36,6 +36,7 @@ export const hermes: ToolConvention = {
   description:
     "Hermes / Qwen 2.5: <tools> signatures in the system turn, <tool_call>{name, arguments}</tool_call> answers",
   reference: "Qwen/Qwen2.5-7B-Instruct tokenizer_config.json; NousResearch/Hermes-Function-Calling",
+  promptMarker: OPEN,
 
   renderTools(tools: readonly FunctionTool[], toolChoice: ToolChoice | undefined): string | null {
     const selection = selectTools(tools, toolChoice);

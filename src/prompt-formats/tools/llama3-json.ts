@@ -39,6 +39,7 @@ export const llama3Json: ToolConvention = {
   description: 'Llama 3.1 JSON: functions in the system message, {"name", "parameters"} answers, one call per answer',
   reference: "meta-llama/Llama-3.1-8B-Instruct tokenizer_config.json; llama.com Llama 3.1 prompt format",
   placement: "before",
+  promptMarker: '"parameters": dictionary of argument name and its value',
 
   renderTools(tools: readonly FunctionTool[], toolChoice: ToolChoice | undefined): string | null {
     const selection = selectTools(tools, toolChoice);

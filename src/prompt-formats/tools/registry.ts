@@ -16,3 +16,14 @@ export function getToolConvention(name: string): ToolConvention | undefined {
 
 /** The convention the named formats write history tool calls and results in when they declare none. */
 export const DEFAULT_HISTORY_CONVENTION: ToolConvention = hermes;
+
+/**
+ * The convention a model's own chat template taught in `prompt` (a
+ * rendering with `tools`): the first whose `promptMarker` it holds, or
+ * undefined.
+ */
+export function conventionOfPrompt(prompt: string): ToolConvention | undefined {
+  return [...CONVENTIONS.values()].find(
+    (convention) => convention.promptMarker && prompt.includes(convention.promptMarker),
+  );
+}

@@ -92,6 +92,12 @@ export interface ToolConvention {
    */
   readonly placement?: "before" | "after";
   /**
+   * A text that a prompt rendered by a model's own chat template (`jinja:`,
+   * `auto`) with `tools` holds when the template teaches this convention
+   * (Hermes: `<tool_call>`); such answers are read with it.
+   */
+  readonly promptMarker?: string;
+  /**
    * The text that describes `tools` to the model, to put in the system
    * turn; null when nothing is to be rendered (`tool_choice: "none"`, no
    * function tools).

@@ -28,7 +28,7 @@ import { assertFitsContextWindow } from "./context-window.js";
 import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
 import { samplingParams } from "./sampling.js";
-import { planTools, ToolOutputReader, type ToolOutputEvent, type ToolPlan } from "./tool-calls.js";
+import { planTools, readingOfTemplate, ToolOutputReader, type ToolOutputEvent, type ToolPlan } from "./tool-calls.js";
 
 /** A prepared call: the rendered prompt, its token count, and the request for the backend. */
 interface Prepared {
@@ -129,7 +129,7 @@ export function createRawCompletionProvider(
       promptTokens,
       promptEstimated: counted === null,
       output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
-      reading: plan.reading,
+      reading: readingOfTemplate(plan, prompt),
     };
   }
 

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { contentText, type ChatCompletionRequest, type ChatMessage } from "../../protocol/chat-request.js";
-import { getToolConvention } from "../../prompt-formats/tools/registry.js";
+import { conventionOfPrompt, getToolConvention } from "../../prompt-formats/tools/registry.js";
 import { readToolRequest, selectTools } from "../../prompt-formats/tools/tool-request.js";
 import type { ToolCallBlock, ToolConvention, ToolStreamParser } from "../../prompt-formats/tools/types.js";
 import { isParsedCall } from "../../prompt-formats/tools/types.js";
@@ -27,6 +27,8 @@ export interface ToolPlan {
   messages: readonly ChatMessage[];
   /** The `tools` to hand to a Jinja template (`jinja:` / `auto` formats), else undefined. */
   templateTools?: readonly unknown[];
+  /** With `templateTools`: the functions `tool_choice` leaves, for reading the answer (`readingOfTemplate`). */
+  templateNames?: ReadonlySet<string>;
   /** The convention to read the answer with, and the functions it may call; null: the answer is text. */
   reading: { convention: ToolConvention; names: ReadonlySet<string> } | null;
 }
@@ -36,8 +38,9 @@ export interface ToolPlan {
  * gets the rendered tools in its system turn (in the first system message,
  * after its text and a blank line, or before it for a convention placed
  * `before`; a new first system turn when there is none) and its
- * answer read for calls; a `jinja:`/`auto` format gets `tools` as the
- * template variable (its answer is not read yet); any other format renders
+ * answer read for calls; a `jinja:`/`auto` format gets the tools
+ * `tool_choice` leaves as the template variable (its answer is read with
+ * the convention its rendering shows, `readingOfTemplate`); any other format renders
  * the messages as they are.
  * @throws RelayError 400 for `tools` / `tool_choice` that are not OpenAI's shape, or a `tool_choice` naming an absent function
  */
@@ -47,8 +50,14 @@ export function planTools(format: PromptFormat, body: ChatCompletionRequest): To
   const convention = format.toolConvention ? getToolConvention(format.toolConvention) : undefined;
   if (!convention) {
     const isTemplate = format.name.startsWith("jinja:") || format.name.startsWith("auto:");
-    return isTemplate && request.toolChoice !== "none"
-      ? { messages: body.messages, templateTools: request.tools, reading: null }
+    const selection = isTemplate ? selectTools(request.tools, request.toolChoice) : null;
+    return selection
+      ? {
+          messages: body.messages,
+          templateTools: selection.tools,
+          templateNames: new Set(selection.tools.map((tool) => tool.function.name)),
+          reading: null,
+        }
       : { messages: body.messages, reading: null };
   }
   const text = convention.renderTools(request.tools, request.toolChoice);
@@ -58,6 +67,17 @@ export function planTools(format: PromptFormat, body: ChatCompletionRequest): To
     messages: withSystemText(body.messages, text, convention.placement ?? "after"),
     reading: { convention, names: new Set(selection.tools.map((tool) => tool.function.name)) },
   };
+}
+
+/**
+ * How the answer to a prompt rendered by a model's own template with tools
+ * is read: with the convention the template taught (`conventionOfPrompt`:
+ * the prompt holds its marker, e.g. Hermes' `<tool_call>`), else as text.
+ */
+export function readingOfTemplate(plan: ToolPlan, prompt: string): ToolPlan["reading"] {
+  if (!plan.templateNames) return plan.reading;
+  const convention = conventionOfPrompt(prompt);
+  return convention ? { convention, names: plan.templateNames } : null;
 }
 
 /**
