@@ -11,10 +11,11 @@
  *   newline), each written by the tool convention's `renderCall`, and
  *   `tool` messages become a user turn written by its `renderResults`
  *   (tool results that follow each other share one user turn). The
- *   convention is the format's own (`PrepareOptions.toolConvention`), else
- *   Hermes / Qwen 2.5 (`tools/hermes.ts`), which many local models were
- *   tuned on: `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` per
- *   call, `<tool_response>\n…\n</tool_response>` per result.
+ *   convention is `PrepareOptions.toolConvention` when a format passes one,
+ *   else Hermes / Qwen 2.5 (`tools/hermes.ts`, `chatml`'s own), which many
+ *   local models were tuned on: `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>`
+ *   per call, `<tool_response>\n…\n</tool_response>` per result. So the
+ *   history is written the way `chatml` offers tools and reads calls.
  * - A final assistant message with text (and no tool calls) is not a turn
  *   but the prefix: the format writes the assistant header and the text and
  *   leaves the turn open. An empty final assistant message is dropped, so the
