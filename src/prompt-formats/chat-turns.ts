@@ -7,18 +7,23 @@
  * - `developer` is OpenAI's newer name for `system` and is treated as one;
  *   `function` (the legacy tool-result role) is treated as `tool`.
  * - Content-part arrays keep their text parts, joined (`contentText`).
- * - An assistant message's `tool_calls` are appended to its text, one
- *   `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>` block per call
- *   (the Hermes / Qwen 2.5 convention that many local models were tuned on).
- * - `tool` messages become a user turn holding
- *   `<tool_response>\n…\n</tool_response>` (the same convention); tool results
- *   that follow each other share one user turn, separated by a newline.
+ * - An assistant message's `tool_calls` are appended to its text (after a
+ *   newline), each written by the tool convention's `renderCall`, and
+ *   `tool` messages become a user turn written by its `renderResults`
+ *   (tool results that follow each other share one user turn). The
+ *   convention is `PrepareOptions.toolConvention` when a format passes one,
+ *   else Hermes / Qwen 2.5 (`tools/hermes.ts`, `chatml`'s own), which many
+ *   local models were tuned on: `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>`
+ *   per call, `<tool_response>\n…\n</tool_response>` per result. So the
+ *   history is written the way `chatml` offers tools and reads calls.
  * - A final assistant message with text (and no tool calls) is not a turn
  *   but the prefix: the format writes the assistant header and the text and
  *   leaves the turn open. An empty final assistant message is dropped, so the
  *   format ends with its usual generation prompt.
  */
 import { contentText, type ChatMessage } from "../protocol/chat-request.js";
+import { DEFAULT_HISTORY_CONVENTION } from "./tools/registry.js";
+import type { ToolConvention } from "./tools/types.js";
 
 /** The role of a prepared turn. */
 export type TurnRole = "system" | "user" | "assistant";
@@ -51,6 +56,8 @@ export interface PrepareOptions {
    * user/assistant alternation.
    */
   mergeConsecutive?: boolean;
+  /** The convention tool calls and results are written in (default: Hermes / Qwen 2.5). */
+  toolConvention?: ToolConvention;
 }
 
 /**
@@ -58,20 +65,21 @@ export interface PrepareOptions {
  * happens to tool calls, tool results and content parts).
  */
 export function prepareChat(messages: readonly ChatMessage[], options: PrepareOptions = {}): PreparedChat {
+  const convention = options.toolConvention ?? DEFAULT_HISTORY_CONVENTION;
   const turns: Turn[] = [];
-  let previousWasTool = false;
+  /** The results of the tool messages in a row so far, rendered into the last turn. */
+  let results: string[] = [];
   for (const message of messages) {
     const role = message.role;
     if (role === "tool" || role === "function") {
-      const block = `<tool_response>\n${contentText(message.content)}\n</tool_response>`;
-      const last = turns.at(-1);
-      if (previousWasTool && last) last.text += `\n${block}`;
-      else turns.push({ role: "user", text: block });
-      previousWasTool = true;
+      results.push(contentText(message.content));
+      const text = convention.renderResults(results);
+      if (results.length > 1) turns.at(-1)!.text = text;
+      else turns.push({ role: "user", text });
       continue;
     }
-    previousWasTool = false;
-    if (role === "assistant") turns.push({ role: "assistant", text: assistantText(message) });
+    results = [];
+    if (role === "assistant") turns.push({ role: "assistant", text: assistantText(message, convention) });
     else if (role === "system" || role === "developer")
       turns.push({ role: "system", text: contentText(message.content) });
     else turns.push({ role: "user", text: contentText(message.content) });
@@ -99,25 +107,14 @@ export function splitLeadingSystem(turns: readonly Turn[]): { system: string | n
   return { system: null, rest: [...turns] };
 }
 
-/** The assistant's text with its tool calls appended as `<tool_call>` blocks. */
-function assistantText(message: ChatMessage): string {
+/** The assistant's text with its tool calls appended in the convention's form. */
+function assistantText(message: ChatMessage, convention: ToolConvention): string {
   const text = contentText(message.content);
-  const calls = (message.tool_calls ?? []).map((call) => {
-    const json = JSON.stringify({ name: call.function.name, arguments: parseArguments(call.function.arguments) });
-    return `<tool_call>\n${json}\n</tool_call>`;
-  });
+  const calls = (message.tool_calls ?? []).map((call) =>
+    convention.renderCall({ name: call.function.name, arguments: call.function.arguments }),
+  );
   if (calls.length === 0) return text;
   return [text, ...calls].filter((part) => part !== "").join("\n");
-}
-
-/** A tool call's `arguments` (a JSON string on the wire) as a value, or the string itself when it is not JSON. */
-function parseArguments(raw: string | undefined): unknown {
-  if (raw === undefined || raw === "") return {};
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
 }
 
 function mergeSameRole(turns: readonly Turn[]): Turn[] {

@@ -49,13 +49,14 @@ const FORMATS = new Map<string, PromptFormat>(
 
 /** Every named format, for `llm-relay formats` and `GET /internal/prompt-formats`. */
 export function listPromptFormats(): PromptFormatInfo[] {
-  return [...FORMATS.values()].map(({ name, description, stop, bos, eos, reference }) => ({
+  return [...FORMATS.values()].map(({ name, description, stop, bos, eos, reference, toolConvention }) => ({
     name,
     description,
     stop,
     bos,
     eos,
     ...(reference ? { reference } : {}),
+    ...(toolConvention ? { toolConvention } : {}),
   }));
 }
 

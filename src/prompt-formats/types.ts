@@ -17,8 +17,9 @@ export interface RenderOptions {
   /**
    * The request's `tools` (OpenAI function definitions), passed to
    * `jinja:` and `auto` templates as the `tools` variable, as Hugging Face
-   * does. Named formats ignore it (tools are described in the system
-   * prompt by the client, if at all).
+   * does. Named formats ignore it: for them the raw-completion engine
+   * renders the tools into the system turn with the format's
+   * `toolConvention` (`prompt-formats/tools/`).
    */
   tools?: readonly unknown[];
 }
@@ -41,6 +42,13 @@ export interface PromptFormat {
   readonly eos: string | null;
   /** The reference chat template the format follows (HF repo and file), for `llm-relay formats`. */
   readonly reference?: string;
+  /**
+   * The tool convention (`prompt-formats/tools/registry.ts`) the format's
+   * models were trained on (`hermes` for ChatML), or absent when none is
+   * attached: then a request's `tools` are not rendered and the answer is
+   * not read for calls.
+   */
+  readonly toolConvention?: string;
   /**
    * Renders the messages into a prompt that ends where the assistant's
    * answer begins. When the last message is an assistant message, its text
@@ -69,4 +77,6 @@ export interface PromptFormatInfo {
   eos: string | null;
   /** Where the format comes from: the model family's reference template (HF repo and file). */
   reference?: string;
+  /** The tool convention attached to the format (`hermes`), when there is one. */
+  toolConvention?: string;
 }

@@ -88,6 +88,11 @@ export interface LlamaFakeOptions {
    * with `n_prompt_tokens` and `n_ctx` (../shared/fixtures/protocols/llama-server-2026-09.txt).
    */
   enforceContext: boolean;
+  /**
+   * A scripted model: given the prompt, the pieces to answer with (one stream event each), or null for
+   * `pieces`. For conversations whose answer depends on the prompt (a tool round trip).
+   */
+  respond: ((prompt: string) => string[] | null) | null;
 }
 
 /** One request the fake received. */
@@ -123,6 +128,7 @@ const DEFAULTS: LlamaFakeOptions = {
   completionError: null,
   dieAfterEvents: null,
   enforceContext: false,
+  respond: null,
 };
 
 /** The 2026-09 release's answer to a prompt over its window (its counts replaced by the request's); that capture has `###` sections. */
@@ -218,7 +224,8 @@ function complete(
 ): void {
   const prompt = fieldText(body.prompt);
   const nPredict = typeof body.n_predict === "number" && body.n_predict >= 0 ? body.n_predict : Infinity;
-  const pieces = options.pieces.slice(0, nPredict);
+  const all = options.respond?.(prompt) ?? options.pieces;
+  const pieces = all.slice(0, nPredict);
   const evaluated = fakeTokenize(prompt, true).length;
   const stream = body.stream === true;
   const settings = FINAL_TEMPLATE.generation_settings as Record<string, unknown>;
@@ -235,7 +242,7 @@ function complete(
       stream,
     },
     prompt: `<s> ${prompt}`,
-    stop_type: pieces.length < options.pieces.length ? "limit" : options.stopType,
+    stop_type: pieces.length < all.length ? "limit" : options.stopType,
     timings: {
       ...(FINAL_TEMPLATE.timings as Record<string, unknown>),
       prompt_n: evaluated,

@@ -4,7 +4,9 @@
  * deployment's prompt format, checks the context window before anything
  * is sent, completes, and answers with OpenAI `chat.completion` /
  * `chat.completion.chunk` objects with usage (the backend's counts, else
- * its tokenizer's, else an estimate flagged as estimated).
+ * its tokenizer's, else an estimate flagged as estimated). A request with
+ * `tools` on a format with a tool convention has them rendered into the
+ * prompt and its answer read back into `tool_calls` (`tool-calls.ts`).
  */
 import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
@@ -26,6 +28,7 @@ import { assertFitsContextWindow } from "./context-window.js";
 import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
 import { samplingParams } from "./sampling.js";
+import { planTools, readingOfTemplate, ToolOutputReader, type ToolOutputEvent, type ToolPlan } from "./tool-calls.js";
 
 /** A prepared call: the rendered prompt, its token count, and the request for the backend. */
 interface Prepared {
@@ -33,6 +36,8 @@ interface Prepared {
   promptTokens: number;
   promptEstimated: boolean;
   output: ChatOutput;
+  /** How the answer is read for tool calls; null: it is text. */
+  reading: ToolPlan["reading"];
 }
 
 /**
@@ -98,7 +103,11 @@ export function createRawCompletionProvider(
 
   async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
     const fmt = await promptFormat(signal);
-    const prompt = fmt.render(call.body.messages, { bos: !backend.addsBos });
+    const plan = planTools(fmt, call.body);
+    const prompt = fmt.render(plan.messages, {
+      bos: !backend.addsBos,
+      ...(plan.templateTools ? { tools: plan.templateTools } : {}),
+    });
     const params = samplingParams(call.body, fmt.stop);
     const counted = backend.countTokens ? await backend.countTokens(prompt, signal).catch(() => null) : null;
     const promptTokens = counted ?? countTextTokens(prompt, EVENT_LOOP_COUNT_LIMIT_CHARS);
@@ -120,7 +129,19 @@ export function createRawCompletionProvider(
       promptTokens,
       promptEstimated: counted === null,
       output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
+      reading: readingOfTemplate(plan, prompt),
     };
+  }
+
+  /** The reader of the answer's tool calls, or null when the answer is text. */
+  function toolReader(prepared: Prepared): ToolOutputReader | null {
+    if (!prepared.reading) return null;
+    return new ToolOutputReader(prepared.reading.convention, prepared.reading.names, (problem, text) =>
+      context.logger.warn(
+        { provider: kind, target: backend.target, convention: prepared.reading!.convention.name, problem, text },
+        "a tool call in the model's answer cannot be used; it is returned as text",
+      ),
+    );
   }
 
   function usageOf(prepared: Prepared, counts: Partial<RawCounts>, text: string): OutputUsage {
@@ -149,11 +170,14 @@ export function createRawCompletionProvider(
         const result = await backend.complete(prepared.request);
         if (context.debug)
           context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
-        return prepared.output.completion(
-          { content: result.text },
-          result.finishReason,
-          usageOf(prepared, result, result.text),
-        );
+        const usage = usageOf(prepared, result, result.text);
+        const reader = toolReader(prepared);
+        if (!reader) return prepared.output.completion({ content: result.text }, result.finishReason, usage);
+        const events: ToolOutputEvent[] = [...reader.push(result.text), ...reader.end()];
+        const content = events.map((event) => ("content" in event ? event.content : "")).join("");
+        const toolCalls = events.flatMap((event) => ("call" in event ? [event.call] : []));
+        if (toolCalls.length === 0) return prepared.output.completion({ content }, result.finishReason, usage);
+        return prepared.output.completion({ content: content.trim() || null, toolCalls }, "tool_calls", usage);
       } catch (error) {
         noteFailure(error);
         throw mapAbort(error, signal);
@@ -180,6 +204,13 @@ export function createRawCompletionProvider(
       throw mapAbort(error, signal);
     }
     const { output } = prepared;
+    const reader = toolReader(prepared);
+    let callIndex = 0;
+    /** The chunks of read tool-call events. */
+    const chunksOf = (events: ToolOutputEvent[]): ProviderStreamEvent[] =>
+      events.map((event) =>
+        "content" in event ? output.text(event.content) : output.toolCall({ index: callIndex++, ...event.call }),
+      );
     let text = "";
     let finished = false;
     let counts: Partial<RawCounts> = {};
@@ -193,12 +224,14 @@ export function createRawCompletionProvider(
         }
         if (delta.text) {
           text += delta.text;
-          yield output.text(delta.text);
+          if (reader) yield* chunksOf(reader.push(delta.text));
+          else yield output.text(delta.text);
         }
         if (delta.finishReason) {
           finished = true;
           counts = { promptTokens: delta.promptTokens ?? null, completionTokens: delta.completionTokens ?? null };
-          yield output.finish(delta.finishReason);
+          if (reader) yield* chunksOf(reader.end());
+          yield output.finish(reader && reader.calls > 0 ? "tool_calls" : delta.finishReason);
           break;
         }
       }

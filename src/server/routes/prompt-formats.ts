@@ -1,6 +1,7 @@
 /**
  * `GET /internal/prompt-formats`: the named prompt formats (name,
- * description, stop sequences, BOS/EOS texts, reference template) in the
+ * description, stop sequences, BOS/EOS texts, reference template, tool
+ * convention when one is attached) in the
  * internal envelope (`server/envelope.ts`); `metadata` gives the count,
  * the default format and the special `prompt_format` values.
  */

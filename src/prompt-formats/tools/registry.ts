@@ -1,0 +1,29 @@
+/**
+ * The tool conventions by name (`PromptFormat.toolConvention` names one).
+ */
+import { hermes } from "./hermes.js";
+import { llama3Json } from "./llama3-json.js";
+import type { ToolConvention } from "./types.js";
+
+const CONVENTIONS = new Map<string, ToolConvention>(
+  [hermes, llama3Json].map((convention) => [convention.name, convention]),
+);
+
+/** The convention of that name, or undefined. */
+export function getToolConvention(name: string): ToolConvention | undefined {
+  return CONVENTIONS.get(name);
+}
+
+/** The convention the named formats write history tool calls and results in when they declare none. */
+export const DEFAULT_HISTORY_CONVENTION: ToolConvention = hermes;
+
+/**
+ * The convention a model's own chat template taught in `prompt` (a
+ * rendering with `tools`): the first whose `promptMarker` it holds, or
+ * undefined.
+ */
+export function conventionOfPrompt(prompt: string): ToolConvention | undefined {
+  return [...CONVENTIONS.values()].find(
+    (convention) => convention.promptMarker && prompt.includes(convention.promptMarker),
+  );
+}
