@@ -5,15 +5,16 @@
  * `openai` SDK: a `tool_choice` naming a function, `tool_choice:
  * "required"` and `response_format: json_schema` are answered under
  * node-llama-cpp's JSON-schema grammar, so the call (or the content) parses
- * and validates against the request's schema, whole and streamed. Every
- * answer is bounded by `max_tokens`.
+ * and validates against the request's schema, whole and streamed; the SDK's
+ * `runTools` runs the constrained call and the conversation goes on with
+ * its result, both exchanges recorded. Every answer is bounded by `max_tokens`.
  */
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { deploymentDefaults, type Deployment } from "../../src/config/schema.js";
-import { recordedExchange } from "../helpers/exchanges.js";
+import { recordedExchange, recordedExchanges } from "../helpers/exchanges.js";
 import { rows } from "../helpers/db.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
@@ -139,5 +140,52 @@ describe("constrained decoding on the local model", () => {
     const content = completion.choices[0]!.message.content!;
     expect(content.length).toBeGreaterThan(0);
     expect(() => JSON.parse(content) as unknown).toThrow();
+  });
+
+  it("runTools: the SDK runs the constrained call, the next turn carries its result, both recorded", async () => {
+    const before = (await recordedExchanges(proxy)).length;
+    const seen: unknown[] = [];
+    const runner = client.chat.completions.runTools({
+      model: "tiny",
+      messages: MESSAGES,
+      max_tokens: MAX_TOKENS,
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            description: "Weather in a city",
+            parameters: CITY_SCHEMA,
+            parse: (input: string) => cityArguments.parse(JSON.parse(input)),
+            function: (args: { city: string }) => {
+              seen.push(args);
+              return "18 C, cloudy";
+            },
+          },
+        },
+      ],
+    });
+    await runner.done();
+    expect(seen).toHaveLength(1);
+    // A named function ends runTools after its result; the agent's next turn goes on without a constraint.
+    const history = runner.messages;
+    expect(history.map((message) => message.role)).toEqual(["user", "assistant", "tool"]);
+    const next = await client.chat.completions.create({ model: "tiny", messages: history, max_tokens: 20 });
+    expect(next.choices[0]!.message.tool_calls ?? []).toEqual([]);
+    expect(next.choices[0]!.message.content).not.toBe("");
+
+    const recorded = (await recordedExchanges(proxy)).slice(before);
+    expect(recorded).toHaveLength(2);
+    const [call] = rows<{ name: string; arguments: string; tool_call_id: string }>(
+      proxy.dbPath,
+      "select name, arguments, tool_call_id from tool_calls where response_id = ?",
+      recorded[0]!.id,
+    );
+    expect(call!.name).toBe("get_weather");
+    expect(JSON.parse(call!.arguments)).toEqual(seen[0]);
+    expect(
+      rows(proxy.dbPath, "select name, output, tool_call_id from tool_results where response_id = ?", recorded[1]!.id),
+    ).toEqual([{ name: "get_weather", output: "18 C, cloudy", tool_call_id: call!.tool_call_id }]);
   });
 });
