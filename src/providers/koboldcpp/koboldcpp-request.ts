@@ -1,6 +1,10 @@
 /**
  * Maps a prompt and the client's sampling parameters to KoboldCpp's
  * generate body (koboldcpp.py 1.76, `generate()`'s `genparams` keys).
+ * No constrained decoding (`raw/constrained.ts`): KoboldCpp takes a GBNF
+ * `grammar` only and llm-relay has no JSON-schema→GBNF converter, so a
+ * required tool call or a JSON `response_format` relies on the prompt
+ * alone and the answer is read and checked by the tool convention.
  */
 import type { SamplingParams } from "../raw/sampling.js";
 import type { KoboldGenerateBody } from "./koboldcpp-api.js";

@@ -88,5 +88,7 @@ export interface LlamaCppCompletionBody {
   frequency_penalty?: number;
   /** Reuse the KV cache of the previous prompt's common prefix (chat history). */
   cache_prompt: true;
+  /** A JSON schema the answer must match (llama-server builds the grammar from it). */
+  json_schema?: Record<string, unknown>;
   [key: string]: unknown;
 }

@@ -29,6 +29,8 @@ import {
 export class LlamaCppBackend extends HttpBackend implements RawBackend {
   /** llama-server tokenizes prompts with `add_special`, so it adds BOS itself. */
   readonly addsBos = true;
+  /** `/completion` takes `json_schema`. */
+  readonly constrainsOutput = true;
 
   /**
    * @param deployment `base_url` is the server's root (`http://127.0.0.1:8080`); `api_key_env` names the `--api-key`
@@ -108,7 +110,13 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
   }
 
   private async send(request: RawRequest, stream: boolean): Promise<UpstreamResponse> {
-    const body = completionBody(request.prompt, request.params, stream, this.deployment.extra_body);
+    const body = completionBody(
+      request.prompt,
+      request.params,
+      stream,
+      this.deployment.extra_body,
+      request.constraint ?? null,
+    );
     try {
       return await this.client.postJson("/completion", body, {
         signal: request.signal,

@@ -18,18 +18,28 @@
  * its KV cache between requests, so a continued conversation only
  * evaluates the new tail of the prompt. A request waiting in the queue
  * leaves it when its signal aborts (client gone, total timeout).
+ *
+ * Constrained decoding (`raw/constrained.ts`): a request's JSON schema
+ * becomes node-llama-cpp's JSON-schema grammar
+ * (`llama.createGrammarForJsonSchema`, https://node-llama-cpp.withcat.ai/guide/grammar#json-schema),
+ * `json_object` its built-in `json` grammar, passed to the completion as
+ * `grammar`. A schema node-llama-cpp cannot turn into a grammar (it takes a
+ * subset of JSON Schema) is logged and the answer is generated unconstrained.
  */
 import { errors } from "../../protocol/error-codes.js";
 import fs from "node:fs";
 import path from "node:path";
 import type {
+  Llama,
   LlamaCompletion,
   LlamaCompletionGenerationOptions,
   LlamaContext,
   LlamaContextSequence,
+  LlamaGrammar,
   LlamaModel,
   Token,
 } from "node-llama-cpp";
+import type { GbnfJsonSchema } from "node-llama-cpp";
 import type { Logger } from "pino";
 import { RelayError } from "../../protocol/errors.js";
 import { contextLengthExceeded } from "../raw/context-window.js";
@@ -62,6 +72,8 @@ export interface GgufBackendOptions {
 
 /** The loaded model and its one generation slot. */
 interface Loaded {
+  /** The process's llama.cpp binding (grammars are made with it). */
+  llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
@@ -86,6 +98,8 @@ class GgufBackend implements RawBackend {
    * the BOS text; a model that wants none gets none either way.
    */
   readonly addsBos = true;
+  /** JSON-schema grammars. */
+  readonly constrainsOutput = true;
   private loading: Promise<Loaded> | null = null;
   private loadFailureLogged = false;
   private readonly queue = new SerialQueue();
@@ -197,7 +211,7 @@ class GgufBackend implements RawBackend {
       });
       const sequence = context.getSequence();
       const completion = new module.LlamaCompletion({ contextSequence: sequence });
-      return { model, context, sequence, completion, prependsBos: prependsBos(module, model) };
+      return { llama, model, context, sequence, completion, prependsBos: prependsBos(module, model) };
     } catch (error) {
       await model.dispose();
       throw this.loadFailed(error);
@@ -249,6 +263,7 @@ class GgufBackend implements RawBackend {
     const room = window - promptTokens;
     const wanted = request.params.maxTokens;
     if (room < 1) throw contextLengthExceeded(promptTokens, Math.max(1, wanted ?? 0), window);
+    const grammar = await this.grammarOf(loaded, request);
     const before = loaded.sequence.tokenMeter.usedOutputTokens;
     try {
       const result = await loaded.completion.generateCompletionWithMeta(tokens.slice(), {
@@ -259,6 +274,7 @@ class GgufBackend implements RawBackend {
         contextShiftSize: 0,
         signal,
         ...(onText ? { onTextChunk: onText } : {}),
+        ...(grammar ? { grammar } : {}),
       });
       const finishReason: RawFinishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
       return {
@@ -273,6 +289,24 @@ class GgufBackend implements RawBackend {
         `llama.cpp failed while generating with ${this.target}: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );
+    }
+  }
+  /**
+   * The grammar of the request's constraint, or null (none asked, or a schema node-llama-cpp cannot
+   * express: logged, and the answer is generated unconstrained; the engine then reads it as text).
+   */
+  private async grammarOf(loaded: Loaded, request: RawRequest): Promise<LlamaGrammar | null> {
+    const constraint = request.constraint;
+    if (!constraint) return null;
+    try {
+      if (constraint.schema === null) return await loaded.llama.getGrammarFor("json");
+      return await loaded.llama.createGrammarForJsonSchema<GbnfJsonSchema>(constraint.schema as GbnfJsonSchema);
+    } catch (error) {
+      this.options.logger.warn(
+        { provider: "local", model_path: this.options.modelPath, error: String(error) },
+        "the JSON schema cannot be turned into a grammar; the answer is generated without one",
+      );
+      return null;
     }
   }
 }

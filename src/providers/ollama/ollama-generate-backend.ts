@@ -4,6 +4,8 @@
  * "Generate a completion", "Request (Raw Mode)"): the prompt rendered by
  * the prompt format goes as is, Ollama applies no template. The answer's
  * text is in `response`; the last object carries `done_reason` and the counts.
+ * A constrained answer (`raw/constrained.ts`) goes as `format`: the JSON
+ * schema, or `"json"` for any JSON (`json_object`).
  */
 import type { Deployment } from "../../config/schema.js";
 import type { RawBackend, RawDelta, RawDiscovery, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
@@ -35,8 +37,10 @@ export function createOllamaGenerateBackend(deployment: Deployment, transport: O
       deployment,
       (request.body as Record<string, unknown>).options,
     );
+    const constraint = request.constraint ?? null;
+    const format = constraint ? (constraint.schema ?? "json") : undefined;
     return withExtraBody<OllamaGenerateRequest>(
-      { model, prompt: request.prompt, raw: true, stream, options },
+      { model, prompt: request.prompt, raw: true, stream, options, ...(format !== undefined ? { format } : {}) },
       deployment,
     );
   }
@@ -45,6 +49,8 @@ export function createOllamaGenerateBackend(deployment: Deployment, transport: O
     target: client.origin,
     // Ollama tokenizes a raw prompt with special tokens, adding the model's BOS itself.
     addsBos: true,
+    // `/api/generate` takes `format` (a JSON schema or "json").
+    constrainsOutput: true,
 
     /** Rejects when /api/show could not be asked (so the caller asks again next time). */
     async discover(signal: AbortSignal): Promise<RawDiscovery> {

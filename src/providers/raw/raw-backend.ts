@@ -8,6 +8,7 @@
 import type { DiscoveredTemplate } from "../../prompt-formats/types.js";
 import type { SamplingParams } from "./sampling.js";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";
+import type { OutputConstraint } from "./constrained.js";
 
 /** One raw completion request. */
 export interface RawRequest {
@@ -20,6 +21,11 @@ export interface RawRequest {
   signal: AbortSignal;
   /** The exchange's request id, for correlation headers. */
   requestId: string;
+  /**
+   * What the backend is asked to emit (`constrained.ts`); set only for a backend that declares `constrainsOutput`,
+   * which maps it to its own field (a JSON schema or grammar).
+   */
+  constraint?: OutputConstraint | null;
 }
 
 /** Why generation ended, in OpenAI terms. */
@@ -64,6 +70,12 @@ export interface RawBackend {
    * rendered without the BOS text.
    */
   readonly addsBos: boolean;
+  /**
+   * Whether the backend can constrain its output to a JSON schema
+   * (`RawRequest.constraint`): llama-server `json_schema`, Ollama `format`,
+   * node-llama-cpp's JSON-schema grammar. Absent: the prompt alone.
+   */
+  readonly constrainsOutput?: boolean;
   /**
    * Learns the context window and chat template, once (the result is
    * cached by the caller). Discovery is best effort: resolve `{}` when the

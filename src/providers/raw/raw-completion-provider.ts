@@ -28,6 +28,7 @@ import { assertFitsContextWindow } from "./context-window.js";
 import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
 import { samplingParams } from "./sampling.js";
+import { callOfConstrainedText, outputConstraint, toolCallOf, type OutputConstraint } from "./constrained.js";
 import { planTools, readingOfTemplate, ToolOutputReader, type ToolOutputEvent, type ToolPlan } from "./tool-calls.js";
 
 /** A prepared call: the rendered prompt, its token count, and the request for the backend. */
@@ -38,6 +39,8 @@ interface Prepared {
   output: ChatOutput;
   /** How the answer is read for tool calls; null: it is text. */
   reading: ToolPlan["reading"];
+  /** The tool call the backend was constrained to emit as JSON (`constrained.ts`), or null. */
+  constrainedCall: Extract<OutputConstraint, { kind: "call" }> | null;
 }
 
 /**
@@ -104,6 +107,7 @@ export function createRawCompletionProvider(
   async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
     const fmt = await promptFormat(signal);
     const plan = planTools(fmt, call.body);
+    const constraint = backend.constrainsOutput ? outputConstraint(call.body) : null;
     const prompt = fmt.render(plan.messages, {
       bos: !backend.addsBos,
       ...(plan.templateTools ? { tools: plan.templateTools } : {}),
@@ -125,11 +129,12 @@ export function createRawCompletionProvider(
       );
     }
     return {
-      request: { prompt, params, body: call.body, signal, requestId: call.requestId },
+      request: { prompt, params, body: call.body, signal, requestId: call.requestId, constraint },
       promptTokens,
       promptEstimated: counted === null,
       output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
       reading: readingOfTemplate(plan, prompt),
+      constrainedCall: constraint?.kind === "call" ? constraint : null,
     };
   }
 
@@ -171,6 +176,13 @@ export function createRawCompletionProvider(
         if (context.debug)
           context.logger.debug({ provider: kind, target: backend.target, result }, "raw backend answer");
         const usage = usageOf(prepared, result, result.text);
+        const constrained = prepared.constrainedCall && callOfConstrainedText(prepared.constrainedCall, result.text);
+        if (constrained)
+          return prepared.output.completion(
+            { content: null, toolCalls: [toolCallOf(constrained)] },
+            "tool_calls",
+            usage,
+          );
         const reader = toolReader(prepared);
         if (!reader) return prepared.output.completion({ content: result.text }, result.finishReason, usage);
         const events: ToolOutputEvent[] = [...reader.push(result.text), ...reader.end()];
@@ -224,12 +236,26 @@ export function createRawCompletionProvider(
         }
         if (delta.text) {
           text += delta.text;
-          if (reader) yield* chunksOf(reader.push(delta.text));
-          else yield output.text(delta.text);
+          // A constrained call is JSON, read when it is complete (below).
+          if (!prepared.constrainedCall) {
+            if (reader) yield* chunksOf(reader.push(delta.text));
+            else yield output.text(delta.text);
+          }
         }
         if (delta.finishReason) {
           finished = true;
           counts = { promptTokens: delta.promptTokens ?? null, completionTokens: delta.completionTokens ?? null };
+          if (prepared.constrainedCall) {
+            const constrained = callOfConstrainedText(prepared.constrainedCall, text);
+            if (constrained) {
+              yield output.toolCall({ index: callIndex++, ...toolCallOf(constrained) });
+              yield output.finish("tool_calls");
+              break;
+            }
+            // Not a usable call after all (no grammar applied, cut at max_tokens): read as an unconstrained answer.
+            if (reader) yield* chunksOf(reader.push(text));
+            else yield output.text(text);
+          }
           if (reader) yield* chunksOf(reader.end());
           yield output.finish(reader && reader.calls > 0 ? "tool_calls" : delta.finishReason);
           break;

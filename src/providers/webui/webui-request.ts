@@ -1,6 +1,10 @@
 /**
  * Maps a prompt and the client's sampling parameters to the bodies of
  * text-generation-webui's `/v1/completions` and legacy `/api/v1/generate`.
+ * No constrained decoding (`raw/constrained.ts`): webui takes a GBNF
+ * `grammar_string` only and llm-relay has no JSON-schema→GBNF converter, so a
+ * required tool call or a JSON `response_format` relies on the prompt
+ * alone and the answer is read and checked by the tool convention.
  */
 import type { Deployment } from "../../config/schema.js";
 import type { SamplingParams } from "../raw/sampling.js";
