@@ -31,7 +31,7 @@ describe("tool calls and tool results", () => {
     );
   });
 
-  it("an assistant message with text and a tool call keeps the text first; unparsable arguments stay a string", () => {
+  it("llama3 (Llama 3.1 JSON) keeps the text before the call, writes unparsable arguments as a string, and the result as an ipython turn", () => {
     const rendered = getPromptFormat("llama3")!.render([
       { role: "user", content: "Go" },
       {
@@ -42,11 +42,27 @@ describe("tool calls and tool results", () => {
       { role: "tool", tool_call_id: "c", content: "done" },
     ]);
     expect(rendered).toContain(
-      '<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call><|eot_id|>',
+      '<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n{"name": "run", "parameters": "not json"}<|eot_id|>',
     );
     expect(rendered).toContain(
-      "<|start_header_id|>user<|end_header_id|>\n\n<tool_response>\ndone\n</tool_response><|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+      "<|start_header_id|>ipython<|end_header_id|>\n\ndone<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
     );
+  });
+
+  it("a format with the default history convention keeps the text first; unparsable arguments stay a string", () => {
+    const rendered = getPromptFormat("zephyr")!.render([
+      { role: "user", content: "Go" },
+      {
+        role: "assistant",
+        content: "Let me check.",
+        tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "not json" } }],
+      },
+      { role: "tool", tool_call_id: "c", content: "done" },
+    ]);
+    expect(rendered).toContain(
+      '<|assistant|>\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call></s>',
+    );
+    expect(rendered).toContain("<|user|>\n<tool_response>\ndone\n</tool_response></s>\n<|assistant|>\n");
   });
 
   it("formats that require alternation merge a user message and the tool results after it", () => {

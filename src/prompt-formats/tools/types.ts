@@ -92,6 +92,14 @@ export interface ToolConvention {
    */
   readonly placement?: "before" | "after";
   /**
+   * How the history's tool results become turns: `user` (the default):
+   * consecutive results share one user turn written by `renderResults`;
+   * `tool`: each result is a turn of its own with the role `tool`, written
+   * by `renderResults([result])`, which the format renders in the role the
+   * model knows (Llama 3.1's `ipython`, Mistral's `[TOOL_RESULTS]`).
+   */
+  readonly resultTurns?: "user" | "tool";
+  /**
    * A text that a prompt rendered by a model's own chat template (`jinja:`,
    * `auto`) with `tools` holds when the template teaches this convention
    * (Hermes: `<tool_call>`); such answers are read with it.
