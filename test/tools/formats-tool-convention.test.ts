@@ -26,6 +26,7 @@ describe("a format's tool convention", () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain("tool convention hermes: chatml (");
     expect(table.stdout).toContain("tool convention llama3-json: llama3 (");
+    expect(table.stdout).toContain("tool convention memgpt: airoboros, dolphin (");
 
     const json = await runCli(["formats", "--json"], { cwd });
     expect(json.code, json.stderr).toBe(0);
@@ -35,6 +36,8 @@ describe("a format's tool convention", () => {
     ).toEqual([
       ["chatml", "hermes"],
       ["llama3", "llama3-json"],
+      ["airoboros", "memgpt"],
+      ["dolphin", "memgpt"],
     ]);
   });
 
