@@ -119,10 +119,14 @@ export function splitLeadingSystem(turns: readonly Turn[]): { system: string | n
 /** The assistant's text with its tool calls appended in the convention's form. */
 function assistantText(message: ChatMessage, convention: ToolConvention): string {
   const text = contentText(message.content);
-  const calls = (message.tool_calls ?? []).map((call) =>
-    convention.renderCall({ name: call.function.name, arguments: call.function.arguments }),
-  );
-  if (calls.length === 0) return text;
+  const written = (message.tool_calls ?? []).map((call) => ({
+    name: call.function.name,
+    arguments: call.function.arguments,
+  }));
+  if (written.length === 0) return text;
+  const calls = convention.renderCalls
+    ? [convention.renderCalls(written)]
+    : written.map((call) => convention.renderCall(call));
   return [text, ...calls].filter((part) => part !== "").join("\n");
 }
 
@@ -130,7 +134,8 @@ function mergeSameRole(turns: readonly Turn[]): Turn[] {
   const out: Turn[] = [];
   for (const turn of turns) {
     const last = out.at(-1);
-    if (last && last.role === turn.role) last.text = `${last.text}\n\n${turn.text}`;
+    // Tool-result turns each stay their own (each is a message of its own in the conventions that have them).
+    if (last && last.role === turn.role && turn.role !== "tool") last.text = `${last.text}\n\n${turn.text}`;
     else out.push({ ...turn });
   }
   return out;

@@ -65,7 +65,26 @@ describe("tool calls and tool results", () => {
     expect(rendered).toContain("<|user|>\n<tool_response>\ndone\n</tool_response></s>\n<|assistant|>\n");
   });
 
-  it("formats that require alternation merge a user message and the tool results after it", () => {
+  it("formats that require alternation merge a user message and the tool results after it (llama2, Hermes history)", () => {
+    const rendered = getPromptFormat("llama2")!.render(
+      [
+        { role: "user", content: "Run it" },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "c", content: "ok" },
+        { role: "user", content: "And now?" },
+      ],
+      { bos: false },
+    );
+    expect(rendered).toBe(
+      '[INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call> </s><s>[INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]',
+    );
+  });
+
+  it("mistral-instruct writes the call as [TOOL_CALLS] and the result as its own [TOOL_RESULTS] turn, unmerged", () => {
     const rendered = getPromptFormat("mistral-instruct")!.render(
       [
         { role: "user", content: "Run it" },
@@ -80,7 +99,7 @@ describe("tool calls and tool results", () => {
       { bos: false },
     );
     expect(rendered).toBe(
-      ' [INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call></s> [INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]',
+      ' [INST] Run it [/INST] [TOOL_CALLS] [{"name":"run","arguments":{}}]</s>[TOOL_RESULTS] {"content":"ok"}[/TOOL_RESULTS] [INST] And now? [/INST]',
     );
   });
 });

@@ -27,6 +27,7 @@ describe("a format's tool convention", () => {
     expect(table.stdout).toContain("tool convention hermes: chatml (");
     expect(table.stdout).toContain("tool convention llama3-json: llama3 (");
     expect(table.stdout).toContain("tool convention memgpt: airoboros, dolphin (");
+    expect(table.stdout).toContain("tool convention mistral: mistral-instruct (");
 
     const json = await runCli(["formats", "--json"], { cwd });
     expect(json.code, json.stderr).toBe(0);
@@ -36,6 +37,7 @@ describe("a format's tool convention", () => {
     ).toEqual([
       ["chatml", "hermes"],
       ["llama3", "llama3-json"],
+      ["mistral-instruct", "mistral"],
       ["airoboros", "memgpt"],
       ["dolphin", "memgpt"],
     ]);

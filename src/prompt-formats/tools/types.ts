@@ -114,6 +114,12 @@ export interface ToolConvention {
   renderTools(tools: readonly FunctionTool[], toolChoice: ToolChoice | undefined): string | null;
   /** An assistant's earlier tool call, as the model writes one (for the history). */
   renderCall(call: { name: string; arguments: string | undefined }): string;
+  /**
+   * All the tool calls of one assistant message, when the convention writes
+   * them together (Mistral's one `[TOOL_CALLS]` array); absent: each call
+   * by `renderCall`, one per line.
+   */
+  renderCalls?(calls: readonly { name: string; arguments: string | undefined }[]): string;
   /** Consecutive tool results (`role: "tool"` messages), as the model reads them (one user turn). */
   renderResults(results: readonly string[]): string;
   /** Reads a whole answer. */
