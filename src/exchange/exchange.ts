@@ -42,6 +42,8 @@ export class Exchange {
    * (`body` is then its chat translation). Null for chat.
    */
   inbound: { protocol: NativeProtocol; request: Record<string, unknown> } | null = null;
+  /** The tool convention the latest attempt's raw-completion provider used (`ProviderCompletion.toolConvention`), or null. */
+  toolConvention: string | null = null;
 
   /**
    * @param rawBody the body's JSON text as the client sent it, when known (the server keeps it); lets
@@ -143,6 +145,7 @@ export class Exchange {
       upstreamModel: this.route?.upstreamModel ?? null,
       requestBody: this.body,
       ...(this.inbound ? { protocol: this.inbound.protocol, receivedBody: this.inbound.request } : {}),
+      ...(this.toolConvention !== null ? { toolConvention: this.toolConvention } : {}),
       messages: this.body.messages,
       stream: this.stream,
       httpStatus: outcome.httpStatus,

@@ -7,6 +7,7 @@
 import type { ProviderCall, ProviderCompletion } from "../providers/types.js";
 import { dispatch, type AttemptTarget, type DispatchDeps, type Dispatched } from "../routing/dispatcher.js";
 import type { Exchange } from "./exchange.js";
+import type { OpenedEventStream, OpenedStream } from "./open-stream.js";
 import { okOutcome, type ExchangeOutcome } from "./outcome.js";
 
 /** One exchange's way to its upstream: how each attempt's provider call is built. */
@@ -39,8 +40,26 @@ export function dispatchExchange<T>(
     onAttempt: (route) => {
       exchange.route = route;
     },
-    run: (target) => run(target, attempts.callFor(target)),
+    run: async (target) => {
+      const value = await run(target, attempts.callFor(target));
+      exchange.toolConvention = toolConventionOf(value);
+      return value;
+    },
   });
+}
+
+/**
+ * The tool convention an attempt's answer carries (`ProviderCompletion.toolConvention`, or that of an opened event
+ * stream's first event), or null.
+ */
+function toolConventionOf(value: unknown): string | null {
+  if (value === null || typeof value !== "object") return null;
+  if ("rawBody" in value) return (value as ProviderCompletion).toolConvention ?? null;
+  if ((value as Partial<OpenedStream>).kind === "events") {
+    const first = (value as OpenedEventStream).first;
+    return first.done ? null : (first.value.toolConvention ?? null);
+  }
+  return null;
 }
 
 /**

@@ -5,10 +5,14 @@
  * instruction template `Airoboros-v1.2.yaml` (test/fixtures/chat-templates/airoboros.jinja):
  * its preamble when the chat has no system message, single newlines, no
  * EOS after answers, the generation prompt `ASSISTANT:`.
+ *
+ * Tools: MemGPT's JSON convention (`tools/memgpt.ts`), as MemGPT's
+ * `airoboros` wrapper offered them.
  */
 import { defineNamedFormat } from "./define.js";
 import { renderInstructionStyle, type InstructionStyle } from "./instruction-style.js";
 import type { PromptFormat } from "./types.js";
+import { memgpt } from "./tools/memgpt.js";
 
 const STYLE: InstructionStyle = {
   defaultSystem:
@@ -30,5 +34,6 @@ export const airoboros: PromptFormat = defineNamedFormat({
   bos: null,
   eos: "</s>",
   reference: "oobabooga/text-generation-webui instruction-templates/Airoboros-v1.2.yaml",
+  toolConvention: memgpt,
   renderTurns: (chat) => renderInstructionStyle(chat, STYLE),
 });

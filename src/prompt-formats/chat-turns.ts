@@ -15,7 +15,9 @@
  *   else Hermes / Qwen 2.5 (`tools/hermes.ts`, `chatml`'s own), which many
  *   local models were tuned on: `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>`
  *   per call, `<tool_response>\n…\n</tool_response>` per result. So the
- *   history is written the way `chatml` offers tools and reads calls.
+ *   history is written the way `chatml` offers tools and reads calls. A
+ *   convention whose results are turns of their own (`resultTurns: "tool"`,
+ *   Llama 3.1) gets one `tool` turn per result instead.
  * - A final assistant message with text (and no tool calls) is not a turn
  *   but the prefix: the format writes the assistant header and the text and
  *   leaves the turn open. An empty final assistant message is dropped, so the
@@ -25,8 +27,11 @@ import { contentText, type ChatMessage } from "../protocol/chat-request.js";
 import { DEFAULT_HISTORY_CONVENTION } from "./tools/registry.js";
 import type { ToolConvention } from "./tools/types.js";
 
-/** The role of a prepared turn. */
-export type TurnRole = "system" | "user" | "assistant";
+/**
+ * The role of a prepared turn: `tool` only for a convention whose results
+ * are turns of their own (`ToolConvention.resultTurns`).
+ */
+export type TurnRole = "system" | "user" | "assistant" | "tool";
 
 /** One turn of a prepared chat. */
 export interface Turn {
@@ -72,6 +77,10 @@ export function prepareChat(messages: readonly ChatMessage[], options: PrepareOp
   for (const message of messages) {
     const role = message.role;
     if (role === "tool" || role === "function") {
+      if (convention.resultTurns === "tool") {
+        turns.push({ role: "tool", text: convention.renderResults([contentText(message.content)]) });
+        continue;
+      }
       results.push(contentText(message.content));
       const text = convention.renderResults(results);
       if (results.length > 1) turns.at(-1)!.text = text;
@@ -110,10 +119,14 @@ export function splitLeadingSystem(turns: readonly Turn[]): { system: string | n
 /** The assistant's text with its tool calls appended in the convention's form. */
 function assistantText(message: ChatMessage, convention: ToolConvention): string {
   const text = contentText(message.content);
-  const calls = (message.tool_calls ?? []).map((call) =>
-    convention.renderCall({ name: call.function.name, arguments: call.function.arguments }),
-  );
-  if (calls.length === 0) return text;
+  const written = (message.tool_calls ?? []).map((call) => ({
+    name: call.function.name,
+    arguments: call.function.arguments,
+  }));
+  if (written.length === 0) return text;
+  const calls = convention.renderCalls
+    ? [convention.renderCalls(written)]
+    : written.map((call) => convention.renderCall(call));
   return [text, ...calls].filter((part) => part !== "").join("\n");
 }
 
@@ -121,7 +134,8 @@ function mergeSameRole(turns: readonly Turn[]): Turn[] {
   const out: Turn[] = [];
   for (const turn of turns) {
     const last = out.at(-1);
-    if (last && last.role === turn.role) last.text = `${last.text}\n\n${turn.text}`;
+    // Tool-result turns each stay their own (each is a message of its own in the conventions that have them).
+    if (last && last.role === turn.role && turn.role !== "tool") last.text = `${last.text}\n\n${turn.text}`;
     else out.push({ ...turn });
   }
   return out;

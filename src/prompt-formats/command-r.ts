@@ -13,7 +13,13 @@ import type { PromptFormat } from "./types.js";
 
 const START = "<|START_OF_TURN_TOKEN|>";
 const END = "<|END_OF_TURN_TOKEN|>";
-const TOKEN = { system: "<|SYSTEM_TOKEN|>", user: "<|USER_TOKEN|>", assistant: "<|CHATBOT_TOKEN|>" } as const;
+/** The turn tokens (`tool` turns only come from a convention with result turns, which this format has none of: as user). */
+const TOKEN = {
+  system: "<|SYSTEM_TOKEN|>",
+  user: "<|USER_TOKEN|>",
+  assistant: "<|CHATBOT_TOKEN|>",
+  tool: "<|USER_TOKEN|>",
+} as const;
 
 /** The Command R format. */
 export const commandR: PromptFormat = defineNamedFormat({

@@ -6,6 +6,7 @@
 import type { ChatMessage } from "../protocol/chat-request.js";
 import { prepareChat, type PrepareOptions, type PreparedChat } from "./chat-turns.js";
 import { withoutLeadingBos } from "./leading-bos.js";
+import type { ToolConvention } from "./tools/types.js";
 import type { PromptFormat, RenderOptions } from "./types.js";
 
 /** The special-token texts a renderer writes. */
@@ -31,6 +32,13 @@ export interface NamedFormatSpec {
   reference: string;
   /** How the messages are shaped before rendering. */
   prepare?: PrepareOptions;
+  /**
+   * The tool convention the format's models were trained on: a request's
+   * `tools` are offered with it, and the history's calls and results are
+   * written in it (default for the history: Hermes). Shown as
+   * `PromptFormat.toolConvention`.
+   */
+  toolConvention?: ToolConvention;
   /** Writes the prompt: the turns, then the open prefix turn or the generation prompt. */
   readonly renderTurns: (chat: PreparedChat, tokens: RenderTokens) => string;
 }
@@ -41,12 +49,14 @@ export interface NamedFormatSpec {
  * its leading BOS text.
  */
 export function defineNamedFormat(spec: NamedFormatSpec): PromptFormat {
-  const { renderTurns, prepare, ...info } = spec;
+  const { renderTurns, prepare, toolConvention, ...info } = spec;
+  const shaping: PrepareOptions = { ...prepare, ...(toolConvention ? { toolConvention } : {}) };
   return {
     ...info,
+    ...(toolConvention ? { toolConvention: toolConvention.name } : {}),
     render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
       const tokens: RenderTokens = { bos: spec.bos ?? "", eos: spec.eos ?? "" };
-      const prompt = renderTurns(prepareChat(messages, prepare), tokens);
+      const prompt = renderTurns(prepareChat(messages, shaping), tokens);
       return options.bos === false ? withoutLeadingBos(prompt, spec.bos) : prompt;
     },
   };

@@ -4,10 +4,13 @@
  * tokenizer_config.json `chat_template` (test/fixtures/chat-templates/dolphin.jinja),
  * which is plain ChatML: no BOS, no default system message (the cards'
  * suggested "You are Dolphin, a helpful AI assistant." is not inserted).
+ * Tools: MemGPT's JSON convention (`tools/memgpt.ts`), as MemGPT's
+ * `dolphin` wrapper offered them.
  */
 import { renderChatml } from "./chatml.js";
 import { defineNamedFormat } from "./define.js";
 import type { PromptFormat } from "./types.js";
+import { memgpt } from "./tools/memgpt.js";
 
 /** The Dolphin format. */
 export const dolphin: PromptFormat = defineNamedFormat({
@@ -17,5 +20,6 @@ export const dolphin: PromptFormat = defineNamedFormat({
   bos: null,
   eos: "<|im_end|>",
   reference: "cognitivecomputations/dolphin-2.5-mixtral-8x7b tokenizer_config.json",
+  toolConvention: memgpt,
   renderTurns: renderChatml,
 });

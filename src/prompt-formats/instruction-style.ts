@@ -28,7 +28,7 @@ export function renderInstructionStyle(chat: PreparedChat, style: InstructionSty
   let out = chat.turns.some((turn) => turn.role === "system") ? "" : style.defaultSystem;
   for (const turn of chat.turns) {
     if (turn.role === "system") out += `${turn.text}${style.systemSuffix}`;
-    else if (turn.role === "user") out += `${style.userPrefix}${turn.text}${style.userSuffix}`;
+    else if (turn.role === "user" || turn.role === "tool") out += `${style.userPrefix}${turn.text}${style.userSuffix}`;
     else out += `${style.assistantPrefix}${turn.text}${style.assistantSuffix}`;
   }
   return chat.prefix === null ? `${out}${style.generationPrompt}` : `${out}${style.prefixPrompt}${chat.prefix}`;

@@ -35,6 +35,11 @@ export interface ProviderCompletion {
   completion?: ChatCompletion;
   /** True when the `usage` in the body was estimated by the proxy (the backend reported no counts); the record is flagged. */
   usageEstimated?: boolean;
+  /**
+   * The tool convention a raw-completion provider offered the request's `tools` with and read the answer with
+   * (`hermes`, …; `prompt-formats/tools/`); recorded as `llm_relay_exchanges.tool_convention`. Absent: none.
+   */
+  toolConvention?: string;
 }
 
 /** One SSE event of a streamed answer. */
@@ -45,6 +50,8 @@ export interface ProviderStreamEvent {
   chunk?: ChatCompletionChunk;
   /** True on a chunk whose `usage` was estimated by the proxy; the record is flagged. */
   usageEstimated?: boolean;
+  /** On the first event of a stream: as `ProviderCompletion.toolConvention`. */
+  toolConvention?: string;
 }
 
 /**

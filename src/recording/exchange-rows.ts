@@ -124,6 +124,8 @@ export interface ExchangeRow {
   key_id: string | null;
   /** The inbound protocol: `chat`, `messages` (Anthropic), `responses` (OpenAI Responses). */
   protocol: string;
+  /** The tool convention the raw-completion prompt offered tools with (`hermes`, …), or null. */
+  tool_convention: string | null;
 }
 
 /** An `llm_relay_attempts` row (`attempt` counts from 1). */
@@ -219,6 +221,7 @@ export const EXCHANGE_COLUMNS = columnList<ExchangeRow>({
   tenant_id: true,
   key_id: true,
   protocol: true,
+  tool_convention: true,
 });
 /** Columns of `llm_relay_attempts`. */
 export const ATTEMPT_COLUMNS = columnList<AttemptRow>({
@@ -498,6 +501,7 @@ export function exchangeRows(
       tenant_id: r.tenantId ?? null,
       key_id: r.keyId ?? null,
       protocol: r.protocol ?? "chat",
+      tool_convention: r.toolConvention ?? null,
     },
     attempts: (r.attempts ?? []).map((a, i) => ({
       response_id: r.id,

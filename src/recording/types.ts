@@ -73,6 +73,11 @@ export interface ExchangeRecord {
   requestBody: Record<string, unknown>;
   /** The inbound protocol the client spoke; absent: `chat`. */
   protocol?: InboundProtocol;
+  /**
+   * The tool convention a raw-completion backend's prompt offered the request's `tools` with (`hermes`,
+   * `llama3-json`, …; `prompt-formats/tools/`); absent when none was used. Stored as `tool_convention`.
+   */
+  toolConvention?: string;
   /** For a protocol other than chat: the client's body as received, secrets removed (stored as `prompt_json`). */
   receivedBody?: Record<string, unknown> | null;
   /** The validated input messages, in order. */

@@ -31,7 +31,7 @@ describe("tool calls and tool results", () => {
     );
   });
 
-  it("an assistant message with text and a tool call keeps the text first; unparsable arguments stay a string", () => {
+  it("llama3 (Llama 3.1 JSON) keeps the text before the call, writes unparsable arguments as a string, and the result as an ipython turn", () => {
     const rendered = getPromptFormat("llama3")!.render([
       { role: "user", content: "Go" },
       {
@@ -42,14 +42,49 @@ describe("tool calls and tool results", () => {
       { role: "tool", tool_call_id: "c", content: "done" },
     ]);
     expect(rendered).toContain(
-      '<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call><|eot_id|>',
+      '<|start_header_id|>assistant<|end_header_id|>\n\nLet me check.\n{"name": "run", "parameters": "not json"}<|eot_id|>',
     );
     expect(rendered).toContain(
-      "<|start_header_id|>user<|end_header_id|>\n\n<tool_response>\ndone\n</tool_response><|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+      "<|start_header_id|>ipython<|end_header_id|>\n\ndone<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
     );
   });
 
-  it("formats that require alternation merge a user message and the tool results after it", () => {
+  it("a format with the default history convention keeps the text first; unparsable arguments stay a string", () => {
+    const rendered = getPromptFormat("zephyr")!.render([
+      { role: "user", content: "Go" },
+      {
+        role: "assistant",
+        content: "Let me check.",
+        tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "not json" } }],
+      },
+      { role: "tool", tool_call_id: "c", content: "done" },
+    ]);
+    expect(rendered).toContain(
+      '<|assistant|>\nLet me check.\n<tool_call>\n{"name":"run","arguments":"not json"}\n</tool_call></s>',
+    );
+    expect(rendered).toContain("<|user|>\n<tool_response>\ndone\n</tool_response></s>\n<|assistant|>\n");
+  });
+
+  it("formats that require alternation merge a user message and the tool results after it (llama2, Hermes history)", () => {
+    const rendered = getPromptFormat("llama2")!.render(
+      [
+        { role: "user", content: "Run it" },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ id: "c", type: "function", function: { name: "run", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "c", content: "ok" },
+        { role: "user", content: "And now?" },
+      ],
+      { bos: false },
+    );
+    expect(rendered).toBe(
+      '[INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call> </s><s>[INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]',
+    );
+  });
+
+  it("mistral-instruct writes the call as [TOOL_CALLS] and the result as its own [TOOL_RESULTS] turn, unmerged", () => {
     const rendered = getPromptFormat("mistral-instruct")!.render(
       [
         { role: "user", content: "Run it" },
@@ -64,7 +99,7 @@ describe("tool calls and tool results", () => {
       { bos: false },
     );
     expect(rendered).toBe(
-      ' [INST] Run it [/INST] <tool_call>\n{"name":"run","arguments":{}}\n</tool_call></s> [INST] <tool_response>\nok\n</tool_response>\n\nAnd now? [/INST]',
+      ' [INST] Run it [/INST] [TOOL_CALLS] [{"name":"run","arguments":{}}]</s>[TOOL_RESULTS] {"content":"ok"}[/TOOL_RESULTS] [INST] And now? [/INST]',
     );
   });
 });

@@ -21,17 +21,26 @@ afterAll(async () => {
 });
 
 describe("a format's tool convention", () => {
-  it("llm-relay formats names the hermes convention and its formats; --json carries toolConvention on chatml only", async () => {
+  it("llm-relay formats names the hermes convention and its formats; --json carries toolConvention on the formats that have one", async () => {
     const table = await runCli(["formats"], { cwd });
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain("tool convention hermes: chatml (");
+    expect(table.stdout).toContain("tool convention llama3-json: llama3 (");
+    expect(table.stdout).toContain("tool convention memgpt: airoboros, dolphin (");
+    expect(table.stdout).toContain("tool convention mistral: mistral-instruct (");
 
     const json = await runCli(["formats", "--json"], { cwd });
     expect(json.code, json.stderr).toBe(0);
     const formats = JSON.parse(json.stdout) as { name: string; toolConvention?: string }[];
     expect(
       formats.filter((format) => format.toolConvention).map((format) => [format.name, format.toolConvention]),
-    ).toEqual([["chatml", "hermes"]]);
+    ).toEqual([
+      ["chatml", "hermes"],
+      ["llama3", "llama3-json"],
+      ["mistral-instruct", "mistral"],
+      ["airoboros", "memgpt"],
+      ["dolphin", "memgpt"],
+    ]);
   });
 
   it("GET /internal/prompt-formats shows it on the format's row", async () => {
@@ -39,6 +48,7 @@ describe("a format's tool convention", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { name: string; toolConvention?: string }[] };
     expect(body.data.find((format) => format.name === "chatml")?.toolConvention).toBe("hermes");
-    expect(body.data.find((format) => format.name === "llama3")?.toolConvention).toBeUndefined();
+    expect(body.data.find((format) => format.name === "llama3")?.toolConvention).toBe("llama3-json");
+    expect(body.data.find((format) => format.name === "zephyr")?.toolConvention).toBeUndefined();
   });
 });

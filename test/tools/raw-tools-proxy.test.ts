@@ -69,6 +69,16 @@ function recordedCalls(responseId: string): { name: string; arguments: unknown; 
   ).map((row) => ({ ...row, arguments: JSON.parse(row.arguments) as unknown }));
 }
 
+/** The `tool_convention` of one exchange's `llm_relay_exchanges` row. */
+function toolConventionOf(responseId: string): string | null {
+  const [row] = rows<{ tool_convention: string | null }>(
+    proxy.dbPath,
+    "SELECT tool_convention FROM llm_relay_exchanges WHERE response_id = ?",
+    responseId,
+  );
+  return row!.tool_convention;
+}
+
 /** A call as {@link recordedCalls} gives it. */
 function asRecorded(call: { id?: string; function?: { name?: string; arguments?: string } }) {
   return {
@@ -99,6 +109,7 @@ describe("tools on a chatml deployment of llamacpp", () => {
 
     const row = await recordedExchange(proxy, "tools-whole");
     expect(recordedCalls(row.id)).toEqual(calls.map(asRecorded));
+    expect(toolConventionOf(row.id)).toBe("hermes");
   });
 
   it("streamed: content deltas until the marker, then one tool_calls delta per complete call, then finish_reason tool_calls", async () => {
@@ -126,6 +137,7 @@ describe("tools on a chatml deployment of llamacpp", () => {
 
     const row = await recordedExchange(proxy, "tools-stream");
     expect(recordedCalls(row.id)).toEqual(callDeltas.map(asRecorded));
+    expect(toolConventionOf(row.id)).toBe("hermes");
   });
 
   it("a call to a function that was not offered comes back as text with finish_reason stop", async () => {

@@ -50,12 +50,12 @@ describe("planTools", () => {
     expect(planTools(chatml, request)).toEqual({ messages: request.messages, reading: null });
     const plain = body({});
     expect(planTools(chatml, plain)).toEqual({ messages: plain.messages, reading: null });
-    const llama3 = body({ tools: TWO_TOOLS });
-    expect(planTools(getPromptFormat("llama3")!, llama3)).toEqual({ messages: llama3.messages, reading: null });
+    const zephyr = body({ tools: TWO_TOOLS });
+    expect(planTools(getPromptFormat("zephyr")!, zephyr)).toEqual({ messages: zephyr.messages, reading: null });
   });
 
   it("a convention placed before the system text (llama3-json) leads the system message", () => {
-    const format = { ...getPromptFormat("llama3")!, toolConvention: "llama3-json" };
+    const format = getPromptFormat("llama3")!;
     const plan = planTools(
       format,
       body({ tools: TWO_TOOLS }, [

@@ -16,9 +16,11 @@
  *   `<|python_tag|>`): one call per answer, no parallel calls.
  * - an earlier call is written as `{"name": "…", "parameters": {…}}`.
  *
- * Not attached to a format yet: the `llama3` format writes history calls
- * the Hermes way and tool results as user turns, where Llama 3.1 uses the
- * `ipython` role; attaching this convention means rendering those too.
+ * - each tool result is a turn of its own in the `ipython` role
+ *   (`resultTurns: "tool"`; the `llama3` format writes the role), its text
+ *   as the tool gave it.
+ *
+ * Attached to the `llama3` format.
  */
 import { selectTools } from "./tool-request.js";
 import { parseWhole } from "./tagged-calls.js";
@@ -39,6 +41,7 @@ export const llama3Json: ToolConvention = {
   description: 'Llama 3.1 JSON: functions in the system message, {"name", "parameters"} answers, one call per answer',
   reference: "meta-llama/Llama-3.1-8B-Instruct tokenizer_config.json; llama.com Llama 3.1 prompt format",
   placement: "before",
+  resultTurns: "tool",
   promptMarker: '"parameters": dictionary of argument name and its value',
 
   renderTools(tools: readonly FunctionTool[], toolChoice: ToolChoice | undefined): string | null {
@@ -55,7 +58,7 @@ export const llama3Json: ToolConvention = {
   },
 
   renderCall(call: { name: string; arguments: string | undefined }): string {
-    return `{"name": ${JSON.stringify(call.name)}, "parameters": ${call.arguments || "{}"}}`;
+    return `{"name": ${JSON.stringify(call.name)}, "parameters": ${parametersJson(call.arguments)}}`;
   },
 
   renderResults(results: readonly string[]): string {
@@ -115,4 +118,15 @@ function readCall(text: string): ToolCallBlock {
   if (parameters === null || typeof parameters !== "object" || Array.isArray(parameters))
     return { problem: `the parameters of ${record.name} are not a JSON object`, text };
   return { name: record.name, arguments: JSON.stringify(parameters), text };
+}
+
+/** A call's `arguments` (a JSON string on the wire) as JSON text: as sent when it is JSON, else the string quoted. */
+function parametersJson(raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === "") return "{}";
+  try {
+    JSON.parse(raw);
+    return raw;
+  } catch {
+    return JSON.stringify(raw);
+  }
 }

@@ -3,10 +3,12 @@
  */
 import { hermes } from "./hermes.js";
 import { llama3Json } from "./llama3-json.js";
+import { memgpt } from "./memgpt.js";
+import { mistral } from "./mistral.js";
 import type { ToolConvention } from "./types.js";
 
 const CONVENTIONS = new Map<string, ToolConvention>(
-  [hermes, llama3Json].map((convention) => [convention.name, convention]),
+  [hermes, llama3Json, mistral, memgpt].map((convention) => [convention.name, convention]),
 );
 
 /** The convention of that name, or undefined. */

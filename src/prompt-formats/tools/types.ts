@@ -92,6 +92,14 @@ export interface ToolConvention {
    */
   readonly placement?: "before" | "after";
   /**
+   * How the history's tool results become turns: `user` (the default):
+   * consecutive results share one user turn written by `renderResults`;
+   * `tool`: each result is a turn of its own with the role `tool`, written
+   * by `renderResults([result])`, which the format renders in the role the
+   * model knows (Llama 3.1's `ipython`, Mistral's `[TOOL_RESULTS]`).
+   */
+  readonly resultTurns?: "user" | "tool";
+  /**
    * A text that a prompt rendered by a model's own chat template (`jinja:`,
    * `auto`) with `tools` holds when the template teaches this convention
    * (Hermes: `<tool_call>`); such answers are read with it.
@@ -106,6 +114,12 @@ export interface ToolConvention {
   renderTools(tools: readonly FunctionTool[], toolChoice: ToolChoice | undefined): string | null;
   /** An assistant's earlier tool call, as the model writes one (for the history). */
   renderCall(call: { name: string; arguments: string | undefined }): string;
+  /**
+   * All the tool calls of one assistant message, when the convention writes
+   * them together (Mistral's one `[TOOL_CALLS]` array); absent: each call
+   * by `renderCall`, one per line.
+   */
+  renderCalls?(calls: readonly { name: string; arguments: string | undefined }[]): string;
   /** Consecutive tool results (`role: "tool"` messages), as the model reads them (one user turn). */
   renderResults(results: readonly string[]): string;
   /** Reads a whole answer. */

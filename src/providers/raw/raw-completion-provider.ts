@@ -149,6 +149,11 @@ export function createRawCompletionProvider(
     );
   }
 
+  /** The convention the answer is read with, for the record (`ProviderCompletion.toolConvention`); {} when none. */
+  function conventionTag(prepared: Prepared): { toolConvention?: string } {
+    return prepared.reading ? { toolConvention: prepared.reading.convention.name } : {};
+  }
+
   function usageOf(prepared: Prepared, counts: Partial<RawCounts>, text: string): OutputUsage {
     const prompt = counts.promptTokens ?? null;
     const completion = counts.completionTokens ?? null;
@@ -188,8 +193,13 @@ export function createRawCompletionProvider(
         const events: ToolOutputEvent[] = [...reader.push(result.text), ...reader.end()];
         const content = events.map((event) => ("content" in event ? event.content : "")).join("");
         const toolCalls = events.flatMap((event) => ("call" in event ? [event.call] : []));
-        if (toolCalls.length === 0) return prepared.output.completion({ content }, result.finishReason, usage);
-        return prepared.output.completion({ content: content.trim() || null, toolCalls }, "tool_calls", usage);
+        const tag = conventionTag(prepared);
+        if (toolCalls.length === 0)
+          return { ...prepared.output.completion({ content }, result.finishReason, usage), ...tag };
+        return {
+          ...prepared.output.completion({ content: content.trim() || null, toolCalls }, "tool_calls", usage),
+          ...tag,
+        };
       } catch (error) {
         noteFailure(error);
         throw mapAbort(error, signal);
@@ -232,7 +242,7 @@ export function createRawCompletionProvider(
         if (context.debug) context.logger.debug({ provider: kind, target: backend.target, delta }, "raw backend delta");
         if (!started) {
           started = true;
-          yield output.role();
+          yield { ...output.role(), ...conventionTag(prepared) };
         }
         if (delta.text) {
           text += delta.text;

@@ -254,6 +254,14 @@ const V5_EXCHANGE_PROTOCOL = `
 ALTER TABLE "llm_relay_exchanges" ADD COLUMN "protocol" text;
 `;
 
+/**
+ * Version 6: the tool convention a raw-completion backend's prompt offered tools with (`hermes`, `llama3-json`, …;
+ * NULL: none), SQLite's schema version 6.
+ */
+const V6_EXCHANGE_TOOL_CONVENTION = `
+ALTER TABLE "llm_relay_exchanges" ADD COLUMN "tool_convention" text;
+`;
+
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -265,6 +273,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 3, name: "llm_relay_exchanges tenant_id, key_id", ddl: V3_EXCHANGE_TENANT },
   { version: 4, name: "llm_relay_reply_aliases", ddl: V4_REPLY_ALIASES },
   { version: 5, name: "llm_relay_exchanges protocol", ddl: V5_EXCHANGE_PROTOCOL },
+  { version: 6, name: "llm_relay_exchanges tool_convention", ddl: V6_EXCHANGE_TOOL_CONVENTION },
 ];
 
 /**

@@ -6,7 +6,7 @@
 import type { Database } from "better-sqlite3";
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 5;
+export const RELAY_SCHEMA_VERSION = 6;
 
 /** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
 const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
@@ -18,6 +18,8 @@ const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   ["key_id", "TEXT"],
   // Version 5: the inbound protocol (chat, messages, responses); NULL on older rows means chat.
   ["protocol", "TEXT"],
+  // Version 6: the tool convention a raw-completion backend's prompt offered tools with (issue 19); NULL: none.
+  ["tool_convention", "TEXT"],
 ];
 
 /**
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
   "attempts" INTEGER,
   "tenant_id" TEXT,
   "key_id" TEXT,
-  "protocol" TEXT);
+  "protocol" TEXT,
+  "tool_convention" TEXT);
 CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
   "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
   "attempt" INTEGER NOT NULL,
