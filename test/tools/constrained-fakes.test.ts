@@ -15,6 +15,7 @@ import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
 import { localDeployment } from "../helpers/local-backend-tests.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { rawDeployment } from "../helpers/raw-provider.js";
+import { rows } from "../helpers/db.js";
 import { TWO_TOOLS } from "./helpers/tools.js";
 
 let llama: FakeLlamaCpp;
@@ -89,6 +90,13 @@ describe("llamacpp: json_schema on /completion", () => {
         function: { name: "get_weather", arguments: '{"city":"Paris"}' },
       },
     ]);
+    // Recorded with the convention the prompt taught (chatml's), like an unconstrained call.
+    await proxy.server.ctx.recorder.flush();
+    const recorded = rows<{ tool_convention: string | null }>(
+      proxy.dbPath,
+      "SELECT tool_convention FROM llm_relay_exchanges ORDER BY response_id DESC LIMIT 1",
+    );
+    expect(recorded).toEqual([{ tool_convention: "hermes" }]);
   });
 
   it('tool_choice "required", streamed: one branch per function; the call arrives whole, then finish_reason tool_calls', async () => {

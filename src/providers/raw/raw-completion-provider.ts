@@ -183,11 +183,10 @@ export function createRawCompletionProvider(
         const usage = usageOf(prepared, result, result.text);
         const constrained = prepared.constrainedCall && callOfConstrainedText(prepared.constrainedCall, result.text);
         if (constrained)
-          return prepared.output.completion(
-            { content: null, toolCalls: [toolCallOf(constrained)] },
-            "tool_calls",
-            usage,
-          );
+          return {
+            ...prepared.output.completion({ content: null, toolCalls: [toolCallOf(constrained)] }, "tool_calls", usage),
+            ...conventionTag(prepared),
+          };
         const reader = toolReader(prepared);
         if (!reader) return prepared.output.completion({ content: result.text }, result.finishReason, usage);
         const events: ToolOutputEvent[] = [...reader.push(result.text), ...reader.end()];
