@@ -68,6 +68,9 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     throw error;
   }
   const { ms: startedAt, us: startedAtUs } = startTime();
+  // The id is made now, with the start: made after the upstream's answer, the monotonic ULID factory could have moved
+  // on past `startedAt` (other exchanges made ids meanwhile), and the id's time would not be the record's datetime_utc.
+  const id = newUlid(startedAt);
   const t0 = performance.now();
   const controller = new AbortController();
   const signal = controller.signal;
@@ -99,7 +102,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     end();
   }
   const record = embeddingExchange({
-    id: newUlid(startedAt),
+    id,
     requestId: request.id,
     startedAt,
     startedAtUs,
