@@ -3,6 +3,7 @@
  * them and, after the grace period, cancel the rest.
  */
 
+import type { ServerResponse } from "node:http";
 import { SHUTDOWN_REASON } from "../exchange/outcome.js";
 
 /** The set of in-flight exchanges. */
@@ -45,4 +46,33 @@ export class InFlight {
     clearTimeout(timer);
     await allDone;
   }
+}
+
+/** An exchange's life on the server: aborted when the client leaves or the server stops. */
+export interface ClientWatch {
+  /** Aborted with "client disconnected" when the client closes before the answer finished, or by a stop. */
+  signal: AbortSignal;
+  /** Stops watching the client and leaves the in-flight set (call once, when the exchange has ended). */
+  end(): void;
+}
+
+/**
+ * Starts an exchange of `reply`'s request: counted in flight (so a stop can
+ * abort it), its signal aborted when the client's connection closes before
+ * the answer finished. One implementation for every exchange route.
+ */
+export function watchClient(inFlight: InFlight, reply: { raw: ServerResponse }): ClientWatch {
+  const controller = new AbortController();
+  const leave = inFlight.begin(controller);
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
+  };
+  reply.raw.once("close", onClose);
+  return {
+    signal: controller.signal,
+    end: () => {
+      reply.raw.off("close", onClose);
+      leave();
+    },
+  };
 }

@@ -24,14 +24,8 @@
  */
 import { selectTools } from "./tool-request.js";
 import { parseWhole } from "./tagged-calls.js";
-import type {
-  FunctionTool,
-  ToolCallBlock,
-  ToolChoice,
-  ToolConvention,
-  ToolStreamOutput,
-  ToolStreamParser,
-} from "./types.js";
+import { wholeJsonStreamParser } from "./whole-json-calls.js";
+import type { FunctionTool, ToolCallBlock, ToolChoice, ToolConvention, ToolStreamParser } from "./types.js";
 
 const PYTHON_TAG = "<|python_tag|>";
 
@@ -70,34 +64,11 @@ export const llama3Json: ToolConvention = {
   },
 
   createStreamParser(): ToolStreamParser {
-    /** `start`: only whitespace so far; `text`: an ordinary answer; `json`: a call, buffered to the end. */
-    let mode: "start" | "text" | "json" = "start";
-    let held = "";
-    return {
-      push(textDelta: string): ToolStreamOutput {
-        if (mode === "text") return textDelta ? { content: textDelta } : {};
-        held += textDelta;
-        if (mode === "json") return {};
-        const start = held.trimStart();
-        if (start === "" || (PYTHON_TAG.startsWith(start) && start.length < PYTHON_TAG.length)) return {};
-        if (start.startsWith("{") || start.startsWith(PYTHON_TAG)) {
-          mode = "json";
-          return {};
-        }
-        mode = "text";
-        const content = held;
-        held = "";
-        return { content };
-      },
-      end(): ToolStreamOutput {
-        const text = held;
-        const wasJson = mode === "json";
-        held = "";
-        mode = "start";
-        if (!wasJson) return text ? { content: text } : {};
-        return { calls: [readCall(text)] };
-      },
-    };
+    return wholeJsonStreamParser({
+      undecided: (start) => PYTHON_TAG.startsWith(start) && start.length < PYTHON_TAG.length,
+      isCall: (start) => start.startsWith("{") || start.startsWith(PYTHON_TAG),
+      read: (text) => ({ calls: [readCall(text)] }),
+    });
   },
 };
 

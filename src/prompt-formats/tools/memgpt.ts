@@ -29,14 +29,8 @@
  */
 import { selectTools } from "./tool-request.js";
 import { parseWhole } from "./tagged-calls.js";
-import type {
-  FunctionTool,
-  ToolCallBlock,
-  ToolChoice,
-  ToolConvention,
-  ToolStreamOutput,
-  ToolStreamParser,
-} from "./types.js";
+import { wholeJsonStreamParser } from "./whole-json-calls.js";
+import type { FunctionTool, ToolCallBlock, ToolChoice, ToolConvention, ToolStreamParser } from "./types.js";
 
 /** The parameter that carries the model's inner monologue. */
 export const INNER_THOUGHTS = "inner_thoughts";
@@ -74,32 +68,13 @@ export const memgpt: ToolConvention = {
   },
 
   createStreamParser(): ToolStreamParser {
-    /** `start`: only whitespace so far; `text`: an ordinary answer; `json`: a call, buffered to the end. */
-    let mode: "start" | "text" | "json" = "start";
-    let held = "";
-    return {
-      push(textDelta: string): ToolStreamOutput {
-        if (mode === "text") return textDelta ? { content: textDelta } : {};
-        held += textDelta;
-        if (mode === "json") return {};
-        const start = held.trimStart();
-        if (start === "") return {};
-        mode = start.startsWith("{") ? "json" : "text";
-        if (mode === "json") return {};
-        const content = held;
-        held = "";
-        return { content };
-      },
-      end(): ToolStreamOutput {
-        const text = held;
-        const wasJson = mode === "json";
-        held = "";
-        mode = "start";
-        if (!wasJson) return text ? { content: text } : {};
+    return wholeJsonStreamParser({
+      isCall: (start) => start.startsWith("{"),
+      read: (text) => {
         const read = readCall(text);
         return { calls: [read.block], ...(read.thoughts ? { content: read.thoughts } : {}) };
       },
-    };
+    });
   },
 };
 

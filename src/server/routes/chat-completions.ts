@@ -11,6 +11,7 @@ import { failedOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
 import { completedOutcome, dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
 import { toRelayError } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
+import { watchClient } from "../in-flight.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
 import { streamToClient } from "../stream-response.js";
@@ -45,14 +46,9 @@ async function handleChatCompletion(
   }
   const exchange = new Exchange(request.id, body, request.rawBody);
   exchange.account = exchangeAccount(request);
-  const controller = new AbortController();
-  const end = ctx.inFlight.begin(controller);
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
-  };
-  reply.raw.once("close", onClose);
+  const watch = watchClient(ctx.inFlight, reply);
+  const signal = watch.signal;
   let outcome: ExchangeOutcome;
-  const signal = controller.signal;
   const attempts: ExchangeAttempts = {
     exchange,
     signal,
@@ -89,8 +85,7 @@ async function handleChatCompletion(
         .send(failed.answer.toBody());
     }
   } finally {
-    reply.raw.off("close", onClose);
-    end();
+    watch.end();
   }
   // The recorder assembles, logs (one line per exchange), observes and — unless recording is off — writes it.
   ctx.recorder.enqueue(exchange.toPending(outcome));

@@ -28,6 +28,7 @@ import { newUlid } from "../../recording/ulid.js";
 import { startTime } from "../../exchange/start-clock.js";
 import { deploymentLabel, type Route } from "../../routing/router.js";
 import type { ServerContext } from "../context.js";
+import { watchClient } from "../in-flight.js";
 import { DEPLOYMENT_HEADER } from "../../exchange/exchange.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute } from "../idempotency.js";
@@ -72,13 +73,8 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
   // on past `startedAt` (other exchanges made ids meanwhile), and the id's time would not be the record's datetime_utc.
   const id = newUlid(startedAt);
   const t0 = performance.now();
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const end = ctx.inFlight.begin(controller);
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
-  };
-  reply.raw.once("close", onClose);
+  const watch = watchClient(ctx.inFlight, reply);
+  const signal = watch.signal;
   let route: Route | null = null;
   let result: EmbeddingResult | null;
   let outcome: Outcome;
@@ -98,8 +94,7 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     if (!reply.sent && !reply.raw.headersSent)
       reply.code(failed.httpStatus).headers(answer.headers).headers(routeHeaders(route)).send(answer.toBody());
   } finally {
-    reply.raw.off("close", onClose);
-    end();
+    watch.end();
   }
   const record = embeddingExchange({
     id,

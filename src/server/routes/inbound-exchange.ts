@@ -24,6 +24,7 @@ import type { ProviderCompletion } from "../../providers/types.js";
 import type { Dispatched } from "../../routing/dispatcher.js";
 import { countRequestPromptTokens } from "../../tokens/count.js";
 import type { ServerContext } from "../context.js";
+import { watchClient } from "../in-flight.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
 import { streamToClient, type StreamWire } from "../stream-response.js";
@@ -93,13 +94,8 @@ async function handleInbound(
     stream: parsed.stream,
     headers: adapter.forwardedHeaders(request.headers),
   };
-  const controller = new AbortController();
-  const end = ctx.inFlight.begin(controller);
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
-  };
-  reply.raw.once("close", onClose);
-  const signal = controller.signal;
+  const watch = watchClient(ctx.inFlight, reply);
+  const signal = watch.signal;
   const attempts: ExchangeAttempts = {
     exchange,
     signal,
@@ -163,8 +159,7 @@ async function handleInbound(
         .send(adapter.errorBody(failed.answer));
     }
   } finally {
-    reply.raw.off("close", onClose);
-    end();
+    watch.end();
   }
   ctx.recorder.enqueue(exchange.toPending(outcome));
   request.relayLogged = true;
