@@ -2,7 +2,7 @@
  * The configuration file (`llm-relay.yaml`), validated with zod.
  * See the README's config reference for every key.
  */
-import { INBOUND_PROTOCOLS } from "../protocol/inbound.js";
+import { DEPLOYMENT_PROTOCOLS } from "../protocol/inbound.js";
 import { z } from "zod";
 import { PROVIDER_KINDS, type ProviderKind } from "../providers/kinds.js";
 
@@ -61,7 +61,7 @@ const deploymentShape = {
    * The inbound protocols the upstream speaks natively (`chat`, `messages`, `responses`): a request in one of them
    * goes through as the client's own bytes; any other is translated to chat. Default: the provider's own (see README).
    */
-  protocols: z.array(z.enum(INBOUND_PROTOCOLS)).min(1).optional(),
+  protocols: z.array(z.enum(DEPLOYMENT_PROTOCOLS)).min(1).optional(),
   /** Provider-specific request fields merged into every upstream request (e.g. Ollama `options`). */
   extra_body: z.record(z.string(), z.unknown()).optional(),
 };

@@ -11,7 +11,7 @@ import type { AttemptRecord, ExchangeAccount, PendingExchange } from "../recordi
 import { newUlid } from "../recording/ulid.js";
 import type { ExchangeOutcome } from "./outcome.js";
 import { startTime } from "./start-clock.js";
-import type { NativeProtocol } from "../protocol/inbound.js";
+import type { AdaptedProtocol } from "../protocol/inbound.js";
 
 /** Response header naming the deployment that answered (or the last one tried): config key, `#n` when the model has several. */
 export const DEPLOYMENT_HEADER = "x-llm-relay-deployment";
@@ -41,7 +41,7 @@ export class Exchange {
    * For a protocol other than Chat Completions: the protocol and the client's body as received
    * (`body` is then its chat translation). Null for chat.
    */
-  inbound: { protocol: NativeProtocol; request: Record<string, unknown> } | null = null;
+  inbound: { protocol: AdaptedProtocol; request: Record<string, unknown> } | null = null;
   /** The tool convention the latest attempt's raw-completion provider used (`ProviderCompletion.toolConvention`), or null. */
   toolConvention: string | null = null;
 

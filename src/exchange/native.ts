@@ -3,7 +3,7 @@
  * protocol (Anthropic Messages, OpenAI Responses) as it is, and the call
  * it then gets: the client's bytes with only `model` renamed when needed.
  */
-import type { NativeProtocol } from "../protocol/inbound.js";
+import { isNativeProtocol, type InboundProtocol, type NativeProtocol } from "../protocol/inbound.js";
 import { providerModule } from "../providers/modules.js";
 import type { NativeCall, NativeEndpoint } from "../providers/types.js";
 import type { AttemptTarget } from "../routing/dispatcher.js";
@@ -13,8 +13,10 @@ import type { AttemptTarget } from "../routing/dispatcher.js";
  * when the exchange must be translated to chat: the deployment's
  * `protocols` (config; absent: its provider module's `nativeProtocols`,
  * e.g. `messages` for `anthropic`) must name it and the provider must offer it.
+ * Always null for a protocol no upstream takes natively (`isNativeProtocol`).
  */
-export function nativeEndpointFor(target: AttemptTarget, protocol: NativeProtocol): NativeEndpoint | null {
+export function nativeEndpointFor(target: AttemptTarget, protocol: InboundProtocol): NativeEndpoint | null {
+  if (!isNativeProtocol(protocol)) return null;
   const deployment = target.route.deployment;
   const protocols = deployment.protocols ?? providerModule(deployment.provider).nativeProtocols;
   if (!protocols.includes(protocol)) return null;

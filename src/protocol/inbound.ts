@@ -16,20 +16,49 @@
  * Protocols: OpenAI Chat Completions
  * (https://platform.openai.com/docs/api-reference/chat), Anthropic Messages
  * (https://docs.anthropic.com/en/api/messages), OpenAI Responses
- * (https://platform.openai.com/docs/api-reference/responses).
+ * (https://platform.openai.com/docs/api-reference/responses), Ollama's
+ * native API (https://github.com/ollama/ollama/blob/main/docs/api.md), the
+ * Gemini API (https://ai.google.dev/api/generate-content) and OpenAI's legacy
+ * completions (https://platform.openai.com/docs/api-reference/completions).
  */
 import type { ChatCompletion, ChatCompletionChunk } from "./chat-completion.js";
 import type { ChatCompletionRequest } from "./chat-request.js";
 import type { RelayError } from "./errors.js";
 
-/** An inbound protocol: `chat` (`POST /v1/chat/completions`), `messages` (`POST /v1/messages`), `responses` (`POST /v1/responses`). */
-export type InboundProtocol = "chat" | "messages" | "responses";
+/**
+ * An inbound protocol: `chat` (`POST /v1/chat/completions`), `messages` (`POST /v1/messages`),
+ * `responses` (`POST /v1/responses`), `ollama` (`POST /api/chat`, `/api/generate`), `gemini`
+ * (`POST /v1beta/models/{model}:generateContent`), `completions` (`POST /v1/completions`).
+ * Recorded in `llm_relay_exchanges.protocol`.
+ */
+export type InboundProtocol = "chat" | "messages" | "responses" | "ollama" | "gemini" | "completions";
 
-/** The inbound protocols other than Chat Completions: those an adapter translates, or a native upstream takes as they are. */
-export type NativeProtocol = Exclude<InboundProtocol, "chat">;
+/** Every inbound protocol. */
+export const INBOUND_PROTOCOLS = [
+  "chat",
+  "messages",
+  "responses",
+  "ollama",
+  "gemini",
+  "completions",
+] as const satisfies readonly InboundProtocol[];
 
-/** Every inbound protocol, in the order the config lists them. */
-export const INBOUND_PROTOCOLS = ["chat", "messages", "responses"] as const satisfies readonly InboundProtocol[];
+/**
+ * The inbound protocols a deployment's upstream may take natively, as the client's own bytes
+ * (a deployment's `protocols` key; `ChatProvider.native`).
+ */
+export type NativeProtocol = "messages" | "responses";
+
+/** Every protocol a deployment's `protocols` key may name, in the order the config lists them. */
+export const DEPLOYMENT_PROTOCOLS = ["chat", "messages", "responses"] as const satisfies readonly InboundProtocol[];
+
+/** Whether `protocol` is one a native upstream may take as it is. */
+export function isNativeProtocol(protocol: InboundProtocol): protocol is NativeProtocol {
+  return protocol === "messages" || protocol === "responses";
+}
+
+/** The inbound protocols served by an adapter (every one but Chat Completions). */
+export type AdaptedProtocol = Exclude<InboundProtocol, "chat">;
 
 /** A recorded exchange as an adapter may need it back (OpenAI Responses' `previous_response_id`). */
 export interface RecordedExchangeLookup {
@@ -72,8 +101,8 @@ export interface InboundAnswerInfo {
 
 /**
  * Turns one streamed chat answer into the protocol's events, in order.
- * Each method returns SSE text (complete events, `event:` lines included
- * where the protocol has them), or "" when nothing is to be written yet.
+ * Each method returns the text to write: SSE (complete events, `event:` lines included
+ * where the protocol has them) or NDJSON lines (Ollama), or "" when nothing is to be written yet.
  */
 export interface StreamEncoder {
   /** Called with every chunk in order, the usage-only chunk (no choices, `usage` set) included. */
@@ -105,7 +134,12 @@ export interface ParsedInbound {
 
 /** One inbound protocol other than Chat Completions (see the module's comment). */
 export interface InboundAdapter {
-  readonly protocol: NativeProtocol;
+  readonly protocol: AdaptedProtocol;
+  /**
+   * The `content-type` of a streamed answer; absent: `text/event-stream; charset=utf-8` (SSE).
+   * Ollama's NDJSON streams say `application/x-ndjson`.
+   */
+  readonly streamContentType?: string;
   /**
    * Validates the client's body and translates it.
    * @throws RelayError 400 `invalid_request_error` naming the field; 404 when a referenced record (`previous_response_id`) is unknown

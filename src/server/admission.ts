@@ -54,6 +54,34 @@ const OPERATIONS: readonly UsageOperation[] = ["query", "batch", "internal"];
 /** Routes whose requests are billed: budgets and rate limits apply to them. */
 const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
 
+/**
+ * The path prefixes of the public API, whose requests pass admission: OpenAI's and Anthropic's `/v1/*`,
+ * Ollama's `/api/*`, Gemini's `/v1beta/*` (`/openai/v1/*` is rewritten to `/v1/*` before routing).
+ */
+const PUBLIC_API_PREFIXES = ["/v1/", "/api/", "/v1beta/"];
+
+/** Whether a route (its registered URL) is part of the public API, where keys, budgets and rate limits apply. */
+export function isPublicApiRoute(routeUrl: string | undefined): boolean {
+  return routeUrl !== undefined && PUBLIC_API_PREFIXES.some((prefix) => routeUrl.startsWith(prefix));
+}
+
+/**
+ * The API key a request carries, in the order checked: `Authorization: Bearer <key>` (OpenAI, Groq, Ollama
+ * clients), `x-api-key` (Anthropic's SDK, Claude Code), `x-goog-api-key` (Google's SDKs, Gemini CLI), the
+ * `key` query parameter (the Gemini API's other form). Null when none is given.
+ */
+export function requestApiKey(request: Pick<FastifyRequest, "headers" | "query">): string | null {
+  const headerKey = (name: string): string | null => {
+    const value = request.headers[name];
+    return typeof value === "string" && value !== "" ? value : null;
+  };
+  const query = request.query as Record<string, unknown> | null | undefined;
+  const queryKey = typeof query?.key === "string" && query.key !== "" ? query.key : null;
+  return (
+    bearerToken(request.headers.authorization) ?? headerKey("x-api-key") ?? headerKey("x-goog-api-key") ?? queryKey
+  );
+}
+
 /** Who a request is for, attached as `request.tenant` by admission. */
 export interface RequestTenant {
   /** The key's tenant, or `default` without keys. */
@@ -122,13 +150,10 @@ export class Admission {
   }
 
   /**
-   * The tenant of a request from its key, when keys are required: `Authorization: Bearer <key>`, else
-   * `x-api-key: <key>` (how Anthropic's SDK and Claude Code send it).
+   * The tenant of a request from its key (`plaintext`, from {@link requestApiKey}), when keys are required.
    * @throws RelayError 401 `invalid_api_key` for a missing, malformed, unknown or revoked key
    */
-  async authenticate(authorization: string | undefined, apiKeyHeader?: string | string[]): Promise<RequestTenant> {
-    const plaintext =
-      bearerToken(authorization) ?? (typeof apiKeyHeader === "string" && apiKeyHeader !== "" ? apiKeyHeader : null);
+  async authenticate(plaintext: string | null): Promise<RequestTenant> {
     if (!(await this.keysRequired())) {
       // `auto` within the cache window after a key was made elsewhere: a valid key still names its tenant
       // (and proves keys exist). Other tokens (SDKs send one even when none is needed) are ignored.
@@ -206,15 +231,21 @@ export class Admission {
     }
   }
 
-  /** The Fastify `preHandler` for `/v1/*` routes: sets `request.tenant` and `request.billing`, or throws the refusal. */
+  /**
+   * The Fastify `preHandler` for the public API ({@link isPublicApiRoute}): sets `request.tenant` and
+   * `request.billing`, or throws the refusal. The model is the route's `request.inboundModel` (set by a
+   * route whose model is in its URL, e.g. Gemini's) or the body's `model`. A route is billed when it is one
+   * of the OpenAI/Anthropic routes or its config says `billed: true`.
+   */
   readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const tenant = await this.authenticate(request.headers.authorization, request.headers["x-api-key"]);
+    const tenant = await this.authenticate(requestApiKey(request));
     request.tenant = tenant;
-    const model = bodyModel(request.body);
+    const model = request.inboundModel ?? bodyModel(request.body);
     const key = tenant.key;
     if (key?.models && model !== null && !key.models.includes(model)) throw modelNotAllowed(model, key);
     const route = request.routeOptions.url ?? "";
-    if (!BILLED_ROUTES.has(route)) return;
+    const routeConfig = request.routeOptions.config as { billed?: boolean } | undefined;
+    if (!BILLED_ROUTES.has(route) && routeConfig?.billed !== true) return;
     const operation = operationOf(request.headers[OPERATION_HEADER]);
     let reservationId: string | null = null;
     const tenantRemaining = await this.tenantBudgetRemaining(tenant.tenantId);

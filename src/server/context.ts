@@ -45,5 +45,14 @@ declare module "fastify" {
     billing: ExchangeBilling | null;
     /** The body as the client sent it, for `application/json` requests (so it can go upstream without being serialised again); else null. */
     rawBody: string | null;
+    /**
+     * The model a request names outside its body (Gemini's URL path), set by the route before admission
+     * (a `preValidation` hook) so key model restrictions and budgets see it; else null (admission reads `body.model`).
+     */
+    inboundModel: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The route books usage and reserves rate-limit tokens (admission); OpenAI's and Anthropic's routes are billed without it. */
+    billed?: boolean;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Every error leaves the server in the shape its route promises, with an
  * `x-request-id` header: OpenAI's `{"error":{"message","type","param","code"}}`
- * on `/v1/*`, `/health` and everything else; the envelope
+ * on `/v1/*`, `/health` and everything else; Anthropic's on `/v1/messages*`,
+ * Ollama's `{"error": "<string>"}` on `/api/*`, Google's on `/v1beta/*`; the envelope
  * (`server/envelope.ts`) on `/internal/*`. That covers our own RelayErrors,
  * Fastify's errors (invalid JSON → 400, body too large → 413, unsupported
  * media type → 415, a body shorter than its `content-length` → 400), unknown
@@ -22,6 +23,8 @@ import type { Logger } from "pino";
 import { RelayError, invalidRequest } from "../protocol/errors.js";
 import { envelopeError } from "./envelope.js";
 import { anthropicErrorBody } from "../protocol/anthropic/error-body.js";
+import { geminiErrorBody } from "../protocol/gemini/error-body.js";
+import { ollamaErrorBody } from "../protocol/ollama/error-body.js";
 import { newRequestId, requestIdOf } from "./request-id.js";
 
 /** 5xx answers that are load shedding, not failures: not logged as errors. */
@@ -37,13 +40,26 @@ export function isMessagesPath(url: string): boolean {
   return url === "/v1/messages" || url.startsWith("/v1/messages/") || url.startsWith("/v1/messages?");
 }
 
+/** Whether `url` is Ollama's native API (`/api/*`), which answers `{"error": "<string>"}`. */
+export function isOllamaPath(url: string): boolean {
+  return url === "/api" || url.startsWith("/api/") || url.startsWith("/api?");
+}
+
+/** Whether `url` is the Gemini API (`/v1beta/*`), which answers Google's error shape. */
+export function isGeminiPath(url: string): boolean {
+  return url === "/v1beta" || url.startsWith("/v1beta/") || url.startsWith("/v1beta?");
+}
+
 /**
  * The JSON body of `error` for a request to `url`: the envelope on `/internal/*`, Anthropic's error shape on
- * `/v1/messages*`, else OpenAI's error body (OpenAI's Responses API uses it too).
+ * `/v1/messages*`, Ollama's on `/api/*`, Google's on `/v1beta/*`, else OpenAI's error body (OpenAI's
+ * Responses API and legacy completions use it too).
  */
 export function errorBodyFor(url: string, error: RelayError): unknown {
   if (isInternalPath(url)) return envelopeError(error).body;
   if (isMessagesPath(url)) return anthropicErrorBody(error);
+  if (isOllamaPath(url)) return ollamaErrorBody(error);
+  if (isGeminiPath(url)) return geminiErrorBody(error);
   return error.toBody();
 }
 

@@ -19,7 +19,7 @@ import { Router } from "../routing/router.js";
 import { countTextTokens } from "../tokens/count.js";
 import { openTenancyStore, targetOfConfig } from "../tenancy/open-store.js";
 import { createRateLimiter } from "../ratelimit/index.js";
-import { Admission } from "./admission.js";
+import { Admission, isPublicApiRoute } from "./admission.js";
 import { UsageBooking } from "./usage-booking.js";
 import { registerInternal } from "./routes/internal.js";
 import type { ServerContext } from "./context.js";
@@ -38,6 +38,9 @@ import { InFlight } from "./in-flight.js";
 import { registerChatCompletions } from "./routes/chat-completions.js";
 import { registerMessages } from "./routes/messages.js";
 import { registerResponses } from "./routes/responses.js";
+import { registerOllama } from "./routes/ollama.js";
+import { registerGemini } from "./routes/gemini.js";
+import { registerCompletions } from "./routes/completions.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
 import { registerModels } from "./routes/models.js";
@@ -209,6 +212,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     // Errors before routing (a malformed URL) and on the socket (unparsable HTTP, header overflow, timeouts) in our shapes too.
     frameworkErrors: frameworkErrorHandler(ctx.config.bodyLimitBytes),
     clientErrorHandler: clientErrorHandler(ctx.logger),
+    // SDKs that add their own prefix: Groq's posts to `{base_url}/openai/v1/chat/completions`.
+    rewriteUrl: (request) => aliasedUrl(request.url ?? "/"),
   });
   // Node answers an Expect other than 100-continue itself (an empty 417) unless someone listens.
   app.server.on("checkExpectation", answerUnmetExpectation);
@@ -273,11 +278,12 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   app.decorateRequest("relayLogged", false);
   app.decorateRequest("tenant", null);
   app.decorateRequest("billing", null);
+  app.decorateRequest("inboundModel", null);
   // Keys, budgets and rate limits before any `/v1` handler (the body is parsed by then); `/internal` routes check their own.
   // Before that, backpressure: while the recorder is behind by its maxQueued exchanges, new recorded
   // requests wait for it to catch up (records are never dropped; memory stays bounded).
   app.addHook("preHandler", async (request, reply) => {
-    if (!request.routeOptions.url?.startsWith("/v1/")) return;
+    if (!isPublicApiRoute(request.routeOptions.url)) return;
     if (request.method === "POST") await ctx.recorder.whenRoom();
     await ctx.admission.preHandler(request, reply);
   });
@@ -300,6 +306,9 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerChatCompletions(app, ctx);
   registerMessages(app, ctx);
   registerResponses(app, ctx);
+  registerOllama(app, ctx);
+  registerGemini(app, ctx);
+  registerCompletions(app, ctx);
   registerEmbeddings(app, ctx);
   registerModels(app, ctx);
   registerHealth(app, ctx);
@@ -307,6 +316,14 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerPromptFormats(app);
   registerInternal(app, ctx);
   return app;
+}
+
+/** The prefix Groq's SDK adds to every path; `/openai/v1/*` serves the routes of `/v1/*`. */
+const OPENAI_ALIAS_PREFIX = "/openai/v1/";
+
+/** A request target with SDK path aliases resolved: `/openai/v1/x` → `/v1/x`; others unchanged. */
+export function aliasedUrl(url: string): string {
+  return url.startsWith(OPENAI_ALIAS_PREFIX) ? url.slice("/openai".length) : url;
 }
 
 /**

@@ -71,7 +71,12 @@ export interface StreamObserver {
  * writes a native upstream's SSE blocks as they are.
  */
 export type StreamWire =
-  | { kind: "encoder"; encoder: StreamEncoder }
+  | {
+      kind: "encoder";
+      encoder: StreamEncoder;
+      /** The answer's `content-type` (the adapter's `streamContentType`); absent: SSE's. */
+      contentType?: string | undefined;
+    }
   | {
       kind: "native";
       protocol: NativeProtocol;
@@ -135,7 +140,11 @@ export async function streamToClient(
     // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too. The routing
     // headers are set on the reply as well, where an idempotent answer's replay reads them back.
     reply.headers(exchange.routingHeaders());
-    res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS });
+    res.writeHead(200, {
+      ...headerValues(reply.getHeaders()),
+      ...SSE_HEADERS,
+      ...(wire?.kind === "encoder" && wire.contentType ? { "content-type": wire.contentType } : {}),
+    });
     if (stream.kind === "native") await pumpNative(pumping, stream.protocol, stream.iterator, stream.first, blocks);
     else if (encoder && stream.kind === "sse")
       await pumpEncodedSse(pumping, encoder, stream.iterator, stream.first, blocks);

@@ -68,6 +68,14 @@ export async function conversationOf(responseId: string, context: InboundContext
   return messages;
 }
 
+/** How an error names a recorded exchange's protocol. */
+const PROTOCOL_NAMES = {
+  messages: "an Anthropic Messages",
+  ollama: "an Ollama API",
+  gemini: "a Gemini API",
+  completions: "a legacy completions",
+} as const;
+
 function previousOf(request: Record<string, unknown>): string | null {
   const previous = request.previous_response_id;
   return typeof previous === "string" && previous !== "" ? previous : null;
@@ -108,8 +116,11 @@ function requestMessages(exchange: RecordedExchangeLookup): ChatMessage[] {
       return parsed.data;
     }
     case "messages":
+    case "ollama":
+    case "gemini":
+    case "completions":
       throw invalidRequest(
-        `Response '${id}' is an Anthropic Messages exchange; llm-relay continues only Responses and Chat Completions exchanges with previous_response_id.`,
+        `Response '${id}' is ${PROTOCOL_NAMES[exchange.protocol]} exchange; llm-relay continues only Responses and Chat Completions exchanges with previous_response_id.`,
         PARAM,
         "invalid_value",
       );

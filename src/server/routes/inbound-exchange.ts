@@ -18,7 +18,14 @@ import { dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
 import type { ChatCompletion } from "../../protocol/chat-completion.js";
 import { toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { nativeStreamErrorText } from "../../protocol/native-stream-error.js";
-import type { InboundAdapter, InboundAnswerInfo, InboundContext, ParsedInbound } from "../../protocol/inbound.js";
+import {
+  isNativeProtocol,
+  type InboundAdapter,
+  type InboundAnswerInfo,
+  type InboundContext,
+  type NativeProtocol,
+  type ParsedInbound,
+} from "../../protocol/inbound.js";
 import { readCompletion } from "../../protocol/upstream-json.js";
 import type { ProviderCompletion } from "../../providers/types.js";
 import type { Dispatched } from "../../routing/dispatcher.js";
@@ -49,7 +56,8 @@ export function registerInboundRoute(
 }
 
 /** An attempt's answer: from a native upstream (its body as sent) or translated (the provider's chat completion). */
-type Answered = { native: true; rawBody: string } | { native: false; completion: ProviderCompletion };
+type Answered =
+  { native: true; protocol: NativeProtocol; rawBody: string } | { native: false; completion: ProviderCompletion };
 
 async function handleInbound(
   ctx: ServerContext,
@@ -87,8 +95,9 @@ async function handleInbound(
     promptTokensEstimate: countRequestPromptTokens(parsed.chat),
     request: parsed.request,
   };
-  const native: NativeRequest = {
-    protocol: adapter.protocol,
+  const nativeProtocol = isNativeProtocol(adapter.protocol) ? adapter.protocol : null;
+  const native: NativeRequest | null = nativeProtocol && {
+    protocol: nativeProtocol,
     request: parsed.request,
     rawBody: request.rawBody,
     stream: parsed.stream,
@@ -106,25 +115,25 @@ async function handleInbound(
   try {
     if (parsed.stream) {
       const opened: Dispatched<OpenedStream> = await dispatchExchange(deps, attempts, (target, call) => {
-        const endpoint = nativeEndpointFor(target, adapter.protocol);
+        const endpoint = native && nativeEndpointFor(target, native.protocol);
         if (endpoint)
           return openNativeStream(endpoint, nativeCall(native, target.route.upstreamModel, signal, request.id));
         if (parsed.untranslatable) throw parsed.untranslatable;
         return openStream(target.provider, call);
       });
       const wire: StreamWire =
-        opened.value.kind === "native"
-          ? { kind: "native", protocol: adapter.protocol, errorText: (e) => nativeStreamErrorText(adapter.protocol, e) }
-          : { kind: "encoder", encoder: adapter.streamEncoder(info) };
+        opened.value.kind === "native" && native
+          ? { kind: "native", protocol: native.protocol, errorText: (e) => nativeStreamErrorText(native.protocol, e) }
+          : { kind: "encoder", encoder: adapter.streamEncoder(info), contentType: adapter.streamContentType };
       outcome = await streamToClient(exchange, opened, signal, reply, claim?.stream, wire);
     } else {
       const answered: Dispatched<Answered> = await dispatchExchange(deps, attempts, async (target, call) => {
-        const endpoint = nativeEndpointFor(target, adapter.protocol);
+        const endpoint = native && nativeEndpointFor(target, native.protocol);
         if (endpoint) {
           const { rawBody } = await endpoint.complete(
             nativeCall(native, target.route.upstreamModel, signal, request.id),
           );
-          return { native: true, rawBody };
+          return { native: true, protocol: native.protocol, rawBody };
         }
         if (parsed.untranslatable) throw parsed.untranslatable;
         return { native: false, completion: await target.provider.complete(call) };
@@ -135,7 +144,7 @@ async function handleInbound(
       if (value.native) {
         outcome = okOutcome({
           kind: "native",
-          protocol: adapter.protocol,
+          protocol: value.protocol,
           stream: false,
           body: value.rawBody,
           blocks: [],

@@ -184,7 +184,7 @@ async function callerOf(ctx: ServerContext, request: FastifyRequest, admin: bool
     );
   }
   if (!(await ctx.admission.keysRequired())) return { kind: "open" };
-  const tenant = await ctx.admission.authenticate(request.headers.authorization);
+  const tenant = await ctx.admission.authenticate(bearerToken(request.headers.authorization));
   request.tenant = tenant;
   return { kind: "tenant", tenant };
 }
