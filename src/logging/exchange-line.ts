@@ -2,12 +2,13 @@
  * The one log line of each exchange, written by its route when the answer
  * has ended (the last byte sent, or the failure answered), before the record
  * is queued: lines come out in the order exchanges complete, whatever the
- * recorder does later. Token counts are not in it: they are known once the
- * recorder has assembled the record (upstream usage, or the proxy's estimate),
- * off the request path; `llm-relay logs` and `/metrics` show them.
+ * recorder does later. Its token counts are those the upstream reported
+ * (reported-usage.ts); where it reported none, the record gets the proxy's
+ * estimate off the request path (`llm-relay logs` and `/metrics` show it).
  */
 import type { Logger } from "pino";
 import type { EmbeddingExchange, PendingExchange } from "../recording/types.js";
+import { reportedUsage } from "./reported-usage.js";
 
 /** The message of a chat-like exchange's line (every inbound protocol: `protocol` says which). */
 export const EXCHANGE_LINE = "chat.completion";
@@ -17,7 +18,8 @@ export const EMBEDDING_LINE = "embeddings";
 /**
  * Logs `exchange` at info: `id` (the request id), `responseId` (the record's id, `responses.id`), `model`
  * (as requested), `protocol`, `deployment`, `status` (HTTP), `outcome`, `ms`, `ttftMs`, `overheadMs` (ms),
- * `tenant`, and `error` when it failed.
+ * `tokens` (`{input, output, estimated, details?}` as the upstream reported them, or null: see
+ * reported-usage.ts), `tenant`, and `error` when it failed.
  */
 export function logExchangeLine(logger: Logger, exchange: PendingExchange): void {
   logger.info(
@@ -32,6 +34,7 @@ export function logExchangeLine(logger: Logger, exchange: PendingExchange): void
       ms: exchange.durationMs,
       ttftMs: exchange.ttftMs,
       overheadMs: exchange.overheadMs ?? null,
+      tokens: reportedUsage(exchange.output, exchange.provider),
       ...(exchange.tenantId ? { tenant: exchange.tenantId } : {}),
       ...(exchange.error ? { error: exchange.error } : {}),
     },
