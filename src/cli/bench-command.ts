@@ -8,6 +8,7 @@
 import type { Command } from "commander";
 import type { SelectionFilters } from "../bench/types.js";
 import { finiteNumber, integer, modelList, positiveInt } from "./arg-parsers.js";
+import { withCommonOptions } from "./common-options.js";
 
 /** The checks file read from the working directory when `--checks` is not given. */
 export const DEFAULT_CHECKS_FILE = "bench.yaml";
@@ -79,25 +80,22 @@ export function registerBench(program: Command): void {
     .option("--checks <file>", `format checks (default: ./${DEFAULT_CHECKS_FILE} when present)`)
     .option("--judge <model>", "grade every answer against the reference with this model (1-10, with a rationale)")
     .option("--dry-run", "print the plan and the estimated cost, call nothing")
-    .option("--resume <run-id>", "continue an interrupted run (its selection and settings are reused)")
-    .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (flags: BenchFlags) => (await import("./bench.js")).benchCommand(flags));
+    .option("--resume <run-id>", "continue an interrupted run (its selection and settings are reused)");
+  withCommonOptions(bench, "config", "db").action(async (flags: BenchFlags) =>
+    (await import("./bench.js")).benchCommand(flags),
+  );
 
-  bench
-    .command("report <run-id>")
-    .description("the report of a run: a table per candidate (or --json, or an --html page)")
-    .option("--html <file>", "also write a self-contained HTML report")
-    .option("--json", "print the report as JSON instead of the table")
-    .option("-c, --config <file>", "config file (to find its db)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (runId: string, flags: ReportFlags) => (await import("./bench.js")).benchReportCommand(runId, flags));
+  withCommonOptions(
+    bench
+      .command("report <run-id>")
+      .description("the report of a run: a table per candidate (or --json, or an --html page)")
+      .option("--html <file>", "also write a self-contained HTML report"),
+    "json",
+    "config",
+    "db",
+  ).action(async (runId: string, flags: ReportFlags) => (await import("./bench.js")).benchReportCommand(runId, flags));
 
-  bench
-    .command("list")
-    .description("list bench runs, newest first")
-    .option("--json", "print JSON instead of a table")
-    .option("-c, --config <file>", "config file (to find its db)")
-    .option("--db <path>", "the logs.db (env LLM_RELAY_DB)")
-    .action(async (flags: BenchListFlags) => (await import("./bench.js")).benchListCommand(flags));
+  withCommonOptions(bench.command("list").description("list bench runs, newest first"), "json", "config", "db").action(
+    async (flags: BenchListFlags) => (await import("./bench.js")).benchListCommand(flags),
+  );
 }

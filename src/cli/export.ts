@@ -4,6 +4,7 @@
  * which `llm logs`, Datasette and `llm-relay logs --db FILE.db` read.
  */
 import type { Command } from "commander";
+import { withCommonOptions } from "./common-options.js";
 import { ConfigError, loadConfig } from "../config/load.js";
 
 /** Flags of `export`. */
@@ -22,19 +23,21 @@ export interface ExportFlags {
 
 /** Registers `export` on the program. */
 export function registerExport(program: Command): void {
-  program
-    .command("export")
-    .description("write the records of the PostgreSQL store (database_url) into a new llm-compatible SQLite logs.db")
-    .requiredOption("--to <file>", "SQLite file to create (llm logs -d FILE, datasette FILE, llm-relay logs --db FILE)")
-    .option(
-      "--since <time>",
-      "only exchanges at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)",
-    )
-    .option(
-      "--database-url <url>",
-      "PostgreSQL URL (env LLM_RELAY_DATABASE_URL or DATABASE_URL, or database_url in the config)",
-    )
-    .option("-c, --config <file>", "config file (for its database_url)")
+  withCommonOptions(
+    program
+      .command("export")
+      .description("write the records of the PostgreSQL store (database_url) into a new llm-compatible SQLite logs.db")
+      .requiredOption(
+        "--to <file>",
+        "SQLite file to create (llm logs -d FILE, datasette FILE, llm-relay logs --db FILE)",
+      )
+      .option(
+        "--since <time>",
+        "only exchanges at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)",
+      ),
+    "databaseUrl",
+    "config",
+  )
     .option("--force", "replace the file if it exists")
     .action(runExport);
 }

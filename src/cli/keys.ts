@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { formatUsd } from "../catalog/format-usd.js";
 import { ConfigError } from "../config/load.js";
 import { modelList, positiveInt } from "./arg-parsers.js";
+import { withCommonOptions } from "./common-options.js";
 import { formatDuration, parseDuration } from "../tenancy/instants.js";
 import { describeTarget, openTenancyStore, resolveTenancyTarget } from "../tenancy/open-store.js";
 import { TenancyInputError, type TenancyStore } from "../tenancy/store.js";
@@ -54,13 +55,7 @@ function duration(value: string): number {
 }
 
 function withDbOptions(command: Command): Command {
-  return command
-    .option(
-      "-c, --config <file>",
-      "config file whose database to use (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)",
-    )
-    .option("--db <path>", "SQLite logs.db to use (env LLM_RELAY_DB)")
-    .option("--database-url <url>", "PostgreSQL database to use (postgres://…)");
+  return withCommonOptions(command, "config", "db", "databaseUrl");
 }
 
 /** Adds `keys create`, `keys list` and `keys revoke` to the program. */
@@ -81,11 +76,13 @@ export function registerKeys(program: Command): void {
       .option("--json", "print the key and its record as JSON"),
   ).action((flags: KeysCreateFlags) => run(flags, (store) => createKey(store, flags)));
   withDbOptions(
-    keys
-      .command("list")
-      .description("list keys (never the key itself): id, tenant, prefix, created, revoked, limits")
-      .option("--tenant <name>", "only this tenant's keys")
-      .option("--json", "print JSON instead of a table"),
+    withCommonOptions(
+      keys
+        .command("list")
+        .description("list keys (never the key itself): id, tenant, prefix, created, revoked, limits")
+        .option("--tenant <name>", "only this tenant's keys"),
+      "json",
+    ),
   ).action((flags: KeysListFlags) => run(flags, (store) => listKeys(store, flags)));
   withDbOptions(
     keys

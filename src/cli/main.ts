@@ -7,6 +7,7 @@
  */
 import { Command } from "commander";
 import { nonNegativeInt, positiveInt } from "./arg-parsers.js";
+import { withCommonOptions } from "./common-options.js";
 import { VERSION } from "../version.js";
 import type { ServeFlags } from "./serve.js";
 import type { LogsFlags } from "./logs.js";
@@ -26,13 +27,16 @@ const program = new Command()
   )
   .version(VERSION);
 
-program
-  .command("serve")
-  .description("serve the OpenAI-compatible API (default http://127.0.0.1:11435/v1)")
-  .option("--host <host>", "address to bind (env LLM_RELAY_HOST; default 127.0.0.1)")
-  .option("--port <port>", "port to bind (env LLM_RELAY_PORT; default 11435)", nonNegativeInt)
-  .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
-  .option("--db <path>", "SQLite logs.db to record into (env LLM_RELAY_DB; default <OS data dir>/llm-relay/logs.db)")
+withCommonOptions(
+  program
+    .command("serve")
+    .description("serve the OpenAI-compatible API (default http://127.0.0.1:11435/v1)")
+    .option("--host <host>", "address to bind (env LLM_RELAY_HOST; default 127.0.0.1)")
+    .option("--port <port>", "port to bind (env LLM_RELAY_PORT; default 11435)", nonNegativeInt),
+  "config",
+  "db",
+  "databaseUrl",
+)
   .option("--no-record", "do not record exchanges (for measuring the proxy alone)")
   .option("--debug", "log each rendered prompt and raw backend payload, secrets removed (env LLM_RELAY_DEBUG=1)")
   .option(
@@ -56,28 +60,52 @@ program
   )
   .action(async (flags: ServeFlags) => (await import("./serve.js")).runServe(flags));
 
-program
-  .command("logs")
-  .description("show recent recorded responses")
-  .option("-n, --count <n>", "number of responses to show (0 for all)", nonNegativeInt, 10)
-  .option("--json", "print JSON instead of a table")
-  .option("--conversation <id>", "only this conversation")
-  .option("-c, --config <file>", "config file (to find its db)")
-  .option("--db <path>", "SQLite logs.db to read (env LLM_RELAY_DB)")
-  .action(async (flags: LogsFlags) => (await import("./logs.js")).runLogs(flags));
+withCommonOptions(
+  program
+    .command("logs")
+    .description("show recent recorded exchanges (embeddings included), newest nearest the prompt")
+    .option("-n, --count <n>", "number of exchanges to show (0 for all)", nonNegativeInt, 10)
+    .option("--model <name>", "only exchanges of this model (as requested, or as resolved)")
+    .option(
+      "--status <status>",
+      "only exchanges with this outcome (ok, error, cancelled, truncated, history) or HTTP status (429)",
+    )
+    .option("-q, --search <text>", "only responses whose prompt or answer contains every word (full-text search)")
+    .option(
+      "--since <time>",
+      "only exchanges at or after this time: 2026-11-21, 2026-11-21T09:00, or an age (30m, 12h, 7d)",
+    )
+    .option("--until <time>", "only exchanges before this time (same forms as --since)")
+    .option("--tenant <name>", "only exchanges made for this tenant (default: requests without API keys)")
+    .option(
+      "--protocol <name>",
+      "only exchanges in this inbound protocol (chat, messages, responses, ollama, gemini, completions)",
+    )
+    .option("--conversation <id>", "only this conversation"),
+  "json",
+  "config",
+  "db",
+  "databaseUrl",
+).action(async (flags: LogsFlags) => (await import("./logs.js")).runLogs(flags));
 
-program
-  .command("models")
-  .description("list the models the proxy routes (configured names, aliases, and the catalog models of active presets)")
-  .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default ./llm-relay.yaml when present)")
-  .option("--json", "print JSON instead of a table")
-  .action(async (flags: ModelsFlags) => (await import("./models.js")).runModels(flags));
+withCommonOptions(
+  program
+    .command("models")
+    .description(
+      "list the models the proxy routes (configured names, aliases, and the catalog models of active presets)",
+    ),
+  "config",
+  "json",
+).action(async (flags: ModelsFlags) => (await import("./models.js")).runModels(flags));
 
-program
-  .command("formats")
-  .description("list the prompt formats for raw-completion backends (name, stop sequences, description)")
-  .option("--json", "print JSON (with BOS/EOS texts and reference templates) instead of a table")
-  .action(async (flags: FormatsFlags) => (await import("./formats.js")).runFormats(flags));
+withCommonOptions(
+  program
+    .command("formats")
+    .description(
+      "list the prompt formats for raw-completion backends (name, stop sequences, description; with --json also the BOS/EOS texts and reference templates)",
+    ),
+  "json",
+).action(async (flags: FormatsFlags) => (await import("./formats.js")).runFormats(flags));
 
 registerBench(program);
 registerExport(program);

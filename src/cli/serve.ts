@@ -1,10 +1,13 @@
 /**
  * `llm-relay serve`: loads the config, starts the proxy, and stops it
- * cleanly on SIGINT/SIGTERM (a second signal exits at once).
+ * cleanly (`close()`: in-flight exchanges finished, records drained) on
+ * SIGINT/SIGTERM, or when the npm process that started it is gone
+ * (stop-signals.ts); a second signal exits at once.
  */
 import v8 from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startRelayServer } from "../server/relay-server.js";
+import { onStopRequest } from "./stop-signals.js";
 
 /** Flags of `serve`. */
 export interface ServeFlags {
@@ -12,6 +15,8 @@ export interface ServeFlags {
   port?: number;
   config?: string;
   db?: string;
+  /** `--database-url <url>`: record into PostgreSQL instead of the SQLite `db`. */
+  databaseUrl?: string;
   /** commander's `--no-record` sets this to false. */
   record?: boolean;
   /** `--debug`. */
@@ -54,6 +59,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       ...(flags.host !== undefined ? { host: flags.host } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags.db !== undefined ? { db: flags.db } : {}),
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
       ...(flags.record === false ? { record: false } : {}),
       ...(flags.debug ? { debug: true } : {}),
       ...(flags.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
@@ -75,21 +81,20 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     process.stderr.write(`llm-relay: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+  onStopRequest({
+    stop: (reason) => {
+      server.ctx.logger.info({ reason }, "stop requested");
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`llm-relay: error while stopping: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    },
+    exitNow: (signal) => {
       process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
       process.exit(130);
-    }
-    stopping = true;
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`llm-relay: error while stopping: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+    },
+  });
 }

@@ -1,12 +1,13 @@
 /**
  * One row of `llm-relay logs` as both stores' queries return it (`responses`
- * ⟕ `llm_relay_exchanges`, snake_case columns), and its mapping to
+ * ⟕ `llm_relay_exchanges`, or `llm_relay_embeddings`; snake_case columns), and its mapping to
  * {@link LogRow}. The SQLite and PostgreSQL queries differ only in SQL.
  */
 import type { LogRow } from "./types.js";
 
-/** The columns the log queries select. */
+/** The columns the log query selects (log-query-sql.ts). */
 export interface LogQueryRow {
+  kind: "response" | "embedding";
   id: string;
   model: string;
   prompt: string | null;
@@ -26,11 +27,16 @@ export interface LogQueryRow {
   cost_usd: number | null;
   error: string | null;
   request_id: string | null;
+  tenant_id: string | null;
+  protocol: string | null;
+  input_count: number | null;
+  dimensions: number | null;
 }
 
 /** A selected row as a {@link LogRow}. */
 export function toLogRow(row: LogQueryRow): LogRow {
   return {
+    kind: row.kind,
     id: row.id,
     datetimeUtc: row.datetime_utc ?? "",
     model: row.model,
@@ -49,5 +55,9 @@ export function toLogRow(row: LogQueryRow): LogRow {
     costUsd: row.cost_usd,
     error: row.error,
     requestId: row.request_id,
+    protocol: row.protocol,
+    tenantId: row.tenant_id,
+    inputCount: row.input_count,
+    dimensions: row.dimensions,
   };
 }

@@ -4,8 +4,9 @@
  * `maxBatch` exchanges wait) the queued exchanges go to a sink as one
  * batch — in the server, a worker thread that assembles them, estimates
  * missing token counts and writes them in one transaction. The recorder
- * then logs one line per exchange, observes it in the metrics and runs
- * its hooks — for every exchange, written or given up.
+ * then observes each exchange in the metrics and runs its hooks — for every
+ * exchange, written or given up. (Each exchange's log line is written by its
+ * route when the answer ends, before it is queued: logging/exchange-line.ts.)
  *
  * Nothing is dropped while the store cannot write (full disk, I/O error,
  * lock, lost connection, a worker that died): the records the sink hands
@@ -15,8 +16,7 @@
  * {@link Recorder.whenRoom} bounds memory. Only a record the store refuses
  * for its content is given up (logged, counted). `close()` drains the
  * queue. Embedding exchanges wait in a queue of their own and go to the
- * sink as a second kind of batch after the chat one (their route logs
- * them itself). {@link Recorder.health} says, at no cost, whether all this
+ * sink as a second kind of batch after the chat one. {@link Recorder.health} says, at no cost, whether all this
  * is going well.
  */
 import type { Logger } from "pino";
@@ -44,7 +44,7 @@ export interface RecorderOptions {
    * proxy slows its clients down to the recorder's pace instead of growing its memory.
    */
   maxQueued?: number;
-  /** false: log and observe exchanges but write nothing (`record: false`). Default true. */
+  /** false: observe exchanges but write nothing (`record: false`). Default true. */
   persist?: boolean;
   /** Where exchanges are observed, if anywhere. */
   metrics?: RelayMetrics;
@@ -445,7 +445,7 @@ export class Recorder {
     this.releaseWaiters();
   }
 
-  /** With recording off: logs and observes the exchanges; those that carry `billing` are assembled for the hooks. */
+  /** With recording off: observes the exchanges; those that carry `billing` are assembled for the hooks. */
   private reportUnrecorded(batch: readonly (PendingExchange | ExchangeRecord)[]): void {
     for (const exchange of batch) {
       const billed =
@@ -469,28 +469,13 @@ export class Recorder {
     }
   }
 
+  /** Observes an exchange in the metrics (its log line was written by its route when the answer ended: logging/exchange-line.ts). */
   private observe(summary: ExchangeSummary): void {
     this.metrics?.observeExchange(summary);
-    this.logger.info(
-      {
-        id: summary.requestId,
-        responseId: summary.id,
-        model: summary.requestedModel,
-        deployment: summary.deployment,
-        status: summary.httpStatus,
-        outcome: summary.status,
-        ms: summary.durationMs,
-        ttftMs: summary.ttftMs,
-        overheadMs: summary.overheadMs,
-        tokens: summary.usage,
-        ...(summary.error ? { error: summary.error } : {}),
-      },
-      "chat.completion",
-    );
   }
 }
 
-/** With recording off, exchanges are logged and observed without being assembled (no token counts). */
+/** With recording off, exchanges are observed without being assembled (no token counts). */
 function summaryOfUnrecorded(exchange: PendingExchange | ExchangeRecord): ExchangeSummary {
   return {
     id: exchange.id,

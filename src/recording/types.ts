@@ -270,8 +270,10 @@ export interface EmbeddingExchange {
   billing?: ExchangeBilling | null;
 }
 
-/** One row of `llm-relay logs`. */
+/** One row of `llm-relay logs`: a `responses` row, or an embedding exchange (`llm_relay_embeddings`). */
 export interface LogRow {
+  /** `response` (llm's `responses`, with our `llm_relay_exchanges` row when the proxy wrote it) or `embedding`. */
+  kind: "response" | "embedding";
   id: string;
   datetimeUtc: string;
   model: string;
@@ -292,14 +294,46 @@ export interface LogRow {
   costUsd: number | null;
   error: string | null;
   requestId: string | null;
+  /** The inbound protocol (`chat` for exchange rows written before the column existed); null for history rows and embeddings. */
+  protocol: string | null;
+  /** The tenant the exchange was made for; null when not recorded (history rows, older rows, a plain llm file). */
+  tenantId: string | null;
+  /** Embeddings only: the number of inputs; null otherwise. */
+  inputCount: number | null;
+  /** Embeddings only: the length of the vectors returned; null otherwise or when none came back. */
+  dimensions: number | null;
 }
 
-/** Filter for `listResponses`. */
+/**
+ * Filter for `listResponses` (`llm-relay logs`); every field is optional and they combine with AND.
+ * Embedding exchanges are listed too, unless a filter only responses have is given
+ * (`conversationId`, `search`, `protocol`, `status: "history"`).
+ */
 export interface LogQuery {
   /** Most recent N rows (default 10). */
   limit?: number;
   /** Only this conversation. */
   conversationId?: string;
+  /** Only this model, as requested (`responses.model`) or as resolved (`resolved_model`; an embedding's `upstream_model`). */
+  model?: string;
+  /** Only this outcome (`llm_relay_exchanges.status`: ok, error, cancelled, truncated), or `history` for history rows. */
+  status?: string;
+  /** Only this HTTP status as the client saw it. */
+  httpStatus?: number;
+  /**
+   * Full-text search in prompt and response, every word must occur: `fts5` is the query for SQLite's
+   * `responses_fts` (`ftsQuery` of bench/selection.ts), `text` the words for PostgreSQL's
+   * `plainto_tsquery('simple', …)` over the same text its GIN index covers.
+   */
+  search?: { text: string; fts5: string };
+  /** Only rows at or after this time, in llm's `datetime_utc` format (`parseTimeBound` of bench/selection.ts). */
+  since?: string;
+  /** Only rows before this time, same format. */
+  until?: string;
+  /** Only exchanges made for this tenant (a recorded exchange without one belongs to `default`). */
+  tenant?: string;
+  /** Only exchanges in this inbound protocol (rows without one are `chat`). */
+  protocol?: string;
 }
 
 /**

@@ -15,6 +15,7 @@ import { watchClient } from "../in-flight.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
 import { streamToClient } from "../stream-response.js";
+import { logExchangeLine } from "../../logging/exchange-line.js";
 import { validateChatRequest } from "../validate-request.js";
 
 /** Header carrying the proxy's own time on non-streaming answers, in ms. */
@@ -87,8 +88,10 @@ async function handleChatCompletion(
   } finally {
     watch.end();
   }
-  // The recorder assembles, logs (one line per exchange), observes and — unless recording is off — writes it.
-  ctx.recorder.enqueue(exchange.toPending(outcome));
+  // The recorder assembles, observes and — unless recording is off — writes it.
+  const pending = exchange.toPending(outcome);
+  logExchangeLine(ctx.logger, pending); // at the end of the answer, before the record is queued
+  ctx.recorder.enqueue(pending);
   request.relayLogged = true;
 }
 

@@ -32,6 +32,7 @@ import { watchClient } from "../in-flight.js";
 import { DEPLOYMENT_HEADER } from "../../exchange/exchange.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute } from "../idempotency.js";
+import { logEmbeddingLine } from "../../logging/exchange-line.js";
 import { SHUTDOWN_REASON } from "../../exchange/outcome.js";
 
 /** Registers the route (with `Idempotency-Key` handling, src/server/idempotency.ts: whole answers are kept by its `onSend` hook). */
@@ -108,22 +109,8 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     outcome,
   });
   Object.assign(record, exchangeAccount(request)); // tenant, key and ledger booking (admission.ts)
+  logEmbeddingLine(ctx.logger, record); // at the end of the answer, before the record is queued
   ctx.recorder.enqueueEmbedding(record);
-  ctx.logger.info(
-    {
-      id: request.id,
-      embeddingId: record.id,
-      model: record.requestedModel,
-      deployment: record.deployment,
-      status: record.httpStatus,
-      outcome: record.status,
-      ms: record.durationMs,
-      inputs: record.inputCount,
-      tokens: record.inputTokens,
-      ...(record.error ? { error: record.error } : {}),
-    },
-    "embeddings",
-  );
   request.relayLogged = true;
 }
 

@@ -35,6 +35,7 @@ import { watchClient } from "../in-flight.js";
 import { exchangeAccount } from "../admission.js";
 import { idempotentRoute, type IdempotencyClaim } from "../idempotency.js";
 import { streamToClient, type StreamWire } from "../stream-response.js";
+import { logExchangeLine } from "../../logging/exchange-line.js";
 import { OVERHEAD_HEADER } from "./chat-completions.js";
 
 /**
@@ -170,7 +171,9 @@ async function handleInbound(
   } finally {
     watch.end();
   }
-  ctx.recorder.enqueue(exchange.toPending(outcome));
+  const pending = exchange.toPending(outcome);
+  logExchangeLine(ctx.logger, pending); // at the end of the answer, before the record is queued
+  ctx.recorder.enqueue(pending);
   request.relayLogged = true;
 }
 
