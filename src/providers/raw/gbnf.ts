@@ -13,7 +13,9 @@
  * process, on the first constrained request, with `getLlama({ gpu: false,
  * build: "never" })`: CPU only (no GPU context is set up for writing text),
  * never a download or a build; that costs about 1.2 s once (import plus
- * binding, measured on a 2-core machine), then about 2 ms per grammar.
+ * binding, measured on a quiet 2-core machine; about 3 s at a load average
+ * of 12), then 2–15 ms per grammar. Lazily, so a deployment that never
+ * constrains never loads native code.
  *
  * node-llama-cpp's grammars end with four newlines (`"\n\n\n\n" [\n]*`), its
  * way to let the model finish after the JSON; it stops generation on them
