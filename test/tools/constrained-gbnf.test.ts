@@ -222,24 +222,56 @@ describe.each(["kobold", "webui", "webui-legacy"])("GBNF constraint on %s", (mod
 });
 
 describe("the GBNF sent is accepted by llama.cpp", () => {
-  it("the named call's grammar, loaded by llama.cpp's parser, makes the tiny model write a valid call", async () => {
+  it("each grammar a server received is parsed by llama.cpp and makes the tiny model write what it allows", async () => {
+    const weather = z.object({ name: z.literal("get_weather"), arguments: z.object({ city: z.string() }) });
+    const time = z.object({ name: z.literal("get_time"), arguments: z.object({ timezone: z.string() }) });
+    /** What the model's text must be: JSON the schema accepts, or (any JSON object) the start of an object. */
+    const received: {
+      body: Record<string, unknown>;
+      grammarKey: string;
+      stopKey: string;
+      valid: z.ZodType | "object start";
+    }[] = [];
+
     targets[0]!.answer(CALL_JSON);
     await client.chat.completions.create({ model: "kobold", messages: MESSAGES, tools: TOOLS, tool_choice: NAMED });
-    const sent = kobold.generations().at(-1)!.body!;
-    const grammar = await llama.createGrammar({ grammar: sent.grammar as string });
+    received.push({ body: targets[0]!.lastBody(), grammarKey: "grammar", stopKey: "stop_sequence", valid: weather });
+    targets[1]!.answer(CALL_JSON);
+    await client.chat.completions.create({ model: "webui", messages: MESSAGES, tools: TOOLS, tool_choice: "required" });
+    received.push({
+      body: targets[1]!.lastBody(),
+      grammarKey: "grammar_string",
+      stopKey: "stop",
+      valid: z.union([weather, time]),
+    });
+    targets[2]!.answer('{"a": 1}');
+    await client.chat.completions.create({
+      model: "webui-legacy",
+      messages: MESSAGES,
+      response_format: { type: "json_object" },
+    });
+    received.push({
+      body: targets[2]!.lastBody(),
+      grammarKey: "grammar_string",
+      stopKey: "stopping_strings",
+      // The json grammar allows any object: the tiny model writes one past max tokens, so only its start is checked.
+      valid: "object start",
+    });
+
     const model = await llama.loadModel({ modelPath: MODEL_PATH });
-    const context = await model.createContext({ contextSize: 512, threads: 1 });
+    const context = await model.createContext({ contextSize: 512, threads: 1, sequences: received.length });
     try {
-      const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-      const text = await completion.generateCompletion("Once upon a time in Paris", {
-        grammar,
-        maxTokens: 200,
-        customStopTriggers: sent.stop_sequence as string[],
-      });
-      const call = z
-        .object({ name: z.literal("get_weather"), arguments: z.object({ city: z.string() }) })
-        .parse(JSON.parse(text));
-      expect(call.name).toBe("get_weather");
+      for (const { body, grammarKey, stopKey, valid } of received) {
+        const grammar = await llama.createGrammar({ grammar: body[grammarKey] as string });
+        const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+        const text = await completion.generateCompletion("Once upon a time in Paris", {
+          grammar,
+          maxTokens: 200,
+          customStopTriggers: body[stopKey] as string[],
+        });
+        if (valid === "object start") expect(text).toMatch(/^\{\s*("|\})/);
+        else expect(valid.safeParse(JSON.parse(text)).success, text).toBe(true);
+      }
     } finally {
       await context.dispose();
       await model.dispose();
