@@ -5,7 +5,8 @@
  * tools and reads the answer the Mistral way, writes the history's call and
  * result the Mistral way too, and records `mistral`; `none` puts no tools
  * in the prompt, returns call-shaped text as text, and records no
- * convention; a `jinja:` template set to `hermes` gets the tools from the
+ * convention (a backend that constrains still answers a named call from its
+ * grammar's JSON); a `jinja:` template set to `hermes` gets the tools from the
  * convention, not as its `tools` variable.
  */
 import fs from "node:fs";
@@ -146,6 +147,24 @@ describe("tool_convention through the proxy", () => {
     expect(completion.choices[0]!.message.tool_calls).toBeUndefined();
     expect(completion.choices[0]!.message.content).toBe(hermesCall);
     expect(conventionOf((await recordedExchange(proxy, "tc-none")).id)).toBeNull();
+  });
+
+  it("none on a backend that constrains: a named call still comes from the grammar's JSON, with no tools in the prompt", async () => {
+    fake.set({ pieces: ['{"name": "get_weather", ', '"arguments": {"city": "Paris"}}'] });
+    const completion = await client.chat.completions.create(
+      {
+        model: "chatml-none",
+        messages: [ASK],
+        tools: TOOLS,
+        tool_choice: { type: "function", function: { name: "get_weather" } },
+      },
+      { headers: { "x-request-id": "tc-none-named" } },
+    );
+    const body = fake.completions().at(-1)!.body!;
+    expect(body.prompt).toBe("<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n");
+    expect(body.json_schema).toMatchObject({ properties: { name: { const: "get_weather" } } });
+    expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
+    expect(conventionOf((await recordedExchange(proxy, "tc-none-named")).id)).toBeNull();
   });
 
   it("hermes on a jinja template that ignores tools: the convention puts them in the system turn and reads the call", async () => {
