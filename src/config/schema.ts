@@ -5,6 +5,7 @@
 import { DEPLOYMENT_PROTOCOLS } from "../protocol/inbound.js";
 import { z } from "zod";
 import { PROVIDER_KINDS, type ProviderKind } from "../providers/kinds.js";
+import { NO_TOOL_CONVENTION, TOOL_CONVENTION_NAMES } from "../prompt-formats/tools/names.js";
 
 /** Provider kinds this build serves: derived from the provider modules (`src/providers/kinds.ts`, checked against `src/providers/modules.ts`). */
 export { PROVIDER_KINDS, type ProviderKind } from "../providers/kinds.js";
@@ -51,6 +52,12 @@ const deploymentShape = {
   weight: z.number().positive().default(1),
   /** Raw-completion backends: a named prompt format (`chatml`, `llama3`, …), `jinja:<file>` or `auto` (the model's own template). */
   prompt_format: z.string().min(1).optional(),
+  /** Raw-completion backends: the tool convention to offer tools and read calls with, over the format's own; `none` turns tool rendering off. */
+  tool_convention: z
+    .enum([...TOOL_CONVENTION_NAMES, NO_TOOL_CONVENTION], {
+      error: `must be a tool convention (${TOOL_CONVENTION_NAMES.join(", ")}) or ${NO_TOOL_CONVENTION}`,
+    })
+    .optional(),
   /** `webui` and `lmstudio`: `legacy` uses the older raw-completion endpoint with a prompt format. */
   mode: z.enum(["chat", "legacy"]).optional(),
   /** `local`: path of the GGUF file (relative to the config file). */

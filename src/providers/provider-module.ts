@@ -20,7 +20,14 @@ export type ProviderProtocol = "chat" | "embeddings";
  */
 export type ProviderSettingKey = keyof Pick<
   Deployment,
-  "prompt_format" | "mode" | "model_path" | "threads" | "extra_body" | "context_window_ttl_ms" | "max_output_tokens"
+  | "prompt_format"
+  | "tool_convention"
+  | "mode"
+  | "model_path"
+  | "threads"
+  | "extra_body"
+  | "context_window_ttl_ms"
+  | "max_output_tokens"
 >;
 
 /** One provider, as it declares itself (`K`: its kind; `L`: its `local` flag, as a literal type). */

@@ -6,10 +6,12 @@ import { llama3Json } from "./llama3-json.js";
 import { memgpt } from "./memgpt.js";
 import { mistral } from "./mistral.js";
 import type { ToolConvention } from "./types.js";
+import type { ToolConventionName } from "./names.js";
 
-const CONVENTIONS = new Map<string, ToolConvention>(
-  [hermes, llama3Json, mistral, memgpt].map((convention) => [convention.name, convention]),
-);
+/** Every name of `names.ts` with its convention (`tsc` fails while one is missing). */
+const BY_NAME: Record<ToolConventionName, ToolConvention> = { hermes, "llama3-json": llama3Json, mistral, memgpt };
+
+const CONVENTIONS = new Map<string, ToolConvention>(Object.entries(BY_NAME));
 
 /** The convention of that name, or undefined. */
 export function getToolConvention(name: string): ToolConvention | undefined {

@@ -65,5 +65,7 @@ export interface KoboldGenerateBody {
   top_k?: number;
   presence_penalty?: number;
   sampler_seed?: number;
+  /** A GBNF grammar the answer must follow (`raw/gbnf.ts`). */
+  grammar?: string;
   [key: string]: unknown;
 }

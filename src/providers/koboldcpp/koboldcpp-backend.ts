@@ -28,12 +28,15 @@ import {
   valueSchema,
 } from "./koboldcpp-api.js";
 import { generateBody } from "./koboldcpp-request.js";
+import { gbnfOfConstraint } from "../raw/gbnf.js";
 import { endsAtStop, finishReason, invalidResponse, parseStreamEvent } from "./koboldcpp-response.js";
 
 /** One KoboldCpp server. */
 export class KoboldCppBackend extends HttpBackend implements RawBackend {
   /** KoboldCpp adds BOS when it tokenizes the prompt (tokencount's `ids` start with it). */
   readonly addsBos = true;
+  /** A constraint is sent as GBNF in `grammar` (`raw/gbnf.ts`; see `koboldcpp-request.ts`). */
+  readonly constrainsOutput = true;
   /** The window learnt by {@link discover}, sent as `max_context_length`. */
   private discoveredWindow: number | null = null;
 
@@ -176,12 +179,19 @@ export class KoboldCppBackend extends HttpBackend implements RawBackend {
     return request.params.maxTokens ?? this.deployment.max_output_tokens ?? null;
   }
 
-  private post(path: string, request: RawRequest, accept: string): Promise<UpstreamResponse> {
+  private async post(path: string, request: RawRequest, accept: string): Promise<UpstreamResponse> {
     const window = this.deployment.context_window ?? this.discoveredWindow;
+    const grammar = await gbnfOfConstraint(request.constraint, (reason) =>
+      this.context.logger.warn(
+        { provider: "koboldcpp", target: this.target, reason },
+        "no grammar for this constrained request; the answer is generated from the prompt alone",
+      ),
+    );
     const body = generateBody(request.prompt, request.params, {
       contextWindow: window,
       defaultMaxLength: this.deployment.max_output_tokens ?? null,
       extraBody: this.deployment.extra_body,
+      grammar,
     });
     return this.client.postJson(path, body, {
       signal: request.signal,

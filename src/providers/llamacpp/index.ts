@@ -14,5 +14,5 @@ export const llamaCppModule = defineProvider({
   local: true,
   protocols: ["chat"],
   nativeProtocols: ["chat"],
-  settings: ["prompt_format", "extra_body", "context_window_ttl_ms"],
+  settings: ["prompt_format", "tool_convention", "extra_body", "context_window_ttl_ms"],
 });

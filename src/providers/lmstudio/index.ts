@@ -11,5 +11,5 @@ export const lmStudioModule = defineProvider({
   local: true,
   protocols: ["chat", "embeddings"],
   nativeProtocols: ["chat"],
-  settings: ["mode", "prompt_format", "extra_body", "context_window_ttl_ms"],
+  settings: ["mode", "prompt_format", "tool_convention", "extra_body", "context_window_ttl_ms"],
 });

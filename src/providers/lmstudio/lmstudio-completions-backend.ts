@@ -10,6 +10,15 @@
  * Supported parameters (LM Studio docs): `top_p`, `top_k`, `temperature`,
  * `max_tokens`, `stop`, `presence_penalty`, `frequency_penalty`,
  * `repeat_penalty`, `seed`.
+ *
+ * No constrained decoding (`raw/constrained.ts`): LM Studio documents
+ * structured output (a JSON schema in `response_format`) for
+ * `/v1/chat/completions` only (https://lmstudio.ai/docs/advanced/structured-output),
+ * and neither a grammar nor a schema for `/v1/completions`. So the backend
+ * does not declare `constrainsOutput`: a required call or a JSON
+ * `response_format` relies on the prompt alone, and the answer is read and
+ * checked by the tool convention (a call that cannot be used comes back as
+ * text).
  */
 import type { Deployment } from "../../config/schema.js";
 import { upstreamInvalidResponse } from "../../protocol/errors.js";

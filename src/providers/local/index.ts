@@ -11,5 +11,5 @@ export const localModule = defineProvider({
   local: true,
   protocols: ["chat"],
   nativeProtocols: ["chat"],
-  settings: ["model_path", "threads", "prompt_format"],
+  settings: ["model_path", "threads", "prompt_format", "tool_convention"],
 });

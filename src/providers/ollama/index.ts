@@ -11,5 +11,5 @@ export const ollamaModule = defineProvider({
   local: true,
   protocols: ["chat", "embeddings"],
   nativeProtocols: ["chat"],
-  settings: ["prompt_format", "extra_body", "context_window_ttl_ms"],
+  settings: ["prompt_format", "tool_convention", "extra_body", "context_window_ttl_ms"],
 });

@@ -15,12 +15,17 @@
  * `json_schema` the backend gets its schema, for `json_object` any JSON
  * object; those answers stay `content`.
  *
- * Backends that take a JSON schema (llama-server `/completion`
- * `json_schema`, Ollama `/api/generate` `format`, node-llama-cpp's
- * `createGrammarForJsonSchema`) declare `constrainsOutput`; the others
- * (KoboldCpp, text-generation-webui, LM Studio legacy: GBNF only, and
- * llm-relay has no JSON-schema→GBNF converter) get the prompt alone, and
- * their answer is read with the convention and validated as usual.
+ * Backends that can constrain declare `constrainsOutput` and map the
+ * constraint to their own field: a JSON schema for llama-server `/completion`
+ * (`json_schema`) and Ollama `/api/generate` (`format`); node-llama-cpp's
+ * grammar of the schema for `local`; and for the GBNF-only servers,
+ * KoboldCpp (`grammar`) and text-generation-webui (`grammar_string`), the
+ * GBNF node-llama-cpp writes for the schema (`gbnf.ts`; a schema outside its
+ * subset, or no node-llama-cpp, is sent without a grammar, with one
+ * warning). LM Studio legacy takes neither (its structured output is on
+ * `/v1/chat/completions` only) and gets the prompt alone. Whenever no
+ * grammar applied, the answer is read with the convention and validated as
+ * usual.
  */
 import { randomBytes } from "node:crypto";
 import type { ChatCompletionRequest } from "../../protocol/chat-request.js";

@@ -73,7 +73,7 @@ export interface RawBackend {
   /**
    * Whether the backend can constrain its output to a JSON schema
    * (`RawRequest.constraint`): llama-server `json_schema`, Ollama `format`,
-   * node-llama-cpp's JSON-schema grammar. Absent: the prompt alone.
+   * node-llama-cpp's JSON-schema grammar, KoboldCpp / webui GBNF (`gbnf.ts`). Absent: the prompt alone.
    */
   readonly constrainsOutput?: boolean;
   /**

@@ -106,7 +106,7 @@ export function createRawCompletionProvider(
 
   async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
     const fmt = await promptFormat(signal);
-    const plan = planTools(fmt, call.body);
+    const plan = planTools(fmt, call.body, deployment.tool_convention);
     const constraint = backend.constrainsOutput ? outputConstraint(call.body) : null;
     const prompt = fmt.render(plan.messages, {
       bos: !backend.addsBos,

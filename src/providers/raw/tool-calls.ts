@@ -20,6 +20,8 @@ import { readToolRequest, selectTools } from "../../prompt-formats/tools/tool-re
 import type { ToolCallBlock, ToolConvention, ToolStreamParser } from "../../prompt-formats/tools/types.js";
 import { isParsedCall } from "../../prompt-formats/tools/types.js";
 import type { PromptFormat } from "../../prompt-formats/types.js";
+import { prepareChat } from "../../prompt-formats/chat-turns.js";
+import { NO_TOOL_CONVENTION } from "../../prompt-formats/tools/names.js";
 
 /** How one request's tools are handled. */
 export interface ToolPlan {
@@ -42,31 +44,63 @@ export interface ToolPlan {
  * `tool_choice` leaves as the template variable (its answer is read with
  * the convention its rendering shows, `readingOfTemplate`); any other format renders
  * the messages as they are.
+ *
+ * A deployment's `tool_convention` overrides the format's: a convention name
+ * offers the tools and reads the answer with that convention on any format
+ * (a `jinja:`/`auto` template then gets no `tools`), and the history's tool
+ * calls and results are written in it too (`historyIn`); `none` offers no
+ * tools and reads no calls (the history is written as the format writes it).
+ * @param toolConvention the deployment's `tool_convention`, or undefined for the format's own
  * @throws RelayError 400 for `tools` / `tool_choice` that are not OpenAI's shape, or a `tool_choice` naming an absent function
  */
-export function planTools(format: PromptFormat, body: ChatCompletionRequest): ToolPlan {
+export function planTools(format: PromptFormat, body: ChatCompletionRequest, toolConvention?: string): ToolPlan {
   const request = readToolRequest(body);
-  if (!request) return { messages: body.messages, reading: null };
-  const convention = format.toolConvention ? getToolConvention(format.toolConvention) : undefined;
+  const own = format.toolConvention ? getToolConvention(format.toolConvention) : undefined;
+  const forced =
+    toolConvention === undefined || toolConvention === NO_TOOL_CONVENTION
+      ? undefined
+      : getToolConvention(toolConvention);
+  const messages = forced && forced !== own ? historyIn(forced, body.messages) : body.messages;
+  if (!request || toolConvention === NO_TOOL_CONVENTION) return { messages, reading: null };
+  const convention = forced ?? own;
   if (!convention) {
     const isTemplate = format.name.startsWith("jinja:") || format.name.startsWith("auto:");
     const selection = isTemplate ? selectTools(request.tools, request.toolChoice) : null;
     return selection
       ? {
-          messages: body.messages,
+          messages,
           templateTools: selection.tools,
           templateNames: new Set(selection.tools.map((tool) => tool.function.name)),
           reading: null,
         }
-      : { messages: body.messages, reading: null };
+      : { messages, reading: null };
   }
   const text = convention.renderTools(request.tools, request.toolChoice);
   const selection = selectTools(request.tools, request.toolChoice);
-  if (text === null || !selection) return { messages: body.messages, reading: null };
+  if (text === null || !selection) return { messages, reading: null };
   return {
-    messages: withSystemText(body.messages, text, convention.placement ?? "after"),
+    messages: withSystemText(messages, text, convention.placement ?? "after"),
     reading: { convention, names: new Set(selection.tools.map((tool) => tool.function.name)) },
   };
+}
+
+/**
+ * `messages` with their tool calls and results written out in `convention`,
+ * for a format that would write them in another one: the turns
+ * `prepareChat` makes with that convention, as plain messages (a result turn
+ * of its own becomes a user message, the prefix a final assistant message).
+ */
+function historyIn(convention: ToolConvention, messages: readonly ChatMessage[]): ChatMessage[] {
+  const hasTools = messages.some(
+    (message) => message.role === "tool" || message.role === "function" || (message.tool_calls?.length ?? 0) > 0,
+  );
+  if (!hasTools) return [...messages];
+  const { turns, prefix } = prepareChat(messages, { toolConvention: convention });
+  const written: ChatMessage[] = turns.map((turn) => ({
+    role: turn.role === "tool" ? "user" : turn.role,
+    content: turn.text,
+  }));
+  return prefix === null ? written : [...written, { role: "assistant", content: prefix }];
 }
 
 /**

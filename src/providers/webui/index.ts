@@ -11,5 +11,5 @@ export const webuiModule = defineProvider({
   local: true,
   protocols: ["chat"],
   nativeProtocols: ["chat"],
-  settings: ["mode", "prompt_format", "extra_body", "max_output_tokens", "context_window_ttl_ms"],
+  settings: ["mode", "prompt_format", "tool_convention", "extra_body", "max_output_tokens", "context_window_ttl_ms"],
 });

@@ -69,6 +69,8 @@ export interface WebuiCompletionsBody extends WebuiSampling {
   stop: string[];
   stream: boolean;
   stream_options?: { include_usage: true };
+  /** A GBNF grammar the answer must follow (`raw/gbnf.ts`). */
+  grammar_string?: string;
   [key: string]: unknown;
 }
 
@@ -79,5 +81,7 @@ export interface WebuiLegacyBody extends WebuiSampling {
   max_new_tokens: number;
   /** Stop strings under the legacy API's own key. */
   stopping_strings: string[];
+  /** A GBNF grammar the answer must follow (`raw/gbnf.ts`). */
+  grammar_string?: string;
   [key: string]: unknown;
 }

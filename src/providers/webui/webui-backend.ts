@@ -13,18 +13,21 @@ import type { UpstreamResponse } from "../http/upstream-client.js";
 import type { RawBackend, RawDelta, RawFinishReason, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
 import { tokenCountSchema } from "./webui-api.js";
-import { completionsBody, webuiBodyOptions } from "./webui-request.js";
+import { completionsBody, grammarWarning, webuiBodyOptions } from "./webui-request.js";
+import { gbnfOfConstraint } from "../raw/gbnf.js";
 import { finishReason, parseCompletion } from "./webui-response.js";
 
 /** One webui server, through its `/v1/completions`. */
 export class WebuiCompletionsBackend extends HttpBackend implements RawBackend {
   /** webui encodes prompts with `add_bos_token` (default true), so it adds BOS itself. */
   readonly addsBos = true;
+  /** A constraint is sent as GBNF in `grammar_string` (`raw/gbnf.ts`; see `webui-request.ts`). */
+  readonly constrainsOutput = true;
 
   /** @throws RelayError 500 when `base_url` is missing */
   constructor(
     private readonly deployment: Deployment,
-    context: ProviderContext,
+    private readonly context: ProviderContext,
   ) {
     super(deployment, context);
   }
@@ -93,8 +96,9 @@ export class WebuiCompletionsBackend extends HttpBackend implements RawBackend {
       };
   }
 
-  private post(request: RawRequest, stream: boolean): Promise<UpstreamResponse> {
-    const body = completionsBody(request.prompt, request.params, stream, webuiBodyOptions(this.deployment));
+  private async post(request: RawRequest, stream: boolean): Promise<UpstreamResponse> {
+    const grammar = await gbnfOfConstraint(request.constraint, grammarWarning(this.context, this.target));
+    const body = completionsBody(request.prompt, request.params, stream, webuiBodyOptions(this.deployment), grammar);
     return this.client.postJson("/v1/completions", body, {
       signal: request.signal,
       accept: stream ? "text/event-stream" : "application/json",

@@ -15,18 +15,21 @@ import { HttpBackend } from "../http/backend-client.js";
 import type { RawBackend, RawDelta, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
 import { legacyGenerateSchema, legacyTokenCountSchema } from "./webui-api.js";
-import { answerLimit, legacyBody, webuiBodyOptions } from "./webui-request.js";
+import { answerLimit, grammarWarning, legacyBody, webuiBodyOptions } from "./webui-request.js";
+import { gbnfOfConstraint } from "../raw/gbnf.js";
 import { inferredFinishReason, invalidResponse } from "./webui-response.js";
 
 /** One webui server, through its legacy `/api/v1/generate`. */
 export class WebuiLegacyBackend extends HttpBackend implements RawBackend {
   /** webui encodes prompts with `add_bos_token` (default true). */
   readonly addsBos = true;
+  /** A constraint is sent as GBNF in `grammar_string` (`raw/gbnf.ts`; see `webui-request.ts`). */
+  readonly constrainsOutput = true;
 
   /** @throws RelayError 500 when `base_url` is missing */
   constructor(
     private readonly deployment: Deployment,
-    context: ProviderContext,
+    private readonly context: ProviderContext,
   ) {
     super(deployment, context);
   }
@@ -49,7 +52,8 @@ export class WebuiLegacyBackend extends HttpBackend implements RawBackend {
   async complete(request: RawRequest): Promise<RawResult> {
     const options = webuiBodyOptions(this.deployment);
     const window = options.contextWindow;
-    const body = legacyBody(request.prompt, request.params, options);
+    const grammar = await gbnfOfConstraint(request.constraint, grammarWarning(this.context, this.target));
+    const body = legacyBody(request.prompt, request.params, options, grammar);
     const answer = await this.client.postForJson<unknown>("/api/v1/generate", body, {
       signal: request.signal,
       headers: { "x-request-id": request.requestId },

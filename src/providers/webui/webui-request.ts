@@ -1,13 +1,21 @@
 /**
  * Maps a prompt and the client's sampling parameters to the bodies of
  * text-generation-webui's `/v1/completions` and legacy `/api/v1/generate`.
- * No constrained decoding (`raw/constrained.ts`): webui takes a GBNF
- * `grammar_string` only and llm-relay has no JSON-schema→GBNF converter, so a
- * required tool call or a JSON `response_format` relies on the prompt
- * alone and the answer is read and checked by the tool convention.
+ *
+ * Constrained decoding (`raw/constrained.ts`): webui takes a GBNF grammar as
+ * `grammar_string` (`GenerationOptions` in extensions/openai/typing.py,
+ * https://github.com/oobabooga/text-generation-webui/blob/main/extensions/openai/typing.py;
+ * the legacy API's example request, api-examples/api-example.py, sends it
+ * too) and no JSON schema, so the constraint goes as GBNF written by
+ * node-llama-cpp (`raw/gbnf.ts`), with the grammar's stop sequences added to
+ * the stop strings. Without a grammar (see `raw/gbnf.ts`) the prompt alone
+ * asks for the call, and the answer is read and checked by the tool
+ * convention.
  */
 import type { Deployment } from "../../config/schema.js";
+import type { GbnfGrammar } from "../raw/gbnf.js";
 import type { SamplingParams } from "../raw/sampling.js";
+import type { ProviderContext } from "../types.js";
 import type { WebuiCompletionsBody, WebuiLegacyBody, WebuiSampling } from "./webui-api.js";
 
 /**
@@ -57,31 +65,64 @@ function sampling(params: SamplingParams, options: WebuiBodyOptions): WebuiSampl
   return out;
 }
 
-/** The `POST /v1/completions` body; streams ask for `stream_options.include_usage`. */
+/** The grammar keys of both APIs: `grammar_string`, and the stop strings with the grammar's own. */
+function constrained(params: SamplingParams, grammar: GbnfGrammar | null): { grammar_string?: string; stop: string[] } {
+  return grammar ? { grammar_string: grammar.grammar, stop: [...params.stop, ...grammar.stop] } : { stop: params.stop };
+}
+
+/**
+ * The `POST /v1/completions` body; streams ask for `stream_options.include_usage`.
+ * @param grammar the constraint's grammar (`raw/gbnf.ts`), sent as `grammar_string`; null: none
+ */
 export function completionsBody(
   prompt: string,
   params: SamplingParams,
   stream: boolean,
   options: WebuiBodyOptions,
+  grammar: GbnfGrammar | null = null,
 ): WebuiCompletionsBody {
+  const { grammar_string, stop } = constrained(params, grammar);
   return {
     ...options.extraBody,
     ...sampling(params, options),
     prompt,
     max_tokens: answerLimit(params, options).maxTokens,
-    stop: params.stop,
+    stop,
     stream,
     ...(stream ? { stream_options: { include_usage: true as const } } : {}),
+    ...(grammar_string !== undefined ? { grammar_string } : {}),
   };
 }
 
-/** The legacy `POST /api/v1/generate` body (stop strings under `stopping_strings`). */
-export function legacyBody(prompt: string, params: SamplingParams, options: WebuiBodyOptions): WebuiLegacyBody {
+/**
+ * The legacy `POST /api/v1/generate` body (stop strings under `stopping_strings`).
+ * @param grammar the constraint's grammar (`raw/gbnf.ts`), sent as `grammar_string`; null: none
+ */
+export function legacyBody(
+  prompt: string,
+  params: SamplingParams,
+  options: WebuiBodyOptions,
+  grammar: GbnfGrammar | null = null,
+): WebuiLegacyBody {
+  const { grammar_string, stop } = constrained(params, grammar);
   return {
     ...options.extraBody,
     ...sampling(params, options),
     prompt,
     max_new_tokens: answerLimit(params, options).maxTokens,
-    stopping_strings: params.stop,
+    stopping_strings: stop,
+    ...(grammar_string !== undefined ? { grammar_string } : {}),
   };
+}
+
+/**
+ * The warning of a constrained webui request that gets no grammar (`raw/gbnf.ts`).
+ * @param context where it is logged
+ */
+export function grammarWarning(context: ProviderContext, target: string): (reason: string) => void {
+  return (reason) =>
+    context.logger.warn(
+      { provider: "webui", target, reason },
+      "no grammar for this constrained request; the answer is generated from the prompt alone",
+    );
 }
