@@ -7,14 +7,21 @@
  * stream or error) carries `access-control-allow-origin` and the exposed
  * response headers. An origin not listed, a path outside the public API,
  * or a proxy without `cors_origins` gets no `access-control-*` header.
+ * Last, a real browser (Debian's headless Chromium through playwright-core)
+ * calls the proxy from a page of a listed origin and of an unlisted one.
  */
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load.js";
 import { chatBody, openAIError, send, type Answer } from "../helpers/exchanges.js";
+import { match } from "../helpers/matchers.js";
 import { readSse } from "../helpers/sse.js";
 import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
+import { listenOnLoopback, type Listening } from "../helpers/loopback-server.js";
+import { parsePrometheusText, sampleValue } from "../helpers/prometheus.js";
 
 const APP = "http://localhost:5173";
 /** The headers the openai SDK sends from a browser (`dangerouslyAllowBrowser`), as a browser lists them. */
@@ -184,4 +191,85 @@ describe("without cors_origins (the default)", () => {
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/cors_origins\.0: must be an origin/);
   });
+});
+
+/** A page server on 127.0.0.1: its origin is `http://127.0.0.1:<port>`. */
+async function startPage(): Promise<Listening & { origin: string }> {
+  const server = http.createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    response.end("<!doctype html><title>app</title><p>app</p>");
+  });
+  const listening = await listenOnLoopback(server);
+  return { ...listening, origin: `http://127.0.0.1:${listening.port}` };
+}
+
+/** What the page's `fetch` of a chat completion gave: the answer's readable parts, or the error the browser raised. */
+type PageResult =
+  | { ok: true; status: number; requestId: string | null; deployment: string | null; content: string }
+  | { ok: false; error: string };
+
+describe("a real browser", () => {
+  it("calls the proxy from a listed origin (preflight, then the POST, its headers readable) and is blocked from another", async () => {
+    const [app, stranger] = [await startPage(), await startPage()];
+    proxy = await startTestProxy({ corsOrigins: [app.origin] });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    });
+    try {
+      const callFrom = async (origin: string): Promise<PageResult> => {
+        const page = await browser.newPage();
+        await page.goto(`${origin}/`);
+        return page.evaluate(async (base: string): Promise<PageResult> => {
+          try {
+            // Authorization and content-type: application/json make the browser send a preflight first.
+            const response = await fetch(`${base}/chat/completions`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                authorization: "Bearer unused",
+                "x-stainless-os": "Linux",
+              },
+              body: JSON.stringify({ model: "echo", messages: [{ role: "user", content: "Hello from a page" }] }),
+            });
+            const body = (await response.json()) as { choices: { message: { content: string } }[] };
+            return {
+              ok: true,
+              status: response.status,
+              requestId: response.headers.get("x-request-id"),
+              deployment: response.headers.get("x-llm-relay-deployment"),
+              content: body.choices[0]!.message.content,
+            };
+          } catch (error) {
+            return { ok: false, error: String(error) };
+          }
+        }, proxy!.baseURL);
+      };
+
+      const allowed = await callFrom(app.origin);
+      expect(allowed).toEqual({
+        ok: true,
+        status: 200,
+        requestId: match.stringMatching(/^req_/),
+        deployment: "echo",
+        content: "Hello from a page",
+      });
+      const blocked = await callFrom(stranger.origin);
+      expect(blocked).toEqual({ ok: false, error: match.stringContaining("Failed to fetch") });
+
+      // Both pages sent a preflight: the listed origin's was answered 204, the other's was the usual 404 (no route).
+      const metrics = parsePrometheusText((await send(`${proxy.url}/metrics`)).text);
+      expect(sampleValue(metrics, "llm_relay_requests_total", { route: "*", status: "204" })).toBe(1);
+      expect(sampleValue(metrics, "llm_relay_requests_total", { route: "unknown", status: "404" })).toBe(1);
+      // The blocked page's POST itself was never sent.
+      expect(sampleValue(metrics, "llm_relay_requests_total", { route: "/v1/chat/completions", status: "200" })).toBe(
+        1,
+      );
+    } finally {
+      await browser.close();
+      await app.close();
+      await stranger.close();
+    }
+  }, 60_000);
 });
