@@ -17,12 +17,13 @@
  * Answers (OpenAI error bodies): 401 `invalid_api_key` (missing, malformed,
  * unknown or revoked key), 403 `model_not_allowed` (type `permission_error`),
  * 400 `invalid_operation` (bad `x-llm-relay-operation`), 429 `budget_exceeded`
- * (type `insufficient_quota`), 403 `model_not_priced` (type `permission_error`: a
- * caller with a USD budget asked for a model routing could send to a deployment
- * with no price — neither its config's `input_cost_per_mtok`/`output_cost_per_mtok`
- * nor the catalog's, and not a local provider, which costs 0 — unless `allow_unpriced`), 429 `rate_limit_exceeded` (with `Retry-After` and
- * OpenAI's `x-ratelimit-*` headers), 503 `rate_limiter_unavailable` (Redis down:
- * fails closed).
+ * (type `insufficient_quota`), 403 `model_not_priced` (type `permission_error`:
+ * a caller with a USD budget asked for a model routing could send to a
+ * deployment with no price — neither its config's `input_cost_per_mtok` and
+ * `output_cost_per_mtok` nor the catalog's, and not a local provider, which
+ * costs 0 — unless `allow_unpriced`), 429 `rate_limit_exceeded` (with
+ * `Retry-After` and OpenAI's `x-ratelimit-*` headers), 503
+ * `rate_limiter_unavailable` (Redis down: fails closed).
  *
  * A rate-limit reservation is settled with the exchange's actual tokens when
  * the exchange is booked ({@link exchangeAccount} hands it over). A request
