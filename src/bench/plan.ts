@@ -7,7 +7,7 @@
  * unknown). This is what `--dry-run` prints.
  */
 import { oneLine, renderTable } from "../cli/text-table.js";
-import { exchangeCostUsd } from "../catalog/cost.js";
+import { deploymentPrices, exchangeCostUsd } from "../catalog/cost.js";
 import { formatUsd } from "../catalog/format-usd.js";
 import { routableModels } from "../catalog/routable-models.js";
 import type { RelayConfig } from "../config/load.js";
@@ -82,6 +82,7 @@ export function buildPlan(
         provider: route.deployment.provider,
         deployment,
         upstreamModel: route.upstreamModel,
+        prices: deploymentPrices(route.deployment),
         usage: { input: inputTokens, output: outputTokens },
       });
       return {

@@ -2,7 +2,8 @@
  * Every model name a client can use, with its provider and what the
  * catalog knows of it: the configured names and aliases, and for each
  * active preset (`groq/*`) the catalog's models as `groq/<model>`. Feeds
- * `GET /v1/models` and `llm-relay models`.
+ * `GET /v1/models` and `llm-relay models`; {@link routedModel} describes
+ * any name routing serves (`GET /v1/models/{id}`).
  */
 import { findPreset, presetOfPattern } from "../config/presets.js";
 import type { Deployment } from "../config/schema.js";
@@ -57,7 +58,25 @@ export function routableModels(source: ModelSource): RoutableModel[] {
   return [...out.values()];
 }
 
-/** A configured name or alias: the deployment's own limits win over the catalog's. */
+/**
+ * The model `id` as routing would serve it, or null when nothing routes it:
+ * its entry of {@link routableModels} when listed, else a description of
+ * the deployment it resolves to (a pattern's or `default_model`'s), its
+ * provider the preset or the deployment's kind.
+ */
+export function routedModel(source: ModelSource, id: string): RoutableModel | null {
+  const listed = routableModels(source).find((model) => model.id === id);
+  if (listed) return listed;
+  let provider: string;
+  try {
+    provider = source.resolve(id).deployment.provider;
+  } catch {
+    return null;
+  }
+  return describeName(source, { id, provider });
+}
+
+/** A configured name or alias: the deployment's own limits and prices win over the catalog's. */
 function describeName(source: ModelSource, entry: { id: string; provider: string }): RoutableModel {
   let route: ReturnType<ModelSource["resolve"]> | null;
   try {
@@ -85,8 +104,8 @@ function fromCatalog(
     provider,
     contextWindow: deployment?.context_window ?? model?.contextWindow ?? null,
     maxOutputTokens: deployment?.max_output_tokens ?? model?.maxOutputTokens ?? null,
-    inputUsdPerMTok: model?.inputUsdPerMTok ?? null,
-    outputUsdPerMTok: model?.outputUsdPerMTok ?? null,
+    inputUsdPerMTok: deployment?.input_cost_per_mtok ?? model?.inputUsdPerMTok ?? null,
+    outputUsdPerMTok: deployment?.output_cost_per_mtok ?? model?.outputUsdPerMTok ?? null,
     supportsTools: model?.supportsTools ?? null,
     supportsVision: model?.supportsVision ?? null,
   };

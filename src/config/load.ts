@@ -74,6 +74,13 @@ export interface RelayConfig {
   idempotencyTtlMs?: number;
   /** Tenant budgets (`tenants:`): tenant → USD per period (ms; null: all time). */
   tenantBudgets?: Record<string, TenantBudget>;
+  /**
+   * Serve models with no price to keys and tenants with a USD budget (`allow_unpriced`); absent or false: such a
+   * request is refused with 403 `model_not_priced` before any upstream call.
+   */
+  allowUnpriced?: boolean;
+  /** Browser origins allowed by CORS (`cors_origins`; `*` for any); absent or empty: no CORS headers at all. */
+  corsOrigins?: string[];
   /** The admin key (LLM_RELAY_MASTER_KEY, read at start; never in the file): `Authorization: Bearer` it for admin routes. Undefined: admin routes answer 403. */
   masterKey?: string;
 }
@@ -210,6 +217,8 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
         { budgetUsd: t.budget_usd, periodMs: t.budget_period === undefined ? null : parseDuration(t.budget_period) },
       ]),
     ),
+    allowUnpriced: file.allow_unpriced,
+    corsOrigins: file.cors_origins,
     ...(fromEnv("LLM_RELAY_MASTER_KEY") ? { masterKey: fromEnv("LLM_RELAY_MASTER_KEY") } : {}),
   };
 }

@@ -46,6 +46,12 @@ const deploymentShape = {
   context_window_ttl_ms: positiveMs.optional(),
   /** Largest completion, in tokens; the default `max_tokens` where the backend needs one (Anthropic). */
   max_output_tokens: z.number().int().positive().optional(),
+  /** USD per million prompt tokens (e.g. 2.5); the catalog's price when unset; 0 for a free upstream. */
+  input_cost_per_mtok: z.number().nonnegative().optional(),
+  /** USD per million completion tokens; the catalog's price when unset. */
+  output_cost_per_mtok: z.number().nonnegative().optional(),
+  /** USD per million prompt tokens read from the upstream's prompt cache; the catalog's, else the input price, when unset. */
+  cached_input_cost_per_mtok: z.number().nonnegative().optional(),
   /** Whether to add `stream_options.include_usage` to streamed requests (turn off for upstreams that reject it). */
   stream_usage: z.boolean().default(true),
   /** Share of traffic under `simple-shuffle`, relative to the model's other deployments. */
@@ -170,6 +176,19 @@ export const configFileSchema = z.strictObject({
   max_body_mb_in_flight: z.number().positive().optional(),
   /** Serve on a non-loopback address although no request needs a key (env LLM_RELAY_ALLOW_UNAUTHENTICATED=1, flag --allow-unauthenticated). */
   allow_unauthenticated: z.boolean().default(false),
+  /** Serve a model with no price (see `input_cost_per_mtok`) to a key or tenant with a USD budget; false: 403 `model_not_priced`. */
+  allow_unpriced: z.boolean().default(false),
+  /**
+   * Browser origins allowed to call the public API (`http://localhost:5173`, or `"*"` for any): CORS preflights answered
+   * and `access-control-*` headers sent for them. Empty (the default): no CORS header at all.
+   */
+  cors_origins: z
+    .array(
+      z
+        .string()
+        .regex(/^(\*|[a-z][a-z0-9+.-]*:\/\/[^/\s?#]+)$/i, "must be an origin (scheme://host[:port], no path) or *"),
+    )
+    .default([]),
   /** Whether exchanges are recorded into the database (turn off only to measure the proxy without it). */
   record: z.boolean().default(true),
   /** pino log level. */

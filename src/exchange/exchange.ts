@@ -9,6 +9,7 @@ import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { deploymentLabel, type Route } from "../routing/router.js";
 import type { AttemptRecord, ExchangeAccount, PendingExchange } from "../recording/types.js";
 import { newUlid } from "../recording/ulid.js";
+import { deploymentPrices } from "../catalog/cost.js";
 import type { ExchangeOutcome } from "./outcome.js";
 import { startTime } from "./start-clock.js";
 import type { AdaptedProtocol } from "../protocol/inbound.js";
@@ -129,6 +130,12 @@ export class Exchange {
     return Math.max(0, this.elapsedMs() - this.waited);
   }
 
+  /** `{ prices }` when the route's deployment sets its own prices (the record's cost uses them), else nothing. */
+  private pricesOfRoute(): { prices?: PendingExchange["prices"] } {
+    const prices = this.route ? deploymentPrices(this.route.deployment) : null;
+    return prices ? { prices } : {};
+  }
+
   /** The pending record of this exchange, for the recorder. */
   toPending(outcome: ExchangeOutcome): PendingExchange {
     return {
@@ -143,6 +150,7 @@ export class Exchange {
       provider: this.route?.deployment.provider ?? null,
       deployment: this.route ? deploymentLabel(this.route) : null,
       upstreamModel: this.route?.upstreamModel ?? null,
+      ...this.pricesOfRoute(),
       requestBody: this.body,
       ...(this.inbound ? { protocol: this.inbound.protocol, receivedBody: this.inbound.request } : {}),
       ...(this.toolConvention !== null ? { toolConvention: this.toolConvention } : {}),

@@ -1,10 +1,16 @@
 /**
  * Prometheus metrics (prom-client), served at `GET /metrics` in the
- * Prometheus text exposition format. Exchanges are observed by the
- * recorder's batch, off the request path.
+ * Prometheus text exposition format
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/). Exchanges
+ * are observed by the recorder's batch, off the request path. The `model`
+ * label takes only routable names (`model-label.ts`), and the process's
+ * own metrics keep prom-client's standard names (`process_cpu_seconds_total`,
+ * `nodejs_heap_size_total_bytes`, …: https://github.com/siimon/prom-client#default-metrics),
+ * so existing Node.js dashboards read them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ExchangeSummary } from "../recording/record-writer.js";
+import { modelLabel } from "./model-label.js";
 
 /** Buckets for request duration and TTFT, in seconds (10 ms … 2 min). */
 const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -17,6 +23,15 @@ export interface GaugeSources {
   recorderQueued(): number;
 }
 
+/** Options of {@link RelayMetrics}. */
+export interface RelayMetricsOptions {
+  /**
+   * The model names the `model` label may take (`routableModelNames`); every other name is `other`.
+   * Absent: every name is `other`.
+   */
+  modelNames?: ReadonlySet<string>;
+}
+
 /** The proxy's metrics, on a registry of their own. */
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -27,10 +42,13 @@ export class RelayMetrics {
   private readonly exchanges: Counter<"provider" | "outcome">;
   private readonly upstreamErrors: Counter<"provider" | "class">;
   private readonly dbWriteFailures: Counter;
+  private readonly modelNames: ReadonlySet<string>;
 
-  constructor(sources: GaugeSources) {
+  constructor(sources: GaugeSources, options: RelayMetricsOptions = {}) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "llm_relay_process_" });
+    this.modelNames = options.modelNames ?? new Set();
+    // No prefix: the standard names (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, …).
+    collectDefaultMetrics({ register: this.registry });
     this.duration = new Histogram({
       name: "llm_relay_request_duration_seconds",
       help: "Chat-completion duration, request received to last byte sent.",
@@ -101,9 +119,9 @@ export class RelayMetrics {
   /** Observes one finished exchange (called by the recorder). */
   observeExchange(record: ExchangeSummary): void {
     const errorClass = record.errorClass;
-    // Unrouted names are client-chosen: one label value for all of them keeps the cardinality bounded.
+    // Names are client-chosen: only routable ones get their own label value, the rest share `other`.
     const labels = {
-      model: record.deployment ? record.requestedModel : "unrouted",
+      model: modelLabel(this.modelNames, record.requestedModel, record.deployment),
       provider: record.provider ?? "none",
     };
     this.duration.observe(labels, record.durationMs / 1000);

@@ -69,6 +69,8 @@ export const ERROR_CODES = {
   context_length_exceeded: { ...invalid, param: "messages" },
   invalid_api_key: { status: 401, type: "invalid_request_error", errorClass: "invalid_request" },
   model_not_allowed: { ...forbidden, param: "model" },
+  /** A caller with a USD budget asked for a model with no price (admission; `allow_unpriced` lifts it). */
+  model_not_priced: { ...forbidden, param: "model" },
   admin_disabled: forbidden,
   tenant_forbidden: forbidden,
   key_forbidden: forbidden,

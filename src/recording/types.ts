@@ -7,6 +7,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-compl
 import type { ErrorClass } from "../protocol/errors.js";
 import type { InboundProtocol, NativeProtocol, RecordedExchangeLookup } from "../protocol/inbound.js";
 import type { LlmChatOptions } from "./llm-options.js";
+import type { DeploymentPrices } from "../catalog/cost.js";
 
 /** Outcome of an exchange. */
 export type ExchangeStatus = "ok" | "error" | "cancelled" | "truncated";
@@ -65,6 +66,8 @@ export interface ExchangeRecord {
   deployment: string | null;
   /** The model name sent upstream, or null. */
   upstreamModel: string | null;
+  /** The deployment's own prices from the config (`input_cost_per_mtok`, …; `catalog/cost.ts`), absent when it sets none. */
+  prices?: DeploymentPrices | null;
   /**
    * The request as Chat Completions, secrets removed: the client's body for `chat`, the adapter's
    * translation for other protocols. The llm rows (tools, options) are built from it; it is `prompt_json`

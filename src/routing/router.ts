@@ -103,6 +103,37 @@ export class Router {
   pick(route: Route, constraints?: PickConstraints, now: number = performance.now()): Route | null {
     const index = this.balancer.pick(route.group, now, constraints);
     if (index < 0) return null;
+    return this.routeTo(route, index);
+  }
+
+  /**
+   * Every route a request resolved to `route` may take: each deployment of
+   * its model, then each deployment of its `fallbacks` and
+   * `context_window_fallbacks` (resolved as the dispatcher resolves them,
+   * never through `default_model`), each route once.
+   */
+  reachableRoutes(route: Route): Route[] {
+    const out: Route[] = [];
+    const seen = new Set<string>();
+    const addAll = (from: Route) => {
+      for (let index = 0; index < from.group.deployments.length; index++) {
+        const next = this.routeTo(from, index);
+        const key = `${next.deploymentName}#${index}:${next.upstreamModel}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(next);
+      }
+    };
+    addAll(route);
+    for (const name of [...route.group.fallbacks, ...route.group.contextWindowFallbacks]) {
+      const fallback = this.resolveFallback(name);
+      if (fallback) addAll(fallback);
+    }
+    return out;
+  }
+
+  /** `route` moved to the group's deployment at `index` (a pattern keeps the requested upstream model). */
+  private routeTo(route: Route, index: number): Route {
     if (index === route.index) return route;
     const deployment = route.group.deployments[index]!;
     const pattern = route.deploymentName.endsWith("/*");

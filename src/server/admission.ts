@@ -17,9 +17,13 @@
  * Answers (OpenAI error bodies): 401 `invalid_api_key` (missing, malformed,
  * unknown or revoked key), 403 `model_not_allowed` (type `permission_error`),
  * 400 `invalid_operation` (bad `x-llm-relay-operation`), 429 `budget_exceeded`
- * (type `insufficient_quota`), 429 `rate_limit_exceeded` (with `Retry-After` and
- * OpenAI's `x-ratelimit-*` headers), 503 `rate_limiter_unavailable` (Redis down:
- * fails closed).
+ * (type `insufficient_quota`), 403 `model_not_priced` (type `permission_error`:
+ * a caller with a USD budget asked for a model routing could send to a
+ * deployment with no price — neither its config's `input_cost_per_mtok` and
+ * `output_cost_per_mtok` nor the catalog's, and not a local provider, which
+ * costs 0 — unless `allow_unpriced`), 429 `rate_limit_exceeded` (with
+ * `Retry-After` and OpenAI's `x-ratelimit-*` headers), 503
+ * `rate_limiter_unavailable` (Redis down: fails closed).
  *
  * A rate-limit reservation is settled with the exchange's actual tokens when
  * the exchange is booked ({@link exchangeAccount} hands it over). A request
@@ -43,6 +47,8 @@ import type { TenancyStore } from "../tenancy/store.js";
 import { DEFAULT_TENANT, type ApiKey, type UsageOperation } from "../tenancy/types.js";
 import { countPromptTokens, EVENT_LOOP_COUNT_LIMIT_CHARS } from "../tokens/count.js";
 import type { ChatMessage } from "../protocol/chat-request.js";
+import { firstUnpricedRoute } from "../catalog/unpriced-route.js";
+import { deploymentLabel, type Route, type Router } from "../routing/router.js";
 
 /** How long a "no key exists" answer of the store is trusted, in ms. */
 export const ANY_KEYS_TTL_MS = 1000;
@@ -51,6 +57,8 @@ export const BUDGET_HEADER = "x-llm-relay-budget-remaining-usd";
 /** Request header naming why a call is made: `query` (default), `batch` or `internal`. */
 export const OPERATION_HEADER = "x-llm-relay-operation";
 const OPERATIONS: readonly UsageOperation[] = ["query", "batch", "internal"];
+/** Billed routes whose exchanges are embeddings: only an input price is needed for them to be priced. */
+const EMBEDDING_ROUTES = new Set(["/v1/embeddings", "/api/embed", "/api/embeddings"]);
 /** Routes whose requests are billed: budgets and rate limits apply to them. */
 const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
 
@@ -58,7 +66,7 @@ const BILLED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/me
  * The path prefixes of the public API, whose requests pass admission: OpenAI's and Anthropic's `/v1/*`,
  * Ollama's `/api/*`, Gemini's `/v1beta/*` (`/openai/v1/*` is rewritten to `/v1/*` before routing).
  */
-const PUBLIC_API_PREFIXES = ["/v1/", "/api/", "/v1beta/"];
+export const PUBLIC_API_PREFIXES = ["/v1/", "/api/", "/v1beta/"] as const;
 
 /** Whether a route (its registered URL) is part of the public API, where keys, budgets and rate limits apply. */
 export function isPublicApiRoute(routeUrl: string | undefined): boolean {
@@ -92,10 +100,17 @@ export interface RequestTenant {
   key: ApiKey | null;
 }
 
+/** What admission needs of the router to tell whether a model is priced (`Router` satisfies it). */
+export type PricingRouter = Pick<Router, "resolve" | "reachableRoutes">;
+
 /** Options of {@link Admission}. */
 export interface AdmissionOptions {
   auth: AuthMode;
   logger: Logger;
+  /** Where model names go: with it, a caller with a USD budget is refused an unpriced model (403 `model_not_priced`). */
+  router?: PricingRouter;
+  /** `allow_unpriced: true`: serve unpriced models to callers with a budget too (their exchanges then cost nothing). */
+  allowUnpriced?: boolean;
   /** Tenant budgets from the config (`tenants:`). */
   tenantBudgets?: Record<string, TenantBudget>;
   /** Override of {@link ANY_KEYS_TTL_MS} (tests). */
@@ -232,6 +247,35 @@ export class Admission {
   }
 
   /**
+   * For a caller with a USD budget: refuses `model` when routing could send it to a deployment without a price
+   * (unless `allowUnpriced`). A name nothing routes is left to the route's own 404.
+   * @param keyBudget whether the key's own budget applies (else the tenant's)
+   * @throws RelayError 403 `model_not_priced` (type `permission_error`) naming the settings to add
+   */
+  private refuseUnpriced(model: string, routeUrl: string, tenant: RequestTenant, keyBudget: boolean): void {
+    const router = this.options.router;
+    if (!router || this.options.allowUnpriced) return;
+    let resolved: Route;
+    try {
+      resolved = router.resolve(model);
+    } catch {
+      return;
+    }
+    const use = EMBEDDING_ROUTES.has(routeUrl) ? "embedding" : "llm";
+    const unpriced = firstUnpricedRoute(router.reachableRoutes(resolved), use);
+    if (!unpriced) return;
+    const who =
+      keyBudget && tenant.key
+        ? `the API key ${tenant.key.prefix}… (tenant '${tenant.tenantId}')`
+        : `the tenant '${tenant.tenantId}'`;
+    const settings = use === "embedding" ? "input_cost_per_mtok" : "input_cost_per_mtok and output_cost_per_mtok";
+    throw errors.modelNotPriced(
+      `The model '${model}' has no price (deployment '${deploymentLabel(unpriced)}', upstream model '${unpriced.upstreamModel}') and ${who} has a USD budget, so its use could not be counted against it. ` +
+        `Set ${settings} (USD per million tokens; 0 for a free backend) on models.${unpriced.deploymentName} in the config, or allow_unpriced: true to serve unpriced models to budgeted callers.`,
+    );
+  }
+
+  /**
    * The Fastify `preHandler` for the public API ({@link isPublicApiRoute}): sets `request.tenant` and
    * `request.billing`, or throws the refusal. The model is the route's `request.inboundModel` (set by a
    * route whose model is in its URL, e.g. Gemini's) or the body's `model`. A route is billed when it is one
@@ -260,8 +304,9 @@ export class Admission {
           ? keyRemaining
           : Math.min(keyRemaining, tenantRemaining);
     if (remaining !== null) reply.header(BUDGET_HEADER, budgetHeaderUsd(remaining));
+    if (key && keyRemaining !== null && keyRemaining <= 0) throw budgetExceeded(key);
+    if (remaining !== null && model !== null) this.refuseUnpriced(model, route, tenant, keyRemaining !== null);
     if (key) {
-      if (keyRemaining !== null && keyRemaining <= 0) throw budgetExceeded(key);
       if (key.rpm !== null || key.tpm !== null) {
         const estimatedTokens = key.tpm === null ? 0 : estimateTokens(route, request.body);
         const decision = await this.limiter.acquire(key.id, { rpm: key.rpm, tpm: key.tpm, estimatedTokens });

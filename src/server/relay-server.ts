@@ -47,6 +47,8 @@ import { registerModels } from "./routes/models.js";
 import { registerMetrics } from "./routes/metrics.js";
 import { registerPromptFormats } from "./routes/prompt-formats.js";
 import { RelayMetrics } from "../metrics/relay-metrics.js";
+import { routableModelNames } from "../metrics/model-label.js";
+import { registerCors } from "./cors.js";
 
 /** A running proxy. */
 export interface RelayServer {
@@ -106,7 +108,11 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
       : await WorkerSink.start(config.dbPath, { busyTimeoutMs: options.recordBusyTimeoutMs });
   const inFlight = new InFlight();
   let recorder: Recorder | null = null;
-  const metrics = new RelayMetrics({ inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 });
+  const router = new Router(config);
+  const metrics = new RelayMetrics(
+    { inFlight: () => inFlight.size, recorderQueued: () => recorder?.queued ?? 0 },
+    { modelNames: routableModelNames(router, Object.keys(config.models)) },
+  );
   let booking: UsageBooking | null = null;
   recorder = new Recorder(sink, logger, {
     ...options.recorder,
@@ -128,7 +134,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   });
   const ctx: ServerContext = {
     config,
-    router: new Router(config),
+    router,
     providers: new ProviderRegistry(providerContext(config, options.env ?? process.env, logger, options.providerClock)),
     store,
     recorder,
@@ -140,6 +146,8 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     admission: new Admission(tenancy, limiter, {
       auth: config.auth ?? "auto",
       logger,
+      router,
+      allowUnpriced: config.allowUnpriced ?? false,
       ...(config.tenantBudgets ? { tenantBudgets: config.tenantBudgets } : {}),
     }),
     booking: (booking = new UsageBooking(tenancy, limiter, logger)),
@@ -270,6 +278,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     if (request.raw.httpVersion === "1.1" && request.headers.host === undefined)
       throw invalidRequest("An HTTP/1.1 request needs a Host header.", null, "missing_host");
   });
+  // CORS after the hook above (a preflight's answer carries x-request-id too), before admission: preflights need no key.
+  registerCors(app, ctx.config.corsOrigins ?? []);
   installBodyLimits(app, {
     timeoutMs: ctx.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
     maxBytesInFlight: ctx.config.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,

@@ -13,7 +13,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { exchangeCostUsd } from "../../catalog/cost.js";
+import { deploymentPrices, exchangeCostUsd } from "../../catalog/cost.js";
 import {
   countEmbeddingInputTokens,
   embeddingInputCount,
@@ -147,8 +147,9 @@ interface ExchangeParts {
 /**
  * The record of one exchange: input tokens as the upstream reported them,
  * else counted here (token ids exactly, texts with gpt-tokenizer: flagged
- * as estimated); null when no answer came. The cost uses the catalog's
- * input price (0 for local providers, null when unpriced).
+ * as estimated); null when no answer came. The cost uses the deployment's
+ * `input_cost_per_mtok`, else the catalog's input price (0 for local
+ * providers, null when unpriced).
  */
 function embeddingExchange({
   id,
@@ -172,6 +173,7 @@ function embeddingExchange({
       provider,
       deployment,
       upstreamModel,
+      prices: route ? deploymentPrices(route.deployment) : null,
       usage: inputTokens === null ? null : { input: inputTokens, output: 0 },
     });
   } catch {

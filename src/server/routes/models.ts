@@ -1,13 +1,19 @@
 /**
- * `GET /v1/models` and `GET /v1/models/:model`, in OpenAI's list shape
- * (https://platform.openai.com/docs/api-reference/models/list): every
+ * `GET /v1/models` and `GET /v1/models/:model`, in OpenAI's shapes
+ * (https://platform.openai.com/docs/api-reference/models/list and
+ * https://platform.openai.com/docs/api-reference/models/retrieve): every
  * routable model (configured names, aliases, and the catalog models of
  * active presets as `<preset>/<model>`), `owned_by` = its provider, plus
- * the catalog's `context_window`, `max_output_tokens`, prices and
- * capabilities where known.
+ * the catalog's `context_window`, `max_output_tokens`, prices (the
+ * deployment's own where the config sets them) and capabilities where known.
+ *
+ * `GET /v1/models/{id}` answers as routing would: any name a chat request
+ * would reach (a listed one, a pattern's, or one `default_model` catches,
+ * e.g. `gpt-4o` on a proxy with no config, served by `echo`) is found, with
+ * the list's object shape; a name nothing serves is 404 `model_not_found`.
  */
 import type { FastifyInstance } from "fastify";
-import { routableModels, type RoutableModel } from "../../catalog/routable-models.js";
+import { routableModels, routedModel, type RoutableModel } from "../../catalog/routable-models.js";
 import { unixSeconds } from "../../protocol/chat-completion.js";
 import { modelNotFound } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
@@ -35,9 +41,9 @@ export function registerModels(app: FastifyInstance, ctx: ServerContext): void {
 
   app.get<{ Params: { "*": string } }>("/v1/models/*", (request) => {
     const id = request.params["*"];
-    const model = list().find((entry) => entry.id === id);
+    const model = routedModel(ctx.router, id);
     if (!model) throw modelNotFound(id);
-    return model;
+    return toModelObject(model, unixSeconds(ctx.startedAt));
   });
 }
 
