@@ -93,6 +93,7 @@ describe("a bad request", () => {
       ["models/known:generateContent", {}, "contents"],
       ["models/known:generateContent", { contents: [{ role: "robot", parts: [{ text: "x" }] }] }, "contents[0].role"],
       ["models/known:generateContent", { contents: [{ parts: [{ text: 5 }] }] }, "contents[0].parts[0].text"],
+      ["models/known:generateContent", { contents: [{ role: "user", parts: [] }] }, "contents[0].parts"],
       [
         "models/known:streamGenerateContent?alt=sse",
         { ...HELLO, generationConfig: { candidateCount: 2 } },

@@ -55,7 +55,8 @@ const part = z.looseObject({
  */
 const content = z.looseObject({
   role: z.enum(["user", "model", "function"]).optional(),
-  parts: z.array(part),
+  /** Google refuses a content without parts (`contents.parts must not be empty`). */
+  parts: z.array(part).min(1),
 });
 
 /** A function the model may call (https://ai.google.dev/api/caching#FunctionDeclaration). */

@@ -1,6 +1,6 @@
 /**
  * One exchange in an inbound protocol other than Chat Completions
- * (Anthropic Messages, OpenAI Responses), on the same core as
+ * (Anthropic Messages, OpenAI Responses, Gemini), on the same core as
  * `POST /v1/chat/completions`: admission, idempotency, the dispatcher
  * (routing, retries, fallbacks, balancing), the recorder. The protocol's
  * adapter (`protocol/inbound.ts`) validates the request and translates it
