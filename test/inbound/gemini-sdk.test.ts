@@ -11,6 +11,8 @@
  */
 import { FunctionCallingConfigMode, GoogleGenAI, ThinkingLevel, type Content } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rows } from "../helpers/db.js";
+import { send } from "../helpers/exchanges.js";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-openai-upstream.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { startChatScriptUpstream, type ChatScriptUpstream } from "./helpers/chat-script-upstream.js";
@@ -27,6 +29,7 @@ beforeAll(async () => {
     models: {
       "fake-model": fakeDeployment(fake.baseUrl),
       "tools/model": fakeDeployment(script.baseUrl),
+      "llama3:8b": fakeDeployment(fake.baseUrl),
     },
   });
   ai = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: proxy.url } });
@@ -85,6 +88,26 @@ describe("to echo", () => {
     expect(long.totalTokens).toBeGreaterThan(short.totalTokens! + 10);
   });
 
+  it("countTokens of a whole generateContentRequest counts its system instruction and functions too", async () => {
+    const contents = [{ role: "user", parts: [{ text: "What is the weather?" }] }];
+    const count = async (body: unknown) => {
+      const answer = await send(`${proxy.url}/v1beta/models/gemini-2.5-flash:countTokens`, { body });
+      expect(answer.status).toBe(200);
+      return (answer.json as { totalTokens: number }).totalTokens;
+    };
+    const bare = await count({ contents });
+    const whole = await count({
+      generateContentRequest: {
+        model: "models/gemini-2.5-flash",
+        contents,
+        systemInstruction: { parts: [{ text: "You are a weather assistant for sailors and pilots." }] },
+        tools: [{ functionDeclarations: [{ name: "get_weather", description: "The weather of a city" }] }],
+      },
+    });
+    expect(bare).toBeGreaterThan(0);
+    expect(whole).toBeGreaterThan(bare + 15);
+  });
+
   it("models.list lists the routable models as models/<id>; models.get reads one", async () => {
     const pager = await ai.models.list();
     const names: string[] = [];
@@ -123,6 +146,15 @@ describe("to an OpenAI-compatible upstream", () => {
     expect(last?.candidates?.[0]?.finishReason).toBe("STOP");
     expect(last?.usageMetadata).toEqual({ promptTokenCount: 46, candidatesTokenCount: 12, totalTokenCount: 58 });
     expect(lastFakeBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  it("serves a model whose name holds ':' (Ollama's style) on every method", async () => {
+    fake.behave({ kind: "ok", text: "Hi from a tag" });
+    expect((await ai.models.generateContent({ model: "llama3:8b", contents: "hi" })).text).toBe("Hi from a tag");
+    expect(lastFakeBody().model).toBe("llama3:8b");
+    expect((await ai.models.countTokens({ model: "llama3:8b", contents: "hi" })).totalTokens).toBeGreaterThan(0);
+    expect((await ai.models.get({ model: "llama3:8b" })).name).toBe("models/llama3:8b");
+    fake.behave({ kind: "ok" });
   });
 
   it("countTokens and models.get answer for the configured model", async () => {
@@ -306,6 +338,19 @@ describe("a function call round trip", () => {
       },
       { role: "tool", tool_call_id: "call_w1", content: "sunny, 24 °C" },
     ]);
+
+    // The second turn carries the first one's answer back: the record threads both into one conversation.
+    await proxy.server.ctx.recorder.flush();
+    const recorded = rows<{ conversation_id: string; protocol: string; response: string }>(
+      proxy.dbPath,
+      `SELECT r.conversation_id, e.protocol, r.response FROM responses r JOIN llm_relay_exchanges e ON e.response_id = r.id
+        ORDER BY r.id DESC LIMIT 2`,
+    ).reverse();
+    expect(recorded.map((r) => [r.protocol, r.response])).toEqual([
+      ["gemini", ""],
+      ["gemini", "It is sunny in Paris."],
+    ]);
+    expect(recorded[1]!.conversation_id).toBe(recorded[0]!.conversation_id);
   });
 
   it("streamed: the calls come whole in the last event; calls without ids are paired by name", async () => {

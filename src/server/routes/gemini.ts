@@ -64,15 +64,15 @@ export function registerGemini(app: FastifyInstance, ctx: ServerContext): void {
   registerInboundRoute(app, ctx, MODEL_ROUTE, (request) => geminiAdapter(callOf(request, false)), lookup, {
     constraints: on("generateContent"),
     config: { billed: true },
-    preValidation: [setInboundModel, checkAlt(false)],
+    preValidation: [setInboundModel(true), checkAlt(false)],
   });
   registerInboundRoute(app, ctx, MODEL_ROUTE, (request) => geminiAdapter(callOf(request, true)), lookup, {
     constraints: on("streamGenerateContent"),
     config: { billed: true },
-    preValidation: [setInboundModel, checkAlt(true)],
+    preValidation: [setInboundModel(true), checkAlt(true)],
   });
 
-  app.post(MODEL_ROUTE, { constraints: on("countTokens"), preValidation: setInboundModel }, (request, reply) => {
+  app.post(MODEL_ROUTE, { constraints: on("countTokens"), preValidation: setInboundModel(true) }, (request, reply) => {
     // 400 naming the field for an invalid body; 404 for a model no deployment serves (as generateContent would answer).
     const counted = countGeminiTokens(request.body);
     ctx.router.resolve(request.inboundModel ?? "");
@@ -83,7 +83,8 @@ export function registerGemini(app: FastifyInstance, ctx: ServerContext): void {
     modelPage(routableModels(ctx.router), request.query.pageSize, request.query.pageToken),
   );
 
-  app.get(MODEL_ROUTE, { preValidation: setInboundModel }, (request) => {
+  // A model's own URL has no method: all of it is the name (which may hold `:`, as Ollama's `llama3:8b`).
+  app.get(MODEL_ROUTE, { preValidation: setInboundModel(false) }, (request) => {
     const id = request.inboundModel ?? "";
     const listed = routableModels(ctx.router).find((model) => model.id === id);
     if (listed) return geminiModel(listed);
@@ -95,15 +96,18 @@ export function registerGemini(app: FastifyInstance, ctx: ServerContext): void {
 
 /**
  * The `preValidation` hook of the model routes: `request.inboundModel` from the path.
+ * @param method whether the path ends with `:{method}` (the model is what comes before it), else it is all the name
  * @throws RelayError 400 when the path names no model
  */
-function setInboundModel(request: FastifyRequest): Promise<void> {
-  const rest = (request.params as { "*"?: string })["*"] ?? "";
-  const model = modelOfPath(rest);
-  if (model === "")
-    return Promise.reject(invalidRequest("The URL names no model: /v1beta/models/{model}:{method}.", "model"));
-  request.inboundModel = model;
-  return Promise.resolve();
+function setInboundModel(method: boolean): (request: FastifyRequest) => Promise<void> {
+  return (request) => {
+    const rest = (request.params as { "*"?: string })["*"] ?? "";
+    const model = method ? modelOfPath(rest) : rest;
+    if (model === "")
+      return Promise.reject(invalidRequest("The URL names no model: /v1beta/models/{model}:{method}.", "model"));
+    request.inboundModel = model;
+    return Promise.resolve();
+  };
 }
 
 /**
