@@ -87,7 +87,8 @@ export function idempotentRoute(ctx: IdempotencyContext, handler: IdempotentHand
         key: checkKey(header),
         fingerprint: requestFingerprint(
           request.method,
-          request.routeOptions.url ?? request.url,
+          // The URL as requested, not the route's pattern: Gemini's `/v1beta/models/*` holds the model, method and `alt`.
+          request.url,
           sortedKeysJson(request.body),
         ),
       };

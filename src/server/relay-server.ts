@@ -40,6 +40,7 @@ import { registerMessages } from "./routes/messages.js";
 import { registerResponses } from "./routes/responses.js";
 import { registerOllama } from "./routes/ollama.js";
 import { registerGemini } from "./routes/gemini.js";
+import { withoutKeyParam } from "../protocol/gemini/key-param.js";
 import { registerCompletions } from "./routes/completions.js";
 import { registerEmbeddings } from "./routes/embeddings.js";
 import { registerHealth } from "./routes/health.js";
@@ -305,7 +306,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       {
         id: request.id,
         method: request.method,
-        url: request.url,
+        url: withoutKeyParam(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },

@@ -1,6 +1,6 @@
 /**
  * One exchange in an inbound protocol other than Chat Completions
- * (Anthropic Messages, OpenAI Responses), on the same core as
+ * (Anthropic Messages, OpenAI Responses, Gemini), on the same core as
  * `POST /v1/chat/completions`: admission, idempotency, the dispatcher
  * (routing, retries, fallbacks, balancing), the recorder. The protocol's
  * adapter (`protocol/inbound.ts`) validates the request and translates it
@@ -9,7 +9,7 @@
  * `exchange/native.ts`), answered byte for byte, or to any other as the
  * chat translation, its answer encoded back into the protocol.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
 import { Exchange } from "../../exchange/exchange.js";
 import { nativeCall, nativeEndpointFor, type NativeRequest } from "../../exchange/native.js";
 import { openNativeStream, openStream, type OpenedStream } from "../../exchange/open-stream.js";
@@ -39,21 +39,33 @@ import { logExchangeLine } from "../../logging/exchange-line.js";
 import { OVERHEAD_HEADER } from "./chat-completions.js";
 
 /**
+ * More of an inbound route's registration, for a protocol whose model or method is in the URL (Gemini's
+ * `/v1beta/models/{model}:generateContent`): Fastify's route options (`constraints`, `config` such as
+ * `billed`, a `preValidation` hook that sets `request.inboundModel` before admission).
+ */
+export type InboundRouteOptions = Pick<RouteShorthandOptions, "constraints" | "config" | "preValidation">;
+
+/**
  * Registers `POST path` for `adapter`'s protocol (with `Idempotency-Key`
  * handling, src/server/idempotency.ts).
+ * @param adapter the protocol's adapter, or a function giving the adapter of one request (when the URL says what
+ *   the body does not: Gemini's model, method and `alt`)
  * @param lookup how the adapter reads a recorded exchange back (OpenAI Responses' `previous_response_id`)
+ * @param options more route options ({@link InboundRouteOptions})
  */
 export function registerInboundRoute(
   app: FastifyInstance,
   ctx: ServerContext,
   path: string,
-  adapter: InboundAdapter,
+  adapter: InboundAdapter | ((request: FastifyRequest) => InboundAdapter),
   lookup: (request: FastifyRequest) => InboundContext,
+  options: InboundRouteOptions = {},
 ): void {
+  const adapterOf = typeof adapter === "function" ? adapter : () => adapter;
   const route = idempotentRoute(ctx, (request, reply, claim) =>
-    handleInbound(ctx, adapter, lookup(request), request, reply, claim),
+    handleInbound(ctx, adapterOf(request), lookup(request), request, reply, claim),
   );
-  app.post(path, { onSend: route.onSend }, route.handler);
+  app.post(path, { ...options, onSend: route.onSend }, route.handler);
 }
 
 /** An attempt's answer: from a native upstream (its body as sent) or translated (the provider's chat completion). */
