@@ -9,14 +9,14 @@
  * `exchange/native.ts`), answered byte for byte, or to any other as the
  * chat translation, its answer encoded back into the protocol.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { Exchange } from "../../exchange/exchange.js";
 import { nativeCall, nativeEndpointFor, type NativeRequest } from "../../exchange/native.js";
 import { openNativeStream, openStream, type OpenedStream } from "../../exchange/open-stream.js";
 import { failedOutcome, okOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
 import { dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
 import type { ChatCompletion } from "../../protocol/chat-completion.js";
-import { toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
+import { invalidRequest, toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { nativeStreamErrorText } from "../../protocol/native-stream-error.js";
 import {
   isNativeProtocol,
@@ -25,9 +25,10 @@ import {
   type InboundContext,
   type NativeProtocol,
   type ParsedInbound,
+  type RawPrompt,
 } from "../../protocol/inbound.js";
 import { readCompletion } from "../../protocol/upstream-json.js";
-import type { ProviderCompletion } from "../../providers/types.js";
+import type { ChatProvider, ProviderCompletion } from "../../providers/types.js";
 import type { Dispatched } from "../../routing/dispatcher.js";
 import { countRequestPromptTokens } from "../../tokens/count.js";
 import type { ServerContext } from "../context.js";
@@ -41,6 +42,8 @@ import { OVERHEAD_HEADER } from "./chat-completions.js";
  * Registers `POST path` for `adapter`'s protocol (with `Idempotency-Key`
  * handling, src/server/idempotency.ts).
  * @param lookup how the adapter reads a recorded exchange back (OpenAI Responses' `previous_response_id`)
+ * @param options the route's `config` (`billed: true` for a route admission bills that is not in its own list) and
+ *   a route `preHandler` (run after admission; one that sends the answer ends the request there)
  */
 export function registerInboundRoute(
   app: FastifyInstance,
@@ -48,11 +51,12 @@ export function registerInboundRoute(
   path: string,
   adapter: InboundAdapter,
   lookup: (request: FastifyRequest) => InboundContext,
+  options: { config?: { billed?: boolean }; preHandler?: preHandlerAsyncHookHandler } = {},
 ): void {
   const route = idempotentRoute(ctx, (request, reply, claim) =>
     handleInbound(ctx, adapter, lookup(request), request, reply, claim),
   );
-  app.post(path, { onSend: route.onSend }, route.handler);
+  app.post(path, { ...options, onSend: route.onSend }, route.handler);
 }
 
 /** An attempt's answer: from a native upstream (its body as sent) or translated (the provider's chat completion). */
@@ -108,7 +112,12 @@ async function handleInbound(
   const attempts: ExchangeAttempts = {
     exchange,
     signal,
-    callFor: (target) => ({ body: exchange.upstreamBody(target.route), signal, requestId: request.id }),
+    callFor: (target) => ({
+      body: exchange.upstreamBody(target.route),
+      signal,
+      requestId: request.id,
+      ...rawPromptFor(parsed.rawPrompt, target.provider),
+    }),
   };
   const deps = { router: ctx.router, providers: ctx.providers };
   let outcome: ExchangeOutcome;
@@ -172,6 +181,21 @@ async function handleInbound(
   }
   ctx.recorder.enqueue(exchange.toPending(outcome));
   request.relayLogged = true;
+}
+
+/**
+ * The bare prompt of an attempt (`ProviderCall.rawPrompt`), for a request that has one.
+ * @throws RelayError 400 naming `suffix` when the prompt has a suffix and the provider has no fill-in-the-middle
+ */
+function rawPromptFor(rawPrompt: RawPrompt | undefined, provider: ChatProvider): { rawPrompt?: RawPrompt } {
+  if (!rawPrompt) return {};
+  if (rawPrompt.suffix !== undefined && provider.fillInTheMiddle !== true)
+    throw invalidRequest(
+      `'suffix' (fill-in-the-middle) is not supported by the ${provider.kind} backend of this model; llm-relay completes a suffix on llamacpp deployments (llama.cpp's /infill). Send the prompt without 'suffix'.`,
+      "suffix",
+      "invalid_value",
+    );
+  return { rawPrompt };
 }
 
 /**
