@@ -7,6 +7,8 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
+import { until } from "../helpers/until.js";
+import { deploymentDefaults } from "../../src/config/schema.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { startChatScriptUpstream, type ChatScriptUpstream } from "./helpers/chat-script-upstream.js";
 
@@ -16,7 +18,11 @@ let client: OpenAI;
 
 beforeAll(async () => {
   upstream = await startChatScriptUpstream();
-  proxy = await startTestProxy({ models: { chat: fakeDeployment(upstream.baseUrl) } });
+  // No default model: `anything` is the built-in echo, and a name nothing serves is a 404.
+  proxy = await startTestProxy({
+    defaultModel: null,
+    models: { chat: fakeDeployment(upstream.baseUrl), anything: deploymentDefaults("echo") },
+  });
   client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "unused", maxRetries: 0 });
 });
 afterAll(async () => {
@@ -241,6 +247,19 @@ describe("errors in OpenAI's shape", () => {
     expect((several as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: "n" });
   });
 
+  it("several prompts: the first one that fails fails the request with its own status and error", async () => {
+    upstream.enqueue({ text: ["ok"] }, { status: 400 });
+    const error = await client.completions
+      .create({ model: "chat", prompt: ["fine", "refused"] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ message: "scripted failure" });
+    expect(upstream.bodies.slice(-2).map((b) => (b.messages as { content: string }[])[0]!.content)).toEqual([
+      "fine",
+      "refused",
+    ]);
+  });
+
   it("400 naming suffix for a backend with no fill-in-the-middle (chat upstream, echo); nothing reaches the upstream", async () => {
     const before = upstream.bodies.length;
     for (const model of ["chat", "anything"]) {
@@ -257,20 +276,41 @@ describe("errors in OpenAI's shape", () => {
   });
 
   it("404 for a model nothing serves; the upstream's failure keeps its status; the server keeps serving", async () => {
-    const strict = await startTestProxy({ defaultModel: null, models: { chat: fakeDeployment(upstream.baseUrl) } });
+    const notFound = await client.completions.create({ model: "no-such-model", prompt: "x" }).catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((notFound as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ code: "model_not_found" });
+    upstream.enqueue({ status: 400 });
+    const failed = await client.completions.create({ model: "chat", prompt: "x" }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(OpenAI.BadRequestError);
+    upstream.enqueue({ text: ["still here"] });
+    const ok = await client.completions.create({ model: "chat", prompt: "x" });
+    expect(ok.choices[0]!.text).toBe("still here");
+  });
+
+  it("is billed like chat: a key is required once keys exist, its rpm counts, and the exchange is booked to it", async () => {
+    const keyed = await startTestProxy();
     try {
-      const sdk = new OpenAI({ baseURL: strict.baseURL, apiKey: "unused", maxRetries: 0 });
-      const notFound = await sdk.completions.create({ model: "no-such-model", prompt: "x" }).catch((e: unknown) => e);
-      expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
-      expect((notFound as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ code: "model_not_found" });
-      upstream.enqueue({ status: 400 });
-      const failed = await sdk.completions.create({ model: "chat", prompt: "x" }).catch((e: unknown) => e);
-      expect(failed).toBeInstanceOf(OpenAI.BadRequestError);
-      upstream.enqueue({ text: ["still here"] });
-      const ok = await sdk.completions.create({ model: "chat", prompt: "x" });
-      expect(ok.choices[0]!.text).toBe("still here");
+      const key = await keyed.server.ctx.tenancy.keys.create({ tenant: "acme", rpm: 1 });
+      const anonymous = new OpenAI({ baseURL: keyed.baseURL, apiKey: "not-a-key", maxRetries: 0 });
+      const refused = await anonymous.completions.create({ model: "m", prompt: "x" }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+      const sdk = new OpenAI({ baseURL: keyed.baseURL, apiKey: key.plaintext, maxRetries: 0 });
+      const ok = await sdk.completions.create({ model: "m", prompt: "billed prompt" });
+      expect(ok.choices[0]!.text).toBe("billed prompt");
+      const limited = await sdk.completions.create({ model: "m", prompt: "again" }).catch((e: unknown) => e);
+      expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+      await keyed.server.ctx.recorder.flush();
+      await until(
+        "the ledger row of the completion",
+        () => rows(keyed.dbPath, "SELECT key_id FROM llm_relay_usage").length === 1,
+      );
+      const [booked] = rows<{ key_id: string; tenant_id: string; model: string }>(
+        keyed.dbPath,
+        "SELECT key_id, tenant_id, model FROM llm_relay_usage",
+      );
+      expect(booked).toEqual({ key_id: key.key.id, tenant_id: "acme", model: "m" });
     } finally {
-      await strict.close();
+      await keyed.close();
     }
   });
 });

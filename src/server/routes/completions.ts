@@ -5,7 +5,8 @@
  *
  * Several prompts (`prompt: ["a", "b"]`) are several exchanges: each prompt is sent to this same route on its own
  * (`app.inject`, with the client's headers, so each is admitted, routed and recorded like a request of one prompt,
- * with the request id `<id>.<i>`), one after the other, and the answers are joined into `choices[i]` (`index: i`).
+ * with the request id `<id>.<i>` and, when the client sent one, the `Idempotency-Key` `<key>.<i>`), one after the
+ * other, and the answers are joined into `choices[i]` (`index: i`).
  * Streamed, such a request gets each choice whole once every prompt is answered; the first prompt that fails fails
  * the request with its own status and error.
  */
@@ -51,12 +52,18 @@ async function answerSeveralPrompts(app: FastifyInstance, request: FastifyReques
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers))
     if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
+  const idempotencyKey = request.headers[IDEMPOTENCY_KEY_HEADER];
   const answers: TextCompletion[] = [];
   for (const [index, prompt] of promptsOf(parsed).entries()) {
     const answer = await app.inject({
       method: "POST",
       url: COMPLETIONS_PATH,
-      headers: { ...headers, "content-type": "application/json", "x-request-id": `${request.id}.${index}` },
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        "x-request-id": `${request.id}.${index}`,
+        ...(typeof idempotencyKey === "string" ? { [IDEMPOTENCY_KEY_HEADER]: `${idempotencyKey}.${index}` } : {}),
+      },
       payload: JSON.stringify({ ...body, prompt, stream: false }),
     });
     if (answer.statusCode !== 200) {
