@@ -1,6 +1,7 @@
 /**
  * Legacy completions (`POST /v1/completions`, issue 20 item 3) to raw-completion backends, with the `openai` SDK
- * as the client: the prompt reaches llama.cpp's `/completion` (and KoboldCpp's generate) byte for byte, with no
+ * as the client: the prompt reaches llama.cpp's `/completion` (and KoboldCpp's generate, Ollama's raw
+ * `/api/generate`) byte for byte, with no
  * prompt format, no format stops and no BOS text; `suffix` goes to llama.cpp's `/infill` as
  * `input_prefix`/`input_suffix`; the usage is the server's counts; the record keeps the prompt as the user text.
  */
@@ -8,6 +9,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CAPTURED_PIECES, startFakeLlamaCpp, type FakeLlamaCpp } from "../helpers/fake-llamacpp.js";
 import { startFakeKoboldCpp, type FakeKoboldCpp } from "../helpers/fake-koboldcpp.js";
+import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.js";
+import { localDeployment } from "../helpers/local-backend-tests.js";
 import { fakeTokenize } from "../helpers/fake-tokenizer.js";
 import { rows } from "../helpers/db.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
@@ -15,6 +18,7 @@ import { rawDeployment, recordRow } from "../helpers/raw-provider.js";
 
 let llama: FakeLlamaCpp;
 let kobold: FakeKoboldCpp;
+let ollama: FakeOllama;
 let proxy: TestProxy;
 let client: OpenAI;
 
@@ -24,10 +28,12 @@ const PROMPT = "<|im_start|>user\nÉcris une fonction\n<|im_end|>\n<|im_start|>a
 beforeAll(async () => {
   llama = await startFakeLlamaCpp();
   kobold = await startFakeKoboldCpp();
+  ollama = await startFakeOllama({ "qwen2.5": {} });
   proxy = await startTestProxy({
     models: {
       llama: rawDeployment("llamacpp", llama.url, { prompt_format: "llama3", model: "stories260K" }),
       kobold: rawDeployment("koboldcpp", kobold.url, { prompt_format: "chatml" }),
+      "ollama-raw": localDeployment("ollama", ollama.baseUrl, { model: "qwen2.5", prompt_format: "chatml" }),
     },
   });
   client = new OpenAI({ baseURL: proxy.baseURL, apiKey: "unused", maxRetries: 0 });
@@ -36,6 +42,7 @@ afterAll(async () => {
   await proxy.close();
   await llama.close();
   await kobold.close();
+  await ollama.close();
 });
 beforeEach(() => llama.set({}));
 
@@ -139,5 +146,18 @@ describe("to KoboldCpp", () => {
     const sent = kobold.generations().at(-1)!.body!;
     expect(sent.prompt).toBe("Once upon a time");
     expect(JSON.stringify(sent)).not.toContain("<|im_start|>");
+  });
+});
+
+describe("to Ollama with a prompt format (raw mode)", () => {
+  it("sends the prompt as it is to /api/generate with raw: true", async () => {
+    const completion = await client.completions.create({ model: "ollama-raw", prompt: PROMPT, max_tokens: 8 });
+    expect(completion.choices[0]!.text.length).toBeGreaterThan(0);
+    expect(ollama.requestsTo("/api/generate").at(-1)!.body).toMatchObject({
+      model: "qwen2.5",
+      prompt: PROMPT,
+      raw: true,
+      options: { num_predict: 8 },
+    });
   });
 });
