@@ -1,8 +1,7 @@
 /**
  * Legacy completions (`POST /v1/completions`, issue 20 item 3) to raw-completion backends, with the `openai` SDK
  * as the client: the prompt reaches llama.cpp's `/completion` (and KoboldCpp's generate, Ollama's raw
- * `/api/generate`) byte for byte, with no
- * prompt format, no format stops and no BOS text; `suffix` goes to llama.cpp's `/infill` as
+ * `/api/generate`) byte for byte, with no prompt format, no format stops and no BOS text; `suffix` goes to llama.cpp's `/infill` as
  * `input_prefix`/`input_suffix`; the usage is the server's counts; the record keeps the prompt as the user text.
  */
 import OpenAI from "openai";
