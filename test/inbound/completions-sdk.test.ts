@@ -130,14 +130,32 @@ describe("to echo", () => {
     expect([first[0]?.prompt, second[0]?.prompt]).toEqual(["first prompt", "second prompt here"]);
     expect(completion.usage!.completion_tokens).toBe(first[0]!.output_tokens + second[0]!.output_tokens);
 
-    const stream = await client.completions.create({ model: "anything", prompt: ["a b", "c d"], stream: true });
+    const stream = await client.completions.create(
+      { model: "anything", prompt: ["a b", "c d e"], stream: true, stream_options: { include_usage: true } },
+      { headers: { "x-request-id": "cmpl-array-stream" } },
+    );
     const read = await readStream(stream);
     const byIndex = (index: number) =>
       read.chunks
         .flatMap((c) => c.choices.filter((choice) => choice.index === index).map((choice) => choice.text))
         .join("");
-    expect([byIndex(0), byIndex(1)]).toEqual(["a b", "c d"]);
+    expect([byIndex(0), byIndex(1)]).toEqual(["a b", "c d e"]);
     expect(read.finishes).toEqual(["stop", "stop"]);
+    expect(new Set(read.chunks.map((c) => c.id)).size).toBe(1);
+    // Prompt 0's events (text, then its finish) all come before prompt 1's: relayed as each exchange streams.
+    const order = read.chunks.flatMap((c) => c.choices.map((choice) => choice.index));
+    expect(order).toEqual([...order].sort());
+    const streamed = [...(await recordOf("cmpl-array-stream.0")), ...(await recordOf("cmpl-array-stream.1"))];
+    expect(streamed.map((r) => [r.prompt, r.stream])).toEqual([
+      ["a b", 1],
+      ["c d e", 1],
+    ]);
+    expect(read.usage).toEqual({
+      prompt_tokens: streamed[0]!.input_tokens + streamed[1]!.input_tokens,
+      completion_tokens: streamed[0]!.output_tokens + streamed[1]!.output_tokens,
+      total_tokens:
+        streamed[0]!.input_tokens + streamed[1]!.input_tokens + streamed[0]!.output_tokens + streamed[1]!.output_tokens,
+    });
   });
 });
 
@@ -258,6 +276,22 @@ describe("errors in OpenAI's shape", () => {
       "fine",
       "refused",
     ]);
+  });
+
+  it("several prompts streamed: a prompt that fails after others streamed ends the stream with an error event", async () => {
+    upstream.enqueue({ text: ["first ", "answer"] }, { status: 400 });
+    const response = await fetch(`${proxy.baseURL}/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "chat", prompt: ["one", "two"], stream: true }),
+    });
+    expect(response.status).toBe(200);
+    const events = (await response.text()).split("\n\n").filter((e) => e !== "");
+    const payloads = events.map((e) => JSON.parse(e.slice("data: ".length)) as Record<string, unknown>);
+    expect(payloads.at(-1)).toMatchObject({ error: { message: "scripted failure" } });
+    const texts = payloads.flatMap((p) => ((p.choices as { text: string }[] | undefined) ?? []).map((c) => c.text));
+    expect(texts.join("")).toBe("first answer");
+    expect(events.some((e) => e.includes("[DONE]"))).toBe(false);
   });
 
   it("400 naming suffix for a backend with no fill-in-the-middle (chat upstream, echo); nothing reaches the upstream", async () => {

@@ -2,7 +2,7 @@
  * Several prompts in one legacy completions request (`prompt: ["a", "b"]`,
  * https://platform.openai.com/docs/api-reference/completions/create): each prompt is its own exchange (its own
  * record, the prompt as the user text), and the answers are joined here into one `text_completion` whose
- * `choices[i]` (with `index: i`) answers `prompt[i]`, or written as one stream.
+ * `choices[i]` (with `index: i`) answers `prompt[i]` (`server/routes/several-prompts.ts` runs them).
  */
 import type { TextCompletion, TextCompletionUsage } from "./from-chat.js";
 
@@ -27,23 +27,4 @@ export function joinTextCompletions(answers: readonly TextCompletion[]): TextCom
     choices: answers.flatMap((answer, index) => answer.choices.map((choice) => ({ ...choice, index }))),
     usage,
   };
-}
-
-/**
- * A joined answer as the legacy stream: per choice an event with its text and logprobs, then one with its
- * `finish_reason`; with `includeUsage` a last event with `choices: []` and the usage; then `data: [DONE]`.
- */
-export function textCompletionStream(joined: TextCompletion, includeUsage: boolean): string {
-  const base = { id: joined.id, object: joined.object, created: joined.created, model: joined.model };
-  const event = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
-  let out = "";
-  for (const choice of joined.choices) {
-    out += event({ ...base, choices: [{ ...choice, finish_reason: null }] });
-    out += event({
-      ...base,
-      choices: [{ text: "", index: choice.index, logprobs: null, finish_reason: choice.finish_reason }],
-    });
-  }
-  if (includeUsage) out += event({ ...base, choices: [], usage: joined.usage });
-  return `${out}data: [DONE]\n\n`;
 }
