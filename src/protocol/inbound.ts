@@ -113,6 +113,17 @@ export interface StreamEncoder {
   error(error: RelayError): string;
 }
 
+/**
+ * A prompt to complete as it is, with no prompt format (legacy completions): what a raw-completion backend
+ * (`providers/raw/`) completes instead of rendering the chat messages.
+ */
+export interface RawPrompt {
+  /** The prompt text, byte for byte as the client sent it. */
+  prompt: string;
+  /** The text after the insertion point (fill-in-the-middle), when the client sent `suffix`. */
+  suffix?: string;
+}
+
 /** A parsed client request: the body as validated, and its chat translation. */
 export interface ParsedInbound {
   /** The client's body as validated (unknown fields kept). */
@@ -130,6 +141,11 @@ export interface ParsedInbound {
    * error (a 400 naming what) instead of sending a request that says less than the client's.
    */
   untranslatable?: RelayError;
+  /**
+   * Set when the request is a bare prompt (legacy completions): a raw-completion backend completes it as it is
+   * (`ProviderCall.rawPrompt`), while chat backends get `chat` (the prompt as one user message).
+   */
+  rawPrompt?: RawPrompt;
 }
 
 /** One inbound protocol other than Chat Completions (see the module's comment). */

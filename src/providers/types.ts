@@ -9,7 +9,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../protocol/chat-compl
 import type { Logger } from "pino";
 import type { Deployment } from "../config/schema.js";
 import type { EmbeddingRequest } from "../protocol/embeddings.js";
-import type { NativeProtocol } from "../protocol/inbound.js";
+import type { NativeProtocol, RawPrompt } from "../protocol/inbound.js";
 
 /** One call to a backend. */
 export interface ProviderCall {
@@ -25,6 +25,11 @@ export interface ProviderCall {
    * `upstreamJson`). Pass-through providers send it as is; absent: serialise `body`.
    */
   json?: string;
+  /**
+   * The client's bare prompt (legacy completions): a raw-completion provider completes it as it is, with no prompt
+   * format and no tools; other providers ignore it and complete `body` (the prompt as one user message).
+   */
+  rawPrompt?: RawPrompt;
 }
 
 /** A non-streaming answer. */
@@ -92,6 +97,11 @@ export interface ChatProvider {
    * deployment's `protocols` setting; this says only what the provider can do.
    */
   native?(protocol: NativeProtocol): NativeEndpoint | undefined;
+  /**
+   * True when the provider completes a {@link ProviderCall.rawPrompt} with its `suffix` (fill-in-the-middle:
+   * llama.cpp's `/infill`); a call with a suffix to any other provider is refused with 400 naming `suffix`.
+   */
+  readonly fillInTheMiddle?: boolean;
 }
 
 /**

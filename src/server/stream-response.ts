@@ -40,7 +40,8 @@ import { sniffNativeOutput } from "../protocol/native-sniff.js";
 /** The stream's start moved to the exchange core; re-exported for the server's callers. */
 export { openEventStream, openStream, type OpenedEventStream, type OpenedStream } from "../exchange/open-stream.js";
 
-const SSE_HEADERS = {
+/** The headers of every SSE answer. */
+export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
   connection: "keep-alive",
@@ -315,7 +316,7 @@ async function pumpEvents(
 }
 
 /** The reply's headers without unset ones (`getHeaders` may hold undefined values). */
-function headerValues(
+export function headerValues(
   headers: Record<string, number | string | string[] | undefined>,
 ): Record<string, number | string | string[]> {
   const out: Record<string, number | string | string[]> = {};

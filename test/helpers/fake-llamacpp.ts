@@ -2,7 +2,7 @@
  * A fake llama.cpp `llama-server` (native API): a real HTTP server on
  * 127.0.0.1 that replays the payloads captured from build b4747 in
  * ../shared/fixtures/protocols/llama-server.txt: `GET /health`, `GET /props`,
- * `POST /tokenize`, and `POST /completion`, whose stream is `data:` events
+ * `POST /tokenize`, and `POST /completion` (and `POST /infill`, answered alike), whose stream is `data:` events
  * ending with a `stop: true` event carrying the counts, settings and
  * timings, with no `[DONE]`. Invalid JSON gets the captured HTTP 500; a
  * loading server answers every path with 503 "Loading model".
@@ -179,6 +179,14 @@ export async function startFakeLlamaCpp(initial: Partial<LlamaFakeOptions> = {})
         tokenCounts.push(tokens.length);
         return json(200, JSON.stringify({ tokens }));
       }
+      // `/infill` (fill-in-the-middle) answers like `/completion`; its prompt is `input_prefix` + `input_suffix`.
+      if (req.method === "POST" && path === "/infill")
+        return complete(
+          { ...body, prompt: `${fieldText(body?.input_prefix)}${fieldText(body?.input_suffix)}` },
+          options,
+          res,
+          json,
+        );
       if (req.method === "POST" && path === "/completion") {
         if (options.completionError) return json(options.completionError.status, options.completionError.body);
         const promptTokens = fakeTokenize(fieldText(body?.prompt), true).length;

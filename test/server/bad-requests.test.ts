@@ -70,7 +70,7 @@ describe("malformed chat-completion requests (echo)", () => {
   it("answers 404 with an OpenAI body to an unknown URL", async () => {
     for (const [method, path] of [
       ["GET", "/v1/nothing-here"],
-      ["POST", "/v1/completions"],
+      ["POST", "/v1/edits"],
     ] as const) {
       const answer = await send(`${proxy.url}${path}`, {
         method,

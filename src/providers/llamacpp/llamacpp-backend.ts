@@ -2,7 +2,7 @@
  * llama.cpp `llama-server`'s native API as a {@link RawBackend}
  * (tools/server/README.md): `POST /completion` completes the rendered
  * prompt (an SSE stream of `data:` events ending with a `stop: true` event
- * and no `[DONE]`), `GET /props` gives `n_ctx` and the chat template,
+ * and no `[DONE]`), `POST /infill` the middle between a prefix and a suffix (same answer shape), `GET /props` gives `n_ctx` and the chat template,
  * `POST /tokenize` counts the prompt, `GET /health` tells a loading server
  * (503 "Loading model") from other failures.
  */
@@ -16,7 +16,7 @@ import { upstreamHttpError } from "../../protocol/upstream-errors.js";
 import type { RawBackend, RawDelta, RawDiscovery, RawRequest, RawResult } from "../raw/raw-backend.js";
 import type { ProviderContext } from "../types.js";
 import { propsSchema, tokenizeSchema, type LlamaCppCompletionEvent } from "./llamacpp-api.js";
-import { completionBody } from "./llamacpp-request.js";
+import { completionBody, infillBody } from "./llamacpp-request.js";
 import {
   counts,
   discoveryFromProps,
@@ -31,6 +31,8 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
   readonly addsBos = true;
   /** `/completion` takes `json_schema`. */
   readonly constrainsOutput = true;
+  /** `/infill` completes between a prefix and a suffix with the model's FIM tokens. */
+  readonly fillsInTheMiddle = true;
 
   /**
    * @param deployment `base_url` is the server's root (`http://127.0.0.1:8080`); `api_key_env` names the `--api-key`
@@ -109,16 +111,21 @@ export class LlamaCppBackend extends HttpBackend implements RawBackend {
     if (final) yield final;
   }
 
+  /** `POST /completion`, or `POST /infill` for a request with a suffix (same answer and stream shapes). */
   private async send(request: RawRequest, stream: boolean): Promise<UpstreamResponse> {
-    const body = completionBody(
-      request.prompt,
-      request.params,
-      stream,
-      this.deployment.extra_body,
-      request.constraint ?? null,
-    );
+    const { suffix } = request;
+    const body =
+      suffix !== undefined
+        ? infillBody(request.prompt, suffix, request.params, stream, this.deployment.extra_body)
+        : completionBody(
+            request.prompt,
+            request.params,
+            stream,
+            this.deployment.extra_body,
+            request.constraint ?? null,
+          );
     try {
-      return await this.client.postJson("/completion", body, {
+      return await this.client.postJson(suffix !== undefined ? "/infill" : "/completion", body, {
         signal: request.signal,
         accept: stream ? "text/event-stream" : "application/json",
         headers: { "x-request-id": request.requestId },

@@ -39,3 +39,21 @@ export function completionBody(
   }
   return body;
 }
+
+/**
+ * The `POST /infill` body (fill-in-the-middle, tools/server/README.md "POST /infill"): the text before the insertion
+ * point as `input_prefix`, the text after it as `input_suffix`, an empty `prompt` (what llama-server puts after the
+ * FIM middle token), and the same sampling keys as `/completion` (which `/infill` also takes). The server wraps
+ * them in the model's own FIM tokens.
+ * @param prefix the text before the insertion point (the client's `prompt`)
+ * @param suffix the text after it (the client's `suffix`)
+ */
+export function infillBody(
+  prefix: string,
+  suffix: string,
+  params: SamplingParams,
+  stream: boolean,
+  extraBody: Record<string, unknown> = {},
+): LlamaCppCompletionBody {
+  return { ...completionBody("", params, stream, extraBody), input_prefix: prefix, input_suffix: suffix };
+}

@@ -26,6 +26,11 @@ export interface RawRequest {
    * which maps it to its own field (a JSON schema or grammar).
    */
   constraint?: OutputConstraint | null;
+  /**
+   * The text after the insertion point, for fill-in-the-middle (`prompt` is then the text before it); set only for
+   * a backend that declares `fillsInTheMiddle` (llama.cpp `/infill`).
+   */
+  suffix?: string;
 }
 
 /** Why generation ended, in OpenAI terms. */
@@ -76,6 +81,11 @@ export interface RawBackend {
    * node-llama-cpp's JSON-schema grammar, KoboldCpp / webui GBNF (`gbnf.ts`). Absent: the prompt alone.
    */
   readonly constrainsOutput?: boolean;
+  /**
+   * Whether the backend completes the middle between `prompt` and `RawRequest.suffix` (llama.cpp `/infill`,
+   * with the model's own FIM tokens). Absent: no suffix is ever sent.
+   */
+  readonly fillsInTheMiddle?: boolean;
   /**
    * Learns the context window and chat template, once (the result is
    * cached by the caller). Discovery is best effort: resolve `{}` when the

@@ -6,7 +6,8 @@
  * `chat.completion.chunk` objects with usage (the backend's counts, else
  * its tokenizer's, else an estimate flagged as estimated). A request with
  * `tools` on a format with a tool convention has them rendered into the
- * prompt and its answer read back into `tool_calls` (`tool-calls.ts`).
+ * prompt and its answer read back into `tool_calls` (`tool-calls.ts`). A call with a bare prompt
+ * (`ProviderCall.rawPrompt`, legacy completions) skips the format and tools: the prompt goes as it is.
  */
 import { errors } from "../../protocol/error-codes.js";
 import type { Deployment } from "../../config/schema.js";
@@ -22,12 +23,13 @@ import {
   totalTimeoutError,
   withTotalTimeout,
 } from "../http/timeouts.js";
+import type { RawPrompt } from "../../protocol/inbound.js";
 import type { ChatProvider, ProviderCall, ProviderCompletion, ProviderContext, ProviderStreamEvent } from "../types.js";
 import { ChatOutput, type OutputUsage } from "../../protocol/chat-output.js";
 import { assertFitsContextWindow } from "./context-window.js";
 import { DISCOVERY_TTL_MS, DiscoveryCache, invalidatesDiscovery } from "./discovery-cache.js";
 import type { RawBackend, RawCounts, RawDiscovery, RawRequest } from "./raw-backend.js";
-import { samplingParams } from "./sampling.js";
+import { samplingParams, type SamplingParams } from "./sampling.js";
 import { callOfConstrainedText, outputConstraint, toolCallOf, type OutputConstraint } from "./constrained.js";
 import { planTools, readingOfTemplate, ToolOutputReader, type ToolOutputEvent, type ToolPlan } from "./tool-calls.js";
 
@@ -105,6 +107,7 @@ export function createRawCompletionProvider(
   }
 
   async function prepare(call: ProviderCall, signal: AbortSignal): Promise<Prepared> {
+    if (call.rawPrompt) return prepareRawPrompt(call, call.rawPrompt, signal);
     const fmt = await promptFormat(signal);
     const plan = planTools(fmt, call.body, deployment.tool_convention);
     const constraint = backend.constrainsOutput ? outputConstraint(call.body) : null;
@@ -113,6 +116,61 @@ export function createRawCompletionProvider(
       ...(plan.templateTools ? { tools: plan.templateTools } : {}),
     });
     const params = samplingParams(call.body, fmt.stop);
+    const counted = await countPrompt(prompt, params, signal);
+    if (context.debug) {
+      context.logger.debug(
+        { provider: kind, target: backend.target, format: fmt.name, prompt, params: redactSecrets(params) },
+        "rendered prompt",
+      );
+    }
+    return {
+      request: { prompt, params, body: call.body, signal, requestId: call.requestId, constraint },
+      ...counted,
+      output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
+      reading: readingOfTemplate(plan, prompt),
+      constrainedCall: constraint?.kind === "call" ? constraint : null,
+    };
+  }
+
+  /**
+   * A bare prompt (legacy completions): sent as it is, with no prompt format (so no format stops and no BOS text)
+   * and no tools; its `suffix` goes to a backend with fill-in-the-middle (the caller refuses it for the others).
+   */
+  async function prepareRawPrompt(call: ProviderCall, raw: RawPrompt, signal: AbortSignal): Promise<Prepared> {
+    const params = samplingParams(call.body);
+    const suffix = raw.suffix !== undefined && backend.fillsInTheMiddle ? { suffix: raw.suffix } : {};
+    const counted = await countPrompt(raw.prompt + (raw.suffix ?? ""), params, signal);
+    if (context.debug) {
+      context.logger.debug(
+        {
+          provider: kind,
+          target: backend.target,
+          format: null,
+          prompt: raw.prompt,
+          ...suffix,
+          params: redactSecrets(params),
+        },
+        "raw prompt",
+      );
+    }
+    return {
+      request: { prompt: raw.prompt, ...suffix, params, body: call.body, signal, requestId: call.requestId },
+      ...counted,
+      output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
+      reading: null,
+      constrainedCall: null,
+    };
+  }
+
+  /**
+   * Counts a prompt (the backend's tokenizer, else an estimate) and checks it against the context window.
+   * @throws RelayError 400 `context_length_exceeded` when prompt and `max_tokens` do not fit
+   */
+  async function countPrompt(
+    prompt: string,
+    params: SamplingParams,
+    signal: AbortSignal,
+  ): Promise<Pick<Prepared, "promptTokens" | "promptEstimated">> {
     const counted = backend.countTokens ? await backend.countTokens(prompt, signal).catch(() => null) : null;
     const promptTokens = counted ?? countTextTokens(prompt, EVENT_LOOP_COUNT_LIMIT_CHARS);
     const contextWindow = deployment.context_window ?? (await discover(signal)).contextWindow ?? null;
@@ -122,20 +180,7 @@ export function createRawCompletionProvider(
       maxTokens: params.maxTokens ?? 0,
       contextWindow,
     });
-    if (context.debug) {
-      context.logger.debug(
-        { provider: kind, target: backend.target, format: fmt.name, prompt, params: redactSecrets(params) },
-        "rendered prompt",
-      );
-    }
-    return {
-      request: { prompt, params, body: call.body, signal, requestId: call.requestId, constraint },
-      promptTokens,
-      promptEstimated: counted === null,
-      output: new ChatOutput(`chatcmpl-${call.requestId}`, call.body.model),
-      reading: readingOfTemplate(plan, prompt),
-      constrainedCall: constraint?.kind === "call" ? constraint : null,
-    };
+    return { promptTokens, promptEstimated: counted === null };
   }
 
   /** The reader of the answer's tool calls, or null when the answer is text. */
@@ -172,6 +217,7 @@ export function createRawCompletionProvider(
 
   return {
     kind,
+    fillInTheMiddle: backend.fillsInTheMiddle === true,
 
     async complete(call: ProviderCall): Promise<ProviderCompletion> {
       const signal = withTotalTimeout(call.signal, timeouts.totalMs);

@@ -16,7 +16,7 @@ import { openNativeStream, openStream, type OpenedStream } from "../../exchange/
 import { failedOutcome, okOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
 import { dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
 import type { ChatCompletion } from "../../protocol/chat-completion.js";
-import { toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
+import { invalidRequest, toRelayError, upstreamInvalidResponse } from "../../protocol/errors.js";
 import { nativeStreamErrorText } from "../../protocol/native-stream-error.js";
 import {
   isNativeProtocol,
@@ -25,9 +25,10 @@ import {
   type InboundContext,
   type NativeProtocol,
   type ParsedInbound,
+  type RawPrompt,
 } from "../../protocol/inbound.js";
 import { readCompletion } from "../../protocol/upstream-json.js";
-import type { ProviderCompletion } from "../../providers/types.js";
+import type { ChatProvider, ProviderCompletion } from "../../providers/types.js";
 import type { Dispatched } from "../../routing/dispatcher.js";
 import { countRequestPromptTokens } from "../../tokens/count.js";
 import type { ServerContext } from "../context.js";
@@ -39,11 +40,16 @@ import { logExchangeLine } from "../../logging/exchange-line.js";
 import { OVERHEAD_HEADER } from "./chat-completions.js";
 
 /**
- * More of an inbound route's registration, for a protocol whose model or method is in the URL (Gemini's
- * `/v1beta/models/{model}:generateContent`): Fastify's route options (`constraints`, `config` such as
- * `billed`, a `preValidation` hook that sets `request.inboundModel` before admission).
+ * More of an inbound route's registration: Fastify's route options — `config` (`billed: true` for a route
+ * admission bills that is not in its own list), `constraints` and a `preValidation` hook that sets
+ * `request.inboundModel` before admission (a protocol whose model or method is in the URL: Gemini's
+ * `/v1beta/models/{model}:generateContent`), a route `preHandler` (run after admission; one that sends the
+ * answer ends the request there: legacy completions' several prompts).
  */
-export type InboundRouteOptions = Pick<RouteShorthandOptions, "constraints" | "config" | "preValidation">;
+export type InboundRouteOptions = Pick<
+  RouteShorthandOptions,
+  "constraints" | "config" | "preValidation" | "preHandler"
+>;
 
 /**
  * Registers `POST path` for `adapter`'s protocol (with `Idempotency-Key`
@@ -121,7 +127,12 @@ async function handleInbound(
   const attempts: ExchangeAttempts = {
     exchange,
     signal,
-    callFor: (target) => ({ body: exchange.upstreamBody(target.route), signal, requestId: request.id }),
+    callFor: (target) => ({
+      body: exchange.upstreamBody(target.route),
+      signal,
+      requestId: request.id,
+      ...rawPromptFor(parsed.rawPrompt, target.provider),
+    }),
   };
   const deps = { router: ctx.router, providers: ctx.providers };
   let outcome: ExchangeOutcome;
@@ -187,6 +198,21 @@ async function handleInbound(
   logExchangeLine(ctx.logger, pending); // at the end of the answer, before the record is queued
   ctx.recorder.enqueue(pending);
   request.relayLogged = true;
+}
+
+/**
+ * The bare prompt of an attempt (`ProviderCall.rawPrompt`), for a request that has one.
+ * @throws RelayError 400 naming `suffix` when the prompt has a suffix and the provider has no fill-in-the-middle
+ */
+function rawPromptFor(rawPrompt: RawPrompt | undefined, provider: ChatProvider): { rawPrompt?: RawPrompt } {
+  if (!rawPrompt) return {};
+  if (rawPrompt.suffix !== undefined && provider.fillInTheMiddle !== true)
+    throw invalidRequest(
+      `'suffix' (fill-in-the-middle) is not supported by the ${provider.kind} backend of this model; llm-relay completes a suffix on llamacpp deployments (llama.cpp's /infill). Send the prompt without 'suffix'.`,
+      "suffix",
+      "invalid_value",
+    );
+  return { rawPrompt };
 }
 
 /**

@@ -4,7 +4,8 @@
  * {@link ScriptedAnswer}s — text, reasoning (`reasoning_content`), tool
  * calls, a finish reason and usage — written as a `chat.completion` or as
  * `chat.completion.chunk` SSE events (one piece per event, usage last,
- * then `data: [DONE]`), or a stream broken after some events. Every
+ * then `data: [DONE]`), or a stream broken after some events. A request with
+ * `logprobs: true` gets each text piece's log probability (one token per piece). Every
  * request body it receives is kept.
  */
 import http from "node:http";
@@ -79,6 +80,18 @@ function answer(script: ScriptedAnswer, body: Record<string, unknown>, res: http
   const model = typeof body.model === "string" ? body.model : "m";
   const finish = script.finishReason ?? (script.toolCalls?.length ? "tool_calls" : "stop");
   const usage = script.usage ?? DEFAULT_USAGE;
+  // Asked for `logprobs: true`: each text piece is one token, logprob -(i+1)/10, with `top_logprobs` alternatives.
+  const withLogprobs = body.logprobs === true;
+  const topCount = typeof body.top_logprobs === "number" ? body.top_logprobs : 0;
+  const tokenLogprob = (token: string, i: number) => ({
+    token,
+    logprob: -(i + 1) / 10,
+    bytes: null,
+    top_logprobs: [
+      { token, logprob: -(i + 1) / 10, bytes: null },
+      { token: "<alt>", logprob: -9, bytes: null },
+    ].slice(0, topCount),
+  });
   if (body.stream !== true) {
     const message: Record<string, unknown> = { role: "assistant", content: (script.text ?? []).join("") || null };
     if (script.reasoning) message.reasoning_content = script.reasoning.join("");
@@ -100,6 +113,7 @@ function answer(script: ScriptedAnswer, body: Record<string, unknown>, res: http
             index: 0,
             message,
             finish_reason: finish,
+            ...(withLogprobs ? { logprobs: { content: (script.text ?? []).map(tokenLogprob) } } : {}),
             ...(script.stopReason ? { stop_reason: script.stopReason } : {}),
           },
         ],
@@ -129,8 +143,16 @@ function answer(script: ScriptedAnswer, body: Record<string, unknown>, res: http
     if (kept.length === 0) res.destroy();
     return;
   }
-  for (const delta of deltas)
-    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
+  let textIndex = 0;
+  for (const delta of deltas) {
+    const logprobs =
+      withLogprobs && typeof delta.content === "string" && delta.content !== ""
+        ? { logprobs: { content: [tokenLogprob(delta.content, textIndex++)] } }
+        : {};
+    res.write(
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null, ...logprobs }] })}\n\n`,
+    );
+  }
   const last = {
     index: 0,
     delta: {},
