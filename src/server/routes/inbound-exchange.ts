@@ -41,6 +41,7 @@ import { OVERHEAD_HEADER } from "./chat-completions.js";
  * Registers `POST path` for `adapter`'s protocol (with `Idempotency-Key`
  * handling, src/server/idempotency.ts).
  * @param lookup how the adapter reads a recorded exchange back (OpenAI Responses' `previous_response_id`)
+ * @param options.billed books usage and applies rate limits (admission) on a route admission does not know by name
  */
 export function registerInboundRoute(
   app: FastifyInstance,
@@ -48,11 +49,12 @@ export function registerInboundRoute(
   path: string,
   adapter: InboundAdapter,
   lookup: (request: FastifyRequest) => InboundContext,
+  options: { billed?: boolean } = {},
 ): void {
   const route = idempotentRoute(ctx, (request, reply, claim) =>
     handleInbound(ctx, adapter, lookup(request), request, reply, claim),
   );
-  app.post(path, { onSend: route.onSend }, route.handler);
+  app.post(path, { onSend: route.onSend, ...(options.billed ? { config: { billed: true } } : {}) }, route.handler);
 }
 
 /** An attempt's answer: from a native upstream (its body as sent) or translated (the provider's chat completion). */
