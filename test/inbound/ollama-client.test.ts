@@ -143,6 +143,79 @@ describe("to an OpenAI-compatible upstream", () => {
     expect(fake.requests.at(-1)!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
+  it("logprobs: asked for as chat's fields, answered as Ollama's, not streamed and streamed", async () => {
+    const content = [
+      {
+        token: "Hi",
+        logprob: -0.25,
+        bytes: [72, 105],
+        top_logprobs: [
+          { token: "Hi", logprob: -0.25, bytes: [] },
+          { token: "Yo", logprob: -1.5, bytes: [] },
+        ],
+      },
+      { token: "!", logprob: -0.5, bytes: [33], top_logprobs: [{ token: "!", logprob: -0.5, bytes: [] }] },
+    ];
+    const expected = [
+      {
+        token: "Hi",
+        logprob: -0.25,
+        top_logprobs: [
+          { token: "Hi", logprob: -0.25 },
+          { token: "Yo", logprob: -1.5 },
+        ],
+      },
+      { token: "!", logprob: -0.5, top_logprobs: [{ token: "!", logprob: -0.5 }] },
+    ];
+    const choice = {
+      index: 0,
+      message: { role: "assistant", content: "Hi!" },
+      finish_reason: "stop",
+      logprobs: { content },
+    };
+    fake.enqueue({
+      kind: "status",
+      status: 200,
+      body: JSON.stringify({
+        id: "c1",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [choice],
+        usage: DEFAULT_USAGE,
+      }),
+    });
+    const answer = await client.chat({
+      model: "chat",
+      logprobs: true,
+      top_logprobs: 2,
+      messages: [{ role: "user", content: "greet" }],
+    });
+    expect(answer.message.content).toBe("Hi!");
+    expect(answer.logprobs).toEqual(expected);
+    expect(fake.requests.at(-1)!.body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+
+    const event = (delta: Record<string, unknown>, logprobs: unknown, finish: string | null) =>
+      `data: ${JSON.stringify({ id: "c2", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, logprobs, finish_reason: finish }] })}\n\n`;
+    fake.enqueue({
+      kind: "status",
+      status: 200,
+      headers: { "content-type": "text/event-stream" },
+      body:
+        event({ role: "assistant", content: "Hi" }, { content: [content[0]] }, null) +
+        event({ content: "!" }, { content: [content[1]] }, null) +
+        event({}, null, "stop") +
+        "data: [DONE]\n\n",
+    });
+    const parts: GenerateResponse[] = [];
+    for await (const part of await client.generate({ model: "chat", prompt: "greet", stream: true, logprobs: true }))
+      parts.push(part);
+    expect(parts.map((part) => part.response).join("")).toBe("Hi!");
+    expect(parts.flatMap((part) => part.logprobs ?? [])).toEqual(expected);
+    expect(fake.requests.at(-1)!.body).toMatchObject({ logprobs: true });
+    expect(fake.requests.at(-1)!.body).not.toHaveProperty("top_logprobs");
+  });
+
   it("generate: system and prompt as two chat turns", async () => {
     const before = fake.requests.length;
     const answer = await client.generate({ model: "chat", prompt: "Why?", system: "Answer briefly." });

@@ -10,12 +10,13 @@
  * (the chat call's JSON text parsed; {} when it is not a JSON object).
  * Generate: `response`, and `thinking` beside it. The answer's reasoning
  * (`reasoning_content`/`reasoning`) is the `thinking`, unless the request said
- * `think: false`.
+ * `think: false`. The choice's `logprobs` become Ollama's `logprobs` (logprobs.ts).
  */
 import { reasoningText, type ChatCompletion } from "../chat-completion.js";
 import type { InboundAnswerInfo } from "../inbound.js";
 import { toolInput } from "../anthropic/from-chat.js";
 import { doneReasonOf, ollamaMetrics, type OllamaMetrics } from "./answer-metrics.js";
+import { ollamaLogprobs, type OllamaLogprob } from "./logprobs.js";
 
 /** Which answer shape: `/api/chat`'s `message` or `/api/generate`'s `response`. */
 export type OllamaEndpoint = "chat" | "generate";
@@ -26,11 +27,12 @@ export interface OllamaAnswerToolCall {
   function: { index: number; name: string; arguments: Record<string, unknown> };
 }
 
-/** What one answer object carries: text, reasoning, tool calls. */
+/** What one answer object carries: text, reasoning, tool calls, and the text's log probabilities when asked for. */
 export interface OllamaOutput {
   content: string;
   thinking: string | null;
   toolCalls: OllamaAnswerToolCall[];
+  logprobs?: OllamaLogprob[];
 }
 
 /** The `done_reason` and metrics of a last object. */
@@ -59,10 +61,11 @@ export function answerObject(
   const head = answerHead(info);
   const thinking = output.thinking !== null && output.thinking !== "" ? { thinking: output.thinking } : {};
   const tail = done ? { done: true, ...done } : { done: false };
-  if (endpoint === "generate") return { ...head, response: output.content, ...thinking, ...tail };
+  const logprobs = output.logprobs && output.logprobs.length > 0 ? { logprobs: output.logprobs } : {};
+  if (endpoint === "generate") return { ...head, response: output.content, ...thinking, ...tail, ...logprobs };
   const message: Record<string, unknown> = { role: "assistant", content: output.content, ...thinking };
   if (output.toolCalls.length > 0) message.tool_calls = output.toolCalls;
-  return { ...head, message, ...tail };
+  return { ...head, message, ...tail, ...logprobs };
 }
 
 /** The non-streamed answer of `endpoint` for a chat completion (its first choice), as JSON text. */
@@ -78,6 +81,7 @@ export function completionToOllama(
     content: typeof message?.content === "string" ? message.content : "",
     thinking: thinkingOff(info) ? null : reasoningText(message),
     toolCalls,
+    logprobs: ollamaLogprobs(choice?.logprobs),
   };
   const metrics = ollamaMetrics(completion.usage, info.promptTokensEstimate, {
     startedAt: info.startedAt,

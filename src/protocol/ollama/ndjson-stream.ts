@@ -8,7 +8,8 @@
  *
  * - each reasoning delta → an object with `thinking` (in `message` for chat, beside
  *   `response` for generate), unless the request said `think: false`;
- * - each text delta → an object with the text (`message.content` / `response`), `done: false`;
+ * - each text delta → an object with the text (`message.content` / `response`), `done: false`, and
+ *   its `logprobs` when the chunk has them;
  * - tool calls are gathered while their arguments stream, then sent whole in one
  *   `done: false` object (Ollama sends a call with its arguments as an object, never in pieces);
  * - last, the `done: true` object with `done_reason`, the counts (the upstream's usage
@@ -23,6 +24,7 @@ import type { RelayError } from "../errors.js";
 import type { InboundAnswerInfo, StreamEncoder } from "../inbound.js";
 import { doneReasonOf, ollamaMetrics } from "./answer-metrics.js";
 import { ollamaErrorBody } from "./error-body.js";
+import { ollamaLogprobs } from "./logprobs.js";
 import { answerObject, ollamaToolCall, thinkingOff, type OllamaEndpoint, type OllamaOutput } from "./from-chat.js";
 
 /** One NDJSON line. */
@@ -67,7 +69,12 @@ export class OllamaNdjsonEncoder implements StreamEncoder {
     }
     if (typeof delta.content === "string" && delta.content !== "") {
       this.sawOutput();
-      out += this.output({ content: delta.content, thinking: null, toolCalls: [] });
+      out += this.output({
+        content: delta.content,
+        thinking: null,
+        toolCalls: [],
+        logprobs: ollamaLogprobs(choice.logprobs),
+      });
     }
     for (const call of delta.tool_calls ?? []) {
       this.sawOutput();

@@ -82,6 +82,8 @@ const generationFields = {
   options: options.nullish(),
   think: think.nullish(),
   keep_alive: z.union([z.string(), z.number()]).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
 };
 
 /** The body of `POST /api/chat`. Unknown fields are kept. */

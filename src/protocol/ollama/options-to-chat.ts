@@ -12,7 +12,8 @@
  *   and the proxy's raw backends read;
  * - `format: "json"` → `response_format: {"type": "json_object"}`; a JSON schema →
  *   `response_format: {"type": "json_schema", "json_schema": {"name": "response", "schema": …}}`;
- * - `think: "low" | "medium" | "high"` → `reasoning_effort`.
+ * - `think: "low" | "medium" | "high"` → `reasoning_effort`;
+ * - `logprobs`, `top_logprobs` → the same fields (the answer's come back as Ollama's `logprobs`).
  *
  * Left out, because chat has no word for them: `num_ctx` (the deployment's own
  * window applies), the other Modelfile options (`mirostat`, `num_gpu`, …),
@@ -54,4 +55,14 @@ export function formatToChat(format: OllamaFormat | null | undefined): Record<st
 /** The chat request's `reasoning_effort` for `think`, or null when chat cannot say it. */
 export function thinkToChat(think: OllamaThink | null | undefined): string | null {
   return typeof think === "string" ? think : null;
+}
+
+/** The chat request's `logprobs` and `top_logprobs` (`top_logprobs` asks for `logprobs` too, as chat requires). */
+export function logprobsToChat(
+  logprobs: boolean | null | undefined,
+  topLogprobs: number | null | undefined,
+): Record<string, unknown> {
+  const top = typeof topLogprobs === "number" && topLogprobs > 0 ? topLogprobs : null;
+  if (logprobs !== true && top === null) return {};
+  return top === null ? { logprobs: true } : { logprobs: true, top_logprobs: top };
 }

@@ -13,7 +13,7 @@
  * - a `tool` message → `role: "tool"` answering the call its `tool_call_id` names,
  *   else the earliest unanswered call of the last assistant message with its
  *   `tool_name`, else the earliest unanswered one;
- * - `tools` (function tools) → `tools`; `options`, `format`, `think`: options-to-chat.ts;
+ * - `tools` (function tools) → `tools`; `options`, `format`, `think`, `logprobs`: options-to-chat.ts;
  * - `/api/generate`: `system` → a system message, `prompt` (and `images`) → one user
  *   message. Ollama would render the prompt through the model's template; here every
  *   backend gets it as one chat turn. `raw: true` is accepted and the prompt still goes
@@ -25,7 +25,7 @@
  */
 import type { ChatCompletionRequest, ChatMessage } from "../chat-request.js";
 import { invalidRequest } from "../errors.js";
-import { formatToChat, optionsToChat, thinkToChat } from "./options-to-chat.js";
+import { formatToChat, logprobsToChat, optionsToChat, thinkToChat } from "./options-to-chat.js";
 import type {
   OllamaChatRequest,
   OllamaGenerateRequest,
@@ -74,6 +74,7 @@ function withSettings(
   if (responseFormat) chat.response_format = responseFormat;
   const effort = thinkToChat(request.think);
   if (effort) chat.reasoning_effort = effort;
+  Object.assign(chat, logprobsToChat(request.logprobs, request.top_logprobs));
   return chat;
 }
 
