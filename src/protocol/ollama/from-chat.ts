@@ -39,7 +39,10 @@ export interface OllamaOutput {
 export type OllamaDone = { done_reason: string } & OllamaMetrics;
 
 /** The `{model, created_at}` every object starts with. */
-export function answerHead(info: InboundAnswerInfo, at: number = Date.now()): { model: string; created_at: string } {
+export function answerHead(
+  info: Pick<InboundAnswerInfo, "model">,
+  at: number = Date.now(),
+): { model: string; created_at: string } {
   return { model: info.model, created_at: new Date(at).toISOString() };
 }
 

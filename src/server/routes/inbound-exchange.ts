@@ -9,7 +9,7 @@
  * `exchange/native.ts`), answered byte for byte, or to any other as the
  * chat translation, its answer encoded back into the protocol.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { Exchange } from "../../exchange/exchange.js";
 import { nativeCall, nativeEndpointFor, type NativeRequest } from "../../exchange/native.js";
 import { openNativeStream, openStream, type OpenedStream } from "../../exchange/open-stream.js";
@@ -42,6 +42,7 @@ import { OVERHEAD_HEADER } from "./chat-completions.js";
  * handling, src/server/idempotency.ts).
  * @param lookup how the adapter reads a recorded exchange back (OpenAI Responses' `previous_response_id`)
  * @param options.billed books usage and applies rate limits (admission) on a route admission does not know by name
+ * @param options.preHandler runs after admission and may answer a request that needs no exchange itself (Ollama's "load a model")
  */
 export function registerInboundRoute(
   app: FastifyInstance,
@@ -49,12 +50,20 @@ export function registerInboundRoute(
   path: string,
   adapter: InboundAdapter,
   lookup: (request: FastifyRequest) => InboundContext,
-  options: { billed?: boolean } = {},
+  options: { billed?: boolean; preHandler?: preHandlerAsyncHookHandler } = {},
 ): void {
   const route = idempotentRoute(ctx, (request, reply, claim) =>
     handleInbound(ctx, adapter, lookup(request), request, reply, claim),
   );
-  app.post(path, { onSend: route.onSend, ...(options.billed ? { config: { billed: true } } : {}) }, route.handler);
+  app.post(
+    path,
+    {
+      onSend: route.onSend,
+      ...(options.billed ? { config: { billed: true } } : {}),
+      ...(options.preHandler ? { preHandler: options.preHandler } : {}),
+    },
+    route.handler,
+  );
 }
 
 /** An attempt's answer: from a native upstream (its body as sent) or translated (the provider's chat completion). */

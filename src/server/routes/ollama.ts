@@ -6,7 +6,8 @@
  * - `POST /api/chat`, `POST /api/generate`: exchanges on the one inbound runner
  *   (routing, retries, fallbacks, the recorder as protocol `ollama`, the body as
  *   received as `prompt_json`), JSON with `stream: false`, NDJSON otherwise
- *   (protocol/ollama/ollama-adapters.ts);
+ *   (protocol/ollama/ollama-adapters.ts); a "load a model" request (no messages, no
+ *   prompt) is answered at once, unrecorded (protocol/ollama/load-request.ts);
  * - `POST /api/embed`, `POST /api/embeddings`: the embeddings core (routes/embeddings.ts)
  *   with Ollama's shapes (protocol/ollama/embed.ts);
  * - `GET /api/tags`, `GET /api/ps`, `POST /api/show`: the models `GET /v1/models` lists
@@ -20,12 +21,18 @@
  * (server/errors.ts): 400 for a bad body naming the field, 404 for a model no deployment
  * serves, 401/403/429 from admission, the upstream's or 502/504 from an exchange.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import { routableModels, type RoutableModel } from "../../catalog/routable-models.js";
 import { invalidRequest } from "../../protocol/errors.js";
 import { embedAnswer, embeddingsAnswer, parseOllamaEmbed, parseOllamaEmbeddings } from "../../protocol/ollama/embed.js";
 import { psModel, showAnswer, tagsModel } from "../../protocol/ollama/model-list.js";
-import { ollamaChatAdapter, ollamaGenerateAdapter } from "../../protocol/ollama/ollama-adapters.js";
+import type { OllamaEndpoint } from "../../protocol/ollama/from-chat.js";
+import { loadAnswer, loadRequestOf } from "../../protocol/ollama/load-request.js";
+import {
+  NDJSON_CONTENT_TYPE,
+  ollamaChatAdapter,
+  ollamaGenerateAdapter,
+} from "../../protocol/ollama/ollama-adapters.js";
 import { ollamaShowRequestSchema, validateOllamaBody } from "../../protocol/ollama/ollama-request.js";
 import { providerModule } from "../../providers/modules.js";
 import type { ServerContext } from "../context.js";
@@ -72,8 +79,14 @@ const EMBEDDINGS: EmbeddingsFace = {
 /** Registers Ollama's `/api/*` routes and `GET /`. */
 export function registerOllama(app: FastifyInstance, ctx: ServerContext): void {
   const lookup = (request: Parameters<typeof inboundContextOf>[1]) => inboundContextOf(ctx, request);
-  registerInboundRoute(app, ctx, "/api/chat", ollamaChatAdapter, lookup, { billed: true });
-  registerInboundRoute(app, ctx, "/api/generate", ollamaGenerateAdapter, lookup, { billed: true });
+  registerInboundRoute(app, ctx, "/api/chat", ollamaChatAdapter, lookup, {
+    billed: true,
+    preHandler: answerLoad(ctx, "chat"),
+  });
+  registerInboundRoute(app, ctx, "/api/generate", ollamaGenerateAdapter, lookup, {
+    billed: true,
+    preHandler: answerLoad(ctx, "generate"),
+  });
   registerEmbeddingsRoute(app, ctx, "/api/embed", EMBED, { billed: true });
   registerEmbeddingsRoute(app, ctx, "/api/embeddings", EMBEDDINGS, { billed: true });
 
@@ -95,6 +108,24 @@ export function registerOllama(app: FastifyInstance, ctx: ServerContext): void {
 
   // Fastify answers HEAD with the GET route (exposeHeadRoutes).
   app.get("/", (_request, reply) => reply.type("text/plain; charset=utf-8").send(OLLAMA_ROOT_TEXT));
+}
+
+/**
+ * Answers Ollama's "load a model" requests (protocol/ollama/load-request.ts) before the exchange runner:
+ * at once, for a model a request could be routed with (else 404 as a generation would get); others go on.
+ */
+function answerLoad(ctx: ServerContext, endpoint: OllamaEndpoint): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    const load = loadRequestOf(endpoint, request.body);
+    if (!load) return;
+    ctx.router.resolve(load.model);
+    const stream = (request.body as { stream?: unknown }).stream !== false;
+    request.relayLogged = true;
+    await reply
+      .code(200)
+      .header("content-type", stream ? NDJSON_CONTENT_TYPE : "application/json")
+      .send(loadAnswer(endpoint, load));
+  };
 }
 
 /** A name the list does not show but a route serves (e.g. through `default_model`): what its deployment says. */
