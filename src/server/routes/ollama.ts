@@ -24,7 +24,15 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import { routableModels, type RoutableModel } from "../../catalog/routable-models.js";
 import { invalidRequest } from "../../protocol/errors.js";
-import { embedAnswer, embeddingsAnswer, parseOllamaEmbed, parseOllamaEmbeddings } from "../../protocol/ollama/embed.js";
+import {
+  embedAnswer,
+  embeddingsAnswer,
+  parseOllamaEmbed,
+  parseOllamaEmbeddings,
+  type EmbedAnswerInput,
+} from "../../protocol/ollama/embed.js";
+import type { EmbeddingRequest } from "../../protocol/embeddings.js";
+import type { EmbeddingResult } from "../../providers/types.js";
 import { psModel, showAnswer, tagsModel } from "../../protocol/ollama/model-list.js";
 import type { OllamaEndpoint } from "../../protocol/ollama/from-chat.js";
 import { loadAnswer, loadRequestOf } from "../../protocol/ollama/load-request.js";
@@ -50,30 +58,27 @@ export const OLLAMA_API_VERSION = "0.12.0";
 /** What `GET /` answers, as Ollama does. */
 export const OLLAMA_ROOT_TEXT = "Ollama is running";
 
+/** What Ollama's embeddings answers are made from: the provider's result and the exchange's facts. */
+function answerInput(result: EmbeddingResult, body: EmbeddingRequest, elapsedMs: number): EmbedAnswerInput {
+  return {
+    rawBody: result.rawBody,
+    model: body.model,
+    input: body.input,
+    promptTokens: result.promptTokens,
+    elapsedMs,
+  };
+}
+
 /** `/api/embed`: `input` → vectors as `embeddings`. */
 const EMBED: EmbeddingsFace = {
   parse: parseOllamaEmbed,
-  answer: (result, body, elapsedMs) =>
-    embedAnswer({
-      rawBody: result.rawBody,
-      model: body.model,
-      input: body.input,
-      promptTokens: result.promptTokens,
-      elapsedMs,
-    }),
+  answer: (result, body, elapsedMs) => embedAnswer(answerInput(result, body, elapsedMs)),
 };
 
 /** `/api/embeddings`: `prompt` → one `embedding`. */
 const EMBEDDINGS: EmbeddingsFace = {
   parse: parseOllamaEmbeddings,
-  answer: (result, body, elapsedMs) =>
-    embeddingsAnswer({
-      rawBody: result.rawBody,
-      model: body.model,
-      input: body.input,
-      promptTokens: result.promptTokens,
-      elapsedMs,
-    }),
+  answer: (result, body, elapsedMs) => embeddingsAnswer(answerInput(result, body, elapsedMs)),
 };
 
 /** Registers Ollama's `/api/*` routes and `GET /`. */
