@@ -5,6 +5,8 @@
  * with its body (an OpenAI-compatible upstream's bytes unchanged), and
  * queue an {@link EmbeddingExchange} for `llm_relay_embeddings`. Follows
  * OpenAI's Embeddings API (https://platform.openai.com/docs/api-reference/embeddings/create).
+ * Another protocol's embeddings routes (Ollama's `/api/embed`, `/api/embeddings`) run the
+ * same core through {@link registerEmbeddingsRoute} with their own {@link EmbeddingsFace}.
  *
  * Answers: 400 naming the field for an invalid body, 404 `model_not_found`,
  * 400 `embeddings_not_supported` for a provider without embeddings, the
@@ -34,11 +36,52 @@ import { exchangeAccount } from "../admission.js";
 import { idempotentRoute } from "../idempotency.js";
 import { logEmbeddingLine } from "../../logging/exchange-line.js";
 import { SHUTDOWN_REASON } from "../../exchange/outcome.js";
+import { errorBodyFor } from "../errors.js";
 
-/** Registers the route (with `Idempotency-Key` handling, src/server/idempotency.ts: whole answers are kept by its `onSend` hook). */
+/** Registers `POST /v1/embeddings`. */
 export function registerEmbeddings(app: FastifyInstance, ctx: ServerContext): void {
-  const route = idempotentRoute(ctx, (request, reply) => handleEmbeddings(ctx, request, reply));
-  app.post("/v1/embeddings", { onSend: route.onSend }, route.handler);
+  registerEmbeddingsRoute(app, ctx, "/v1/embeddings", OPENAI_EMBEDDINGS);
+}
+
+/**
+ * One protocol's face of the embeddings core: how its body becomes OpenAI's
+ * embeddings request, and how the provider's answer (an OpenAI `list`) becomes
+ * its answer. Errors take the route's shape (`errorBodyFor`, server/errors.ts).
+ */
+export interface EmbeddingsFace {
+  /**
+   * The OpenAI embeddings request of the client's body.
+   * @throws RelayError 400 naming the field
+   */
+  parse(body: unknown): EmbeddingRequest;
+  /**
+   * The 200 answer's body (JSON text).
+   * @param elapsedMs from the request's start to now, in ms
+   * @throws RelayError (e.g. 502 `upstream_invalid_response`) when the result cannot be answered with
+   */
+  answer(result: EmbeddingResult, body: EmbeddingRequest, elapsedMs: number): string;
+}
+
+/** OpenAI's own face: the body validated as it is, the upstream's answer unchanged. */
+const OPENAI_EMBEDDINGS: EmbeddingsFace = {
+  parse: validateEmbeddingRequest,
+  answer: (result) => result.rawBody,
+};
+
+/**
+ * Registers `POST path` on the embeddings core (with `Idempotency-Key` handling,
+ * src/server/idempotency.ts: whole answers are kept by its `onSend` hook).
+ * @param options.billed books usage and applies rate limits (admission) on a route admission does not know by name
+ */
+export function registerEmbeddingsRoute(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  path: string,
+  face: EmbeddingsFace,
+  options: { billed?: boolean } = {},
+): void {
+  const route = idempotentRoute(ctx, (request, reply) => handleEmbeddings(ctx, face, request, reply));
+  app.post(path, { onSend: route.onSend, ...(options.billed ? { config: { billed: true } } : {}) }, route.handler);
 }
 
 /** 400 for a model whose provider has no embeddings. */
@@ -56,10 +99,15 @@ interface Outcome {
   error: string | null;
 }
 
-async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function handleEmbeddings(
+  ctx: ServerContext,
+  face: EmbeddingsFace,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   let body: EmbeddingRequest;
   try {
-    body = validateEmbeddingRequest(request.body);
+    body = face.parse(request.body);
   } catch (error) {
     const relayError = toRelayError(error);
     ctx.logger.info(
@@ -86,14 +134,19 @@ async function handleEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     if (!provider.embed) throw embeddingsNotSupported(body.model, route.deployment.provider);
     result = await provider.embed({ body: { ...body, model: route.upstreamModel }, signal, requestId: request.id });
     if (signal.aborted) throw signal.reason;
-    reply.code(200).header("content-type", "application/json").headers(routeHeaders(route)).send(result.rawBody);
+    const answer = face.answer(result, body, performance.now() - t0);
+    reply.code(200).header("content-type", "application/json").headers(routeHeaders(route)).send(answer);
     outcome = { status: "ok", httpStatus: 200, error: null };
   } catch (error) {
     const { answer, failed } = failure(error, signal);
     outcome = failed;
     result = null;
     if (!reply.sent && !reply.raw.headersSent)
-      reply.code(failed.httpStatus).headers(answer.headers).headers(routeHeaders(route)).send(answer.toBody());
+      reply
+        .code(failed.httpStatus)
+        .headers(answer.headers)
+        .headers(routeHeaders(route))
+        .send(errorBodyFor(request.url, answer));
   } finally {
     watch.end();
   }
