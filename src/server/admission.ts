@@ -308,7 +308,7 @@ export class Admission {
     if (remaining !== null && model !== null) this.refuseUnpriced(model, route, tenant, keyRemaining !== null);
     if (key) {
       if (key.rpm !== null || key.tpm !== null) {
-        const estimatedTokens = key.tpm === null ? 0 : estimateTokens(route, request.body);
+        const estimatedTokens = key.tpm === null ? 0 : estimateTokens(route, request.body, request.rawBody);
         const decision = await this.limiter.acquire(key.id, { rpm: key.rpm, tpm: key.tpm, estimatedTokens });
         if (!decision.allowed) throw rateLimitError(decision, { subject: `key ${key.prefix}…` });
         reply.headers(decision.headers);
@@ -392,25 +392,39 @@ function operationOf(header: string | string[] | undefined): UsageOperation {
  * prompt is estimated at 4 UTF-8 bytes a token (src/tokens/size-estimate.ts),
  * and the real usage settles the reservation afterwards.
  */
-function estimateTokens(route: string, body: unknown): number {
+function estimateTokens(route: string, body: unknown, rawBody: string | null): number {
   try {
-    const b = body as { messages?: unknown; input?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
+    const b = body as {
+      messages?: unknown;
+      input?: unknown;
+      max_tokens?: unknown;
+      max_completion_tokens?: unknown;
+      options?: { num_predict?: unknown } | null;
+      generationConfig?: { maxOutputTokens?: unknown } | null;
+    };
     if (route === "/v1/embeddings") return countEmbeddingInputTokens(b.input as never).tokens;
     // On the event loop: a prompt past the limit is estimated from its size (linear, microseconds a KB), never counted.
+    // Bodies of other shapes (Gemini's `contents`, Ollama's and legacy completions' `prompt`, Ollama's embed `input`)
+    // are estimated from the size of their JSON text, about 4 characters a token.
     const prompt = Array.isArray(b.messages)
       ? countPromptTokens(b.messages as ChatMessage[], EVENT_LOOP_COUNT_LIMIT_CHARS)
-      : 0;
-    const max =
-      typeof b.max_completion_tokens === "number"
-        ? b.max_completion_tokens
-        : typeof b.max_tokens === "number"
-          ? b.max_tokens
-          : 0;
-    return prompt + Math.max(0, Math.floor(max));
+      : rawBody !== null
+        ? Math.ceil(rawBody.length / CHARS_PER_TOKEN_ESTIMATE)
+        : 0;
+    const max = [
+      b.max_completion_tokens,
+      b.max_tokens,
+      b.options?.num_predict,
+      b.generationConfig?.maxOutputTokens,
+    ].find((value): value is number => typeof value === "number");
+    return prompt + Math.max(0, Math.floor(max ?? 0));
   } catch {
     return 0;
   }
 }
+
+/** Characters of JSON text per token when a body's prompt is estimated from its size (not a chat `messages` list). */
+const CHARS_PER_TOKEN_ESTIMATE = 4;
 
 function invalidKey(message: string): RelayError {
   return errors.invalidApiKey(message);

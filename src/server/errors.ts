@@ -25,6 +25,7 @@ import { envelopeError } from "./envelope.js";
 import { anthropicErrorBody } from "../protocol/anthropic/error-body.js";
 import { geminiErrorBody } from "../protocol/gemini/error-body.js";
 import { ollamaErrorBody } from "../protocol/ollama/error-body.js";
+import { withoutKeyParam } from "../protocol/gemini/key-param.js";
 import { newRequestId, requestIdOf } from "./request-id.js";
 
 /** 5xx answers that are load shedding, not failures: not logged as errors. */
@@ -72,7 +73,8 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: numbe
     sendError(request, reply, relayError);
   });
   app.setNotFoundHandler((request, reply) => {
-    sendError(request, reply, errors.unknownUrl(`Invalid URL (${request.method} ${request.url})`));
+    // The URL is echoed without the value of a `?key=` (the Gemini API's way to pass a key).
+    sendError(request, reply, errors.unknownUrl(`Invalid URL (${request.method} ${withoutKeyParam(request.url)})`));
   });
 }
 

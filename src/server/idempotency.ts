@@ -171,9 +171,9 @@ export class IdempotencyClaim {
     onText: (text) => {
       this.texts.push(text);
     },
-    beforeEnd: (complete, lastText) => {
+    beforeEnd: (complete, lastText, contentType) => {
       if (!complete) return this.release();
-      const headers = { ...this.headers(), "content-type": SSE_CONTENT_TYPE };
+      const headers = { ...this.headers(), "content-type": contentType ?? SSE_CONTENT_TYPE };
       if (lastText !== undefined)
         return this.keep({ kind: "body", status: 200, headers, body: this.texts.join("") + lastText });
       return this.keep({ kind: "sse", status: 200, headers, events: [...this.events, "[DONE]"] });

@@ -62,8 +62,9 @@ export interface StreamObserver {
    * completed (`data: [DONE]`, or `lastText`, follows), false when it ends
    * early (cancelled or truncated). Must not reject.
    * @param lastText for a stream in another protocol: its closing text (the encoder's `end()`, "" for a native stream), written next
+   * @param contentType the stream's `content-type` as sent (SSE's, or the protocol's: Ollama's NDJSON)
    */
-  beforeEnd(complete: boolean, lastText?: string): Promise<void>;
+  beforeEnd(complete: boolean, lastText?: string, contentType?: string): Promise<void>;
 }
 
 /**
@@ -141,11 +142,8 @@ export async function streamToClient(
     // Headers set on the reply before it was hijacked (admission's budget and x-ratelimit-*) go out too. The routing
     // headers are set on the reply as well, where an idempotent answer's replay reads them back.
     reply.headers(exchange.routingHeaders());
-    res.writeHead(200, {
-      ...headerValues(reply.getHeaders()),
-      ...SSE_HEADERS,
-      ...(wire?.kind === "encoder" && wire.contentType ? { "content-type": wire.contentType } : {}),
-    });
+    const contentType = (wire?.kind === "encoder" && wire.contentType) || SSE_HEADERS["content-type"];
+    res.writeHead(200, { ...headerValues(reply.getHeaders()), ...SSE_HEADERS, "content-type": contentType });
     if (stream.kind === "native") await pumpNative(pumping, stream.protocol, stream.iterator, stream.first, blocks);
     else if (encoder && stream.kind === "sse")
       await pumpEncodedSse(pumping, encoder, stream.iterator, stream.first, blocks);
@@ -160,7 +158,7 @@ export async function streamToClient(
     }
     opened.finish();
     const last = stream.kind === "native" ? "" : encoder ? encoder.end() : "data: [DONE]\n\n";
-    await observer?.beforeEnd(true, wire ? last : undefined);
+    await observer?.beforeEnd(true, wire ? last : undefined, contentType);
     res.end(last);
     return okOutcome(output);
   } catch (error) {

@@ -83,6 +83,14 @@ describe("malformed chat-completion requests (echo)", () => {
     await expectStillServing();
   });
 
+  it("does not echo the value of a ?key= query parameter (the Gemini API's way to send a key) in a 404", async () => {
+    const answer = await send(`${proxy.url}/v1/nothing-here?alt=sse&key=sk-secret-in-url`, { method: "GET" });
+    expect(answer.status).toBe(404);
+    const error = openAIError(answer);
+    expect(error.message).toContain("/v1/nothing-here?alt=sse&key=[redacted]");
+    expect(answer.text).not.toContain("sk-secret-in-url");
+  });
+
   // curl -d sends application/x-www-form-urlencoded; fetch with a string body and no header sends text/plain.
   it.each(["application/x-www-form-urlencoded", "text/plain;charset=UTF-8"])(
     "parses a JSON body sent as %s",
