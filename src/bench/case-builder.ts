@@ -10,6 +10,16 @@ import { parseMessagesRequest } from "../protocol/anthropic/messages-request.js"
 import { messagesToChat } from "../protocol/anthropic/to-chat.js";
 import { parseResponsesRequest } from "../protocol/responses/responses-request.js";
 import { toChatRequest } from "../protocol/responses/to-chat.js";
+import {
+  ollamaChatRequestSchema,
+  ollamaGenerateRequestSchema,
+  validateOllamaBody,
+} from "../protocol/ollama/ollama-request.js";
+import { ollamaChatToChat, ollamaGenerateToChat } from "../protocol/ollama/to-chat.js";
+import { parseGenerateContentRequest } from "../protocol/gemini/gemini-request.js";
+import { generateContentToChat } from "../protocol/gemini/to-chat.js";
+import { parseCompletionsRequest, promptsOf } from "../protocol/completions/completions-request.js";
+import { completionsToChat } from "../protocol/completions/to-chat.js";
 import { validateMessages } from "../library/request-options.js";
 import type { ChatMessage } from "../library/types.js";
 import { countPromptTokens, countTextTokens } from "../tokens/count.js";
@@ -55,7 +65,7 @@ export function buildCase(row: RecordedRow): BenchCase {
   } catch {
     throw new UnreplayableCase("prompt_json is not JSON");
   }
-  if (row.protocol === "messages" || row.protocol === "responses") body = asChatRequest(row.protocol, body);
+  if (row.protocol && row.protocol !== "chat") body = asChatRequest(row.protocol, body);
   if (!body || typeof body !== "object" || !Array.isArray(body.messages) || body.messages.length === 0) {
     throw new UnreplayableCase("prompt_json has no messages");
   }
@@ -96,20 +106,44 @@ export function buildCase(row: RecordedRow): BenchCase {
 }
 
 /**
- * A recorded request of another protocol (`prompt_json` is the body as the client sent it) as the chat
- * request it was translated to, so any chat candidate can replay it: Anthropic Messages through
- * `messagesToChat`; OpenAI Responses through `toChatRequest`, leaving out what chat cannot carry (hosted tools).
- * @throws UnreplayableCase when the body is not valid in its protocol, or continues an earlier response (`previous_response_id`)
+ * The chat request of a body recorded in another inbound protocol, as the proxy translated it when it came in:
+ * Anthropic Messages through `messagesToChat`; OpenAI Responses through `toChatRequest`, leaving out what chat
+ * cannot carry (hosted tools); Ollama's `/api/chat` (a body with `messages`) or `/api/generate` (a `prompt`);
+ * Gemini's `generateContent` (its `prompt_json` names the URL's model as `model`); legacy completions (the prompt
+ * as one user message).
+ * @throws UnreplayableCase when the body is not valid in its protocol, continues an earlier response
+ *   (`previous_response_id`), or its protocol is unknown
  */
-function asChatRequest(protocol: "messages" | "responses", body: unknown): Record<string, unknown> {
+function asChatRequest(protocol: string, body: unknown): Record<string, unknown> {
   try {
-    if (protocol === "messages") return messagesToChat(parseMessagesRequest(body));
-    const request = parseResponsesRequest(body);
-    if (typeof request.previous_response_id === "string")
-      throw new UnreplayableCase(
-        "it continues an earlier response (previous_response_id); replay the whole chain instead",
-      );
-    return toChatRequest(request, [], () => undefined);
+    switch (protocol) {
+      case "messages":
+        return messagesToChat(parseMessagesRequest(body));
+      case "responses": {
+        const request = parseResponsesRequest(body);
+        if (typeof request.previous_response_id === "string")
+          throw new UnreplayableCase(
+            "it continues an earlier response (previous_response_id); replay the whole chain instead",
+          );
+        return toChatRequest(request, [], () => undefined);
+      }
+      case "ollama":
+        return Array.isArray((body as { messages?: unknown } | null)?.messages)
+          ? ollamaChatToChat(validateOllamaBody(ollamaChatRequestSchema, body))
+          : ollamaGenerateToChat(validateOllamaBody(ollamaGenerateRequestSchema, body));
+      case "gemini": {
+        const model = (body as { model?: unknown } | null)?.model;
+        return generateContentToChat(parseGenerateContentRequest(body), typeof model === "string" ? model : "", false);
+      }
+      case "completions": {
+        const request = parseCompletionsRequest(body);
+        const prompts = promptsOf(request);
+        if (prompts.length !== 1) throw new UnreplayableCase(`it holds ${prompts.length} prompts, not one`);
+        return completionsToChat(request, prompts[0]!);
+      }
+      default:
+        throw new UnreplayableCase(`its protocol '${protocol}' is not one llm-relay serves`);
+    }
   } catch (error) {
     if (error instanceof UnreplayableCase) throw error;
     throw new UnreplayableCase(`prompt_json is not a valid ${protocol} request: ${(error as Error).message}`);
