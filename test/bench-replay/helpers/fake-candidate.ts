@@ -107,6 +107,10 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.flushHeaders();
       await sleep(profile.firstChunkDelayMs);
+      // No delay between chunks: the whole answer goes out in one write (corked), so the client receives it in one
+      // piece whatever the load, as a buffering upstream or middlebox sends it.
+      const onePiece = profile.chunkDelayMs === 0;
+      if (onePiece) res.cork();
       for (const piece of splitText(text, profile.chunkCount)) {
         if (res.destroyed) return;
         res.write(`data: ${JSON.stringify(chunk(id, model, { content: piece }, null))}\n\n`);
@@ -119,6 +123,7 @@ export async function startFakeCandidate(profile: CandidateProfile): Promise<Fak
         res.write(`data: ${JSON.stringify(usageChunk(id, model, fullUsage))}\n\n`);
       }
       res.end("data: [DONE]\n\n");
+      if (onePiece) res.uncork();
     }),
   );
   const listening = await listenOnLoopback(server);
