@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows } from "../helpers/db.js";
-import { chat, chatBody, openAIError, recordedExchange, recordedExchanges, send } from "../helpers/exchanges.js";
+import { chat, chatBody, recordedExchange, recordedExchanges, send } from "../helpers/exchanges.js";
 import { parsePrometheusText, sampleValue } from "../helpers/prometheus.js";
 import { fakeDeployment, startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { until } from "../helpers/until.js";
@@ -66,10 +66,15 @@ describe("models", () => {
     expect(Number.isInteger((answer.json as { created: number }).created)).toBe(true);
   });
 
-  it("GET /v1/models/nope is a 404 model_not_found error", async () => {
+  it("GET /v1/models/nope answers as routing does: this proxy's default_model (echo) would serve it", async () => {
+    // A name no route serves is 404 model_not_found (test/server/models-lookup.test.ts, on a proxy without a default).
     const answer = await send(`${proxy.baseURL}/models/nope`);
-    expect(answer.status).toBe(404);
-    expect(openAIError(answer).code).toBe("model_not_found");
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ id: "nope", object: "model", owned_by: "echo", created: match.any(Number) });
+    const chat = await send(`${proxy.baseURL}/chat/completions`, {
+      body: { model: "nope", messages: [{ role: "user", content: "hi" }] },
+    });
+    expect(chat.status).toBe(200);
   });
 
   it("lists aliases and prefix/* patterns with their provider as owned_by", async () => {
