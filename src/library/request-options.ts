@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { chatMessageSchema, type ChatCompletionRequest } from "../protocol/chat-request.js";
 import { invalidRequest, type RelayError } from "../protocol/errors.js";
+import { readZodIssue } from "../protocol/zod-issue.js";
 import type { CompletionOptions } from "./types.js";
 
 /** Temperature when neither the call nor `LLM_TEMPERATURE` gives one. */
@@ -73,8 +74,8 @@ export function validateMessages(messages: unknown): ChatCompletionRequest["mess
     throw invalid(`messages must be an array of {role, content}, got ${describeValue(messages)}`, "messages");
   const result = messagesSchema.safeParse(messages);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = ["messages", ...(issue?.path ?? []).map(String)].join(".");
+  const issue = readZodIssue(result.error, messages);
+  const param = issue?.param ? `messages.${issue.param}` : "messages";
   throw invalid(`Invalid ${param}: ${issue?.message ?? "invalid value"}`, param);
 }
 

@@ -13,6 +13,8 @@
 import { z, type ZodError } from "zod";
 import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../tokens/count.js";
 import { invalidRequest, type RelayError } from "./errors.js";
+import { isJsonObject } from "./json-object.js";
+import { readZodIssue } from "./zod-issue.js";
 
 /** Most inputs in one request (OpenAI's limit on the `input` array). */
 export const MAX_EMBEDDING_INPUTS = 2048;
@@ -76,20 +78,20 @@ export interface EmbeddingList {
  *   `missing_required_parameter` for a missing `model`/`input`, `invalid_value` otherwise
  */
 export function validateEmbeddingRequest(body: unknown): EmbeddingRequest {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalidRequest("The request body must be a JSON object with 'model' and 'input'.");
   }
   const result = embeddingRequestSchema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error, body as Record<string, unknown>);
+  throw describe(result.error, body);
 }
 
 function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = error.issues[0];
+  const issue = readZodIssue(error, body);
   if (!issue) return invalidRequest("Invalid request body.");
-  const param = issue.path.map(String).join(".");
+  const { param } = issue;
   const top = issue.path[0];
-  if (issue.path.length === 1 && typeof top === "string" && body[top] === undefined) {
+  if (issue.missing) {
     return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
   }
   // A union reports its own message; the first path element is the field the client got wrong.

@@ -4,6 +4,7 @@
  * both stores, `trackTokenUsage` and (next) `POST /internal/usage`.
  */
 import { z } from "zod";
+import { readZodIssue } from "../protocol/zod-issue.js";
 import { newUlid } from "../recording/ulid.js";
 import { instantMs, isoUtc } from "./instants.js";
 import { TenancyInputError } from "./store.js";
@@ -44,8 +45,8 @@ export const usageEventSchema = z.strictObject({
 export function usageRowOf(event: UsageEvent, now: number = Date.now()): UsageRow {
   const parsed = usageEventSchema.safeParse(event);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TenancyInputError(`invalid usage event: ${issue.path.join(".") || "(event)"}: ${issue.message}`);
+    const issue = readZodIssue(parsed.error, event)!;
+    throw new TenancyInputError(`invalid usage event: ${issue.param || "(event)"}: ${issue.message}`);
   }
   const e = parsed.data;
   const createdMs = e.createdAt === undefined ? now : instantMs(e.createdAt);

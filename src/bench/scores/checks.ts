@@ -21,6 +21,7 @@
 import fs from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { readZodIssue } from "../../protocol/zod-issue.js";
 import type { CheckResult, CheckSpec } from "../types.js";
 import { parseFileListings } from "./file-listing.js";
 
@@ -57,8 +58,8 @@ const fileSchema = z.strictObject({
 export function checksFromDocument(document: unknown, source = "bench.yaml"): CheckSpec[] {
   const result = fileSchema.safeParse(document ?? {});
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.map(String).join(".") || "(top level)";
+    const issue = readZodIssue(result.error, document);
+    const where = issue?.param || "(top level)";
     throw new ChecksFileError(`Invalid ${source}: ${where}: ${issue?.message ?? "invalid"}`);
   }
   const entries = [...(result.data.checks ?? []), ...(result.data.assert ?? [])];

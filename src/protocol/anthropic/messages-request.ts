@@ -14,6 +14,8 @@
  */
 import { z, type ZodError } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
+import { isJsonObject } from "../json-object.js";
+import { readZodIssue } from "../zod-issue.js";
 
 /** `cache_control` as the API takes it (`{"type": "ephemeral", "ttl"?: …}`), on any block or tool. */
 const cacheControl = z.looseObject({ type: z.string() }).nullish();
@@ -205,19 +207,18 @@ export function parseCountTokensRequest(body: unknown): CountTokensRequest {
 }
 
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (body === null || typeof body !== "object" || Array.isArray(body))
+  if (!isJsonObject(body))
     throw invalidRequest("The request body must be a JSON object with 'model', 'messages' and 'max_tokens'.");
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error);
+  throw describe(result.error, body);
 }
 
 /** One 400 naming the field of zod's first finding, worded like Anthropic's (`messages.0.content: Field required`). */
-function describe(error: ZodError): RelayError {
-  const issue = error.issues[0];
+function describe(error: ZodError, body: Record<string, unknown>): RelayError {
+  const issue = readZodIssue(error, body);
   if (!issue) return invalidRequest("Invalid request body.");
-  const param = issue.path.map(String).join(".");
-  const missing = issue.code === "invalid_type" && issue.message.endsWith("received undefined");
-  const message = missing ? "Field required" : issue.message;
+  const { param } = issue;
+  const message = issue.missing ? "Field required" : issue.message;
   return invalidRequest(param ? `${param}: ${message}` : message, param || null);
 }

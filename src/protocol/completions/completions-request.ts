@@ -9,6 +9,8 @@
  */
 import { z, type ZodError } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
+import { isJsonObject } from "../json-object.js";
+import { readZodIssue } from "../zod-issue.js";
 
 /** The API's largest `logprobs` (top alternatives per token). */
 export const MAX_LOGPROBS = 5;
@@ -52,12 +54,12 @@ export const LEGACY_DEFAULT_MAX_TOKENS = 16;
  *   missing `model`/`prompt`, `invalid_value` otherwise (token-id prompts included)
  */
 export function parseCompletionsRequest(body: unknown): CompletionsRequest {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalidRequest("The request body must be a JSON object with 'model' and 'prompt'.");
   }
   const result = completionsRequestSchema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error, body as Record<string, unknown>);
+  throw describe(result.error, body);
 }
 
 /** The prompts of a request, in order (a string prompt is one). */
@@ -66,11 +68,11 @@ export function promptsOf(request: CompletionsRequest): string[] {
 }
 
 function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = error.issues[0];
+  const issue = readZodIssue(error, body);
   if (!issue) return invalidRequest("Invalid request body.");
+  const { param } = issue;
   const top = issue.path[0];
-  const param = issue.path.map(String).join(".");
-  if (issue.path.length === 1 && typeof top === "string" && body[top] === undefined) {
+  if (issue.missing) {
     return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
   }
   if (top === "prompt") {

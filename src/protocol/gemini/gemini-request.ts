@@ -13,6 +13,8 @@
  */
 import { z, type ZodError } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
+import { isJsonObject } from "../json-object.js";
+import { readZodIssue } from "../zod-issue.js";
 
 /** Raw bytes with their IANA media type; `data` is base64 (https://ai.google.dev/api/caching#Blob). */
 const blob = z.looseObject({ mimeType: z.string().min(1), data: z.string() });
@@ -158,11 +160,10 @@ export function parseCountTokensRequest(body: unknown): CountTokensRequest {
 }
 
 function validate<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  if (body === null || typeof body !== "object" || Array.isArray(body))
-    throw invalidRequest(`The request body must be a JSON object: ${what}.`);
+  if (!isJsonObject(body)) throw invalidRequest(`The request body must be a JSON object: ${what}.`);
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error);
+  throw describe(result.error, body);
 }
 
 /** A field path as Google's errors write it: `contents[0].parts[1].text`. */
@@ -171,11 +172,10 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** One 400 naming the field of zod's first finding. */
-function describe(error: ZodError): RelayError {
-  const issue = error.issues[0];
+function describe(error: ZodError, body: Record<string, unknown>): RelayError {
+  const issue = readZodIssue(error, body);
   if (!issue) return invalidRequest("Invalid request body.");
   const param = fieldPath(issue.path);
-  const missing = issue.code === "invalid_type" && issue.message.endsWith("received undefined");
-  const message = missing ? "required field is missing" : issue.message;
+  const message = issue.missing ? "required field is missing" : issue.message;
   return invalidRequest(param ? `Invalid value at '${param}': ${message}` : message, param || null);
 }

@@ -13,6 +13,8 @@
  */
 import { z, type ZodError } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
+import { isJsonObject } from "../json-object.js";
+import { readZodIssue } from "../zod-issue.js";
 
 /** A tool call of an assistant message: `arguments` an object (Ollama's form; a JSON string is taken too). */
 const toolCall = z.looseObject({
@@ -158,20 +160,17 @@ export type OllamaEmbeddingsRequest = z.infer<typeof ollamaEmbeddingsRequestSche
  * @throws RelayError 400 naming the first offending field (`model is required`, `messages.0.role: …`)
  */
 export function validateOllamaBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (body === null || typeof body !== "object" || Array.isArray(body))
-    throw invalidRequest("The request body must be a JSON object.");
+  if (!isJsonObject(body)) throw invalidRequest("The request body must be a JSON object.");
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error, body as Record<string, unknown>);
+  throw describe(result.error, body);
 }
 
 /** One 400 for zod's first finding: `<field> is required` when it is missing, else `<path>: <message>`. */
 function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = error.issues[0];
+  const issue = readZodIssue(error, body);
   if (!issue) return invalidRequest("Invalid request body.");
-  const param = issue.path.map(String).join(".");
-  const top = issue.path[0];
-  if (issue.path.length === 1 && typeof top === "string" && body[top] === undefined)
-    return invalidRequest(`${param} is required`, param);
+  const { param } = issue;
+  if (issue.missing) return invalidRequest(`${param} is required`, param);
   return invalidRequest(param ? `${param}: ${issue.message}` : issue.message, param || null);
 }

@@ -9,6 +9,8 @@
  */
 import { z, type ZodError } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
+import { isJsonObject } from "../json-object.js";
+import { readZodIssue } from "../zod-issue.js";
 
 /** One tool of `tools`: `function`, `namespace` (a group of functions), or a hosted tool (`web_search`, `file_search`, …). */
 export const responsesToolSchema = z.looseObject({
@@ -123,12 +125,12 @@ export type InputItem =
  * @throws RelayError 400 naming the field (`param` e.g. `tools.2.type`)
  */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalidRequest("The request body must be a JSON object with 'model' and 'input'.");
   }
   const result = responsesRequestSchema.safeParse(body);
   if (result.success) return result.data;
-  throw describe(result.error, "");
+  throw describe(result.error, body, "");
 }
 
 /**
@@ -137,7 +139,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
  */
 export function parseInputItem(item: unknown, index: number): InputItem {
   const at = `input[${index}]`;
-  if (item === null || typeof item !== "object" || Array.isArray(item)) {
+  if (!isJsonObject(item)) {
     throw invalidRequest(`Invalid value for '${at}': an input item must be an object.`, at, "invalid_value");
   }
   const type = (item as { type?: unknown }).type;
@@ -163,14 +165,14 @@ export function parseInputItem(item: unknown, index: number): InputItem {
 function check<T>(schema: z.ZodType<T>, value: unknown, at: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw describe(result.error, at);
+  throw describe(result.error, value, at);
 }
 
-function describe(error: ZodError, prefix: string): RelayError {
-  const issue = error.issues[0];
+function describe(error: ZodError, input: unknown, prefix: string): RelayError {
+  const issue = readZodIssue(error, input);
   if (!issue) return invalidRequest("Invalid request body.");
   const param = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
-  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
+  if (issue.missing) {
     return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
   }
   return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
