@@ -22,6 +22,8 @@ export const EMBEDDING_LINE = "embeddings";
  * reported-usage.ts), `tenant`, and `error` when it failed.
  */
 export function logExchangeLine(logger: Logger, exchange: PendingExchange): void {
+  // Below info (`log_level: warn`), not even the token counts are read.
+  if (!logger.isLevelEnabled("info")) return;
   logger.info(
     {
       id: exchange.requestId,
@@ -48,6 +50,7 @@ export function logExchangeLine(logger: Logger, exchange: PendingExchange): void
  * (input tokens: the upstream's count or the proxy's), `tenant`, and `error` when it failed.
  */
 export function logEmbeddingLine(logger: Logger, record: EmbeddingExchange): void {
+  if (!logger.isLevelEnabled("info")) return;
   logger.info(
     {
       id: record.requestId,
