@@ -26,8 +26,12 @@ export interface Options {
   keepTmp: boolean;
   /** Before each run, wait up to this long for other processes on the machine to go quiet, s. */
   quietWaitS: number;
-  /** What runs in the proxy's place: llm-relay, or the floor (floor-proxy.ts, recording-off scenarios only). */
-  proxy: "relay" | "floor";
+  /**
+   * What runs in the proxy's place: llm-relay, the floor (floor-proxy.ts), or
+   * both (default: the floor's scenarios first in each group, so that the
+   * targets can be stated against the floor of the same run).
+   */
+  proxy: "relay" | "floor" | "both";
 }
 
 const HELP = `npm run bench:proxy -- [flags]
@@ -41,12 +45,14 @@ const HELP = `npm run bench:proxy -- [flags]
   --chunks N          streamed content chunks per answer (default 20)
   --chunk-delay-ms N  delay between streamed chunks in the mock (default 0)
   --body small|aider  request body (default small)
-  --cpu-prof DIR      run the proxy under node --cpu-prof, profiles written to DIR
+  --cpu-prof DIR      run the proxy under node --cpu-prof; every thread's profile (main thread and
+                      record worker) is written to DIR/<scenario>/ and summarised in the report
   --no-pin            do not use taskset even when available
   --keep-tmp          keep the temporary configs and databases
   --quiet-wait S      before each run wait up to S s until other processes use < 15% of a core (default 20; 0: off)
-  --proxy relay|floor what runs as the proxy: llm-relay (default), or floor-proxy.ts, the thinnest
-                      Node proxy (node:http + undici, no work of its own), recording-off scenarios only`;
+  --proxy both|relay|floor  what runs as the proxy: both (default: floor-proxy.ts, the thinnest Node
+                      proxy — node:http + undici, no work of its own — then llm-relay, in each group, so
+                      the targets are judged against the floor of the same run), relay, or floor`;
 
 function parseList(value: string, what: string): number[] {
   const list = value.split(",").map((s) => Number(s.trim()));
@@ -75,7 +81,7 @@ export function parseOptions(argv: string[]): Options {
       "no-pin": { type: "boolean", default: false },
       "keep-tmp": { type: "boolean", default: false },
       "quiet-wait": { type: "string", default: "20" },
-      proxy: { type: "string", default: "relay" },
+      proxy: { type: "string", default: "both" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -101,7 +107,8 @@ export function parseOptions(argv: string[]): Options {
   if (values.body !== "small" && values.body !== "aider") throw new Error("--body must be small or aider");
   const quietWaitS = Number(values["quiet-wait"]);
   if (!(quietWaitS >= 0 && quietWaitS <= 120)) throw new Error("--quiet-wait must be between 0 and 120 seconds");
-  if (values.proxy !== "relay" && values.proxy !== "floor") throw new Error("--proxy must be relay or floor");
+  if (values.proxy !== "relay" && values.proxy !== "floor" && values.proxy !== "both")
+    throw new Error("--proxy must be both, relay or floor");
   const scenarioFilter =
     values.scenarios === "all"
       ? "all"
@@ -127,39 +134,60 @@ export function parseOptions(argv: string[]): Options {
   };
 }
 
-/** One benchmark scenario: non-stream | stream × concurrency × recording on | off. */
+/** What a scenario runs as the proxy: the floor, or llm-relay with recording on or off. */
+export type Side = "floor" | "rec" | "norec";
+
+/** One benchmark scenario: non-stream | stream × concurrency × side (the floor, llm-relay recording on | off). */
 export interface Scenario {
   name: string;
   stream: boolean;
   concurrency: number;
+  /** What runs as the proxy: the floor proxy (floor-proxy.ts) or llm-relay. */
+  proxyKind: "floor" | "relay";
+  /** Recording on (llm-relay only; always false for the floor, which records nothing). */
   record: boolean;
 }
 
-function scenarioName(stream: boolean, concurrency: number, record: boolean): string {
-  return `${stream ? "stream" : "nonstream"}-c${concurrency}-${record ? "rec" : "norec"}`;
+/** Which side a scenario measures. */
+export function sideOf(scenario: Pick<Scenario, "proxyKind" | "record">): Side {
+  return scenario.proxyKind === "floor" ? "floor" : scenario.record ? "rec" : "norec";
+}
+
+/** The name of a scenario, e.g. `stream-c50-rec` or `nonstream-c1-floor`. */
+export function scenarioName(scenario: Pick<Scenario, "stream" | "concurrency" | "proxyKind" | "record">): string {
+  return `${scenario.stream ? "stream" : "nonstream"}-c${scenario.concurrency}-${sideOf(scenario)}`;
 }
 
 /**
- * The scenarios selected by `--scenarios` and `--concurrency`, in run
- * order (non-stream first, then by concurrency, recording on before off).
- * Throws on a malformed scenario name.
+ * The scenarios selected by `--scenarios`, `--concurrency` and `--proxy`,
+ * in run order (non-stream first, then by concurrency; in each group the
+ * floor, then llm-relay with recording on, then off). Throws on a
+ * malformed scenario name.
  */
 export function buildScenarios(options: Options): Scenario[] {
   const concurrencies = new Set(options.concurrency);
   if (options.scenarioFilter !== "all") {
     for (const name of options.scenarioFilter) {
-      const m = /^(nonstream|stream)-c(\d+)-(rec|norec)$/.exec(name);
-      if (!m) throw new Error(`bad scenario name ${name} (expected e.g. nonstream-c1-rec or stream-c50-norec)`);
+      const m = /^(nonstream|stream)-c(\d+)-(rec|norec|floor)$/.exec(name);
+      if (!m)
+        throw new Error(
+          `bad scenario name ${name} (expected e.g. nonstream-c1-rec, stream-c50-norec or stream-c50-floor)`,
+        );
       concurrencies.add(Number(m[2]));
     }
   }
   const all: Scenario[] = [];
-  // The floor records nothing: only the recording-off scenarios mean anything through it.
-  const recordings = options.proxy === "floor" ? [false] : [true, false];
+  const sides: Pick<Scenario, "proxyKind" | "record">[] = [];
+  // The floor records nothing: it has one side only.
+  if (options.proxy !== "relay") sides.push({ proxyKind: "floor", record: false });
+  if (options.proxy !== "floor")
+    sides.push({ proxyKind: "relay", record: true }, { proxyKind: "relay", record: false });
   for (const stream of [false, true])
     for (const concurrency of [...concurrencies].sort((a, b) => a - b))
-      for (const record of recordings)
-        all.push({ name: scenarioName(stream, concurrency, record), stream, concurrency, record });
+      for (const side of sides) {
+        const scenario = { stream, concurrency, ...side };
+        all.push({ name: scenarioName(scenario), ...scenario });
+      }
   if (options.scenarioFilter === "all") return all.filter((s) => options.concurrency.includes(s.concurrency));
   const wanted = options.scenarioFilter;
   return all.filter((s) => wanted.includes(s.name));

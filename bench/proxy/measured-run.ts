@@ -1,8 +1,9 @@
 /**
  * One load run with the machine's CPU accounted around it: optionally wait
- * for other processes to go quiet, run the load generator, and split the
- * CPU used meanwhile between the proxy, the mock, the load generator, this
- * orchestrator and everything else (from /proc).
+ * for other processes to go quiet, run the load generator, wait for the
+ * proxy to drain (its record queue written out), and split the CPU used
+ * meanwhile between the proxy, the mock, the load generator, this
+ * orchestrator and everything else (from /proc, see proc(5)).
  */
 import { readFileSync } from "node:fs";
 import type { Options, Scenario } from "./cli-options.js";
@@ -11,7 +12,11 @@ import { runLoad, sleep } from "./processes.js";
 
 const CLK_TCK = 100;
 
-/** CPU time (user + system, all threads) a process used so far, ms; null when unreadable. */
+/**
+ * CPU time a process used so far, all its threads: utime + stime of
+ * /proc/PID/stat (fields 14 and 15, in clock ticks; proc(5),
+ * https://man7.org/linux/man-pages/man5/proc.5.html), ms; null when unreadable.
+ */
 function processCpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
@@ -68,10 +73,16 @@ async function waitForQuiet(
 
 /** What the machine did during one load run. */
 export interface RunCpu {
+  /** From the start of the load to the end of the drain, ms. */
   wallMs: number;
-  /** CPU of the proxy during the run (warm-up included), ms; null for direct runs. */
+  /** Of which the drain after the load (the proxy's record queue written out), ms; 0 for direct runs. */
+  drainMs: number;
+  /**
+   * CPU of the proxy (all threads: request path and record worker) from the start of the load
+   * (warm-up included) to the end of the drain, ms; null when unreadable.
+   */
   proxyCpuMs: number | null;
-  /** Proxy CPU per response read, µs. */
+  /** `proxyCpuMs` per response the load generator read (warm-up included), µs; null when unknown. */
   proxyCpuUsPerRequest: number | null;
   mockCpuMs: number | null;
   loadgenCpuMs: number;
@@ -91,7 +102,9 @@ export interface Measured {
 /**
  * Runs the load generator once against `url` (the mock for a direct run,
  * the proxy for a proxied one), after waiting up to `--quiet-wait` for the
- * machine to go quiet, and accounts the CPU used during the run.
+ * machine to go quiet, then `drain` (for a proxied run: until the proxy's
+ * record queue is written out), and accounts the CPU used meanwhile.
+ * Rejects when the load generator fails.
  */
 export async function measuredRun(
   url: string,
@@ -100,6 +113,7 @@ export async function measuredRun(
   pinned: boolean,
   mockPid: number | undefined,
   proxyPid: number | undefined,
+  drain?: () => Promise<void>,
 ): Promise<Measured> {
   const quiet =
     options.quietWaitS > 0
@@ -111,7 +125,10 @@ export async function measuredRun(
   const mock0 = processCpuMs(mockPid);
   const proxy0 = processCpuMs(proxyPid);
   const load = await runLoad(url, scenario, options, pinned);
+  const loadEnd = Date.now();
+  if (drain) await drain();
   const wallMs = Date.now() - t0;
+  const drainMs = t0 + wallMs - loadEnd;
   const busy = machineBusyMs() - busy0;
   const self = selfCpuMs() - self0;
   const mock1 = processCpuMs(mockPid);
@@ -123,6 +140,7 @@ export async function measuredRun(
     load,
     cpu: {
       wallMs,
+      drainMs,
       proxyCpuMs,
       proxyCpuUsPerRequest:
         proxyCpuMs !== null && load.all.completed > 0 ? (proxyCpuMs * 1000) / load.all.completed : null,

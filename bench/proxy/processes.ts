@@ -184,7 +184,8 @@ export interface Proxy {
 
 /**
  * Writes a config for `scenario` under `tmp`, starts a fresh proxy in
- * front of the mock (on core 0 when pinned, under --cpu-prof when asked)
+ * front of the mock (on core 0 when pinned, under --cpu-prof when asked;
+ * the floor proxy or llm-relay, as the scenario says)
  * and waits until it answers /health.
  */
 export async function startProxy(
@@ -213,15 +214,10 @@ export async function startProxy(
     ].join("\n"),
   );
   const port = await freePort();
-  const prof = options.cpuProfDir
-    ? [
-        "--cpu-prof",
-        "--cpu-prof-dir",
-        options.cpuProfDir,
-        "--cpu-prof-name",
-        `proxy-${scenario.name}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
+  // No --cpu-prof-name: with a fixed name every thread writes the same file and the record worker's
+  // profile is lost. Node's default name (CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile) is one
+  // file per thread, and a directory per scenario tells the scenarios apart.
+  const prof = options.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir(options.cpuProfDir, scenario)] : [];
   const child = spawnCmd(
     [
       ...pinPrefix(pinned, 0),
@@ -229,7 +225,7 @@ export async function startProxy(
       ...prof,
       "--import",
       WATCH_PARENT,
-      ...proxyEntry(options),
+      ...proxyEntry(scenario),
       "serve",
       "--config",
       configPath,
@@ -257,8 +253,13 @@ export async function startProxy(
 }
 
 /** The script (and loader) that runs as the proxy: the built llm-relay, or the floor proxy through tsx. */
-function proxyEntry(options: Options): string[] {
-  return options.proxy === "floor" ? ["--import", "tsx", FLOOR_TS] : [PROXY_MAIN];
+function proxyEntry(scenario: Scenario): string[] {
+  return scenario.proxyKind === "floor" ? ["--import", "tsx", FLOOR_TS] : [PROXY_MAIN];
+}
+
+/** Where `--cpu-prof` writes the profiles of one scenario's proxy (every thread): `<dir>/<scenario name>`. */
+export function profileDir(cpuProfDir: string, scenario: Scenario): string {
+  return path.join(cpuProfDir, scenario.name);
 }
 
 /** Stops a proxy gracefully (SIGKILL after 30 s) and resolves with its exit code. */

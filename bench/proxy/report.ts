@@ -1,13 +1,15 @@
 /**
- * The proxy benchmark's output: the results table, the target lines, the
+ * The proxy benchmark's output: the results table, the CPU per request of
+ * every side, the target lines, the CPU profiles' top functions, the
  * machine description and the bench-results/proxy-<ISO time>.json file.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Options, Scenario } from "./cli-options.js";
+import { type Options, type Scenario, type Side, sideOf } from "./cli-options.js";
 import { REPO } from "./paths.js";
+import type { ProfileSummary } from "./profiles.js";
 import { fmt, type ScenarioResult } from "./summary.js";
 import type { TargetResult } from "./targets.js";
 
@@ -72,22 +74,84 @@ export function printTable(results: ScenarioResult[]): void {
   });
   process.stdout.write(`\n${table(rows, header)}\n`);
   process.stdout.write(
-    "(medians over the pairs; latencies in ms; rps % = proxy/direct; x = proxy/direct; +p50 = proxy − direct; µs/req = proxy CPU per request;\n" +
+    "(medians over the pairs; latencies in ms; rps % = proxy/direct; x = proxy/direct; +p50 = proxy − direct; µs/req = proxy CPU per request, drain included;\n" +
       " foreign% = CPU used by processes outside the benchmark during direct/proxied runs, % of one core — high values mean a noisy machine)\n",
   );
 }
 
-/** Prints one PASS / FAIL / N/A line per target. */
-export function printTargets(targets: TargetResult[], proxy: "relay" | "floor" = "relay"): void {
+const SIDES: { side: Side; label: string }[] = [
+  { side: "floor", label: "the floor (floor-proxy.ts)" },
+  { side: "norec", label: "llm-relay, recording off" },
+  { side: "rec", label: "llm-relay, recording on" },
+];
+
+/**
+ * Prints the median proxy CPU per request (all threads, through the drain
+ * of the record queue; µs) of every side, one column per stream ×
+ * concurrency, as the issue states it.
+ */
+export function printCpuTable(results: ScenarioResult[]): void {
+  const group = (s: ScenarioResult) => `${s.stream ? "stream" : "nonstream"} c=${s.concurrency}`;
+  const columns = [...new Set(results.map(group))];
+  const rows = SIDES.filter(({ side }) => results.some((s) => sideOf(s) === side)).map(({ side, label }) => [
+    label,
+    ...columns.map((c) => {
+      const s = results.find((r) => group(r) === c && sideOf(r) === side);
+      return s && !s.error ? fmt(s.proxyCpuUsPerRequest, 0) : "-";
+    }),
+  ]);
   process.stdout.write(
-    proxy === "floor"
-      ? "\nTargets (issue 6), as the FLOOR proxy meets them (they are llm-relay's; the floor shows what is left for it):\n"
-      : "\nTargets (issue 6):\n",
+    `\nProxy CPU per request, µs (all threads, /proc/PID/stat utime+stime from the start of the load\n`,
   );
-  for (const t of targets) {
-    const verdict = t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL";
-    const info = t.counts ? "" : " [info only]";
-    process.stdout.write(`  ${verdict}  ${t.target.padEnd(42)} ${t.scenario.padEnd(20)} ${t.figures}${info}\n`);
+  process.stdout.write(
+    ` to the end of the record queue's drain, divided by the responses read; median over the pairs):\n\n`,
+  );
+  process.stdout.write(`${table(rows, ["side", ...columns])}\n`);
+}
+
+/** Prints one PASS / FAIL / N/A line per target: the measured figure, the target, the figures behind it. */
+export function printTargets(targets: TargetResult[]): void {
+  process.stdout.write(
+    "\nTargets (issue 22; recording on, against the floor of this run; N/A: the floor or a figure is missing):\n",
+  );
+  const header = ["", "target", "scenario", "measured", "target", "figures"];
+  const rows = targets.map((t) => [
+    t.pass === null ? "N/A" : t.pass ? "PASS" : "FAIL",
+    t.target,
+    t.scenario,
+    t.measured,
+    t.limit,
+    `${t.figures}${t.counts ? "" : " [info only]"}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    process.stdout.write(
+      `  ${r.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : i === 5 ? c : c.padEnd(widths[i]!))).join("  ")}\n`,
+    );
+}
+
+/**
+ * Prints every CPU profile written (main thread and worker threads: llm-relay's record worker, and for
+ * the floor tsx's module loader) with its top functions by self time.
+ */
+export function printProfiles(profiles: ProfileSummary[]): void {
+  if (profiles.length === 0) return;
+  const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+  process.stdout.write(
+    `\nCPU profiles (${profiles.length} files; top functions by self time, % of the thread's busy time):\n`,
+  );
+  for (const p of profiles) {
+    const shown = path.relative(process.cwd(), p.file);
+    process.stdout.write(`\n  ${p.scenario}, ${p.thread}: ${shown.startsWith("..") ? p.file : shown}\n`);
+    if (p.error) {
+      process.stdout.write(`    unreadable: ${p.error}\n`);
+      continue;
+    }
+    process.stdout.write(`    sampled ${f1(p.totalMs)} ms, busy ${f1(p.busyMs)} ms\n`);
+    for (const r of p.top)
+      process.stdout.write(
+        `    ${f1(r.selfMs).padStart(9)} ms ${f1(r.busyPct).padStart(5)} %  ${r.function.slice(0, 40).padEnd(40)} ${r.location || r.group}\n`,
+      );
   }
 }
 
@@ -141,32 +205,32 @@ export interface RunRecord {
   scenarios: Scenario[];
   results: ScenarioResult[];
   targets: TargetResult[];
+  /** The CPU profiles written (`--cpu-prof`), summarised. */
+  profiles: ProfileSummary[];
 }
 
 /**
- * Writes bench-results/proxy-<ISO start time>.json (listing the CPU
- * profiles found in `--cpu-prof`'s directory) and prints where it and the
- * profiles are.
+ * Writes bench-results/proxy-<ISO start time>.json (with the CPU profiles'
+ * summaries) and prints where it is. Throws when it cannot be written.
  */
 export function writeResults(run: RunRecord): void {
-  const { startedAt, machine, options, scenarios, results, targets } = run;
+  const { startedAt, machine, options, scenarios, results, targets, profiles } = run;
   const outDir = path.join(REPO, "bench-results");
   mkdirSync(outDir, { recursive: true });
   const outFile = path.join(
     outDir,
     `proxy-${options.proxy === "floor" ? "floor-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`,
   );
-  const profiles = options.cpuProfDir
-    ? readdirSync(options.cpuProfDir)
-        .filter((f) => f.endsWith(".cpuprofile"))
-        .map((f) => path.join(options.cpuProfDir!, f))
-    : [];
   writeFileSync(
     outFile,
     `${JSON.stringify(
       {
         benchmark:
-          options.proxy === "floor" ? "llm-relay proxy, floor (bench/proxy/floor-proxy.ts)" : "llm-relay proxy",
+          options.proxy === "floor"
+            ? "llm-relay proxy, floor (bench/proxy/floor-proxy.ts)"
+            : options.proxy === "both"
+              ? "llm-relay proxy against the floor (bench/proxy/floor-proxy.ts)"
+              : "llm-relay proxy",
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         machine,
@@ -182,6 +246,6 @@ export function writeResults(run: RunRecord): void {
   process.stdout.write(`\nResults: ${path.relative(process.cwd(), outFile)}\n`);
   if (profiles.length)
     process.stdout.write(
-      `CPU profiles: ${profiles.join(", ")}\n  summarise: node --import tsx bench/proxy/top-self-time.ts <file>\n`,
+      `CPU profiles: ${options.cpuProfDir}/<scenario>/ (more: node --import tsx bench/proxy/top-self-time.ts <file | dir>)\n`,
     );
 }

@@ -4,12 +4,14 @@
  * generator → mock) and a proxied run (load generator → proxy → mock), and
  * after each proxied run the check that the rows it added to
  * `llm_relay_exchanges` equal the responses read (zero with recording off).
+ * A proxied run's CPU is counted until its record queue is drained.
  */
 import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Options, Scenario } from "./cli-options.js";
 import { measuredRun } from "./measured-run.js";
 import {
+  type Health,
   isInterrupted,
   type Mock,
   peakRssMb,
@@ -73,18 +75,24 @@ export async function runScenario(
       );
       const direct = directRun.load;
       if (isInterrupted()) throw new Error("interrupted");
+      const port = proxy.port;
+      const drained: { health: Health | null } = { health: null };
+      // The proxy's CPU is read after the drain: the record worker's writes belong to the run.
       const proxiedRun = await measuredRun(
-        `http://127.0.0.1:${proxy.port}`,
+        `http://127.0.0.1:${port}`,
         scenario,
         options,
         pinned,
         mock.child.pid,
         proxy.child.pid,
+        async () => {
+          drained.health = await waitRecorderIdle(port, 30_000);
+        },
       );
       const proxied = proxiedRun.load;
+      const { health } = drained;
       const rss = peakRssMb(proxy.child.pid);
       if (rss !== null) peak = Math.max(peak ?? 0, rss);
-      const health = await waitRecorderIdle(proxy.port, 30_000);
       const rowsNow = countExchanges(proxy.dbPath);
       const recorded = rowsNow - rowsBefore;
       rowsBefore = rowsNow;

@@ -10,6 +10,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 interface CallFrame {
@@ -32,6 +33,7 @@ interface CpuProfile {
   timeDeltas?: number[];
 }
 
+/** One function (or, in `groups`, one package / group) and its self time. */
 export interface SelfTimeRow {
   function: string;
   location: string;
@@ -99,6 +101,12 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
   return self;
 }
 
+/**
+ * Adds up the self time of the profiles in `files` (paths of .cpuprofile
+ * JSON files): the `top` functions by self time, and every group, with
+ * the sampled and busy (not idle) totals, ms. Throws when a file cannot be
+ * read or parsed.
+ */
 export function summarise(
   files: string[],
   top: number,
@@ -186,4 +194,5 @@ function main(): void {
     process.stdout.write(`${f1(g.selfMs).padStart(9)} ${f1(g.busyPct).padStart(6)}  ${g.group}\n`);
 }
 
-main();
+// Run as a script only: report.ts imports summarise().
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
