@@ -10,11 +10,10 @@
  * as the base64 of its little-endian float32 bytes, as OpenAI and Ollama's
  * OpenAI layer encode it); `dimensions` shortens the vectors.
  */
-import { z, type ZodError } from "zod";
+import { z } from "zod";
 import { EVENT_LOOP_COUNT_LIMIT_CHARS, TokenCounter } from "../tokens/count.js";
 import { invalidRequest, type RelayError } from "./errors.js";
-import { isJsonObject } from "./json-object.js";
-import { readZodIssue } from "./zod-issue.js";
+import { openAIFieldError, parseRequestBody, type ZodIssueReading } from "./zod-issue.js";
 
 /** Most inputs in one request (OpenAI's limit on the `input` array). */
 export const MAX_EMBEDDING_INPUTS = 2048;
@@ -78,26 +77,19 @@ export interface EmbeddingList {
  *   `missing_required_parameter` for a missing `model`/`input`, `invalid_value` otherwise
  */
 export function validateEmbeddingRequest(body: unknown): EmbeddingRequest {
-  if (!isJsonObject(body)) {
-    throw invalidRequest("The request body must be a JSON object with 'model' and 'input'.");
-  }
-  const result = embeddingRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body);
+  return parseRequestBody(
+    embeddingRequestSchema,
+    body,
+    "The request body must be a JSON object with 'model' and 'input'.",
+    describe,
+  );
 }
 
-function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = readZodIssue(error, body);
-  if (!issue) return invalidRequest("Invalid request body.");
-  const { param } = issue;
-  const top = issue.path[0];
-  if (issue.missing) {
-    return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
-  }
+function describe(issue: ZodIssueReading): RelayError {
   // A union reports its own message; the first path element is the field the client got wrong.
-  if (top === "input")
+  if (!issue.missing && issue.path[0] === "input")
     return invalidRequest(`Invalid value for 'input': it ${INPUT_MESSAGE}.`, "input", "invalid_value");
-  return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
+  return openAIFieldError(issue);
 }
 
 /** How many vectors `input` asks for: 1 for a string or one token array, else the array's length. */

@@ -10,7 +10,9 @@
  * no `received` field (https://zod.dev/v4/changelog, "Changes to issue formats"; https://zod.dev/error-customization).
  * So a field is missing when its path leads to nothing in the input, at any depth.
  */
-import type { ZodError } from "zod";
+import type { ZodError, ZodType } from "zod";
+import { invalidRequest, type RelayError } from "./errors.js";
+import { isJsonObject } from "./json-object.js";
 
 /** What a 400 needs from zod's first issue. */
 export interface ZodIssueReading {
@@ -40,6 +42,48 @@ export function readZodIssue(error: ZodError, input: unknown): ZodIssueReading |
     missing: issue.path.length > 0 && valueAt(input, issue.path) === undefined,
     message: issue.message,
   };
+}
+
+/**
+ * `input` as `schema` reads it, or the 400 `reject` words for zod's first issue (each protocol its own way).
+ * @throws RelayError from `reject`; 400 "Invalid request body." for a failure without an issue (zod never gives one)
+ */
+export function parseOrReject<T>(
+  schema: ZodType<T>,
+  input: unknown,
+  reject: (issue: ZodIssueReading) => RelayError,
+): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = readZodIssue(result.error, input);
+  throw issue ? reject(issue) : invalidRequest("Invalid request body.");
+}
+
+/**
+ * A request body as `schema` reads it: {@link parseOrReject}, after a 400 saying `notObject` for a body that is not
+ * a JSON object.
+ * @throws RelayError 400
+ */
+export function parseRequestBody<T>(
+  schema: ZodType<T>,
+  body: unknown,
+  notObject: string,
+  reject: (issue: ZodIssueReading) => RelayError,
+): T {
+  if (!isJsonObject(body)) throw invalidRequest(notObject);
+  return parseOrReject(schema, body, reject);
+}
+
+/**
+ * OpenAI's wording of a bad field (Chat Completions, Embeddings, Responses, legacy completions):
+ * `Missing required parameter: 'x'.` (`missing_required_parameter`) or `Invalid value for 'x': …` (`invalid_value`).
+ * @param param the field as the protocol names it (default: the issue's dotted path)
+ */
+export function openAIFieldError(issue: ZodIssueReading, param: string = issue.param): RelayError {
+  if (issue.missing) {
+    return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
+  }
+  return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
 }
 
 /** The value at `path` inside `input` through own properties only (`undefined` when any step is absent). */

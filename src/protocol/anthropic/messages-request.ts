@@ -12,10 +12,9 @@
  * checked field by field, so that a 400 names the field
  * (`messages.0.content.1.text`).
  */
-import { z, type ZodError } from "zod";
+import { z } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
-import { isJsonObject } from "../json-object.js";
-import { readZodIssue } from "../zod-issue.js";
+import { parseRequestBody, type ZodIssueReading } from "../zod-issue.js";
 
 /** `cache_control` as the API takes it (`{"type": "ephemeral", "ttl"?: …}`), on any block or tool. */
 const cacheControl = z.looseObject({ type: z.string() }).nullish();
@@ -207,17 +206,16 @@ export function parseCountTokensRequest(body: unknown): CountTokensRequest {
 }
 
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (!isJsonObject(body))
-    throw invalidRequest("The request body must be a JSON object with 'model', 'messages' and 'max_tokens'.");
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body);
+  return parseRequestBody(
+    schema,
+    body,
+    "The request body must be a JSON object with 'model', 'messages' and 'max_tokens'.",
+    describe,
+  );
 }
 
 /** One 400 naming the field of zod's first finding, worded like Anthropic's (`messages.0.content: Field required`). */
-function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = readZodIssue(error, body);
-  if (!issue) return invalidRequest("Invalid request body.");
+function describe(issue: ZodIssueReading): RelayError {
   const { param } = issue;
   const message = issue.missing ? "Field required" : issue.message;
   return invalidRequest(param ? `${param}: ${message}` : message, param || null);

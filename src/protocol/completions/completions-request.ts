@@ -7,10 +7,9 @@
  * cannot know the upstream's vocabulary), `n` or `best_of` above 1 (one completion per prompt), and `logprobs`
  * outside 0–5 (the API's own range).
  */
-import { z, type ZodError } from "zod";
+import { z } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
-import { isJsonObject } from "../json-object.js";
-import { readZodIssue } from "../zod-issue.js";
+import { openAIFieldError, parseRequestBody, type ZodIssueReading } from "../zod-issue.js";
 
 /** The API's largest `logprobs` (top alternatives per token). */
 export const MAX_LOGPROBS = 5;
@@ -54,12 +53,12 @@ export const LEGACY_DEFAULT_MAX_TOKENS = 16;
  *   missing `model`/`prompt`, `invalid_value` otherwise (token-id prompts included)
  */
 export function parseCompletionsRequest(body: unknown): CompletionsRequest {
-  if (!isJsonObject(body)) {
-    throw invalidRequest("The request body must be a JSON object with 'model' and 'prompt'.");
-  }
-  const result = completionsRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body);
+  return parseRequestBody(
+    completionsRequestSchema,
+    body,
+    "The request body must be a JSON object with 'model' and 'prompt'.",
+    describe,
+  );
 }
 
 /** The prompts of a request, in order (a string prompt is one). */
@@ -67,20 +66,13 @@ export function promptsOf(request: CompletionsRequest): string[] {
   return typeof request.prompt === "string" ? [request.prompt] : request.prompt;
 }
 
-function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = readZodIssue(error, body);
-  if (!issue) return invalidRequest("Invalid request body.");
-  const { param } = issue;
-  const top = issue.path[0];
-  if (issue.missing) {
-    return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
-  }
-  if (top === "prompt") {
+function describe(issue: ZodIssueReading): RelayError {
+  if (!issue.missing && issue.path[0] === "prompt") {
     return invalidRequest(
       "Invalid value for 'prompt': it must be a string or a non-empty array of strings (llm-relay does not take token ids).",
       "prompt",
       "invalid_value",
     );
   }
-  return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
+  return openAIFieldError(issue);
 }

@@ -11,10 +11,9 @@
  * 400 names the field the way Google's errors do
  * (`contents[0].parts[1].text`).
  */
-import { z, type ZodError } from "zod";
+import { z } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
-import { isJsonObject } from "../json-object.js";
-import { readZodIssue } from "../zod-issue.js";
+import { parseRequestBody, type ZodIssueReading } from "../zod-issue.js";
 
 /** Raw bytes with their IANA media type; `data` is base64 (https://ai.google.dev/api/caching#Blob). */
 const blob = z.looseObject({ mimeType: z.string().min(1), data: z.string() });
@@ -160,10 +159,7 @@ export function parseCountTokensRequest(body: unknown): CountTokensRequest {
 }
 
 function validate<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  if (!isJsonObject(body)) throw invalidRequest(`The request body must be a JSON object: ${what}.`);
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body);
+  return parseRequestBody(schema, body, `The request body must be a JSON object: ${what}.`, describe);
 }
 
 /** A field path as Google's errors write it: `contents[0].parts[1].text`. */
@@ -172,9 +168,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** One 400 naming the field of zod's first finding. */
-function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = readZodIssue(error, body);
-  if (!issue) return invalidRequest("Invalid request body.");
+function describe(issue: ZodIssueReading): RelayError {
   const param = fieldPath(issue.path);
   const message = issue.missing ? "required field is missing" : issue.message;
   return invalidRequest(param ? `Invalid value at '${param}': ${message}` : message, param || null);

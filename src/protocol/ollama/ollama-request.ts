@@ -11,10 +11,9 @@
  * client sent them, for the record (`prompt_json`). A 400 names the field
  * (`messages.1.role: …`), as a string in Ollama's `{"error": "…"}`.
  */
-import { z, type ZodError } from "zod";
+import { z } from "zod";
 import { invalidRequest, type RelayError } from "../errors.js";
-import { isJsonObject } from "../json-object.js";
-import { readZodIssue } from "../zod-issue.js";
+import { parseRequestBody, type ZodIssueReading } from "../zod-issue.js";
 
 /** A tool call of an assistant message: `arguments` an object (Ollama's form; a JSON string is taken too). */
 const toolCall = z.looseObject({
@@ -160,16 +159,11 @@ export type OllamaEmbeddingsRequest = z.infer<typeof ollamaEmbeddingsRequestSche
  * @throws RelayError 400 naming the first offending field (`model is required`, `messages.0.role: …`)
  */
 export function validateOllamaBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (!isJsonObject(body)) throw invalidRequest("The request body must be a JSON object.");
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body);
+  return parseRequestBody(schema, body, "The request body must be a JSON object.", describe);
 }
 
 /** One 400 for zod's first finding: `<field> is required` when it is missing, else `<path>: <message>`. */
-function describe(error: ZodError, body: Record<string, unknown>): RelayError {
-  const issue = readZodIssue(error, body);
-  if (!issue) return invalidRequest("Invalid request body.");
+function describe(issue: ZodIssueReading): RelayError {
   const { param } = issue;
   if (issue.missing) return invalidRequest(`${param} is required`, param);
   return invalidRequest(param ? `${param}: ${issue.message}` : issue.message, param || null);

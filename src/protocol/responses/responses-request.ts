@@ -7,10 +7,10 @@
  * body as the client sent it. Input items are checked one by one
  * ({@link parseInputItem}) so that a 400 names the item and its field.
  */
-import { z, type ZodError } from "zod";
-import { invalidRequest, type RelayError } from "../errors.js";
+import { z } from "zod";
+import { invalidRequest } from "../errors.js";
 import { isJsonObject } from "../json-object.js";
-import { readZodIssue } from "../zod-issue.js";
+import { openAIFieldError, parseOrReject, parseRequestBody } from "../zod-issue.js";
 
 /** One tool of `tools`: `function`, `namespace` (a group of functions), or a hosted tool (`web_search`, `file_search`, …). */
 export const responsesToolSchema = z.looseObject({
@@ -125,12 +125,12 @@ export type InputItem =
  * @throws RelayError 400 naming the field (`param` e.g. `tools.2.type`)
  */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
-  if (!isJsonObject(body)) {
-    throw invalidRequest("The request body must be a JSON object with 'model' and 'input'.");
-  }
-  const result = responsesRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw describe(result.error, body, "");
+  return parseRequestBody(
+    responsesRequestSchema,
+    body,
+    "The request body must be a JSON object with 'model' and 'input'.",
+    (issue) => openAIFieldError(issue),
+  );
 }
 
 /**
@@ -162,18 +162,7 @@ export function parseInputItem(item: unknown, index: number): InputItem {
   }
 }
 
+/** An input item as `schema` reads it; a bad field is named under the item (`input[2].call_id`). */
 function check<T>(schema: z.ZodType<T>, value: unknown, at: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw describe(result.error, value, at);
-}
-
-function describe(error: ZodError, input: unknown, prefix: string): RelayError {
-  const issue = readZodIssue(error, input);
-  if (!issue) return invalidRequest("Invalid request body.");
-  const param = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
-  if (issue.missing) {
-    return invalidRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
-  }
-  return invalidRequest(`Invalid value for '${param}': ${issue.message}`, param, "invalid_value");
+  return parseOrReject(schema, value, (issue) => openAIFieldError(issue, [at, ...issue.path.map(String)].join(".")));
 }
