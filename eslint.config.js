@@ -30,5 +30,10 @@ export default tseslint.config(
     // Keep disableTypeChecked's parserOptions (no project service), which a bare languageOptions would replace.
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // The conversation browser's bundle runs in the page (ui/tsconfig.json: DOM types).
+    files: ["ui/src/**/*.ts"],
+    languageOptions: { globals: globals.browser },
+  },
   prettier,
 );

@@ -10,7 +10,9 @@
  * (test/ratelimit/harness.ts and the server tests), `CHROMIUM_PATH`
  * (test/bench-replay/bench-run.test.ts). `.ci/run` starts or installs all three.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { TEST_DATABASE_URL } from "./helpers/pg.js";
@@ -115,6 +117,8 @@ function redactPassword(url: string): string {
  * @throws Error listing every service that did not answer and how to start it (vitest then runs no test file)
  */
 export default async function checkServices(): Promise<void> {
+  // The page tests serve the conversation browser's bundle from dist/ui: built from ui/ as it is now.
+  execFileSync(process.execPath, [fileURLToPath(new URL("../ui/build.mjs", import.meta.url))], { stdio: "inherit" });
   const missing = (await Promise.all([checkPostgres(), checkRedis(), Promise.resolve(checkChromium())])).filter(
     (m): m is Missing => m !== null,
   );
