@@ -39,8 +39,9 @@ export function fts5Query(search: string): string | null {
 
 /**
  * `value` (an ISO 8601 date or date-time, UTC unless it says otherwise) as llm's `datetime_utc`
- * text without its offset (`2026-12-05T21:13:23.123000`), which compares as time with the stored
- * `…+00:00` values.
+ * text without its offset: `2026-12-05T21:13:23.123000`, or `2026-12-05T21:13:23` on a whole second
+ * (a prefix of the stored `2026-12-05T21:13:23+00:00`, so `>=` keeps and `<` drops that row). Either
+ * compares as time with the stored values.
  * @throws BrowseInputError when it is not a date
  */
 export function datetimeBound(value: string, name: string): string {
@@ -52,7 +53,8 @@ export function datetimeBound(value: string, name: string): string {
   const ms = Date.parse(iso);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms))
     throw new BrowseInputError(`${name} is not a date: ${value}`);
-  return `${new Date(ms).toISOString().slice(0, 23)}000`;
+  const text = new Date(ms).toISOString();
+  return ms % 1000 === 0 ? text.slice(0, 19) : `${text.slice(0, 23)}000`;
 }
 
 /** Crockford's base32 alphabet of ULIDs (https://github.com/ulid/spec), lowercase as our ids are. */
@@ -72,7 +74,7 @@ export function ulidFloor(timeMs: number): string {
 }
 
 /** ms of a normalised bound (llm's format, UTC). */
-const boundMs = (bound: string): number => Date.parse(`${bound.slice(0, 23)}Z`);
+const boundMs = (bound: string): number => Date.parse(`${bound.length > 19 ? bound.slice(0, 23) : bound}Z`);
 
 /** A filter checked: status known, dates normalised, search reduced to its words (absent when empty). */
 export interface CheckedFilter extends Omit<BrowseFilter, "search"> {
