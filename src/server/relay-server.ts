@@ -33,6 +33,7 @@ import {
 } from "./errors.js";
 import { registerUi, type RegisterUiOptions } from "./ui/register-ui.js";
 import { uiContextOfServer } from "./ui/ui-context.js";
+import { closeLiveStreams } from "./ui/live.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -373,6 +374,8 @@ function warmUpEcho(ctx: ServerContext): void {
 
 async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   ctx.logger.info({ inFlight: ctx.inFlight.size, queued: ctx.recorder.queued }, "llm-relay stopping");
+  // The Live page's streams never end on their own: end them first, while their sockets are still open.
+  await closeLiveStreams(app);
   const stopped = app.close();
   await ctx.inFlight.drain(ctx.config.shutdownGraceMs);
   app.server.closeAllConnections();
