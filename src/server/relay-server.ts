@@ -189,11 +189,11 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await browse?.close();
     await ctx.recorder.close();
     if (!options.store) await store.close();
     await ctx.booking.drain();
     await tenancy.close();
-    await browse?.close();
     await limiter.close();
     throw error;
   }
@@ -380,12 +380,13 @@ async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void>
   await ctx.inFlight.drain(ctx.config.shutdownGraceMs);
   app.server.closeAllConnections();
   await stopped;
+  // The browser's read-only connection first: the last connection to a SQLite file removes its WAL, and a read-only one cannot.
+  await ctx.browse?.close();
   await ctx.providers.close();
   await ctx.recorder.close();
   await ctx.booking.drain();
   await ctx.store.close();
   await ctx.tenancy.close();
-  await ctx.browse?.close();
   await ctx.limiter.close();
   ctx.logger.info({ written: ctx.recorder.writtenRecords, failed: ctx.recorder.failedWrites }, "llm-relay stopped");
 }
