@@ -323,7 +323,8 @@ export function buildApp(ctx: ServerContext, uiOptions: RegisterUiOptions = {}):
   });
   app.addHook("onResponse", async (request, reply) => {
     // The browser's pages and API are not proxied requests: not counted in the metrics.
-    if (!isUiPath(request.url)) ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    if (!isUiPath(request.routeOptions.url ?? request.url))
+      ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
     ctx.logger.info(

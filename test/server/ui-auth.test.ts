@@ -6,6 +6,7 @@
  * the login page says so and nothing else is served. No keys: open. Real proxy on 127.0.0.1, real
  * SQLite file, real tenancy store.
  */
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BudgetView } from "../../src/server/ui/api-types.js";
 import { sessionToken, UI_COOKIE } from "../../src/server/ui/auth.js";
@@ -134,6 +135,53 @@ describe("the UI once API keys exist, with a master key", () => {
     }
   });
 });
+
+describe("the login check against other spellings of a path", () => {
+  it("lets no spelling of a /ui path around the login", async () => {
+    proxy = await startTestProxy({ masterKey: MASTER_KEY });
+    await proxy.server.ctx.tenancy.keys.create({ tenant: "acme" });
+    const { port } = new URL(proxy.url);
+    const spellings = [
+      "/ui/api/conversations",
+      "//ui/api/conversations",
+      "/ui/api/conversations/",
+      "/ui//api/conversations",
+      "/%75i/api/conversations",
+      "/ui/%61pi/conversations",
+      "/ui%2Fapi/conversations",
+      "/./ui/api/conversations",
+      "/ui/./api/conversations",
+      "/x/../ui/api/conversations",
+      "/UI/api/conversations",
+      "/ui/api/conversations?x=1",
+      "/ui/api/conversations#x",
+      "/openai/v1/../../ui/api/conversations",
+      "/ui/login/../api/conversations",
+      "/ui/styles.css/../api/conversations",
+      "/ui/index.html",
+      "/ui/app.js",
+    ];
+    for (const target of spellings) {
+      // Raw HTTP: fetch would normalize the path before sending it.
+      const status = await rawStatus(Number(port), target);
+      expect([401, 404, 400], target).toContain(status);
+    }
+  });
+});
+
+/** The status of a GET of `target` sent as it is (no client-side normalization). */
+function rawStatus(port: number, target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
+    let head = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (piece: string) => (head += piece));
+    socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)));
+    socket.on("error", reject);
+  });
+}
 
 describe("the UI once API keys exist, without a master key", () => {
   it("says on the login page that the master key is needed, and serves nothing else", async () => {
