@@ -10,6 +10,7 @@ import type { ConversationSummary, Page } from "../../src/browse/types.js";
 import type { UiInfo } from "../../src/server/ui/api-types.js";
 import { killAll, outputOf, spawnCli } from "../helpers/cli.js";
 import { send } from "../helpers/exchanges.js";
+import { createTestSchema } from "../helpers/pg.js";
 import { startTestProxy, tempDir } from "../helpers/proxy.js";
 import { until } from "../helpers/until.js";
 
@@ -64,6 +65,39 @@ describe("llm-relay ui", () => {
 
     proc.child.kill("SIGTERM");
     expect(await proc.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+  });
+
+  it("serves a PostgreSQL store's conversations with --database-url", async () => {
+    const schema = await createTestSchema();
+    try {
+      const proxy = await startTestProxy({ databaseUrl: schema.url });
+      try {
+        const answer = await send(`${proxy.baseURL}/chat/completions`, {
+          body: { model: "pg-model", messages: [{ role: "user", content: "Recorded in PostgreSQL" }] },
+        });
+        expect(answer.status).toBe(200);
+      } finally {
+        await proxy.close();
+      }
+      const proc = spawnCli(["ui", "--database-url", schema.url, "--port", "0"], { cwd: tempDir() });
+      const urlPattern = /at (http:\/\/127\.0\.0\.1:\d+)\/ui\//;
+      await until(
+        () => `the URL on stdout\n${outputOf(proc)}`,
+        () => urlPattern.test(proc.stdout()) || !proc.alive(),
+      );
+      const base = urlPattern.exec(proc.stdout())?.[1];
+      expect(base, outputOf(proc)).toBeDefined();
+      expect(proc.stdout()).toContain("browsing PostgreSQL");
+      const list = (await send(`${base}/ui/api/conversations`)).json as { data: Page<ConversationSummary> };
+      expect(list.data.items.map((c) => c.model)).toEqual(["pg-model"]);
+      const info = (await send(`${base}/ui/api/info`)).json as { data: UiInfo };
+      expect(info.data.store).toEqual({ engine: "postgresql", path: null });
+      expect((await send(`${base}/ui/api/bench/runs`)).json).toMatchObject({ data: [] });
+      proc.child.kill("SIGTERM");
+      expect(await proc.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      await schema.drop();
+    }
   });
 
   it("refuses a non-loopback host without LLM_RELAY_MASTER_KEY", async () => {
