@@ -6,12 +6,12 @@
  * one the UI always asks for it there. Stops on SIGINT/SIGTERM (`stop-signals.ts`).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { openBrowseStore } from "../browse/open.js";
 import type { BrowseStore } from "../browse/types.js";
 import { ConfigError, loadConfig, type RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
 import { isLoopbackHost } from "../server/bind-check.js";
 import { installErrorHandlers } from "../server/errors.js";
+import { openServerBrowseStore } from "../server/ui/open-ui-browse.js";
 import { registerUi } from "../server/ui/register-ui.js";
 import type { UiContext } from "../server/ui/ui-context.js";
 import { openTenancyStore, targetOfConfig } from "../tenancy/open-store.js";
@@ -58,9 +58,7 @@ export async function startUiServer(config: RelayConfig, host: string, port: num
   if (remote && config.masterKey === undefined) throw new UnsafeUiBindError(host);
   const logger = createLogger(config.logLevel);
   const target = targetOfConfig(config);
-  const browse: BrowseStore = await openBrowseStore(
-    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dbPath: config.dbPath },
-  );
+  const browse: BrowseStore = await openServerBrowseStore(config, false);
   let tenancy: TenancyStore;
   try {
     tenancy = await openTenancyStore(target);
