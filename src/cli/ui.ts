@@ -24,10 +24,15 @@ export const DEFAULT_UI_PORT = 11436;
 
 /** Flags of `ui`. */
 export interface UiFlags {
+  /** `--db <path>`: a SQLite logs.db. */
   db?: string;
+  /** `--database-url <url>`: a PostgreSQL store instead. */
   databaseUrl?: string;
+  /** `--host <host>` (default 127.0.0.1). */
   host?: string;
+  /** `--port <port>` (default {@link DEFAULT_UI_PORT}; 0: any free one). */
   port?: number;
+  /** `-c, --config <file>`: where the store, the master key's rules and tenant budgets come from. */
   config?: string;
 }
 

@@ -255,6 +255,7 @@ describe.each(engines)("the /ui API on $engine", ({ engine, withSchema }) => {
       expect(answer.headers.get("x-content-type-options"), path).toBe("nosniff");
       expect(answer.headers.get("referrer-policy"), path).toBe("no-referrer");
     }
+    expect((await send(`${proxy.url}/ui/api/conversations`)).headers.get("cache-control")).toBe("no-store");
     // The API's answers are not proxied requests: /metrics counts none of them.
     const metrics = await send(`${proxy.url}/metrics`);
     expect(metrics.text).toContain('route="/v1/chat/completions"');

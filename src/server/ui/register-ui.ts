@@ -4,7 +4,8 @@
  * bench report route, and one `onRequest` hook for every `/ui*` request that
  *
  * - sets the security headers: `Content-Security-Policy` ({@link UI_CSP}: nothing but this origin, no inline
- *   script or style, no framing), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`;
+ *   script or style, no framing), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, and
+ *   `Cache-Control: no-store` on `/ui/api/*`;
  * - checks the login once API keys exist: without a valid `llm_relay_ui` cookie, `/ui/api/*` answers
  *   401 (envelope, `invalid_api_key`) and pages answer 401 with the login form; `/ui/login`, `/ui/logout`
  *   and the login page's stylesheet are always served. Keys but no master key: nothing else is served.
@@ -51,6 +52,8 @@ export function registerUi(app: FastifyInstance, ui: UiContext, options: Registe
     reply.header("content-security-policy", UI_CSP);
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
+    // The records are not kept by the browser's cache (nor shown again by its back button after a logout).
+    if (route?.startsWith("/ui/api/")) reply.header("cache-control", "no-store");
     // No route: the not-found answer, which shows nothing.
     if (route === undefined || PUBLIC_UI_ROUTES.has(route)) return;
     if (route === "/ui/*" && (request.params as Record<string, unknown>)["*"] === PUBLIC_UI_FILE) return;
