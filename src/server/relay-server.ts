@@ -29,7 +29,12 @@ import {
   clientErrorHandler,
   frameworkErrorHandler,
   installErrorHandlers,
+  isUiPath,
 } from "./errors.js";
+import { registerUi, type RegisterUiOptions } from "./ui/register-ui.js";
+import { uiContextOfServer } from "./ui/ui-context.js";
+import { closeLiveStreams } from "./ui/live.js";
+import { openServerBrowseStore } from "./ui/open-ui-browse.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -75,6 +80,8 @@ export interface StartOptions {
   providerClock?: () => number;
   /** How long the record worker's writes wait for another process's lock, in ms (default 5000, `WORKER_BUSY_TIMEOUT_MS`). */
   recordBusyTimeoutMs?: number;
+  /** Options of the conversation browser at `/ui` (tests shorten the Live heartbeat). */
+  ui?: RegisterUiOptions;
 }
 
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
@@ -129,6 +136,17 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     if (!options.store) await store.close();
     throw error;
   });
+  // The conversation browser's read model (`/ui`): SQLite, a read-only connection beside the writer; PostgreSQL, its own
+  // small pool. Loaded only here (a SQLite proxy loads no PostgreSQL code for it).
+  const browse =
+    config.ui === false
+      ? null
+      : await openServerBrowseStore(config, !options.store && !pg).catch(async (error: unknown) => {
+          await recorder?.close();
+          if (!options.store) await store.close();
+          await tenancy.close();
+          throw error;
+        });
   const limiter = createRateLimiter({
     redisUrl: config.redisUrl ?? null,
     ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}),
@@ -153,9 +171,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     }),
     booking: (booking = new UsageBooking(tenancy, limiter, logger)),
     startedAt: Date.now(),
+    browse,
   };
   warmUpEcho(ctx);
-  const app = buildApp(ctx);
+  const app = buildApp(ctx, options.ui);
   try {
     // A non-loopback address with nobody needing a key: refuse (UnsafeBindError) unless allowed, then warn.
     await checkBind({
@@ -167,6 +186,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await browse?.close();
     await ctx.recorder.close();
     if (!options.store) await store.close();
     await ctx.booking.drain();
@@ -201,8 +221,8 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   return { app, ctx, url, close };
 }
 
-/** The Fastify app with every route, hook and handler. */
-export function buildApp(ctx: ServerContext): FastifyInstance {
+/** The Fastify app with every route, hook and handler (and the conversation browser at `/ui` when `ctx.browse` is set). */
+export function buildApp(ctx: ServerContext, uiOptions: RegisterUiOptions = {}): FastifyInstance {
   const maxJsonDepth = ctx.config.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   // Typed as Fastify's logger interface, so the app (and every route's type) is FastifyInstance's default.
   const logger: FastifyBaseLogger = ctx.logger;
@@ -299,7 +319,9 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     await ctx.admission.preHandler(request, reply);
   });
   app.addHook("onResponse", async (request, reply) => {
-    ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    // The browser's pages and API are not proxied requests: not counted in the metrics.
+    if (!isUiPath(request.routeOptions.url ?? request.url))
+      ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
     ctx.logger.info(
@@ -326,6 +348,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerMetrics(app, ctx);
   registerPromptFormats(app);
   registerInternal(app, ctx);
+  if (ctx.browse) registerUi(app, uiContextOfServer(ctx, ctx.browse), uiOptions);
   return app;
 }
 
@@ -349,10 +372,14 @@ function warmUpEcho(ctx: ServerContext): void {
 
 async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   ctx.logger.info({ inFlight: ctx.inFlight.size, queued: ctx.recorder.queued }, "llm-relay stopping");
+  // The Live page's streams never end on their own: end them first, while their sockets are still open.
+  await closeLiveStreams(app);
   const stopped = app.close();
   await ctx.inFlight.drain(ctx.config.shutdownGraceMs);
   app.server.closeAllConnections();
   await stopped;
+  // The browser's read-only connection first: the last connection to a SQLite file removes its WAL, and a read-only one cannot.
+  await ctx.browse?.close();
   await ctx.providers.close();
   await ctx.recorder.close();
   await ctx.booking.drain();

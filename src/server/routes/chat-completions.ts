@@ -48,7 +48,14 @@ async function handleChatCompletion(
   const exchange = new Exchange(request.id, body, request.rawBody);
   exchange.client = clientOf(request.headers["user-agent"]);
   exchange.account = exchangeAccount(request);
-  const watch = watchClient(ctx.inFlight, reply);
+  const watch = watchClient(ctx.inFlight, reply, {
+    id: exchange.id,
+    model: body.model,
+    protocol: "chat",
+    tenant: request.tenant?.tenantId ?? null,
+    startedAt: exchange.startedAt,
+    stream: exchange.stream,
+  });
   const signal = watch.signal;
   let outcome: ExchangeOutcome;
   const attempts: ExchangeAttempts = {

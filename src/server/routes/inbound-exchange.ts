@@ -123,7 +123,14 @@ async function handleInbound(
     stream: parsed.stream,
     headers: adapter.forwardedHeaders(request.headers),
   };
-  const watch = watchClient(ctx.inFlight, reply);
+  const watch = watchClient(ctx.inFlight, reply, {
+    id: exchange.id,
+    model: parsed.model,
+    protocol: adapter.protocol,
+    tenant: request.tenant?.tenantId ?? null,
+    startedAt: exchange.startedAt,
+    stream: parsed.stream,
+  });
   const signal = watch.signal;
   const attempts: ExchangeAttempts = {
     exchange,
