@@ -1,13 +1,11 @@
 /**
- * A stacked bar chart per day (Chart.js, only the bar parts registered; bundled, nothing fetched).
- * Chart.js sizes its canvas through the CSSOM, which the page's CSP allows; the box's height is a class.
+ * A stacked bar chart per day (Chart.js, only the bar parts registered; bundled as a chunk of the app, loaded
+ * from the proxy on first use, nothing fetched elsewhere). Chart.js sizes its canvas through the CSSOM, which
+ * the page's CSP allows; the box's height is a class.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from "chart.js";
 import { html } from "htm/preact";
 import type { VNode } from "preact";
-import { useEffect, useRef } from "preact/hooks";
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+import { useEffect, useRef, useState } from "preact/hooks";
 
 /** One stacked series: its name and one value per label. */
 export interface BarSeries {
@@ -42,37 +40,49 @@ interface BarChartProps {
 /** The chart (a `<canvas>` in a `chart-box`). */
 export function BarChart({ title, labels, series, format }: BarChartProps): VNode {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   useEffect(() => {
-    if (!canvas.current) return;
-    const chart = new Chart(canvas.current, {
-      type: "bar",
-      data: {
-        labels,
-        datasets: series.map((s, i) => ({
-          label: s.name,
-          data: s.values,
-          backgroundColor: PALETTE[i % PALETTE.length],
-          borderWidth: 0,
-        })),
+    let chart: { destroy(): void } | null = null;
+    let current = true;
+    import("./chart-setup.js").then(
+      ({ Chart }) => {
+        if (!current || !canvas.current) return;
+        chart = new Chart(canvas.current, {
+          type: "bar",
+          data: {
+            labels,
+            datasets: series.map((s, i) => ({
+              label: s.name,
+              data: s.values,
+              backgroundColor: PALETTE[i % PALETTE.length],
+              borderWidth: 0,
+            })),
+          },
+          options: {
+            responsive: true,
+            maintainAspectRatio: false,
+            animation: false,
+            scales: {
+              x: { stacked: true, grid: { display: false } },
+              y: { stacked: true, beginAtZero: true, ticks: { callback: (value) => format(Number(value)) } },
+            },
+            plugins: {
+              legend: { position: "bottom", labels: { boxWidth: 12 } },
+              tooltip: { callbacks: { label: (item) => `${item.dataset.label ?? ""}: ${format(Number(item.raw))}` } },
+            },
+          },
+        });
       },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        scales: {
-          x: { stacked: true, grid: { display: false } },
-          y: { stacked: true, beginAtZero: true, ticks: { callback: (value) => format(Number(value)) } },
-        },
-        plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 12 } },
-          tooltip: { callbacks: { label: (item) => `${item.dataset.label ?? ""}: ${format(Number(item.raw))}` } },
-        },
-      },
-    });
-    return () => chart.destroy();
+      (error: unknown) => setFailure(error instanceof Error ? error.message : String(error)),
+    );
+    return () => {
+      current = false;
+      chart?.destroy();
+    };
   }, [labels, series, format]);
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>
+    ${failure ? html`<p class="error">The chart could not load: ${failure}</p>` : null}
     <div class="chart-box"><canvas ref=${canvas} role="img" aria-label=${title}></canvas></div>
   </figure>`;
 }
