@@ -12,7 +12,10 @@ import { ExchangePage } from "./pages/exchange.js";
 import { ExchangesPage } from "./pages/exchanges.js";
 import { LivePage } from "./pages/live.js";
 import { UsagePage } from "./pages/usage.js";
+import type { UiInfo } from "./api.js";
+import { Loading } from "./components/states.js";
 import { hrefFor, type PageName, type Route, useRoute } from "./router.js";
+import { useApi } from "./use-api.js";
 
 const NAV: { page: PageName; label: string }[] = [
   { page: "conversations", label: "Conversations" },
@@ -22,7 +25,18 @@ const NAV: { page: PageName; label: string }[] = [
   { page: "live", label: "Live" },
 ];
 
-function Content({ route }: { route: Route }): VNode {
+/** Shown for `#/live` where nothing is proxied (`llm-relay ui`): nothing can be in flight. */
+function NoLive(): VNode {
+  return html`<section class="page live">
+    <h1>Live</h1>
+    <p class="empty">
+      This server only browses the records (<code>llm-relay ui</code>): nothing passes through it, so nothing is in
+      flight. The proxy's own <code>/ui/</code> has the Live page.
+    </p>
+  </section>`;
+}
+
+function Content({ route, live }: { route: Route; live: boolean | null }): VNode {
   switch (route.page) {
     case "conversations":
       return route.id === null
@@ -37,16 +51,19 @@ function Content({ route }: { route: Route }): VNode {
     case "bench":
       return html`<${BenchPage} />`;
     case "live":
-      return html`<${LivePage} />`;
+      return live === null ? html`<${Loading} />` : live ? html`<${LivePage} />` : html`<${NoLive} />`;
   }
 }
 
 function App(): VNode {
   const route = useRoute();
+  const info = useApi<UiInfo>("info");
+  // Null until /ui/api/info answers (the Live page waits for it; the menu shows it meanwhile).
+  const live = info.data ? info.data.live : info.error ? true : null;
   return html`<header class="top">
       <a class="brand" href=${hrefFor("conversations")}>llm-relay</a>
       <nav class="main-nav">
-        ${NAV.map(
+        ${NAV.filter((item) => live !== false || item.page !== "live").map(
           (item) =>
             html`<a
               href=${hrefFor(item.page)}
@@ -58,7 +75,7 @@ function App(): VNode {
       </nav>
       <form class="logout" method="post" action="/ui/logout"><button type="submit" class="link">Log out</button></form>
     </header>
-    <main><${Content} route=${route} /></main>`;
+    <main><${Content} route=${route} live=${live} /></main>`;
 }
 
 const root = document.getElementById("app");

@@ -7,10 +7,6 @@ import { StatusBadge } from "../components/status.js";
 import { formatInt, formatUtc } from "../format.js";
 import { useApi } from "../use-api.js";
 
-function candidatesText(candidates: string[] | number): string {
-  return typeof candidates === "number" ? formatInt(candidates) : candidates.join(", ");
-}
-
 /** The page. */
 export function BenchPage(): VNode {
   const runs = useApi<BenchRunView[]>("bench/runs");
@@ -32,6 +28,7 @@ export function BenchPage(): VNode {
                   <th>Candidates</th>
                   <th class="num">Cases</th>
                   <th class="num">Results</th>
+                  <th class="num">Errors</th>
                   <th>Report</th>
                 </tr>
               </thead>
@@ -43,9 +40,10 @@ export function BenchPage(): VNode {
                       <td class="nowrap">${formatUtc(r.created)}</td>
                       <td class="nowrap">${formatUtc(r.finished)}</td>
                       <td><${StatusBadge} status=${r.status} /></td>
-                      <td>${candidatesText(r.candidates)}</td>
+                      <td>${r.candidates.join(", ")}</td>
                       <td class="num">${formatInt(r.cases)}</td>
                       <td class="num">${formatInt(r.results)}</td>
+                      <td class="num">${formatInt(r.errors)}</td>
                       <td>
                         <a href=${`/ui/bench/${encodeURIComponent(r.id)}/report`} target="_blank" rel="noopener"
                           >report</a

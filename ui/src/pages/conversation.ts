@@ -13,7 +13,7 @@ import { useApi } from "../use-api.js";
 
 /** `llm -c --cid <id>`, with ` -d <path>` when the proxy records into a SQLite file. */
 export function continueCommand(id: string, info: UiInfo | null): string {
-  const db = info?.dbPath ? ` -d ${shellQuote(info.dbPath)}` : "";
+  const db = info?.store.path ? ` -d ${shellQuote(info.store.path)}` : "";
   return `llm -c --cid ${shellQuote(id)}${db}`;
 }
 

@@ -7,7 +7,7 @@ import type { VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { LOGIN_PATH, type LiveSnapshot } from "../api.js";
 import { JsonView } from "../components/json-view.js";
-import { formatMs } from "../format.js";
+import { formatInt, formatMs } from "../format.js";
 import { hrefFor } from "../router.js";
 
 type Connection = "connecting" | "open" | "lost";
@@ -97,7 +97,14 @@ export function LivePage(): VNode {
     <div class="live-panels">
       <div class="panel">
         <h2>Recorder</h2>
-        ${snapshot ? html`<${JsonView} value=${snapshot.recorder} />` : null}
+        ${
+          snapshot
+            ? html`<p class="recorder-queue">
+                <strong>${formatInt(snapshot.recorderQueued)}</strong>
+                ${snapshot.recorderQueued === 1 ? " exchange" : " exchanges"} waiting to be written
+              </p>`
+            : null
+        }
       </div>
       <div class="panel">
         <h2>Health</h2>
