@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `llm-relay` command line: `serve`, `logs`, `models`, `formats`, `bench`, `keys` and `export`.
+ * The `llm-relay` command line: `serve`, `ui`, `logs`, `models`, `formats`, `bench`, `keys` and `export`.
  * Each command's work is imported when it runs, so that one command does not
  * carry the others' modules (`serve` runs for days: the bench runner and the
  * PostgreSQL driver it does not use cost it about 10 MB of resident memory).
@@ -13,6 +13,7 @@ import type { ServeFlags } from "./serve.js";
 import type { LogsFlags } from "./logs.js";
 import type { ModelsFlags } from "./models.js";
 import type { FormatsFlags } from "./formats.js";
+import type { UiFlags } from "./ui.js";
 import { registerBench } from "./bench-command.js";
 import { registerExport } from "./export.js";
 import { registerKeys } from "./keys.js";
@@ -59,6 +60,19 @@ withCommonOptions(
     positiveInt,
   )
   .action(async (flags: ServeFlags) => (await import("./serve.js")).runServe(flags));
+
+withCommonOptions(
+  program
+    .command("ui")
+    .description(
+      "browse the recorded conversations in a web page, without the proxy (default http://127.0.0.1:11436/ui/)",
+    )
+    .option("--host <host>", "address to bind (default 127.0.0.1; another needs LLM_RELAY_MASTER_KEY)")
+    .option("--port <port>", "port to bind (default 11436)", nonNegativeInt),
+  "config",
+  "db",
+  "databaseUrl",
+).action(async (flags: UiFlags) => (await import("./ui.js")).runUi(flags));
 
 withCommonOptions(
   program

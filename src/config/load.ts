@@ -56,6 +56,8 @@ export interface RelayConfig {
   logLevel: ConfigFile["log_level"];
   /** Whether exchanges are recorded. */
   record: boolean;
+  /** Serve the conversation browser at `/ui` (`ui:`, LLM_RELAY_UI; default true; absent counts as true). */
+  ui?: boolean;
   /** Graceful-stop wait for in-flight exchanges, in ms. */
   shutdownGraceMs: number;
   /** Model name or `prefix/*` pattern → its deployments and routing; always includes `echo`. */
@@ -203,6 +205,7 @@ export function loadConfig(options: LoadOptions = {}): RelayConfig {
       options.allowUnauthenticated ?? envFlag("LLM_RELAY_ALLOW_UNAUTHENTICATED") ?? file.allow_unauthenticated,
     logLevel: debug && ABOVE_DEBUG.has(file.log_level) ? "debug" : file.log_level,
     record: options.record ?? file.record,
+    ui: envFlag("LLM_RELAY_UI") ?? file.ui,
     shutdownGraceMs: file.shutdown_grace_ms,
     models,
     aliases: file.aliases,

@@ -191,6 +191,8 @@ export const configFileSchema = z.strictObject({
     .default([]),
   /** Whether exchanges are recorded into the database (turn off only to measure the proxy without it). */
   record: z.boolean().default(true),
+  /** Serve the conversation browser at `/ui` (env LLM_RELAY_UI=0 turns it off). */
+  ui: z.boolean().default(true),
   /** pino log level. */
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Log each rendered prompt and raw backend payload (secrets removed). */

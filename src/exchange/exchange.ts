@@ -7,7 +7,12 @@
 import { performance } from "node:perf_hooks";
 import type { ChatCompletionRequest } from "../protocol/chat-request.js";
 import { deploymentLabel, type Route } from "../routing/router.js";
-import type { AttemptRecord, ExchangeAccount, PendingExchange } from "../recording/types.js";
+import {
+  MAX_CLIENT_CHARS,
+  type AttemptRecord,
+  type ExchangeAccount,
+  type PendingExchange,
+} from "../recording/types.js";
 import { newUlid } from "../recording/ulid.js";
 import { deploymentPrices } from "../catalog/cost.js";
 import type { ExchangeOutcome } from "./outcome.js";
@@ -43,6 +48,8 @@ export class Exchange {
    * (`body` is then its chat translation). Null for chat.
    */
   inbound: { protocol: AdaptedProtocol; request: Record<string, unknown> } | null = null;
+  /** The client's `User-Agent` (cut to {@link MAX_CLIENT_CHARS} characters by {@link clientOf}), or null when it sent none. */
+  client: string | null = null;
   /** The tool convention the latest attempt's raw-completion provider used (`ProviderCompletion.toolConvention`), or null. */
   toolConvention: string | null = null;
 
@@ -154,6 +161,7 @@ export class Exchange {
       requestBody: this.body,
       ...(this.inbound ? { protocol: this.inbound.protocol, receivedBody: this.inbound.request } : {}),
       ...(this.toolConvention !== null ? { toolConvention: this.toolConvention } : {}),
+      ...(this.client !== null ? { client: this.client } : {}),
       messages: this.body.messages,
       stream: this.stream,
       httpStatus: outcome.httpStatus,
@@ -176,4 +184,14 @@ export class Exchange {
 /** `text` as is when it is printable ASCII, else percent-encoded (header values cannot carry other characters). */
 function headerSafe(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
+}
+
+/**
+ * The client's `User-Agent` header as a record keeps it (`ExchangeRecord.client`): at most
+ * {@link MAX_CLIENT_CHARS} characters, the first value when repeated; null when absent or empty.
+ */
+export function clientOf(userAgent: string | string[] | undefined): string | null {
+  const value = Array.isArray(userAgent) ? userAgent[0] : userAgent;
+  if (value === undefined || value === "") return null;
+  return value.length > MAX_CLIENT_CHARS ? value.slice(0, MAX_CLIENT_CHARS) : value;
 }

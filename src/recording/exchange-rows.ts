@@ -126,6 +126,8 @@ export interface ExchangeRow {
   protocol: string;
   /** The tool convention the raw-completion prompt offered tools with (`hermes`, …), or null. */
   tool_convention: string | null;
+  /** The client's `User-Agent` (≤ 256 characters), or null when it sent none. */
+  client: string | null;
 }
 
 /** An `llm_relay_attempts` row (`attempt` counts from 1). */
@@ -222,6 +224,7 @@ export const EXCHANGE_COLUMNS = columnList<ExchangeRow>({
   key_id: true,
   protocol: true,
   tool_convention: true,
+  client: true,
 });
 /** Columns of `llm_relay_attempts`. */
 export const ATTEMPT_COLUMNS = columnList<AttemptRow>({
@@ -502,6 +505,7 @@ export function exchangeRows(
       key_id: r.keyId ?? null,
       protocol: r.protocol ?? "chat",
       tool_convention: r.toolConvention ?? null,
+      client: r.client ?? null,
     },
     attempts: (r.attempts ?? []).map((a, i) => ({
       response_id: r.id,

@@ -9,6 +9,9 @@ import type { InboundProtocol, NativeProtocol, RecordedExchangeLookup } from "..
 import type { LlmChatOptions } from "./llm-options.js";
 import type { DeploymentPrices } from "../catalog/cost.js";
 
+/** Most characters of the client's `User-Agent` a record keeps (`ExchangeRecord.client`). */
+export const MAX_CLIENT_CHARS = 256;
+
 /** Outcome of an exchange. */
 export type ExchangeStatus = "ok" | "error" | "cancelled" | "truncated";
 
@@ -81,6 +84,8 @@ export interface ExchangeRecord {
    * `llama3-json`, …; `prompt-formats/tools/`); absent when none was used. Stored as `tool_convention`.
    */
   toolConvention?: string;
+  /** The client's `User-Agent` header, cut to {@link MAX_CLIENT_CHARS} characters; absent when it sent none. Stored as `llm_relay_exchanges.client`. */
+  client?: string;
   /** For a protocol other than chat: the client's body as received, secrets removed (stored as `prompt_json`). */
   receivedBody?: Record<string, unknown> | null;
   /** The validated input messages, in order. */

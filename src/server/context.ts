@@ -12,6 +12,7 @@ import type { ExchangeBilling } from "../recording/types.js";
 import type { Admission, RequestTenant } from "./admission.js";
 import type { RateLimiter } from "../ratelimit/index.js";
 import type { UsageBooking } from "./usage-booking.js";
+import type { BrowseStore } from "../browse/types.js";
 
 /** Shared state of one running proxy. */
 export interface ServerContext {
@@ -33,6 +34,8 @@ export interface ServerContext {
   booking: UsageBooking;
   /** Server start, ms since the epoch (the `created` of `/v1/models`). */
   startedAt: number;
+  /** The records' read model for the conversation browser at `/ui`, or null/absent when the UI is off (`ui: false`). */
+  browse?: BrowseStore | null;
 }
 
 declare module "fastify" {

@@ -3,7 +3,7 @@
  * `x-request-id` header: OpenAI's `{"error":{"message","type","param","code"}}`
  * on `/v1/*`, `/health` and everything else; Anthropic's on `/v1/messages*`,
  * Ollama's `{"error": "<string>"}` on `/api/*`, Google's on `/v1beta/*`; the envelope
- * (`server/envelope.ts`) on `/internal/*`. That covers our own RelayErrors,
+ * (`server/envelope.ts`) on `/internal/*` and the browser's `/ui/*`. That covers our own RelayErrors,
  * Fastify's errors (invalid JSON → 400, body too large → 413, unsupported
  * media type → 415, a body shorter than its `content-length` → 400), unknown
  * routes (404), errors Fastify raises before routing (a bad URL such as
@@ -36,6 +36,11 @@ export function isInternalPath(url: string): boolean {
   return url === "/internal" || url.startsWith("/internal/") || url.startsWith("/internal?");
 }
 
+/** Whether `url` is the conversation browser (`/ui`, `/ui/*`: its pages and its JSON API `/ui/api/*`), which answers the envelope. */
+export function isUiPath(url: string): boolean {
+  return url === "/ui" || url.startsWith("/ui/") || url.startsWith("/ui?");
+}
+
 /** Whether `url` is Anthropic's Messages API (`/v1/messages`, `/v1/messages/count_tokens`), which answers Anthropic's error shape. */
 export function isMessagesPath(url: string): boolean {
   return url === "/v1/messages" || url.startsWith("/v1/messages/") || url.startsWith("/v1/messages?");
@@ -52,12 +57,12 @@ export function isGeminiPath(url: string): boolean {
 }
 
 /**
- * The JSON body of `error` for a request to `url`: the envelope on `/internal/*`, Anthropic's error shape on
+ * The JSON body of `error` for a request to `url`: the envelope on `/internal/*` and `/ui/*`, Anthropic's error shape on
  * `/v1/messages*`, Ollama's on `/api/*`, Google's on `/v1beta/*`, else OpenAI's error body (OpenAI's
  * Responses API and legacy completions use it too).
  */
 export function errorBodyFor(url: string, error: RelayError): unknown {
-  if (isInternalPath(url)) return envelopeError(error).body;
+  if (isInternalPath(url) || isUiPath(url)) return envelopeError(error).body;
   if (isMessagesPath(url)) return anthropicErrorBody(error);
   if (isOllamaPath(url)) return ollamaErrorBody(error);
   if (isGeminiPath(url)) return geminiErrorBody(error);

@@ -29,7 +29,10 @@ import {
   clientErrorHandler,
   frameworkErrorHandler,
   installErrorHandlers,
+  isUiPath,
 } from "./errors.js";
+import { registerUi, type RegisterUiOptions } from "./ui/register-ui.js";
+import { uiContextOfServer } from "./ui/ui-context.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -75,6 +78,8 @@ export interface StartOptions {
   providerClock?: () => number;
   /** How long the record worker's writes wait for another process's lock, in ms (default 5000, `WORKER_BUSY_TIMEOUT_MS`). */
   recordBusyTimeoutMs?: number;
+  /** Options of the conversation browser at `/ui` (tests shorten the Live heartbeat). */
+  ui?: RegisterUiOptions;
 }
 
 /** Default interval of the purge of expired `Idempotency-Key` records, in ms. */
@@ -129,6 +134,21 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     if (!options.store) await store.close();
     throw error;
   });
+  // The conversation browser's read model (`/ui`): SQLite, a read-only connection beside the writer; PostgreSQL, its own
+  // small pool. Imported only here, so the module (and the PostgreSQL code it names) loads only when the UI is on.
+  const browse =
+    config.ui === false
+      ? null
+      : await (
+          await import("../browse/open.js")
+        )
+          .openBrowseStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dbPath: config.dbPath })
+          .catch(async (error: unknown) => {
+            await recorder?.close();
+            if (!options.store) await store.close();
+            await tenancy.close();
+            throw error;
+          });
   const limiter = createRateLimiter({
     redisUrl: config.redisUrl ?? null,
     ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}),
@@ -153,9 +173,10 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     }),
     booking: (booking = new UsageBooking(tenancy, limiter, logger)),
     startedAt: Date.now(),
+    browse,
   };
   warmUpEcho(ctx);
-  const app = buildApp(ctx);
+  const app = buildApp(ctx, options.ui);
   try {
     // A non-loopback address with nobody needing a key: refuse (UnsafeBindError) unless allowed, then warn.
     await checkBind({
@@ -171,6 +192,7 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     if (!options.store) await store.close();
     await ctx.booking.drain();
     await tenancy.close();
+    await browse?.close();
     await limiter.close();
     throw error;
   }
@@ -201,8 +223,8 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
   return { app, ctx, url, close };
 }
 
-/** The Fastify app with every route, hook and handler. */
-export function buildApp(ctx: ServerContext): FastifyInstance {
+/** The Fastify app with every route, hook and handler (and the conversation browser at `/ui` when `ctx.browse` is set). */
+export function buildApp(ctx: ServerContext, uiOptions: RegisterUiOptions = {}): FastifyInstance {
   const maxJsonDepth = ctx.config.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   // Typed as Fastify's logger interface, so the app (and every route's type) is FastifyInstance's default.
   const logger: FastifyBaseLogger = ctx.logger;
@@ -299,7 +321,8 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     await ctx.admission.preHandler(request, reply);
   });
   app.addHook("onResponse", async (request, reply) => {
-    ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    // The browser's pages and API are not proxied requests: not counted in the metrics.
+    if (!isUiPath(request.url)) ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
     ctx.logger.info(
@@ -326,6 +349,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   registerMetrics(app, ctx);
   registerPromptFormats(app);
   registerInternal(app, ctx);
+  if (ctx.browse) registerUi(app, uiContextOfServer(ctx, ctx.browse), uiOptions);
   return app;
 }
 
@@ -358,6 +382,7 @@ async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void>
   await ctx.booking.drain();
   await ctx.store.close();
   await ctx.tenancy.close();
+  await ctx.browse?.close();
   await ctx.limiter.close();
   ctx.logger.info({ written: ctx.recorder.writtenRecords, failed: ctx.recorder.failedWrites }, "llm-relay stopped");
 }

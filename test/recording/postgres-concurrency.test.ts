@@ -65,7 +65,7 @@ describe("two PgStores extending the same conversation at once", () => {
       turns: s.turns,
       liveResponses: 100,
       conversationIdsOfLiveRows: 1,
-      migrations: 6,
+      migrations: 7,
     });
     // One turn per exchange, and one per history row (those of whichever exchange started the conversation).
     const historyRows = await schema.count(

@@ -345,6 +345,9 @@ describe("SqliteStore", () => {
       DROP TABLE turn_fragments; DROP TABLE turns; DROP TABLE threads; DROP TABLE part_fragments;
       DROP TABLE part_attachments; DROP TABLE parts; DROP TABLE messages;
       DROP TABLE llm_relay_exchanges; DROP TABLE llm_relay_schema; DROP INDEX llm_relay_idx_responses_conversation;
+      DROP TABLE llm_relay_conversation_stats; DROP INDEX llm_relay_idx_responses_model;
+      DROP TRIGGER llm_relay_stats_responses_ai; DROP TRIGGER llm_relay_stats_responses_ad;
+      DROP TRIGGER llm_relay_stats_responses_au;
       ALTER TABLE responses DROP COLUMN reasoning;
       DELETE FROM _llm_migrations WHERE name >= 'm022';
       INSERT INTO conversations VALUES ('01kold', 'old', 'gpt-4o');

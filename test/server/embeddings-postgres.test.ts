@@ -56,6 +56,7 @@ describe("embeddings recorded in PostgreSQL", () => {
       { version: 4, name: "llm_relay_reply_aliases" },
       { version: 5, name: "llm_relay_exchanges protocol" },
       { version: 6, name: "llm_relay_exchanges tool_convention" },
+      { version: 7, name: "llm_relay_exchanges client, llm_relay_conversation_stats, browser indexes" },
     ]);
     const found = await schema.rows<Record<string, unknown>>(
       `SELECT request_id, model, provider, deployment, upstream_model, input_count, input_tokens, usage_estimated, dimensions, http_status, status, error, cost_usd, tenant_id, key_id

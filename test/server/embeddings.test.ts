@@ -318,7 +318,7 @@ describe("recording embeddings in SQLite", () => {
       SqliteStore.open(file).close();
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 6 }]);
+        expect(check.prepare(`SELECT version FROM llm_relay_schema`).all()).toEqual([{ version: 7 }]);
         expect(
           check.prepare(`SELECT 1 FROM pragma_table_info('llm_relay_exchanges') WHERE name = 'protocol'`).all(),
         ).toHaveLength(1);

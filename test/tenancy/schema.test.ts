@@ -92,6 +92,7 @@ describe("the tenancy migrations on PostgreSQL", () => {
       "llm_relay_keys",
       "llm_relay_tenancy_migrations",
       "llm_relay_usage",
+      "llm_relay_usage_daily",
     ]);
     // Each instance works on the same tables.
     const { plaintext } = await stores[0].keys.create({ tenant: "acme" });

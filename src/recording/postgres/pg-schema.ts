@@ -18,6 +18,14 @@
  * same time apply each one once.
  */
 import type { Sql } from "postgres";
+import {
+  BROWSE_INDEXES_DDL,
+  EXCHANGE_INSERT_STATS,
+  RESPONSE_INSERT_STATS,
+  exchangeConversation,
+  recomputeStatsSql,
+  refreshStatsSql,
+} from "../../browse/stats-sql.js";
 
 /** One schema change: applied once, in order of `version`. */
 export interface PgMigration {
@@ -262,6 +270,77 @@ const V6_EXCHANGE_TOOL_CONVENTION = `
 ALTER TABLE "llm_relay_exchanges" ADD COLUMN "tool_convention" text;
 `;
 
+/** A plpgsql trigger function `name` running `body` (statements without their `;`) and returning NULL (an AFTER … FOR EACH ROW trigger). */
+function triggerFunction(name: string, body: string): string {
+  return `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+${body}
+  RETURN NULL;
+END $fn$;`;
+}
+
+/** `statements` each ended by `;`. */
+const run = (statements: readonly string[]): string => statements.map((s) => `  ${s};`).join("\n");
+
+/**
+ * Version 7 (SQLite's schema version 7, issue 21): the client's `User-Agent` on each exchange; the
+ * conversation browser's per-conversation summary `llm_relay_conversation_stats`, kept by triggers on
+ * `responses` and `llm_relay_exchanges` (browse/stats-sql.ts; `INSERT … ON CONFLICT DO UPDATE` of an
+ * exchange row fires its UPDATE trigger, which recomputes the conversation) and backfilled from the rows
+ * already there; the indexes of the browser's lists and filters.
+ */
+const V7_BROWSE = `
+ALTER TABLE "llm_relay_exchanges" ADD COLUMN "client" text;
+CREATE TABLE "llm_relay_conversation_stats" (
+  "conversation_id" text PRIMARY KEY,
+  "first_response_id" text,
+  "last_response_id" text NOT NULL,
+  "first_utc" text,
+  "last_utc" text,
+  "turns" integer NOT NULL,
+  "input_tokens" bigint NOT NULL,
+  "output_tokens" bigint NOT NULL,
+  "cost_usd" double precision,
+  "model" text,
+  "provider" text,
+  "protocol" text,
+  "client" text,
+  "tenant_id" text,
+  "key_id" text,
+  "last_status" text NOT NULL);
+${recomputeStatsSql("true")};
+${BROWSE_INDEXES_DDL.join(";\n")};
+${triggerFunction(
+  "llm_relay_stats_responses_ins",
+  `  IF NEW.conversation_id IS NOT NULL THEN\n${run([RESPONSE_INSERT_STATS])}\n  END IF;`,
+)}
+CREATE TRIGGER llm_relay_stats_responses_ins AFTER INSERT ON responses
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_responses_ins();
+${triggerFunction(
+  "llm_relay_stats_responses_del",
+  `  IF OLD.conversation_id IS NOT NULL THEN\n${run(refreshStatsSql("OLD.conversation_id"))}\n  END IF;`,
+)}
+CREATE TRIGGER llm_relay_stats_responses_del AFTER DELETE ON responses
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_responses_del();
+${triggerFunction(
+  "llm_relay_stats_responses_upd",
+  `${run(refreshStatsSql("OLD.conversation_id"))}
+  IF NEW.conversation_id IS DISTINCT FROM OLD.conversation_id THEN\n${run(refreshStatsSql("NEW.conversation_id"))}\n  END IF;`,
+)}
+CREATE TRIGGER llm_relay_stats_responses_upd
+  AFTER UPDATE OF conversation_id, model, datetime_utc, input_tokens, output_tokens ON responses
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_responses_upd();
+${triggerFunction("llm_relay_stats_exchanges_ins", run([EXCHANGE_INSERT_STATS]))}
+CREATE TRIGGER llm_relay_stats_exchanges_ins AFTER INSERT ON llm_relay_exchanges
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_exchanges_ins();
+${triggerFunction("llm_relay_stats_exchanges_upd", run(refreshStatsSql(exchangeConversation("NEW"))))}
+CREATE TRIGGER llm_relay_stats_exchanges_upd AFTER UPDATE ON llm_relay_exchanges
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_exchanges_upd();
+${triggerFunction("llm_relay_stats_exchanges_del", run(refreshStatsSql(exchangeConversation("OLD"))))}
+CREATE TRIGGER llm_relay_stats_exchanges_del AFTER DELETE ON llm_relay_exchanges
+  FOR EACH ROW EXECUTE FUNCTION llm_relay_stats_exchanges_del();
+`;
+
 /** Every migration of the record tables, in order. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -274,6 +353,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 4, name: "llm_relay_reply_aliases", ddl: V4_REPLY_ALIASES },
   { version: 5, name: "llm_relay_exchanges protocol", ddl: V5_EXCHANGE_PROTOCOL },
   { version: 6, name: "llm_relay_exchanges tool_convention", ddl: V6_EXCHANGE_TOOL_CONVENTION },
+  { version: 7, name: "llm_relay_exchanges client, llm_relay_conversation_stats, browser indexes", ddl: V7_BROWSE },
 ];
 
 /**

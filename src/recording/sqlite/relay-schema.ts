@@ -4,9 +4,17 @@
  * wrote. Called by `ensureSchema`, inside its transaction.
  */
 import type { Database } from "better-sqlite3";
+import {
+  BROWSE_INDEXES_DDL,
+  EXCHANGE_INSERT_STATS,
+  RESPONSE_INSERT_STATS,
+  exchangeConversation,
+  recomputeStatsSql,
+  refreshStatsSql,
+} from "../../browse/stats-sql.js";
 
 /** Version of llm-relay's own tables, kept in `llm_relay_schema`. */
-export const RELAY_SCHEMA_VERSION = 6;
+export const RELAY_SCHEMA_VERSION = 7;
 
 /** Columns of `llm_relay_exchanges` added after version 1 (development builds of 1 lacked `overhead_ms`). */
 const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
@@ -20,6 +28,8 @@ const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   ["protocol", "TEXT"],
   // Version 6: the tool convention a raw-completion backend's prompt offered tools with (issue 19); NULL: none.
   ["tool_convention", "TEXT"],
+  // Version 7: the client's User-Agent (issue 21); NULL: none sent, or recorded before.
+  ["client", "TEXT"],
 ];
 
 /**
@@ -56,7 +66,8 @@ CREATE TABLE IF NOT EXISTS "llm_relay_exchanges" (
   "tenant_id" TEXT,
   "key_id" TEXT,
   "protocol" TEXT,
-  "tool_convention" TEXT);
+  "tool_convention" TEXT,
+  "client" TEXT);
 CREATE TABLE IF NOT EXISTS "llm_relay_attempts" (
   "response_id" TEXT NOT NULL REFERENCES "responses"("id"),
   "attempt" INTEGER NOT NULL,
@@ -97,6 +108,82 @@ CREATE INDEX IF NOT EXISTS "llm_relay_idx_threads_tip" ON "threads" ("tip_messag
 CREATE INDEX IF NOT EXISTS "llm_relay_idx_responses_conversation" ON "responses" ("conversation_id");
 `;
 
+/** The conversation browser's summary of each conversation (version 7; see browse/stats-sql.ts). */
+const STATS_TABLE_DDL = `CREATE TABLE "llm_relay_conversation_stats" (
+  "conversation_id" TEXT PRIMARY KEY,
+  "first_response_id" TEXT,
+  "last_response_id" TEXT NOT NULL,
+  "first_utc" TEXT,
+  "last_utc" TEXT,
+  "turns" INTEGER NOT NULL,
+  "input_tokens" INTEGER NOT NULL,
+  "output_tokens" INTEGER NOT NULL,
+  "cost_usd" REAL,
+  "model" TEXT,
+  "provider" TEXT,
+  "protocol" TEXT,
+  "client" TEXT,
+  "tenant_id" TEXT,
+  "key_id" TEXT,
+  "last_status" TEXT NOT NULL)`;
+
+/** A trigger body: the statements, each ended by `;`. */
+const body = (statements: readonly string[]): string => statements.map((s) => `${s};`).join("\n");
+
+/**
+ * The triggers that keep `llm_relay_conversation_stats` true (see browse/stats-sql.ts): a new
+ * `responses` row adds a turn; a deleted one, or one moved to another conversation (bench's rehome),
+ * recomputes its conversation(s) from their rows; a new exchange row adds its cost (and the last
+ * exchange's columns); one replaced (`INSERT OR REPLACE`, whose implicit delete fires no trigger)
+ * first takes the old row's cost back; an updated or deleted one recomputes its conversation.
+ */
+const STATS_TRIGGERS_DDL = `
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_responses_ai" AFTER INSERT ON "responses"
+WHEN NEW."conversation_id" IS NOT NULL BEGIN
+${body([RESPONSE_INSERT_STATS])}
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_responses_ad" AFTER DELETE ON "responses"
+WHEN OLD."conversation_id" IS NOT NULL BEGIN
+${body(refreshStatsSql("OLD.conversation_id"))}
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_responses_au"
+AFTER UPDATE OF "conversation_id", "model", "datetime_utc", "input_tokens", "output_tokens" ON "responses" BEGIN
+${body(refreshStatsSql("OLD.conversation_id"))}
+${body(refreshStatsSql("NEW.conversation_id"))}
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_exchanges_bi" BEFORE INSERT ON "llm_relay_exchanges"
+WHEN EXISTS (SELECT 1 FROM "llm_relay_exchanges" WHERE "response_id" = NEW."response_id") BEGIN
+UPDATE llm_relay_conversation_stats SET cost_usd = cost_usd - coalesce(
+  (SELECT o.cost_usd FROM llm_relay_exchanges o WHERE o.response_id = NEW.response_id), 0)
+WHERE conversation_id = ${exchangeConversation("NEW")} AND cost_usd IS NOT NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_exchanges_ai" AFTER INSERT ON "llm_relay_exchanges" BEGIN
+${body([EXCHANGE_INSERT_STATS])}
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_exchanges_au" AFTER UPDATE ON "llm_relay_exchanges" BEGIN
+${body(refreshStatsSql(exchangeConversation("NEW")))}
+END;
+CREATE TRIGGER IF NOT EXISTS "llm_relay_stats_exchanges_ad" AFTER DELETE ON "llm_relay_exchanges" BEGIN
+${body(refreshStatsSql(exchangeConversation("OLD")))}
+END;
+`;
+
+/**
+ * The conversation browser's table, triggers and indexes (version 7): the stats table is created and
+ * backfilled from the rows already there (one `INSERT … SELECT … GROUP BY`) when the file lacks it.
+ */
+function ensureBrowseSchema(db: Database): void {
+  const hasStats =
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_conversation_stats'`).get() !==
+    undefined;
+  if (!hasStats) {
+    db.exec(STATS_TABLE_DDL);
+    db.exec(recomputeStatsSql("1 = 1"));
+  }
+  db.exec(STATS_TRIGGERS_DDL);
+  for (const ddl of BROWSE_INDEXES_DDL) db.exec(ddl);
+}
+
 /**
  * Creates our tables, or brings those of an older version up to date.
  * @throws when the file was written by a newer llm-relay (a higher schema version)
@@ -118,6 +205,7 @@ export function ensureRelaySchema(db: Database): void {
   for (const [name, type] of ADDED_COLUMNS) {
     if (!columns.has(name)) db.exec(`ALTER TABLE "llm_relay_exchanges" ADD COLUMN "${name}" ${type}`);
   }
+  ensureBrowseSchema(db);
   if (row.v !== null && row.v < RELAY_SCHEMA_VERSION)
     db.prepare(`UPDATE "llm_relay_schema" SET "version" = ?`).run(RELAY_SCHEMA_VERSION);
 }

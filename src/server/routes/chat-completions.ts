@@ -5,7 +5,7 @@
  * (https://platform.openai.com/docs/api-reference/chat/create).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Exchange } from "../../exchange/exchange.js";
+import { Exchange, clientOf } from "../../exchange/exchange.js";
 import { openStream } from "../../exchange/open-stream.js";
 import { failedOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
 import { completedOutcome, dispatchExchange, type ExchangeAttempts } from "../../exchange/run.js";
@@ -46,8 +46,16 @@ async function handleChatCompletion(
     throw error;
   }
   const exchange = new Exchange(request.id, body, request.rawBody);
+  exchange.client = clientOf(request.headers["user-agent"]);
   exchange.account = exchangeAccount(request);
-  const watch = watchClient(ctx.inFlight, reply);
+  const watch = watchClient(ctx.inFlight, reply, {
+    id: exchange.id,
+    model: body.model,
+    protocol: "chat",
+    tenant: request.tenant?.tenantId ?? null,
+    startedAt: exchange.startedAt,
+    stream: exchange.stream,
+  });
   const signal = watch.signal;
   let outcome: ExchangeOutcome;
   const attempts: ExchangeAttempts = {

@@ -122,7 +122,14 @@ async function handleEmbeddings(
   // on past `startedAt` (other exchanges made ids meanwhile), and the id's time would not be the record's datetime_utc.
   const id = newUlid(startedAt);
   const t0 = performance.now();
-  const watch = watchClient(ctx.inFlight, reply);
+  const watch = watchClient(ctx.inFlight, reply, {
+    id,
+    model: body.model,
+    protocol: "embeddings",
+    tenant: request.tenant?.tenantId ?? null,
+    startedAt,
+    stream: false,
+  });
   const signal = watch.signal;
   let route: Route | null = null;
   let result: EmbeddingResult | null;

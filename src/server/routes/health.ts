@@ -13,11 +13,20 @@ import type { ServerContext } from "../context.js";
 /** Registers the route. */
 export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
   app.get("/health", (_request, reply) => {
-    const recorder = ctx.recorder.health();
-    // "Writable" as far as the recorder knows: no records are waiting because the store could not take them.
-    const writable = recorder.kept === 0;
-    reply.code(recorder.status === "ok" ? 200 : 503);
-    return reply.send({
+    const { status, body } = healthAnswer(ctx);
+    reply.code(status);
+    return reply.send(body);
+  });
+}
+
+/** The answer of `GET /health` now: 200 when the recorder is ok, else 503, and its JSON body (also the Live page's `health`). */
+export function healthAnswer(ctx: ServerContext): { status: number; body: Record<string, unknown> } {
+  const recorder = ctx.recorder.health();
+  // "Writable" as far as the recorder knows: no records are waiting because the store could not take them.
+  const writable = recorder.kept === 0;
+  return {
+    status: recorder.status === "ok" ? 200 : 503,
+    body: {
       status: recorder.status,
       version: VERSION,
       db: ctx.config.databaseUrl
@@ -34,6 +43,6 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
       },
       reasons: recorder.reasons,
       in_flight: ctx.inFlight.size,
-    });
-  });
+    },
+  };
 }

@@ -10,7 +10,7 @@
  * chat translation, its answer encoded back into the protocol.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
-import { Exchange } from "../../exchange/exchange.js";
+import { Exchange, clientOf } from "../../exchange/exchange.js";
 import { nativeCall, nativeEndpointFor, type NativeRequest } from "../../exchange/native.js";
 import { openNativeStream, openStream, type OpenedStream } from "../../exchange/open-stream.js";
 import { failedOutcome, okOutcome, type ExchangeOutcome } from "../../exchange/outcome.js";
@@ -105,6 +105,7 @@ async function handleInbound(
     throw error;
   }
   const exchange = new Exchange(request.id, parsed.chat, null);
+  exchange.client = clientOf(request.headers["user-agent"]);
   exchange.inbound = { protocol: adapter.protocol, request: parsed.request };
   exchange.account = exchangeAccount(request);
   const info: InboundAnswerInfo = {
@@ -122,7 +123,14 @@ async function handleInbound(
     stream: parsed.stream,
     headers: adapter.forwardedHeaders(request.headers),
   };
-  const watch = watchClient(ctx.inFlight, reply);
+  const watch = watchClient(ctx.inFlight, reply, {
+    id: exchange.id,
+    model: parsed.model,
+    protocol: adapter.protocol,
+    tenant: request.tenant?.tenantId ?? null,
+    startedAt: exchange.startedAt,
+    stream: parsed.stream,
+  });
   const signal = watch.signal;
   const attempts: ExchangeAttempts = {
     exchange,

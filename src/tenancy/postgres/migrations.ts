@@ -8,6 +8,7 @@
  * `jsonb` JSON and `boolean` flags.
  */
 import type postgres from "postgres";
+import { usageDailyBackfillSql, usageDailyUpsertSql } from "../../browse/stats-sql.js";
 import {
   IDEMPOTENCY_LOCK_BUCKETS,
   IDEMPOTENCY_LOCK_CLASS,
@@ -103,6 +104,36 @@ const RUNNING_TOTALS: readonly string[] = [
   `CREATE TRIGGER llm_relay_usage_totals BEFORE INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_totals()`,
 ];
 
+/** The UTC day of a ledger row `row` (`YYYY-MM-DD`, the roll-up's text key, as SQLite's). */
+const UTC_DAY = (row: string) => `to_char(${row}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+
+/**
+ * Version 3 (issue 21): the ledger rolled up per UTC day, tenant, key (`''`: none) and model
+ * (`llm_relay_usage_daily`, the conversation browser's Usage page), kept by an AFTER INSERT trigger
+ * (rows the running-totals trigger skips as duplicates are never inserted) and backfilled.
+ */
+const USAGE_DAILY: readonly string[] = [
+  `CREATE TABLE llm_relay_usage_daily (
+    day text NOT NULL,
+    tenant_id text NOT NULL,
+    key_id text NOT NULL,
+    model text NOT NULL,
+    requests bigint NOT NULL,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cost_nusd bigint NOT NULL,
+    PRIMARY KEY (day, tenant_id, key_id, model)
+  )`,
+  `LOCK TABLE llm_relay_usage IN SHARE ROW EXCLUSIVE MODE`,
+  usageDailyBackfillSql(UTC_DAY("u"), COST_NUSD("u")),
+  `CREATE FUNCTION llm_relay_usage_daily() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     ${usageDailyUpsertSql(UTC_DAY("NEW"), COST_NUSD("NEW"))};
+     RETURN NULL;
+   END $$`,
+  `CREATE TRIGGER llm_relay_usage_daily AFTER INSERT ON llm_relay_usage FOR EACH ROW EXECUTE FUNCTION llm_relay_usage_daily()`,
+];
+
 /** The migrations, oldest first. Append only; never edit one that has shipped. */
 export const TENANCY_MIGRATIONS: readonly Migration[] = [
   {
@@ -166,6 +197,7 @@ export const TENANCY_MIGRATIONS: readonly Migration[] = [
     name: "usage_running_totals",
     statements: RUNNING_TOTALS,
   },
+  { version: 3, name: "usage_daily", statements: USAGE_DAILY },
 ];
 
 /**

@@ -6,6 +6,7 @@
  * (`postgres/migrations.ts`).
  */
 import type { Database } from "better-sqlite3";
+import { usageDailyBackfillSql, usageDailyUpsertSql } from "../../browse/stats-sql.js";
 
 /** The DDL, idempotent. */
 export const TENANCY_SQLITE_DDL = `
@@ -155,6 +156,38 @@ FROM (
 WHERE "llm_relay_usage"."id" = t."id"`;
 
 /**
+ * The usage ledger rolled up per UTC day, tenant, key (`''`: none) and model (the conversation
+ * browser's Usage page, issue 21; see browse/stats-sql.ts): kept by a trigger on the ledger's inserts.
+ */
+const USAGE_DAILY_TABLE_DDL = `CREATE TABLE "llm_relay_usage_daily" (
+  "day" TEXT NOT NULL,
+  "tenant_id" TEXT NOT NULL,
+  "key_id" TEXT NOT NULL,
+  "model" TEXT NOT NULL,
+  "requests" INTEGER NOT NULL,
+  "input_tokens" INTEGER NOT NULL,
+  "output_tokens" INTEGER NOT NULL,
+  "cost_nusd" INTEGER NOT NULL,
+  PRIMARY KEY ("day", "tenant_id", "key_id", "model"))`;
+
+const USAGE_DAILY_TRIGGER_DDL = `
+CREATE TRIGGER IF NOT EXISTS "llm_relay_usage_daily_ai" AFTER INSERT ON "llm_relay_usage" BEGIN
+${usageDailyUpsertSql(`substr(NEW."created_at", 1, 10)`, COST_NUSD("NEW"))};
+END;`;
+
+/** Creates the daily roll-up (backfilled from the ledger's rows) when missing, and its trigger. */
+function ensureUsageDaily(db: Database): void {
+  const exists =
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_relay_usage_daily'`).get() !==
+    undefined;
+  if (!exists) {
+    db.exec(USAGE_DAILY_TABLE_DDL);
+    db.exec(usageDailyBackfillSql(`substr(u."created_at", 1, 10)`, COST_NUSD("u")));
+  }
+  db.exec(USAGE_DAILY_TRIGGER_DDL);
+}
+
+/**
  * Creates the tenancy tables, indexes and the running-totals trigger that
  * are missing, in one transaction (a savepoint inside the caller's). A
  * ledger from before the running totals gets the two columns and has them
@@ -173,5 +206,6 @@ export function ensureTenancySchema(db: Database): void {
     }
     db.exec(RUNNING_TOTALS_DDL);
     if (migrating) db.exec(BACKFILL_TOTALS);
+    ensureUsageDaily(db);
   })();
 }

@@ -1,0 +1,324 @@
+/**
+ * The {@link BrowseStore} over any database that runs the statements of browse-sql.ts: paging,
+ * cursors, the errors-first phases and the mapping of rows to the page's shapes. The SQLite and
+ * PostgreSQL stores give it a {@link RunStatement} and nothing else, so both answer alike.
+ */
+import { BrowseInputError } from "./errors.js";
+import {
+  ATTEMPTS_OF,
+  CONVERSATION_BY_ID,
+  CONVERSATION_TURNS,
+  EXCHANGE_BY_ID,
+  FIRST_RESPONSE_OF,
+  checkFilter,
+  conversationsCountStatement,
+  conversationsStatement,
+  exchangesCountStatement,
+  exchangesStatement,
+  facetStatement,
+  usageStatement,
+  type AttemptRow,
+  type BrowseDialect,
+  type BrowseStatement,
+  type CheckedFilter,
+  type ConversationRow,
+  type ErrorPhase,
+  type ExchangeDetailRow,
+  type ExchangeListRow,
+  type ExchangeRow,
+  type UsageSqlRow,
+} from "./browse-sql.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import { parseJson, turnInput, turnOutput } from "./turns.js";
+import type {
+  AttemptView,
+  BoundedCount,
+  BrowseFilter,
+  BrowseStatus,
+  BrowseStore,
+  ConversationDetail,
+  ConversationSummary,
+  ExchangeDetail,
+  ExchangeOrder,
+  ExchangeSummary,
+  Facets,
+  Page,
+  PageRequest,
+  TurnView,
+  UsageGroup,
+  UsageReport,
+} from "./types.js";
+
+/** Runs one statement (text with `?` placeholders) and returns its rows. */
+export type RunStatement = <T>(statement: BrowseStatement) => Promise<T[]>;
+
+/** Rows per page when the request names none. */
+export const DEFAULT_PAGE_LIMIT = 50;
+/** Most rows per page. */
+export const MAX_PAGE_LIMIT = 200;
+/** Where a count stops (`count.exact` false beyond it). */
+export const COUNT_CAP = 10_000;
+/** Most turns a conversation shows. */
+export const MAX_TURNS = 1_000;
+/** Days the usage report covers when asked for none. */
+const USAGE_DEFAULT_DAYS = 30;
+
+const toNumber = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+/** The page size of `page`. @throws BrowseInputError when not an integer 1–200 */
+function pageLimit(page: PageRequest): number {
+  const limit = page.limit ?? DEFAULT_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    throw new BrowseInputError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  return limit;
+}
+
+const STATUS_SET = new Set<string>(["ok", "error", "cancelled", "truncated"]);
+
+function exchangeStatus(row: ExchangeRow): BrowseStatus {
+  if (row.exchange_id === null) return "history";
+  return row.status !== null && STATUS_SET.has(row.status) ? (row.status as BrowseStatus) : "ok";
+}
+
+/** A count from `token_details` (`path` of nested keys), or null. */
+function detailCount(details: unknown, ...paths: string[][]): number | null {
+  for (const path of paths) {
+    let v: unknown = details;
+    for (const key of path) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+    if (typeof v === "number") return v;
+  }
+  return null;
+}
+
+/** An exchanges row as the page shows it. */
+export function exchangeSummary(row: ExchangeRow): ExchangeSummary {
+  const details = parseJson(row.token_details);
+  const has = row.exchange_id !== null;
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    datetimeUtc: row.datetime_utc ?? "",
+    model: row.model ?? "",
+    resolvedModel: row.resolved_model,
+    provider: row.provider,
+    deployment: row.deployment,
+    protocol: has ? (row.protocol ?? "chat") : null,
+    client: row.client,
+    status: exchangeStatus(row),
+    httpStatus: toNumber(row.http_status),
+    error: row.error,
+    finishReason: row.finish_reason,
+    stream: row.stream === null ? null : Number(row.stream) === 1,
+    inputTokens: toNumber(row.input_tokens),
+    outputTokens: toNumber(row.output_tokens),
+    cachedTokens: detailCount(details, ["prompt_tokens_details", "cached_tokens"], ["cache_read_input_tokens"]),
+    reasoningTokens: detailCount(details, ["completion_tokens_details", "reasoning_tokens"]),
+    usageEstimated: row.usage_estimated === null ? null : Number(row.usage_estimated) === 1,
+    costUsd: toNumber(row.cost_usd),
+    durationMs: toNumber(row.duration_ms),
+    ttftMs: toNumber(row.ttft_ms),
+    overheadMs: toNumber(row.overhead_ms),
+    attempts: toNumber(row.attempts),
+    tenantId: row.tenant_id,
+    keyId: row.key_id,
+    promptPreview: row.prompt_preview,
+  };
+}
+
+/** A stats row as the page shows it. */
+export function conversationSummary(row: ConversationRow): ConversationSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    model: row.model,
+    protocol: row.protocol,
+    client: row.client,
+    provider: row.provider,
+    tenantId: row.tenant_id,
+    keyId: row.key_id,
+    turns: Number(row.turns),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    costUsd: toNumber(row.cost_usd),
+    lastStatus: (STATUS_SET.has(row.last_status) || row.last_status === "history"
+      ? row.last_status
+      : "ok") as BrowseStatus,
+    firstUtc: row.first_utc ?? "",
+    lastUtc: row.last_utc ?? "",
+    lastResponseId: row.last_response_id,
+  };
+}
+
+function turnView(row: ExchangeDetailRow, firstTurn: boolean): TurnView {
+  return {
+    exchange: exchangeSummary(row),
+    input: turnInput(parseJson(row.prompt_json), firstTurn),
+    output: turnOutput(parseJson(row.response_json), row.response, row.reasoning),
+  };
+}
+
+const ATTEMPT_STATUSES = new Set(["ok", "error", "timeout", "unreachable", "cancelled"]);
+
+function attemptView(row: AttemptRow): AttemptView {
+  return {
+    attempt: Number(row.attempt),
+    model: row.model,
+    deployment: row.deployment,
+    provider: row.provider,
+    upstreamModel: row.upstream_model,
+    status: (row.status !== null && ATTEMPT_STATUSES.has(row.status) ? row.status : "error") as AttemptView["status"],
+    httpStatus: toNumber(row.http_status),
+    startedMs: Number(row.started_ms ?? 0),
+    durationMs: Number(row.duration_ms ?? 0),
+    error: row.error,
+  };
+}
+
+/** `YYYY-MM-DD` of a UTC date. */
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+function checkDay(value: string, name: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+    throw new BrowseInputError(`${name} must be a date YYYY-MM-DD: ${value}`);
+  return value;
+}
+
+/** The browser's queries over `run`, in `dialect`; see {@link BrowseStore}. */
+export class BrowseQueries implements Omit<BrowseStore, "close"> {
+  constructor(
+    private readonly run: RunStatement,
+    private readonly dialect: BrowseDialect,
+  ) {}
+
+  private async count(statement: BrowseStatement): Promise<BoundedCount> {
+    const [row] = await this.run<{ n: number | string }>(statement);
+    const n = Number(row?.n ?? 0);
+    return n > COUNT_CAP ? { value: COUNT_CAP, exact: false } : { value: n, exact: true };
+  }
+
+  async conversations(filter: BrowseFilter, page: PageRequest): Promise<Page<ConversationSummary>> {
+    const f = checkFilter(filter);
+    const limit = pageLimit(page);
+    const after = page.cursor ? decodeCursor(page.cursor, 1)[0]! : null;
+    const rows = await this.run<ConversationRow>(conversationsStatement(f, this.dialect, after, limit + 1));
+    const items = rows.slice(0, limit).map(conversationSummary);
+    return {
+      items,
+      nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.lastResponseId]) : null,
+      count: after === null ? await this.count(conversationsCountStatement(f, this.dialect, COUNT_CAP)) : null,
+    };
+  }
+
+  async conversation(id: string): Promise<ConversationDetail | null> {
+    const [summary] = await this.run<ConversationRow>({ text: CONVERSATION_BY_ID, params: [id] });
+    if (!summary) return null;
+    const rows = await this.run<ExchangeDetailRow>({ text: CONVERSATION_TURNS, params: [id, MAX_TURNS + 1] });
+    return {
+      summary: conversationSummary(summary),
+      turns: rows.slice(0, MAX_TURNS).map((row, i) => turnView(row, i === 0)),
+      truncated: rows.length > MAX_TURNS,
+    };
+  }
+
+  async exchanges(filter: BrowseFilter, order: ExchangeOrder, page: PageRequest): Promise<Page<ExchangeSummary>> {
+    const f = checkFilter(filter);
+    const limit = pageLimit(page);
+    if (order !== "newest" && order !== "errors-first") throw new BrowseInputError(`unknown order: ${String(order)}`);
+    // errors-first: the exchanges with status error newest first, then all the others newest first.
+    const phases: ErrorPhase[] = order === "newest" ? [null] : this.errorPhases(f);
+    let phaseAt = 0;
+    let after: string | null = null;
+    if (page.cursor) {
+      const [phase, id] = decodeCursor(page.cursor, 2) as [string, string];
+      phaseAt = Number(phase);
+      if (!Number.isInteger(phaseAt) || phaseAt < 0 || phaseAt >= phases.length)
+        throw new BrowseInputError("malformed cursor");
+      after = id === "~" ? null : id;
+    }
+    const items: ExchangeSummary[] = [];
+    let nextCursor: string | null = null;
+    for (let p = phaseAt; p < phases.length; p++) {
+      const want = limit - items.length;
+      const rows = await this.run<ExchangeListRow>(
+        exchangesStatement(f, this.dialect, phases[p]!, p === phaseAt ? after : null, want + 1),
+      );
+      items.push(...rows.slice(0, want).map(exchangeSummary));
+      if (rows.length > want) {
+        nextCursor = encodeCursor([String(p), String(rows[want - 1]!.sort_key)]);
+        break;
+      }
+      if (items.length === limit && p + 1 < phases.length) {
+        // The page is full at a phase's end: the next page starts the next phase.
+        nextCursor = encodeCursor([String(p + 1), "~"]);
+        break;
+      }
+    }
+    return {
+      items,
+      nextCursor,
+      count: page.cursor ? null : await this.count(exchangesCountStatement(f, this.dialect, COUNT_CAP)),
+    };
+  }
+
+  /** The phases of the errors-first order a filter leaves non-empty. */
+  private errorPhases(f: CheckedFilter): ErrorPhase[] {
+    if (f.status === undefined) return ["errors", "others"];
+    return f.status === "error" ? ["errors"] : ["others"];
+  }
+
+  async exchange(id: string): Promise<ExchangeDetail | null> {
+    const [row] = await this.run<ExchangeDetailRow>({ text: EXCHANGE_BY_ID, params: [id] });
+    if (!row) return null;
+    let firstTurn = true;
+    if (row.conversation_id !== null) {
+      const [first] = await this.run<{ first_response_id: string | null }>({
+        text: FIRST_RESPONSE_OF,
+        params: [row.conversation_id],
+      });
+      firstTurn = first === undefined || first.first_response_id === row.id;
+    }
+    const attempts = await this.run<AttemptRow>({ text: ATTEMPTS_OF, params: [id] });
+    return {
+      turn: turnView(row, firstTurn),
+      attempts: attempts.map(attemptView),
+      requestJson: parseJson(row.prompt_json),
+      responseJson: parseJson(row.response_json),
+    };
+  }
+
+  async usage(by: UsageGroup, since: string, until: string): Promise<UsageReport> {
+    if (by !== "model" && by !== "tenant" && by !== "key")
+      throw new BrowseInputError(`unknown usage group: ${String(by)}`);
+    const end = until === "" ? isoDay(Date.now() + 86_400_000) : checkDay(until, "until");
+    const start =
+      since === ""
+        ? isoDay(Date.parse(`${end}T00:00:00Z`) - USAGE_DEFAULT_DAYS * 86_400_000)
+        : checkDay(since, "since");
+    const rows = await this.run<UsageSqlRow>(usageStatement(by, start, end));
+    return {
+      since: start,
+      until: end,
+      by,
+      rows: rows.map((r) => ({
+        day: r.day,
+        group: by === "key" && r.grp === "" ? null : r.grp,
+        requests: Number(r.requests),
+        inputTokens: Number(r.input_tokens),
+        outputTokens: Number(r.output_tokens),
+        costUsd: Number(r.cost_nusd) / 1e9,
+      })),
+    };
+  }
+
+  async facets(): Promise<Facets> {
+    const values = async (table: string, col: string): Promise<string[]> =>
+      (await this.run<{ v: string }>({ text: facetStatement(table, col), params: [] })).map((r) => r.v);
+    return {
+      models: await values("responses", "model"),
+      providers: await values("llm_relay_exchanges", "provider"),
+      protocols: await values("llm_relay_exchanges", "protocol"),
+      tenants: await values("llm_relay_exchanges", "tenant_id"),
+      keyIds: await values("llm_relay_exchanges", "key_id"),
+    };
+  }
+}
