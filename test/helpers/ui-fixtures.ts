@@ -29,14 +29,14 @@ export const XSS_ANSWER = "Careful: <script>alert(1)</script> and <img src=x one
 
 /** A 4×4 red PNG, as a `data:` URL. */
 export const DATA_IMAGE =
-  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEklEQVR4nGP4z8CAFWEXHbQSACj/P8Fu7N9hAAAAAElFTkSuQmCC";
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGO4o6YGRwzEcQDsoxKBT+rXhgAAAABJRU5ErkJggg==";
 
 /** A remote image URL in the same request: shown as a link, never fetched. */
 export const REMOTE_IMAGE = "https://images.example.com/cat.png";
 
 /** The words the fixtures' answers and prompts hold, for the page tests. */
 export const FIXTURE_TEXT = {
-  /** A word of the aider conversation only (its last prompt: "…implement the fibonacci sequence"). */
+  /** A word of the aider conversation only (its captured request's last prompt: "…implement the fibonacci sequence"). */
   aiderWord: "fibonacci",
   aiderFollowUp: "Now add a unit test for the fibonacci function",
   toolQuestion: "What is the weather in Paris?",

@@ -62,7 +62,7 @@ export async function watchedContext(
       if (!(url === origin || url.startsWith(`${origin}/`) || url.startsWith("data:"))) watch.outside.push(url);
     });
     page.on("console", (message) => {
-      if (message.type() === "error") watch.problems.push(`console: ${message.text()}`);
+      if (message.type() === "error") watch.problems.push(`console: ${message.text()} (${message.location().url})`);
     });
     page.on("pageerror", (error) => watch.problems.push(`uncaught: ${error.message}`));
     page.on("dialog", (dialog) => {

@@ -4,7 +4,7 @@
  * sends the browser to `/ui/login`; any other failure is thrown as an {@link ApiError} the page shows.
  *
  * The shapes of `/ui/api/budgets`, `/ui/api/bench/runs`, `/ui/api/live` and `/ui/api/info` are the
- * server's (src/server/ui/api-types.ts); the pages read only the fields declared here.
+ * server's (src/server/ui/api-types.ts), re-exported here for the pages.
  */
 
 /** A failed API call: the HTTP status and the envelope's message (or the status text). */
@@ -66,4 +66,4 @@ export async function apiGet<T>(path: string, query: Record<string, string | und
   return body.data as T;
 }
 
-export type { BenchRunView, BudgetView, LiveExchange, LiveSnapshot, UiInfo } from "./server-types.js";
+export type { BenchRunView, BudgetView, LiveExchange, LiveSnapshot, UiInfo } from "../../src/server/ui/api-types.js";

@@ -31,13 +31,11 @@ export function formatMs(value: number | null | undefined): string {
   return `${Math.floor(value / 60_000)} min ${Math.round((value % 60_000) / 1000)} s`;
 }
 
-/** llm's `datetime_utc` (`2026-12-05T21:13:23.123456`) as `2026-12-05 21:13:23`. */
+/** llm's `datetime_utc` (`2026-12-05T21:13:23.123456`, or with `+00:00`/`Z`) as `2026-12-05 21:13:23` (UTC). */
 export function formatUtc(value: string | null | undefined): string {
   if (!value) return "—";
-  return value
-    .replace("T", " ")
-    .replace(/\.\d+$/, "")
-    .replace(/Z$/, "");
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})/.exec(value);
+  return match ? `${match[1]} ${match[2]}` : value;
 }
 
 /** Shortens text to `max` characters with an ellipsis. */

@@ -6,7 +6,7 @@ import { html } from "htm/preact";
 import type { VNode } from "preact";
 
 /** How many levels are open at first. */
-const OPEN_LEVELS = 3;
+const OPEN_LEVELS = 4;
 
 function leaf(value: unknown): VNode {
   if (value === null) return html`<span class="json-null">null</span>`;

@@ -36,7 +36,7 @@ export function ConversationsPage({ route }: { route: Route }): VNode {
   const filters = filterQuery(route.query);
   const cursor = route.query.get("cursor") ?? undefined;
   const page = useApi<Page<ConversationSummary>>("conversations", { ...filters, cursor });
-  return html`<section class="page">
+  return html`<section class="page" aria-busy=${page.loading ? "true" : "false"}>
     <h1>Conversations</h1>
     <${FilterBar}
       query=${route.query}

@@ -46,7 +46,7 @@ export function ExchangesPage({ route }: { route: Route }): VNode {
   const orderParam = order === "errors-first" ? order : undefined;
   const page = useApi<Page<ExchangeSummary>>("exchanges", { ...filters, order, cursor });
   const go = (q: Record<string, string | undefined>): void => navigate(hrefFor("exchanges", null, q));
-  return html`<section class="page">
+  return html`<section class="page" aria-busy=${page.loading ? "true" : "false"}>
     <h1>Exchanges</h1>
     <${FilterBar}
       query=${route.query}
