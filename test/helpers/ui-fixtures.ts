@@ -7,14 +7,19 @@
  * follow-up turn), a tool loop (`tool_calls`, then the client's tool result and the final answer), a
  * reasoning answer (`reasoning_content`), an upstream error (500, retried once: two attempts), a stream
  * the client aborts mid-way (cancelled), requests from two tenants (`acme`, `globex`), an answer holding
- * `<script>` and `<img onerror>` (XSS), and a request with a `data:` image (and a remote one).
+ * `<script>` and `<img onerror>` (XSS), and a request with a `data:` image (and a remote one). On SQLite, a
+ * bench run (`llm-relay bench`'s steps in-process) replays the reasoning case against `echo`.
  */
 import http from "node:http";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { LibraryConfigInput } from "../../src/config/load.js";
+import { loadConfig, type LibraryConfigInput } from "../../src/config/load.js";
 import { DEFAULT_ROUTING, toModelGroup } from "../../src/config/schema.js";
 import type { CreatedApiKey } from "../../src/tenancy/types.js";
+import { createClient } from "../../src/index.js";
+import { runBench } from "../../src/bench/runner.js";
+import { createRun, planRun } from "../../src/bench/session.js";
+import { BenchStore } from "../../src/bench/storage/bench-store.js";
 import { handled } from "./async-handler.js";
 import { send, type Answer } from "./exchanges.js";
 import { listenOnLoopback } from "./loopback-server.js";
@@ -417,4 +422,28 @@ export async function recordUiFixtures(f: UiFixtureProxy): Promise<void> {
   await recordSingles(f);
   await recordCancelledStream(f);
   await settle(f);
+}
+
+/**
+ * A bench run on the SQLite store (bench runs live in logs.db): the reasoning exchange replayed against `echo`
+ * with `llm-relay bench`'s steps (plan, store the run, run it through the library client).
+ * @returns the run's id
+ * @throws when the run does not finish
+ */
+export async function recordBenchRun(f: UiFixtureProxy): Promise<string> {
+  const config = loadConfig({ cwd: f.proxy.dir, env: {}, db: f.proxy.dbPath });
+  const store = BenchStore.open(f.proxy.dbPath);
+  const client = createClient({ config });
+  try {
+    const filters = { model: FIXTURE_MODELS.think };
+    const settings = { repeat: 1, concurrency: 1, maxTokens: null, temperature: null, judge: null, checks: [] };
+    const plan = planRun(store, config, filters, ["echo"], settings);
+    const run = createRun(store, plan, filters);
+    const outcome = await runBench({ client, store, run, cases: plan.cases });
+    if (outcome.interrupted) throw new Error("the bench run was interrupted");
+    return run.id;
+  } finally {
+    await client.close();
+    store.close();
+  }
 }

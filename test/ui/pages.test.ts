@@ -17,6 +17,7 @@ import {
   FIXTURE_MODELS,
   FIXTURE_TEXT,
   holdStream,
+  recordBenchRun,
   recordUiFixtures,
   REMOTE_IMAGE,
   startUiFixtureProxy,
@@ -28,12 +29,15 @@ import { launchChromium, logIn, screenshot, type Watch, watchedContext } from ".
 /** How to start a fixture proxy on one store, and how to drop what it made. */
 interface Store {
   name: "sqlite" | "postgres";
+  /** Whether it holds bench runs (they live in the SQLite logs.db only). */
+  bench: boolean;
   start(): Promise<{ fixtures: UiFixtureProxy; drop(): Promise<void> }>;
 }
 
 const STORES: Store[] = [
   {
     name: "sqlite",
+    bench: true,
     async start() {
       const fixtures = await startUiFixtureProxy();
       return { fixtures, drop: () => fixtures.close() };
@@ -41,6 +45,7 @@ const STORES: Store[] = [
   },
   {
     name: "postgres",
+    bench: false,
     async start() {
       const schema: TestSchema = await createTestSchema();
       const fixtures = await startUiFixtureProxy(schema.url);
@@ -77,6 +82,7 @@ async function waitForRows(page: Page, check: (rows: string[]) => boolean, what:
 for (const store of STORES) {
   describe(`the conversation browser on ${store.name}`, () => {
     let started: { fixtures: UiFixtureProxy; drop(): Promise<void> };
+    let benchRunId: string | null = null;
     let browser: Browser;
     let origin: string;
     let context: BrowserContext | undefined;
@@ -86,6 +92,7 @@ for (const store of STORES) {
       started = await store.start();
       origin = started.fixtures.proxy.url;
       await recordUiFixtures(started.fixtures);
+      if (store.bench) benchRunId = await recordBenchRun(started.fixtures);
       browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
@@ -331,12 +338,28 @@ for (const store of STORES) {
       });
     });
 
-    it("shows the bench page", async () => {
+    it("lists the bench runs, each with a link to its report", async () => {
       const page = await openPage("#/bench");
       await until("the bench runs", async () => (await page.locator(".page.bench .loading").count()) === 0);
       expect(await page.locator(".page.bench .error-box").count()).toBe(0);
-      expect(await page.locator("h1").innerText()).toBe("Bench runs");
+      if (!store.bench) {
+        expect(await page.locator(".page.bench .empty").innerText()).toMatch(/No bench run yet/);
+        await screenshot(page, `bench-${store.name}`);
+        return;
+      }
+      const rows = await page.locator("table.data-table tbody tr").allInnerTexts();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toContain(benchRunId!);
+      expect(rows[0]).toMatch(/\bdone\b/);
+      expect(rows[0]).toContain("echo");
       await screenshot(page, `bench-${store.name}`);
+      const href = await page.locator("table.data-table tbody tr a").getAttribute("href");
+      expect(href).toBe(`/ui/bench/${benchRunId}/report`);
+      const report = await page.goto(`${origin}${href}`);
+      expect(report?.status()).toBe(200);
+      await page.locator("table.summary").waitFor();
+      expect(await page.locator("table.summary").innerText()).toContain("echo");
+      await screenshot(page, `bench-report-${store.name}`);
     });
 
     it("shows a held-open stream on the live page while it runs, and drops it once it ends", async () => {

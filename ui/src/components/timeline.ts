@@ -23,12 +23,18 @@ export function Timeline({ attempts }: { attempts: AttemptView[] }): VNode {
       const y = i * ROW + 4;
       const x = LABEL + a.startedMs * scale;
       const w = Math.max(2, a.durationMs * scale);
+      // A bar ending near the right edge has its label on its left.
+      const labelLeft = x + w + 140 > WIDTH;
       return html`<g class=${`attempt attempt-${a.status}`}>
         <text class="timeline-label" x="0" y=${y + 14}>#${a.attempt} ${a.deployment ?? a.model ?? ""}</text>
         <rect x=${x} y=${y} width=${w} height=${ROW - 8} rx="3"
           ><title>${`#${a.attempt} ${a.status} ${formatMs(a.durationMs)}`}</title></rect
         >
-        <text class="timeline-value" x=${x + w + 6} y=${y + 14}
+        <text
+          class="timeline-value"
+          x=${labelLeft ? x - 6 : x + w + 6}
+          y=${y + 14}
+          text-anchor=${labelLeft ? "end" : "start"}
           >${a.status}${a.httpStatus ? ` ${a.httpStatus}` : ""} · ${formatMs(a.durationMs)}</text
         >
       </g>`;

@@ -31,6 +31,12 @@ export function tokenText(x: ExchangeSummary): string {
 /** The metadata of an exchange (class `turn-meta`). */
 export function ExchangeFacts({ exchange: x }: { exchange: ExchangeSummary }): VNode {
   const resolved = x.resolvedModel && x.resolvedModel !== x.model ? ` → ${x.resolvedModel}` : "";
+  if (x.status === "history")
+    return html`<div class="turn-meta">
+      <${StatusBadge} status="history" />
+      <${Fact} label="model" value=${`${x.model}${resolved}`} />
+      <span class="fact muted">from the chat history the client sent; not an exchange through this proxy</span>
+    </div>`;
   return html`<div class="turn-meta">
     <${StatusBadge} status=${x.status} httpStatus=${x.httpStatus} />
     <${Fact} label="model" value=${`${x.model}${resolved}`} />

@@ -35,10 +35,8 @@ export function ConversationPage({ id }: { id: string }): VNode {
       <span><span class="fact-label">turns</span> ${formatInt(s.turns)}</span>
       <span><span class="fact-label">tokens</span> ${formatInt(s.inputTokens)} → ${formatInt(s.outputTokens)}</span>
       <span><span class="fact-label">cost</span> ${formatUsd(s.costUsd)}</span>
-      <span
-        ><span class="fact-label">from</span> ${formatUtc(s.firstUtc)}
-        <span class="fact-label">to</span> ${formatUtc(s.lastUtc)} UTC</span
-      >
+      <span><span class="fact-label">first</span> ${formatUtc(s.firstUtc)} UTC</span>
+      <span><span class="fact-label">last</span> ${formatUtc(s.lastUtc)} UTC</span>
     </div>
     <div class="continue">
       <span class="fact-label">Continue it with llm:</span>
