@@ -182,6 +182,17 @@ for (const store of STORES) {
       expect(found[0]).toContain("aider/0.86.1");
       expect(page.url()).toContain("search=fibonacci");
 
+      // Pages of 3 by cursor: the next page holds the following conversations, "First page" goes back.
+      await page.goto(`${origin}/ui/#/conversations?limit=3`);
+      const first = await waitForRows(page, (rows) => rows.length === 3 && rows[0] === all[0], "the first page of 3");
+      expect(first).toEqual(all.slice(0, 3));
+      await page.getByRole("link", { name: "Next page" }).click();
+      const second = await waitForRows(page, (rows) => rows.length === 3 && rows[0] === all[3], "the second page");
+      expect(second).toEqual(all.slice(3, 6));
+      expect(page.url()).toMatch(/limit=3&cursor=|cursor=.*limit=3/);
+      await page.getByRole("link", { name: "First page" }).click();
+      await waitForRows(page, (rows) => rows[0] === all[0], "the first page again");
+
       await page.goto(`${origin}/ui/#/conversations`);
       await waitForRows(page, (rows) => rows.length >= 7, "the list again");
       await page.selectOption('select[name="model"]', FIXTURE_MODELS.think);
@@ -227,6 +238,13 @@ for (const store of STORES) {
       expect(await turns.nth(count - 2).innerText()).toContain(FIXTURE_TEXT.aiderWord);
       expect(await turns.first().locator(".status").innerText()).toBe("history");
       const command = await page.locator(".copy-command code").innerText();
+      await context!.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
+      await page.locator(".copy-command button").click();
+      await until(
+        "the Copy button to say Copied",
+        async () => (await page.locator(".copy-command button").innerText()) === "Copied",
+      );
+      expect(await page.evaluate<string>("navigator.clipboard.readText()")).toBe(command);
       const id = decodeURIComponent(new URL(page.url()).hash.split("/")[2]!);
       expect(command.startsWith(`llm -c --cid ${id}`)).toBe(true);
       if (store.name === "sqlite") expect(command).toBe(`llm -c --cid ${id} -d ${started.fixtures.proxy.dbPath}`);

@@ -25,10 +25,11 @@ export const FILTER_NAMES = [
 /** The statuses an exchange can end with. */
 const STATUSES = ["ok", "error", "cancelled", "truncated", "history"];
 
-/** The filters of a hash query, as the API's query. */
+/** The filters of a hash query, as the API's query, with the page size (`limit`, rows per page) when the hash names one. */
 export function filterQuery(query: URLSearchParams): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const name of FILTER_NAMES) out[name] = query.get(name) ?? undefined;
+  out.limit = query.get("limit") ?? undefined;
   return out;
 }
 
