@@ -52,6 +52,12 @@ import type {
 /** Runs one statement (text with `?` placeholders) and returns its rows. */
 export type RunStatement = <T>(statement: BrowseStatement) => Promise<T[]>;
 
+/** Options of a browse store. */
+export interface BrowseOptions {
+  /** Where counts stop (`count.exact` false beyond it); default {@link COUNT_CAP}. */
+  countCap?: number;
+}
+
 /** Rows per page when the request names none. */
 export const DEFAULT_PAGE_LIMIT = 50;
 /** Most rows per page. */
@@ -185,15 +191,21 @@ function checkDay(value: string, name: string): string {
 
 /** The browser's queries over `run`, in `dialect`; see {@link BrowseStore}. */
 export class BrowseQueries implements Omit<BrowseStore, "close"> {
+  private readonly countCap: number;
+
+  /** @param options.countCap where counts stop (default {@link COUNT_CAP}) */
   constructor(
     private readonly run: RunStatement,
     private readonly dialect: BrowseDialect,
-  ) {}
+    options: BrowseOptions = {},
+  ) {
+    this.countCap = options.countCap ?? COUNT_CAP;
+  }
 
   private async count(statement: BrowseStatement): Promise<BoundedCount> {
     const [row] = await this.run<{ n: number | string }>(statement);
     const n = Number(row?.n ?? 0);
-    return n > COUNT_CAP ? { value: COUNT_CAP, exact: false } : { value: n, exact: true };
+    return n > this.countCap ? { value: this.countCap, exact: false } : { value: n, exact: true };
   }
 
   async conversations(filter: BrowseFilter, page: PageRequest): Promise<Page<ConversationSummary>> {
@@ -205,7 +217,7 @@ export class BrowseQueries implements Omit<BrowseStore, "close"> {
     return {
       items,
       nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.lastResponseId]) : null,
-      count: after === null ? await this.count(conversationsCountStatement(f, this.dialect, COUNT_CAP)) : null,
+      count: after === null ? await this.count(conversationsCountStatement(f, this.dialect, this.countCap)) : null,
     };
   }
 
@@ -256,7 +268,7 @@ export class BrowseQueries implements Omit<BrowseStore, "close"> {
     return {
       items,
       nextCursor,
-      count: page.cursor ? null : await this.count(exchangesCountStatement(f, this.dialect, COUNT_CAP)),
+      count: page.cursor ? null : await this.count(exchangesCountStatement(f, this.dialect, this.countCap)),
     };
   }
 

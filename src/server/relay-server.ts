@@ -33,6 +33,7 @@ import {
 } from "./errors.js";
 import { registerUi, type RegisterUiOptions } from "./ui/register-ui.js";
 import { uiContextOfServer } from "./ui/ui-context.js";
+import { closeLiveStreams } from "./ui/live.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -188,11 +189,11 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await browse?.close();
     await ctx.recorder.close();
     if (!options.store) await store.close();
     await ctx.booking.drain();
     await tenancy.close();
-    await browse?.close();
     await limiter.close();
     throw error;
   }
@@ -322,7 +323,8 @@ export function buildApp(ctx: ServerContext, uiOptions: RegisterUiOptions = {}):
   });
   app.addHook("onResponse", async (request, reply) => {
     // The browser's pages and API are not proxied requests: not counted in the metrics.
-    if (!isUiPath(request.url)) ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
+    if (!isUiPath(request.routeOptions.url ?? request.url))
+      ctx.metrics.countRequest(request.routeOptions.url ?? "unknown", reply.statusCode);
     await ctx.admission.releaseUnused(request);
     if (request.relayLogged) return;
     ctx.logger.info(
@@ -373,16 +375,19 @@ function warmUpEcho(ctx: ServerContext): void {
 
 async function shutdown(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   ctx.logger.info({ inFlight: ctx.inFlight.size, queued: ctx.recorder.queued }, "llm-relay stopping");
+  // The Live page's streams never end on their own: end them first, while their sockets are still open.
+  await closeLiveStreams(app);
   const stopped = app.close();
   await ctx.inFlight.drain(ctx.config.shutdownGraceMs);
   app.server.closeAllConnections();
   await stopped;
+  // The browser's read-only connection first: the last connection to a SQLite file removes its WAL, and a read-only one cannot.
+  await ctx.browse?.close();
   await ctx.providers.close();
   await ctx.recorder.close();
   await ctx.booking.drain();
   await ctx.store.close();
   await ctx.tenancy.close();
-  await ctx.browse?.close();
   await ctx.limiter.close();
   ctx.logger.info({ written: ctx.recorder.writtenRecords, failed: ctx.recorder.failedWrites }, "llm-relay stopped");
 }

@@ -150,6 +150,12 @@ describe.each(engines)("the /ui API on $engine", ({ engine, withSchema }) => {
     ]);
     const errorsFirst = await data<Page<ExchangeSummary>>("/ui/api/exchanges?order=errors-first");
     expect(errorsFirst.items[0]!.status).toBe("error");
+    // Time bounds: a date, a date-time, with or without Z.
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await data<Page<ExchangeSummary>>(`/ui/api/exchanges?since=${today}`)).items).toHaveLength(4);
+    expect((await data<Page<ExchangeSummary>>("/ui/api/exchanges?since=2999-01-01T00:00Z")).items).toHaveLength(0);
+    expect((await data<Page<ExchangeSummary>>(`/ui/api/exchanges?until=${today}T00:00:00`)).items).toHaveLength(0);
+    expect((await data<Page<ConversationSummary>>("/ui/api/conversations?until=2999-01-01")).items).toHaveLength(3);
     // An empty value is "any" (a cleared filter field).
     expect((await data<Page<ExchangeSummary>>("/ui/api/exchanges?model=&status=")).items).toHaveLength(4);
   });

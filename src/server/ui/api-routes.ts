@@ -15,6 +15,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { BrowseInputError } from "../../browse/errors.js";
 import type { BrowseFilter, ExchangeOrder, PageRequest } from "../../browse/types.js";
 import { errors } from "../../protocol/error-codes.js";
 import { invalidRequest, type RelayError } from "../../protocol/errors.js";
@@ -195,7 +196,7 @@ async function storeQuery<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Error && error.name === "BrowseInputError") {
+    if (error instanceof BrowseInputError) {
       const param = /cursor/i.test(error.message) ? "cursor" : null;
       throw invalidRequest(`Invalid query: ${error.message}`, param, "invalid_request");
     }

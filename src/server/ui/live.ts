@@ -41,18 +41,26 @@ function stateOf(snapshot: LiveSnapshot): string {
   return JSON.stringify([snapshot.inFlight.map((e) => e.id), snapshot.recorderQueued, snapshot.health]);
 }
 
+/** How long a stop waits for the end of the open streams to be written, in ms (then their sockets are closed anyway). */
+const END_FLUSH_MS = 1000;
+
 /** The open live streams of one app, so a stop can end them. */
 export class LiveStreams {
-  private readonly open = new Set<() => void>();
+  private readonly open = new Set<() => Promise<void>>();
 
   /** Number of open streams. */
   get size(): number {
     return this.open.size;
   }
 
-  /** Ends every open stream (the server is stopping). */
-  closeAll(): void {
-    for (const end of [...this.open]) end();
+  /** Ends every open stream (the server is stopping); resolves once their ends are written, or after {@link END_FLUSH_MS}. */
+  async closeAll(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, END_FLUSH_MS);
+    });
+    await Promise.race([Promise.all([...this.open].map((end) => end())), late]);
+    clearTimeout(timer);
   }
 
   /**
@@ -93,19 +101,35 @@ export class LiveStreams {
     }, LIVE_POLL_MS);
     const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), heartbeatMs);
     const unsubscribe = source.onChange(changed);
-    const end = () => {
-      if (!this.open.delete(end)) return;
+    const end = (): Promise<void> => {
+      if (!this.open.delete(end)) return Promise.resolve();
       unsubscribe();
       clearInterval(poll);
       clearInterval(heartbeat);
       if (pending !== null) clearTimeout(pending);
-      raw.off("close", end);
-      if (!raw.writableEnded) raw.end();
+      raw.off("close", onClose);
+      if (raw.writableEnded || raw.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        raw.once("close", () => resolve());
+        raw.end(() => resolve());
+      });
     };
+    const onClose = () => void end();
     this.open.add(end);
-    raw.on("close", end);
+    raw.on("close", onClose);
     send();
   }
+}
+
+/** The live streams of each app that serves them. */
+const streamsOfApp = new WeakMap<FastifyInstance, LiveStreams>();
+
+/**
+ * Ends the open live streams of `app` (their last bytes written): call it first when stopping, before the
+ * server closes its connections. An app without a live route resolves at once.
+ */
+export async function closeLiveStreams(app: FastifyInstance): Promise<void> {
+  await streamsOfApp.get(app)?.closeAll();
 }
 
 /**
@@ -118,9 +142,10 @@ export function registerUiLive(
   options: { heartbeatMs?: number } = {},
 ): LiveStreams {
   const streams = new LiveStreams();
-  app.addHook("preClose", (done) => {
-    streams.closeAll();
-    done();
+  streamsOfApp.set(app, streams);
+  // Also on any app close (a caller that did not call closeLiveStreams first).
+  app.addHook("preClose", async () => {
+    await streams.closeAll();
   });
   app.get("/ui/api/live", async (_request, reply) => {
     const source = ui.live;

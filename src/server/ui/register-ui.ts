@@ -26,8 +26,10 @@ import type { UiContext } from "./ui-context.js";
 export const UI_CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
-/** Paths served without a login: the login form, its stylesheet, and logging out. */
-const PUBLIC_UI_PATHS = new Set(["/ui/login", "/ui/logout", "/ui/styles.css"]);
+/** Routes served without a login: the login form and logging out (and, of the files, the form's stylesheet). */
+const PUBLIC_UI_ROUTES = new Set(["/ui/login", "/ui/logout"]);
+/** The file of the page files' wildcard route served without a login. */
+const PUBLIC_UI_FILE = "styles.css";
 
 /** Options of {@link registerUi}. */
 export interface RegisterUiOptions {
@@ -43,16 +45,19 @@ export interface RegisterUiOptions {
  */
 export function registerUi(app: FastifyInstance, ui: UiContext, options: RegisterUiOptions = {}): LiveStreams {
   app.addHook("onRequest", async (request, reply) => {
-    if (!isUiPath(request.url)) return;
+    // Decided by the route the router matched (its pattern), not by the URL's spelling: `/%75i/api/…` is `/ui/api/…`.
+    const route = request.routeOptions.url;
+    if (!isUiPath(route ?? request.url)) return;
     reply.header("content-security-policy", UI_CSP);
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
-    const path = request.url.split("?", 1)[0]!;
-    if (PUBLIC_UI_PATHS.has(path)) return;
+    // No route: the not-found answer, which shows nothing.
+    if (route === undefined || PUBLIC_UI_ROUTES.has(route)) return;
+    if (route === "/ui/*" && (request.params as Record<string, unknown>)["*"] === PUBLIC_UI_FILE) return;
     const state = await uiAuthState(ui);
     if (state === "open") return;
     if (state === "login" && ui.masterKey !== null && hasValidSession(request, ui.masterKey)) return;
-    if (path.startsWith("/ui/api/") || path === "/ui/api") {
+    if (route.startsWith("/ui/api/")) {
       throw errors.invalidApiKey(
         state === "no-master-key"
           ? "API keys exist, so the conversation browser needs the master key, and this server has none: start it with LLM_RELAY_MASTER_KEY set."

@@ -10,6 +10,7 @@ import type { TenancyStore } from "../../tenancy/store.js";
 import { VERSION } from "../../version.js";
 import type { ServerContext } from "../context.js";
 import type { InFlightInfo } from "../in-flight.js";
+import { isLoopbackHost } from "../bind-check.js";
 import { healthAnswer } from "../routes/health.js";
 import type { UiInfo } from "./api-types.js";
 
@@ -36,7 +37,10 @@ export interface UiContext {
   tenancy: TenancyStore | null;
   /** Tenant budgets of the config (`tenants:`). */
   tenantBudgets: Record<string, TenantBudget>;
-  /** Whether API keys exist (then the UI needs the master key). Fails closed: an error counts as true. */
+  /**
+   * Whether the UI needs the master key: API keys exist (or `auth: required`), or it is served off loopback with
+   * a master key set. Fails closed: an error counts as true.
+   */
   keysRequired(): Promise<boolean>;
   /** LLM_RELAY_MASTER_KEY, or null when not set. */
   masterKey: string | null;
@@ -56,7 +60,9 @@ export function uiContextOfServer(ctx: ServerContext, browse: BrowseStore): UiCo
     browse,
     tenancy: ctx.tenancy,
     tenantBudgets: ctx.config.tenantBudgets ?? {},
-    keysRequired: () => ctx.admission.keysRequired(),
+    // Off loopback with a master key, the UI always asks for it (the records are more than the proxy lends).
+    keysRequired: async () =>
+      (!isLoopbackHost(ctx.config.host) && ctx.config.masterKey !== undefined) || ctx.admission.keysRequired(),
     masterKey: ctx.config.masterKey ?? null,
     live: {
       inFlight: () => ctx.inFlight.list(),
