@@ -34,6 +34,7 @@ import {
 import { registerUi, type RegisterUiOptions } from "./ui/register-ui.js";
 import { uiContextOfServer } from "./ui/ui-context.js";
 import { closeLiveStreams } from "./ui/live.js";
+import { openServerBrowseStore } from "./ui/open-ui-browse.js";
 import { DEFAULT_MAX_JSON_DEPTH, jsonNestingExceeds, jsonTooDeep } from "./json-depth.js";
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyLimits } from "./body-limits.js";
 import { requestIdOf } from "./request-id.js";
@@ -136,20 +137,16 @@ export async function startRelayServer(config: RelayConfig, options: StartOption
     throw error;
   });
   // The conversation browser's read model (`/ui`): SQLite, a read-only connection beside the writer; PostgreSQL, its own
-  // small pool. Imported only here, so the module (and the PostgreSQL code it names) loads only when the UI is on.
+  // small pool. Loaded only here (a SQLite proxy loads no PostgreSQL code for it).
   const browse =
     config.ui === false
       ? null
-      : await (
-          await import("../browse/open.js")
-        )
-          .openBrowseStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dbPath: config.dbPath })
-          .catch(async (error: unknown) => {
-            await recorder?.close();
-            if (!options.store) await store.close();
-            await tenancy.close();
-            throw error;
-          });
+      : await openServerBrowseStore(config, !options.store && !pg).catch(async (error: unknown) => {
+          await recorder?.close();
+          if (!options.store) await store.close();
+          await tenancy.close();
+          throw error;
+        });
   const limiter = createRateLimiter({
     redisUrl: config.redisUrl ?? null,
     ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}),
