@@ -5,7 +5,7 @@
  * the master key is needed). A non-loopback `--host` is refused without `LLM_RELAY_MASTER_KEY`, and with
  * one the UI always asks for it there. Stops on SIGINT/SIGTERM (`stop-signals.ts`).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { BrowseStore } from "../browse/types.js";
 import { ConfigError, loadConfig, type RelayConfig } from "../config/load.js";
 import { createLogger } from "../logging/logger.js";
@@ -93,7 +93,12 @@ export async function startUiServer(config: RelayConfig, host: string, port: num
   };
   // Typed as Fastify's logger interface, so the app is FastifyInstance's default (as the proxy's `buildApp`).
   const fastifyLogger: FastifyBaseLogger = logger;
-  const app = Fastify({ loggerInstance: fastifyLogger, forceCloseConnections: true });
+  // As the proxy: no line per request (a page load is a dozen requests); errors are logged by the handlers.
+  const app = Fastify({
+    loggerInstance: fastifyLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
   installErrorHandlers(app, 1024 * 1024);
   registerUi(app, ui);
   const closeStores = async () => {

@@ -76,6 +76,7 @@ export function loginPage(state: UiAuthState, problem: string | null = null): st
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>llm-relay — sign in</title>
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="/ui/styles.css" />
   </head>
   <body class="login">
