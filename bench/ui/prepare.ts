@@ -2,7 +2,8 @@
  * Makes each store hold the asked exchanges: reused when it already holds
  * exactly that many (`--reuse`), else emptied, given the tenants' API keys,
  * and filled through its record store (SQLite), or copied from the SQLite
- * file (PostgreSQL, `--pg-fill copy`: see copy-to-postgres.ts); then ANALYZEd.
+ * file (PostgreSQL, `--pg-fill copy`: see copy-to-postgres.ts); then PostgreSQL is ANALYZEd and
+ * SQLite left without statistics, as a proxy leaves them (`analyze` in stores.ts).
  */
 import { performance } from "node:perf_hooks";
 import postgres from "postgres";
@@ -92,6 +93,7 @@ async function copyIntoPostgres(
 export async function prepareStore(target: StoreTarget, options: BenchOptions): Promise<Prepared> {
   const have = await recordedExchanges(target);
   if (options.reuse && have === options.exchanges) {
+    await analyze(target);
     return { target, method: null, fillMs: null, writeMs: null, bytes: await sizeOnDisk(target), exchanges: have };
   }
   const started = performance.now();

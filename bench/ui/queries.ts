@@ -111,6 +111,10 @@ export function browseQueries(store: BrowseStore, facts: QueryFacts, nowMs: numb
       label: `exchanges: search rare word "${RARE_WORD}"`,
       run: () => store.exchanges({ search: RARE_WORD }, "newest", first),
     },
+    {
+      label: `exchanges: search common word "${COMMON_WORD}"`,
+      run: () => store.exchanges({ search: COMMON_WORD }, "newest", first),
+    },
     { label: "exchange: detail", run: () => store.exchange(facts.exchangeId) },
     {
       label: "usage: 30 days by model",

@@ -94,12 +94,17 @@ export async function sizeOnDisk(target: StoreTarget): Promise<number> {
   });
 }
 
-/** Runs ANALYZE so the planner knows the tables' sizes (PostgreSQL's autovacuum would, later; SQLite: `ANALYZE`, as `PRAGMA optimize` would). */
+/**
+ * Runs ANALYZE on a PostgreSQL schema, as autovacuum would soon after such a fill. A SQLite file is
+ * left as the proxy leaves it: nothing runs ANALYZE or `PRAGMA optimize` on a logs.db, so its
+ * planner has no `sqlite_stat1`, and any the file holds is removed (the plans a user's file gets).
+ */
 export async function analyze(target: StoreTarget): Promise<void> {
   if (target.kind === "sqlite") {
     const db = new Database(target.path);
     try {
-      db.exec("ANALYZE");
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").get())
+        db.exec("DELETE FROM sqlite_stat1");
     } finally {
       db.close();
     }

@@ -30,6 +30,7 @@ const QUERY_LINES = [
   "exchanges: model = o3-mini",
   "exchanges: tenant = initech, status = cancelled",
   'exchanges: search rare word "quixotic"',
+  'exchanges: search common word "function"',
   "exchange: detail",
   "usage: 30 days by model",
   "facets",
