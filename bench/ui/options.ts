@@ -2,7 +2,7 @@
  * The command line of `npm run bench:ui`:
  *
  *   npm run bench:ui -- [--exchanges 1000000] [--conversations 100000] [--store sqlite|postgres|both]
- *     [--db bench-results/ui/logs.db] [--database-url URL] [--schema bench_ui] [--reuse] [--repeats 20]
+ *     [--db bench-results/ui/logs.db] [--database-url URL] [--schema bench_ui] [--reuse] [--repeats 20] [--query-budget-s 30]
  *     [--pg-fill copy|store] [--seed 21] [--batch 1000] [--no-progress] [--out bench-results/ui]
  */
 import { parseArgs } from "node:util";
@@ -21,6 +21,8 @@ export interface BenchOptions {
   reuse: boolean;
   /** Timed runs of each query after one warm-up run. */
   repeats: number;
+  /** A query stops repeating once its timed runs took this long (ms; at least 3 runs). */
+  budgetMs: number;
   seed: number;
   /** Exchanges per `writeBatch`. */
   batch: number;
@@ -53,6 +55,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       schema: { type: "string", default: "bench_ui" },
       reuse: { type: "boolean", default: false },
       repeats: { type: "string", default: "20" },
+      "query-budget-s": { type: "string", default: "30" },
       seed: { type: "string", default: "21" },
       batch: { type: "string", default: "1000" },
       "no-progress": { type: "boolean", default: false },
@@ -77,6 +80,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     pgFill,
     reuse: values.reuse,
     repeats: positive("repeats", values.repeats),
+    budgetMs: positive("query-budget-s", values["query-budget-s"]) * 1000,
     seed: positive("seed", values.seed),
     batch: positive("batch", values.batch),
     progress: !values["no-progress"],

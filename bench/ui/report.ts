@@ -24,7 +24,7 @@ export function verdict(t: Timing): string {
 
 const ms = (n: number): string => n.toFixed(n < 10 ? 2 : 1);
 
-const HEADER = ["query", "rows", "p50 ms", "p95 ms", "max ms", `target < ${TARGET_MS} ms`];
+const HEADER = ["query", "rows", "runs", "p50 ms", "p95 ms", "max ms", `target < ${TARGET_MS} ms`];
 
 function cells(lines: readonly QueryLine[]): string[][] {
   return lines.map((l) => [
@@ -42,14 +42,16 @@ export function textTable(lines: readonly QueryLine[]): string {
   const rows = cells(lines);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (c: string[]): string =>
-    c.map((v, i) => (i === 0 || i === 5 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ");
+    c.map((v, i) => (i === 0 || i === 6 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ");
   return [line(HEADER), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 /** The same table in Markdown. */
 export function markdownTable(lines: readonly QueryLine[]): string {
   const row = (c: string[]): string => `| ${c.join(" | ")} |`;
-  return [row(HEADER), row(["---", "---:", "---:", "---:", "---:", "---"]), ...cells(lines).map(row)].join("\n");
+  return [row(HEADER), row(["---", "---:", "---:", "---:", "---:", "---:", "---"]), ...cells(lines).map(row)].join(
+    "\n",
+  );
 }
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toLocaleString("en-US", { maximumFractionDigits: 0 })} MB`;

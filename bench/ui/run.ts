@@ -3,10 +3,10 @@
  * large store — by default 1,000,000 exchanges in 100,000 conversations —
  * on SQLite and PostgreSQL: the time of each page's `BrowseStore` call
  * (what `/ui/api/*` asks), p50 / p95 / max over `--repeats` runs after one
- * warm-up, against the target of 100 ms.
+ * warm-up (fewer, but 3, for a query whose runs took `--query-budget-s`), against the target of 100 ms.
  *
  *   npm run bench:ui -- [--exchanges 1000000] [--conversations 100000] [--store sqlite|postgres|both]
- *     [--db bench-results/ui/logs.db] [--database-url URL] [--schema bench_ui] [--reuse] [--repeats 20]
+ *     [--db bench-results/ui/logs.db] [--database-url URL] [--schema bench_ui] [--reuse] [--repeats 20] [--query-budget-s 30]
  *     [--pg-fill copy|store] [--seed 21] [--batch 1000] [--no-progress] [--out bench-results/ui]
  *
  * Prints the fill (rate, size on disk), a table per store (text and
@@ -39,7 +39,7 @@ async function benchStore(target: StoreTarget, options: BenchOptions): Promise<Q
     const facts = await findFacts(store, Math.floor(options.conversations / 2));
     const lines: QueryLine[] = [];
     for (const query of browseQueries(store, facts)) {
-      const { timing, result } = await timeQuery(query.run, options.repeats);
+      const { timing, result } = await timeQuery(query.run, options.repeats, options.budgetMs);
       lines.push({ label: query.label, rows: resultRows(result), timing });
     }
     return lines;

@@ -71,12 +71,12 @@ function tableOf(stdout: string, title: string): string[] {
 }
 
 function expectEveryQuery(table: string[]): void {
-  expect(table[0]).toMatch(/^query\s+rows\s+p50 ms\s+p95 ms\s+max ms\s+target < 100 ms$/);
+  expect(table[0]).toMatch(/^query\s+rows\s+runs\s+p50 ms\s+p95 ms\s+max ms\s+target < 100 ms$/);
   const rows = table.slice(2);
   expect(rows).toHaveLength(QUERY_LINES.length);
   QUERY_LINES.forEach((label, i) => {
     expect(rows[i]!.startsWith(label), `line ${i + 1}: ${rows[i]}`).toBe(true);
-    expect(rows[i]).toMatch(/\s\d+\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+\s+(met|NOT met)\s*$/);
+    expect(rows[i]).toMatch(/\s\d+\s+\d+\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+\s+(met|NOT met)\s*$/);
   });
 }
 
@@ -109,7 +109,7 @@ describe("bench:ui", () => {
     );
     expectEveryQuery(tableOf(stdout, `sqlite ${db}`));
     expectEveryQuery(tableOf(stdout, `postgres schema ${schema.name}`));
-    expect(stdout).toContain("| conversation: 10 turns | 10 |");
+    expect(stdout).toContain("| conversation: 10 turns | 10 | 2 |");
     expect(await schema.count("SELECT 1 FROM llm_relay_exchanges")).toBe(2000);
     expect(await schema.count("SELECT 1 FROM llm_relay_conversation_stats")).toBeGreaterThan(150);
 
