@@ -30,6 +30,7 @@ function cells(lines: readonly QueryLine[]): string[][] {
   return lines.map((l) => [
     l.label,
     String(l.rows),
+    String(l.timing.runs),
     ms(l.timing.p50),
     ms(l.timing.p95),
     ms(l.timing.max),

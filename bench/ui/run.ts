@@ -76,22 +76,23 @@ async function main(): Promise<void> {
   );
   for (const p of prepared) console.log(fillLine(p));
   const results: { store: string; lines: QueryLine[] }[] = [];
+  mkdirSync(options.out, { recursive: true });
+  const out = join(options.out, `ui-${started.toISOString().replace(/[:.]/g, "-")}.json`);
   for (const p of prepared) {
     const lines = await benchStore(p.target, options);
     results.push({ store: targetLabel(p.target), lines });
+    // Written after each store, so a later failure keeps what was measured.
+    const json = {
+      bench: "ui",
+      startedAt: started.toISOString(),
+      machine: about,
+      options: { ...options, targets: options.targets.map(targetLabel) },
+      prepared: prepared.map((q) => ({ ...q, target: targetLabel(q.target) })),
+      results,
+    };
+    writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`\n${targetLabel(p.target)}\n${textTable(lines)}\n\n${markdownTable(lines)}`);
   }
-  mkdirSync(options.out, { recursive: true });
-  const out = join(options.out, `ui-${started.toISOString().replace(/[:.]/g, "-")}.json`);
-  const json = {
-    bench: "ui",
-    startedAt: started.toISOString(),
-    machine: about,
-    options: { ...options, targets: options.targets.map(targetLabel) },
-    prepared: prepared.map((p) => ({ ...p, target: targetLabel(p.target) })),
-    results,
-  };
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nwrote ${out}`);
 }
 
