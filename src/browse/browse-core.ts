@@ -11,11 +11,15 @@ import {
   EXCHANGE_BY_ID,
   FIRST_RESPONSE_OF,
   checkFilter,
+  conversationsByIdsStatement,
   conversationsCountStatement,
   conversationsStatement,
   exchangesCountStatement,
   exchangesStatement,
   facetStatement,
+  matchAboveStatement,
+  searchConversationsCountStatement,
+  searchMatchesStatement,
   usageStatement,
   type AttemptRow,
   type BrowseDialect,
@@ -26,6 +30,7 @@ import {
   type ExchangeDetailRow,
   type ExchangeListRow,
   type ExchangeRow,
+  type SearchMatchRow,
   type UsageSqlRow,
 } from "./browse-sql.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
@@ -52,6 +57,12 @@ import type {
 /** Runs one statement (text with `?` placeholders) and returns its rows. */
 export type RunStatement = <T>(statement: BrowseStatement) => Promise<T[]>;
 
+/** Options of a browse store. */
+export interface BrowseOptions {
+  /** Where counts stop (`count.exact` false beyond it); default {@link COUNT_CAP}. */
+  countCap?: number;
+}
+
 /** Rows per page when the request names none. */
 export const DEFAULT_PAGE_LIMIT = 50;
 /** Most rows per page. */
@@ -60,6 +71,10 @@ export const MAX_PAGE_LIMIT = 200;
 export const COUNT_CAP = 10_000;
 /** Most turns a conversation shows. */
 export const MAX_TURNS = 1_000;
+/** Matches a conversations search reads per round. */
+const SEARCH_BATCH = 256;
+/** Matches a conversations search's count reads at most (beyond: "at least"). */
+const SEARCH_COUNT_MATCHES = 10_001;
 /** Days the usage report covers when asked for none. */
 const USAGE_DEFAULT_DAYS = 30;
 
@@ -185,27 +200,103 @@ function checkDay(value: string, name: string): string {
 
 /** The browser's queries over `run`, in `dialect`; see {@link BrowseStore}. */
 export class BrowseQueries implements Omit<BrowseStore, "close"> {
+  private readonly countCap: number;
+
+  /** @param options.countCap where counts stop (default {@link COUNT_CAP}) */
   constructor(
     private readonly run: RunStatement,
     private readonly dialect: BrowseDialect,
-  ) {}
+    options: BrowseOptions = {},
+  ) {
+    this.countCap = options.countCap ?? COUNT_CAP;
+  }
 
   private async count(statement: BrowseStatement): Promise<BoundedCount> {
     const [row] = await this.run<{ n: number | string }>(statement);
     const n = Number(row?.n ?? 0);
-    return n > COUNT_CAP ? { value: COUNT_CAP, exact: false } : { value: n, exact: true };
+    return n > this.countCap ? { value: this.countCap, exact: false } : { value: n, exact: true };
   }
 
   async conversations(filter: BrowseFilter, page: PageRequest): Promise<Page<ConversationSummary>> {
     const f = checkFilter(filter);
     const limit = pageLimit(page);
+    if (f.search) return this.searchConversations(f, limit, page.cursor ?? null);
     const after = page.cursor ? decodeCursor(page.cursor, 1)[0]! : null;
     const rows = await this.run<ConversationRow>(conversationsStatement(f, this.dialect, after, limit + 1));
     const items = rows.slice(0, limit).map(conversationSummary);
     return {
       items,
       nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.lastResponseId]) : null,
-      count: after === null ? await this.count(conversationsCountStatement(f, this.dialect, COUNT_CAP)) : null,
+      count: after === null ? await this.count(conversationsCountStatement(f, this.dialect, this.countCap)) : null,
+    };
+  }
+
+  /**
+   * Conversations with a match of the search, ordered by their newest match (newest first): the
+   * matches are walked newest first in batches, each new conversation kept if it passes the other
+   * filters, until the page is full — so a common word costs a page's worth of matches, not all of
+   * them. The cursor is the newest match of the page's last conversation; a later page skips the
+   * conversations with a match above it (listed, or filtered out, already).
+   */
+  private async searchConversations(
+    f: CheckedFilter,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<ConversationSummary>> {
+    const search = f.search!;
+    let after: string | null = null;
+    if (cursor) {
+      const [tag, key] = decodeCursor(cursor, 2) as [string, string];
+      if (tag !== "s") throw new BrowseInputError("malformed cursor");
+      after = key;
+    }
+    const seen = new Set<string>();
+    const accepted: { summary: ConversationSummary; key: string }[] = [];
+    let before = after;
+    for (;;) {
+      const batch = Math.max(SEARCH_BATCH, 2 * (limit + 1 - accepted.length));
+      const matches = await this.run<SearchMatchRow>(searchMatchesStatement(search, this.dialect, before, batch));
+      const candidates: { id: string; key: string }[] = [];
+      for (const m of matches) {
+        if (m.cid === null || seen.has(m.cid)) continue;
+        seen.add(m.cid);
+        if (after !== null) {
+          const [above] = await this.run<{ hit: number }>(matchAboveStatement(search, this.dialect, m.cid, after));
+          if (above) continue;
+        }
+        candidates.push({ id: m.cid, key: String(m.k) });
+      }
+      if (candidates.length > 0) {
+        const rows = await this.run<ConversationRow>(
+          conversationsByIdsStatement(
+            f,
+            this.dialect,
+            candidates.map((c) => c.id),
+          ),
+        );
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const c of candidates) {
+          const row = byId.get(c.id);
+          if (row) accepted.push({ summary: conversationSummary(row), key: c.key });
+        }
+      }
+      if (accepted.length > limit || matches.length < batch) break;
+      before = String(matches[matches.length - 1]!.k);
+    }
+    const items = accepted.slice(0, limit);
+    let count: BoundedCount | null = null;
+    if (cursor === null) {
+      const [row] = await this.run<{ n: number | string; m: number | string }>(
+        searchConversationsCountStatement(f, this.dialect, SEARCH_COUNT_MATCHES, this.countCap),
+      );
+      const n = Number(row?.n ?? 0);
+      const complete = Number(row?.m ?? 0) < SEARCH_COUNT_MATCHES;
+      count = n > this.countCap ? { value: this.countCap, exact: false } : { value: n, exact: complete };
+    }
+    return {
+      items: items.map((a) => a.summary),
+      nextCursor: accepted.length > limit ? encodeCursor(["s", accepted[limit - 1]!.key]) : null,
+      count,
     };
   }
 
@@ -256,7 +347,7 @@ export class BrowseQueries implements Omit<BrowseStore, "close"> {
     return {
       items,
       nextCursor,
-      count: page.cursor ? null : await this.count(exchangesCountStatement(f, this.dialect, COUNT_CAP)),
+      count: page.cursor ? null : await this.count(exchangesCountStatement(f, this.dialect, this.countCap)),
     };
   }
 

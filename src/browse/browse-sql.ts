@@ -39,8 +39,9 @@ export function fts5Query(search: string): string | null {
 
 /**
  * `value` (an ISO 8601 date or date-time, UTC unless it says otherwise) as llm's `datetime_utc`
- * text without its offset (`2026-12-05T21:13:23.123000`), which compares as time with the stored
- * `…+00:00` values.
+ * text without its offset: `2026-12-05T21:13:23.123000`, or `2026-12-05T21:13:23` on a whole second
+ * (a prefix of the stored `2026-12-05T21:13:23+00:00`, so `>=` keeps and `<` drops that row). Either
+ * compares as time with the stored values.
  * @throws BrowseInputError when it is not a date
  */
 export function datetimeBound(value: string, name: string): string {
@@ -52,7 +53,8 @@ export function datetimeBound(value: string, name: string): string {
   const ms = Date.parse(iso);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms))
     throw new BrowseInputError(`${name} is not a date: ${value}`);
-  return `${new Date(ms).toISOString().slice(0, 23)}000`;
+  const text = new Date(ms).toISOString();
+  return ms % 1000 === 0 ? text.slice(0, 19) : `${text.slice(0, 23)}000`;
 }
 
 /** Crockford's base32 alphabet of ULIDs (https://github.com/ulid/spec), lowercase as our ids are. */
@@ -72,7 +74,7 @@ export function ulidFloor(timeMs: number): string {
 }
 
 /** ms of a normalised bound (llm's format, UTC). */
-const boundMs = (bound: string): number => Date.parse(`${bound.slice(0, 23)}Z`);
+const boundMs = (bound: string): number => Date.parse(`${bound.length > 19 ? bound.slice(0, 23) : bound}Z`);
 
 /** A filter checked: status known, dates normalised, search reduced to its words (absent when empty). */
 export interface CheckedFilter extends Omit<BrowseFilter, "search"> {
@@ -218,6 +220,104 @@ export function conversationsCountStatement(filter: CheckedFilter, dialect: LogD
   };
 }
 
+/**
+ * The matches of a search, newest first, `limit` of them below `before` (a key of this statement's
+ * `k`: the FTS5 rowid on SQLite, `responses.id` on PostgreSQL), with their conversation. SQLite walks
+ * the FTS5 index in rowid order and stops at the limit, however common the words.
+ */
+export function searchMatchesStatement(
+  search: { fts5: string; text: string },
+  dialect: LogDialect,
+  before: string | null,
+  limit: number,
+): BrowseStatement {
+  if (dialect === "sqlite")
+    return {
+      text: `SELECT r.conversation_id AS cid, f.rowid AS k FROM responses_fts f JOIN responses r ON r.rowid = f.rowid
+        WHERE responses_fts MATCH ?${before !== null ? " AND f.rowid < ?" : ""} ORDER BY f.rowid DESC LIMIT ?`,
+      params: [search.fts5, ...(before !== null ? [Number(before)] : []), limit],
+    };
+  const s = searchCondition(dialect, search);
+  return {
+    text: `SELECT r.conversation_id AS cid, r.id AS k FROM responses r
+      WHERE ${s.text}${before !== null ? " AND r.id < ?" : ""} ORDER BY r.id DESC LIMIT ?`,
+    params: [...s.params, ...(before !== null ? [before] : []), limit],
+  };
+}
+
+/** A row of {@link searchMatchesStatement}. */
+export interface SearchMatchRow {
+  cid: string | null;
+  k: string | number;
+}
+
+/** Whether conversation `?` has a match of the search with a key at or above `?` (it was listed, or filtered out, on an earlier page). */
+export function matchAboveStatement(
+  search: { fts5: string; text: string },
+  dialect: LogDialect,
+  conversationId: string,
+  key: string,
+): BrowseStatement {
+  if (dialect === "sqlite")
+    return {
+      text: `SELECT 1 AS hit FROM responses r WHERE r.conversation_id = ? AND r.rowid >= ?
+        AND EXISTS (SELECT 1 FROM responses_fts f WHERE responses_fts MATCH ? AND f.rowid = r.rowid) LIMIT 1`,
+      params: [conversationId, Number(key), search.fts5],
+    };
+  const s = searchCondition(dialect, search);
+  return {
+    text: `SELECT 1 AS hit FROM responses r WHERE r.conversation_id = ? AND r.id >= ? AND ${s.text} LIMIT 1`,
+    params: [conversationId, key, ...s.params],
+  };
+}
+
+/** The summary rows of conversations `ids` that pass `filter`'s other conditions (its search is not applied). */
+export function conversationsByIdsStatement(
+  filter: CheckedFilter,
+  dialect: LogDialect,
+  ids: readonly string[],
+): BrowseStatement {
+  const w = conversationWhere({ ...filter, search: undefined }, dialect);
+  return {
+    text: `${CONVERSATION_SELECT} ${whereClause([`s.conversation_id IN (${ids.map(() => "?").join(", ")})`, w.text])}`,
+    params: [...ids, ...w.params],
+  };
+}
+
+/**
+ * How many conversations the newest `matchCap` matches of a search belong to (those passing the other
+ * filters), at most `cap + 1`, and how many matches were read (`m`: fewer than `matchCap` means all).
+ */
+export function searchConversationsCountStatement(
+  filter: CheckedFilter,
+  dialect: LogDialect,
+  matchCap: number,
+  cap: number,
+): BrowseStatement {
+  const matches =
+    dialect === "sqlite"
+      ? {
+          text: `SELECT r.conversation_id AS cid FROM responses_fts f JOIN responses r ON r.rowid = f.rowid
+          WHERE responses_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?`,
+          params: [filter.search!.fts5, matchCap],
+        }
+      : (() => {
+          const s = searchCondition(dialect, filter.search!);
+          return {
+            text: `SELECT r.conversation_id AS cid FROM responses r WHERE ${s.text} LIMIT ?`,
+            params: [...s.params, matchCap],
+          };
+        })();
+  const w = conversationWhere({ ...filter, search: undefined }, dialect);
+  return {
+    text: `WITH m AS (${matches.text})
+      SELECT (SELECT count(*) FROM (SELECT 1 FROM llm_relay_conversation_stats s
+          ${whereClause(["s.conversation_id IN (SELECT cid FROM m)", w.text])} LIMIT ?) AS q) AS n,
+        (SELECT count(*) FROM m) AS m`,
+    params: [...matches.params, ...w.params, cap + 1],
+  };
+}
+
 /** One conversation's summary row. */
 export const CONVERSATION_BY_ID = `${CONVERSATION_SELECT} WHERE s.conversation_id = ?`;
 
@@ -354,12 +454,16 @@ export function exchangesStatement(
 
 /** How many exchanges match `filter`, counting at most `cap + 1`. */
 export function exchangesCountStatement(filter: CheckedFilter, dialect: LogDialect, cap: number): BrowseStatement {
-  const w = exchangeWhere(filter, dialect, null);
+  // A search on SQLite is driven by the FTS5 index (which stops at the cap), not an `IN` list of every match.
+  const ftsDriven = dialect === "sqlite" && filter.search !== undefined;
+  const w = exchangeWhere(ftsDriven ? { ...filter, search: undefined } : filter, dialect, null);
   const join = w.onExchange ? "JOIN" : "LEFT JOIN";
+  const conds = ftsDriven ? ["responses_fts MATCH ?", w.text] : [w.text];
+  const from = ftsDriven ? "responses_fts f JOIN responses r ON r.rowid = f.rowid" : "responses r";
   return {
-    text: `SELECT count(*) AS n FROM (SELECT 1 FROM responses r ${join} llm_relay_exchanges e ON e.response_id = r.id
-      ${whereClause([w.text])} LIMIT ?) AS q`,
-    params: [...w.params, cap + 1],
+    text: `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${join} llm_relay_exchanges e ON e.response_id = r.id
+      ${whereClause(conds)} LIMIT ?) AS q`,
+    params: [...(ftsDriven ? [filter.search!.fts5] : []), ...w.params, cap + 1],
   };
 }
 

@@ -4,7 +4,7 @@
  * https://sqlite.org/wal.html), each statement prepared once and kept.
  */
 import Database, { type Database as Db, type Statement } from "better-sqlite3";
-import { BrowseQueries } from "./browse-core.js";
+import { BrowseQueries, type BrowseOptions } from "./browse-core.js";
 import type { BrowseStatement } from "./browse-sql.js";
 import type { BrowseStore } from "./types.js";
 
@@ -16,22 +16,27 @@ export class SqliteBrowseStore extends BrowseQueries implements BrowseStore {
   private constructor(
     private readonly db: Db,
     statements: Map<string, Statement>,
+    options: BrowseOptions,
   ) {
-    super((statement: BrowseStatement) => {
-      let prepared = statements.get(statement.text);
-      if (!prepared) {
-        prepared = db.prepare(statement.text);
-        statements.set(statement.text, prepared);
-      }
-      return Promise.resolve(prepared.all(...statement.params) as never[]);
-    }, "sqlite");
+    super(
+      (statement: BrowseStatement) => {
+        let prepared = statements.get(statement.text);
+        if (!prepared) {
+          prepared = db.prepare(statement.text);
+          statements.set(statement.text, prepared);
+        }
+        return Promise.resolve(prepared.all(...statement.params) as never[]);
+      },
+      "sqlite",
+      options,
+    );
   }
 
   /**
-   * Opens `path` read-only. Use `openBrowseStore` (open.ts) to create or complete the schema first.
+   * Opens `path` read-only (`options.countCap`: where counts stop). Use `openBrowseStore` (open.ts) to create or complete the schema first.
    * @throws when the file does not exist, is not SQLite, or lacks `llm_relay_conversation_stats`
    */
-  static open(path: string): SqliteBrowseStore {
+  static open(path: string, options: BrowseOptions = {}): SqliteBrowseStore {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -40,7 +45,7 @@ export class SqliteBrowseStore extends BrowseQueries implements BrowseStore {
         .get();
       if (hasStats === undefined)
         throw new Error(`${path} has no llm_relay_conversation_stats: open it once with this llm-relay's record store`);
-      return new SqliteBrowseStore(db, new Map());
+      return new SqliteBrowseStore(db, new Map(), options);
     } catch (error) {
       db.close();
       throw error;

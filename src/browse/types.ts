@@ -28,7 +28,7 @@ export type BrowseStatus = "ok" | "error" | "cancelled" | "truncated" | "history
 export interface BrowseFilter {
   /** Full-text search over prompts and answers (llm's `responses_fts` on SQLite, the GIN `to_tsvector` index on PostgreSQL); plain words, all must occur. */
   search?: string;
-  /** The model the client asked for (`responses.model`) or the one that answered (`resolved_model`). */
+  /** The model the client asked for (`responses.model`; a conversation: its last exchange's), served by the index `responses (model, id)`. */
   model?: string;
   status?: BrowseStatus;
   /** Provider kind (`echo`, `openai-compatible`, …). */

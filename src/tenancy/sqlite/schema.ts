@@ -158,16 +158,18 @@ WHERE "llm_relay_usage"."id" = t."id"`;
 /**
  * The usage ledger rolled up per UTC day, tenant, key (`''`: none) and model (the conversation
  * browser's Usage page, issue 21; see browse/stats-sql.ts): kept by a trigger on the ledger's inserts.
+ * No `NOT NULL` (the trigger never writes a NULL): a constraint it could break would make every ledger
+ * insert open a statement journal (see relay-schema.ts's stats table).
  */
 const USAGE_DAILY_TABLE_DDL = `CREATE TABLE "llm_relay_usage_daily" (
-  "day" TEXT NOT NULL,
-  "tenant_id" TEXT NOT NULL,
-  "key_id" TEXT NOT NULL,
-  "model" TEXT NOT NULL,
-  "requests" INTEGER NOT NULL,
-  "input_tokens" INTEGER NOT NULL,
-  "output_tokens" INTEGER NOT NULL,
-  "cost_nusd" INTEGER NOT NULL,
+  "day" TEXT,
+  "tenant_id" TEXT,
+  "key_id" TEXT,
+  "model" TEXT,
+  "requests" INTEGER,
+  "input_tokens" INTEGER,
+  "output_tokens" INTEGER,
+  "cost_nusd" INTEGER,
   PRIMARY KEY ("day", "tenant_id", "key_id", "model"))`;
 
 const USAGE_DAILY_TRIGGER_DDL = `
