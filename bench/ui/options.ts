@@ -8,6 +8,30 @@
 import { parseArgs } from "node:util";
 import type { StoreTarget } from "./stores.js";
 
+/** What `--help` prints. */
+export const USAGE = `npm run bench:ui -- [options]   (node --import tsx bench/ui/run.ts [options])
+
+Fills a store with synthetic exchanges and times the conversation browser's queries (BrowseStore) on it.
+WITHOUT --reuse EVERY STORE NAMED IS EMPTIED AND FILLED AGAIN (the SQLite file deleted, the schema dropped).
+
+  --exchanges N          exchanges to fill (default 1000000)
+  --conversations N      conversations they form (default 100000)
+  --store S              sqlite | postgres | both (default both)
+  --db FILE              the SQLite logs.db; also the source of --pg-fill copy (default bench-results/ui/logs.db)
+  --database-url URL     the PostgreSQL server (default $LLM_RELAY_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
+  --schema NAME          the PostgreSQL schema (default bench_ui)
+  --reuse                keep a store that already holds --exchanges exchanges (time only)
+  --repeats N            timed runs per query after one warm-up (default 20)
+  --query-budget-s S     stop repeating a query once its runs took S seconds, after 3 runs (default 30)
+  --pg-fill M            copy (from the SQLite file, default) | store (PgStore.writeBatch, slow)
+  --seed N               seed of the synthetic data (default 21)
+  --batch N              exchanges per writeBatch (default 1000)
+  --no-progress          no progress bars
+  --out DIR              folder of the JSON report (default bench-results/ui)
+  --help                 this text
+
+Time only PostgreSQL on a filled schema: --store postgres --reuse`;
+
 /** The bench's settings. */
 export interface BenchOptions {
   exchanges: number;
@@ -29,6 +53,8 @@ export interface BenchOptions {
   progress: boolean;
   /** Folder of the JSON report. */
   out: string;
+  /** Print {@link USAGE} and do nothing else. */
+  help: boolean;
 }
 
 const DEFAULT_DATABASE_URL = process.env.LLM_RELAY_TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -61,6 +87,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "no-progress": { type: "boolean", default: false },
       "pg-fill": { type: "string", default: "copy" },
       out: { type: "string", default: "bench-results/ui" },
+      help: { type: "boolean", default: false },
     },
   });
   const store = values.store;
@@ -85,5 +112,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     batch: positive("batch", values.batch),
     progress: !values["no-progress"],
     out: values.out,
+    help: values.help,
   };
 }

@@ -19,7 +19,7 @@ import Database from "better-sqlite3";
 import postgres from "postgres";
 import { openBrowseStore } from "../../src/browse/open.js";
 import type { BrowseStore } from "../../src/browse/types.js";
-import { parseBenchOptions, type BenchOptions } from "./options.js";
+import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { prepareStore, targetLabel, type Prepared } from "./prepare.js";
 import { browseQueries, findFacts, resultRows } from "./queries.js";
 import { fillLine, markdownTable, textTable, type QueryLine } from "./report.js";
@@ -67,6 +67,10 @@ async function machine(options: BenchOptions): Promise<string> {
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
   const started = new Date();
   const prepared: Prepared[] = [];
   for (const target of options.targets) prepared.push(await prepareStore(target, options));

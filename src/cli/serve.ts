@@ -7,7 +7,7 @@
 import v8 from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startRelayServer } from "../server/relay-server.js";
-import { onStopRequest } from "./stop-signals.js";
+import { exitOnStopRequest } from "./stop-signals.js";
 
 /** Flags of `serve`. */
 export interface ServeFlags {
@@ -81,20 +81,5 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     process.stderr.write(`llm-relay: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  onStopRequest({
-    stop: (reason) => {
-      server.ctx.logger.info({ reason }, "stop requested");
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`llm-relay: error while stopping: ${(error as Error).message}\n`);
-          process.exit(1);
-        },
-      );
-    },
-    exitNow: (signal) => {
-      process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
-      process.exit(130);
-    },
-  });
+  exitOnStopRequest(server, (reason) => server.ctx.logger.info({ reason }, "stop requested"));
 }

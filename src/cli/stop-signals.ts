@@ -65,3 +65,27 @@ export function onStopRequest(handlers: StopHandlers, env: NodeJS.ProcessEnv = p
     if (timer) clearInterval(timer);
   };
 }
+
+/**
+ * The CLI's servers (`serve`, `ui`): a first stop request closes `server` gracefully, then exits 0 (1, with the
+ * error on stderr, when closing fails); a second signal after {@link SAME_SIGNAL_WINDOW_MS} exits 130 at once.
+ * @param onStop called with the reason before the close starts (the proxy logs it)
+ */
+export function exitOnStopRequest(server: { close(): Promise<void> }, onStop?: (reason: string) => void): void {
+  onStopRequest({
+    stop: (reason) => {
+      onStop?.(reason);
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`llm-relay: error while stopping: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    },
+    exitNow: (signal) => {
+      process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
+      process.exit(130);
+    },
+  });
+}

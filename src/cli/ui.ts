@@ -17,7 +17,7 @@ import type { UiContext } from "../server/ui/ui-context.js";
 import { openTenancyStore, targetOfConfig } from "../tenancy/open-store.js";
 import type { TenancyStore } from "../tenancy/store.js";
 import { VERSION } from "../version.js";
-import { onStopRequest } from "./stop-signals.js";
+import { exitOnStopRequest } from "./stop-signals.js";
 
 /** The default port of `llm-relay ui` (the proxy's is 11435). */
 export const DEFAULT_UI_PORT = 11436;
@@ -154,19 +154,5 @@ export async function runUi(flags: UiFlags): Promise<void> {
   process.stdout.write(
     `llm-relay ui: browsing ${config.databaseUrl ? "PostgreSQL" : config.dbPath} at ${server.url}/ui/\n`,
   );
-  onStopRequest({
-    stop: () => {
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`llm-relay: error while stopping: ${(error as Error).message}\n`);
-          process.exit(1);
-        },
-      );
-    },
-    exitNow: (signal) => {
-      process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
-      process.exit(130);
-    },
-  });
+  exitOnStopRequest(server);
 }

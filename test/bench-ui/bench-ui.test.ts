@@ -124,6 +124,15 @@ describe("bench:ui", () => {
     expect(again).toContain(`postgres schema ${schema.name}: reused (2,000 exchanges,`);
   }, 240_000);
 
+  it("prints its options with --help, and fills nothing", async () => {
+    const dir = tempDir();
+    const db = path.join(dir, "logs.db");
+    const stdout = await bench(["--help", "--store", "sqlite", "--db", db, "--out", dir]);
+    expect(stdout).toContain("WITHOUT --reuse EVERY STORE NAMED IS EMPTIED AND FILLED AGAIN");
+    expect(stdout).toContain("--store postgres --reuse");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("fills PostgreSQL through PgStore.writeBatch with --pg-fill store", async () => {
     schema = await createTestSchema();
     const dir = tempDir();

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium, type BrowserContext } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.js";
 import { tempDir } from "./temp-dirs.js";
 
 /** A report written to `test-results/<fileName>` and a Chromium context to open it in; close the context when done. */
@@ -29,18 +30,9 @@ export async function openReportContext(html: string, fileName: string): Promise
   const file = path.join(resultsDir, fileName);
   fs.writeFileSync(file, html);
   const context = await chromium.launchPersistentContext(tempDir("llm-relay-chromium-"), {
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1400, height: 1000 },
   });
   return { url: pathToFileURL(file).href, context, resultsDir };

@@ -147,6 +147,22 @@ describe.each(STORES)("%s (store contract)", (_name, makeHarness) => {
     expect(thread!.tip_message_hash).toBe(turn2!.tip_message_hash);
   });
 
+  it("keeps a reply with reasoning and the next turn in one conversation when one batch holds both", async () => {
+    store = await h.open();
+    const question: ChatMessage[] = [{ role: "user", content: "What is 6 x 7?" }];
+    const first = recordFor({ model: "r1", messages: question }, { responseText: "42", reasoning: "6 x 7 is 42" });
+    // The client re-sends the reply without its reasoning, as clients do.
+    const followUp: ChatMessage[] = [
+      ...question,
+      { role: "assistant", content: "42" },
+      { role: "user", content: "sure?" },
+    ];
+    const second = recordFor({ model: "r1", messages: followUp }, { responseText: "yes" });
+    await store.writeBatch([first, second]);
+    expect(await h.count("SELECT * FROM conversations")).toBe(1);
+    expect(await h.rows("SELECT id FROM responses ORDER BY id")).toEqual([{ id: first.id }, { id: second.id }]);
+  });
+
   it("records failed and cancelled exchanges with their status, and a retry joins the failed one's conversation", async () => {
     store = await h.open();
     const body = aiderBody();

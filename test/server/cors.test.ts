@@ -22,6 +22,7 @@ import { readSse } from "../helpers/sse.js";
 import { startTestProxy, tempDir, type TestProxy } from "../helpers/proxy.js";
 import { listenOnLoopback, type Listening } from "../helpers/loopback-server.js";
 import { parsePrometheusText, sampleValue } from "../helpers/prometheus.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../helpers/chromium.js";
 
 const APP = "http://localhost:5173";
 /** The headers the openai SDK sends from a browser (`dangerouslyAllowBrowser`), as a browser lists them. */
@@ -213,9 +214,9 @@ describe("a real browser", () => {
     const [app, stranger] = [await startPage(), await startPage()];
     proxy = await startTestProxy({ corsOrigins: [app.origin] });
     const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+      args: CHROMIUM_ARGS,
     });
     try {
       const callFrom = async (origin: string): Promise<PageResult> => {

@@ -17,6 +17,7 @@ import { send } from "../helpers/exchanges.js";
 import { tempDir } from "../helpers/temp-dirs.js";
 import { benchConfig, FAST, SLOW, startCandidates, type Candidates } from "../bench-replay/helpers/bench-setup.js";
 import { recordFixture, type RecordedFixture } from "../bench-replay/helpers/recorded-exchanges.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../helpers/chromium.js";
 
 let fixture: RecordedFixture;
 let candidates: Candidates;
@@ -79,9 +80,9 @@ describe("the bench routes of /ui", () => {
 
   it("draws the report's charts in Chromium under that CSP, fetching nothing elsewhere", async () => {
     const context = await chromium.launchPersistentContext(tempDir("llm-relay-chromium-"), {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await context.newPage();

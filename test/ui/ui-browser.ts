@@ -7,29 +7,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { UI_MASTER_KEY } from "../helpers/ui-fixtures.js";
+export { launchChromium } from "../helpers/chromium.js";
 
 /** Where the screenshots go. */
 export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-results/ui/", import.meta.url));
-
-/** Launches headless Chromium (`CHROMIUM_PATH`, default `/usr/bin/chromium`). @throws when it cannot start */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
 
 /** What went wrong on the watched pages of a context. */
 export interface Watch {

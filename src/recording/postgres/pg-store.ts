@@ -151,8 +151,10 @@ export class PgStore implements RecordStore {
       const aliases: [string, CachedHash][] = [];
       try {
         await this.sql.begin(async (tx) => {
+          // Replies with reasoning written earlier in this batch: a later record's history may hold one (without its reasoning).
+          const batchAliases = new Map<string, CachedHash>();
           const inputs: AnalyzedInput[] = [];
-          for (const r of records) inputs.push(await this.analyze(tx, r, aliases));
+          for (const r of records) inputs.push(await this.analyze(tx, r, aliases, batchAliases));
           const keys = [...new Set(inputs.map((input) => rootLockKey(input.hashes[0] ?? null)))].sort((a, b) =>
             BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
           );
@@ -163,9 +165,16 @@ export class PgStore implements RecordStore {
             bills.filter((row) => row !== null),
           );
           for (let i = 0; i < records.length; i++) {
-            const rows = await this.writeOne(tx, records[i]!, inputs[i]!);
+            // Analysed again once this batch has written a reply with reasoning, which the first analysis could not see
+            // (the conversation roots, and so the locks taken above, do not depend on it).
+            const input =
+              batchAliases.size > 0 ? await this.analyze(tx, records[i]!, aliases, batchAliases) : inputs[i]!;
+            const rows = await this.writeOne(tx, records[i]!, input);
             stored.push(...rows.newlyStored);
-            if (rows.replyAlias) aliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
+            if (rows.replyAlias) {
+              aliases.push([rows.replyAlias.bare_hash, rows.replyAliasEntry!]);
+              batchAliases.set(rows.replyAlias.bare_hash, rows.replyAliasEntry!);
+            }
             await bookUsage(tx, records[i]!, bills[i] ?? null);
           }
         });
@@ -205,13 +214,19 @@ export class PgStore implements RecordStore {
    * reasoning reply in a history not remembered; no query when every
    * assistant message comes from a remembered chain or from memory).
    * @param found collects the aliases read from the database, for memory once committed
+   * @param batch the aliases of the replies this batch's transaction has written so far (not committed yet)
    */
-  private async analyze(tx: TransactionSql, r: ExchangeRecord, found: [string, CachedHash][]): Promise<AnalyzedInput> {
+  private async analyze(
+    tx: TransactionSql,
+    r: ExchangeRecord,
+    found: [string, CachedHash][],
+    batch: ReadonlyMap<string, CachedHash>,
+  ): Promise<AnalyzedInput> {
     const fromDb = new Map<string, CachedHash>();
     for (;;) {
       const asked: string[] = [];
       const resolve: ReplyAliasResolver = (_message, entry) => {
-        const hit = this.aliases.get(entry.hash) ?? fromDb.get(entry.hash);
+        const hit = this.aliases.get(entry.hash) ?? batch.get(entry.hash) ?? fromDb.get(entry.hash);
         if (!hit) asked.push(entry.hash);
         return hit ?? null;
       };
