@@ -74,7 +74,7 @@ export const MAX_PAGE_LIMIT = 200;
 export const COUNT_CAP = 10_000;
 /** Most turns a conversation shows. */
 export const MAX_TURNS = 1_000;
-/** Matches a conversations search reads per round. */
+/** Matches a conversations search reads per round on SQLite (at least). */
 const SEARCH_BATCH = 256;
 /**
  * Where a search's count stops: matches are read from the heap (PostgreSQL computes `to_tsvector`
@@ -265,7 +265,10 @@ export class BrowseQueries implements Omit<BrowseStore, "close"> {
     let before = after;
     let probe = this.probe;
     for (;;) {
-      const batch = Math.max(SEARCH_BATCH, 2 * (limit + 1 - accepted.length));
+      // PostgreSQL's walk computes `to_tsvector` per row (22 µs): a batch of twice the rows still wanted
+      // costs 40 % of one of 256 for a word in 2.5 % of the rows. SQLite's FTS5 walk is cheap per match.
+      const wanted = 2 * (limit + 1 - accepted.length);
+      const batch = this.dialect === "postgres" ? Math.max(wanted, 16) : Math.max(SEARCH_BATCH, wanted);
       const matches = await this.run<SearchMatchRow>(
         searchMatchesStatement(search, this.dialect, before, batch, probe),
       );
