@@ -116,6 +116,31 @@ function searchCondition(dialect: LogDialect, search: { fts5: string; text: stri
 }
 
 /**
+ * How many matches PostgreSQL's search first asks its GIN index for ({@link pgProbe}): a word with
+ * fewer matches (after the cursor) is answered from them, sorted in memory; a word with more walks
+ * `responses` newest first, where a page's worth of matches lies within a few thousand rows.
+ */
+export const SEARCH_PROBE = 1001;
+
+/**
+ * The CTEs `m` (the ids and conversations of at most `probe` matches of the search, below `before`
+ * when given: no order, so the planner takes the GIN index's bitmap for a rare word and stops a
+ * sequential scan early for a common one) and `mc` (how many `m` holds). A statement built on them
+ * reads `m` when `(SELECT c FROM mc) < probe` (every match is in `m`) and walks the table otherwise;
+ * each branch is gated by a one-time filter, so only one runs. Without the probe the planner, which
+ * estimates a word missing from its statistics at 0.5 % of the rows, walks `responses_pkey`
+ * backward computing `to_tsvector` for every row when the word is rare (10.9 s on 1M rows).
+ */
+function pgProbe(s: BrowseStatement, before: string | null, probe: number): BrowseStatement {
+  return {
+    text: `m AS MATERIALIZED (SELECT r.id, r.conversation_id FROM responses r WHERE ${s.text}${
+      before !== null ? " AND r.id < ?" : ""
+    } LIMIT ?), mc AS (SELECT count(*) AS c FROM m)`,
+    params: [...s.params, ...(before !== null ? [before] : []), probe],
+  };
+}
+
+/**
  * The time range of `filter` on `timeCol` (llm's text, compared as time), plus the same range, widened
  * by {@link ID_TIME_MARGIN_MS}, on the ULID column `idCol`: the range an index on the ids can seek.
  */
@@ -223,13 +248,15 @@ export function conversationsCountStatement(filter: CheckedFilter, dialect: LogD
 /**
  * The matches of a search, newest first, `limit` of them below `before` (a key of this statement's
  * `k`: the FTS5 rowid on SQLite, `responses.id` on PostgreSQL), with their conversation. SQLite walks
- * the FTS5 index in rowid order and stops at the limit, however common the words.
+ * the FTS5 index in rowid order and stops at the limit, however common the words; PostgreSQL asks
+ * its GIN index for `probe` matches first ({@link pgProbe}); with `probe` 0 it walks the table.
  */
 export function searchMatchesStatement(
   search: { fts5: string; text: string },
   dialect: LogDialect,
   before: string | null,
   limit: number,
+  probe: number = SEARCH_PROBE,
 ): BrowseStatement {
   if (dialect === "sqlite")
     return {
@@ -238,10 +265,16 @@ export function searchMatchesStatement(
       params: [search.fts5, ...(before !== null ? [Number(before)] : []), limit],
     };
   const s = searchCondition(dialect, search);
+  const m = pgProbe(s, before, probe);
+  const below = before !== null ? " AND r.id < ?" : "";
   return {
-    text: `SELECT r.conversation_id AS cid, r.id AS k FROM responses r
-      WHERE ${s.text}${before !== null ? " AND r.id < ?" : ""} ORDER BY r.id DESC LIMIT ?`,
-    params: [...s.params, ...(before !== null ? [before] : []), limit],
+    text: `WITH ${m.text} SELECT cid, k, walked FROM (
+      (SELECT m.conversation_id AS cid, m.id AS k, false AS walked FROM m WHERE (SELECT c FROM mc) < ?
+        ORDER BY m.id DESC LIMIT ?)
+      UNION ALL
+      (SELECT r.conversation_id AS cid, r.id AS k, true AS walked FROM responses r
+        WHERE (SELECT c FROM mc) >= ? AND ${s.text}${below} ORDER BY r.id DESC LIMIT ?)) AS u ORDER BY k DESC`,
+    params: [...m.params, probe, limit, probe, ...s.params, ...(before !== null ? [before] : []), limit],
   };
 }
 
@@ -249,6 +282,8 @@ export function searchMatchesStatement(
 export interface SearchMatchRow {
   cid: string | null;
   k: string | number;
+  /** PostgreSQL: true when the probe was full and the table was walked (absent on SQLite). */
+  walked?: boolean;
 }
 
 /** Whether conversation `?` has a match of the search with a key at or above `?` (it was listed, or filtered out, on an earlier page). */
@@ -426,7 +461,10 @@ export function exchangesStatement(
   phase: ErrorPhase,
   after: string | null,
   limit: number,
+  probe: number = SEARCH_PROBE,
 ): BrowseStatement {
+  if (dialect === "postgres" && filter.search !== undefined)
+    return pgSearchExchangesStatement(filter, phase, after, limit, probe);
   const ftsOrder = dialect === "sqlite" && filter.search !== undefined;
   const w = exchangeWhere(ftsOrder ? { ...filter, search: undefined } : filter, dialect, phase);
   const key = ftsOrder ? "f.rowid" : w.onExchange ? "e.response_id" : "r.id";
@@ -452,8 +490,83 @@ export function exchangesStatement(
   };
 }
 
+/**
+ * The two branches of a PostgreSQL search over exchanges ({@link pgProbe}): the matches in `m` joined
+ * to their rows, gated on `m` holding every match, and the walk of `responses` newest first, gated on
+ * the opposite; each with `filter`'s other conditions and `extra` (a key bound).
+ */
+function pgSearchBranches(
+  filter: CheckedFilter,
+  phase: ErrorPhase,
+  extra: BrowseStatement | null,
+  probe: number,
+): { fromM: BrowseStatement; walk: BrowseStatement; key: string } {
+  const w = exchangeWhere({ ...filter, search: undefined }, "postgres", phase);
+  const s = searchCondition("postgres", filter.search!);
+  const key = w.onExchange ? "e.response_id" : "r.id";
+  const join = `${w.onExchange ? "JOIN" : "LEFT JOIN"} llm_relay_exchanges e ON e.response_id = r.id`;
+  const rest = [w.text, ...(extra ? [extra.text.replaceAll("$key", key)] : [])];
+  const restParams = [...w.params, ...(extra ? extra.params : [])];
+  return {
+    key,
+    fromM: {
+      // `OFFSET 0` keeps the lookup per match: joined flat, the planner (which takes `m` for `probe`
+      // rows) may walk `responses_pkey` backward and look each row up in `m`.
+      text: `FROM m CROSS JOIN LATERAL (SELECT * FROM responses r0 WHERE r0.id = m.id OFFSET 0) AS r ${join}
+        ${whereClause(["(SELECT c FROM mc) < ?", ...rest])}`,
+      params: [probe, ...restParams],
+    },
+    walk: {
+      text: `FROM responses r ${join} ${whereClause(["(SELECT c FROM mc) >= ?", ...rest, s.text])}`,
+      params: [probe, ...restParams, ...s.params],
+    },
+  };
+}
+
+/** {@link exchangesStatement} for a search on PostgreSQL: the GIN index's matches first ({@link pgProbe}). */
+function pgSearchExchangesStatement(
+  filter: CheckedFilter,
+  phase: ErrorPhase,
+  after: string | null,
+  limit: number,
+  probe: number,
+): BrowseStatement {
+  const s = searchCondition("postgres", filter.search!);
+  const m = pgProbe(s, after, probe);
+  const b = pgSearchBranches(filter, phase, after !== null ? { text: "$key < ?", params: [after] } : null, probe);
+  const select = `SELECT ${EXCHANGE_COLUMNS}, ${b.key} AS sort_key`;
+  return {
+    text: `WITH ${m.text} SELECT * FROM (
+      (${select} ${b.fromM.text} ORDER BY ${b.key} DESC LIMIT ?)
+      UNION ALL
+      (${select} ${b.walk.text} ORDER BY ${b.key} DESC LIMIT ?)) AS u ORDER BY sort_key DESC`,
+    params: [...m.params, ...b.fromM.params, limit, ...b.walk.params, limit],
+  };
+}
+
 /** How many exchanges match `filter`, counting at most `cap + 1`. */
-export function exchangesCountStatement(filter: CheckedFilter, dialect: LogDialect, cap: number): BrowseStatement {
+export function exchangesCountStatement(
+  filter: CheckedFilter,
+  dialect: LogDialect,
+  cap: number,
+  probe: number = SEARCH_PROBE,
+): BrowseStatement {
+  if (dialect === "postgres" && filter.search !== undefined) {
+    // The GIN index's matches when they are all of them; else the bounded walk. With no other
+    // condition, the probe (when it reads past the cap) is the count: no walk for a common word.
+    const m = pgProbe(searchCondition(dialect, filter.search), null, probe);
+    if (probe > cap && exchangeWhere({ ...filter, search: undefined }, dialect, null).text === "")
+      return {
+        text: `WITH ${m.text} SELECT count(*) AS n FROM (SELECT 1 FROM m LIMIT ?) AS q`,
+        params: [...m.params, cap + 1],
+      };
+    const b = pgSearchBranches(filter, null, null, probe);
+    return {
+      text: `WITH ${m.text} SELECT (SELECT count(*) FROM (SELECT 1 ${b.fromM.text} LIMIT ?) AS a)
+        + (SELECT count(*) FROM (SELECT 1 ${b.walk.text} LIMIT ?) AS w) AS n`,
+      params: [...m.params, ...b.fromM.params, cap + 1, ...b.walk.params, cap + 1],
+    };
+  }
   // A search on SQLite is driven by the FTS5 index (which stops at the cap), not an `IN` list of every match.
   const ftsDriven = dialect === "sqlite" && filter.search !== undefined;
   const w = exchangeWhere(ftsDriven ? { ...filter, search: undefined } : filter, dialect, null);

@@ -40,7 +40,10 @@ export class PgBrowseStore extends BrowseQueries implements BrowseStore {
     return new PgBrowseStore(
       pgConnection(url, { max: options.max ?? 2, ...(options.schema !== undefined ? { schema: options.schema } : {}) }),
       true,
-      options.countCap !== undefined ? { countCap: options.countCap } : {},
+      {
+        ...(options.countCap !== undefined ? { countCap: options.countCap } : {}),
+        ...(options.searchProbe !== undefined ? { searchProbe: options.searchProbe } : {}),
+      },
     );
   }
 
