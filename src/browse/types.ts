@@ -53,7 +53,7 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
-/** A bounded count: `exact` false means "at least `value`" (the count stopped at its cap, 10,000 by default). */
+/** A bounded count: `exact` false means "at least `value`" (the count stopped at its cap: 10,000 by default, 1,000 for a search). */
 export interface BoundedCount {
   value: number;
   exact: boolean;
