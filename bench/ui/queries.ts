@@ -61,7 +61,7 @@ export async function findFacts(store: BrowseStore, half: number): Promise<Query
   return {
     tenTurnId,
     longestId,
-    longestTurns: longest?.turns.length ?? 0,
+    longestTurns: longest?.summary.turns ?? 0,
     midCursor: cursor!,
     midRows: rows,
     exchangeId,
@@ -75,7 +75,8 @@ const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 export function browseQueries(store: BrowseStore, facts: QueryFacts, nowMs: number = Date.now()): BenchQuery[] {
   const first = { limit: PAGE };
   const conversation = async (id: string): Promise<ConversationDetail> => {
-    const found = await store.conversation(id);
+    // The largest page of turns (200): the longest conversation whole, as measured before turns were paged.
+    const found = await store.conversation(id, { limit: 200 });
     if (found === null) throw new Error(`conversation ${id} not found`);
     return found;
   };

@@ -8,6 +8,7 @@ import {
   ATTEMPTS_OF,
   CONVERSATION_BY_ID,
   CONVERSATION_TURNS,
+  CONVERSATION_TURNS_AFTER,
   EXCHANGE_BY_ID,
   FIRST_RESPONSE_OF,
   SEARCH_PROBE,
@@ -72,8 +73,6 @@ export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 200;
 /** Where a count stops (`count.exact` false beyond it). */
 export const COUNT_CAP = 10_000;
-/** Most turns a conversation shows. */
-export const MAX_TURNS = 1_000;
 /** Matches a conversations search reads per round on SQLite (at least). */
 const SEARCH_BATCH = 256;
 /**
@@ -324,14 +323,22 @@ export class BrowseQueries implements Omit<BrowseStore, "close"> {
     };
   }
 
-  async conversation(id: string): Promise<ConversationDetail | null> {
+  async conversation(id: string, page: PageRequest = {}): Promise<ConversationDetail | null> {
+    const limit = pageLimit(page);
+    const after = page.cursor ? decodeCursor(page.cursor, 1)[0]! : null;
     const [summary] = await this.run<ConversationRow>({ text: CONVERSATION_BY_ID, params: [id] });
     if (!summary) return null;
-    const rows = await this.run<ExchangeDetailRow>({ text: CONVERSATION_TURNS, params: [id, MAX_TURNS + 1] });
+    const rows = await this.run<ExchangeDetailRow>(
+      after === null
+        ? { text: CONVERSATION_TURNS, params: [id, limit + 1] }
+        : { text: CONVERSATION_TURNS_AFTER, params: [id, after, limit + 1] },
+    );
+    const shown = rows.slice(0, limit);
     return {
       summary: conversationSummary(summary),
-      turns: rows.slice(0, MAX_TURNS).map((row, i) => turnView(row, i === 0)),
-      truncated: rows.length > MAX_TURNS,
+      // Only the conversation's first turn shows every message of its request (system prompt included).
+      turns: shown.map((row, i) => turnView(row, after === null && i === 0)),
+      nextCursor: rows.length > limit ? encodeCursor([shown[limit - 1]!.id]) : null,
     };
   }
 

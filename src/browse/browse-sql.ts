@@ -588,6 +588,11 @@ FROM responses r LEFT JOIN llm_relay_exchanges e ON e.response_id = r.id WHERE r
 export const CONVERSATION_TURNS = `SELECT ${EXCHANGE_COLUMNS}, r.prompt_json, r.response_json, r.response, r.reasoning
 FROM responses r LEFT JOIN llm_relay_exchanges e ON e.response_id = r.id WHERE r.conversation_id = ? ORDER BY r.id LIMIT ?`;
 
+/** The turns of a conversation after a turn's id (a cursor page of {@link CONVERSATION_TURNS}). */
+export const CONVERSATION_TURNS_AFTER = `SELECT ${EXCHANGE_COLUMNS}, r.prompt_json, r.response_json, r.response, r.reasoning
+FROM responses r LEFT JOIN llm_relay_exchanges e ON e.response_id = r.id WHERE r.conversation_id = ? AND r.id > ?
+ORDER BY r.id LIMIT ?`;
+
 /** The first response of the conversation of a response (for "is this the first turn"). */
 export const FIRST_RESPONSE_OF = `SELECT first_response_id FROM llm_relay_conversation_stats WHERE conversation_id = ?`;
 

@@ -164,13 +164,13 @@ export interface TurnView {
   output: UiMessage | null;
 }
 
-/** The Conversation page. */
+/** The Conversation page: its summary and one page of its turns. */
 export interface ConversationDetail {
   summary: ConversationSummary;
-  /** Its turns, oldest first. */
+  /** Turns, oldest first: the first page from the first turn, a cursor's page from the turn after the cursor's. */
   turns: TurnView[];
-  /** True when the turns were cut at the cap (1,000 turns). */
-  truncated: boolean;
+  /** The cursor of the turns after these (`?cursor=`), or null when these reach the newest turn. */
+  nextCursor: string | null;
 }
 
 /** One upstream attempt (`llm_relay_attempts`). */
@@ -241,8 +241,12 @@ export interface Facets {
 export interface BrowseStore {
   /** Conversations, newest last activity first. @throws Error on a malformed cursor (the server answers 400) */
   conversations(filter: BrowseFilter, page: PageRequest): Promise<Page<ConversationSummary>>;
-  /** One conversation with its turns, or null when there is no such conversation. */
-  conversation(id: string): Promise<ConversationDetail | null>;
+  /**
+   * One conversation with a page of its turns (`page.limit` turns, 1–200, default 50, oldest first; a long
+   * conversation costs one page of request bodies, not all of them), or null when there is no such conversation.
+   * @throws Error on a malformed cursor (the server answers 400)
+   */
+  conversation(id: string, page?: PageRequest): Promise<ConversationDetail | null>;
   /** Exchanges (`responses` rows with their `llm_relay_exchanges` row), newest first or errors first. @throws Error on a malformed cursor */
   exchanges(filter: BrowseFilter, order: ExchangeOrder, page: PageRequest): Promise<Page<ExchangeSummary>>;
   /** One exchange with its attempts and raw JSON, or null. */

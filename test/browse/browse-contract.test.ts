@@ -13,7 +13,13 @@ import { rehomeExchange, newBenchConversation } from "../../src/bench/storage/re
 import { BrowseInputError } from "../../src/browse/errors.js";
 import * as sql from "../../src/browse/browse-sql.js";
 import { openBrowseStore } from "../../src/browse/open.js";
-import type { BrowseFilter, BrowseStore, ConversationSummary, Page } from "../../src/browse/types.js";
+import type {
+  BrowseFilter,
+  BrowseStore,
+  ConversationDetail,
+  ConversationSummary,
+  Page,
+} from "../../src/browse/types.js";
 import { PgStore } from "../../src/recording/postgres/pg-store.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import { PostgresTenancyStore } from "../../src/tenancy/postgres/postgres-tenancy-store.js";
@@ -317,9 +323,30 @@ describe("BrowseStore on SQLite and PostgreSQL (the same records)", () => {
     });
   });
 
+  it("pages a conversation's turns by cursor: the same turns as one page, only the first with its whole request", async () => {
+    const whole = (await both(async (s) => s.conversation(await conversationOf(s, TOOL_RECORDS[0]!.id))))!;
+    expect(whole.turns.length).toBeGreaterThan(2);
+    const paged = await both(async (s) => {
+      const id = await conversationOf(s, TOOL_RECORDS[0]!.id);
+      const pages: ConversationDetail[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: ConversationDetail = (await s.conversation(id, { limit: 2, cursor }))!;
+        pages.push(page);
+        cursor = page.nextCursor;
+      } while (cursor !== null && pages.length < 10);
+      return pages;
+    });
+    expect(paged.map((page) => page.turns.length)).toEqual(
+      Array.from({ length: Math.ceil(whole.turns.length / 2) }, (_, i) => Math.min(2, whole.turns.length - 2 * i)),
+    );
+    expect(paged.flatMap((page) => page.turns)).toEqual(whole.turns);
+    await expect(lite.conversation(whole.summary.id, { cursor: "not a cursor" })).rejects.toThrow(/malformed cursor/);
+  });
+
   it("shows a conversation's turns: image, reasoning, tool call, tool result, and an error turn", async () => {
     const detail = (await both(async (s) => s.conversation(await conversationOf(s, TOOL_RECORDS[0]!.id))))!;
-    expect(detail.truncated).toBe(false);
+    expect(detail.nextCursor).toBeNull();
     expect(detail.turns.map((t) => t.exchange.id)).toEqual(TOOL_RECORDS.map((r) => r.id));
     const [t1, t2, t3] = detail.turns;
     expect(t1!.input).toEqual([

@@ -125,8 +125,16 @@ describe.each(engines)("the /ui API on $engine", ({ engine, withSchema }) => {
     const list = await data<Page<ConversationSummary>>("/ui/api/conversations?model=chat-model");
     expect(list.items).toHaveLength(1);
     const detail = await data<ConversationDetail>(`/ui/api/conversations/${list.items[0]!.id}`);
-    expect(detail.truncated).toBe(false);
+    expect(detail.nextCursor).toBeNull();
     expect(detail.turns).toHaveLength(2);
+    // A page of one turn, then the next by its cursor: the same two turns.
+    const first = await data<ConversationDetail>(`/ui/api/conversations/${list.items[0]!.id}?limit=1`);
+    expect(first.turns).toEqual(detail.turns.slice(0, 1));
+    const second = await data<ConversationDetail>(
+      `/ui/api/conversations/${list.items[0]!.id}?limit=1&cursor=${first.nextCursor!}`,
+    );
+    expect(second.turns).toEqual(detail.turns.slice(1));
+    expect(second.nextCursor).toBeNull();
     const [one, two] = detail.turns;
     expect(one!.input).toEqual([{ role: "user", parts: [{ type: "text", text: FIRST_QUESTION }] }]);
     expect(one!.output).toEqual({ role: "assistant", parts: [{ type: "text", text: firstAnswer }] });

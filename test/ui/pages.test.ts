@@ -255,6 +255,18 @@ for (const store of STORES) {
       expect(raw).toContain("Request (as recorded)");
       expect(raw).toContain('"TestModelName"');
       await screenshot(page, `conversation-${store.name}`);
+
+      // Three turns a page: the rest come by "Show the next turns", in order, until every turn is shown.
+      await page.goto(`${origin}/ui/#/conversations/${encodeURIComponent(id)}?limit=3`);
+      await until("the first page of three turns", async () => (await turns.count()) === 3);
+      expect(await page.locator(".more-turns").innerText()).toContain(`3 of ${count} turns shown`);
+      while ((await turns.count()) < count) {
+        const shown = await turns.count();
+        await page.locator(".more-turns button").click();
+        await until("the next page of turns", async () => (await turns.count()) > shown);
+      }
+      expect(await page.locator(".more-turns").count()).toBe(0);
+      expect(await turns.nth(count - 1).innerText()).toContain(FIXTURE_TEXT.aiderFollowUp);
     });
 
     it("renders the tool call and its result, the reasoning closed until clicked, and the request's images", async () => {

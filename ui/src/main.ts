@@ -41,7 +41,7 @@ function Content({ route, live }: { route: Route; live: boolean | null }): VNode
     case "conversations":
       return route.id === null
         ? html`<${ConversationsPage} route=${route} />`
-        : html`<${ConversationPage} key=${route.id} id=${route.id} />`;
+        : html`<${ConversationPage} key=${route.id} id=${route.id} limit=${route.query.get("limit") ?? undefined} />`;
     case "exchanges":
       return route.id === null
         ? html`<${ExchangesPage} route=${route} />`

@@ -3,7 +3,7 @@
  * endpoints' envelope `{success, message, data, metadata, error}` (`server/envelope.ts`):
  *
  * - `GET /ui/api/conversations?search&model&status&provider&protocol&tenant&key&since&until&limit&cursor` → `Page<ConversationSummary>`;
- * - `GET /ui/api/conversations/:id` → `ConversationDetail`, or 404;
+ * - `GET /ui/api/conversations/:id?limit&cursor` → `ConversationDetail` (a page of its turns, oldest first), or 404;
  * - `GET /ui/api/exchanges?…the same…&order=newest|errors-first` → `Page<ExchangeSummary>`;
  * - `GET /ui/api/exchanges/:id` → `ExchangeDetail`, or 404;
  * - `GET /ui/api/usage?by=model|tenant|key&since=YYYY-MM-DD&until=YYYY-MM-DD` (default: the last 30 UTC days, today included) → `UsageReport`;
@@ -70,6 +70,7 @@ const usageQuery = z.strictObject({
   until: z.string().regex(DAY, "must be a date YYYY-MM-DD").optional(),
 });
 const idParam = z.strictObject({ id: z.string().min(1).max(100) });
+const turnsQuery = z.strictObject({ limit: filterShape.limit, cursor: filterShape.cursor });
 
 /** Registers the routes on `app`. */
 export function registerUiApiRoutes(app: FastifyInstance, ui: UiContext): void {
@@ -87,12 +88,13 @@ export function registerUiApiRoutes(app: FastifyInstance, ui: UiContext): void {
 
   app.get("/ui/api/conversations/:id", async (request) => {
     const { id } = parseQuery(idParam, request.params);
-    const detail = await storeQuery(() => store.conversation(id));
+    const query = parseQuery(turnsQuery, request.query);
+    const detail = await storeQuery(() => store.conversation(id, pageOf(query)));
     if (!detail) throw errors.notFound(`No conversation '${id}' in the records.`, { param: "id" });
     return envelope({
       data: detail,
       message: `${detail.turns.length} turn${detail.turns.length === 1 ? "" : "s"}`,
-      metadata: { truncated: detail.truncated },
+      metadata: { nextCursor: detail.nextCursor },
     });
   });
 
@@ -184,7 +186,7 @@ function filterOf(query: FilterQuery): BrowseFilter {
   return filter;
 }
 
-function pageOf(query: FilterQuery): PageRequest {
+function pageOf(query: { limit?: number; cursor?: string }): PageRequest {
   return { limit: query.limit ?? DEFAULT_PAGE_LIMIT, cursor: query.cursor ?? null };
 }
 
