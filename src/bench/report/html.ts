@@ -9,6 +9,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { formatUsd } from "../../catalog/format-usd.js";
+import { escapeHtml } from "../../html-escape.js";
 import { CLIENT_SCRIPT } from "./html-client.js";
 import { costRestsOnEstimate, type BenchReport, type CaseAnswer, type CaseReport } from "./summary.js";
 import { summaryTable, tokensPerSecondCell } from "./terminal.js";
@@ -22,14 +23,6 @@ function chartJs(): string {
     chartSource = fs.readFileSync(path.join(path.dirname(entry), "chart.umd.js"), "utf8");
   }
   return chartSource;
-}
-
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
-  );
 }
 
 /** Inline `<script>` code: a closing tag inside (in a string) must not end the element. */

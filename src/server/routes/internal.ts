@@ -23,7 +23,6 @@
  * required (see `admission.ts`), need a valid API key — which sees and writes
  * only its own tenant's usage (403 `tenant_forbidden` for another) — or the master key.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { errors } from "../../protocol/error-codes.js";
@@ -36,6 +35,7 @@ import { DEFAULT_TENANT, type UsageEvent } from "../../tenancy/types.js";
 import { VERSION } from "../../version.js";
 import { bearerToken, type RequestTenant } from "../admission.js";
 import type { ServerContext } from "../context.js";
+import { sameSecret } from "../same-secret.js";
 import { envelope, envelopeError } from "../envelope.js";
 import {
   errorEnvelopeSchema,
@@ -266,12 +266,6 @@ function foreignRow(key: string, tenant: string): RelayError {
     `The idempotency key '${key}' is already used in the ledger by a row that is not tenant '${tenant}'s: choose another key.`,
     { param: "idempotencyKey" },
   );
-}
-
-/** Compares two secrets in constant time (their SHA-256, so lengths do not leak). */
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }
 
 /** A 400 whose `details` lists the validation issues. */

@@ -6,8 +6,10 @@
  * unexpired and signed by the current master key (changing the key logs everyone out).
  * Cookies: RFC 6265 (https://www.rfc-editor.org/rfc/rfc6265); HMAC: RFC 2104.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { escapeHtml } from "../../html-escape.js";
+import { sameSecret } from "../same-secret.js";
 import type { UiContext } from "./ui-context.js";
 
 /** The cookie's name. */
@@ -89,14 +91,6 @@ export function loginPage(state: UiAuthState, problem: string | null = null): st
 `;
 }
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
-
 /** Sends the login page (the form, or the no-master-key notice) with `status`. */
 export function sendLoginPage(reply: FastifyReply, state: UiAuthState, status: number, problem?: string): FastifyReply {
   return reply
@@ -149,10 +143,4 @@ function sessionCookie(value: string, maxAgeS: number): string {
 
 function signature(masterKey: string, expiresAt: number): string {
   return createHmac("sha256", masterKey).update(`${UI_COOKIE}:${expiresAt}`).digest("base64url");
-}
-
-/** Compares two secrets in constant time (their SHA-256, so lengths do not leak). */
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }
