@@ -16,11 +16,13 @@ const CLK_TCK = 100;
  * CPU time a process used so far, all its threads: utime + stime of
  * /proc/PID/stat (fields 14 and 15, in clock ticks; proc(5),
  * https://man7.org/linux/man-pages/man5/proc.5.html), ms; null when unreadable.
+ * With `thread: "main"`, the main thread's only (the request path; the rest is the record worker and V8's helpers).
  */
-function processCpuMs(pid: number | undefined): number | null {
+function processCpuMs(pid: number | undefined, thread?: "main"): number | null {
   if (pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // /proc/PID/task/PID/stat is the main thread's alone (the thread whose id is the process's).
+    const stat = readFileSync(thread === "main" ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
@@ -84,6 +86,11 @@ export interface RunCpu {
   proxyCpuMs: number | null;
   /** `proxyCpuMs` per response the load generator read (warm-up included), µs; null when unknown. */
   proxyCpuUsPerRequest: number | null;
+  /**
+   * Of `proxyCpuUsPerRequest`, the proxy's main thread (the request path), µs; the rest is its other threads
+   * (the record worker, V8's compiler and GC helpers); null when unknown.
+   */
+  proxyMainCpuUsPerRequest: number | null;
   mockCpuMs: number | null;
   loadgenCpuMs: number;
   /** CPU used by processes outside the benchmark during the run, % of one core. */
@@ -124,6 +131,7 @@ export async function measuredRun(
   const self0 = selfCpuMs();
   const mock0 = processCpuMs(mockPid);
   const proxy0 = processCpuMs(proxyPid);
+  const main0 = processCpuMs(proxyPid, "main");
   const load = await runLoad(url, scenario, options, pinned);
   const loadEnd = Date.now();
   if (drain) await drain();
@@ -133,6 +141,7 @@ export async function measuredRun(
   const self = selfCpuMs() - self0;
   const mock1 = processCpuMs(mockPid);
   const proxy1 = processCpuMs(proxyPid);
+  const main1 = processCpuMs(proxyPid, "main");
   const mockCpuMs = mock0 !== null && mock1 !== null ? mock1 - mock0 : null;
   const proxyCpuMs = proxy0 !== null && proxy1 !== null ? proxy1 - proxy0 : null;
   const foreign = busy - self - (mockCpuMs ?? 0) - (proxyCpuMs ?? 0) - load.cpuMs;
@@ -144,6 +153,10 @@ export async function measuredRun(
       proxyCpuMs,
       proxyCpuUsPerRequest:
         proxyCpuMs !== null && load.all.completed > 0 ? (proxyCpuMs * 1000) / load.all.completed : null,
+      proxyMainCpuUsPerRequest:
+        main0 !== null && main1 !== null && load.all.completed > 0
+          ? ((main1 - main0) * 1000) / load.all.completed
+          : null,
       mockCpuMs,
       loadgenCpuMs: load.cpuMs,
       foreignCpuPct: Math.max(0, (100 * foreign) / wallMs),

@@ -97,14 +97,15 @@ export function printCpuTable(results: ScenarioResult[]): void {
     label,
     ...columns.map((c) => {
       const s = results.find((r) => group(r) === c && sideOf(r) === side);
-      return s && !s.error ? fmt(s.proxyCpuUsPerRequest, 0) : "-";
+      return s && !s.error ? `${fmt(s.proxyCpuUsPerRequest, 0)} (${fmt(s.proxyMainCpuUsPerRequest, 0)})` : "-";
     }),
   ]);
   process.stdout.write(
     `\nProxy CPU per request, µs (all threads, /proc/PID/stat utime+stime from the start of the load\n`,
   );
   process.stdout.write(
-    ` to the end of the record queue's drain, divided by the responses read; median over the pairs):\n\n`,
+    ` to the end of the record queue's drain, divided by the responses read; median over the pairs;\n` +
+      ` in brackets the main thread's share, /proc/PID/task/PID/stat: the rest is the record worker and V8's helpers):\n\n`,
   );
   process.stdout.write(`${table(rows, ["side", ...columns])}\n`);
 }

@@ -113,7 +113,7 @@ export async function runScenario(
       const line =
         `  ${scenario.name} pair ${pair}/${options.repeats}: direct ${fmt(direct.rps, 0)} rps p50 ${fmt(direct.p50TotalMs)} ms | ` +
         `proxy ${fmt(proxied.rps, 0)} rps p50 ${fmt(proxied.p50TotalMs)} ms${scenario.stream ? ` ttfb50 ${fmt(direct.p50TtfbMs)}/${fmt(proxied.p50TtfbMs)}` : ""} | ` +
-        `proxy CPU ${fmt(proxiedRun.cpu.proxyCpuUsPerRequest, 0)} µs/req | RSS ${fmt(rss, 1)} MB | ` +
+        `proxy CPU ${fmt(proxiedRun.cpu.proxyCpuUsPerRequest, 0)} µs/req (main thread ${fmt(proxiedRun.cpu.proxyMainCpuUsPerRequest, 0)}) | RSS ${fmt(rss, 1)} MB | ` +
         `foreign load ${fmt(directRun.cpu.foreignCpuPct, 0)}%/${fmt(proxiedRun.cpu.foreignCpuPct, 0)}% | recorded ${recorded}/${expectedRecorded}${recordedOk ? "" : "  <<<<<<<< MISMATCH"}` +
         (proxied.all.non200 + proxied.all.exceptions > 0
           ? ` | proxy errors ${proxied.all.non200 + proxied.all.exceptions} (${proxied.all.firstError})`

@@ -55,6 +55,8 @@ export interface ScenarioResult extends Scenario {
   peakRssMb: number | null;
   /** Median proxy CPU per request, µs (less sensitive to other load on the machine than rps). */
   proxyCpuUsPerRequest: number;
+  /** Of it, the main thread's (the request path), µs; the rest is the record worker's and V8's helpers'. */
+  proxyMainCpuUsPerRequest: number;
   /** Median CPU used by processes outside the benchmark during the proxied / direct runs, % of one core. */
   foreignCpuPctProxied: number;
   foreignCpuPctDirect: number;
@@ -86,6 +88,7 @@ export function summarise(scenario: Scenario, runs: RunPair[], peak: number | nu
     addedP50TtfbMsPaired: median(runs.map((r) => r.proxy.p50TtfbMs - r.direct.p50TtfbMs)),
     peakRssMb: peak,
     proxyCpuUsPerRequest: median(runs.map((r) => r.proxyCpu.proxyCpuUsPerRequest ?? Number.NaN)),
+    proxyMainCpuUsPerRequest: median(runs.map((r) => r.proxyCpu.proxyMainCpuUsPerRequest ?? Number.NaN)),
     foreignCpuPctProxied: median(runs.map((r) => r.proxyCpu.foreignCpuPct)),
     foreignCpuPctDirect: median(runs.map((r) => r.directCpu.foreignCpuPct)),
     directErrors: runs.reduce((n, r) => n + errorsOf(r.direct), 0),

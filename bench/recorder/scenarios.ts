@@ -8,14 +8,21 @@
  *   after `maxTurns` turns — the steady state of a busy proxy.
  * - `fresh`: every exchange is the aider request with a unique last user
  *   message — a new conversation each time (5 history rows + 1 live row).
+ * - `proxy`: what one request of `bench:proxy` hands the recorder: the small
+ *   two-message request (the same each time, so a new conversation each
+ *   time), the mock's non-streaming 20-word answer, one attempt, and a
+ *   usage-ledger row for the `default` tenant (no API keys), as the
+ *   server's admission bills it; a random request id, as the server makes.
  */
 import { readFileSync } from "node:fs";
 import { chatCompletionRequestSchema, type ChatMessage } from "../../src/protocol/chat-request.js";
 import type { PendingExchange } from "../../src/recording/types.js";
 import { newUlid } from "../../src/recording/ulid.js";
+import { newRequestId } from "../../src/server/request-id.js";
+import { requestLedgerKey } from "../../src/tenancy/ledger-keys.js";
 
 /** The scenarios the bench knows. */
-export type ScenarioName = "continuing" | "fresh";
+export type ScenarioName = "continuing" | "fresh" | "proxy";
 
 /** Shape of the generated load. */
 export interface ScenarioOptions {
@@ -114,6 +121,88 @@ function pending(body: Record<string, unknown>, messages: ChatMessage[], answer:
   };
 }
 
+/** The request `bench:proxy` sends by default (`--body small`; bench/proxy/loadgen.ts). */
+const PROXY_REQUEST = JSON.stringify({
+  model: "mock",
+  stream: false,
+  messages: [
+    { role: "system", content: "You are a helpful assistant. Answer briefly." },
+    { role: "user", content: "Say something about foxes and dogs in twenty words." },
+  ],
+});
+
+/** The mock upstream's non-streaming answer (bench/proxy/mock-upstream.ts, 20 words). */
+const PROXY_ANSWER = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1_700_000_000,
+  model: "mock-model",
+  system_fingerprint: "fp_bench",
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: "assistant",
+        content:
+          "The quick brown fox jumps over the lazy dog while the relay records every single word it forwards The quick",
+      },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
+  usage: { prompt_tokens: 31, completion_tokens: 20, total_tokens: 51 },
+});
+
+/** One `bench:proxy` exchange as `Exchange.toPending` builds it (its own parsed request), billed to the `default` tenant. */
+function proxyPending(): PendingExchange {
+  const startedAt = (clock = Math.max(clock, Date.now()));
+  const id = newUlid(startedAt);
+  const requestId = newRequestId();
+  const requestBody = chatCompletionRequestSchema.parse(JSON.parse(PROXY_REQUEST));
+  return {
+    id,
+    requestId,
+    startedAt,
+    durationMs: 3,
+    ttftMs: null,
+    overheadMs: 0.2,
+    requestedModel: "mock",
+    provider: "openai-compatible",
+    deployment: "mock",
+    upstreamModel: "mock-model",
+    requestBody,
+    messages: requestBody.messages,
+    stream: false,
+    httpStatus: 200,
+    status: "ok",
+    error: null,
+    output: { kind: "completion", body: PROXY_ANSWER },
+    errorJson: null,
+    errorClass: null,
+    attempts: [
+      {
+        model: "mock",
+        deployment: "mock",
+        provider: "openai-compatible",
+        upstreamModel: "mock-model",
+        status: "ok",
+        httpStatus: 200,
+        startedMs: 0.1,
+        durationMs: 2,
+        error: null,
+      },
+    ],
+    tenantId: "default",
+    keyId: null,
+    billing: {
+      ledgerKey: requestLedgerKey("default", requestId),
+      fromIdempotencyKey: false,
+      operation: "query",
+      reservationId: null,
+    },
+  };
+}
+
 interface Session {
   id: number;
   serial: number;
@@ -139,6 +228,9 @@ export function* exchanges(scenario: ScenarioName, options: ScenarioOptions): Ge
     return { id, serial, turn: 1, messages: [...head, unique], lastAnswer: "" };
   };
 
+  if (scenario === "proxy") {
+    for (;;) yield proxyPending();
+  }
   if (scenario === "fresh") {
     for (;;) {
       const s = startSession(0);

@@ -6,14 +6,14 @@
  * with a timer. Prints µs per exchange and per call for each statement,
  * and the rest of writeBatch (JavaScript, hashing, the commits).
  *
- *   npm run bench:recorder:statements -- [--scenario continuing|fresh] [--n 10000]
+ *   npm run bench:recorder:statements -- [--scenario continuing|fresh|proxy] [--n 10000]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { assembleExchange } from "../../src/recording/assemble.js";
+import { assembleAndSummarize } from "../../src/recording/record-writer.js";
 import { SqliteStore } from "../../src/recording/sqlite/sqlite-store.js";
 import type { ExchangeRecord, PendingExchange } from "../../src/recording/types.js";
 import { exchanges, type ScenarioName } from "./scenarios.js";
@@ -33,7 +33,10 @@ type Timed = Record<"run" | "get", (...params: unknown[]) => unknown>;
 
 const source = exchanges(scenario, { conversations: 50, maxTurns: 30 });
 const records: ExchangeRecord[] = [];
-for (let i = 0; i < count; i++) records.push(assembleExchange(source.next().value as PendingExchange));
+for (let i = 0; i < count; i++) {
+  // Assembled as the record worker does (tokens, cost, billing: a billed record's ledger row is written by the store).
+  records.push(assembleAndSummarize(source.next().value as PendingExchange, []).record);
+}
 
 const dir = mkdtempSync(join(tmpdir(), "llm-relay-statements-"));
 try {
@@ -66,6 +69,9 @@ try {
   // The rows of the FTS-indexed tables, inserted at the end of each batch (their triggers fire there).
   const deferred = (store as unknown as { deferred: Record<string, Record<"flush", () => void>> }).deferred;
   for (const [name, rows] of Object.entries(deferred)) time(rows, "flush", `${name} rows (per batch)`);
+  // The usage-ledger row of a billed exchange (the `proxy` scenario), in the same transaction.
+  const ledger = (store as unknown as { ledger: Record<"insert", (...params: unknown[]) => unknown> }).ledger;
+  time(ledger, "insert", "usage ledger row");
   const t0 = performance.now();
   for (let i = 0; i < records.length; i += BATCH) store.writeBatch(records.slice(i, i + BATCH));
   const totalMs = performance.now() - t0;
