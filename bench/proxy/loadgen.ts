@@ -12,10 +12,10 @@
  * run including the warm-up (`all.completed` is every response read to its
  * end, whatever its status, which is what the proxy records).
  */
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { aiderBody, smallBody } from "./bodies.js";
 
 export interface LoadResult {
   url: string;
@@ -52,23 +52,6 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
   return sorted[rank - 1]!;
-}
-
-function smallBody(stream: boolean): string {
-  return JSON.stringify({
-    model: "mock",
-    stream,
-    messages: [
-      { role: "system", content: "You are a helpful assistant. Answer briefly." },
-      { role: "user", content: "Say something about foxes and dogs in twenty words." },
-    ],
-  });
-}
-
-function aiderBody(stream: boolean): string {
-  const url = new URL("../../../shared/fixtures/aider-chat-request.json", import.meta.url);
-  const body = JSON.parse(readFileSync(url, "utf8")) as Record<string, unknown>;
-  return JSON.stringify({ ...body, model: "mock", stream });
 }
 
 function cpuMsNow(): number {

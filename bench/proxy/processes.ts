@@ -183,6 +183,15 @@ export interface Proxy {
 }
 
 /**
+/** How a proxy is started, for tools other than the benchmark itself (bench/proxy/instructions.ts). */
+export interface ProxyRunOptions {
+  /** A command the proxy runs under, e.g. valgrind and its flags (default: none). */
+  wrap?: string[];
+  /** How long it may take to answer /health, in ms (default 20 000). */
+  startTimeoutMs?: number;
+}
+
+/**
  * Writes a config for `scenario` under `tmp`, starts a fresh proxy in
  * front of the mock (on core 0 when pinned, under --cpu-prof when asked;
  * the floor proxy or llm-relay, as the scenario says)
@@ -194,6 +203,7 @@ export async function startProxy(
   mockPort: number,
   tmp: string,
   pinned: boolean,
+  run: ProxyRunOptions = {},
 ): Promise<Proxy> {
   const dir = path.join(tmp, scenario.name);
   mkdirSync(dir, { recursive: true });
@@ -221,6 +231,7 @@ export async function startProxy(
   const child = spawnCmd(
     [
       ...pinPrefix(pinned, 0),
+      ...(run.wrap ?? []),
       process.execPath,
       ...prof,
       "--import",
@@ -237,7 +248,8 @@ export async function startProxy(
     "quiet",
   );
   const errors = stderrTail(child);
-  const deadline = Date.now() + 20_000;
+  const startTimeoutMs = run.startTimeoutMs ?? 20_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`proxy exited with ${child.exitCode}: ${errors()}`);
     try {
@@ -246,7 +258,8 @@ export async function startProxy(
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`proxy did not answer /health in 20 s: ${errors()}`);
+    if (Date.now() > deadline)
+      throw new Error(`proxy did not answer /health in ${startTimeoutMs / 1000} s: ${errors()}`);
     await sleep(50);
   }
   return { child, port, dbPath, errors };

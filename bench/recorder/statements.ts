@@ -6,7 +6,12 @@
  * with a timer. Prints µs per exchange and per call for each statement,
  * and the rest of writeBatch (JavaScript, hashing, the commits).
  *
- *   npm run bench:recorder:statements -- [--scenario continuing|fresh|proxy] [--n 10000]
+ *   npm run bench:recorder:statements -- [--scenario continuing|fresh|proxy] [--n 10000] [--without LIST]
+ *
+ * `--without` drops parts of the schema after the store created it, to show what each costs (the file is
+ * then not a complete logs.db; a measurement only): a comma list of `fts` (llm's two FTS5 triggers),
+ * `stats` (the conversation browser's summary triggers), `exchange-indexes` (the five filter indexes of
+ * `llm_relay_exchanges`), `daily` (the ledger's per-day summary trigger).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,8 +27,21 @@ const { values: args } = parseArgs({
   options: {
     scenario: { type: "string", default: "continuing" },
     n: { type: "string", default: "10000" },
+    without: { type: "string", default: "" },
   },
 });
+/** What `--without` drops: each part's DROP statements. */
+const DROPS: Record<string, string> = {
+  fts: `DROP TRIGGER responses_ai; DROP TRIGGER turn_search_ai;`,
+  stats: `DROP TRIGGER llm_relay_stats_responses_ai; DROP TRIGGER llm_relay_stats_exchanges_bi; DROP TRIGGER llm_relay_stats_exchanges_ai;`,
+  "exchange-indexes": ["status", "provider", "protocol", "tenant_id", "key_id"]
+    .map((c) => `DROP INDEX llm_relay_idx_exchanges_${c};`)
+    .join(" "),
+  daily: `DROP TRIGGER llm_relay_usage_daily_ai;`,
+};
+const without = args.without === "" ? [] : args.without.split(",");
+for (const part of without)
+  if (!(part in DROPS)) throw new Error(`--without: unknown part ${part} (${Object.keys(DROPS).join(", ")})`);
 const scenario = args.scenario as ScenarioName;
 const count = Number(args.n);
 const BATCH = 500;
@@ -41,6 +59,10 @@ for (let i = 0; i < count; i++) {
 const dir = mkdtempSync(join(tmpdir(), "llm-relay-statements-"));
 try {
   const store = SqliteStore.open(join(dir, "logs.db"));
+  if (without.length > 0) {
+    const db = (store as unknown as { db: { exec(sql: string): void } }).db;
+    for (const part of without) db.exec(DROPS[part]!);
+  }
   const timings = new Map<string, { ms: number; calls: number }>();
   /** Replaces `target[method]` with a timed call, counted under `label`. */
   const time = <K extends string>(
@@ -80,7 +102,7 @@ try {
   const perExchange = (ms: number): string => ((ms * 1000) / count).toFixed(1).padStart(7);
   const inStatements = [...timings.values()].reduce((sum, t) => sum + t.ms, 0);
   console.log(
-    `SqliteStore.writeBatch, scenario ${scenario}, ${count} exchanges in batches of ${BATCH}: ${((count / totalMs) * 1000).toFixed(0)} exchanges/s`,
+    `SqliteStore.writeBatch, scenario ${scenario}${without.length > 0 ? ` without ${without.join(", ")}` : ""}, ${count} exchanges in batches of ${BATCH}: ${((count / totalMs) * 1000).toFixed(0)} exchanges/s`,
   );
   console.log(`${"statement".padEnd(28)}  µs/exch  calls/exch  µs/call`);
   for (const [name, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {

@@ -13,12 +13,12 @@
  *   `server_busy` with `Retry-After`. A request is always admitted while no
  *   other body is counted, so one body as large as `body_limit_mb` always fits.
  *
- * Both run in a `preParsing` hook that wraps the payload stream, before
- * Fastify's body parser reads it.
+ * Both run in a `preParsing` hook that puts a guard between the request and
+ * Fastify's body parser.
  */
 import { errors } from "../protocol/error-codes.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Transform, type TransformCallback } from "node:stream";
+import { EventEmitter } from "node:events";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RelayError } from "../protocol/errors.js";
 
@@ -104,7 +104,7 @@ export function installBodyLimits(app: FastifyInstance, limits: BodyLimits): Bod
       body.answered();
     });
     if (counted && declared > 0 && !hold(declared)) throw serverBusy(limits.maxBytesInFlight);
-    return body.stream;
+    return body;
   });
   return inFlight;
 }
@@ -116,49 +116,71 @@ function hasBody(request: FastifyRequest): boolean {
 }
 
 /**
- * One request body on its way in, as the stream the parser reads: it fails
+ * One request body on its way in, as the payload the parser reads: it fails
  * with 408 (and the answer closes the connection) when the body has not ended
  * within `limits.timeoutMs`, and with 503 when `admit(bytesReceivedSoFar)`
- * says no. The source is unpiped, never destroyed, on failure, so the error
+ * says no. The source is let go of, never destroyed, on failure, so the error
  * can still be answered. When the answer goes out before the body ended
  * (413, 415, 503, …), the rest is read and dropped until the same deadline:
  * closing a connection with unread bytes resets it, and the client may then
  * lose the answer.
+ *
+ * Not a stream: Fastify's body reader (`rawBody` in fastify/lib/content-type-parser.js, the reader of every
+ * `parseAs` parser) uses only `on`/`removeListener` for `data`, `end` and `error`, and `resume()`. The source's
+ * chunks are passed on as they come, without the `Transform` and pipe this used to be (about 9 % of the
+ * request path's instructions: docs/PERFORMANCE.md).
  */
-class GuardedBody {
-  readonly stream: Transform;
+class GuardedBody extends EventEmitter {
   private readonly timer: NodeJS.Timeout;
   /** Answered before the body ended: the rest is being read and dropped. */
   private draining = false;
   /** The deadline passed before the body ended. */
   private expired = false;
+  /** The parser asked for the body (`resume`): the source's chunks flow to it. */
+  private flowing = false;
+  /** Failed or ended: nothing more is passed on. */
+  private settled = false;
+  private received = 0;
+  private readonly onData = (chunk: Buffer): void => {
+    this.received += chunk.length;
+    if (!this.admit(this.received)) {
+      this.fail(serverBusy(this.limits.maxBytesInFlight));
+      return;
+    }
+    this.emit("data", chunk);
+  };
+  private readonly onEnd = (): void => {
+    clearTimeout(this.timer);
+    if (this.settled) return;
+    this.settled = true;
+    this.letGo();
+    this.emit("end");
+  };
+  // The client went away mid-body: the parser gets an error instead of waiting for the deadline.
+  private readonly onError = (error: Error): void => this.fail(error);
+  private readonly onAborted = (): void =>
+    this.fail(new Error("The client closed the connection before its request body ended."));
 
   constructor(
     private readonly source: IncomingMessage,
     private readonly response: ServerResponse,
-    limits: BodyLimits,
-    admit: (received: number) => boolean,
+    private readonly limits: BodyLimits,
+    private readonly admit: (received: number) => boolean,
   ) {
-    let received = 0;
-    this.stream = new Transform({
-      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-        received += chunk.length;
-        if (!admit(received)) {
-          callback(serverBusy(limits.maxBytesInFlight));
-          return;
-        }
-        callback(null, chunk);
-      },
-    });
+    super();
     this.timer = setTimeout(() => this.expire(limits.timeoutMs), limits.timeoutMs);
-    source.once("end", () => clearTimeout(this.timer));
-    // The client went away mid-body: the parser gets an error instead of waiting for the deadline.
-    source.once("error", (error: Error) => this.fail(error));
-    source.once("aborted", () =>
-      this.fail(new Error("The client closed the connection before its request body ended.")),
-    );
-    this.stream.once("error", () => source.unpipe(this.stream));
-    source.pipe(this.stream);
+    source.once("end", this.onEnd);
+    source.once("error", this.onError);
+    source.once("aborted", this.onAborted);
+  }
+
+  /** Called by the parser once it listens: the source's chunks start flowing to it. */
+  resume(): this {
+    if (this.flowing || this.settled) return this;
+    this.flowing = true;
+    this.source.on("data", this.onData);
+    this.source.resume();
+    return this;
   }
 
   /**
@@ -176,14 +198,13 @@ class GuardedBody {
 
   /** The answer went out (or the connection closed). */
   answered(): void {
+    this.settled = true;
+    this.letGo();
     if (this.source.complete || this.source.destroyed) {
       clearTimeout(this.timer);
-      this.stream.destroy();
       return;
     }
     this.draining = true;
-    this.source.unpipe(this.stream);
-    this.stream.destroy();
     this.source.resume();
   }
 
@@ -198,10 +219,23 @@ class GuardedBody {
     this.fail(bodyTimeout(timeoutMs));
   }
 
+  /** Stops passing the source's chunks on (the source itself is left open). */
+  private letGo(): void {
+    this.source.removeListener("data", this.onData);
+    this.source.removeListener("end", this.onEnd);
+    this.source.removeListener("error", this.onError);
+    this.source.removeListener("aborted", this.onAborted);
+  }
+
   private fail(error: Error): void {
     clearTimeout(this.timer);
-    this.source.unpipe(this.stream);
-    this.stream.destroy(error);
+    if (this.settled) return;
+    this.settled = true;
+    this.letGo();
+    // Stop the source flowing into nobody (a drain after the answer resumes it).
+    this.source.pause();
+    // The parser listens from the moment it reads the body; before that (or after it gave up) there is nobody to tell.
+    if (this.listenerCount("error") > 0) this.emit("error", error);
   }
 }
 
