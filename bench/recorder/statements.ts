@@ -2,11 +2,11 @@
  * `npm run bench:recorder:statements`: where the SQLite store's time goes,
  * statement by statement. Exchanges of a bench scenario are assembled
  * first (not measured), then written by the real SqliteStore in batches of
- * 500 into a fresh file; every prepared statement of the store is wrapped
+ * `--batch` (500) into a fresh file; every prepared statement of the store is wrapped
  * with a timer. Prints µs per exchange and per call for each statement,
  * and the rest of writeBatch (JavaScript, hashing, the commits).
  *
- *   npm run bench:recorder:statements -- [--scenario continuing|fresh|proxy] [--n 10000] [--without LIST]
+ *   npm run bench:recorder:statements -- [--scenario continuing|fresh|proxy] [--n 10000] [--batch 500] [--without LIST]
  *
  * `--without` drops parts of the schema after the store created it, to show what each costs (the file is
  * then not a complete logs.db; a measurement only): a comma list of `fts` (llm's two FTS5 triggers),
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     scenario: { type: "string", default: "continuing" },
     n: { type: "string", default: "10000" },
     without: { type: "string", default: "" },
+    batch: { type: "string", default: "500" },
   },
 });
 /** What `--without` drops: each part's DROP statements. */
@@ -44,7 +45,9 @@ for (const part of without)
   if (!(part in DROPS)) throw new Error(`--without: unknown part ${part} (${Object.keys(DROPS).join(", ")})`);
 const scenario = args.scenario as ScenarioName;
 const count = Number(args.n);
-const BATCH = 500;
+/** Exchanges per `writeBatch` (the server's batches: what arrives in `flushIntervalMs`, at most `maxBatch`). */
+const BATCH = Number(args.batch);
+if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error("--batch: a whole number ≥ 1");
 
 /** A prepared statement as the store holds it (run or get). */
 type Timed = Record<"run" | "get", (...params: unknown[]) => unknown>;
