@@ -142,15 +142,18 @@ export interface Scenario {
   name: string;
   stream: boolean;
   concurrency: number;
-  /** What runs as the proxy: the floor proxy (floor-proxy.ts) or llm-relay. */
-  proxyKind: "floor" | "relay";
+  /**
+   * What runs as the proxy: the floor proxy (floor-proxy.ts), llm-relay, or (bench:instructions only) the floor
+   * through Fastify (fastify-floor.ts).
+   */
+  proxyKind: "floor" | "relay" | "fastify-floor";
   /** Recording on (llm-relay only; always false for the floor, which records nothing). */
   record: boolean;
 }
 
 /** Which side a scenario measures. */
 export function sideOf(scenario: Pick<Scenario, "proxyKind" | "record">): Side {
-  return scenario.proxyKind === "floor" ? "floor" : scenario.record ? "rec" : "norec";
+  return scenario.proxyKind !== "relay" ? "floor" : scenario.record ? "rec" : "norec";
 }
 
 /** The name of a scenario, e.g. `stream-c50-rec` or `nonstream-c1-floor`. */

@@ -19,7 +19,8 @@
  *
  *   npm run bench:instructions -- [--scenarios nonstream-c10-norec,…] [--requests 2000] [--warm 2000]
  *
- * Scenario names as bench:proxy's (`<nonstream|stream>-c<N>-<floor|rec|norec>`). Needs valgrind.
+ * Scenario names as bench:proxy's (`<nonstream|stream>-c<N>-<floor|rec|norec>`), and `…-fastify`: the floor
+ * through Fastify (fastify-floor.ts), what the framework alone adds. Needs valgrind.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -43,15 +44,15 @@ const warm = Number(values.warm);
 if (!Number.isInteger(requests) || requests < 100 || requests > 100_000) throw new Error("--requests: 100 to 100000");
 if (!Number.isInteger(warm) || warm < 0 || warm > 100_000) throw new Error("--warm: 0 to 100000");
 
-/** A scenario of the name `<nonstream|stream>-c<N>-<floor|rec|norec>`. */
+/** A scenario of the name `<nonstream|stream>-c<N>-<floor|fastify|rec|norec>`. */
 function scenarioOf(name: string): Scenario {
-  const m = /^(nonstream|stream)-c(\d+)-(floor|rec|norec)$/.exec(name);
-  if (!m) throw new Error(`bad scenario ${name}: <nonstream|stream>-c<N>-<floor|rec|norec>`);
+  const m = /^(nonstream|stream)-c(\d+)-(floor|fastify|rec|norec)$/.exec(name);
+  if (!m) throw new Error(`bad scenario ${name}: <nonstream|stream>-c<N>-<floor|fastify|rec|norec>`);
   return {
     name,
     stream: m[1] === "stream",
     concurrency: Number(m[2]),
-    proxyKind: m[3] === "floor" ? "floor" : "relay",
+    proxyKind: m[3] === "floor" ? "floor" : m[3] === "fastify" ? "fastify-floor" : "relay",
     record: m[3] === "rec",
   };
 }

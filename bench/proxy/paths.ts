@@ -12,6 +12,8 @@ export const PROXY_MAIN = path.join(REPO, "dist/cli/main.js");
 export const WATCH_PARENT = pathToFileURL(path.join(HERE, "watch-parent.mjs")).href;
 /** The floor proxy (`--proxy floor`). */
 export const FLOOR_TS = path.join(HERE, "floor-proxy.ts");
+/** The floor through Fastify (bench:instructions' `fastify` side). */
+export const FASTIFY_FLOOR_TS = path.join(HERE, "fastify-floor.ts");
 /** The mock upstream script. */
 export const MOCK_TS = path.join(HERE, "mock-upstream.ts");
 /** The load generator script. */

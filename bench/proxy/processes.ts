@@ -10,7 +10,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Options, Scenario } from "./cli-options.js";
 import type { LoadResult } from "./loadgen.js";
-import { FLOOR_TS, LOADGEN_TS, MOCK_TS, PROXY_MAIN, REPO, WATCH_PARENT } from "./paths.js";
+import { FASTIFY_FLOOR_TS, FLOOR_TS, LOADGEN_TS, MOCK_TS, PROXY_MAIN, REPO, WATCH_PARENT } from "./paths.js";
 
 const children = new Set<ChildProcess>();
 
@@ -267,7 +267,9 @@ export async function startProxy(
 
 /** The script (and loader) that runs as the proxy: the built llm-relay, or the floor proxy through tsx. */
 function proxyEntry(scenario: Scenario): string[] {
-  return scenario.proxyKind === "floor" ? ["--import", "tsx", FLOOR_TS] : [PROXY_MAIN];
+  if (scenario.proxyKind === "floor") return ["--import", "tsx", FLOOR_TS];
+  if (scenario.proxyKind === "fastify-floor") return ["--import", "tsx", FASTIFY_FLOOR_TS];
+  return [PROXY_MAIN];
 }
 
 /** Where `--cpu-prof` writes the profiles of one scenario's proxy (every thread): `<dir>/<scenario name>`. */
