@@ -140,6 +140,8 @@ class GuardedBody extends EventEmitter {
   private flowing = false;
   /** Failed or ended: nothing more is passed on. */
   private settled = false;
+  /** A failure before the parser listened, told to it when it asks for the body. */
+  private failure: Error | null = null;
   private received = 0;
   private readonly onData = (chunk: Buffer): void => {
     this.received += chunk.length;
@@ -176,6 +178,12 @@ class GuardedBody extends EventEmitter {
 
   /** Called by the parser once it listens: the source's chunks start flowing to it. */
   resume(): this {
+    const failure = this.failure;
+    if (failure) {
+      this.failure = null;
+      process.nextTick(() => this.emit("error", failure));
+      return this;
+    }
     if (this.flowing || this.settled) return this;
     this.flowing = true;
     this.source.on("data", this.onData);
@@ -205,13 +213,15 @@ class GuardedBody extends EventEmitter {
       return;
     }
     this.draining = true;
+    // Drained to its end in time: the connection lives on, so the deadline must not close it later.
+    this.source.once("end", () => clearTimeout(this.timer));
     this.source.resume();
   }
 
   private expire(timeoutMs: number): void {
     this.expired = true;
     if (this.draining) {
-      this.source.socket?.destroy();
+      if (!this.source.complete) this.source.socket?.destroy();
       return;
     }
     // The rest of this body is not waited for, so the connection cannot carry another request.
@@ -234,8 +244,9 @@ class GuardedBody extends EventEmitter {
     this.letGo();
     // Stop the source flowing into nobody (a drain after the answer resumes it).
     this.source.pause();
-    // The parser listens from the moment it reads the body; before that (or after it gave up) there is nobody to tell.
+    // The parser listens from the moment it reads the body; a failure before that waits for it (resume).
     if (this.listenerCount("error") > 0) this.emit("error", error);
+    else this.failure = error;
   }
 }
 

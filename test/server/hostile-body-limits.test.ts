@@ -6,6 +6,8 @@
  * `max_body_mb_in_flight` of bodies held at once new requests get 503
  * `server_busy` with `Retry-After` until the others are done.
  */
+import net from "node:net";
+import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chat, chatBody } from "../helpers/exchanges.js";
 import { errorOf, errorShapeProblem } from "../helpers/error-shapes.js";
@@ -112,6 +114,45 @@ describe("a body answered before it was read", () => {
     );
     expect(answer.status).toBe(413);
     expect(answer.closed, "the connection was held past the body deadline").toBe(true);
+  });
+});
+
+describe("a refused body drained within the deadline", () => {
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    proxy = await startTestProxy({ bodyLimitBytes: 64 * 1024, bodyTimeoutMs: 500 });
+  });
+  afterAll(async () => proxy?.close());
+
+  it("leaves its connection open for the next request after the deadline has passed", async () => {
+    const socket = net.connect(portOf(proxy), "127.0.0.1");
+    const received: Buffer[] = [];
+    let closed = false;
+    socket.on("data", (bytes: Buffer) => received.push(bytes));
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.on("error", () => undefined);
+    try {
+      await once(socket, "connect");
+      // Over the 64 KB limit: answered 413 before it is read, and the rest is read and dropped. Sent whole at once, so the
+      // drain ends long before the 500 ms deadline, and the connection (kept alive for the drain) stays usable.
+      const body = "x".repeat(100 * 1024);
+      socket.write(httpRequest("POST", "/v1/chat/completions", [json, ["Content-Length", String(body.length)]], body));
+      const text = () => Buffer.concat(received).toString("latin1");
+      await until("the 413", () => text().includes("request_too_large"));
+      expect(text()).toMatch(/^HTTP\/1\.1 413 /);
+      // The deadline of the first body passes (it is what is under test, so this waits for it), then a second
+      // request on the same connection is answered: the drained body's deadline must not close it.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(closed, "the connection was closed by the drained body's deadline").toBe(false);
+      received.length = 0;
+      socket.write(httpRequest("GET", "/health", []));
+      await until("the second answer", () => text().includes("\r\n\r\n") || closed);
+      expect(text()).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      socket.destroy();
+    }
   });
 });
 
