@@ -12,20 +12,10 @@
  * Usage (as the benchmarks start it, in the place of `llm-relay serve`):
  * `fastify-floor.ts serve --config <llm-relay.yaml with one base_url> --port N [--db ignored]`
  */
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import Fastify from "fastify";
-import { Pool } from "undici";
+import { floorUpstream } from "./floor-upstream.js";
 
-const { values } = parseArgs({
-  args: process.argv.slice(3),
-  options: { config: { type: "string" }, port: { type: "string" }, db: { type: "string" } },
-});
-const baseUrl = /base_url:\s*(\S+)/.exec(readFileSync(values.config!, "utf8"))?.[1];
-if (!baseUrl) throw new Error("fastify-floor: the config names no base_url");
-const upstream = new URL(baseUrl);
-const pool = new Pool(upstream.origin, { connections: 512 });
-const path = `${upstream.pathname.replace(/\/$/, "")}/chat/completions`;
+const { port, pool, path } = floorUpstream("fastify-floor");
 
 const app = Fastify({ logger: false });
 app.get("/health", () => ({ status: "ok", recorder: { queued: 0, written: 0, failed_writes: 0 }, in_flight: 0 }));
@@ -51,7 +41,7 @@ app.post("/v1/chat/completions", async (request, reply) => {
     .send(Buffer.from(await answer.body.arrayBuffer()));
 });
 
-await app.listen({ host: "127.0.0.1", port: Number(values.port) });
+await app.listen({ host: "127.0.0.1", port });
 process.on("SIGINT", () => {
   void app
     .close()

@@ -15,20 +15,10 @@
  * Usage (as the benchmark starts it, in the place of `llm-relay serve`):
  * `floor-proxy.ts serve --config <llm-relay.yaml with one base_url> --port N [--db ignored]`
  */
-import { readFileSync } from "node:fs";
 import http from "node:http";
-import { parseArgs } from "node:util";
-import { Pool } from "undici";
+import { floorUpstream } from "./floor-upstream.js";
 
-const { values } = parseArgs({
-  args: process.argv.slice(3),
-  options: { config: { type: "string" }, port: { type: "string" }, db: { type: "string" } },
-});
-const baseUrl = /base_url:\s*(\S+)/.exec(readFileSync(values.config!, "utf8"))?.[1];
-if (!baseUrl) throw new Error("floor-proxy: the config names no base_url");
-const upstream = new URL(baseUrl);
-const pool = new Pool(upstream.origin, { connections: 512 });
-const path = `${upstream.pathname.replace(/\/$/, "")}/chat/completions`;
+const { port, pool, path } = floorUpstream("floor-proxy");
 let inFlight = 0;
 
 const server = http.createServer((req, res) => {
@@ -72,7 +62,7 @@ async function forward(body: Buffer, res: http.ServerResponse): Promise<void> {
   }
 }
 
-server.listen(Number(values.port), "127.0.0.1");
+server.listen(port, "127.0.0.1");
 process.on("SIGINT", () => {
   server.close();
   void pool.close().finally(() => process.exit(0));
