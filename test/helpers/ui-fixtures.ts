@@ -366,19 +366,20 @@ export async function recordXss(f: UiFixtureProxy): Promise<void> {
   await ask(f, f.acme, { model: FIXTURE_MODELS.xss, messages: [{ role: "user", content: FIXTURE_TEXT.xssPrompt }] });
 }
 
+/** Starts a streamed request of `slow-model` as the `acme` key, with `prompt` as the user's message; resolves at its headers. */
+function startSlowStream(f: UiFixtureProxy, prompt: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${f.proxy.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${f.acme.plaintext}` },
+    body: JSON.stringify({ model: FIXTURE_MODELS.slow, stream: true, messages: [{ role: "user", content: prompt }] }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
 /** A stream the client aborts after its first chunk (recorded as cancelled). */
 export async function recordCancelledStream(f: UiFixtureProxy): Promise<void> {
   const controller = new AbortController();
-  const response = await fetch(`${f.proxy.baseURL}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${f.acme.plaintext}` },
-    body: JSON.stringify({
-      model: FIXTURE_MODELS.slow,
-      stream: true,
-      messages: [{ role: "user", content: FIXTURE_TEXT.cancelledPrompt }],
-    }),
-    signal: controller.signal,
-  });
+  const response = await startSlowStream(f, FIXTURE_TEXT.cancelledPrompt, controller.signal);
   const reader = response.body!.getReader();
   await reader.read();
   controller.abort();
@@ -391,15 +392,7 @@ export async function recordCancelledStream(f: UiFixtureProxy): Promise<void> {
  * the answer to its end.
  */
 export async function holdStream(f: UiFixtureProxy): Promise<{ finish(): Promise<string> }> {
-  const response = await fetch(`${f.proxy.baseURL}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${f.acme.plaintext}` },
-    body: JSON.stringify({
-      model: FIXTURE_MODELS.slow,
-      stream: true,
-      messages: [{ role: "user", content: "Hold on" }],
-    }),
-  });
+  const response = await startSlowStream(f, "Hold on");
   await until("the held stream to reach the upstream", () => f.upstream.held() > 0);
   return {
     async finish() {

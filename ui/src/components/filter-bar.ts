@@ -61,6 +61,24 @@ function Menu(props: {
   </label>`;
 }
 
+/** A date filter (`YYYY-MM-DD`), picked like a {@link Menu}'s value. */
+function DateField(props: {
+  name: string;
+  label: string;
+  value: string;
+  onPick: (name: string, value: string) => void;
+}): VNode {
+  return html`<label class="filter">
+    <span>${props.label}</span>
+    <input
+      type="date"
+      name=${props.name}
+      value=${props.value}
+      onChange=${(e: Event) => props.onPick(props.name, (e.currentTarget as HTMLInputElement).value)}
+    />
+  </label>`;
+}
+
 /** The filter bar (class `filter-bar`). */
 export function FilterBar({ query, onChange }: FilterBarProps): VNode {
   const facets = useApi<Facets>("facets");
@@ -102,24 +120,8 @@ export function FilterBar({ query, onChange }: FilterBarProps): VNode {
     />
     <${Menu} name="tenant" label="Tenant" values=${f?.tenants ?? []} value=${current.tenant ?? ""} onPick=${pick} />
     <${Menu} name="key" label="Key" values=${f?.keyIds ?? []} value=${current.key ?? ""} onPick=${pick} />
-    <label class="filter">
-      <span>Since</span>
-      <input
-        type="date"
-        name="since"
-        value=${current.since ?? ""}
-        onChange=${(e: Event) => pick("since", (e.currentTarget as HTMLInputElement).value)}
-      />
-    </label>
-    <label class="filter">
-      <span>Until</span>
-      <input
-        type="date"
-        name="until"
-        value=${current.until ?? ""}
-        onChange=${(e: Event) => pick("until", (e.currentTarget as HTMLInputElement).value)}
-      />
-    </label>
+    <${DateField} name="since" label="Since" value=${current.since ?? ""} onPick=${pick} />
+    <${DateField} name="until" label="Until" value=${current.until ?? ""} onPick=${pick} />
     <div class="filter-actions">
       <button type="submit">Search</button>
       ${FILTER_NAMES.some((name) => current[name]) ? html`<button type="button" class="secondary" onClick=${() => onChange({})}>Clear</button>` : null}
